@@ -1,0 +1,56 @@
+// FedsynthError: the base of every typed error in fedsynth, with a stable machine-readable code.
+// Codes are part of the public contract (CLI stderr, gRPC status details): never rename one.
+
+/** Stable error codes. Add new codes at the end of a group; never reuse or rename. */
+export const ErrorCode = {
+  // usage and input
+  InvalidArgument: 'INVALID_ARGUMENT',
+  InvalidConfig: 'INVALID_CONFIG',
+  InvalidData: 'INVALID_DATA',
+  InvalidDomain: 'INVALID_DOMAIN',
+  InvalidSchema: 'INVALID_SCHEMA',
+  NotFound: 'NOT_FOUND',
+  // privacy
+  BudgetExceeded: 'BUDGET_EXCEEDED',
+  PolicyRefused: 'POLICY_REFUSED',
+  InvalidPrivacyParameter: 'INVALID_PRIVACY_PARAMETER',
+  // protocol and identity
+  ProtocolViolation: 'PROTOCOL_VIOLATION',
+  OutOfStep: 'OUT_OF_STEP',
+  UnknownStudy: 'UNKNOWN_STUDY',
+  Unauthenticated: 'UNAUTHENTICATED',
+  CertificateRevoked: 'CERTIFICATE_REVOKED',
+  BadSignature: 'BAD_SIGNATURE',
+  TooFewSurvivors: 'TOO_FEW_SURVIVORS',
+  // storage and environment
+  CorruptState: 'CORRUPT_STATE',
+  AuditChainBroken: 'AUDIT_CHAIN_BROKEN',
+  SourceUnavailable: 'SOURCE_UNAVAILABLE',
+  ModelTooLarge: 'MODEL_TOO_LARGE',
+  VerificationFailed: 'VERIFICATION_FAILED',
+  Cancelled: 'CANCELLED',
+  Internal: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: `code` is stable, `details` is structured and safe to show (never raw rows). */
+export class FedsynthError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'FedsynthError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True when `e` is a FedsynthError (also across module copies, by duck typing on `code`). */
+export function isFedsynthError(e: unknown): e is FedsynthError {
+  return (
+    e instanceof FedsynthError ||
+    (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as Error).name === 'FedsynthError')
+  );
+}
