@@ -51,6 +51,6 @@ export class FedsynthError extends Error {
 export function isFedsynthError(e: unknown): e is FedsynthError {
   return (
     e instanceof FedsynthError ||
-    (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as Error).name === 'FedsynthError')
+    (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as { name?: unknown }).name === 'FedsynthError')
   );
 }
