@@ -1,0 +1,58 @@
+// Tests for `fedsynth evaluate`: output identical to the reference scorer, and clear errors
+// (file, line, column; exit code 65) on a value that does not fit the domain.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../main.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const REF = join(ROOT, '../shared/tools/tvscore.mjs');
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(['node', 'fedsynth', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('fedsynth evaluate', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const dir = mkdtempSync(join(tmpdir(), 'fedsynth-eval-cli-'));
+  const domain = join(dir, 'd.json');
+  writeFileSync(domain, JSON.stringify({ a: 3, b: 2, c: 4 }));
+  const real = join(dir, 'real.csv');
+  writeFileSync(real, 'a,b,c\n0,0,0\n1,1,3\n2,0,1\n2,1,2\n0,1,1\n');
+  const synth = join(dir, 'synth.csv');
+  writeFileSync(synth, 'c,b,a\n0,0,0\n3,1,1\n3,0,2\n2,1,2\n');
+
+  it.skipIf(!existsSync(REF))('prints exactly the reference line', async () => {
+    const r = await run(['evaluate', '--real', real, '--synth', synth, '--domain', domain]);
+    expect(r.code).toBe(0);
+    const ref = execFileSync('node', [REF, '--real', real, '--synth', synth, '--domain', domain], { encoding: 'utf8' });
+    expect(r.out).toBe(ref);
+  });
+
+  it('names file, line and column of an out-of-domain value and exits 65', async () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'a,b,c\n0,0,0\n1,2,0\n');
+    const r = await run(['evaluate', '--real', real, '--synth', bad, '--domain', domain]);
+    expect(r.code).toBe(65);
+    expect(r.err).toContain('INVALID_DATA');
+    expect(r.err).toContain(`synthetic ${bad}: line 3 column b: value 2 outside [0,2)`);
+  });
+
+  it('reports a missing file as NOT_FOUND', async () => {
+    const r = await run(['evaluate', '--real', join(dir, 'nope.csv'), '--synth', synth, '--domain', domain]);
+    expect(r.code).toBe(66);
+    expect(r.err).toContain('nope.csv');
+  });
+});
