@@ -1,0 +1,234 @@
+// Estimation: fit a graphical model to noisy marginal measurements by mirror descent on the
+// clique log-potentials (Private-PGM, McKenna, Sheldon & Miklau, ICML 2019, Algorithm 1).
+import type { Domain } from './Domain.js';
+import { Factor, sumInto } from './Factor.js';
+import { CliqueVector } from './CliqueVector.js';
+import { JunctionTree } from './JunctionTree.js';
+import { BeliefPropagator } from './BeliefPropagation.js';
+import { GraphicalModel } from './GraphicalModel.js';
+import { indexMap } from './IndexMap.js';
+import type { Measurement } from '../synth/Measurement.js';
+import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
+
+export interface EstimateOptions {
+  /** Mirror-descent iterations (default 1000). */
+  iters?: number;
+  /** Number of records; estimated from the measurements when omitted. */
+  total?: number;
+  /** Previous model (or its potentials) to start from; AIM refits after every round. */
+  warmStart?: GraphicalModel | CliqueVector;
+  /** Extra cliques the model must contain besides the measured attribute sets. */
+  cliques?: readonly (readonly string[])[];
+  /** Called after each iteration with the loss; return `false` to stop early. */
+  callback?: (iteration: number, loss: number) => boolean | void;
+}
+
+/**
+ * Estimate of the number of records from the measurements: each measurement's sum is an
+ * unbiased estimate with variance stddev² · cells; they are combined by inverse-variance
+ * weighting (as Private-PGM does), floored at 1.
+ */
+export function estimateTotal(domain: Domain, measurements: readonly Measurement[]): number {
+  let num = 0;
+  let den = 0;
+  for (const m of measurements) {
+    let s = 0;
+    for (let k = 0; k < m.values.length; k++) s += m.values[k];
+    const variance = m.stddev * m.stddev * m.values.length;
+    num += s / variance;
+    den += 1 / variance;
+  }
+  return den > 0 ? Math.max(1, num / den) : 1;
+}
+
+/** Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. */
+interface Group {
+  clique: number;
+  map: Int32Array;
+  weight: number;
+  target: Float64Array;
+  diff: Float64Array;
+  /** sum_i w_i |y_i|² − W |ȳ|², so the merged loss equals the original one exactly. */
+  offset: number;
+}
+
+function validate(domain: Domain, measurements: readonly Measurement[]): void {
+  for (const m of measurements) {
+    if (!domain.isCanonical(m.attrs)) {
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'measurement attrs must be domain columns in domain order', { attrs: [...m.attrs] });
+    }
+    if (m.values.length !== domain.size(m.attrs)) {
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'measurement has the wrong number of cells', {
+        attrs: [...m.attrs],
+        expected: domain.size(m.attrs),
+        got: m.values.length,
+      });
+    }
+    if (!(m.stddev > 0) || !Number.isFinite(m.stddev)) {
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'measurement stddev must be positive and finite', { attrs: [...m.attrs], stddev: m.stddev });
+    }
+  }
+}
+
+function groupMeasurements(tree: JunctionTree, measurements: readonly Measurement[]): Group[] {
+  const d = tree.domain;
+  const byKey = new Map<string, { attrs: readonly string[]; items: Measurement[] }>();
+  for (const m of measurements) {
+    const key = m.attrs.join('\u0001');
+    const g = byKey.get(key);
+    if (g) g.items.push(m);
+    else byKey.set(key, { attrs: m.attrs, items: [m] });
+  }
+  const groups: Group[] = [];
+  for (const { attrs, items } of byKey.values()) {
+    const clique = tree.cliqueContaining(attrs);
+    const n = items[0].values.length;
+    const target = new Float64Array(n);
+    let weight = 0;
+    let sq = 0;
+    for (const m of items) {
+      const w = 1 / (m.stddev * m.stddev);
+      weight += w;
+      for (let k = 0; k < n; k++) {
+        target[k] += w * m.values[k];
+        sq += w * m.values[k] * m.values[k];
+      }
+    }
+    let tq = 0;
+    for (let k = 0; k < n; k++) {
+      target[k] /= weight;
+      tq += target[k] * target[k];
+    }
+    groups.push({ clique, map: indexMap(d, tree.cliques[clique], attrs), weight, target, diff: new Float64Array(n), offset: sq - weight * tq });
+  }
+  return groups;
+}
+
+/** Initial log-potentials on the tree cliques from a warm start (zeros when none). */
+function initialPotentials(tree: JunctionTree, warm: GraphicalModel | CliqueVector | undefined): Float64Array[] {
+  const d = tree.domain;
+  const theta = tree.cliques.map((c) => new Float64Array(d.size(c)));
+  if (warm === undefined) return theta;
+  const pots = warm instanceof GraphicalModel ? warm.potentials : warm;
+  const contained = pots.factors.every((f) => tree.cliqueContaining(f.attrs) >= 0);
+  if (contained) {
+    for (const f of pots.factors) {
+      const i = tree.cliqueContaining(f.attrs);
+      const map = indexMap(d, tree.cliques[i], f.attrs);
+      const t = theta[i];
+      const v = f.values;
+      for (let k = 0; k < t.length; k++) t[k] += v[map[k]];
+    }
+    return theta;
+  }
+  if (!(warm instanceof GraphicalModel)) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, 'warm-start potentials do not fit the new junction tree; pass the GraphicalModel instead');
+  }
+  // Junction-tree projection of the previous model: theta_c = log mu_c − log mu_sep(c).
+  const FLOOR = 1e-300;
+  tree.cliques.forEach((c, i) => {
+    const mu = warm.project(c);
+    const t = theta[i];
+    for (let k = 0; k < t.length; k++) t[k] = Math.log(Math.max(mu[k], FLOOR));
+    const sep = tree.separator[i];
+    if (tree.parent[i] >= 0) {
+      const ms = new Float64Array(d.size(sep));
+      const map = indexMap(d, c, sep);
+      sumInto(mu, map, ms);
+      for (let k = 0; k < t.length; k++) t[k] -= Math.log(Math.max(ms[map[k]], FLOOR));
+    }
+  });
+  return theta;
+}
+
+/**
+ * Fit p minimising L(p) = sum_i 1/(2 stddev_i²) · ||M_{attrs_i}(p) − y_i||² over graphical
+ * models on the junction tree of the measured attribute sets (Private-PGM's noise-weighted L2
+ * loss: each residual is scaled by 1/stddev). Mirror descent on the log-potentials theta with
+ * the gradient taken w.r.t. the clique marginals mu, and an Armijo backtracking step size that
+ * doubles every iteration and halves until L decreases by at least ½·alpha·<∇L, mu_old − mu_new>
+ * (Private-PGM `mirror_descent`). Repeated measurements of one attribute set are merged into
+ * their inverse-variance weighted mean (same loss up to a constant, which is added back).
+ */
+export function estimate(domain: Domain, measurements: readonly Measurement[], opts: EstimateOptions = {}): GraphicalModel {
+  validate(domain, measurements);
+  const iters = opts.iters ?? 1000;
+  const extra = opts.cliques ?? [];
+  const tree = JunctionTree.build(domain, [...measurements.map((m) => m.attrs), ...extra.map((c) => domain.canonical(c))]);
+  const total = opts.total ?? estimateTotal(domain, measurements);
+  if (!(total > 0) || !Number.isFinite(total)) throw new FedsynthError(ErrorCode.InvalidArgument, 'estimate: total must be positive', { total });
+  const groups = groupMeasurements(tree, measurements);
+  const m = tree.cliques.length;
+  const sizes = tree.cliques.map((c) => domain.size(c));
+  const alloc = (): Float64Array[] => sizes.map((n) => new Float64Array(n));
+  const bp = new BeliefPropagator(tree);
+
+  let theta = initialPotentials(tree, opts.warmStart);
+  let omega = alloc();
+  let mu = alloc();
+  let nu = alloc();
+  let grad = alloc();
+  let dL = alloc();
+  let constant = 0;
+  for (const g of groups) constant += 0.5 * g.offset;
+
+  const lossAndGrad = (marg: Float64Array[], out: Float64Array[]): number => {
+    for (const o of out) o.fill(0);
+    let loss = constant;
+    for (const g of groups) {
+      const diff = g.diff;
+      sumInto(marg[g.clique], g.map, diff);
+      const y = g.target;
+      const w = g.weight;
+      let s = 0;
+      for (let k = 0; k < diff.length; k++) {
+        const r = diff[k] - y[k];
+        s += r * r;
+        diff[k] = w * r;
+      }
+      loss += 0.5 * w * s;
+      const o = out[g.clique];
+      const map = g.map;
+      for (let k = 0; k < o.length; k++) o[k] += diff[map[k]];
+    }
+    return loss;
+  };
+
+  bp.run(theta, total, mu);
+  let loss = lossAndGrad(mu, grad);
+  let minVar = Infinity;
+  for (const g of groups) minVar = Math.min(minVar, 1 / g.weight);
+  let alpha = (Number.isFinite(minVar) ? minVar : 1) / (total * total);
+
+  for (let t = 1; t <= iters && groups.length > 0; t++) {
+    // omega, nu, dL <- theta, mu, grad (swap buffers).
+    [omega, theta] = [theta, omega];
+    [nu, mu] = [mu, nu];
+    [dL, grad] = [grad, dL];
+    const curr = loss;
+    alpha *= 2;
+    for (let ls = 0; ls < 25; ls++) {
+      for (let i = 0; i < m; i++) {
+        const th = theta[i];
+        const om = omega[i];
+        const gi = dL[i];
+        for (let k = 0; k < th.length; k++) th[k] = om[k] - alpha * gi[k];
+      }
+      bp.run(theta, total, mu);
+      loss = lossAndGrad(mu, grad);
+      let dec = 0;
+      for (let i = 0; i < m; i++) {
+        const gi = dL[i];
+        const a = nu[i];
+        const b = mu[i];
+        for (let k = 0; k < gi.length; k++) dec += gi[k] * (a[k] - b[k]);
+      }
+      if (curr - loss >= 0.5 * alpha * dec) break;
+      alpha *= 0.5;
+    }
+    if (opts.callback !== undefined && opts.callback(t, loss) === false) break;
+  }
+  const potentials = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, theta[i])));
+  const marginals = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, mu[i])));
+  return new GraphicalModel(domain, tree, potentials, total, marginals);
+}

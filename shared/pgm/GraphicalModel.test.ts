@@ -1,0 +1,101 @@
+// Tests for GraphicalModel sampling (chi-square goodness of fit, alpha = 1e-6 per check),
+// conditional sampling, and the model.json round trip.
+import { describe, expect, it } from 'vitest';
+import { GraphicalModel } from './GraphicalModel.js';
+import { seededRandomSource } from '../dp/random/RandomSource.js';
+import { cliqueSets, randomPotentials, smallDomain as d } from './testing/cliqueSets.js';
+
+/**
+ * Upper 1e-6 quantiles of the chi-square distribution, from scipy.stats.chi2.ppf(1 - 1e-6, df)
+ * (SciPy 1.x). With alpha = 1e-6 per check and ~10 checks, a false failure has probability
+ * below 1e-5 (and with the fixed seed the test is deterministic anyway).
+ */
+const CRIT: Readonly<Record<number, number>> = { 2: 27.631, 3: 30.665, 5: 35.888, 7: 40.522, 11: 48.866, 23: 70.55 };
+
+function counts(cols: Int32Array[], attrs: readonly string[]): Float64Array {
+  const idx = attrs.map((a) => d.indexOf(a));
+  const out = new Float64Array(d.size(attrs));
+  const n = cols[0].length;
+  for (let r = 0; r < n; r++) {
+    let k = 0;
+    for (const i of idx) k = k * d.shape[i] + cols[i][r];
+    out[k]++;
+  }
+  return out;
+}
+
+/** Pearson statistic of observed counts against expected probabilities (cells with p > 0). */
+function chiSquare(obs: Float64Array, expectedMass: Float64Array, n: number): { stat: number; df: number } {
+  const tot = expectedMass.reduce((s, x) => s + x, 0);
+  let stat = 0;
+  let cells = 0;
+  for (let k = 0; k < obs.length; k++) {
+    const e = (n * expectedMass[k]) / tot;
+    if (e <= 0) continue;
+    cells++;
+    stat += ((obs[k] - e) * (obs[k] - e)) / e;
+  }
+  return { stat, df: cells - 1 };
+}
+
+describe('GraphicalModel', () => {
+  const model = GraphicalModel.fromPotentials(d, randomPotentials(d, cliqueSets.mixed, 11), 5000);
+  const N = 20000;
+  const cols = model.sample(N, seededRandomSource('pgm-test', 'coordinator/sample'));
+  const checks = [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['a', 'e'], ['b', 'd'], ['c', 'e'], ['a', 'd'], ['b', 'c', 'd']];
+
+  it('draws exactly n rows with codes in range', () => {
+    expect(cols.length).toBe(d.attrs.length);
+    cols.forEach((c, i) => {
+      expect(c.length).toBe(N);
+      expect(c.every((v) => v >= 0 && v < d.shape[i])).toBe(true);
+    });
+  });
+
+  it('samples match the model marginals (chi-square, alpha = 1e-6 each)', () => {
+    for (const a of checks) {
+      const { stat, df } = chiSquare(counts(cols, a), model.project(a), N);
+      expect(stat, `${a.join(',')}`).toBeLessThan(CRIT[df]);
+    }
+  });
+
+  it('the chi-square check detects samples from a different model (planted fault)', () => {
+    const other = GraphicalModel.fromPotentials(d, randomPotentials(d, cliqueSets.mixed, 12), 5000);
+    const detected = checks.filter((a) => chiSquare(counts(cols, a), other.project(a), N).stat >= CRIT[d.size(a) - 1]);
+    expect(detected.length).toBeGreaterThan(0);
+  });
+
+  it('conditional sampling fixes the evidence and matches the conditional marginal', () => {
+    const n = 10000;
+    const c = model.sample(n, seededRandomSource('pgm-test', 'conditional'), { where: { c: 2 } });
+    expect(c[d.indexOf('c')].every((v) => v === 2)).toBe(true);
+    const joint = model.project(['a', 'b', 'c']);
+    const cond = new Float64Array(6);
+    for (let k = 0; k < 6; k++) cond[k] = joint[k * 4 + 2];
+    const { stat, df } = chiSquare(counts(c, ['a', 'b']), cond, n);
+    expect(stat).toBeLessThan(CRIT[df]);
+    const e = model.project(['c', 'e']);
+    const { stat: s2, df: df2 } = chiSquare(counts(c, ['e']), e.slice(2 * 3, 3 * 3), n);
+    expect(s2).toBeLessThan(CRIT[df2]);
+    expect(() => model.sample(1, seededRandomSource('x', 'y'), { where: { c: 9 } })).toThrow();
+  });
+
+  it('is deterministic for a fixed seed', () => {
+    const again = model.sample(N, seededRandomSource('pgm-test', 'coordinator/sample'));
+    expect(again.every((col, i) => col.every((v, r) => v === cols[i][r]))).toBe(true);
+  });
+
+  it('round-trips through toJSON / fromJSON', () => {
+    const json = JSON.parse(JSON.stringify(model.toJSON()));
+    const back = GraphicalModel.fromJSON(json);
+    expect(back.total).toBe(model.total);
+    expect(back.cliques).toEqual(model.cliques);
+    for (const a of [['a', 'b', 'c'], ['b', 'e'], d.attrs]) {
+      const x = back.project(a);
+      const y = model.project(a);
+      for (let k = 0; k < x.length; k++) expect(x[k]).toBeCloseTo(y[k], 9);
+    }
+    expect(() => GraphicalModel.fromJSON({ ...json, format: 'nope' })).toThrow();
+    expect(() => GraphicalModel.fromJSON({ ...json, potentials: json.potentials.slice(1) })).toThrow();
+  });
+});

@@ -1,0 +1,211 @@
+// GraphicalModel: a fitted Private-PGM model — junction tree, log-potentials, total — answering
+// marginal queries over any attribute set, sampling rows, and serialising to model.json.
+import type { Domain } from './Domain.js';
+import { Domain as DomainClass } from './Domain.js';
+import { Factor, sumInto } from './Factor.js';
+import { CliqueVector } from './CliqueVector.js';
+import { JunctionTree } from './JunctionTree.js';
+import { BeliefPropagator, potentialsOnTree } from './BeliefPropagation.js';
+import { indexMap } from './IndexMap.js';
+import { variableElimination } from './VariableElimination.js';
+import { ancestralSample, type Evidence } from './AncestralSampler.js';
+import type { RandomSource } from '../dp/random/RandomSource.js';
+import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
+
+/** model.json: potentials as base64 of little-endian Float64 arrays, one per clique. */
+export interface GraphicalModelJson {
+  format: 'fedsynth-pgm/v1';
+  domain: Record<string, number>;
+  total: number;
+  cliques: string[][];
+  potentials: string[];
+}
+
+export interface SampleOptions {
+  /** Draw from the model conditioned on these column codes. */
+  where?: Evidence;
+}
+
+function encodeFloat64(v: Float64Array): string {
+  const buf = Buffer.alloc(v.length * 8);
+  for (let k = 0; k < v.length; k++) buf.writeDoubleLE(v[k], k * 8);
+  return buf.toString('base64');
+}
+
+function decodeFloat64(s: string, n: number): Float64Array {
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length !== n * 8) throw new FedsynthError(ErrorCode.InvalidData, 'model.json: potential has the wrong length', { expected: n, bytes: buf.length });
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) out[k] = buf.readDoubleLE(k * 8);
+  return out;
+}
+
+/**
+ * The distribution p(x) ∝ exp(sum_c theta_c(x_c)) over the junction tree's cliques, scaled to
+ * `total` records. Calibrated clique marginals are computed once (belief propagation) and kept.
+ */
+export class GraphicalModel {
+  readonly domain: Domain;
+  readonly tree: JunctionTree;
+  /** Log-potentials, one per tree clique (same order as `tree.cliques`). */
+  readonly potentials: CliqueVector;
+  readonly total: number;
+  private cachedMarginals: CliqueVector | undefined;
+  private readonly sepMarginals = new Map<number, Float64Array>();
+
+  constructor(domain: Domain, tree: JunctionTree, potentials: CliqueVector, total: number, marginals?: CliqueVector) {
+    if (!(total > 0) || !Number.isFinite(total)) throw new FedsynthError(ErrorCode.InvalidArgument, 'GraphicalModel: total must be positive', { total });
+    this.domain = domain;
+    this.tree = tree;
+    const onTree = tree.cliques.every((c, i) => potentials.factors[i]?.attrs.join('\u0001') === c.join('\u0001'));
+    this.potentials = onTree
+      ? potentials
+      : new CliqueVector(potentialsOnTree(tree, potentials).map((v, i) => new Factor(domain, tree.cliques[i], v)));
+    this.total = total;
+    this.cachedMarginals = marginals;
+  }
+
+  /** A model from log-potentials on arbitrary cliques (each must fit in the tree built from them). */
+  static fromPotentials(domain: Domain, potentials: CliqueVector, total: number): GraphicalModel {
+    const tree = JunctionTree.build(domain, potentials.cliques);
+    return new GraphicalModel(domain, tree, potentials, total);
+  }
+
+  /** The maximal cliques of the model (junction-tree cliques). */
+  get cliques(): readonly (readonly string[])[] {
+    return this.tree.cliques;
+  }
+
+  /** Calibrated clique marginals (counts summing to `total`), computed on first use. */
+  get marginals(): CliqueVector {
+    if (this.cachedMarginals === undefined) {
+      const out = this.tree.cliques.map((c) => new Float64Array(this.domain.size(c)));
+      new BeliefPropagator(this.tree).run(
+        this.potentials.factors.map((f) => f.values),
+        this.total,
+        out,
+      );
+      this.cachedMarginals = new CliqueVector(out.map((v, i) => new Factor(this.domain, this.tree.cliques[i], v)));
+    }
+    return this.cachedMarginals;
+  }
+
+  /**
+   * Marginal counts over `attrs` (any order; result in canonical order, row-major), summing to
+   * `total`. Inside one clique it is a sum of the clique marginal; otherwise variable elimination
+   * runs on the smallest subtree covering `attrs`, whose marginals factorise as
+   * mu_top · prod_c mu_c / mu_sep(c).
+   */
+  project(attrs: readonly string[]): Float64Array {
+    return this.marginal(attrs).values;
+  }
+
+  /** `project` as a Factor. */
+  marginal(attrs: readonly string[]): Factor {
+    const target = this.domain.canonical(attrs);
+    const mus = this.marginals.factors;
+    const i = this.tree.cliqueContaining(target);
+    if (i >= 0) {
+      const out = new Float64Array(this.domain.size(target));
+      sumInto(mus[i].values, indexMap(this.domain, this.tree.cliques[i], target), out);
+      return new Factor(this.domain, target, out);
+    }
+    const sub = this.coveringSubtree(target);
+    const factors: Factor[] = [];
+    for (const c of sub.nodes) {
+      if (c === sub.top) factors.push(mus[c]);
+      else factors.push(this.conditional(c));
+    }
+    return variableElimination(this.domain, factors, target);
+  }
+
+  /**
+   * `n` rows drawn exactly from the model (ancestral sampling along the junction tree), as one
+   * Int32Array column per domain attribute in domain order. `where` conditions on column codes.
+   */
+  sample(n: number, rng: RandomSource, opts: SampleOptions = {}): Int32Array[] {
+    return ancestralSample(
+      this.tree,
+      this.marginals.factors.map((f) => f.values),
+      n,
+      rng,
+      opts.where ?? {},
+    );
+  }
+
+  toJSON(): GraphicalModelJson {
+    return {
+      format: 'fedsynth-pgm/v1',
+      domain: this.domain.toJSON(),
+      total: this.total,
+      cliques: this.tree.cliques.map((c) => [...c]),
+      potentials: this.potentials.factors.map((f) => encodeFloat64(f.values)),
+    };
+  }
+
+  static fromJSON(json: GraphicalModelJson): GraphicalModel {
+    if (json === null || typeof json !== 'object' || json.format !== 'fedsynth-pgm/v1') {
+      throw new FedsynthError(ErrorCode.InvalidData, 'model.json: unknown format');
+    }
+    if (!Array.isArray(json.cliques) || !Array.isArray(json.potentials) || json.cliques.length !== json.potentials.length) {
+      throw new FedsynthError(ErrorCode.InvalidData, 'model.json: cliques and potentials differ');
+    }
+    const domain = DomainClass.fromJson(json.domain);
+    const factors = json.cliques.map((c, i) => {
+      const attrs = domain.canonical(c);
+      return new Factor(domain, attrs, decodeFloat64(json.potentials[i], domain.size(attrs)));
+    });
+    return GraphicalModel.fromPotentials(domain, new CliqueVector(factors), json.total);
+  }
+
+  /** mu_c / mu_sep(c) for a non-root clique (0/0 = 0). */
+  private conditional(c: number): Factor {
+    const d = this.domain;
+    const mu = this.marginals.factors[c].values;
+    const sep = this.tree.separator[c];
+    const map = indexMap(d, this.tree.cliques[c], sep);
+    let ms = this.sepMarginals.get(c);
+    if (ms === undefined) {
+      ms = new Float64Array(d.size(sep));
+      sumInto(mu, map, ms);
+      this.sepMarginals.set(c, ms);
+    }
+    const out = new Float64Array(mu.length);
+    for (let k = 0; k < mu.length; k++) {
+      const den = ms[map[k]];
+      out[k] = den > 0 ? mu[k] / den : 0;
+    }
+    return new Factor(d, this.tree.cliques[c], out);
+  }
+
+  /** Smallest connected set of cliques covering `attrs`: prune leaves that add nothing. */
+  private coveringSubtree(attrs: readonly string[]): { nodes: number[]; top: number } {
+    const t = this.tree;
+    const m = t.cliques.length;
+    const nbrs: Set<number>[] = Array.from({ length: m }, () => new Set<number>());
+    for (const [a, b] of t.edges) {
+      nbrs[a].add(b);
+      nbrs[b].add(a);
+    }
+    const alive = new Array<boolean>(m).fill(true);
+    let count = m;
+    let changed = true;
+    while (changed && count > 1) {
+      changed = false;
+      for (let c = 0; c < m && count > 1; c++) {
+        if (!alive[c] || nbrs[c].size > 1) continue;
+        const [nb] = [...nbrs[c]];
+        const own = attrs.filter((a) => t.cliques[c].includes(a));
+        if (nb !== undefined && !own.every((a) => t.cliques[nb].includes(a))) continue;
+        if (nb === undefined && own.length > 0) continue;
+        alive[c] = false;
+        count--;
+        if (nb !== undefined) nbrs[nb].delete(c);
+        nbrs[c].clear();
+        changed = true;
+      }
+    }
+    const nodes = t.order.filter((c) => alive[c]);
+    return { nodes, top: nodes[0] };
+  }
+}
