@@ -1,0 +1,105 @@
+// bench/quality: federated MST and AIM on Adult through InProcessOracle; TV over all 1/2/3-way
+// marginals (synthetic rows = real rows), wall seconds and peak RSS. BENCH_FULL=1: the full grid.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Domain } from '../shared/pgm/Domain.js';
+import { EncodedTable } from '../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
+import { splitParties, parsePartySplit } from '../shared/data/splitParties.js';
+import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
+import { discreteGaussianNoise } from '../shared/synth/discreteGaussianNoise.js';
+import { mst } from '../shared/synth/Mst.js';
+import { aim, type AimSelection } from '../shared/synth/Aim.js';
+import { makeCodeTable } from '../shared/eval/CodeTable.js';
+import { totalVariation } from '../shared/eval/totalVariation.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DELTA = 1e-9;
+
+interface Case {
+  mechanism: 'mst' | 'aim';
+  epsilon: number;
+  parties: number;
+  split: string;
+  seed: string;
+  selection?: AimSelection;
+}
+
+async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec: Record<string, unknown>) => void): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
+  let charged = 0;
+  const oracle = new InProcessOracle({
+    domain,
+    parties: parts.map((p) => new InMemoryMarginalSource(p)),
+    noise: discreteGaussianNoise(),
+    seed: c.seed,
+    accountant: (ch) => (charged += ch.rho),
+  });
+  const rho = rhoFromEpsilon(c.epsilon, DELTA);
+  const res =
+    c.mechanism === 'mst'
+      ? await mst(oracle, { rho })
+      : await aim(oracle, { rho, seed: c.seed, selection: c.selection });
+  const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const real = makeCodeTable(domain.attrs, domain.shape, table.columns.map((col) => Int32Array.from(col)));
+  const synth = makeCodeTable(domain.attrs, domain.shape, cols);
+  const tv = totalVariation(real, synth, 3);
+  const out = process.env.BENCH_OUT;
+  if (out) {
+    const lines = [domain.attrs.join(',')];
+    for (let i = 0; i < cols[0].length; i++) lines.push(cols.map((col) => col[i]).join(','));
+    writeFileSync(out, lines.join('\n') + '\n');
+  }
+  emit({
+    bench: 'quality',
+    mechanism: c.mechanism,
+    selection: c.mechanism === 'aim' ? (c.selection ?? 'localScores') : 'localScores',
+    epsilon: c.epsilon,
+    delta: DELTA,
+    rho,
+    rhoCharged: charged,
+    parties: c.parties,
+    split: c.split,
+    seed: c.seed,
+    ...Object.fromEntries(tv.byWay.flatMap((w, k) => [[`tv${k + 1}Avg`, round4(w.avg)], [`tv${k + 1}Max`, round4(w.max)]])),
+    wallSeconds: Math.round(wall * 10) / 10,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  });
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
+  const domain = Domain.fromJson(JSON.parse(readFileSync(join(root, 'data/adult-domain.json'), 'utf8')) as Record<string, number>);
+  const table = EncodedTable.fromCsv(readFileSync(join(root, 'data/adult.csv'), 'utf8'), domain);
+  const env = process.env;
+  const cases: Case[] = [];
+  if (env.BENCH_FULL === '1') {
+    for (const mechanism of ['mst', 'aim'] as const)
+      for (const epsilon of [0.5, 1, 4]) for (const parties of [1, 3, 10]) cases.push({ mechanism, epsilon, parties, split: 'dirichlet:0.5', seed: '1' });
+  } else if (env.BENCH_MECH) {
+    cases.push({
+      mechanism: env.BENCH_MECH === 'aim' ? 'aim' : 'mst',
+      epsilon: Number(env.BENCH_EPS ?? '1'),
+      parties: Number(env.BENCH_PARTIES ?? '10'),
+      split: env.BENCH_SPLIT ?? 'dirichlet:0.5',
+      seed: env.BENCH_SEED ?? '1',
+      selection: (env.BENCH_SELECT as AimSelection | undefined) ?? undefined,
+    });
+  } else {
+    cases.push({ mechanism: 'mst', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
+    cases.push({ mechanism: 'aim', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
+  }
+  for (const c of cases) await runCase(c, table, domain, emit);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void run((rec) => console.log(JSON.stringify(rec)));
+}

@@ -1,0 +1,210 @@
+// Aim: federated AIM (McKenna, Mullins, Sheldon, Miklau 2022, "AIM: An Adaptive and Iterative
+// Mechanism for Differentially Private Synthetic Data", PVLDB 15(11)) over a FederatedOracle.
+import type { Domain } from '../pgm/Domain.js';
+import { estimate } from '../pgm/Estimation.js';
+import type { GraphicalModel } from '../pgm/GraphicalModel.js';
+import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
+import type { RandomSource } from '../dp/random/RandomSource.js';
+import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
+import type { FederatedOracle } from './FederatedOracle.js';
+import type { Measurement } from './Measurement.js';
+import { RhoBudget } from './RhoBudget.js';
+import { federatedL1Scores } from './federatedL1Scores.js';
+
+/**
+ * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
+ * - `localScores` (AugFLAIM-style, Maddock, Cormode, Maple, KDD 2024): one secure sum of every
+ *   party's local L1 error per candidate, sensitivity 2·sqrt(#candidates).
+ * - `measured`: one secure sum of all candidate marginals (sensitivity sqrt(#candidates)); the
+ *   score is the bias-corrected L1 distance of the noisy marginal from the model; the chosen
+ *   candidates' noisy marginals are also given to the model.
+ */
+export type AimSelection = 'localScores' | 'measured';
+
+export interface AimOptions {
+  /** Total zCDP budget; never exceeded. */
+  readonly rho: number;
+  /** Workload (attribute sets); default all 3-way sets with at most `maxCells` cells. */
+  readonly workload?: readonly (readonly string[])[];
+  /** Cell bound of the default workload (default 10,000 as the reference script). */
+  readonly maxCells?: number;
+  /** Model-size bound in MB (default 80, as AIM). */
+  readonly maxModelSizeMB?: number;
+  /** Nominal rounds T (default 16·d, as AIM). */
+  readonly rounds?: number;
+  /** Mirror-descent iterations per fit (default 1000, as the reference; warm-started). */
+  readonly iters?: number;
+  /** Selection path (default `localScores`). */
+  readonly selection?: AimSelection;
+  /** Candidates measured per selection release (default 1, as AIM). */
+  readonly batch?: number;
+  /** Share of a round's budget spent on selection (AIM: 0.1). */
+  readonly selectionShare?: number;
+  /** Reproducibility seed (used only for tie-free determinism; selection itself is argmax). */
+  readonly seed?: string;
+  /** Progress callback (round number, chosen sets, rho used so far). */
+  readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
+}
+
+export interface AimResult {
+  readonly model: GraphicalModel;
+  readonly measurements: readonly Measurement[];
+  /** Attribute sets chosen, in order. */
+  readonly selected: readonly (readonly string[])[];
+  readonly rhoUsed: number;
+  sample(n: number, rng: RandomSource): Int32Array[];
+}
+
+interface Candidate {
+  attrs: string[];
+  weight: number;
+  cells: number;
+}
+
+/** AIM's candidates: the workload's downward closure, weight = sum_w |c ∩ w| (AIM §4.1). */
+export function aimCandidates(domain: Domain, workload: readonly (readonly string[])[]): Candidate[] {
+  const seen = new Map<string, string[]>();
+  for (const w of workload) {
+    const c = domain.canonical(w);
+    for (let mask = 1; mask < 1 << c.length; mask++) {
+      const sub = c.filter((_, i) => (mask >> i) & 1);
+      seen.set(sub.join('\u0001'), sub);
+    }
+  }
+  return [...seen.values()].map((attrs) => {
+    let weight = 0;
+    for (const w of workload) weight += attrs.filter((a) => w.includes(a)).length;
+    return { attrs, weight, cells: domain.size(attrs) };
+  });
+}
+
+/** All k-way attribute sets with at most `maxCells` cells. */
+export function kWaySets(domain: Domain, k: number, maxCells: number): string[][] {
+  const out: string[][] = [];
+  const rec = (start: number, acc: string[]): void => {
+    if (acc.length === k) {
+      if (domain.size(acc) <= maxCells) out.push([...acc]);
+      return;
+    }
+    for (let i = start; i < domain.attrs.length; i++) rec(i + 1, [...acc, domain.attrs[i]]);
+  };
+  rec(0, []);
+  return out;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const MB = 8 / 2 ** 20;
+
+/**
+ * Federated AIM, following the reference algorithm (mechanisms/aim.py): measure all 1-ways with
+ * sigma = sqrt(T / (2·0.9·rho)); each round spends a selection release and `batch` measurements
+ * with sigma; candidates must keep the model under maxModelSize·rhoUsed/rho; scores are
+ * w_c·(||M_c(D) − M_c(p̂)||_1 − sqrt(2/π)·sigma·n_c); after the fit, if the chosen marginal moved
+ * by at most sqrt(2/π)·sigma·n_c the noise is halved (budget annealing); when what remains is
+ * less than two rounds, the last round uses all of it. Selection is the argmax of the noisy
+ * scores (post-processing of a Gaussian release; see AimSelection).
+ */
+export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<AimResult> {
+  const domain = oracle.domain;
+  const d = domain.attrs.length;
+  const rho = opts.rho;
+  const budget = new RhoBudget(rho);
+  const workload = opts.workload ?? kWaySets(domain, Math.min(3, d), opts.maxCells ?? 10000);
+  if (workload.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'aim: empty workload');
+  const candidates = aimCandidates(domain, workload);
+  const T = opts.rounds ?? 16 * d;
+  const iters = opts.iters ?? 1000;
+  const maxSize = opts.maxModelSizeMB ?? 80;
+  const batch = Math.max(1, Math.floor(opts.batch ?? 1));
+  const share = opts.selectionShare ?? 0.1;
+  const selection = opts.selection ?? 'localScores';
+  // Per-measurement rho 0.5/sigma² = (1-share)·rho/T; selection per release = share/(1-share)·batch·that.
+  let sigma = Math.sqrt(T / (2 * (1 - share) * rho));
+  const selRho = (s: number): number => (share / (1 - share)) * batch * (0.5 / (s * s));
+
+  const oneways = domain.attrs.map((a) => [a]);
+  const measurements: Measurement[] = await oracle.measure(oneways, budget.spend((d * 0.5) / (sigma * sigma), 'aim/oneway'), 'aim/oneway');
+  let model = estimate(domain, measurements, { iters });
+  const selected: string[][] = [];
+  let terminate = false;
+  let round = 0;
+  while (!terminate) {
+    round++;
+    let measRho = 0.5 / (sigma * sigma);
+    let sRho = selRho(sigma);
+    if (budget.remaining < 2 * (sRho + batch * measRho)) {
+      // Last round: spend exactly what remains, split in the same proportions.
+      const rem = budget.remaining;
+      sRho = rem * share;
+      measRho = (rem * (1 - share)) / batch;
+      sigma = Math.sqrt(0.5 / measRho);
+      terminate = true;
+    }
+    const rhoUsedAfter = budget.spent + sRho + batch * measRho;
+    const sizeLimit = (maxSize * rhoUsedAfter) / rho;
+    const small = candidates.filter((c) => fits(domain, model, c.attrs, sizeLimit));
+    if (small.length === 0) break;
+    const n = model.total;
+    const est = small.map((c) => model.project(c.attrs));
+    let raw: Float64Array;
+    let extra: Measurement[] = [];
+    if (selection === 'measured') {
+      const ms = await oracle.measure(small.map((c) => c.attrs), budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`);
+      raw = new Float64Array(small.length);
+      const bias = ms[0].stddev * SQRT_2_OVER_PI;
+      ms.forEach((m, k) => {
+        let l1 = 0;
+        for (let i = 0; i < m.values.length; i++) l1 += Math.abs(m.values[i] - est[k][i]);
+        raw[k] = l1 - bias * m.values.length;
+      });
+      extra = ms;
+    } else {
+      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`);
+      raw = res.scores;
+    }
+    void n;
+    const scores = small.map((c, k) => c.weight * (raw[k] - SQRT_2_OVER_PI * sigma * c.cells));
+    const chosen = pickBatch(domain, model, small, scores, batch, sizeLimit);
+    const fresh = await oracle.measure(chosen, budget.spend(chosen.length * measRho, `aim/measure/${round}`), `aim/measure/${round}`);
+    const chosenKeys = new Set(chosen.map((c) => c.join('\u0001')));
+    const before = model.project(chosen[0]);
+    measurements.push(...fresh, ...extra.filter((m) => chosenKeys.has(m.attrs.join('\u0001'))));
+    selected.push(...chosen);
+    model = estimate(domain, measurements, { iters, warmStart: model });
+    const after = model.project(chosen[0]);
+    let moved = 0;
+    for (let i = 0; i < after.length; i++) moved += Math.abs(after[i] - before[i]);
+    opts.onRound?.({ round, chosen, rhoUsed: budget.spent, sigma });
+    if (!terminate && moved <= sigma * SQRT_2_OVER_PI * after.length) {
+      // Annealing (AIM Alg. 2): sigma /= 2, epsilon *= 2 — both rho shares grow 4x.
+      sigma /= 2;
+    }
+  }
+  return {
+    model,
+    measurements,
+    selected,
+    rhoUsed: budget.spent,
+    sample: (rows, rng) => model.sample(rows, rng),
+  };
+}
+
+/** AIM's filter: within the size bound, or already inside a model clique (free to add). */
+function fits(domain: Domain, model: GraphicalModel, attrs: readonly string[], sizeLimit: number): boolean {
+  if (model.cliques.some((cl) => attrs.every((a) => cl.includes(a)))) return true;
+  return hypotheticalModelSize(domain, [...model.cliques, attrs]) * MB <= sizeLimit;
+}
+
+/** The best-scoring candidate, then (batch > 1) the next best ones that still fit together. */
+function pickBatch(domain: Domain, model: GraphicalModel, small: readonly Candidate[], scores: readonly number[], batch: number, sizeLimit: number): string[][] {
+  const order = small.map((_, k) => k).sort((x, y) => scores[y] - scores[x] || x - y);
+  const chosen: string[][] = [];
+  for (const k of order) {
+    if (chosen.length === batch) break;
+    const c = small[k].attrs;
+    if (chosen.some((s) => c.every((a) => s.includes(a)) || s.every((a) => c.includes(a)))) continue;
+    if (chosen.length > 0 && hypotheticalModelSize(domain, [...model.cliques, ...chosen, c]) * MB > sizeLimit) continue;
+    chosen.push(c);
+  }
+  return chosen;
+}

@@ -1,0 +1,105 @@
+// LocalQuery: the closed, JSON-serialisable set of questions a coordinator may ask every party.
+// Each query's answer is an integer vector; its L2 sensitivity is a function of the query alone.
+import type { Domain } from '../pgm/Domain.js';
+import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
+
+/**
+ * A public recoding of one attribute (MST's domain compression): old code `c` becomes
+ * `map[c]` in [0, size). Applied by the party before counting.
+ */
+export interface AttributeRecode {
+  readonly attr: string;
+  readonly map: readonly number[];
+  readonly size: number;
+}
+
+/**
+ * - `marginals`: the exact counts of every cell of each attribute set (canonical order),
+ *   concatenated in the order given. One record changes one cell of each set by 1, so the
+ *   L2 sensitivity is sqrt(#sets).
+ * - `l1Scores`: for each candidate r with public reference distribution `reference[r]` (a model
+ *   marginal, normalized to sum 1, in the recoded domain), the party's local error
+ *   round(|| M_r(D_i) - n_i * reference[r] ||_1). Adding or removing one record at the party
+ *   changes M_r(D_i) by one unit vector and n_i * reference[r] by reference[r] (L1 norm 1), so
+ *   each entry changes by at most 2 (rounding is monotone and commutes with integer shifts, so
+ *   it keeps that bound): L2 sensitivity 2 * sqrt(#candidates).
+ * All counts use the recoded domain when `recode` is given.
+ */
+export type LocalQuery =
+  | { readonly kind: 'marginals'; readonly attrSets: readonly (readonly string[])[]; readonly recode?: readonly AttributeRecode[] }
+  | {
+      readonly kind: 'l1Scores';
+      readonly candidates: readonly (readonly string[])[];
+      readonly reference: readonly (readonly number[])[];
+      readonly recode?: readonly AttributeRecode[];
+    };
+
+/** L2 sensitivity of the query's answer under adding/removing one record at one party. */
+export function localQuerySensitivity(query: LocalQuery): number {
+  switch (query.kind) {
+    case 'marginals':
+      return Math.sqrt(query.attrSets.length);
+    case 'l1Scores':
+      return 2 * Math.sqrt(query.candidates.length);
+  }
+}
+
+/** Number of entries of the query's answer vector (in the recoded domain). */
+export function localQueryLength(query: LocalQuery, domain: Domain): number {
+  switch (query.kind) {
+    case 'marginals': {
+      const sizes = recodedSizes(domain, query.recode);
+      return query.attrSets.reduce((s, attrs) => s + cellsOf(domain, sizes, attrs), 0);
+    }
+    case 'l1Scores':
+      return query.candidates.length;
+  }
+}
+
+/** Domain sizes after recoding (column order). */
+export function recodedSizes(domain: Domain, recode: readonly AttributeRecode[] | undefined): number[] {
+  const sizes = [...domain.shape];
+  for (const r of recode ?? []) sizes[domain.indexOf(r.attr)] = r.size;
+  return sizes;
+}
+
+/** Cells of the marginal over `attrs` under `sizes`. */
+export function cellsOf(domain: Domain, sizes: readonly number[], attrs: readonly string[]): number {
+  let n = 1;
+  for (const a of attrs) n *= sizes[domain.indexOf(a)];
+  return n;
+}
+
+/** Throws InvalidArgument unless the query is well-formed for `domain`. */
+export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
+  const bad = (msg: string): never => {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `LocalQuery(${String((query as { kind?: unknown }).kind)}): ${msg}`);
+  };
+  const checkSets = (sets: readonly (readonly string[])[]): void => {
+    if (!Array.isArray(sets) || sets.length === 0) bad('needs at least one attribute set');
+    for (const s of sets) {
+      if (!Array.isArray(s) || !s.every((a) => typeof a === 'string' && domain.has(a))) bad(`unknown attribute in [${String(s)}]`);
+      if (!domain.isCanonical(s)) bad(`attributes [${s.join(', ')}] not in domain order`);
+    }
+  };
+  for (const r of query.recode ?? []) {
+    const j = domain.indexOf(r.attr);
+    if (j < 0) bad(`recode of unknown attribute ${r.attr}`);
+    if (!Number.isInteger(r.size) || r.size < 1) bad(`recode size of ${r.attr} must be a positive integer`);
+    if (r.map.length !== domain.shape[j] || !r.map.every((v) => Number.isInteger(v) && v >= 0 && v < r.size)) bad(`bad recode map for ${r.attr}`);
+  }
+  if (query.kind === 'marginals') {
+    checkSets(query.attrSets);
+  } else if (query.kind === 'l1Scores') {
+    checkSets(query.candidates);
+    if (query.reference.length !== query.candidates.length) bad('one reference per candidate required');
+    const sizes = recodedSizes(domain, query.recode);
+    query.candidates.forEach((c, k) => {
+      const ref = query.reference[k];
+      if (ref.length !== cellsOf(domain, sizes, c)) bad(`reference ${k} has ${ref.length} cells, expected ${cellsOf(domain, sizes, c)}`);
+      if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`reference ${k} must be finite and non-negative`);
+    });
+  } else {
+    bad('unknown kind');
+  }
+}
