@@ -1,0 +1,131 @@
+// PostgresEngine: the SqlEngine for a PostgreSQL table, view or query, GROUP BY pushed down.
+// The agent never pulls the table: only aggregate counts (and a few located problems) come back.
+import pg from 'pg';
+import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
+import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
+import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import type { ParsedSourceConfig } from './SourceConfig.js';
+import { sqlIdent, type RawKind } from './sqlEncoding.js';
+import type { SqlEngine } from './SqlMarginalSource.js';
+import type { RawColumn } from './marginalQuery.js';
+import { locateBySql } from './locateBySql.js';
+
+type PgConfig = Extract<ParsedSourceConfig, { kind: 'postgres' }>;
+
+/** PostgreSQL type OIDs of numbers (int2, int4, int8, oid, float4, float8, numeric). */
+const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700]);
+
+/** Maps a pg error to a typed error without leaking the connection string or password. */
+function pgError(e: unknown, label: string): FedsynthError {
+  const err = e as { code?: string; message?: string };
+  const code = err.code ?? '';
+  const msg = (err.message ?? String(e)).split('\n')[0];
+  if (code === '28P01' || code === '28000') {
+    return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: authentication failed (${code})`, { source: label, sqlstate: code });
+  }
+  if (code === '42P01' || code === '3D000') {
+    return new FedsynthError(ErrorCode.NotFound, `${label}: ${msg}`, { source: label, sqlstate: code });
+  }
+  if (code === '42501') {
+    return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: permission denied (${msg}); see docs/data.md for the grants`, {
+      source: label,
+      sqlstate: code,
+    });
+  }
+  if (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET)$/.test(code) || /timeout|terminated/i.test(msg ?? '')) {
+    return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: database unreachable (${code || msg})`, { source: label });
+  }
+  if (code.startsWith('22')) {
+    return new FedsynthError(ErrorCode.InvalidData, `${label}: ${msg}`, { source: label, sqlstate: code });
+  }
+  if (code.startsWith('42')) {
+    return new FedsynthError(ErrorCode.InvalidConfig, `${label}: ${msg}`, { source: label, sqlstate: code });
+  }
+  return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: ${msg}`, { source: label, sqlstate: code });
+}
+
+class PostgresEngine implements SqlEngine {
+  readonly dialect = 'postgres' as const;
+
+  constructor(
+    readonly label: string,
+    readonly from: string,
+    readonly raw: readonly RawColumn[],
+    private readonly client: pg.Client,
+    private readonly schema: Schema,
+  ) {}
+
+  async query(sql: string): Promise<unknown[][]> {
+    try {
+      // A read-only transaction: even a mistaken query cannot write.
+      await this.client.query('BEGIN READ ONLY');
+      const r = await this.client.query({ text: sql, rowMode: 'array' });
+      await this.client.query('COMMIT');
+      return r.rows as unknown[][];
+    } catch (e) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw pgError(e, this.label);
+    }
+  }
+
+  async malformedRecords(): Promise<number> {
+    return 0;
+  }
+
+  locateProblems(max: number): Promise<ValidationProblem[]> {
+    return locateBySql(this, this.schema, this.from, undefined, max);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+/** Connects (read-only session), checks the columns and their types. */
+export async function openPostgresEngine(c: PgConfig, schema: Schema): Promise<SqlEngine> {
+  const password = c.passwordEnv !== undefined ? process.env[c.passwordEnv] : undefined;
+  if (c.passwordEnv !== undefined && password === undefined) {
+    throw new FedsynthError(ErrorCode.InvalidConfig, `environment variable ${c.passwordEnv} (passwordEnv) is not set`);
+  }
+  const label = `postgres:${c.table ?? 'query'}`;
+  const client = new pg.Client({
+    connectionString: c.connectionString,
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    password,
+    connectionTimeoutMillis: c.connectTimeoutMs,
+    application_name: 'fedsynth-agent',
+  });
+  client.on('error', () => undefined); // reported through the failing query instead
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw pgError(e, label);
+  }
+  const from = c.table !== undefined ? `${c.table.split('.').map(sqlIdent).join('.')} src` : `(${c.query}) src`;
+  let fields: { name: string; dataTypeID: number }[];
+  try {
+    await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+    const r = await client.query(`SELECT * FROM ${from} LIMIT 0`);
+    fields = r.fields;
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw pgError(e, label);
+  }
+  const types = new Map(fields.map((f) => [f.name, f.dataTypeID]));
+  const missing = schema.columns.map((x) => x.name).filter((n) => !types.has(n));
+  const extra = [...types.keys()].filter((n) => !schema.columns.some((x) => x.name === n));
+  if (missing.length > 0 || (extra.length > 0 && !c.ignoreExtraColumns)) {
+    await client.end().catch(() => undefined);
+    const what = missing.length > 0 ? `missing column(s) ${missing.join(', ')}` : `column(s) not in the schema: ${extra.join(', ')}`;
+    throw new FedsynthError(ErrorCode.InvalidData, `${label}: ${what}`, { source: label, column: missing[0] ?? extra[0], missing, extra });
+  }
+  const raw = schema.columns.map((x) => ({
+    ref: `src.${sqlIdent(x.name)}`,
+    kind: (NUMERIC_OIDS.has(types.get(x.name)!) ? 'number' : 'text') as RawKind,
+  }));
+  return new PostgresEngine(label, from, raw, client, schema);
+}

@@ -1,0 +1,172 @@
+// SqlMarginalSource: a MarginalSource over any SQL engine (DuckDB, PostgreSQL) that encodes and
+// counts inside the engine, validates the data against the schema first, and applies `onInvalid`.
+import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
+import { columnLayout } from '../../shared/schema/columnLayout.js';
+import { InvalidCode } from '../../shared/schema/encodeValue.js';
+import {
+  formatProblem,
+  type ColumnProblemCounts,
+  type OnInvalid,
+  type ValidationProblem,
+  type ValidationReport,
+} from '../../shared/schema/ValidationReport.js';
+import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import type { Dialect } from './sqlEncoding.js';
+import {
+  allocateCounts,
+  chunkSets,
+  codeAlias,
+  encodedSelect,
+  fillCounts,
+  groupingSetsSql,
+  planMarginals,
+  type RawColumn,
+} from './marginalQuery.js';
+
+/** What a concrete engine supplies. */
+export interface SqlEngine {
+  readonly dialect: Dialect;
+  /** Names the source in reports (a path, or `postgres:<table>`), never a secret. */
+  readonly label: string;
+  /** The raw relation in a FROM clause, e.g. `read_csv(...)` or `(SELECT ...) src`. */
+  readonly from: string;
+  /** How each schema column is read, in schema order. */
+  readonly raw: readonly RawColumn[];
+  /** Runs a query; rows as arrays of values (numbers, bigints, strings or null). */
+  query(sql: string): Promise<unknown[][]>;
+  /** Number of records the reader could not parse (CSV), 0 elsewhere. */
+  malformedRecords(): Promise<number>;
+  /** Locates up to `max` problems (file line, column, value) for the operator. */
+  locateProblems(max: number): Promise<ValidationProblem[]>;
+  close(): Promise<void>;
+}
+
+export interface SqlSourceOptions {
+  readonly onInvalid: OnInvalid;
+  /** Located problems kept in the report (default 20). */
+  readonly maxExamples?: number;
+}
+
+export class SqlMarginalSource implements MarginalSource {
+  private report: ValidationReport | undefined;
+
+  constructor(
+    private readonly engine: SqlEngine,
+    private readonly schema: Schema,
+    private readonly opts: SqlSourceOptions,
+  ) {}
+
+  /** Checks every row against the schema (one scan) and locates the first problems. */
+  async validate(): Promise<ValidationReport> {
+    if (this.report) return this.report;
+    const { schema, engine } = this;
+    const policy = this.opts.onInvalid;
+    const n = schema.columns.length;
+    const parts = ['count(*)', `count(*) FILTER (WHERE ${schema.columns.map((_, i) => `${codeAlias(i)} < 0`).join(' OR ')})`];
+    for (let i = 0; i < n; i++) {
+      for (const code of [InvalidCode.missing, InvalidCode['out-of-domain'], InvalidCode['wrong-type']]) {
+        parts.push(`count(*) FILTER (WHERE ${codeAlias(i)} = ${code})`);
+      }
+    }
+    const all = schema.columns.map((_, i) => i);
+    const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, all, 'fail');
+    const [row] = await engine.query(`SELECT ${parts.join(', ')} FROM (${enc}) e`);
+    const v = (row ?? []).map((x) => Number(x ?? 0));
+    const rows = v[0]!;
+    const badRows = v[1]!;
+    const malformed = await engine.malformedRecords();
+    const invalidByColumn: Record<string, ColumnProblemCounts> = {};
+    let invalidCells = 0;
+    const unmappable: string[] = [];
+    schema.columns.forEach((c, i) => {
+      const [missing, outOfDomain, wrongType] = [v[2 + 3 * i]!, v[3 + 3 * i]!, v[4 + 3 * i]!];
+      if (missing + outOfDomain + wrongType > 0) {
+        invalidByColumn[c.name] = { missing, outOfDomain, wrongType };
+        invalidCells += missing + outOfDomain + wrongType;
+        if (columnLayout(c).missing === undefined) unmappable.push(c.name);
+      }
+    });
+    if (rows + malformed === 0) {
+      throw new FedsynthError(ErrorCode.InvalidData, `${engine.label}: no data rows`, { source: engine.label });
+    }
+    const clean = badRows === 0 && malformed === 0;
+    let ok: boolean;
+    let rowsUsed = rows;
+    let rowsDropped = malformed;
+    let mapped = 0;
+    const problems: ValidationProblem[] = clean ? [] : await engine.locateProblems(this.opts.maxExamples ?? 20);
+    if (policy === 'fail') ok = clean;
+    else if (policy === 'drop-row') {
+      ok = rows - badRows > 0;
+      rowsUsed = rows - badRows;
+      rowsDropped += badRows;
+    } else {
+      ok = unmappable.length === 0;
+      mapped = invalidCells;
+      if (!ok) {
+        problems.unshift({
+          reason: 'missing',
+          message: `map-to-missing needs a missing bin ("missing": "bin") in column(s) ${unmappable.join(', ')}`,
+        });
+      }
+    }
+    this.report = {
+      source: engine.label,
+      policy,
+      recordsRead: rows + malformed,
+      rowsUsed,
+      rowsDropped,
+      cellsMappedToMissing: mapped,
+      malformedLines: malformed,
+      invalidByColumn,
+      problems,
+      ok,
+    };
+    return this.report;
+  }
+
+  /** Throws InvalidData (with the located problems) unless the data passed validation. */
+  private async ensureValid(): Promise<ValidationReport> {
+    const r = await this.validate();
+    if (!r.ok) {
+      const first = r.problems.slice(0, 5).map(formatProblem).join('\n  ');
+      throw new FedsynthError(ErrorCode.InvalidData, `${r.source}: data does not match the schema (onInvalid=${r.policy}):\n  ${first}`, {
+        source: r.source,
+        problems: r.problems,
+        invalidByColumn: r.invalidByColumn,
+        malformedLines: r.malformedLines,
+      });
+    }
+    return r;
+  }
+
+  async rowCount(): Promise<number> {
+    return (await this.ensureValid()).rowsUsed;
+  }
+
+  async marginals(attrSets: readonly (readonly string[])[]): Promise<Float64Array[]> {
+    await this.ensureValid();
+    const { schema, engine } = this;
+    const plan = planMarginals(schema, attrSets);
+    const counts = allocateCounts(schema, plan.sets);
+    for (const chunk of chunkSets(plan.sets)) {
+      const sets = chunk.map((si) => plan.sets[si]!);
+      const cols = [...new Set(sets.flat())].sort((a, b) => a - b);
+      const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, cols, this.opts.onInvalid);
+      const rows = await engine.query(groupingSetsSql(enc, sets, cols));
+      fillCounts(
+        schema,
+        sets,
+        cols,
+        rows,
+        chunk.map((si) => counts[si]!),
+      );
+    }
+    return plan.requestToSet.map((si) => counts[si]!);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}

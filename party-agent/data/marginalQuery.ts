@@ -1,0 +1,172 @@
+// marginalQuery: one SQL statement (GROUPING SETS) computing a batch of marginals over encoded codes,
+// and the decoding of its result rows into Float64Array counts in the model's cell order.
+import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
+import { columnLayout } from '../../shared/schema/columnLayout.js';
+import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
+import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { encodeColumnSql, type Dialect, type RawKind } from './sqlEncoding.js';
+
+/** How a schema column is read from the source relation. */
+export interface RawColumn {
+  readonly ref: string;
+  readonly kind: RawKind;
+}
+
+/** The alias of schema column i's code in generated SQL. */
+export function codeAlias(i: number): string {
+  return `k${i}`;
+}
+
+/**
+ * A SELECT of the codes of the given schema columns (aliases `k<i>`) from `from`, with the
+ * `onInvalid` policy applied: `drop-row` keeps rows whose codes are all valid, `map-to-missing`
+ * replaces invalid codes by the column's missing bin, `fail` assumes validation passed.
+ */
+export function encodedSelect(
+  schema: Schema,
+  raw: readonly RawColumn[],
+  from: string,
+  dialect: Dialect,
+  columns: readonly number[],
+  policy: OnInvalid,
+): string {
+  const all = schema.columns.map((c, i) => `${encodeColumnSql(c, raw[i]!.ref, raw[i]!.kind, dialect)} AS ${codeAlias(i)}`);
+  if (policy === 'drop-row') {
+    const where = schema.columns.map((_, i) => `${codeAlias(i)} >= 0`).join(' AND ');
+    const cols = columns.map(codeAlias).join(', ') || '1 AS one';
+    return `SELECT ${cols} FROM (SELECT ${all.join(', ')} FROM ${from}) enc WHERE ${where}`;
+  }
+  const cols = columns.map((i) => {
+    const e = encodeColumnSql(schema.columns[i]!, raw[i]!.ref, raw[i]!.kind, dialect);
+    if (policy === 'fail') return `${e} AS ${codeAlias(i)}`;
+    const m = columnLayout(schema.columns[i]!).missing;
+    return m === undefined ? `${e} AS ${codeAlias(i)}` : `CASE WHEN (${e}) < 0 THEN ${m} ELSE ${e} END AS ${codeAlias(i)}`;
+  });
+  return `SELECT ${cols.join(', ') || '1 AS one'} FROM ${from}`;
+}
+
+/** A checked batch: attribute sets as schema column indices, deduplicated. */
+export interface MarginalPlan {
+  /** Distinct attribute sets (schema column indices, ascending). */
+  readonly sets: readonly (readonly number[])[];
+  /** For each requested set, the index of its distinct set. */
+  readonly requestToSet: readonly number[];
+  /** Union of the columns, ascending. */
+  readonly columns: readonly number[];
+}
+
+/** Checks names and order (attrs must follow schema column order, no repeats) and deduplicates. */
+export function planMarginals(schema: Schema, attrSets: readonly (readonly string[])[]): MarginalPlan {
+  const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+  const sets: number[][] = [];
+  const seen = new Map<string, number>();
+  const requestToSet: number[] = [];
+  const used = new Set<number>();
+  for (const attrs of attrSets) {
+    const ids = attrs.map((a) => {
+      const i = index.get(a);
+      if (i === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `unknown attribute "${a}"`, { attr: a });
+      return i;
+    });
+    for (let j = 1; j < ids.length; j++) {
+      if (ids[j]! <= ids[j - 1]!) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, `attributes must be distinct and in schema column order: ${attrs.join(', ')}`, {
+          attrs: [...attrs],
+        });
+      }
+    }
+    const key = ids.join(',');
+    let s = seen.get(key);
+    if (s === undefined) {
+      s = sets.length;
+      seen.set(key, s);
+      sets.push(ids);
+      ids.forEach((i) => used.add(i));
+    }
+    requestToSet.push(s);
+  }
+  return { sets, requestToSet, columns: [...used].sort((a, b) => a - b) };
+}
+
+/** GROUPING() takes at most this many arguments in the engines we target (PostgreSQL: 31). */
+const MAX_GROUPING_COLUMNS = 31;
+
+/** Splits a plan's distinct sets into groups whose column unions fit in one GROUPING() call. */
+export function chunkSets(sets: readonly (readonly number[])[]): number[][] {
+  const chunks: number[][] = [];
+  let cur: number[] = [];
+  let cols = new Set<number>();
+  sets.forEach((s, si) => {
+    const next = new Set([...cols, ...s]);
+    if (next.size > MAX_GROUPING_COLUMNS && cur.length > 0) {
+      chunks.push(cur);
+      cur = [];
+      cols = new Set(s);
+    } else cols = next;
+    cur.push(si);
+  });
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
+
+/**
+ * The GROUPING SETS statement for some sets over `encoded` (a SELECT with `k<i>` columns).
+ * Result columns: g (GROUPING bitmask over `columns`, first column = most significant bit),
+ * then one code per column (NULL where aggregated out), then n = count.
+ */
+export function groupingSetsSql(encoded: string, sets: readonly (readonly number[])[], columns: readonly number[]): string {
+  const gs = sets.map((s) => `(${s.map(codeAlias).join(', ')})`).join(', ');
+  if (columns.length === 0) return `SELECT 0 AS g, count(*) AS n FROM (${encoded}) e`;
+  const cols = columns.map(codeAlias).join(', ');
+  return `SELECT GROUPING(${cols}) AS g, ${cols}, count(*) AS n FROM (${encoded}) e GROUP BY GROUPING SETS (${gs})`;
+}
+
+/** The GROUPING() mask of a set: bit (columns.length-1-j) is 1 when columns[j] is aggregated out. */
+export function groupingMask(set: readonly number[], columns: readonly number[]): number {
+  let mask = 0;
+  columns.forEach((c, j) => {
+    if (!set.includes(c)) mask |= 1 << (columns.length - 1 - j);
+  });
+  return mask;
+}
+
+function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') return Number(v);
+  throw new FedsynthError(ErrorCode.Internal, `unexpected value in marginal result: ${typeof v}`);
+}
+
+/** Fills count arrays (row-major, first attribute slowest) from GROUPING SETS result rows. */
+export function fillCounts(
+  schema: Schema,
+  sets: readonly (readonly number[])[],
+  columns: readonly number[],
+  rows: readonly (readonly unknown[])[],
+  out: Float64Array[],
+): void {
+  const sizes = schema.columns.map((c) => columnLayout(c).size);
+  const byMask = new Map<number, number>();
+  sets.forEach((s, si) => byMask.set(groupingMask(s, columns), si));
+  const pos = new Map(columns.map((c, j) => [c, j + 1]));
+  for (const row of rows) {
+    const si = byMask.get(toNumber(row[0]));
+    if (si === undefined) continue;
+    const set = sets[si]!;
+    let idx = 0;
+    for (const c of set) {
+      const code = toNumber(row[pos.get(c)!]);
+      if (!(code >= 0 && code < sizes[c]!)) {
+        throw new FedsynthError(ErrorCode.InvalidData, `invalid code ${code} in column "${schema.columns[c]!.name}" reached the marginals`);
+      }
+      idx = idx * sizes[c]! + code;
+    }
+    out[si]![idx]! += toNumber(row[row.length - 1]);
+  }
+}
+
+/** Allocates zeroed count arrays for the sets. */
+export function allocateCounts(schema: Schema, sets: readonly (readonly number[])[]): Float64Array[] {
+  const sizes = schema.columns.map((c) => columnLayout(c).size);
+  return sets.map((s) => new Float64Array(s.reduce((p, c) => p * sizes[c]!, 1)));
+}

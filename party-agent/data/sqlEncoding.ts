@@ -1,0 +1,151 @@
+// sqlEncoding: SQL expressions that turn a raw column into its schema code inside the database.
+// Mirrors shared/schema/encodeValue.ts exactly (DuckDB and PostgreSQL dialects); rows stay in SQL.
+import type { Column } from '../../shared/schema/ConsortiumSchema.js';
+import { columnLayout } from '../../shared/schema/columnLayout.js';
+import { InvalidCode, NUMBER_PATTERN, INTEGER_PATTERN } from '../../shared/schema/encodeValue.js';
+import { parseIsoDate, periodOf } from '../../shared/schema/civilDate.js';
+
+export type Dialect = 'duckdb' | 'postgres';
+
+/** How the source stores a column: as text (CSV, text columns) or a native number type. */
+export type RawKind = 'text' | 'number';
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** A double-quoted SQL identifier. */
+export function sqlIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+function num(x: number): string {
+  return `CAST(${sqlString(String(x))} AS DOUBLE PRECISION)`;
+}
+
+function regexMatch(d: Dialect, e: string, pattern: string): string {
+  return d === 'duckdb' ? `regexp_full_match(${e}, ${sqlString(pattern)})` : `(${e} ~ ${sqlString(pattern)})`;
+}
+
+function toDouble(d: Dialect, e: string): string {
+  return d === 'duckdb' ? `TRY_CAST(${e} AS DOUBLE)` : `CAST(${e} AS DOUBLE PRECISION)`;
+}
+
+function finiteSql(d: Dialect, x: string): string {
+  return d === 'duckdb' ? `isfinite(${x})` : `(${x} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))`;
+}
+
+function intDiv(d: Dialect, a: string, b: number): string {
+  return d === 'duckdb' ? `((${a}) // ${b})` : `((${a}) / ${b})`;
+}
+
+/** The code for an out-of-domain value under the column policy. */
+function oodCode(col: Column, below: boolean, valueCodes: number): string {
+  const lay = columnLayout(col);
+  switch (col.outOfDomain) {
+    case 'other':
+      return String(lay.other);
+    case 'missing':
+      return String(lay.missing);
+    case 'clamp':
+      return String(below ? 0 : valueCodes - 1);
+    case 'invalid':
+      return String(InvalidCode['out-of-domain']);
+  }
+}
+
+/** The code for a missing cell under the column policy. */
+function missingCode(col: Column): string {
+  const lay = columnLayout(col);
+  if (col.missing === 'bin') return String(lay.missing);
+  if (col.missing === 'other') return String(lay.other);
+  return String(InvalidCode.missing);
+}
+
+/** Balanced CASE tree: the bin of x among edges[lo..hi+1] in O(log m) comparisons. */
+function binTree(x: string, edges: readonly number[], lo: number, hi: number): string {
+  if (lo === hi) return String(lo);
+  const mid = (lo + hi + 1) >> 1;
+  return `CASE WHEN ${x} < ${num(edges[mid]!)} THEN ${binTree(x, edges, lo, mid - 1)} ELSE ${binTree(x, edges, mid, hi)} END`;
+}
+
+function binned(col: Column, x: string, edges: readonly number[]): string {
+  const m = edges.length - 1;
+  return `CASE WHEN ${x} < ${num(edges[0]!)} THEN ${oodCode(col, true, m)} WHEN ${x} > ${num(edges[m]!)} THEN ${oodCode(col, false, m)} ELSE ${binTree(x, edges, 0, m - 1)} END`;
+}
+
+/** A code in [0, n) computed by `idx` (an integer SQL expression), out of domain on either side. */
+function ranged(col: Column, idx: string, n: number): string {
+  return `CASE WHEN ${idx} < 0 THEN ${oodCode(col, true, n)} WHEN ${idx} >= ${n} THEN ${oodCode(col, false, n)} ELSE ${idx} END`;
+}
+
+/** SQL days since 1970-01-01 of integer expressions y, m, d (years 0000..9999; Hinnant's algorithm). */
+function daysFromCivilSql(dl: Dialect, y: string, m: string, d: string): string {
+  const yy = `(${y} - CASE WHEN ${m} <= 2 THEN 1 ELSE 0 END)`;
+  const era = intDiv(dl, yy, 400);
+  const yoe = `(${yy} - ${era} * 400)`;
+  const doy = `(${intDiv(dl, `153 * (${m} + CASE WHEN ${m} > 2 THEN -3 ELSE 9 END) + 2`, 5)} + ${d} - 1)`;
+  const doe = `(${yoe} * 365 + ${intDiv(dl, yoe, 4)} - ${intDiv(dl, yoe, 100)} + ${doy})`;
+  return `(${era} * 146097 + ${doe} - 719468)`;
+}
+
+function dateCode(dl: Dialect, col: Extract<Column, { type: 'date' }>, t: string): string {
+  const part = (a: number, n: number): string => `CAST(substr(${t}, ${a}, ${n}) AS INTEGER)`;
+  const y = part(1, 4);
+  const m = part(6, 2);
+  const d = part(9, 2);
+  const leap = `((${y} % 4 = 0 AND ${y} % 100 <> 0) OR ${y} % 400 = 0)`;
+  const dim = `CASE WHEN ${m} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
+  const pattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$';
+  const period =
+    col.granularity === 'year' ? y : col.granularity === 'month' ? `(${y} * 12 + ${m} - 1)` : daysFromCivilSql(dl, y, m, d);
+  const lo = periodOf(col.granularity, parseIsoDate(col.min)!);
+  const n = columnLayout(col).valueCodes;
+  const valid = `${m} BETWEEN 1 AND 12 AND ${d} BETWEEN 1 AND ${dim}`;
+  // Nested CASEs guard the casts: both engines evaluate a CASE branch only for rows that reach it.
+  return `CASE WHEN NOT ${regexMatch(dl, t, pattern)} THEN ${InvalidCode['wrong-type']} ELSE CASE WHEN NOT (${valid}) THEN ${InvalidCode['wrong-type']} ELSE ${ranged(col, `(${period} - ${lo})`, n)} END END`;
+}
+
+/**
+ * The SQL expression of a column's code (an integer; negative = `InvalidCode` sentinel) from
+ * `ref`, an expression of the raw column. Text is trimmed of spaces as in `encodeValue`.
+ */
+export function encodeColumnSql(col: Column, ref: string, kind: RawKind, dl: Dialect): string {
+  const lay = columnLayout(col);
+  if (kind === 'number' && (col.type === 'numeric' || col.type === 'integer')) {
+    const x = `CAST(${ref} AS DOUBLE PRECISION)`;
+    const ok = col.type === 'integer' ? `${finiteSql(dl, x)} AND ${x} = floor(${x})` : finiteSql(dl, x);
+    const inner =
+      col.type === 'integer' && !col.edges
+        ? ranged(col, `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes)
+        : binned(col, x, col.type === 'integer' ? col.edges! : col.edges);
+    return `CASE WHEN ${ref} IS NULL THEN ${missingCode(col)} WHEN NOT (${ok}) THEN ${InvalidCode['wrong-type']} ELSE ${inner} END`;
+  }
+  const t = `trim(CAST(${ref} AS ${dl === 'duckdb' ? 'VARCHAR' : 'TEXT'}))`;
+  const tokens = col.missingTokens.map(sqlString).join(', ');
+  const missingTest = `${t} IS NULL${tokens ? ` OR ${t} IN (${tokens})` : ''}`;
+  let valueExpr: string;
+  switch (col.type) {
+    case 'categorical': {
+      const whens = col.categories.map((c, i) => `WHEN ${sqlString(c)} THEN ${i}`).join(' ');
+      valueExpr = `CASE ${t} ${whens} ELSE ${oodCode(col, false, lay.valueCodes)} END`;
+      break;
+    }
+    case 'numeric': {
+      const x = toDouble(dl, t);
+      valueExpr = `CASE WHEN NOT ${regexMatch(dl, t, NUMBER_PATTERN)} THEN ${InvalidCode['wrong-type']} ELSE ${binned(col, x, col.edges)} END`;
+      break;
+    }
+    case 'integer': {
+      const x = toDouble(dl, t);
+      const inner = col.edges ? binned(col, x, col.edges) : ranged(col, `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes);
+      valueExpr = `CASE WHEN NOT ${regexMatch(dl, t, INTEGER_PATTERN)} THEN ${InvalidCode['wrong-type']} ELSE ${inner} END`;
+      break;
+    }
+    case 'date':
+      valueExpr = dateCode(dl, col, t);
+      break;
+  }
+  return `CASE WHEN ${missingTest} THEN ${missingCode(col)} ELSE ${valueExpr} END`;
+}
