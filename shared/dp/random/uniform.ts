@@ -49,3 +49,13 @@ export function uniformBigInt(rng: RandomSource, n: bigint): bigint {
     if (x < n) return x;
   }
 }
+
+/** `k` uniform random bits as a BigInt in [0, 2^k), k a multiple of 32, read as whole words. */
+export function uniformBits32(rng: RandomSource, k: number): bigint {
+  if (!Number.isInteger(k) || k < 0 || k % 32 !== 0) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `uniformBits32: k must be a non-negative multiple of 32, got ${k}`);
+  }
+  let x = 0n;
+  for (let i = 0; i < k; i += 32) x = (x << 32n) | BigInt(rng.nextUint32());
+  return x;
+}
