@@ -1,0 +1,80 @@
+// Tests for InProcessOracle and evaluateLocalQuery: sums of per-party answers plus per-party
+// noise from the documented streams, sensitivities, recoding, validation, tiny parties.
+import { describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../dp/random/RandomSource.js';
+import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
+import { splitParties } from '../data/splitParties.js';
+import { countMarginals } from '../data/countMarginals.js';
+import { evaluateLocalQuery } from './evaluateLocalQuery.js';
+import { localQuerySensitivity, type LocalQuery } from './LocalQuery.js';
+import { InProcessOracle } from './InProcessOracle.js';
+import { interimDistributedNoise } from './interimDistributedNoise.js';
+import { discreteGaussianNoise } from './discreteGaussianNoise.js';
+import { dependentTable } from './testSupport.js';
+
+const table = dependentTable(300, 'oracle');
+const domain = table.domain;
+const parts = splitParties(table, 4, { dirichlet: 0.1, column: 'a' }, seededRandomSource('t', 'split'));
+const sources = parts.map((p) => new InMemoryMarginalSource(p));
+
+describe('InProcessOracle', () => {
+  it('returns the sum of per-party answers plus each party\'s noise from party/<i>/noise', async () => {
+    for (const noise of [interimDistributedNoise, discreteGaussianNoise()]) {
+      const query: LocalQuery = { kind: 'marginals', attrSets: [['a'], ['b', 'd']] };
+      const oracle = new InProcessOracle({ domain, parties: sources, noise, seed: 'S' });
+      const got = await oracle.secureSum(query, 0.5, 'test');
+      const plan = noise.plan({ rho: 0.5, l2Sensitivity: Math.sqrt(2), parties: 4 });
+      const exp = new Float64Array(got.values.length);
+      for (let i = 0; i < 4; i++) {
+        const v = await evaluateLocalQuery(query, sources[i], domain);
+        const rng = seededRandomSource('S', `party/${i}/noise`);
+        v.forEach((x, k) => (exp[k] += x + noise.sample(plan.perPartySigma2, rng)));
+      }
+      expect([...got.values]).toEqual([...exp]);
+      expect(got.stddev).toBeCloseTo(plan.stddev, 12);
+    }
+  });
+
+  it('charges every release with its rho and L2 sensitivity; rejects bad rho', async () => {
+    const charges: number[] = [];
+    const oracle = new InProcessOracle({ domain, parties: sources, noise: interimDistributedNoise, seed: 'S', accountant: (c) => charges.push(c.rho, c.l2Sensitivity) });
+    const ms = await oracle.measure([['a'], ['c'], ['a', 'e']], 0.25, 'm');
+    expect(ms.map((m) => m.values.length)).toEqual([3, 3, 12]);
+    expect(charges).toEqual([0.25, Math.sqrt(3)]);
+    await expect(oracle.secureSum({ kind: 'marginals', attrSets: [['a']] }, 0, 'x')).rejects.toThrow(/rho/);
+    await expect(oracle.secureSum({ kind: 'marginals', attrSets: [['b', 'a']] }, 1, 'x')).rejects.toThrow(/domain order/);
+  });
+});
+
+describe('evaluateLocalQuery', () => {
+  it('l1Scores equals round(||counts - n p||_1) and changes by at most 2 per entry when a record is added', async () => {
+    const cands = [['a', 'b'], ['c'], ['a', 'c', 'd']];
+    const reference = cands.map((c) => Array.from({ length: domain.size(c) }, () => 1 / domain.size(c)));
+    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, reference };
+    expect(localQuerySensitivity(q)).toBeCloseTo(2 * Math.sqrt(3), 12);
+    const small = table.select([0, 1, 2, 3, 4]);
+    const counts = countMarginals(small, domain, cands);
+    const got = await evaluateLocalQuery(q, new InMemoryMarginalSource(small), domain);
+    counts.forEach((c, k) => expect(got[k]).toBe(Math.round(c.reduce((s, x) => s + Math.abs(x - 5 / c.length), 0))));
+    for (let r = 5; r < 60; r++) {
+      const bigger = await evaluateLocalQuery(q, new InMemoryMarginalSource(table.select([0, 1, 2, 3, 4, r])), domain);
+      bigger.forEach((v, k) => expect(Math.abs(v - got[k])).toBeLessThanOrEqual(2));
+    }
+  });
+
+  it('recoding merges cells before release', async () => {
+    const recode = [{ attr: 'e', map: [0, 1, 1, 1], size: 2 }];
+    const got = await evaluateLocalQuery({ kind: 'marginals', attrSets: [['a', 'e']], recode }, new InMemoryMarginalSource(table), domain);
+    const raw = countMarginals(table, domain, [['a', 'e']])[0];
+    for (let a = 0; a < 3; a++) {
+      expect(got[a * 2]).toBe(raw[a * 4]);
+      expect(got[a * 2 + 1]).toBe(raw[a * 4 + 1] + raw[a * 4 + 2] + raw[a * 4 + 3]);
+    }
+  });
+
+  it('a one-row party answers without error', async () => {
+    const one = new InMemoryMarginalSource(table.select([7]));
+    const v = await evaluateLocalQuery({ kind: 'l1Scores', candidates: [['a']], reference: [[0, 0, 0]] }, one, domain);
+    expect(v[0]).toBe(1);
+  });
+});
