@@ -112,3 +112,10 @@ export function plainSum(inputs: readonly SignedVector[], bits: 32 | 64, maxAbs:
   for (const x of inputs) addInto(acc, encodeSigned(x, bits, maxAbs), bits);
   return decodeSigned(acc, bits);
 }
+
+/** A decoded sum as plain bigints (for comparisons across modes and for JSON). */
+export function sumToBigInts(sum: SignedSum): bigint[] {
+  const out: bigint[] = new Array<bigint>(sum.length);
+  for (let i = 0; i < sum.length; i++) out[i] = BigInt(sum[i]);
+  return out;
+}

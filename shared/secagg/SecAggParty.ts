@@ -11,12 +11,13 @@ import { RevealLedger } from './RevealLedger.js';
 import { effectiveMaxAbsValue, validateRoundConfig, type RoundConfig } from './RoundConfig.js';
 import type { EncryptedShare, PartyReply, ReplyOf, RequestOf, RevealedShare, ServerRequest, SignedKeys } from './SecAggMessages.js';
 import { SECAGG_STAGES, type SecAggStage } from './SecAggStage.js';
-import { advertisePayload, consistencyPayload, pairMaskLabel, seedCommitment, selfMaskLabel } from './SecAggTranscripts.js';
+import { advertisePayload, consistencyPayload, seedCommitment, selfMaskLabel } from './SecAggTranscripts.js';
 import { envelopeKey, openShares, sealShares, type ShareBundle } from './ShareEnvelope.js';
 import { loadSodium, type Sodium } from './sodium.js';
+import { pairMaskKey, verifyAdvertisement, type IdentityLookup } from './SecAggKeyChecks.js';
 
-/** Looks up a party's Ed25519 identity public key in the consortium PKI (undefined if unknown). */
-export type IdentityLookup = (partyId: string) => Uint8Array | undefined;
+export type { IdentityLookup } from './SecAggKeyChecks.js';
+
 
 /** What a party needs for one round. */
 export interface SecAggPartyOptions {
@@ -295,29 +296,4 @@ export class SecAggParty {
     this.selfSeed?.fill(0);
     this.held.clear();
   }
-}
-
-/** Verifies one advertisement's Ed25519 signature against the PKI; BadSignature otherwise. */
-export function verifyAdvertisement(sodium: Sodium, roundId: string, k: SignedKeys, pki: IdentityLookup, verifier: string): void {
-  const pk = pki(k.partyId);
-  const payload = advertisePayload(roundId, k.partyId, k.cPk, k.sPk, k.seedCommitment);
-  const ok =
-    pk !== undefined &&
-    k.cPk.length === sodium.crypto_box_PUBLICKEYBYTES &&
-    k.sPk.length === sodium.crypto_box_PUBLICKEYBYTES &&
-    k.signature.length === sodium.crypto_sign_BYTES &&
-    sodium.crypto_sign_verify_detached(k.signature, payload, pk);
-  if (!ok) throw new FedsynthError(ErrorCode.BadSignature, 'advertised keys are not signed by the party\'s identity key', { peer: k.partyId, verifier, roundId });
-}
-
-/** The AES key of the pairwise mask between `me` and `peer` (both sides derive the same key). */
-export function pairMaskKey(sodium: Sodium, cfg: RoundConfig, mySecret: Uint8Array, peerPublic: Uint8Array, me: string, peer: string): Uint8Array {
-  let shared: Uint8Array;
-  try {
-    shared = sodium.crypto_scalarmult(mySecret, peerPublic);
-  } catch {
-    throw new FedsynthError(ErrorCode.ProtocolViolation, 'invalid X25519 public key (low order)', { peer });
-  }
-  const [low, high] = cfg.parties.indexOf(me) < cfg.parties.indexOf(peer) ? [me, peer] : [peer, me];
-  return deriveKey(shared, cfg.roundId, pairMaskLabel(low, high));
 }

@@ -11,7 +11,7 @@ import type { EncryptedShare, PartyReply, ReplyOf, RevealedShare, ServerRequest,
 import { SECAGG_STAGES, type SecAggStage } from './SecAggStage.js';
 import { consistencyPayload, seedCommitment, selfMaskLabel } from './SecAggTranscripts.js';
 import { SHARE_LENGTH } from './ShareEnvelope.js';
-import { pairMaskKey, verifyAdvertisement, type IdentityLookup } from './SecAggParty.js';
+import { pairMaskKey, verifyAdvertisement, type IdentityLookup } from './SecAggKeyChecks.js';
 import { loadSodium, type Sodium } from './sodium.js';
 
 /** What closing a stage yields: the next requests per party, or the final sum. */
