@@ -1,0 +1,101 @@
+// Tests of the party budget ledger: caps and refusals, idempotent retries, several processes racing
+// on one file, and a crash between charge and send (the charge survives, the retry is free).
+import { describe, expect, it, beforeEach } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BudgetLedger, readLedger } from './BudgetLedger.js';
+import { ErrorCode } from '../../shared/errors/FedsynthError.js';
+
+const run = promisify(execFile);
+const VITE_NODE = join(process.cwd(), 'node_modules/.bin/vite-node');
+const CHILD = join(process.cwd(), 'party-agent/ledger/ledgerChild.fixture.ts');
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-'));
+});
+
+function caught(f: () => unknown): { code?: string; details?: Record<string, unknown> } {
+  try {
+    f();
+  } catch (e) {
+    return e as { code?: string; details?: Record<string, unknown> };
+  }
+  throw new Error('expected an error');
+}
+
+describe('BudgetLedger', () => {
+  it('records charges, enforces the per-study cap and reports requested/remaining', () => {
+    const l = new BudgetLedger(join(dir, 'a.db'), { perStudyRho: 0.3, lifetimeRho: 1 });
+    l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m1', rho: 0.2, label: 'm1' });
+    const e = caught(() => l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m2', rho: 0.2, label: 'm2' }));
+    expect(e.code).toBe(ErrorCode.BudgetExceeded);
+    expect(e.details?.requested).toBe(0.2);
+    expect(e.details?.remaining as number).toBeCloseTo(0.1, 12);
+    expect(e.details?.scope).toBe('study');
+    expect(l.spent('s1')).toBeCloseTo(0.2, 12);
+    expect(l.list().map((c) => c.idempotencyKey)).toEqual(['s1/r1/m1']);
+    // a study-specific cap tighter than the default applies
+    const e2 = caught(() => l.charge({ studyId: 's2', idempotencyKey: 's2/r1/m1', rho: 0.2, label: 'x', studyCapRho: 0.1 }));
+    expect(e2.code).toBe(ErrorCode.BudgetExceeded);
+    l.close();
+  });
+
+  it('enforces the lifetime cap per dataset across studies, separately per dataset', () => {
+    const l = new BudgetLedger(join(dir, 'b.db'), { perStudyRho: 1, lifetimeRho: 1.5 });
+    l.charge({ studyId: 's1', idempotencyKey: 'k1', rho: 1, label: '', dataset: 'adult' });
+    const e = caught(() => l.charge({ studyId: 's2', idempotencyKey: 'k2', rho: 0.6, label: '', dataset: 'adult' }));
+    expect(e.code).toBe(ErrorCode.BudgetExceeded);
+    expect(e.details?.scope).toBe('lifetime');
+    expect(e.details?.remaining as number).toBeCloseTo(0.5, 12);
+    l.charge({ studyId: 's2', idempotencyKey: 'k3', rho: 0.6, label: '', dataset: 'census' });
+    expect(l.lifetimeSpent('adult')).toBe(1);
+    expect(l.lifetimeSpent('census')).toBe(0.6);
+    l.close();
+  });
+
+  it('is idempotent: a retry returns the recorded charge; a different rho for the key is refused', () => {
+    const path = join(dir, 'c.db');
+    const l = new BudgetLedger(path, { perStudyRho: 1, lifetimeRho: 1 });
+    const a = l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m1', rho: 0.5, label: 'm1' });
+    const b = l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m1', rho: 0.5, label: 'm1' });
+    expect(a.replayed).toBe(false);
+    expect(b.replayed).toBe(true);
+    expect(b.id).toBe(a.id);
+    expect(l.spent('s1')).toBe(0.5);
+    expect(caught(() => l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m1', rho: 0.4, label: 'm1' })).code).toBe(ErrorCode.ProtocolViolation);
+    expect(() => l.charge({ studyId: 's1', idempotencyKey: 'k', rho: NaN, label: '' })).toThrow();
+    expect(() => l.charge({ studyId: 's1', idempotencyKey: 'k', rho: -1, label: '' })).toThrow();
+    l.close();
+    expect(readLedger(path).length).toBe(1);
+    expect(() => readLedger(join(dir, 'missing.db'))).toThrow(/no ledger/);
+  });
+
+  it('several processes racing on one file never exceed the cap nor double charge', async () => {
+    const path = join(dir, 'race.db');
+    new BudgetLedger(path, { perStudyRho: 10, lifetimeRho: 0.5 }).close();
+    const outs = await Promise.all(['p0', 'p1', 'p2'].map((who) => run(VITE_NODE, [CHILD, 'race', path, who])));
+    const res = outs.map((o) => JSON.parse(o.stdout.trim().split('\n').pop() as string) as { ok: number; replayed: number; refused: number });
+    const charges = readLedger(path);
+    // 20 shared + 3 * 15 own keys = 65 distinct charges of 0.01 against a cap of 0.5: exactly 50 fit.
+    expect(charges.length).toBe(50);
+    expect(new Set(charges.map((c) => c.idempotencyKey)).size).toBe(50);
+    expect(res.reduce((s, r) => s + r.ok, 0)).toBe(50);
+    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeLessThanOrEqual(0.5 * (1 + 1e-12));
+    for (const r of res) expect(r.ok + r.replayed + r.refused).toBe(35);
+  });
+
+  it('a crash between charge and send keeps the charge; the retry does not charge twice', async () => {
+    const path = join(dir, 'crash.db');
+    await expect(run(VITE_NODE, [CHILD, 'crash', path, 'x'])).rejects.toBeTruthy(); // killed by SIGKILL
+    const l = new BudgetLedger(path, { perStudyRho: 10, lifetimeRho: 0.5 });
+    expect(l.spent('s1')).toBeCloseTo(0.1, 12);
+    const retry = l.charge({ studyId: 's1', idempotencyKey: 's1/r1/m1', rho: 0.1, label: 'crash-test' });
+    expect(retry.replayed).toBe(true);
+    expect(l.list().length).toBe(1);
+    l.close();
+  });
+});
