@@ -1,0 +1,187 @@
+// hammingNeighbours: exact nearest and second-nearest Hamming distances (number of differing columns)
+// from query rows to reference rows, by multi-index hashing (Norouzi, Punjani & Fleet, CVPR 2012).
+//
+// Pigeonhole: if a row differs from the query in at most r columns, then for any partition of the
+// columns into r+1 blocks it agrees exactly on at least one block. Level s (s blocks) therefore finds
+// every row within distance s-1; rows found are scored exactly with early exit. After level s the
+// nearest distance is certified once it is <= s. Queries not certified by the last level are finished
+// by a bit-sliced scan: per 32 reference rows, thermometer-coded mismatch counters over per-value
+// bitsets, a block of rows dropped as soon as all its rows reach the current bound.
+import type { CodeTable } from './CodeTable.js';
+
+/** A reference table prepared for repeated nearest-neighbour queries. */
+export interface HammingIndex {
+  readonly rows: number;
+  readonly m: number;
+  /** Column order used for scoring (most discriminating first). */
+  readonly order: readonly number[];
+  /** Row-major codes in `order`. */
+  readonly codes: Int32Array;
+  /** levels[s-1] = the s blocks of level s, each with its hash buckets. */
+  readonly levels: readonly (readonly Bucketed[])[];
+  /** bits[p][v*words + w]: bit i set when row 32w+i has code v at position p. */
+  readonly bits: readonly Int32Array[];
+  readonly words: number;
+}
+
+interface Bucketed {
+  readonly cols: readonly number[];
+  readonly groups: Map<number, number>;
+  readonly start: Int32Array;
+  readonly members: Int32Array;
+}
+
+/** Nearest (`d1`) and, when asked, second-nearest (`d2`) distances of each query row. */
+export interface NeighbourDistances {
+  readonly d1: Int32Array;
+  readonly d2: Int32Array | null;
+}
+
+function entropy(col: Int32Array, size: number): number {
+  const c = new Float64Array(size);
+  for (let i = 0; i < col.length; i++) c[col[i]]++;
+  let h = 0;
+  for (const v of c) if (v > 0) h -= (v / col.length) * Math.log2(v / col.length);
+  return h;
+}
+
+function hashBlock(codes: ArrayLike<number>, base: number, cols: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (const c of cols) h = Math.imul(h ^ (codes[base + c] + 0x9e37), 0x01000193);
+  return h;
+}
+
+function bucket(codes: Int32Array, n: number, m: number, cols: readonly number[]): Bucketed {
+  const groups = new Map<number, number>();
+  const gid = new Int32Array(n);
+  const sizes: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const h = hashBlock(codes, r * m, cols);
+    let g = groups.get(h);
+    if (g === undefined) {
+      g = sizes.length;
+      groups.set(h, g);
+      sizes.push(0);
+    }
+    sizes[g]++;
+    gid[r] = g;
+  }
+  const start = new Int32Array(sizes.length + 1);
+  for (let g = 0; g < sizes.length; g++) start[g + 1] = start[g] + sizes[g];
+  const fill = start.slice(0, sizes.length);
+  const members = new Int32Array(n);
+  for (let r = 0; r < n; r++) members[fill[gid[r]]++] = r;
+  return { cols, groups, start, members };
+}
+
+/** Indexes `ref` with levels 1..maxLevel (blocks balanced by column entropy). */
+export function buildHammingIndex(ref: CodeTable, maxLevel = 3): HammingIndex {
+  const m = ref.columns.length;
+  const h = ref.data.map((col, c) => entropy(col, ref.sizes[c]));
+  const order = h.map((_, c) => c).sort((a, b) => h[b] - h[a] || a - b);
+  const n = ref.rows;
+  const codes = new Int32Array(n * m);
+  for (let p = 0; p < m; p++) {
+    const col = ref.data[order[p]];
+    for (let r = 0; r < n; r++) codes[r * m + p] = col[r];
+  }
+  const levels: Bucketed[][] = [];
+  for (let s = 1; s <= Math.min(maxLevel, m); s++) {
+    // Greedy: positions (entropy descending) go to the block with the least entropy so far.
+    const blocks: number[][] = Array.from({ length: s }, () => []);
+    const load = new Float64Array(s);
+    for (let p = 0; p < m; p++) {
+      let best = 0;
+      for (let b = 1; b < s; b++) if (load[b] < load[best]) best = b;
+      blocks[best].push(p);
+      load[best] += h[order[p]];
+    }
+    levels.push(blocks.map((cols) => bucket(codes, n, m, cols)));
+  }
+  const words = Math.ceil(n / 32);
+  const bits = order.map((c) => {
+    const b = new Int32Array(ref.sizes[c] * words);
+    const col = ref.data[c];
+    for (let r = 0; r < n; r++) b[col[r] * words + (r >>> 5)] |= 1 << (r & 31);
+    return b;
+  });
+  return { rows: n, m, order, codes, levels, bits, words };
+}
+
+/** Distances from every row of `queries` (same domain as the index) to the indexed rows. */
+export function hammingNeighbours(index: HammingIndex, queries: CodeTable, second: boolean): NeighbourDistances {
+  const { m, codes, rows: n } = index;
+  const nq = queries.rows;
+  const q = new Int32Array(m);
+  const stamp = new Int32Array(n).fill(-1);
+  const d1 = new Int32Array(nq);
+  const d2 = second ? new Int32Array(nq) : null;
+  const cols = index.order.map((c) => queries.data[c]);
+  const planes = new Int32Array(m + 2);
+  for (let qi = 0; qi < nq; qi++) {
+    for (let p = 0; p < m; p++) q[p] = cols[p][qi];
+    let b1 = m + 1;
+    let b2 = m + 1;
+    const consider = (r: number): void => {
+      const bound = second ? b2 : b1;
+      const base = r * m;
+      let d = 0;
+      for (let p = 0; p < m; p++) {
+        if (codes[base + p] !== q[p] && ++d >= bound) return;
+      }
+      if (d < b1) {
+        b2 = b1;
+        b1 = d;
+      } else if (d < b2) b2 = d;
+    };
+    let certified = false;
+    let level = 0;
+    for (const blocks of index.levels) {
+      level++;
+      for (const blk of blocks) {
+        const g = blk.groups.get(hashBlock(q, 0, blk.cols));
+        if (g === undefined) continue;
+        for (let t = blk.start[g]; t < blk.start[g + 1]; t++) {
+          const r = blk.members[t];
+          if (stamp[r] === qi) continue;
+          stamp[r] = qi;
+          consider(r);
+        }
+      }
+      // Every row within distance level-1 has been scored.
+      if ((second ? b2 : b1) <= level) {
+        certified = true;
+        break;
+      }
+    }
+    if (!certified) {
+      // Rows not yet scored all differ in >= `level` columns; scan the rest 32 at a time.
+      const words = index.words;
+      for (let w = 0; w < words; w++) {
+        const bound = second ? b2 : b1;
+        if (bound <= level) break;
+        const valid = w === words - 1 && n % 32 !== 0 ? (1 << n % 32) - 1 : -1;
+        // planes[k]: rows with more than k mismatches so far (thermometer code), k < bound.
+        for (let k = 0; k < bound; k++) planes[k] = 0;
+        let dead = 0;
+        for (let p = 0; p < m; p++) {
+          const x = ~index.bits[p][q[p] * words + w];
+          for (let k = bound - 1; k > 0; k--) planes[k] |= planes[k - 1] & x;
+          planes[0] |= x;
+          dead = planes[bound - 1];
+          if ((dead & valid) === valid) break;
+        }
+        let alive = ~dead & valid;
+        while (alive !== 0) {
+          const bit = 31 - Math.clz32(alive & -alive);
+          alive &= alive - 1;
+          const r = w * 32 + bit;
+          if (stamp[r] !== qi) consider(r);
+        }
+      }
+    }
+    d1[qi] = b1;
+    if (d2) d2[qi] = b2;
+  }
+  return { d1, d2 };
+}
