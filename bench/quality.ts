@@ -43,7 +43,13 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   const res =
     c.mechanism === 'mst'
       ? await mst(oracle, { rho })
-      : await aim(oracle, { rho, seed: c.seed, selection: c.selection });
+      : await aim(oracle, {
+          rho,
+          seed: c.seed,
+          selection: c.selection,
+          batch: process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined,
+          selectionShare: process.env.BENCH_SHARE ? Number(process.env.BENCH_SHARE) : undefined,
+        });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const real = makeCodeTable(domain.attrs, domain.shape, table.columns.map((col) => Int32Array.from(col)));

@@ -15,11 +15,13 @@ import { federatedL1Scores } from './federatedL1Scores.js';
  * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
  * - `localScores` (AugFLAIM-style, Maddock, Cormode, Maple, KDD 2024): one secure sum of every
  *   party's local L1 error per candidate, sensitivity 2·sqrt(#candidates).
+ * - `localScoresCorrected`: the same, each party also subtracting its expected sampling
+ *   deviation (sensitivity 3·sqrt(#candidates)).
  * - `measured`: one secure sum of all candidate marginals (sensitivity sqrt(#candidates)); the
  *   score is the bias-corrected L1 distance of the noisy marginal from the model; the chosen
  *   candidates' noisy marginals are also given to the model.
  */
-export type AimSelection = 'localScores' | 'measured';
+export type AimSelection = 'localScores' | 'localScoresCorrected' | 'measured';
 
 export interface AimOptions {
   /** Total zCDP budget; never exceeded. */
@@ -159,7 +161,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       });
       extra = ms;
     } else {
-      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`);
+      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`, undefined, selection === 'localScoresCorrected');
       raw = res.scores;
     }
     void n;

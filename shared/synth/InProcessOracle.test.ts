@@ -62,6 +62,21 @@ describe('evaluateLocalQuery', () => {
     }
   });
 
+  it('l1Scores with samplingCorrection changes by at most 3 per entry when a record is added', async () => {
+    const cands = [['a', 'b', 'c'], ['e'], ['a', 'c', 'd', 'e']];
+    const reference = cands.map((c) => Array.from({ length: domain.size(c) }, (_, i) => (i % 3) + 0.01));
+    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, reference, samplingCorrection: true };
+    expect(localQuerySensitivity(q)).toBeCloseTo(3 * Math.sqrt(3), 12);
+    for (const size of [0, 1, 2, 5, 40]) {
+      const rows = Array.from({ length: size }, (_, i) => i);
+      const base = await evaluateLocalQuery(q, new InMemoryMarginalSource(table.select(rows)), domain);
+      for (let r = 50; r < 80; r++) {
+        const v = await evaluateLocalQuery(q, new InMemoryMarginalSource(table.select([...rows, r])), domain);
+        v.forEach((x, k) => expect(Math.abs(x - base[k])).toBeLessThanOrEqual(3));
+      }
+    }
+  });
+
   it('recoding merges cells before release', async () => {
     const recode = [{ attr: 'e', map: [0, 1, 1, 1], size: 2 }];
     const got = await evaluateLocalQuery({ kind: 'marginals', attrSets: [['a', 'e']], recode }, new InMemoryMarginalSource(table), domain);

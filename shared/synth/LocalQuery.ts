@@ -23,6 +23,9 @@ export interface AttributeRecode {
  *   changes M_r(D_i) by one unit vector and n_i * reference[r] by reference[r] (L1 norm 1), so
  *   each entry changes by at most 2 (rounding is monotone and commutes with integer shifts, so
  *   it keeps that bound): L2 sensitivity 2 * sqrt(#candidates).
+ * With `samplingCorrection`, each entry also subtracts sum_c g(n_i·p_r[c]) (g in
+ *   evaluateLocalQuery: a local sampling-noise bias that otherwise grows with the number of
+ *   parties and cells); g's sum moves by < 0.8 per record, so entries move by < 2.8 -> bound 3.
  * All counts use the recoded domain when `recode` is given.
  */
 export type LocalQuery =
@@ -32,6 +35,8 @@ export type LocalQuery =
       readonly candidates: readonly (readonly string[])[];
       readonly reference: readonly (readonly number[])[];
       readonly recode?: readonly AttributeRecode[];
+      /** Subtract each party's expected sampling deviation (evaluateLocalQuery); sensitivity 3. */
+      readonly samplingCorrection?: boolean;
     };
 
 /** L2 sensitivity of the query's answer under adding/removing one record at one party. */
@@ -40,7 +45,7 @@ export function localQuerySensitivity(query: LocalQuery): number {
     case 'marginals':
       return Math.sqrt(query.attrSets.length);
     case 'l1Scores':
-      return 2 * Math.sqrt(query.candidates.length);
+      return (query.samplingCorrection === true ? 3 : 2) * Math.sqrt(query.candidates.length);
   }
 }
 

@@ -33,6 +33,9 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
         const scale = refSum > 0 ? n / refSum : 0;
         let l1 = 0;
         for (let i = 0; i < c.length; i++) l1 += Math.abs(c[i] - scale * ref[i]);
+        if (query.samplingCorrection === true && refSum > 0) {
+          for (let i = 0; i < c.length; i++) l1 -= expectedAbsDeviation((n * ref[i]) / refSum);
+        }
         out[k] = Math.round(l1);
       });
       return out;
@@ -73,4 +76,14 @@ async function recodedMarginals(
     }
     return out;
   });
+}
+
+/**
+ * A continuous under-estimate of E|X − λ| for a count X with mean λ (Poisson/normal): sqrt(2/π)·λ
+ * for λ < 1, sqrt(2λ/π) for λ >= 1. With λ = n·p its derivative in n is at most sqrt(2/π)·p, so
+ * summed over a marginal's cells the correction moves by at most sqrt(2/π) < 0.8 when n changes by 1.
+ */
+export function expectedAbsDeviation(lambda: number): number {
+  const k = Math.sqrt(2 / Math.PI);
+  return lambda < 1 ? k * lambda : k * Math.sqrt(lambda);
 }

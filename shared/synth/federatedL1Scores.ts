@@ -16,6 +16,7 @@ export async function federatedL1Scores(
   rho: number,
   label: string,
   recode?: readonly AttributeRecode[],
+  samplingCorrection = false,
 ): Promise<{ scores: Float64Array; stddev: number }> {
   const reference = references.map((r) => {
     let s = 0;
@@ -24,9 +25,8 @@ export async function federatedL1Scores(
     for (let k = 0; k < r.length; k++) out[k] = s > 0 ? Math.max(0, r[k]) / s : 1 / r.length;
     return out;
   });
-  const query = recode && recode.length > 0
-    ? { kind: 'l1Scores' as const, candidates, reference, recode }
-    : { kind: 'l1Scores' as const, candidates, reference };
+  const base = { kind: 'l1Scores' as const, candidates, reference, ...(samplingCorrection ? { samplingCorrection: true } : {}) };
+  const query = recode && recode.length > 0 ? { ...base, recode } : base;
   const res = await oracle.secureSum(query, rho, label);
   return { scores: res.values, stddev: res.stddev };
 }
