@@ -1,0 +1,77 @@
+// Tests of homomorphic-mode aggregation: exact sums equal to plain and masking bit for bit,
+// parameter choice, refusals (tampered ciphertext, wrong length, out of range, too few contributors).
+import { describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../dp/random/RandomSource.js';
+import { uniformInt } from '../dp/random/uniform.js';
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
+import { runSecAggRound } from '../secagg/runSecAggRound.js';
+import { HeCustodian } from './HeCustodian.js';
+import { chooseHeParams } from './HeParameters.js';
+import { runHeRound } from './runHeRound.js';
+
+const parties = ['a', 'b', 'c', 'd', 'e'];
+const m = 5000; // two ciphertexts at N = 4096
+const maxAbs = 1n << 28n;
+const rng = seededRandomSource('he-test', 'inputs');
+const inputs = parties.map(() => Float64Array.from({ length: m }, () => uniformInt(rng, 2 ** 29 + 1) - 2 ** 28));
+inputs[0][0] = 2 ** 28;
+inputs[1][0] = 2 ** 28;
+inputs[2][1] = -(2 ** 28);
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(FedsynthError);
+    return (e as FedsynthError).code;
+  }
+  return 'NO_ERROR';
+}
+
+describe('homomorphic mode', () => {
+  it('chooses a plain modulus with p > 2 * bound', () => {
+    expect(chooseHeParams(1000n).plainModulusBits).toBe(20);
+    expect(chooseHeParams(2n ** 40n).plainModulusBits).toBe(43);
+    expect(() => chooseHeParams(2n ** 49n)).toThrow(FedsynthError);
+  });
+
+  it('plain, masking and he give the same sum bit for bit (with a dropout)', async () => {
+    const kept = inputs.filter((_, i) => i !== 3);
+    const plain = sumToBigInts(plainSum(kept, 64, maxAbs));
+    const he = await runHeRound({ roundId: 'he-1', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['d']), seed: 's' });
+    const masked = await runSecAggRound({
+      config: { roundId: 'mask-1', parties, threshold: 3, vectorLength: m, modulusBits: 64, maxAbsValue: maxAbs },
+      inputs,
+      seed: 's',
+      dropAt: new Map([['d', 'maskedInput']]),
+    });
+    expect(Buffer.from(he.sum.buffer).equals(Buffer.from(new BigInt64Array(plain).buffer))).toBe(true);
+    expect(sumToBigInts(masked.sum)).toEqual(plain);
+    expect(he.contributors).toEqual(['a', 'b', 'c', 'e']);
+    // 32-bit masking agrees too, since |sum| < 2^31 here.
+    const masked32 = await runSecAggRound({ config: { roundId: 'mask-2', parties, threshold: 3, vectorLength: m, modulusBits: 32, maxAbsValue: maxAbs }, inputs, seed: 's' });
+    expect(sumToBigInts(masked32.sum)).toEqual(sumToBigInts(plainSum(inputs, 64, maxAbs)));
+  });
+
+  it('refuses a tampered ciphertext, a wrong-length vector and out-of-range values', async () => {
+    const base = { roundId: 'he-2', parties, threshold: 3, inputs, maxAbsValue: maxAbs, seed: 's' };
+    const tamper = await codeOf(
+      runHeRound({ ...base, onContribution: (c) => (c.partyId === 'b' ? { ...c, ciphertexts: c.ciphertexts.map((x, i) => (i === 0 ? x.map((v, j) => (j === 40 ? v ^ 1 : v)) : x)) } : undefined) }),
+    );
+    expect(tamper).toBe(ErrorCode.BadSignature);
+    const short = await codeOf(runHeRound({ ...base, onContribution: (c) => (c.partyId === 'c' ? { ...c, vectorLength: m - 1 } : undefined) }));
+    expect(short).toBe(ErrorCode.ProtocolViolation);
+    const big = inputs.map((v, i) => (i === 4 ? Float64Array.from(v, (x, j) => (j === 9 ? Number(maxAbs) + 1 : x)) : v));
+    expect(await codeOf(runHeRound({ ...base, inputs: big }))).toBe(ErrorCode.InvalidData);
+    const replay = await codeOf(runHeRound({ ...base, onContribution: (c) => ({ ...c, roundId: 'he-1' }) }));
+    expect(replay).toBe(ErrorCode.OutOfStep);
+  });
+
+  it('custodian refuses an aggregate of fewer than t contributors', async () => {
+    expect(await codeOf(runHeRound({ roundId: 'he-3', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['a', 'b', 'c']) }))).toBe(ErrorCode.TooFewSurvivors);
+    const custodian = await HeCustodian.create(chooseHeParams(10n), 2);
+    expect(() => custodian.decrypt({ roundId: 'x', contributors: ['a'], vectorLength: 1, ciphertexts: [new Uint8Array(10)] })).toThrow(/fewer than t/);
+    custodian.dispose();
+  });
+});
