@@ -1,0 +1,97 @@
+// buildReportJson: the evaluation report as plain JSON (report.json) — the numbers the HTML page
+// shows: fidelity, utility, privacy, privacy spent, run parameters, and what could not be evaluated.
+import type { PartyEvaluation } from './evaluateParty.js';
+import type { PooledSummary } from './summarizeSufficientStats.js';
+
+/** Privacy spent by the run that produced the synthetic data (taken from the caller). */
+export interface PrivacySpent {
+  readonly rho?: number;
+  readonly epsilon?: number;
+  readonly delta?: number;
+}
+
+/** Inputs of the report. */
+export interface ReportInput {
+  readonly title?: string;
+  readonly evaluation: PartyEvaluation;
+  readonly pooled?: PooledSummary | null;
+  readonly privacySpent?: PrivacySpent | null;
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The JSON report; every number shown in the HTML page is here. */
+export interface EvaluationReport {
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: { readonly real: number; readonly holdout: number; readonly synthetic: number };
+  readonly fidelity: {
+    readonly tv: readonly { readonly way: number; readonly avg: number; readonly max: number; readonly count: number }[];
+    readonly tvHoldoutCeiling: readonly { readonly way: number; readonly avg: number; readonly max: number }[] | null;
+    /** Commercial-tool comparable: accuracy = 1 - average TV, per marginal size, and its ceiling. */
+    readonly accuracy: readonly { readonly way: number; readonly synthetic: number; readonly holdoutCeiling: number | null }[];
+    readonly marginals: readonly { readonly attrs: readonly string[]; readonly tv: number }[];
+    readonly correlation: PartyEvaluation['local']['correlation'];
+    readonly distributions: PartyEvaluation['local']['distributions'];
+  };
+  readonly utility: {
+    readonly target: string;
+    readonly testRows: number;
+    readonly tstr: { readonly accuracy: number; readonly macroF1: number; readonly auc: number | null };
+    readonly trtr: { readonly accuracy: number; readonly macroF1: number; readonly auc: number | null };
+  } | null;
+  readonly privacy: {
+    readonly exactMatchRate: number;
+    readonly exactCopies: number;
+    readonly dcrShare: number | null;
+    readonly miaAuc: number | null;
+    readonly nndrMean: number;
+    readonly discriminatorAuc: number;
+    readonly dcrHistogram: readonly number[];
+    readonly nndrHistogram: readonly number[];
+  };
+  readonly pooled: PooledSummary | null;
+  readonly privacySpent: PrivacySpent | null;
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  readonly unavailable: readonly string[];
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+/** Assembles the report from one evaluation (and optionally the pooled consortium summary). */
+export function buildReportJson(input: ReportInput): EvaluationReport {
+  const l = input.evaluation.local;
+  const cols = input.evaluation.additive.columns;
+  const score = (s: { accuracy: number; macroF1: number; auc: number | null }) => ({ accuracy: s.accuracy, macroF1: s.macroF1, auc: s.auc });
+  return {
+    title: input.title ?? 'Synthetic data evaluation',
+    columns: cols,
+    rows: { real: l.rows, holdout: l.holdoutRows, synthetic: l.synthRows },
+    fidelity: {
+      tv: l.tv.byWay.map((s, i) => ({ way: i + 1, avg: s.avg, max: s.max, count: s.count })),
+      tvHoldoutCeiling: l.tvHoldout ? l.tvHoldout.byWay.map((s, i) => ({ way: i + 1, avg: s.avg, max: s.max })) : null,
+      accuracy: l.tv.byWay.map((s, i) => ({
+        way: i + 1,
+        synthetic: 1 - s.avg,
+        holdoutCeiling: l.tvHoldout ? 1 - l.tvHoldout.byWay[i].avg : null,
+      })),
+      marginals: l.tv.marginals.map((mv) => ({ attrs: mv.attrs.map((a) => cols[a]), tv: mv.tv })),
+      correlation: l.correlation,
+      distributions: l.distributions,
+    },
+    utility: l.utility && { target: l.utility.target, testRows: l.utility.testRows, tstr: score(l.utility.tstr), trtr: score(l.utility.trtr) },
+    privacy: {
+      exactMatchRate: l.privacy.exactMatchRate,
+      exactCopies: l.privacy.exactCopies,
+      dcrShare: l.privacy.dcr?.share ?? null,
+      miaAuc: l.privacy.mia?.auc ?? null,
+      nndrMean: l.privacy.nndrMean,
+      discriminatorAuc: l.discriminator.auc,
+      dcrHistogram: l.privacy.dcrHistogram,
+      nndrHistogram: l.privacy.nndrHistogram,
+    },
+    pooled: input.pooled ?? null,
+    privacySpent: input.privacySpent ?? null,
+    parameters: input.parameters ?? {},
+    unavailable: l.unavailable,
+    seconds: input.evaluation.seconds,
+  };
+}
