@@ -1,0 +1,60 @@
+// Tests of `fedsynth privacy`: convert both ways, plan JSON, deterministic seeded samples, errors.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../main.js';
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(['node', 'fedsynth', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('fedsynth privacy', () => {
+  it('converts epsilon <-> rho', async () => {
+    const a = await runCli(['privacy', 'convert', '--rho', '1', '--delta', '1e-9']);
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.out).epsilon).toBeCloseTo(9.5214636718, 8);
+    const b = await runCli(['privacy', 'convert', '--epsilon', '1', '--delta', '1e-9']);
+    expect(JSON.parse(b.out).rho).toBeCloseTo(0.0149730577, 9);
+  });
+
+  it('plans per-party noise for MST on the Adult domain', async () => {
+    const r = await runCli(['privacy', 'plan', '--epsilon', '1', '--delta', '1e-9', '--parties', '10', '--colluders', '1', '--dropouts', '2', '--mechanism', 'mst']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.domain.columns).toBe(14);
+    expect(j.measurements[0].honestMinParties).toBe(7);
+    expect(j.measurements[0].guaranteedRho).toBeLessThanOrEqual(j.rho / 3);
+  });
+
+  it('prints deterministic seeded samples, one integer per line', async () => {
+    const args = ['privacy', 'sample', '--distribution', 'discrete-gaussian', '--variance', '100', '--n', '50', '--seed', 's'];
+    const a = await runCli(args);
+    const b = await runCli(args);
+    expect(a.out).toBe(b.out);
+    const lines = a.out.trim().split('\n');
+    expect(lines.length).toBe(50);
+    for (const l of lines) expect(l).toMatch(/^-?\d+$/);
+  });
+
+  it('fails with typed errors and non-zero exit codes', async () => {
+    const a = await runCli(['privacy', 'convert', '--rho', '-1', '--delta', '1e-9']);
+    expect(a.code).toBe(77);
+    expect(a.err).toMatch(/^fedsynth: INVALID_PRIVACY_PARAMETER:/);
+    const b = await runCli(['privacy', 'plan', '--epsilon', '1', '--delta', '1e-9', '--parties', '3', '--colluders', '2', '--dropouts', '1']);
+    expect(b.code).toBe(77);
+    const c = await runCli(['privacy', 'ledger', '--state', '/nonexistent/ledger.db']);
+    expect(c.err).toMatch(/NOT_FOUND/);
+    const d = await runCli(['privacy', 'sample', '--distribution', 'uniform', '--variance', '1']);
+    expect(d.code).toBe(64);
+  });
+});
