@@ -56,3 +56,28 @@ describe('fedsynth evaluate', () => {
     expect(r.err).toContain('nope.csv');
   });
 });
+
+describe('fedsynth evaluate --report', () => {
+  it('writes report.json and report.html and still prints the TV line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedsynth-eval-report-'));
+    const domain = join(dir, 'd.json');
+    writeFileSync(domain, JSON.stringify({ a: 3, b: 2, c: 4 }));
+    const rows = (n: number, k: number) => Array.from({ length: n }, (_, i) => `${(i * k) % 3},${(i * (k + 1)) % 2},${(i * (k + 2)) % 4}`).join('\n');
+    const real = join(dir, 'real.csv');
+    const synth = join(dir, 'synth.csv');
+    const hold = join(dir, 'hold.csv');
+    writeFileSync(real, `a,b,c\n${rows(60, 1)}\n`);
+    writeFileSync(synth, `a,b,c\n${rows(60, 2)}\n`);
+    writeFileSync(hold, `a,b,c\n${rows(60, 5)}\n`);
+    const out = join(dir, 'rep');
+    const r = await run(['evaluate', '--real', real, '--synth', synth, '--domain', domain, '--holdout', hold, '--target', 'b', '--report', out, '--epsilon', '1', '--delta', '1e-9']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).rows_real).toBe(60);
+    const { readFileSync } = await import('node:fs');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.privacySpent.epsilon).toBe(1);
+    expect(report.utility.target).toBe('b');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
+  });
+});

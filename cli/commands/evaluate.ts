@@ -1,6 +1,7 @@
 // The `fedsynth evaluate` command: scores synthetic data against real data (TV over 1/2/3-way
 // marginals, printed like ../shared/tools/tvscore.mjs) and optionally writes report.json/report.html.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { parseDomainJson, type EvalDomain } from '../../shared/eval/parseDomainJson.js';
@@ -8,12 +9,46 @@ import { parseCodeCsv } from '../../shared/eval/parseCodeCsv.js';
 import type { CodeTable } from '../../shared/eval/CodeTable.js';
 import { totalVariation } from '../../shared/eval/totalVariation.js';
 import { tvScoreRecord } from '../../shared/eval/tvScoreRecord.js';
+import { evaluateParty } from '../../shared/eval/evaluateParty.js';
+import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
+import { renderReportHtml } from '../../shared/eval/renderReportHtml.js';
 
 interface EvaluateOptions {
   real: string;
   synth: string;
   domain: string;
   maxWay: string;
+  holdout?: string;
+  target?: string;
+  report?: string;
+  seed: string;
+  rho?: string;
+  epsilon?: string;
+  delta?: string;
+}
+
+function optionalNumber(s: string | undefined, name: string): number | undefined {
+  if (s === undefined) return undefined;
+  const v = Number(s);
+  if (!Number.isFinite(v) || v < 0) throw new FedsynthError(ErrorCode.InvalidArgument, `${name} must be a non-negative number, got ${JSON.stringify(s)}`);
+  return v;
+}
+
+/** Runs the full local evaluation and writes report.json and report.html into `dir`. */
+function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, maxWay: number): void {
+  const holdout = opts.holdout ? loadTable(opts.holdout, domain, 'holdout') : null;
+  const evaluation = evaluateParty({ train: real, holdout, synth, target: opts.target ?? null, maxWay, seed: opts.seed });
+  const spent: PrivacySpent = { rho: optionalNumber(opts.rho, '--rho'), epsilon: optionalNumber(opts.epsilon, '--epsilon'), delta: optionalNumber(opts.delta, '--delta') };
+  const hasSpent = Object.values(spent).some((v) => v !== undefined);
+  const report = buildReportJson({
+    title: 'fedsynth evaluation report',
+    evaluation,
+    privacySpent: hasSpent ? spent : null,
+    parameters: { real: opts.real, synthetic: opts.synth, holdout: opts.holdout ?? '(none)', target: opts.target ?? '(none)', maxWay, seed: opts.seed },
+  });
+  mkdirSync(opts.report as string, { recursive: true });
+  writeFileSync(join(opts.report as string, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(opts.report as string, 'report.html'), renderReportHtml(report));
 }
 
 function readText(path: string, what: string): string {
@@ -48,6 +83,13 @@ export function register(program: Command): void {
     .requiredOption('--synth <csv>', 'synthetic rows, same format')
     .requiredOption('--domain <json>', 'domain file {column: size} in column order')
     .option('--max-way <k>', 'largest marginal size scored (1..3)', '3')
+    .option('--report <dir>', 'also run every metric and write report.json and report.html into <dir>')
+    .option('--holdout <csv>', 'real rows withheld from synthesis (enables DCR share, MIA, TV ceiling)')
+    .option('--target <column>', 'column to predict for TSTR/TRTR utility')
+    .option('--seed <s>', 'seed of the evaluation (splits, model training, samples)', 'fedsynth-eval')
+    .option('--rho <r>', 'privacy spent, shown in the report (zCDP rho)')
+    .option('--epsilon <e>', 'privacy spent, shown in the report')
+    .option('--delta <d>', 'privacy spent, shown in the report')
     .action((opts: EvaluateOptions) => {
       const maxWay = parseMaxWay(opts.maxWay);
       const domain = parseDomainJson(readText(opts.domain, 'domain'), opts.domain);
@@ -55,5 +97,6 @@ export function register(program: Command): void {
       const synth = loadTable(opts.synth, domain, 'synthetic');
       const summary = totalVariation(real, synth, maxWay);
       process.stdout.write(JSON.stringify(tvScoreRecord(summary, real.rows, synth.rows)) + '\n');
+      if (opts.report) writeReport(opts, real, synth, domain, maxWay);
     });
 }
