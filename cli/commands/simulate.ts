@@ -1,7 +1,105 @@
-// The `fedsynth simulate` command (interim placeholder: registers nothing until its issue lands).
-// Owners replace this file; main.ts imports `register` from it.
+// The `fedsynth simulate` command: one command runs a whole consortium (coordinator + N party
+// agents, real gRPC over mTLS on 127.0.0.1) on a table split among simulated parties.
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { EncodedTable } from '../../shared/data/EncodedTable.js';
+import { parsePartySplit } from '../../shared/data/splitParties.js';
+import { readJsonFile, readTextFile, numberOption } from '../util/readInput.js';
+import { makeLogger } from '../util/logging.js';
+import { Progress } from '../util/Progress.js';
+import { runSimulation } from '../simulation/runSimulation.js';
 
-export function register(_program: Command): void {
-  // not yet implemented
+interface SimulateFlags {
+  data: string;
+  domain: string;
+  parties: string;
+  split: string;
+  epsilon: string;
+  delta: string;
+  mechanism: string;
+  aggregation: string;
+  rows?: string;
+  seed?: string;
+  out: string;
+  drop: string;
+  colluders: string;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      'Run a whole consortium in one command: split a table among N simulated parties, start a real\n' +
+        'coordinator and N party agents (gRPC over mutual TLS on 127.0.0.1), run one study, and write\n' +
+        'DIR/synthetic.csv and DIR/run.json. For research and tests; `--seed` makes it reproducible.',
+    )
+    .requiredOption('--data <file.csv>', 'CSV of integer codes with a header (e.g. data/adult.csv)')
+    .requiredOption('--domain <file.json>', 'domain file {column: number of codes}')
+    .option('--parties <n>', 'number of simulated parties', '3')
+    .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (label skew on the last column)', 'random')
+    .option('--epsilon <e>', 'privacy budget epsilon', '1')
+    .option('--delta <d>', 'privacy budget delta', '1e-9')
+    .option('--mechanism <m>', 'mst | aim', 'aim')
+    .option('--aggregation <a>', 'masking | he | plain (plain: no secure aggregation, tests only)', 'masking')
+    .option('--rows <n>', 'synthetic rows (default: as many as the input)')
+    .option('--seed <s>', 'make every random choice reproducible (simulation only)')
+    .option('--out <dir>', 'output directory', 'fedsynth-out')
+    .option('--drop <k>', 'make K parties drop out mid-study', '0')
+    .option('--colluders <f>', 'parties that may collude with the coordinator (noise is planned for them)', '0')
+    .option('--quiet', 'no progress display')
+    .addHelpText(
+      'after',
+      '\nExample:\n  fedsynth simulate --data data/adult.csv --domain data/adult-domain.json --parties 10 \\\n' +
+        '    --split dirichlet:0.5 --epsilon 1 --delta 1e-9 --mechanism aim --aggregation masking --seed 1 --out out/',
+    )
+    .action(async (f: SimulateFlags) => {
+      const parties = numberOption(f.parties, '--parties', { integer: true, min: 1, max: 1000 })!;
+      const epsilon = numberOption(f.epsilon, '--epsilon', { exclusiveMin: 0 })!;
+      const delta = numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!;
+      const drop = numberOption(f.drop, '--drop', { integer: true, min: 0 })!;
+      const colluders = numberOption(f.colluders, '--colluders', { integer: true, min: 0 })!;
+      if (f.mechanism !== 'mst' && f.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be mst or aim, got '${f.mechanism}'`);
+      if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
+      const split = parsePartySplit(f.split);
+      const domainJson = readJsonFile(f.domain, 'domain file');
+      let domain: Domain;
+      try {
+        domain = Domain.fromJson(domainJson as Record<string, number>);
+      } catch (e) {
+        throw new FedsynthError(ErrorCode.InvalidDomain, `domain file ${f.domain}: ${(e as Error).message}`, { file: f.domain });
+      }
+      const text = readTextFile(f.data, 'data file');
+      let table: EncodedTable;
+      try {
+        table = EncodedTable.fromCsv(text, domain);
+      } catch (e) {
+        const err = e as FedsynthError;
+        throw new FedsynthError(err.code ?? ErrorCode.InvalidData, `${f.data}: ${err.message}`, { file: f.data, ...(err.details ?? {}) });
+      }
+      const rows = numberOption(f.rows, '--rows', { integer: true, min: 1 }) ?? table.rowCount;
+      const out = resolve(f.out);
+      const log = makeLogger({ file: join(out, 'simulate.log'), name: 'simulate' });
+      const { run } = await runSimulation({
+        table,
+        domain,
+        parties,
+        split,
+        splitText: f.split,
+        epsilon,
+        delta,
+        mechanism: f.mechanism,
+        aggregation: f.aggregation as 'plain' | 'masking' | 'he',
+        rows,
+        seed: f.seed,
+        out,
+        drop,
+        colluders,
+        log,
+        progress: new Progress(process.stderr, Boolean(f.quiet)),
+      });
+      process.stdout.write(`${JSON.stringify({ out, synthetic: join(out, 'synthetic.csv'), privacy: run.privacy, rounds: run.rounds, seconds: (run.timings as { totalSeconds: number }).totalSeconds })}\n`);
+    });
 }

@@ -1,0 +1,105 @@
+// LocalConsortium: a whole consortium in one process for `fedsynth simulate` and tests — an
+// ephemeral CA and kits, the real Coordinator on 127.0.0.1 with mTLS, and real PartyAgents,
+// speaking the same gRPC messages as a deployment.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Domain } from '../../shared/pgm/Domain.js';
+import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import { cryptoRandomSource, seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { Coordinator } from '../../coordinator/Coordinator.js';
+import { PartyAgent } from '../../party-agent/PartyAgent.js';
+import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
+import type { AgentPolicy } from '../../party-agent/policy/StudyPolicy.js';
+import { initCa } from '../pki/CertificateAuthority.js';
+import { issueKit } from '../pki/issueKit.js';
+import { loadKit } from '../pki/loadKit.js';
+import { OperatorServiceClient } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+export interface LocalConsortiumOptions {
+  domain: Domain;
+  sources: MarginalSource[];
+  log: Logger;
+  seed?: string;
+  policy: AgentPolicy;
+  /** Lifetime and per-study rho caps of every simulated party's ledger. */
+  ledgerRho: number;
+  workDir?: string;
+  roundTimeoutMs?: number;
+}
+
+export class LocalConsortium {
+  coordinator!: Coordinator;
+  agents: PartyAgent[] = [];
+  operator!: OperatorServiceClient;
+  readonly partyIds: string[];
+  readonly dir: string;
+  private readonly ownsDir: boolean;
+
+  constructor(private readonly o: LocalConsortiumOptions) {
+    this.partyIds = o.sources.map((_, i) => `party-${String(i + 1).padStart(2, '0')}`);
+    this.ownsDir = !o.workDir;
+    this.dir = o.workDir ?? mkdtempSync(join(tmpdir(), 'fedsynth-sim-'));
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.o;
+    const ca = await initCa(join(this.dir, 'ca'), { consortium: 'simulation' });
+    const placeholder = '127.0.0.1:7443';
+    await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: placeholder, out: join(this.dir, 'kits', 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
+    for (const id of this.partyIds) {
+      await issueKit(ca, { role: 'party', id, coordinator: placeholder, out: join(this.dir, 'kits', id) });
+    }
+    const ck = loadKit(join(this.dir, 'kits', 'coordinator'));
+    this.coordinator = new Coordinator({
+      listen: '127.0.0.1:0',
+      tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key },
+      dataDir: join(this.dir, 'coordinator'),
+      log: log.child({ component: 'coordinator' }),
+      allowSeeds: true,
+      roundTimeoutMs: this.o.roundTimeoutMs ?? 120_000,
+      approvalTimeoutMs: 60_000,
+      heartbeatIntervalMs: 1000,
+    });
+    const port = await this.coordinator.start();
+    const address = `127.0.0.1:${port}`;
+    this.partyIds.forEach((id, i) => {
+      const kit = loadKit(join(this.dir, 'kits', id));
+      const stateDir = join(this.dir, 'agents', id);
+      mkdirSync(stateDir, { recursive: true });
+      const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho, defaultDataset: 'simulated' });
+      const agent = new PartyAgent({
+        coordinatorAddress: address,
+        tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' },
+        domain: this.o.domain,
+        source: this.o.sources[i],
+        policy: this.o.policy,
+        stateDir,
+        ledger: { charge: (r) => void ledger.charge(r) },
+        noiseRng: this.o.seed !== undefined ? seededRandomSource(this.o.seed, `party/${i}/noise`) : cryptoRandomSource(),
+        log: log.child({ component: 'agent', partyId: id }),
+      });
+      this.agents.push(agent);
+      agent.start();
+    });
+    this.operator = new OperatorServiceClient(address, grpc.credentials.createSsl(ck.tls.ca, ck.tls.key, ck.tls.cert), { 'grpc.ssl_target_name_override': 'localhost' });
+    await this.waitOnline(this.partyIds.length, 30_000);
+  }
+
+  async waitOnline(n: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.coordinator.gateway.onlineParties().length < n) {
+      if (Date.now() > deadline) throw new Error(`only ${this.coordinator.gateway.onlineParties().length} of ${n} agents connected`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.operator?.close();
+    for (const a of this.agents) await a.stop().catch(() => undefined);
+    await this.coordinator?.stop().catch(() => undefined);
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

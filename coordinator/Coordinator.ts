@@ -1,0 +1,125 @@
+// Coordinator: the consortium's gRPC server over mutual TLS — the agents' gateway, the operator
+// API, durable study state, and one StudyRunner per active study; resumes studies on restart.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { isTerminal } from '../shared/study/StudyLifecycle.js';
+import { AgentGatewayService, OperatorServiceService } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { Aggregation } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { CoordinatorStore } from './store/CoordinatorStore.js';
+import { AgentGateway } from './gateway/AgentGateway.js';
+import { operatorApi } from './operator/OperatorApi.js';
+import { StudyRunner } from './study/StudyRunner.js';
+import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
+
+export interface CoordinatorOptions {
+  /** host:port to listen on; port 0 picks a free port (see `port` after start). */
+  listen: string;
+  tls: { caPem: Buffer; certPem: Buffer; keyPem: Buffer };
+  dataDir: string;
+  log: Logger;
+  isRevoked?: (serial: string) => boolean;
+  allowSeeds?: boolean;
+  roundTimeoutMs?: number;
+  approvalTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  audit?: (event: string, details: Record<string, unknown>) => void;
+  roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+}
+
+export class Coordinator {
+  readonly store: CoordinatorStore;
+  readonly gateway: AgentGateway;
+  readonly runner: StudyRunner;
+  private readonly server = new grpc.Server({
+    'grpc.max_receive_message_length': 256 * 1024 * 1024,
+    'grpc.max_send_message_length': 256 * 1024 * 1024,
+  });
+  private readonly running = new Map<string, Promise<void>>();
+  private sweeper: NodeJS.Timeout | undefined;
+  port = 0;
+
+  constructor(private readonly o: CoordinatorOptions) {
+    mkdirSync(o.dataDir, { recursive: true });
+    this.store = new CoordinatorStore(join(o.dataDir, 'coordinator.sqlite'));
+    const isRevoked = o.isRevoked ?? (() => false);
+    const audit = o.audit ?? (() => undefined);
+    this.gateway = new AgentGateway(o.log, isRevoked, o.heartbeatIntervalMs ?? 2000);
+    this.runner = new StudyRunner({
+      store: this.store,
+      gateway: this.gateway,
+      log: o.log,
+      outputsDir: join(o.dataDir, 'studies'),
+      roundTimeoutMs: o.roundTimeoutMs ?? 120_000,
+      approvalTimeoutMs: o.approvalTimeoutMs ?? 600_000,
+      audit,
+      roundModes: o.roundModes,
+    });
+    this.gateway.on('online', (partyId) => {
+      for (const s of this.store.listStudies()) if (s.state === 'draft') this.runner.announce(s.id, partyId);
+    });
+    this.gateway.on('decision', (partyId, d) => {
+      try {
+        this.store.setDecision(d.studyId, partyId, d.approved, d.reason);
+        audit('study.party_decision', { studyId: d.studyId, partyId, approved: d.approved, reason: d.reason });
+        o.log.info({ studyId: d.studyId, partyId, approved: d.approved }, d.approved ? 'party approved the study' : `party refused the study: ${d.reason}`);
+      } catch (e) {
+        o.log.warn({ partyId, studyId: d.studyId, err: (e as Error).message }, 'decision for an unknown study ignored');
+      }
+    });
+    this.gateway.on('deliveryAck', (partyId, ack) => {
+      audit('delivery.ack', { studyId: ack.studyId, partyId, file: ack.fileName, ok: ack.ok });
+    });
+    this.server.addService(AgentGatewayService, this.gateway.service);
+    this.server.addService(
+      OperatorServiceService,
+      operatorApi({
+        store: this.store,
+        gateway: this.gateway,
+        log: o.log,
+        outputsDir: join(o.dataDir, 'studies'),
+        isRevoked,
+        allowSeeds: o.allowSeeds ?? false,
+        startStudy: (id) => this.startStudy(id),
+        audit,
+      }),
+    );
+  }
+
+  /** Binds, starts serving, and resumes every non-terminal study. */
+  async start(): Promise<number> {
+    const creds = grpc.ServerCredentials.createSsl(this.o.tls.caPem, [{ cert_chain: this.o.tls.certPem, private_key: this.o.tls.keyPem }], true);
+    this.port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(this.o.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
+    });
+    this.sweeper = setInterval(() => this.gateway.sweep(), 1000);
+    this.sweeper.unref();
+    for (const s of this.store.listStudies()) {
+      if (!isTerminal(s.state)) {
+        this.o.log.info({ studyId: s.id, state: s.state }, 'resuming study');
+        this.startStudy(s.id);
+      }
+    }
+    return this.port;
+  }
+
+  startStudy(studyId: string): void {
+    if (this.running.has(studyId)) return;
+    const p = this.runner.run(studyId).finally(() => this.running.delete(studyId));
+    this.running.set(studyId, p);
+  }
+
+  /** Resolves when the study's runner finishes (immediately if none runs). */
+  async waitForStudy(studyId: string): Promise<void> {
+    await this.running.get(studyId);
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.gateway.closeAll();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.server.forceShutdown();
+    this.store.close();
+  }
+}

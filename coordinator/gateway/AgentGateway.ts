@@ -1,0 +1,135 @@
+// AgentGateway: the coordinator's side of the agents' long-lived streams (enrolment, heartbeats,
+// routing of decisions and round replies), with the party identity taken from the certificate.
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { isFedsynthError } from '../../shared/errors/FedsynthError.js';
+import type { AgentGatewayServer, AgentMessage, CoordinatorMessage, StudyDecision, DeliveryAck } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { AgentSession } from './AgentSession.js';
+import { peerIdentity } from './peerIdentity.js';
+import { toGrpcError } from '../grpcErrors.js';
+
+export interface GatewayEvents {
+  online: [partyId: string, hello: { knownStudyIds: string[]; domainHash: string }];
+  offline: [partyId: string];
+  decision: [partyId: string, decision: StudyDecision];
+  deliveryAck: [partyId: string, ack: DeliveryAck];
+}
+
+export class AgentGateway extends EventEmitter<GatewayEvents> {
+  private readonly sessions = new Map<string, AgentSession>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly isRevoked: (serial: string) => boolean,
+    private readonly heartbeatIntervalMs = 2000,
+  ) {
+    super();
+  }
+
+  session(partyId: string): AgentSession | undefined {
+    const s = this.sessions.get(partyId);
+    return s && !s.closed ? s : undefined;
+  }
+
+  onlineParties(): string[] {
+    return [...this.sessions.values()].filter((s) => !s.closed).map((s) => s.partyId).sort();
+  }
+
+  /** Drops sessions that missed three heartbeats. */
+  sweep(now = Date.now()): void {
+    for (const s of this.sessions.values()) {
+      if (!s.closed && now - s.lastSeenMs > 3 * this.heartbeatIntervalMs + 1000) {
+        this.log.warn({ partyId: s.partyId }, 'agent missed heartbeats; closing its session');
+        s.close('missed heartbeats');
+        this.emit('offline', s.partyId);
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions.values()) s.close('coordinator shutting down');
+  }
+
+  readonly service: AgentGatewayServer = {
+    connect: (call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>) => {
+      let partyId: string;
+      try {
+        partyId = peerIdentity(call, this.isRevoked).partyId;
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'refused an agent connection');
+        call.emit('error', toGrpcError(e));
+        return;
+      }
+      let session: AgentSession | undefined;
+      let lastSeq = 0;
+      call.on('data', (msg: AgentMessage) => {
+        try {
+          if (msg.seq <= lastSeq) {
+            this.log.warn({ partyId, seq: msg.seq }, 'replayed or out-of-order agent message ignored');
+            return;
+          }
+          lastSeq = msg.seq;
+          const body = msg.body;
+          if (!body) return;
+          if (!session) {
+            if (body.$case !== 'hello') {
+              call.write({ seq: 0, body: { $case: 'error', value: { code: 'PROTOCOL_VIOLATION', message: 'first message must be hello', studyId: '', roundId: '', field: 'body' } } });
+              return;
+            }
+            const old = this.sessions.get(partyId);
+            if (old) old.close('replaced by a new connection');
+            session = new AgentSession(partyId, call);
+            this.sessions.set(partyId, session);
+            session.send({ $case: 'welcome', value: { partyId, coordinatorId: 'coordinator', heartbeatIntervalMs: this.heartbeatIntervalMs } });
+            this.log.info({ partyId }, 'agent online');
+            this.emit('online', partyId, { knownStudyIds: body.value.knownStudyIds, domainHash: body.value.domainHash });
+            return;
+          }
+          session.lastSeenMs = Date.now();
+          switch (body.$case) {
+            case 'heartbeat':
+              session.send({ $case: 'heartbeat', value: { unixMs: Date.now() } });
+              break;
+            case 'studyDecision':
+              this.emit('decision', partyId, body.value);
+              break;
+            case 'roundReply':
+              if (!session.deliver(body.value)) {
+                this.log.warn({ partyId, studyId: body.value.studyId, roundId: body.value.roundId }, 'late or unexpected round reply ignored');
+              }
+              break;
+            case 'deliveryAck':
+              this.emit('deliveryAck', partyId, body.value);
+              break;
+            case 'error':
+              this.log.warn({ partyId, code: body.value.code, studyId: body.value.studyId }, `agent reported: ${body.value.message}`);
+              break;
+            case 'hello':
+              this.log.warn({ partyId }, 'duplicate hello ignored');
+              break;
+          }
+        } catch (e) {
+          this.log.error({ partyId, err: isFedsynthError(e) ? e.code : String(e) }, 'error handling agent message');
+        }
+      });
+      const end = (why: string) => {
+        if (session && this.sessions.get(partyId) === session) {
+          session.close(why);
+          this.log.info({ partyId, why }, 'agent offline');
+          this.emit('offline', partyId);
+        }
+      };
+      call.on('end', () => {
+        end('stream ended');
+        try {
+          call.end();
+        } catch {
+          // ignore
+        }
+      });
+      call.on('error', (e) => end(`stream error: ${e.message}`));
+      call.on('cancelled', () => end('stream cancelled'));
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// AgentSession: one connected party agent's bidirectional stream on the coordinator, with
+// request/reply matching for round stages and liveness from heartbeats.
+import type * as grpc from '@grpc/grpc-js';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import type { AgentMessage, CoordinatorMessage, RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+type Body = NonNullable<CoordinatorMessage['body']>;
+
+interface Waiter {
+  resolve: (r: RoundReply) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Raised (as a rejection) when a party leaves or times out during a round stage. */
+export class PartyUnavailableError extends FedsynthError {
+  constructor(partyId: string, why: string) {
+    super(ErrorCode.SourceUnavailable, `party ${partyId} is unavailable: ${why}`, { partyId });
+  }
+}
+
+export class AgentSession {
+  private seq = 0;
+  private readonly waiters = new Map<string, Waiter>();
+  lastSeenMs = Date.now();
+  closed = false;
+
+  constructor(
+    readonly partyId: string,
+    private readonly stream: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
+  ) {}
+
+  send(body: Body): void {
+    if (this.closed) throw new PartyUnavailableError(this.partyId, 'stream closed');
+    this.seq += 1;
+    this.stream.write({ seq: this.seq, body });
+  }
+
+  /** Sends one round stage and waits for the party's reply to it (or rejects on timeout/close). */
+  request(req: RoundRequest, timeoutMs: number): Promise<RoundReply> {
+    const key = `${req.studyId}/${req.roundId}`;
+    const prev = this.waiters.get(key);
+    if (prev) {
+      clearTimeout(prev.timer);
+      prev.reject(new FedsynthError(ErrorCode.OutOfStep, `superseded request for ${key}`));
+    }
+    return new Promise<RoundReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        reject(new PartyUnavailableError(this.partyId, `no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(key, { resolve, reject, timer });
+      try {
+        this.send({ $case: 'roundRequest', value: req });
+      } catch (e) {
+        clearTimeout(timer);
+        this.waiters.delete(key);
+        reject(e as Error);
+      }
+    });
+  }
+
+  /** Routes a reply to its waiter; false when nobody waits (late or replayed: ignored). */
+  deliver(reply: RoundReply): boolean {
+    const key = `${reply.studyId}/${reply.roundId}`;
+    const w = this.waiters.get(key);
+    if (!w) return false;
+    this.waiters.delete(key);
+    clearTimeout(w.timer);
+    w.resolve(reply);
+    return true;
+  }
+
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [key, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new PartyUnavailableError(this.partyId, why));
+      this.waiters.delete(key);
+    }
+    try {
+      this.stream.end();
+    } catch {
+      // already gone
+    }
+  }
+}

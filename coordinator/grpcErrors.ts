@@ -1,0 +1,50 @@
+// grpcErrors: turns typed fedsynth errors into gRPC statuses at the edge (code in metadata and
+// message); anything unknown becomes INTERNAL with no internals leaked.
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCode, isFedsynthError, FedsynthError, type ErrorCode as Code } from '../shared/errors/FedsynthError.js';
+
+const STATUS: Partial<Record<Code, grpc.status>> = {
+  [ErrorCode.InvalidArgument]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.InvalidConfig]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.InvalidDomain]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.InvalidPrivacyParameter]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.UnknownStudy]: grpc.status.NOT_FOUND,
+  [ErrorCode.NotFound]: grpc.status.NOT_FOUND,
+  [ErrorCode.Unauthenticated]: grpc.status.UNAUTHENTICATED,
+  [ErrorCode.CertificateRevoked]: grpc.status.UNAUTHENTICATED,
+  [ErrorCode.OutOfStep]: grpc.status.FAILED_PRECONDITION,
+  [ErrorCode.ProtocolViolation]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.BudgetExceeded]: grpc.status.PERMISSION_DENIED,
+  [ErrorCode.PolicyRefused]: grpc.status.PERMISSION_DENIED,
+};
+
+export function toGrpcError(e: unknown): Partial<grpc.StatusObject> & Error {
+  const md = new grpc.Metadata();
+  if (isFedsynthError(e)) {
+    md.set('fedsynth-code', e.code);
+    const err = new Error(`${e.code}: ${e.message}`) as Error & Partial<grpc.StatusObject>;
+    err.code = STATUS[e.code] ?? grpc.status.UNKNOWN;
+    err.details = `${e.code}: ${e.message}`;
+    err.metadata = md;
+    return err;
+  }
+  md.set('fedsynth-code', ErrorCode.Internal);
+  const err = new Error('INTERNAL: internal error') as Error & Partial<grpc.StatusObject>;
+  err.code = grpc.status.INTERNAL;
+  err.details = 'INTERNAL: internal error';
+  err.metadata = md;
+  return err;
+}
+
+/** Client side: rebuilds a FedsynthError from a gRPC error carrying `fedsynth-code`. */
+export function fromGrpcError(e: unknown): FedsynthError {
+  const se = e as grpc.ServiceError;
+  const code = se?.metadata?.get?.('fedsynth-code')?.[0];
+  const details = typeof se?.details === 'string' ? se.details : String((e as Error)?.message ?? e);
+  if (typeof code === 'string') {
+    const msg = details.startsWith(`${code}: `) ? details.slice(code.length + 2) : details;
+    return new FedsynthError(code as Code, msg);
+  }
+  if (se?.code === grpc.status.UNAVAILABLE) return new FedsynthError(ErrorCode.SourceUnavailable, `coordinator unreachable: ${details}`);
+  return new FedsynthError(ErrorCode.Internal, details);
+}

@@ -1,0 +1,179 @@
+// OperatorApi: the coordinator's gRPC service for operators (create, list, watch, cancel studies,
+// fetch outputs); callers must present a consortium certificate with the operator or coordinator role.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { isTerminal } from '../../shared/study/StudyLifecycle.js';
+import {
+  Aggregation,
+  Mechanism,
+  StudySpec,
+  type OperatorServiceServer,
+  type StudyStatus,
+  type CreateStudyRequest,
+  type FileChunk,
+  type GetStudyRequest,
+} from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { AgentGateway } from '../gateway/AgentGateway.js';
+import { peerIdentity } from '../gateway/peerIdentity.js';
+import { toGrpcError } from '../grpcErrors.js';
+import { OUTPUT_FILES } from '../study/StudyRunner.js';
+
+export interface OperatorApiDeps {
+  store: CoordinatorStore;
+  gateway: AgentGateway;
+  log: Logger;
+  outputsDir: string;
+  isRevoked: (serial: string) => boolean;
+  allowSeeds: boolean;
+  startStudy: (studyId: string) => void;
+  audit: (event: string, details: Record<string, unknown>) => void;
+}
+
+const OPERATOR_ROLES = new Set(['operator', 'coordinator']);
+
+export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string): StudyStatus {
+  const rec = store.getStudy(studyId);
+  const spec = StudySpec.fromJSON(JSON.parse(rec.specJson));
+  const online = new Set(gateway.onlineParties());
+  return {
+    spec,
+    state: rec.state,
+    roundsDone: store.roundsDone(studyId),
+    rhoSpent: rec.rhoSpent,
+    epsilonSpent: rec.rhoSpent > 0 ? epsilonFromRho(rec.rhoSpent, spec.delta) : 0,
+    progress: rec.progress,
+    parties: store.parties(studyId).map((p) => ({ partyId: p.partyId, online: online.has(p.partyId), decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
+    errorCode: rec.errorCode,
+    errorMessage: rec.errorMessage,
+    createdUnixMs: rec.createdMs,
+    updatedUnixMs: rec.updatedMs,
+    phase: rec.phase,
+    outputs: rec.state === 'done' ? [...OUTPUT_FILES] : [],
+  };
+}
+
+/** Validates and completes an operator's study request (ids, rho from epsilon/delta, defaults). */
+export function completeSpec(req: CreateStudyRequest, onlineParties: readonly string[], allowSeeds: boolean): { spec: StudySpec; parties: string[]; seed: string } {
+  const spec = req.spec;
+  if (!spec) throw new FedsynthError(ErrorCode.InvalidArgument, 'create_study.spec is required', { field: 'spec' });
+  const fail = (field: string, why: string): never => {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `spec.${field}: ${why}`, { field: `spec.${field}` });
+  };
+  if (!(spec.epsilon > 0) || !Number.isFinite(spec.epsilon)) fail('epsilon', 'must be a positive number');
+  if (!(spec.delta > 0 && spec.delta < 1)) fail('delta', 'must be in (0, 1)');
+  if (spec.domain.length === 0) fail('domain', 'must list at least one column');
+  for (const c of spec.domain) if (!c.name || !(c.size >= 1)) fail('domain', `column '${c.name}' needs a name and a size >= 1`);
+  if (spec.mechanism === Mechanism.MECHANISM_UNSPECIFIED) fail('mechanism', 'must be MST or AIM');
+  if (spec.aggregation === Aggregation.AGGREGATION_UNSPECIFIED) fail('aggregation', 'must be plain, masking or he');
+  if (!(spec.syntheticRows >= 1)) fail('synthetic_rows', 'must be >= 1');
+  if (req.seed && !allowSeeds) throw new FedsynthError(ErrorCode.InvalidArgument, 'seeds are for simulations only; this coordinator refuses them', { field: 'seed' });
+  const parties = req.parties.length > 0 ? [...new Set(req.parties)].sort() : [...onlineParties].sort();
+  if (parties.length === 0) fail('parties', 'no parties invited and none online');
+  const studyId = spec.studyId || `study-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(studyId)) fail('study_id', 'use letters, digits, ".", "_" or "-"');
+  const rho = rhoFromEpsilon(spec.epsilon, spec.delta);
+  const domainColumns = spec.domain.map((c) => c.name);
+  const full: StudySpec = {
+    ...spec,
+    studyId,
+    rho,
+    columns: spec.columns.length > 0 ? spec.columns : domainColumns,
+    minParties: Math.max(1, spec.minParties || Math.min(parties.length, 2)),
+    maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual || 1),
+  };
+  return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };
+}
+
+export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
+  const authorize = (call: object): string => {
+    const id = peerIdentity(call, d.isRevoked);
+    if (!OPERATOR_ROLES.has(id.role)) throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not operate studies`, { partyId: id.partyId });
+    return id.partyId;
+  };
+  const unary =
+    <Req, Res>(fn: (req: Req, who: string) => Res): grpc.handleUnaryCall<Req, Res> =>
+    (call, cb) => {
+      try {
+        const who = authorize(call);
+        cb(null, fn(call.request, who));
+      } catch (e) {
+        d.log.warn({ err: (e as Error).message }, 'operator request refused');
+        cb(toGrpcError(e));
+      }
+    };
+  return {
+    createStudy: unary((req: CreateStudyRequest, who) => {
+      const { spec, parties, seed } = completeSpec(req, d.gateway.onlineParties(), d.allowSeeds);
+      if (d.store.hasStudy(spec.studyId)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${spec.studyId} already exists`, { field: 'spec.study_id' });
+      d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(StudySpec.toJSON(spec)), seed, parties });
+      d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[spec.mechanism], aggregation: Aggregation[spec.aggregation] });
+      d.startStudy(spec.studyId);
+      return statusOf(d.store, d.gateway, spec.studyId);
+    }),
+    listStudies: unary(() => ({ studies: d.store.listStudies().map((s) => statusOf(d.store, d.gateway, s.id)) })),
+    getStudy: unary((req: GetStudyRequest) => statusOf(d.store, d.gateway, req.studyId)),
+    cancelStudy: unary((req: { studyId: string; reason: string }, who) => {
+      const rec = d.store.getStudy(req.studyId);
+      if (!isTerminal(rec.state)) d.store.setState(req.studyId, 'cancelled', { phase: `cancelled by ${who}`, errorMessage: req.reason });
+      d.audit('study.cancelled', { studyId: req.studyId, by: who, reason: req.reason });
+      return statusOf(d.store, d.gateway, req.studyId);
+    }),
+    watchStudy: (call: grpc.ServerWritableStream<GetStudyRequest, StudyStatus>) => {
+      let last = '';
+      let timer: NodeJS.Timeout | undefined;
+      const tick = () => {
+        try {
+          const st = statusOf(d.store, d.gateway, call.request.studyId);
+          const key = JSON.stringify([st.state, st.roundsDone, st.progress, st.phase, st.parties]);
+          if (key !== last) {
+            last = key;
+            call.write(st);
+          }
+          if (isTerminal(st.state as never)) {
+            if (timer) clearInterval(timer);
+            call.end();
+          }
+        } catch (e) {
+          if (timer) clearInterval(timer);
+          call.emit('error', toGrpcError(e));
+        }
+      };
+      try {
+        authorize(call);
+      } catch (e) {
+        call.emit('error', toGrpcError(e));
+        return;
+      }
+      timer = setInterval(tick, 200);
+      call.on('cancelled', () => timer && clearInterval(timer));
+      tick();
+    },
+    fetchOutput: (call: grpc.ServerWritableStream<{ studyId: string; fileName: string }, FileChunk>) => {
+      try {
+        authorize(call);
+        const { studyId, fileName } = call.request;
+        d.store.getStudy(studyId);
+        if (!(OUTPUT_FILES as readonly string[]).includes(fileName)) throw new FedsynthError(ErrorCode.NotFound, `no output named '${fileName}'`, { field: 'file_name' });
+        const p = join(d.outputsDir, studyId, fileName);
+        if (!existsSync(p)) throw new FedsynthError(ErrorCode.NotFound, `study ${studyId} has no ${fileName} yet`, { studyId });
+        const data = readFileSync(p);
+        const sha256 = createHash('sha256').update(data).digest('hex');
+        const CHUNK = 1 << 20;
+        for (let off = 0; ; off += CHUNK) {
+          const last = off + CHUNK >= data.length;
+          call.write({ fileName, offset: off, data: data.subarray(off, off + CHUNK), last, sha256: last ? sha256 : '' });
+          if (last) break;
+        }
+        call.end();
+      } catch (e) {
+        call.emit('error', toGrpcError(e));
+      }
+    },
+  };
+}

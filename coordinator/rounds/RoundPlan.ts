@@ -1,0 +1,19 @@
+// RoundPlan and RoundOutcome: what the coordinator asks in one secure-sum round and what it learns
+// (only the sum of the survivors' noisy vectors), independent of the aggregation mode.
+import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+export interface RoundPlan {
+  studyId: string;
+  roundId: string;
+  roundIndex: number;
+  participants: string[];
+  compute: ComputeStage;
+  timeoutMs: number;
+}
+
+export interface RoundOutcome {
+  sum: Float64Array;
+  survivors: string[];
+  dropped: string[];
+  refusals: { partyId: string; code: string; message: string }[];
+}

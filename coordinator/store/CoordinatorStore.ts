@@ -1,0 +1,214 @@
+// CoordinatorStore: the coordinator's durable state in SQLite (better-sqlite3, WAL): studies,
+// their parties' decisions, and the journal of completed rounds that lets a restart resume.
+import Database from 'better-sqlite3';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { parseStudyState, transition, type StudyState } from '../../shared/study/StudyLifecycle.js';
+
+export interface StudyRecord {
+  id: string;
+  specJson: string;
+  state: StudyState;
+  /** Coordinator-side randomness seed (selection, sampling), stored so a restart replays exactly. */
+  seed: string;
+  createdMs: number;
+  updatedMs: number;
+  phase: string;
+  progress: number;
+  rhoSpent: number;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface StudyPartyRecord {
+  studyId: string;
+  partyId: string;
+  decision: 'pending' | 'approved' | 'refused';
+  reason: string;
+  rhoCharged: number;
+  dropped: boolean;
+}
+
+/** One completed secure sum, journaled so that a restarted coordinator never asks again. */
+export interface RoundRecord {
+  studyId: string;
+  roundIndex: number;
+  roundId: string;
+  label: string;
+  queryJson: string;
+  rho: number;
+  sum: Float64Array;
+  stddev: number;
+  participants: string[];
+  dropped: string[];
+  completedMs: number;
+}
+
+export class CoordinatorStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS studies (
+          id TEXT PRIMARY KEY, spec_json TEXT NOT NULL, state TEXT NOT NULL, seed TEXT NOT NULL,
+          created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, phase TEXT NOT NULL DEFAULT '',
+          progress REAL NOT NULL DEFAULT 0, rho_spent REAL NOT NULL DEFAULT 0,
+          error_code TEXT NOT NULL DEFAULT '', error_message TEXT NOT NULL DEFAULT '');
+        CREATE TABLE IF NOT EXISTS study_parties (
+          study_id TEXT NOT NULL, party_id TEXT NOT NULL, decision TEXT NOT NULL DEFAULT 'pending',
+          reason TEXT NOT NULL DEFAULT '', rho_charged REAL NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (study_id, party_id));
+        CREATE TABLE IF NOT EXISTS rounds (
+          study_id TEXT NOT NULL, round_index INTEGER NOT NULL, round_id TEXT NOT NULL, label TEXT NOT NULL,
+          query_json TEXT NOT NULL, rho REAL NOT NULL, sum BLOB NOT NULL, stddev REAL NOT NULL,
+          participants TEXT NOT NULL, dropped TEXT NOT NULL, completed_ms INTEGER NOT NULL,
+          PRIMARY KEY (study_id, round_index));
+      `);
+      const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+      if (!v) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema_version', '1');
+      else if (v.value !== '1') throw new Error(`unsupported schema_version ${v.value}`);
+    } catch (e) {
+      throw new FedsynthError(ErrorCode.CorruptState, `coordinator state file ${path} cannot be opened: ${(e as Error).message}`, { path });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createStudy(rec: { id: string; specJson: string; seed: string; parties: readonly string[] }): void {
+    const now = Date.now();
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO studies(id, spec_json, state, seed, created_ms, updated_ms, phase) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(rec.id, rec.specJson, 'draft', rec.seed, now, now, 'waiting for parties to approve');
+      const ins = this.db.prepare('INSERT INTO study_parties(study_id, party_id) VALUES (?, ?)');
+      for (const p of rec.parties) ins.run(rec.id, p);
+    });
+    tx();
+  }
+
+  getStudy(id: string): StudyRecord {
+    const row = this.db.prepare('SELECT * FROM studies WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    if (!row) throw new FedsynthError(ErrorCode.UnknownStudy, `unknown study '${id}'`, { studyId: id });
+    return rowToStudy(row);
+  }
+
+  hasStudy(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(id) !== undefined;
+  }
+
+  listStudies(): StudyRecord[] {
+    return (this.db.prepare('SELECT * FROM studies ORDER BY created_ms').all() as Record<string, unknown>[]).map(rowToStudy);
+  }
+
+  /** Moves a study along the lifecycle (refusing illegal transitions) in one transaction. */
+  setState(id: string, to: StudyState, fields: { phase?: string; errorCode?: string; errorMessage?: string } = {}): void {
+    const tx = this.db.transaction(() => {
+      const cur = this.getStudy(id);
+      if (cur.state === to) return;
+      transition(id, cur.state, to);
+      this.db
+        .prepare('UPDATE studies SET state = ?, updated_ms = ?, phase = COALESCE(?, phase), error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message) WHERE id = ?')
+        .run(to, Date.now(), fields.phase ?? null, fields.errorCode ?? null, fields.errorMessage ?? null, id);
+    });
+    tx();
+  }
+
+  setProgress(id: string, progress: number, phase: string): void {
+    this.db.prepare('UPDATE studies SET progress = ?, phase = ?, updated_ms = ? WHERE id = ?').run(progress, phase, Date.now(), id);
+  }
+
+  parties(studyId: string): StudyPartyRecord[] {
+    return (this.db.prepare('SELECT * FROM study_parties WHERE study_id = ? ORDER BY party_id').all(studyId) as Record<string, unknown>[]).map((r) => ({
+      studyId: String(r.study_id),
+      partyId: String(r.party_id),
+      decision: String(r.decision) as StudyPartyRecord['decision'],
+      reason: String(r.reason),
+      rhoCharged: Number(r.rho_charged),
+      dropped: Number(r.dropped) === 1,
+    }));
+  }
+
+  setDecision(studyId: string, partyId: string, approved: boolean, reason: string): void {
+    const r = this.db
+      .prepare('UPDATE study_parties SET decision = ?, reason = ? WHERE study_id = ? AND party_id = ?')
+      .run(approved ? 'approved' : 'refused', reason, studyId, partyId);
+    if (r.changes === 0) throw new FedsynthError(ErrorCode.UnknownStudy, `party ${partyId} is not invited to study ${studyId}`, { studyId, partyId });
+  }
+
+  setDropped(studyId: string, partyId: string): void {
+    this.db.prepare('UPDATE study_parties SET dropped = 1 WHERE study_id = ? AND party_id = ?').run(studyId, partyId);
+  }
+
+  journaledRound(studyId: string, roundIndex: number): RoundRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM rounds WHERE study_id = ? AND round_index = ?').get(studyId, roundIndex) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    const buf = r.sum as Buffer;
+    const sum = new Float64Array(buf.byteLength / 8);
+    new Uint8Array(sum.buffer).set(buf);
+    return {
+      studyId,
+      roundIndex,
+      roundId: String(r.round_id),
+      label: String(r.label),
+      queryJson: String(r.query_json),
+      rho: Number(r.rho),
+      sum,
+      stddev: Number(r.stddev),
+      participants: JSON.parse(String(r.participants)) as string[],
+      dropped: JSON.parse(String(r.dropped)) as string[],
+      completedMs: Number(r.completed_ms),
+    };
+  }
+
+  roundsDone(studyId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM rounds WHERE study_id = ?').get(studyId) as { n: number }).n;
+  }
+
+  /** Journals a completed round and mirrors the privacy charged, atomically. */
+  journalRound(rec: RoundRecord): void {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO rounds(study_id, round_index, round_id, label, query_json, rho, sum, stddev, participants, dropped, completed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+        .run(
+          rec.studyId,
+          rec.roundIndex,
+          rec.roundId,
+          rec.label,
+          rec.queryJson,
+          rec.rho,
+          Buffer.from(rec.sum.buffer, rec.sum.byteOffset, rec.sum.byteLength),
+          rec.stddev,
+          JSON.stringify(rec.participants),
+          JSON.stringify(rec.dropped),
+          rec.completedMs,
+        );
+      this.db.prepare('UPDATE studies SET rho_spent = rho_spent + ?, updated_ms = ? WHERE id = ?').run(rec.rho, Date.now(), rec.studyId);
+      const upd = this.db.prepare('UPDATE study_parties SET rho_charged = rho_charged + ? WHERE study_id = ? AND party_id = ?');
+      for (const p of rec.participants) upd.run(rec.rho, rec.studyId, p);
+      for (const p of rec.dropped) this.db.prepare('UPDATE study_parties SET dropped = 1 WHERE study_id = ? AND party_id = ?').run(rec.studyId, p);
+    });
+    tx();
+  }
+}
+
+function rowToStudy(row: Record<string, unknown>): StudyRecord {
+  return {
+    id: String(row.id),
+    specJson: String(row.spec_json),
+    state: parseStudyState(String(row.state)),
+    seed: String(row.seed),
+    createdMs: Number(row.created_ms),
+    updatedMs: Number(row.updated_ms),
+    phase: String(row.phase),
+    progress: Number(row.progress),
+    rhoSpent: Number(row.rho_spent),
+    errorCode: String(row.error_code),
+    errorMessage: String(row.error_message),
+  };
+}

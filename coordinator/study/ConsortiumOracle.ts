@@ -1,0 +1,115 @@
+// ConsortiumOracle: the FederatedOracle the mechanisms use on a real consortium — each secure sum
+// is one journaled round over the approved, connected parties; a restarted coordinator replays
+// journaled rounds instead of asking (and charging) the parties again.
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import type { Domain } from '../../shared/pgm/Domain.js';
+import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
+import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
+import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
+import type { Measurement } from '../../shared/synth/Measurement.js';
+import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
+
+export interface ConsortiumOracleOptions {
+  studyId: string;
+  domain: Domain;
+  store: CoordinatorStore;
+  log: Logger;
+  aggregation: Aggregation;
+  colluders: number;
+  dropouts: number;
+  minParties: number;
+  maxSilosPerIndividual: number;
+  roundTimeoutMs: number;
+  /** The parties currently in the study (approved and not dropped), sorted. */
+  participants(): string[];
+  /** Executes one round in the study's aggregation mode. */
+  runRound(plan: RoundPlan): Promise<RoundOutcome>;
+  onRoundDone?(index: number, label: string, replayed: boolean): void;
+}
+
+export class ConsortiumOracle implements FederatedOracle {
+  private nextIndex = 0;
+
+  constructor(private readonly o: ConsortiumOracleOptions) {}
+
+  get domain(): Domain {
+    return this.o.domain;
+  }
+
+  measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: readonly AttributeRecode[]): Promise<Measurement[]> {
+    return measureBySecureSum(this, attrSets, rho, label, recode);
+  }
+
+  async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
+    const { studyId, store, log } = this.o;
+    const index = this.nextIndex++;
+    const queryJson = JSON.stringify(query);
+    const journaled = store.journaledRound(studyId, index);
+    if (journaled) {
+      if (journaled.queryJson !== queryJson || journaled.label !== label || journaled.rho !== rho) {
+        throw new FedsynthError(ErrorCode.CorruptState, `study ${studyId}: replay of round ${index} diverged from the journal (${journaled.label} vs ${label})`, { studyId, round: index });
+      }
+      log.info({ studyId, round: index, label }, 'round replayed from the journal (not asked again)');
+      this.o.onRoundDone?.(index, label, true);
+      return { values: journaled.sum, stddev: journaled.stddev };
+    }
+    const participants = this.o.participants();
+    const n = participants.length;
+    const minSurvivors = Math.max(this.o.minParties, n - this.o.dropouts, 1);
+    if (n < minSurvivors || n - this.o.colluders - this.o.dropouts < 1) {
+      throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${minSurvivors} are needed`, { studyId, parties: n });
+    }
+    const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
+    const plan = planDistributedGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
+    const roundId = `${studyId}/r${index}`;
+    const vectorLength = localQueryLength(query, this.o.domain);
+    const outcome = await this.o.runRound({
+      studyId,
+      roundId,
+      roundIndex: index,
+      participants,
+      timeoutMs: this.o.roundTimeoutMs,
+      compute: {
+        queryJson,
+        rho,
+        perPartySigma2: plan.perPartySigma2,
+        chargeKey: `${studyId}/${index}/${label}`,
+        label,
+        vectorLength,
+        aggregation: this.o.aggregation,
+        participants,
+        threshold: minSurvivors,
+        modulusBits: 32,
+        hePublicKey: Buffer.alloc(0),
+      },
+    });
+    if (outcome.survivors.length < minSurvivors) {
+      throw new FedsynthError(
+        ErrorCode.TooFewSurvivors,
+        `study ${studyId}, round ${index} (${label}): ${outcome.survivors.length} of ${n} parties answered; at least ${minSurvivors} are needed` +
+          (outcome.refusals.length > 0 ? `; refusals: ${outcome.refusals.map((r) => `${r.partyId} ${r.code}: ${r.message}`).join('; ')}` : ''),
+        { studyId, round: index, survivors: outcome.survivors.length },
+      );
+    }
+    const stddev = Math.sqrt(plan.sumSigma2(outcome.survivors.length));
+    store.journalRound({
+      studyId,
+      roundIndex: index,
+      roundId,
+      label,
+      queryJson,
+      rho,
+      sum: outcome.sum,
+      stddev,
+      participants: outcome.survivors,
+      dropped: outcome.dropped,
+      completedMs: Date.now(),
+    });
+    log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped: outcome.dropped }, 'round complete');
+    this.o.onRoundDone?.(index, label, false);
+    return { values: outcome.sum, stddev };
+  }
+}

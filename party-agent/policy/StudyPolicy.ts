@@ -1,0 +1,43 @@
+// StudyPolicy: the party's own rules for which studies it joins (columns, epsilon, mechanism,
+// number of parties) and whether it approves automatically or waits for `fedsynth agent approve`.
+export interface AgentPolicy {
+  allowedColumns: readonly string[] | '*';
+  maxEpsilonPerStudy: number;
+  maxDeltaPerStudy: number;
+  allowedMechanisms: readonly ('mst' | 'aim')[];
+  minParties: number;
+  /** true: approve every study within policy; {maxEpsilon}: only up to that epsilon; false: manual. */
+  autoApprove: boolean | { maxEpsilon: number };
+  allowPlainAggregation: boolean;
+}
+
+export interface StudyAsk {
+  studyId: string;
+  mechanism: 'mst' | 'aim';
+  epsilon: number;
+  delta: number;
+  columns: readonly string[];
+  parties: number;
+  aggregation: 'plain' | 'masking' | 'he';
+}
+
+export type PolicyVerdict = { kind: 'approve' } | { kind: 'manual'; why: string } | { kind: 'refuse'; reasons: string[] };
+
+/** Decides on a study: refusals list every violated rule so the operator sees all of them. */
+export function judgeStudy(policy: AgentPolicy, ask: StudyAsk): PolicyVerdict {
+  const reasons: string[] = [];
+  if (policy.allowedColumns !== '*') {
+    const allowed = new Set(policy.allowedColumns);
+    const extra = ask.columns.filter((c) => !allowed.has(c));
+    if (extra.length > 0) reasons.push(`columns not allowed by policy: ${extra.join(', ')}`);
+  }
+  if (!(ask.epsilon <= policy.maxEpsilonPerStudy)) reasons.push(`epsilon ${ask.epsilon} exceeds the per-study cap ${policy.maxEpsilonPerStudy}`);
+  if (!(ask.delta <= policy.maxDeltaPerStudy)) reasons.push(`delta ${ask.delta} exceeds the per-study cap ${policy.maxDeltaPerStudy}`);
+  if (!policy.allowedMechanisms.includes(ask.mechanism)) reasons.push(`mechanism ${ask.mechanism} is not allowed by policy`);
+  if (ask.parties < policy.minParties) reasons.push(`only ${ask.parties} parties; policy requires at least ${policy.minParties}`);
+  if (ask.aggregation === 'plain' && !policy.allowPlainAggregation) reasons.push('plain aggregation (no secure aggregation) is not allowed by policy');
+  if (reasons.length > 0) return { kind: 'refuse', reasons };
+  if (policy.autoApprove === true) return { kind: 'approve' };
+  if (typeof policy.autoApprove === 'object' && ask.epsilon <= policy.autoApprove.maxEpsilon) return { kind: 'approve' };
+  return { kind: 'manual', why: 'policy requires an operator to run `fedsynth agent approve`' };
+}

@@ -1,0 +1,92 @@
+// ComputeHandler: the party's side of a round's compute stage — check the request against the
+// study it approved, verify the noise plan itself, charge the ledger BEFORE anything leaves,
+// evaluate the query on local rows, add this party's share of discrete Gaussian noise.
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import type { Domain } from '../../shared/pgm/Domain.js';
+import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
+import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
+import { addDiscreteGaussianNoise } from '../../shared/dp/samplers/DiscreteGaussianSampler.js';
+import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
+import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
+import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
+import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AgentStore } from '../state/AgentStore.js';
+
+/** The agent's authority over its budget: throws BudgetExceeded rather than overspend. */
+export interface BudgetCharger {
+  charge(req: { studyId: string; idempotencyKey: string; rho: number; label: string }): void;
+}
+
+/** What the approved study fixed; a round may not ask for more. */
+export interface ApprovedStudy {
+  studyId: string;
+  studyRho: number;
+  colluders: number;
+  dropouts: number;
+  maxSilosPerIndividual: number;
+  parties: readonly string[];
+}
+
+export interface ComputeContext {
+  domain: Domain;
+  source: MarginalSource;
+  store: AgentStore;
+  ledger: BudgetCharger;
+  noiseRng: RandomSource;
+  log: Logger;
+}
+
+/** Returns the noisy vector's wire encoding (re-sent unchanged on a retried charge key). */
+export async function handleCompute(
+  ctx: ComputeContext,
+  study: ApprovedStudy,
+  roundId: string,
+  stage: ComputeStage,
+): Promise<{ noisy: Uint8Array; elementBits: number }> {
+  const previous = ctx.store.release(stage.chargeKey);
+  if (previous) {
+    ctx.log.info({ studyId: study.studyId, roundId, chargeKey: stage.chargeKey }, 're-sending the noisy vector already released for this charge key');
+    return previous;
+  }
+  if (!stage.chargeKey.startsWith(`${study.studyId}/`)) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `charge_key must start with the study id`, { field: 'compute.charge_key' });
+  }
+  let query: LocalQuery;
+  try {
+    query = JSON.parse(stage.queryJson) as LocalQuery;
+    validateLocalQuery(query, ctx.domain);
+  } catch (e) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query_json is not a valid query: ${(e as Error).message}`, { field: 'compute.query_json' });
+  }
+  const length = localQueryLength(query, ctx.domain);
+  if (length !== stage.vectorLength) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.vector_length ${stage.vectorLength} does not match the query (${length})`, { field: 'compute.vector_length' });
+  }
+  if (!(stage.rho > 0) || !Number.isFinite(stage.rho) || stage.rho > study.studyRho) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is not in (0, study rho ${study.studyRho}]`, { field: 'compute.rho' });
+  }
+  const participants = stage.participants.length;
+  if (participants < 1 || participants > study.parties.length) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.participants has ${participants} parties; the study has ${study.parties.length}`, { field: 'compute.participants' });
+  }
+  // The agent re-derives the noise it must add: the coordinator cannot talk it into less.
+  const l2 = localQuerySensitivity(query) * study.maxSilosPerIndividual;
+  const plan = planDistributedGaussian({ rho: stage.rho, l2Sensitivity: l2, parties: participants, colluders: study.colluders, dropouts: study.dropouts });
+  if (stage.perPartySigma2 < plan.perPartySigma2 * (1 - 1e-9)) {
+    throw new FedsynthError(
+      ErrorCode.ProtocolViolation,
+      `compute.per_party_sigma2 ${stage.perPartySigma2} is below what rho ${stage.rho} requires (${plan.perPartySigma2})`,
+      { field: 'compute.per_party_sigma2' },
+    );
+  }
+  // Charge first (idempotent per key), then compute and record, then send.
+  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label });
+  const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
+  const noisy = addDiscreteGaussianNoise(exact, stage.perPartySigma2, ctx.noiseRng);
+  exact.fill(0);
+  const enc = encodeIntVector(noisy);
+  ctx.log.info({ studyId: study.studyId, roundId, label: stage.label, rho: stage.rho, cells: length }, 'released a noisy contribution');
+  return ctx.store.recordRelease(stage.chargeKey, study.studyId, roundId, enc.bytes, enc.elementBits);
+}

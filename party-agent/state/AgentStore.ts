@@ -1,0 +1,81 @@
+// AgentStore: the party agent's own durable state (SQLite, WAL, synchronous=FULL): the studies it
+// was shown and its decisions, and every noisy vector it released, keyed by the charge key, so a
+// retried round re-sends the SAME noisy answer instead of drawing (and leaking) fresh noise.
+import Database from 'better-sqlite3';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+
+export type Decision = 'pending' | 'approved' | 'refused';
+
+export interface KnownStudy {
+  studyId: string;
+  specJson: string;
+  decision: Decision;
+  reason: string;
+  updatedMs: number;
+}
+
+export class AgentStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS studies (study_id TEXT PRIMARY KEY, spec_json TEXT NOT NULL,
+          decision TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS releases (charge_key TEXT PRIMARY KEY, study_id TEXT NOT NULL,
+          round_id TEXT NOT NULL, noisy BLOB NOT NULL, element_bits INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+      `);
+      this.db.prepare('SELECT COUNT(*) FROM studies').get();
+    } catch (e) {
+      throw new FedsynthError(ErrorCode.CorruptState, `agent state file ${path} cannot be opened: ${(e as Error).message}`, { path });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  upsertStudy(studyId: string, specJson: string, decision: Decision, reason: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO studies(study_id, spec_json, decision, reason, updated_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(study_id) DO UPDATE SET decision = excluded.decision, reason = excluded.reason, updated_ms = excluded.updated_ms`,
+      )
+      .run(studyId, specJson, decision, reason, Date.now());
+  }
+
+  study(studyId: string): KnownStudy | undefined {
+    const r = this.db.prepare('SELECT * FROM studies WHERE study_id = ?').get(studyId) as Record<string, unknown> | undefined;
+    return r ? toStudy(r) : undefined;
+  }
+
+  studies(): KnownStudy[] {
+    return (this.db.prepare('SELECT * FROM studies ORDER BY updated_ms').all() as Record<string, unknown>[]).map(toStudy);
+  }
+
+  release(chargeKey: string): { noisy: Uint8Array; elementBits: number } | undefined {
+    const r = this.db.prepare('SELECT noisy, element_bits FROM releases WHERE charge_key = ?').get(chargeKey) as { noisy: Buffer; element_bits: number } | undefined;
+    return r ? { noisy: new Uint8Array(r.noisy), elementBits: r.element_bits } : undefined;
+  }
+
+  /** Records a noisy vector before it is sent; an existing record for the key wins. */
+  recordRelease(chargeKey: string, studyId: string, roundId: string, noisy: Uint8Array, elementBits: number): { noisy: Uint8Array; elementBits: number } {
+    this.db
+      .prepare('INSERT OR IGNORE INTO releases(charge_key, study_id, round_id, noisy, element_bits, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(chargeKey, studyId, roundId, Buffer.from(noisy), elementBits, Date.now());
+    return this.release(chargeKey)!;
+  }
+}
+
+function toStudy(r: Record<string, unknown>): KnownStudy {
+  return {
+    studyId: String(r.study_id),
+    specJson: String(r.spec_json),
+    decision: String(r.decision) as Decision,
+    reason: String(r.reason),
+    updatedMs: Number(r.updated_ms),
+  };
+}

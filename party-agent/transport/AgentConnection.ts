@@ -1,0 +1,133 @@
+// AgentConnection: the agent's single outbound mTLS connection to the coordinator — it dials out
+// (the silo opens no inbound port), says hello, heartbeats, and reconnects with backoff.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+type AgentBody = NonNullable<AgentMessage['body']>;
+
+export interface AgentTls {
+  caPem: Buffer;
+  certPem: Buffer;
+  keyPem: Buffer;
+  /** Name expected in the coordinator's certificate when it differs from the dialled host. */
+  serverName?: string;
+}
+
+export interface ConnectionHandlers {
+  /** Builds the hello (known studies etc.) for each (re)connection. */
+  hello(): { knownStudyIds: string[]; domainHash: string; softwareVersion: string };
+  /** Handles one coordinator message; replies go through `send`. */
+  onMessage(msg: CoordinatorMessage, send: (body: AgentBody) => void): void;
+  onConnected?(partyId: string): void;
+  onDisconnected?(why: string): void;
+}
+
+export interface ConnectionOptions {
+  address: string;
+  tls: AgentTls;
+  log: Logger;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class AgentConnection {
+  private client: AgentGatewayClient;
+  private stream: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage> | undefined;
+  private seq = 0;
+  private stopped = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly opts: ConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    const creds = grpc.credentials.createSsl(opts.tls.caPem, opts.tls.keyPem, opts.tls.certPem);
+    const channelOptions: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.max_send_message_length': 256 * 1024 * 1024,
+    };
+    if (opts.tls.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.tls.serverName;
+    this.client = new AgentGatewayClient(opts.address, creds, channelOptions);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  send(body: AgentBody): void {
+    if (!this.stream) throw new Error('not connected');
+    this.seq += 1;
+    this.stream.write({ seq: this.seq, body });
+  }
+
+  get connected(): boolean {
+    return this.stream !== undefined;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.stream?.end();
+    this.stream = undefined;
+    this.client.close();
+  }
+
+  private open(): void {
+    const { log } = this.opts;
+    const stream = this.client.connect();
+    this.stream = stream;
+    this.seq = 0;
+    let welcomed = false;
+    stream.on('data', (msg: CoordinatorMessage) => {
+      if (msg.body?.$case === 'welcome') {
+        welcomed = true;
+        this.attempt = 0;
+        const interval = Math.max(200, msg.body.value.heartbeatIntervalMs || 2000);
+        if (this.heartbeat) clearInterval(this.heartbeat);
+        this.heartbeat = setInterval(() => {
+          try {
+            if (this.stream === stream) this.send({ $case: 'heartbeat', value: { unixMs: Date.now() } });
+          } catch {
+            // the close handler reconnects
+          }
+        }, interval);
+        this.heartbeat.unref();
+        log.info({ partyId: msg.body.value.partyId }, 'connected to coordinator');
+        this.handlers.onConnected?.(msg.body.value.partyId);
+        return;
+      }
+      if (msg.body?.$case === 'heartbeat') return;
+      try {
+        this.handlers.onMessage(msg, (body) => {
+          if (this.stream !== stream) throw new Error('connection replaced');
+          this.send(body);
+        });
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'error handling coordinator message');
+      }
+    });
+    const onGone = (why: string) => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.handlers.onDisconnected?.(why);
+      if (this.stopped) return;
+      this.attempt += 1;
+      const min = this.opts.minBackoffMs ?? 200;
+      const max = this.opts.maxBackoffMs ?? 10_000;
+      const delay = Math.min(max, min * 2 ** Math.min(this.attempt, 10));
+      log.warn({ why, retryInMs: delay, welcomed }, 'coordinator connection lost; reconnecting');
+      this.reconnectTimer = setTimeout(() => this.open(), delay);
+    };
+    stream.on('error', (e: grpc.ServiceError) => onGone(`${e.code ?? ''} ${e.details ?? e.message}`));
+    stream.on('end', () => onGone('stream ended'));
+    const h = this.handlers.hello();
+    this.send({ $case: 'hello', value: { protocolVersion: 1, softwareVersion: h.softwareVersion, domainHash: h.domainHash, knownStudyIds: h.knownStudyIds } });
+  }
+}
