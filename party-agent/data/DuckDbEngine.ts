@@ -164,7 +164,13 @@ async function locateCsv(path: string, delimiter: string, schema: Schema, header
   return out;
 }
 
-const NUMERIC_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+const INTEGER_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
+const NUMBER_TYPES = /^(FLOAT|DOUBLE|DECIMAL.*)$/;
+
+/** How a DuckDB column type is read. */
+function rawKind(type: string): RawKind {
+  return INTEGER_TYPES.test(type) ? 'integer' : NUMBER_TYPES.test(type) ? 'number' : 'text';
+}
 
 /** A Parquet engine: native numeric columns are binned without a text round trip. */
 export async function openParquetEngine(path: string, schema: Schema, opts: DuckDbOptions): Promise<SqlEngine> {
@@ -189,7 +195,7 @@ export async function openParquetEngine(path: string, schema: Schema, opts: Duck
   }
   const raw = schema.columns.map((c) => ({
     ref: sqlIdent(c.name),
-    kind: (NUMERIC_TYPES.test(types.get(c.name)!) ? 'number' : 'text') as RawKind,
+    kind: rawKind(types.get(c.name)!),
   }));
   return new DuckDbEngine(
     path,

@@ -12,8 +12,13 @@ import { locateBySql } from './locateBySql.js';
 
 type PgConfig = Extract<ParsedSourceConfig, { kind: 'postgres' }>;
 
-/** PostgreSQL type OIDs of numbers (int2, int4, int8, oid, float4, float8, numeric). */
-const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700]);
+/** PostgreSQL type OIDs of integers (int2, int4, int8) and other numbers (float4, float8, numeric). */
+const INTEGER_OIDS = new Set([20, 21, 23]);
+const NUMBER_OIDS = new Set([700, 701, 1700]);
+
+function rawKind(oid: number): RawKind {
+  return INTEGER_OIDS.has(oid) ? 'integer' : NUMBER_OIDS.has(oid) ? 'number' : 'text';
+}
 
 /** Maps a pg error to a typed error without leaking the connection string or password. */
 function pgError(e: unknown, label: string): FedsynthError {
@@ -125,7 +130,7 @@ export async function openPostgresEngine(c: PgConfig, schema: Schema): Promise<S
   }
   const raw = schema.columns.map((x) => ({
     ref: `src.${sqlIdent(x.name)}`,
-    kind: (NUMERIC_OIDS.has(types.get(x.name)!) ? 'number' : 'text') as RawKind,
+    kind: rawKind(types.get(x.name)!),
   }));
   return new PostgresEngine(label, from, raw, client, schema);
 }

@@ -50,12 +50,15 @@ export interface SqlSourceOptions {
 
 export class SqlMarginalSource implements MarginalSource {
   private report: ValidationReport | undefined;
+  private readonly sizes: readonly number[];
 
   constructor(
     private readonly engine: SqlEngine,
     private readonly schema: Schema,
     private readonly opts: SqlSourceOptions,
-  ) {}
+  ) {
+    this.sizes = schema.columns.map((c) => columnLayout(c).size);
+  }
 
   /** Checks every row against the schema (one scan) and locates the first problems. */
   async validate(): Promise<ValidationReport> {
@@ -154,7 +157,7 @@ export class SqlMarginalSource implements MarginalSource {
       const sets = chunk.map((si) => plan.sets[si]!);
       const cols = [...new Set(sets.flat())].sort((a, b) => a - b);
       const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, cols, this.opts.onInvalid);
-      const rows = await engine.query(groupingSetsSql(enc, sets, cols));
+      const rows = await engine.query(groupingSetsSql(enc, sets, cols, this.sizes, engine.dialect));
       fillCounts(
         schema,
         sets,

@@ -109,16 +109,66 @@ export function chunkSets(sets: readonly (readonly number[])[]): number[][] {
   return chunks;
 }
 
+/** Splits columns into runs whose code products stay below 2^62, each packed into one BIGINT key. */
+function keyGroups(columns: readonly number[], sizes: readonly number[]): number[][] {
+  const groups: number[][] = [];
+  let cur: number[] = [];
+  let prod = 1;
+  for (const c of columns) {
+    if (cur.length > 0 && prod * sizes[c]! >= 2 ** 62) {
+      groups.push(cur);
+      cur = [];
+      prod = 1;
+    }
+    cur.push(c);
+    prod *= sizes[c]!;
+  }
+  if (cur.length > 0) groups.push(cur);
+  return groups;
+}
+
 /**
  * The GROUPING SETS statement for some sets over `encoded` (a SELECT with `k<i>` columns).
  * Result columns: g (GROUPING bitmask over `columns`, first column = most significant bit),
  * then one code per column (NULL where aggregated out), then n = count.
+ *
+ * Pre-aggregation: the codes of a row are packed into few BIGINT keys (mixed radix, exact below
+ * 2^62), one hash aggregate counts distinct keys, and the grouping sets then run over those
+ * distinct tuples, which are far fewer than rows when the domain is small relative to the data.
  */
-export function groupingSetsSql(encoded: string, sets: readonly (readonly number[])[], columns: readonly number[]): string {
-  const gs = sets.map((s) => `(${s.map(codeAlias).join(', ')})`).join(', ');
+export function groupingSetsSql(
+  encoded: string,
+  sets: readonly (readonly number[])[],
+  columns: readonly number[],
+  sizes: readonly number[],
+  dialect: Dialect,
+): string {
   if (columns.length === 0) return `SELECT 0 AS g, count(*) AS n FROM (${encoded}) e`;
+  const div = (a: string, b: number): string => (dialect === 'duckdb' ? `(${a} // ${b})` : `(${a} / ${b})`);
+  const groups = keyGroups(columns, sizes);
+  const packs: string[] = [];
+  const unpack: string[] = [];
+  groups.forEach((g, gi) => {
+    let key = '';
+    let stride = 1;
+    const strides: number[] = [];
+    for (let j = g.length - 1; j >= 0; j--) {
+      strides[j] = stride;
+      stride *= sizes[g[j]!]!;
+    }
+    g.forEach((c, j) => {
+      const term = strides[j] === 1 ? `CAST(${codeAlias(c)} AS BIGINT)` : `CAST(${codeAlias(c)} AS BIGINT) * ${strides[j]}`;
+      key = key ? `${key} + ${term}` : term;
+      unpack.push(`CAST(${div(`p${gi}`, strides[j]!)} % ${sizes[c]} AS INTEGER) AS ${codeAlias(c)}`);
+    });
+    packs.push(`${key} AS p${gi}`);
+  });
+  const keys = groups.map((_, gi) => `p${gi}`).join(', ');
+  const tuples = `SELECT ${keys}, count(*) AS n FROM (SELECT ${packs.join(', ')} FROM (${encoded}) e) r GROUP BY ${keys}`;
+  const decoded = `SELECT ${unpack.join(', ')}, n FROM (${tuples}) t`;
   const cols = columns.map(codeAlias).join(', ');
-  return `SELECT GROUPING(${cols}) AS g, ${cols}, count(*) AS n FROM (${encoded}) e GROUP BY GROUPING SETS (${gs})`;
+  const gs = sets.map((s) => `(${s.map(codeAlias).join(', ')})`).join(', ');
+  return `SELECT GROUPING(${cols}) AS g, ${cols}, sum(n) AS n FROM (${decoded}) d GROUP BY GROUPING SETS (${gs})`;
 }
 
 /** The GROUPING() mask of a set: bit (columns.length-1-j) is 1 when columns[j] is aggregated out. */

@@ -7,8 +7,8 @@ import { parseIsoDate, periodOf } from '../../shared/schema/civilDate.js';
 
 export type Dialect = 'duckdb' | 'postgres';
 
-/** How the source stores a column: as text (CSV, text columns) or a native number type. */
-export type RawKind = 'text' | 'number';
+/** How the source stores a column: as text (CSV, text columns), a native integer or other number. */
+export type RawKind = 'text' | 'integer' | 'number';
 
 /** A SQL string literal. */
 export function sqlString(s: string): string {
@@ -70,9 +70,26 @@ function binTree(x: string, edges: readonly number[], lo: number, hi: number): s
   return `CASE WHEN ${x} < ${num(edges[mid]!)} THEN ${binTree(x, edges, lo, mid - 1)} ELSE ${binTree(x, edges, mid, hi)} END`;
 }
 
-function binned(col: Column, x: string, edges: readonly number[]): string {
+/** Equal bin width w if edges are integers e0, e0+w, ..., else undefined. */
+function equalIntegerWidth(edges: readonly number[]): number | undefined {
+  const w = edges[1]! - edges[0]!;
+  return edges.every((e, i) => Number.isInteger(e) && e === edges[0]! + i * w) ? w : undefined;
+}
+
+/**
+ * The bin of x (a number expression) in a flat CASE: DuckDB evaluates flat chains vectorised,
+ * PostgreSQL gets a balanced tree. `intX` says x holds integers: equal-width integer edges then
+ * use exact integer arithmetic, (x - e0) // w.
+ */
+function binned(col: Column, x: string, edges: readonly number[], dl: Dialect, intX: boolean): string {
   const m = edges.length - 1;
-  return `CASE WHEN ${x} < ${num(edges[0]!)} THEN ${oodCode(col, true, m)} WHEN ${x} > ${num(edges[m]!)} THEN ${oodCode(col, false, m)} ELSE ${binTree(x, edges, 0, m - 1)} END`;
+  const lit = (e: number): string => (intX && Number.isInteger(e) ? String(e) : num(e));
+  const head = `CASE WHEN ${x} < ${lit(edges[0]!)} THEN ${oodCode(col, true, m)} WHEN ${x} > ${lit(edges[m]!)} THEN ${oodCode(col, false, m)}`;
+  const w = intX ? equalIntegerWidth(edges) : undefined;
+  if (w !== undefined) return `${head} ELSE least(${intDiv(dl, `${x} - ${edges[0]!}`, w)}, ${m - 1}) END`;
+  if (dl === 'postgres') return `${head} ELSE ${binTree(x, edges, 0, m - 1)} END`;
+  const chain = edges.slice(1, -1).map((e, i) => `WHEN ${x} < ${lit(e)} THEN ${i}`);
+  return `${head} ${chain.join(' ')} ELSE ${m - 1} END`;
 }
 
 /** A code in [0, n) computed by `idx` (an integer SQL expression), out of domain on either side. */
@@ -113,14 +130,16 @@ function dateCode(dl: Dialect, col: Extract<Column, { type: 'date' }>, t: string
  */
 export function encodeColumnSql(col: Column, ref: string, kind: RawKind, dl: Dialect): string {
   const lay = columnLayout(col);
-  if (kind === 'number' && (col.type === 'numeric' || col.type === 'integer')) {
-    const x = `CAST(${ref} AS DOUBLE PRECISION)`;
-    const ok = col.type === 'integer' ? `${finiteSql(dl, x)} AND ${x} = floor(${x})` : finiteSql(dl, x);
+  if (kind !== 'text' && (col.type === 'numeric' || col.type === 'integer')) {
+    const isInt = kind === 'integer';
+    const x = isInt ? ref : `CAST(${ref} AS DOUBLE PRECISION)`;
+    const ok = isInt ? 'TRUE' : col.type === 'integer' ? `${finiteSql(dl, x)} AND ${x} = floor(${x})` : finiteSql(dl, x);
     const inner =
       col.type === 'integer' && !col.edges
-        ? ranged(col, `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes)
-        : binned(col, x, col.type === 'integer' ? col.edges! : col.edges);
-    return `CASE WHEN ${ref} IS NULL THEN ${missingCode(col)} WHEN NOT (${ok}) THEN ${InvalidCode['wrong-type']} ELSE ${inner} END`;
+        ? ranged(col, isInt ? `(${x} - ${col.min!})` : `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes)
+        : binned(col, x, col.type === 'integer' ? col.edges! : col.edges, dl, isInt);
+    const check = isInt ? '' : ` WHEN NOT (${ok}) THEN ${InvalidCode['wrong-type']}`;
+    return `CASE WHEN ${ref} IS NULL THEN ${missingCode(col)}${check} ELSE ${inner} END`;
   }
   const t = `trim(CAST(${ref} AS ${dl === 'duckdb' ? 'VARCHAR' : 'TEXT'}))`;
   const tokens = col.missingTokens.map(sqlString).join(', ');
@@ -128,18 +147,20 @@ export function encodeColumnSql(col: Column, ref: string, kind: RawKind, dl: Dia
   let valueExpr: string;
   switch (col.type) {
     case 'categorical': {
-      const whens = col.categories.map((c, i) => `WHEN ${sqlString(c)} THEN ${i}`).join(' ');
-      valueExpr = `CASE ${t} ${whens} ELSE ${oodCode(col, false, lay.valueCodes)} END`;
+      // Array lookup (one C-level scan) instead of a CASE chain: ~8x faster in DuckDB.
+      const list = col.categories.map(sqlString).join(', ');
+      const pos = dl === 'duckdb' ? `list_position([${list}], ${t})` : `array_position(ARRAY[${list}]::text[], ${t})`;
+      valueExpr = `coalesce(${pos} - 1, ${oodCode(col, false, lay.valueCodes)})`;
       break;
     }
     case 'numeric': {
       const x = toDouble(dl, t);
-      valueExpr = `CASE WHEN NOT ${regexMatch(dl, t, NUMBER_PATTERN)} THEN ${InvalidCode['wrong-type']} ELSE ${binned(col, x, col.edges)} END`;
+      valueExpr = `CASE WHEN NOT ${regexMatch(dl, t, NUMBER_PATTERN)} THEN ${InvalidCode['wrong-type']} ELSE ${binned(col, x, col.edges, dl, false)} END`;
       break;
     }
     case 'integer': {
       const x = toDouble(dl, t);
-      const inner = col.edges ? binned(col, x, col.edges) : ranged(col, `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes);
+      const inner = col.edges ? binned(col, x, col.edges, dl, false) : ranged(col, `CAST(${x} - ${col.min!} AS BIGINT)`, lay.valueCodes);
       valueExpr = `CASE WHEN NOT ${regexMatch(dl, t, INTEGER_PATTERN)} THEN ${InvalidCode['wrong-type']} ELSE ${inner} END`;
       break;
     }

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { openSource } from './openSource.js';
+const schema = parseSchema(JSON.parse(readFileSync('data/adult-raw.schema.json','utf8')));
+const names = schema.columns.map(c=>c.name);
+const sets: string[][] = [];
+for (let i=0;i<names.length;i++) for (let j=i+1;j<names.length;j++) sets.push([names[i]!,names[j]!]);
+const src = await openSource({ kind: 'parquet', path: process.argv[2]! }, schema);
+let t=Date.now();
+console.log(await src.validate().then(r=>r.rowsUsed), 'validate ms', Date.now()-t);
+t=Date.now();
+const m = await src.marginals(sets.slice(0, Number(process.argv[3] ?? 105)));
+console.log('marginals ms', Date.now()-t, m.length);
+await src.close();
