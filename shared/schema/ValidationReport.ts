@@ -48,7 +48,7 @@ export interface ValidationReport {
 export function formatProblem(p: ValidationProblem): string {
   const where = [p.file, p.line !== undefined ? `line ${p.line}` : undefined, p.row !== undefined ? `row ${p.row}` : undefined]
     .filter(Boolean)
-    .join(':');
+    .join(', ');
   const col = p.column !== undefined ? ` column "${p.column}"` : '';
   const val = p.value !== undefined ? ` value ${JSON.stringify(p.value)}` : '';
   return `${where}${col}${val}: ${p.message}`;
