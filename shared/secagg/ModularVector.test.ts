@@ -11,7 +11,7 @@ import { chooseModulusBits, validateRoundConfig, type RoundConfig } from './Roun
 describe('ModularVector', () => {
   it('encodes signed values in two\'s complement and decodes them back (32 and 64 bit)', () => {
     const v = Float64Array.from([0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 12345, -98765]);
-    expect(Array.from(decodeSigned(encodeSigned(v, 32, 2n ** 31n), 32))).toEqual(Array.from(v));
+    expect(sumToBigInts(decodeSigned(encodeSigned(v, 32, 2n ** 31n), 32))).toEqual(Array.from(v, (x) => BigInt(x)));
     const w = Float64Array.from([0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), -(2 ** 32), 2 ** 32 + 5]);
     expect(sumToBigInts(decodeSigned(encodeSigned(w, 64, 2n ** 60n), 64))).toEqual(Array.from(w, (x) => BigInt(x)));
   });
