@@ -16,6 +16,7 @@ import { AgentStore } from './state/AgentStore.js';
 import { judgeStudy, type AgentPolicy } from './policy/StudyPolicy.js';
 import { handleCompute, type ApprovedStudy, type BudgetCharger } from './rounds/ComputeHandler.js';
 import { domainHash } from '../shared/study/domainHash.js';
+import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -29,6 +30,10 @@ export interface PartyAgentOptions {
   ledger: BudgetCharger;
   noiseRng: RandomSource;
   log: Logger;
+  /** Identity for secure aggregation (masking); without it the agent refuses masking rounds. */
+  secagg?: SecAggIdentity;
+  /** Randomness for secure-aggregation keys, seeds and nonces. */
+  secaggRng?: RandomSource;
   /** Audit hook: every decision and release is recorded by the caller's audit log. */
   audit?: (event: string, details: Record<string, unknown>) => void;
 }
@@ -49,10 +54,12 @@ export class PartyAgent {
   private pendingPoll: NodeJS.Timeout | undefined;
   private readonly sentDecisions = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
+  private readonly masking: MaskingParticipant | undefined;
 
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
+    this.masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng) : undefined;
     this.conn = new AgentConnection(
       { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log },
       {
@@ -208,7 +215,17 @@ export class PartyAgent {
           reply({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
           return;
         }
-        throw new FedsynthError(ErrorCode.ProtocolViolation, 'this agent supports plain aggregation only so far', { field: 'compute.aggregation' });
+        if (stage.value.aggregation === Aggregation.AGGREGATION_MASKING) {
+          if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+          reply(await this.masking.begin(req.roundId, stage.value, out));
+          return;
+        }
+        throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[stage.value.aggregation]} is not supported by this agent`, { field: 'compute.aggregation' });
+      }
+      if (stage.$case === 'shareKeys' || stage.$case === 'maskedInput' || stage.$case === 'consistency' || stage.$case === 'unmask') {
+        if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+        reply(await this.masking.handle(req));
+        return;
       }
       throw new FedsynthError(ErrorCode.ProtocolViolation, `unexpected stage ${stage.$case}`, { field: 'round_request.stage' });
     } catch (e) {

@@ -16,6 +16,9 @@ import type { AgentPolicy } from '../../party-agent/policy/StudyPolicy.js';
 import { initCa } from '../pki/CertificateAuthority.js';
 import { issueKit } from '../pki/issueKit.js';
 import { loadKit } from '../pki/loadKit.js';
+import { loadTrust } from '../pki/loadTrust.js';
+import { verifyPeerCertificate } from '../pki/peerIdentityFromCertificate.js';
+import { X509Certificate as NodeX509 } from 'node:crypto';
 import { OperatorServiceClient } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 export interface LocalConsortiumOptions {
@@ -53,6 +56,7 @@ export class LocalConsortium {
       await issueKit(ca, { role: 'party', id, coordinator: placeholder, out: join(this.dir, 'kits', id) });
     }
     const ck = loadKit(join(this.dir, 'kits', 'coordinator'));
+    const trust = await loadTrust(join(this.dir, 'ca'));
     this.coordinator = new Coordinator({
       listen: '127.0.0.1:0',
       tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key },
@@ -80,6 +84,16 @@ export class LocalConsortium {
         ledger: { charge: (r) => void ledger.charge(r) },
         noiseRng: this.o.seed !== undefined ? seededRandomSource(this.o.seed, `party/${i}/noise`) : cryptoRandomSource(),
         log: log.child({ component: 'agent', partyId: id }),
+        secagg: {
+          partyId: id,
+          signingSecretKey: kit.sodiumSigningSecretKey,
+          certificate: new Uint8Array(new NodeX509(kit.certPem).raw),
+          verifyPeer: (der) => {
+            const peer = verifyPeerCertificate(der, trust);
+            return { partyId: peer.partyId, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
+          },
+        },
+        secaggRng: this.o.seed !== undefined ? seededRandomSource(this.o.seed, `party/${i}/secagg`) : cryptoRandomSource(),
       });
       this.agents.push(agent);
       agent.start();

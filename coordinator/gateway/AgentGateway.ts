@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { isFedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AgentGatewayServer, AgentMessage, CoordinatorMessage, StudyDecision, DeliveryAck } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
 import { peerIdentity } from './peerIdentity.js';
@@ -54,8 +54,12 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
   readonly service: AgentGatewayServer = {
     connect: (call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>) => {
       let partyId: string;
+      let certificate: Uint8Array;
       try {
-        partyId = peerIdentity(call, this.isRevoked).partyId;
+        const id = peerIdentity(call, this.isRevoked);
+        if (id.role !== 'party') throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not connect as a party agent`, { partyId: id.partyId });
+        partyId = id.partyId;
+        certificate = id.certificate;
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'refused an agent connection');
         call.emit('error', toGrpcError(e));
@@ -79,7 +83,7 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
             }
             const old = this.sessions.get(partyId);
             if (old) old.close('replaced by a new connection');
-            session = new AgentSession(partyId, call);
+            session = new AgentSession(partyId, certificate, call);
             this.sessions.set(partyId, session);
             session.send({ $case: 'welcome', value: { partyId, coordinatorId: 'coordinator', heartbeatIntervalMs: this.heartbeatIntervalMs } });
             this.log.info({ partyId }, 'agent online');

@@ -27,6 +27,8 @@ export class AgentSession {
 
   constructor(
     readonly partyId: string,
+    /** The party's certificate (DER) from its mTLS connection. */
+    readonly certificate: Uint8Array,
     private readonly stream: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
   ) {}
 

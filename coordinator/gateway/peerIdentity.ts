@@ -7,10 +7,12 @@ export interface PeerIdentity {
   partyId: string;
   role: string;
   serial: string;
+  /** The peer's certificate (DER), relayed to other parties for secure-aggregation key checks. */
+  certificate: Uint8Array;
 }
 
 interface CallWithAuth {
-  getAuthContext?: () => { sslPeerCertificate?: { subject?: Record<string, string | string[]>; serialNumber?: string } } | null;
+  getAuthContext?: () => { sslPeerCertificate?: { subject?: Record<string, string | string[]>; serialNumber?: string; raw?: Buffer } } | null;
 }
 
 /** Reads the peer's identity; throws UNAUTHENTICATED without a certificate or if revoked. */
@@ -26,5 +28,5 @@ export function peerIdentity(call: object, isRevoked: (serial: string) => boolea
   if (isRevoked(serial)) {
     throw new FedsynthError(ErrorCode.CertificateRevoked, `certificate ${serial} of ${cn} is revoked`, { partyId: cn, serial });
   }
-  return { partyId: cn, role: typeof ou === 'string' ? ou : Array.isArray(ou) ? (ou[0] ?? 'party') : 'party', serial };
+  return { partyId: cn, role: typeof ou === 'string' ? ou : Array.isArray(ou) ? (ou[0] ?? 'party') : 'party', serial, certificate: new Uint8Array(cert.raw ?? []) };
 }

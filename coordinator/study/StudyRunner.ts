@@ -17,6 +17,8 @@ import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { ConsortiumOracle } from './ConsortiumOracle.js';
 import { runMechanism } from './runMechanism.js';
 import { runPlainRound } from '../rounds/PlainRound.js';
+import { runMaskingRound } from '../rounds/MaskingRound.js';
+import { peerIdentityFromCertificate } from '../../cli/pki/peerIdentityFromCertificate.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
 
@@ -163,6 +165,7 @@ export class StudyRunner {
     const roundMode = (plan: RoundPlan): Promise<RoundOutcome> => {
       const custom = this.d.roundModes?.[spec.aggregation];
       if (custom) return custom(plan);
+      if (spec.aggregation === Aggregation.AGGREGATION_MASKING) return runMaskingRound(this.d.gateway, plan, log, signingKeyOfCertificate);
       if (spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
         throw new FedsynthError(ErrorCode.InvalidArgument, `aggregation mode ${Aggregation[spec.aggregation]} is not available on this coordinator`, { studyId });
       }
@@ -274,6 +277,15 @@ function writeManifest(dir: string, meta: Record<string, unknown>): void {
     files[f] = createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
   }
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'fedsynth-manifest/v1', softwareVersion: VERSION, files, ...meta }, null, 2));
+}
+
+/** A party's Ed25519 signing key as bound in its (TLS-verified) certificate. */
+function signingKeyOfCertificate(certificate: Uint8Array): Uint8Array | undefined {
+  try {
+    return peerIdentityFromCertificate(certificate).signingPublicKeyRaw;
+  } catch {
+    return undefined;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

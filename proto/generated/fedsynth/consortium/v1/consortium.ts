@@ -285,31 +285,34 @@ export interface RoundRefusal {
 export interface SecAggAdvertiseKeys {
 }
 
-export interface SecAggKeys {
-  /** X25519, for AEAD of shares */
-  cipherPublicKey: Buffer;
-  /** X25519, for pairwise masks */
-  maskPublicKey: Buffer;
-  /** Ed25519 over (round id, both keys) */
-  signature: Buffer;
-}
-
 export interface SignedKeys {
   partyId: string;
+  /** X25519 c_pk, for the AEAD of shares */
   cipherPublicKey: Buffer;
+  /** X25519 s_pk, for pairwise masks */
   maskPublicKey: Buffer;
+  /** SHA-256 commitment to the self-mask seed */
+  seedCommitment: Buffer;
+  /** Ed25519 over (round id, party id, keys, commitment) */
   signature: Buffer;
+  /** the party's consortium certificate (DER), relayed by the */
+  certificate: Buffer;
+}
+
+export interface SecAggKeys {
+  keys: SignedKeys | undefined;
 }
 
 export interface SecAggShareKeys {
-  /** every party that advertised keys */
+  /** every party that advertised keys (U1) */
   keys: SignedKeys[];
 }
 
 export interface EncryptedShare {
   fromParty: string;
   toParty: string;
-  /** AEAD(shares of self-mask seed and mask secret key) */
+  nonce: Buffer;
+  /** XChaCha20-Poly1305(shares of self-mask seed and mask key) */
   ciphertext: Buffer;
 }
 
@@ -323,12 +326,12 @@ export interface SecAggMaskedInput {
 }
 
 export interface SecAggMaskedVector {
-  /** little-endian elements mod 2^modulus_bits */
+  /** little-endian 32-bit words mod 2^modulus_bits */
   maskedVector: Buffer;
 }
 
 export interface SecAggConsistency {
-  /** parties whose masked input arrived */
+  /** U3: parties whose masked input arrived */
   survivors: string[];
 }
 
@@ -340,6 +343,10 @@ export interface SecAggConsistencySignature {
 export interface SecAggUnmask {
   survivors: string[];
   signatures: PartySignature[];
+  /** survivors whose self-mask seed shares are requested */
+  seedsFor: string[];
+  /** dropped parties whose mask-key shares are requested */
+  keysFor: string[];
 }
 
 export interface PartySignature {
@@ -349,14 +356,13 @@ export interface PartySignature {
 
 export interface RevealedShare {
   /** whose secret this is a share of */
-  partyId: string;
-  /** true: mask secret key (dropped party); false: self-mask seed */
-  isMaskKey: boolean;
+  ofParty: string;
   share: Buffer;
 }
 
 export interface SecAggUnmaskShares {
-  shares: RevealedShare[];
+  seedShares: RevealedShare[];
+  keyShares: RevealedShare[];
 }
 
 export interface HeEncrypt {
@@ -2898,117 +2904,15 @@ export const SecAggAdvertiseKeys: MessageFns<SecAggAdvertiseKeys> = {
   },
 };
 
-function createBaseSecAggKeys(): SecAggKeys {
-  return { cipherPublicKey: Buffer.alloc(0), maskPublicKey: Buffer.alloc(0), signature: Buffer.alloc(0) };
-}
-
-export const SecAggKeys: MessageFns<SecAggKeys> = {
-  encode(message: SecAggKeys, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.cipherPublicKey.length !== 0) {
-      writer.uint32(10).bytes(message.cipherPublicKey);
-    }
-    if (message.maskPublicKey.length !== 0) {
-      writer.uint32(18).bytes(message.maskPublicKey);
-    }
-    if (message.signature.length !== 0) {
-      writer.uint32(26).bytes(message.signature);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SecAggKeys {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSecAggKeys();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.cipherPublicKey = Buffer.from(reader.bytes());
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.maskPublicKey = Buffer.from(reader.bytes());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.signature = Buffer.from(reader.bytes());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): SecAggKeys {
-    return {
-      cipherPublicKey: isSet(object.cipherPublicKey)
-        ? Buffer.from(bytesFromBase64(object.cipherPublicKey))
-        : isSet(object.cipher_public_key)
-        ? Buffer.from(bytesFromBase64(object.cipher_public_key))
-        : Buffer.alloc(0),
-      maskPublicKey: isSet(object.maskPublicKey)
-        ? Buffer.from(bytesFromBase64(object.maskPublicKey))
-        : isSet(object.mask_public_key)
-        ? Buffer.from(bytesFromBase64(object.mask_public_key))
-        : Buffer.alloc(0),
-      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: SecAggKeys): unknown {
-    const obj: any = {};
-    if (message.cipherPublicKey.length !== 0) {
-      obj.cipherPublicKey = base64FromBytes(message.cipherPublicKey);
-    }
-    if (message.maskPublicKey.length !== 0) {
-      obj.maskPublicKey = base64FromBytes(message.maskPublicKey);
-    }
-    if (message.signature.length !== 0) {
-      obj.signature = base64FromBytes(message.signature);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SecAggKeys>, I>>(base?: I): SecAggKeys {
-    return SecAggKeys.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SecAggKeys>, I>>(object: I): SecAggKeys {
-    const message = createBaseSecAggKeys();
-    message.cipherPublicKey = object.cipherPublicKey ?? Buffer.alloc(0);
-    message.maskPublicKey = object.maskPublicKey ?? Buffer.alloc(0);
-    message.signature = object.signature ?? Buffer.alloc(0);
-    return message;
-  },
-};
-
 function createBaseSignedKeys(): SignedKeys {
-  return { partyId: "", cipherPublicKey: Buffer.alloc(0), maskPublicKey: Buffer.alloc(0), signature: Buffer.alloc(0) };
+  return {
+    partyId: "",
+    cipherPublicKey: Buffer.alloc(0),
+    maskPublicKey: Buffer.alloc(0),
+    seedCommitment: Buffer.alloc(0),
+    signature: Buffer.alloc(0),
+    certificate: Buffer.alloc(0),
+  };
 }
 
 export const SignedKeys: MessageFns<SignedKeys> = {
@@ -3022,8 +2926,14 @@ export const SignedKeys: MessageFns<SignedKeys> = {
     if (message.maskPublicKey.length !== 0) {
       writer.uint32(26).bytes(message.maskPublicKey);
     }
+    if (message.seedCommitment.length !== 0) {
+      writer.uint32(34).bytes(message.seedCommitment);
+    }
     if (message.signature.length !== 0) {
-      writer.uint32(34).bytes(message.signature);
+      writer.uint32(42).bytes(message.signature);
+    }
+    if (message.certificate.length !== 0) {
+      writer.uint32(50).bytes(message.certificate);
     }
     return writer;
   },
@@ -3070,7 +2980,23 @@ export const SignedKeys: MessageFns<SignedKeys> = {
               break;
             }
 
+            message.seedCommitment = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
             message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.certificate = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -3102,7 +3028,13 @@ export const SignedKeys: MessageFns<SignedKeys> = {
         : isSet(object.mask_public_key)
         ? Buffer.from(bytesFromBase64(object.mask_public_key))
         : Buffer.alloc(0),
+      seedCommitment: isSet(object.seedCommitment)
+        ? Buffer.from(bytesFromBase64(object.seedCommitment))
+        : isSet(object.seed_commitment)
+        ? Buffer.from(bytesFromBase64(object.seed_commitment))
+        : Buffer.alloc(0),
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      certificate: isSet(object.certificate) ? Buffer.from(bytesFromBase64(object.certificate)) : Buffer.alloc(0),
     };
   },
 
@@ -3117,8 +3049,14 @@ export const SignedKeys: MessageFns<SignedKeys> = {
     if (message.maskPublicKey.length !== 0) {
       obj.maskPublicKey = base64FromBytes(message.maskPublicKey);
     }
+    if (message.seedCommitment.length !== 0) {
+      obj.seedCommitment = base64FromBytes(message.seedCommitment);
+    }
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.certificate.length !== 0) {
+      obj.certificate = base64FromBytes(message.certificate);
     }
     return obj;
   },
@@ -3131,7 +3069,78 @@ export const SignedKeys: MessageFns<SignedKeys> = {
     message.partyId = object.partyId ?? "";
     message.cipherPublicKey = object.cipherPublicKey ?? Buffer.alloc(0);
     message.maskPublicKey = object.maskPublicKey ?? Buffer.alloc(0);
+    message.seedCommitment = object.seedCommitment ?? Buffer.alloc(0);
     message.signature = object.signature ?? Buffer.alloc(0);
+    message.certificate = object.certificate ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSecAggKeys(): SecAggKeys {
+  return { keys: undefined };
+}
+
+export const SecAggKeys: MessageFns<SecAggKeys> = {
+  encode(message: SecAggKeys, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keys !== undefined) {
+      SignedKeys.encode(message.keys, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecAggKeys {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecAggKeys();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keys = SignedKeys.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecAggKeys {
+    return { keys: isSet(object.keys) ? SignedKeys.fromJSON(object.keys) : undefined };
+  },
+
+  toJSON(message: SecAggKeys): unknown {
+    const obj: any = {};
+    if (message.keys !== undefined) {
+      obj.keys = SignedKeys.toJSON(message.keys);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecAggKeys>, I>>(base?: I): SecAggKeys {
+    return SecAggKeys.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecAggKeys>, I>>(object: I): SecAggKeys {
+    const message = createBaseSecAggKeys();
+    message.keys = (object.keys !== undefined && object.keys !== null)
+      ? SignedKeys.fromPartial(object.keys)
+      : undefined;
     return message;
   },
 };
@@ -3204,7 +3213,7 @@ export const SecAggShareKeys: MessageFns<SecAggShareKeys> = {
 };
 
 function createBaseEncryptedShare(): EncryptedShare {
-  return { fromParty: "", toParty: "", ciphertext: Buffer.alloc(0) };
+  return { fromParty: "", toParty: "", nonce: Buffer.alloc(0), ciphertext: Buffer.alloc(0) };
 }
 
 export const EncryptedShare: MessageFns<EncryptedShare> = {
@@ -3215,8 +3224,11 @@ export const EncryptedShare: MessageFns<EncryptedShare> = {
     if (message.toParty !== "") {
       writer.uint32(18).string(message.toParty);
     }
+    if (message.nonce.length !== 0) {
+      writer.uint32(26).bytes(message.nonce);
+    }
     if (message.ciphertext.length !== 0) {
-      writer.uint32(26).bytes(message.ciphertext);
+      writer.uint32(34).bytes(message.ciphertext);
     }
     return writer;
   },
@@ -3255,6 +3267,14 @@ export const EncryptedShare: MessageFns<EncryptedShare> = {
               break;
             }
 
+            message.nonce = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
             message.ciphertext = Buffer.from(reader.bytes());
             continue;
           }
@@ -3282,6 +3302,7 @@ export const EncryptedShare: MessageFns<EncryptedShare> = {
         : isSet(object.to_party)
         ? globalThis.String(object.to_party)
         : "",
+      nonce: isSet(object.nonce) ? Buffer.from(bytesFromBase64(object.nonce)) : Buffer.alloc(0),
       ciphertext: isSet(object.ciphertext) ? Buffer.from(bytesFromBase64(object.ciphertext)) : Buffer.alloc(0),
     };
   },
@@ -3293,6 +3314,9 @@ export const EncryptedShare: MessageFns<EncryptedShare> = {
     }
     if (message.toParty !== "") {
       obj.toParty = message.toParty;
+    }
+    if (message.nonce.length !== 0) {
+      obj.nonce = base64FromBytes(message.nonce);
     }
     if (message.ciphertext.length !== 0) {
       obj.ciphertext = base64FromBytes(message.ciphertext);
@@ -3307,6 +3331,7 @@ export const EncryptedShare: MessageFns<EncryptedShare> = {
     const message = createBaseEncryptedShare();
     message.fromParty = object.fromParty ?? "";
     message.toParty = object.toParty ?? "";
+    message.nonce = object.nonce ?? Buffer.alloc(0);
     message.ciphertext = object.ciphertext ?? Buffer.alloc(0);
     return message;
   },
@@ -3662,7 +3687,7 @@ export const SecAggConsistencySignature: MessageFns<SecAggConsistencySignature> 
 };
 
 function createBaseSecAggUnmask(): SecAggUnmask {
-  return { survivors: [], signatures: [] };
+  return { survivors: [], signatures: [], seedsFor: [], keysFor: [] };
 }
 
 export const SecAggUnmask: MessageFns<SecAggUnmask> = {
@@ -3672,6 +3697,12 @@ export const SecAggUnmask: MessageFns<SecAggUnmask> = {
     }
     for (const v of message.signatures) {
       PartySignature.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.seedsFor) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.keysFor) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -3705,6 +3736,22 @@ export const SecAggUnmask: MessageFns<SecAggUnmask> = {
             message.signatures.push(PartySignature.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.seedsFor.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keysFor.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3725,6 +3772,16 @@ export const SecAggUnmask: MessageFns<SecAggUnmask> = {
       signatures: globalThis.Array.isArray(object?.signatures)
         ? object.signatures.map((e: any) => PartySignature.fromJSON(e))
         : [],
+      seedsFor: globalThis.Array.isArray(object?.seedsFor)
+        ? object.seedsFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.seeds_for)
+        ? object.seeds_for.map((e: any) => globalThis.String(e))
+        : [],
+      keysFor: globalThis.Array.isArray(object?.keysFor)
+        ? object.keysFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.keys_for)
+        ? object.keys_for.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3736,6 +3793,12 @@ export const SecAggUnmask: MessageFns<SecAggUnmask> = {
     if (message.signatures?.length) {
       obj.signatures = message.signatures.map((e) => PartySignature.toJSON(e));
     }
+    if (message.seedsFor?.length) {
+      obj.seedsFor = message.seedsFor;
+    }
+    if (message.keysFor?.length) {
+      obj.keysFor = message.keysFor;
+    }
     return obj;
   },
 
@@ -3746,6 +3809,8 @@ export const SecAggUnmask: MessageFns<SecAggUnmask> = {
     const message = createBaseSecAggUnmask();
     message.survivors = object.survivors?.map((e) => e) || [];
     message.signatures = object.signatures?.map((e) => PartySignature.fromPartial(e)) || [];
+    message.seedsFor = object.seedsFor?.map((e) => e) || [];
+    message.keysFor = object.keysFor?.map((e) => e) || [];
     return message;
   },
 };
@@ -3840,19 +3905,16 @@ export const PartySignature: MessageFns<PartySignature> = {
 };
 
 function createBaseRevealedShare(): RevealedShare {
-  return { partyId: "", isMaskKey: false, share: Buffer.alloc(0) };
+  return { ofParty: "", share: Buffer.alloc(0) };
 }
 
 export const RevealedShare: MessageFns<RevealedShare> = {
   encode(message: RevealedShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.partyId !== "") {
-      writer.uint32(10).string(message.partyId);
-    }
-    if (message.isMaskKey !== false) {
-      writer.uint32(16).bool(message.isMaskKey);
+    if (message.ofParty !== "") {
+      writer.uint32(10).string(message.ofParty);
     }
     if (message.share.length !== 0) {
-      writer.uint32(26).bytes(message.share);
+      writer.uint32(18).bytes(message.share);
     }
     return writer;
   },
@@ -3875,19 +3937,11 @@ export const RevealedShare: MessageFns<RevealedShare> = {
               break;
             }
 
-            message.partyId = reader.string();
+            message.ofParty = reader.string();
             continue;
           }
           case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.isMaskKey = reader.bool();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
+            if (tag !== 18) {
               break;
             }
 
@@ -3908,27 +3962,19 @@ export const RevealedShare: MessageFns<RevealedShare> = {
 
   fromJSON(object: any): RevealedShare {
     return {
-      partyId: isSet(object.partyId)
-        ? globalThis.String(object.partyId)
-        : isSet(object.party_id)
-        ? globalThis.String(object.party_id)
+      ofParty: isSet(object.ofParty)
+        ? globalThis.String(object.ofParty)
+        : isSet(object.of_party)
+        ? globalThis.String(object.of_party)
         : "",
-      isMaskKey: isSet(object.isMaskKey)
-        ? globalThis.Boolean(object.isMaskKey)
-        : isSet(object.is_mask_key)
-        ? globalThis.Boolean(object.is_mask_key)
-        : false,
       share: isSet(object.share) ? Buffer.from(bytesFromBase64(object.share)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: RevealedShare): unknown {
     const obj: any = {};
-    if (message.partyId !== "") {
-      obj.partyId = message.partyId;
-    }
-    if (message.isMaskKey !== false) {
-      obj.isMaskKey = message.isMaskKey;
+    if (message.ofParty !== "") {
+      obj.ofParty = message.ofParty;
     }
     if (message.share.length !== 0) {
       obj.share = base64FromBytes(message.share);
@@ -3941,21 +3987,23 @@ export const RevealedShare: MessageFns<RevealedShare> = {
   },
   fromPartial<I extends Exact<DeepPartial<RevealedShare>, I>>(object: I): RevealedShare {
     const message = createBaseRevealedShare();
-    message.partyId = object.partyId ?? "";
-    message.isMaskKey = object.isMaskKey ?? false;
+    message.ofParty = object.ofParty ?? "";
     message.share = object.share ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseSecAggUnmaskShares(): SecAggUnmaskShares {
-  return { shares: [] };
+  return { seedShares: [], keyShares: [] };
 }
 
 export const SecAggUnmaskShares: MessageFns<SecAggUnmaskShares> = {
   encode(message: SecAggUnmaskShares, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.shares) {
+    for (const v of message.seedShares) {
       RevealedShare.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.keyShares) {
+      RevealedShare.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -3978,7 +4026,15 @@ export const SecAggUnmaskShares: MessageFns<SecAggUnmaskShares> = {
               break;
             }
 
-            message.shares.push(RevealedShare.decode(reader, reader.uint32()));
+            message.seedShares.push(RevealedShare.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyShares.push(RevealedShare.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -3995,14 +4051,26 @@ export const SecAggUnmaskShares: MessageFns<SecAggUnmaskShares> = {
 
   fromJSON(object: any): SecAggUnmaskShares {
     return {
-      shares: globalThis.Array.isArray(object?.shares) ? object.shares.map((e: any) => RevealedShare.fromJSON(e)) : [],
+      seedShares: globalThis.Array.isArray(object?.seedShares)
+        ? object.seedShares.map((e: any) => RevealedShare.fromJSON(e))
+        : globalThis.Array.isArray(object?.seed_shares)
+        ? object.seed_shares.map((e: any) => RevealedShare.fromJSON(e))
+        : [],
+      keyShares: globalThis.Array.isArray(object?.keyShares)
+        ? object.keyShares.map((e: any) => RevealedShare.fromJSON(e))
+        : globalThis.Array.isArray(object?.key_shares)
+        ? object.key_shares.map((e: any) => RevealedShare.fromJSON(e))
+        : [],
     };
   },
 
   toJSON(message: SecAggUnmaskShares): unknown {
     const obj: any = {};
-    if (message.shares?.length) {
-      obj.shares = message.shares.map((e) => RevealedShare.toJSON(e));
+    if (message.seedShares?.length) {
+      obj.seedShares = message.seedShares.map((e) => RevealedShare.toJSON(e));
+    }
+    if (message.keyShares?.length) {
+      obj.keyShares = message.keyShares.map((e) => RevealedShare.toJSON(e));
     }
     return obj;
   },
@@ -4012,7 +4080,8 @@ export const SecAggUnmaskShares: MessageFns<SecAggUnmaskShares> = {
   },
   fromPartial<I extends Exact<DeepPartial<SecAggUnmaskShares>, I>>(object: I): SecAggUnmaskShares {
     const message = createBaseSecAggUnmaskShares();
-    message.shares = object.shares?.map((e) => RevealedShare.fromPartial(e)) || [];
+    message.seedShares = object.seedShares?.map((e) => RevealedShare.fromPartial(e)) || [];
+    message.keyShares = object.keyShares?.map((e) => RevealedShare.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,82 @@
+// MaskingParticipant: the party's side of the `masking` aggregation mode — one shared/secagg
+// SecAggParty per round, fed by the coordinator's relayed stages, with every peer's signing key
+// taken from its certificate checked against the consortium CA (never from a message field).
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { SecAggParty } from '../../shared/secagg/SecAggParty.js';
+import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
+import type { SignedVector } from '../../shared/secagg/ModularVector.js';
+import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
+import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
+import { replyToWire, requestFromWire } from '../../shared/wire/secaggWire.js';
+import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+/** This party's consortium identity for secure aggregation. */
+export interface SecAggIdentity {
+  partyId: string;
+  /** libsodium Ed25519 secret key (64 bytes). */
+  signingSecretKey: Uint8Array;
+  /** This party's certificate (DER), relayed to peers by the coordinator. */
+  certificate: Uint8Array;
+  /** Verifies a relayed certificate against the CA and CRL; returns its holder and signing key. */
+  verifyPeer(certificate: Uint8Array): { partyId: string; signingPublicKeyRaw: Uint8Array };
+}
+
+type ReplyStage = NonNullable<RoundReply['stage']>;
+
+export class MaskingParticipant {
+  private readonly rounds = new Map<string, { party: SecAggParty; keys: Map<string, Uint8Array> }>();
+
+  constructor(
+    private readonly identity: SecAggIdentity,
+    private readonly rng: RandomSource,
+  ) {}
+
+  /** Starts a round with this party's noisy vector; returns its signed keys (round 0). */
+  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
+    const config: RoundConfig = {
+      roundId,
+      parties: [...compute.participants],
+      threshold: compute.threshold,
+      vectorLength: compute.vectorLength,
+      modulusBits: compute.modulusBits === 64 ? 64 : 32,
+    };
+    const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
+    const input: SignedVector = values;
+    const keys = new Map<string, Uint8Array>();
+    const party = await SecAggParty.create({
+      config,
+      partyId: this.identity.partyId,
+      identitySecretKey: this.identity.signingSecretKey,
+      pki: (id) => keys.get(id),
+      rng: this.rng,
+      input,
+    });
+    this.rounds.set(roundId, { party, keys });
+    const reply = await party.handle({ stage: 'advertiseKeys', roundId });
+    return replyToWire(reply, this.identity.certificate);
+  }
+
+  /** Handles one later stage; the round is forgotten after unmasking or any refusal. */
+  async handle(req: RoundRequest): Promise<ReplyStage> {
+    const r = this.rounds.get(req.roundId);
+    if (!r || !req.stage) {
+      throw new FedsynthError(ErrorCode.OutOfStep, `no secure-aggregation round ${req.roundId} in progress at this party`, { roundId: req.roundId });
+    }
+    try {
+      const { request, certificates } = requestFromWire(req.roundId, req.stage);
+      for (const [claimed, der] of certificates) {
+        const id = this.identity.verifyPeer(der);
+        if (id.partyId !== claimed) {
+          throw new FedsynthError(ErrorCode.BadSignature, `relayed certificate for ${claimed} belongs to ${id.partyId}`, { partyId: claimed });
+        }
+        r.keys.set(id.partyId, id.signingPublicKeyRaw);
+      }
+      const reply = await r.party.handle(request);
+      if (request.stage === 'unmask') this.rounds.delete(req.roundId);
+      return replyToWire(reply, this.identity.certificate);
+    } catch (e) {
+      this.rounds.delete(req.roundId);
+      throw e;
+    }
+  }
+}
