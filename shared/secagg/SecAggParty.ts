@@ -108,6 +108,9 @@ export class SecAggParty {
     } catch (e) {
       this.stateValue = 'aborted';
       this.wipe();
+      if (e instanceof FedsynthError && e.details.partyId === undefined) {
+        throw new FedsynthError(e.code, e.message, { ...e.details, partyId: this.partyId, roundId: this.opts.config.roundId });
+      }
       throw e;
     }
   }

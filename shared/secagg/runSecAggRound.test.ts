@@ -69,8 +69,12 @@ describe('runSecAggRound', () => {
         ['party-0', stage],
         ['party-3', stage],
       ]);
-      const e = await expectTooFew(runSecAggRound({ config, inputs: inputsFor(5, 4, 'x', 9), seed: 'x', dropAt }));
+      let unmaskReplies = 0;
+      const onReply = (r: { stage: SecAggStage }): void => void (r.stage === 'unmask' && unmaskReplies++);
+      const e = await expectTooFew(runSecAggRound({ config, inputs: inputsFor(5, 4, 'x', 9), seed: 'x', dropAt, onReply }));
       expect(e.details.failedStage).toBe(stage);
+      // Nothing is revealed: no share of any secret leaves a party unless the round reached unmask.
+      if (stage !== 'unmask') expect(unmaskReplies).toBe(0);
     });
   }
 
