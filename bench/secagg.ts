@@ -100,7 +100,9 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
       wallSeconds: Number(wall.toFixed(3)),
       bytesSentPerParty: r.bytesPerParty,
       uploadVsPlain: Number((r.bytesPerParty / (4 * c.m)).toFixed(3)),
+      // Process-wide peak so far (monotone over the run): read it on the largest case.
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      ...(c.mode === 'he' ? { heSecondsPerMillionValuesPerParty: Number(((wall / r.survivors) * (1e6 / c.m)).toFixed(2)) } : {}),
     });
   }
 }
