@@ -28,8 +28,15 @@ function regexMatch(d: Dialect, e: string, pattern: string): string {
   return d === 'duckdb' ? `regexp_full_match(${e}, ${sqlString(pattern)})` : `(${e} ~ ${sqlString(pattern)})`;
 }
 
+/**
+ * Text already matching NUMBER_PATTERN to a double, as JS Number() reads it: beyond the double
+ * range it is +-Infinity (or 0 below it). PostgreSQL's float8 cast would raise instead, so the
+ * magnitude is checked first in exact numeric.
+ */
 function toDouble(d: Dialect, e: string): string {
-  return d === 'duckdb' ? `TRY_CAST(${e} AS DOUBLE)` : `CAST(${e} AS DOUBLE PRECISION)`;
+  if (d === 'duckdb') return `TRY_CAST(${e} AS DOUBLE)`;
+  const n = `CAST(${e} AS numeric)`;
+  return `CASE WHEN abs(${n}) > 1.7976931348623157e308 THEN CASE WHEN ${n} < 0 THEN '-Infinity'::float8 ELSE 'Infinity'::float8 END WHEN ${n} <> 0 AND abs(${n}) < 1e-300 THEN 0::float8 ELSE CAST(${e} AS DOUBLE PRECISION) END`;
 }
 
 function finiteSql(d: Dialect, x: string): string {
