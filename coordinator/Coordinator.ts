@@ -118,7 +118,13 @@ export class Coordinator {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.gateway.closeAll();
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     this.server.forceShutdown();
     this.store.close();
   }

@@ -36,8 +36,19 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
     return [...this.sessions.values()].filter((s) => !s.closed).map((s) => s.partyId).sort();
   }
 
-  /** Drops sessions that missed three heartbeats. */
+  private lastSweepMs = Date.now();
+
+  /**
+   * Drops sessions that missed three heartbeats. If this process itself was busy (a long model fit
+   * blocks the event loop and so delays every heartbeat), the sweep only resets the clocks.
+   */
   sweep(now = Date.now()): void {
+    const stalled = now - this.lastSweepMs > 2000;
+    this.lastSweepMs = now;
+    if (stalled) {
+      for (const s of this.sessions.values()) s.lastSeenMs = Math.max(s.lastSeenMs, now);
+      return;
+    }
     for (const s of this.sessions.values()) {
       if (!s.closed && now - s.lastSeenMs > 3 * this.heartbeatIntervalMs + 1000) {
         this.log.warn({ partyId: s.partyId }, 'agent missed heartbeats; closing its session');

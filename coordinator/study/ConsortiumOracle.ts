@@ -95,6 +95,8 @@ export class ConsortiumOracle implements FederatedOracle {
       );
     }
     const stddev = Math.sqrt(plan.sumSigma2(outcome.survivors.length));
+    const survived = new Set(outcome.survivors);
+    const dropped = participants.filter((p) => !survived.has(p));
     store.journalRound({
       studyId,
       roundIndex: index,
@@ -105,10 +107,10 @@ export class ConsortiumOracle implements FederatedOracle {
       sum: outcome.sum,
       stddev,
       participants: outcome.survivors,
-      dropped: outcome.dropped,
+      dropped,
       completedMs: Date.now(),
     });
-    log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped: outcome.dropped }, 'round complete');
+    log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped }, 'round complete');
     this.o.onRoundDone?.(index, label, false);
     return { values: outcome.sum, stddev };
   }
