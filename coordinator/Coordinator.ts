@@ -9,6 +9,8 @@ import { AgentGatewayService, OperatorServiceService } from '../proto/generated/
 import type { Aggregation } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { CoordinatorStore } from './store/CoordinatorStore.js';
 import { AgentGateway } from './gateway/AgentGateway.js';
+import { CustodianGateway } from './custodian/CustodianGateway.js';
+import { CustodianGatewayService } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { operatorApi } from './operator/OperatorApi.js';
 import { StudyRunner } from './study/StudyRunner.js';
 import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
@@ -31,6 +33,7 @@ export interface CoordinatorOptions {
 export class Coordinator {
   readonly store: CoordinatorStore;
   readonly gateway: AgentGateway;
+  readonly custodian: CustodianGateway;
   readonly runner: StudyRunner;
   private readonly server = new grpc.Server({
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
@@ -46,9 +49,11 @@ export class Coordinator {
     const isRevoked = o.isRevoked ?? (() => false);
     const audit = o.audit ?? (() => undefined);
     this.gateway = new AgentGateway(o.log, isRevoked, o.heartbeatIntervalMs ?? 2000);
+    this.custodian = new CustodianGateway(o.log.child({ component: 'custodian-gateway' }), isRevoked);
     this.runner = new StudyRunner({
       store: this.store,
       gateway: this.gateway,
+      custodian: this.custodian,
       log: o.log,
       outputsDir: join(o.dataDir, 'studies'),
       roundTimeoutMs: o.roundTimeoutMs ?? 120_000,
@@ -72,6 +77,7 @@ export class Coordinator {
       audit('delivery.ack', { studyId: ack.studyId, partyId, file: ack.fileName, ok: ack.ok });
     });
     this.server.addService(AgentGatewayService, this.gateway.service);
+    this.server.addService(CustodianGatewayService, this.custodian.service);
     this.server.addService(
       OperatorServiceService,
       operatorApi({
@@ -118,6 +124,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.gateway.closeAll();
+    this.custodian.closeAll();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1000);
       this.server.tryShutdown(() => {

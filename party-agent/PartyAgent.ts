@@ -17,6 +17,7 @@ import { judgeStudy, type AgentPolicy } from './policy/StudyPolicy.js';
 import { handleCompute, type ApprovedStudy, type BudgetCharger } from './rounds/ComputeHandler.js';
 import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
+import { HeParticipant } from './rounds/HeParticipant.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -55,11 +56,13 @@ export class PartyAgent {
   private readonly sentDecisions = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private readonly masking: MaskingParticipant | undefined;
+  private readonly he: HeParticipant | undefined;
 
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
     this.masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng) : undefined;
+    this.he = opts.secagg ? new HeParticipant(opts.secagg) : undefined;
     this.conn = new AgentConnection(
       { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log },
       {
@@ -85,6 +88,7 @@ export class PartyAgent {
     if (this.pendingPoll) clearInterval(this.pendingPoll);
     this.conn.stop();
     await this.queue.catch(() => undefined);
+    this.he?.dispose();
     this.store.close();
   }
 
@@ -218,6 +222,11 @@ export class PartyAgent {
         if (stage.value.aggregation === Aggregation.AGGREGATION_MASKING) {
           if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
           reply(await this.masking.begin(req.roundId, stage.value, out));
+          return;
+        }
+        if (stage.value.aggregation === Aggregation.AGGREGATION_HE) {
+          if (!this.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+          reply(await this.he.contribute(req.roundId, stage.value, out));
           return;
         }
         throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[stage.value.aggregation]} is not supported by this agent`, { field: 'compute.aggregation' });

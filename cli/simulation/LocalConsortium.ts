@@ -20,6 +20,8 @@ import { loadTrust } from '../pki/loadTrust.js';
 import { verifyPeerCertificate } from '../pki/peerIdentityFromCertificate.js';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { OperatorServiceClient } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { KeyCustodian } from '../../custodian/KeyCustodian.js';
+import { CustodianConnection } from '../../custodian/CustodianConnection.js';
 
 export interface LocalConsortiumOptions {
   domain: Domain;
@@ -36,6 +38,8 @@ export interface LocalConsortiumOptions {
 export class LocalConsortium {
   coordinator!: Coordinator;
   agents: PartyAgent[] = [];
+  /** The in-process key custodian (HE mode); it idles unless a study uses `he`. */
+  custodian: { keys: KeyCustodian; connection: CustodianConnection } | undefined;
   operator!: OperatorServiceClient;
   readonly partyIds: string[];
   readonly dir: string;
@@ -55,6 +59,7 @@ export class LocalConsortium {
     for (const id of this.partyIds) {
       await issueKit(ca, { role: 'party', id, coordinator: placeholder, out: join(this.dir, 'kits', id) });
     }
+    await issueKit(ca, { role: 'custodian', id: 'custodian', coordinator: placeholder, out: join(this.dir, 'kits', 'custodian') });
     const ck = loadKit(join(this.dir, 'kits', 'coordinator'));
     const trust = await loadTrust(join(this.dir, 'ca'));
     this.coordinator = new Coordinator({
@@ -69,6 +74,13 @@ export class LocalConsortium {
     });
     const port = await this.coordinator.start();
     const address = `127.0.0.1:${port}`;
+    const cuk = loadKit(join(this.dir, 'kits', 'custodian'));
+    const keys = new KeyCustodian({ stateDir: join(this.dir, 'custodian'), minContributors: 1, log: log.child({ component: 'custodian' }) });
+    this.custodian = {
+      keys,
+      connection: new CustodianConnection({ address, tls: { caPem: cuk.tls.ca, certPem: cuk.tls.cert, keyPem: cuk.tls.key, serverName: 'localhost' }, log: log.child({ component: 'custodian' }) }, keys),
+    };
+    this.custodian.connection.start();
     this.partyIds.forEach((id, i) => {
       const kit = loadKit(join(this.dir, 'kits', id));
       const stateDir = join(this.dir, 'agents', id);
@@ -113,6 +125,8 @@ export class LocalConsortium {
   async stop(): Promise<void> {
     this.operator?.close();
     for (const a of this.agents) await a.stop().catch(() => undefined);
+    this.custodian?.connection.stop();
+    await this.custodian?.keys.close().catch(() => undefined);
     await this.coordinator?.stop().catch(() => undefined);
     if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }

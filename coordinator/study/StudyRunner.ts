@@ -18,6 +18,8 @@ import { ConsortiumOracle } from './ConsortiumOracle.js';
 import { runMechanism } from './runMechanism.js';
 import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
+import { runHeRound } from '../rounds/HeRound.js';
+import type { CustodianGateway } from '../custodian/CustodianGateway.js';
 import { peerIdentityFromCertificate } from '../../cli/pki/peerIdentityFromCertificate.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
@@ -30,6 +32,8 @@ export interface StudyRunnerDeps {
   roundTimeoutMs: number;
   approvalTimeoutMs: number;
   audit: (event: string, details: Record<string, unknown>) => void;
+  /** The key custodian's stream (he mode); without it he studies fail with SourceUnavailable. */
+  custodian?: CustodianGateway;
   /** Extra round modes (masking, he) plug in here; plain is built in. */
   roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
 }
@@ -166,6 +170,10 @@ export class StudyRunner {
       const custom = this.d.roundModes?.[spec.aggregation];
       if (custom) return custom(plan);
       if (spec.aggregation === Aggregation.AGGREGATION_MASKING) return runMaskingRound(this.d.gateway, plan, log, signingKeyOfCertificate);
+      if (spec.aggregation === Aggregation.AGGREGATION_HE) {
+        if (!this.d.custodian) throw new FedsynthError(ErrorCode.SourceUnavailable, 'this coordinator has no key-custodian gateway', { studyId });
+        return runHeRound(this.d.gateway, this.d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
+      }
       if (spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
         throw new FedsynthError(ErrorCode.InvalidArgument, `aggregation mode ${Aggregation[spec.aggregation]} is not available on this coordinator`, { studyId });
       }

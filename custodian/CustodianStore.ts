@@ -1,0 +1,109 @@
+// CustodianStore: the key custodian's durable state (SQLite, WAL, synchronous=FULL, file mode 0600):
+// one BFV key pair per study and parameters, and every round it decrypted (decrypt-once record).
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
+import type { HeParams } from '../shared/he/HeParameters.js';
+
+/** A stored key pair (the secret key never leaves this store and the custodian process). */
+export interface StoredKey {
+  keyId: string;
+  studyId: string;
+  params: HeParams;
+  /** The key's threshold t, fixed at creation. */
+  minContributors: number;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+/** A round the custodian decrypted: who contributed and the sum it returned. */
+export interface StoredDecryption {
+  keyId: string;
+  roundId: string;
+  contributors: string[];
+  sum: Uint8Array;
+}
+
+interface KeyRow {
+  key_id: string;
+  study_id: string;
+  poly_modulus_degree: number;
+  plain_modulus_bits: number;
+  min_contributors: number;
+  public_key: Buffer;
+  secret_key: Buffer;
+}
+
+export class CustodianStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      // Create the file owner-only before SQLite writes a secret key into it.
+      if (!existsSync(path)) writeFileSync(path, '', { mode: 0o600 });
+      chmodSync(path, 0o600);
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
+          poly_modulus_degree INTEGER NOT NULL, plain_modulus_bits INTEGER NOT NULL,
+          min_contributors INTEGER NOT NULL, public_key BLOB NOT NULL, secret_key BLOB NOT NULL,
+          created_ms INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS decryptions (key_id TEXT NOT NULL, round_id TEXT NOT NULL,
+          contributors_json TEXT NOT NULL, sum BLOB NOT NULL, decrypted_ms INTEGER NOT NULL,
+          PRIMARY KEY (key_id, round_id));
+      `);
+    } catch (e) {
+      throw new FedsynthError(ErrorCode.CorruptState, `custodian state file ${path} cannot be opened: ${(e as Error).message}`, { path });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  key(keyId: string): StoredKey | undefined {
+    const r = this.db.prepare('SELECT * FROM keys WHERE key_id = ?').get(keyId) as KeyRow | undefined;
+    if (!r) return undefined;
+    const n = r.poly_modulus_degree;
+    if (n !== 4096 && n !== 8192) throw new FedsynthError(ErrorCode.CorruptState, `stored key ${keyId} has an invalid ring degree ${n}`, { keyId });
+    return {
+      keyId: r.key_id,
+      studyId: r.study_id,
+      params: { polyModulusDegree: n, plainModulusBits: r.plain_modulus_bits },
+      minContributors: r.min_contributors,
+      publicKey: new Uint8Array(r.public_key),
+      secretKey: new Uint8Array(r.secret_key),
+    };
+  }
+
+  /** Inserts a key unless one with this id exists; returns the stored one either way. */
+  putKey(k: StoredKey): StoredKey {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO keys(key_id, study_id, poly_modulus_degree, plain_modulus_bits, min_contributors, public_key, secret_key, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(k.keyId, k.studyId, k.params.polyModulusDegree, k.params.plainModulusBits, k.minContributors, Buffer.from(k.publicKey), Buffer.from(k.secretKey), Date.now());
+    return this.key(k.keyId)!;
+  }
+
+  decryption(keyId: string, roundId: string): StoredDecryption | undefined {
+    const r = this.db.prepare('SELECT contributors_json, sum FROM decryptions WHERE key_id = ? AND round_id = ?').get(keyId, roundId) as
+      | { contributors_json: string; sum: Buffer }
+      | undefined;
+    return r ? { keyId, roundId, contributors: JSON.parse(r.contributors_json) as string[], sum: new Uint8Array(r.sum) } : undefined;
+  }
+
+  /** Records a decryption BEFORE its sum is sent (so a crash cannot allow a second one). */
+  recordDecryption(d: StoredDecryption): void {
+    this.db
+      .prepare('INSERT INTO decryptions(key_id, round_id, contributors_json, sum, decrypted_ms) VALUES (?, ?, ?, ?, ?)')
+      .run(d.keyId, d.roundId, JSON.stringify(d.contributors), Buffer.from(d.sum), Date.now());
+  }
+
+  decryptionCount(keyId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM decryptions WHERE key_id = ?').get(keyId) as { n: number }).n;
+  }
+}

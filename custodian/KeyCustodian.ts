@@ -1,0 +1,136 @@
+// KeyCustodian: the key-custodian role of homomorphic aggregation — one durable BFV key pair per
+// study, and decryption of aggregate SUMS only: at least t distinct contributors, once per round.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
+import type { HeParams } from '../shared/he/HeParameters.js';
+import type { HeAggregate } from '../shared/he/HeMessages.js';
+import { sumFromWire, sumToWire } from '../shared/wire/heWire.js';
+import { CustodianStore } from './CustodianStore.js';
+import { HeKeyPair } from './HeKeyPair.js';
+
+export interface KeyCustodianOptions {
+  /** Directory of the custodian's state (custodian.sqlite, mode 0600, holds the secret keys). */
+  stateDir: string;
+  /** The custodian's own floor for t: no key has a lower threshold, whatever is requested. */
+  minContributors?: number;
+  log: Logger;
+  audit?: (event: string, details: Record<string, unknown>) => void;
+}
+
+/** A study's public key as the custodian hands it out. */
+export interface CustodianKey {
+  keyId: string;
+  publicKey: Uint8Array;
+  params: HeParams;
+  minContributors: number;
+}
+
+export class KeyCustodian {
+  private readonly store: CustodianStore;
+  private readonly loaded = new Map<string, Promise<HeKeyPair>>();
+  private readonly floor: number;
+
+  constructor(private readonly o: KeyCustodianOptions) {
+    mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+    this.store = new CustodianStore(join(o.stateDir, 'custodian.sqlite'));
+    this.floor = Math.max(1, Math.floor(o.minContributors ?? 2));
+  }
+
+  static keyIdOf(studyId: string, params: HeParams): string {
+    return `${studyId}#bfv-${params.polyModulusDegree}-${params.plainModulusBits}`;
+  }
+
+  /**
+   * The study's public key: created (and stored) on the first request, the same afterwards. The
+   * key's t is max(requested, the custodian's floor), fixed at creation.
+   */
+  async publicKey(req: { studyId: string; params: HeParams; minContributors: number }): Promise<CustodianKey> {
+    if (!req.studyId) throw new FedsynthError(ErrorCode.InvalidArgument, 'key request without a study id', { field: 'key_request.study_id' });
+    const keyId = KeyCustodian.keyIdOf(req.studyId, req.params);
+    let stored = this.store.key(keyId);
+    if (!stored) {
+      const pair = await HeKeyPair.generate(req.params);
+      stored = this.store.putKey({
+        keyId,
+        studyId: req.studyId,
+        params: req.params,
+        minContributors: Math.max(this.floor, req.minContributors),
+        publicKey: pair.publicKey,
+        secretKey: pair.exportSecretKey(),
+      });
+      if (stored.publicKey.byteLength === pair.publicKey.byteLength && Buffer.from(stored.publicKey).equals(Buffer.from(pair.publicKey))) {
+        this.loaded.set(keyId, Promise.resolve(pair));
+      } else {
+        pair.dispose(); // a concurrent request stored its key first
+      }
+      this.o.log.info({ keyId, minContributors: stored.minContributors }, 'created an HE key pair');
+      this.o.audit?.('custodian.key_created', { keyId, studyId: req.studyId, ...req.params, minContributors: stored.minContributors });
+    }
+    return { keyId, publicKey: stored.publicKey, params: stored.params, minContributors: stored.minContributors };
+  }
+
+  /**
+   * Decrypts an aggregate into its exact signed sum. Refuses: an unknown key (NotFound); repeated
+   * contributor names (ProtocolViolation); fewer than max(key t, round t) contributors
+   * (TooFewSurvivors); a second, different aggregate for a round already decrypted
+   * (ProtocolViolation). A repeat with the same contributors (a coordinator retrying after a
+   * crash) gets the recorded sum back: nothing new is decrypted. The custodian cannot check that
+   * the ciphertexts really are the sum of those contributors: docs/threat-model.md.
+   */
+  async decrypt(req: { keyId: string; threshold: number; aggregate: HeAggregate }): Promise<BigInt64Array> {
+    const { keyId, aggregate: agg } = req;
+    const key = this.store.key(keyId);
+    if (!key) throw new FedsynthError(ErrorCode.NotFound, `no key ${keyId} at this custodian`, { keyId });
+    const names = new Set(agg.contributors);
+    if (names.size !== agg.contributors.length) throw new FedsynthError(ErrorCode.ProtocolViolation, 'aggregate names a contributor twice', { roundId: agg.roundId });
+    const t = Math.max(key.minContributors, req.threshold);
+    if (names.size < t) {
+      this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'too few contributors', contributors: names.size, threshold: t });
+      throw new FedsynthError(ErrorCode.TooFewSurvivors, `aggregate has ${names.size} contributors; the custodian decrypts only sums of at least t = ${t}`, {
+        roundId: agg.roundId,
+        contributors: names.size,
+        threshold: t,
+      });
+    }
+    const pair = await this.pairOf(key.keyId, key.params, key.secretKey, key.publicKey);
+    // No await below this line: the check and the record are atomic in this process.
+    const previous = this.store.decryption(keyId, agg.roundId);
+    if (previous) {
+      const same = previous.contributors.length === names.size && previous.contributors.every((p) => names.has(p));
+      if (!same || previous.sum.byteLength !== agg.vectorLength * 8) {
+        this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'round already decrypted' });
+        throw new FedsynthError(ErrorCode.ProtocolViolation, `round ${agg.roundId} was already decrypted for other contributors`, { roundId: agg.roundId });
+      }
+      this.o.log.info({ keyId, roundId: agg.roundId }, 'repeat decrypt request: returning the recorded sum');
+      return bigIntsOf(previous.sum);
+    }
+    const sum = pair.decryptVector(agg.ciphertexts, agg.vectorLength);
+    this.store.recordDecryption({ keyId, roundId: agg.roundId, contributors: [...agg.contributors].sort(), sum: sumToWire(sum) });
+    this.o.log.info({ keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength }, 'decrypted an aggregate');
+    this.o.audit?.('custodian.decrypted', { keyId, roundId: agg.roundId, contributors: [...names], cells: agg.vectorLength });
+    return sum;
+  }
+
+  private pairOf(keyId: string, params: HeParams, sk: Uint8Array, pk: Uint8Array): Promise<HeKeyPair> {
+    let p = this.loaded.get(keyId);
+    if (!p) {
+      p = HeKeyPair.load(params, sk, pk);
+      this.loaded.set(keyId, p);
+      p.catch(() => this.loaded.delete(keyId));
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.loaded.values()) (await p.catch(() => undefined))?.dispose();
+    this.loaded.clear();
+    this.store.close();
+  }
+}
+
+function bigIntsOf(bytes: Uint8Array): BigInt64Array {
+  const values = sumFromWire(bytes, bytes.byteLength / 8, 'stored sum');
+  return BigInt64Array.from(values, (v) => BigInt(v));
+}

@@ -1,0 +1,96 @@
+// heWire: converts the homomorphic-mode messages of shared/he (contributions, aggregates, BFV
+// parameters, decrypted sums) to and from their protocol-v1 forms, checking them at the edge.
+import type { HeCiphertexts } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import { chooseHeParams, type HeParams } from '../he/HeParameters.js';
+import type { HeAggregate, HeContribution } from '../he/HeMessages.js';
+
+const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+const SIGNATURE_BYTES = 64;
+
+function violation(field: string, message: string): FedsynthError {
+  return new FedsynthError(ErrorCode.ProtocolViolation, `${field}: ${message}`, { field });
+}
+
+/**
+ * The BFV parameters of a round, derived by coordinator, agents and custodian alike from
+ * compute.modulus_bits: sums are exact for |sum| < 2^(bits-1), at least the range masking gives
+ * with the same modulus, and each party's value is bounded like an int of that width. Modulus 64
+ * is refused (HE supports |sum| < 2^48 only: chooseHeParams).
+ */
+export function heParamsOfRound(modulusBits: number): { params: HeParams; maxAbsValue: bigint } {
+  const bits = modulusBits === 64 ? 64 : 32;
+  const maxAbs = (1n << BigInt(bits - 1)) - 1n;
+  return { params: chooseHeParams(maxAbs), maxAbsValue: maxAbs };
+}
+
+export function heParamsToWire(p: HeParams): WireHeParameters {
+  return { polyModulusDegree: p.polyModulusDegree, plainModulusBits: p.plainModulusBits };
+}
+
+/** Parameters from the wire: N must be 4096 or 8192, the plain modulus 20..50 bits. */
+export function heParamsFromWire(p: WireHeParameters | undefined, field = 'params'): HeParams {
+  if (!p) throw violation(field, 'is missing');
+  if (p.polyModulusDegree !== 4096 && p.polyModulusDegree !== 8192) throw violation(`${field}.poly_modulus_degree`, `must be 4096 or 8192, got ${p.polyModulusDegree}`);
+  if (!Number.isInteger(p.plainModulusBits) || p.plainModulusBits < 20 || p.plainModulusBits > 50) {
+    throw violation(`${field}.plain_modulus_bits`, `must be 20..50, got ${p.plainModulusBits}`);
+  }
+  return { polyModulusDegree: p.polyModulusDegree, plainModulusBits: p.plainModulusBits };
+}
+
+/**
+ * A party's contribution as RoundReply.he_ciphertexts. Protocol v1's HeCiphertexts has a single
+ * repeated bytes field, so the Ed25519 signature travels as its LAST entry (64 bytes) after the
+ * ceil(m / N) ciphertexts. Round, party and length are not sent: the receiver knows them.
+ */
+export function contributionToWire(c: HeContribution): HeCiphertexts {
+  return { ciphertexts: [...c.ciphertexts.map(buf), buf(c.signature)] };
+}
+
+/** The contribution of `partyId` (identity from its TLS certificate) for `roundId`. */
+export function contributionFromWire(roundId: string, partyId: string, vectorLength: number, w: HeCiphertexts): HeContribution {
+  const field = 'round_reply.he_ciphertexts.ciphertexts';
+  if (w.ciphertexts.length < 2) throw violation(field, 'needs at least one ciphertext and the signature');
+  const signature = w.ciphertexts[w.ciphertexts.length - 1];
+  if (signature.byteLength !== SIGNATURE_BYTES) throw violation(field, `the last entry must be a ${SIGNATURE_BYTES}-byte signature`);
+  return { roundId, partyId, vectorLength, ciphertexts: w.ciphertexts.slice(0, -1).map(bytes), signature: bytes(signature) };
+}
+
+/** The coordinator's aggregate as a decrypt request to the custodian. */
+export function aggregateToWire(keyId: string, threshold: number, agg: HeAggregate): HeDecryptRequest {
+  return { keyId, roundId: agg.roundId, contributors: [...agg.contributors], threshold, vectorLength: agg.vectorLength, ciphertexts: agg.ciphertexts.map(buf) };
+}
+
+export function aggregateFromWire(req: HeDecryptRequest): { keyId: string; threshold: number; aggregate: HeAggregate } {
+  if (!req.keyId) throw violation('decrypt.key_id', 'is empty');
+  if (!req.roundId) throw violation('decrypt.round_id', 'is empty');
+  if (req.vectorLength < 1) throw violation('decrypt.vector_length', 'must be at least 1');
+  return {
+    keyId: req.keyId,
+    threshold: req.threshold,
+    aggregate: { roundId: req.roundId, contributors: [...req.contributors], vectorLength: req.vectorLength, ciphertexts: req.ciphertexts.map(bytes) },
+  };
+}
+
+/** A decrypted sum as little-endian int64 bytes. */
+export function sumToWire(sum: BigInt64Array): Buffer {
+  const out = Buffer.alloc(sum.length * 8);
+  for (let i = 0; i < sum.length; i++) out.writeBigInt64LE(sum[i], i * 8);
+  return out;
+}
+
+/** Little-endian int64 bytes as doubles; every element must be a safe integer. */
+export function sumFromWire(b: Uint8Array, expectedLength: number, field = 'decrypted.sum'): Float64Array {
+  if (b.byteLength !== expectedLength * 8) throw violation(field, `expected ${expectedLength} int64 values, got ${b.byteLength} bytes`);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Float64Array(expectedLength);
+  const lim = BigInt(Number.MAX_SAFE_INTEGER);
+  for (let i = 0; i < expectedLength; i++) {
+    const v = view.getBigInt64(i * 8, true);
+    if (v > lim || v < -lim) throw violation(field, `element ${i} is out of the safe integer range`);
+    out[i] = Number(v);
+  }
+  return out;
+}
