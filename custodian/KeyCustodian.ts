@@ -109,7 +109,7 @@ export class KeyCustodian {
     const sum = pair.decryptVector(agg.ciphertexts, agg.vectorLength);
     this.store.recordDecryption({ keyId, roundId: agg.roundId, contributors: [...agg.contributors].sort(), sum: sumToWire(sum) });
     this.o.log.info({ keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength }, 'decrypted an aggregate');
-    this.o.audit?.('custodian.decrypted', { keyId, roundId: agg.roundId, contributors: [...names], cells: agg.vectorLength });
+    this.o.audit?.('custodian.decrypted', { keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength });
     return sum;
   }
 
