@@ -40,6 +40,19 @@ describe('fedsynth schema', () => {
     expect(s.columns[3]).toMatchObject({ granularity: 'day', min: '2020-01-01', max: '2020-02-03' });
   });
 
+  it('infer --dp-rho: DP quantile edges over a public range, rho reported', async () => {
+    const r = await run('schema', 'infer', '--data', 'data/adult-raw.csv', '--bins', '5', '--dp-rho', '0.5', '--public-range', 'age=0:100', 'hours-per-week=0:100');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/rho spent = 0\.5/);
+    const s = parseSchema(JSON.parse(r.out));
+    const age = s.columns.find((c) => c.name === 'age')!;
+    expect(age.type).toBe('integer');
+    const edges = (age as { edges: number[] }).edges;
+    expect([edges[0], edges[edges.length - 1]]).toEqual([0, 100]);
+    const bad = await run('schema', 'infer', '--data', 'data/adult-raw.csv', '--dp-rho', '0.5', '--public-range', 'workclass=0:1');
+    expect(bad.code).toBe(64);
+  });
+
   it('check: OK on the bundled Adult file; exit 65 naming line, column and value otherwise', async () => {
     const ok = await run('schema', 'check', '--schema', 'data/adult-raw.schema.json', '--data', 'data/adult-raw.csv');
     expect(ok.code).toBe(0);

@@ -6,7 +6,10 @@ import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { inferSchema } from '../../shared/schema/inferSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { formatProblem, type OnInvalid } from '../../shared/schema/ValidationReport.js';
-import { summarizeColumns } from '../../party-agent/data/summarizeColumns.js';
+import { summarizeColumns, valueHistogram } from '../../party-agent/data/summarizeColumns.js';
+import { dpQuantileEdges } from '../../shared/schema/dpQuantileEdges.js';
+import { parseSchema, type Schema } from '../../shared/schema/ConsortiumSchema.js';
+import { cryptoRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
 import { openSource } from '../../party-agent/data/openSource.js';
 import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
@@ -38,6 +41,39 @@ async function sourceFromArgs(opts: { data?: string; source?: string; delimiter?
   }
 }
 
+/** Replaces the edges of the --public-range columns by DP quantile edges; reports rho on stderr. */
+async function dpEdges(schema: Schema, data: string, bins: number, rho: number, ranges: readonly string[]): Promise<Schema> {
+  if (!(rho > 0) || !Number.isFinite(rho)) throw new FedsynthError(ErrorCode.InvalidArgument, `--dp-rho must be a positive number`);
+  const parsed = ranges.map((r) => {
+    const m = /^(.+)=(-?[0-9.eE+-]+):(-?[0-9.eE+-]+)$/.exec(r);
+    if (!m || !(Number(m[2]) < Number(m[3]))) throw new FedsynthError(ErrorCode.InvalidArgument, `--public-range must be col=lo:hi with lo < hi, got "${r}"`);
+    return { name: m[1]!, lo: Number(m[2]), hi: Number(m[3]) };
+  });
+  if (parsed.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, '--dp-rho needs at least one --public-range col=lo:hi');
+  const rng = cryptoRandomSource();
+  const perColumn = rho / parsed.length;
+  let spent = 0;
+  const columns = [];
+  for (const c of schema.columns) {
+    const r = parsed.find((p) => p.name === c.name);
+    if (!r) {
+      columns.push(c);
+      continue;
+    }
+    if (c.type !== 'numeric' && c.type !== 'integer') {
+      throw new FedsynthError(ErrorCode.InvalidArgument, `--public-range ${c.name}: not a numeric column in the proposal`);
+    }
+    const integer = c.type === 'integer';
+    const e = dpQuantileEdges(await valueHistogram(data, c.name), r.lo, r.hi, bins, perColumn, rng, integer);
+    spent += e.rho;
+    const { min: _min, max: _max, ...rest } = c as typeof c & { min?: number; max?: number };
+    columns.push({ ...rest, edges: e.edges, outOfDomain: 'clamp' as const });
+  }
+  for (const p of parsed) if (!schema.columns.some((c) => c.name === p.name)) throw new FedsynthError(ErrorCode.InvalidArgument, `--public-range: unknown column ${p.name}`);
+  process.stderr.write(`fedsynth: DP quantile edges (Smith 2011 exponential mechanism) for ${parsed.map((p) => p.name).join(', ')}: rho spent = ${spent}\n`);
+  return parseSchema({ ...schema, columns });
+}
+
 export function register(program: Command): void {
   const schema = program
     .command('schema')
@@ -50,12 +86,15 @@ export function register(program: Command): void {
     .option('--bins <n>', 'equal-width bins for wide numeric columns', '10')
     .option('--max-categories <n>', 'categories kept per column (the rest map to "other")', '100')
     .option('--out <file>', 'write the schema here instead of stdout')
-    .action(async (o: { data: string; bins: string; maxCategories: string; out?: string }) => {
+    .option('--dp-rho <rho>', 'choose edges of --public-range columns by DP quantiles, spending this zCDP rho in total')
+    .option('--public-range <col=lo:hi...>', 'a PUBLIC range for a numeric column (repeatable), needed by --dp-rho')
+    .action(async (o: { data: string; bins: string; maxCategories: string; out?: string; dpRho?: string; publicRange?: string[] }) => {
       process.stderr.write(LEAK_WARNING);
       const bins = positiveInt(o.bins, 'bins');
       const maxCategories = positiveInt(o.maxCategories, 'max-categories');
       const summaries = await summarizeColumns(o.data, maxCategories);
-      const proposal = inferSchema(summaries, { bins, maxCategories });
+      let proposal = inferSchema(summaries, { bins, maxCategories });
+      if (o.dpRho !== undefined) proposal = await dpEdges(proposal, o.data, bins, Number(o.dpRho), o.publicRange ?? []);
       const text = JSON.stringify(proposal, null, 2) + '\n';
       if (o.out) await writeFile(o.out, text);
       else process.stdout.write(text);

@@ -66,17 +66,25 @@ export class SqlMarginalSource implements MarginalSource {
     const { schema, engine } = this;
     const policy = this.opts.onInvalid;
     const n = schema.columns.length;
-    const parts = ['count(*)', `count(*) FILTER (WHERE ${schema.columns.map((_, i) => `${codeAlias(i)} < 0`).join(' OR ')})`];
-    for (let i = 0; i < n; i++) {
-      for (const code of [InvalidCode.missing, InvalidCode['out-of-domain'], InvalidCode['wrong-type']]) {
-        parts.push(`count(*) FILTER (WHERE ${codeAlias(i)} = ${code})`);
-      }
-    }
     const all = schema.columns.map((_, i) => i);
-    const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, all, 'fail');
-    const [row] = await engine.query(`SELECT ${parts.join(', ')} FROM (${enc}) e`);
-    const v = (row ?? []).map((x) => Number(x ?? 0));
-    const rows = v[0]!;
+    // OFFSET 0 keeps PostgreSQL from inlining the subquery (and re-evaluating each encoder per use).
+    const fence = engine.dialect === 'postgres' ? ' OFFSET 0' : '';
+    const enc = `(${encodedSelect(schema, engine.raw, engine.from, engine.dialect, all, 'fail')}${fence})`;
+    // Cheap pass first: the row count and each column's smallest code (negative = a problem).
+    const [first] = await engine.query(`SELECT count(*), ${all.map((i) => `min(${codeAlias(i)})`).join(', ')} FROM ${enc} e`);
+    const mins = (first ?? []).slice(1).map((x) => Number(x ?? 0));
+    const rows = Number(first?.[0] ?? 0);
+    let v: number[] = [rows, 0, ...new Array<number>(3 * n).fill(0)];
+    if (mins.some((m) => m < 0)) {
+      const parts = ['count(*)', `count(*) FILTER (WHERE ${all.map((i) => `${codeAlias(i)} < 0`).join(' OR ')})`];
+      for (let i = 0; i < n; i++) {
+        for (const code of [InvalidCode.missing, InvalidCode['out-of-domain'], InvalidCode['wrong-type']]) {
+          parts.push(`count(*) FILTER (WHERE ${codeAlias(i)} = ${code})`);
+        }
+      }
+      const [row] = await engine.query(`SELECT ${parts.join(', ')} FROM ${enc} e`);
+      v = (row ?? []).map((x) => Number(x ?? 0));
+    }
     const badRows = v[1]!;
     const malformed = await engine.malformedRecords();
     const invalidByColumn: Record<string, ColumnProblemCounts> = {};

@@ -62,3 +62,22 @@ export async function summarizeColumns(path: string, maxDistinct = 200): Promise
     inst.closeSync();
   }
 }
+
+/** The histogram of a column's numeric values (ascending), for DP quantile edges; never released. */
+export async function valueHistogram(path: string, column: string): Promise<{ value: number; count: number }[]> {
+  const src = /\.parquet$/i.test(path) ? `read_parquet(${sqlString(path)})` : `read_csv(${sqlString(path)}, header=true, all_varchar=true)`;
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  try {
+    const t = `trim(CAST(${sqlIdent(column)} AS VARCHAR))`;
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT CAST(${t} AS DOUBLE) AS v, count(*) FROM ${src} WHERE regexp_full_match(${t}, ${sqlString(NUMBER_PATTERN)}) GROUP BY v ORDER BY v`,
+      )
+    ).getRows();
+    return rows.map((r) => ({ value: Number(r[0]), count: Number(r[1]) })).filter((h) => Number.isFinite(h.value));
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+}
