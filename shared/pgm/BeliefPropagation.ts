@@ -1,34 +1,34 @@
 // BeliefPropagation: calibrated sum-product message passing on a junction tree, in log space,
 // turning clique log-potentials into clique marginals whose total mass is the record count.
-import { Factor, logsumexpInto, sumInto } from './Factor.js';
+import { Factor, sumInto } from './Factor.js';
 import { CliqueVector } from './CliqueVector.js';
 import { indexMap } from './IndexMap.js';
 import type { JunctionTree } from './JunctionTree.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
-/** Below this a separator sum is recomputed with an exact logsumexp (avoids log of underflow). */
-const UNDERFLOW = 1e-250;
-
 /**
- * Reusable Hugin-style two-pass propagation on one junction tree (Koller & Friedman 2009, ch. 10;
- * the calibration step of Private-PGM, McKenna, Sheldon & Miklau, ICML 2019). Index maps and
- * buffers are allocated once, so repeated calls inside mirror descent allocate nothing.
+ * Reusable two-pass propagation on one junction tree (Koller & Friedman 2009, ch. 10; the
+ * calibration step of Private-PGM, McKenna, Sheldon & Miklau, ICML 2019). Index maps and buffers
+ * are allocated once, so repeated calls inside mirror descent allocate nothing, and each clique
+ * cell goes through exactly one `Math.exp` per call.
  *
- * Collect (leaves → root): the upward message of clique c is the logsumexp of its potential plus
- * its children's messages onto the separator with its parent. Distribute (root → leaves): the
- * downward message to c is the parent's marginal summed onto the separator, divided by c's
- * upward message (computed from the linear marginal, falling back to an exact logsumexp when a
- * separator cell underflows). Marginal of c = total · exp(belief_c − log Z).
+ * Collect (leaves → root), in log space: the partial belief of clique c is its log-potential
+ * plus its children's upward messages; with m(s) the maximum of the partial belief over the
+ * separator slice s, E_c = exp(partial − m(s)) and the upward message is m(s) + log Σ_slice E_c
+ * (a per-slice-stable logsumexp). Distribute (root → leaves), in linear space: the root marginal
+ * is total · E_root / Σ E_root; the marginal of a child is E_c · mu_parent(s) / Σ_slice E_c,
+ * i.e. its conditional given the separator times the parent's separator marginal. No separator
+ * division can underflow into a wrong value: an empty parent slice gives an empty child slice.
  */
 export class BeliefPropagator {
   readonly tree: JunctionTree;
   private readonly ownSep: (Int32Array | null)[];
   private readonly parentSep: (Int32Array | null)[];
   private readonly up: Float64Array[];
-  private readonly down: Float64Array[];
-  private readonly sepSum: Float64Array[];
-  private readonly belief: Float64Array[];
-  private readonly scratch: Float64Array;
+  private readonly sliceMax: Float64Array[];
+  private readonly sliceSum: Float64Array[];
+  private readonly sepMarg: Float64Array[];
+  private readonly work: Float64Array[];
 
   constructor(tree: JunctionTree) {
     this.tree = tree;
@@ -37,25 +37,24 @@ export class BeliefPropagator {
     this.ownSep = new Array<Int32Array | null>(m).fill(null);
     this.parentSep = new Array<Int32Array | null>(m).fill(null);
     this.up = [];
-    this.down = [];
-    this.sepSum = [];
-    this.belief = [];
-    let maxSep = 1;
+    this.sliceMax = [];
+    this.sliceSum = [];
+    this.sepMarg = [];
+    this.work = [];
     for (let i = 0; i < m; i++) {
       const p = tree.parent[i];
       const sep = tree.separator[i];
       const ns = d.size(sep);
-      maxSep = Math.max(maxSep, ns);
       if (p >= 0) {
         this.ownSep[i] = indexMap(d, tree.cliques[i], sep);
         this.parentSep[i] = indexMap(d, tree.cliques[p], sep);
       }
       this.up.push(new Float64Array(ns));
-      this.down.push(new Float64Array(ns));
-      this.sepSum.push(new Float64Array(ns));
-      this.belief.push(new Float64Array(d.size(tree.cliques[i])));
+      this.sliceMax.push(new Float64Array(ns));
+      this.sliceSum.push(new Float64Array(ns));
+      this.sepMarg.push(new Float64Array(ns));
+      this.work.push(new Float64Array(d.size(tree.cliques[i])));
     }
-    this.scratch = new Float64Array(maxSep);
   }
 
   /**
@@ -66,59 +65,68 @@ export class BeliefPropagator {
     const t = this.tree;
     const order = t.order;
     const m = order.length;
+    let logZ = 0;
+    let rootSum = 0;
     // Collect.
     for (let h = m - 1; h >= 0; h--) {
       const i = order[h];
-      const b = this.belief[i];
+      const b = this.work[i];
       b.set(potentials[i]);
       for (const c of t.children[i]) {
         const map = this.parentSep[c] as Int32Array;
         const msg = this.up[c];
         for (let k = 0; k < b.length; k++) b[k] += msg[map[k]];
       }
-      if (t.parent[i] >= 0) logsumexpInto(b, this.ownSep[i] as Int32Array, this.up[i], this.scratch);
+      const mx = this.sliceMax[i];
+      const sm = this.sliceSum[i];
+      if (t.parent[i] >= 0) {
+        const map = this.ownSep[i] as Int32Array;
+        mx.fill(-Infinity);
+        for (let k = 0; k < b.length; k++) {
+          const j = map[k];
+          if (b[k] > mx[j]) mx[j] = b[k];
+        }
+        sm.fill(0);
+        for (let k = 0; k < b.length; k++) {
+          const j = map[k];
+          const e = Math.exp(b[k] - mx[j]);
+          b[k] = e;
+          sm[j] += e;
+        }
+        const upm = this.up[i];
+        for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
+      } else {
+        let gm = -Infinity;
+        for (let k = 0; k < b.length; k++) if (b[k] > gm) gm = b[k];
+        let s = 0;
+        for (let k = 0; k < b.length; k++) {
+          const e = Math.exp(b[k] - gm);
+          b[k] = e;
+          s += e;
+        }
+        logZ = gm + Math.log(s);
+        rootSum = s;
+      }
     }
-    const rootBelief = this.belief[t.root];
-    let mx = -Infinity;
-    for (let k = 0; k < rootBelief.length; k++) if (rootBelief[k] > mx) mx = rootBelief[k];
-    let s = 0;
-    for (let k = 0; k < rootBelief.length; k++) s += Math.exp(rootBelief[k] - mx);
-    const logZ = mx + Math.log(s);
-    if (!Number.isFinite(logZ)) {
+    if (!Number.isFinite(logZ) || !(rootSum > 0)) {
       throw new FedsynthError(ErrorCode.Internal, 'BeliefPropagation: normaliser is not finite', { logZ });
     }
-    const logTotal = Math.log(total);
-    const shift = logTotal - logZ;
     // Distribute.
     for (let h = 0; h < m; h++) {
       const i = order[h];
-      const b = this.belief[i];
-      const p = t.parent[i];
-      if (p >= 0) {
-        const map = this.ownSep[i] as Int32Array;
-        const msg = this.down[i];
-        for (let k = 0; k < b.length; k++) b[k] += msg[map[k]];
-      }
+      const e = this.work[i];
       const o = out[i];
-      for (let k = 0; k < b.length; k++) o[k] = Math.exp(b[k] + shift);
-      for (const c of t.children[i]) {
-        const pmap = this.parentSep[c] as Int32Array;
-        const ss = this.sepSum[c];
-        sumInto(o, pmap, ss);
-        const upc = this.up[c];
-        const dn = this.down[c];
-        let exact = false;
-        for (let j = 0; j < ss.length; j++) {
-          if (ss[j] < UNDERFLOW) {
-            exact = true;
-            break;
-          }
-          dn[j] = Math.log(ss[j]) - shift - upc[j];
-        }
-        if (exact) {
-          logsumexpInto(b, pmap, dn, this.scratch);
-          for (let j = 0; j < dn.length; j++) dn[j] -= upc[j];
-        }
+      const p = t.parent[i];
+      if (p < 0) {
+        const scale = total / rootSum;
+        for (let k = 0; k < e.length; k++) o[k] = e[k] * scale;
+      } else {
+        const ratio = this.sepMarg[i];
+        const sm = this.sliceSum[i];
+        sumInto(out[p], this.parentSep[i] as Int32Array, ratio);
+        for (let j = 0; j < ratio.length; j++) ratio[j] /= sm[j];
+        const map = this.ownSep[i] as Int32Array;
+        for (let k = 0; k < e.length; k++) o[k] = e[k] * ratio[map[k]];
       }
     }
     return logZ;

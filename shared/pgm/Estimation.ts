@@ -43,11 +43,16 @@ export function estimateTotal(domain: Domain, measurements: readonly Measurement
 
 /** Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. */
 interface Group {
+  attrs: readonly string[];
   clique: number;
+  /** Projected from the smallest other group of the clique that contains it (-1: the clique). */
+  source: number;
+  /** Cell of the source table → cell of this group. */
   map: Int32Array;
   weight: number;
   target: Float64Array;
-  diff: Float64Array;
+  proj: Float64Array;
+  grad: Float64Array;
   /** sum_i w_i |y_i|² − W |ȳ|², so the merged loss equals the original one exactly. */
   offset: number;
 }
@@ -99,8 +104,23 @@ function groupMeasurements(tree: JunctionTree, measurements: readonly Measuremen
       target[k] /= weight;
       tq += target[k] * target[k];
     }
-    groups.push({ clique, map: indexMap(d, tree.cliques[clique], attrs), weight, target, diff: new Float64Array(n), offset: sq - weight * tq });
+    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: new Float64Array(n), grad: new Float64Array(n), offset: sq - weight * tq });
   }
+  // Largest first: a group is projected from the smallest larger group of its clique that
+  // contains it (e.g. a 1-way from a measured 3-way), so each clique is scanned once per
+  // top-level measurement only.
+  groups.sort((a, b) => b.proj.length - a.proj.length || a.clique - b.clique);
+  groups.forEach((g, gi) => {
+    let best = -1;
+    for (let h = 0; h < gi; h++) {
+      const o = groups[h];
+      if (o.clique !== g.clique || o.attrs.length <= g.attrs.length) continue;
+      if (!g.attrs.every((a) => o.attrs.includes(a))) continue;
+      if (best < 0 || o.proj.length < groups[best].proj.length) best = h;
+    }
+    g.source = best;
+    g.map = indexMap(d, best < 0 ? tree.cliques[g.clique] : groups[best].attrs, g.attrs);
+  });
   return groups;
 }
 
@@ -146,8 +166,8 @@ function initialPotentials(tree: JunctionTree, warm: GraphicalModel | CliqueVect
  * models on the junction tree of the measured attribute sets (Private-PGM's noise-weighted L2
  * loss: each residual is scaled by 1/stddev). Mirror descent on the log-potentials theta with
  * the gradient taken w.r.t. the clique marginals mu, and an Armijo backtracking step size that
- * doubles every iteration and halves until L decreases by at least ½·alpha·<∇L, mu_old − mu_new>
- * (Private-PGM `mirror_descent`). Repeated measurements of one attribute set are merged into
+ * doubles after an iteration that needed no backtracking and halves until L decreases by at least
+ * ½·alpha·<∇L, mu_old − mu_new> (Private-PGM `mirror_descent`'s Armijo rule). Repeated measurements of one attribute set are merged into
  * their inverse-variance weighted mean (same loss up to a constant, which is added back).
  */
 export function estimate(domain: Domain, measurements: readonly Measurement[], opts: EstimateOptions = {}): GraphicalModel {
@@ -175,21 +195,27 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
   const lossAndGrad = (marg: Float64Array[], out: Float64Array[]): number => {
     for (const o of out) o.fill(0);
     let loss = constant;
+    for (const g of groups) sumInto(g.source < 0 ? marg[g.clique] : groups[g.source].proj, g.map, g.proj);
     for (const g of groups) {
-      const diff = g.diff;
-      sumInto(marg[g.clique], g.map, diff);
       const y = g.target;
       const w = g.weight;
+      const p = g.proj;
+      const gr = g.grad;
       let s = 0;
-      for (let k = 0; k < diff.length; k++) {
-        const r = diff[k] - y[k];
+      for (let k = 0; k < p.length; k++) {
+        const r = p[k] - y[k];
         s += r * r;
-        diff[k] = w * r;
+        gr[k] = w * r;
       }
       loss += 0.5 * w * s;
-      const o = out[g.clique];
+    }
+    // Smallest first: push each group's gradient into its source, then into the clique.
+    for (let gi = groups.length - 1; gi >= 0; gi--) {
+      const g = groups[gi];
+      const o = g.source < 0 ? out[g.clique] : groups[g.source].grad;
       const map = g.map;
-      for (let k = 0; k < o.length; k++) o[k] += diff[map[k]];
+      const gr = g.grad;
+      for (let k = 0; k < o.length; k++) o[k] += gr[map[k]];
     }
     return loss;
   };
@@ -199,6 +225,7 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
   let minVar = Infinity;
   for (const g of groups) minVar = Math.min(minVar, 1 / g.weight);
   let alpha = (Number.isFinite(minVar) ? minVar : 1) / (total * total);
+  let grow = true;
 
   for (let t = 1; t <= iters && groups.length > 0; t++) {
     // omega, nu, dL <- theta, mu, grad (swap buffers).
@@ -206,7 +233,10 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
     [nu, mu] = [mu, nu];
     [dL, grad] = [grad, dL];
     const curr = loss;
-    alpha *= 2;
+    // Grow the step only when the previous one was accepted without backtracking: same Armijo
+    // rule as Private-PGM, ~1.5 instead of ~2-3 propagations per iteration in steady state.
+    if (grow) alpha *= 2;
+    grow = true;
     for (let ls = 0; ls < 25; ls++) {
       for (let i = 0; i < m; i++) {
         const th = theta[i];
@@ -225,6 +255,7 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
       }
       if (curr - loss >= 0.5 * alpha * dec) break;
       alpha *= 0.5;
+      grow = false;
     }
     if (opts.callback !== undefined && opts.callback(t, loss) === false) break;
   }

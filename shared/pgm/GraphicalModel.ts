@@ -51,7 +51,7 @@ export class GraphicalModel {
   readonly potentials: CliqueVector;
   readonly total: number;
   private cachedMarginals: CliqueVector | undefined;
-  private readonly sepMarginals = new Map<number, Float64Array>();
+  private readonly conditionals = new Map<number, Factor>();
 
   constructor(domain: Domain, tree: JunctionTree, potentials: CliqueVector, total: number, marginals?: CliqueVector) {
     if (!(total > 0) || !Number.isFinite(total)) throw new FedsynthError(ErrorCode.InvalidArgument, 'GraphicalModel: total must be positive', { total });
@@ -158,24 +158,24 @@ export class GraphicalModel {
     return GraphicalModel.fromPotentials(domain, new CliqueVector(factors), json.total);
   }
 
-  /** mu_c / mu_sep(c) for a non-root clique (0/0 = 0). */
+  /** mu_c / mu_sep(c) for a non-root clique (0/0 = 0), cached. */
   private conditional(c: number): Factor {
+    const hit = this.conditionals.get(c);
+    if (hit !== undefined) return hit;
     const d = this.domain;
     const mu = this.marginals.factors[c].values;
     const sep = this.tree.separator[c];
     const map = indexMap(d, this.tree.cliques[c], sep);
-    let ms = this.sepMarginals.get(c);
-    if (ms === undefined) {
-      ms = new Float64Array(d.size(sep));
-      sumInto(mu, map, ms);
-      this.sepMarginals.set(c, ms);
-    }
+    const ms = new Float64Array(d.size(sep));
+    sumInto(mu, map, ms);
     const out = new Float64Array(mu.length);
     for (let k = 0; k < mu.length; k++) {
       const den = ms[map[k]];
       out[k] = den > 0 ? mu[k] / den : 0;
     }
-    return new Factor(d, this.tree.cliques[c], out);
+    const f = new Factor(d, this.tree.cliques[c], out);
+    this.conditionals.set(c, f);
+    return f;
   }
 
   /** Smallest connected set of cliques covering `attrs`: prune leaves that add nothing. */

@@ -45,6 +45,7 @@ export function productMarginal(domain: Domain, factors: readonly Factor[], keep
   let oidx = 0;
   const v0 = vals[0];
   const v1 = nf > 1 ? vals[1] : v0;
+  const v2 = nf > 2 ? vals[2] : v0;
   for (;;) {
     if (nf === 1) {
       const i0 = idx[0];
@@ -56,6 +57,14 @@ export function productMarginal(domain: Domain, factors: readonly Factor[], keep
       const i1 = idx[1];
       const s1 = ls[1];
       for (let i = 0; i < L; i++) out[oidx + i * ols] += v0[i0 + i * s0] * v1[i1 + i * s1];
+    } else if (nf === 3) {
+      const i0 = idx[0];
+      const s0 = ls[0];
+      const i1 = idx[1];
+      const s1 = ls[1];
+      const i2 = idx[2];
+      const s2 = ls[2];
+      for (let i = 0; i < L; i++) out[oidx + i * ols] += v0[i0 + i * s0] * v1[i1 + i * s1] * v2[i2 + i * s2];
     } else {
       for (let i = 0; i < L; i++) {
         let p = 1;
