@@ -46,4 +46,17 @@ describe('belief propagation', () => {
     const want = bruteMarginal(d, joint, ['a', 'c']);
     for (let k = 0; k < got.length; k++) expect(got[k]).toBeCloseTo(want[k], 8);
   });
+
+  it('zero potentials (-Infinity log-potentials) give exact zeros, not NaN', () => {
+    const pots = randomPotentials(d, cliqueSets.fourCycle, 10);
+    const f = pots.factors[0];
+    for (let k = 0; k < f.values.length; k += 2) f.values[k] = -Infinity;
+    const joint = bruteJoint(d, pots.factors, 100);
+    const model = GraphicalModel.fromPotentials(d, pots, 100);
+    for (const s of [f.attrs, ['a', 'c'], ['b', 'd'], d.attrs]) {
+      const got = model.project(s);
+      const want = bruteMarginal(d, joint, s);
+      for (let k = 0; k < got.length; k++) expect(got[k]).toBeCloseTo(want[k], 9);
+    }
+  });
 });

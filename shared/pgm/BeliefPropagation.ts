@@ -86,6 +86,8 @@ export class BeliefPropagator {
           const j = map[k];
           if (b[k] > mx[j]) mx[j] = b[k];
         }
+        // A slice that is entirely -Infinity (zero potential) stays empty instead of NaN.
+        for (let j = 0; j < mx.length; j++) if (mx[j] === -Infinity) mx[j] = 0;
         sm.fill(0);
         for (let k = 0; k < b.length; k++) {
           const j = map[k];
@@ -124,7 +126,7 @@ export class BeliefPropagator {
         const ratio = this.sepMarg[i];
         const sm = this.sliceSum[i];
         sumInto(out[p], this.parentSep[i] as Int32Array, ratio);
-        for (let j = 0; j < ratio.length; j++) ratio[j] /= sm[j];
+        for (let j = 0; j < ratio.length; j++) ratio[j] = sm[j] > 0 ? ratio[j] / sm[j] : 0;
         const map = this.ownSep[i] as Int32Array;
         for (let k = 0; k < e.length; k++) o[k] = e[k] * ratio[map[k]];
       }

@@ -69,6 +69,9 @@ function validate(domain: Domain, measurements: readonly Measurement[]): void {
         got: m.values.length,
       });
     }
+    if (!m.values.every((v) => Number.isFinite(v))) {
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'measurement values must be finite', { attrs: [...m.attrs] });
+    }
     if (!(m.stddev > 0) || !Number.isFinite(m.stddev)) {
       throw new FedsynthError(ErrorCode.InvalidArgument, 'measurement stddev must be positive and finite', { attrs: [...m.attrs], stddev: m.stddev });
     }
