@@ -3,22 +3,31 @@
 import { Command, CommanderError } from 'commander';
 import { isFedsynthError } from '../shared/errors/FedsynthError.js';
 import { exitCodeFor } from './exitCodes.js';
-import { register as registerDemo } from './commands/demo.js';
-import { register as registerSimulate } from './commands/simulate.js';
-import { register as registerEvaluate } from './commands/evaluate.js';
-import { register as registerPrivacy } from './commands/privacy.js';
-import { register as registerPki } from './commands/pki.js';
-import { register as registerAudit } from './commands/audit.js';
-import { register as registerSchema } from './commands/schema.js';
-import { register as registerStudy } from './commands/study.js';
-import { register as registerAgent } from './commands/agent.js';
-import { register as registerCoordinator } from './commands/coordinator.js';
-import { register as registerSample } from './commands/sample.js';
-import { register as registerVerify } from './commands/verify.js';
-import { register as registerCustodian } from './commands/custodian.js';
 import { VERSION } from '../shared/version.js';
 
-export function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/**
+ * The command table. Command modules pull in heavy libraries (DuckDB, node-seal, X.509), so only
+ * the module of the command being run is loaded; `fedsynth --help` lists the summaries below.
+ */
+const COMMANDS: readonly { name: string; summary: string; load: () => Promise<{ register: Registrar }> }[] = [
+  { name: 'demo', summary: 'run a local 3-hospital consortium demo on bundled sample data', load: () => import('./commands/demo.js') },
+  { name: 'simulate', summary: 'run a whole consortium in one command on a split table (research, tests)', load: () => import('./commands/simulate.js') },
+  { name: 'evaluate', summary: 'score synthetic data against real data (TV over 1/2/3-way marginals, report)', load: () => import('./commands/evaluate.js') },
+  { name: 'privacy', summary: 'convert, plan and audit privacy budgets; sample the exact noise', load: () => import('./commands/privacy.js') },
+  { name: 'sample', summary: 'draw more synthetic rows from a fitted model.json (no budget spent)', load: () => import('./commands/sample.js') },
+  { name: 'verify', summary: 'check a study output directory against its signed manifest', load: () => import('./commands/verify.js') },
+  { name: 'pki', summary: 'create the consortium CA, issue and revoke startup kits', load: () => import('./commands/pki.js') },
+  { name: 'coordinator', summary: 'run the coordinator service', load: () => import('./commands/coordinator.js') },
+  { name: 'agent', summary: 'run a party agent next to a silo; approve or refuse studies', load: () => import('./commands/agent.js') },
+  { name: 'study', summary: 'create, watch, cancel studies and fetch their outputs (operators)', load: () => import('./commands/study.js') },
+  { name: 'custodian', summary: 'run the key custodian of homomorphic aggregation', load: () => import('./commands/custodian.js') },
+  { name: 'schema', summary: 'infer and check consortium schemas', load: () => import('./commands/schema.js') },
+  { name: 'audit', summary: 'verify hash-chained audit logs', load: () => import('./commands/audit.js') },
+];
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('fedsynth')
@@ -29,29 +38,19 @@ export function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
-  for (const reg of [
-    registerDemo,
-    registerSimulate,
-    registerEvaluate,
-    registerPrivacy,
-    registerSample,
-    registerVerify,
-    registerPki,
-    registerCoordinator,
-    registerAgent,
-    registerStudy,
-    registerCustodian,
-    registerSchema,
-    registerAudit,
-  ]) {
-    reg(program);
+  const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
+  const entry = COMMANDS.find((c) => c.name === wanted);
+  if (entry) {
+    (await entry.load()).register(program);
+  } else {
+    for (const c of COMMANDS) program.command(c.name).description(c.summary);
   }
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code (0 only on success). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync([...argv]);
     return 0;

@@ -1,7 +1,48 @@
-// The `fedsynth coordinator` command (interim placeholder: registers nothing until its issue lands).
-// Owners replace this file; main.ts imports `register` from it.
+// The `fedsynth coordinator` commands: run the consortium coordinator service (gRPC over mTLS).
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { makeLogger } from '../util/logging.js';
+import { startCoordinator } from '../services/startCoordinator.js';
 
-export function register(_program: Command): void {
-  // not yet implemented
+export function register(program: Command): void {
+  const coord = program.command('coordinator').description('Run the consortium coordinator (gRPC over mutual TLS)');
+  coord
+    .command('start')
+    .description(
+      'Start the coordinator service. Party agents dial out to it; operators use `fedsynth study`.\n' +
+        'State (SQLite), study outputs and the hash-chained audit log live in --data-dir; after a crash,\n' +
+        'starting it again resumes every unfinished study from its last committed round.',
+    )
+    .requiredOption('--kit <dir>', 'coordinator startup kit (fedsynth pki init / pki issue --role coordinator)')
+    .option('--listen <host:port>', 'address to listen on (port 0 = any free port)', '127.0.0.1:7443')
+    .option('--data-dir <dir>', 'state directory', 'fedsynth-coordinator')
+    .option('--port-file <file>', 'write the bound port to this file (useful with port 0)')
+    .option('--log <file>', 'JSON log file (default: stderr)')
+    .option('--allow-seeds', 'accept seeded studies (simulations and tests only)')
+    .option('--round-timeout <ms>', 'how long a round waits for a party', '120000')
+    .option('--approval-timeout <ms>', 'how long a study waits for parties to approve', '600000')
+    .action(async (f: { kit: string; listen: string; dataDir: string; portFile?: string; log?: string; allowSeeds?: boolean; roundTimeout: string; approvalTimeout: string }) => {
+      const log = makeLogger({ file: f.log, name: 'coordinator' });
+      const { coordinator, audit } = await startCoordinator({
+        kitDir: resolve(f.kit),
+        listen: f.listen,
+        dataDir: resolve(f.dataDir),
+        log,
+        allowSeeds: Boolean(f.allowSeeds),
+        portFile: f.portFile,
+        roundTimeoutMs: Number(f.roundTimeout),
+        approvalTimeoutMs: Number(f.approvalTimeout),
+      });
+      await new Promise<void>((done) => {
+        const stop = () => {
+          log.info('shutting down');
+          void coordinator.stop().finally(() => {
+            audit.close();
+            done();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
 }

@@ -1,7 +1,41 @@
-// The `fedsynth demo` command (interim placeholder: registers nothing until its issue lands).
-// Owners replace this file; main.ts imports `register` from it.
+// The `fedsynth demo` command: the main job on an embedded default — a local three-hospital
+// consortium (separate processes, mTLS on 127.0.0.1) on bundled sample data, outputs in --out.
 import type { Command } from 'commander';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { numberOption } from '../util/readInput.js';
+import { Progress } from '../util/Progress.js';
+import { runDemo } from '../demo/runDemo.js';
 
-export function register(_program: Command): void {
-  // not yet implemented
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Run a local consortium demo: creates a CA and startup kits in a temp dir, starts a coordinator and\n' +
+        '3 party-agent processes on 127.0.0.1 (mutual TLS), splits the bundled UCI Adult sample among them\n' +
+        '(non-IID), runs one differentially private study, and writes synthetic.csv, run.json, model.json\n' +
+        'and manifest.json to --out.',
+    )
+    .option('--out <dir>', 'output directory', 'fedsynth-demo')
+    .option('--epsilon <e>', 'privacy budget epsilon', '1')
+    .option('--delta <d>', 'privacy budget delta', '1e-9')
+    .option('--mechanism <m>', 'aim | mst', 'aim')
+    .option('--aggregation <a>', 'masking | he | plain', 'masking')
+    .option('--rows <n>', 'synthetic rows (default: as many as the sample)')
+    .option('--keep', 'keep the temp dir with kits, logs and audit logs')
+    .option('--quiet', 'no progress display')
+    .action(async (f: { out: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows?: string; keep?: boolean; quiet?: boolean }) => {
+      if (f.mechanism !== 'aim' && f.mechanism !== 'mst') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim or mst, got '${f.mechanism}'`);
+      if (!['masking', 'he', 'plain'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
+      const summary = await runDemo({
+        out: f.out,
+        epsilon: numberOption(f.epsilon, '--epsilon', { exclusiveMin: 0 })!,
+        delta: numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!,
+        mechanism: f.mechanism,
+        aggregation: f.aggregation as 'masking' | 'he' | 'plain',
+        rows: numberOption(f.rows, '--rows', { integer: true, min: 1 }),
+        keep: Boolean(f.keep),
+        progress: new Progress(process.stderr, Boolean(f.quiet)),
+      });
+      process.stdout.write(`${JSON.stringify({ out: f.out, privacy: summary.privacy, rounds: summary.rounds, seconds: (summary.timings as { totalSeconds: number }).totalSeconds })}\n`);
+    });
 }

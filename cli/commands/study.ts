@@ -1,7 +1,164 @@
-// The `fedsynth study` command (interim placeholder: registers nothing until its issue lands).
-// Owners replace this file; main.ts imports `register` from it.
+// The `fedsynth study` commands: an operator creates, lists, watches, cancels studies on the
+// coordinator and fetches their outputs (over mTLS with an operator/coordinator kit).
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { schemaDomain } from '../../shared/schema/columnLayout.js';
+import { domainHash } from '../../shared/study/domainHash.js';
+import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { OperatorClient } from '../operator/OperatorClient.js';
+import { readJsonFile, numberOption } from '../util/readInput.js';
+import { Progress } from '../util/Progress.js';
+import { OUTPUT_FILES } from '../../coordinator/study/StudyRunner.js';
 
-export function register(_program: Command): void {
-  // not yet implemented
+interface Conn {
+  kit: string;
+  coordinator?: string;
+}
+
+function client(f: Conn): OperatorClient {
+  return OperatorClient.fromKit(resolve(f.kit), f.coordinator);
+}
+
+/** A readable summary of a study's status (JSON). */
+export function summarizeStatus(s: StudyStatus): Record<string, unknown> {
+  const spec = s.spec;
+  return {
+    studyId: spec?.studyId,
+    title: spec?.title,
+    state: s.state,
+    phase: s.phase,
+    progress: Number(s.progress.toFixed(3)),
+    mechanism: spec ? Mechanism[spec.mechanism].replace('MECHANISM_', '').toLowerCase() : undefined,
+    aggregation: spec ? Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase() : undefined,
+    rounds: s.roundsDone,
+    privacy: { rhoSpent: s.rhoSpent, epsilonSpent: s.epsilonSpent, rhoBudget: spec?.rho, epsilon: spec?.epsilon, delta: spec?.delta },
+    parties: s.parties.map((p) => ({ id: p.partyId, online: p.online, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
+    error: s.errorCode ? { code: s.errorCode, message: s.errorMessage } : undefined,
+  };
+}
+
+function withConn(cmd: Command): Command {
+  return cmd
+    .requiredOption('--kit <dir>', 'operator (or coordinator) startup kit')
+    .option('--coordinator <host:port>', 'coordinator address (default: the kit\'s)');
+}
+
+export function register(program: Command): void {
+  const study = program.command('study').description('Create, watch and manage studies on the coordinator (operator commands)');
+  withConn(study.command('create'))
+    .description('Create a study; the coordinator announces it to the parties, which approve or refuse it')
+    .option('--schema <file>', 'consortium schema (raw data; outputs decoded to labels)')
+    .option('--domain <file.json>', 'domain file {column: size} (integer-coded data), instead of --schema')
+    .option('--epsilon <e>', 'epsilon', '1')
+    .option('--delta <d>', 'delta', '1e-9')
+    .option('--mechanism <m>', 'aim | mst', 'aim')
+    .option('--aggregation <a>', 'masking | he | plain', 'masking')
+    .option('--rows <n>', 'synthetic rows', '10000')
+    .option('--parties <ids>', 'comma-separated party ids to invite (default: every party online)')
+    .option('--min-parties <t>', 'fewest parties that may answer a round (threshold)', '2')
+    .option('--colluders <f>', 'parties that may collude with the coordinator', '0')
+    .option('--dropouts <d>', 'parties that may drop out of a round', '0')
+    .option('--title <text>', 'title shown to the parties', 'fedsynth study')
+    .option('--target <column>', 'target column for utility evaluation')
+    .option('--id <studyId>', 'study id (default: generated)')
+    .option('--watch', 'follow progress until the study ends')
+    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; title: string; target?: string; id?: string; watch?: boolean }) => {
+      let domain: Domain;
+      let schemaJson = '';
+      if (f.schema) {
+        const raw = readJsonFile(f.schema, 'schema file');
+        const schema = parseSchema(raw);
+        schemaJson = JSON.stringify(raw);
+        domain = Domain.fromJson(schemaDomain(schema));
+      } else if (f.domain) {
+        domain = Domain.fromJson(readJsonFile(f.domain, 'domain file') as Record<string, number>);
+      } else {
+        throw new FedsynthError(ErrorCode.InvalidArgument, 'give --schema FILE (raw data) or --domain FILE (integer codes)');
+      }
+      const mech = f.mechanism === 'mst' ? Mechanism.MECHANISM_MST : f.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : undefined;
+      if (mech === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim or mst, got '${f.mechanism}'`);
+      const agg = { masking: Aggregation.AGGREGATION_MASKING, he: Aggregation.AGGREGATION_HE, plain: Aggregation.AGGREGATION_PLAIN }[f.aggregation];
+      if (agg === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
+      const spec: StudySpec = {
+        ...StudySpec.fromPartial({}),
+        studyId: f.id ?? '',
+        title: f.title,
+        mechanism: mech,
+        epsilon: numberOption(f.epsilon, '--epsilon', { exclusiveMin: 0 })!,
+        delta: numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!,
+        domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
+        aggregation: agg,
+        minParties: numberOption(f.minParties, '--min-parties', { integer: true, min: 1 })!,
+        colluders: numberOption(f.colluders, '--colluders', { integer: true, min: 0 })!,
+        dropouts: numberOption(f.dropouts, '--dropouts', { integer: true, min: 0 })!,
+        syntheticRows: numberOption(f.rows, '--rows', { integer: true, min: 1 })!,
+        domainHash: domainHash(domain),
+        maxSilosPerIndividual: 1,
+        targetColumn: f.target ?? '',
+        schemaJson,
+      };
+      const c = client(f);
+      try {
+        const st = await c.createStudy({ spec, parties: f.parties ? f.parties.split(',').map((s) => s.trim()).filter(Boolean) : [], seed: '', splitNote: '' });
+        process.stdout.write(`${JSON.stringify(summarizeStatus(st))}\n`);
+        if (f.watch) await watch(c, st.spec!.studyId);
+      } finally {
+        c.close();
+      }
+    });
+  withConn(study.command('list')).description('List studies').action(async (f: Conn) => {
+    const c = client(f);
+    try {
+      for (const s of await c.listStudies()) process.stdout.write(`${JSON.stringify(summarizeStatus(s))}\n`);
+    } finally {
+      c.close();
+    }
+  });
+  withConn(study.command('status <studyId>'))
+    .description('Show a study: state, rounds, parties online, privacy spent, progress')
+    .option('--watch', 'follow progress until the study ends')
+    .action(async (studyId: string, f: Conn & { watch?: boolean }) => {
+      const c = client(f);
+      try {
+        if (f.watch) await watch(c, studyId);
+        else process.stdout.write(`${JSON.stringify(summarizeStatus(await c.getStudy(studyId)), null, 2)}\n`);
+      } finally {
+        c.close();
+      }
+    });
+  withConn(study.command('cancel <studyId>'))
+    .description('Cancel a study (no further rounds are asked)')
+    .option('--reason <text>', 'reason', 'cancelled by the operator')
+    .action(async (studyId: string, f: Conn & { reason: string }) => {
+      const c = client(f);
+      try {
+        process.stdout.write(`${JSON.stringify(summarizeStatus(await c.cancelStudy(studyId, f.reason)))}\n`);
+      } finally {
+        c.close();
+      }
+    });
+  withConn(study.command('fetch <studyId>'))
+    .description(`Download a finished study's outputs (${OUTPUT_FILES.join(', ')}) into --out`)
+    .option('--out <dir>', 'output directory', '.')
+    .action(async (studyId: string, f: Conn & { out: string }) => {
+      const c = client(f);
+      try {
+        const files: string[] = [];
+        for (const name of OUTPUT_FILES) files.push(await c.fetchOutput(studyId, name, resolve(f.out)));
+        process.stdout.write(`${JSON.stringify({ studyId, files })}\n`);
+      } finally {
+        c.close();
+      }
+    });
+}
+
+async function watch(c: OperatorClient, studyId: string): Promise<void> {
+  const p = new Progress();
+  const final = await c.watchStudy(studyId, (s) => p.update(s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)})`));
+  p.done(`study ${studyId}: ${final.state}`);
+  process.stdout.write(`${JSON.stringify(summarizeStatus(final))}\n`);
+  if (final.state !== 'done') throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `study ${studyId} ended ${final.state}: ${final.errorMessage}`);
 }

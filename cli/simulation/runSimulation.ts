@@ -92,6 +92,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         domainHash: (await import('../../shared/study/domainHash.js')).domainHash(o.domain),
         maxSilosPerIndividual: 1,
         targetColumn: '',
+        schemaJson: '',
       },
       parties: consortium.partyIds,
       seed: o.seed ?? '',

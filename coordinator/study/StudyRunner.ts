@@ -23,6 +23,8 @@ import type { CustodianGateway } from '../custodian/CustodianGateway.js';
 import { peerIdentityFromCertificate } from '../../cli/pki/peerIdentityFromCertificate.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { decodeCsv } from '../../shared/schema/decodeRows.js';
 
 export interface StudyRunnerDeps {
   store: CoordinatorStore;
@@ -216,7 +218,13 @@ export class StudyRunner {
     if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
     const dir = join(this.d.outputsDir, studyId);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
+    if (spec.schemaJson) {
+      // Raw-data study: decode codes back to labels and values with the public schema.
+      const schema = parseSchema(JSON.parse(spec.schemaJson));
+      writeFileSync(join(dir, 'synthetic.csv'), decodeCsv(schema, out.columns, seededRandomSource(rec.seed, 'coordinator/decode')));
+    } else {
+      writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
+    }
     const after = store.getStudy(studyId);
     const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
     const parties = store.parties(studyId);

@@ -193,6 +193,11 @@ export interface StudySpec {
   maxSilosPerIndividual: number;
   /** for utility evaluation (optional) */
   targetColumn: string;
+  /**
+   * The public consortium schema (JSON, shared/schema) when the study runs on raw data: the
+   * coordinator decodes synthetic rows back to labels and values with it. Empty = integer codes.
+   */
+  schemaJson: string;
 }
 
 export interface DomainColumn {
@@ -1226,6 +1231,7 @@ function createBaseStudySpec(): StudySpec {
     domainHash: "",
     maxSilosPerIndividual: 0,
     targetColumn: "",
+    schemaJson: "",
   };
 }
 
@@ -1278,6 +1284,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     }
     if (message.targetColumn !== "") {
       writer.uint32(130).string(message.targetColumn);
+    }
+    if (message.schemaJson !== "") {
+      writer.uint32(138).string(message.schemaJson);
     }
     return writer;
   },
@@ -1423,6 +1432,14 @@ export const StudySpec: MessageFns<StudySpec> = {
             message.targetColumn = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.schemaJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1477,6 +1494,11 @@ export const StudySpec: MessageFns<StudySpec> = {
         : isSet(object.target_column)
         ? globalThis.String(object.target_column)
         : "",
+      schemaJson: isSet(object.schemaJson)
+        ? globalThis.String(object.schemaJson)
+        : isSet(object.schema_json)
+        ? globalThis.String(object.schema_json)
+        : "",
     };
   },
 
@@ -1530,6 +1552,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     if (message.targetColumn !== "") {
       obj.targetColumn = message.targetColumn;
     }
+    if (message.schemaJson !== "") {
+      obj.schemaJson = message.schemaJson;
+    }
     return obj;
   },
 
@@ -1554,6 +1579,7 @@ export const StudySpec: MessageFns<StudySpec> = {
     message.domainHash = object.domainHash ?? "";
     message.maxSilosPerIndividual = object.maxSilosPerIndividual ?? 0;
     message.targetColumn = object.targetColumn ?? "";
+    message.schemaJson = object.schemaJson ?? "";
     return message;
   },
 };

@@ -1,0 +1,195 @@
+// runDemo: `fedsynth demo` — a local consortium of separate processes on bundled sample data: a CA
+// and kits, a coordinator and three party-agent processes on 127.0.0.1 with mTLS, one study, and
+// the outputs fetched into the output directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { schemaDomain } from '../../shared/schema/columnLayout.js';
+import { domainHash } from '../../shared/study/domainHash.js';
+import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { initCa } from '../pki/CertificateAuthority.js';
+import { issueKit } from '../pki/issueKit.js';
+import { OperatorClient } from '../operator/OperatorClient.js';
+import { OUTPUT_FILES } from '../../coordinator/study/StudyRunner.js';
+import type { Progress } from '../util/Progress.js';
+import { splitRawCsv } from './splitRawCsv.js';
+import { summarizeStatus } from '../commands/study.js';
+
+export interface DemoOptions {
+  out: string;
+  epsilon: number;
+  delta: number;
+  mechanism: 'mst' | 'aim';
+  aggregation: 'masking' | 'he' | 'plain';
+  rows?: number;
+  keep: boolean;
+  progress: Progress;
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
+
+export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'fedsynth-demo-'));
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  try {
+    const dataFile = join(ROOT, 'data', 'adult-raw.csv');
+    const schemaFile = join(ROOT, 'data', 'adult-raw.schema.json');
+    for (const f of [dataFile, schemaFile]) if (!existsSync(f)) throw new FedsynthError(ErrorCode.NotFound, `bundled sample ${f} is missing`, { file: f });
+    o.progress.update(0, `creating a consortium CA and startup kits in ${work}`);
+    const ca = await initCa(join(work, 'ca'), { consortium: 'demo' });
+    await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(work, 'kits', 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
+    for (const p of PARTIES) await issueKit(ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: join(work, 'kits', p) });
+
+    o.progress.update(0.01, 'splitting the bundled UCI Adult sample among 3 hospitals (label-skewed, non-IID)');
+    const partyFiles = PARTIES.map((p) => join(work, 'silos', `${p}.csv`));
+    mkdirSync(join(work, 'silos'), { recursive: true });
+    const partyRows = splitRawCsv(dataFile, 'income', partyFiles, 'demo');
+
+    o.progress.update(0.02, 'starting the coordinator process');
+    const bin = join(ROOT, 'bin', 'fedsynth.js');
+    const portFile = join(work, 'coordinator.port');
+    mkdirSync(join(work, 'logs'), { recursive: true });
+    const coord = spawn(process.execPath, [bin, 'coordinator', 'start', '--kit', join(work, 'kits', 'coordinator'), '--listen', '127.0.0.1:0', '--data-dir', join(work, 'coordinator'), '--port-file', portFile, '--log', join(work, 'logs', 'coordinator.log'), '--approval-timeout', '60000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(coord);
+    const coordErr = collect(coord);
+    const port = await waitForPort(portFile, coord, coordErr, 30_000);
+    const address = `127.0.0.1:${port}`;
+
+    o.progress.update(0.03, `starting 3 party-agent processes (they dial out to ${address})`);
+    PARTIES.forEach((p, i) => {
+      const cfg = {
+        party: { id: p },
+        coordinator: { address },
+        kit: join(work, 'kits', p),
+        dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail' },
+        policy: { allowedColumns: '*', maxEpsilonPerStudy: Math.max(1, o.epsilon), maxDeltaPerStudy: 1e-6, lifetimeEpsilon: Math.max(10, o.epsilon), autoApprove: true, allowedMechanisms: ['mst', 'aim'], minParties: 2, allowPlainAggregation: o.aggregation === 'plain' },
+        state: { dir: join(work, 'agents', p) },
+      };
+      const cfgFile = join(work, 'agents', `${p}.json`);
+      mkdirSync(join(work, 'agents'), { recursive: true });
+      writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+      const errFile = join(work, 'logs', `${p}.stderr`);
+      const child = spawn(process.execPath, [bin, 'agent', 'start', '--config', cfgFile, '--log', join(work, 'logs', `${p}.log`)], { stdio: ['ignore', 'ignore', openSync(errFile, 'w')] });
+      children.push(child);
+      child.on('exit', (code) => {
+        if (code !== 0 && code !== null && !stopping) {
+          const lines = readFileSync(errFile, 'utf8').trim().split('\n');
+          o.progress.update(0, `agent ${p} exited (${code}): ${lines.find((l) => l.startsWith('fedsynth:')) ?? lines.pop()}`);
+        }
+      });
+    });
+
+    const client = OperatorClient.fromKit(join(work, 'kits', 'coordinator'), address);
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const online = (await client.listStudies().then(() => true).catch(() => false)) ? true : false;
+        if (online) break;
+        if (Date.now() > deadline) throw new FedsynthError(ErrorCode.SourceUnavailable, 'coordinator did not answer');
+        await sleep(200);
+      }
+      const schemaRaw = JSON.parse(readFileSync(schemaFile, 'utf8')) as unknown;
+      const schema = parseSchema(schemaRaw);
+      const domain = Domain.fromJson(schemaDomain(schema));
+      const rows = o.rows ?? partyRows.reduce((a, b) => a + b, 0);
+      const spec: StudySpec = {
+        ...StudySpec.fromPartial({}),
+        title: 'fedsynth demo: UCI Adult across three hospitals',
+        mechanism: o.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST,
+        epsilon: o.epsilon,
+        delta: o.delta,
+        domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
+        aggregation: o.aggregation === 'he' ? Aggregation.AGGREGATION_HE : o.aggregation === 'plain' ? Aggregation.AGGREGATION_PLAIN : Aggregation.AGGREGATION_MASKING,
+        minParties: 2,
+        colluders: 0,
+        dropouts: 0,
+        syntheticRows: rows,
+        domainHash: domainHash(domain),
+        maxSilosPerIndividual: 1,
+        targetColumn: 'income',
+        schemaJson: JSON.stringify(schemaRaw),
+      };
+      // Wait until the three agents are online (they validate their data first).
+      let created;
+      const onlineDeadline = Date.now() + 90_000;
+      for (;;) {
+        try {
+          created = await client.createStudy({ spec, parties: PARTIES, seed: '', splitNote: 'label skew on income' });
+          break;
+        } catch (e) {
+          if (Date.now() > onlineDeadline) throw e;
+          await sleep(300);
+        }
+      }
+      const studyId = created.spec!.studyId;
+      const final = await client.watchStudy(studyId, (s) =>
+        o.progress.update(0.05 + 0.9 * s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)} of ${o.epsilon})`),
+      );
+      if (final.state !== 'done') {
+        throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `demo study ${final.state}: ${final.errorMessage} (logs: ${join(work, 'logs')})`);
+      }
+      const out = resolve(o.out);
+      mkdirSync(out, { recursive: true });
+      for (const f of OUTPUT_FILES) await client.fetchOutput(studyId, f, out);
+      const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
+      const summary = {
+        ...run,
+        command: 'demo',
+        consortium: { parties: PARTIES, partyRows, split: 'label skew on income (non-IID)', coordinator: address, workDir: o.keep ? work : undefined },
+        status: summarizeStatus(final),
+        timings: { ...(run.timings as object), totalSeconds: (Date.now() - t0) / 1000 },
+      };
+      writeFileSync(join(out, 'run.json'), JSON.stringify(summary, null, 2));
+      o.progress.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows} synthetic rows -> ${join(out, 'synthetic.csv')} (privacy spent: epsilon ${final.epsilonSpent.toFixed(3)}, delta ${o.delta})`);
+      return summary;
+    } finally {
+      client.close();
+    }
+  } finally {
+    stopping = true;
+    // Agents first (so they do not log the coordinator going away), then the coordinator.
+    for (const c of children.slice(1)) if (c.exitCode === null) c.kill('SIGTERM');
+    await sleep(300);
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 5000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }) : undefined)));
+    process.removeListener('exit', killAll);
+    if (!o.keep) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function collect(c: ChildProcess): () => string {
+  let buf = '';
+  c.stderr?.on('data', (d: Buffer) => {
+    buf = (buf + d.toString()).slice(-8000);
+  });
+  return () => buf;
+}
+
+async function waitForPort(file: string, child: ChildProcess, err: () => string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new FedsynthError(ErrorCode.Internal, `coordinator exited (${child.exitCode}): ${err().trim()}`);
+    if (existsSync(file)) {
+      const port = Number(readFileSync(file, 'utf8').trim());
+      if (port > 0) return port;
+    }
+    await sleep(50);
+  }
+  throw new FedsynthError(ErrorCode.SourceUnavailable, 'coordinator did not start in time');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

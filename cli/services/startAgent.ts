@@ -1,0 +1,112 @@
+// startAgent: boots a party agent from its config file (fedsynth agent start): startup kit, trust,
+// consortium schema, data source validated BEFORE anything is released, budget ledger, audit log.
+import { X509Certificate as NodeX509 } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { cryptoRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { schemaDomain } from '../../shared/schema/columnLayout.js';
+import { formatProblem } from '../../shared/schema/ValidationReport.js';
+import { PartyAgent } from '../../party-agent/PartyAgent.js';
+import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
+import { loadAgentConfig, type AgentConfig } from '../../party-agent/config/AgentConfig.js';
+import { openSource } from '../../party-agent/data/openSource.js';
+import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
+import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
+import { loadKit } from '../pki/loadKit.js';
+import { loadTrust } from '../pki/loadTrust.js';
+import { verifyPeerCertificate } from '../pki/peerIdentityFromCertificate.js';
+import { openAuditHook, type AuditHook } from './auditHook.js';
+
+export interface StartedAgent {
+  agent: PartyAgent;
+  config: AgentConfig;
+  audit: AuditHook;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(configFile: string, log: Logger, overrides: { coordinator?: string } = {}): Promise<StartedAgent> {
+  const config = await loadAgentConfig(configFile);
+  const kit = loadKit(config.kit);
+  if (kit.identity.partyId !== config.party.id) {
+    throw new FedsynthError(ErrorCode.InvalidConfig, `${configFile}: party.id '${config.party.id}' does not match the kit's certificate (${kit.identity.partyId})`, { field: 'party.id' });
+  }
+  if (kit.identity.role !== 'party') throw new FedsynthError(ErrorCode.InvalidConfig, `${config.kit}: not a party kit (role ${kit.identity.role})`);
+  const trust = await loadTrust(config.kit);
+  const schema = await loadSchemaFile(config.dataset.schema);
+  const domain = Domain.fromJson(schemaDomain(schema));
+  const alog = log.child({ partyId: config.party.id });
+  const audit = openAuditHook(join(config.state.dir, 'audit.log'), config.party.id, { signingKey: kit.signingKey, publicKeyRaw: kit.signingPublicKeyRaw });
+  const source = await openSource(config.dataset.source as SourceConfig, schema, { onInvalid: config.dataset.onInvalid });
+  // Validate locally before any round: problems go to this party's operator only.
+  const report = await source.validate();
+  for (const p of report.problems) alog.warn({ problem: p.reason }, `data problem: ${formatProblem(p)}`);
+  alog.info({ recordsRead: report.recordsRead, rowsUsed: report.rowsUsed, rowsDropped: report.rowsDropped, cellsMappedToMissing: report.cellsMappedToMissing, policy: report.policy }, 'local data validated against the consortium schema');
+  audit('data.validated', { dataset: config.dataset.id, ok: report.ok, rowsDropped: report.rowsDropped, policy: report.policy });
+  if (!report.ok) {
+    await source.close();
+    audit.close();
+    const first = report.problems[0];
+    throw new FedsynthError(
+      ErrorCode.InvalidData,
+      `data of dataset '${config.dataset.id}' does not fit the schema (policy ${report.policy}); nothing was released. ` + (first ? `First problem: ${formatProblem(first)}` : ''),
+      { dataset: config.dataset.id },
+    );
+  }
+  const delta = config.policy.maxDeltaPerStudy > 0 ? config.policy.maxDeltaPerStudy : 1e-9;
+  const ledger = new BudgetLedger(join(config.state.dir, 'ledger.sqlite'), {
+    perStudyRho: rhoFromEpsilon(config.policy.maxEpsilonPerStudy, delta),
+    lifetimeRho: rhoFromEpsilon(config.policy.lifetimeEpsilon, delta),
+    defaultDataset: config.dataset.id,
+  });
+  const agent = new PartyAgent({
+    coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
+    tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
+    domain,
+    source,
+    policy: {
+      allowedColumns: config.policy.allowedColumns,
+      maxEpsilonPerStudy: config.policy.maxEpsilonPerStudy,
+      maxDeltaPerStudy: config.policy.maxDeltaPerStudy,
+      allowedMechanisms: config.policy.allowedMechanisms,
+      minParties: config.policy.minParties,
+      autoApprove: config.policy.autoApprove,
+      allowPlainAggregation: config.policy.allowPlainAggregation,
+    },
+    stateDir: config.state.dir,
+    ledger: {
+      charge: (r) => {
+        const c = ledger.charge({ ...r, studyCapRho: undefined });
+        audit('privacy.charged', { studyId: r.studyId, key: r.idempotencyKey, rho: r.rho, label: r.label, replayed: c.replayed });
+      },
+    },
+    noiseRng: cryptoRandomSource(),
+    secaggRng: cryptoRandomSource(),
+    log: alog,
+    audit,
+    secagg: {
+      partyId: config.party.id,
+      signingSecretKey: kit.sodiumSigningSecretKey,
+      certificate: new Uint8Array(new NodeX509(kit.certPem).raw),
+      verifyPeer: (der) => {
+        const peer = verifyPeerCertificate(der, trust);
+        return { partyId: peer.partyId, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
+      },
+    },
+  });
+  agent.start();
+  audit('agent.started', { dataset: config.dataset.id, coordinator: overrides.coordinator ?? config.coordinator.address });
+  return {
+    agent,
+    config,
+    audit,
+    stop: async () => {
+      await agent.stop();
+      ledger.close();
+      await source.close();
+      audit.close();
+    },
+  };
+}
