@@ -90,6 +90,10 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
   const genSeconds = (performance.now() - t) / 1000;
   await measure(emit, 'parquet', { kind: 'parquet', path: parquet }, schema, threads, { generateSeconds: Number(genSeconds.toFixed(1)) });
 
+  if (process.env.FEDSYNTH_BENCH_SKIP_PG === '1') {
+    emit({ bench: 'marginals', source: 'postgres', skipped: true, note: 'FEDSYNTH_BENCH_SKIP_PG=1' });
+    return;
+  }
   const started = startTestPostgres();
   if ('unavailable' in started) {
     emit({ bench: 'marginals', source: 'postgres', skipped: true, note: started.unavailable });

@@ -174,7 +174,13 @@ export class SqlMarginalSource implements MarginalSource {
         chunk.map((si) => counts[si]!),
       );
     }
-    return plan.requestToSet.map((si) => counts[si]!);
+    // A repeated attribute set gets its own copy, so callers may scale or noise arrays in place.
+    const handed = new Set<number>();
+    return plan.requestToSet.map((si) => {
+      const first = !handed.has(si);
+      handed.add(si);
+      return first ? counts[si]! : counts[si]!.slice();
+    });
   }
 
   async close(): Promise<void> {
