@@ -22,12 +22,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const { params, maxAbsValue } = heParamsOfRound(32);
 const parties = ['p1', 'p2', 'p3'];
-const m = 4100; // two ciphertexts at N = 4096
+const m = 300; // one ciphertext (the simulate test below covers rounds of many ciphertexts)
 const inputs = parties.map((_, i) => Float64Array.from({ length: m }, (_, j) => ((j * 7919 + i * 104729) % 20001) - 10000));
 
 /** Encrypts `who`'s inputs under `publicKey` and adds them, as the coordinator would. */
+const identities = makeIdentities(parties, 'he-test');
+
 async function aggregateOf(roundId: string, publicKey: Uint8Array, who: readonly string[]) {
-  const ids = await makeIdentities(parties, 'he-test');
+  const ids = await identities;
   const party = await HeParty.create(params, publicKey, maxAbsValue);
   const agg = await HeAggregator.create(params, roundId, parties, m, (p) => ids.get(p)?.publicKey);
   try {
