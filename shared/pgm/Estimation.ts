@@ -53,6 +53,9 @@ interface Group {
   target: Float64Array;
   proj: Float64Array;
   grad: Float64Array;
+  /** Projection and total gradient at the last accepted iterate (top-level groups only). */
+  projOld: Float64Array;
+  gradOld: Float64Array;
   /** sum_i w_i |y_i|² − W |ȳ|², so the merged loss equals the original one exactly. */
   offset: number;
 }
@@ -107,7 +110,7 @@ function groupMeasurements(tree: JunctionTree, measurements: readonly Measuremen
       target[k] /= weight;
       tq += target[k] * target[k];
     }
-    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: new Float64Array(n), grad: new Float64Array(n), offset: sq - weight * tq });
+    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: new Float64Array(n), grad: new Float64Array(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: sq - weight * tq });
   }
   // Largest first: a group is projected from the smallest larger group of its clique that
   // contains it (e.g. a 1-way from a measured 3-way), so each clique is scanned once per
@@ -188,15 +191,16 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
 
   let theta = initialPotentials(tree, opts.warmStart);
   let omega = alloc();
-  let mu = alloc();
-  let nu = alloc();
+  const mu = alloc();
   let grad = alloc();
   let dL = alloc();
   let constant = 0;
   for (const g of groups) constant += 0.5 * g.offset;
 
-  const lossAndGrad = (marg: Float64Array[], out: Float64Array[]): number => {
-    for (const o of out) o.fill(0);
+  const top = groups.filter((g) => g.source < 0);
+
+  /** Loss at marginals `marg`; leaves each group's residual gradient w·(proj − y) in g.grad. */
+  const evalLoss = (marg: Float64Array[]): number => {
     let loss = constant;
     for (const g of groups) sumInto(g.source < 0 ? marg[g.clique] : groups[g.source].proj, g.map, g.proj);
     for (const g of groups) {
@@ -212,7 +216,18 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
       }
       loss += 0.5 * w * s;
     }
-    // Smallest first: push each group's gradient into its source, then into the clique.
+    return loss;
+  };
+
+  /**
+   * Gradient w.r.t. the clique marginals into `out`, for the last `evalLoss`: each group's
+   * gradient is pushed into its source group (smallest first), top-level groups into their
+   * clique. Also records, per top-level group, its projection and total gradient, so that the
+   * Armijo term <∇L, mu_old − mu_new> = Σ_top <g_total, proj_old − proj_new> is evaluated in
+   * measurement space instead of over every clique cell.
+   */
+  const accumulate = (out: Float64Array[]): void => {
+    for (const o of out) o.fill(0);
     for (let gi = groups.length - 1; gi >= 0; gi--) {
       const g = groups[gi];
       const o = g.source < 0 ? out[g.clique] : groups[g.source].grad;
@@ -220,20 +235,23 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
       const gr = g.grad;
       for (let k = 0; k < o.length; k++) o[k] += gr[map[k]];
     }
-    return loss;
+    for (const g of top) {
+      g.projOld.set(g.proj);
+      g.gradOld.set(g.grad);
+    }
   };
 
   bp.run(theta, total, mu);
-  let loss = lossAndGrad(mu, grad);
+  let loss = evalLoss(mu);
+  accumulate(grad);
   let minVar = Infinity;
   for (const g of groups) minVar = Math.min(minVar, 1 / g.weight);
   let alpha = (Number.isFinite(minVar) ? minVar : 1) / (total * total);
   let grow = true;
 
   for (let t = 1; t <= iters && groups.length > 0; t++) {
-    // omega, nu, dL <- theta, mu, grad (swap buffers).
+    // omega, dL <- theta, grad (swap buffers).
     [omega, theta] = [theta, omega];
-    [nu, mu] = [mu, nu];
     [dL, grad] = [grad, dL];
     const curr = loss;
     // Grow the step only when the previous one was accepted without backtracking: same Armijo
@@ -248,18 +266,19 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
         for (let k = 0; k < th.length; k++) th[k] = om[k] - alpha * gi[k];
       }
       bp.run(theta, total, mu);
-      loss = lossAndGrad(mu, grad);
+      loss = evalLoss(mu);
       let dec = 0;
-      for (let i = 0; i < m; i++) {
-        const gi = dL[i];
-        const a = nu[i];
-        const b = mu[i];
-        for (let k = 0; k < gi.length; k++) dec += gi[k] * (a[k] - b[k]);
+      for (const g of top) {
+        const go = g.gradOld;
+        const po = g.projOld;
+        const p = g.proj;
+        for (let k = 0; k < p.length; k++) dec += go[k] * (po[k] - p[k]);
       }
       if (curr - loss >= 0.5 * alpha * dec) break;
       alpha *= 0.5;
       grow = false;
     }
+    accumulate(grad);
     if (opts.callback !== undefined && opts.callback(t, loss) === false) break;
   }
   const potentials = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, theta[i])));
