@@ -16,6 +16,10 @@ import { silentLogger } from '../cli/util/logging.js';
 import { runSimulation } from '../cli/simulation/runSimulation.js';
 import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
+import { CustodianConnection } from '../custodian/CustodianConnection.js';
+import { openCa } from '../cli/pki/CertificateAuthority.js';
+import { issueKit } from '../cli/pki/issueKit.js';
+import { loadKit } from '../cli/pki/loadKit.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-he-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -106,6 +110,23 @@ describe('key custodian', () => {
       expect([...sum].map((v) => BigInt(v))).toEqual(expectedSum(parties));
       const two = await aggregateOf('s2/r1', key.publicKey, ['p1', 'p3']);
       expect(await codeOf(gw.decrypt(key.keyId, 2, two, 30_000))).toBe(ErrorCode.TooFewSurvivors);
+      // Planted fault: a party certificate may not attach as the custodian.
+      const ca = await openCa(join(root, 'grpc', 'ca'));
+      await issueKit(ca, { role: 'party', id: 'mallory', coordinator: '127.0.0.1:1', out: join(root, 'mallory') });
+      const kit = loadKit(join(root, 'mallory'));
+      const imposter = new CustodianConnection(
+        { address: `127.0.0.1:${consortium.coordinator.port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' }, log: silentLogger(), minBackoffMs: 60_000 },
+        consortium.custodian!.keys,
+      );
+      imposter.start();
+      let everWelcomed = false;
+      for (let i = 0; i < 75; i++) {
+        everWelcomed ||= imposter.connected;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(everWelcomed).toBe(false);
+      imposter.stop();
+      expect(gw.online).toBe(true);
     } finally {
       await consortium.stop();
     }
