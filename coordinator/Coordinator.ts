@@ -14,6 +14,7 @@ import { CustodianGatewayService } from '../proto/generated/fedsynth/custodian/v
 import { operatorApi } from './operator/OperatorApi.js';
 import { StudyRunner } from './study/StudyRunner.js';
 import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
+import type { OutputSigner } from './delivery/SignedManifest.js';
 
 export interface CoordinatorOptions {
   /** host:port to listen on; port 0 picks a free port (see `port` after start). */
@@ -28,6 +29,8 @@ export interface CoordinatorOptions {
   heartbeatIntervalMs?: number;
   audit?: (event: string, details: Record<string, unknown>) => void;
   roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  /** Signs each study's manifest.json (the coordinator's kit signing key). */
+  signer?: OutputSigner;
 }
 
 export class Coordinator {
@@ -60,6 +63,7 @@ export class Coordinator {
       approvalTimeoutMs: o.approvalTimeoutMs ?? 600_000,
       audit,
       roundModes: o.roundModes,
+      signer: o.signer,
     });
     this.gateway.on('online', (partyId) => {
       for (const s of this.store.listStudies()) if (s.state === 'draft') this.runner.announce(s.id, partyId);

@@ -34,6 +34,7 @@ export async function startCoordinator(o: StartCoordinatorOptions): Promise<{ co
     roundTimeoutMs: o.roundTimeoutMs,
     approvalTimeoutMs: o.approvalTimeoutMs,
     audit,
+    signer: { id: kit.identity.partyId, certificatePem: kit.certPem, signingKey: kit.signingKey },
   });
   const port = await coordinator.start();
   audit('coordinator.started', { listen: o.listen, port });

@@ -71,6 +71,7 @@ export class LocalConsortium {
       roundTimeoutMs: this.o.roundTimeoutMs ?? 120_000,
       approvalTimeoutMs: 60_000,
       heartbeatIntervalMs: 1000,
+      signer: { id: ck.identity.partyId, certificatePem: ck.certPem, signingKey: ck.signingKey },
     });
     const port = await this.coordinator.start();
     const address = `127.0.0.1:${port}`;

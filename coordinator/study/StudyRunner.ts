@@ -25,6 +25,8 @@ import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { decodeCsv } from '../../shared/schema/decodeRows.js';
+import { writeSignedManifest, type OutputSigner } from '../delivery/SignedManifest.js';
+import { writeParquet } from '../delivery/ParquetWriter.js';
 
 export interface StudyRunnerDeps {
   store: CoordinatorStore;
@@ -38,9 +40,11 @@ export interface StudyRunnerDeps {
   custodian?: CustodianGateway;
   /** Extra round modes (masking, he) plug in here; plain is built in. */
   roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  /** Signs manifest.json (the coordinator's kit key); without it the manifest is unsigned. */
+  signer?: OutputSigner;
 }
 
-export const OUTPUT_FILES = ['synthetic.csv', 'model.json', 'run.json', 'manifest.json'] as const;
+export const OUTPUT_FILES = ['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json'] as const;
 
 export class StudyRunner {
   constructor(private readonly d: StudyRunnerDeps) {}
@@ -218,13 +222,14 @@ export class StudyRunner {
     if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
     const dir = join(this.d.outputsDir, studyId);
     mkdirSync(dir, { recursive: true });
-    if (spec.schemaJson) {
+    const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined;
+    if (schema) {
       // Raw-data study: decode codes back to labels and values with the public schema.
-      const schema = parseSchema(JSON.parse(spec.schemaJson));
       writeFileSync(join(dir, 'synthetic.csv'), decodeCsv(schema, out.columns, seededRandomSource(rec.seed, 'coordinator/decode')));
     } else {
       writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
     }
+    await writeParquet(join(dir, 'synthetic.csv'), join(dir, 'synthetic.parquet'), domain.attrs, schema);
     const after = store.getStudy(studyId);
     const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
     const parties = store.parties(studyId);
@@ -237,6 +242,8 @@ export class StudyRunner {
       privacy,
       details: out.details,
       model: out.model.toJSON(),
+      // The public schema, so `fedsynth sample` can decode new rows to labels like synthetic.csv.
+      schema: spec.schemaJson ? (JSON.parse(spec.schemaJson) as unknown) : null,
     };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(modelDoc));
     const rounds = store.roundsDone(studyId);
@@ -254,7 +261,8 @@ export class StudyRunner {
       timings: { synthesizeSeconds: (Date.now() - started) / 1000 },
     };
     writeFileSync(join(dir, 'run.json'), JSON.stringify(runDoc, null, 2));
-    writeManifest(dir, { studyId, spec: StudySpec.toJSON(spec), privacy });
+    const listed = OUTPUT_FILES.filter((f) => f !== 'manifest.json' && existsSync(join(dir, f)));
+    writeSignedManifest(dir, listed, { studyId, study: StudySpec.toJSON(spec) as Record<string, unknown>, privacy }, this.d.signer);
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
     this.d.audit('study.outputs', { studyId, files: [...OUTPUT_FILES], privacy });
   }
@@ -283,16 +291,6 @@ export class StudyRunner {
       this.d.audit('delivery.sent', { studyId, partyId, files });
     }
   }
-}
-
-/** manifest.json: SHA-256 of every output, the study's parameters and the privacy spent. */
-function writeManifest(dir: string, meta: Record<string, unknown>): void {
-  const files: Record<string, string> = {};
-  for (const f of OUTPUT_FILES) {
-    if (f === 'manifest.json' || !existsSync(join(dir, f))) continue;
-    files[f] = createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
-  }
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'fedsynth-manifest/v1', softwareVersion: VERSION, files, ...meta }, null, 2));
 }
 
 /** A party's Ed25519 signing key as bound in its (TLS-verified) certificate. */

@@ -1,0 +1,121 @@
+// verifyStudyOutputs: checks a study output directory against its manifest.json — the Ed25519
+// signature, the signer's certificate (and its chain to the consortium CA) and every file's hash.
+import { X509Certificate as NodeX509, createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { manifestSignatureValid, parseManifest, type Manifest, type ManifestFile } from '../../shared/manifest/Manifest.js';
+import { peerIdentityFromCertificate } from '../pki/peerIdentityFromCertificate.js';
+
+export interface VerifyOptions {
+  /** Consortium CA certificate (PEM): the signer's certificate must be issued by it. */
+  readonly caPem?: string;
+  /** Accept a manifest without signature (hashes are still checked). Default: false. */
+  readonly allowUnsigned?: boolean;
+}
+
+export interface VerifyResult {
+  readonly studyId: string;
+  /** The signing coordinator's id, or null for an unsigned manifest accepted with allowUnsigned. */
+  readonly signer: string | null;
+  readonly chainChecked: boolean;
+  readonly files: readonly ManifestFile[];
+  readonly privacy: Manifest['privacy'];
+  /** Files in the directory that the manifest does not cover (e.g. a local report). */
+  readonly unlisted: readonly string[];
+}
+
+function failed(file: string, message: string, details: Record<string, unknown> = {}): FedsynthError {
+  return new FedsynthError(ErrorCode.VerificationFailed, `${file}: ${message}`, { file, ...details });
+}
+
+/** SHA-256 (hex) of a file, read in 1 MiB chunks (outputs can be large). */
+export function sha256File(path: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** Checks the signature and the signer's certificate; returns the signer id (null if unsigned and allowed). */
+function checkSignature(m: Manifest, opts: VerifyOptions): string | null {
+  if (m.signer === null || m.signature === null) {
+    if (opts.allowUnsigned) return null;
+    throw failed('manifest.json', 'the manifest is not signed (the coordinator ran without a signing key); use --allow-unsigned to check hashes only');
+  }
+  let identity;
+  try {
+    identity = peerIdentityFromCertificate(m.signer.certificatePem);
+  } catch (e) {
+    throw failed('manifest.json', `the embedded signer certificate is unusable (${(e as Error).message})`);
+  }
+  if (identity.role !== 'coordinator') throw failed('manifest.json', `signed by a ${identity.role} certificate, not a coordinator's`);
+  if (identity.partyId !== m.signer.id) throw failed('manifest.json', `signer id ${m.signer.id} differs from the certificate's ${identity.partyId}`);
+  const bound = identity.signingPublicKeyRaw;
+  if (!identity.signingPublicKey || !bound || Buffer.from(bound).toString('base64') !== m.signer.publicKey) {
+    throw failed('manifest.json', 'the signer public key is not the one bound in its certificate');
+  }
+  if (!manifestSignatureValid(m, identity.signingPublicKey)) {
+    throw failed('manifest.json', `the signature does not verify: the manifest was altered or not signed by ${m.signer.id}`);
+  }
+  if (opts.caPem !== undefined) {
+    let ca: NodeX509;
+    let cert: NodeX509;
+    try {
+      ca = new NodeX509(opts.caPem);
+      cert = new NodeX509(m.signer.certificatePem);
+    } catch {
+      throw failed('manifest.json', 'the CA or signer certificate cannot be parsed');
+    }
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+      throw failed('manifest.json', `the signer certificate of ${m.signer.id} is not issued by the given consortium CA`);
+    }
+    const at = new Date(m.createdAt);
+    if (!(at >= new Date(cert.validFrom) && at <= new Date(cert.validTo))) {
+      throw failed('manifest.json', `the signer certificate was not valid when the manifest was made (${m.createdAt})`);
+    }
+  }
+  return m.signer.id;
+}
+
+/**
+ * Verifies `dir`: manifest.json parses, is signed by a coordinator certificate (chained to `caPem`
+ * when given), and every listed file exists with the listed size and SHA-256. Throws
+ * VerificationFailed naming the failing file(s) in the message and `details.files`.
+ */
+export function verifyStudyOutputs(dir: string, opts: VerifyOptions = {}): VerifyResult {
+  const mpath = join(dir, 'manifest.json');
+  if (!existsSync(mpath)) throw new FedsynthError(ErrorCode.NotFound, `${dir}: no manifest.json`, { file: 'manifest.json' });
+  const m = parseManifest(readFileSync(mpath, 'utf8'));
+  const signer = checkSignature(m, opts);
+  const problems: { file: string; problem: string }[] = [];
+  for (const f of m.files) {
+    const p = join(dir, f.name);
+    if (!existsSync(p)) {
+      problems.push({ file: f.name, problem: 'missing' });
+      continue;
+    }
+    const size = statSync(p).size;
+    const got = sha256File(p);
+    if (got !== f.sha256) problems.push({ file: f.name, problem: `SHA-256 mismatch (manifest ${f.sha256.slice(0, 16)}..., file ${got.slice(0, 16)}..., ${size} of ${f.bytes} bytes)` });
+    else if (size !== f.bytes) problems.push({ file: f.name, problem: `size ${size} differs from the manifest's ${f.bytes}` });
+  }
+  if (problems.length > 0) {
+    throw new FedsynthError(ErrorCode.VerificationFailed, problems.map((x) => `${x.file}: ${x.problem}`).join('; '), {
+      file: problems[0]!.file,
+      files: problems.map((x) => x.file),
+    });
+  }
+  const listed = new Set([...m.files.map((f) => f.name), 'manifest.json']);
+  const unlisted = readdirSync(dir).filter((n) => !listed.has(n) && !n.startsWith('.'));
+  return { studyId: m.studyId, signer, chainChecked: opts.caPem !== undefined, files: m.files, privacy: m.privacy, unlisted };
+}
