@@ -10,10 +10,15 @@ import { readJsonFile, readTextFile, numberOption } from '../util/readInput.js';
 import { makeLogger } from '../util/logging.js';
 import { Progress } from '../util/Progress.js';
 import { runSimulation } from '../simulation/runSimulation.js';
+import { encodeRawCsv } from '../simulation/encodeRawCsv.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
 
 interface SimulateFlags {
   data: string;
-  domain: string;
+  domain?: string;
+  schema?: string;
+  onInvalid: string;
   parties: string;
   split: string;
   epsilon: string;
@@ -36,8 +41,10 @@ export function register(program: Command): void {
         'coordinator and N party agents (gRPC over mutual TLS on 127.0.0.1), run one study, and write\n' +
         'DIR/synthetic.csv and DIR/run.json. For research and tests; `--seed` makes it reproducible.',
     )
-    .requiredOption('--data <file.csv>', 'CSV of integer codes with a header (e.g. data/adult.csv)')
-    .requiredOption('--domain <file.json>', 'domain file {column: number of codes}')
+    .requiredOption('--data <file.csv>', 'CSV with a header: integer codes (with --domain) or raw values (with --schema)')
+    .option('--domain <file.json>', 'domain file {column: number of codes} for integer-coded data')
+    .option('--schema <file.json>', 'consortium schema for raw data (e.g. data/adult-raw.schema.json); outputs are decoded')
+    .option('--on-invalid <policy>', 'raw data that does not fit the schema: fail | drop-row | map-to-missing', 'fail')
     .option('--parties <n>', 'number of simulated parties', '3')
     .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (label skew on the last column)', 'random')
     .option('--epsilon <e>', 'privacy budget epsilon', '1')
@@ -64,20 +71,40 @@ export function register(program: Command): void {
       if (f.mechanism !== 'mst' && f.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be mst or aim, got '${f.mechanism}'`);
       if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const split = parsePartySplit(f.split);
-      const domainJson = readJsonFile(f.domain, 'domain file');
-      let domain: Domain;
-      try {
-        domain = Domain.fromJson(domainJson as Record<string, number>);
-      } catch (e) {
-        throw new FedsynthError(ErrorCode.InvalidDomain, `domain file ${f.domain}: ${(e as Error).message}`, { file: f.domain });
+      if ((f.domain === undefined) === (f.schema === undefined)) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, 'give exactly one of --domain (integer codes) or --schema (raw data)');
       }
-      const text = readTextFile(f.data, 'data file');
+      if (!['fail', 'drop-row', 'map-to-missing'].includes(f.onInvalid)) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, `--on-invalid must be fail, drop-row or map-to-missing, got '${f.onInvalid}'`);
+      }
+      let domain: Domain;
       let table: EncodedTable;
-      try {
-        table = EncodedTable.fromCsv(text, domain);
-      } catch (e) {
-        const err = e as FedsynthError;
-        throw new FedsynthError(err.code ?? ErrorCode.InvalidData, `${f.data}: ${err.message}`, { file: f.data, ...(err.details ?? {}) });
+      let schemaJson: string | undefined;
+      if (f.schema !== undefined) {
+        const raw = readJsonFile(f.schema, 'schema file');
+        const schema = parseSchema(raw);
+        schemaJson = JSON.stringify(raw);
+        readTextFile(f.data, 'data file').length;
+        const enc = await encodeRawCsv(f.data, schema, f.onInvalid as OnInvalid);
+        if (enc.rowsDropped > 0 || enc.cellsMappedToMissing > 0) {
+          process.stderr.write(`${f.data}: ${enc.rowsDropped} rows dropped, ${enc.cellsMappedToMissing} cells mapped to missing (--on-invalid ${f.onInvalid})\n`);
+        }
+        domain = enc.domain;
+        table = enc.table;
+      } else {
+        const domainJson = readJsonFile(f.domain!, 'domain file');
+        try {
+          domain = Domain.fromJson(domainJson as Record<string, number>);
+        } catch (e) {
+          throw new FedsynthError(ErrorCode.InvalidDomain, `domain file ${f.domain}: ${(e as Error).message}`, { file: f.domain });
+        }
+        const text = readTextFile(f.data, 'data file');
+        try {
+          table = EncodedTable.fromCsv(text, domain);
+        } catch (e) {
+          const err = e as FedsynthError;
+          throw new FedsynthError(err.code ?? ErrorCode.InvalidData, `${f.data}: ${err.message}`, { file: f.data, ...(err.details ?? {}) });
+        }
       }
       const rows = numberOption(f.rows, '--rows', { integer: true, min: 1 }) ?? table.rowCount;
       const out = resolve(f.out);
@@ -97,6 +124,7 @@ export function register(program: Command): void {
         out,
         drop,
         colluders,
+        schemaJson,
         log,
         progress: new Progress(process.stderr, Boolean(f.quiet)),
       });

@@ -30,6 +30,8 @@ export interface SimulationOptions {
   out: string;
   drop: number;
   colluders: number;
+  /** The public schema (JSON text) when the table was encoded from raw data: outputs are decoded. */
+  schemaJson?: string;
   log: Logger;
   progress?: Progress;
 }
@@ -92,7 +94,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         domainHash: (await import('../../shared/study/domainHash.js')).domainHash(o.domain),
         maxSilosPerIndividual: 1,
         targetColumn: '',
-        schemaJson: '',
+        schemaJson: o.schemaJson ?? '',
       },
       parties: consortium.partyIds,
       seed: o.seed ?? '',
