@@ -1,7 +1,69 @@
-// The `fedsynth sample` command (interim placeholder: registers nothing until its issue lands).
-// Owners replace this file; main.ts imports `register` from it.
+// The `fedsynth sample` command: draws more rows from a study's fitted model.json, optionally
+// conditioned on column values, without touching any silo or spending privacy budget (post-processing).
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { cryptoRandomSource, seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { encodeCsv } from '../../shared/data/encodeCsv.js';
+import { decodeCsv } from '../../shared/schema/decodeRows.js';
+import { parseModelDocument } from '../../shared/sample/ModelDocument.js';
+import { parseWhere } from '../../shared/sample/parseWhere.js';
 
-export function register(_program: Command): void {
-  // not yet implemented
+interface SampleCliOptions {
+  model: string;
+  rows: string;
+  where: string[];
+  seed?: string;
+  out?: string;
+  schema?: string;
+  codes?: boolean;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FedsynthError(ErrorCode.NotFound, `${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file: path });
+  }
+}
+
+function parseRows(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1) throw new FedsynthError(ErrorCode.InvalidArgument, `--rows must be a positive integer, got ${JSON.stringify(s)}`, { field: '--rows' });
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sample')
+    .description(
+      'Draw more synthetic rows from a study\'s model.json. Sampling is post-processing of the released\n' +
+        'model: it reads no silo and spends no privacy budget. --where conditions the draw on column values\n' +
+        '(schema labels or raw values, a number selects its bin; integer codes for studies without a schema).',
+    )
+    .requiredOption('--model <json>', 'model.json of a finished study')
+    .requiredOption('--rows <n>', 'number of rows to draw')
+    .option('--where <column=value>', 'condition on a column value (repeatable, one value per column)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seed <s>', 'seed for reproducible draws (default: fresh randomness)')
+    .option('--out <csv>', 'write the rows here (default: standard output)')
+    .option('--schema <json>', 'schema to decode with, for a model.json written without one')
+    .option('--codes', 'write integer codes even when the model has a schema')
+    .action((o: SampleCliOptions) => {
+      const rows = parseRows(o.rows);
+      const schemaOverride = o.schema !== undefined ? (JSON.parse(readText(o.schema, 'schema')) as unknown) : undefined;
+      const doc = parseModelDocument(readText(o.model, 'model'), o.model, schemaOverride);
+      const evidence = parseWhere(o.where, doc.model.domain, doc.schema);
+      const rng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/rows') : cryptoRandomSource();
+      const columns = doc.model.sample(rows, rng, { where: evidence });
+      const decodeRng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/decode') : cryptoRandomSource();
+      const csv = doc.schema && !o.codes ? decodeCsv(doc.schema, columns, decodeRng) : encodeCsv(doc.model.domain.attrs, columns);
+      if (o.out === undefined) {
+        process.stdout.write(csv);
+        return;
+      }
+      writeFileSync(o.out, csv);
+      process.stdout.write(
+        JSON.stringify({ command: 'sample', studyId: doc.studyId, rows, out: o.out, where: evidence, decoded: Boolean(doc.schema && !o.codes), privacySpent: 'none (post-processing of the released model)' }) + '\n',
+      );
+    });
 }

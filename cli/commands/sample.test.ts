@@ -1,0 +1,121 @@
+// Tests of `fedsynth sample`: row counts, seeded reproducibility, --where respected (labels, numeric
+// bins, integer codes), decoding with the embedded schema, errors naming the unknown column or value.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { Factor } from '../../shared/pgm/Factor.js';
+import { CliqueVector } from '../../shared/pgm/CliqueVector.js';
+import { GraphicalModel } from '../../shared/pgm/GraphicalModel.js';
+import { main } from '../main.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fedsynth-sample-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const schema = {
+  version: 1,
+  decode: 'uniform',
+  columns: [
+    { name: 'age', type: 'integer', edges: [0, 50, 100] },
+    { name: 'sex', type: 'categorical', categories: ['Female', 'Male'] },
+    { name: 'income', type: 'categorical', categories: ['<=50K', '>50K'] },
+  ],
+};
+const domain = new Domain(['age', 'sex', 'income'], [2, 2, 2]);
+let withSchema: string;
+let codesOnly: string;
+
+function modelDoc(schemaField: unknown): string {
+  // log-potentials: income depends strongly on sex (P(>50K | Female) = 1/10, P(>50K | Male) = 9/10).
+  const sexIncome = new Float64Array([Math.log(9), 0, 0, Math.log(9)]);
+  const model = GraphicalModel.fromPotentials(domain, new CliqueVector([new Factor(domain, ['age']), new Factor(domain, ['sex', 'income'], sexIncome)]), 1000);
+  return JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-9', privacy: { rho: 0.1, epsilon: 2, delta: 1e-6 }, model: model.toJSON(), schema: schemaField });
+}
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    return { code: await main(['node', 'fedsynth', 'sample', ...args]), out: out.join(''), err: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+function rowsOf(csv: string): string[][] {
+  return csv.trim().split('\n').slice(1).map((l) => l.split(','));
+}
+
+beforeAll(() => {
+  withSchema = join(root, 'model.json');
+  codesOnly = join(root, 'model-codes.json');
+  writeFileSync(withSchema, modelDoc(schema));
+  writeFileSync(codesOnly, modelDoc(null));
+});
+
+describe('fedsynth sample', () => {
+  it('draws exactly --rows rows, decoded with the embedded schema, reproducibly with --seed', async () => {
+    const out = join(root, 'a.csv');
+    const r = await cli('--model', withSchema, '--rows', '777', '--seed', 's1', '--out', out);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ rows: 777, studyId: 'st-9', decoded: true });
+    const text = readFileSync(out, 'utf8');
+    expect(text.split('\n')[0]).toBe('age,sex,income');
+    const rows = rowsOf(text);
+    expect(rows).toHaveLength(777);
+    for (const [age, sex, income] of rows) {
+      expect(Number(age)).toBeGreaterThanOrEqual(0);
+      expect(Number(age)).toBeLessThanOrEqual(100);
+      expect(['Female', 'Male']).toContain(sex);
+      expect(['<=50K', '>50K']).toContain(income);
+    }
+    const again = await cli('--model', withSchema, '--rows', '777', '--seed', 's1');
+    expect(again.out).toBe(text);
+  });
+
+  it('respects --where on labels and numeric bins, and conditions the other columns', async () => {
+    const r = await cli('--model', withSchema, '--rows', '2000', '--seed', 's2', '--where', 'sex=Female', '--where', 'age=35');
+    expect(r.code).toBe(0);
+    const rows = rowsOf(r.out);
+    expect(rows).toHaveLength(2000);
+    expect(rows.every(([age, sex]) => sex === 'Female' && Number(age) >= 0 && Number(age) < 50)).toBe(true);
+    // P(>50K | Female) = 0.1: the count is Binomial(2000, 0.1) (mean 200, sd 13.4); the window
+    // [120, 280] is ±6 sd, false-positive rate < 1e-8 (normal tail; the seed is fixed anyway).
+    const rich = rows.filter((x) => x[2] === '>50K').length;
+    expect(rich).toBeGreaterThan(120);
+    expect(rich).toBeLessThan(280);
+  });
+
+  it('takes integer codes for a model without a schema (and --codes forces codes)', async () => {
+    const r = await cli('--model', codesOnly, '--rows', '300', '--seed', 's3', '--where', 'income=1');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('age,sex,income');
+    expect(rowsOf(r.out).every((x) => x[2] === '1')).toBe(true);
+    const c = await cli('--model', withSchema, '--rows', '5', '--codes', '--seed', 's3');
+    expect(rowsOf(c.out).every((x) => x.every((v) => v === '0' || v === '1'))).toBe(true);
+    // --schema decodes a model written without one
+    const schemaFile = join(root, 'schema.json');
+    writeFileSync(schemaFile, JSON.stringify(schema));
+    const d = await cli('--model', codesOnly, '--schema', schemaFile, '--rows', '5', '--seed', 's3', '--where', 'sex=Male');
+    expect(rowsOf(d.out).every((x) => x[1] === 'Male')).toBe(true);
+  });
+
+  it('errors name the unknown column or value (exit 64), a missing model (66)', async () => {
+    const col = await cli('--model', withSchema, '--rows', '5', '--where', 'gender=Female');
+    expect(col.code).toBe(64);
+    expect(col.err).toMatch(/INVALID_ARGUMENT: --where: unknown column 'gender'/);
+    const val = await cli('--model', withSchema, '--rows', '5', '--where', 'sex=Other');
+    expect(val.code).toBe(64);
+    expect(val.err).toMatch(/value 'Other' is not in the domain of column 'sex'.*Female, Male/);
+    const code = await cli('--model', codesOnly, '--rows', '5', '--where', 'sex=2');
+    expect(code.code).toBe(64);
+    expect(code.err).toContain("value '2' of column 'sex'");
+    expect((await cli('--model', withSchema, '--rows', '5', '--where', 'sex=Male', '--where', 'sex=Female')).err).toContain('more than once');
+    expect((await cli('--model', withSchema, '--rows', '0')).code).toBe(64);
+    expect((await cli('--model', join(root, 'none.json'), '--rows', '5')).code).toBe(66);
+  });
+});
