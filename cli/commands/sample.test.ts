@@ -3,12 +3,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { Factor } from '../../shared/pgm/Factor.js';
 import { CliqueVector } from '../../shared/pgm/CliqueVector.js';
 import { GraphicalModel } from '../../shared/pgm/GraphicalModel.js';
-import { main } from '../main.js';
+import { runCli, type CliRun } from '../testing/runCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-sample-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,18 +33,7 @@ function modelDoc(schemaField: unknown): string {
   return JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-9', privacy: { rho: 0.1, epsilon: 2, delta: 1e-6 }, model: model.toJSON(), schema: schemaField });
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  try {
-    return { code: await main(['node', 'fedsynth', 'sample', ...args]), out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli('sample', ...args);
 
 function rowsOf(csv: string): string[][] {
   return csv.trim().split('\n').slice(1).map((l) => l.split(','));

@@ -3,13 +3,13 @@
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa } from '../pki/CertificateAuthority.js';
 import { issueKit } from '../pki/issueKit.js';
 import { loadKit, type LoadedKit } from '../pki/loadKit.js';
 import { writeSignedManifest, type OutputSigner } from '../../coordinator/delivery/SignedManifest.js';
 import { verifyStudyOutputs } from './verifyStudyOutputs.js';
-import { main } from '../main.js';
+import { runCli, type CliRun } from '../testing/runCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-verify-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -113,19 +113,7 @@ describe('verifyStudyOutputs', () => {
 });
 
 describe('fedsynth verify (CLI)', () => {
-  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-    try {
-      const code = await main(['node', 'fedsynth', 'verify', ...args]);
-      return { code, out: out.join(''), err: err.join('') };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
+  const cli = (...args: string[]): Promise<CliRun> => runCli('verify', ...args);
 
   it('exit 0 on a good directory, 65 naming the file on tampering, 66 without a manifest, 64 without a dir', async () => {
     const ok = await cli(signed, '--ca', caFile);
