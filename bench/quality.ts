@@ -12,7 +12,7 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
 import { discreteGaussianNoise } from '../shared/synth/discreteGaussianNoise.js';
 import { mst } from '../shared/synth/Mst.js';
-import { aim, type AimSelection } from '../shared/synth/Aim.js';
+import { aim, type AimOptions, type AimSelection } from '../shared/synth/Aim.js';
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
@@ -40,16 +40,8 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     accountant: (ch) => (charged += ch.rho),
   });
   const rho = rhoFromEpsilon(c.epsilon, DELTA);
-  const res =
-    c.mechanism === 'mst'
-      ? await mst(oracle, { rho })
-      : await aim(oracle, {
-          rho,
-          seed: c.seed,
-          selection: c.selection,
-          batch: process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined,
-          selectionShare: process.env.BENCH_SHARE ? Number(process.env.BENCH_SHARE) : undefined,
-        });
+  const knobs = aimKnobs();
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, selection: c.selection, ...knobs });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const real = makeCodeTable(domain.attrs, domain.shape, table.columns.map((col) => Int32Array.from(col)));
@@ -65,6 +57,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     bench: 'quality',
     mechanism: c.mechanism,
     selection: c.mechanism === 'aim' ? (c.selection ?? 'localScores') : 'localScores',
+    ...(c.mechanism === 'aim' ? { knobs } : {}),
     epsilon: c.epsilon,
     delta: DELTA,
     rho,
@@ -76,6 +69,22 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     wallSeconds: Math.round(wall * 10) / 10,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   });
+}
+
+/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE). */
+function aimKnobs(): Partial<AimOptions> {
+  const env = process.env;
+  const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
+  const out: Record<string, unknown> = {
+    schedule: env.BENCH_SCHEDULE === 'rounds' ? 'rounds' : env.BENCH_SCHEDULE === 'epochs' ? 'epochs' : undefined,
+    epochs: num(env.BENCH_EPOCHS),
+    heterogeneity: env.BENCH_HET === 'none' ? 'none' : env.BENCH_HET === 'condition' ? 'condition' : undefined,
+    samplingCorrection: env.BENCH_SC === '0' ? false : env.BENCH_SC === '1' ? true : undefined,
+    probeShare: num(env.BENCH_PROBE),
+    batch: num(env.BENCH_BATCH),
+    selectionShare: num(env.BENCH_SHARE),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;
 }
 
 function round4(x: number): number {
@@ -91,14 +100,17 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
     for (const mechanism of ['mst', 'aim'] as const)
       for (const epsilon of [0.5, 1, 4]) for (const parties of [1, 3, 10]) cases.push({ mechanism, epsilon, parties, split: 'dirichlet:0.5', seed: '1' });
   } else if (env.BENCH_MECH) {
-    cases.push({
-      mechanism: env.BENCH_MECH === 'aim' ? 'aim' : 'mst',
-      epsilon: Number(env.BENCH_EPS ?? '1'),
-      parties: Number(env.BENCH_PARTIES ?? '10'),
-      split: env.BENCH_SPLIT ?? 'dirichlet:0.5',
-      seed: env.BENCH_SEED ?? '1',
-      selection: (env.BENCH_SELECT as AimSelection | undefined) ?? undefined,
-    });
+    // Comma-separated lists are crossed: BENCH_SPLIT=dirichlet:0.5,random BENCH_SEED=1,2.
+    for (const split of (env.BENCH_SPLIT ?? 'dirichlet:0.5').split(','))
+      for (const seed of (env.BENCH_SEED ?? '1').split(','))
+        cases.push({
+          mechanism: env.BENCH_MECH === 'aim' ? 'aim' : 'mst',
+          epsilon: Number(env.BENCH_EPS ?? '1'),
+          parties: Number(env.BENCH_PARTIES ?? '10'),
+          split,
+          seed,
+          selection: (env.BENCH_SELECT as AimSelection | undefined) ?? undefined,
+        });
   } else {
     cases.push({ mechanism: 'mst', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
     cases.push({ mechanism: 'aim', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });

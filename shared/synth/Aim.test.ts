@@ -1,9 +1,21 @@
 // Tests for federated AIM: recovers a planted 3-way dependency, is reproducible, stays within
-// budget (both selection paths), and handles the workload/candidate construction.
+// budget (epochs and rounds schedules, all selection paths), and handles the workload/candidate construction.
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
 import { dependentTable, testOracle } from './testSupport.js';
+import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
+import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
+import { splitParties } from '../data/splitParties.js';
+import { interimDistributedNoise } from './interimDistributedNoise.js';
+
+/** 4 parties, each holding (almost) one value of column a. */
+function skewedOracle(): { oracle: InProcessOracle; charges: RhoCharge[] } {
+  const charges: RhoCharge[] = [];
+  const parts = splitParties(table, 4, { dirichlet: 0.05, column: 'a' }, seededRandomSource('skew', 'test/split'));
+  const oracle = new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), noise: interimDistributedNoise, seed: 'skew', accountant: (c) => charges.push(c) });
+  return { oracle, charges };
+}
 
 const table = dependentTable(3000, 'aim');
 const domain = table.domain;
@@ -18,11 +30,17 @@ describe('aimCandidates', () => {
 });
 
 describe('aim', () => {
-  for (const selection of ['localScores', 'measured'] as const) {
-    it(`${selection}: recovers d = (a + c) mod 3 with 5 parties, within budget, reproducibly`, async () => {
+  const configs = [
+    { name: 'epochs (default)', opts: {} },
+    { name: 'epochs, no conditioning, no sampling correction', opts: { heterogeneity: 'none', samplingCorrection: false } },
+    { name: 'rounds/localScores', opts: { schedule: 'rounds', selection: 'localScores' } },
+    { name: 'rounds/measured', opts: { schedule: 'rounds', selection: 'measured' } },
+  ] as const;
+  for (const { name, opts } of configs) {
+    it(`${name}: recovers d = (a + c) mod 3 with 5 parties, within budget, reproducibly`, async () => {
       const run = async (): Promise<{ cols: Int32Array[]; charged: number; selected: string[] }> => {
         const { oracle, charges } = testOracle(table, 5, 'seed');
-        const res = await aim(oracle, { rho: 2, iters: 100, rounds: 10, selection });
+        const res = await aim(oracle, { rho: 2, iters: 100, rounds: 10, ...opts });
         return {
           cols: res.sample(3000, seededRandomSource('seed', 'coordinator/sample')),
           charged: charges.reduce((s, c) => s + c.rho, 0),
@@ -31,6 +49,7 @@ describe('aim', () => {
       };
       const r = await run();
       expect(r.charged).toBeLessThanOrEqual(2 * (1 + 1e-9));
+      if (name.startsWith('epochs')) expect(r.charged).toBeCloseTo(2, 9); // the last epoch spends exactly what remains
       expect(r.selected).toContain('a,c,d');
       const [a, , c, d] = r.cols;
       let ok = 0;
@@ -41,4 +60,17 @@ describe('aim', () => {
       expect(again.cols.map((x) => [...x])).toEqual(r.cols.map((x) => [...x]));
     });
   }
+});
+
+describe('aim epochs under label skew', () => {
+  it('the probe finds the skewed column and the run stays within budget', async () => {
+    const { oracle, charges } = skewedOracle();
+    const labels: string[] = [];
+    const res = await aim(oracle, { rho: 1, iters: 50, rounds: 10, epochs: 3, onRound: (i) => labels.push(String(i.round)) });
+    expect(labels).toEqual(['1', '2', '3']);
+    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 9);
+    expect(charges.find((c) => c.label === 'aim/probe')?.kind).toBe('conditionalL1Scores');
+    expect(res.selected.length).toBeGreaterThanOrEqual(3);
+    expect(res.condition).toBe('a');
+  });
 });

@@ -10,6 +10,10 @@ import type { FederatedOracle } from './FederatedOracle.js';
 import type { Measurement } from './Measurement.js';
 import { RhoBudget } from './RhoBudget.js';
 import { federatedL1Scores } from './federatedL1Scores.js';
+import { type AimCandidate, MB_PER_CELL, aimCandidates, fits, kWaySets } from './AimCandidates.js';
+import { aimEpochs } from './aimEpochs.js';
+
+export { aimCandidates, kWaySets } from './AimCandidates.js';
 
 /**
  * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
@@ -23,6 +27,14 @@ import { federatedL1Scores } from './federatedL1Scores.js';
  */
 export type AimSelection = 'localScores' | 'localScoresCorrected' | 'measured';
 
+/**
+ * - `epochs` (default): a few large selection epochs (aimEpochs.ts): per epoch one release of
+ *   every candidate's heterogeneity-corrected local score, then a batch measured.
+ * - `rounds`: the reference AIM loop (one selection release per round, T = 16·d nominal rounds,
+ *   annealing), with the `selection` path below.
+ */
+export type AimSchedule = 'epochs' | 'rounds';
+
 export interface AimOptions {
   /** Total zCDP budget; never exceeded. */
   readonly rho: number;
@@ -30,17 +42,27 @@ export interface AimOptions {
   readonly workload?: readonly (readonly string[])[];
   /** Cell bound of the default workload (default 10,000 as the reference script). */
   readonly maxCells?: number;
-  /** Model-size bound in MB (default 80, as AIM). */
+  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 8, which keeps fits fast — batches grow the junction tree quickly). */
   readonly maxModelSizeMB?: number;
   /** Nominal rounds T (default 16·d, as AIM). */
   readonly rounds?: number;
   /** Mirror-descent iterations per fit (default 1000, as the reference; warm-started). */
   readonly iters?: number;
-  /** Selection path (default `localScores`). */
+  /** Schedule (default `epochs`). */
+  readonly schedule?: AimSchedule;
+  /** `epochs`: number of selection epochs K (default 5). */
+  readonly epochs?: number;
+  /** `epochs`: condition party references on the most heterogeneous column (default `condition`). */
+  readonly heterogeneity?: 'condition' | 'none';
+  /** `epochs`: share of rho for the heterogeneity probe (default 0.02). */
+  readonly probeShare?: number;
+  /** `epochs`: parties subtract their expected sampling deviation (default true; sensitivity 3). */
+  readonly samplingCorrection?: boolean;
+  /** `rounds`: selection path (default `localScores`). */
   readonly selection?: AimSelection;
   /** Candidates measured per selection release (default 1, as AIM). */
   readonly batch?: number;
-  /** Share of a round's budget spent on selection (AIM: 0.1). */
+  /** Share of a round's (epoch's) budget spent on selection (rounds: 0.1 as AIM; epochs: 0.25). */
   readonly selectionShare?: number;
   /** Reproducibility seed (used only for tie-free determinism; selection itself is argmax). */
   readonly seed?: string;
@@ -54,48 +76,12 @@ export interface AimResult {
   /** Attribute sets chosen, in order. */
   readonly selected: readonly (readonly string[])[];
   readonly rhoUsed: number;
+  /** `epochs`: the column party references were conditioned on (undefined: none). */
+  readonly condition?: string;
   sample(n: number, rng: RandomSource): Int32Array[];
 }
 
-interface Candidate {
-  attrs: string[];
-  weight: number;
-  cells: number;
-}
-
-/** AIM's candidates: the workload's downward closure, weight = sum_w |c ∩ w| (AIM §4.1). */
-export function aimCandidates(domain: Domain, workload: readonly (readonly string[])[]): Candidate[] {
-  const seen = new Map<string, string[]>();
-  for (const w of workload) {
-    const c = domain.canonical(w);
-    for (let mask = 1; mask < 1 << c.length; mask++) {
-      const sub = c.filter((_, i) => (mask >> i) & 1);
-      seen.set(sub.join('\u0001'), sub);
-    }
-  }
-  return [...seen.values()].map((attrs) => {
-    let weight = 0;
-    for (const w of workload) weight += attrs.filter((a) => w.includes(a)).length;
-    return { attrs, weight, cells: domain.size(attrs) };
-  });
-}
-
-/** All k-way attribute sets with at most `maxCells` cells. */
-export function kWaySets(domain: Domain, k: number, maxCells: number): string[][] {
-  const out: string[][] = [];
-  const rec = (start: number, acc: string[]): void => {
-    if (acc.length === k) {
-      if (domain.size(acc) <= maxCells) out.push([...acc]);
-      return;
-    }
-    for (let i = start; i < domain.attrs.length; i++) rec(i + 1, [...acc, domain.attrs[i]]);
-  };
-  rec(0, []);
-  return out;
-}
-
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const MB = 8 / 2 ** 20;
 
 /**
  * Federated AIM, following the reference algorithm (mechanisms/aim.py): measure all 1-ways with
@@ -117,6 +103,23 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
   const T = opts.rounds ?? 16 * d;
   const iters = opts.iters ?? 1000;
   const maxSize = opts.maxModelSizeMB ?? 80;
+  if ((opts.schedule ?? 'epochs') === 'epochs') {
+    const r = await aimEpochs(oracle, {
+      rho,
+      candidates,
+      rounds: T,
+      iters,
+      maxModelSizeMB: opts.maxModelSizeMB ?? 8,
+      epochs: Math.max(1, Math.floor(opts.epochs ?? 5)),
+      selectionShare: opts.selectionShare ?? 0.25,
+      heterogeneity: opts.heterogeneity ?? 'condition',
+      probeShare: opts.probeShare ?? 0.02,
+      samplingCorrection: opts.samplingCorrection ?? true,
+      maxReferenceCells: 4 * (opts.maxCells ?? 10000),
+      onRound: opts.onRound,
+    });
+    return { model: r.model, measurements: r.measurements, selected: r.selected, rhoUsed: r.rhoUsed, condition: r.condition, sample: (rows, rng) => r.model.sample(rows, rng) };
+  }
   const batch = Math.max(1, Math.floor(opts.batch ?? 1));
   const share = opts.selectionShare ?? 0.1;
   const selection = opts.selection ?? 'localScores';
@@ -191,21 +194,15 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
   };
 }
 
-/** AIM's filter: within the size bound, or already inside a model clique (free to add). */
-function fits(domain: Domain, model: GraphicalModel, attrs: readonly string[], sizeLimit: number): boolean {
-  if (model.cliques.some((cl) => attrs.every((a) => cl.includes(a)))) return true;
-  return hypotheticalModelSize(domain, [...model.cliques, attrs]) * MB <= sizeLimit;
-}
-
 /** The best-scoring candidate, then (batch > 1) the next best ones that still fit together. */
-function pickBatch(domain: Domain, model: GraphicalModel, small: readonly Candidate[], scores: readonly number[], batch: number, sizeLimit: number): string[][] {
+function pickBatch(domain: Domain, model: GraphicalModel, small: readonly AimCandidate[], scores: readonly number[], batch: number, sizeLimit: number): string[][] {
   const order = small.map((_, k) => k).sort((x, y) => scores[y] - scores[x] || x - y);
   const chosen: string[][] = [];
   for (const k of order) {
     if (chosen.length === batch) break;
     const c = small[k].attrs;
     if (chosen.some((s) => c.every((a) => s.includes(a)) || s.every((a) => c.includes(a)))) continue;
-    if (chosen.length > 0 && hypotheticalModelSize(domain, [...model.cliques, ...chosen, c]) * MB > sizeLimit) continue;
+    if (chosen.length > 0 && hypotheticalModelSize(domain, [...model.cliques, ...chosen, c]) * MB_PER_CELL > sizeLimit) continue;
     chosen.push(c);
   }
   return chosen;

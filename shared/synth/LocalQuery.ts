@@ -26,7 +26,18 @@ export interface AttributeRecode {
  * With `samplingCorrection`, each entry also subtracts sum_c g(n_i·p_r[c]) (g in
  *   evaluateLocalQuery: a local sampling-noise bias that otherwise grows with the number of
  *   parties and cells); g's sum moves by < 0.8 per record, so entries move by < 2.8 -> bound 3.
- * All counts use the recoded domain when `recode` is given.
+ * - `conditionalL1Scores` (heterogeneity-corrected local scores, docs/synthesis.md): candidate r
+ *   with conditioning set Y_r = `conditions[r]` (possibly empty) and public model joint q over
+ *   U = r ∪ Y_r (`reference[r]`, canonical order of U, any non-negative scale). The party's
+ *   reference is its OWN counts of Y_r times the model's conditional of r given Y_r:
+ *   ref_i(x) = sum_y c_i(y) · q(x, y) / q(y)   (q(·) of a y with q(y) = 0 replaced by q's
+ *   r-marginal, normalized; uniform if q is all zero), and the entry is round(|| M_r(D_i) − ref_i ||_1).
+ *   Adding/removing one record (x, y) changes M_r(D_i) by a unit vector and ref_i by the
+ *   probability vector q(·|y) (L1 norm 1): each entry moves by at most 2, L2 sensitivity
+ *   2·sqrt(#candidates). Y_r = ∅ gives exactly `l1Scores`. With `samplingCorrection` each entry
+ *   subtracts sum_x g(ref_i(x)); g is sqrt(2/π)-Lipschitz, so that sum moves by ≤ sqrt(2/π) < 0.8
+ *   and the entry (after rounding) by at most 3: L2 sensitivity 3·sqrt(#candidates).
+ * All counts use the recoded domain when `recode` is given (`conditionalL1Scores` has no recode).
  */
 export type LocalQuery =
   | { readonly kind: 'marginals'; readonly attrSets: readonly (readonly string[])[]; readonly recode?: readonly AttributeRecode[] }
@@ -37,6 +48,16 @@ export type LocalQuery =
       readonly recode?: readonly AttributeRecode[];
       /** Subtract each party's expected sampling deviation (evaluateLocalQuery); sensitivity 3. */
       readonly samplingCorrection?: boolean;
+    }
+  | {
+      readonly kind: 'conditionalL1Scores';
+      readonly candidates: readonly (readonly string[])[];
+      /** Per candidate, the attribute set (canonical, may be empty) the party's reference conditions on. */
+      readonly conditions: readonly (readonly string[])[];
+      /** Per candidate, the model's joint over canonical(candidate ∪ condition). */
+      readonly reference: readonly (readonly number[])[];
+      readonly samplingCorrection?: boolean;
+      readonly recode?: undefined;
     };
 
 /** L2 sensitivity of the query's answer under adding/removing one record at one party. */
@@ -45,6 +66,7 @@ export function localQuerySensitivity(query: LocalQuery): number {
     case 'marginals':
       return Math.sqrt(query.attrSets.length);
     case 'l1Scores':
+    case 'conditionalL1Scores':
       return (query.samplingCorrection === true ? 3 : 2) * Math.sqrt(query.candidates.length);
   }
 }
@@ -57,6 +79,7 @@ export function localQueryLength(query: LocalQuery, domain: Domain): number {
       return query.attrSets.reduce((s, attrs) => s + cellsOf(domain, sizes, attrs), 0);
     }
     case 'l1Scores':
+    case 'conditionalL1Scores':
       return query.candidates.length;
   }
 }
@@ -102,6 +125,18 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     query.candidates.forEach((c, k) => {
       const ref = query.reference[k];
       if (ref.length !== cellsOf(domain, sizes, c)) bad(`reference ${k} has ${ref.length} cells, expected ${cellsOf(domain, sizes, c)}`);
+      if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`reference ${k} must be finite and non-negative`);
+    });
+  } else if (query.kind === 'conditionalL1Scores') {
+    if (query.recode !== undefined) bad('recode is not supported');
+    checkSets(query.candidates);
+    if (!Array.isArray(query.conditions) || query.conditions.length !== query.candidates.length) bad('one condition per candidate required');
+    if (query.reference.length !== query.candidates.length) bad('one reference per candidate required');
+    query.conditions.forEach((y, k) => {
+      if (!Array.isArray(y) || !y.every((a) => typeof a === 'string' && domain.has(a)) || !domain.isCanonical(y)) bad(`condition ${k} must be known attributes in domain order`);
+      const cells = domain.size(domain.union(query.candidates[k], y));
+      const ref = query.reference[k];
+      if (ref === null || typeof ref !== 'object' || ref.length !== cells) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cells}`);
       if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`reference ${k} must be finite and non-negative`);
     });
   } else {

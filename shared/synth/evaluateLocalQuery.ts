@@ -2,6 +2,7 @@
 // Pure (no I/O beyond the MarginalSource, no randomness): the agent runs exactly this function.
 import type { Domain } from '../pgm/Domain.js';
 import type { MarginalSource } from '../data/MarginalSource.js';
+import { indexMap } from '../pgm/IndexMap.js';
 import { type AttributeRecode, type LocalQuery, validateLocalQuery, recodedSizes, cellsOf } from './LocalQuery.js';
 
 /**
@@ -40,7 +41,61 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       });
       return out;
     }
+    case 'conditionalL1Scores': {
+      const unions = query.candidates.map((c, k) => domain.union(c, query.conditions[k]));
+      const counts = await source.marginals(unions);
+      const out = new Float64Array(query.candidates.length);
+      counts.forEach((joint, k) => {
+        const ref = partyConditionalReference(domain, query.candidates[k], query.conditions[k], unions[k], joint, query.reference[k]);
+        const local = new Float64Array(ref.length);
+        const toR = indexMap(domain, unions[k], query.candidates[k]);
+        for (let u = 0; u < joint.length; u++) local[toR[u]] += joint[u];
+        let l1 = 0;
+        for (let x = 0; x < ref.length; x++) l1 += Math.abs(local[x] - ref[x]);
+        if (query.samplingCorrection === true) for (let x = 0; x < ref.length; x++) l1 -= expectedAbsDeviation(ref[x]);
+        out[k] = Math.round(l1);
+      });
+      return out;
+    }
   }
+}
+
+/**
+ * The party's reference for candidate `r` (LocalQuery `conditionalL1Scores`): its own counts
+ * c(y) of the condition Y, spread over r by the model's conditional q(r | y), i.e.
+ * ref(x) = sum_y c(y) q(x, y) / q(y). Each record contributes a probability vector (L1 norm 1).
+ */
+export function partyConditionalReference(
+  domain: Domain,
+  r: readonly string[],
+  y: readonly string[],
+  union: readonly string[],
+  localJoint: Float64Array,
+  q: ArrayLike<number>,
+): Float64Array {
+  const toR = indexMap(domain, union, r);
+  const toY = indexMap(domain, union, y);
+  const cellsY = domain.size(y);
+  const cY = new Float64Array(cellsY);
+  const qY = new Float64Array(cellsY);
+  let qTotal = 0;
+  const qR = new Float64Array(domain.size(r));
+  for (let u = 0; u < localJoint.length; u++) {
+    cY[toY[u]] += localJoint[u];
+    qY[toY[u]] += q[u];
+    qR[toR[u]] += q[u];
+    qTotal += q[u];
+  }
+  const ref = new Float64Array(qR.length);
+  for (let u = 0; u < localJoint.length; u++) {
+    const yy = toY[u];
+    if (qY[yy] > 0) ref[toR[u]] += (cY[yy] * q[u]) / qY[yy];
+  }
+  // Conditions the model gives no mass: the r-marginal of q (uniform if q is all zero).
+  let orphan = 0;
+  for (let v = 0; v < cellsY; v++) if (!(qY[v] > 0)) orphan += cY[v];
+  if (orphan > 0) for (let x = 0; x < ref.length; x++) ref[x] += orphan * (qTotal > 0 ? qR[x] / qTotal : 1 / ref.length);
+  return ref;
 }
 
 /** Exact marginals in the recoded domain: counted on the original codes, then cells merged. */

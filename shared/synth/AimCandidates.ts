@@ -1,0 +1,57 @@
+// AimCandidates: AIM's workload, candidate set (downward closure with weights) and model-size
+// filter (McKenna, Mullins, Sheldon, Miklau 2022, §4), shared by both federated AIM schedules.
+import type { Domain } from '../pgm/Domain.js';
+import type { GraphicalModel } from '../pgm/GraphicalModel.js';
+import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
+
+/** One candidate marginal: canonical attributes, AIM weight, number of cells. */
+export interface AimCandidate {
+  readonly attrs: string[];
+  readonly weight: number;
+  readonly cells: number;
+}
+
+/** AIM's candidates: the workload's downward closure, weight = sum_w |c ∩ w| (AIM §4.1). */
+export function aimCandidates(domain: Domain, workload: readonly (readonly string[])[]): AimCandidate[] {
+  const seen = new Map<string, string[]>();
+  for (const w of workload) {
+    const c = domain.canonical(w);
+    for (let mask = 1; mask < 1 << c.length; mask++) {
+      const sub = c.filter((_, i) => (mask >> i) & 1);
+      seen.set(sub.join('\u0001'), sub);
+    }
+  }
+  return [...seen.values()].map((attrs) => {
+    let weight = 0;
+    for (const w of workload) weight += attrs.filter((a) => w.includes(a)).length;
+    return { attrs, weight, cells: domain.size(attrs) };
+  });
+}
+
+/** All k-way attribute sets with at most `maxCells` cells. */
+export function kWaySets(domain: Domain, k: number, maxCells: number): string[][] {
+  const out: string[][] = [];
+  const rec = (start: number, acc: string[]): void => {
+    if (acc.length === k) {
+      if (domain.size(acc) <= maxCells) out.push([...acc]);
+      return;
+    }
+    for (let i = start; i < domain.attrs.length; i++) rec(i + 1, [...acc, domain.attrs[i]]);
+  };
+  rec(0, []);
+  return out;
+}
+
+/** Megabytes per model cell (float64). */
+export const MB_PER_CELL = 8 / 2 ** 20;
+
+/** AIM's filter: within the size bound (MB), or already inside a model clique (free to add). */
+export function fitsModel(domain: Domain, cliques: readonly (readonly string[])[], attrs: readonly string[], sizeLimitMB: number): boolean {
+  if (cliques.some((cl) => attrs.every((a) => cl.includes(a)))) return true;
+  return hypotheticalModelSize(domain, [...cliques, attrs]) * MB_PER_CELL <= sizeLimitMB;
+}
+
+/** `fitsModel` against a fitted model's cliques. */
+export function fits(domain: Domain, model: GraphicalModel, attrs: readonly string[], sizeLimitMB: number): boolean {
+  return fitsModel(domain, model.cliques, attrs, sizeLimitMB);
+}

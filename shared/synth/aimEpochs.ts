@@ -1,0 +1,164 @@
+// aimEpochs: federated AIM with a few large selection epochs (one noisy release of every
+// candidate's score per epoch, a greedily chosen batch measured per epoch) — see docs/synthesis.md.
+import type { Domain } from '../pgm/Domain.js';
+import { estimate } from '../pgm/Estimation.js';
+import type { GraphicalModel } from '../pgm/GraphicalModel.js';
+import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
+import type { FederatedOracle } from './FederatedOracle.js';
+import type { Measurement } from './Measurement.js';
+import { RhoBudget } from './RhoBudget.js';
+import { type AimCandidate, MB_PER_CELL, fits } from './AimCandidates.js';
+import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export interface AimEpochSettings {
+  readonly rho: number;
+  readonly candidates: readonly AimCandidate[];
+  /** Nominal AIM rounds T: the 1-ways get AIM's first-round noise sqrt(T / (2·0.9·rho)). */
+  readonly rounds: number;
+  readonly iters: number;
+  readonly maxModelSizeMB: number;
+  /** Selection epochs K. */
+  readonly epochs: number;
+  /** Share of each epoch's budget spent on its score release. */
+  readonly selectionShare: number;
+  /** Condition party references on the most heterogeneous column (found by a probe release). */
+  readonly heterogeneity: 'condition' | 'none';
+  /** Share of rho for the heterogeneity probe. */
+  readonly probeShare: number;
+  /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
+  readonly samplingCorrection: boolean;
+  /** Largest cell count of candidate ∪ condition sent as a reference (larger: unconditioned). */
+  readonly maxReferenceCells: number;
+  readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
+}
+
+export interface AimEpochResult {
+  readonly model: GraphicalModel;
+  readonly measurements: Measurement[];
+  readonly selected: string[][];
+  readonly rhoUsed: number;
+  /** The conditioning column chosen by the probe (undefined: none significant / disabled). */
+  readonly condition: string | undefined;
+}
+
+/**
+ * 1. Measure all 1-ways (AIM's first-round sigma), fit.
+ * 2. Heterogeneity probe (optional): one `conditionalL1Scores` release of the d singletons with
+ *    sampling correction; each entry estimates sum_i ||c_i(a) − n_i p̂(a)||_1 beyond sampling
+ *    noise. The column with the largest entry, if above 3 noise stddevs, becomes Y.
+ * 3. K epochs; epoch e spends remaining/(K − e + 1): a share on one release of all candidates
+ *    that fit the model-size bound (conditioned on Y), the rest on a batch of b marginals with
+ *    sigma_b = sqrt(b / (2·rho_meas)). The batch is chosen greedily on AIM's bias-corrected
+ *    weighted score w_r·(s_r − sqrt(2/π)·sigma_b·n_r), skipping candidates that share two
+ *    attributes with (or lie inside) an earlier pick, with b maximizing the total positive
+ *    score (at least one marginal per epoch). Fit warm-started after every epoch.
+ * Every release is charged to a RhoBudget; the last epoch spends exactly what remains.
+ */
+export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): Promise<AimEpochResult> {
+  const domain = oracle.domain;
+  const d = domain.attrs.length;
+  const budget = new RhoBudget(s.rho);
+  const sigma0 = Math.sqrt(s.rounds / (2 * 0.9 * s.rho));
+  const oneways = domain.attrs.map((a) => [a]);
+  const measurements: Measurement[] = await oracle.measure(oneways, budget.spend((d * 0.5) / (sigma0 * sigma0), 'aim/oneway'), 'aim/oneway');
+  let model = estimate(domain, measurements, { iters: s.iters });
+
+  let condition: string | undefined;
+  if (s.heterogeneity === 'condition' && d > 1 && s.probeShare > 0) {
+    const probe = await federatedConditionalL1Scores(oracle, model, oneways, oneways.map(() => []), budget.spend(s.probeShare * s.rho, 'aim/probe'), 'aim/probe', true);
+    let best = -1;
+    probe.scores.forEach((v, k) => {
+      if (v > 3 * probe.stddev && (best < 0 || v > probe.scores[best])) best = k;
+    });
+    if (best >= 0) condition = domain.attrs[best];
+  }
+
+  const selected: string[][] = [];
+  for (let e = 1; e <= s.epochs; e++) {
+    const last = e === s.epochs;
+    const rhoEpoch = last ? budget.remaining : budget.remaining / (s.epochs - e + 1);
+    if (!(rhoEpoch > 0)) break;
+    const rhoSel = s.selectionShare * rhoEpoch;
+    const rhoMeas = rhoEpoch - rhoSel;
+    const sizeLimit = (s.maxModelSizeMB * (budget.spent + rhoEpoch)) / s.rho;
+    const pool = s.candidates.filter((c) => fits(domain, model, c.attrs, sizeLimit));
+    if (pool.length === 0) break;
+    const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
+    const { scores } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit);
+    const sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
+    // The last epoch's measurement takes exactly what remains (no floating-point leftover).
+    const fresh = await oracle.measure(chosen, budget.spend(last ? budget.remaining : rhoMeas, `aim/measure/${e}`), `aim/measure/${e}`);
+    measurements.push(...fresh);
+    selected.push(...chosen);
+    // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
+    // final fit runs the full count.
+    model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model });
+    s.onRound?.({ round: e, chosen, rhoUsed: budget.spent, sigma });
+  }
+  return { model, measurements, selected, rhoUsed: budget.spent, condition };
+}
+
+/** The conditioning set for a candidate: [Y] when the reference over r ∪ Y stays small enough. */
+function conditionFor(domain: Domain, attrs: readonly string[], y: string | undefined, maxCells: number): string[] {
+  if (y === undefined) return [];
+  if (attrs.includes(y)) return [y];
+  return domain.size(attrs) * domain.sizeOf(y) <= maxCells ? [y] : [];
+}
+
+/**
+ * Greedy batch on bias-corrected weighted scores for each batch size b (sigma_b depends on b);
+ * returns the batch with the largest total positive score (the single best if none is positive).
+ */
+export function chooseBatch(
+  domain: Domain,
+  cliques: readonly (readonly string[])[],
+  pool: readonly AimCandidate[],
+  scores: ArrayLike<number>,
+  rhoMeas: number,
+  sizeLimitMB: number,
+): string[][] {
+  const maxB = Math.max(1, 2 * domain.attrs.length);
+  let best: string[][] = [];
+  let bestGain = -Infinity;
+  const sizeOk = new Map<string, boolean>();
+  for (let b = 1; b <= maxB; b++) {
+    const sigma = Math.sqrt(b / (2 * rhoMeas));
+    const gain = pool.map((c, k) => c.weight * (scores[k] - SQRT_2_OVER_PI * sigma * c.cells));
+    const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
+    const picks: string[][] = [];
+    let total = 0;
+    for (const k of order) {
+      if (picks.length === b) break;
+      if (picks.length > 0 && gain[k] <= 0) break;
+      const c = pool[k].attrs;
+      if (picks.some((p) => redundant(p, c))) continue;
+      if (picks.length > 0) {
+        const key = [...picks, c].map((x) => x.join('\u0001')).join('\u0002');
+        let ok = sizeOk.get(key);
+        if (ok === undefined) {
+          ok = hypotheticalModelSize(domain, [...cliques, ...picks, c]) * MB_PER_CELL <= sizeLimitMB;
+          sizeOk.set(key, ok);
+        }
+        if (!ok) continue;
+      }
+      picks.push(c);
+      total += gain[k];
+    }
+    if (picks.length < b && b > 1) break; // no further positive, compatible candidate
+    if (total > bestGain) {
+      bestGain = total;
+      best = picks;
+    }
+  }
+  return best;
+}
+
+/** Measuring `p` makes `c` mostly redundant: c inside p, or sharing two attributes with it. */
+function redundant(p: readonly string[], c: readonly string[]): boolean {
+  let shared = 0;
+  for (const a of c) if (p.includes(a)) shared++;
+  return shared === c.length || shared >= 2;
+}

@@ -1,0 +1,136 @@
+// Tests for the `conditionalL1Scores` LocalQuery: definition (brute force), reduction to l1Scores,
+// heterogeneity removal, and its sensitivity bound checked by adding/removing every record.
+import { describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../dp/random/RandomSource.js';
+import { uniformInt } from '../dp/random/uniform.js';
+import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
+import { evaluateLocalQuery, expectedAbsDeviation } from './evaluateLocalQuery.js';
+import { localQuerySensitivity, validateLocalQuery, type LocalQuery } from './LocalQuery.js';
+import { dependentTable } from './testSupport.js';
+
+const table = dependentTable(400, 'cond');
+const domain = table.domain;
+const rng = seededRandomSource('cond', 'test/reference');
+/** A random, strictly non-uniform public reference over `cells` (some zero cells). */
+const randomRef = (cells: number): number[] => Array.from({ length: cells }, () => (uniformInt(rng, 4) === 0 ? 0 : uniformInt(rng, 100)));
+
+const cands = [['a', 'b'], ['c'], ['a', 'c', 'd'], ['e'], ['b', 'e']];
+const conds = [['e'], ['a'], ['a'], ['e'], ['d']];
+const reference = cands.map((c, k) => randomRef(domain.size(domain.union(c, conds[k]))));
+const query = (samplingCorrection: boolean): LocalQuery => ({ kind: 'conditionalL1Scores', candidates: cands, conditions: conds, reference, ...(samplingCorrection ? { samplingCorrection } : {}) });
+
+/** Brute force from rows: ref(x) = sum over rows of q(x | y_row) (fallback q_r / uniform). */
+function bruteForce(rows: number[], k: number, correction: boolean): number {
+  const r = cands[k];
+  const y = conds[k];
+  const u = domain.union(r, y);
+  const q = reference[k];
+  const cellOf = (attrs: readonly string[], codes: (a: string) => number): number => attrs.reduce((idx, a) => idx * domain.sizeOf(a) + codes(a), 0);
+  const decode = (cell: number): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (let i = u.length - 1; i >= 0; i--) {
+      m.set(u[i], cell % domain.sizeOf(u[i]));
+      cell = Math.floor(cell / domain.sizeOf(u[i]));
+    }
+    return m;
+  };
+  const ref = new Float64Array(domain.size(r));
+  const local = new Float64Array(domain.size(r));
+  for (const row of rows) {
+    const code = (a: string): number => table.columns[domain.indexOf(a)][row];
+    local[cellOf(r, code)] += 1;
+    const yCell = cellOf(y, code);
+    let qy = 0;
+    for (let c = 0; c < q.length; c++) if (cellOf(y, (a) => decode(c).get(a) ?? 0) === yCell) qy += q[c];
+    for (let c = 0; c < q.length; c++) {
+      const m = decode(c);
+      const rc = cellOf(r, (a) => m.get(a) ?? 0);
+      if (qy > 0) {
+        if (cellOf(y, (a) => m.get(a) ?? 0) === yCell) ref[rc] += q[c] / qy;
+      } else {
+        ref[rc] += q[c] / q.reduce((s, v) => s + v, 0);
+      }
+    }
+  }
+  let l1 = 0;
+  for (let x = 0; x < ref.length; x++) l1 += Math.abs(local[x] - ref[x]) - (correction ? expectedAbsDeviation(ref[x]) : 0);
+  return Math.round(l1);
+}
+
+describe('conditionalL1Scores', () => {
+  it('matches the brute-force definition', async () => {
+    const rows = Array.from({ length: 37 }, (_, i) => i * 3);
+    for (const corr of [false, true]) {
+      const got = await evaluateLocalQuery(query(corr), new InMemoryMarginalSource(table.select(rows)), domain);
+      cands.forEach((_, k) => expect(got[k]).toBe(bruteForce(rows, k, corr)));
+    }
+  });
+
+  it('with empty conditions equals l1Scores', async () => {
+    const ref2 = cands.map((c) => randomRef(domain.size(c)).map((v) => v + 1));
+    const src = new InMemoryMarginalSource(table.select(Array.from({ length: 50 }, (_, i) => i)));
+    const a = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: cands, conditions: cands.map(() => []), reference: ref2 }, src, domain);
+    const b = await evaluateLocalQuery({ kind: 'l1Scores', candidates: cands, reference: ref2 }, src, domain);
+    expect([...a]).toEqual([...b]);
+  });
+
+  it('removes label heterogeneity: a party holding only one label value scores 0 against the true conditional', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => i).filter((i) => table.columns[0][i] === 1);
+    // True joint of (a, b) over the whole table as the model reference, conditioned on a.
+    const joint = new Array<number>(9).fill(0);
+    for (let i = 0; i < 400; i++) joint[table.columns[0][i] * 3 + table.columns[1][i]]++;
+    const src = new InMemoryMarginalSource(table.select(rows));
+    const [cond] = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['b']], conditions: [['a']], reference: [joint] }, src, domain);
+    const [plain] = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['b']], conditions: [[]], reference: [[0, 1, 2].map((b) => joint[b] + joint[3 + b] + joint[6 + b])] }, src, domain);
+    expect(cond).toBe(0);
+    expect(plain).toBeGreaterThan(rows.length / 2); // the unconditioned local error is large
+  });
+
+  it('sensitivity: every entry moves by at most 2 (3 with sampling correction) when one record is added or removed', async () => {
+    expect(localQuerySensitivity(query(false))).toBeCloseTo(2 * Math.sqrt(5), 12);
+    expect(localQuerySensitivity(query(true))).toBeCloseTo(3 * Math.sqrt(5), 12);
+    for (const corr of [false, true]) {
+      const bound = corr ? 3 : 2;
+      let worst = 0;
+      for (const size of [0, 1, 3, 20, 90]) {
+        const rows = Array.from({ length: size }, (_, i) => (i * 7) % 400);
+        const base = await evaluateLocalQuery(query(corr), new InMemoryMarginalSource(table.select(rows)), domain);
+        for (let extra = 200; extra < 260; extra++) {
+          const v = await evaluateLocalQuery(query(corr), new InMemoryMarginalSource(table.select([...rows, extra])), domain);
+          v.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - base[k]))));
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(bound);
+      expect(worst).toBeGreaterThanOrEqual(1); // the check is not vacuous
+    }
+  });
+
+  it('planted fault: a reference scaled by the party total (not a conditional) breaks the bound', async () => {
+    // Spreading c(y) with weights q(x,y) (unnormalized) moves an entry by sum_x q(x,y) per record.
+    const rows = Array.from({ length: 30 }, (_, i) => i);
+    const faulty = (rs: number[]): number => {
+      let l1 = 0;
+      const q = reference[0];
+      const local = new Float64Array(9);
+      const ref = new Float64Array(9);
+      for (const row of rs) {
+        const a = table.columns[0][row];
+        const b = table.columns[1][row];
+        const e = table.columns[4][row];
+        local[a * 3 + b]++;
+        for (let x = 0; x < 9; x++) ref[x] += q[x * 4 + e] / 10; // not divided by q(e)
+      }
+      for (let x = 0; x < 9; x++) l1 += Math.abs(local[x] - ref[x]);
+      return Math.round(l1);
+    };
+    let worst = 0;
+    for (let extra = 100; extra < 160; extra++) worst = Math.max(worst, Math.abs(faulty([...rows, extra]) - faulty(rows)));
+    expect(worst).toBeGreaterThan(2);
+  });
+
+  it('validation rejects mismatched shapes and unknown attributes', () => {
+    expect(() => validateLocalQuery({ ...query(false), conditions: [['e']] } as LocalQuery, domain)).toThrow(/one condition per candidate/);
+    expect(() => validateLocalQuery({ ...query(false), reference: reference.map((r) => r.slice(1)) } as LocalQuery, domain)).toThrow(/cells/);
+    expect(() => validateLocalQuery({ ...query(false), conditions: conds.map(() => ['zz']) } as LocalQuery, domain)).toThrow(/condition/);
+  });
+});
