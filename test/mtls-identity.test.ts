@@ -1,0 +1,115 @@
+// Integration test of identity on the wire: a coordinator process refuses agents with a certificate
+// from another CA or a revoked one (CRL in its kit), and a party's identity is its certificate's, never a claim.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initCa } from '../cli/pki/CertificateAuthority.js';
+import { issueKit } from '../cli/pki/issueKit.js';
+import { loadKit } from '../cli/pki/loadKit.js';
+import { ProcessConsortium, type ChildHandle } from './helpers/ProcessConsortium.js';
+import { RawAgentClient } from './helpers/RawAgentClient.js';
+import { runCli, runCliJson } from './helpers/runCli.js';
+
+const c = new ProcessConsortium({ name: 'mtls', rows: 300 });
+let honest: ChildHandle;
+
+/** The agent's "connection lost; reconnecting" log lines (their `why`). */
+function reconnectReasons(h: ChildHandle): string[] {
+  return h.logLines().filter((l) => l.msg === 'coordinator connection lost; reconnecting').map((l) => String(l.why));
+}
+
+beforeAll(async () => {
+  await c.setup();
+  await c.startCoordinator();
+  // Positive control: an honest agent does come online (so "never online" below means refused).
+  honest = c.startAgent('hospital-a');
+  await ProcessConsortium.until(() => c.onlineEvents('hospital-a') >= 1, 90_000, 'hospital-a online');
+}, 150_000);
+
+afterAll(() => c.stop());
+
+describe('mTLS identity', () => {
+  it('refuses an agent whose kit comes from another CA (even under a member party id)', async () => {
+    const otherCa = await initCa(join(c.dir, 'other-ca'), { consortium: 'it' });
+    const foreignKit = join(c.dir, 'other-kits', 'hospital-c');
+    await issueKit(otherCa, { role: 'party', id: 'hospital-c', coordinator: c.address, out: foreignKit });
+    const cfg = { ...c.agentConfig('hospital-c', foreignKit), state: { dir: join(c.dir, 'agents', 'foreign-c') } };
+    const foreign = c.startAgent('hospital-c', { config: c.writeConfig('foreign-c', cfg), name: 'foreign-c' });
+    await ProcessConsortium.until(() => reconnectReasons(foreign).length >= 2, 90_000, 'the foreign agent to fail twice');
+    await foreign.stop();
+    const why = reconnectReasons(foreign);
+    // Both attempts failed in the TLS handshake (no stream was ever established).
+    for (const w of why) expect(w).toMatch(/UNAVAILABLE|certificate|handshake|SSL|TLS/i);
+    expect(foreign.logLines().some((l) => l.msg === 'connected to coordinator')).toBe(false);
+    expect(c.onlineEvents('hospital-c')).toBe(0);
+
+    // The coordinator's side: a client that trusts the consortium CA but presents the foreign
+    // certificate is refused in the handshake (no welcome, the stream fails UNAVAILABLE).
+    const fk = loadKit(foreignKit);
+    const raw = new RawAgentClient({ ca: loadKit(c.kitDir('hospital-a')).tls.ca, cert: fk.tls.cert, key: fk.tls.key }, c.address);
+    try {
+      raw.hello();
+      await raw.waitClosed();
+      expect(raw.received.length).toBe(0);
+      expect(raw.error?.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      raw.close();
+    }
+    expect(c.onlineEvents('hospital-c')).toBe(0);
+  });
+
+  it('takes the party id from the certificate: a kit cannot be run as another party, nor act for one', async () => {
+    // Locally: a config naming hospital-b with hospital-c's kit is refused before dialling.
+    const cfg = { ...c.agentConfig('hospital-b', c.kitDir('hospital-c')), state: { dir: join(c.dir, 'agents', 'liar') } };
+    const r = await runCli(['agent', 'start', '--config', c.writeConfig('liar', cfg)]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/fedsynth: INVALID_CONFIG: .*party\.id 'hospital-b' does not match the kit's certificate \(hospital-c\)/);
+
+    // On the wire: hospital-c's certificate is welcomed as hospital-c, and its approval of a study
+    // that invites hospital-b (not c) does not count for hospital-b.
+    const studyId = await c.createStudy({ parties: ['hospital-b', 'hospital-d'], id: 'impersonation-check' });
+    const raw = new RawAgentClient(c.kitDir('hospital-c'), c.address);
+    try {
+      raw.hello();
+      const welcome = await raw.waitFor((m) => m.body?.$case === 'welcome');
+      expect(welcome.body?.$case === 'welcome' && welcome.body.value.partyId).toBe('hospital-c');
+      raw.send({ $case: 'studyDecision', value: { studyId, approved: true, reason: 'I am hospital-b' } });
+      await ProcessConsortium.until(() => c.coordinator!.logLines().some((l) => l.msg === 'decision for an unknown study ignored' && l.partyId === 'hospital-c'), 20_000, 'the coordinator to ignore the decision');
+      const st = await c.operator().getStudy(studyId);
+      expect(st.parties.map((p) => [p.partyId, p.decision])).toEqual([
+        ['hospital-b', 'pending'],
+        ['hospital-d', 'pending'],
+      ]);
+      // The coordinator lists the raw client under its certificate's name only.
+      expect(c.onlineEvents('hospital-c')).toBe(1);
+      expect(c.onlineEvents('hospital-b')).toBe(0);
+    } finally {
+      raw.close();
+      await c.operator().cancelStudy(studyId, 'test done');
+    }
+  });
+
+  it('refuses a revoked party certificate once the coordinator has the new crl.pem', async () => {
+    const out = await runCliJson<{ revoked: string[] }>(['pki', 'revoke', '--ca', join(c.dir, 'ca'), '--party', 'hospital-b', '--reason', 'keyCompromise']);
+    expect(out.revoked.length).toBe(1);
+    // loadTrust reads crl.pem from the coordinator's kit directory at start: copy it there, restart.
+    copyFileSync(join(c.dir, 'ca', 'crl.pem'), join(c.kitDir('coordinator'), 'crl.pem'));
+    const port = c.port;
+    const onlineBefore = c.onlineEvents('hospital-a');
+    await c.coordinator!.stop();
+    await c.startCoordinator({ port });
+    mkdirSync(c.stateDir('hospital-b'), { recursive: true });
+    const revoked = c.startAgent('hospital-b');
+    await ProcessConsortium.until(() => reconnectReasons(revoked).length >= 2, 90_000, 'the revoked agent to be refused twice');
+    // The honest agent reconnected to the restarted coordinator (same port) meanwhile.
+    await ProcessConsortium.until(() => c.onlineEvents('hospital-a') > onlineBefore, 60_000, 'hospital-a back online');
+    await revoked.stop();
+    for (const w of reconnectReasons(revoked)) expect(w).toContain('CERTIFICATE_REVOKED');
+    const refusals = c.coordinator!.logLines().filter((l) => l.msg === 'refused an agent connection');
+    expect(refusals.length).toBeGreaterThanOrEqual(2);
+    expect(String(refusals[0].err)).toMatch(/revoked/);
+    expect(c.onlineEvents('hospital-b')).toBe(0);
+    expect(honest.running).toBe(true);
+  });
+});
