@@ -13,9 +13,8 @@ import { initCa, type OpenedCa } from '../../cli/pki/CertificateAuthority.js';
 import { issueKit } from '../../cli/pki/issueKit.js';
 import { OperatorClient } from '../../cli/operator/OperatorClient.js';
 import { FEDSYNTH_BIN, REPO_ROOT } from './runCli.js';
+import { RAW_SCHEMA, writeSilos } from './writeSilos.js';
 
-export const RAW_CSV = join(REPO_ROOT, 'data', 'adult-raw.csv');
-export const RAW_SCHEMA = join(REPO_ROOT, 'data', 'adult-raw.schema.json');
 
 /** One child process of the consortium and what it wrote. */
 export class ChildHandle {
@@ -148,13 +147,8 @@ export class ProcessConsortium {
     this.ca = await initCa(join(this.dir, 'ca'), { consortium: 'it' });
     await issueKit(this.ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: this.kitDir('coordinator'), hosts: ['127.0.0.1', 'localhost'] });
     for (const p of this.parties) await issueKit(this.ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: this.kitDir(p) });
-    const lines = readFileSync(RAW_CSV, 'utf8').split('\n');
-    const header = lines[0];
-    const body = lines.slice(1, this.rows + 1);
-    const per = Math.ceil(body.length / this.parties.length);
-    mkdirSync(join(this.dir, 'silos'), { recursive: true });
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
-    this.parties.forEach((p, i) => writeFileSync(this.siloFile(p), [header, ...body.slice(i * per, (i + 1) * per)].join('\n') + '\n'));
+    writeSilos(this.parties.map((p) => this.siloFile(p)), this.rows);
   }
 
   /** The data lines (without header) of a party's silo. */

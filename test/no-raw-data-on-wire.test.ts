@@ -1,0 +1,239 @@
+// Integration test: every message a party agent sends during whole studies (plain and masking) is
+// captured; none carries raw data, no released vector equals the exact local counts, masked vectors look uniform.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Domain } from '../shared/pgm/Domain.js';
+import { parseSchema, type Schema } from '../shared/schema/ConsortiumSchema.js';
+import { schemaDomain } from '../shared/schema/columnLayout.js';
+import { domainHash } from '../shared/study/domainHash.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import { evaluateLocalQuery } from '../shared/synth/evaluateLocalQuery.js';
+import type { LocalQuery } from '../shared/synth/LocalQuery.js';
+import { decodeIntVector } from '../shared/wire/intVectorCodec.js';
+import { silentLogger } from '../cli/util/logging.js';
+import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
+import { openSource, type ValidatingSource } from '../party-agent/data/openSource.js';
+import { AgentConnection } from '../party-agent/transport/AgentConnection.js';
+import { PartyAgent } from '../party-agent/PartyAgent.js';
+import { fromGrpcError } from '../coordinator/grpcErrors.js';
+import { AgentMessage, Aggregation, Mechanism, type ComputeStage, type CoordinatorMessage, type CreateStudyRequest, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { RAW_SCHEMA, writeSilos } from './helpers/writeSilos.js';
+
+type Body = NonNullable<AgentMessage['body']>;
+interface Sent {
+  party: string;
+  body: Body;
+  bytes: Buffer;
+}
+interface Asked {
+  party: string;
+  roundId: string;
+  compute: ComputeStage;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fedsynth-wire-'));
+const schemaRaw = JSON.parse(readFileSync(RAW_SCHEMA, 'utf8')) as unknown;
+const schema: Schema = parseSchema(schemaRaw);
+const domain = Domain.fromJson(schemaDomain(schema));
+const siloFiles = [0, 1, 2].map((i) => join(dir, `silo-${i}.csv`));
+const siloLines = writeSilos(siloFiles, 1500);
+const sources: ValidatingSource[] = [];
+const sent: Sent[] = [];
+const asked: Asked[] = [];
+let consortium: LocalConsortium;
+const studies: Record<'plain' | 'masking', string> = { plain: '', masking: '' };
+
+/** The party an agent object or its connection belongs to. */
+function partyOf(ctx: unknown): string {
+  const i = consortium.agents.findIndex((a) => a === ctx || (a as unknown as { conn: unknown }).conn === ctx);
+  return i >= 0 ? consortium.partyIds[i] : 'unknown';
+}
+
+async function runStudy(aggregation: Aggregation): Promise<string> {
+  const req: CreateStudyRequest = {
+    spec: {
+      studyId: '',
+      title: 'wire capture',
+      mechanism: Mechanism.MECHANISM_MST,
+      epsilon: 1,
+      delta: 1e-9,
+      rho: 0,
+      columns: [],
+      domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
+      aggregation,
+      minParties: 3,
+      colluders: 0,
+      dropouts: 0,
+      syntheticRows: 200,
+      domainHash: domainHash(domain),
+      maxSilosPerIndividual: 1,
+      targetColumn: '',
+      schemaJson: '',
+    },
+    parties: consortium.partyIds,
+    seed: 'wire-test',
+    splitNote: '',
+  };
+  const created = await new Promise<StudyStatus>((resolve, reject) => consortium.operator.createStudy(req, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))));
+  const id = created.spec!.studyId;
+  await consortium.coordinator.waitForStudy(id);
+  const st = consortium.coordinator.store.getStudy(id);
+  if (st.state !== 'done') throw new Error(`study ${id} ended ${st.state}: ${st.errorMessage}`);
+  return id;
+}
+
+beforeAll(async () => {
+  for (const f of siloFiles) {
+    const s = await openSource({ kind: 'csv', path: f }, schema, { onInvalid: 'fail', threads: 1 });
+    expect((await s.validate()).ok).toBe(true);
+    sources.push(s);
+  }
+  const sendSpy = vi.spyOn(AgentConnection.prototype, 'send');
+  const onMessageSpy = vi.spyOn(PartyAgent.prototype as unknown as { onMessage: (m: CoordinatorMessage, s: unknown) => void }, 'onMessage');
+  consortium = new LocalConsortium({
+    domain,
+    sources,
+    log: silentLogger(),
+    seed: 'wire-test',
+    policy: { allowedColumns: '*', maxEpsilonPerStudy: 1, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 2, autoApprove: true, allowPlainAggregation: true },
+    ledgerRho: 1,
+    workDir: join(dir, 'consortium'),
+  });
+  await consortium.start();
+  studies.plain = await runStudy(Aggregation.AGGREGATION_PLAIN);
+  studies.masking = await runStudy(Aggregation.AGGREGATION_MASKING);
+  sendSpy.mock.calls.forEach(([body], i) => {
+    sent.push({ party: partyOf(sendSpy.mock.contexts[i]), body, bytes: Buffer.from(AgentMessage.encode({ seq: 0, body }).finish()) });
+  });
+  onMessageSpy.mock.calls.forEach(([msg], i) => {
+    const b = msg.body;
+    if (b?.$case === 'roundRequest' && b.value.stage?.$case === 'compute') {
+      asked.push({ party: partyOf(onMessageSpy.mock.contexts[i]), roundId: b.value.roundId, compute: b.value.stage.value });
+    }
+  });
+  sendSpy.mockRestore();
+  onMessageSpy.mockRestore();
+}, 180_000);
+
+afterAll(async () => {
+  await consortium?.stop();
+  for (const s of sources) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Raw-data strings found in a message: whole CSV lines, or category labels of >= 6 characters. */
+function rawDataIn(bytes: Buffer, needles: readonly string[]): string[] {
+  const text = bytes.toString('latin1');
+  return needles.filter((n) => text.includes(n));
+}
+
+const needles = (() => {
+  const labels = new Set<string>();
+  const categorical = schema.columns.filter((c) => c.type === 'categorical') as { name: string; categories: readonly string[] }[];
+  for (const lines of siloLines) {
+    for (const line of lines) {
+      const cells = line.split(',');
+      for (const col of categorical) {
+        const v = cells[schema.columns.findIndex((c) => c.name === col.name)];
+        // Six characters or more: a random 6-byte match in a ~1 MB capture has probability < 1e-8.
+        if (v !== undefined && v.length >= 6 && col.categories.includes(v)) labels.add(v);
+      }
+    }
+  }
+  return [...labels, ...siloLines.flat()];
+})();
+
+/**
+ * P(noisy cell == exact cell) = P(discrete Gaussian noise = 0) <= 1 / (sqrt(2 pi) sigma - 1) for
+ * sigma > 1 (the integer sum of the density is at least its integral minus the peak). With n cells
+ * the fraction of equal cells exceeds that bound + 0.3 with probability <= exp(-2 n 0.09) (Hoeffding).
+ */
+function equalCellBound(sigma2: number): number {
+  const sigma = Math.sqrt(sigma2);
+  return sigma > 1 ? 1 / (Math.sqrt(2 * Math.PI) * sigma - 1) : 1;
+}
+
+/** Fraction of words whose signed value is within 2^20 of zero ("looks like a count"). */
+function nearZeroFraction(words: Uint32Array): number {
+  let near = 0;
+  for (const w of words) if (Math.abs(w | 0) < 2 ** 20) near++;
+  return near / words.length;
+}
+
+/** |mean/2^32 - 1/2| in standard errors of a uniform mean (sd 1/sqrt(12 n)). */
+function uniformMeanZ(words: Uint32Array): number {
+  let s = 0;
+  for (const w of words) s += w / 2 ** 32;
+  return Math.abs(s / words.length - 0.5) * Math.sqrt(12 * words.length);
+}
+
+describe('no raw data on the wire', () => {
+  it('captured every party message of a plain and a masking study', () => {
+    expect(consortium.coordinator.store.getStudy(studies.plain).rhoSpent).toBeCloseTo(rhoFromEpsilon(1, 1e-9), 12);
+    for (const p of consortium.partyIds) {
+      const mine = sent.filter((s) => s.party === p);
+      expect(mine.some((s) => s.body.$case === 'roundReply' && s.body.value.stage?.$case === 'plain')).toBe(true);
+      expect(mine.some((s) => s.body.$case === 'roundReply' && s.body.value.stage?.$case === 'masked')).toBe(true);
+    }
+    expect(asked.length).toBeGreaterThanOrEqual(2 * 2 * consortium.partyIds.length);
+    expect(needles.length).toBeGreaterThan(1500);
+  });
+
+  it('no message contains a CSV line or a category label of the silos', () => {
+    for (const s of sent) expect(rawDataIn(s.bytes, needles), `${s.party} ${s.body.$case}`).toEqual([]);
+  });
+
+  it('planted fault: the scan does find a leaked row or label', () => {
+    const leak = AgentMessage.encode({ seq: 1, body: { $case: 'error', value: { code: 'X', message: siloLines[1][7], studyId: '', roundId: '', field: '' } } }).finish();
+    expect(rawDataIn(Buffer.from(leak), needles).length).toBeGreaterThan(0);
+  });
+
+  it('no plain contribution equals the exact local counts of its query (alpha <= 1e-6 per vector)', async () => {
+    let checked = 0;
+    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN)) {
+      const reply = sent.find((s) => s.party === a.party && s.body.$case === 'roundReply' && s.body.value.roundId === a.roundId && s.body.value.stage?.$case === 'plain');
+      expect(reply, `${a.party} ${a.roundId}`).toBeDefined();
+      const plain = reply!.body.$case === 'roundReply' && reply!.body.value.stage?.$case === 'plain' ? reply!.body.value.stage.value : undefined;
+      const noisy = decodeIntVector(plain!.noisyVector, plain!.elementBits, a.compute.vectorLength);
+      const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[consortium.partyIds.indexOf(a.party)], domain);
+      expect(noisy.length).toBe(exact.length);
+      let equal = 0;
+      for (let j = 0; j < exact.length; j++) if (noisy[j] === Math.round(exact[j])) equal++;
+      expect(equal).toBeLessThan(exact.length);
+      // Hoeffding with n >= 100 cells: exp(-18) < 1e-7 false alarms per vector.
+      if (exact.length >= 100) expect(equal / exact.length).toBeLessThan(equalCellBound(a.compute.perPartySigma2) + 0.3);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(2 * consortium.partyIds.length);
+  });
+
+  it('masked vectors look uniform mod 2^32, not like counts (alpha ~ 1e-6 per vector)', async () => {
+    let checked = 0;
+    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING)) {
+      const reply = sent.find((s) => s.party === a.party && s.body.$case === 'roundReply' && s.body.value.roundId === a.roundId && s.body.value.stage?.$case === 'masked');
+      expect(reply, `${a.party} ${a.roundId}`).toBeDefined();
+      const masked = reply!.body.$case === 'roundReply' && reply!.body.value.stage?.$case === 'masked' ? reply!.body.value.stage.value.maskedVector : new Uint8Array();
+      const words = new Uint32Array(a.compute.vectorLength);
+      const view = new DataView(masked.buffer, masked.byteOffset, masked.byteLength);
+      for (let j = 0; j < words.length; j++) words[j] = view.getUint32(4 * j, true);
+      const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[consortium.partyIds.indexOf(a.party)], domain);
+      expect(words.some((w, j) => w !== (Math.round(exact[j]) >>> 0))).toBe(true);
+      // Uniform words fall within 2^20 of zero with p = 2^-11: P(fraction >= 5%) < 1e-9 for n >= 100.
+      expect(nearZeroFraction(words)).toBeLessThan(0.05);
+      // Mean of uniform words: |z| >= 4.9 has probability ~1e-6 (normal approximation, n >= 100).
+      if (words.length >= 100) expect(uniformMeanZ(words)).toBeLessThan(4.9);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(2 * consortium.partyIds.length);
+  });
+
+  it('planted fault: the uniformity checks reject unmasked counts', async () => {
+    const a = asked.find((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING && x.compute.vectorLength >= 100)!;
+    const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[0], domain);
+    const words = Uint32Array.from(exact, (v) => Math.round(v) >>> 0);
+    expect(nearZeroFraction(words)).toBeGreaterThanOrEqual(0.05);
+    expect(uniformMeanZ(words)).toBeGreaterThanOrEqual(4.9);
+  });
+});
