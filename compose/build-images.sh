@@ -66,5 +66,12 @@ for t in coordinator agent custodian; do
   build "fedsynth/$t" "$APP_HASH" compose/Dockerfile "$t" BASE_IMAGE "$BASE_IMAGE"
 done
 build fedsynth/postgres-silo "$PG_HASH" compose/Dockerfile.postgres "" PG_BASE "$PG_BASE"
+# Older content tags of these images are superseded: remove them so re-runs do not fill the disk.
+for t in coordinator agent custodian postgres-silo; do
+  keep="$APP_HASH"; [ "$t" = postgres-silo ] && keep="$PG_HASH"
+  docker image ls "fedsynth/$t" --format '{{.Tag}}' | while read -r old; do
+    if [ "$old" != "$keep" ] && [ "$old" != local ]; then docker rmi "fedsynth/$t:$old" >/dev/null 2>&1 || true; fi
+  done
+done
 echo "FEDSYNTH_TAG=$APP_HASH"
 echo "FEDSYNTH_PG_TAG=$PG_HASH"
