@@ -71,7 +71,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   });
 }
 
-/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE). */
+/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB). */
 function aimKnobs(): Partial<AimOptions> {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
@@ -83,6 +83,7 @@ function aimKnobs(): Partial<AimOptions> {
     probeShare: num(env.BENCH_PROBE),
     batch: num(env.BENCH_BATCH),
     selectionShare: num(env.BENCH_SHARE),
+    maxModelSizeMB: num(env.BENCH_MAXMB),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;
 }

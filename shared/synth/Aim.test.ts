@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
+import { chooseBatch } from './aimEpochs.js';
 import { dependentTable, testOracle } from './testSupport.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
@@ -72,5 +73,20 @@ describe('aim epochs under label skew', () => {
     expect(charges.find((c) => c.label === 'aim/probe')?.kind).toBe('conditionalL1Scores');
     expect(res.selected.length).toBeGreaterThanOrEqual(3);
     expect(res.condition).toBe('a');
+  });
+});
+
+describe('chooseBatch', () => {
+  const cands = aimCandidates(domain, [['a', 'b', 'c'], ['a', 'd', 'e'], ['b', 'c', 'd']]);
+  const scoreOf = (attrs: string[]): number => ({ 'a,b,c': 5000, 'a,b': 4900, 'b,d': 3000, 'a,e': 2000 } as Record<string, number>)[attrs.join()] ?? 0;
+  it('skips subsets and two-attribute overlaps of earlier picks, and stops at non-positive scores', () => {
+    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 10, 80);
+    expect(got.map((c) => c.join())).toEqual(['a,b,c', 'b,d', 'a,e']);
+  });
+  it('a small measurement budget (large sigma) favours small marginals and a smaller batch', () => {
+    // rho_meas 2e-5: sigma_1 = 158 (bias 126/cell) puts a,b (9 cells) above a,b,c (27 cells);
+    // b = 2 (sigma 224) has the largest total; at b = 3 (sigma 274) a,e turns negative.
+    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80);
+    expect(got.map((c) => c.join())).toEqual(['a,b', 'b,d']);
   });
 });
