@@ -13,6 +13,7 @@ import { PartyAgent } from '../../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
 import { loadAgentConfig, type AgentConfig } from '../../party-agent/config/AgentConfig.js';
 import { openSource } from '../../party-agent/data/openSource.js';
+import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
 import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
 import { loadKit } from '../pki/loadKit.js';
@@ -65,7 +66,8 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
     domain,
-    source,
+    // Adaptive mechanisms re-score the same candidates every round: keep exact counts in memory.
+    source: new CachingMarginalSource(source),
     policy: {
       allowedColumns: config.policy.allowedColumns,
       maxEpsilonPerStudy: config.policy.maxEpsilonPerStudy,

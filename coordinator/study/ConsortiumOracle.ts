@@ -2,7 +2,7 @@
 // is one journaled round over the approved, connected parties; a restarted coordinator replays
 // journaled rounds instead of asking (and charging) the parties again.
 import type { Logger } from 'pino';
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
 import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
@@ -25,6 +25,12 @@ export interface ConsortiumOracleOptions {
   roundTimeoutMs: number;
   /** The parties currently in the study (approved and not dropped), sorted. */
   participants(): string[];
+  /** Approved parties of the study (online or not), to wait for after an outage. */
+  approvedParties(): string[];
+  /** How often a round that lost its parties is asked again (default 3). */
+  maxRoundRetries: number;
+  /** How long to wait for approved parties to come back before a retry (ms). */
+  reconnectWaitMs: number;
   /** Executes one round in the study's aggregation mode. */
   runRound(plan: RoundPlan): Promise<RoundOutcome>;
   onRoundDone?(index: number, label: string, replayed: boolean): void;
@@ -34,6 +40,13 @@ export class ConsortiumOracle implements FederatedOracle {
   private nextIndex = 0;
 
   constructor(private readonly o: ConsortiumOracleOptions) {}
+
+  /** After an outage, waits (bounded) until the round's participants are connected again. */
+  private async awaitParticipants(want: readonly string[]): Promise<void> {
+    const deadline = Date.now() + this.o.reconnectWaitMs;
+    const online = () => new Set(this.o.participants());
+    while (Date.now() < deadline && !want.every((p) => online().has(p))) await new Promise((r) => setTimeout(r, 200));
+  }
 
   get domain(): Domain {
     return this.o.domain;
@@ -56,43 +69,65 @@ export class ConsortiumOracle implements FederatedOracle {
       this.o.onRoundDone?.(index, label, true);
       return { values: journaled.sum, stddev: journaled.stddev };
     }
-    const participants = this.o.participants();
-    const n = participants.length;
-    const minSurvivors = Math.max(this.o.minParties, n - this.o.dropouts, 1);
-    if (n < minSurvivors || n - this.o.colluders - this.o.dropouts < 1) {
-      throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${minSurvivors} are needed`, { studyId, parties: n });
-    }
-    const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
-    const plan = planDistributedGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
-    const roundId = `${studyId}/r${index}`;
+    // A round whose parties went away (network, restart) is asked again with the SAME charge key:
+    // agents re-send the noisy vector they already released, so a retry costs no extra budget.
+    let attempt = 0;
+    let participants: string[];
+    let plan: ReturnType<typeof planDistributedGaussian>;
+    let outcome: RoundOutcome;
+    let roundId: string;
     const vectorLength = localQueryLength(query, this.o.domain);
-    const outcome = await this.o.runRound({
-      studyId,
-      roundId,
-      roundIndex: index,
-      participants,
-      timeoutMs: this.o.roundTimeoutMs,
-      compute: {
-        queryJson,
-        rho,
-        perPartySigma2: plan.perPartySigma2,
-        chargeKey: `${studyId}/${index}/${label}`,
-        label,
-        vectorLength,
-        aggregation: this.o.aggregation,
-        participants,
-        threshold: minSurvivors,
-        modulusBits: 32,
-        hePublicKey: Buffer.alloc(0),
-      },
-    });
-    if (outcome.survivors.length < minSurvivors) {
-      throw new FedsynthError(
-        ErrorCode.TooFewSurvivors,
-        `study ${studyId}, round ${index} (${label}): ${outcome.survivors.length} of ${n} parties answered; at least ${minSurvivors} are needed` +
-          (outcome.refusals.length > 0 ? `; refusals: ${outcome.refusals.map((r) => `${r.partyId} ${r.code}: ${r.message}`).join('; ')}` : ''),
-        { studyId, round: index, survivors: outcome.survivors.length },
-      );
+    // The participants and the noise plan are fixed by the first attempt: a retry may lose parties
+    // (they count as dropouts, within `dropouts`) but never re-plans the noise of a released vector.
+    participants = this.o.participants();
+    for (;;) {
+      if (attempt > 0) await this.awaitParticipants(participants);
+      const n = participants.length;
+      const minSurvivors = Math.max(this.o.minParties, n - this.o.dropouts, 1);
+      if (n - this.o.colluders - this.o.dropouts < 1) {
+        throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${this.o.colluders + this.o.dropouts + 1} are needed`, { studyId, parties: n });
+      }
+      const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
+      plan = planDistributedGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
+      roundId = attempt === 0 ? `${studyId}/r${index}` : `${studyId}/r${index}/a${attempt}`;
+      let failure: FedsynthError | undefined;
+      try {
+        outcome = await this.o.runRound({
+          studyId,
+          roundId,
+          roundIndex: index,
+          participants,
+          timeoutMs: this.o.roundTimeoutMs,
+          compute: {
+            queryJson,
+            rho,
+            perPartySigma2: plan.perPartySigma2,
+            chargeKey: `${studyId}/${index}/${label}`,
+            label,
+            vectorLength,
+            aggregation: this.o.aggregation,
+            participants,
+            threshold: minSurvivors,
+            modulusBits: 32,
+            hePublicKey: Buffer.alloc(0),
+          },
+        });
+        if (outcome.survivors.length >= minSurvivors) break;
+        failure = new FedsynthError(
+          ErrorCode.TooFewSurvivors,
+          `study ${studyId}, round ${index} (${label}): ${outcome.survivors.length} of ${n} parties answered; at least ${minSurvivors} are needed` +
+            (outcome.refusals.length > 0 ? `; refusals: ${outcome.refusals.map((r) => `${r.partyId} ${r.code}: ${r.message}`).join('; ')}` : ''),
+          { studyId, round: index, survivors: outcome.survivors.length },
+        );
+        if (outcome.refusals.length > 0) throw failure; // a refusal is a decision, not an outage
+      } catch (e) {
+        if (e === failure) throw e; // refused: a party's decision, not an outage
+        if (!isFedsynthError(e) || e.code !== ErrorCode.TooFewSurvivors) throw e;
+        failure = e;
+      }
+      attempt += 1;
+      if (attempt > this.o.maxRoundRetries) throw failure;
+      log.warn({ studyId, round: index, label, attempt, err: failure.message }, 'round failed for lack of parties; retrying when they are back');
     }
     const stddev = Math.sqrt(plan.sumSigma2(outcome.survivors.length));
     const survived = new Set(outcome.survivors);

@@ -15,7 +15,7 @@ import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynt
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { ConsortiumOracle } from './ConsortiumOracle.js';
-import { runMechanism } from './runMechanism.js';
+import { runMechanismInWorker } from './MechanismThread.js';
 import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
@@ -201,6 +201,9 @@ export class StudyRunner {
         const online = new Set(this.d.gateway.onlineParties());
         return this.approvedParties(studyId).filter((p) => online.has(p));
       },
+      approvedParties: () => this.approvedParties(studyId),
+      maxRoundRetries: 3,
+      reconnectWaitMs: Math.min(60_000, this.d.roundTimeoutMs),
       runRound: roundMode,
       onRoundDone: (index, label) => {
         const spent = store.getStudy(studyId).rhoSpent;
@@ -208,10 +211,10 @@ export class StudyRunner {
       },
     });
     const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
-    const out = await runMechanism(mechanism, oracle, {
+    const out = await runMechanismInWorker(mechanism, oracle, {
       rho: spec.rho,
       rows: spec.syntheticRows,
-      sampleRng: seededRandomSource(rec.seed, 'coordinator/sample'),
+      sampleSeed: rec.seed,
       seed: rec.seed,
       onFit: () => {
         const cur = store.getStudy(studyId);
@@ -241,7 +244,7 @@ export class StudyRunner {
       domain: Object.fromEntries(domain.attrs.map((a, i) => [a, domain.shape[i]])),
       privacy,
       details: out.details,
-      model: out.model.toJSON(),
+      model: out.modelJson,
       // The public schema, so `fedsynth sample` can decode new rows to labels like synthetic.csv.
       schema: spec.schemaJson ? (JSON.parse(spec.schemaJson) as unknown) : null,
     };

@@ -2,7 +2,6 @@
 // FederatedOracle and samples the synthetic rows with the study's sampling randomness.
 import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
-import type { GraphicalModel } from '../../shared/pgm/GraphicalModel.js';
 import { mst } from '../../shared/synth/Mst.js';
 import { aim } from '../../shared/synth/Aim.js';
 
@@ -10,7 +9,8 @@ export type MechanismName = 'mst' | 'aim';
 
 export interface MechanismOutput {
   columns: Int32Array[];
-  model: GraphicalModel;
+  /** The fitted model (GraphicalModel.toJSON()), serialisable across threads. */
+  modelJson: unknown;
   /** Mechanism-specific public metadata (selected cliques, tree, compression). */
   details: Record<string, unknown>;
 }
@@ -25,15 +25,16 @@ export async function runMechanism(
     opts.onFit?.();
     return {
       columns: res.sample(opts.rows, opts.sampleRng),
-      model: res.model,
-      details: { tree: res.tree, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
+      modelJson: res.model.toJSON(),
+      // compression: MST's public recoding of rare values; `fedsynth sample` needs it to decode the model's codes.
+      details: { tree: res.tree, compression: res.compression.recode, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
     };
   }
   const res = await aim(oracle, { rho: opts.rho, seed: opts.seed });
   opts.onFit?.();
   return {
     columns: res.sample(opts.rows, opts.sampleRng),
-    model: res.model,
+    modelJson: res.model.toJSON(),
     details: { selected: res.selected, rhoUsed: res.rhoUsed, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
   };
 }

@@ -45,11 +45,6 @@ export async function handleCompute(
   roundId: string,
   stage: ComputeStage,
 ): Promise<{ noisy: Uint8Array; elementBits: number }> {
-  const previous = ctx.store.release(stage.chargeKey);
-  if (previous) {
-    ctx.log.info({ studyId: study.studyId, roundId, chargeKey: stage.chargeKey }, 're-sending the noisy vector already released for this charge key');
-    return previous;
-  }
   if (!stage.chargeKey.startsWith(`${study.studyId}/`)) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `charge_key must start with the study id`, { field: 'compute.charge_key' });
   }
@@ -81,6 +76,16 @@ export async function handleCompute(
       { field: 'compute.per_party_sigma2' },
     );
   }
+  const previous = ctx.store.release(stage.chargeKey);
+  if (previous) {
+    // A retried round: re-send the SAME noisy vector (fresh noise would leak more), but only if it
+    // carries at least the noise this request requires (a retry must not re-plan with less noise).
+    if (previous.sigma2 < plan.perPartySigma2 * (1 - 1e-9)) {
+      throw new FedsynthError(ErrorCode.ProtocolViolation, `retry of ${stage.chargeKey} needs more noise (${plan.perPartySigma2}) than was released (${previous.sigma2})`, { field: 'compute.charge_key' });
+    }
+    ctx.log.info({ studyId: study.studyId, roundId, chargeKey: stage.chargeKey }, 're-sending the noisy vector already released for this charge key');
+    return previous;
+  }
   // Charge first (idempotent per key), then compute and record, then send.
   ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label });
   const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
@@ -88,5 +93,5 @@ export async function handleCompute(
   exact.fill(0);
   const enc = encodeIntVector(noisy);
   ctx.log.info({ studyId: study.studyId, roundId, label: stage.label, rho: stage.rho, cells: length }, 'released a noisy contribution');
-  return ctx.store.recordRelease(stage.chargeKey, study.studyId, roundId, enc.bytes, enc.elementBits);
+  return ctx.store.recordRelease(stage.chargeKey, study.studyId, roundId, enc.bytes, enc.elementBits, stage.perPartySigma2);
 }

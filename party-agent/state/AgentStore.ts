@@ -26,7 +26,7 @@ export class AgentStore {
         CREATE TABLE IF NOT EXISTS studies (study_id TEXT PRIMARY KEY, spec_json TEXT NOT NULL,
           decision TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS releases (charge_key TEXT PRIMARY KEY, study_id TEXT NOT NULL,
-          round_id TEXT NOT NULL, noisy BLOB NOT NULL, element_bits INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+          round_id TEXT NOT NULL, noisy BLOB NOT NULL, element_bits INTEGER NOT NULL, sigma2 REAL NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);
       `);
       this.db.prepare('SELECT COUNT(*) FROM studies').get();
     } catch (e) {
@@ -56,16 +56,16 @@ export class AgentStore {
     return (this.db.prepare('SELECT * FROM studies ORDER BY updated_ms').all() as Record<string, unknown>[]).map(toStudy);
   }
 
-  release(chargeKey: string): { noisy: Uint8Array; elementBits: number } | undefined {
-    const r = this.db.prepare('SELECT noisy, element_bits FROM releases WHERE charge_key = ?').get(chargeKey) as { noisy: Buffer; element_bits: number } | undefined;
-    return r ? { noisy: new Uint8Array(r.noisy), elementBits: r.element_bits } : undefined;
+  release(chargeKey: string): { noisy: Uint8Array; elementBits: number; sigma2: number } | undefined {
+    const r = this.db.prepare('SELECT noisy, element_bits, sigma2 FROM releases WHERE charge_key = ?').get(chargeKey) as { noisy: Buffer; element_bits: number; sigma2: number } | undefined;
+    return r ? { noisy: new Uint8Array(r.noisy), elementBits: r.element_bits, sigma2: r.sigma2 } : undefined;
   }
 
   /** Records a noisy vector before it is sent; an existing record for the key wins. */
-  recordRelease(chargeKey: string, studyId: string, roundId: string, noisy: Uint8Array, elementBits: number): { noisy: Uint8Array; elementBits: number } {
+  recordRelease(chargeKey: string, studyId: string, roundId: string, noisy: Uint8Array, elementBits: number, sigma2: number): { noisy: Uint8Array; elementBits: number; sigma2: number } {
     this.db
-      .prepare('INSERT OR IGNORE INTO releases(charge_key, study_id, round_id, noisy, element_bits, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(chargeKey, studyId, roundId, Buffer.from(noisy), elementBits, Date.now());
+      .prepare('INSERT OR IGNORE INTO releases(charge_key, study_id, round_id, noisy, element_bits, sigma2, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(chargeKey, studyId, roundId, Buffer.from(noisy), elementBits, sigma2, Date.now());
     return this.release(chargeKey)!;
   }
 }

@@ -46,7 +46,9 @@ export class AgentConnection {
   ) {
     const creds = grpc.credentials.createSsl(opts.tls.caPem, opts.tls.keyPem, opts.tls.certPem);
     const channelOptions: grpc.ChannelOptions = {
-      'grpc.keepalive_time_ms': 10_000,
+      // Tolerate a coordinator that is busy for a while (e.g. fitting a large model).
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 120_000,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     };

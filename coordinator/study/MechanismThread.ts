@@ -1,0 +1,76 @@
+// MechanismThread: runs the synthesis mechanism in a worker thread so that long model fits never
+// block the coordinator's event loop (heartbeats, keepalives, operator API stay responsive); the
+// worker's secure sums are executed here, on the real FederatedOracle.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
+import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
+import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
+import { runMechanism, type MechanismName, type MechanismOutput } from './runMechanism.js';
+
+export interface WorkerInput {
+  mechanism: MechanismName;
+  attrs: string[];
+  shape: number[];
+  rho: number;
+  rows: number;
+  sampleSeed: string;
+  seed?: string;
+}
+
+export type ToMain =
+  | { type: 'secureSum'; id: number; query: LocalQuery; rho: number; label: string }
+  | { type: 'fitting' }
+  | { type: 'done'; columns: Int32Array[]; modelJson: unknown; details: Record<string, unknown> }
+  | { type: 'failed'; code: string; message: string; stack?: string };
+
+export type ToWorker = { type: 'result'; id: number; values: Float64Array; stddev: number } | { type: 'error'; id: number; code: string; message: string };
+
+/** Runs the mechanism in a worker when the compiled worker exists, else inline (tests from source). */
+export async function runMechanismInWorker(
+  name: MechanismName,
+  oracle: FederatedOracle,
+  opts: { rho: number; rows: number; sampleSeed: string; seed?: string; onFit?: () => void },
+): Promise<MechanismOutput> {
+  const workerFile = fileURLToPath(new URL('./mechanismWorker.js', import.meta.url));
+  if (!import.meta.url.endsWith('.js') || !existsSync(workerFile)) {
+    return runMechanism(name, oracle, { rho: opts.rho, rows: opts.rows, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample'), seed: opts.seed, onFit: opts.onFit });
+  }
+  const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, sampleSeed: opts.sampleSeed, seed: opts.seed };
+  const worker = new Worker(workerFile, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 4096 } });
+  try {
+    return await new Promise<MechanismOutput>((resolve, reject) => {
+      worker.on('message', (m: ToMain) => {
+        switch (m.type) {
+          case 'secureSum':
+            oracle.secureSum(m.query, m.rho, m.label).then(
+              (r) => worker.postMessage({ type: 'result', id: m.id, values: r.values, stddev: r.stddev } satisfies ToWorker),
+              (e: unknown) =>
+                worker.postMessage({ type: 'error', id: m.id, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, message: (e as Error)?.message ?? String(e) } satisfies ToWorker),
+            );
+            return;
+          case 'fitting':
+            opts.onFit?.();
+            return;
+          case 'done':
+            resolve({ columns: m.columns, modelJson: m.modelJson, details: m.details });
+            return;
+          case 'failed': {
+            const err = new FedsynthError(m.code as Code, m.message);
+            if (m.stack) err.stack = m.stack;
+            reject(err);
+            return;
+          }
+        }
+      });
+      worker.on('error', (e) => reject(e));
+      worker.on('exit', (code) => {
+        if (code !== 0) reject(new FedsynthError(ErrorCode.Internal, `mechanism worker exited with code ${code}`));
+      });
+    });
+  } finally {
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,54 @@
+// mechanismWorker: the worker-thread side of MechanismThread — runs MST/AIM (CPU-heavy fitting and
+// sampling) off the coordinator's event loop; every secure sum is asked of the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { FedsynthError, ErrorCode, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
+import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
+import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
+import type { Measurement } from '../../shared/synth/Measurement.js';
+import { runMechanism, type MechanismName } from './runMechanism.js';
+import type { ToMain, ToWorker, WorkerInput } from './MechanismThread.js';
+
+const port = parentPort!;
+const input = workerData as WorkerInput;
+const pending = new Map<number, { resolve: (r: SecureSumResult) => void; reject: (e: Error) => void }>();
+let nextId = 0;
+const send = (m: ToMain, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
+
+port.on('message', (m: ToWorker) => {
+  const p = pending.get(m.id);
+  if (!p) return;
+  pending.delete(m.id);
+  if (m.type === 'result') p.resolve({ values: m.values, stddev: m.stddev });
+  else p.reject(new FedsynthError(m.code as Code, m.message));
+});
+
+const domain = new Domain(input.attrs, input.shape);
+const oracle: FederatedOracle = {
+  domain,
+  secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      send({ type: 'secureSum', id, query, rho, label });
+    });
+  },
+  measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: readonly AttributeRecode[]): Promise<Measurement[]> {
+    return measureBySecureSum(this, attrSets, rho, label, recode);
+  },
+};
+
+runMechanism(input.mechanism as MechanismName, oracle, {
+  rho: input.rho,
+  rows: input.rows,
+  sampleRng: seededRandomSource(input.sampleSeed, 'coordinator/sample'),
+  seed: input.seed,
+  onFit: () => send({ type: 'fitting' }),
+}).then(
+  (out) => send({ type: 'done', columns: out.columns, modelJson: out.modelJson, details: out.details }, [...new Set(out.columns.map((c) => c.buffer as ArrayBuffer))]),
+  (e: unknown) => {
+    const code = e instanceof FedsynthError ? e.code : ((e as { code?: string })?.code as Code | undefined) ?? ErrorCode.Internal;
+    send({ type: 'failed', code, message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });
+  },
+);
