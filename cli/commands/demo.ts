@@ -12,8 +12,9 @@ export function register(program: Command): void {
     .description(
       'Run a local consortium demo: creates a CA and startup kits in a temp dir, starts a coordinator and\n' +
         '3 party-agent processes on 127.0.0.1 (mutual TLS), splits the bundled UCI Adult sample among them\n' +
-        '(non-IID), runs one differentially private study, and writes synthetic.csv, run.json, model.json\n' +
-        'and manifest.json to --out.',
+        '(non-IID), runs one differentially private study, and writes synthetic.csv, synthetic.parquet,\n' +
+        'model.json, run.json and the signed manifest.json to --out (checked as by `fedsynth verify`), plus\n' +
+        'report.json/report.html (synthetic.csv evaluated against the full bundled sample) and demo.json.',
     )
     .option('--out <dir>', 'output directory', 'fedsynth-demo')
     .option('--epsilon <e>', 'privacy budget epsilon', '1')

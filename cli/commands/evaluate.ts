@@ -1,7 +1,6 @@
 // The `fedsynth evaluate` command: scores synthetic data against real data (TV over 1/2/3-way
 // marginals, printed like ../shared/tools/tvscore.mjs) and optionally writes report.json/report.html.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { parseDomainJson, type EvalDomain } from '../../shared/eval/parseDomainJson.js';
@@ -11,12 +10,14 @@ import { totalVariation } from '../../shared/eval/totalVariation.js';
 import { tvScoreRecord } from '../../shared/eval/tvScoreRecord.js';
 import { evaluateParty } from '../../shared/eval/evaluateParty.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
-import { renderReportHtml } from '../../shared/eval/renderReportHtml.js';
+import { loadRawTables } from '../evaluation/loadRawTables.js';
+import { writeReportFiles } from '../evaluation/writeReportFiles.js';
 
 interface EvaluateOptions {
   real: string;
   synth: string;
-  domain: string;
+  domain?: string;
+  schema?: string;
   maxWay: string;
   holdout?: string;
   target?: string;
@@ -36,7 +37,7 @@ function optionalNumber(s: string | undefined, name: string): number | undefined
 
 /** Runs the full local evaluation and writes report.json and report.html into `dir`. */
 function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, maxWay: number): void {
-  const holdout = opts.holdout ? loadTable(opts.holdout, domain, 'holdout') : null;
+  const holdout = !opts.holdout ? null : opts.schema ? loadRawTables(opts.schema, { holdout: opts.holdout }).holdout : loadTable(opts.holdout, domain, 'holdout');
   const evaluation = evaluateParty({ train: real, holdout, synth, target: opts.target ?? null, maxWay, seed: opts.seed });
   const spent: PrivacySpent = { rho: optionalNumber(opts.rho, '--rho'), epsilon: optionalNumber(opts.epsilon, '--epsilon'), delta: optionalNumber(opts.delta, '--delta') };
   const hasSpent = Object.values(spent).some((v) => v !== undefined);
@@ -46,9 +47,7 @@ function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, d
     privacySpent: hasSpent ? spent : null,
     parameters: { real: opts.real, synthetic: opts.synth, holdout: opts.holdout ?? '(none)', target: opts.target ?? '(none)', maxWay, seed: opts.seed },
   });
-  mkdirSync(opts.report as string, { recursive: true });
-  writeFileSync(join(opts.report as string, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(opts.report as string, 'report.html'), renderReportHtml(report));
+  writeReportFiles(opts.report as string, report);
 }
 
 function readText(path: string, what: string): string {
@@ -81,7 +80,8 @@ export function register(program: Command): void {
     )
     .requiredOption('--real <csv>', 'real rows: integer codes, header naming every domain column')
     .requiredOption('--synth <csv>', 'synthetic rows, same format')
-    .requiredOption('--domain <json>', 'domain file {column: size} in column order')
+    .option('--domain <json>', 'domain file {column: size} in column order (CSVs of integer codes)')
+    .option('--schema <json>', 'consortium schema: the CSVs hold raw values (labels, numbers, dates), encoded with it')
     .option('--max-way <k>', 'largest marginal size scored (1..3)', '3')
     .option('--report <dir>', 'also run every metric and write report.json and report.html into <dir>')
     .option('--holdout <csv>', 'real rows withheld from synthesis (enables DCR share, MIA, TV ceiling)')
@@ -92,9 +92,20 @@ export function register(program: Command): void {
     .option('--delta <d>', 'privacy spent, shown in the report')
     .action((opts: EvaluateOptions) => {
       const maxWay = parseMaxWay(opts.maxWay);
-      const domain = parseDomainJson(readText(opts.domain, 'domain'), opts.domain);
-      const real = loadTable(opts.real, domain, 'real');
-      const synth = loadTable(opts.synth, domain, 'synthetic');
+      if ((opts.domain === undefined) === (opts.schema === undefined)) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, 'give exactly one of --domain (integer codes) or --schema (raw values)', { field: '--domain' });
+      }
+      let domain: EvalDomain;
+      let real: CodeTable;
+      let synth: CodeTable;
+      if (opts.schema !== undefined) {
+        const raw = loadRawTables(opts.schema, { real: opts.real, synthetic: opts.synth });
+        [domain, real, synth] = [raw.domain, raw.real, raw.synthetic];
+      } else {
+        domain = parseDomainJson(readText(opts.domain as string, 'domain'), opts.domain as string);
+        real = loadTable(opts.real, domain, 'real');
+        synth = loadTable(opts.synth, domain, 'synthetic');
+      }
       const summary = totalVariation(real, synth, maxWay);
       process.stdout.write(JSON.stringify(tvScoreRecord(summary, real.rows, synth.rows)) + '\n');
       if (opts.report) writeReport(opts, real, synth, domain, maxWay);

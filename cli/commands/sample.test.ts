@@ -93,6 +93,25 @@ describe('fedsynth sample', () => {
     expect(rowsOf(d.out).every((x) => x[1] === 'Male')).toBe(true);
   });
 
+  it("decodes MST's compressed domain back to study codes, also under --where on a merged value", async () => {
+    // Study column r has 4 codes; MST kept code 0 and merged 1, 2, 3 into model code 1.
+    const cdom = new Domain(['r', 's'], [2, 2]);
+    const model = GraphicalModel.fromPotentials(cdom, new CliqueVector([new Factor(cdom, ['r', 's'], new Float64Array([0, 0, Math.log(3), 0]))]), 100);
+    const file = join(root, 'model-compressed.json');
+    const doc = { format: 'fedsynth-model/v1', studyId: 'st-c', domain: { r: 4, s: 2 }, details: { compression: [{ attr: 'r', map: [0, 1, 1, 1], size: 2 }] }, model: model.toJSON(), schema: null };
+    writeFileSync(file, JSON.stringify(doc));
+    const all = rowsOf((await cli('--model', file, '--rows', '3000', '--seed', 's4')).out);
+    const seen = new Set(all.map((x) => x[0]));
+    expect([...seen].sort()).toEqual(['0', '1', '2', '3']);
+    const merged = await cli('--model', file, '--rows', '500', '--seed', 's4', '--where', 'r=2');
+    expect(merged.code).toBe(0);
+    expect(rowsOf(merged.out).every((x) => x[0] === '2')).toBe(true);
+    expect((await cli('--model', file, '--rows', '5', '--where', 'r=4')).code).toBe(64);
+    // A recorded compression that does not fit the model is refused (planted).
+    writeFileSync(file, JSON.stringify({ ...doc, details: { compression: [{ attr: 'r', map: [0, 1, 2, 2], size: 3 }] } }));
+    expect((await cli('--model', file, '--rows', '5')).err).toContain('column r');
+  });
+
   it('errors name the unknown column or value (exit 64), a missing model (66)', async () => {
     const col = await cli('--model', withSchema, '--rows', '5', '--where', 'gender=Female');
     expect(col.code).toBe(64);

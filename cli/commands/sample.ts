@@ -8,6 +8,7 @@ import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { decodeCsv } from '../../shared/schema/decodeRows.js';
 import { parseModelDocument } from '../../shared/sample/ModelDocument.js';
 import { parseWhere } from '../../shared/sample/parseWhere.js';
+import { sampleModelDocument } from '../../shared/sample/sampleModelDocument.js';
 
 interface SampleCliOptions {
   model: string;
@@ -52,11 +53,11 @@ export function register(program: Command): void {
       const rows = parseRows(o.rows);
       const schemaOverride = o.schema !== undefined ? (JSON.parse(readText(o.schema, 'schema')) as unknown) : undefined;
       const doc = parseModelDocument(readText(o.model, 'model'), o.model, schemaOverride);
-      const evidence = parseWhere(o.where, doc.model.domain, doc.schema);
+      const evidence = parseWhere(o.where, doc.domain, doc.schema);
       const rng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/rows') : cryptoRandomSource();
-      const columns = doc.model.sample(rows, rng, { where: evidence });
+      const columns = sampleModelDocument(doc, rows, rng, evidence);
       const decodeRng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/decode') : cryptoRandomSource();
-      const csv = doc.schema && !o.codes ? decodeCsv(doc.schema, columns, decodeRng) : encodeCsv(doc.model.domain.attrs, columns);
+      const csv = doc.schema && !o.codes ? decodeCsv(doc.schema, columns, decodeRng) : encodeCsv(doc.domain.attrs, columns);
       if (o.out === undefined) {
         process.stdout.write(csv);
         return;

@@ -19,6 +19,8 @@ import { OUTPUT_FILES } from '../../coordinator/study/StudyRunner.js';
 import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
+import { writeDemoReport } from './writeDemoReport.js';
+import { verifyStudyOutputs } from '../verify/verifyStudyOutputs.js';
 
 export interface DemoOptions {
   out: string;
@@ -144,14 +146,22 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       mkdirSync(out, { recursive: true });
       for (const f of OUTPUT_FILES) await client.fetchOutput(studyId, f, out);
       const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
+      // The outputs as fetched must match the coordinator's signed manifest (chained to the demo CA).
+      const verified = verifyStudyOutputs(out, { caPem: readFileSync(join(work, 'ca', 'ca.crt'), 'utf8') });
+      o.progress.update(0.97, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html)');
+      const privacy = run.privacy as { rho: number; epsilon: number; delta: number };
+      const report = writeDemoReport({ outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId });
       const summary = {
         ...run,
         command: 'demo',
         consortium: { parties: PARTIES, partyRows, split: 'label skew on income (non-IID)', coordinator: address, workDir: o.keep ? work : undefined },
         status: summarizeStatus(final),
-        timings: { ...(run.timings as object), totalSeconds: (Date.now() - t0) / 1000 },
+        verified: { signer: verified.signer, files: verified.files.map((f) => f.name) },
+        report: { json: report.json, html: report.html },
+        timings: { ...(run.timings as object), evaluationSeconds: report.seconds, totalSeconds: (Date.now() - t0) / 1000 },
       };
-      writeFileSync(join(out, 'run.json'), JSON.stringify(summary, null, 2));
+      // run.json stays as the coordinator signed it (see manifest.json); the demo's own summary goes beside it.
+      writeFileSync(join(out, 'demo.json'), JSON.stringify(summary, null, 2));
       o.progress.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows} synthetic rows -> ${join(out, 'synthetic.csv')} (privacy spent: epsilon ${final.epsilonSpent.toFixed(3)}, delta ${o.delta})`);
       return summary;
     } finally {

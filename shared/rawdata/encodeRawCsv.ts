@@ -1,0 +1,44 @@
+// encodeRawCsv: encodes raw CSV text (labels, numbers, dates) into a CodeTable under the consortium
+// schema, cell by cell with the reference encoder; rows with a cell the schema rejects are dropped and counted.
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import type { Schema } from '../schema/ConsortiumSchema.js';
+import { columnLayout } from '../schema/columnLayout.js';
+import { encodeValue } from '../schema/encodeValue.js';
+import type { CodeTable } from '../eval/CodeTable.js';
+import { parseCsvText } from './parseCsvText.js';
+
+export interface EncodedRawCsv {
+  readonly table: CodeTable;
+  /** Rows dropped because a cell is invalid under the schema's policies (missing, out of domain, wrong type). */
+  readonly dropped: number;
+}
+
+/** Encodes `text` (header naming every schema column, any order, extra columns ignored). */
+export function encodeRawCsv(text: string, schema: Schema, file: string): EncodedRawCsv {
+  const records = parseCsvText(text, file);
+  if (records.length === 0) throw new FedsynthError(ErrorCode.InvalidData, `${file}: empty file`, { file });
+  const header = records[0]!.map((h) => h ?? '');
+  const pos = schema.columns.map((c) => header.indexOf(c.name));
+  const missing = schema.columns.filter((_, j) => pos[j]! < 0).map((c) => c.name);
+  if (missing.length > 0) throw new FedsynthError(ErrorCode.InvalidData, `${file}: line 1: no column ${missing.join(', ')} in the header`, { file, columns: missing });
+  const n = records.length - 1;
+  const data = schema.columns.map(() => new Int32Array(n));
+  let kept = 0;
+  let dropped = 0;
+  for (let r = 1; r <= n; r++) {
+    const rec = records[r]!;
+    let ok = true;
+    for (let j = 0; j < schema.columns.length && ok; j++) {
+      const enc = encodeValue(schema.columns[j]!, rec[pos[j]!] ?? null);
+      if (enc.ok) data[j]![kept] = enc.code;
+      else ok = false;
+    }
+    if (ok) kept++;
+    else dropped++;
+  }
+  if (kept === 0) throw new FedsynthError(ErrorCode.InvalidData, `${file}: no row is valid under the schema (${dropped} dropped)`, { file });
+  return {
+    table: { columns: schema.columns.map((c) => c.name), sizes: schema.columns.map((c) => columnLayout(c).size), data: data.map((d) => d.slice(0, kept)), rows: kept },
+    dropped,
+  };
+}
