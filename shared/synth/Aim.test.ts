@@ -74,6 +74,12 @@ describe('aim epochs under label skew', () => {
     expect(res.selected.length).toBeGreaterThanOrEqual(3);
     expect(res.condition).toBe('a');
   });
+
+  it('IID parties: the probe finds no significant heterogeneity (3-sigma rule, ~1e-3 false-positive rate per column; fixed seed)', async () => {
+    const { oracle } = testOracle(table, 4, 'iid');
+    const res = await aim(oracle, { rho: 1, iters: 50, rounds: 10, epochs: 2 });
+    expect(res.condition).toBeUndefined();
+  });
 });
 
 describe('chooseBatch', () => {

@@ -42,7 +42,7 @@ export interface AimOptions {
   readonly workload?: readonly (readonly string[])[];
   /** Cell bound of the default workload (default 10,000 as the reference script). */
   readonly maxCells?: number;
-  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 8, which keeps fits fast — batches grow the junction tree quickly). */
+  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 2, which keeps fits fast — batches grow the junction tree quickly). */
   readonly maxModelSizeMB?: number;
   /** Nominal rounds T (default 16·d, as AIM). */
   readonly rounds?: number;
@@ -109,7 +109,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       candidates,
       rounds: T,
       iters,
-      maxModelSizeMB: opts.maxModelSizeMB ?? 8,
+      maxModelSizeMB: opts.maxModelSizeMB ?? 2,
       epochs: Math.max(1, Math.floor(opts.epochs ?? 5)),
       selectionShare: opts.selectionShare ?? 0.25,
       heterogeneity: opts.heterogeneity ?? 'condition',
