@@ -56,7 +56,7 @@ make_common_rootfs() {
   put_elf "$root" "$NODE_BIN" /usr/local/bin/node
   # A small shell and core tools so init and entrypoint scripts and `docker exec` work.
   put_elf "$root" "$(readlink -f "$(command -v dash)")" /bin/sh
-  for b in cat chmod chown cp env head id ls mkdir mv rm sleep tail wc; do
+  for b in cat chmod chown cp dirname env head id ls mkdir mv rm sleep tail wc; do
     put_elf "$root" "$(readlink -f "$(command -v "$b")")" "/bin/$b"
   done
   # Native addons of the installed node_modules (better-sqlite3, DuckDB) may need more libraries.
