@@ -18,6 +18,7 @@ import { handleCompute, type ApprovedStudy, type BudgetCharger } from './rounds/
 import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';
+import { scheduleLocalEvaluation } from './evaluation/LocalEvaluation.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -246,6 +247,14 @@ export class PartyAgent {
     }
   }
 
+  private evaluateLocally(studyId: string, dir: string): void {
+    const s = this.store.study(studyId);
+    if (!s) return;
+    const { spec } = JSON.parse(s.specJson) as { spec: StudySpec };
+    const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
+    scheduleLocalEvaluation(this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
+  }
+
   private onDelivery(chunk: { studyId: string; fileName: string; offset: number; data: Uint8Array; last: boolean; sha256: string }, send: (b: AgentBody) => void): void {
     const safe = /^[A-Za-z0-9._-]+$/.test(chunk.fileName) && /^[A-Za-z0-9._-]+$/.test(chunk.studyId);
     if (!safe) {
@@ -278,6 +287,8 @@ export class PartyAgent {
         if (ok) renameSync(dl.tmp, dl.file);
         this.opts.log.info({ studyId: chunk.studyId, file: chunk.fileName, ok }, 'received study output');
         this.audit('delivery.received', { studyId: chunk.studyId, file: chunk.fileName, sha256: digest, ok });
+        // The manifest comes last: score the synthetic data against this party's own rows (local-only report).
+        if (ok && chunk.fileName === 'manifest.json') this.evaluateLocally(chunk.studyId, dir);
         try {
           send({ $case: 'deliveryAck', value: { studyId: chunk.studyId, fileName: chunk.fileName, ok, sha256: digest } });
         } catch {

@@ -1,5 +1,5 @@
 // Delivery of large outputs: a study of 1,000,000 synthetic rows through a real Coordinator and real
-// PartyAgents (gRPC over mTLS, 1 MiB chunks); every party ends with byte-identical, verified files.
+// PartyAgents (gRPC, 1 MiB chunks); every party holds byte-identical, verified files and a local-only report.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,9 +94,17 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
       const deadline = Date.now() + 30_000;
       while (!OUTPUT_FILES.every((f) => existsSync(join(dir, f))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const f of OUTPUT_FILES) expect(readFileSync(join(dir, f)).equals(readFileSync(join(source, f))), `${id}/${f}`).toBe(true);
+      // Each party scored the synthetic rows against its own rows; the report is local-only.
+      while (!existsSync(join(dir, 'report.json')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const local = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { title: string; parameters: { scope: string; localRowsEvaluated: number } };
+      expect(local.title).toContain('LOCAL-ONLY');
+      expect(local.parameters.scope).toContain('never sent');
+      expect(local.parameters.localRowsEvaluated).toBe(id === consortium.partyIds[0] ? 3000 : 2000);
       const r = verifyStudyOutputs(dir, { caPem });
       expect(r.files.map((f) => f.name)).toEqual(OUTPUT_FILES.filter((f) => f !== 'manifest.json'));
+      expect([...r.unlisted].sort()).toEqual(['report.html', 'report.json']);
     }
+    expect(existsSync(join(source, 'report.json'))).toBe(false);
   } finally {
     await consortium.stop();
   }

@@ -183,6 +183,20 @@ export class SqlMarginalSource implements MarginalSource {
     });
   }
 
+  /**
+   * The validated rows as code columns (schema order), at most `maxRows` (the first ones), for
+   * evaluation at the party only (party-agent/evaluation/LocalEvaluation.ts); never released.
+   */
+  async codeColumns(maxRows = 200_000): Promise<Int32Array[]> {
+    await this.ensureValid();
+    const all = this.schema.columns.map((_, i) => i);
+    const enc = encodedSelect(this.schema, this.engine.raw, this.engine.from, this.engine.dialect, all, this.opts.onInvalid);
+    const rows = await this.engine.query(`SELECT * FROM (${enc}) local_rows LIMIT ${Math.max(1, Math.floor(maxRows))}`);
+    const cols = all.map(() => new Int32Array(rows.length));
+    rows.forEach((r, k) => all.forEach((j) => (cols[j]![k] = Number(r[j]))));
+    return cols;
+  }
+
   async close(): Promise<void> {
     await this.engine.close();
   }

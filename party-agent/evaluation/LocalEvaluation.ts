@@ -1,0 +1,107 @@
+// LocalEvaluation: after a study's outputs arrive, the party scores synthetic.csv against ITS OWN rows
+// (shared/eval evaluateParty) and keeps report.json/report.html in its outputs dir: local-only, never sent.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import { makeCodeTable, selectRows, type CodeTable } from '../../shared/eval/CodeTable.js';
+import { evaluateParty } from '../../shared/eval/evaluateParty.js';
+import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
+import { parseCodeCsv } from '../../shared/eval/parseCodeCsv.js';
+import { sampleRows } from '../../shared/eval/sampleRows.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
+import { writeReportFiles } from '../../cli/evaluation/writeReportFiles.js';
+
+/** A source that can hand its validated rows, as code columns, to code running at the party. */
+export interface LocalRowSource {
+  codeColumns(): Promise<Int32Array[]>;
+}
+
+/** The rows behind a MarginalSource when it can give them (in memory, or SQL sources with codeColumns). */
+export function localRowsOf(source: MarginalSource): LocalRowSource | undefined {
+  if (source instanceof InMemoryMarginalSource) {
+    return { codeColumns: async () => source.table.columns.map((c) => Int32Array.from(c)) };
+  }
+  const s = source as Partial<LocalRowSource>;
+  return typeof s.codeColumns === 'function' ? (s as LocalRowSource) : undefined;
+}
+
+export const LOCAL_ONLY_NOTE =
+  'LOCAL-ONLY: computed by this party against its own rows; it stays in this silo and is never sent to ' +
+  'the coordinator or other parties (it is not differentially private).';
+
+export interface LocalEvaluationInput {
+  readonly dir: string;
+  readonly partyId: string;
+  readonly studyId: string;
+  readonly domain: readonly { readonly name: string; readonly size: number }[];
+  /** The study's public schema (JSON text) when synthetic.csv holds decoded values; '' for codes. */
+  readonly schemaJson: string;
+  readonly target: string;
+  readonly rows: Int32Array[];
+  /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 10000. */
+  readonly maxRows?: number;
+}
+
+function capped(t: CodeTable, k: number, seed: string, stream: string): CodeTable {
+  return t.rows <= k ? t : selectRows(t, sampleRows(t.rows, k, seed, stream));
+}
+
+/** Evaluates synthetic.csv in `dir` against the party's rows; writes report.json/report.html there. */
+export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: string; html: string; seconds: number } {
+  const t0 = performance.now();
+  const columns = o.domain.map((c) => c.name);
+  const sizes = o.domain.map((c) => c.size);
+  const text = readFileSync(join(o.dir, 'synthetic.csv'), 'utf8');
+  const synthAll = o.schemaJson ? encodeRawCsv(text, parseSchema(JSON.parse(o.schemaJson)), 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
+  const max = o.maxRows ?? 10_000;
+  const seed = `local/${o.studyId}`;
+  const real = capped(makeCodeTable(columns, sizes, o.rows), max, seed, 'real');
+  const synth = capped(synthAll, max, seed, 'synth');
+  let spent: PrivacySpent | null = null;
+  try {
+    const run = JSON.parse(readFileSync(join(o.dir, 'run.json'), 'utf8')) as { privacy?: PrivacySpent };
+    spent = run.privacy ?? null;
+  } catch {
+    spent = null;
+  }
+  const target = o.target && columns.includes(o.target) ? o.target : null;
+  const evaluation = evaluateParty({ train: real, synth, target, maxWay: 3, seed });
+  const report = buildReportJson({
+    title: `LOCAL-ONLY evaluation at ${o.partyId} (never leaves this silo)`,
+    evaluation,
+    privacySpent: spent,
+    parameters: {
+      scope: LOCAL_ONLY_NOTE,
+      party: o.partyId,
+      study: o.studyId,
+      target: target ?? '(none)',
+      localRowsEvaluated: real.rows,
+      syntheticRowsEvaluated: synth.rows,
+    },
+  });
+  return { ...writeReportFiles(o.dir, report), seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Runs the local evaluation after the current delivery callback; failures are logged, never thrown. */
+export function scheduleLocalEvaluation(
+  source: MarginalSource,
+  input: Omit<LocalEvaluationInput, 'rows'>,
+  log: Logger,
+  audit: (event: string, details: Record<string, unknown>) => void,
+): void {
+  const rows = localRowsOf(source);
+  if (!rows) return;
+  setImmediate(() => {
+    rows
+      .codeColumns()
+      .then((cols) => {
+        const r = evaluateDeliveredOutputs({ ...input, rows: cols });
+        log.info({ studyId: input.studyId, report: r.html, seconds: r.seconds }, 'local-only evaluation report written (it stays here)');
+        audit('evaluation.local', { studyId: input.studyId, files: ['report.json', 'report.html'], scope: 'local-only' });
+      })
+      .catch((e: unknown) => log.warn({ studyId: input.studyId, err: (e as Error)?.message ?? String(e) }, 'local evaluation failed'));
+  });
+}
