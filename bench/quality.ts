@@ -30,6 +30,7 @@ interface Case {
 
 async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec: Record<string, unknown>) => void): Promise<void> {
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
   let charged = 0;
   const oracle = new InProcessOracle({
@@ -44,6 +45,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, selection: c.selection, ...knobs });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const real = makeCodeTable(domain.attrs, domain.shape, table.columns.map((col) => Int32Array.from(col)));
   const synth = makeCodeTable(domain.attrs, domain.shape, cols);
   const tv = totalVariation(real, synth, 3);
@@ -67,6 +69,8 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     seed: c.seed,
     ...Object.fromEntries(tv.byWay.flatMap((w, k) => [[`tv${k + 1}Avg`, round4(w.avg)], [`tv${k + 1}Max`, round4(w.max)]])),
     wallSeconds: Math.round(wall * 10) / 10,
+    // CPU seconds of this process (user + system): wall time on a shared machine varies with load.
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   });
 }
