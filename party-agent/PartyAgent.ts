@@ -18,7 +18,7 @@ import { handleCompute, type ApprovedStudy, type BudgetCharger } from './rounds/
 import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';
-import { scheduleLocalEvaluation } from './evaluation/LocalEvaluation.js';
+import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -38,6 +38,8 @@ export interface PartyAgentOptions {
   secaggRng?: RandomSource;
   /** Audit hook: every decision and release is recorded by the caller's audit log. */
   audit?: (event: string, details: Record<string, unknown>) => void;
+  /** This party's rows as codes, for the local-only evaluation of delivered outputs (default: from `source` when in memory). */
+  localRows?: LocalRowSource;
 }
 
 interface Download {
@@ -252,7 +254,7 @@ export class PartyAgent {
     if (!s) return;
     const { spec } = JSON.parse(s.specJson) as { spec: StudySpec };
     const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
-    scheduleLocalEvaluation(this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
+    scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
   }
 
   private onDelivery(chunk: { studyId: string; fileName: string; offset: number; data: Uint8Array; last: boolean; sha256: string }, send: (b: AgentBody) => void): void {

@@ -13,6 +13,7 @@ import { PartyAgent } from '../../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
 import { loadAgentConfig, type AgentConfig } from '../../party-agent/config/AgentConfig.js';
 import { openSource } from '../../party-agent/data/openSource.js';
+import { localRowsOf } from '../../party-agent/evaluation/LocalEvaluation.js';
 import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
 import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
@@ -68,6 +69,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     domain,
     // Adaptive mechanisms re-score the same candidates every round: keep exact counts in memory.
     source: new CachingMarginalSource(source),
+    localRows: localRowsOf(source),
     policy: {
       allowedColumns: config.policy.allowedColumns,
       maxEpsilonPerStudy: config.policy.maxEpsilonPerStudy,

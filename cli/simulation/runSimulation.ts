@@ -127,7 +127,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     await consortium.coordinator.waitForStudy(studyId);
     mkdirSync(o.out, { recursive: true });
     const src = join(consortium.dir, 'coordinator', 'studies', studyId);
-    for (const f of ['synthetic.csv', 'model.json', 'manifest.json']) copyFileSync(join(src, f), join(o.out, f));
+    for (const f of ['synthetic.csv', 'synthetic.parquet', 'model.json', 'manifest.json']) copyFileSync(join(src, f), join(o.out, f));
     const coordRun = JSON.parse(readFileSync(join(src, 'run.json'), 'utf8')) as Record<string, unknown>;
     const run = {
       ...coordRun,

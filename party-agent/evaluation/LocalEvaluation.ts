@@ -19,8 +19,8 @@ export interface LocalRowSource {
   codeColumns(): Promise<Int32Array[]>;
 }
 
-/** The rows behind a MarginalSource when it can give them (in memory, or SQL sources with codeColumns). */
-export function localRowsOf(source: MarginalSource): LocalRowSource | undefined {
+/** The rows behind a source when it can give them (in memory, or anything with codeColumns). */
+export function localRowsOf(source: MarginalSource | LocalRowSource): LocalRowSource | undefined {
   if (source instanceof InMemoryMarginalSource) {
     return { codeColumns: async () => source.table.columns.map((c) => Int32Array.from(c)) };
   }
@@ -87,7 +87,7 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
 
 /** Runs the local evaluation after the current delivery callback; failures are logged, never thrown. */
 export function scheduleLocalEvaluation(
-  source: MarginalSource,
+  source: MarginalSource | LocalRowSource,
   input: Omit<LocalEvaluationInput, 'rows'>,
   log: Logger,
   audit: (event: string, details: Record<string, unknown>) => void,
