@@ -75,6 +75,11 @@ describe('a real consortium of separate processes', () => {
     expect(r.stderr).toContain('AUDIT_CHAIN_BROKEN');
   });
 
+  it('logs each agent going offline once when it stops', () => {
+    const offline = c.coordinator!.logLines().filter((l) => l.msg === 'agent offline');
+    for (const p of c.parties) expect(offline.filter((l) => l.partyId === p).length, p).toBe(1);
+  });
+
   it("every agent's ledger charges sum to the study rho, each key once", async () => {
     const rho = final.spec!.rho;
     for (const p of c.parties) {

@@ -34,7 +34,7 @@ beforeAll(async () => {
   await c.startCoordinator();
   c.startAgents();
   studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'mst', epsilon: 1, rows: 300 });
-  const mid = await c.waitForStudy(studyId, (s) => s.roundsDone >= 1 && s.state === 'running', 180_000, 50);
+  const mid = await c.waitForStudy(studyId, (s) => s.roundsDone >= 1 && (s.state === 'running' || s.state === 'fitting'), 180_000, 50);
   const port = c.port;
   await c.coordinator!.kill9();
   stateAtKill = mid.state;

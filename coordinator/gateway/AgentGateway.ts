@@ -129,7 +129,8 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
         }
       });
       const end = (why: string) => {
-        if (session && this.sessions.get(partyId) === session) {
+        // A stream's 'end' and 'cancelled'/'error' may both fire: go offline once.
+        if (session && !session.closed && this.sessions.get(partyId) === session) {
           session.close(why);
           this.log.info({ partyId, why }, 'agent offline');
           this.emit('offline', partyId);
