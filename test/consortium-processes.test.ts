@@ -75,9 +75,14 @@ describe('a real consortium of separate processes', () => {
     expect(r.stderr).toContain('AUDIT_CHAIN_BROKEN');
   });
 
-  it('logs each agent going offline once when it stops', () => {
+  it('logs each agent connection going offline at most once', () => {
+    // (A busy machine may drop and re-open a connection: count per connection, not per party.)
     const offline = c.coordinator!.logLines().filter((l) => l.msg === 'agent offline');
-    for (const p of c.parties) expect(offline.filter((l) => l.partyId === p).length, p).toBe(1);
+    for (const p of c.parties) {
+      const n = offline.filter((l) => l.partyId === p).length;
+      expect(n, p).toBeGreaterThanOrEqual(1);
+      expect(n, p).toBeLessThanOrEqual(c.onlineEvents(p));
+    }
   });
 
   it("every agent's ledger charges sum to the study rho, each key once", async () => {
