@@ -99,7 +99,7 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
       const local = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { title: string; parameters: { scope: string; localRowsEvaluated: number } };
       expect(local.title).toContain('LOCAL-ONLY');
       expect(local.parameters.scope).toContain('never sent');
-      expect(local.parameters.localRowsEvaluated).toBe(id === consortium.partyIds[0] ? 3000 : 2000);
+      expect(local.parameters.localRowsEvaluated).toBe(id === consortium.partyIds[0] ? 3000 : 2000); // below the 5000-row cap
       const r = verifyStudyOutputs(dir, { caPem });
       expect(r.files.map((f) => f.name)).toEqual(OUTPUT_FILES.filter((f) => f !== 'manifest.json'));
       expect([...r.unlisted].sort()).toEqual(['report.html', 'report.json']);

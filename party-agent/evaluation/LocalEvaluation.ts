@@ -41,7 +41,7 @@ export interface LocalEvaluationInput {
   readonly schemaJson: string;
   readonly target: string;
   readonly rows: Int32Array[];
-  /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 10000. */
+  /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 5000. */
   readonly maxRows?: number;
 }
 
@@ -56,7 +56,7 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   const sizes = o.domain.map((c) => c.size);
   const text = readFileSync(join(o.dir, 'synthetic.csv'), 'utf8');
   const synthAll = o.schemaJson ? encodeRawCsv(text, parseSchema(JSON.parse(o.schemaJson)), 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
-  const max = o.maxRows ?? 10_000;
+  const max = o.maxRows ?? 5_000;
   const seed = `local/${o.studyId}`;
   const real = capped(makeCodeTable(columns, sizes, o.rows), max, seed, 'real');
   const synth = capped(synthAll, max, seed, 'synth');

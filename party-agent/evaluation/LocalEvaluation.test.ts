@@ -1,0 +1,66 @@
+// Tests of the party's local-only evaluation: rows read back as codes from a CSV silo (DuckDB), the
+// delivered synthetic.csv decoded with the schema, and the report labelled local-only.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { openSource } from '../data/openSource.js';
+import { evaluateDeliveredOutputs, localRowsOf } from './LocalEvaluation.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fedsynth-local-eval-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const schemaJson = {
+  version: 1,
+  columns: [
+    { name: 'age', type: 'integer', edges: [0, 50, 100] },
+    { name: 'sex', type: 'categorical', categories: ['F', 'M'] },
+    { name: 'income', type: 'categorical', categories: ['low', 'high'] },
+  ],
+};
+
+it('reads the silo as codes and writes a LOCAL-ONLY report against the delivered synthetic.csv', async () => {
+  const silo = join(root, 'silo.csv');
+  const real = ['age,sex,income'];
+  for (let i = 0; i < 400; i++) real.push(`${(i * 7) % 100},${i % 3 === 0 ? 'F' : 'M'},${i % 4 === 0 ? 'high' : 'low'}`);
+  writeFileSync(silo, real.join('\n') + '\n');
+  const schema = parseSchema(schemaJson);
+  const source = await openSource({ kind: 'csv', path: silo }, schema);
+  try {
+    expect((await source.validate()).ok).toBe(true);
+    const rows = localRowsOf(source);
+    expect(rows).toBeDefined();
+    const cols = await rows!.codeColumns();
+    expect(cols.map((c) => c.length)).toEqual([400, 400, 400]);
+    expect([cols[0]![0], cols[1]![0], cols[2]![0]]).toEqual([0, 0, 1]); // age 0, F, high
+    expect(cols[0]![8]).toBe(1); // age 56
+
+    const dir = join(root, 'outputs');
+    const synth = ['age,sex,income', ...real.slice(1, 301).reverse()];
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'synthetic.csv'), synth.join('\n') + '\n');
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ privacy: { rho: 0.1, epsilon: 2, delta: 1e-6 } }));
+    const domain = [
+      { name: 'age', size: 2 },
+      { name: 'sex', size: 2 },
+      { name: 'income', size: 2 },
+    ];
+    evaluateDeliveredOutputs({ dir, partyId: 'hospital-a', studyId: 'st-1', domain, schemaJson: JSON.stringify(schemaJson), target: 'income', rows: cols });
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      title: string;
+      rows: { real: number; synthetic: number };
+      parameters: { scope: string };
+      privacySpent: { epsilon: number };
+      utility: { target: string } | null;
+    };
+    expect(report.title).toBe('LOCAL-ONLY evaluation at hospital-a (never leaves this silo)');
+    expect(report.parameters.scope).toMatch(/^LOCAL-ONLY/);
+    expect(report.rows).toMatchObject({ real: 400, synthetic: 300 });
+    expect(report.privacySpent.epsilon).toBe(2);
+    expect(report.utility?.target).toBe('income');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('LOCAL-ONLY');
+  } finally {
+    await source.close();
+  }
+});
