@@ -20,6 +20,7 @@ import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
 import { writeDemoReport } from './writeDemoReport.js';
+import { waitForLocalReports } from './waitForLocalReports.js';
 import { verifyStudyOutputs } from '../verify/verifyStudyOutputs.js';
 
 export interface DemoOptions {
@@ -148,6 +149,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
       // The outputs as fetched must match the coordinator's signed manifest (chained to the demo CA).
       const verified = verifyStudyOutputs(out, { caPem: readFileSync(join(work, 'ca', 'ca.crt'), 'utf8') });
+      o.progress.update(0.96, 'each hospital evaluates the synthetic data against its own rows (local-only reports)');
+      const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 60_000);
       o.progress.update(0.97, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html)');
       const privacy = run.privacy as { rho: number; epsilon: number; delta: number };
       const report = writeDemoReport({ outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId });
@@ -157,7 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         consortium: { parties: PARTIES, partyRows, split: 'label skew on income (non-IID)', coordinator: address, workDir: o.keep ? work : undefined },
         status: summarizeStatus(final),
         verified: { signer: verified.signer, files: verified.files.map((f) => f.name) },
-        report: { json: report.json, html: report.html },
+        report: { json: report.json, html: report.html, localOnlyAtParties: o.keep ? localReports : localReports.length },
         timings: { ...(run.timings as object), evaluationSeconds: report.seconds, totalSeconds: (Date.now() - t0) / 1000 },
       };
       // run.json stays as the coordinator signed it (see manifest.json); the demo's own summary goes beside it.
