@@ -50,7 +50,7 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
       return;
     }
     for (const s of this.sessions.values()) {
-      if (!s.closed && now - s.lastSeenMs > 3 * this.heartbeatIntervalMs + 1000) {
+      if (!s.closed && now - s.lastSeenMs > Math.max(3 * this.heartbeatIntervalMs + 1000, 20_000)) {
         this.log.warn({ partyId: s.partyId }, 'agent missed heartbeats; closing its session');
         s.close('missed heartbeats');
         this.emit('offline', s.partyId);
