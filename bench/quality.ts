@@ -58,7 +58,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   emit({
     bench: 'quality',
     mechanism: c.mechanism,
-    selection: c.mechanism === 'aim' ? (c.selection ?? 'localScores') : 'localScores',
+    selection: c.mechanism === 'aim' ? (knobs.schedule === 'rounds' ? (c.selection ?? 'localScores') : 'epochs') : 'localScores',
     ...(c.mechanism === 'aim' ? { knobs } : {}),
     epsilon: c.epsilon,
     delta: DELTA,
