@@ -250,11 +250,15 @@ export class PartyAgent {
   }
 
   private evaluateLocally(studyId: string, dir: string): void {
-    const s = this.store.study(studyId);
-    if (!s) return;
-    const { spec } = JSON.parse(s.specJson) as { spec: StudySpec };
-    const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
-    scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
+    try {
+      const s = this.store.study(studyId);
+      if (!s) return;
+      const { spec } = JSON.parse(s.specJson) as { spec: StudySpec };
+      const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
+      scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
+    } catch (e) {
+      this.opts.log.warn({ studyId, err: (e as Error).message }, 'local evaluation not started (agent stopping?)');
+    }
   }
 
   private onDelivery(chunk: { studyId: string; fileName: string; offset: number; data: Uint8Array; last: boolean; sha256: string }, send: (b: AgentBody) => void): void {
@@ -285,8 +289,14 @@ export class PartyAgent {
       this.downloads.delete(key);
       const digest = dl.hash.digest('hex');
       dl.out.end(() => {
-        const ok = digest === chunk.sha256;
-        if (ok) renameSync(dl.tmp, dl.file);
+        let ok = digest === chunk.sha256;
+        try {
+          if (ok) renameSync(dl.tmp, dl.file);
+        } catch (e) {
+          // the state directory went away (agent shutting down): nothing was stored
+          ok = false;
+          this.opts.log.warn({ file: chunk.fileName, err: (e as Error).message }, 'could not store a delivered file');
+        }
         this.opts.log.info({ studyId: chunk.studyId, file: chunk.fileName, ok }, 'received study output');
         this.audit('delivery.received', { studyId: chunk.studyId, file: chunk.fileName, sha256: digest, ok });
         // The manifest comes last: score the synthetic data against this party's own rows (local-only report).
