@@ -100,7 +100,12 @@ export class PartyAgent {
   }
 
   private audit(event: string, details: Record<string, unknown>): void {
-    this.opts.audit?.(event, details);
+    try {
+      this.opts.audit?.(event, details);
+    } catch (e) {
+      // Never let audit I/O (e.g. a log closed during shutdown) crash the agent; say so loudly.
+      this.opts.log.error({ event, err: (e as Error).message }, 'could not append to the audit log');
+    }
   }
 
   private flushDecisions(): void {
