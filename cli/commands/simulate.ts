@@ -39,7 +39,9 @@ export function register(program: Command): void {
     .description(
       'Run a whole consortium in one command: split a table among N simulated parties, start a real\n' +
         'coordinator and N party agents (gRPC over mutual TLS on 127.0.0.1), run one study, and write\n' +
-        'DIR/synthetic.csv and DIR/run.json. For research and tests; `--seed` makes it reproducible.',
+        'DIR/synthetic.csv, DIR/run.json (as signed by the coordinator: privacy spent, rounds, timings,\n' +
+        'dropped parties), DIR/simulate.json (split, seed, party sizes, wall time). For research and tests;\n' +
+        '`--seed` makes it reproducible.',
     )
     .requiredOption('--data <file.csv>', 'CSV with a header: integer codes (with --domain) or raw values (with --schema)')
     .option('--domain <file.json>', 'domain file {column: number of codes} for integer-coded data')

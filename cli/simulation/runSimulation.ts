@@ -127,7 +127,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     await consortium.coordinator.waitForStudy(studyId);
     mkdirSync(o.out, { recursive: true });
     const src = join(consortium.dir, 'coordinator', 'studies', studyId);
-    for (const f of ['synthetic.csv', 'synthetic.parquet', 'model.json', 'manifest.json']) copyFileSync(join(src, f), join(o.out, f));
+    // run.json is copied as the coordinator signed it (so `fedsynth verify DIR` passes); the
+    // simulation's own details go to simulate.json.
+    for (const f of ['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json']) copyFileSync(join(src, f), join(o.out, f));
     const coordRun = JSON.parse(readFileSync(join(src, 'run.json'), 'utf8')) as Record<string, unknown>;
     const run = {
       ...coordRun,
@@ -141,7 +143,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       partyDetails: coordRun.parties,
       timings: { ...(coordRun.timings as object), studySeconds: (Date.now() - tStarted) / 1000, totalSeconds: (Date.now() - t0) / 1000 },
     };
-    writeFileSync(join(o.out, 'run.json'), JSON.stringify(run, null, 2));
+    writeFileSync(join(o.out, 'simulate.json'), JSON.stringify(run, null, 2));
     o.progress?.done(`done: ${o.rows} synthetic rows in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${join(o.out, 'synthetic.csv')}`);
     return { run, status: final };
   } finally {
