@@ -66,7 +66,11 @@ export class Coordinator {
       signer: o.signer,
     });
     this.gateway.on('online', (partyId) => {
-      for (const s of this.store.listStudies()) if (s.state === 'draft') this.runner.announce(s.id, partyId);
+      for (const s of this.store.listStudies()) {
+        if (s.state === 'draft') this.runner.announce(s.id, partyId);
+        // A party that missed (part of) a delivery gets the outputs when it is back.
+        if (s.state === 'done') this.runner.deliverTo(s.id, partyId);
+      }
     });
     this.gateway.on('decision', (partyId, d) => {
       try {
@@ -78,6 +82,13 @@ export class Coordinator {
       }
     });
     this.gateway.on('deliveryAck', (partyId, ack) => {
+      if (ack.ok) {
+        try {
+          this.store.recordDeliveryAck(ack.studyId, partyId, ack.fileName, ack.sha256);
+        } catch (e) {
+          o.log.warn({ partyId, studyId: ack.studyId, err: (e as Error).message }, 'delivery ack not recorded');
+        }
+      }
       audit('delivery.ack', { studyId: ack.studyId, partyId, file: ack.fileName, ok: ack.ok });
     });
     this.server.addService(AgentGatewayService, this.gateway.service);

@@ -67,6 +67,9 @@ export class CoordinatorStore {
           query_json TEXT NOT NULL, rho REAL NOT NULL, sum BLOB NOT NULL, stddev REAL NOT NULL,
           participants TEXT NOT NULL, dropped TEXT NOT NULL, completed_ms INTEGER NOT NULL,
           PRIMARY KEY (study_id, round_index));
+        CREATE TABLE IF NOT EXISTS deliveries (
+          study_id TEXT NOT NULL, party_id TEXT NOT NULL, file_name TEXT NOT NULL, sha256 TEXT NOT NULL,
+          acked_ms INTEGER NOT NULL, PRIMARY KEY (study_id, party_id, file_name));
       `);
       const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
       if (!v) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema_version', '1');
@@ -170,6 +173,21 @@ export class CoordinatorStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM rounds WHERE study_id = ?').get(studyId) as { n: number }).n;
   }
 
+  /** Records that a party confirmed holding an output file with this hash. */
+  recordDeliveryAck(studyId: string, partyId: string, fileName: string, sha256: string): void {
+    this.db
+      .prepare('INSERT INTO deliveries(study_id, party_id, file_name, sha256, acked_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT(study_id, party_id, file_name) DO UPDATE SET sha256 = excluded.sha256, acked_ms = excluded.acked_ms')
+      .run(studyId, partyId, fileName, sha256, Date.now());
+  }
+
+  /** The output files a party has confirmed, with their hashes. */
+  deliveryAcks(studyId: string, partyId: string): DeliveryAckRecord[] {
+    return (this.db.prepare('SELECT file_name, sha256 FROM deliveries WHERE study_id = ? AND party_id = ?').all(studyId, partyId) as { file_name: string; sha256: string }[]).map((r) => ({
+      fileName: r.file_name,
+      sha256: r.sha256,
+    }));
+  }
+
   /** Journals a completed round and mirrors the privacy charged, atomically. */
   journalRound(rec: RoundRecord): void {
     const tx = this.db.transaction(() => {
@@ -195,6 +213,11 @@ export class CoordinatorStore {
     });
     tx();
   }
+}
+
+export interface DeliveryAckRecord {
+  fileName: string;
+  sha256: string;
 }
 
 function rowToStudy(row: Record<string, unknown>): StudyRecord {

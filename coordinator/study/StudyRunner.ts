@@ -271,28 +271,40 @@ export class StudyRunner {
   }
 
   private async deliver(studyId: string): Promise<void> {
+    for (const partyId of this.approvedParties(studyId)) this.deliverTo(studyId, partyId);
+  }
+
+  /**
+   * Streams the study's outputs to one approved party, skipping files it already confirmed with
+   * the same hash; called at the end of a study and again whenever the party reconnects, so a party
+   * that was offline at delivery time still receives everything.
+   */
+  deliverTo(studyId: string, partyId: string): void {
     const dir = join(this.d.outputsDir, studyId);
-    const approved = this.approvedParties(studyId);
-    const files = OUTPUT_FILES.filter((f) => existsSync(join(dir, f)));
-    for (const partyId of approved) {
-      const s = this.d.gateway.session(partyId);
-      if (!s) continue;
-      for (const file of files) {
-        const data = readFileSync(join(dir, file));
-        const sha256 = createHash('sha256').update(data).digest('hex');
-        const CHUNK = 1 << 20;
-        try {
-          for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-            const last = off + CHUNK >= data.length;
-            s.send({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data: data.subarray(off, off + CHUNK), last, sha256: last ? sha256 : '' } });
-            if (last) break;
-          }
-        } catch {
-          this.d.log.warn({ studyId, partyId, file }, 'delivery interrupted (party offline)');
+    if (!this.approvedParties(studyId).includes(partyId)) return;
+    const s = this.d.gateway.session(partyId);
+    if (!s) return;
+    const acked = new Map(this.d.store.deliveryAcks(studyId, partyId).map((a) => [a.fileName, a.sha256]));
+    const sent: string[] = [];
+    for (const file of OUTPUT_FILES) {
+      if (!existsSync(join(dir, file))) continue;
+      const data = readFileSync(join(dir, file));
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      if (acked.get(file) === sha256) continue;
+      const CHUNK = 1 << 20;
+      try {
+        for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
+          const last = off + CHUNK >= data.length;
+          s.send({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data: data.subarray(off, off + CHUNK), last, sha256: last ? sha256 : '' } });
+          if (last) break;
         }
+        sent.push(file);
+      } catch {
+        this.d.log.warn({ studyId, partyId, file }, 'delivery interrupted (party offline); it is resent when the party reconnects');
+        break;
       }
-      this.d.audit('delivery.sent', { studyId, partyId, files });
     }
+    if (sent.length > 0) this.d.audit('delivery.sent', { studyId, partyId, files: sent });
   }
 }
 
