@@ -15,10 +15,16 @@ if ! command -v dockerd >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq docker.io docker-compose >/dev/null
 fi
 if [ ! -S "$SOCK" ] || ! ready; then
+  # A machine whose processes were stopped (e.g. between sessions) keeps dockerd's and containerd's
+  # pid files, and dockerd refuses to start over them: remove them when no such process runs.
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    $SUDO rm -f /var/run/docker.pid "$SOCK"
+    pgrep -x containerd >/dev/null 2>&1 || $SUDO rm -f /var/run/docker/containerd/containerd.pid
+  fi
   # Started detached from this shell so it outlives the test run; its log is /var/log/dockerd.log.
   $SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
 fi
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do
   if ready; then echo "Docker engine $(docker version --format '{{.Server.Version}}') started" >&2; exit 0; fi
   sleep 0.2
 done
