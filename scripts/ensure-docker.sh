@@ -16,11 +16,12 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 if [ ! -S "$SOCK" ] || ! ready; then
   # A machine whose processes were stopped (e.g. between sessions) keeps dockerd's and containerd's
-  # pid files, and dockerd refuses to start over them: remove them when no such process runs.
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
-    $SUDO rm -f /var/run/docker.pid "$SOCK"
-    pgrep -x containerd >/dev/null 2>&1 || $SUDO rm -f /var/run/docker/containerd/containerd.pid
-  fi
+  # pid files, and dockerd refuses to start over them: remove those whose process is gone (or a zombie).
+  alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+  for f in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    if [ -f "$f" ] && ! alive "$(cat "$f" 2>/dev/null)"; then $SUDO rm -f "$f"; fi
+  done
+  if [ ! -f /var/run/docker.pid ]; then $SUDO rm -f "$SOCK"; fi
   # Started detached from this shell so it outlives the test run; its log is /var/log/dockerd.log.
   $SUDO sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
 fi
