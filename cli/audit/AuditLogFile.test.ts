@@ -4,31 +4,17 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { register } from '../commands/audit.js';
 import { AuditLogFile, verifyAuditLogFile } from './AuditLogFile.js';
+import { runRegistered } from '../../test/helpers/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-audit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const entry = (i: number) => ({ actor: 'coordinator', event: 'study.round', studyId: 's', roundId: `r${i}`, details: { i } });
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'fedsynth', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
-}
+const cli = (...args: string[]): Promise<string> => runRegistered(register, args);
 
 describe('AuditLogFile', () => {
   it('continues the chain across restarts and verifies end to end', async () => {

@@ -5,24 +5,12 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../main.js';
+import { runMain } from '../../test/helpers/captureCli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const REF = join(ROOT, '../shared/tools/tvscore.mjs');
+const REF = join(ROOT, 'test/reference/tvscore.mjs'); // copy of ../shared/tools/tvscore.mjs
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'fedsynth', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (args: string[]) => runMain(args);
 
 describe('fedsynth evaluate', () => {
   afterEach(() => vi.restoreAllMocks());

@@ -2,30 +2,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, expect, it, vi } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { loadKit } from '../pki/loadKit.js';
 import { loadTrust } from '../pki/loadTrust.js';
 import { register } from './pki.js';
+import { runRegistered } from '../../test/helpers/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-pki-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<unknown> {
-  const program = new Command().exitOverride();
-  register(program);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'fedsynth', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return JSON.parse(out.join(''));
-}
+const run = async (...args: string[]): Promise<unknown> => JSON.parse(await runRegistered(register, args));
 
 it('pki init / issue / revoke', async () => {
   const ca = join(root, 'ca');

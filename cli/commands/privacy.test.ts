@@ -1,20 +1,8 @@
 // Tests of `fedsynth privacy`: convert both ways, plan JSON, deterministic seeded samples, errors.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../main.js';
+import { runMain } from '../../test/helpers/captureCli.js';
 
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'fedsynth', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const runCli = (args: string[]) => runMain(args);
 
 afterEach(() => vi.restoreAllMocks());
 
