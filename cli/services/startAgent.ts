@@ -6,11 +6,9 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { cryptoRandomSource } from '../../shared/dp/random/RandomSource.js';
-import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { formatProblem } from '../../shared/schema/ValidationReport.js';
 import { PartyAgent } from '../../party-agent/PartyAgent.js';
-import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
 import { loadAgentConfig, type AgentConfig } from '../../party-agent/config/AgentConfig.js';
 import { openSource } from '../../party-agent/data/openSource.js';
 import { localRowsOf } from '../../party-agent/evaluation/LocalEvaluation.js';
@@ -21,6 +19,7 @@ import { loadKit } from '../pki/loadKit.js';
 import { loadTrust } from '../pki/loadTrust.js';
 import { verifyPeerCertificate } from '../pki/peerIdentityFromCertificate.js';
 import { openAuditHook, type AuditHook } from './auditHook.js';
+import { chargeAndAudit, openAgentLedger } from './agentLedger.js';
 
 export interface StartedAgent {
   agent: PartyAgent;
@@ -57,12 +56,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       { dataset: config.dataset.id },
     );
   }
-  const delta = config.policy.maxDeltaPerStudy > 0 ? config.policy.maxDeltaPerStudy : 1e-9;
-  const ledger = new BudgetLedger(join(config.state.dir, 'ledger.sqlite'), {
-    perStudyRho: rhoFromEpsilon(config.policy.maxEpsilonPerStudy, delta),
-    lifetimeRho: rhoFromEpsilon(config.policy.lifetimeEpsilon, delta),
-    defaultDataset: config.dataset.id,
-  });
+  const ledger = openAgentLedger(config);
   const agent = new PartyAgent({
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
@@ -82,8 +76,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     stateDir: config.state.dir,
     ledger: {
       charge: (r) => {
-        const c = ledger.charge({ ...r, studyCapRho: undefined });
-        audit('privacy.charged', { studyId: r.studyId, key: r.idempotencyKey, rho: r.rho, label: r.label, replayed: c.replayed });
+        chargeAndAudit(ledger, audit, { ...r, studyCapRho: undefined });
       },
     },
     noiseRng: cryptoRandomSource(),
