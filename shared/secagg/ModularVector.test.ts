@@ -1,9 +1,10 @@
 // Unit tests of the arithmetic under secure aggregation: two's-complement encoding, wrapping
 // 32/64-bit add/sub (checked against BigInt), the mask PRG, modulus choice and the SecAgg+ graph.
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError } from '../errors/FedsynthError.js';
-import { applyMask, maskVector } from './MaskPrg.js';
+import { applyMask, applyMasks, maskVector } from './MaskPrg.js';
 import { addInto, decodeSigned, encodeSigned, subInto, sumToBigInts } from './ModularVector.js';
 import { buildNeighbourGraph } from './NeighbourGraph.js';
 import { chooseModulusBits, validateRoundConfig, type RoundConfig } from './RoundConfig.js';
@@ -47,6 +48,45 @@ describe('ModularVector', () => {
       expect(Buffer.from(y.buffer).equals(Buffer.from(x.buffer))).toBe(true);
     }
     expect(Buffer.from(maskVector(key, 8, 32).buffer).equals(Buffer.from(maskVector(new Uint8Array(32), 8, 32).buffer))).toBe(false);
+  });
+
+  it('fused applyMasks equals the masks applied one by one (mixed signs, > one group, ragged chunks)', () => {
+    const rng = seededRandomSource('mv', 'fused');
+    for (const bits of [32, 64] as const) {
+      for (const length of [1, 5, 32768, 32769, 70001]) {
+        const words = bits === 32 ? length : 2 * length;
+        const x = new Uint32Array(words);
+        for (let i = 0; i < words; i++) x[i] = rng.nextUint32();
+        const terms = Array.from({ length: 11 }, (_, i) => ({ key: rng.nextBytes(32), sign: (i % 3 === 0 ? -1 : 1) as 1 | -1 }));
+        const fused = x.slice();
+        applyMasks(fused, terms, bits);
+        const serial = x.slice();
+        for (const t of terms) {
+          const mask = maskVector(t.key, length, bits);
+          (t.sign === 1 ? addInto : subInto)(serial, mask, bits);
+        }
+        expect(Buffer.from(fused.buffer).equals(Buffer.from(serial.buffer))).toBe(true);
+        // Planted fault: dropping one term must change the result.
+        const missing = x.slice();
+        applyMasks(missing, terms.slice(1), bits);
+        expect(Buffer.from(missing.buffer).equals(Buffer.from(serial.buffer))).toBe(false);
+      }
+    }
+  });
+
+  it('the mask is the AES-256-CTR keystream (zero IV) as little-endian words (docs/secagg.md)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const ks = createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(40));
+    const dv = new DataView(ks.buffer, ks.byteOffset, ks.byteLength);
+    const expected = Array.from({ length: 10 }, (_, i) => dv.getUint32(4 * i, true));
+    expect(Array.from(maskVector(key, 10, 32))).toEqual(expected);
+    expect(Array.from(maskVector(key, 5, 64))).toEqual(expected);
+  });
+
+  it('the 32-bit encoder refuses NaN, fractions, +-(bound + 1) and 2^31 and accepts the bounds', () => {
+    for (const bad of [NaN, 0.5, -0.5, 11, -11, 2 ** 31, Infinity]) expect(() => encodeSigned(Float64Array.from([bad]), 32, 10n)).toThrow(FedsynthError);
+    expect(() => encodeSigned(Int32Array.from([-11]), 32, 10n)).toThrow(FedsynthError);
+    expect(Array.from(decodeSigned(encodeSigned(Float64Array.from([10, -10, -0]), 32, 10n), 32))).toEqual([10, -10, 0]);
   });
 
   it('refuses non-integers and out-of-range values', () => {

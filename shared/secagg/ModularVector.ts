@@ -38,6 +38,19 @@ export function encodeSigned(values: SignedVector, bits: 32 | 64, maxAbs: bigint
     return out;
   }
   const lim = maxAbs > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(maxAbs);
+  if (bits === 32 && lim <= 0x7fffffff) {
+    // Fast path (every valid 32-bit round: n * maxAbs < 2^31): `v | 0 === v` holds exactly for
+    // integers in int32 range (NaN, fractions and |v| >= 2^31 fail it), so one int32 compare pair
+    // checks the bound; the store into an Int32Array view is the two's complement encoding.
+    const o = new Int32Array(out.buffer);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const w = v | 0;
+      if (w !== v || w > lim || w < -lim) refuse(i);
+      o[i] = w;
+    }
+    return out;
+  }
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v > lim || -v > lim) refuse(i);
@@ -64,7 +77,9 @@ export function addInto(dst: Uint32Array, src: Uint32Array, bits: 32 | 64): void
   const n = dst.length;
   if (src.length !== n) throw new FedsynthError(ErrorCode.InvalidArgument, 'vector length mismatch');
   if (bits === 32) {
-    for (let i = 0; i < n; i++) dst[i] += src[i]; // ToUint32 on store wraps
+    const d = new Int32Array(dst.buffer, dst.byteOffset, n);
+    const s = new Int32Array(src.buffer, src.byteOffset, n);
+    for (let i = 0; i < n; i++) d[i] = (d[i] + s[i]) | 0; // int32 wrap = mod 2^32
     return;
   }
   for (let i = 0; i < n; i += 2) {
@@ -80,7 +95,9 @@ export function subInto(dst: Uint32Array, src: Uint32Array, bits: 32 | 64): void
   const n = dst.length;
   if (src.length !== n) throw new FedsynthError(ErrorCode.InvalidArgument, 'vector length mismatch');
   if (bits === 32) {
-    for (let i = 0; i < n; i++) dst[i] -= src[i];
+    const d = new Int32Array(dst.buffer, dst.byteOffset, n);
+    const s = new Int32Array(src.buffer, src.byteOffset, n);
+    for (let i = 0; i < n; i++) d[i] = (d[i] - s[i]) | 0;
     return;
   }
   for (let i = 0; i < n; i += 2) {

@@ -4,7 +4,7 @@ import { split } from 'shamir-secret-sharing';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { constantTimeEqual } from './constantTimeEqual.js';
-import { applyMask, deriveKey } from './MaskPrg.js';
+import { applyMasks, deriveKey, type MaskTerm } from './MaskPrg.js';
 import { encodeSigned, vectorToBytes, type SignedVector } from './ModularVector.js';
 import { buildNeighbourGraph, type NeighbourGraph } from './NeighbourGraph.js';
 import { RevealLedger } from './RevealLedger.js';
@@ -219,13 +219,15 @@ export class SecAggParty {
     }
     const bits = cfg.modulusBits;
     const y = encodeSigned(opts.input, bits, effectiveMaxAbsValue(cfg));
-    applyMask(y, deriveKey(this.selfSeed!, cfg.roundId, selfMaskLabel(this.partyId)), 1, bits);
+    const terms: MaskTerm[] = [{ key: deriveKey(this.selfSeed!, cfg.roundId, selfMaskLabel(this.partyId)), sign: 1 }];
     const myIndex = cfg.parties.indexOf(this.partyId);
-    for (const v of cfg.parties) {
-      if (v === this.partyId || !this.held.has(v)) continue;
+    cfg.parties.forEach((v, vIndex) => {
+      if (v === this.partyId || !this.held.has(v)) return;
       const key = pairMaskKey(sodium, cfg, this.sKeys!.privateKey, this.directory.get(v)!.sPk, this.partyId, v);
-      applyMask(y, key, myIndex < cfg.parties.indexOf(v) ? 1 : -1, bits);
-    }
+      terms.push({ key, sign: myIndex < vIndex ? 1 : -1 });
+    });
+    applyMasks(y, terms, bits); // one pass over y for the self mask and all pairwise masks
+    for (const t of terms) t.key.fill(0);
     return { stage: 'maskedInput', roundId: cfg.roundId, from: this.partyId, masked: vectorToBytes(y) };
   }
 

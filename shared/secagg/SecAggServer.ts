@@ -3,7 +3,7 @@
 import { combine } from 'shamir-secret-sharing';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { constantTimeEqual } from './constantTimeEqual.js';
-import { applyMask, deriveKey } from './MaskPrg.js';
+import { applyMasks, deriveKey, type MaskTerm } from './MaskPrg.js';
 import { addInto, decodeSigned, vectorFromBytes, wordCount, zeroVector, type SignedSum } from './ModularVector.js';
 import { buildNeighbourGraph, type NeighbourGraph } from './NeighbourGraph.js';
 import { validateRoundConfig, type RoundConfig } from './RoundConfig.js';
@@ -254,18 +254,21 @@ export class SecAggServer {
     }
   }
 
-  /** z = sum of y_u over U3, minus self masks of U3, minus the pairwise masks survivors had with dropouts. */
+  /**
+   * z = sum of y_u over U3, minus self masks of U3, minus the pairwise masks survivors had with
+   * dropouts. All secrets are reconstructed and checked first; then the masks are removed in one
+   * fused pass over the accumulator (applyMasks).
+   */
   private async reconstruct(): Promise<SignedSum> {
     const { config: cfg, sodium } = this;
     const bits = cfg.modulusBits;
-    const acc = zeroVector(cfg.vectorLength, bits);
-    for (const p of this.u3) addInto(acc, this.masked.get(p)!, bits);
+    const terms: MaskTerm[] = [];
     for (const p of this.u3) {
       const seed = await this.recover(p, 'seedShares');
       if (!constantTimeEqual(seedCommitment(cfg.roundId, p, seed), this.keys.get(p)!.seedCommitment)) {
         throw this.err(ErrorCode.VerificationFailed, 'reconstructed self-mask seed does not match its commitment', { of: p });
       }
-      applyMask(acc, deriveKey(seed, cfg.roundId, selfMaskLabel(p)), -1, bits);
+      terms.push({ key: deriveKey(seed, cfg.roundId, selfMaskLabel(p)), sign: -1 });
     }
     const u3 = new Set(this.u3);
     for (const v of this.u2()) {
@@ -279,10 +282,15 @@ export class SecAggServer {
         if (!this.graph.neighbours.get(v)!.has(u)) continue;
         const key = pairMaskKey(sodium, cfg, sk, this.keys.get(u)!.sPk, v, u);
         // u added +mask if u precedes v in config order, -mask otherwise: undo exactly that.
-        applyMask(acc, key, cfg.parties.indexOf(u) < vIndex ? -1 : 1, bits);
+        terms.push({ key, sign: cfg.parties.indexOf(u) < vIndex ? -1 : 1 });
       }
       sk.fill(0);
     }
+    const acc = zeroVector(cfg.vectorLength, bits);
+    for (const p of this.u3) addInto(acc, this.masked.get(p)!, bits);
+    applyMasks(acc, terms, bits);
+    for (const t of terms) t.key.fill(0);
+    this.masked.clear();
     return decodeSigned(acc, bits);
   }
 }
