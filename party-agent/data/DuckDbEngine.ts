@@ -205,7 +205,7 @@ export async function openParquetEngine(path: string, schema: Schema, opts: Duck
     conn,
     async () => 0,
     (e, max) =>
-      locateBySql(e, schema, `read_parquet(${sqlString(path)}, file_row_number=true)`, 'file_row_number', max).then((ps) =>
+      locateBySql(e, schema, `read_parquet(${sqlString(path)}, file_row_number=true)`, max, { row: { kind: 'row-number', sql: 'file_row_number', base: 0 } }).then((ps) =>
         ps.map((p) => ({ ...p, file: path })),
       ),
   );

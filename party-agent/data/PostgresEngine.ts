@@ -8,7 +8,7 @@ import type { ParsedSourceConfig } from './SourceConfig.js';
 import { sqlIdent, type RawKind } from './sqlEncoding.js';
 import type { SqlEngine } from './SqlMarginalSource.js';
 import type { RawColumn } from './marginalQuery.js';
-import { locateBySql } from './locateBySql.js';
+import { locateBySql, type LocateOptions, type RowLocator } from './locateBySql.js';
 
 type PgConfig = Extract<ParsedSourceConfig, { kind: 'postgres' }>;
 
@@ -49,6 +49,40 @@ function pgError(e: unknown, label: string): FedsynthError {
   return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: ${msg}`, { source: label, sqlstate: code });
 }
 
+const RELKIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', f: 'foreign table' };
+const NO_KEY = 'set keyColumn in the source config to name rows by a stable key';
+
+/**
+ * How validation problems name the relation and its rows: the configured key column; else `ctid`
+ * for tables (the physical position); else, for views and queries, the scan-order row number.
+ */
+async function rowLocation(client: pg.Client, c: PgConfig, columns: ReadonlySet<string>, label: string): Promise<LocateOptions> {
+  let kind = 'query';
+  let relation = 'query';
+  if (c.table !== undefined) {
+    const name = c.table.split('.').map(sqlIdent).join('.');
+    const r = await client.query<{ relkind: string }>('SELECT relkind FROM pg_catalog.pg_class WHERE oid = to_regclass($1)', [name]);
+    kind = RELKIND[r.rows[0]?.relkind ?? ''] ?? 'relation';
+    relation = `${kind} ${c.table}`;
+  }
+  let row: RowLocator;
+  if (c.keyColumn !== undefined) {
+    if (!columns.has(c.keyColumn)) {
+      throw new FedsynthError(ErrorCode.InvalidConfig, `${label}: keyColumn "${c.keyColumn}" is not a column of the ${relation}`, { source: label, field: 'keyColumn' });
+    }
+    row = { kind: 'key', sql: `src.${sqlIdent(c.keyColumn)}`, column: c.keyColumn };
+  } else if (kind === 'table' || kind === 'materialized view') {
+    row = { kind: 'key', sql: 'src.ctid', column: 'ctid', note: `ctid is the physical row position (block, item), which changes when the row is updated or the table rewritten; ${NO_KEY}` };
+  } else if (kind === 'partitioned table') {
+    const sql = `CAST(src.tableoid::regclass AS TEXT) || ':' || CAST(src.ctid AS TEXT)`;
+    row = { kind: 'key', sql, column: 'partition:ctid', note: `the partition and the physical row position in it, which changes when the row is updated; ${NO_KEY}` };
+  } else {
+    const note = `no stable row id exists for a ${kind} without a key: this is the row's position in the order PostgreSQL read it (no ORDER BY), which may change; ${NO_KEY}`;
+    row = { kind: 'row-number', sql: 'row_number() OVER ()', base: 1, note };
+  }
+  return { relation, row };
+}
+
 class PostgresEngine implements SqlEngine {
   readonly dialect = 'postgres' as const;
 
@@ -58,6 +92,7 @@ class PostgresEngine implements SqlEngine {
     readonly raw: readonly RawColumn[],
     private readonly client: pg.Client,
     private readonly schema: Schema,
+    private readonly located: LocateOptions,
   ) {}
 
   async query(sql: string): Promise<unknown[][]> {
@@ -78,7 +113,7 @@ class PostgresEngine implements SqlEngine {
   }
 
   locateProblems(max: number): Promise<ValidationProblem[]> {
-    return locateBySql(this, this.schema, this.from, undefined, max);
+    return locateBySql(this, this.schema, this.from, max, this.located);
   }
 
   async close(): Promise<void> {
@@ -112,17 +147,19 @@ export async function openPostgresEngine(c: PgConfig, schema: Schema): Promise<S
   }
   const from = c.table !== undefined ? `${c.table.split('.').map(sqlIdent).join('.')} src` : `(${c.query}) src`;
   let fields: { name: string; dataTypeID: number }[];
+  let located: LocateOptions;
   try {
     await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
     const r = await client.query(`SELECT * FROM ${from} LIMIT 0`);
     fields = r.fields;
+    located = await rowLocation(client, c, new Set(fields.map((f) => f.name)), label);
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw pgError(e, label);
+    throw e instanceof FedsynthError ? e : pgError(e, label);
   }
   const types = new Map(fields.map((f) => [f.name, f.dataTypeID]));
   const missing = schema.columns.map((x) => x.name).filter((n) => !types.has(n));
-  const extra = [...types.keys()].filter((n) => !schema.columns.some((x) => x.name === n));
+  const extra = [...types.keys()].filter((n) => n !== c.keyColumn && !schema.columns.some((x) => x.name === n));
   if (missing.length > 0 || (extra.length > 0 && !c.ignoreExtraColumns)) {
     await client.end().catch(() => undefined);
     const what = missing.length > 0 ? `missing column(s) ${missing.join(', ')}` : `column(s) not in the schema: ${extra.join(', ')}`;
@@ -132,5 +169,5 @@ export async function openPostgresEngine(c: PgConfig, schema: Schema): Promise<S
     ref: `src.${sqlIdent(x.name)}`,
     kind: rawKind(types.get(x.name)!),
   }));
-  return new PostgresEngine(label, from, raw, client, schema);
+  return new PostgresEngine(label, from, raw, client, schema, located);
 }

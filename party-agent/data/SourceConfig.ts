@@ -34,6 +34,12 @@ export const PostgresSourceConfigZ = z
     query: z.string().min(1).optional(),
     connectTimeoutMs: z.number().int().positive().default(5000),
     ignoreExtraColumns: z.boolean().default(true),
+    /**
+     * A column that identifies a row (a primary key or any unique id) of the table, view or query,
+     * named in validation problems so the operator can find the row. Without it, problems name a
+     * table row by `ctid` (its physical position) and a view or query row by its scan-order number.
+     */
+    keyColumn: z.string().min(1).optional(),
   })
   .refine((c) => (c.table === undefined) !== (c.query === undefined), {
     message: 'exactly one of table or query is required',

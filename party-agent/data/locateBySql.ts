@@ -1,5 +1,5 @@
 // locateBySql: finds the first invalid cells of a SQL source (Parquet, PostgreSQL) for the operator,
-// with the raw value, the column and (where the engine has one) the row number.
+// with the raw value, the column and the row: a row number, a key column's value or `ctid`.
 import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { InvalidCode, type InvalidReason } from '../../shared/schema/encodeValue.js';
 import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
@@ -19,33 +19,54 @@ export function reasonText(r: InvalidReason, column: string, value: string | nul
   return `${TEXT[r]} for column "${column}": ${JSON.stringify(value)}`;
 }
 
-/**
- * Up to `max` problems from `from` (a FROM clause); `rowNumber` names a 0-based row number column
- * of `from` if it has one (reported 1-based as `row`).
- */
+/** How a located problem names its row. */
+export type RowLocator =
+  /** A row number column or expression of `from`, 0- or 1-based; reported 1-based as `row`. */
+  | { readonly kind: 'row-number'; readonly sql: string; readonly base: 0 | 1; readonly note?: string }
+  /** A row identifier (a key column, `ctid`), read as text and reported as `key`. */
+  | { readonly kind: 'key'; readonly sql: string; readonly column: string; readonly note?: string };
+
+export interface LocateOptions {
+  /** How rows are named (none: column and value only). */
+  readonly row?: RowLocator;
+  /** The relation named in each problem (database sources). */
+  readonly relation?: string;
+}
+
+/** Up to `max` problems from `from` (a FROM clause), each with its row as `opts.row` names it. */
 export async function locateBySql(
   engine: SqlEngine,
   schema: Schema,
   from: string,
-  rowNumber: string | undefined,
   max: number,
+  opts: LocateOptions = {},
 ): Promise<ValidationProblem[]> {
   const textType = engine.dialect === 'duckdb' ? 'VARCHAR' : 'TEXT';
   const codes = schema.columns.map((c, i) => `${encodeColumnSql(c, engine.raw[i]!.ref, engine.raw[i]!.kind, engine.dialect)} AS k${i}`);
   const raws = schema.columns.map((_, i) => `CAST(${engine.raw[i]!.ref} AS ${textType}) AS r${i}`);
-  const rn = rowNumber ? `${rowNumber} AS rn` : 'NULL AS rn';
+  const loc = opts.row;
+  const rn = loc === undefined ? 'NULL AS rn' : loc.kind === 'key' ? `CAST(${loc.sql} AS ${textType}) AS rn` : `${loc.sql} AS rn`;
   const where = schema.columns.map((_, i) => `k${i} < 0`).join(' OR ');
   const rows = await engine.query(`SELECT * FROM (SELECT ${rn}, ${raws.join(', ')}, ${codes.join(', ')} FROM ${from}) x WHERE ${where} LIMIT ${max}`);
   const out: ValidationProblem[] = [];
   const n = schema.columns.length;
+  const note = loc?.note === undefined ? '' : ` (${loc.note})`;
   for (const r of rows) {
     for (let i = 0; i < n && out.length < max; i++) {
       const reason = BY_CODE.get(Number(r[1 + n + i]));
       if (!reason) continue;
       const value = r[1 + i] === null ? null : String(r[1 + i]);
       const column = schema.columns[i]!.name;
-      const p: ValidationProblem = { reason, message: reasonText(reason, column, value), column, value };
-      out.push(r[0] === null || r[0] === undefined ? p : { ...p, row: Number(r[0]) + 1 });
+      const p: ValidationProblem = {
+        reason,
+        message: reasonText(reason, column, value) + note,
+        column,
+        value,
+        ...(opts.relation !== undefined ? { relation: opts.relation } : {}),
+      };
+      if (loc?.kind === 'key') out.push({ ...p, key: { column: loc.column, value: r[0] === null || r[0] === undefined ? null : String(r[0]) } });
+      else if (loc?.kind === 'row-number' && r[0] !== null && r[0] !== undefined) out.push({ ...p, row: Number(r[0]) + (1 - loc.base) });
+      else out.push(p);
     }
   }
   return out;

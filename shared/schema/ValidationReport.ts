@@ -12,8 +12,12 @@ export interface ValidationProblem {
   readonly file?: string;
   /** File line (1-based; header = 1; with quoted newlines, the line where the record starts). */
   readonly line?: number;
-  /** Row number for sources without lines (Parquet: 1-based row in the file). */
+  /** Row number for sources without lines (Parquet: 1-based row in the file; a PostgreSQL query or view without a key: scan order). */
   readonly row?: number;
+  /** The database relation read (PostgreSQL), e.g. `table public.visits`, `view public.v` or `query`. */
+  readonly relation?: string;
+  /** The row's identifier in a database relation: the configured key column's value, or `ctid` (physical position). */
+  readonly key?: { readonly column: string; readonly value: string | null };
   readonly column?: string;
   readonly value?: string | null;
 }
@@ -46,7 +50,13 @@ export interface ValidationReport {
 
 /** A one-line-per-problem text for the operator's terminal. */
 export function formatProblem(p: ValidationProblem): string {
-  const where = [p.file, p.line !== undefined ? `line ${p.line}` : undefined, p.row !== undefined ? `row ${p.row}` : undefined]
+  const where = [
+    p.file,
+    p.relation,
+    p.line !== undefined ? `line ${p.line}` : undefined,
+    p.row !== undefined ? `row ${p.row}` : undefined,
+    p.key !== undefined ? `${p.key.column} ${JSON.stringify(p.key.value)}` : undefined,
+  ]
     .filter(Boolean)
     .join(', ');
   const col = p.column !== undefined ? ` column "${p.column}"` : '';
