@@ -229,7 +229,7 @@ export class PartyAgent {
         }
         if (stage.value.aggregation === Aggregation.AGGREGATION_MASKING) {
           if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-          reply(await this.masking.begin(req.roundId, stage.value, out));
+          reply(await this.masking.begin(req.roundId, stage.value, out, study));
           return;
         }
         if (stage.value.aggregation === Aggregation.AGGREGATION_HE) {
@@ -238,6 +238,11 @@ export class PartyAgent {
           return;
         }
         throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[stage.value.aggregation]} is not supported by this agent`, { field: 'compute.aggregation' });
+      }
+      if (stage.$case === 'heEncrypt') {
+        if (!this.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+        reply(this.he.chunk(req.roundId, stage.value));
+        return;
       }
       if (stage.$case === 'shareKeys' || stage.$case === 'maskedInput' || stage.$case === 'consistency' || stage.$case === 'unmask') {
         if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');

@@ -69,6 +69,7 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
             maxSilosPerIndividual: 1,
             targetColumn: '',
             schemaJson: '',
+            neighbours: 0,
           },
           parties: consortium.partyIds,
           seed: 'delivery',

@@ -71,6 +71,7 @@ async function runStudy(aggregation: Aggregation): Promise<string> {
       maxSilosPerIndividual: 1,
       targetColumn: '',
       schemaJson: '',
+      neighbours: 0,
     },
     parties: consortium.partyIds,
     seed: 'wire-test',

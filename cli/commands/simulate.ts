@@ -30,6 +30,7 @@ interface SimulateFlags {
   out: string;
   drop: string;
   colluders: string;
+  neighbours: string;
   quiet?: boolean;
 }
 
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory', 'fedsynth-out')
     .option('--drop <k>', 'make K parties drop out mid-study', '0')
     .option('--colluders <f>', 'parties that may collude with the coordinator (noise is planned for them)', '0')
+    .option('--neighbours <k>', 'masking: SecAgg+ neighbours per party (even; 0 = automatic: full graph up to 64 parties)', '0')
     .option('--quiet', 'no progress display')
     .addHelpText(
       'after',
@@ -70,6 +72,8 @@ export function register(program: Command): void {
       const delta = numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!;
       const drop = numberOption(f.drop, '--drop', { integer: true, min: 0 })!;
       const colluders = numberOption(f.colluders, '--colluders', { integer: true, min: 0 })!;
+      const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
+      if (neighbours > 0 && f.aggregation !== 'masking') throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
       if (f.mechanism !== 'mst' && f.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be mst or aim, got '${f.mechanism}'`);
       if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const split = parsePartySplit(f.split);
@@ -126,6 +130,7 @@ export function register(program: Command): void {
         out,
         drop,
         colluders,
+        neighbours,
         schemaJson,
         log,
         progress: new Progress(process.stderr, Boolean(f.quiet)),

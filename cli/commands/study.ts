@@ -33,6 +33,7 @@ export function summarizeStatus(s: StudyStatus): Record<string, unknown> {
     progress: Number(s.progress.toFixed(3)),
     mechanism: spec ? Mechanism[spec.mechanism].replace('MECHANISM_', '').toLowerCase() : undefined,
     aggregation: spec ? Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase() : undefined,
+    neighbours: spec?.aggregation === Aggregation.AGGREGATION_MASKING ? spec.neighbours || 'full graph' : undefined,
     rounds: s.roundsDone,
     privacy: { rhoSpent: s.rhoSpent, epsilonSpent: s.epsilonSpent, rhoBudget: spec?.rho, epsilon: spec?.epsilon, delta: spec?.delta },
     parties: s.parties.map((p) => ({ id: p.partyId, online: p.online, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
@@ -61,11 +62,12 @@ export function register(program: Command): void {
     .option('--min-parties <t>', 'fewest parties that may answer a round (threshold)', '2')
     .option('--colluders <f>', 'parties that may collude with the coordinator', '0')
     .option('--dropouts <d>', 'parties that may drop out of a round', '0')
+    .option('--neighbours <k>', 'masking: SecAgg+ neighbours per party, even, below the number of parties (0 = automatic: full graph up to 64 parties, else the smallest safe k; docs/secagg.md)', '0')
     .option('--title <text>', 'title shown to the parties', 'fedsynth study')
     .option('--target <column>', 'target column for utility evaluation')
     .option('--id <studyId>', 'study id (default: generated)')
     .option('--watch', 'follow progress until the study ends')
-    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; title: string; target?: string; id?: string; watch?: boolean }) => {
+    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -82,6 +84,8 @@ export function register(program: Command): void {
       if (mech === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim or mst, got '${f.mechanism}'`);
       const agg = { masking: Aggregation.AGGREGATION_MASKING, he: Aggregation.AGGREGATION_HE, plain: Aggregation.AGGREGATION_PLAIN }[f.aggregation];
       if (agg === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
+      const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
+      if (neighbours > 0 && agg !== Aggregation.AGGREGATION_MASKING) throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
       const spec: StudySpec = {
         ...StudySpec.fromPartial({}),
         studyId: f.id ?? '',
@@ -99,6 +103,7 @@ export function register(program: Command): void {
         maxSilosPerIndividual: 1,
         targetColumn: f.target ?? '',
         schemaJson,
+        neighbours,
       };
       const c = client(f);
       try {

@@ -30,6 +30,8 @@ export interface SimulationOptions {
   out: string;
   drop: number;
   colluders: number;
+  /** Masking: SecAgg+ neighbourhood size k (0 or omitted: the coordinator's default, docs/secagg.md). */
+  neighbours?: number;
   /** The public schema (JSON text) when the table was encoded from raw data: outputs are decoded. */
   schemaJson?: string;
   log: Logger;
@@ -95,6 +97,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         maxSilosPerIndividual: 1,
         targetColumn: '',
         schemaJson: o.schemaJson ?? '',
+        neighbours: o.neighbours ?? 0,
       },
       parties: consortium.partyIds,
       seed: o.seed ?? '',

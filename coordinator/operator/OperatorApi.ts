@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
+import { resolveNeighbours } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import {
   Aggregation,
   Mechanism,
@@ -79,12 +80,23 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(studyId)) fail('study_id', 'use letters, digits, ".", "_" or "-"');
   const rho = rhoFromEpsilon(spec.epsilon, spec.delta);
   const domainColumns = spec.domain.map((c) => c.name);
+  const minParties = Math.max(1, spec.minParties || Math.min(parties.length, 2));
+  // SecAgg+ neighbourhood: validated (or chosen, when 0) against the invited consortium; the agents
+  // re-check it against each round's actual n, t and f (shared/secagg/NeighbourhoodPolicy.ts).
+  let neighbours = 0;
+  if (spec.aggregation === Aggregation.AGGREGATION_MASKING && parties.length >= 2) {
+    const threshold = Math.min(parties.length, Math.max(minParties, parties.length - spec.dropouts, 2));
+    neighbours = resolveNeighbours({ parties: parties.length, threshold, colluders: spec.colluders }, spec.neighbours);
+  } else if (spec.neighbours !== 0 && spec.aggregation !== Aggregation.AGGREGATION_MASKING) {
+    fail('neighbours', 'applies to masking aggregation only');
+  }
   const full: StudySpec = {
     ...spec,
     studyId,
     rho,
     columns: spec.columns.length > 0 ? spec.columns : domainColumns,
-    minParties: Math.max(1, spec.minParties || Math.min(parties.length, 2)),
+    minParties,
+    neighbours,
     maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual || 1),
   };
   return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };

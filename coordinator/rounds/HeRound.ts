@@ -1,11 +1,15 @@
 // HeRound: the `he` aggregation mode over gRPC — the agents encrypt their noisy vectors under the
-// key custodian's BFV key, the coordinator adds the ciphertexts (shared/he HeAggregator) and the
-// custodian decrypts only the sum; the coordinator never holds the secret key.
+// key custodian's BFV key, the coordinator pulls each contribution in bounded chunks, reassembles
+// and adds it (shared/he HeAggregator) and the custodian decrypts only the sum; the coordinator
+// never holds the secret key.
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { HeAggregator } from '../../shared/he/HeAggregator.js';
-import { contributionFromWire, heParamsOfRound } from '../../shared/wire/heWire.js';
-import type { RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { chunkFromWire, heParamsOfRound } from '../../shared/wire/heWire.js';
+import { HeChunkAssembler } from '../../shared/he/HeChunkAssembler.js';
+import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
+import type { HeContribution } from '../../shared/he/HeMessages.js';
+import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
@@ -13,6 +17,8 @@ import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
 export interface HeRoundOptions {
   /** The study's threshold t, bound into the custodian's key when it is created. */
   minContributors: number;
+  /** Largest chunk (ciphertext bytes) asked of the agents; default 4 MiB - 64 KiB. */
+  maxChunkBytes?: number;
 }
 
 export async function runHeRound(
@@ -26,7 +32,8 @@ export async function runHeRound(
   const rlog = log.child({ studyId: plan.studyId, roundId: plan.roundId });
   const { params } = heParamsOfRound(plan.compute.modulusBits);
   const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors), plan.timeoutMs);
-  const compute = { ...plan.compute, hePublicKey: Buffer.from(key.publicKey) };
+  const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  const compute = { ...plan.compute, hePublicKey: Buffer.from(key.publicKey), maxChunkBytes };
   const certificates = new Map<string, Uint8Array>();
   for (const p of plan.participants) {
     const s = gateway.session(p);
@@ -36,36 +43,61 @@ export async function runHeRound(
     const c = certificates.get(id);
     return c ? signingKeyOf(c) : undefined;
   });
+  const expectedCiphertexts = Math.ceil(compute.vectorLength / params.polyModulusDegree);
+  const request = (partyId: string, stage: NonNullable<RoundRequest['stage']>): Promise<RoundReply> => {
+    const s = gateway.session(partyId);
+    if (!s) throw new FedsynthError(ErrorCode.SourceUnavailable, `party ${partyId} is offline`);
+    return s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
+  };
+  const refusals: RoundOutcome['refusals'] = [];
+  /**
+   * One party's contribution: chunk 0 answers the compute stage, chunks 1..count-1 are pulled one
+   * at a time (at most one chunk per party in flight). A refusal, timeout or malformed chunk drops
+   * the party from the round (undefined).
+   */
+  const collect = async (partyId: string): Promise<HeContribution | undefined> => {
+    const assembler = new HeChunkAssembler(plan.roundId, partyId, compute.vectorLength, expectedCiphertexts, maxChunkBytes);
+    let stage: RoundReply['stage'];
+    try {
+      stage = (await request(partyId, { $case: 'compute', value: compute })).stage;
+    } catch (e) {
+      rlog.warn({ partyId, err: (e as Error).message }, 'party dropped out of the HE round');
+      return undefined;
+    }
+    try {
+      for (let index = 0; ; ) {
+        if (stage?.$case === 'refusal') {
+          refusals.push({ partyId, code: stage.value.code, message: stage.value.message });
+          rlog.warn({ partyId, code: stage.value.code }, `party refused: ${stage.value.message}`);
+          return undefined;
+        }
+        if (stage?.$case !== 'heCiphertexts') throw new FedsynthError(ErrorCode.ProtocolViolation, `expected he_ciphertexts, got ${stage?.$case}`, { field: 'round_reply.stage' });
+        const chunk = chunkFromWire(stage.value);
+        // Pulled in order: a chunk other than the one asked for is a duplicate or a gap.
+        if (chunk.index !== index) throw new FedsynthError(ErrorCode.ProtocolViolation, `asked for HE chunk ${index}, got chunk ${chunk.index}`, { partyId, field: 'he_ciphertexts.chunk_index' });
+        assembler.add(chunk);
+        index += 1;
+        if (index >= assembler.chunkCount!) return assembler.contribution();
+        stage = (await request(partyId, { $case: 'heEncrypt', value: { chunkIndex: index } })).stage;
+      }
+    } catch (e) {
+      rlog.warn({ partyId, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, err: (e as Error).message }, 'HE contribution refused; party treated as dropped');
+      return undefined;
+    }
+  };
   try {
-    const refusals: RoundOutcome['refusals'] = [];
-    const replies = await Promise.all(
-      plan.participants.map(async (partyId): Promise<{ partyId: string; reply?: RoundReply }> => {
-        const s = gateway.session(partyId);
-        if (!s) return { partyId };
+    // Each contribution is verified and added as soon as it is complete (the sum is order-independent).
+    await Promise.all(
+      plan.participants.map(async (partyId) => {
+        const c = await collect(partyId);
+        if (!c) return;
         try {
-          return { partyId, reply: await s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage: { $case: 'compute', value: compute } }, plan.timeoutMs) };
+          aggregator.add(c);
         } catch (e) {
-          rlog.warn({ partyId, err: (e as Error).message }, 'party dropped out of the HE round');
-          return { partyId };
+          rlog.warn({ partyId, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, err: (e as Error).message }, 'HE contribution refused; party treated as dropped');
         }
       }),
     );
-    // Added in participant order (HeAggregator is order-independent; the order keeps logs stable).
-    for (const { partyId, reply } of replies) {
-      const stage = reply?.stage;
-      if (!stage) continue;
-      if (stage.$case === 'refusal') {
-        refusals.push({ partyId, code: stage.value.code, message: stage.value.message });
-        rlog.warn({ partyId, code: stage.value.code }, `party refused: ${stage.value.message}`);
-        continue;
-      }
-      try {
-        if (stage.$case !== 'heCiphertexts') throw new FedsynthError(ErrorCode.ProtocolViolation, `expected he_ciphertexts, got ${stage.$case}`, { field: 'round_reply.stage' });
-        aggregator.add(contributionFromWire(plan.roundId, partyId, compute.vectorLength, stage.value));
-      } catch (e) {
-        rlog.warn({ partyId, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, err: (e as Error).message }, 'HE contribution refused; party treated as dropped');
-      }
-    }
     const agg = aggregator.result();
     const survivors = agg.contributors;
     if (survivors.length < compute.threshold) {

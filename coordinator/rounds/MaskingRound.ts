@@ -5,21 +5,20 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { SecAggServer, type StageOutcome } from '../../shared/secagg/SecAggServer.js';
 import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
+import { computeRoundConfig, type MaskingComputeFields } from '../../shared/wire/computeRoundConfig.js';
 import type { ServerRequest } from '../../shared/secagg/SecAggMessages.js';
 import { replyFromWire, requestToWire } from '../../shared/wire/secaggWire.js';
 import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
 
-/** The round configuration both sides derive from the compute stage (see party-agent MaskingParticipant). */
-export function maskingConfigOf(plan: { roundId: string; participants: string[]; threshold: number; vectorLength: number; modulusBits: number }): RoundConfig {
-  return {
-    roundId: plan.roundId,
-    parties: [...plan.participants],
-    threshold: plan.threshold,
-    vectorLength: plan.vectorLength,
-    modulusBits: plan.modulusBits === 64 ? 64 : 32,
-  };
+/**
+ * The round configuration both sides derive from the compute stage (party-agent MaskingParticipant
+ * calls this too): `neighbours` k > 0 below n - 1 selects the SecAgg+ sparse graph, anything else
+ * the full graph.
+ */
+export function maskingConfigOf(plan: MaskingComputeFields & { roundId: string }): RoundConfig {
+  return computeRoundConfig(plan.roundId, plan);
 }
 
 export async function runMaskingRound(
@@ -28,7 +27,7 @@ export async function runMaskingRound(
   log: Logger,
   signingKeyOf: (certificate: Uint8Array) => Uint8Array | undefined,
 ): Promise<RoundOutcome> {
-  const config = maskingConfigOf({ roundId: plan.roundId, participants: plan.participants, threshold: plan.compute.threshold, vectorLength: plan.compute.vectorLength, modulusBits: plan.compute.modulusBits });
+  const config = maskingConfigOf({ roundId: plan.roundId, ...plan.compute });
   const certificates = new Map<string, Uint8Array>();
   for (const p of plan.participants) {
     const s = gateway.session(p);

@@ -18,6 +18,8 @@ export interface ConsortiumOracleOptions {
   store: CoordinatorStore;
   log: Logger;
   aggregation: Aggregation;
+  /** Masking: the study's SecAgg+ neighbourhood size k (StudySpec.neighbours; 0 = full graph). */
+  neighbours?: number;
   colluders: number;
   dropouts: number;
   minParties: number;
@@ -110,6 +112,8 @@ export class ConsortiumOracle implements FederatedOracle {
             threshold: minSurvivors,
             modulusBits: 32,
             hePublicKey: Buffer.alloc(0),
+            neighbours: this.o.neighbours ?? 0,
+            maxChunkBytes: 0,
           },
         });
         if (outcome.survivors.length >= minSurvivors) break;

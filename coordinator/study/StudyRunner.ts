@@ -191,6 +191,7 @@ export class StudyRunner {
       store,
       log,
       aggregation: spec.aggregation,
+      neighbours: spec.neighbours,
       colluders: spec.colluders,
       dropouts: spec.dropouts,
       minParties: spec.minParties,

@@ -1,11 +1,16 @@
 // HeParticipant: the party's side of the `he` aggregation mode — encrypts its noisy vector under the
-// custodian's BFV public key from the compute stage (shared/he HeParty) and signs the ciphertexts.
+// custodian's BFV public key from the compute stage (shared/he HeParty), signs the ciphertexts and
+// hands them out in bounded chunks (chunk 0 with the compute reply, the rest when asked).
 import { createHash } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { HeParty } from '../../shared/he/HeParty.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
-import { contributionToWire, heParamsOfRound } from '../../shared/wire/heWire.js';
-import type { ComputeStage, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { chunkToWire, heParamsOfRound } from '../../shared/wire/heWire.js';
+import { DEFAULT_MAX_CHUNK_BYTES, splitContribution, type HeChunk } from '../../shared/he/HeChunk.js';
+import type { ComputeStage, HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+/** Rounds whose chunks are kept for the coordinator to pull (older ones are dropped). */
+const KEPT_ROUNDS = 4;
 
 type ReplyStage = NonNullable<RoundReply['stage']>;
 
@@ -19,21 +24,46 @@ export interface HeIdentity {
 export class HeParticipant {
   /** The last key loaded (a study uses one key for all its rounds). */
   private cached: { digest: string; party: HeParty } | undefined;
+  /** Chunks of recent rounds' contributions, by round id (insertion order = age). */
+  private readonly pending = new Map<string, HeChunk[]>();
 
-  constructor(private readonly identity: HeIdentity) {}
+  /** `maxChunkBytes`: this agent's own cap on a chunk (the coordinator may ask for less). */
+  constructor(
+    private readonly identity: HeIdentity,
+    private readonly maxChunkBytes: number = DEFAULT_MAX_CHUNK_BYTES,
+  ) {}
 
   /**
    * Encrypts the noisy vector of `roundId` and returns the he_ciphertexts reply. The public key's
    * parameters are re-derived here from compute.modulus_bits: a key for other parameters does not
    * load (ProtocolViolation). A retried round re-encrypts the SAME noisy vector (fresh SEAL
-   * randomness, same plaintext), so nothing new about the data is released.
+   * randomness, same plaintext), so nothing new about the data is released. The reply is chunk 0
+   * of chunk_count chunks of at most min(compute.max_chunk_bytes or 4 MiB - 64 KiB, own cap) bytes;
+   * the rest are kept for `chunk()`.
    */
   async contribute(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
     if (compute.hePublicKey.byteLength === 0) throw new FedsynthError(ErrorCode.ProtocolViolation, 'HE round without the custodian public key', { field: 'compute.he_public_key' });
     const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
     const party = await this.partyFor(compute);
     const contribution = party.encrypt(roundId, this.identity.partyId, values, this.identity.signingSecretKey);
-    return { $case: 'heCiphertexts', value: contributionToWire(contribution) };
+    const budget = Math.min(compute.maxChunkBytes > 0 ? compute.maxChunkBytes : DEFAULT_MAX_CHUNK_BYTES, this.maxChunkBytes);
+    const chunks = splitContribution(contribution, budget);
+    this.pending.delete(roundId);
+    if (chunks.length > 1) {
+      this.pending.set(roundId, chunks);
+      while (this.pending.size > KEPT_ROUNDS) this.pending.delete(this.pending.keys().next().value!);
+    }
+    return { $case: 'heCiphertexts', value: chunkToWire(chunks[0]) };
+  }
+
+  /** Chunk `req.chunk_index` of this round's contribution; forgets the round after its last chunk. */
+  chunk(roundId: string, req: HeEncrypt): ReplyStage {
+    const chunks = this.pending.get(roundId);
+    if (!chunks) throw new FedsynthError(ErrorCode.OutOfStep, `no chunked HE contribution of round ${roundId} at this party`, { roundId });
+    const c = chunks[req.chunkIndex];
+    if (!c) throw new FedsynthError(ErrorCode.ProtocolViolation, `chunk ${req.chunkIndex} does not exist (${chunks.length} chunks)`, { field: 'he_encrypt.chunk_index' });
+    if (req.chunkIndex === chunks.length - 1) this.pending.delete(roundId);
+    return { $case: 'heCiphertexts', value: chunkToWire(c) };
   }
 
   private async partyFor(compute: ComputeStage): Promise<HeParty> {
@@ -47,6 +77,7 @@ export class HeParticipant {
   }
 
   dispose(): void {
+    this.pending.clear();
     this.cached?.party.dispose();
     this.cached = undefined;
   }

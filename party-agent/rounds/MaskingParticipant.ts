@@ -8,6 +8,8 @@ import type { SignedVector } from '../../shared/secagg/ModularVector.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { replyToWire, requestFromWire } from '../../shared/wire/secaggWire.js';
+import { computeRoundConfig } from '../../shared/wire/computeRoundConfig.js';
+import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 /** This party's consortium identity for secure aggregation. */
@@ -23,23 +25,40 @@ export interface SecAggIdentity {
 
 type ReplyStage = NonNullable<RoundReply['stage']>;
 
+/** The agent's own demands on a masking round's graph (on top of NeighbourhoodPolicy's floor). */
+export interface MaskingPolicy {
+  /** Refuse SecAgg+ rounds with fewer neighbours than this (0 = the policy floor only). */
+  minNeighbours?: number;
+}
+
+/** What the party approved that the safety of a round's graph depends on. */
+export interface MaskingStudyTerms {
+  /** f: parties the study allows to collude with the coordinator. */
+  colluders: number;
+}
+
 export class MaskingParticipant {
   private readonly rounds = new Map<string, { party: SecAggParty; keys: Map<string, Uint8Array> }>();
 
   constructor(
     private readonly identity: SecAggIdentity,
     private readonly rng: RandomSource,
+    private readonly policy: MaskingPolicy = {},
   ) {}
 
-  /** Starts a round with this party's noisy vector; returns its signed keys (round 0). */
-  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
-    const config: RoundConfig = {
-      roundId,
-      parties: [...compute.participants],
-      threshold: compute.threshold,
-      vectorLength: compute.vectorLength,
-      modulusBits: compute.modulusBits === 64 ? 64 : 32,
-    };
+  /**
+   * Starts a round with this party's noisy vector; returns its signed keys (round 0). The round's
+   * graph is checked FIRST, against the study's colluders (the coordinator is not trusted to pick a
+   * safe k): a SecAgg+ k below the safe minimum, odd, or whose neighbourhood threshold does not
+   * exceed f is refused with PolicyRefused before any key is made.
+   */
+  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms): Promise<ReplyStage> {
+    const config: RoundConfig = computeRoundConfig(roundId, compute);
+    const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
+    const shortfall = neighbourhoodShortfall(risk, compute.neighbours, this.policy.minNeighbours ?? 0);
+    if (shortfall !== undefined) {
+      throw new FedsynthError(ErrorCode.PolicyRefused, `masking round refused: ${shortfall}`, { field: 'compute.neighbours', neighbours: compute.neighbours, roundId });
+    }
     const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
     const input: SignedVector = values;
     const keys = new Map<string, Uint8Array>();

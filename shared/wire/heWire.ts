@@ -4,7 +4,8 @@ import type { HeCiphertexts } from '../../proto/generated/fedsynth/consortium/v1
 import type { HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { chooseHeParams, type HeParams } from '../he/HeParameters.js';
-import type { HeAggregate, HeContribution } from '../he/HeMessages.js';
+import type { HeAggregate } from '../he/HeMessages.js';
+import type { HeChunk } from '../he/HeChunk.js';
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
@@ -41,21 +42,31 @@ export function heParamsFromWire(p: WireHeParameters | undefined, field = 'param
 }
 
 /**
- * A party's contribution as RoundReply.he_ciphertexts. Protocol v1's HeCiphertexts has a single
- * repeated bytes field, so the Ed25519 signature travels as its LAST entry (64 bytes) after the
- * ceil(m / N) ciphertexts. Round, party and length are not sent: the receiver knows them.
+ * One chunk of a party's contribution as RoundReply.he_ciphertexts (shared/he/HeChunk.ts). Round,
+ * party and vector length are not sent: the receiver knows them (party from the TLS certificate).
  */
-export function contributionToWire(c: HeContribution): HeCiphertexts {
-  return { ciphertexts: [...c.ciphertexts.map(buf), buf(c.signature)] };
+export function chunkToWire(c: HeChunk): HeCiphertexts {
+  return {
+    ciphertexts: c.ciphertexts.map(buf),
+    signature: c.signature ? buf(c.signature) : Buffer.alloc(0),
+    chunkIndex: c.index,
+    chunkCount: c.count,
+    ciphertextCount: c.ciphertextCount,
+  };
 }
 
-/** The contribution of `partyId` (identity from its TLS certificate) for `roundId`. */
-export function contributionFromWire(roundId: string, partyId: string, vectorLength: number, w: HeCiphertexts): HeContribution {
-  const field = 'round_reply.he_ciphertexts.ciphertexts';
-  if (w.ciphertexts.length < 2) throw violation(field, 'needs at least one ciphertext and the signature');
-  const signature = w.ciphertexts[w.ciphertexts.length - 1];
-  if (signature.byteLength !== SIGNATURE_BYTES) throw violation(field, `the last entry must be a ${SIGNATURE_BYTES}-byte signature`);
-  return { roundId, partyId, vectorLength, ciphertexts: w.ciphertexts.slice(0, -1).map(bytes), signature: bytes(signature) };
+/** A chunk from the wire; framing and totals are checked by shared/he HeChunkAssembler. */
+export function chunkFromWire(w: HeCiphertexts): HeChunk {
+  const field = 'round_reply.he_ciphertexts';
+  if (w.ciphertexts.length === 0) throw violation(`${field}.ciphertexts`, 'a chunk carries at least one ciphertext');
+  if (w.signature.byteLength !== 0 && w.signature.byteLength !== SIGNATURE_BYTES) throw violation(`${field}.signature`, `must be empty or ${SIGNATURE_BYTES} bytes`);
+  return {
+    index: w.chunkIndex,
+    count: w.chunkCount,
+    ciphertextCount: w.ciphertextCount,
+    ciphertexts: w.ciphertexts.map(bytes),
+    ...(w.signature.byteLength > 0 ? { signature: bytes(w.signature) } : {}),
+  };
 }
 
 /** The coordinator's aggregate as a decrypt request to the custodian. */

@@ -198,6 +198,14 @@ export interface StudySpec {
    * coordinator decodes synthetic rows back to labels and values with it. Empty = integer codes.
    */
   schemaJson: string;
+  /**
+   * Masking only: SecAgg+ neighbourhood size k (Bell et al., CCS 2020), every party masks with and
+   * shares its secrets among k neighbours instead of all n-1 peers. In a CreateStudyRequest 0 asks
+   * the coordinator to choose (full graph for small consortia, docs/secagg.md "Neighbourhoods");
+   * in a stored or announced spec 0 means the full graph. Agents refuse a k below their safe
+   * minimum (shared/secagg/NeighbourhoodPolicy.ts).
+   */
+  neighbours: number;
 }
 
 export interface DomainColumn {
@@ -273,6 +281,16 @@ export interface ComputeStage {
   modulusBits: number;
   /** HE mode: the custodian's public key */
   hePublicKey: Buffer;
+  /**
+   * Masking mode: the SecAgg+ neighbourhood size k of this round (StudySpec.neighbours); 0, or
+   * k >= participants - 1, is the full graph. The agent checks k against its safe minimum.
+   */
+  neighbours: number;
+  /**
+   * HE mode: the largest he_ciphertexts chunk (sum of its ciphertext bytes) the coordinator accepts;
+   * 0 = 4 MiB minus 64 KiB of framing. A chunk always holds at least one whole ciphertext.
+   */
+  maxChunkBytes: number;
 }
 
 /** Plain mode reply: the party's noisy vector (never un-noised), little-endian int32 or int64. */
@@ -370,11 +388,32 @@ export interface SecAggUnmaskShares {
   keyShares: RevealedShare[];
 }
 
+/**
+ * Asks for one more chunk of the contribution the agent encrypted when it answered the compute
+ * stage (which carries chunk 0). The coordinator pulls chunks 1..chunk_count-1 in order, so at most
+ * one chunk per party is in flight and every message stays below max_chunk_bytes.
+ */
 export interface HeEncrypt {
+  chunkIndex: number;
 }
 
+/**
+ * One chunk of a party's encrypted contribution: ceil(m / N) BFV ciphertexts in all, split into
+ * chunk_count chunks of whole ciphertexts. The Ed25519 signature (shared/he/contributionPayload.ts:
+ * round, party, m, ciphertext count and the SHA-256 of EVERY ciphertext in order) covers all chunks
+ * and travels on chunk 0 only; the coordinator verifies it after reassembly.
+ */
 export interface HeCiphertexts {
+  /** this chunk's ciphertexts (SEAL saveArray, zstd), in order */
   ciphertexts: Buffer[];
+  /** chunk 0: the 64-byte signature; empty on later chunks */
+  signature: Buffer;
+  /** 0-based */
+  chunkIndex: number;
+  /** the same on every chunk */
+  chunkCount: number;
+  /** ciphertexts over all chunks; the same on every chunk */
+  ciphertextCount: number;
 }
 
 export interface EvaluateStage {
@@ -1232,6 +1271,7 @@ function createBaseStudySpec(): StudySpec {
     maxSilosPerIndividual: 0,
     targetColumn: "",
     schemaJson: "",
+    neighbours: 0,
   };
 }
 
@@ -1287,6 +1327,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     }
     if (message.schemaJson !== "") {
       writer.uint32(138).string(message.schemaJson);
+    }
+    if (message.neighbours !== 0) {
+      writer.uint32(144).uint32(message.neighbours);
     }
     return writer;
   },
@@ -1440,6 +1483,14 @@ export const StudySpec: MessageFns<StudySpec> = {
             message.schemaJson = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.neighbours = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1499,6 +1550,7 @@ export const StudySpec: MessageFns<StudySpec> = {
         : isSet(object.schema_json)
         ? globalThis.String(object.schema_json)
         : "",
+      neighbours: isSet(object.neighbours) ? globalThis.Number(object.neighbours) : 0,
     };
   },
 
@@ -1555,6 +1607,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     if (message.schemaJson !== "") {
       obj.schemaJson = message.schemaJson;
     }
+    if (message.neighbours !== 0) {
+      obj.neighbours = Math.round(message.neighbours);
+    }
     return obj;
   },
 
@@ -1580,6 +1635,7 @@ export const StudySpec: MessageFns<StudySpec> = {
     message.maxSilosPerIndividual = object.maxSilosPerIndividual ?? 0;
     message.targetColumn = object.targetColumn ?? "";
     message.schemaJson = object.schemaJson ?? "";
+    message.neighbours = object.neighbours ?? 0;
     return message;
   },
 };
@@ -2446,6 +2502,8 @@ function createBaseComputeStage(): ComputeStage {
     threshold: 0,
     modulusBits: 0,
     hePublicKey: Buffer.alloc(0),
+    neighbours: 0,
+    maxChunkBytes: 0,
   };
 }
 
@@ -2483,6 +2541,12 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     }
     if (message.hePublicKey.length !== 0) {
       writer.uint32(90).bytes(message.hePublicKey);
+    }
+    if (message.neighbours !== 0) {
+      writer.uint32(96).uint32(message.neighbours);
+    }
+    if (message.maxChunkBytes !== 0) {
+      writer.uint32(104).uint32(message.maxChunkBytes);
     }
     return writer;
   },
@@ -2588,6 +2652,22 @@ export const ComputeStage: MessageFns<ComputeStage> = {
             message.hePublicKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.neighbours = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.maxChunkBytes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2639,6 +2719,12 @@ export const ComputeStage: MessageFns<ComputeStage> = {
         : isSet(object.he_public_key)
         ? Buffer.from(bytesFromBase64(object.he_public_key))
         : Buffer.alloc(0),
+      neighbours: isSet(object.neighbours) ? globalThis.Number(object.neighbours) : 0,
+      maxChunkBytes: isSet(object.maxChunkBytes)
+        ? globalThis.Number(object.maxChunkBytes)
+        : isSet(object.max_chunk_bytes)
+        ? globalThis.Number(object.max_chunk_bytes)
+        : 0,
     };
   },
 
@@ -2677,6 +2763,12 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     if (message.hePublicKey.length !== 0) {
       obj.hePublicKey = base64FromBytes(message.hePublicKey);
     }
+    if (message.neighbours !== 0) {
+      obj.neighbours = Math.round(message.neighbours);
+    }
+    if (message.maxChunkBytes !== 0) {
+      obj.maxChunkBytes = Math.round(message.maxChunkBytes);
+    }
     return obj;
   },
 
@@ -2696,6 +2788,8 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     message.threshold = object.threshold ?? 0;
     message.modulusBits = object.modulusBits ?? 0;
     message.hePublicKey = object.hePublicKey ?? Buffer.alloc(0);
+    message.neighbours = object.neighbours ?? 0;
+    message.maxChunkBytes = object.maxChunkBytes ?? 0;
     return message;
   },
 };
@@ -4113,11 +4207,14 @@ export const SecAggUnmaskShares: MessageFns<SecAggUnmaskShares> = {
 };
 
 function createBaseHeEncrypt(): HeEncrypt {
-  return {};
+  return { chunkIndex: 0 };
 }
 
 export const HeEncrypt: MessageFns<HeEncrypt> = {
-  encode(_: HeEncrypt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: HeEncrypt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunkIndex !== 0) {
+      writer.uint32(8).uint32(message.chunkIndex);
+    }
     return writer;
   },
 
@@ -4134,6 +4231,14 @@ export const HeEncrypt: MessageFns<HeEncrypt> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4146,32 +4251,54 @@ export const HeEncrypt: MessageFns<HeEncrypt> = {
     }
   },
 
-  fromJSON(_: any): HeEncrypt {
-    return {};
+  fromJSON(object: any): HeEncrypt {
+    return {
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+    };
   },
 
-  toJSON(_: HeEncrypt): unknown {
+  toJSON(message: HeEncrypt): unknown {
     const obj: any = {};
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<HeEncrypt>, I>>(base?: I): HeEncrypt {
     return HeEncrypt.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<HeEncrypt>, I>>(_: I): HeEncrypt {
+  fromPartial<I extends Exact<DeepPartial<HeEncrypt>, I>>(object: I): HeEncrypt {
     const message = createBaseHeEncrypt();
+    message.chunkIndex = object.chunkIndex ?? 0;
     return message;
   },
 };
 
 function createBaseHeCiphertexts(): HeCiphertexts {
-  return { ciphertexts: [] };
+  return { ciphertexts: [], signature: Buffer.alloc(0), chunkIndex: 0, chunkCount: 0, ciphertextCount: 0 };
 }
 
 export const HeCiphertexts: MessageFns<HeCiphertexts> = {
   encode(message: HeCiphertexts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.ciphertexts) {
       writer.uint32(10).bytes(v!);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    if (message.chunkIndex !== 0) {
+      writer.uint32(24).uint32(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      writer.uint32(32).uint32(message.chunkCount);
+    }
+    if (message.ciphertextCount !== 0) {
+      writer.uint32(40).uint32(message.ciphertextCount);
     }
     return writer;
   },
@@ -4197,6 +4324,38 @@ export const HeCiphertexts: MessageFns<HeCiphertexts> = {
             message.ciphertexts.push(Buffer.from(reader.bytes()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chunkCount = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ciphertextCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4214,6 +4373,22 @@ export const HeCiphertexts: MessageFns<HeCiphertexts> = {
       ciphertexts: globalThis.Array.isArray(object?.ciphertexts)
         ? object.ciphertexts.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+      chunkCount: isSet(object.chunkCount)
+        ? globalThis.Number(object.chunkCount)
+        : isSet(object.chunk_count)
+        ? globalThis.Number(object.chunk_count)
+        : 0,
+      ciphertextCount: isSet(object.ciphertextCount)
+        ? globalThis.Number(object.ciphertextCount)
+        : isSet(object.ciphertext_count)
+        ? globalThis.Number(object.ciphertext_count)
+        : 0,
     };
   },
 
@@ -4221,6 +4396,18 @@ export const HeCiphertexts: MessageFns<HeCiphertexts> = {
     const obj: any = {};
     if (message.ciphertexts?.length) {
       obj.ciphertexts = message.ciphertexts.map((e) => base64FromBytes(e));
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      obj.chunkCount = Math.round(message.chunkCount);
+    }
+    if (message.ciphertextCount !== 0) {
+      obj.ciphertextCount = Math.round(message.ciphertextCount);
     }
     return obj;
   },
@@ -4231,6 +4418,10 @@ export const HeCiphertexts: MessageFns<HeCiphertexts> = {
   fromPartial<I extends Exact<DeepPartial<HeCiphertexts>, I>>(object: I): HeCiphertexts {
     const message = createBaseHeCiphertexts();
     message.ciphertexts = object.ciphertexts?.map((e) => e) || [];
+    message.signature = object.signature ?? Buffer.alloc(0);
+    message.chunkIndex = object.chunkIndex ?? 0;
+    message.chunkCount = object.chunkCount ?? 0;
+    message.ciphertextCount = object.ciphertextCount ?? 0;
     return message;
   },
 };
