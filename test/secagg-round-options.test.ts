@@ -1,0 +1,192 @@
+// Round options over real gRPC (LocalConsortium: coordinator and 8 PartyAgents over mTLS on
+// 127.0.0.1): a SecAgg+ round with k = 6 neighbours sums exactly, every agent refuses a k below its
+// safe minimum, and an HE contribution pulled in several chunks sums exactly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../shared/errors/FedsynthError.js';
+import { Domain } from '../shared/pgm/Domain.js';
+import { EncodedTable } from '../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
+import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { uniformInt } from '../shared/dp/random/uniform.js';
+import { planDistributedGaussian } from '../shared/dp/distributed/planDistributedGaussian.js';
+import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../shared/synth/LocalQuery.js';
+import { domainHash } from '../shared/study/domainHash.js';
+import { silentLogger } from '../cli/util/logging.js';
+import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
+import { peerIdentityFromCertificate } from '../cli/pki/peerIdentityFromCertificate.js';
+import { runPlainRound } from '../coordinator/rounds/PlainRound.js';
+import { maskingConfigOf, runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
+import { runHeRound } from '../coordinator/rounds/HeRound.js';
+import type { RoundPlan } from '../coordinator/rounds/RoundPlan.js';
+import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
+import type { AgentSession } from '../coordinator/gateway/AgentSession.js';
+import { completeSpec } from '../coordinator/operator/OperatorApi.js';
+import { Aggregation, Mechanism, StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fedsynth-round-options-'));
+const domain = new Domain(['a', 'b', 'c'], [80, 60, 3]);
+const N = 8;
+const studyId = 'round-options';
+const log = silentLogger();
+let consortium: LocalConsortium;
+
+/** Party i's rows: deterministic codes from a seeded PRG. */
+function silo(i: number): EncodedTable {
+  const rng = seededRandomSource('round-options', `silo/${i}`);
+  const rows = ['a,b,c'];
+  for (let r = 0; r < 300; r++) rows.push(`${uniformInt(rng, 80)},${uniformInt(rng, 60)},${uniformInt(rng, 3)}`);
+  return EncodedTable.fromCsv(rows.join('\n') + '\n', domain);
+}
+
+const signingKeyOf = (der: Uint8Array): Uint8Array | undefined => peerIdentityFromCertificate(der).signingPublicKeyRaw;
+
+function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighbours = 0): RoundPlan {
+  const rho = 0.05;
+  const noise = planDistributedGaussian({ rho, l2Sensitivity: localQuerySensitivity(query), parties: N, colluders: 0, dropouts: 0 });
+  const participants = [...consortium.partyIds];
+  return {
+    studyId,
+    roundId: `${studyId}/${label}/${Aggregation[aggregation]}/${neighbours}`,
+    roundIndex: 0,
+    participants,
+    timeoutMs: 60_000,
+    compute: {
+      queryJson: JSON.stringify(query),
+      rho,
+      perPartySigma2: noise.perPartySigma2,
+      chargeKey: `${studyId}/${label}`, // the same key in every mode: agents re-send the same noisy vector
+      label,
+      vectorLength: localQueryLength(query, domain),
+      aggregation,
+      participants,
+      threshold: N,
+      modulusBits: 32,
+      hePublicKey: Buffer.alloc(0),
+      neighbours,
+      maxChunkBytes: 0,
+    },
+  };
+}
+
+beforeAll(async () => {
+  consortium = new LocalConsortium({
+    domain,
+    sources: Array.from({ length: N }, (_, i) => new InMemoryMarginalSource(silo(i))),
+    log,
+    seed: 'round-options',
+    policy: { allowedColumns: '*', maxEpsilonPerStudy: 10, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
+    ledgerRho: 100,
+    workDir: join(root, 'consortium'),
+  });
+  await consortium.start();
+  // Announce a study straight over the agents' streams (the rounds below are driven by hand).
+  const spec = StudySpec.fromPartial({
+    studyId,
+    mechanism: Mechanism.MECHANISM_MST,
+    epsilon: 1,
+    delta: 1e-9,
+    rho: 10,
+    columns: domain.attrs,
+    domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
+    aggregation: Aggregation.AGGREGATION_MASKING,
+    minParties: 1,
+    domainHash: domainHash(domain),
+    maxSilosPerIndividual: 1,
+  });
+  for (const p of consortium.partyIds) consortium.coordinator.gateway.session(p)!.send({ $case: 'studyAnnouncement', value: { spec, parties: consortium.partyIds } });
+}, 120_000);
+
+afterAll(async () => {
+  await consortium?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The plain sum of the noisy vectors released under `label` (retried until every agent approved). */
+async function plainSum(label: string, query: LocalQuery): Promise<Float64Array> {
+  for (let attempt = 0; ; attempt++) {
+    const out = await runPlainRound(consortium.coordinator.gateway, plan(label, query, Aggregation.AGGREGATION_PLAIN), log);
+    if (out.survivors.length === N) return out.sum;
+    if (attempt > 100) throw new Error(`plain round: ${out.refusals.map((r) => r.code).join(',')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('SecAgg+ neighbourhoods over gRPC', () => {
+  const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'c']] };
+
+  it('a round with k = 6 of 7 possible neighbours sums exactly (bit-identical to plain)', async () => {
+    const expected = await plainSum('sparse', query);
+    const p = plan('sparse', query, Aggregation.AGGREGATION_MASKING, 6);
+    expect(maskingConfigOf({ roundId: p.roundId, ...p.compute }).neighbours).toBe(6);
+    const out = await runMaskingRound(consortium.coordinator.gateway, p, log, signingKeyOf);
+    expect(out.survivors).toHaveLength(N);
+    expect(Array.from(out.sum)).toEqual(Array.from(expected));
+  }, 60_000);
+
+  it('every agent refuses k = 2 (below its safe minimum 6 for n = 8) before making any key', async () => {
+    await plainSum('too-sparse', query);
+    const p = plan('too-sparse', query, Aggregation.AGGREGATION_MASKING, 2);
+    await expect(runMaskingRound(consortium.coordinator.gateway, p, log, signingKeyOf)).rejects.toThrow(/POLICY_REFUSED/);
+    await expect(runMaskingRound(consortium.coordinator.gateway, p, log, signingKeyOf)).rejects.toMatchObject({ code: ErrorCode.TooFewSurvivors });
+  }, 60_000);
+});
+
+describe('chunked HE contributions over gRPC', () => {
+  it('a 4800-value vector goes as 2 pulled chunks per party and sums exactly', async () => {
+    const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] }; // 80 x 60 = 4800 > 4096 slots
+    const expected = await plainSum('chunked', query);
+    const asked: string[] = [];
+    const real = consortium.coordinator.gateway;
+    // Records the stages the coordinator asks (chunk pulls are he_encrypt requests).
+    const spy = {
+      session: (id: string) => {
+        const s = real.session(id);
+        if (!s) return undefined;
+        const wrapped = Object.create(s) as AgentSession;
+        wrapped.request = (req, timeoutMs) => {
+          asked.push(req.stage?.$case === 'heEncrypt' ? `${id}:chunk${req.stage.value.chunkIndex}` : `${id}:${req.stage?.$case}`);
+          return s.request(req, timeoutMs);
+        };
+        return wrapped;
+      },
+    } as unknown as AgentGateway;
+    const p = plan('chunked', query, Aggregation.AGGREGATION_HE);
+    // A budget of one byte: every chunk is a single ciphertext (~100 KB), so 2 chunks per party.
+    const out = await runHeRound(spy, consortium.coordinator.custodian, p, log, signingKeyOf, { minContributors: 1, maxChunkBytes: 1 });
+    expect(out.survivors).toHaveLength(N);
+    expect(Array.from(out.sum)).toEqual(Array.from(expected));
+    for (const id of consortium.partyIds) expect(asked.filter((a) => a.startsWith(`${id}:`))).toEqual([`${id}:compute`, `${id}:chunk1`]);
+  }, 90_000);
+});
+
+describe('study creation: spec.neighbours', () => {
+  const create = (parties: number, neighbours: number, aggregation = Aggregation.AGGREGATION_MASKING, colluders = 0) =>
+    completeSpec(
+      {
+        spec: StudySpec.fromPartial({ mechanism: Mechanism.MECHANISM_MST, epsilon: 1, delta: 1e-9, domain: [{ name: 'a', size: 2 }], aggregation, syntheticRows: 10, neighbours, colluders }),
+        parties: Array.from({ length: parties }, (_, i) => `p${String(i).padStart(3, '0')}`),
+        seed: '',
+        splitNote: '',
+      },
+      [],
+      false,
+    ).spec.neighbours;
+
+  it('chooses the full graph for small consortia and the smallest safe k for large ones', () => {
+    expect(create(8, 0)).toBe(0);
+    expect(create(100, 0)).toBe(14); // 2 * ceil(log2 100)
+    expect(create(100, 0, Aggregation.AGGREGATION_MASKING, 9)).toBe(20); // 2f + 2
+    expect(create(8, 6)).toBe(6);
+    expect(create(8, 7)).toBe(0); // k = n - 1: the full graph
+  });
+
+  it('refuses k >= n, odd k, k below the safe minimum, and k outside masking', () => {
+    expect(() => create(8, 8)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument, message: expect.stringMatching(/below the number of parties/) }));
+    expect(() => create(8, 5)).toThrow(/must be even/);
+    expect(() => create(8, 4)).toThrow(/below the safe minimum 6/);
+    expect(() => create(8, 6, Aggregation.AGGREGATION_HE)).toThrow(/masking aggregation only/);
+  });
+});
