@@ -1,6 +1,14 @@
 // secagg bench: wall time, bytes sent per party and peak RSS of one aggregation round in the
 // modes plain / masking (Bonawitz; SecAgg+ sparse) / he (BFV), over n parties and vectors of m.
+// In-process: all parties and the server share one thread, so wall time is the SUM of everybody's
+// work; per-party and server CPU seconds are reported beside it (parties run in parallel in a
+// deployment; bench/secaggLoopback.ts measures the real gRPC path). Upload bytes are the real
+// protocol-v1 encoding (AgentMessage{round_reply} + 5-byte gRPC frame per message).
+import { availableParallelism } from 'node:os';
+import { AgentMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import type { PartyReply } from '../shared/secagg/SecAggMessages.js';
+import { replyFromWire, replyToWire } from '../shared/wire/secaggWire.js';
 import { runHeRound } from '../shared/he/runHeRound.js';
 import { addInto, encodeSigned, vectorFromBytes, vectorToBytes, zeroVector } from '../shared/secagg/ModularVector.js';
 import { runSecAggRound } from '../shared/secagg/runSecAggRound.js';
@@ -49,39 +57,86 @@ function grid(full: boolean): Case[] {
   return cases;
 }
 
-async function runCase(c: Case, inputs: Float64Array[]): Promise<{ bytesPerParty: number; survivors: number }> {
-  const parties = Array.from({ length: c.n }, (_, i) => `p${i}`);
+interface CaseResult {
+  bytesPerParty: number;
+  survivors: number;
+  /** Largest / mean per-party CPU seconds, and the coordinator's (masking and plain only). */
+  partyCpuMax?: number;
+  partyCpuMean?: number;
+  serverCpu?: number;
+}
+
+/** CPU seconds of this process (user + system): immune to waiting for other processes' load. */
+const cpuClock = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Bytes of one RoundReply on the wire: AgentMessage{seq, round_reply} plus the gRPC frame header. */
+export function wireBytes(stage: NonNullable<RoundReply['stage']>, roundId: string): number {
+  const msg: AgentMessage = { seq: 1000, body: { $case: 'roundReply', value: { studyId: 'study-0001', roundId, stage } } };
+  return AgentMessage.encode(msg).finish().byteLength + 5;
+}
+
+async function runCase(c: Case, inputs: Float64Array[]): Promise<CaseResult> {
+  const parties = Array.from({ length: c.n }, (_, i) => `party-${String(i + 1).padStart(2, '0')}`);
   const drops = Math.round(c.n * c.dropout);
   const dropped = parties.slice(1, 1 + drops); // drop after sharing keys: the costly recovery path
   if (c.mode === 'plain') {
     const acc = zeroVector(c.m, 32);
     let bytes = 0;
+    let partyCpu = 0;
+    let serverCpu = 0;
     for (const [i, p] of parties.entries()) {
       if (dropped.includes(p)) continue;
+      const t0 = cpuClock();
       const wire = vectorToBytes(encodeSigned(inputs[i], 32, MAX_ABS)); // what a party would upload
-      bytes = wire.byteLength;
+      bytes = wireBytes({ $case: 'plain', value: { noisyVector: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), elementBits: 32 } }, 'bench');
+      const t1 = cpuClock();
       addInto(acc, vectorFromBytes(wire), 32);
+      partyCpu = Math.max(partyCpu, t1 - t0);
+      serverCpu += cpuClock() - t1;
     }
-    return { bytesPerParty: bytes, survivors: c.n - drops };
+    return { bytesPerParty: bytes, survivors: c.n - drops, partyCpuMax: partyCpu, partyCpuMean: partyCpu, serverCpu };
   }
   if (c.mode === 'he') {
     const r = await runHeRound({ roundId: 'bench', parties, threshold: Math.ceil((2 * c.n) / 3), inputs, maxAbsValue: MAX_ABS, dropped: new Set(dropped), seed: 'bench' });
     return { bytesPerParty: Math.max(...r.bytesSent.values()), survivors: r.contributors.length };
   }
   const neighbours = c.mode === 'masking+' ? Math.min(c.n - 1, 2 * Math.ceil(Math.log2(c.n))) : undefined;
+  const uploaded = new Map<string, number>();
+  // Every reply goes through its real wire form (compact uploads) and back before the server sees it.
+  const viaWire = (reply: PartyReply): PartyReply => {
+    const stage = replyToWire(reply);
+    uploaded.set(reply.from, (uploaded.get(reply.from) ?? 0) + wireBytes(stage, reply.roundId));
+    return replyFromWire(reply.roundId, reply.from, stage).reply;
+  };
   const r = await runSecAggRound({
     config: { roundId: 'bench', parties, threshold: Math.ceil((2 * c.n) / 3), vectorLength: c.m, modulusBits: 32, maxAbsValue: MAX_ABS, ...(neighbours ? { neighbours } : {}) },
     inputs,
     seed: 'bench',
     dropAt: new Map(dropped.map((p) => [p, 'maskedInput' as SecAggStage])),
+    onReply: viaWire,
+    clock: cpuClock,
   });
-  return { bytesPerParty: Math.max(...r.survivors.map((p) => r.bytesSent.get(p)!)), survivors: r.survivors.length };
+  const cpu = r.survivors.map((p) => r.partySeconds.get(p)!);
+  return {
+    bytesPerParty: Math.max(...r.survivors.map((p) => uploaded.get(p)!)),
+    survivors: r.survivors.length,
+    partyCpuMax: Math.max(...cpu),
+    partyCpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length,
+    serverCpu: r.serverSeconds,
+  };
 }
+
+const r3 = (x: number | undefined): number | undefined => (x === undefined ? undefined : Number(x.toFixed(3)));
 
 export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
   const full = process.env.BENCH_FULL === '1';
+  const cores = availableParallelism();
   let inputs: Float64Array[] = [];
   let key = '';
+  const plainBytes = new Map<string, number>();
   for (const c of grid(full)) {
     if (key !== `${c.n}/${c.m}`) {
       inputs = makeInputs(c.n, c.m);
@@ -90,20 +145,26 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
     const t0 = performance.now();
     const r = await runCase(c, inputs);
     const wall = (performance.now() - t0) / 1000;
+    if (c.mode === 'plain') plainBytes.set(key, r.bytesPerParty);
+    const plain = plainBytes.get(key) ?? 4 * c.m;
     emit({
       bench: 'secagg',
+      cores,
       n: c.n,
       m: c.m,
       mode: c.mode,
       dropout: c.dropout,
       survivors: r.survivors,
       wallSeconds: Number(wall.toFixed(3)),
+      // CPU seconds of the slowest / average party and of the coordinator (parallel in a deployment).
+      partyCpuSecondsMax: r3(r.partyCpuMax),
+      partyCpuSecondsMean: r3(r.partyCpuMean),
+      serverCpuSeconds: r3(r.serverCpu),
       bytesSentPerParty: r.bytesPerParty,
-      uploadVsPlain: Number((r.bytesPerParty / (4 * c.m)).toFixed(3)),
+      uploadVsPlain: Number((r.bytesPerParty / plain).toFixed(3)),
       // Process-wide peak so far (monotone over the run): read it on the largest case.
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       ...(c.mode === 'he' ? { heSecondsPerMillionValuesPerParty: Number(((wall / r.survivors) * (1e6 / c.m)).toFixed(2)) } : {}),
     });
   }
 }
-

@@ -116,9 +116,17 @@ export class SecAggServer {
     this.keys.set(reply.from, reply.keys);
   }
 
+  /**
+   * Envelopes may be positional (every `to` empty: the i-th is for the sender's i-th neighbour in
+   * round order, as SecAggParty deals them); the recipients are filled in before the checks. A
+   * misplaced envelope fails its AEAD at the recipient (the associated data names both ends).
+   */
   private receiveShares(reply: ReplyOf<'shareKeys'>): void {
     if (this.shares.has(reply.from)) throw this.err(ErrorCode.ProtocolViolation, 'repeated reply', { from: reply.from });
     const expected = this.holdersOf(reply.from, new Set(this.keys.keys())).filter((p) => p !== reply.from);
+    if (reply.shares.length > 0 && reply.shares.every((s) => s.to === '') && reply.shares.length === expected.length) {
+      reply = { ...reply, shares: reply.shares.map((s, i) => ({ ...s, to: expected[i] })) };
+    }
     const got = reply.shares.map((s) => s.to);
     const ok =
       reply.shares.every((s) => s.from === reply.from) &&
@@ -150,12 +158,14 @@ export class SecAggServer {
   private receiveReveal(reply: ReplyOf<'unmask'>): void {
     if (this.reveals.has(reply.from)) throw this.err(ErrorCode.ProtocolViolation, 'repeated reply', { from: reply.from });
     const { seedsFor, keysFor } = this.unmaskTargets(reply.from);
+    // Revealed shares may be positional (`of` empty): the i-th is of the i-th party requested.
     const check = (list: RevealedShare[], allowed: string[]): boolean =>
-      list.length === allowed.length && list.every((s, i) => s.of === allowed[i] && s.share.length === SHARE_LENGTH);
+      list.length === allowed.length && list.every((s, i) => (s.of === allowed[i] || s.of === '') && s.share.length === SHARE_LENGTH);
     if (!check(reply.seedShares, seedsFor) || !check(reply.keyShares, keysFor)) {
       throw this.err(ErrorCode.ProtocolViolation, 'revealed shares do not match the request', { from: reply.from });
     }
-    this.reveals.set(reply.from, reply);
+    const place = (list: RevealedShare[], allowed: string[]): RevealedShare[] => list.map((s, i) => ({ of: allowed[i], share: s.share }));
+    this.reveals.set(reply.from, { ...reply, seedShares: place(reply.seedShares, seedsFor), keyShares: place(reply.keyShares, keysFor) });
   }
 
   /** Parties that hold shares of `p`: p itself and its neighbours among `pool` (config order). */

@@ -24,6 +24,8 @@ export interface SecAggRunOptions {
   onRequest?: (to: string, request: ServerRequest) => ServerRequest | void;
   /** Sees every party -> coordinator message; may return a replacement. */
   onReply?: (reply: PartyReply) => PartyReply | void;
+  /** Clock in seconds for the per-party / server timings (default performance.now; benches pass a CPU clock). */
+  clock?: () => number;
 }
 
 /** One run's result and its traffic. */
@@ -35,7 +37,13 @@ export interface SecAggRunResult {
   bytesSent: Map<string, number>;
   /** Bytes each party received, by party id. */
   bytesReceived: Map<string, number>;
+  /** Seconds (by `options.clock`) each party spent handling its requests: in a deployment these run in parallel. */
+  partySeconds: Map<string, number>;
+  /** Seconds (by `options.clock`) the coordinator's SecAggServer spent receiving replies and closing stages. */
+  serverSeconds: number;
 }
+
+
 
 /** Ed25519 identities for parties: seeded (reproducible) or from the CSPRNG. */
 export async function makeIdentities(parties: readonly string[], seed?: string): Promise<Map<string, { publicKey: Uint8Array; privateKey: Uint8Array }>> {
@@ -65,6 +73,9 @@ export async function runSecAggRound(opts: SecAggRunOptions): Promise<SecAggRunR
   const server = await SecAggServer.create(config, pki);
   const sent = new Map(config.parties.map((p) => [p, 0]));
   const received = new Map(config.parties.map((p) => [p, 0]));
+  const clock = opts.clock ?? ((): number => performance.now() / 1000);
+  const partyTime = new Map(config.parties.map((p) => [p, 0]));
+  let serverTime = 0;
   const gone = new Set<string>();
   let requests = server.begin();
   for (;;) {
@@ -72,18 +83,24 @@ export async function runSecAggRound(opts: SecAggRunOptions): Promise<SecAggRunR
       if (gone.has(to)) continue;
       const request = opts.onRequest?.(to, original) ?? original;
       received.set(to, received.get(to)! + messageBytes(request));
+      const t0 = clock();
       const honest = await parties.get(to)!.handle(request);
+      partyTime.set(to, partyTime.get(to)! + clock() - t0);
       if (opts.dropAt?.get(to) === request.stage) {
         gone.add(to);
         continue;
       }
       const reply = opts.onReply?.(honest) ?? honest;
       sent.set(to, sent.get(to)! + messageBytes(reply));
+      const t1 = clock();
       server.receive(reply);
+      serverTime += clock() - t1;
     }
+    const t2 = clock();
     const outcome: StageOutcome = await server.close();
+    serverTime += clock() - t2;
     if (outcome.kind === 'sum') {
-      return { sum: outcome.sum, survivors: outcome.survivors, dropped: outcome.dropped, bytesSent: sent, bytesReceived: received };
+      return { sum: outcome.sum, survivors: outcome.survivors, dropped: outcome.dropped, bytesSent: sent, bytesReceived: received, partySeconds: partyTime, serverSeconds: serverTime };
     }
     requests = outcome.requests;
   }

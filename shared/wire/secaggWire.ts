@@ -1,5 +1,12 @@
 // secaggWire: converts between the secure-aggregation messages of shared/secagg (domain types) and
 // their protocol-v1 forms (RoundRequest/RoundReply stages), in both directions, at the edge.
+//
+// Uploads (party -> coordinator) are compact: nothing the coordinator already knows is sent. The
+// sender's id and certificate come from the mTLS session, so replies carry no party_id, from_party
+// or certificate; share envelopes and revealed shares are positional (to_party / of_party empty:
+// the i-th envelope is for the sender's i-th neighbour in round order, the i-th revealed share is
+// of the i-th party the unmask request named), which SecAggServer resolves and checks. Relayed
+// requests (coordinator -> party) keep every id and the certificates peers need.
 import type { RoundReply, RoundRequest, SignedKeys as WireSignedKeys, EncryptedShare as WireShare } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { EncryptedShare, PartyReply, ServerRequest, SignedKeys } from '../secagg/SecAggMessages.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
@@ -20,6 +27,8 @@ export function keysFromWire(k: WireSignedKeys): SignedKeys {
 
 const shareToWire = (s: EncryptedShare): WireShare => ({ fromParty: s.from, toParty: s.to, nonce: buf(s.nonce), ciphertext: buf(s.ciphertext) });
 const shareFromWire = (s: WireShare): EncryptedShare => ({ from: s.fromParty, to: s.toParty, nonce: bytes(s.nonce), ciphertext: bytes(s.ciphertext) });
+/** An uploaded envelope: sender implied by the session, recipient by position. */
+const uploadShareToWire = (s: EncryptedShare): WireShare => ({ fromParty: '', toParty: '', nonce: buf(s.nonce), ciphertext: buf(s.ciphertext) });
 
 /** A coordinator request (stages after advertiseKeys) as a RoundRequest stage. */
 export function requestToWire(req: ServerRequest, certificates: (partyId: string) => Uint8Array): RequestStage {
@@ -68,13 +77,16 @@ export function requestFromWire(roundId: string, stage: RequestStage): { request
   }
 }
 
-/** A party's reply as a RoundReply stage. */
-export function replyToWire(reply: PartyReply, certificate: Uint8Array): ReplyStage {
+/**
+ * A party's reply as a compact RoundReply stage (see the header). `_certificate` is not sent: the
+ * coordinator already holds it from the party's mTLS session (kept in the signature for callers).
+ */
+export function replyToWire(reply: PartyReply, _certificate?: Uint8Array): ReplyStage {
   switch (reply.stage) {
     case 'advertiseKeys':
-      return { $case: 'keys', value: { keys: keysToWire(reply.keys, certificate) } };
+      return { $case: 'keys', value: { keys: { ...keysToWire(reply.keys, new Uint8Array(0)), partyId: '' } } };
     case 'shareKeys':
-      return { $case: 'shares', value: { shares: reply.shares.map(shareToWire) } };
+      return { $case: 'shares', value: { shares: reply.shares.map(uploadShareToWire) } };
     case 'maskedInput':
       return { $case: 'masked', value: { maskedVector: buf(reply.masked) } };
     case 'consistency':
@@ -82,21 +94,26 @@ export function replyToWire(reply: PartyReply, certificate: Uint8Array): ReplySt
     case 'unmask':
       return {
         $case: 'unmaskShares',
-        value: { seedShares: reply.seedShares.map((r) => ({ ofParty: r.of, share: buf(r.share) })), keyShares: reply.keyShares.map((r) => ({ ofParty: r.of, share: buf(r.share) })) },
+        value: { seedShares: reply.seedShares.map((r) => ({ ofParty: '', share: buf(r.share) })), keyShares: reply.keyShares.map((r) => ({ ofParty: '', share: buf(r.share) })) },
       };
   }
 }
 
-/** A RoundReply stage as a shared/secagg reply from `from` (identity from the TLS certificate). */
+/**
+ * A RoundReply stage as a shared/secagg reply from `from` (identity from the TLS certificate). An
+ * empty party_id / from_party means `from`; an empty to_party / of_party stays '' (positional,
+ * resolved by SecAggServer); a non-empty one is kept as sent, and checked.
+ */
 export function replyFromWire(roundId: string, from: string, stage: ReplyStage): { reply: PartyReply; certificate?: Uint8Array } {
   switch (stage.$case) {
     case 'keys': {
       const k = stage.value.keys;
       if (!k) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round_reply.keys.keys is missing', { field: 'round_reply.keys.keys' });
-      return { reply: { stage: 'advertiseKeys', roundId, from, keys: keysFromWire(k) }, certificate: bytes(k.certificate) };
+      const keys = keysFromWire(k);
+      return { reply: { stage: 'advertiseKeys', roundId, from, keys: { ...keys, partyId: keys.partyId || from } }, certificate: bytes(k.certificate) };
     }
     case 'shares':
-      return { reply: { stage: 'shareKeys', roundId, from, shares: stage.value.shares.map(shareFromWire) } };
+      return { reply: { stage: 'shareKeys', roundId, from, shares: stage.value.shares.map((s) => ({ ...shareFromWire(s), from: s.fromParty || from })) } };
     case 'masked':
       return { reply: { stage: 'maskedInput', roundId, from, masked: bytes(stage.value.maskedVector) } };
     case 'consistencySignature':
