@@ -89,7 +89,7 @@ beforeAll(async () => {
     epsilon: 1,
     delta: 1e-9,
     rho: 10,
-    columns: domain.attrs,
+    columns: [...domain.attrs],
     domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
     aggregation: Aggregation.AGGREGATION_MASKING,
     minParties: 1,

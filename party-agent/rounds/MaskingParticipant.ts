@@ -50,9 +50,10 @@ export class MaskingParticipant {
    * Starts a round with this party's noisy vector; returns its signed keys (round 0). The round's
    * graph is checked FIRST, against the study's colluders (the coordinator is not trusted to pick a
    * safe k): a SecAgg+ k below the safe minimum, odd, or whose neighbourhood threshold does not
-   * exceed f is refused with PolicyRefused before any key is made.
+   * exceed f is refused with PolicyRefused before any key is made. PartyAgent always passes the
+   * approved study's terms; a caller without a study (benches) may omit them, meaning f = 0.
    */
-  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms): Promise<ReplyStage> {
+  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }): Promise<ReplyStage> {
     const config: RoundConfig = computeRoundConfig(roundId, compute);
     const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
     const shortfall = neighbourhoodShortfall(risk, compute.neighbours, this.policy.minNeighbours ?? 0);
