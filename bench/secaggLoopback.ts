@@ -5,7 +5,7 @@
 // processes (bench/_secaggLoopbackAgent.ts) running the real MaskingParticipant and wire codecs, so
 // party work runs in parallel as far as the machine's cores allow (`cores` in each record). Reports
 // wall seconds from round start to sum, upload bytes per party, peak RSS, masking/plain ratio.
-// Defaults: n = 10, m = 1e6, two rounds per mode (BENCH_LOOPBACK_N / _M / _REPS override).
+// Defaults: n = 10, m = 1e6, three rounds per mode, alternating (BENCH_LOOPBACK_N / _M / _REPS override).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ function collect(children: ChildProcess[]): Promise<AgentReport[]> {
 export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
   const n = Number(process.env.BENCH_LOOPBACK_N ?? 10);
   const m = Number(process.env.BENCH_LOOPBACK_M ?? 1e6);
-  const reps = Number(process.env.BENCH_LOOPBACK_REPS ?? 2);
+  const reps = Number(process.env.BENCH_LOOPBACK_REPS ?? 3);
   const cores = availableParallelism();
   const dir = mkdtempSync(join(tmpdir(), 'fedsynth-loopback-'));
   const parties = Array.from({ length: n }, (_, i) => `party-${String(i + 1).padStart(2, '0')}`);
@@ -139,7 +139,11 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
         agentPeakRssMiB: Math.max(...reports.map((a) => a.maxRssMiB)),
       });
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      const h = Math.floor(s.length / 2);
+      return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+    };
     emit({
       bench: 'secaggLoopback',
       summary: true,
