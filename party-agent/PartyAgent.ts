@@ -64,7 +64,7 @@ export class PartyAgent {
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
-    this.masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng) : undefined;
+    this.masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }) : undefined;
     this.he = opts.secagg ? new HeParticipant(opts.secagg) : undefined;
     this.conn = new AgentConnection(
       { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log },

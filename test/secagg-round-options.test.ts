@@ -1,6 +1,6 @@
 // Round options over real gRPC (LocalConsortium: coordinator and 8 PartyAgents over mTLS on
 // 127.0.0.1): a SecAgg+ round with k = 6 neighbours sums exactly, every agent refuses a k below its
-// safe minimum, and an HE contribution pulled in several chunks sums exactly.
+// safe minimum or its own policy.minNeighbours, and an HE contribution pulled in chunks sums exactly.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { runPlainRound } from '../coordinator/rounds/PlainRound.js';
 import { maskingConfigOf, runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
 import { runHeRound } from '../coordinator/rounds/HeRound.js';
 import type { RoundPlan } from '../coordinator/rounds/RoundPlan.js';
+import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
 import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
 import type { AgentSession } from '../coordinator/gateway/AgentSession.js';
 import { completeSpec } from '../coordinator/operator/OperatorApi.js';
@@ -43,10 +44,10 @@ function silo(i: number): EncodedTable {
 
 const signingKeyOf = (der: Uint8Array): Uint8Array | undefined => peerIdentityFromCertificate(der).signingPublicKeyRaw;
 
-function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighbours = 0): RoundPlan {
+function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighbours = 0, c: LocalConsortium = consortium): RoundPlan {
   const rho = 0.05;
   const noise = planDistributedGaussian({ rho, l2Sensitivity: localQuerySensitivity(query), parties: N, colluders: 0, dropouts: 0 });
-  const participants = [...consortium.partyIds];
+  const participants = [...c.partyIds];
   return {
     studyId,
     roundId: `${studyId}/${label}/${Aggregation[aggregation]}/${neighbours}`,
@@ -71,17 +72,20 @@ function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighb
   };
 }
 
-beforeAll(async () => {
-  consortium = new LocalConsortium({
+const policy: AgentPolicy = { allowedColumns: '*', maxEpsilonPerStudy: 10, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 1, autoApprove: true, allowPlainAggregation: true };
+
+/** Starts N agents with `agentPolicy` and announces the study to them. */
+async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<LocalConsortium> {
+  const c = new LocalConsortium({
     domain,
     sources: Array.from({ length: N }, (_, i) => new InMemoryMarginalSource(silo(i))),
     log,
     seed: 'round-options',
-    policy: { allowedColumns: '*', maxEpsilonPerStudy: 10, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
+    policy: agentPolicy,
     ledgerRho: 100,
-    workDir: join(root, 'consortium'),
+    workDir: join(root, dir),
   });
-  await consortium.start();
+  await c.start();
   // Announce a study straight over the agents' streams (the rounds below are driven by hand).
   const spec = StudySpec.fromPartial({
     studyId,
@@ -96,7 +100,12 @@ beforeAll(async () => {
     domainHash: domainHash(domain),
     maxSilosPerIndividual: 1,
   });
-  for (const p of consortium.partyIds) consortium.coordinator.gateway.session(p)!.send({ $case: 'studyAnnouncement', value: { spec, parties: consortium.partyIds } });
+  for (const p of c.partyIds) c.coordinator.gateway.session(p)!.send({ $case: 'studyAnnouncement', value: { spec, parties: c.partyIds } });
+  return c;
+}
+
+beforeAll(async () => {
+  consortium = await startConsortium('consortium', policy);
 }, 120_000);
 
 afterAll(async () => {
@@ -105,9 +114,9 @@ afterAll(async () => {
 });
 
 /** The plain sum of the noisy vectors released under `label` (retried until every agent approved). */
-async function plainSum(label: string, query: LocalQuery): Promise<Float64Array> {
+async function plainSum(label: string, query: LocalQuery, c: LocalConsortium = consortium): Promise<Float64Array> {
   for (let attempt = 0; ; attempt++) {
-    const out = await runPlainRound(consortium.coordinator.gateway, plan(label, query, Aggregation.AGGREGATION_PLAIN), log);
+    const out = await runPlainRound(c.coordinator.gateway, plan(label, query, Aggregation.AGGREGATION_PLAIN, 0, c), log);
     if (out.survivors.length === N) return out.sum;
     if (attempt > 100) throw new Error(`plain round: ${out.refusals.map((r) => r.code).join(',')}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -132,6 +141,30 @@ describe('SecAgg+ neighbourhoods over gRPC', () => {
     await expect(runMaskingRound(consortium.coordinator.gateway, p, log, signingKeyOf)).rejects.toThrow(/POLICY_REFUSED/);
     await expect(runMaskingRound(consortium.coordinator.gateway, p, log, signingKeyOf)).rejects.toMatchObject({ code: ErrorCode.TooFewSurvivors });
   }, 60_000);
+});
+
+describe("an agent's own SecAgg+ floor (agent config policy.minNeighbours)", () => {
+  const query: LocalQuery = { kind: 'marginals', attrSets: [['b', 'c']] };
+
+  it('agents with minNeighbours 8 refuse the k = 6 round the default policy accepts, and still join the full graph', async () => {
+    const strict = await startConsortium('strict', { ...policy, minNeighbours: 8 });
+    try {
+      const expected = await plainSum('strict', query, strict);
+      // Planted fault: k = 6 is safe for n = 8 (the test above sums it), but below these agents' floor.
+      const sparse = plan('strict', query, Aggregation.AGGREGATION_MASKING, 6, strict);
+      const refused = await runMaskingRound(strict.coordinator.gateway, sparse, log, signingKeyOf).then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      expect(refused).toMatch(/only 0 parties survived stage 'advertiseKeys'/);
+      expect(refused.match(/party-\d+ POLICY_REFUSED/g)).toHaveLength(N);
+      const full = await runMaskingRound(strict.coordinator.gateway, plan('strict', query, Aggregation.AGGREGATION_MASKING, 0, strict), log, signingKeyOf);
+      expect(full.survivors).toHaveLength(N);
+      expect(Array.from(full.sum)).toEqual(Array.from(expected));
+    } finally {
+      await strict.stop();
+    }
+  }, 120_000);
 });
 
 describe('chunked HE contributions over gRPC', () => {

@@ -72,6 +72,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       minParties: config.policy.minParties,
       autoApprove: config.policy.autoApprove,
       allowPlainAggregation: config.policy.allowPlainAggregation,
+      minNeighbours: config.policy.minNeighbours,
     },
     stateDir: config.state.dir,
     ledger: {

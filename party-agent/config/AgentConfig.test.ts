@@ -51,7 +51,7 @@ describe('AgentConfig', () => {
     expect(c.dataset.schema).toBe(join(root, 'schema.json'));
     expect(c.state.dir).toBe('/var/lib/fedsynth');
     expect(c.dataset.onInvalid).toBe('fail');
-    expect(c.policy).toMatchObject({ minParties: 2, maxSilosPerIndividual: 1, allowPlainAggregation: false });
+    expect(c.policy).toMatchObject({ minParties: 2, maxSilosPerIndividual: 1, allowPlainAggregation: false, minNeighbours: 0 });
     expect(c.configDir).toBe(root);
   });
 
@@ -89,6 +89,12 @@ describe('AgentConfig', () => {
     expect(issues.some((i) => i.startsWith('state:'))).toBe(true);
     expect(issues.some((i) => i.startsWith('kit:'))).toBe(true);
     expect(issuesOf({ ...good, policy: { ...good.policy, allowedColumns: [] } })[0]).toMatch(/^policy\.allowedColumns/);
+  });
+
+  it('takes the agent\'s own SecAgg+ floor policy.minNeighbours (a non-negative integer)', () => {
+    expect(parseAgentConfig({ ...good, policy: { ...good.policy, minNeighbours: 12 } }, 'a.json').policy.minNeighbours).toBe(12);
+    expect(issuesOf({ ...good, policy: { ...good.policy, minNeighbours: -2 } })[0]).toMatch(/^policy\.minNeighbours/);
+    expect(issuesOf({ ...good, policy: { ...good.policy, minNeighbours: 6.5 } })[0]).toMatch(/^policy\.minNeighbours/);
   });
 
   it('reports a missing file (NotFound) and unparseable JSON (InvalidConfig naming the file)', async () => {

@@ -43,6 +43,11 @@ export const AgentConfigZ = z
         allowPlainAggregation: z.boolean().default(false),
         /** How many silos one person may appear in; per-party sensitivity scales with it. */
         maxSilosPerIndividual: z.number().int().min(1).default(1),
+        /**
+         * SecAgg+ (masking): refuse rounds whose sparse graph gives this party fewer neighbours
+         * than this, on top of the protocol's safe minimum (0 = that minimum only; docs/secagg.md).
+         */
+        minNeighbours: z.number().int().min(0).max(254).default(0),
       })
       .strict()
       .superRefine((p, ctx) => {

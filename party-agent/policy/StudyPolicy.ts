@@ -9,6 +9,8 @@ export interface AgentPolicy {
   /** true: approve every study within policy; {maxEpsilon}: only up to that epsilon; false: manual. */
   autoApprove: boolean | { maxEpsilon: number };
   allowPlainAggregation: boolean;
+  /** Masking rounds: the agent's own floor for a SecAgg+ k (MaskingParticipant; 0 or absent = the safe minimum only). */
+  minNeighbours?: number;
 }
 
 export interface StudyAsk {
