@@ -1,14 +1,28 @@
 // CustodianConnection: the key custodian's single outbound mTLS stream to the coordinator's
-// CustodianGateway — it dials out, says hello, answers key and decrypt requests, reconnects.
+// CustodianGateway — it dials out, says hello, answers key and chunked decrypt requests, reconnects.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ErrorCode, isFedsynthError } from '../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError, isFedsynthError } from '../shared/errors/FedsynthError.js';
 import { VERSION } from '../shared/version.js';
-import { aggregateFromWire, heParamsFromWire, heParamsToWire, sumToWire } from '../shared/wire/heWire.js';
-import { CustodianGatewayClient, type CustodianMessage, type CustodianRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
+import { DEFAULT_MAX_CHUNK_BYTES } from '../shared/he/HeChunk.js';
+import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
+import { CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
+import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
 import type { KeyCustodian } from './KeyCustodian.js';
 
 type Body = NonNullable<CustodianMessage['body']>;
+type Stream = grpc.ClientDuplexStream<CustodianMessage, CustodianRequest>;
+
+/** Decrypt requests being reassembled at once on one stream; a further one is refused. */
+const MAX_PENDING_DECRYPTS = 4;
+/** Refused request ids remembered per stream (their later chunks are dropped silently). */
+const MAX_REFUSED_IDS = 1024;
+
+/** Chunked decrypt requests of one stream: in reassembly, and refused ones whose chunks are ignored. */
+interface DecryptRequests {
+  pending: Map<number, HeDecryptAssembler>;
+  refused: Set<number>;
+}
 
 export interface CustodianConnectionOptions {
   address: string;
@@ -16,6 +30,11 @@ export interface CustodianConnectionOptions {
   log: Logger;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Chunk budget (default 4 MiB - 64 KiB): a decrypt-request chunk above it is refused unless it
+   * is a single ciphertext, and reply chunks stay within it (or the coordinator's smaller budget).
+   */
+  maxChunkBytes?: number;
 }
 
 export class CustodianConnection {
@@ -26,15 +45,19 @@ export class CustodianConnection {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private welcomed = false;
+  private readonly maxChunkBytes: number;
 
   constructor(
     private readonly o: CustodianConnectionOptions,
     private readonly custodian: KeyCustodian,
   ) {
+    this.maxChunkBytes = o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    // Every message is a bounded chunk: a budget plus room for the header (contributor names).
+    const messageLimit = Math.max(4 * 1024 * 1024, this.maxChunkBytes + 1024 * 1024);
     const options: grpc.ChannelOptions = {
       'grpc.keepalive_time_ms': 10_000,
-      'grpc.max_receive_message_length': 256 * 1024 * 1024,
-      'grpc.max_send_message_length': 256 * 1024 * 1024,
+      'grpc.max_receive_message_length': messageLimit,
+      'grpc.max_send_message_length': messageLimit,
     };
     if (o.tls.serverName) options['grpc.ssl_target_name_override'] = o.tls.serverName;
     this.client = new CustodianGatewayClient(o.address, grpc.credentials.createSsl(o.tls.caPem, o.tls.keyPem, o.tls.certPem), options);
@@ -58,7 +81,7 @@ export class CustodianConnection {
     this.client.close();
   }
 
-  private send(stream: grpc.ClientDuplexStream<CustodianMessage, CustodianRequest>, requestId: number, body: Body): void {
+  private send(stream: Stream, requestId: number, body: Body): void {
     if (this.stream !== stream) return; // connection replaced: the coordinator will ask again
     this.seq += 1;
     stream.write({ seq: this.seq, requestId, body });
@@ -70,6 +93,7 @@ export class CustodianConnection {
     this.stream = stream;
     this.seq = 0;
     this.welcomed = false;
+    const decrypts: DecryptRequests = { pending: new Map(), refused: new Set() };
     stream.on('data', (msg: CustodianRequest) => {
       const body = msg.body;
       if (!body) return;
@@ -81,6 +105,10 @@ export class CustodianConnection {
       }
       if (body.$case === 'heartbeat') {
         this.send(stream, msg.requestId, { $case: 'heartbeat', value: { unixMs: Date.now() } });
+        return;
+      }
+      if (body.$case === 'decrypt') {
+        this.onDecryptChunk(stream, decrypts, msg.requestId, body.value);
         return;
       }
       void this.answer(msg.requestId, body).then((reply) => this.send(stream, msg.requestId, reply));
@@ -100,6 +128,47 @@ export class CustodianConnection {
     this.send(stream, 0, { $case: 'hello', value: { protocolVersion: 1, softwareVersion: VERSION } });
   }
 
+  /**
+   * One chunk of a decrypt request (all chunks share the request id, in order). The last chunk,
+   * once the digest matches, starts the decryption; any fault refuses the whole request once and
+   * drops its later chunks.
+   */
+  private onDecryptChunk(stream: Stream, decrypts: DecryptRequests, requestId: number, chunk: HeDecryptRequest): void {
+    if (decrypts.refused.has(requestId)) return;
+    let assembler = decrypts.pending.get(requestId);
+    try {
+      if (!assembler) {
+        if (decrypts.pending.size >= MAX_PENDING_DECRYPTS) {
+          throw new FedsynthError(ErrorCode.ProtocolViolation, `more than ${MAX_PENDING_DECRYPTS} decrypt requests in reassembly at once`);
+        }
+        assembler = new HeDecryptAssembler(this.maxChunkBytes, (keyId, m) => this.custodian.ciphertextsFor(keyId, m));
+        decrypts.pending.set(requestId, assembler);
+      }
+      const request = assembler.add(chunk);
+      if (!request) return;
+      decrypts.pending.delete(requestId);
+      void this.decrypt(requestId, request).then((replies) => {
+        for (const reply of replies) this.send(stream, requestId, reply);
+      });
+    } catch (e) {
+      decrypts.pending.delete(requestId);
+      if (decrypts.refused.size >= MAX_REFUSED_IDS) decrypts.refused.clear();
+      decrypts.refused.add(requestId);
+      this.send(stream, requestId, this.refusal(requestId, e));
+    }
+  }
+
+  /** Decrypts a reassembled request; the sum goes back in chunks within the smaller budget. */
+  private async decrypt(requestId: number, r: AssembledDecrypt): Promise<Body[]> {
+    try {
+      const sum = await this.custodian.decrypt({ keyId: r.keyId, threshold: r.threshold, aggregate: r.aggregate });
+      const budget = r.maxReplyChunkBytes > 0 ? Math.min(r.maxReplyChunkBytes, this.maxChunkBytes) : this.maxChunkBytes;
+      return sumToWireChunks(r.aggregate.roundId, sumToWire(sum), budget).map((value) => ({ $case: 'decrypted' as const, value }));
+    } catch (e) {
+      return [this.refusal(requestId, e)];
+    }
+  }
+
   /** One request's answer; every failure becomes a refusal with a stable code (no internals). */
   private async answer(requestId: number, body: NonNullable<CustodianRequest['body']>): Promise<Body> {
     try {
@@ -108,17 +177,17 @@ export class CustodianConnection {
         const key = await this.custodian.publicKey({ studyId: r.studyId, params: heParamsFromWire(r.params, 'key_request.params'), minContributors: r.minContributors });
         return { $case: 'key', value: { keyId: key.keyId, publicKey: Buffer.from(key.publicKey), params: heParamsToWire(key.params), minContributors: key.minContributors } };
       }
-      if (body.$case === 'decrypt') {
-        const { keyId, threshold, aggregate } = aggregateFromWire(body.value);
-        const sum = await this.custodian.decrypt({ keyId, threshold, aggregate });
-        return { $case: 'decrypted', value: { roundId: aggregate.roundId, sum: sumToWire(sum) } };
-      }
       return { $case: 'refusal', value: { code: ErrorCode.ProtocolViolation, message: `unexpected request ${body.$case}` } };
     } catch (e) {
-      const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
-      const message = isFedsynthError(e) ? e.message : 'internal error';
-      this.o.log.warn({ requestId, code, err: isFedsynthError(e) ? e.message : String(e) }, `custodian refused a request: ${message}`);
-      return { $case: 'refusal', value: { code, message } };
+      return this.refusal(requestId, e);
     }
+  }
+
+  /** A failure as a refusal with a stable code; only FedsynthError messages leave the process. */
+  private refusal(requestId: number, e: unknown): Body {
+    const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
+    const message = isFedsynthError(e) ? e.message : 'internal error';
+    this.o.log.warn({ requestId, code, err: isFedsynthError(e) ? e.message : String(e) }, `custodian refused a request: ${message}`);
+    return { $case: 'refusal', value: { code, message } };
   }
 }

@@ -72,6 +72,16 @@ export class KeyCustodian {
   }
 
   /**
+   * ceil(vectorLength / N) under key `keyId`'s ring degree N: the ciphertexts a decrypt request
+   * must carry (checked on its first chunk, before anything is buffered). NotFound for an unknown key.
+   */
+  ciphertextsFor(keyId: string, vectorLength: number): number {
+    const key = this.store.key(keyId);
+    if (!key) throw new FedsynthError(ErrorCode.NotFound, `no key ${keyId} at this custodian`, { keyId });
+    return Math.ceil(vectorLength / key.params.polyModulusDegree);
+  }
+
+  /**
    * Decrypts an aggregate into its exact signed sum. Refuses: an unknown key (NotFound); repeated
    * contributor names (ProtocolViolation); fewer than max(key t, round t) contributors
    * (TooFewSurvivors); a second, different aggregate for a round already decrypted

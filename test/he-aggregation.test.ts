@@ -14,7 +14,7 @@ import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
 import { heParamsOfRound } from '../shared/wire/heWire.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { runSimulation } from '../cli/simulation/runSimulation.js';
-import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
+import { startCustodianConsortium } from './helpers/custodianConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { openCa } from '../cli/pki/CertificateAuthority.js';
@@ -93,15 +93,7 @@ describe('key custodian', () => {
   });
 
   it('over gRPC: the coordinator gets the key and sums, and a refusal keeps its code', async () => {
-    const consortium = new LocalConsortium({
-      domain: new Domain(['a'], [2]),
-      sources: [],
-      log: silentLogger(),
-      policy: { allowedColumns: '*', maxEpsilonPerStudy: 1, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
-      ledgerRho: 1,
-      workDir: join(root, 'grpc'),
-    });
-    await consortium.start();
+    const consortium = await startCustodianConsortium(join(root, 'grpc'));
     try {
       const gw = consortium.coordinator.custodian;
       const key = await gw.publicKey('s2', params, 3, 30_000);

@@ -1,14 +1,16 @@
 // CustodianGateway: the coordinator's side of the key custodian's dial-out stream (certificate role
-// "custodian"): asks for a study's HE public key and sends aggregates to be decrypted, by request id.
+// "custodian"): asks for a study's HE public key and sends aggregates to decrypt in bounded chunks.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { HeParams } from '../../shared/he/HeParameters.js';
 import type { HeAggregate } from '../../shared/he/HeMessages.js';
-import { aggregateToWire, heParamsFromWire, heParamsToWire, sumFromWire } from '../../shared/wire/heWire.js';
+import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
+import { aggregateToWireChunks, heParamsFromWire, heParamsToWire } from '../../shared/wire/heWire.js';
 import type { CustodianGatewayServer, CustodianMessage, CustodianRequest } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { peerIdentity } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
+import { HeSumAssembler } from './HeSumAssembler.js';
 
 type RequestBody = NonNullable<CustodianRequest['body']>;
 type ReplyBody = NonNullable<CustodianMessage['body']>;
@@ -30,9 +32,23 @@ interface Session {
 
 interface Waiter {
   session: Session;
-  resolve: (b: ReplyBody) => void;
+  /** Takes one answer message; true when the request is settled (resolved or rejected). */
+  take: (b: ReplyBody) => boolean;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+}
+
+/** Chunk budgets of one decrypt request (both default to the gateway's own budget). */
+export interface DecryptChunking {
+  /** Ciphertext bytes per request chunk (a single larger ciphertext still goes alone). */
+  maxChunkBytes?: number;
+  /** Sum bytes per reply chunk the custodian may send (it never goes below 1 KiB). */
+  maxReplyChunkBytes?: number;
+}
+
+export interface CustodianGatewayOptions {
+  /** Default chunk budget in both directions: 4 MiB - 64 KiB (shared/he/HeChunk.ts). */
+  maxChunkBytes?: number;
 }
 
 export class CustodianGateway {
@@ -41,10 +57,15 @@ export class CustodianGateway {
   private readonly waiters = new Map<number, Waiter>();
   private readonly keys = new Map<string, Promise<StudyHeKey>>();
 
+  private readonly maxChunkBytes: number;
+
   constructor(
     private readonly log: Logger,
     private readonly isRevoked: (serial: string) => boolean,
-  ) {}
+    options: CustodianGatewayOptions = {},
+  ) {
+    this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  }
 
   get online(): boolean {
     return this.session !== undefined && !this.session.closed;
@@ -72,7 +93,7 @@ export class CustodianGateway {
   }
 
   private async askKey(studyId: string, params: HeParams, minContributors: number, timeoutMs: number): Promise<StudyHeKey> {
-    const reply = await this.request({ $case: 'keyRequest', value: { studyId, params: heParamsToWire(params), minContributors } }, timeoutMs);
+    const reply = await this.request([{ $case: 'keyRequest', value: { studyId, params: heParamsToWire(params), minContributors } }], timeoutMs, (b) => b);
     if (reply.$case !== 'key') throw new FedsynthError(ErrorCode.ProtocolViolation, `custodian answered a key request with ${reply.$case}`);
     const got = heParamsFromWire(reply.value.params, 'key.params');
     if (got.polyModulusDegree !== params.polyModulusDegree || got.plainModulusBits !== params.plainModulusBits || reply.value.publicKey.byteLength === 0) {
@@ -82,34 +103,64 @@ export class CustodianGateway {
     return { keyId: reply.value.keyId, publicKey: new Uint8Array(reply.value.publicKey), params: got, minContributors: reply.value.minContributors };
   }
 
-  /** Sends an aggregate for decryption; returns the exact sum (a refusal rethrows its code). */
-  async decrypt(keyId: string, threshold: number, agg: HeAggregate, timeoutMs: number): Promise<Float64Array> {
-    const reply = await this.request({ $case: 'decrypt', value: aggregateToWire(keyId, threshold, agg) }, timeoutMs);
-    if (reply.$case !== 'decrypted' || reply.value.roundId !== agg.roundId) {
-      throw new FedsynthError(ErrorCode.ProtocolViolation, `custodian answered a decrypt request with ${reply.$case}`);
-    }
-    return sumFromWire(reply.value.sum, agg.vectorLength);
+  /**
+   * Sends an aggregate for decryption as bounded chunks of one request (docs/protocol.md "Custodian
+   * chunks") and reassembles the chunked reply; returns the exact sum. A refusal rethrows its code;
+   * a reply that is not the digest-checked sum of this round is ProtocolViolation/VerificationFailed.
+   */
+  async decrypt(keyId: string, threshold: number, agg: HeAggregate, timeoutMs: number, chunking: DecryptChunking = {}): Promise<Float64Array> {
+    const chunks = aggregateToWireChunks(keyId, threshold, agg, chunking.maxChunkBytes ?? this.maxChunkBytes, chunking.maxReplyChunkBytes ?? this.maxChunkBytes);
+    const sum = new HeSumAssembler(agg.roundId, agg.vectorLength);
+    return this.request(
+      chunks.map((value) => ({ $case: 'decrypt' as const, value })),
+      timeoutMs,
+      (reply) => {
+        if (reply.$case !== 'decrypted') throw new FedsynthError(ErrorCode.ProtocolViolation, `custodian answered a decrypt request with ${reply.$case}`);
+        return sum.add(reply.value);
+      },
+    );
   }
 
-  private async request(body: RequestBody, timeoutMs: number): Promise<ReplyBody> {
+  /**
+   * Writes `bodies` under one request id (waiting for the stream to drain between chunks) and feeds
+   * every answer to `collect` until it returns a value; a refusal rejects with its code.
+   */
+  private async request<T>(bodies: RequestBody[], timeoutMs: number, collect: (b: ReplyBody) => T | undefined): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     await this.waitOnline(timeoutMs);
     const session = this.session!;
     const requestId = this.nextRequestId++;
-    const reply = await new Promise<ReplyBody>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(requestId);
         reject(new FedsynthError(ErrorCode.SourceUnavailable, `key custodian did not answer within ${timeoutMs} ms`));
       }, Math.max(1, deadline - Date.now()));
-      this.waiters.set(requestId, { session, resolve, reject, timer });
-      session.seq += 1;
-      session.call.write({ seq: session.seq, requestId, body });
+      const take = (b: ReplyBody): boolean => {
+        try {
+          if (b.$case === 'refusal') {
+            const code = (Object.values(ErrorCode) as string[]).includes(b.value.code) ? (b.value.code as ErrorCode) : ErrorCode.Internal;
+            throw new FedsynthError(code, `key custodian refused: ${b.value.message}`);
+          }
+          const done = collect(b);
+          if (done === undefined) return false;
+          resolve(done);
+        } catch (e) {
+          reject(e as Error);
+        }
+        return true;
+      };
+      this.waiters.set(requestId, { session, take, reject, timer });
+      void this.writeAll(session, requestId, bodies);
     });
-    if (reply.$case === 'refusal') {
-      const code = (Object.values(ErrorCode) as string[]).includes(reply.value.code) ? (reply.value.code as ErrorCode) : ErrorCode.Internal;
-      throw new FedsynthError(code, `key custodian refused: ${reply.value.message}`);
+  }
+
+  /** Writes the chunks in order, pausing while the stream's buffer is full; stops once the request is settled. */
+  private async writeAll(session: Session, requestId: number, bodies: RequestBody[]): Promise<void> {
+    for (const body of bodies) {
+      if (session.closed || !this.waiters.has(requestId)) return;
+      session.seq += 1;
+      if (!session.call.write({ seq: session.seq, requestId, body })) await drained(session.call);
     }
-    return reply;
   }
 
   private drop(session: Session, why: string): void {
@@ -166,9 +217,9 @@ export class CustodianGateway {
           this.log.warn({ custodianId, requestId: msg.requestId }, 'late or unexpected custodian answer ignored');
           return;
         }
+        if (!w.take(msg.body)) return;
         this.waiters.delete(msg.requestId);
         clearTimeout(w.timer);
-        w.resolve(msg.body);
       });
       const end = (why: string): void => {
         if (session) {
@@ -181,4 +232,18 @@ export class CustodianGateway {
       call.on('cancelled', () => end('stream cancelled'));
     },
   };
+}
+
+/** Resolves when `stream` drains, closes or fails, or after a second (the caller re-checks and goes on). */
+function drained(stream: grpc.ServerDuplexStream<CustodianMessage, CustodianRequest>): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ['drain', 'close', 'error', 'finish'] as const;
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const e of events) stream.off(e, done);
+      resolve();
+    };
+    const timer = setTimeout(done, 1000);
+    for (const e of events) stream.on(e, done);
+  });
 }

@@ -2,6 +2,7 @@
 // and splitContribution, which packs a contribution's ciphertexts into chunks of at most B bytes.
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { HeContribution } from './HeMessages.js';
+import { packByBytes } from './packByBytes.js';
 
 /**
  * Default chunk budget: 4 MiB (grpc's default max message size) minus 64 KiB for the protobuf
@@ -27,23 +28,8 @@ export interface HeChunk {
  * layout needs no signature of its own — any change to the reassembled list breaks it.
  */
 export function splitContribution(c: HeContribution, maxChunkBytes: number = DEFAULT_MAX_CHUNK_BYTES): HeChunk[] {
-  if (!Number.isInteger(maxChunkBytes) || maxChunkBytes < 1) {
-    throw new FedsynthError(ErrorCode.InvalidArgument, 'maxChunkBytes must be a positive integer', { maxChunkBytes });
-  }
   if (c.ciphertexts.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'a contribution has at least one ciphertext');
-  const groups: Uint8Array[][] = [];
-  let cur: Uint8Array[] = [];
-  let bytes = 0;
-  for (const ct of c.ciphertexts) {
-    if (cur.length > 0 && bytes + ct.byteLength > maxChunkBytes) {
-      groups.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(ct);
-    bytes += ct.byteLength;
-  }
-  groups.push(cur);
+  const groups = packByBytes(c.ciphertexts, maxChunkBytes);
   return groups.map((ciphertexts, index) => ({
     index,
     count: groups.length,

@@ -1,11 +1,13 @@
 // heWire: converts the homomorphic-mode messages of shared/he (contributions, aggregates, BFV
-// parameters, decrypted sums) to and from their protocol-v1 forms, checking them at the edge.
+// parameters, decrypted sums) to and from their protocol-v1 forms (chunked where they can be large).
 import type { HeCiphertexts } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import type { HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
+import type { HeDecryptReply, HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { chooseHeParams, type HeParams } from '../he/HeParameters.js';
 import type { HeAggregate } from '../he/HeMessages.js';
-import type { HeChunk } from '../he/HeChunk.js';
+import { DEFAULT_MAX_CHUNK_BYTES, type HeChunk } from '../he/HeChunk.js';
+import { aggregateDigest, sumDigest } from '../he/HeDecryptDigest.js';
+import { packByBytes } from '../he/packByBytes.js';
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
@@ -69,20 +71,55 @@ export function chunkFromWire(w: HeCiphertexts): HeChunk {
   };
 }
 
-/** The coordinator's aggregate as a decrypt request to the custodian. */
-export function aggregateToWire(keyId: string, threshold: number, agg: HeAggregate): HeDecryptRequest {
-  return { keyId, roundId: agg.roundId, contributors: [...agg.contributors], threshold, vectorLength: agg.vectorLength, ciphertexts: agg.ciphertexts.map(buf) };
+/** The smallest reply chunk the custodian sends (a coordinator asking for less gets this). */
+export const MIN_REPLY_CHUNK_BYTES = 1024;
+
+/**
+ * The coordinator's aggregate as the chunks of ONE decrypt request (proto HeDecryptRequest):
+ * whole ciphertexts, at most `maxChunkBytes` ciphertext bytes per chunk unless a chunk is a single
+ * ciphertext; every chunk repeats the header and the digest of the whole aggregate.
+ */
+export function aggregateToWireChunks(
+  keyId: string,
+  threshold: number,
+  agg: HeAggregate,
+  maxChunkBytes: number = DEFAULT_MAX_CHUNK_BYTES,
+  maxReplyChunkBytes = 0,
+): HeDecryptRequest[] {
+  const digest = buf(aggregateDigest(keyId, threshold, agg));
+  const groups = packByBytes(agg.ciphertexts, maxChunkBytes);
+  return groups.map((cts, chunkIndex) => ({
+    keyId,
+    roundId: agg.roundId,
+    contributors: [...agg.contributors],
+    threshold,
+    vectorLength: agg.vectorLength,
+    ciphertexts: cts.map(buf),
+    chunkIndex,
+    chunkCount: groups.length,
+    ciphertextCount: agg.ciphertexts.length,
+    digest,
+    maxReplyChunkBytes,
+  }));
 }
 
-export function aggregateFromWire(req: HeDecryptRequest): { keyId: string; threshold: number; aggregate: HeAggregate } {
-  if (!req.keyId) throw violation('decrypt.key_id', 'is empty');
-  if (!req.roundId) throw violation('decrypt.round_id', 'is empty');
-  if (req.vectorLength < 1) throw violation('decrypt.vector_length', 'must be at least 1');
-  return {
-    keyId: req.keyId,
-    threshold: req.threshold,
-    aggregate: { roundId: req.roundId, contributors: [...req.contributors], vectorLength: req.vectorLength, ciphertexts: req.ciphertexts.map(bytes) },
-  };
+/**
+ * A decrypted sum (little-endian int64 bytes) as reply chunks of whole values, at most
+ * max(MIN_REPLY_CHUNK_BYTES, maxChunkBytes) bytes each, every one carrying the whole sum's digest.
+ */
+export function sumToWireChunks(roundId: string, sum: Uint8Array, maxChunkBytes: number): HeDecryptReply[] {
+  const per = Math.max(MIN_REPLY_CHUNK_BYTES, Math.floor(maxChunkBytes / 8) * 8);
+  const chunkCount = Math.max(1, Math.ceil(sum.byteLength / per));
+  const digest = buf(sumDigest(roundId, sum));
+  const vectorLength = sum.byteLength / 8;
+  return Array.from({ length: chunkCount }, (_, chunkIndex) => ({
+    roundId,
+    sum: buf(sum.subarray(chunkIndex * per, Math.min(sum.byteLength, (chunkIndex + 1) * per))),
+    chunkIndex,
+    chunkCount,
+    vectorLength,
+    digest,
+  }));
 }
 
 /** A decrypted sum as little-endian int64 bytes. */

@@ -111,9 +111,15 @@ export interface HeKeyReply {
 }
 
 /**
- * An aggregate (sum of ciphertexts) to decrypt. At most one decryption per (key, round): a repeat
- * with the same contributors gets the same sum back (nothing new is decrypted); any other repeat
- * is refused.
+ * An aggregate (sum of ciphertexts) to decrypt, sent as `chunk_count` CustodianRequests that share
+ * ONE request_id, in order (chunk_index 0, 1, ...). Each chunk holds whole ciphertexts whose bytes
+ * stay within the coordinator's chunk budget (default 4 MiB - 64 KiB, shared/he/HeChunk.ts) unless
+ * the chunk is a single ciphertext. Every chunk repeats the header fields (all but ciphertexts and
+ * chunk_index) unchanged. The custodian refuses a duplicate, out-of-order or missing chunk, a
+ * changed header, wrong totals or an oversized chunk; when the last chunk arrives it checks
+ * `digest` over the reassembled aggregate and only then decrypts. At most one decryption per
+ * (key, round): a repeat with the same contributors gets the same sum back (nothing new is
+ * decrypted); any other repeat is refused. docs/protocol.md ("Custodian chunks").
  */
 export interface HeDecryptRequest {
   keyId: string;
@@ -123,14 +129,41 @@ export interface HeDecryptRequest {
   /** the round's t (the custodian uses max(this, key's t)) */
   threshold: number;
   vectorLength: number;
-  /** ceil(vector_length / N) SEAL ciphertexts (zstd) */
+  /** THIS chunk's SEAL ciphertexts (zstd), in order */
   ciphertexts: Buffer[];
+  /** 0 .. chunk_count - 1 */
+  chunkIndex: number;
+  chunkCount: number;
+  /** ciphertexts over all chunks: ceil(vector_length / N) */
+  ciphertextCount: number;
+  /**
+   * SHA-256 of the whole aggregate: key, round, threshold, length, contributors and every
+   * ciphertext in order (shared/he/HeDecryptDigest.ts aggregateDigest).
+   */
+  digest: Buffer;
+  /**
+   * The custodian's reply chunks carry at most this many sum bytes (0 = the custodian's default;
+   * the custodian never goes below 1 KiB).
+   */
+  maxReplyChunkBytes: number;
 }
 
+/**
+ * The decrypted sum, sent as `chunk_count` CustodianMessages sharing the request's request_id, in
+ * order; each chunk holds whole int64 values, within the reply budget. Every chunk repeats
+ * round_id, chunk_count, vector_length and digest; the coordinator checks the digest over the
+ * reassembled sum.
+ */
 export interface HeDecryptReply {
   roundId: string;
-  /** vector_length little-endian int64: the exact signed sum */
+  /** THIS chunk's values: little-endian int64, the exact signed sum */
   sum: Buffer;
+  chunkIndex: number;
+  chunkCount: number;
+  /** values over all chunks */
+  vectorLength: number;
+  /** SHA-256 of the whole sum (shared/he/HeDecryptDigest.ts sumDigest) */
+  digest: Buffer;
 }
 
 export interface CustodianRefusal {
@@ -1115,7 +1148,19 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
 };
 
 function createBaseHeDecryptRequest(): HeDecryptRequest {
-  return { keyId: "", roundId: "", contributors: [], threshold: 0, vectorLength: 0, ciphertexts: [] };
+  return {
+    keyId: "",
+    roundId: "",
+    contributors: [],
+    threshold: 0,
+    vectorLength: 0,
+    ciphertexts: [],
+    chunkIndex: 0,
+    chunkCount: 0,
+    ciphertextCount: 0,
+    digest: Buffer.alloc(0),
+    maxReplyChunkBytes: 0,
+  };
 }
 
 export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
@@ -1137,6 +1182,21 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     }
     for (const v of message.ciphertexts) {
       writer.uint32(50).bytes(v!);
+    }
+    if (message.chunkIndex !== 0) {
+      writer.uint32(56).uint32(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      writer.uint32(64).uint32(message.chunkCount);
+    }
+    if (message.ciphertextCount !== 0) {
+      writer.uint32(72).uint32(message.ciphertextCount);
+    }
+    if (message.digest.length !== 0) {
+      writer.uint32(82).bytes(message.digest);
+    }
+    if (message.maxReplyChunkBytes !== 0) {
+      writer.uint32(88).uint32(message.maxReplyChunkBytes);
     }
     return writer;
   },
@@ -1202,6 +1262,46 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
             message.ciphertexts.push(Buffer.from(reader.bytes()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.chunkCount = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ciphertextCount = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.digest = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.maxReplyChunkBytes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1238,6 +1338,27 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
       ciphertexts: globalThis.Array.isArray(object?.ciphertexts)
         ? object.ciphertexts.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+      chunkCount: isSet(object.chunkCount)
+        ? globalThis.Number(object.chunkCount)
+        : isSet(object.chunk_count)
+        ? globalThis.Number(object.chunk_count)
+        : 0,
+      ciphertextCount: isSet(object.ciphertextCount)
+        ? globalThis.Number(object.ciphertextCount)
+        : isSet(object.ciphertext_count)
+        ? globalThis.Number(object.ciphertext_count)
+        : 0,
+      digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
+      maxReplyChunkBytes: isSet(object.maxReplyChunkBytes)
+        ? globalThis.Number(object.maxReplyChunkBytes)
+        : isSet(object.max_reply_chunk_bytes)
+        ? globalThis.Number(object.max_reply_chunk_bytes)
+        : 0,
     };
   },
 
@@ -1261,6 +1382,21 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     if (message.ciphertexts?.length) {
       obj.ciphertexts = message.ciphertexts.map((e) => base64FromBytes(e));
     }
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      obj.chunkCount = Math.round(message.chunkCount);
+    }
+    if (message.ciphertextCount !== 0) {
+      obj.ciphertextCount = Math.round(message.ciphertextCount);
+    }
+    if (message.digest.length !== 0) {
+      obj.digest = base64FromBytes(message.digest);
+    }
+    if (message.maxReplyChunkBytes !== 0) {
+      obj.maxReplyChunkBytes = Math.round(message.maxReplyChunkBytes);
+    }
     return obj;
   },
 
@@ -1275,12 +1411,17 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     message.threshold = object.threshold ?? 0;
     message.vectorLength = object.vectorLength ?? 0;
     message.ciphertexts = object.ciphertexts?.map((e) => e) || [];
+    message.chunkIndex = object.chunkIndex ?? 0;
+    message.chunkCount = object.chunkCount ?? 0;
+    message.ciphertextCount = object.ciphertextCount ?? 0;
+    message.digest = object.digest ?? Buffer.alloc(0);
+    message.maxReplyChunkBytes = object.maxReplyChunkBytes ?? 0;
     return message;
   },
 };
 
 function createBaseHeDecryptReply(): HeDecryptReply {
-  return { roundId: "", sum: Buffer.alloc(0) };
+  return { roundId: "", sum: Buffer.alloc(0), chunkIndex: 0, chunkCount: 0, vectorLength: 0, digest: Buffer.alloc(0) };
 }
 
 export const HeDecryptReply: MessageFns<HeDecryptReply> = {
@@ -1290,6 +1431,18 @@ export const HeDecryptReply: MessageFns<HeDecryptReply> = {
     }
     if (message.sum.length !== 0) {
       writer.uint32(18).bytes(message.sum);
+    }
+    if (message.chunkIndex !== 0) {
+      writer.uint32(24).uint32(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      writer.uint32(32).uint32(message.chunkCount);
+    }
+    if (message.vectorLength !== 0) {
+      writer.uint32(40).uint32(message.vectorLength);
+    }
+    if (message.digest.length !== 0) {
+      writer.uint32(50).bytes(message.digest);
     }
     return writer;
   },
@@ -1323,6 +1476,38 @@ export const HeDecryptReply: MessageFns<HeDecryptReply> = {
             message.sum = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chunkCount = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.vectorLength = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.digest = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1343,6 +1528,22 @@ export const HeDecryptReply: MessageFns<HeDecryptReply> = {
         ? globalThis.String(object.round_id)
         : "",
       sum: isSet(object.sum) ? Buffer.from(bytesFromBase64(object.sum)) : Buffer.alloc(0),
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+      chunkCount: isSet(object.chunkCount)
+        ? globalThis.Number(object.chunkCount)
+        : isSet(object.chunk_count)
+        ? globalThis.Number(object.chunk_count)
+        : 0,
+      vectorLength: isSet(object.vectorLength)
+        ? globalThis.Number(object.vectorLength)
+        : isSet(object.vector_length)
+        ? globalThis.Number(object.vector_length)
+        : 0,
+      digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
     };
   },
 
@@ -1354,6 +1555,18 @@ export const HeDecryptReply: MessageFns<HeDecryptReply> = {
     if (message.sum.length !== 0) {
       obj.sum = base64FromBytes(message.sum);
     }
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      obj.chunkCount = Math.round(message.chunkCount);
+    }
+    if (message.vectorLength !== 0) {
+      obj.vectorLength = Math.round(message.vectorLength);
+    }
+    if (message.digest.length !== 0) {
+      obj.digest = base64FromBytes(message.digest);
+    }
     return obj;
   },
 
@@ -1364,6 +1577,10 @@ export const HeDecryptReply: MessageFns<HeDecryptReply> = {
     const message = createBaseHeDecryptReply();
     message.roundId = object.roundId ?? "";
     message.sum = object.sum ?? Buffer.alloc(0);
+    message.chunkIndex = object.chunkIndex ?? 0;
+    message.chunkCount = object.chunkCount ?? 0;
+    message.vectorLength = object.vectorLength ?? 0;
+    message.digest = object.digest ?? Buffer.alloc(0);
     return message;
   },
 };
