@@ -2,7 +2,7 @@
 // marginals (synthetic rows = real rows), wall seconds and peak RSS. BENCH_FULL=1: the full grid.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
@@ -16,7 +16,8 @@ import { aim, type AimOptions, type AimSelection } from '../shared/synth/Aim.js'
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Run from dist/bench (npm run bench): the project root is two levels up.
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const DELTA = 1e-9;
 
 interface Case {
@@ -88,6 +89,8 @@ function aimKnobs(): Partial<AimOptions> {
     batch: num(env.BENCH_BATCH),
     selectionShare: num(env.BENCH_SHARE),
     maxModelSizeMB: num(env.BENCH_MAXMB),
+    maxBatch: num(env.BENCH_MAXBATCH),
+    iters: num(env.BENCH_ITERS),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;
 }

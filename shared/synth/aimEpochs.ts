@@ -29,6 +29,8 @@ export interface AimEpochSettings {
   readonly probeShare: number;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
   readonly samplingCorrection: boolean;
+  /** Most marginals measured per epoch (default 2·d). */
+  readonly maxBatch?: number;
   /** Largest cell count of candidate ∪ condition sent as a reference (larger: unconditioned). */
   readonly maxReferenceCells: number;
   readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
@@ -87,7 +89,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     if (pool.length === 0) break;
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
     const { scores } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit);
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch);
     const sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
     // The last epoch's measurement takes exactly what remains (no floating-point leftover).
     const fresh = await oracle.measure(chosen, budget.spend(last ? budget.remaining : rhoMeas, `aim/measure/${e}`), `aim/measure/${e}`);
@@ -119,8 +121,9 @@ export function chooseBatch(
   scores: ArrayLike<number>,
   rhoMeas: number,
   sizeLimitMB: number,
+  maxBatch?: number,
 ): string[][] {
-  const maxB = Math.max(1, 2 * domain.attrs.length);
+  const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
   let bestGain = -Infinity;
   const sizeOk = new Map<string, boolean>();
