@@ -2,13 +2,23 @@
 // each clique's new attributes drawn given its separator; optional evidence on columns.
 import type { JunctionTree } from './JunctionTree.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
-import { uniformFloat } from '../dp/random/uniform.js';
+import { uniformFloat, uniformInt } from '../dp/random/uniform.js';
 import { buildIndexMap, indexMap } from './IndexMap.js';
 import { sumInto } from './Factor.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
 /** Fixed codes of some columns: rows are drawn from the model conditioned on them. */
 export type Evidence = Readonly<Record<string, number>>;
+
+/**
+ * 'systematic' (default): within every group of rows sharing a separator value, the n_s rows get
+ * the values at positions (u + j)/n_s of the conditional's cumulative distribution (one uniform u
+ * per group) in a uniformly shuffled order, so every row is still an exact draw from p(x_rest | s),
+ * but each value's count in the group is floor or ceil of n_s·p (randomised systematic sampling;
+ * the variance reduction Private-PGM's reference sampler gets by rounding counts).
+ * 'independent': every row drawn on its own (multinomial counts).
+ */
+export type SampleMethod = 'systematic' | 'independent';
 
 /** Index of the first entry of cum[lo, hi) greater than u (cum non-decreasing). */
 function search(cum: Float64Array, lo: number, hi: number, u: number): number {
@@ -34,6 +44,7 @@ export function ancestralSample(
   n: number,
   rng: RandomSource,
   evidence: Evidence = {},
+  method: SampleMethod = 'systematic',
 ): Int32Array[] {
   const d = tree.domain;
   if (!Number.isInteger(n) || n < 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'sample: n must be a non-negative integer', { n });
@@ -90,20 +101,50 @@ export function ancestralSample(
     const sepCols = sep.map((a) => cols[d.indexOf(a)]);
     const sepShape = d.shapeOf(sep);
     const restCols = rest.map((a) => cols[d.indexOf(a)]);
+    const sepOf = new Int32Array(n);
     for (let row = 0; row < n; row++) {
       let s = 0;
       for (let j = 0; j < sepCols.length; j++) s = s * sepShape[j] + sepCols[j][row];
-      const lo = s * R;
-      const tot = cum[lo + R - 1];
-      if (!(tot > 0)) {
+      if (!(cum[s * R + R - 1] > 0)) {
         throw new FedsynthError(ErrorCode.InvalidArgument, 'sample: the evidence has zero probability under the model', { evidence: { ...evidence } });
       }
-      let r = search(cum, lo, lo + R, uniformFloat(rng) * tot) - lo;
+      sepOf[row] = s;
+    }
+    const put = (row: number, r: number): void => {
       for (let j = restCols.length - 1; j >= 0; j--) {
         const sz = restShape[j];
         restCols[j][row] = r % sz;
         r = (r - (r % sz)) / sz;
       }
+    };
+    if (method === 'independent') {
+      for (let row = 0; row < n; row++) {
+        const lo = sepOf[row] * R;
+        put(row, search(cum, lo, lo + R, uniformFloat(rng) * cum[lo + R - 1]) - lo);
+      }
+      continue;
+    }
+    // Rows grouped by separator value (counting sort), each group shuffled (Fisher-Yates).
+    const start = new Int32Array(S + 1);
+    for (let row = 0; row < n; row++) start[sepOf[row] + 1]++;
+    for (let s = 0; s < S; s++) start[s + 1] += start[s];
+    const fill = start.slice(0, S);
+    const rows = new Int32Array(n);
+    for (let row = 0; row < n; row++) rows[fill[sepOf[row]]++] = row;
+    for (let s = 0; s < S; s++) {
+      const a = start[s];
+      const ns = start[s + 1] - a;
+      if (ns === 0) continue;
+      for (let j = ns - 1; j > 0; j--) {
+        const k = uniformInt(rng, j + 1);
+        const t = rows[a + j];
+        rows[a + j] = rows[a + k];
+        rows[a + k] = t;
+      }
+      const lo = s * R;
+      const tot = cum[lo + R - 1];
+      const u = uniformFloat(rng);
+      for (let j = 0; j < ns; j++) put(rows[a + j], search(cum, lo, lo + R, ((u + j) / ns) * tot) - lo);
     }
   }
   return cols;

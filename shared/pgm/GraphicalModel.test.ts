@@ -59,6 +59,38 @@ describe('GraphicalModel', () => {
     }
   });
 
+  it('independent sampling also matches the model marginals (chi-square, alpha = 1e-6 each)', () => {
+    const ind = model.sample(N, seededRandomSource('pgm-test', 'independent'), { method: 'independent' });
+    for (const a of checks) {
+      const { stat, df } = chiSquare(counts(ind, a), model.project(a), N);
+      expect(stat, `${a.join(',')}`).toBeLessThan(CRIT[df]);
+    }
+  });
+
+  it('systematic sampling: root-clique counts are floor or ceil of n·p (known answer)', () => {
+    const root = model.tree.cliques[model.tree.order[0]];
+    const exp = model.project(root);
+    const obs = counts(cols, root);
+    for (let k = 0; k < obs.length; k++) {
+      const e = (N * exp[k]) / model.total;
+      expect(obs[k] >= Math.floor(e) && obs[k] <= Math.ceil(e), `cell ${k}: ${obs[k]} vs ${e}`).toBe(true);
+    }
+  });
+
+  it('systematic sampling: any single row is an exact draw (row 3 of 7 over 6000 samples; chi-square, alpha = 1e-6)', () => {
+    const reps = 6000;
+    const one = d.attrs.map(() => new Int32Array(reps));
+    const rng = seededRandomSource('pgm-test', 'row-marginal');
+    for (let t = 0; t < reps; t++) {
+      const c = model.sample(7, rng);
+      c.forEach((col, i) => (one[i][t] = col[3]));
+    }
+    for (const a of [['a', 'b'], ['c', 'e'], ['b', 'c', 'd']]) {
+      const { stat, df } = chiSquare(counts(one, a), model.project(a), reps);
+      expect(stat, `${a.join(',')}`).toBeLessThan(CRIT[df]);
+    }
+  });
+
   it('the chi-square check detects samples from a different model (planted fault)', () => {
     const other = GraphicalModel.fromPotentials(d, randomPotentials(d, cliqueSets.mixed, 12), 5000);
     const detected = checks.filter((a) => chiSquare(counts(cols, a), other.project(a), N).stat >= CRIT[d.size(a) - 1]);

@@ -8,7 +8,7 @@ import { JunctionTree } from './JunctionTree.js';
 import { BeliefPropagator, potentialsOnTree } from './BeliefPropagation.js';
 import { indexMap } from './IndexMap.js';
 import { variableElimination } from './VariableElimination.js';
-import { ancestralSample, type Evidence } from './AncestralSampler.js';
+import { ancestralSample, type Evidence, type SampleMethod } from './AncestralSampler.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
@@ -24,6 +24,8 @@ export interface GraphicalModelJson {
 export interface SampleOptions {
   /** Draw from the model conditioned on these column codes. */
   where?: Evidence;
+  /** Row sampler (default 'systematic': exact per row, low-variance counts; see AncestralSampler). */
+  method?: SampleMethod;
 }
 
 function encodeFloat64(v: Float64Array): string {
@@ -120,8 +122,9 @@ export class GraphicalModel {
   }
 
   /**
-   * `n` rows drawn exactly from the model (ancestral sampling along the junction tree), as one
-   * Int32Array column per domain attribute in domain order. `where` conditions on column codes.
+   * `n` rows, each an exact draw from the model (ancestral sampling along the junction tree; by
+   * default with systematic, low-variance counts), as one Int32Array column per domain attribute
+   * in domain order. `where` conditions on column codes.
    */
   sample(n: number, rng: RandomSource, opts: SampleOptions = {}): Int32Array[] {
     return ancestralSample(
@@ -130,6 +133,7 @@ export class GraphicalModel {
       n,
       rng,
       opts.where ?? {},
+      opts.method ?? 'systematic',
     );
   }
 
