@@ -137,7 +137,14 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
   let inputs: Float64Array[] = [];
   let key = '';
   const plainBytes = new Map<string, number>();
-  for (const c of grid(full)) {
+  // BENCH_SECAGG_N / _M / _MODE: run only the matching cases of the (full) grid, e.g. the
+  // memory check BENCH_FULL=1 BENCH_SECAGG_N=50 BENCH_SECAGG_M=1000000 BENCH_SECAGG_MODE=masking.
+  const env = process.env;
+  const want = (c: Case): boolean =>
+    (env.BENCH_SECAGG_N === undefined || Number(env.BENCH_SECAGG_N) === c.n) &&
+    (env.BENCH_SECAGG_M === undefined || Number(env.BENCH_SECAGG_M) === c.m) &&
+    (env.BENCH_SECAGG_MODE === undefined || env.BENCH_SECAGG_MODE === c.mode || c.mode === 'plain');
+  for (const c of grid(full).filter(want)) {
     if (key !== `${c.n}/${c.m}`) {
       inputs = makeInputs(c.n, c.m);
       key = `${c.n}/${c.m}`;
