@@ -90,6 +90,7 @@ function aimKnobs(): Partial<AimOptions> {
     selectionShare: num(env.BENCH_SHARE),
     maxModelSizeMB: num(env.BENCH_MAXMB),
     maxBatch: num(env.BENCH_MAXBATCH),
+    prune: env.BENCH_PRUNE === '0' ? false : undefined,
     iters: num(env.BENCH_ITERS),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;

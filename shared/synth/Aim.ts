@@ -48,6 +48,8 @@ export interface AimOptions {
   readonly rounds?: number;
   /** Estimator iterations per fit (epochs: 500 for the final fit, a quarter in between; rounds: 1000, as the reference; warm-started). */
   readonly iters?: number;
+  /** Epoch schedule: prune candidates that cannot beat their noise (default true). */
+  readonly prune?: boolean;
   /** Epoch schedule: most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
   /** Schedule (default `epochs`). */
@@ -121,6 +123,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       samplingCorrection: opts.samplingCorrection ?? true,
       maxReferenceCells: 4 * (opts.maxCells ?? 10000),
       maxBatch: opts.maxBatch,
+      prune: opts.prune,
       onRound: opts.onRound,
     });
     return { model: r.model, measurements: r.measurements, selected: r.selected, rhoUsed: r.rhoUsed, condition: r.condition, sample: (rows, rng) => r.model.sample(rows, rng) };

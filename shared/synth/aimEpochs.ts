@@ -29,6 +29,8 @@ export interface AimEpochSettings {
   readonly probeShare: number;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
   readonly samplingCorrection: boolean;
+  /** Skip candidates whose score bound cannot beat their measurement noise (default true). */
+  readonly prune?: boolean;
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
   /** Largest cell count of candidate ∪ condition sent as a reference (larger: unconditioned). */
@@ -78,6 +80,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   }
 
   const selected: string[][] = [];
+  const scoreBound = new Map<string, number>();
+  const key = (attrs: readonly string[]): string => attrs.join('\u0001');
   for (let e = 1; e <= s.epochs; e++) {
     const last = e === s.epochs;
     const rhoEpoch = last ? budget.remaining : budget.remaining / (s.epochs - e + 1);
@@ -85,10 +89,18 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const rhoSel = s.selectionShare * rhoEpoch;
     const rhoMeas = rhoEpoch - rhoSel;
     const sizeLimit = (s.maxModelSizeMB * (budget.spent + rhoEpoch)) / s.rho;
-    const pool = s.candidates.filter((c) => fits(domain, model, c.attrs, sizeLimit));
+    // Pruning (post-processing of earlier releases): a candidate that cannot have a positive
+    // gain even measured alone (b = 1) — its score bound is below the expected L1 noise
+    // sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
+    const sigma1 = Math.sqrt(1 / (2 * rhoMeas));
+    const pool = s.candidates.filter(
+      (c) => fits(domain, model, c.attrs, sizeLimit) && (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > SQRT_2_OVER_PI * sigma1 * c.cells),
+    );
     if (pool.length === 0) break;
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
-    const { scores } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
+    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
+    // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
+    pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
     const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch);
     const sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
     // The last epoch's measurement takes exactly what remains (no floating-point leftover).
