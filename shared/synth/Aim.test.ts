@@ -34,6 +34,7 @@ describe('aim', () => {
   const configs = [
     { name: 'epochs (default)', opts: {} },
     { name: 'epochs, no conditioning, no sampling correction', opts: { heterogeneity: 'none', samplingCorrection: false } },
+    { name: 'epochs, annealing, no pruning, accelerated estimator', opts: { annealing: true, prune: false, estimator: 'accelerated' } },
     { name: 'rounds/localScores', opts: { schedule: 'rounds', selection: 'localScores' } },
     { name: 'rounds/measured', opts: { schedule: 'rounds', selection: 'measured' } },
   ] as const;

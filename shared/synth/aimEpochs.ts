@@ -29,8 +29,14 @@ export interface AimEpochSettings {
   readonly probeShare: number;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
   readonly samplingCorrection: boolean;
+  /** Limit each epoch's sigma to at least half the previous one, adding epochs (default false). */
+  readonly annealing?: boolean;
   /** Skip candidates whose score bound cannot beat their measurement noise (default true). */
   readonly prune?: boolean;
+  /** Estimator of every fit (default: estimate()'s default, 'accelerated'). */
+  readonly estimator?: 'accelerated' | 'mirror-descent';
+  /** Scale of the expected-noise term in the batch gain (default 1, AIM's bias correction). */
+  readonly noiseFactor?: number;
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
   /** Largest cell count of candidate ∪ condition sent as a reference (larger: unconditioned). */
@@ -67,7 +73,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   const sigma0 = Math.sqrt(s.rounds / (2 * 0.9 * s.rho));
   const oneways = domain.attrs.map((a) => [a]);
   const measurements: Measurement[] = await oracle.measure(oneways, budget.spend((d * 0.5) / (sigma0 * sigma0), 'aim/oneway'), 'aim/oneway');
-  let model = estimate(domain, measurements, { iters: s.iters });
+  let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator });
 
   let condition: string | undefined;
   if (s.heterogeneity === 'condition' && d > 1 && s.probeShare > 0) {
@@ -82,9 +88,12 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   const selected: string[][] = [];
   const scoreBound = new Map<string, number>();
   const key = (attrs: readonly string[]): string => attrs.join('\u0001');
-  for (let e = 1; e <= s.epochs; e++) {
-    const last = e === s.epochs;
-    const rhoEpoch = last ? budget.remaining : budget.remaining / (s.epochs - e + 1);
+  let epochs = s.epochs;
+  const maxEpochs = s.annealing === true ? 2 * s.epochs : s.epochs;
+  let prevSigma = Infinity;
+  for (let e = 1; e <= epochs; e++) {
+    let last = e === epochs;
+    const rhoEpoch = last ? budget.remaining : budget.remaining / (epochs - e + 1);
     if (!(rhoEpoch > 0)) break;
     const rhoSel = s.selectionShare * rhoEpoch;
     const rhoMeas = rhoEpoch - rhoSel;
@@ -101,15 +110,28 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch);
-    const sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch, s.noiseFactor);
+    let sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
+    let rhoSpend = rhoMeas;
+    // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
+    // more than twice as precisely as the previous one, it gets sigma_prev/2 and the rest of
+    // the epoch's budget goes to one more epoch (at most 2K in all).
+    if (Number.isFinite(prevSigma) && sigma < prevSigma / 2 && epochs < maxEpochs) {
+      sigma = prevSigma / 2;
+      rhoSpend = chosen.length / (2 * sigma * sigma);
+      if (last) {
+        epochs++;
+        last = false;
+      }
+    }
+    prevSigma = sigma;
     // The last epoch's measurement takes exactly what remains (no floating-point leftover).
-    const fresh = await oracle.measure(chosen, budget.spend(last ? budget.remaining : rhoMeas, `aim/measure/${e}`), `aim/measure/${e}`);
+    const fresh = await oracle.measure(chosen, budget.spend(last ? budget.remaining : rhoSpend, `aim/measure/${e}`), `aim/measure/${e}`);
     measurements.push(...fresh);
     selected.push(...chosen);
     // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
     // final fit runs the full count.
-    model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model });
+    model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator });
     s.onRound?.({ round: e, chosen, rhoUsed: budget.spent, sigma });
   }
   return { model, measurements, selected, rhoUsed: budget.spent, condition };
@@ -134,6 +156,7 @@ export function chooseBatch(
   rhoMeas: number,
   sizeLimitMB: number,
   maxBatch?: number,
+  noiseFactor = 1,
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
@@ -141,7 +164,7 @@ export function chooseBatch(
   const sizeOk = new Map<string, boolean>();
   for (let b = 1; b <= maxB; b++) {
     const sigma = Math.sqrt(b / (2 * rhoMeas));
-    const gain = pool.map((c, k) => c.weight * (scores[k] - SQRT_2_OVER_PI * sigma * c.cells));
+    const gain = pool.map((c, k) => c.weight * (scores[k] - noiseFactor * SQRT_2_OVER_PI * sigma * c.cells));
     const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
     const picks: string[][] = [];
     let total = 0;
