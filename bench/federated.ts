@@ -47,7 +47,9 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
         epsilon: g.epsilon,
         delta: 1e-9,
         mechanism: g.mechanism,
-        aggregation: 'masking',
+        // Secure aggregation needs at least 2 inputs (a sum of one vector is that vector): the
+        // 1-party (central) case runs plain.
+        aggregation: g.parties > 1 ? 'masking' : 'plain',
         rows: table.rowCount,
         seed: '1',
         out,
@@ -64,7 +66,7 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
         delta: 1e-9,
         parties: g.parties,
         split: 'dirichlet:0.5',
-        aggregation: 'masking',
+        aggregation: g.parties > 1 ? 'masking' : 'plain',
         ...tvScoreRecord(tv, real.rows, synth.rows),
         rounds: r.rounds,
         wallSeconds: seconds,

@@ -76,6 +76,9 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   if (req.seed && !allowSeeds) throw new FedsynthError(ErrorCode.InvalidArgument, 'seeds are for simulations only; this coordinator refuses them', { field: 'seed' });
   const parties = req.parties.length > 0 ? [...new Set(req.parties)].sort() : [...onlineParties].sort();
   if (parties.length === 0) fail('parties', 'no parties invited and none online');
+  if (parties.length < 2 && spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
+    fail('aggregation', 'secure aggregation needs at least 2 parties (the sum of one vector is that vector); use plain for a single party');
+  }
   const studyId = spec.studyId || `study-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(studyId)) fail('study_id', 'use letters, digits, ".", "_" or "-"');
   const rho = rhoFromEpsilon(spec.epsilon, spec.delta);
