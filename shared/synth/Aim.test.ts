@@ -64,6 +64,19 @@ describe('aim', () => {
   }
 });
 
+describe('aim epochs: pairs first', () => {
+  it('the first epoch measures only 1- and 2-way marginals, 3-ways come later (firstEpochMaxWay 3 lifts it)', async () => {
+    const firstWays = async (firstEpochMaxWay?: number): Promise<number[]> => {
+      const { oracle } = testOracle(table, 3, 'pairs');
+      const ways: number[][] = [];
+      await aim(oracle, { rho: 2, iters: 50, rounds: 10, epochs: 3, ...(firstEpochMaxWay ? { firstEpochMaxWay } : {}), onRound: (i) => ways.push(i.chosen.map((c) => c.length)) });
+      return ways[0];
+    };
+    expect(Math.max(...(await firstWays()))).toBeLessThanOrEqual(2);
+    expect(Math.max(...(await firstWays(3)))).toBe(3);
+  });
+});
+
 describe('aim epochs under label skew', () => {
   it('the probe finds the skewed column and the run stays within budget', async () => {
     const { oracle, charges } = skewedOracle();

@@ -29,6 +29,8 @@ export interface AimEpochSettings {
   readonly probeShare: number;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
   readonly samplingCorrection: boolean;
+  /** Score only candidates of at most this many attributes in the first epoch (default: all). */
+  readonly firstEpochMaxWay?: number;
   /** Limit each epoch's sigma to at least half the previous one, adding epochs (default false). */
   readonly annealing?: boolean;
   /** Skip candidates whose score bound cannot beat their measurement noise (default true). */
@@ -103,7 +105,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     // sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
     const sigma1 = Math.sqrt(1 / (2 * rhoMeas));
     const pool = s.candidates.filter(
-      (c) => fits(domain, model, c.attrs, sizeLimit) && (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > SQRT_2_OVER_PI * sigma1 * c.cells),
+      (c) => fits(domain, model, c.attrs, sizeLimit) && (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) && (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > SQRT_2_OVER_PI * sigma1 * c.cells),
     );
     if (pool.length === 0) break;
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
