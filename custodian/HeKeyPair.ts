@@ -2,6 +2,7 @@
 // bytes so a restarted custodian keeps its keys, and used only to decrypt checked aggregates.
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import { createContext, loadSeal, type HeParams, type SealContext, type SealLibrary } from '../shared/he/HeParameters.js';
+import { generateHeKeys } from '../shared/he/generateHeKeys.js';
 
 type SecretKey = ReturnType<SealLibrary['SecretKey']>;
 
@@ -16,20 +17,12 @@ export class HeKeyPair {
     readonly publicKey: Uint8Array,
   ) {}
 
-  /**
-   * A fresh key pair. SEAL draws key randomness from its own OS-seeded PRNG inside WebAssembly
-   * (node-seal offers no way to seed it), so keys are never reproducible.
-   */
+  /** A fresh key pair (never reproducible: see generateHeKeys). */
   static async generate(params: HeParams): Promise<HeKeyPair> {
     const seal = await loadSeal();
     const context = createContext(seal, params);
-    const keygen = seal.KeyGenerator(context);
-    const sk = keygen.secretKey();
-    const pk = keygen.createPublicKey();
-    const pkBytes = pk.saveArray(seal.ComprModeType.zstd);
-    pk.delete();
-    keygen.delete();
-    return new HeKeyPair(seal, params, context, sk, pkBytes);
+    const { secretKey, publicKey } = generateHeKeys(seal, context);
+    return new HeKeyPair(seal, params, context, secretKey, publicKey);
   }
 
   /** Reloads a saved pair; CorruptState if the bytes do not load under `params`. */

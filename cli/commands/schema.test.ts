@@ -1,10 +1,10 @@
 // Tests: `fedsynth schema infer|check|domain` through the real CLI entry (main), exit codes and
 // the leak warning on stderr.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../main.js';
+import { runMain } from '../../test/helpers/captureCli.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 
 let dir: string;
@@ -13,19 +13,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'fedsynth', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...args: string[]): ReturnType<typeof runMain> => runMain(args);
 
 describe('fedsynth schema', () => {
   it('infer proposes a valid schema and warns on stderr', async () => {

@@ -3,6 +3,7 @@
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { HeAggregate } from './HeMessages.js';
 import { createContext, loadSeal, type HeParams, type SealContext, type SealLibrary } from './HeParameters.js';
+import { generateHeKeys } from './generateHeKeys.js';
 
 /** Holds the BFV secret key for one round. Call `dispose()` to free it. */
 export class HeCustodian {
@@ -17,20 +18,12 @@ export class HeCustodian {
     private readonly minContributors: number,
   ) {}
 
-  /**
-   * Generates a fresh key pair. SEAL's key generation draws from SEAL's own PRNG, seeded from the
-   * OS inside WebAssembly; node-seal exposes no way to seed it, so keys are never reproducible.
-   */
+  /** Generates a fresh key pair (never reproducible: see generateHeKeys). */
   static async create(params: HeParams, minContributors: number): Promise<HeCustodian> {
     const seal = await loadSeal();
     const context = createContext(seal, params);
-    const keygen = seal.KeyGenerator(context);
-    const sk = keygen.secretKey();
-    const pk = keygen.createPublicKey();
-    const pkBytes = pk.saveArray(seal.ComprModeType.zstd);
-    pk.delete();
-    keygen.delete();
-    return new HeCustodian(seal, params, context, sk, pkBytes, minContributors);
+    const { secretKey, publicKey } = generateHeKeys(seal, context);
+    return new HeCustodian(seal, params, context, secretKey, publicKey, minContributors);
   }
 
   /** The serialised public key parties encrypt under. */
