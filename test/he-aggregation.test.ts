@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
+import { ErrorCode } from '../shared/errors/FedsynthError.js';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { parsePartySplit } from '../shared/data/splitParties.js';
@@ -20,6 +20,7 @@ import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { openCa } from '../cli/pki/CertificateAuthority.js';
 import { issueKit } from '../cli/pki/issueKit.js';
 import { loadKit } from '../cli/pki/loadKit.js';
+import { errorCodeOf } from './helpers/errorCodeOf.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-he-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,15 +50,7 @@ function expectedSum(who: readonly string[]): bigint[] {
   return Array.from({ length: m }, (_, j) => BigInt(who.reduce((s, p) => s + inputs[parties.indexOf(p)][j], 0)));
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FedsynthError);
-    return (e as FedsynthError).code;
-  }
-  return 'NO_ERROR';
-}
+const codeOf = errorCodeOf;
 
 describe('key custodian', () => {
   it('refuses fewer than t contributors, decrypts each round once, keeps its keys across restarts', async () => {

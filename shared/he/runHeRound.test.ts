@@ -9,6 +9,7 @@ import { runSecAggRound } from '../secagg/runSecAggRound.js';
 import { HeCustodian } from './HeCustodian.js';
 import { chooseHeParams } from './HeParameters.js';
 import { runHeRound } from './runHeRound.js';
+import { errorCodeOf } from '../../test/helpers/errorCodeOf.js';
 
 const parties = ['a', 'b', 'c', 'd'];
 const m = 4200; // two ciphertexts at N = 4096
@@ -19,15 +20,7 @@ inputs[0][0] = 2 ** 28;
 inputs[1][0] = 2 ** 28;
 inputs[2][1] = -(2 ** 28);
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FedsynthError);
-    return (e as FedsynthError).code;
-  }
-  return 'NO_ERROR';
-}
+const codeOf = errorCodeOf;
 
 describe('homomorphic mode', () => {
   it('chooses a plain modulus with p > 2 * bound', () => {

@@ -3,26 +3,19 @@
 // nonces, replays from another round, out-of-order stages, "both secrets" requests, bad vectors).
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
-import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import { ErrorCode } from '../errors/FedsynthError.js';
 import type { RoundConfig } from './RoundConfig.js';
 import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './runSecAggRound.js';
 import type { EncryptedShare, PartyReply, ServerRequest } from './SecAggMessages.js';
 import { SecAggParty } from './SecAggParty.js';
 import { SecAggServer } from './SecAggServer.js';
+import { errorCodeOf } from '../../test/helpers/errorCodeOf.js';
 
 const parties = ['alice', 'bob', 'carol', 'dave'];
 const config: RoundConfig = { roundId: 'round-7', parties, threshold: 3, vectorLength: 6, modulusBits: 32, maxAbsValue: 1000n };
 const inputs = parties.map((_, i) => Float64Array.from([i, -i, 1000, -1000, 0, 7]));
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FedsynthError);
-    return (e as FedsynthError).code;
-  }
-  return 'NO_ERROR';
-}
+const codeOf = errorCodeOf;
 
 function run(extra: Partial<SecAggRunOptions>): Promise<unknown> {
   return runSecAggRound({ config, inputs, seed: 'refuse', ...extra });

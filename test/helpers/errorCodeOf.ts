@@ -1,0 +1,14 @@
+// errorCodeOf: the stable FedsynthError code a promise rejects with ('NO_ERROR' if it resolves);
+// fails the test when it rejects with anything but a FedsynthError.
+import { expect } from 'vitest';
+import { FedsynthError } from '../../shared/errors/FedsynthError.js';
+
+export async function errorCodeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(FedsynthError);
+    return (e as FedsynthError).code;
+  }
+  return 'NO_ERROR';
+}
