@@ -91,7 +91,6 @@ function aimKnobs(): Partial<AimOptions> {
     maxModelSizeMB: num(env.BENCH_MAXMB),
     maxBatch: num(env.BENCH_MAXBATCH),
     prune: env.BENCH_PRUNE === '0' ? false : undefined,
-    noiseFactor: num(env.BENCH_KAPPA),
     firstEpochMaxWay: num(env.BENCH_FIRSTWAY),
     annealing: env.BENCH_ANNEAL === '1' ? true : undefined,
     estimator: env.BENCH_ESTIMATOR === 'mirror-descent' ? 'mirror-descent' : env.BENCH_ESTIMATOR === 'accelerated' ? 'accelerated' : undefined,

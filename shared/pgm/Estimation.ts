@@ -157,20 +157,7 @@ function initialPotentials(tree: JunctionTree, warm: GraphicalModel | CliqueVect
     throw new FedsynthError(ErrorCode.InvalidArgument, 'warm-start potentials do not fit the new junction tree; pass the GraphicalModel instead');
   }
   // Junction-tree projection of the previous model: theta_c = log mu_c − log mu_sep(c).
-  const FLOOR = 1e-300;
-  tree.cliques.forEach((c, i) => {
-    const mu = warm.project(c);
-    const t = theta[i];
-    for (let k = 0; k < t.length; k++) t[k] = Math.log(Math.max(mu[k], FLOOR));
-    const sep = tree.separator[i];
-    if (tree.parent[i] >= 0) {
-      const ms = new Float64Array(d.size(sep));
-      const map = indexMap(d, c, sep);
-      sumInto(mu, map, ms);
-      for (let k = 0; k < t.length; k++) t[k] -= Math.log(Math.max(ms[map[k]], FLOOR));
-    }
-  });
-  return theta;
+  return potentialsFromMarginals(tree, tree.cliques.map((c) => warm.project(c)));
 }
 
 /**

@@ -50,8 +50,6 @@ export interface AimOptions {
   readonly iters?: number;
   /** Epoch schedule: the estimator of every fit (default 'mirror-descent', as the reference AIM). */
   readonly estimator?: 'accelerated' | 'mirror-descent';
-  /** Epoch schedule: scale of the expected-noise term in the batch gain (default 1). */
-  readonly noiseFactor?: number;
   /** Epoch schedule: the first epoch scores only candidates of at most this many attributes (default 2; 3 = all of Adult's workload). */
   readonly firstEpochMaxWay?: number;
   /** Epoch schedule: sigma falls at most by half per epoch, extra epochs take the rest (default false). */
@@ -134,7 +132,6 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       // Pairs first (as MST): the first release scores only 1- and 2-way candidates, so its noise
       // is spread over ~d²/2 entries instead of ~d³/6; 3-ways compete from the second epoch on.
       firstEpochMaxWay: opts.firstEpochMaxWay ?? 2,
-      noiseFactor: opts.noiseFactor,
       // Private-PGM's mirror descent, as the reference AIM: on Adult at eps 1 (seeds 1, 2) it gave
       // tv3 0.0917 / 0.0893 against 0.0963 / 0.0965 for the accelerated estimator, whose fits
       // reach a lower loss (it fits the noise more closely; docs/synthesis.md).

@@ -37,8 +37,6 @@ export interface AimEpochSettings {
   readonly prune?: boolean;
   /** Estimator of every fit (default: estimate()'s default, 'accelerated'). */
   readonly estimator?: 'accelerated' | 'mirror-descent';
-  /** Scale of the expected-noise term in the batch gain (default 1, AIM's bias correction). */
-  readonly noiseFactor?: number;
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
   /** Largest cell count of candidate ∪ condition sent as a reference (larger: unconditioned). */
@@ -112,7 +110,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch, s.noiseFactor);
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
     let rhoSpend = rhoMeas;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
@@ -158,7 +156,6 @@ export function chooseBatch(
   rhoMeas: number,
   sizeLimitMB: number,
   maxBatch?: number,
-  noiseFactor = 1,
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
@@ -166,7 +163,7 @@ export function chooseBatch(
   const sizeOk = new Map<string, boolean>();
   for (let b = 1; b <= maxB; b++) {
     const sigma = Math.sqrt(b / (2 * rhoMeas));
-    const gain = pool.map((c, k) => c.weight * (scores[k] - noiseFactor * SQRT_2_OVER_PI * sigma * c.cells));
+    const gain = pool.map((c, k) => c.weight * (scores[k] - SQRT_2_OVER_PI * sigma * c.cells));
     const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
     const picks: string[][] = [];
     let total = 0;
