@@ -76,9 +76,6 @@ export function register(program: Command): void {
       if (neighbours > 0 && f.aggregation !== 'masking') throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
       if (f.mechanism !== 'mst' && f.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be mst or aim, got '${f.mechanism}'`);
       if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
-      if (Number(f.parties) === 1 && f.aggregation !== 'plain') {
-        throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation ${f.aggregation} needs at least 2 parties (the sum of one vector is that vector); use --aggregation plain with --parties 1`);
-      }
       const split = parsePartySplit(f.split);
       if ((f.domain === undefined) === (f.schema === undefined)) {
         throw new FedsynthError(ErrorCode.InvalidArgument, 'give exactly one of --domain (integer codes) or --schema (raw data)');
