@@ -95,6 +95,7 @@ function aimKnobs(): Partial<AimOptions> {
     annealing: env.BENCH_ANNEAL === '1' ? true : undefined,
     estimator: env.BENCH_ESTIMATOR === 'mirror-descent' ? 'mirror-descent' : env.BENCH_ESTIMATOR === 'accelerated' ? 'accelerated' : undefined,
     iters: num(env.BENCH_ITERS),
+    denoisingFactor: num(env.BENCH_KAPPA),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;
 }

@@ -106,7 +106,13 @@ describe('chooseBatch', () => {
   it('a small measurement budget (large sigma) favours small marginals and a smaller batch', () => {
     // rho_meas 2e-5: sigma_1 = 158 (bias 126/cell) puts a,b (9 cells) above a,b,c (27 cells);
     // b = 2 (sigma 224) has the largest total; at b = 3 (sigma 274) a,e turns negative.
-    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80);
+    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 1);
     expect(got.map((c) => c.join())).toEqual(['a,b', 'b,d']);
+  });
+  it('the denoising factor scales the noise term: at half of it the same budget buys a larger batch', () => {
+    const half = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 0.5);
+    // b = 3 (sigma 274): a,e (9 cells) keeps 2000 − 0.5·0.798·274·9 ≈ 1016 > 0, where with the
+    // raw-noise term (factor 1) it turned negative.
+    expect(half.map((c) => c.join())).toEqual(['a,b', 'b,d', 'a,e']);
   });
 });

@@ -58,6 +58,8 @@ export interface AimOptions {
   readonly prune?: boolean;
   /** Epoch schedule: most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
+  /** Epoch schedule: the fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
+  readonly denoisingFactor?: number;
   /** Schedule (default `epochs`). */
   readonly schedule?: AimSchedule;
   /** `epochs`: number of selection epochs K (default 3; measured better than 5 and 8). */
@@ -127,6 +129,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       samplingCorrection: opts.samplingCorrection ?? true,
       maxReferenceCells: 4 * (opts.maxCells ?? 10000),
       maxBatch: opts.maxBatch,
+      denoisingFactor: opts.denoisingFactor,
       prune: opts.prune,
       annealing: opts.annealing,
       // Pairs first (as MST): the first release scores only 1- and 2-way candidates, so its noise
