@@ -46,6 +46,8 @@ export interface SqlSourceOptions {
   readonly onInvalid: OnInvalid;
   /** Located problems kept in the report (default 20). */
   readonly maxExamples?: number;
+  /** Estimated result rows per GROUPING SETS statement (default MAX_RESULT_ROWS; see chunkSets). */
+  readonly maxResultRows?: number;
 }
 
 export class SqlMarginalSource implements MarginalSource {
@@ -157,11 +159,11 @@ export class SqlMarginalSource implements MarginalSource {
   }
 
   async marginals(attrSets: readonly (readonly string[])[]): Promise<Float64Array[]> {
-    await this.ensureValid();
+    const { rowsUsed } = await this.ensureValid();
     const { schema, engine } = this;
     const plan = planMarginals(schema, attrSets);
     const counts = allocateCounts(schema, plan.sets);
-    for (const chunk of chunkSets(plan.sets)) {
+    for (const chunk of chunkSets(plan.sets, this.sizes, rowsUsed, this.opts.maxResultRows)) {
       const sets = chunk.map((si) => plan.sets[si]!);
       const cols = [...new Set(sets.flat())].sort((a, b) => a - b);
       const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, cols, this.opts.onInvalid);

@@ -120,6 +120,14 @@ describe('openSource: same rows, same counts', () => {
     await src.close();
   });
 
+  it('bounded statements (result-row cap 1: one statement per set) give the same counts', async () => {
+    const ref = await referenceCounts(csvPath, allSets);
+    const src = await openSource({ kind: 'csv', path: csvPath }, schema, { maxResultRows: 1 });
+    const got = await src.marginals(allSets);
+    got.forEach((g, k) => expect(Array.from(g), allSets[k]!.join('+')).toEqual(Array.from(ref[k]!)));
+    await src.close();
+  });
+
   it('Parquet (typed numeric columns) equals CSV', async () => {
     const csv = await openSource({ kind: 'csv', path: csvPath }, schema);
     const pq = await openSource({ kind: 'parquet', path: parquetPath }, schema);

@@ -19,6 +19,8 @@ export interface OpenSourceOptions {
   readonly maxExamples?: number;
   /** DuckDB threads (default: all cores). */
   readonly threads?: number;
+  /** Estimated result rows per marginal statement (default MAX_RESULT_ROWS; tests force chunking). */
+  readonly maxResultRows?: number;
 }
 
 /** Opens a source; nothing is read beyond the header/metadata until `validate` or a query. */
@@ -32,5 +34,5 @@ export async function openSource(config: SourceConfig, schema: Schema, opts: Ope
       : c.kind === 'parquet'
         ? await openParquetEngine(c.path, schema, { ignoreExtraColumns: c.ignoreExtraColumns, threads: opts.threads })
         : await openPostgresEngine(c, schema);
-  return new SqlMarginalSource(engine, schema, { onInvalid: opts.onInvalid ?? 'fail', maxExamples: opts.maxExamples });
+  return new SqlMarginalSource(engine, schema, { onInvalid: opts.onInvalid ?? 'fail', maxExamples: opts.maxExamples, maxResultRows: opts.maxResultRows });
 }
