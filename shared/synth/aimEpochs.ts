@@ -160,7 +160,7 @@ function conditionFor(domain: Domain, attrs: readonly string[], y: string | unde
  * count is 0 the non-negativity of the model alone halves the expected error
  * (E[max(0, z)] = sigma/sqrt(2π) = ½·sqrt(2/π)·sigma); dense cells also gain from consistency
  * with the other measurements. SURE estimates of the converged fits' error on Adult (eps 0.5, 1,
- * 4) gave 0.55-0.73. 0.5 was chosen over 0.35, 0.65 and 1 on 3-4 seeds per eps (docs/synthesis.md).
+ * 4) gave 0.57-0.73. 0.5 was chosen over 0.35, 0.65 and 1 on 2-4 seeds per eps (docs/synthesis.md).
  */
 export const DEFAULT_DENOISING_FACTOR = 0.5;
 
