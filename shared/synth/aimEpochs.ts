@@ -151,16 +151,16 @@ function conditionFor(domain: Domain, attrs: readonly string[], y: string | unde
 }
 
 /**
- * The fitted model's expected L1 error on a freshly measured marginal, as a share of the raw
- * noise's expected L1 sqrt(2/π)·sigma·n_r that AIM's score subtracts (McKenna et al. 2022, §4:
- * AIM knowingly ignores the model's denoising). AIM measures one marginal per round, so the term
- * only ranks candidates; here it also sets the batch size b (sigma_b grows with sqrt(b)), and
- * the raw-noise term makes batches too small. The factor is a property of the estimator, not of
- * a data set: a fitted cell is never worse than its noisy measurement, and for a cell whose true
- * count is 0 the non-negativity of the model alone halves the expected error
- * (E[max(0, z)] = sigma/sqrt(2π) = ½·sqrt(2/π)·sigma); dense cells also gain from consistency
- * with the other measurements. SURE estimates of the converged fits' error on Adult (eps 0.5, 1,
- * 4) gave 0.57-0.73. 0.5 was chosen over 0.35, 0.65 and 1 on 2-4 seeds per eps (docs/synthesis.md).
+ * The fitted model's expected L1 error on a freshly measured marginal, as a share of the term
+ * sqrt(2/π)·sigma·n_r that AIM's score subtracts (McKenna et al. 2022). That term is the raw
+ * noisy measurement's expected L1 error; it does not count the model's denoising. AIM measures
+ * one marginal per round, so the term only ranks candidates; here it also sets the batch size b
+ * (sigma_b grows with sqrt(b)), and the raw-noise term makes batches too small. The factor is a
+ * property of the estimator, not of a data set: for a cell whose true count is 0 the model's
+ * non-negativity alone halves the expected error (E[max(0, z)] = sigma/sqrt(2π) =
+ * ½·sqrt(2/π)·sigma); dense cells gain from consistency with the other measurements. SURE
+ * estimates of converged fits' error on Adult (eps 0.5, 1, 4) gave 0.57-0.73. 0.5 was chosen
+ * over 0.35, 0.65 and 1 on 2-4 seeds per eps (docs/synthesis.md).
  */
 export const DEFAULT_DENOISING_FACTOR = 0.5;
 
