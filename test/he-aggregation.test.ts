@@ -20,7 +20,7 @@ import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { openCa } from '../cli/pki/CertificateAuthority.js';
 import { issueKit } from '../cli/pki/issueKit.js';
 import { loadKit } from '../cli/pki/loadKit.js';
-import { errorCodeOf } from './helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from './helpers/errorCodeOf.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-he-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,8 +49,6 @@ async function aggregateOf(roundId: string, publicKey: Uint8Array, who: readonly
 function expectedSum(who: readonly string[]): bigint[] {
   return Array.from({ length: m }, (_, j) => BigInt(who.reduce((s, p) => s + inputs[parties.indexOf(p)][j], 0)));
 }
-
-const codeOf = errorCodeOf;
 
 describe('key custodian', () => {
   it('refuses fewer than t contributors, decrypts each round once, keeps its keys across restarts', async () => {

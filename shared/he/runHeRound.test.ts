@@ -9,7 +9,7 @@ import { runSecAggRound } from '../secagg/runSecAggRound.js';
 import { HeCustodian } from './HeCustodian.js';
 import { chooseHeParams } from './HeParameters.js';
 import { runHeRound } from './runHeRound.js';
-import { errorCodeOf } from '../../test/helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from '../../test/helpers/errorCodeOf.js';
 
 const parties = ['a', 'b', 'c', 'd'];
 const m = 4200; // two ciphertexts at N = 4096
@@ -19,8 +19,6 @@ const inputs = parties.map(() => Float64Array.from({ length: m }, () => uniformI
 inputs[0][0] = 2 ** 28;
 inputs[1][0] = 2 ** 28;
 inputs[2][1] = -(2 ** 28);
-
-const codeOf = errorCodeOf;
 
 describe('homomorphic mode', () => {
   it('chooses a plain modulus with p > 2 * bound', () => {

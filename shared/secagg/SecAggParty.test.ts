@@ -9,13 +9,11 @@ import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './runSecA
 import type { EncryptedShare, PartyReply, ServerRequest } from './SecAggMessages.js';
 import { SecAggParty } from './SecAggParty.js';
 import { SecAggServer } from './SecAggServer.js';
-import { errorCodeOf } from '../../test/helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from '../../test/helpers/errorCodeOf.js';
 
 const parties = ['alice', 'bob', 'carol', 'dave'];
 const config: RoundConfig = { roundId: 'round-7', parties, threshold: 3, vectorLength: 6, modulusBits: 32, maxAbsValue: 1000n };
 const inputs = parties.map((_, i) => Float64Array.from([i, -i, 1000, -1000, 0, 7]));
-
-const codeOf = errorCodeOf;
 
 function run(extra: Partial<SecAggRunOptions>): Promise<unknown> {
   return runSecAggRound({ config, inputs, seed: 'refuse', ...extra });

@@ -105,8 +105,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const rhoMeas = rhoEpoch - rhoSel;
     const sizeLimit = (s.maxModelSizeMB * (budget.spent + rhoEpoch)) / s.rho;
     // Pruning (post-processing of earlier releases): a candidate that cannot have a positive
-    // gain even measured alone (b = 1) — its score bound is below the expected L1 noise
-    // sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
+    // gain even measured alone (b = 1) — its score bound is below the noise term of the gain,
+    // kappa·sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
     const sigma1 = Math.sqrt(1 / (2 * rhoMeas));
     const pool = s.candidates.filter(
       (c) => fits(domain, model, c.attrs, sizeLimit) && (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) && (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > kappa * SQRT_2_OVER_PI * sigma1 * c.cells),
