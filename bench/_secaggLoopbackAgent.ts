@@ -3,9 +3,9 @@
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Aggregation, AgentGatewayClient, AgentMessage, type CoordinatorMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { loadKit } from '../cli/pki/loadKit.js';
-import { loadTrust } from '../cli/pki/loadTrust.js';
-import { verifyPeerCertificate } from '../cli/pki/peerIdentityFromCertificate.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { loadTrust } from '../platform/pki/loadTrust.js';
+import { verifyPeerCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
 import { cryptoRandomSource } from '../shared/dp/random/RandomSource.js';
 import { encodeIntVector } from '../shared/wire/intVectorCodec.js';
 import { MaskingParticipant } from '../party-agent/rounds/MaskingParticipant.js';

@@ -17,10 +17,10 @@ import { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
 import { runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
 import { runPlainRound } from '../coordinator/rounds/PlainRound.js';
 import type { RoundOutcome, RoundPlan } from '../coordinator/rounds/RoundPlan.js';
-import { initCa } from '../cli/pki/CertificateAuthority.js';
-import { issueKit } from '../cli/pki/issueKit.js';
-import { loadKit } from '../cli/pki/loadKit.js';
-import { peerIdentityFromCertificate } from '../cli/pki/peerIdentityFromCertificate.js';
+import { initCa } from '../platform/pki/CertificateAuthority.js';
+import { issueKit } from '../platform/pki/issueKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { benchInput, type AgentRoundStats } from './_secaggLoopbackAgent.js';
 

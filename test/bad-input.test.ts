@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { domainHash } from '../shared/study/domainHash.js';
-import { loadKit } from '../cli/pki/loadKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
 import { Aggregation, Mechanism, StudySpec, RoundRequest, type AgentMessage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { ProcessConsortium } from './helpers/ProcessConsortium.js';
 import { RawAgentClient } from './helpers/RawAgentClient.js';

@@ -13,7 +13,7 @@ import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
 import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { startCustodianConsortium } from './helpers/custodianConsortium.js';
-import { loadKit } from '../cli/pki/loadKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { HeDecryptAssembler } from '../custodian/HeDecryptAssembler.js';
 import { HeKeyPair } from '../custodian/HeKeyPair.js';

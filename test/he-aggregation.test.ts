@@ -17,9 +17,9 @@ import { runSimulation } from '../cli/simulation/runSimulation.js';
 import { startCustodianConsortium } from './helpers/custodianConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';
-import { openCa } from '../cli/pki/CertificateAuthority.js';
-import { issueKit } from '../cli/pki/issueKit.js';
-import { loadKit } from '../cli/pki/loadKit.js';
+import { openCa } from '../platform/pki/CertificateAuthority.js';
+import { issueKit } from '../platform/pki/issueKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
 import { errorCodeOf as codeOf } from './helpers/errorCodeOf.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-he-test-'));

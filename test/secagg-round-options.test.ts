@@ -16,7 +16,7 @@ import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../sha
 import { domainHash } from '../shared/study/domainHash.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
-import { peerIdentityFromCertificate } from '../cli/pki/peerIdentityFromCertificate.js';
+import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
 import { runPlainRound } from '../coordinator/rounds/PlainRound.js';
 import { maskingConfigOf, runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
 import { runHeRound } from '../coordinator/rounds/HeRound.js';

@@ -1,12 +1,12 @@
 // The `fedsynth audit` command: verify a hash-chained audit log (and its signed checkpoints).
-// Implementation lives in shared/audit/ (chain logic) and cli/audit/ (file I/O).
+// Implementation lives in shared/audit/ (chain logic) and platform/audit/ (file I/O).
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { assertAuditOk } from '../../shared/audit/AuditChain.js';
-import { verifyAuditLogFile } from '../audit/AuditLogFile.js';
-import { readRequired } from '../pki/pkiFiles.js';
-import { loadKit } from '../pki/loadKit.js';
-import { ed25519PublicKeyFromRaw } from '../pki/signingKeyBinding.js';
+import { verifyAuditLogFile } from '../../platform/audit/AuditLogFile.js';
+import { readRequired } from '../../platform/pki/pkiFiles.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
+import { ed25519PublicKeyFromRaw } from '../../platform/pki/signingKeyBinding.js';
 
 export function register(program: Command): void {
   const audit = program.command('audit').description('audit logs: append-only, hash-chained JSON lines');

@@ -3,8 +3,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { AuditLogFile } from '../audit/AuditLogFile.js';
-import { loadKit } from '../pki/loadKit.js';
+import { AuditLogFile } from '../../platform/audit/AuditLogFile.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
 import { makeLogger } from '../util/logging.js';
 import { KeyCustodian } from '../../custodian/KeyCustodian.js';
 import { CustodianConnection } from '../../custodian/CustodianConnection.js';

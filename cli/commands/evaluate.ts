@@ -11,7 +11,7 @@ import { tvScoreRecord } from '../../shared/eval/tvScoreRecord.js';
 import { evaluateParty } from '../../shared/eval/evaluateParty.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
-import { writeReportFiles } from '../evaluation/writeReportFiles.js';
+import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 
 interface EvaluateOptions {
   real: string;

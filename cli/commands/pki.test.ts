@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { loadKit } from '../pki/loadKit.js';
-import { loadTrust } from '../pki/loadTrust.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
+import { loadTrust } from '../../platform/pki/loadTrust.js';
 import { register } from './pki.js';
 import { runRegistered } from '../../test/helpers/captureCli.js';
 

@@ -1,13 +1,13 @@
 // The `fedsynth pki` command: create the consortium CA, issue startup kits for parties, the
-// coordinator and the custodian, and revoke certificates. Implementation lives in cli/pki/.
+// coordinator and the custodian, and revoke certificates. Implementation lives in platform/pki/.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { isPartyRole, type PartyRole } from '../../shared/identity/PartyRole.js';
-import { initCa, kitsDir, openCa } from '../pki/CertificateAuthority.js';
-import { issueKit } from '../pki/issueKit.js';
-import { publishTrustState } from '../pki/publishTrustState.js';
-import { REVOCATION_REASONS, revokeCertificate, type RevocationReason } from '../pki/revokeCertificate.js';
+import { initCa, kitsDir, openCa } from '../../platform/pki/CertificateAuthority.js';
+import { issueKit } from '../../platform/pki/issueKit.js';
+import { publishTrustState } from '../../platform/pki/publishTrustState.js';
+import { REVOCATION_REASONS, revokeCertificate, type RevocationReason } from '../../platform/pki/revokeCertificate.js';
 
 const DEFAULT_COORDINATOR = '127.0.0.1:50051';
 

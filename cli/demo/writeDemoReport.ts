@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { evaluateParty } from '../../shared/eval/evaluateParty.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
-import { writeReportFiles } from '../evaluation/writeReportFiles.js';
+import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 
 export interface DemoReportOptions {
   /** The demo's --out directory (holds the fetched synthetic.csv). */

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { OperatorServiceClient, type CreateStudyRequest, type StudyStatus, type FileChunk } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../../coordinator/grpcErrors.js';
-import { loadKit } from '../pki/loadKit.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
 
 export class OperatorClient {
   private readonly client: OperatorServiceClient;

@@ -6,7 +6,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import type { AgentConfig } from '../../party-agent/config/AgentConfig.js';
 import { BudgetLedger, type ChargeRequest, type LedgerCharge } from '../../party-agent/ledger/BudgetLedger.js';
-import { openAuditHook, type AuditHook } from './auditHook.js';
+import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
 
 /** The delta the agent converts its epsilon caps with (its policy's, or 1e-9 when that is 0). */
 export function agentDelta(config: AgentConfig): number {

@@ -15,10 +15,10 @@ import { localRowsOf } from '../../party-agent/evaluation/LocalEvaluation.js';
 import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
 import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
-import { loadKit } from '../pki/loadKit.js';
-import { loadTrust } from '../pki/loadTrust.js';
-import { verifyPeerCertificate } from '../pki/peerIdentityFromCertificate.js';
-import { openAuditHook, type AuditHook } from './auditHook.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
+import { loadTrust } from '../../platform/pki/loadTrust.js';
+import { verifyPeerCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
+import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
 import { chargeAndAudit, openAgentLedger } from './agentLedger.js';
 
 export interface StartedAgent {

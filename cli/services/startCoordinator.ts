@@ -4,10 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Coordinator } from '../../coordinator/Coordinator.js';
-import { loadKit } from '../pki/loadKit.js';
-import { loadTrust } from '../pki/loadTrust.js';
-import { isRevoked } from '../pki/peerIdentityFromCertificate.js';
-import { openAuditHook, type AuditHook } from './auditHook.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
+import { loadTrust } from '../../platform/pki/loadTrust.js';
+import { isRevoked } from '../../platform/pki/peerIdentityFromCertificate.js';
+import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
 
 export interface StartCoordinatorOptions {
   kitDir: string;

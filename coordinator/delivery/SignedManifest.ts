@@ -13,7 +13,7 @@ import {
   type ManifestBody,
   type ManifestPrivacy,
 } from '../../shared/manifest/Manifest.js';
-import { rawEd25519PublicKey } from '../../cli/pki/signingKeyBinding.js';
+import { rawEd25519PublicKey } from '../../platform/pki/signingKeyBinding.js';
 
 /** The coordinator's signing identity (from its startup kit: kit.identity.partyId, kit.certPem, kit.signingKey). */
 export interface OutputSigner {

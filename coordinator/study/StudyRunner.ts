@@ -20,7 +20,7 @@ import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
-import { peerIdentityFromCertificate } from '../../cli/pki/peerIdentityFromCertificate.js';
+import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';

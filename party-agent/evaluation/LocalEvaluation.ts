@@ -12,7 +12,7 @@ import { parseCodeCsv } from '../../shared/eval/parseCodeCsv.js';
 import { sampleRows } from '../../shared/eval/sampleRows.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
-import { writeReportFiles } from '../../cli/evaluation/writeReportFiles.js';
+import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 
 /** A source that can hand its validated rows, as code columns, to code running at the party. */
 export interface LocalRowSource {

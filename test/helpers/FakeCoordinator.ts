@@ -2,7 +2,7 @@
 // that lets a test send a REAL agent process arbitrary coordinator messages and record its replies.
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayService, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { loadKit } from '../../cli/pki/loadKit.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
 
 type Body = NonNullable<CoordinatorMessage['body']>;
 

@@ -2,7 +2,7 @@
 // hand-crafted (malformed, out-of-step, impersonating) agent messages and record what comes back.
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { loadKit } from '../../cli/pki/loadKit.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
 
 type Body = NonNullable<AgentMessage['body']>;
 

@@ -1,7 +1,7 @@
 // auditHook: adapts the services' `audit(event, details)` callbacks to the hash-chained audit log
-// file (cli/audit/AuditLogFile.ts), so both the coordinator and every agent keep one.
+// file (platform/audit/AuditLogFile.ts), so both the coordinator and every agent keep one.
 import type { KeyObject } from 'node:crypto';
-import { AuditLogFile } from '../audit/AuditLogFile.js';
+import { AuditLogFile } from './AuditLogFile.js';
 
 export interface AuditHook {
   (event: string, details: Record<string, unknown>): void;

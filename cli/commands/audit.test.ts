@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { register } from '../commands/audit.js';
-import { AuditLogFile, verifyAuditLogFile } from './AuditLogFile.js';
+import { register } from './audit.js';
+import { AuditLogFile, verifyAuditLogFile } from '../../platform/audit/AuditLogFile.js';
 import { runRegistered } from '../../test/helpers/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-audit-'));
