@@ -1,7 +1,8 @@
 // CustodianStore: the key custodian's durable state (SQLite, WAL, synchronous=FULL, file mode 0600):
 // one BFV key pair per study and parameters, and every round it decrypted (decrypt-once record).
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableDatabase } from '../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import type { HeParams } from '../shared/he/HeParameters.js';
 
@@ -42,10 +43,7 @@ export class CustodianStore {
       // Create the file owner-only before SQLite writes a secret key into it.
       if (!existsSync(path)) writeFileSync(path, '', { mode: 0o600 });
       chmodSync(path, 0o600);
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+      this.db = openDurableDatabase(path, `
         CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
           poly_modulus_degree INTEGER NOT NULL, plain_modulus_bits INTEGER NOT NULL,
           min_contributors INTEGER NOT NULL, public_key BLOB NOT NULL, secret_key BLOB NOT NULL,

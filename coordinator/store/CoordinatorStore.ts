@@ -1,6 +1,7 @@
 // CoordinatorStore: the coordinator's durable state in SQLite (better-sqlite3, WAL): studies,
 // their parties' decisions, and the journal of completed rounds that lets a restart resume.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { parseStudyState, transition, type StudyState } from '../../shared/study/StudyLifecycle.js';
 
@@ -48,10 +49,7 @@ export class CoordinatorStore {
 
   constructor(path: string) {
     try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+      this.db = openDurableDatabase(path, `
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS studies (
           id TEXT PRIMARY KEY, spec_json TEXT NOT NULL, state TEXT NOT NULL, seed TEXT NOT NULL,

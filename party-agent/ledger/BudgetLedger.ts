@@ -1,6 +1,7 @@
 // BudgetLedger: the party's durable privacy-budget ledger (SQLite, WAL, synchronous=FULL).
 // Every charge is checked against a per-study cap and a lifetime cap per dataset, atomically, BEFORE release.
 import Database from 'better-sqlite3';
+import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { BudgetExceededError } from '../../shared/dp/accounting/BudgetExceededError.js';
 import { checkPrivacyNumber } from '../../shared/dp/accounting/checkPrivacyNumber.js';
@@ -81,10 +82,7 @@ export class BudgetLedger {
     checkPrivacyNumber(options.lifetimeRho, 'lifetimeRho');
     this.opts = { perStudyRho: options.perStudyRho, lifetimeRho: options.lifetimeRho, defaultDataset: options.defaultDataset ?? 'default' };
     try {
-      this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+      this.db = openDurableDatabase(path, `
         CREATE TABLE IF NOT EXISTS budget_charges (
           id INTEGER PRIMARY KEY AUTOINCREMENT,
           idempotency_key TEXT NOT NULL UNIQUE,
@@ -96,7 +94,7 @@ export class BudgetLedger {
         );
         CREATE INDEX IF NOT EXISTS budget_charges_study ON budget_charges (study_id, dataset);
         CREATE INDEX IF NOT EXISTS budget_charges_dataset ON budget_charges (dataset);
-      `);
+      `, { busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
     } catch (e) {
       throw new FedsynthError(ErrorCode.CorruptState, `budget ledger ${path} cannot be opened: ${(e as Error).message}`, { path });
     }

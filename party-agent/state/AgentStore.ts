@@ -1,7 +1,8 @@
 // AgentStore: the party agent's own durable state (SQLite, WAL, synchronous=FULL): the studies it
 // was shown and its decisions, and every noisy vector it released, keyed by the charge key, so a
 // retried round re-sends the SAME noisy answer instead of drawing (and leaking) fresh noise.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 
 export type Decision = 'pending' | 'approved' | 'refused';
@@ -19,10 +20,7 @@ export class AgentStore {
 
   constructor(path: string) {
     try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(`
+      this.db = openDurableDatabase(path, `
         CREATE TABLE IF NOT EXISTS studies (study_id TEXT PRIMARY KEY, spec_json TEXT NOT NULL,
           decision TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS releases (charge_key TEXT PRIMARY KEY, study_id TEXT NOT NULL,
