@@ -10,7 +10,7 @@ import type { Domain } from '../shared/pgm/Domain.js';
 import type { MarginalSource } from '../shared/data/MarginalSource.js';
 import type { RandomSource } from '../shared/dp/random/RandomSource.js';
 import { VERSION } from '../shared/version.js';
-import { Aggregation, Mechanism, type CoordinatorMessage, type AgentMessage, type StudySpec, type RoundRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, Mechanism, type CoordinatorMessage, type AgentMessage, type StudySpec, type RoundRequest, type ComputeStage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentConnection, type AgentTls } from './transport/AgentConnection.js';
 import { AgentStore } from './state/AgentStore.js';
 import { judgeStudy, type AgentPolicy } from './policy/StudyPolicy.js';
@@ -21,6 +21,8 @@ import { HeParticipant } from './rounds/HeParticipant.js';
 import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
+type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
+type NoisyRelease = { noisy: Uint8Array; elementBits: number };
 
 export interface PartyAgentOptions {
   coordinatorAddress: string;
@@ -201,7 +203,7 @@ export class PartyAgent {
 
   private async onRound(req: RoundRequest, send: (b: AgentBody) => void): Promise<void> {
     const log = this.opts.log.child({ studyId: req.studyId, roundId: req.roundId, partyId: this.partyId });
-    const reply = (stage: NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>) => {
+    const reply = (stage: ReplyStage) => {
       try {
         send({ $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, stage } });
       } catch (e) {
@@ -216,6 +218,8 @@ export class PartyAgent {
         if (!stage.value.participants.includes(this.partyId)) {
           throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
         }
+        // A mode this agent cannot serve is refused BEFORE anything is charged or drawn.
+        const contribute = this.contributorFor(stage.value.aggregation, study);
         const out = await handleCompute(
           { domain: this.opts.domain, source: this.opts.source, store: this.store, ledger: this.opts.ledger, noiseRng: this.opts.noiseRng, log },
           study,
@@ -223,21 +227,8 @@ export class PartyAgent {
           stage.value,
         );
         this.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
-        if (stage.value.aggregation === Aggregation.AGGREGATION_PLAIN) {
-          reply({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
-          return;
-        }
-        if (stage.value.aggregation === Aggregation.AGGREGATION_MASKING) {
-          if (!this.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-          reply(await this.masking.begin(req.roundId, stage.value, out, study));
-          return;
-        }
-        if (stage.value.aggregation === Aggregation.AGGREGATION_HE) {
-          if (!this.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-          reply(await this.he.contribute(req.roundId, stage.value, out));
-          return;
-        }
-        throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[stage.value.aggregation]} is not supported by this agent`, { field: 'compute.aggregation' });
+        reply(await contribute(req.roundId, stage.value, out));
+        return;
       }
       if (stage.$case === 'heEncrypt') {
         if (!this.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
@@ -257,6 +248,24 @@ export class PartyAgent {
       this.audit('round.refused', { studyId: req.studyId, roundId: req.roundId, code });
       reply({ $case: 'refusal', value: { code, message } });
     }
+  }
+
+  /** How this agent sends a noisy vector in `mode`; throws when it cannot (unknown mode, no identity). */
+  private contributorFor(mode: Aggregation, study: ApprovedStudy): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+    if (mode === Aggregation.AGGREGATION_PLAIN) {
+      return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
+    }
+    if (mode === Aggregation.AGGREGATION_MASKING) {
+      const masking = this.masking;
+      if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+      return (roundId, compute, out) => masking.begin(roundId, compute, out, study);
+    }
+    if (mode === Aggregation.AGGREGATION_HE) {
+      const he = this.he;
+      if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+      return (roundId, compute, out) => he.contribute(roundId, compute, out);
+    }
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[mode] ?? mode} is not supported by this agent`, { field: 'compute.aggregation' });
   }
 
   private evaluateLocally(studyId: string, dir: string): void {
