@@ -14,6 +14,7 @@ type Registrar = (program: Command) => void;
 const COMMANDS: readonly { name: string; summary: string; load: () => Promise<{ register: Registrar }> }[] = [
   { name: 'demo', summary: 'run a local 3-hospital consortium demo on bundled sample data', load: () => import('./commands/demo.js') },
   { name: 'simulate', summary: 'run a whole consortium in one command on a split table (research, tests)', load: () => import('./commands/simulate.js') },
+  { name: 'generate', summary: 'write a table of known structure (seeded random Bayesian network) for tests and benchmarks', load: () => import('./commands/generate.js') },
   { name: 'evaluate', summary: 'score synthetic data against real data (TV over 1/2/3-way marginals, report)', load: () => import('./commands/evaluate.js') },
   { name: 'privacy', summary: 'convert, plan and audit privacy budgets; sample the exact noise', load: () => import('./commands/privacy.js') },
   { name: 'sample', summary: 'draw more synthetic rows from a fitted model.json (no budget spent)', load: () => import('./commands/sample.js') },

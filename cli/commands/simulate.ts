@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--schema <file.json>', 'consortium schema for raw data (e.g. data/adult-raw.schema.json); outputs are decoded')
     .option('--on-invalid <policy>', 'raw data that does not fit the schema: fail | drop-row | map-to-missing', 'fail')
     .option('--parties <n>', 'number of simulated parties', '3')
-    .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (label skew on the last column)', 'random')
+    .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (skew on the last column) | dirichlet:ALPHA:COLUMN (skew on COLUMN)', 'random')
     .option('--epsilon <e>', 'privacy budget epsilon', '1')
     .option('--delta <d>', 'privacy budget delta', '1e-9')
     .option('--mechanism <m>', 'mst | aim', 'aim')

@@ -55,7 +55,7 @@ describe('countMarginals', () => {
 
 describe('splitParties', () => {
   const t = randomTable(400, 's2');
-  for (const spec of ['random', 'column:b', 'dirichlet:0.1', 'dirichlet:0.5']) {
+  for (const spec of ['random', 'column:b', 'dirichlet:0.1', 'dirichlet:0.5', 'dirichlet:0.5:b']) {
     it(`${spec}: a partition into non-empty parties, deterministic`, () => {
       const parts = splitParties(t, 10, parsePartySplit(spec), seededRandomSource('x', 'split'));
       expect(parts.every((p) => p.rowCount > 0)).toBe(true);
@@ -68,6 +68,12 @@ describe('splitParties', () => {
       expect(again.map((p) => p.rowCount)).toEqual(parts.map((p) => p.rowCount));
     });
   }
+  it('parses dirichlet:ALPHA:COLUMN as skew on that column and rejects malformed forms', () => {
+    expect(parsePartySplit('dirichlet:0.5:education-num')).toEqual({ dirichlet: 0.5, column: 'education-num' });
+    expect(parsePartySplit('dirichlet:0.5')).toEqual({ dirichlet: 0.5 });
+    for (const bad of ['dirichlet:', 'dirichlet:0.5:', 'dirichlet:x:b', 'dirichlet:0:b', 'column:']) expect(() => parsePartySplit(bad)).toThrow(/split must be/);
+    expect(() => splitParties(t, 3, parsePartySplit('dirichlet:0.5:nope'), seededRandomSource('x', 'split'))).toThrow(/unknown column nope/);
+  });
   it('column split keeps each value at one party; tiny tables still give non-empty parties', () => {
     const parts = splitParties(t, 3, { column: 'a' }, seededRandomSource('x', 'split'));
     for (let v = 0; v < 3; v++) expect(parts.filter((p) => p.columns[0].includes(v)).length).toBe(1);

@@ -1,7 +1,8 @@
 // splitParties: divides one table into N party tables for simulation (IID, by column, or
 // label-skewed Dirichlet as in the federated-learning literature). Simulation only.
 import type { RandomSource } from '../dp/random/RandomSource.js';
-import { uniformInt, uniformFloat } from '../dp/random/uniform.js';
+import { uniformInt } from '../dp/random/uniform.js';
+import { shuffleInPlace, symmetricDirichlet } from './simulationSamplers.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import type { EncodedTable } from './EncodedTable.js';
 
@@ -19,15 +20,18 @@ import type { EncodedTable } from './EncodedTable.js';
  */
 export type PartySplit = 'random' | { readonly column: string } | { readonly dirichlet: number; readonly column?: string };
 
-/** Parses the CLI form `random`, `column:NAME` or `dirichlet:ALPHA`. */
+/** Parses the CLI form `random`, `column:NAME`, `dirichlet:ALPHA` (skew on the last column) or `dirichlet:ALPHA:COLUMN`. */
 export function parsePartySplit(text: string): PartySplit {
   if (text === 'random') return 'random';
   if (text.startsWith('column:') && text.length > 7) return { column: text.slice(7) };
   if (text.startsWith('dirichlet:')) {
-    const alpha = Number(text.slice(10));
-    if (Number.isFinite(alpha) && alpha > 0) return { dirichlet: alpha };
+    const rest = text.slice(10);
+    const colon = rest.indexOf(':');
+    const alpha = Number(colon < 0 ? rest : rest.slice(0, colon));
+    const column = colon < 0 ? undefined : rest.slice(colon + 1);
+    if (Number.isFinite(alpha) && alpha > 0 && column !== '') return column === undefined ? { dirichlet: alpha } : { dirichlet: alpha, column };
   }
-  throw new FedsynthError(ErrorCode.InvalidArgument, `split must be random, column:NAME or dirichlet:ALPHA (ALPHA > 0), got "${text}"`);
+  throw new FedsynthError(ErrorCode.InvalidArgument, `split must be random, column:NAME, dirichlet:ALPHA or dirichlet:ALPHA:COLUMN (ALPHA > 0), got "${text}"`);
 }
 
 /** Splits `table` into `n` non-empty party tables (see PartySplit). Deterministic given `rng`. */
@@ -52,7 +56,7 @@ export function splitParties(table: EncodedTable, n: number, split: PartySplit, 
       if (!(alpha > 0) || !Number.isFinite(alpha)) throw new FedsynthError(ErrorCode.InvalidArgument, `splitParties: alpha must be > 0, got ${alpha}`);
       for (const rows of byValue) {
         if (rows.length === 0) continue;
-        const p = dirichlet(alpha, n, rng);
+        const p = symmetricDirichlet(alpha, n, rng);
         const perm = shuffled(rows, rng);
         let start = 0;
         let cum = 0;
@@ -96,48 +100,5 @@ function range(n: number): number[] {
 
 /** Fisher-Yates shuffle of a copy. */
 function shuffled(xs: readonly number[], rng: RandomSource): number[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const k = uniformInt(rng, i + 1);
-    const t = a[i];
-    a[i] = a[k];
-    a[k] = t;
-  }
-  return a;
-}
-
-/** Dirichlet(alpha,...,alpha) of dimension n from normalized Gamma(alpha) draws (floats: simulation only). */
-function dirichlet(alpha: number, n: number, rng: RandomSource): number[] {
-  const g = Array.from({ length: n }, () => gamma(alpha, rng));
-  const s = g.reduce((a, b) => a + b, 0);
-  if (!(s > 0)) return g.map(() => 1 / n);
-  return g.map((x) => x / s);
-}
-
-/** Gamma(shape, 1): Marsaglia & Tsang (2000); shape < 1 through Gamma(shape+1) * U^(1/shape). */
-function gamma(shape: number, rng: RandomSource): number {
-  if (shape < 1) {
-    const u = 1 - uniformFloat(rng);
-    return gamma(shape + 1, rng) * Math.pow(u, 1 / shape);
-  }
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = normal(rng);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = 1 - uniformFloat(rng);
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-
-/** Standard normal by Box-Muller (simulation only). */
-function normal(rng: RandomSource): number {
-  const u1 = 1 - uniformFloat(rng);
-  const u2 = uniformFloat(rng);
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return shuffleInPlace([...xs], rng);
 }
