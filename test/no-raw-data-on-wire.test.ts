@@ -147,13 +147,33 @@ const needles = (() => {
 })();
 
 /**
- * P(noisy cell == exact cell) = P(discrete Gaussian noise = 0) <= 1 / (sqrt(2 pi) sigma - 1) for
- * sigma > 1 (the integer sum of the density is at least its integral minus the peak). With n cells
- * the fraction of equal cells exceeds that bound + 0.3 with probability <= exp(-2 n 0.09) (Hoeffding).
+ * P(noisy cell == exact cell) = P(N_Z(0, sigma^2) = 0) = 1 / sum_{k in Z} exp(-k^2 / (2 sigma^2)),
+ * summed here to |k| <= 40 sigma + 1 (the rest is below 1e-300 of the sum).
  */
-function equalCellBound(sigma2: number): number {
-  const sigma = Math.sqrt(sigma2);
-  return sigma > 1 ? 1 / (Math.sqrt(2 * Math.PI) * sigma - 1) : 1;
+function zeroNoiseProbability(sigma2: number): number {
+  const kMax = Math.ceil(40 * Math.sqrt(sigma2)) + 1;
+  let z = 1;
+  for (let k = 1; k <= kMax; k++) z += 2 * Math.exp(-(k * k) / (2 * sigma2));
+  return 1 / z;
+}
+
+/**
+ * Smallest c with P(Binomial(n, p) >= c) <= alpha: the cells' noise draws are independent, so the
+ * number of cells left equal to the exact count is Binomial(n, p0). Exact tail, summed in log space.
+ */
+function binomialUpperCritical(n: number, p: number, alpha: number): number {
+  const logPmf = new Float64Array(n + 1);
+  logPmf[0] = n * Math.log1p(-p);
+  for (let k = 0; k < n; k++) logPmf[k + 1] = logPmf[k] + Math.log((n - k) / (k + 1)) + Math.log(p) - Math.log1p(-p);
+  const logAlpha = Math.log(alpha);
+  let logTail = -Infinity; // log P(X >= c), for c going down from n
+  for (let c = n; c >= 0; c--) {
+    const hi = Math.max(logTail, logPmf[c]);
+    const next = hi + Math.log(Math.exp(logTail - hi) + Math.exp(logPmf[c] - hi));
+    if (next > logAlpha) return c + 1;
+    logTail = next;
+  }
+  return 0;
 }
 
 /** Fraction of words whose signed value is within 2^20 of zero ("looks like a count"). */
@@ -203,8 +223,8 @@ describe('no raw data on the wire', () => {
       let equal = 0;
       for (let j = 0; j < exact.length; j++) if (noisy[j] === Math.round(exact[j])) equal++;
       expect(equal).toBeLessThan(exact.length);
-      // Hoeffding with n >= 100 cells: exp(-18) < 1e-7 false alarms per vector.
-      if (exact.length >= 100) expect(equal / exact.length).toBeLessThan(equalCellBound(a.compute.perPartySigma2) + 0.3);
+      // Exact binomial tail: at most 1e-7 false alarms per vector, at any length.
+      expect(equal).toBeLessThan(binomialUpperCritical(exact.length, zeroNoiseProbability(a.compute.perPartySigma2), 1e-7));
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(2 * consortium.partyIds.length);
@@ -228,6 +248,22 @@ describe('no raw data on the wire', () => {
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(2 * consortium.partyIds.length);
+  });
+
+  it('the equal-cell bound is exact and catches noise that is zero too often (planted)', () => {
+    // sigma^2 = 1/4: P(0) = 1 / (1 + 2e^-2 + 2e^-8 + ...) = 0.7864; large sigma: 1 / (sqrt(2 pi) sigma).
+    expect(zeroNoiseProbability(0.25)).toBeCloseTo(1 / (1 + 2 * Math.exp(-2) + 2 * Math.exp(-8) + 2 * Math.exp(-18)), 12);
+    expect(zeroNoiseProbability(1e4)).toBeCloseTo(1 / Math.sqrt(2 * Math.PI * 1e4), 9);
+    // Binomial(10, 1/2): P(X >= 10) = 2^-10 <= 1e-3 < P(X >= 9) = 11 / 1024.
+    expect(binomialUpperCritical(10, 0.5, 1e-3)).toBe(10);
+    expect(binomialUpperCritical(10, 0.5, 11 / 1024)).toBe(9);
+    // 200 cells at sigma^2 = 100 (P(0) = 0.0399, 8 expected): 27 equal cells are the 1e-7 critical value.
+    expect(binomialUpperCritical(200, zeroNoiseProbability(100), 1e-7)).toBe(27);
+    // Planted on the captured study: the largest plain vector of the round with the exact counts in
+    // a quarter of its cells (noise skipped there) fails the bound.
+    const a = asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN).sort((x, y) => y.compute.vectorLength - x.compute.vectorLength)[0];
+    const n = a.compute.vectorLength;
+    expect(Math.ceil(n / 4)).toBeGreaterThanOrEqual(binomialUpperCritical(n, zeroNoiseProbability(a.compute.perPartySigma2), 1e-7));
   });
 
   it('planted fault: the uniformity checks reject unmasked counts', async () => {

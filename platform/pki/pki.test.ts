@@ -145,20 +145,27 @@ describe('trust and revocation', () => {
 
 interface HandshakeResult {
   serverIdentity?: string;
-  serverError?: string;
+  /** node's code for the server-side failure (tlsClientError). */
+  serverErrorCode?: string;
+  /** The verification error of the client certificate (only seen when `reject` is false). */
+  authorizationError?: string;
   clientError?: string;
 }
 
-/** One mTLS handshake against a tiny server on 127.0.0.1:0 that requires a CA-signed client cert. */
-async function handshake(client: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<HandshakeResult> {
+/**
+ * One mTLS handshake against a tiny server on 127.0.0.1:0 that requires a client certificate; with
+ * `reject` (the services' setting) an unverified one is refused, without it the server only reports why.
+ */
+async function handshake(client: { ca: Buffer; cert?: Buffer; key?: Buffer }, reject = true): Promise<HandshakeResult> {
   const result: HandshakeResult = {};
-  const server = tls.createServer({ ...coord.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+  const server = tls.createServer({ ...coord.tls, requestCert: true, rejectUnauthorized: reject, minVersion: 'TLSv1.2' });
   server.on('secureConnection', (s) => {
-    result.serverIdentity = peerIdentityFromCertificate(s.getPeerCertificate(true)).partyId;
+    if (s.authorized) result.serverIdentity = peerIdentityFromCertificate(s.getPeerCertificate(true)).partyId;
+    else result.authorizationError = String(s.authorizationError);
     s.end('ok');
   });
-  server.on('tlsClientError', (e) => {
-    result.serverError = e.message;
+  server.on('tlsClientError', (e: Error & { code?: string }) => {
+    result.serverErrorCode = e.code;
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -177,18 +184,30 @@ async function handshake(client: { ca: Buffer; cert?: Buffer; key?: Buffer }): P
 describe('mTLS with node:tls', () => {
   it('accepts a consortium party and reads its identity from the certificate', async () => {
     const r = await handshake(alice.tls);
-    expect(r.serverError).toBeUndefined();
+    expect(r.serverErrorCode).toBeUndefined();
     expect(r.serverIdentity).toBe('alice');
   });
 
   it('rejects a client certificate from another CA (same CN)', async () => {
-    const r = await handshake({ ca: alice.tls.ca, cert: mallory.tls.cert, key: mallory.tls.key });
+    const foreign = { ca: alice.tls.ca, cert: mallory.tls.cert, key: mallory.tls.key };
+    const r = await handshake(foreign);
     expect(r.serverIdentity).toBeUndefined();
-    expect(r.serverError ?? r.clientError).toBeDefined();
+    // node's server destroys a connection whose certificate fails verification (no alert text):
+    expect(r.serverErrorCode).toBe('ECONNRESET');
+    // and the reason, seen by the same server reporting instead of refusing, is the chain itself.
+    const why = await handshake(foreign, false);
+    expect(why.serverIdentity).toBeUndefined();
+    expect(why.authorizationError).toMatch(/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE)$/);
+    // Control: alice's own certificate passes the same reporting server.
+    const control = await handshake(alice.tls, false);
+    expect(control.authorizationError).toBeUndefined();
+    expect(control.serverIdentity).toBe('alice');
   });
 
   it('rejects a client without a certificate', async () => {
     const r = await handshake({ ca: alice.tls.ca });
     expect(r.serverIdentity).toBeUndefined();
+    expect(r.serverErrorCode).toBe('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
+    expect(r.clientError).toMatch(/alert certificate required/);
   });
 });
