@@ -13,7 +13,7 @@ import { domainHash } from '../shared/study/domainHash.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
-import { OUTPUT_FILES } from '../coordinator/study/StudyRunner.js';
+import { OUTPUT_FILES } from '../coordinator/delivery/StudyOutputs.js';
 import { verifyStudyOutputs } from '../cli/verify/verifyStudyOutputs.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 

@@ -11,7 +11,7 @@ import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto
 import { OperatorClient } from '../operator/OperatorClient.js';
 import { readJsonFile, numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
-import { OUTPUT_FILES } from '../../coordinator/study/StudyRunner.js';
+import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 
 interface Conn {
   kit: string;

@@ -15,7 +15,7 @@ import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynt
 import { initCa } from '../../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../../platform/pki/issueKit.js';
 import { OperatorClient } from '../operator/OperatorClient.js';
-import { OUTPUT_FILES } from '../../coordinator/study/StudyRunner.js';
+import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';

@@ -23,7 +23,7 @@ import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { peerIdentity } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
-import { OUTPUT_FILES } from '../study/StudyRunner.js';
+import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 
 export interface OperatorApiDeps {
   store: CoordinatorStore;

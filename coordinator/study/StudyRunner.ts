@@ -1,32 +1,18 @@
-// StudyRunner: drives one study through its lifecycle on the coordinator — approval, rounds via
-// the ConsortiumOracle, fitting and sampling, writing and delivering the outputs — resuming from
-// the last committed step after a restart.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+// StudyRunner: drives one study through its lifecycle on the coordinator (announce, approvals,
+// synthesis, delivery, done or failed), resuming from the last committed step after a restart.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
-import { Domain } from '../../shared/pgm/Domain.js';
-import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
-import { epsilonFromRho } from '../../shared/dp/accounting/cdpConversion.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
-import { VERSION } from '../../shared/version.js';
-import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
-import { ConsortiumOracle } from './ConsortiumOracle.js';
-import { runMechanismInWorker } from './MechanismThread.js';
-import { runPlainRound } from '../rounds/PlainRound.js';
-import { runMaskingRound } from '../rounds/MaskingRound.js';
-import { runHeRound } from '../rounds/HeRound.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
-import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
-import { encodeCsv } from '../../shared/data/encodeCsv.js';
-import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import { decodeCsv } from '../../shared/schema/decodeRows.js';
-import { writeSignedManifest, type OutputSigner } from '../delivery/SignedManifest.js';
-import { writeParquet } from '../delivery/ParquetWriter.js';
+import type { OutputSigner } from '../delivery/SignedManifest.js';
+import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
+import { deliverOutputs } from '../delivery/OutputDelivery.js';
+import { synthesizeStudy } from './StudySynthesis.js';
 
 export interface StudyRunnerDeps {
   store: CoordinatorStore;
@@ -43,8 +29,6 @@ export interface StudyRunnerDeps {
   /** Signs manifest.json (the coordinator's kit key); without it the manifest is unsigned. */
   signer?: OutputSigner;
 }
-
-export const OUTPUT_FILES = ['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json'] as const;
 
 export class StudyRunner {
   constructor(private readonly d: StudyRunnerDeps) {}
@@ -165,108 +149,17 @@ export class StudyRunner {
   }
 
   private async synthesize(studyId: string, spec: StudySpec): Promise<void> {
-    const { store, log } = this.d;
+    const { store } = this.d;
     const rec = store.getStudy(studyId);
-    const domain = new Domain(
-      spec.domain.map((c) => c.name),
-      spec.domain.map((c) => c.size),
-    );
     const started = Date.now();
-    const roundMode = (plan: RoundPlan): Promise<RoundOutcome> => {
-      const custom = this.d.roundModes?.[spec.aggregation];
-      if (custom) return custom(plan);
-      if (spec.aggregation === Aggregation.AGGREGATION_MASKING) return runMaskingRound(this.d.gateway, plan, log, signingKeyOfCertificate);
-      if (spec.aggregation === Aggregation.AGGREGATION_HE) {
-        if (!this.d.custodian) throw new FedsynthError(ErrorCode.SourceUnavailable, 'this coordinator has no key-custodian gateway', { studyId });
-        return runHeRound(this.d.gateway, this.d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
-      }
-      if (spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
-        throw new FedsynthError(ErrorCode.InvalidArgument, `aggregation mode ${Aggregation[spec.aggregation]} is not available on this coordinator`, { studyId });
-      }
-      return runPlainRound(this.d.gateway, plan, log);
-    };
-    const oracle = new ConsortiumOracle({
+    const synthesis = await synthesizeStudy(
+      { ...this.d, checkCancelled: (id) => this.checkCancelled(id), approvedParties: (id) => this.approvedParties(id) },
       studyId,
-      domain,
-      store,
-      log,
-      aggregation: spec.aggregation,
-      neighbours: spec.neighbours,
-      colluders: spec.colluders,
-      dropouts: spec.dropouts,
-      minParties: spec.minParties,
-      maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual),
-      roundTimeoutMs: this.d.roundTimeoutMs,
-      participants: () => {
-        this.checkCancelled(studyId);
-        const online = new Set(this.d.gateway.onlineParties());
-        return this.approvedParties(studyId).filter((p) => online.has(p));
-      },
-      approvedParties: () => this.approvedParties(studyId),
-      maxRoundRetries: 3,
-      reconnectWaitMs: Math.min(60_000, this.d.roundTimeoutMs),
-      runRound: roundMode,
-      onRoundDone: (index, label) => {
-        const spent = store.getStudy(studyId).rhoSpent;
-        store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done`);
-      },
-    });
-    const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
-    const out = await runMechanismInWorker(mechanism, oracle, {
-      rho: spec.rho,
-      rows: spec.syntheticRows,
-      sampleSeed: rec.seed,
-      seed: rec.seed,
-      onFit: () => {
-        const cur = store.getStudy(studyId);
-        if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
-      },
-    });
-    const cur = store.getStudy(studyId);
-    if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
+      spec,
+      rec.seed,
+    );
     const dir = join(this.d.outputsDir, studyId);
-    mkdirSync(dir, { recursive: true });
-    const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined;
-    if (schema) {
-      // Raw-data study: decode codes back to labels and values with the public schema.
-      writeFileSync(join(dir, 'synthetic.csv'), decodeCsv(schema, out.columns, seededRandomSource(rec.seed, 'coordinator/decode')));
-    } else {
-      writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
-    }
-    await writeParquet(join(dir, 'synthetic.csv'), join(dir, 'synthetic.parquet'), domain.attrs, schema);
-    const after = store.getStudy(studyId);
-    const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
-    const parties = store.parties(studyId);
-    const modelDoc = {
-      format: 'fedsynth-model/v1',
-      softwareVersion: VERSION,
-      studyId,
-      mechanism,
-      domain: Object.fromEntries(domain.attrs.map((a, i) => [a, domain.shape[i]])),
-      privacy,
-      details: out.details,
-      model: out.modelJson,
-      // The public schema, so `fedsynth sample` can decode new rows to labels like synthetic.csv.
-      schema: spec.schemaJson ? (JSON.parse(spec.schemaJson) as unknown) : null,
-    };
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(modelDoc));
-    const rounds = store.roundsDone(studyId);
-    const runDoc = {
-      format: 'fedsynth-run/v1',
-      softwareVersion: VERSION,
-      studyId,
-      mechanism,
-      aggregation: Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase(),
-      privacy,
-      rounds,
-      parties: parties.map((p) => ({ id: p.partyId, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
-      droppedParties: parties.filter((p) => p.dropped).map((p) => p.partyId),
-      syntheticRows: spec.syntheticRows,
-      timings: { synthesizeSeconds: (Date.now() - started) / 1000 },
-    };
-    writeFileSync(join(dir, 'run.json'), JSON.stringify(runDoc, null, 2));
-    const listed = OUTPUT_FILES.filter((f) => f !== 'manifest.json' && existsSync(join(dir, f)));
-    writeSignedManifest(dir, listed, { studyId, study: StudySpec.toJSON(spec) as Record<string, unknown>, privacy }, this.d.signer);
+    const privacy = await writeStudyOutputs({ store, dir, studyId, spec, seed: rec.seed, ...synthesis, started, signer: this.d.signer });
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
     this.d.audit('study.outputs', { studyId, files: [...OUTPUT_FILES], privacy });
   }
@@ -281,40 +174,8 @@ export class StudyRunner {
    * that was offline at delivery time still receives everything.
    */
   deliverTo(studyId: string, partyId: string): void {
-    const dir = join(this.d.outputsDir, studyId);
     if (!this.approvedParties(studyId).includes(partyId)) return;
-    const s = this.d.gateway.session(partyId);
-    if (!s) return;
-    const acked = new Map(this.d.store.deliveryAcks(studyId, partyId).map((a) => [a.fileName, a.sha256]));
-    const sent: string[] = [];
-    for (const file of OUTPUT_FILES) {
-      if (!existsSync(join(dir, file))) continue;
-      const data = readFileSync(join(dir, file));
-      const sha256 = createHash('sha256').update(data).digest('hex');
-      if (acked.get(file) === sha256) continue;
-      const CHUNK = 1 << 20;
-      try {
-        for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-          const last = off + CHUNK >= data.length;
-          s.send({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data: data.subarray(off, off + CHUNK), last, sha256: last ? sha256 : '' } });
-          if (last) break;
-        }
-        sent.push(file);
-      } catch {
-        this.d.log.warn({ studyId, partyId, file }, 'delivery interrupted (party offline); it is resent when the party reconnects');
-        break;
-      }
-    }
-    if (sent.length > 0) this.d.audit('delivery.sent', { studyId, partyId, files: sent });
-  }
-}
-
-/** A party's Ed25519 signing key as bound in its (TLS-verified) certificate. */
-function signingKeyOfCertificate(certificate: Uint8Array): Uint8Array | undefined {
-  try {
-    return peerIdentityFromCertificate(certificate).signingPublicKeyRaw;
-  } catch {
-    return undefined;
+    deliverOutputs(this.d, join(this.d.outputsDir, studyId), studyId, partyId);
   }
 }
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { CoordinatorStore } from '../store/CoordinatorStore.js';
-import { StudyRunner, OUTPUT_FILES } from './StudyRunner.js';
+import { StudyRunner } from './StudyRunner.js';
+import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 
 const dirs: string[] = [];

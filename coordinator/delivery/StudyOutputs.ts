@@ -1,0 +1,85 @@
+// StudyOutputs: the files a finished study leaves at the coordinator — synthetic.csv (decoded with
+// the schema when there is one), synthetic.parquet, model.json, run.json and the signed manifest.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { epsilonFromRho } from '../../shared/dp/accounting/cdpConversion.js';
+import { VERSION } from '../../shared/version.js';
+import type { Domain } from '../../shared/pgm/Domain.js';
+import { encodeCsv } from '../../shared/data/encodeCsv.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { decodeCsv } from '../../shared/schema/decodeRows.js';
+import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { MechanismName, MechanismOutput } from '../study/runMechanism.js';
+import type { ManifestPrivacy } from '../../shared/manifest/Manifest.js';
+import { writeSignedManifest, type OutputSigner } from './SignedManifest.js';
+import { writeParquet } from './ParquetWriter.js';
+
+/** Every output file of a study, in delivery order (the manifest last). */
+export const OUTPUT_FILES = ['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json'] as const;
+
+export interface StudyOutputsInput {
+  store: CoordinatorStore;
+  /** The study's output folder (created if missing). */
+  dir: string;
+  studyId: string;
+  spec: StudySpec;
+  /** The study's seed (decoding codes to values draws from it). */
+  seed: string;
+  domain: Domain;
+  mechanism: MechanismName;
+  out: MechanismOutput;
+  /** When synthesis started (ms since the epoch), for run.json's timings. */
+  started: number;
+  /** Signs manifest.json; without it the manifest is unsigned. */
+  signer?: OutputSigner;
+}
+
+/** Writes every output file into `dir` and returns the privacy spent, as recorded in them. */
+export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestPrivacy> {
+  const { store, dir, studyId, spec, domain, mechanism, out } = o;
+  mkdirSync(dir, { recursive: true });
+  const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined;
+  if (schema) {
+    // Raw-data study: decode codes back to labels and values with the public schema.
+    writeFileSync(join(dir, 'synthetic.csv'), decodeCsv(schema, out.columns, seededRandomSource(o.seed, 'coordinator/decode')));
+  } else {
+    writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
+  }
+  await writeParquet(join(dir, 'synthetic.csv'), join(dir, 'synthetic.parquet'), domain.attrs, schema);
+  const after = store.getStudy(studyId);
+  const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
+  const parties = store.parties(studyId);
+  const modelDoc = {
+    format: 'fedsynth-model/v1',
+    softwareVersion: VERSION,
+    studyId,
+    mechanism,
+    domain: Object.fromEntries(domain.attrs.map((a, i) => [a, domain.shape[i]])),
+    privacy,
+    details: out.details,
+    model: out.modelJson,
+    // The public schema, so `fedsynth sample` can decode new rows to labels like synthetic.csv.
+    schema: spec.schemaJson ? (JSON.parse(spec.schemaJson) as unknown) : null,
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(modelDoc));
+  const rounds = store.roundsDone(studyId);
+  const runDoc = {
+    format: 'fedsynth-run/v1',
+    softwareVersion: VERSION,
+    studyId,
+    mechanism,
+    aggregation: Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase(),
+    privacy,
+    rounds,
+    parties: parties.map((p) => ({ id: p.partyId, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
+    droppedParties: parties.filter((p) => p.dropped).map((p) => p.partyId),
+    syntheticRows: spec.syntheticRows,
+    timings: { synthesizeSeconds: (Date.now() - o.started) / 1000 },
+  };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(runDoc, null, 2));
+  const listed = OUTPUT_FILES.filter((f) => f !== 'manifest.json' && existsSync(join(dir, f)));
+  writeSignedManifest(dir, listed, { studyId, study: StudySpec.toJSON(spec) as Record<string, unknown>, privacy }, o.signer);
+  return privacy;
+}

@@ -1,0 +1,109 @@
+// StudySynthesis: runs a study's mechanism at the coordinator — picks the round protocol for its
+// aggregation mode, builds the ConsortiumOracle over the approved parties, fits and samples.
+import type { Logger } from 'pino';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { Aggregation, Mechanism, type StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { AgentGateway } from '../gateway/AgentGateway.js';
+import type { CustodianGateway } from '../custodian/CustodianGateway.js';
+import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
+import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
+import { runPlainRound } from '../rounds/PlainRound.js';
+import { runMaskingRound } from '../rounds/MaskingRound.js';
+import { runHeRound } from '../rounds/HeRound.js';
+import { ConsortiumOracle } from './ConsortiumOracle.js';
+import { runMechanismInWorker } from './MechanismThread.js';
+import type { MechanismName, MechanismOutput } from './runMechanism.js';
+
+export interface StudySynthesisDeps {
+  store: CoordinatorStore;
+  gateway: AgentGateway;
+  log: Logger;
+  roundTimeoutMs: number;
+  /** The key custodian's stream (he mode); without it he studies fail with SourceUnavailable. */
+  custodian?: CustodianGateway;
+  /** Extra round modes (masking, he) plug in here; plain is built in. */
+  roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  /** Throws Cancelled when the operator cancelled the study. */
+  checkCancelled(studyId: string): void;
+  /** The parties that approved the study. */
+  approvedParties(studyId: string): string[];
+}
+
+export interface StudySynthesis {
+  domain: Domain;
+  mechanism: MechanismName;
+  out: MechanismOutput;
+}
+
+/** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
+export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, spec: StudySpec, seed: string): Promise<StudySynthesis> {
+  const { store, log } = d;
+  const domain = new Domain(
+    spec.domain.map((c) => c.name),
+    spec.domain.map((c) => c.size),
+  );
+  const roundMode = (plan: RoundPlan): Promise<RoundOutcome> => {
+    const custom = d.roundModes?.[spec.aggregation];
+    if (custom) return custom(plan);
+    if (spec.aggregation === Aggregation.AGGREGATION_MASKING) return runMaskingRound(d.gateway, plan, log, signingKeyOfCertificate);
+    if (spec.aggregation === Aggregation.AGGREGATION_HE) {
+      if (!d.custodian) throw new FedsynthError(ErrorCode.SourceUnavailable, 'this coordinator has no key-custodian gateway', { studyId });
+      return runHeRound(d.gateway, d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
+    }
+    if (spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
+      throw new FedsynthError(ErrorCode.InvalidArgument, `aggregation mode ${Aggregation[spec.aggregation]} is not available on this coordinator`, { studyId });
+    }
+    return runPlainRound(d.gateway, plan, log);
+  };
+  const oracle = new ConsortiumOracle({
+    studyId,
+    domain,
+    store,
+    log,
+    aggregation: spec.aggregation,
+    neighbours: spec.neighbours,
+    colluders: spec.colluders,
+    dropouts: spec.dropouts,
+    minParties: spec.minParties,
+    maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual),
+    roundTimeoutMs: d.roundTimeoutMs,
+    participants: () => {
+      d.checkCancelled(studyId);
+      const online = new Set(d.gateway.onlineParties());
+      return d.approvedParties(studyId).filter((p) => online.has(p));
+    },
+    approvedParties: () => d.approvedParties(studyId),
+    maxRoundRetries: 3,
+    reconnectWaitMs: Math.min(60_000, d.roundTimeoutMs),
+    runRound: roundMode,
+    onRoundDone: (index, label) => {
+      const spent = store.getStudy(studyId).rhoSpent;
+      store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done`);
+    },
+  });
+  const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
+  const out = await runMechanismInWorker(mechanism, oracle, {
+    rho: spec.rho,
+    rows: spec.syntheticRows,
+    sampleSeed: seed,
+    seed,
+    onFit: () => {
+      const cur = store.getStudy(studyId);
+      if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
+    },
+  });
+  const cur = store.getStudy(studyId);
+  if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
+  return { domain, mechanism, out };
+}
+
+/** A party's Ed25519 signing key as bound in its (TLS-verified) certificate. */
+function signingKeyOfCertificate(certificate: Uint8Array): Uint8Array | undefined {
+  try {
+    return peerIdentityFromCertificate(certificate).signingPublicKeyRaw;
+  } catch {
+    return undefined;
+  }
+}

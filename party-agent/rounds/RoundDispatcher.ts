@@ -1,0 +1,93 @@
+// RoundDispatcher: the agent's handler of one round request — checks the study is approved,
+// routes each stage to compute, masking or HE, and answers with a reply or a typed refusal.
+import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
+import { Aggregation, type AgentMessage, type ComputeStage, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
+import type { MaskingParticipant } from './MaskingParticipant.js';
+import type { HeParticipant } from './HeParticipant.js';
+
+type AgentBody = NonNullable<AgentMessage['body']>;
+type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
+type NoisyRelease = { noisy: Uint8Array; elementBits: number };
+
+/** What a compute stage needs, plus the aggregation participants and the study decisions. */
+export interface RoundDispatcherOptions extends ComputeContext {
+  /** Without it the agent refuses masking rounds. */
+  masking: MaskingParticipant | undefined;
+  /** Without it the agent refuses HE rounds. */
+  he: HeParticipant | undefined;
+  /** Throws unless this party approved the study. */
+  approvedStudy(studyId: string): ApprovedStudy;
+  /** This party's id on the current connection. */
+  partyId(): string;
+  audit: (event: string, details: Record<string, unknown>) => void;
+}
+
+export class RoundDispatcher {
+  constructor(private readonly opts: RoundDispatcherOptions) {}
+
+  /** Handles one round request; never throws: failures become a refusal sent back. */
+  async onRound(req: RoundRequest, send: (b: AgentBody) => void): Promise<void> {
+    const o = this.opts;
+    const partyId = o.partyId();
+    const log = o.log.child({ studyId: req.studyId, roundId: req.roundId, partyId });
+    const reply = (stage: ReplyStage) => {
+      try {
+        send({ $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, stage } });
+      } catch (e) {
+        log.warn({ err: String(e) }, 'could not send round reply (disconnected)');
+      }
+    };
+    try {
+      const stage = req.stage;
+      if (!stage) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round request without a stage', { field: 'round_request.stage' });
+      const study = o.approvedStudy(req.studyId);
+      if (stage.$case === 'compute') {
+        if (!stage.value.participants.includes(partyId)) {
+          throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
+        }
+        // A mode this agent cannot serve is refused BEFORE anything is charged or drawn.
+        const contribute = this.contributorFor(stage.value.aggregation, study);
+        const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value);
+        o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
+        reply(await contribute(req.roundId, stage.value, out));
+        return;
+      }
+      if (stage.$case === 'heEncrypt') {
+        if (!o.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+        reply(o.he.chunk(req.roundId, stage.value));
+        return;
+      }
+      if (stage.$case === 'shareKeys' || stage.$case === 'maskedInput' || stage.$case === 'consistency' || stage.$case === 'unmask') {
+        if (!o.masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+        reply(await o.masking.handle(req));
+        return;
+      }
+      throw new FedsynthError(ErrorCode.ProtocolViolation, `unexpected stage ${stage.$case}`, { field: 'round_request.stage' });
+    } catch (e) {
+      const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
+      const message = isFedsynthError(e) ? e.message : 'internal error';
+      log.warn({ code }, `refusing round: ${message}`);
+      o.audit('round.refused', { studyId: req.studyId, roundId: req.roundId, code });
+      reply({ $case: 'refusal', value: { code, message } });
+    }
+  }
+
+  /** How this agent sends a noisy vector in `mode`; throws when it cannot (unknown mode, no identity). */
+  private contributorFor(mode: Aggregation, study: ApprovedStudy): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+    if (mode === Aggregation.AGGREGATION_PLAIN) {
+      return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
+    }
+    if (mode === Aggregation.AGGREGATION_MASKING) {
+      const masking = this.opts.masking;
+      if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+      return (roundId, compute, out) => masking.begin(roundId, compute, out, study);
+    }
+    if (mode === Aggregation.AGGREGATION_HE) {
+      const he = this.opts.he;
+      if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+      return (roundId, compute, out) => he.contribute(roundId, compute, out);
+    }
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[mode] ?? mode} is not supported by this agent`, { field: 'compute.aggregation' });
+  }
+}
