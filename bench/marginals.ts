@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { parseSchema, type Schema } from '../shared/schema/ConsortiumSchema.js';
 import { openSource } from '../party-agent/data/openSource.js';
 import type { SourceConfig } from '../party-agent/data/SourceConfig.js';
-import { startTestPostgres } from '../party-agent/data/testPostgres.js';
+import { startTestPostgres } from '../test/support/testPostgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/dist\/$/, '');
 const RAW = join(root, 'data/adult-raw.csv');

@@ -8,7 +8,7 @@ import { planDistributedGaussian } from '../shared/dp/distributed/planDistribute
 import { decodeIntVector } from '../shared/wire/intVectorCodec.js';
 import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { CoordinatorDouble } from './helpers/CoordinatorDouble.js';
+import { CoordinatorDouble } from './support/CoordinatorDouble.js';
 
 const domain = new Domain(['a', 'b', 'c'], [40, 25, 3]);
 const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] }; // 1000 cells

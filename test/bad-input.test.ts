@@ -9,10 +9,10 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { domainHash } from '../shared/study/domainHash.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { Aggregation, Mechanism, StudySpec, RoundRequest, type AgentMessage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { ProcessConsortium } from './helpers/ProcessConsortium.js';
-import { RawAgentClient } from './helpers/RawAgentClient.js';
-import { FakeCoordinator } from './helpers/FakeCoordinator.js';
-import { runCli, runCliJson } from './helpers/runCli.js';
+import { ProcessConsortium } from './support/ProcessConsortium.js';
+import { RawAgentClient } from './support/RawAgentClient.js';
+import { FakeCoordinator } from './support/FakeCoordinator.js';
+import { runCli, runCliJson } from './support/runCli.js';
 
 const c = new ProcessConsortium({ name: 'bad-input', rows: 900 });
 

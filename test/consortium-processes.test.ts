@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { ProcessConsortium } from './helpers/ProcessConsortium.js';
-import { runCli, runCliJson } from './helpers/runCli.js';
+import { ProcessConsortium } from './support/ProcessConsortium.js';
+import { runCli, runCliJson } from './support/runCli.js';
 
 interface LedgerDoc {
   charges: { idempotencyKey: string; studyId: string; rho: number }[];

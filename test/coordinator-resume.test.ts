@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { ProcessConsortium } from './helpers/ProcessConsortium.js';
-import { runCliJson } from './helpers/runCli.js';
+import { ProcessConsortium } from './support/ProcessConsortium.js';
+import { runCliJson } from './support/runCli.js';
 
 interface AuditLine {
   event: string;

@@ -12,7 +12,7 @@ import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
 import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
 import { silentLogger } from '../cli/util/logging.js';
-import { startCustodianConsortium } from './helpers/custodianConsortium.js';
+import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { HeDecryptAssembler } from '../custodian/HeDecryptAssembler.js';

@@ -14,13 +14,13 @@ import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
 import { heParamsOfRound } from '../shared/wire/heWire.js';
 import { silentLogger } from '../cli/util/logging.js';
 import { runSimulation } from '../cli/simulation/runSimulation.js';
-import { startCustodianConsortium } from './helpers/custodianConsortium.js';
+import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';
 import { openCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
-import { errorCodeOf as codeOf } from './helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from './support/errorCodeOf.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-he-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

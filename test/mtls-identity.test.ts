@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
-import { ProcessConsortium, type ChildHandle } from './helpers/ProcessConsortium.js';
-import { RawAgentClient } from './helpers/RawAgentClient.js';
-import { runCli, runCliJson } from './helpers/runCli.js';
+import { ProcessConsortium, type ChildHandle } from './support/ProcessConsortium.js';
+import { RawAgentClient } from './support/RawAgentClient.js';
+import { runCli, runCliJson } from './support/runCli.js';
 
 const c = new ProcessConsortium({ name: 'mtls', rows: 300 });
 let honest: ChildHandle;

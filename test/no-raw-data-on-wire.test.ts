@@ -19,7 +19,7 @@ import { AgentConnection } from '../party-agent/transport/AgentConnection.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { AgentMessage, Aggregation, Mechanism, type ComputeStage, type CoordinatorMessage, type CreateStudyRequest, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { RAW_SCHEMA, writeSilos } from './helpers/writeSilos.js';
+import { RAW_SCHEMA, writeSilos } from './support/writeSilos.js';
 
 type Body = NonNullable<AgentMessage['body']>;
 interface Sent {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { register } from './audit.js';
 import { AuditLogFile, verifyAuditLogFile } from '../../platform/audit/AuditLogFile.js';
-import { runRegistered } from '../../test/helpers/captureCli.js';
+import { runRegistered } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-audit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

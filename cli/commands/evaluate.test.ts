@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runMain } from '../../test/helpers/captureCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const REF = join(ROOT, 'test/reference/tvscore.mjs'); // copy of ../shared/tools/tvscore.mjs

@@ -6,7 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { loadKit } from '../../platform/pki/loadKit.js';
 import { loadTrust } from '../../platform/pki/loadTrust.js';
 import { register } from './pki.js';
-import { runRegistered } from '../../test/helpers/captureCli.js';
+import { runRegistered } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-pki-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 // Tests of `fedsynth privacy`: convert both ways, plan JSON, deterministic seeded samples, errors.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runMain } from '../../test/helpers/captureCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 
 const runCli = (args: string[]) => runMain(args);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMain } from '../../test/helpers/captureCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 
 let dir: string;

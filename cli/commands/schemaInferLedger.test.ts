@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../test/helpers/captureCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { readLedger } from '../../party-agent/ledger/BudgetLedger.js';

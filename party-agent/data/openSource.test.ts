@@ -12,7 +12,7 @@ import { encodeValue } from '../../shared/schema/encodeValue.js';
 import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { csvRecords } from './csvRecords.js';
 import { openSource } from './openSource.js';
-import { startTestPostgres, type TestPostgres } from './testPostgres.js';
+import { startTestPostgres, type TestPostgres } from '../../test/support/testPostgres.js';
 
 const SAMPLE_ROWS = 3000;
 const schema: Schema = parseSchema(JSON.parse(readFileSync('data/adult-raw.schema.json', 'utf8')));

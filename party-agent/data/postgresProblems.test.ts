@@ -8,9 +8,9 @@ import pg from 'pg';
 import { parseSchema, type Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { formatProblem, type ValidationProblem } from '../../shared/schema/ValidationReport.js';
 import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { runMain } from '../../test/helpers/captureCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 import { openSource } from './openSource.js';
-import { startTestPostgres, type TestPostgres } from './testPostgres.js';
+import { startTestPostgres, type TestPostgres } from '../../test/support/testPostgres.js';
 
 const schemaJson = {
   version: 1,

@@ -6,7 +6,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parseSchema, type Column } from '../../shared/schema/ConsortiumSchema.js';
 import { encodeValue, InvalidCode } from '../../shared/schema/encodeValue.js';
 import { encodeColumnSql, sqlString, type Dialect, type RawKind } from './sqlEncoding.js';
-import { startTestPostgres, type TestPostgres } from './testPostgres.js';
+import { startTestPostgres, type TestPostgres } from '../../test/support/testPostgres.js';
 
 const schema = parseSchema({
   version: 1,

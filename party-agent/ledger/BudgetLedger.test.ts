@@ -11,7 +11,7 @@ import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 
 const run = promisify(execFile);
 const VITE_NODE = join(process.cwd(), 'node_modules/.bin/vite-node');
-const CHILD = join(process.cwd(), 'party-agent/ledger/ledgerChild.fixture.ts');
+const CHILD = join(process.cwd(), 'test/support/ledgerChild.ts');
 
 let dir: string;
 beforeEach(() => {

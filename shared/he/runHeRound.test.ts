@@ -9,7 +9,7 @@ import { runSecAggRound } from '../secagg/runSecAggRound.js';
 import { HeCustodian } from './HeCustodian.js';
 import { chooseHeParams } from './HeParameters.js';
 import { runHeRound } from './runHeRound.js';
-import { errorCodeOf as codeOf } from '../../test/helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from '../../test/support/errorCodeOf.js';
 
 const parties = ['a', 'b', 'c', 'd'];
 const m = 4200; // two ciphertexts at N = 4096

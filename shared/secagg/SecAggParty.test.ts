@@ -9,7 +9,7 @@ import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './runSecA
 import type { EncryptedShare, PartyReply, ServerRequest } from './SecAggMessages.js';
 import { SecAggParty } from './SecAggParty.js';
 import { SecAggServer } from './SecAggServer.js';
-import { errorCodeOf as codeOf } from '../../test/helpers/errorCodeOf.js';
+import { errorCodeOf as codeOf } from '../../test/support/errorCodeOf.js';
 
 const parties = ['alice', 'bob', 'carol', 'dave'];
 const config: RoundConfig = { roundId: 'round-7', parties, threshold: 3, vectorLength: 6, modulusBits: 32, maxAbsValue: 1000n };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
 import { chooseBatch } from './aimEpochs.js';
-import { dependentTable, testOracle } from './testSupport.js';
+import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
 import { splitParties } from '../data/splitParties.js';

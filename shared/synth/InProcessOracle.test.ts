@@ -10,7 +10,7 @@ import { localQuerySensitivity, type LocalQuery } from './LocalQuery.js';
 import { InProcessOracle } from './InProcessOracle.js';
 import { interimDistributedNoise } from './interimDistributedNoise.js';
 import { discreteGaussianNoise } from './discreteGaussianNoise.js';
-import { dependentTable } from './testSupport.js';
+import { dependentTable } from '../../test/support/testOracle.js';
 
 const table = dependentTable(300, 'oracle');
 const domain = table.domain;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { countMarginals } from '../data/countMarginals.js';
 import { mst, maximumSpanningTree } from './Mst.js';
-import { dependentTable, testOracle } from './testSupport.js';
+import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 
 const table = dependentTable(2000, 'mst');
 const domain = table.domain;

@@ -6,7 +6,7 @@ import { uniformInt } from '../dp/random/uniform.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
 import { evaluateLocalQuery, expectedAbsDeviation } from './evaluateLocalQuery.js';
 import { localQuerySensitivity, validateLocalQuery, type LocalQuery } from './LocalQuery.js';
-import { dependentTable } from './testSupport.js';
+import { dependentTable } from '../../test/support/testOracle.js';
 
 const table = dependentTable(400, 'cond');
 const domain = table.domain;

@@ -1,6 +1,6 @@
-// ledgerChild.fixture: a child process used by BudgetLedger.test.ts (run with vite-node).
+// ledgerChild: a child process used by BudgetLedger.test.ts (run with vite-node).
 // Modes: "race" charges a list of keys and prints a JSON summary; "crash" charges then dies before sending.
-import { BudgetLedger } from './BudgetLedger.js';
+import { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
 
 const [mode, path, who] = process.argv.slice(2);
 const ledger = new BudgetLedger(path, { perStudyRho: 10, lifetimeRho: 0.5 });

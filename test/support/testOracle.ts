@@ -1,14 +1,14 @@
-// Test support for shared/synth: small synthetic tables split into in-memory parties.
-// Used by the *.test.ts files only (uses the INTERIM noise unless told otherwise).
-import { Domain } from '../pgm/Domain.js';
-import { seededRandomSource } from '../dp/random/RandomSource.js';
-import { uniformInt } from '../dp/random/uniform.js';
-import { EncodedTable, allocColumn } from '../data/EncodedTable.js';
-import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
-import { splitParties } from '../data/splitParties.js';
-import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
-import { interimDistributedNoise } from './interimDistributedNoise.js';
-import type { DistributedNoise } from './DistributedNoise.js';
+// testOracle: small synthetic tables (dependentTable) split into in-memory parties behind an
+// InProcessOracle, for the shared/synth tests (INTERIM noise unless told otherwise).
+import { Domain } from '../../shared/pgm/Domain.js';
+import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
+import { uniformInt } from '../../shared/dp/random/uniform.js';
+import { EncodedTable, allocColumn } from '../../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import { splitParties } from '../../shared/data/splitParties.js';
+import { InProcessOracle, type RhoCharge } from '../../shared/synth/InProcessOracle.js';
+import { interimDistributedNoise } from '../../shared/synth/interimDistributedNoise.js';
+import type { DistributedNoise } from '../../shared/synth/DistributedNoise.js';
 
 /** n rows over a,b,c,d,e: b = a (90%), d = (a + c) mod 3 (90%), e independent. */
 export function dependentTable(n: number, seed: string): EncodedTable {
