@@ -11,7 +11,7 @@ import { uniformInt } from '../shared/dp/random/uniform.js';
 import { encodeCsv } from '../shared/data/encodeCsv.js';
 import { writeParquet } from '../coordinator/delivery/ParquetWriter.js';
 import { writeSignedManifest } from '../coordinator/delivery/SignedManifest.js';
-import { verifyStudyOutputs } from '../cli/verify/verifyStudyOutputs.js';
+import { verifyStudyOutputs } from '../platform/delivery/verifyStudyOutputs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

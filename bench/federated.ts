@@ -12,8 +12,8 @@ import { parseCodeCsv } from '../shared/eval/parseCodeCsv.js';
 import { parseDomainJson } from '../shared/eval/parseDomainJson.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 import { tvScoreRecord } from '../shared/eval/tvScoreRecord.js';
-import { runSimulation } from '../cli/simulation/runSimulation.js';
-import { silentLogger } from '../cli/util/logging.js';
+import { runSimulation } from '../simulation/runSimulation.js';
+import { silentLogger } from '../platform/logging/logging.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

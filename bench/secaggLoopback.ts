@@ -21,7 +21,7 @@ import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
-import { silentLogger } from '../cli/util/logging.js';
+import { silentLogger } from '../platform/logging/logging.js';
 import { benchInput, type AgentRoundStats } from './_secaggLoopbackAgent.js';
 
 type Mode = 'plain' | 'masking';

@@ -11,7 +11,7 @@ import { HeParty } from '../shared/he/HeParty.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
 import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
-import { silentLogger } from '../cli/util/logging.js';
+import { silentLogger } from '../platform/logging/logging.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { CustodianConnection } from '../custodian/CustodianConnection.js';

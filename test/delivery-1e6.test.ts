@@ -10,11 +10,11 @@ import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
 import { domainHash } from '../shared/study/domainHash.js';
-import { silentLogger } from '../cli/util/logging.js';
-import { LocalConsortium } from '../cli/simulation/LocalConsortium.js';
+import { silentLogger } from '../platform/logging/logging.js';
+import { LocalConsortium } from '../simulation/LocalConsortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { OUTPUT_FILES } from '../coordinator/delivery/StudyOutputs.js';
-import { verifyStudyOutputs } from '../cli/verify/verifyStudyOutputs.js';
+import { verifyStudyOutputs } from '../platform/delivery/verifyStudyOutputs.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-delivery-'));

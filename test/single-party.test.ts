@@ -7,8 +7,8 @@ import { afterAll, expect, it } from 'vitest';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { parsePartySplit } from '../shared/data/splitParties.js';
-import { silentLogger } from '../cli/util/logging.js';
-import { runSimulation } from '../cli/simulation/runSimulation.js';
+import { silentLogger } from '../platform/logging/logging.js';
+import { runSimulation } from '../simulation/runSimulation.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-single-party-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

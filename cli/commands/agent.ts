@@ -6,8 +6,8 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentStore } from '../../party-agent/state/AgentStore.js';
 import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
-import { makeLogger } from '../util/logging.js';
-import { startAgent } from '../services/startAgent.js';
+import { makeLogger } from '../../platform/logging/logging.js';
+import { startAgent } from '../../party-agent/startAgent.js';
 
 async function stateDirOf(f: { config?: string; state?: string }): Promise<string> {
   if (f.state) return resolve(f.state);

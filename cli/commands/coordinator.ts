@@ -1,8 +1,8 @@
 // The `fedsynth coordinator` commands: run the consortium coordinator service (gRPC over mTLS).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { makeLogger } from '../util/logging.js';
-import { startCoordinator } from '../services/startCoordinator.js';
+import { makeLogger } from '../../platform/logging/logging.js';
+import { startCoordinator } from '../../coordinator/startCoordinator.js';
 
 export function register(program: Command): void {
   const coord = program.command('coordinator').description('Run the consortium coordinator (gRPC over mutual TLS)');

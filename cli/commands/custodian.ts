@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { AuditLogFile } from '../../platform/audit/AuditLogFile.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
-import { makeLogger } from '../util/logging.js';
+import { makeLogger } from '../../platform/logging/logging.js';
 import { KeyCustodian } from '../../custodian/KeyCustodian.js';
 import { CustodianConnection } from '../../custodian/CustodianConnection.js';
 

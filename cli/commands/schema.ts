@@ -17,7 +17,7 @@ import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
 import { epsilonFromRho } from '../../shared/dp/accounting/cdpConversion.js';
 import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
 import type { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
-import { agentDelta, agentLedgerPath, chargeAndAudit, openAgentAuditForCommand, openAgentLedger } from '../services/agentLedger.js';
+import { agentDelta, agentLedgerPath, chargeAndAudit, openAgentAuditForCommand, openAgentLedger } from '../../party-agent/ledger/agentLedger.js';
 
 const LEAK_WARNING =
   'fedsynth: WARNING: the proposed schema copies categories, ranges and bin edges from the data.\n' +

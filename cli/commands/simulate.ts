@@ -7,10 +7,10 @@ import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
 import { parsePartySplit } from '../../shared/data/splitParties.js';
 import { readJsonFile, readTextFile, numberOption } from '../util/readInput.js';
-import { makeLogger } from '../util/logging.js';
+import { makeLogger } from '../../platform/logging/logging.js';
 import { Progress } from '../util/Progress.js';
-import { runSimulation } from '../simulation/runSimulation.js';
-import { encodeRawCsv } from '../simulation/encodeRawCsv.js';
+import { runSimulation } from '../../simulation/runSimulation.js';
+import { encodeRawCsv } from '../../simulation/encodeRawCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
 

@@ -8,7 +8,7 @@ import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { domainHash } from '../../shared/study/domainHash.js';
 import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { OperatorClient } from '../operator/OperatorClient.js';
+import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
 import { readJsonFile, numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
 import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { verifyStudyOutputs } from '../verify/verifyStudyOutputs.js';
+import { verifyStudyOutputs } from '../../platform/delivery/verifyStudyOutputs.js';
 
 interface VerifyCliOptions {
   ca?: string;

@@ -14,14 +14,14 @@ import { domainHash } from '../../shared/study/domainHash.js';
 import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { initCa } from '../../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../../platform/pki/issueKit.js';
-import { OperatorClient } from '../operator/OperatorClient.js';
+import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
 import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
 import { writeDemoReport } from './writeDemoReport.js';
 import { waitForLocalReports } from './waitForLocalReports.js';
-import { verifyStudyOutputs } from '../verify/verifyStudyOutputs.js';
+import { verifyStudyOutputs } from '../../platform/delivery/verifyStudyOutputs.js';
 
 export interface DemoOptions {
   out: string;

@@ -11,7 +11,7 @@ import { domainHash } from '../../shared/study/domainHash.js';
 import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { initCa, type OpenedCa } from '../../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../../platform/pki/issueKit.js';
-import { OperatorClient } from '../../cli/operator/OperatorClient.js';
+import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
 import { FEDSYNTH_BIN, REPO_ROOT } from './runCli.js';
 import { RAW_SCHEMA, writeSilos } from './writeSilos.js';
 

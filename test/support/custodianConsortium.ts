@@ -1,8 +1,8 @@
 // custodianConsortium: a LocalConsortium with no parties for custodian tests — the real coordinator
 // and key custodian connected over mTLS on 127.0.0.1, started in `workDir`.
 import { Domain } from '../../shared/pgm/Domain.js';
-import { silentLogger } from '../../cli/util/logging.js';
-import { LocalConsortium } from '../../cli/simulation/LocalConsortium.js';
+import { silentLogger } from '../../platform/logging/logging.js';
+import { LocalConsortium } from '../../simulation/LocalConsortium.js';
 
 export async function startCustodianConsortium(workDir: string): Promise<LocalConsortium> {
   const consortium = new LocalConsortium({

@@ -3,11 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Coordinator } from '../../coordinator/Coordinator.js';
-import { loadKit } from '../../platform/pki/loadKit.js';
-import { loadTrust } from '../../platform/pki/loadTrust.js';
-import { isRevoked } from '../../platform/pki/peerIdentityFromCertificate.js';
-import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
+import { Coordinator } from './Coordinator.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { loadTrust } from '../platform/pki/loadTrust.js';
+import { isRevoked } from '../platform/pki/peerIdentityFromCertificate.js';
+import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 
 export interface StartCoordinatorOptions {
   kitDir: string;

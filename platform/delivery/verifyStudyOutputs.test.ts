@@ -4,12 +4,12 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCa } from '../../platform/pki/CertificateAuthority.js';
-import { issueKit } from '../../platform/pki/issueKit.js';
-import { loadKit, type LoadedKit } from '../../platform/pki/loadKit.js';
+import { initCa } from '../pki/CertificateAuthority.js';
+import { issueKit } from '../pki/issueKit.js';
+import { loadKit, type LoadedKit } from '../pki/loadKit.js';
 import { writeSignedManifest, type OutputSigner } from '../../coordinator/delivery/SignedManifest.js';
 import { verifyStudyOutputs } from './verifyStudyOutputs.js';
-import { runCli, type CliRun } from '../testing/runCli.js';
+import { runCli, type CliRun } from '../../cli/testing/runCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-verify-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

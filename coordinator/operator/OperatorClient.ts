@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { OperatorServiceClient, type CreateStudyRequest, type StudyStatus, type FileChunk } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { fromGrpcError } from '../../coordinator/grpcErrors.js';
+import { fromGrpcError } from '../grpcErrors.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
 
 export class OperatorClient {

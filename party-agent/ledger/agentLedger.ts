@@ -4,8 +4,8 @@ import { mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
-import type { AgentConfig } from '../../party-agent/config/AgentConfig.js';
-import { BudgetLedger, type ChargeRequest, type LedgerCharge } from '../../party-agent/ledger/BudgetLedger.js';
+import type { AgentConfig } from '../config/AgentConfig.js';
+import { BudgetLedger, type ChargeRequest, type LedgerCharge } from './BudgetLedger.js';
 import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
 
 /** The delta the agent converts its epsilon caps with (its policy's, or 1e-9 when that is 0). */

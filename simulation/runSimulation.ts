@@ -3,17 +3,17 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import type { Domain } from '../../shared/pgm/Domain.js';
-import type { EncodedTable } from '../../shared/data/EncodedTable.js';
-import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
-import { splitParties, type PartySplit } from '../../shared/data/splitParties.js';
-import { cryptoRandomSource, seededRandomSource } from '../../shared/dp/random/RandomSource.js';
-import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
-import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { fromGrpcError } from '../../coordinator/grpcErrors.js';
+import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
+import type { Domain } from '../shared/pgm/Domain.js';
+import type { EncodedTable } from '../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
+import { splitParties, type PartySplit } from '../shared/data/splitParties.js';
+import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { LocalConsortium } from './LocalConsortium.js';
-import type { Progress } from '../util/Progress.js';
+import type { Progress } from '../cli/util/Progress.js';
 
 export interface SimulationOptions {
   table: EncodedTable;
@@ -93,7 +93,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         colluders: o.colluders,
         dropouts: o.drop,
         syntheticRows: o.rows,
-        domainHash: (await import('../../shared/study/domainHash.js')).domainHash(o.domain),
+        domainHash: (await import('../shared/study/domainHash.js')).domainHash(o.domain),
         maxSilosPerIndividual: 1,
         targetColumn: '',
         schemaJson: o.schemaJson ?? '',

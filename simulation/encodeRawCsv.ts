@@ -1,15 +1,15 @@
 // encodeRawCsv: reads a raw CSV (strings, numbers, gaps) and encodes it into the consortium
 // schema's integer codes for `fedsynth simulate --schema`, with the same validation policy and
 // file/line/column/value errors as a party agent.
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { Domain } from '../../shared/pgm/Domain.js';
-import { EncodedTable, allocColumn } from '../../shared/data/EncodedTable.js';
-import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
-import { columnLayout, schemaDomain } from '../../shared/schema/columnLayout.js';
-import { encodeValue } from '../../shared/schema/encodeValue.js';
-import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
-import { csvRecords } from '../../party-agent/data/csvRecords.js';
-import { reasonText } from '../../party-agent/data/locateBySql.js';
+import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
+import { Domain } from '../shared/pgm/Domain.js';
+import { EncodedTable, allocColumn } from '../shared/data/EncodedTable.js';
+import type { Schema } from '../shared/schema/ConsortiumSchema.js';
+import { columnLayout, schemaDomain } from '../shared/schema/columnLayout.js';
+import { encodeValue } from '../shared/schema/encodeValue.js';
+import type { OnInvalid } from '../shared/schema/ValidationReport.js';
+import { csvRecords } from '../party-agent/data/csvRecords.js';
+import { reasonText } from '../party-agent/data/locateBySql.js';
 
 export interface EncodedRaw {
   table: EncodedTable;

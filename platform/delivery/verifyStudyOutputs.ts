@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, s
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { manifestSignatureValid, parseManifest, type Manifest, type ManifestFile } from '../../shared/manifest/Manifest.js';
-import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
+import { peerIdentityFromCertificate } from '../pki/peerIdentityFromCertificate.js';
 
 export interface VerifyOptions {
   /** Consortium CA certificate (PEM): the signer's certificate must be issued by it. */
