@@ -13,7 +13,6 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { LocalConsortium } from './LocalConsortium.js';
-import type { Progress } from '../cli/util/Progress.js';
 
 export interface SimulationOptions {
   table: EncodedTable;
@@ -35,7 +34,13 @@ export interface SimulationOptions {
   /** The public schema (JSON text) when the table was encoded from raw data: outputs are decoded. */
   schemaJson?: string;
   log: Logger;
-  progress?: Progress;
+  progress?: ProgressSink;
+}
+
+/** Where the run reports its progress (the CLI's Progress display, or nothing). */
+export interface ProgressSink {
+  update(fraction: number, message: string): void;
+  done(message: string): void;
 }
 
 export interface SimulationResult {

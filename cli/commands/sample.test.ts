@@ -8,7 +8,7 @@ import { Domain } from '../../shared/pgm/Domain.js';
 import { Factor } from '../../shared/pgm/Factor.js';
 import { CliqueVector } from '../../shared/pgm/CliqueVector.js';
 import { GraphicalModel } from '../../shared/pgm/GraphicalModel.js';
-import { runCli, type CliRun } from '../testing/runCli.js';
+import { runMain, type CliRun } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-sample-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ function modelDoc(schemaField: unknown): string {
   return JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-9', privacy: { rho: 0.1, epsilon: 2, delta: 1e-6 }, model: model.toJSON(), schema: schemaField });
 }
 
-const cli = (...args: string[]): Promise<CliRun> => runCli('sample', ...args);
+const cli = (...args: string[]): Promise<CliRun> => runMain(['sample', ...args]);
 
 function rowsOf(csv: string): string[][] {
   return csv.trim().split('\n').slice(1).map((l) => l.split(','));

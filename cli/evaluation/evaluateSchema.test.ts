@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { runCli } from '../testing/runCli.js';
+import { runMain } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-eval-schema-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,7 +16,7 @@ it('evaluates raw CSVs under a schema and writes report.json/report.html', async
   writeFileSync(real, lines.slice(0, 1501).join('\n') + '\n');
   writeFileSync(synth, [lines[0], ...lines.slice(1501, 2501)].join('\n') + '\n');
   const report = join(root, 'report');
-  const r = await runCli('evaluate', '--real', real, '--synth', synth, '--schema', 'data/adult-raw.schema.json', '--target', 'income', '--max-way', '2', '--report', report, '--epsilon', '1');
+  const r = await runMain(['evaluate', '--real', real, '--synth', synth, '--schema', 'data/adult-raw.schema.json', '--target', 'income', '--max-way', '2', '--report', report, '--epsilon', '1']);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   const line = JSON.parse(r.out) as { rows_real: number; rows_synth: number; tv1_avg: number };
@@ -29,7 +29,7 @@ it('evaluates raw CSVs under a schema and writes report.json/report.html', async
   expect(json.privacySpent.epsilon).toBe(1);
   expect(existsSync(join(report, 'report.html'))).toBe(true);
 
-  const both = await runCli('evaluate', '--real', real, '--synth', synth, '--schema', 'data/adult-raw.schema.json', '--domain', 'data/adult-domain.json');
+  const both = await runMain(['evaluate', '--real', real, '--synth', synth, '--schema', 'data/adult-raw.schema.json', '--domain', 'data/adult-domain.json']);
   expect(both.code).toBe(64);
-  expect((await runCli('evaluate', '--real', real, '--synth', synth)).code).toBe(64);
+  expect((await runMain(['evaluate', '--real', real, '--synth', synth])).code).toBe(64);
 });

@@ -9,7 +9,7 @@ import { issueKit } from '../pki/issueKit.js';
 import { loadKit, type LoadedKit } from '../pki/loadKit.js';
 import { writeSignedManifest, type OutputSigner } from '../../coordinator/delivery/SignedManifest.js';
 import { verifyStudyOutputs } from './verifyStudyOutputs.js';
-import { runCli, type CliRun } from '../../cli/testing/runCli.js';
+import { runMain, type CliRun } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-verify-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -113,7 +113,7 @@ describe('verifyStudyOutputs', () => {
 });
 
 describe('fedsynth verify (CLI)', () => {
-  const cli = (...args: string[]): Promise<CliRun> => runCli('verify', ...args);
+  const cli = (...args: string[]): Promise<CliRun> => runMain(['verify', ...args]);
 
   it('exit 0 on a good directory, 65 naming the file on tampering, 66 without a manifest, 64 without a dir', async () => {
     const ok = await cli(signed, '--ca', caFile);

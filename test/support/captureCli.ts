@@ -5,8 +5,15 @@ import { Command } from 'commander';
 import { vi } from 'vitest';
 import { main } from '../../cli/main.js';
 
+/** What one in-process run of the CLI returned and printed. */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
 /** Runs `fedsynth ...args` through `main` and captures exit code and output. */
-export async function runMain(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+export async function runMain(args: readonly string[]): Promise<CliRun> {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
