@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { chiSquareCritical } from '../dp/samplers/chiSquareGoodnessOfFit.js';
 import { randomBayesNet, sampleBayesNet, bayesNetStructureJson, type BayesNet } from './RandomBayesNet.js';
-import { errorCodeOf } from '../../test/helpers/errorCodeOf.js';
+import { errorCodeOf } from '../../test/support/errorCodeOf.js';
 import type { EncodedTable } from './EncodedTable.js';
 
 const rng = (seed: string, stream: string) => seededRandomSource(seed, stream);
