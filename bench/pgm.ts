@@ -7,7 +7,7 @@ import { Domain } from '../shared/pgm/Domain.js';
 import { estimate } from '../shared/pgm/Estimation.js';
 import { hypotheticalModelSize } from '../shared/pgm/JunctionTree.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
-import type { Measurement } from '../shared/synth/Measurement.js';
+import type { Measurement } from '../shared/pgm/Measurement.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Junction-tree size bound for the chosen triples (cells; 8 bytes each). */

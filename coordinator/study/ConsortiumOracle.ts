@@ -7,7 +7,7 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
 import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
-import type { Measurement } from '../../shared/synth/Measurement.js';
+import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';

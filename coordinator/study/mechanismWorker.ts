@@ -6,7 +6,7 @@ import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
-import type { Measurement } from '../../shared/synth/Measurement.js';
+import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { runMechanism, type MechanismName } from './runMechanism.js';
 import type { ToMain, ToWorker, WorkerInput } from './MechanismThread.js';
 

@@ -2,7 +2,7 @@
 // repeated and subset measurements, 1-way only), total estimation, and warm start.
 import { describe, expect, it } from 'vitest';
 import { estimate, estimateTotal } from './Estimation.js';
-import type { Measurement } from '../synth/Measurement.js';
+import type { Measurement } from './Measurement.js';
 import { bruteJoint, bruteMarginal, maxRelErr } from './testing/bruteForce.js';
 import { randomPotentials, smallDomain as d } from './testing/cliqueSets.js';
 

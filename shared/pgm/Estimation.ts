@@ -7,7 +7,7 @@ import { JunctionTree } from './JunctionTree.js';
 import { BeliefPropagator } from './BeliefPropagation.js';
 import { GraphicalModel } from './GraphicalModel.js';
 import { indexMap } from './IndexMap.js';
-import type { Measurement } from '../synth/Measurement.js';
+import type { Measurement } from './Measurement.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
 export interface EstimateOptions {

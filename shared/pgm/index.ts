@@ -9,4 +9,5 @@ export { BeliefPropagator, beliefPropagation, potentialsOnTree } from './BeliefP
 export { productMarginal, variableElimination } from './VariableElimination.js';
 export { ancestralSample, type Evidence } from './AncestralSampler.js';
 export { GraphicalModel, type GraphicalModelJson, type SampleOptions } from './GraphicalModel.js';
+export type { Measurement } from './Measurement.js';
 export { estimate, estimateTotal, type EstimateOptions } from './Estimation.js';

@@ -7,7 +7,7 @@ import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import type { FederatedOracle } from './FederatedOracle.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import { RhoBudget } from './RhoBudget.js';
 import { federatedL1Scores } from './federatedL1Scores.js';
 import { type AimCandidate, MB_PER_CELL, aimCandidates, fits, kWaySets } from './AimCandidates.js';

@@ -3,7 +3,7 @@
 import { Domain } from '../pgm/Domain.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import type { AttributeRecode } from './LocalQuery.js';
 
 /** A public recoding of the domain computed from noisy 1-way marginals. */

@@ -1,7 +1,7 @@
 // FederatedOracle: the only way a synthesis mechanism reaches the parties' data.
 // Every answer is a securely aggregated sum of per-party answers with distributed DP noise.
 import type { Domain } from '../pgm/Domain.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import type { AttributeRecode, LocalQuery } from './LocalQuery.js';
 import { recodedSizes, cellsOf } from './LocalQuery.js';
 

@@ -4,7 +4,7 @@ import type { Domain } from '../pgm/Domain.js';
 import type { MarginalSource } from '../data/MarginalSource.js';
 import { seededRandomSource, cryptoRandomSource, type RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import type { DistributedNoise } from './DistributedNoise.js';
 import { type AttributeRecode, type LocalQuery, localQuerySensitivity } from './LocalQuery.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';

@@ -4,7 +4,7 @@ import { estimate } from '../pgm/Estimation.js';
 import type { GraphicalModel } from '../pgm/GraphicalModel.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import type { FederatedOracle } from './FederatedOracle.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import { RhoBudget } from './RhoBudget.js';
 import { compressDomain, decompressColumns, type DomainCompression } from './DomainCompression.js';
 import { federatedL1Scores } from './federatedL1Scores.js';

@@ -5,7 +5,7 @@ import { estimate } from '../pgm/Estimation.js';
 import type { GraphicalModel } from '../pgm/GraphicalModel.js';
 import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { FederatedOracle } from './FederatedOracle.js';
-import type { Measurement } from './Measurement.js';
+import type { Measurement } from '../pgm/Measurement.js';
 import { RhoBudget } from './RhoBudget.js';
 import { type AimCandidate, MB_PER_CELL, fits } from './AimCandidates.js';
 import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
