@@ -73,11 +73,14 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       autoApprove: config.policy.autoApprove,
       allowPlainAggregation: config.policy.allowPlainAggregation,
       minNeighbours: config.policy.minNeighbours,
+      maxSilosPerIndividual: config.policy.maxSilosPerIndividual,
+      minColluders: config.policy.minColluders,
+      minDropouts: config.policy.minDropouts,
     },
     stateDir: config.state.dir,
     ledger: {
       charge: (r) => {
-        chargeAndAudit(ledger, audit, { ...r, studyCapRho: undefined });
+        chargeAndAudit(ledger, audit, r);
       },
     },
     noiseRng: cryptoRandomSource(),

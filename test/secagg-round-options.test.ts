@@ -11,6 +11,7 @@ import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { planDistributedGaussian } from '../shared/dp/distributed/planDistributedGaussian.js';
 import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { domainHash } from '../shared/study/domainHash.js';
@@ -90,9 +91,10 @@ async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<L
   const spec = StudySpec.fromPartial({
     studyId,
     mechanism: Mechanism.MECHANISM_MST,
-    epsilon: 1,
+    // The agents convert (epsilon, delta) themselves and refuse any other rho (party-agent/verification).
+    epsilon: 10,
     delta: 1e-9,
-    rho: 10,
+    rho: rhoFromEpsilon(10, 1e-9),
     columns: [...domain.attrs],
     domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
     aggregation: Aggregation.AGGREGATION_MASKING,

@@ -3,7 +3,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { aggregationToJSON, mechanismToJSON } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { assertReviewedHash, storedStudy } from '../../party-agent/verification/SpecBinding.js';
 import { AgentStore } from '../../party-agent/state/AgentStore.js';
 import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
 import { makeLogger } from '../../platform/logging/logging.js';
@@ -15,10 +16,24 @@ async function stateDirOf(f: { config?: string; state?: string }): Promise<strin
   throw new FedsynthError(ErrorCode.InvalidArgument, 'give --config FILE or --state DIR');
 }
 
+/** What an operator reviews before approving: every privacy term of the spec and its hash. */
 function describe(specJson: string): Record<string, unknown> {
-  const { spec, parties } = JSON.parse(specJson) as { spec: unknown; parties: string[] };
-  const s = StudySpec.fromJSON(spec);
-  return { title: s.title, mechanism: s.mechanism, epsilon: s.epsilon, delta: s.delta, columns: s.columns, parties, aggregation: s.aggregation };
+  const { spec: s, parties, specHash } = storedStudy(specJson);
+  return {
+    specHash,
+    title: s.title,
+    mechanism: mechanismToJSON(s.mechanism),
+    epsilon: s.epsilon,
+    delta: s.delta,
+    rho: s.rho,
+    columns: s.columns,
+    parties,
+    aggregation: aggregationToJSON(s.aggregation),
+    minParties: s.minParties,
+    colluders: s.colluders,
+    dropouts: s.dropouts,
+    maxSilosPerIndividual: Math.max(1, s.maxSilosPerIndividual),
+  };
 }
 
 export function register(program: Command): void {
@@ -48,7 +63,7 @@ export function register(program: Command): void {
     });
   agent
     .command('studies')
-    .description('List the studies this agent was shown, with what they ask and its decision')
+    .description('List the studies this agent was shown, with what they ask, its decision and the spec hash to approve')
     .option('--config <file>', 'agent config file')
     .option('--state <dir>', 'agent state directory (instead of --config)')
     .action(async (f: { config?: string; state?: string }) => {
@@ -63,23 +78,29 @@ export function register(program: Command): void {
     ['approve', true],
     ['refuse', false],
   ] as const) {
-    agent
+    const cmd = agent
       .command(`${name} <study>`)
-      .description(`${approved ? 'Approve' : 'Refuse'} a study waiting for this party's decision (the running agent sends it)`)
+      .description(
+        approved
+          ? "Approve a study waiting for this party's decision (the running agent sends it); --spec-hash binds\nthe approval to the spec you reviewed in `fedsynth agent studies`"
+          : "Refuse a study waiting for this party's decision (the running agent sends it)",
+      )
       .option('--config <file>', 'agent config file')
       .option('--state <dir>', 'agent state directory (instead of --config)')
-      .option('--reason <text>', 'reason shown to the consortium', approved ? 'approved by the operator' : 'refused by the operator')
-      .action(async (study: string, f: { config?: string; state?: string; reason: string }) => {
-        const store = new AgentStore(join(await stateDirOf(f), 'agent.sqlite'));
-        try {
-          const s = store.study(study);
-          if (!s) throw new FedsynthError(ErrorCode.UnknownStudy, `this agent has not been shown study '${study}' (see \`fedsynth agent studies\`)`, { studyId: study });
-          if (s.decision !== 'pending') throw new FedsynthError(ErrorCode.OutOfStep, `study '${study}' was already ${s.decision}`, { studyId: study });
-          store.upsertStudy(study, s.specJson, approved ? 'approved' : 'refused', f.reason);
-          process.stdout.write(`${JSON.stringify({ studyId: study, decision: approved ? 'approved' : 'refused' })}\n`);
-        } finally {
-          store.close();
-        }
-      });
+      .option('--reason <text>', 'reason shown to the consortium', approved ? 'approved by the operator' : 'refused by the operator');
+    if (approved) cmd.requiredOption('--spec-hash <sha256:hex>', 'the specHash shown by `fedsynth agent studies` for the spec you reviewed');
+    cmd.action(async (study: string, f: { config?: string; state?: string; reason: string; specHash?: string }) => {
+      const store = new AgentStore(join(await stateDirOf(f), 'agent.sqlite'));
+      try {
+        const s = store.study(study);
+        if (!s) throw new FedsynthError(ErrorCode.UnknownStudy, `this agent has not been shown study '${study}' (see \`fedsynth agent studies\`)`, { studyId: study });
+        if (s.decision !== 'pending') throw new FedsynthError(ErrorCode.OutOfStep, `study '${study}' was already ${s.decision}`, { studyId: study });
+        if (approved) assertReviewedHash(storedStudy(s.specJson), f.specHash ?? '');
+        store.upsertStudy(study, s.specJson, approved ? 'approved' : 'refused', f.reason);
+        process.stdout.write(`${JSON.stringify({ studyId: study, decision: approved ? 'approved' : 'refused' })}\n`);
+      } finally {
+        store.close();
+      }
+    });
   }
 }

@@ -62,12 +62,13 @@ export function register(program: Command): void {
     .option('--min-parties <t>', 'fewest parties that may answer a round (threshold)', '2')
     .option('--colluders <f>', 'parties that may collude with the coordinator', '0')
     .option('--dropouts <d>', 'parties that may drop out of a round', '0')
+    .option('--max-silos <k>', 'silos one person may appear in (multiplies the sensitivity; agents refuse a k below their own)', '1')
     .option('--neighbours <k>', 'masking: SecAgg+ neighbours per party, even, below the number of parties (0 = automatic: full graph up to 64 parties, else the smallest safe k; docs/secagg.md)', '0')
     .option('--title <text>', 'title shown to the parties', 'fedsynth study')
     .option('--target <column>', 'target column for utility evaluation')
     .option('--id <studyId>', 'study id (default: generated)')
     .option('--watch', 'follow progress until the study ends')
-    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
+    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -100,7 +101,7 @@ export function register(program: Command): void {
         dropouts: numberOption(f.dropouts, '--dropouts', { integer: true, min: 0 })!,
         syntheticRows: numberOption(f.rows, '--rows', { integer: true, min: 1 })!,
         domainHash: domainHash(domain),
-        maxSilosPerIndividual: 1,
+        maxSilosPerIndividual: numberOption(f.maxSilos, '--max-silos', { integer: true, min: 1 })!,
         targetColumn: f.target ?? '',
         schemaJson,
         neighbours,

@@ -43,6 +43,9 @@ export const AgentConfigZ = z
         allowPlainAggregation: z.boolean().default(false),
         /** How many silos one person may appear in; per-party sensitivity scales with it. */
         maxSilosPerIndividual: z.number().int().min(1).default(1),
+        /** Floors for the study's colluders f and dropouts d: a study assuming fewer is refused (docs/threat-model.md). */
+        minColluders: z.number().int().min(0).default(0),
+        minDropouts: z.number().int().min(0).default(0),
         /**
          * SecAgg+ (masking): refuse rounds whose sparse graph gives this party fewer neighbours
          * than this, on top of the protocol's safe minimum (0 = that minimum only; docs/secagg.md).

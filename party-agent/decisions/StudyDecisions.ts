@@ -1,12 +1,16 @@
-// StudyDecisions: this party's answer to each announced study — judged by its policy (or left
-// pending for the operator), stored, audited, and sent to the coordinator once per connection.
+// StudyDecisions: this party's answer to each announced study — its terms verified, judged by its
+// policy (or left pending for the operator), bound to the spec hash, audited, sent once per connection.
 import type { Logger } from 'pino';
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { domainHash } from '../../shared/study/domainHash.js';
-import { Aggregation, Mechanism, type AgentMessage, type StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AgentMessage, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentStore } from '../state/AgentStore.js';
-import { judgeStudy, type AgentPolicy } from '../policy/StudyPolicy.js';
+import type { AgentPolicy } from '../policy/StudyPolicy.js';
+import { studySpecHash } from '../../shared/study/studySpecHash.js';
+import { judgeAnnouncement, partyTermsOf } from '../verification/judgeAnnouncement.js';
+import { effectiveStudyTerms } from '../verification/SpecVerification.js';
+import { assertSameSpec, storedStudy } from '../verification/SpecBinding.js';
 import type { ApprovedStudy } from '../rounds/ComputeHandler.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -59,28 +63,28 @@ export class StudyDecisions {
     const { store } = this.opts;
     const log = this.opts.log.child({ studyId: spec.studyId });
     const known = store.study(spec.studyId);
-    if (known && known.decision !== 'pending') {
-      this.flush();
-      return;
+    if (known) {
+      // The first spec shown is the one judged, approved and enforced: a changed one is refused.
+      try {
+        assertSameSpec(storedStudy(known.specJson), spec, parties);
+      } catch (e) {
+        this.refuseRespec(spec.studyId, known.decision, e);
+        return;
+      }
+      if (known.decision !== 'pending') {
+        this.flush();
+        return;
+      }
     }
     if (spec.domainHash !== domainHash(this.opts.domain)) {
       store.upsertStudy(spec.studyId, JSON.stringify({ spec, parties }), 'refused', 'the study domain differs from this agent\'s schema');
       this.flush();
       return;
     }
-    const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
-    const aggregation = spec.aggregation === Aggregation.AGGREGATION_PLAIN ? 'plain' : spec.aggregation === Aggregation.AGGREGATION_HE ? 'he' : 'masking';
-    const verdict = judgeStudy(this.opts.policy, {
-      studyId: spec.studyId,
-      mechanism,
-      epsilon: spec.epsilon,
-      delta: spec.delta,
-      columns: spec.columns,
-      parties: parties.length,
-      aggregation,
-    });
+    const { verdict, codes, terms, ask } = judgeAnnouncement(this.opts.policy, spec, parties);
+    const { mechanism, aggregation } = ask;
     log.info(
-      { mechanism, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, columns: spec.columns, parties: parties.length, aggregation, verdict: verdict.kind },
+      { mechanism, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, approvedRho: terms.approvedRho, columns: spec.columns, parties: parties.length, aggregation, verdict: verdict.kind, codes },
       `study ${spec.studyId} asks: ${mechanism.toUpperCase()} on ${spec.columns.length} columns at epsilon ${spec.epsilon}, delta ${spec.delta}`,
     );
     const stored = JSON.stringify({ spec, parties });
@@ -88,24 +92,40 @@ export class StudyDecisions {
     else if (verdict.kind === 'refuse') store.upsertStudy(spec.studyId, stored, 'refused', verdict.reasons.join('; '));
     else {
       store.upsertStudy(spec.studyId, stored, 'pending', verdict.why);
-      log.warn(`study ${spec.studyId} waits for approval: run \`fedsynth agent approve ${spec.studyId} --state ${this.opts.stateDir}\``);
+      const state = `--state ${this.opts.stateDir}`;
+      log.warn(`study ${spec.studyId} waits for approval: review it with \`fedsynth agent studies ${state}\`, then run \`fedsynth agent approve ${spec.studyId} --spec-hash HASH ${state}\``);
     }
-    this.opts.audit('study.decision', { studyId: spec.studyId, decision: verdict.kind, epsilon: spec.epsilon, delta: spec.delta, mechanism });
+    this.opts.audit('study.decision', { studyId: spec.studyId, decision: verdict.kind, epsilon: spec.epsilon, delta: spec.delta, mechanism, specHash: studySpecHash(spec, parties), ...(codes.length > 0 ? { codes } : {}) });
     this.flush();
   }
 
-  /** What this party approved for `studyId`; throws unless it is known and approved. */
+  /** A changed re-announcement: logged, audited, reported to the coordinator; nothing stored changes. */
+  private refuseRespec(studyId: string, decision: string, e: unknown): void {
+    const err = isFedsynthError(e) ? e : new FedsynthError(ErrorCode.CorruptState, `stored study ${studyId} cannot be read: ${(e as Error).message}`, { studyId });
+    this.opts.log.warn({ studyId, code: err.code, ...err.details }, err.message);
+    this.opts.audit('study.respec_refused', { studyId, code: err.code, decision, ...err.details });
+    if (!this.opts.channel.connected) return;
+    try {
+      this.opts.channel.send({ $case: 'error', value: { code: err.code, message: err.message, studyId, roundId: '', field: 'study_announcement.spec' } });
+    } catch {
+      // disconnected: the refusal is in the audit log
+    }
+  }
+
+  /** What this party approved for `studyId`, every term derived by this party; throws unless known and approved. */
   approvedStudy(studyId: string): ApprovedStudy {
     const s = this.opts.store.study(studyId);
     if (!s) throw new FedsynthError(ErrorCode.UnknownStudy, `unknown study ${studyId}`, { studyId });
     if (s.decision !== 'approved') throw new FedsynthError(ErrorCode.PolicyRefused, `study ${studyId} is not approved by this party`, { studyId });
-    const { spec, parties } = JSON.parse(s.specJson) as { spec: StudySpec; parties: string[] };
+    const { spec, parties } = storedStudy(s.specJson);
+    // rho from the approved (epsilon, delta), this party's k and floors (its current config).
+    const terms = effectiveStudyTerms(spec, partyTermsOf(this.opts.policy));
     return {
       studyId,
-      studyRho: spec.rho,
-      colluders: spec.colluders,
-      dropouts: spec.dropouts,
-      maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual),
+      studyRho: terms.approvedRho,
+      colluders: terms.colluders,
+      dropouts: terms.dropouts,
+      maxSilosPerIndividual: terms.maxSilosPerIndividual,
       parties,
     };
   }

@@ -11,6 +11,12 @@ export interface AgentPolicy {
   allowPlainAggregation: boolean;
   /** Masking rounds: the agent's own floor for a SecAgg+ k (MaskingParticipant; 0 or absent = the safe minimum only). */
   minNeighbours?: number;
+  /** Silos one person may appear in (k); the agent plans its noise with max(this, the study's). Default 1. */
+  maxSilosPerIndividual?: number;
+  /** Floor for the study's colluders f: a study assuming fewer is refused. Default 0. */
+  minColluders?: number;
+  /** Floor for the study's dropouts d: a study assuming fewer is refused. Default 0. */
+  minDropouts?: number;
 }
 
 export interface StudyAsk {

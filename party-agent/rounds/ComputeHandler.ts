@@ -14,14 +14,19 @@ import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentStore } from '../state/AgentStore.js';
 
-/** The agent's authority over its budget: throws BudgetExceeded rather than overspend. */
+/**
+ * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
+ * `studyCapRho` caps the study at what this party approved (its own conversion of the study's
+ * epsilon and delta), below the policy's per-study maximum.
+ */
 export interface BudgetCharger {
-  charge(req: { studyId: string; idempotencyKey: string; rho: number; label: string }): void;
+  charge(req: { studyId: string; idempotencyKey: string; rho: number; label: string; studyCapRho: number }): void;
 }
 
-/** What the approved study fixed; a round may not ask for more. */
+/** What the approved study fixed, as this party derived it (SpecVerification); a round may not ask for more. */
 export interface ApprovedStudy {
   studyId: string;
+  /** rho from the approved (epsilon, delta), converted by this party: the study's ledger cap. */
   studyRho: number;
   colluders: number;
   dropouts: number;
@@ -87,7 +92,7 @@ export async function handleCompute(
     return previous;
   }
   // Charge first (idempotent per key), then compute and record, then send.
-  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label });
+  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label, studyCapRho: study.studyRho });
   const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
   const noisy = addDiscreteGaussianNoise(exact, stage.perPartySigma2, ctx.noiseRng);
   exact.fill(0);

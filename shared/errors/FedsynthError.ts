@@ -14,6 +14,12 @@ export const ErrorCode = {
   BudgetExceeded: 'BUDGET_EXCEEDED',
   PolicyRefused: 'POLICY_REFUSED',
   InvalidPrivacyParameter: 'INVALID_PRIVACY_PARAMETER',
+  /** A study's rho is not what this party derives from its approved (epsilon, delta). */
+  SpecRhoMismatch: 'SPEC_RHO_MISMATCH',
+  /** A study's colluders, dropouts or maxSilosPerIndividual are below this party's own terms. */
+  SpecBelowPartyTerms: 'SPEC_BELOW_PARTY_TERMS',
+  /** A study's spec differs from the one this party was shown, reviewed or approved (spec hash). */
+  SpecChanged: 'SPEC_CHANGED',
   // protocol and identity
   ProtocolViolation: 'PROTOCOL_VIOLATION',
   OutOfStep: 'OUT_OF_STEP',
@@ -22,6 +28,10 @@ export const ErrorCode = {
   CertificateRevoked: 'CERTIFICATE_REVOKED',
   BadSignature: 'BAD_SIGNATURE',
   TooFewSurvivors: 'TOO_FEW_SURVIVORS',
+  /** An HE public key without a valid endorsement by a consortium custodian certificate. */
+  HeKeyUnauthenticated: 'HE_KEY_UNAUTHENTICATED',
+  /** An authenticated identity whose certificate role may not make this call. */
+  PermissionDenied: 'PERMISSION_DENIED',
   // storage and environment
   CorruptState: 'CORRUPT_STATE',
   AuditChainBroken: 'AUDIT_CHAIN_BROKEN',
