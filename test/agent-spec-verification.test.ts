@@ -255,7 +255,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       const changed = spec('bound', { epsilon: 4, rho: rhoFromEpsilon(4, DELTA) });
       const sentBefore = fake.received.length;
       fake.send({ $case: 'studyAnnouncement', value: { spec: changed, parties: PARTIES } });
-      const err = await fake.waitFor((m) => fake.received.indexOf(m) >= sentBefore && m.body?.$case === 'error');
+      const err = await fake.waitFor((m) => fake.received.indexOf(m) >= sentBefore && m.body?.$case === 'error', 20_000);
       expect(err.body?.$case === 'error' && err.body.value.code).toBe(ErrorCode.SpecChanged);
       expect(a.events.find((e) => e.event === 'study.respec_refused')?.details).toMatchObject({ studyId: 'bound', code: ErrorCode.SpecChanged, known: hash, decision: 'pending' });
       expect(a.agent.store.study('bound')?.decision).toBe('pending');
@@ -267,7 +267,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       expect((await runCli('agent', 'approve', 'bound', '--state', a.stateDir)).code).not.toBe(0); // --spec-hash is required
       expect(a.agent.store.study('bound')?.decision).toBe('pending');
       expect((await runCli('agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', hash)).code).toBe(0);
-      await fake.waitFor((m) => m.body?.$case === 'studyDecision' && m.body.value.studyId === 'bound' && m.body.value.approved);
+      await fake.waitFor((m) => m.body?.$case === 'studyDecision' && m.body.value.studyId === 'bound' && m.body.value.approved, 20_000);
 
       // After approval: the changed spec is refused again, and rounds stay capped at epsilon 1's rho.
       fake.send({ $case: 'studyAnnouncement', value: { spec: changed, parties: [PARTY, 'hospital-b', 'hospital-c'] } });
