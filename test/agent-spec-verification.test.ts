@@ -15,7 +15,7 @@ import { planDistributedGaussian } from '../shared/dp/distributed/planDistribute
 import { domainHash } from '../shared/study/domainHash.js';
 import { studySpecHash } from '../shared/study/studySpecHash.js';
 import { localQueryLength, type LocalQuery } from '../shared/synth/LocalQuery.js';
-import { silentLogger } from '../cli/util/logging.js';
+import { silentLogger } from '../platform/logging/logging.js';
 import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
@@ -23,8 +23,8 @@ import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../party-agent/ledger/BudgetLedger.js';
 import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
 import { Aggregation, Mechanism, RoundRequest, StudySpec, type AgentMessage, type ComputeStage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { FakeCoordinator } from './helpers/FakeCoordinator.js';
-import { runCli } from '../cli/testing/runCli.js';
+import { FakeCoordinator } from './support/FakeCoordinator.js';
+import { runMain } from './support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-spec-verification-'));
 const domain = new Domain(['a', 'b'], [4, 3]);
@@ -248,7 +248,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       fake.send({ $case: 'studyAnnouncement', value: { spec: reviewed, parties: PARTIES } });
       await until(() => a.events.some((e) => e.event === 'study.decision' && e.details.studyId === 'bound'), 'the pending decision');
       const hash = studySpecHash(reviewed, PARTIES);
-      const listed = JSON.parse((await runCli('agent', 'studies', '--state', a.stateDir)).out.trim()) as Record<string, unknown>;
+      const listed = JSON.parse((await runMain(['agent', 'studies', '--state', a.stateDir])).out.trim()) as Record<string, unknown>;
       expect(listed).toMatchObject({ studyId: 'bound', decision: 'pending', specHash: hash, mechanism: 'MECHANISM_MST', aggregation: 'AGGREGATION_PLAIN', rho: reviewed.rho });
 
       // While pending: the coordinator swaps in epsilon 4 (within this party's policy).
@@ -261,12 +261,12 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       expect(a.agent.store.study('bound')?.decision).toBe('pending');
 
       // Approval with the hash of another spec is refused; with the reviewed hash it is recorded.
-      const wrong = await runCli('agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', studySpecHash(changed, PARTIES));
+      const wrong = await runMain(['agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', studySpecHash(changed, PARTIES)]);
       expect(wrong.code).not.toBe(0);
       expect(wrong.err).toContain(ErrorCode.SpecChanged);
-      expect((await runCli('agent', 'approve', 'bound', '--state', a.stateDir)).code).not.toBe(0); // --spec-hash is required
+      expect((await runMain(['agent', 'approve', 'bound', '--state', a.stateDir])).code).not.toBe(0); // --spec-hash is required
       expect(a.agent.store.study('bound')?.decision).toBe('pending');
-      expect((await runCli('agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', hash)).code).toBe(0);
+      expect((await runMain(['agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', hash])).code).toBe(0);
       await fake.waitFor((m) => m.body?.$case === 'studyDecision' && m.body.value.studyId === 'bound' && m.body.value.approved, 20_000);
 
       // After approval: the changed spec is refused again, and rounds stay capped at epsilon 1's rho.
