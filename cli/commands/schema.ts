@@ -1,23 +1,15 @@
 // The `fedsynth schema` command: infer a schema proposal from a public/sample file, check a data
 // source against a schema (report to this operator only), and print the Domain a schema defines.
-import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { inferSchema } from '../../shared/schema/inferSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { formatProblem, type OnInvalid } from '../../shared/schema/ValidationReport.js';
-import { summarizeColumns, valueHistogram } from '../../party-agent/data/summarizeColumns.js';
-import { dpQuantileEdges } from '../../shared/schema/dpQuantileEdges.js';
-import { parseSchema, type Schema } from '../../shared/schema/ConsortiumSchema.js';
-import { cryptoRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { loadSchemaFile } from '../../party-agent/data/loadSchemaFile.js';
 import { openSource } from '../../party-agent/data/openSource.js';
 import type { SourceConfig } from '../../party-agent/data/SourceConfig.js';
 import { epsilonFromRho } from '../../shared/dp/accounting/cdpConversion.js';
-import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
-import type { BudgetLedger } from '../../party-agent/ledger/BudgetLedger.js';
-import { agentDelta, agentLedgerPath, chargeAndAudit, openAgentAuditForCommand, openAgentLedger } from '../../party-agent/ledger/agentLedger.js';
+import { proposeSchema, type ProposalNotice, type PublicRange, type ReleaseAccount } from '../../party-agent/release/proposeSchema.js';
 
 const LEAK_WARNING =
   'fedsynth: WARNING: the proposed schema copies categories, ranges and bin edges from the data.\n' +
@@ -46,12 +38,6 @@ async function sourceFromArgs(opts: { data?: string; source?: string; delimiter?
   }
 }
 
-interface PublicRange {
-  readonly name: string;
-  readonly lo: number;
-  readonly hi: number;
-}
-
 /** Checks --dp-rho and parses the --public-range values (before anything is read or charged). */
 function parseDpRequest(rhoText: string, ranges: readonly string[]): { rho: number; ranges: PublicRange[] } {
   const rho = Number(rhoText);
@@ -65,48 +51,32 @@ function parseDpRequest(rhoText: string, ranges: readonly string[]): { rho: numb
   return { rho, ranges: parsed };
 }
 
-/** Every --public-range column must be a numeric or integer column of the proposal. */
-function checkRangeColumns(schema: Schema, ranges: readonly PublicRange[]): void {
-  for (const p of ranges) {
-    const c = schema.columns.find((x) => x.name === p.name);
-    if (!c) throw new FedsynthError(ErrorCode.InvalidArgument, `--public-range: unknown column ${p.name}`);
-    if (c.type !== 'numeric' && c.type !== 'integer') {
-      throw new FedsynthError(ErrorCode.InvalidArgument, `--public-range ${c.name}: not a numeric column in the proposal`);
-    }
+/** Prints each step of a proposal on stderr (stdout carries the schema). */
+function printNotice(n: ProposalNotice): void {
+  switch (n.kind) {
+    case 'unaccounted':
+      process.stderr.write('fedsynth: --no-ledger: this DP release is charged to NO party\'s budget (you stated the data is not covered by one)\n');
+      return;
+    case 'reading':
+      process.stderr.write(LEAK_WARNING);
+      return;
+    case 'charged':
+      process.stderr.write(
+        `fedsynth: charged rho = ${n.rho} (epsilon = ${epsilonFromRho(n.rho, n.delta)} at delta = ${n.delta}) to the ledger of party ` +
+          `'${n.party}', dataset '${n.dataset}', study ${n.studyId} (${n.ledgerPath}); ` +
+          `lifetime spent: rho = ${n.lifetimeSpent}\n`,
+      );
+      return;
+    case 'released':
+      process.stderr.write(
+        `fedsynth: DP quantile edges (Smith 2011 exponential mechanism) for ${n.columns.join(', ')}: rho spent = ${n.spent} ` +
+          `(epsilon = ${epsilonFromRho(n.spent, n.delta)} at delta = ${n.delta})\n`,
+      );
   }
 }
 
-/** Replaces the edges of the range columns by DP quantile edges; returns the schema and the rho spent. */
-async function dpEdges(schema: Schema, data: string, bins: number, rho: number, ranges: readonly PublicRange[]): Promise<{ schema: Schema; spent: number }> {
-  const rng = cryptoRandomSource();
-  const perColumn = rho / ranges.length;
-  let spent = 0;
-  const columns = [];
-  for (const c of schema.columns) {
-    const r = ranges.find((p) => p.name === c.name);
-    if (!r || (c.type !== 'numeric' && c.type !== 'integer')) {
-      columns.push(c);
-      continue;
-    }
-    const e = dpQuantileEdges(await valueHistogram(data, c.name), r.lo, r.hi, bins, perColumn, rng, c.type === 'integer');
-    spent += e.rho;
-    const { min: _min, max: _max, ...rest } = c as typeof c & { min?: number; max?: number };
-    columns.push({ ...rest, edges: e.edges, outOfDomain: 'clamp' as const });
-  }
-  return { schema: parseSchema({ ...schema, columns }), spent };
-}
-
-/** Where a DP inference is accounted: a party's ledger (from its agent config), or nowhere (--no-ledger). */
-interface DpAccount {
-  readonly delta: number;
-  /** Charges before the release; a refusal throws (BUDGET_EXCEEDED) and nothing is computed. */
-  charge(rho: number, label: string): void;
-  close(): void;
-}
-
-const NO_LEDGER_DELTA = 1e-9;
-
-async function dpAccount(configFile: string | undefined, ledgerWanted: boolean): Promise<DpAccount> {
+/** Who pays for --dp-rho: --config AGENT.json (its ledger) or an explicit --no-ledger. */
+function releaseAccount(configFile: string | undefined, ledgerWanted: boolean): ReleaseAccount {
   if (configFile === undefined && ledgerWanted) {
     throw new FedsynthError(
       ErrorCode.InvalidArgument,
@@ -117,37 +87,7 @@ async function dpAccount(configFile: string | undefined, ledgerWanted: boolean):
     );
   }
   if (configFile !== undefined && !ledgerWanted) throw new FedsynthError(ErrorCode.InvalidArgument, 'give --config or --no-ledger, not both');
-  if (configFile === undefined) {
-    process.stderr.write('fedsynth: --no-ledger: this DP release is charged to NO party\'s budget (you stated the data is not covered by one)\n');
-    return { delta: NO_LEDGER_DELTA, charge: () => undefined, close: () => undefined };
-  }
-  const config = await loadAgentConfig(configFile);
-  const audit = openAgentAuditForCommand(config);
-  let ledger: BudgetLedger;
-  try {
-    ledger = openAgentLedger(config);
-  } catch (e) {
-    audit.close();
-    throw e;
-  }
-  const delta = agentDelta(config);
-  return {
-    delta,
-    charge: (rho, label) => {
-      const studyId = `schema-inference/${new Date().toISOString()}`;
-      chargeAndAudit(ledger, audit, { studyId, idempotencyKey: `${studyId}/${randomUUID()}`, rho, label });
-      const life = ledger.lifetimeSpent();
-      process.stderr.write(
-        `fedsynth: charged rho = ${rho} (epsilon = ${epsilonFromRho(rho, delta)} at delta = ${delta}) to the ledger of party ` +
-          `'${config.party.id}', dataset '${config.dataset.id}', study ${studyId} (${agentLedgerPath(config)}); ` +
-          `lifetime spent: rho = ${life}\n`,
-      );
-    },
-    close: () => {
-      ledger.close();
-      audit.close();
-    },
-  };
+  return configFile === undefined ? { kind: 'none' } : { kind: 'ledger', configFile };
 }
 
 export function register(program: Command): void {
@@ -180,31 +120,11 @@ export function register(program: Command): void {
         if (o.dpRho === undefined && (o.config !== undefined || !o.ledger)) {
           throw new FedsynthError(ErrorCode.InvalidArgument, '--config and --no-ledger only apply with --dp-rho');
         }
-        const dp = o.dpRho === undefined ? undefined : parseDpRequest(o.dpRho, o.publicRange ?? []);
-        const account = dp === undefined ? undefined : await dpAccount(o.config, o.ledger);
-        try {
-          process.stderr.write(LEAK_WARNING);
-          const summaries = await summarizeColumns(o.data, maxCategories);
-          let proposal = inferSchema(summaries, { bins, maxCategories });
-          if (dp !== undefined && account !== undefined) {
-            checkRangeColumns(proposal, dp.ranges);
-            const names = dp.ranges.map((p) => p.name).join(', ');
-            // Charged (durably) before the DP quantiles are computed: a refusal throws, nothing is written.
-            account.charge(dp.rho, `schema infer: DP quantile edges of ${names}`);
-            const r = await dpEdges(proposal, o.data, bins, dp.rho, dp.ranges);
-            if (r.spent > dp.rho * (1 + 1e-9)) throw new FedsynthError(ErrorCode.Internal, `DP quantiles spent rho ${r.spent} > charged ${dp.rho}`);
-            proposal = r.schema;
-            process.stderr.write(
-              `fedsynth: DP quantile edges (Smith 2011 exponential mechanism) for ${names}: rho spent = ${r.spent} ` +
-                `(epsilon = ${epsilonFromRho(r.spent, account.delta)} at delta = ${account.delta})\n`,
-            );
-          }
-          const text = JSON.stringify(proposal, null, 2) + '\n';
-          if (o.out) await writeFile(o.out, text);
-          else process.stdout.write(text);
-        } finally {
-          account?.close();
-        }
+        const dp = o.dpRho === undefined ? undefined : { ...parseDpRequest(o.dpRho, o.publicRange ?? []), account: releaseAccount(o.config, o.ledger) };
+        const proposal = await proposeSchema({ data: o.data, bins, maxCategories, dp }, printNotice);
+        const text = JSON.stringify(proposal, null, 2) + '\n';
+        if (o.out) await writeFile(o.out, text);
+        else process.stdout.write(text);
       },
     );
 
