@@ -166,3 +166,21 @@ export function beliefPropagation(tree: JunctionTree, potentials: CliqueVector, 
   new BeliefPropagator(tree).run(pots, total, out);
   return new CliqueVector(tree.cliques.map((c, i) => new Factor(tree.domain, c, out[i])));
 }
+
+/** Log-potentials of the tree model with clique marginals `mu`: theta_c = log mu_c − log mu_sep(c). */
+export function potentialsFromMarginals(tree: JunctionTree, mu: readonly Float64Array[]): Float64Array[] {
+  const d = tree.domain;
+  const FLOOR = 1e-300;
+  return tree.cliques.map((c, i) => {
+    const t = new Float64Array(mu[i].length);
+    for (let k = 0; k < t.length; k++) t[k] = Math.log(Math.max(mu[i][k], FLOOR));
+    if (tree.parent[i] >= 0) {
+      const sep = tree.separator[i];
+      const ms = new Float64Array(d.size(sep));
+      const map = indexMap(d, c, sep);
+      sumInto(mu[i], map, ms);
+      for (let k = 0; k < t.length; k++) t[k] -= Math.log(Math.max(ms[map[k]], FLOOR));
+    }
+    return t;
+  });
+}

@@ -1,0 +1,161 @@
+// MeasurementLoss: Private-PGM's noise-weighted L2 loss of clique marginals against the measurements
+// (repeated attribute sets merged by inverse variance), its gradient, and the Armijo decrease term.
+import type { JunctionTree } from './JunctionTree.js';
+import { sumInto } from './Factor.js';
+import { indexMap } from './IndexMap.js';
+import type { Measurement } from './Measurement.js';
+
+/** Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. */
+interface Group {
+  attrs: readonly string[];
+  clique: number;
+  /** Projected from the smallest other group of the clique that contains it (-1: the clique). */
+  source: number;
+  /** Cell of the source table → cell of this group. */
+  map: Int32Array;
+  weight: number;
+  target: Float64Array;
+  proj: Float64Array;
+  grad: Float64Array;
+  /** Projection and total gradient at the last accepted iterate (top-level groups only). */
+  projOld: Float64Array;
+  gradOld: Float64Array;
+  /** sum_i w_i |y_i|² − W |ȳ|², so the merged loss equals the original one exactly. */
+  offset: number;
+}
+
+/**
+ * L(mu) = Σ_i ||M_{attrs_i}(mu) − y_i||² / (2 stddev_i²) over the tree's clique marginals mu.
+ * Repeated measurements of one attribute set are merged into their inverse-variance weighted mean
+ * (same loss up to a constant, which is added back). Holds per-group buffers: not re-entrant.
+ */
+export class MeasurementLoss {
+  private readonly groups: Group[];
+  private readonly top: Group[];
+  private readonly constant: number;
+
+  constructor(tree: JunctionTree, measurements: readonly Measurement[]) {
+    this.groups = groupMeasurements(tree, measurements);
+    let constant = 0;
+    for (const g of this.groups) constant += 0.5 * g.offset;
+    this.constant = constant;
+    this.top = this.groups.filter((g) => g.source < 0);
+  }
+
+  /** Number of distinct measured attribute sets (0: nothing to fit). */
+  get size(): number {
+    return this.groups.length;
+  }
+
+  /** Mirror-descent start step: the smallest noise variance over total² (1/total² without measurements). */
+  initialStep(total: number): number {
+    let minVar = Infinity;
+    for (const g of this.groups) minVar = Math.min(minVar, 1 / g.weight);
+    return (Number.isFinite(minVar) ? minVar : 1) / (total * total);
+  }
+
+  /** Loss at marginals `marg`; leaves each group's residual gradient w·(proj − y) in g.grad. */
+  evaluate(marg: Float64Array[]): number {
+    const groups = this.groups;
+    let loss = this.constant;
+    for (const g of groups) sumInto(g.source < 0 ? marg[g.clique] : groups[g.source].proj, g.map, g.proj);
+    for (const g of groups) {
+      const y = g.target;
+      const w = g.weight;
+      const p = g.proj;
+      const gr = g.grad;
+      let s = 0;
+      for (let k = 0; k < p.length; k++) {
+        const r = p[k] - y[k];
+        s += r * r;
+        gr[k] = w * r;
+      }
+      loss += 0.5 * w * s;
+    }
+    return loss;
+  }
+
+  /**
+   * Gradient w.r.t. the clique marginals into `out`, for the last `evaluate`: each group's
+   * gradient is pushed into its source group (smallest first), top-level groups into their
+   * clique. Also records, per top-level group, its projection and total gradient, so that the
+   * Armijo term <∇L, mu_old − mu_new> = Σ_top <g_total, proj_old − proj_new> is evaluated in
+   * measurement space instead of over every clique cell.
+   */
+  accumulate(out: Float64Array[]): void {
+    const groups = this.groups;
+    for (const o of out) o.fill(0);
+    for (let gi = groups.length - 1; gi >= 0; gi--) {
+      const g = groups[gi];
+      const o = g.source < 0 ? out[g.clique] : groups[g.source].grad;
+      const map = g.map;
+      const gr = g.grad;
+      for (let k = 0; k < o.length; k++) o[k] += gr[map[k]];
+    }
+    for (const g of this.top) {
+      g.projOld.set(g.proj);
+      g.gradOld.set(g.grad);
+    }
+  }
+
+  /** <∇L(mu_old), mu_old − mu_new> for the last `accumulate` (old) and the last `evaluate` (new). */
+  armijoDecrease(): number {
+    let dec = 0;
+    for (const g of this.top) {
+      const go = g.gradOld;
+      const po = g.projOld;
+      const p = g.proj;
+      for (let k = 0; k < p.length; k++) dec += go[k] * (po[k] - p[k]);
+    }
+    return dec;
+  }
+}
+
+function groupMeasurements(tree: JunctionTree, measurements: readonly Measurement[]): Group[] {
+  const d = tree.domain;
+  const byKey = new Map<string, { attrs: readonly string[]; items: Measurement[] }>();
+  for (const m of measurements) {
+    const key = m.attrs.join('\u0001');
+    const g = byKey.get(key);
+    if (g) g.items.push(m);
+    else byKey.set(key, { attrs: m.attrs, items: [m] });
+  }
+  const groups: Group[] = [];
+  for (const { attrs, items } of byKey.values()) {
+    const clique = tree.cliqueContaining(attrs);
+    const n = items[0].values.length;
+    const target = new Float64Array(n);
+    let weight = 0;
+    let sq = 0;
+    for (const m of items) {
+      const w = 1 / (m.stddev * m.stddev);
+      weight += w;
+      for (let k = 0; k < n; k++) {
+        target[k] += w * m.values[k];
+        sq += w * m.values[k] * m.values[k];
+      }
+    }
+    let tq = 0;
+    for (let k = 0; k < n; k++) {
+      target[k] /= weight;
+      tq += target[k] * target[k];
+    }
+    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: new Float64Array(n), grad: new Float64Array(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: sq - weight * tq });
+  }
+  // Largest first: a group is projected from the smallest larger group of its clique that
+  // contains it (e.g. a 1-way from a measured 3-way), so each clique is scanned once per
+  // top-level measurement only.
+  groups.sort((a, b) => b.proj.length - a.proj.length || a.clique - b.clique);
+  groups.forEach((g, gi) => {
+    let best = -1;
+    for (let h = 0; h < gi; h++) {
+      const o = groups[h];
+      if (o.clique !== g.clique || o.attrs.length <= g.attrs.length) continue;
+      if (!g.attrs.every((a) => o.attrs.includes(a))) continue;
+      if (best < 0 || o.proj.length < groups[best].proj.length) best = h;
+    }
+    g.source = best;
+    g.map = indexMap(d, best < 0 ? tree.cliques[g.clique] : groups[best].attrs, g.attrs);
+  });
+  return groups;
+}
