@@ -9,9 +9,9 @@ import { AgentMessage, type RoundReply } from '../proto/generated/fedsynth/conso
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import type { PartyReply } from '../shared/secagg/SecAggMessages.js';
 import { replyFromWire, replyToWire } from '../shared/wire/secaggWire.js';
-import { runHeRound } from '../shared/he/runHeRound.js';
+import { runHeRound } from '../shared/he/simulateHeRound.js';
 import { addInto, encodeSigned, vectorFromBytes, vectorToBytes, zeroVector } from '../shared/secagg/ModularVector.js';
-import { runSecAggRound } from '../shared/secagg/runSecAggRound.js';
+import { runSecAggRound } from '../shared/secagg/simulateSecAggRound.js';
 import type { SecAggStage } from '../shared/secagg/SecAggStage.js';
 
 type Mode = 'plain' | 'masking' | 'masking+' | 'he';

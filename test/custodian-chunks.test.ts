@@ -9,7 +9,7 @@ import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import { HeAggregator } from '../shared/he/HeAggregator.js';
 import { HeParty } from '../shared/he/HeParty.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
-import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
+import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
 import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';

@@ -10,7 +10,7 @@ import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { parsePartySplit } from '../shared/data/splitParties.js';
 import { HeAggregator } from '../shared/he/HeAggregator.js';
 import { HeParty } from '../shared/he/HeParty.js';
-import { makeIdentities } from '../shared/secagg/runSecAggRound.js';
+import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
 import { heParamsOfRound } from '../shared/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { runSimulation } from '../simulation/runSimulation.js';

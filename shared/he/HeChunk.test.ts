@@ -8,7 +8,7 @@ import { HeCustodian } from './HeCustodian.js';
 import { splitContribution, type HeChunk } from './HeChunk.js';
 import { HeChunkAssembler } from './HeChunkAssembler.js';
 import type { HeContribution } from './HeMessages.js';
-import { makeIdentities } from '../secagg/runSecAggRound.js';
+import { makeIdentities } from '../secagg/simulateSecAggRound.js';
 import { heParamsOfRound } from '../wire/heWire.js';
 
 const fake = (sizes: number[]): HeContribution => ({

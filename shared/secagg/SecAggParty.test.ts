@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { ErrorCode } from '../errors/FedsynthError.js';
 import type { RoundConfig } from './RoundConfig.js';
-import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './runSecAggRound.js';
+import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './simulateSecAggRound.js';
 import type { EncryptedShare, PartyReply, ServerRequest } from './SecAggMessages.js';
 import { SecAggParty } from './SecAggParty.js';
 import { SecAggServer } from './SecAggServer.js';

@@ -6,7 +6,7 @@ import { FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
 import type { RoundConfig } from '../secagg/RoundConfig.js';
 import type { PartyReply } from '../secagg/SecAggMessages.js';
-import { runSecAggRound } from '../secagg/runSecAggRound.js';
+import { runSecAggRound } from '../secagg/simulateSecAggRound.js';
 import { replyFromWire, replyToWire } from './secaggWire.js';
 
 const parties = ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'];

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../../../shared/errors/FedsynthError.js';
 import { sumToBigInts } from '../../../shared/secagg/ModularVector.js';
 import type { RoundConfig } from '../../../shared/secagg/RoundConfig.js';
-import { makeIdentities, runSecAggRound, type SecAggRunOptions } from '../../../shared/secagg/runSecAggRound.js';
+import { makeIdentities, runSecAggRound, type SecAggRunOptions } from '../../../shared/secagg/simulateSecAggRound.js';
 import type { ServerRequest } from '../../../shared/secagg/SecAggMessages.js';
 import type { SecAggStage } from '../../../shared/secagg/SecAggStage.js';
 import { envelopeKey, openShares, sealShares } from '../../../shared/secagg/ShareEnvelope.js';

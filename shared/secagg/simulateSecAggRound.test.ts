@@ -6,7 +6,7 @@ import { uniformInt } from '../dp/random/uniform.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts, type SignedVector } from './ModularVector.js';
 import type { RoundConfig } from './RoundConfig.js';
-import { runSecAggRound } from './runSecAggRound.js';
+import { runSecAggRound } from './simulateSecAggRound.js';
 import { SECAGG_STAGES, type SecAggStage } from './SecAggStage.js';
 
 function ids(n: number): string[] {

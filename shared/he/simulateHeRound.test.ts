@@ -5,10 +5,10 @@ import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
-import { runSecAggRound } from '../secagg/runSecAggRound.js';
+import { runSecAggRound } from '../secagg/simulateSecAggRound.js';
 import { HeCustodian } from './HeCustodian.js';
 import { chooseHeParams } from './HeParameters.js';
-import { runHeRound } from './runHeRound.js';
+import { runHeRound } from './simulateHeRound.js';
 import { errorCodeOf as codeOf } from '../../test/support/errorCodeOf.js';
 
 const parties = ['a', 'b', 'c', 'd'];

@@ -1,7 +1,7 @@
 // runHeRound: an in-process driver for homomorphic-mode aggregation (custodian keygen, parties
 // encrypt, coordinator adds, custodian decrypts the aggregate) for tests and benches.
 import type { SignedVector } from '../secagg/ModularVector.js';
-import { makeIdentities } from '../secagg/runSecAggRound.js';
+import { makeIdentities } from '../secagg/simulateSecAggRound.js';
 import { HeAggregator } from './HeAggregator.js';
 import { HeCustodian } from './HeCustodian.js';
 import type { HeContribution } from './HeMessages.js';
