@@ -9,9 +9,9 @@ import { AgentMessage, type RoundReply } from '../proto/generated/fedsynth/conso
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import type { PartyReply } from '../shared/secagg/SecAggMessages.js';
 import { replyFromWire, replyToWire } from '../shared/wire/secaggWire.js';
-import { runHeRound } from '../shared/he/simulateHeRound.js';
+import { simulateHeRound } from '../shared/he/simulateHeRound.js';
 import { addInto, encodeSigned, vectorFromBytes, vectorToBytes, zeroVector } from '../shared/secagg/ModularVector.js';
-import { runSecAggRound } from '../shared/secagg/simulateSecAggRound.js';
+import { simulateSecAggRound } from '../shared/secagg/simulateSecAggRound.js';
 import type { SecAggStage } from '../shared/secagg/SecAggStage.js';
 
 type Mode = 'plain' | 'masking' | 'masking+' | 'he';
@@ -100,7 +100,7 @@ async function runCase(c: Case, inputs: Float64Array[]): Promise<CaseResult> {
     return { bytesPerParty: bytes, survivors: c.n - drops, partyCpuMax: partyCpu, partyCpuMean: partyCpu, serverCpu };
   }
   if (c.mode === 'he') {
-    const r = await runHeRound({ roundId: 'bench', parties, threshold: Math.ceil((2 * c.n) / 3), inputs, maxAbsValue: MAX_ABS, dropped: new Set(dropped), seed: 'bench' });
+    const r = await simulateHeRound({ roundId: 'bench', parties, threshold: Math.ceil((2 * c.n) / 3), inputs, maxAbsValue: MAX_ABS, dropped: new Set(dropped), seed: 'bench' });
     return { bytesPerParty: Math.max(...r.bytesSent.values()), survivors: r.contributors.length };
   }
   const neighbours = c.mode === 'masking+' ? Math.min(c.n - 1, 2 * Math.ceil(Math.log2(c.n))) : undefined;
@@ -111,7 +111,7 @@ async function runCase(c: Case, inputs: Float64Array[]): Promise<CaseResult> {
     uploaded.set(reply.from, (uploaded.get(reply.from) ?? 0) + wireBytes(stage, reply.roundId));
     return replyFromWire(reply.roundId, reply.from, stage).reply;
   };
-  const r = await runSecAggRound({
+  const r = await simulateSecAggRound({
     config: { roundId: 'bench', parties, threshold: Math.ceil((2 * c.n) / 3), vectorLength: c.m, modulusBits: 32, maxAbsValue: MAX_ABS, ...(neighbours ? { neighbours } : {}) },
     inputs,
     seed: 'bench',

@@ -5,10 +5,10 @@ import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
-import { runSecAggRound } from '../secagg/simulateSecAggRound.js';
+import { simulateSecAggRound } from '../secagg/simulateSecAggRound.js';
 import { HeCustodian } from './HeCustodian.js';
 import { chooseHeParams } from './HeParameters.js';
-import { runHeRound } from './simulateHeRound.js';
+import { simulateHeRound } from './simulateHeRound.js';
 import { errorCodeOf as codeOf } from '../../test/support/errorCodeOf.js';
 
 const parties = ['a', 'b', 'c', 'd'];
@@ -30,8 +30,8 @@ describe('homomorphic mode', () => {
   it('plain, masking and he give the same sum bit for bit (with a dropout)', async () => {
     const kept = inputs.filter((_, i) => i !== 3);
     const plain = sumToBigInts(plainSum(kept, 64, maxAbs));
-    const he = await runHeRound({ roundId: 'he-1', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['d']), seed: 's' });
-    const masked = await runSecAggRound({
+    const he = await simulateHeRound({ roundId: 'he-1', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['d']), seed: 's' });
+    const masked = await simulateSecAggRound({
       config: { roundId: 'mask-1', parties, threshold: 3, vectorLength: m, modulusBits: 64, maxAbsValue: maxAbs },
       inputs,
       seed: 's',
@@ -41,26 +41,26 @@ describe('homomorphic mode', () => {
     expect(sumToBigInts(masked.sum)).toEqual(plain);
     expect(he.contributors).toEqual(['a', 'b', 'c']);
     // 32-bit masking agrees too, since |sum| < 2^31 here.
-    const masked32 = await runSecAggRound({ config: { roundId: 'mask-2', parties, threshold: 3, vectorLength: m, modulusBits: 32, maxAbsValue: maxAbs }, inputs, seed: 's' });
+    const masked32 = await simulateSecAggRound({ config: { roundId: 'mask-2', parties, threshold: 3, vectorLength: m, modulusBits: 32, maxAbsValue: maxAbs }, inputs, seed: 's' });
     expect(sumToBigInts(masked32.sum)).toEqual(sumToBigInts(plainSum(inputs, 64, maxAbs)));
   });
 
   it('refuses a tampered ciphertext, a wrong-length vector and out-of-range values', async () => {
     const base = { roundId: 'he-2', parties, threshold: 3, inputs, maxAbsValue: maxAbs, seed: 's' };
     const tamper = await codeOf(
-      runHeRound({ ...base, onContribution: (c) => (c.partyId === 'b' ? { ...c, ciphertexts: c.ciphertexts.map((x, i) => (i === 0 ? x.map((v, j) => (j === 40 ? v ^ 1 : v)) : x)) } : undefined) }),
+      simulateHeRound({ ...base, onContribution: (c) => (c.partyId === 'b' ? { ...c, ciphertexts: c.ciphertexts.map((x, i) => (i === 0 ? x.map((v, j) => (j === 40 ? v ^ 1 : v)) : x)) } : undefined) }),
     );
     expect(tamper).toBe(ErrorCode.BadSignature);
-    const short = await codeOf(runHeRound({ ...base, onContribution: (c) => (c.partyId === 'c' ? { ...c, vectorLength: m - 1 } : undefined) }));
+    const short = await codeOf(simulateHeRound({ ...base, onContribution: (c) => (c.partyId === 'c' ? { ...c, vectorLength: m - 1 } : undefined) }));
     expect(short).toBe(ErrorCode.ProtocolViolation);
     const big = inputs.map((v, i) => (i === 3 ? Float64Array.from(v, (x, j) => (j === 9 ? Number(maxAbs) + 1 : x)) : v));
-    expect(await codeOf(runHeRound({ ...base, inputs: big }))).toBe(ErrorCode.InvalidData);
-    const replay = await codeOf(runHeRound({ ...base, onContribution: (c) => ({ ...c, roundId: 'he-1' }) }));
+    expect(await codeOf(simulateHeRound({ ...base, inputs: big }))).toBe(ErrorCode.InvalidData);
+    const replay = await codeOf(simulateHeRound({ ...base, onContribution: (c) => ({ ...c, roundId: 'he-1' }) }));
     expect(replay).toBe(ErrorCode.OutOfStep);
   });
 
   it('custodian refuses an aggregate of fewer than t contributors', async () => {
-    expect(await codeOf(runHeRound({ roundId: 'he-3', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['a', 'b']) }))).toBe(ErrorCode.TooFewSurvivors);
+    expect(await codeOf(simulateHeRound({ roundId: 'he-3', parties, threshold: 3, inputs, maxAbsValue: maxAbs, dropped: new Set(['a', 'b']) }))).toBe(ErrorCode.TooFewSurvivors);
     const custodian = await HeCustodian.create(chooseHeParams(10n), 2);
     expect(() => custodian.decrypt({ roundId: 'x', contributors: ['a'], vectorLength: 1, ciphertexts: [new Uint8Array(10)] })).toThrow(/fewer than t/);
     custodian.dispose();

@@ -1,4 +1,4 @@
-// runHeRound: an in-process driver for homomorphic-mode aggregation (custodian keygen, parties
+// simulateHeRound: an in-process driver for homomorphic-mode aggregation (custodian keygen, parties
 // encrypt, coordinator adds, custodian decrypts the aggregate) for tests and benches.
 import type { SignedVector } from '../secagg/ModularVector.js';
 import { makeIdentities } from '../secagg/simulateSecAggRound.js';
@@ -9,7 +9,7 @@ import { chooseHeParams, type HeParams } from './HeParameters.js';
 import { HeParty } from './HeParty.js';
 
 /** One HE run's inputs. */
-export interface HeRunOptions {
+export interface HeSimulationOptions {
   roundId: string;
   parties: string[];
   threshold: number;
@@ -24,7 +24,7 @@ export interface HeRunOptions {
 }
 
 /** Result: the exact sum and traffic sizes. */
-export interface HeRunResult {
+export interface HeSimulationResult {
   sum: BigInt64Array;
   contributors: string[];
   params: HeParams;
@@ -34,7 +34,7 @@ export interface HeRunResult {
   aggregateBytes: number;
 }
 
-export async function runHeRound(opts: HeRunOptions): Promise<HeRunResult> {
+export async function simulateHeRound(opts: HeSimulationOptions): Promise<HeSimulationResult> {
   const params = chooseHeParams(opts.maxAbsValue * BigInt(opts.parties.length));
   const ids = await makeIdentities(opts.parties, opts.seed);
   const custodian = await HeCustodian.create(params, opts.threshold);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { ErrorCode } from '../errors/FedsynthError.js';
 import type { RoundConfig } from './RoundConfig.js';
-import { makeIdentities, runSecAggRound, type SecAggRunOptions } from './simulateSecAggRound.js';
+import { makeIdentities, simulateSecAggRound, type SecAggSimulationOptions } from './simulateSecAggRound.js';
 import type { EncryptedShare, PartyReply, ServerRequest } from './SecAggMessages.js';
 import { SecAggParty } from './SecAggParty.js';
 import { SecAggServer } from './SecAggServer.js';
@@ -15,8 +15,8 @@ const parties = ['alice', 'bob', 'carol', 'dave'];
 const config: RoundConfig = { roundId: 'round-7', parties, threshold: 3, vectorLength: 6, modulusBits: 32, maxAbsValue: 1000n };
 const inputs = parties.map((_, i) => Float64Array.from([i, -i, 1000, -1000, 0, 7]));
 
-function run(extra: Partial<SecAggRunOptions>): Promise<unknown> {
-  return runSecAggRound({ config, inputs, seed: 'refuse', ...extra });
+function run(extra: Partial<SecAggSimulationOptions>): Promise<unknown> {
+  return simulateSecAggRound({ config, inputs, seed: 'refuse', ...extra });
 }
 
 function flip(b: Uint8Array, i = 0): Uint8Array {
@@ -81,7 +81,7 @@ describe('SecAggParty refusals', () => {
 
   it('refuses shares replayed from a previous round, even relabelled with the new round id', async () => {
     const old: EncryptedShare[] = [];
-    await runSecAggRound({ config: { ...config, roundId: 'round-6' }, inputs, seed: 'refuse', onReply: (r) => void (r.stage === 'shareKeys' && old.push(...r.shares)) });
+    await simulateSecAggRound({ config: { ...config, roundId: 'round-6' }, inputs, seed: 'refuse', onReply: (r) => void (r.stage === 'shareKeys' && old.push(...r.shares)) });
     const replay = (to: string, q: ServerRequest): ServerRequest | void =>
       q.stage === 'maskedInput' && to === 'bob' ? { ...q, shares: q.shares.map((s) => old.find((o) => o.from === s.from && o.to === s.to)!) } : undefined;
     expect(await codeOf(run({ onRequest: replay }))).toBe(ErrorCode.ProtocolViolation);
@@ -109,11 +109,11 @@ describe('SecAggParty refusals', () => {
 
   it('refuses input vectors of the wrong length or out of range; coordinator refuses a short masked vector', async () => {
     const short = parties.map(() => new Float64Array(5));
-    expect(await codeOf(runSecAggRound({ config, inputs: short, seed: 'x' }))).toBe(ErrorCode.InvalidData);
+    expect(await codeOf(simulateSecAggRound({ config, inputs: short, seed: 'x' }))).toBe(ErrorCode.InvalidData);
     const big = inputs.map((v, i) => (i === 2 ? Float64Array.from(v, (x, j) => (j === 0 ? 1001 : x)) : v));
-    expect(await codeOf(runSecAggRound({ config, inputs: big, seed: 'x' }))).toBe(ErrorCode.InvalidData);
+    expect(await codeOf(simulateSecAggRound({ config, inputs: big, seed: 'x' }))).toBe(ErrorCode.InvalidData);
     const frac = inputs.map((v, i) => (i === 1 ? Float64Array.from(v, (x, j) => (j === 0 ? 0.5 : x)) : v));
-    expect(await codeOf(runSecAggRound({ config, inputs: frac, seed: 'x' }))).toBe(ErrorCode.InvalidData);
+    expect(await codeOf(simulateSecAggRound({ config, inputs: frac, seed: 'x' }))).toBe(ErrorCode.InvalidData);
     const truncate = (r: PartyReply): PartyReply | void => (r.stage === 'maskedInput' && r.from === 'carol' ? { ...r, masked: r.masked.slice(4) } : undefined);
     expect(await codeOf(run({ onReply: truncate }))).toBe(ErrorCode.ProtocolViolation);
   });

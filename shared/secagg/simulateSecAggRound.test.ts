@@ -6,7 +6,7 @@ import { uniformInt } from '../dp/random/uniform.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts, type SignedVector } from './ModularVector.js';
 import type { RoundConfig } from './RoundConfig.js';
-import { runSecAggRound } from './simulateSecAggRound.js';
+import { simulateSecAggRound } from './simulateSecAggRound.js';
 import { SECAGG_STAGES, type SecAggStage } from './SecAggStage.js';
 
 function ids(n: number): string[] {
@@ -32,12 +32,12 @@ async function expectTooFew(p: Promise<unknown>): Promise<FedsynthError> {
   return e as FedsynthError;
 }
 
-describe('runSecAggRound', () => {
+describe('simulateSecAggRound', () => {
   for (const modulusBits of [32, 64] as const) {
     it(`sums exactly with no dropouts (Z_2^${modulusBits})`, async () => {
       const config: RoundConfig = { roundId: 'round-a', parties: ids(4), threshold: 3, vectorLength: 50, modulusBits };
       const inputs = inputsFor(4, 50, 'a', 1000);
-      const r = await runSecAggRound({ config, inputs, seed: 'a' });
+      const r = await simulateSecAggRound({ config, inputs, seed: 'a' });
       expect(sumToBigInts(r.sum)).toEqual(expected(inputs, () => true, modulusBits));
       expect(r.dropped).toEqual([]);
     });
@@ -47,7 +47,7 @@ describe('runSecAggRound', () => {
     const big = 2n ** 61n;
     const inputs = [BigInt64Array.from([big, -big, 5n]), BigInt64Array.from([big - 1n, -big, -6n]), BigInt64Array.from([1n, 0n, 0n])];
     const config: RoundConfig = { roundId: 'r64', parties: ids(3), threshold: 2, vectorLength: 3, modulusBits: 64, maxAbsValue: big };
-    const r = await runSecAggRound({ config, inputs, seed: 'b' });
+    const r = await simulateSecAggRound({ config, inputs, seed: 'b' });
     expect(sumToBigInts(r.sum)).toEqual([2n * big, -2n * big, -1n]);
   });
 
@@ -56,7 +56,7 @@ describe('runSecAggRound', () => {
       const config: RoundConfig = { roundId: `drop-${stage}`, parties: ids(5), threshold: 3, vectorLength: 20, modulusBits: 32 };
       const inputs = inputsFor(5, 20, stage, 500);
       const dropAt = new Map<string, SecAggStage>([['party-2', stage]]);
-      const r = await runSecAggRound({ config, inputs, seed: stage, dropAt });
+      const r = await simulateSecAggRound({ config, inputs, seed: stage, dropAt });
       // A party that sent its masked input is in the sum even if it vanishes afterwards.
       const inSum = SECAGG_STAGES.indexOf(stage) > SECAGG_STAGES.indexOf('maskedInput');
       expect(sumToBigInts(r.sum)).toEqual(expected(inputs, (i) => i !== 2 || inSum, 32));
@@ -71,7 +71,7 @@ describe('runSecAggRound', () => {
       ]);
       let unmaskReplies = 0;
       const onReply = (r: { stage: SecAggStage }): void => void (r.stage === 'unmask' && unmaskReplies++);
-      const e = await expectTooFew(runSecAggRound({ config, inputs: inputsFor(5, 4, 'x', 9), seed: 'x', dropAt, onReply }));
+      const e = await expectTooFew(simulateSecAggRound({ config, inputs: inputsFor(5, 4, 'x', 9), seed: 'x', dropAt, onReply }));
       expect(e.details.failedStage).toBe(stage);
       // Nothing is revealed: no share of any secret leaves a party unless the round reached unmask.
       if (stage !== 'unmask') expect(unmaskReplies).toBe(0);
@@ -86,7 +86,7 @@ describe('runSecAggRound', () => {
       ['party-7', 'shareKeys'],
       ['party-9', 'unmask'],
     ]);
-    const r = await runSecAggRound({ config, inputs, seed: 'sparse', dropAt });
+    const r = await simulateSecAggRound({ config, inputs, seed: 'sparse', dropAt });
     expect(sumToBigInts(r.sum)).toEqual(expected(inputs, (i) => i !== 1 && i !== 7, 32));
     expect(r.dropped).toEqual(['party-1']);
   });
@@ -112,7 +112,7 @@ describe('runSecAggRound', () => {
       const drops = uniformInt(rng, Math.max(1, Math.floor(n / 2)) + 1);
       for (let d = 0; d < drops; d++) dropAt.set(`party-${uniformInt(rng, n)}`, SECAGG_STAGES[uniformInt(rng, 5)]);
       try {
-        const r = await runSecAggRound({ config, inputs, seed: `p${trial}`, dropAt });
+        const r = await simulateSecAggRound({ config, inputs, seed: `p${trial}`, dropAt });
         const inSum = new Set(r.survivors);
         expect(sumToBigInts(r.sum)).toEqual(expected(inputs, (i) => inSum.has(`party-${i}`), config.modulusBits));
         // Exactly the parties that did not drop before sending masked input are summed.
@@ -137,7 +137,7 @@ describe('runSecAggRound', () => {
     const inputs = inputsFor(3, 8, 'repro', 50);
     const capture = async (): Promise<string[]> => {
       const out: string[] = [];
-      await runSecAggRound({
+      await simulateSecAggRound({
         config,
         inputs,
         seed: 'repro',

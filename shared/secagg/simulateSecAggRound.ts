@@ -1,4 +1,4 @@
-// runSecAggRound: an in-process driver that plays coordinator and parties through one full round,
+// simulateSecAggRound: an in-process driver that plays coordinator and parties through one full round,
 // with scheduled dropouts, for tests, known-answer vectors and benches (no transport, no I/O).
 import { seededRandomSource, cryptoRandomSource, type RandomSource } from '../dp/random/RandomSource.js';
 import type { RoundConfig } from './RoundConfig.js';
@@ -10,7 +10,7 @@ import type { SignedSum, SignedVector } from './ModularVector.js';
 import { loadSodium } from './sodium.js';
 
 /** One run's inputs. */
-export interface SecAggRunOptions {
+export interface SecAggSimulationOptions {
   config: RoundConfig;
   /** Input of each party, in config.parties order. */
   inputs: readonly SignedVector[];
@@ -29,7 +29,7 @@ export interface SecAggRunOptions {
 }
 
 /** One run's result and its traffic. */
-export interface SecAggRunResult {
+export interface SecAggSimulationResult {
   sum: SignedSum;
   survivors: string[];
   dropped: string[];
@@ -61,7 +61,7 @@ export async function makeIdentities(parties: readonly string[], seed?: string):
  * Runs one round to the end. Resolves with the exact sum of the inputs of U3, or rejects with the
  * first FedsynthError (e.g. TooFewSurvivors when fewer than t remain at some stage).
  */
-export async function runSecAggRound(opts: SecAggRunOptions): Promise<SecAggRunResult> {
+export async function simulateSecAggRound(opts: SecAggSimulationOptions): Promise<SecAggSimulationResult> {
   const { config } = opts;
   const identities = opts.identities ?? (await makeIdentities(config.parties, opts.seed));
   const pki: IdentityLookup = (id) => identities.get(id)?.publicKey;

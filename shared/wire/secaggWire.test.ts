@@ -6,7 +6,7 @@ import { FedsynthError } from '../errors/FedsynthError.js';
 import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
 import type { RoundConfig } from '../secagg/RoundConfig.js';
 import type { PartyReply } from '../secagg/SecAggMessages.js';
-import { runSecAggRound } from '../secagg/simulateSecAggRound.js';
+import { simulateSecAggRound } from '../secagg/simulateSecAggRound.js';
 import { replyFromWire, replyToWire } from './secaggWire.js';
 
 const parties = ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'];
@@ -25,7 +25,7 @@ describe('secaggWire compact uploads', () => {
   it('uploads carry no party ids and no certificate, and a round through the wire is exact (full and SecAgg+, with a dropout)', async () => {
     const seen: RoundReply[] = [];
     for (const cfg of [config, { ...config, neighbours: 3 }]) {
-      const r = await runSecAggRound({
+      const r = await simulateSecAggRound({
         config: cfg,
         inputs,
         seed: 'w',
@@ -48,7 +48,7 @@ describe('secaggWire compact uploads', () => {
 
   /** A full round in which every upload passes `tamper` on its wire form. */
   const tampered = (tamper: (m: RoundReply, from: string) => void): Promise<unknown> =>
-    runSecAggRound({ config, inputs, seed: 'w', onReply: (rep) => viaWire(rep, (m) => tamper(m, rep.from)) });
+    simulateSecAggRound({ config, inputs, seed: 'w', onReply: (rep) => viaWire(rep, (m) => tamper(m, rep.from)) });
 
   it('planted fault: swapping two positional envelopes makes the recipient refuse (AEAD names both ends)', async () => {
     const run = tampered((m, from) => {

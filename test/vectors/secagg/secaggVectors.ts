@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../../../shared/errors/FedsynthError.js';
 import { sumToBigInts } from '../../../shared/secagg/ModularVector.js';
 import type { RoundConfig } from '../../../shared/secagg/RoundConfig.js';
-import { makeIdentities, runSecAggRound, type SecAggRunOptions } from '../../../shared/secagg/simulateSecAggRound.js';
+import { makeIdentities, simulateSecAggRound, type SecAggSimulationOptions } from '../../../shared/secagg/simulateSecAggRound.js';
 import type { ServerRequest } from '../../../shared/secagg/SecAggMessages.js';
 import type { SecAggStage } from '../../../shared/secagg/SecAggStage.js';
 import { envelopeKey, openShares, sealShares } from '../../../shared/secagg/ShareEnvelope.js';
@@ -30,7 +30,7 @@ export const KAT_DROP = new Map<string, SecAggStage>([['p3', 'maskedInput']]);
 export async function positiveVectors(): Promise<Record<string, unknown>> {
   const sodium = await loadSodium();
   const stages: Record<string, Record<string, unknown>> = { advertiseKeys: {}, shareKeys: {}, maskedInput: {}, consistency: {}, unmask: {} };
-  const result = await runSecAggRound({
+  const result = await simulateSecAggRound({
     config: KAT_CONFIG,
     inputs: KAT_INPUTS,
     seed: KAT_SEED,
@@ -87,7 +87,7 @@ export async function positiveVectors(): Promise<Record<string, unknown>> {
 /** A negative case: a planted fault and the refusal it must cause. */
 export interface NegativeCase {
   name: string;
-  plant: (opts: SecAggRunOptions) => SecAggRunOptions;
+  plant: (opts: SecAggSimulationOptions) => SecAggSimulationOptions;
 }
 
 const atStage = (stage: SecAggStage, to: string, f: (q: ServerRequest) => ServerRequest) => (t: string, q: ServerRequest) => (q.stage === stage && t === to ? f(q) : undefined);
@@ -122,7 +122,7 @@ export async function negativeVectors(): Promise<Record<string, { code: string; 
   const out: Record<string, { code: string; stage: unknown; partyId: unknown }> = {};
   for (const c of NEGATIVE_CASES) {
     try {
-      await runSecAggRound(c.plant({ config: KAT_CONFIG, inputs: KAT_INPUTS, seed: KAT_SEED, dropAt: KAT_DROP }));
+      await simulateSecAggRound(c.plant({ config: KAT_CONFIG, inputs: KAT_INPUTS, seed: KAT_SEED, dropAt: KAT_DROP }));
       out[c.name] = { code: 'NO_ERROR', stage: null, partyId: null };
     } catch (e) {
       const err = e instanceof FedsynthError ? e : new FedsynthError(ErrorCode.Internal, String(e));
