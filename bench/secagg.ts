@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { AgentMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import type { PartyReply } from '../shared/secagg/SecAggMessages.js';
-import { replyFromWire, replyToWire } from '../shared/wire/secaggWire.js';
+import { replyFromWire, replyToWire } from '../platform/wire/secaggWire.js';
 import { simulateHeRound } from '../shared/he/simulateHeRound.js';
 import { addInto, encodeSigned, vectorFromBytes, vectorToBytes, zeroVector } from '../shared/secagg/ModularVector.js';
 import { simulateSecAggRound } from '../shared/secagg/simulateSecAggRound.js';

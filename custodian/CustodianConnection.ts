@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../shared/errors/FedsynthError.js';
 import { VERSION } from '../shared/version.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../shared/he/HeChunk.js';
-import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
+import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
 import type { KeyCustodian } from './KeyCustodian.js';

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import type { HeParams } from '../shared/he/HeParameters.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
-import { sumFromWire, sumToWire } from '../shared/wire/heWire.js';
+import { sumFromWire, sumToWire } from '../platform/wire/heWire.js';
 import { CustodianStore } from './CustodianStore.js';
 import { HeKeyPair } from './HeKeyPair.js';
 

@@ -13,7 +13,7 @@ import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { planDistributedGaussian } from '../shared/dp/distributed/planDistributedGaussian.js';
 import { domainHash } from '../shared/study/domainHash.js';
-import { studySpecHash } from '../shared/study/studySpecHash.js';
+import { studySpecHash } from '../platform/wire/studySpecHash.js';
 import { localQueryLength, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { initCa } from '../platform/pki/CertificateAuthority.js';

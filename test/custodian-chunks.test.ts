@@ -10,7 +10,7 @@ import { HeAggregator } from '../shared/he/HeAggregator.js';
 import { HeParty } from '../shared/he/HeParty.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
-import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../shared/wire/heWire.js';
+import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';

@@ -11,7 +11,7 @@ import { parsePartySplit } from '../shared/data/splitParties.js';
 import { HeAggregator } from '../shared/he/HeAggregator.js';
 import { HeParty } from '../shared/he/HeParty.js';
 import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
-import { heParamsOfRound } from '../shared/wire/heWire.js';
+import { heParamsOfRound } from '../platform/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { runSimulation } from '../simulation/runSimulation.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';

@@ -3,7 +3,7 @@
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { digestsEqual, sumDigest } from '../../shared/he/HeDecryptDigest.js';
 import { ChunkSequence } from '../../shared/wire/ChunkSequence.js';
-import { sumFromWire } from '../../shared/wire/heWire.js';
+import { sumFromWire } from '../../platform/wire/heWire.js';
 import type { HeDecryptReply } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 
 export class HeSumAssembler {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { HeAggregator } from '../../shared/he/HeAggregator.js';
-import { chunkFromWire, heParamsOfRound } from '../../shared/wire/heWire.js';
+import { chunkFromWire, heParamsOfRound } from '../../platform/wire/heWire.js';
 import { HeChunkAssembler } from '../../shared/he/HeChunkAssembler.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
 import type { HeContribution } from '../../shared/he/HeMessages.js';

@@ -7,7 +7,7 @@ import { SecAggServer, type StageOutcome } from '../../shared/secagg/SecAggServe
 import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
 import { computeRoundConfig, type MaskingComputeFields } from '../../shared/wire/computeRoundConfig.js';
 import type { ServerRequest } from '../../shared/secagg/SecAggMessages.js';
-import { replyFromWire, requestToWire } from '../../shared/wire/secaggWire.js';
+import { replyFromWire, requestToWire } from '../../platform/wire/secaggWire.js';
 import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';

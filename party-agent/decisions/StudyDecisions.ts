@@ -7,7 +7,7 @@ import { domainHash } from '../../shared/study/domainHash.js';
 import type { AgentMessage, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import type { AgentPolicy } from '../policy/StudyPolicy.js';
-import { studySpecHash } from '../../shared/study/studySpecHash.js';
+import { studySpecHash } from '../../platform/wire/studySpecHash.js';
 import { judgeAnnouncement, partyTermsOf } from '../verification/judgeAnnouncement.js';
 import { effectiveStudyTerms } from '../verification/SpecVerification.js';
 import { assertSameSpec, storedStudy } from '../verification/SpecBinding.js';

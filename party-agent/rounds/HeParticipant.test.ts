@@ -5,7 +5,7 @@ import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { HeCustodian } from '../../shared/he/HeCustodian.js';
 import { makeIdentities } from '../../shared/secagg/simulateSecAggRound.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
-import { heParamsOfRound } from '../../shared/wire/heWire.js';
+import { heParamsOfRound } from '../../platform/wire/heWire.js';
 import { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { HeParticipant } from './HeParticipant.js';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { HeParty } from '../../shared/he/HeParty.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
-import { chunkToWire, heParamsOfRound } from '../../shared/wire/heWire.js';
+import { chunkToWire, heParamsOfRound } from '../../platform/wire/heWire.js';
 import { DEFAULT_MAX_CHUNK_BYTES, splitContribution, type HeChunk } from '../../shared/he/HeChunk.js';
 import type { ComputeStage, HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 

@@ -7,7 +7,7 @@ import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
 import type { SignedVector } from '../../shared/secagg/ModularVector.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
-import { replyToWire, requestFromWire } from '../../shared/wire/secaggWire.js';
+import { replyToWire, requestFromWire } from '../../platform/wire/secaggWire.js';
 import { computeRoundConfig } from '../../shared/wire/computeRoundConfig.js';
 import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';

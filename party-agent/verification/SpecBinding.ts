@@ -1,7 +1,7 @@
 // SpecBinding: a party's decision is bound to the hash of the spec it was shown first; a changed
 // re-announcement or an approval of another hash is refused (SPEC_CHANGED), never adopted.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { studySpecHash } from '../../shared/study/studySpecHash.js';
+import { studySpecHash } from '../../platform/wire/studySpecHash.js';
 import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 /** A study as the agent stored it when it was first announced (AgentStore spec_json). */

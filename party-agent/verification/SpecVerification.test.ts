@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
-import { studySpecHash } from '../../shared/study/studySpecHash.js';
+import { studySpecHash } from '../../platform/wire/studySpecHash.js';
 import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { effectiveStudyTerms, verifySpecTerms, type PartyTerms } from './SpecVerification.js';
 import { assertReviewedHash, assertSameSpec, storedStudy } from './SpecBinding.js';

@@ -9,7 +9,7 @@ import { splitContribution, type HeChunk } from './HeChunk.js';
 import { HeChunkAssembler } from './HeChunkAssembler.js';
 import type { HeContribution } from './HeMessages.js';
 import { makeIdentities } from '../secagg/simulateSecAggRound.js';
-import { heParamsOfRound } from '../wire/heWire.js';
+import { heParamsOfRound } from '../../platform/wire/heWire.js';
 
 const fake = (sizes: number[]): HeContribution => ({
   roundId: 'r',

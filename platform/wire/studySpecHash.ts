@@ -2,7 +2,7 @@
 // shown by `fedsynth agent studies` and required by `fedsynth agent approve --spec-hash`.
 import { createHash } from 'node:crypto';
 import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { canonicalJson } from '../audit/canonicalJson.js';
+import { canonicalJson } from '../../shared/audit/canonicalJson.js';
 
 /** Version tag hashed first, so a future encoding can never collide with this one. */
 const TAG = 'fedsynth/study-spec/v1\n';

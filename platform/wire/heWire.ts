@@ -2,12 +2,12 @@
 // parameters, decrypted sums) to and from their protocol-v1 forms (chunked where they can be large).
 import type { HeCiphertexts } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { HeDecryptReply, HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
-import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
-import { chooseHeParams, type HeParams } from '../he/HeParameters.js';
-import type { HeAggregate } from '../he/HeMessages.js';
-import { DEFAULT_MAX_CHUNK_BYTES, type HeChunk } from '../he/HeChunk.js';
-import { aggregateDigest, sumDigest } from '../he/HeDecryptDigest.js';
-import { packByBytes } from '../he/packByBytes.js';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { chooseHeParams, type HeParams } from '../../shared/he/HeParameters.js';
+import type { HeAggregate } from '../../shared/he/HeMessages.js';
+import { DEFAULT_MAX_CHUNK_BYTES, type HeChunk } from '../../shared/he/HeChunk.js';
+import { aggregateDigest, sumDigest } from '../../shared/he/HeDecryptDigest.js';
+import { packByBytes } from '../../shared/he/packByBytes.js';
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);

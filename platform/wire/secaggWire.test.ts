@@ -2,11 +2,11 @@
 // protocol-v1 encoding (no ids, no certificate in uploads) give the exact sum; misplaced positions fail.
 import { describe, expect, it } from 'vitest';
 import { RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { FedsynthError } from '../errors/FedsynthError.js';
-import { plainSum, sumToBigInts } from '../secagg/ModularVector.js';
-import type { RoundConfig } from '../secagg/RoundConfig.js';
-import type { PartyReply } from '../secagg/SecAggMessages.js';
-import { simulateSecAggRound } from '../secagg/simulateSecAggRound.js';
+import { FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { plainSum, sumToBigInts } from '../../shared/secagg/ModularVector.js';
+import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
+import type { PartyReply } from '../../shared/secagg/SecAggMessages.js';
+import { simulateSecAggRound } from '../../shared/secagg/simulateSecAggRound.js';
 import { replyFromWire, replyToWire } from './secaggWire.js';
 
 const parties = ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'];

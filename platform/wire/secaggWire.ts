@@ -8,8 +8,8 @@
 // of the i-th party the unmask request named), which SecAggServer resolves and checks. Relayed
 // requests (coordinator -> party) keep every id and the certificates peers need.
 import type { RoundReply, RoundRequest, SignedKeys as WireSignedKeys, EncryptedShare as WireShare } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import type { EncryptedShare, PartyReply, ServerRequest, SignedKeys } from '../secagg/SecAggMessages.js';
-import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import type { EncryptedShare, PartyReply, ServerRequest, SignedKeys } from '../../shared/secagg/SecAggMessages.js';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 
 type RequestStage = NonNullable<RoundRequest['stage']>;
 type ReplyStage = NonNullable<RoundReply['stage']>;
