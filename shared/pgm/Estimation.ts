@@ -9,6 +9,7 @@ import { GraphicalModel } from './GraphicalModel.js';
 import { indexMap } from './IndexMap.js';
 import { validateMeasurements, type Measurement } from './Measurement.js';
 import { MeasurementLoss } from './MeasurementLoss.js';
+import type { Estimator } from './Estimator.js';
 import { mirrorDescent } from './mirrorDescent.js';
 import { universalAccelerated } from './universalAccelerated.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
@@ -92,7 +93,8 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
   const bp = new BeliefPropagator(tree);
   const theta = initialPotentials(tree, opts.warmStart);
   const accelerated = (opts.method ?? 'accelerated') === 'accelerated' && loss.size > 0;
-  const fit = accelerated ? universalAccelerated(bp, loss, theta, total, iters, opts.callback) : mirrorDescent(bp, loss, theta, total, iters, opts.callback);
+  const estimator: Estimator = accelerated ? universalAccelerated : mirrorDescent;
+  const fit = estimator(bp, loss, theta, total, iters, opts.callback);
   const potentials = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, fit.potentials[i])));
   const marginals = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, fit.marginals[i])));
   return new GraphicalModel(domain, tree, potentials, total, marginals);

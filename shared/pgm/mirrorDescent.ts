@@ -1,7 +1,6 @@
 // mirrorDescent: Private-PGM's estimator (McKenna, Sheldon & Miklau, ICML 2019, Algorithm 1) —
 // mirror descent on the clique log-potentials with an Armijo backtracking step.
-import type { BeliefPropagator } from './BeliefPropagation.js';
-import type { MeasurementLoss } from './MeasurementLoss.js';
+import type { Estimator } from './Estimator.js';
 
 /**
  * Mirror descent on the log-potentials theta with the gradient taken w.r.t. the clique marginals
@@ -10,14 +9,7 @@ import type { MeasurementLoss } from './MeasurementLoss.js';
  * ½·alpha·<∇L, mu_old − mu_new> (Private-PGM `mirror_descent`'s Armijo rule). Starts from
  * `theta0` (taken over as a buffer); returns the final potentials and their marginals.
  */
-export function mirrorDescent(
-  bp: BeliefPropagator,
-  loss: MeasurementLoss,
-  theta0: Float64Array[],
-  total: number,
-  iters: number,
-  callback: ((iteration: number, loss: number) => boolean | void) | undefined,
-): { potentials: Float64Array[]; marginals: Float64Array[] } {
+export const mirrorDescent: Estimator = (bp, loss, theta0, total, iters, callback) => {
   const tree = bp.tree;
   const m = tree.cliques.length;
   const sizes = tree.cliques.map((c) => tree.domain.size(c));
@@ -60,4 +52,4 @@ export function mirrorDescent(
     if (callback !== undefined && callback(t, value) === false) break;
   }
   return { potentials: theta, marginals: mu };
-}
+};

@@ -1,9 +1,9 @@
 // universalAccelerated: the default estimator — Nesterov's universal accelerated method on the
 // marginal polytope of the junction tree, belief propagation as the entropic (mirror) map.
 import { sumInto } from './Factor.js';
-import { potentialsFromMarginals, type BeliefPropagator } from './BeliefPropagation.js';
+import { potentialsFromMarginals } from './BeliefPropagation.js';
 import { indexMap } from './IndexMap.js';
-import type { MeasurementLoss } from './MeasurementLoss.js';
+import type { Estimator } from './Estimator.js';
 
 /**
  * Universal accelerated method (Nesterov, "Universal gradient methods for convex optimization
@@ -22,14 +22,7 @@ import type { MeasurementLoss } from './MeasurementLoss.js';
  * Starts from the log-potentials `u0` (taken over as a buffer); returns the potentials of x (the
  * estimate) and its calibrated marginals.
  */
-export function universalAccelerated(
-  bp: BeliefPropagator,
-  loss: MeasurementLoss,
-  u0: Float64Array[],
-  total: number,
-  iters: number,
-  callback: ((iteration: number, loss: number) => boolean | void) | undefined,
-): { potentials: Float64Array[]; marginals: Float64Array[] } {
+export const universalAccelerated: Estimator = (bp, loss, u0, total, iters, callback) => {
   const sizes = bp.tree.cliques.map((c) => bp.tree.domain.size(c));
   const alloc = (): Float64Array[] => sizes.map((n) => new Float64Array(n));
   let u = u0;
@@ -126,7 +119,7 @@ export function universalAccelerated(
   const marginals = alloc();
   bp.run(potentials, total, marginals);
   return { potentials, marginals };
-}
+};
 
 /** Σ a·log(a/b) over cells (0·log 0 = 0). */
 function klCells(a: Float64Array, b: Float64Array): number {

@@ -1,0 +1,24 @@
+// Estimator: the interface both estimators of the model implement (mirrorDescent,
+// universalAccelerated): minimise a MeasurementLoss over the models on one junction tree.
+import type { BeliefPropagator } from './BeliefPropagation.js';
+import type { MeasurementLoss } from './MeasurementLoss.js';
+
+/** The fitted model on the tree: log-potentials and their calibrated marginals, per clique. */
+export interface TreeFit {
+  potentials: Float64Array[];
+  marginals: Float64Array[];
+}
+
+/**
+ * Minimises `loss` over the models on `bp.tree`, starting from the log-potentials `theta0` (taken
+ * over as a buffer), for at most `iters` iterations; `callback` gets each iteration's loss and
+ * stops the fit by returning `false`.
+ */
+export type Estimator = (
+  bp: BeliefPropagator,
+  loss: MeasurementLoss,
+  theta0: Float64Array[],
+  total: number,
+  iters: number,
+  callback: ((iteration: number, loss: number) => boolean | void) | undefined,
+) => TreeFit;
