@@ -1,10 +1,12 @@
-// BudgetLedger: the party's durable privacy-budget ledger (SQLite, WAL, synchronous=FULL).
-// Every charge is checked against a per-study cap and a lifetime cap per dataset, atomically, BEFORE release.
+// BudgetLedger: the party's durable privacy-budget ledger (SQLite, WAL, synchronous=FULL) around the
+// PrivacyAccountant: each charge is checked against a per-study and a lifetime cap, atomically, BEFORE release.
 import Database from 'better-sqlite3';
 import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { BudgetExceededError } from '../../shared/dp/accounting/BudgetExceededError.js';
 import { checkPrivacyNumber } from '../../shared/dp/accounting/checkPrivacyNumber.js';
+import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
+import { checkRdpCurve, composeLosses, type PrivacyLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
 
 export interface BudgetLedgerOptions {
   /** Cap on the rho one study may spend on one dataset. */
@@ -13,6 +15,11 @@ export interface BudgetLedgerOptions {
   readonly lifetimeRho: number;
   /** Dataset charged when a request names none (an agent serving a single dataset). */
   readonly defaultDataset?: string;
+  /**
+   * The delta at which the caps are read as (epsilon, delta) once an RDP charge is involved (the
+   * agent's policy delta); needed only for charges with an `rdp` curve (PrivacyAccountant).
+   */
+  readonly delta?: number;
   /** How long to wait for another writer's lock, ms (default 10 s). */
   readonly busyTimeoutMs?: number;
 }
@@ -21,7 +28,10 @@ export interface ChargeRequest {
   readonly studyId: string;
   /** Unique per release, e.g. `${studyId}/${roundId}/${measurement}`. */
   readonly idempotencyKey: string;
+  /** The zCDP part of the release's loss. */
   readonly rho: number;
+  /** An RDP part of the loss on RDP_ORDERS (e.g. a subsampled Gaussian), composed with the zCDP charges. */
+  readonly rdp?: readonly number[];
   readonly label: string;
   readonly dataset?: string;
   /** A study-specific cap (e.g. the rho the custodian approved); the smaller cap applies. */
@@ -34,6 +44,7 @@ export interface LedgerCharge {
   readonly studyId: string;
   readonly dataset: string;
   readonly rho: number;
+  readonly rdp?: readonly number[];
   readonly label: string;
   readonly createdMs: number;
   /** True when this call found the charge already recorded (a retry): nothing was charged again. */
@@ -46,11 +57,11 @@ interface Row {
   study_id: string;
   dataset: string;
   rho: number;
+  /** JSON array on RDP_ORDERS, or NULL for a zCDP-only charge. */
+  rdp: string | null;
   label: string;
   created_ms: number;
 }
-
-const SLACK = 1e-12;
 
 function toCharge(r: Row, replayed: boolean): LedgerCharge {
   return {
@@ -59,10 +70,18 @@ function toCharge(r: Row, replayed: boolean): LedgerCharge {
     studyId: r.study_id,
     dataset: r.dataset,
     rho: r.rho,
+    ...(r.rdp !== null ? { rdp: JSON.parse(r.rdp) as number[] } : {}),
     label: r.label,
     createdMs: r.created_ms,
     replayed,
   };
+}
+
+/** The composed loss of committed charges: SQL sum of the zCDP parts plus the sum of their RDP curves. */
+function spentLoss(rho: number, curves: readonly { rdp: string }[]): PrivacyLoss {
+  let loss: PrivacyLoss = { rho };
+  for (const c of curves) loss = composeLosses(loss, { rho: 0, rdp: JSON.parse(c.rdp) as number[] });
+  return loss;
 }
 
 /**
@@ -74,13 +93,13 @@ function toCharge(r: Row, replayed: boolean): LedgerCharge {
  */
 export class BudgetLedger {
   private readonly db: Database.Database;
-  private readonly opts: Required<Omit<BudgetLedgerOptions, 'busyTimeoutMs'>>;
+  private readonly opts: Required<Omit<BudgetLedgerOptions, 'busyTimeoutMs' | 'delta'>> & { delta?: number };
   private readonly chargeTx: (req: ChargeRequest) => LedgerCharge;
 
   constructor(path: string, options: BudgetLedgerOptions) {
     checkPrivacyNumber(options.perStudyRho, 'perStudyRho');
     checkPrivacyNumber(options.lifetimeRho, 'lifetimeRho');
-    this.opts = { perStudyRho: options.perStudyRho, lifetimeRho: options.lifetimeRho, defaultDataset: options.defaultDataset ?? 'default' };
+    this.opts = { perStudyRho: options.perStudyRho, lifetimeRho: options.lifetimeRho, defaultDataset: options.defaultDataset ?? 'default', delta: options.delta };
     try {
       this.db = openDurableDatabase(path, `
         CREATE TABLE IF NOT EXISTS budget_charges (
@@ -90,11 +109,22 @@ export class BudgetLedger {
           dataset TEXT NOT NULL,
           rho REAL NOT NULL CHECK (rho >= 0),
           label TEXT NOT NULL,
-          created_ms INTEGER NOT NULL
+          created_ms INTEGER NOT NULL,
+          rdp TEXT
         );
         CREATE INDEX IF NOT EXISTS budget_charges_study ON budget_charges (study_id, dataset);
         CREATE INDEX IF NOT EXISTS budget_charges_dataset ON budget_charges (dataset);
       `, { busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
+      // Ledgers created before RDP charges existed gain the (nullable) column (another process may
+      // have just added it: "duplicate column" is not an error).
+      const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(budget_charges)').all();
+      if (!columns.some((c) => c.name === 'rdp')) {
+        try {
+          this.db.exec('ALTER TABLE budget_charges ADD COLUMN rdp TEXT');
+        } catch (e) {
+          if (!/duplicate column/i.test((e as Error).message)) throw e;
+        }
+      }
     } catch (e) {
       throw new FedsynthError(ErrorCode.CorruptState, `budget ledger ${path} cannot be opened: ${(e as Error).message}`, { path });
     }
@@ -103,14 +133,19 @@ export class BudgetLedger {
       'SELECT COALESCE(SUM(rho), 0) AS s FROM budget_charges WHERE study_id = ? AND dataset = ?',
     );
     const datasetSpent = this.db.prepare<[string], { s: number }>('SELECT COALESCE(SUM(rho), 0) AS s FROM budget_charges WHERE dataset = ?');
-    const insert = this.db.prepare<[string, string, string, number, string, number]>(
-      'INSERT INTO budget_charges (idempotency_key, study_id, dataset, rho, label, created_ms) VALUES (?, ?, ?, ?, ?, ?)',
+    const studyCurves = this.db.prepare<[string, string], { rdp: string }>(
+      'SELECT rdp FROM budget_charges WHERE study_id = ? AND dataset = ? AND rdp IS NOT NULL ORDER BY id',
+    );
+    const datasetCurves = this.db.prepare<[string], { rdp: string }>('SELECT rdp FROM budget_charges WHERE dataset = ? AND rdp IS NOT NULL ORDER BY id');
+    const insert = this.db.prepare<[string, string, string, number, string, number, string | null]>(
+      'INSERT INTO budget_charges (idempotency_key, study_id, dataset, rho, label, created_ms, rdp) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const tx = this.db.transaction((req: ChargeRequest): LedgerCharge => {
       const dataset = req.dataset ?? this.opts.defaultDataset;
+      const rdpJson = req.rdp !== undefined ? JSON.stringify(req.rdp) : null;
       const existing = byKey.get(req.idempotencyKey);
       if (existing !== undefined) {
-        if (existing.rho !== req.rho || existing.study_id !== req.studyId || existing.dataset !== dataset) {
+        if (existing.rho !== req.rho || existing.rdp !== rdpJson || existing.study_id !== req.studyId || existing.dataset !== dataset) {
           throw new FedsynthError(
             ErrorCode.ProtocolViolation,
             `idempotency key ${req.idempotencyKey} was already charged with different parameters`,
@@ -119,22 +154,25 @@ export class BudgetLedger {
         }
         return toCharge(existing, true);
       }
+      // One accountant per cap, opened with what the committed charges spent; the charge is
+      // recorded only if both admit it.
       const studyCap = Math.min(this.opts.perStudyRho, req.studyCapRho ?? Infinity);
-      const study = studySpent.get(req.studyId, dataset)?.s ?? 0;
-      const life = datasetSpent.get(dataset)?.s ?? 0;
-      const studyLeft = Math.max(0, studyCap - study);
-      const lifeLeft = Math.max(0, this.opts.lifetimeRho - life);
-      if (study + req.rho > studyCap * (1 + SLACK) || life + req.rho > this.opts.lifetimeRho * (1 + SLACK)) {
-        throw new BudgetExceededError(req.rho, Math.min(studyLeft, lifeLeft), {
+      const delta = this.opts.delta;
+      const study = new PrivacyAccountant(studyCap, { delta, spent: spentLoss(studySpent.get(req.studyId, dataset)?.s ?? 0, studyCurves.all(req.studyId, dataset)) });
+      const life = new PrivacyAccountant(this.opts.lifetimeRho, { delta, spent: spentLoss(datasetSpent.get(dataset)?.s ?? 0, datasetCurves.all(dataset)) });
+      const loss: PrivacyLoss = req.rdp !== undefined ? { rho: req.rho, rdp: req.rdp } : { rho: req.rho };
+      const studyOk = study.canCharge(loss);
+      if (!studyOk || !life.canCharge(loss)) {
+        throw new BudgetExceededError(req.rho, Math.min(study.remaining, life.remaining), {
           studyId: req.studyId,
           dataset,
-          scope: study + req.rho > studyCap * (1 + SLACK) ? 'study' : 'lifetime',
+          scope: studyOk ? 'lifetime' : 'study',
         });
       }
       const now = Date.now();
-      const info = insert.run(req.idempotencyKey, req.studyId, dataset, req.rho, req.label, now);
+      const info = insert.run(req.idempotencyKey, req.studyId, dataset, req.rho, req.label, now, rdpJson);
       return toCharge(
-        { id: Number(info.lastInsertRowid), idempotency_key: req.idempotencyKey, study_id: req.studyId, dataset, rho: req.rho, label: req.label, created_ms: now },
+        { id: Number(info.lastInsertRowid), idempotency_key: req.idempotencyKey, study_id: req.studyId, dataset, rho: req.rho, rdp: rdpJson, label: req.label, created_ms: now },
         false,
       );
     });
@@ -144,6 +182,7 @@ export class BudgetLedger {
   /** Atomically checks both caps and records the charge; a retry with the same key is a no-op. */
   charge(req: ChargeRequest): LedgerCharge {
     checkPrivacyNumber(req.rho, 'rho');
+    if (req.rdp !== undefined) checkRdpCurve(req.rdp);
     if (req.studyCapRho !== undefined) checkPrivacyNumber(req.studyCapRho, 'studyCapRho');
     for (const [k, v] of [['studyId', req.studyId], ['idempotencyKey', req.idempotencyKey]] as const) {
       if (typeof v !== 'string' || v.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, `${k} must be a non-empty string`);
@@ -151,7 +190,7 @@ export class BudgetLedger {
     return this.chargeTx(req);
   }
 
-  /** Rho spent by a study (on one dataset, or on all datasets when none is given). */
+  /** Rho spent by a study (on one dataset, or on all datasets when none is given): the zCDP parts. */
   spent(studyId: string, dataset?: string): number {
     const row =
       dataset === undefined

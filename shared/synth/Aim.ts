@@ -8,7 +8,7 @@ import type { RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import type { Measurement } from '../pgm/Measurement.js';
-import { RhoBudget } from './RhoBudget.js';
+import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { federatedL1Scores } from './federatedL1Scores.js';
 import { type AimCandidate, MB_PER_CELL, aimCandidates, fits, kWaySets } from './AimCandidates.js';
 import { aimEpochs } from './aimEpochs.js';
@@ -108,7 +108,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
   const domain = oracle.domain;
   const d = domain.attrs.length;
   const rho = opts.rho;
-  const budget = new RhoBudget(rho);
+  const budget = new PrivacyAccountant(rho);
   const workload = opts.workload ?? kWaySets(domain, Math.min(3, d), opts.maxCells ?? 10000);
   if (workload.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'aim: empty workload');
   const candidates = aimCandidates(domain, workload);
@@ -151,7 +151,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
   const selRho = (s: number): number => (share / (1 - share)) * batch * (0.5 / (s * s));
 
   const oneways = domain.attrs.map((a) => [a]);
-  const measurements: Measurement[] = await oracle.measure(oneways, budget.spend((d * 0.5) / (sigma * sigma), 'aim/oneway'), 'aim/oneway');
+  const measurements: Measurement[] = await oracle.measure(oneways, budget.charge('aim/oneway', (d * 0.5) / (sigma * sigma)).rho, 'aim/oneway');
   let model = estimate(domain, measurements, { iters });
   const selected: string[][] = [];
   let terminate = false;
@@ -168,7 +168,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       sigma = Math.sqrt(0.5 / measRho);
       terminate = true;
     }
-    const rhoUsedAfter = budget.spent + sRho + batch * measRho;
+    const rhoUsedAfter = budget.spent.rho + sRho + batch * measRho;
     const sizeLimit = (maxSize * rhoUsedAfter) / rho;
     const small = candidates.filter((c) => fits(domain, model, c.attrs, sizeLimit));
     if (small.length === 0) break;
@@ -177,7 +177,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     let raw: Float64Array;
     let extra: Measurement[] = [];
     if (selection === 'measured') {
-      const ms = await oracle.measure(small.map((c) => c.attrs), budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`);
+      const ms = await oracle.measure(small.map((c) => c.attrs), budget.charge(`aim/select/${round}`, sRho).rho, `aim/select/${round}`);
       raw = new Float64Array(small.length);
       const bias = ms[0].stddev * SQRT_2_OVER_PI;
       ms.forEach((m, k) => {
@@ -187,13 +187,13 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
       });
       extra = ms;
     } else {
-      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.spend(sRho, `aim/select/${round}`), `aim/select/${round}`, undefined, selection === 'localScoresCorrected');
+      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.charge(`aim/select/${round}`, sRho).rho, `aim/select/${round}`, undefined, selection === 'localScoresCorrected');
       raw = res.scores;
     }
     void n;
     const scores = small.map((c, k) => c.weight * (raw[k] - SQRT_2_OVER_PI * sigma * c.cells));
     const chosen = pickBatch(domain, model, small, scores, batch, sizeLimit);
-    const fresh = await oracle.measure(chosen, budget.spend(chosen.length * measRho, `aim/measure/${round}`), `aim/measure/${round}`);
+    const fresh = await oracle.measure(chosen, budget.charge(`aim/measure/${round}`, chosen.length * measRho).rho, `aim/measure/${round}`);
     const chosenKeys = new Set(chosen.map((c) => c.join('\u0001')));
     const before = model.project(chosen[0]);
     measurements.push(...fresh, ...extra.filter((m) => chosenKeys.has(m.attrs.join('\u0001'))));
@@ -202,7 +202,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     const after = model.project(chosen[0]);
     let moved = 0;
     for (let i = 0; i < after.length; i++) moved += Math.abs(after[i] - before[i]);
-    opts.onRound?.({ round, chosen, rhoUsed: budget.spent, sigma });
+    opts.onRound?.({ round, chosen, rhoUsed: budget.spent.rho, sigma });
     if (!terminate && moved <= sigma * SQRT_2_OVER_PI * after.length) {
       // Annealing (AIM Alg. 2): sigma /= 2, epsilon *= 2 — both rho shares grow 4x.
       sigma /= 2;
@@ -212,7 +212,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     model,
     measurements,
     selected,
-    rhoUsed: budget.spent,
+    rhoUsed: budget.spent.rho,
     sample: (rows, rng) => model.sample(rows, rng),
   };
 }

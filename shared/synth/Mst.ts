@@ -5,7 +5,7 @@ import type { GraphicalModel } from '../pgm/GraphicalModel.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import type { Measurement } from '../pgm/Measurement.js';
-import { RhoBudget } from './RhoBudget.js';
+import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { compressDomain, decompressColumns, type DomainCompression } from './DomainCompression.js';
 import { federatedL1Scores } from './federatedL1Scores.js';
 
@@ -41,10 +41,10 @@ export interface MstResult {
  */
 export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<MstResult> {
   const domain = oracle.domain;
-  const budget = new RhoBudget(opts.rho);
+  const budget = new PrivacyAccountant(opts.rho);
   const third = opts.rho / 3;
   const attrs = domain.attrs;
-  const oneWays = await oracle.measure(attrs.map((a) => [a]), budget.spend(third, 'mst/oneway'), 'mst/oneway');
+  const oneWays = await oracle.measure(attrs.map((a) => [a]), budget.charge('mst/oneway', third).rho, 'mst/oneway');
   const compression = opts.compress === false ? compressDomain(domain, []) : compressDomain(domain, oneWays);
   const cdom = compression.compressed;
   const c1 = opts.compress === false ? oneWays : compression.oneWays;
@@ -56,10 +56,10 @@ export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<Ms
     for (let i = 0; i < attrs.length; i++) for (let j = i + 1; j < attrs.length; j++) pairs.push([attrs[i], attrs[j]]);
     const probs = c1.map((m) => normalized(m.values));
     const refs = pairs.map(([a, b]) => outer(probs[domain.indexOf(a)], probs[domain.indexOf(b)]));
-    const { scores } = await federatedL1Scores(oracle, pairs, refs, budget.spend(third, 'mst/select'), 'mst/select', recode);
+    const { scores } = await federatedL1Scores(oracle, pairs, refs, budget.charge('mst/select', third).rho, 'mst/select', recode);
     tree = maximumSpanningTree(attrs, pairs, scores);
   }
-  const edges = tree.length > 0 ? await oracle.measure(tree, budget.spend(third, 'mst/measure'), 'mst/measure', recode) : [];
+  const edges = tree.length > 0 ? await oracle.measure(tree, budget.charge('mst/measure', third).rho, 'mst/measure', recode) : [];
   const measurements = [...c1, ...edges];
   const model = estimate(cdom, measurements, { iters: opts.iters ?? 1000 });
   return {

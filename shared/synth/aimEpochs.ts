@@ -6,7 +6,7 @@ import type { GraphicalModel } from '../pgm/GraphicalModel.js';
 import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import type { Measurement } from '../pgm/Measurement.js';
-import { RhoBudget } from './RhoBudget.js';
+import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { type AimCandidate, MB_PER_CELL, fits } from './AimCandidates.js';
 import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
 
@@ -69,20 +69,20 @@ export interface AimEpochResult {
  *    weighted score w_r·(s_r − sqrt(2/π)·sigma_b·n_r), skipping candidates that share two
  *    attributes with (or lie inside) an earlier pick, with b maximizing the total positive
  *    score (at least one marginal per epoch). Fit warm-started after every epoch.
- * Every release is charged to a RhoBudget; the last epoch spends exactly what remains.
+ * Every release is charged to a PrivacyAccountant; the last epoch spends exactly what remains.
  */
 export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): Promise<AimEpochResult> {
   const domain = oracle.domain;
   const d = domain.attrs.length;
-  const budget = new RhoBudget(s.rho);
+  const budget = new PrivacyAccountant(s.rho);
   const sigma0 = Math.sqrt(s.rounds / (2 * 0.9 * s.rho));
   const oneways = domain.attrs.map((a) => [a]);
-  const measurements: Measurement[] = await oracle.measure(oneways, budget.spend((d * 0.5) / (sigma0 * sigma0), 'aim/oneway'), 'aim/oneway');
+  const measurements: Measurement[] = await oracle.measure(oneways, budget.charge('aim/oneway', (d * 0.5) / (sigma0 * sigma0)).rho, 'aim/oneway');
   let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator });
 
   let condition: string | undefined;
   if (s.heterogeneity === 'condition' && d > 1 && s.probeShare > 0) {
-    const probe = await federatedConditionalL1Scores(oracle, model, oneways, oneways.map(() => []), budget.spend(s.probeShare * s.rho, 'aim/probe'), 'aim/probe', true);
+    const probe = await federatedConditionalL1Scores(oracle, model, oneways, oneways.map(() => []), budget.charge('aim/probe', s.probeShare * s.rho).rho, 'aim/probe', true);
     let best = -1;
     probe.scores.forEach((v, k) => {
       if (v > 3 * probe.stddev && (best < 0 || v > probe.scores[best])) best = k;
@@ -103,7 +103,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     if (!(rhoEpoch > 0)) break;
     const rhoSel = s.selectionShare * rhoEpoch;
     const rhoMeas = rhoEpoch - rhoSel;
-    const sizeLimit = (s.maxModelSizeMB * (budget.spent + rhoEpoch)) / s.rho;
+    const sizeLimit = (s.maxModelSizeMB * (budget.spent.rho + rhoEpoch)) / s.rho;
     // Pruning (post-processing of earlier releases): a candidate that cannot have a positive
     // gain even measured alone (b = 1) — its score bound is below the noise term of the gain,
     // kappa·sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
@@ -113,7 +113,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     );
     if (pool.length === 0) break;
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
-    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.spend(rhoSel, `aim/select/${e}`), `aim/select/${e}`, s.samplingCorrection);
+    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSel).rho, `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
     const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch, kappa);
@@ -132,15 +132,15 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     }
     prevSigma = sigma;
     // The last epoch's measurement takes exactly what remains (no floating-point leftover).
-    const fresh = await oracle.measure(chosen, budget.spend(last ? budget.remaining : rhoSpend, `aim/measure/${e}`), `aim/measure/${e}`);
+    const fresh = await oracle.measure(chosen, budget.charge(`aim/measure/${e}`, last ? budget.remaining : rhoSpend).rho, `aim/measure/${e}`);
     measurements.push(...fresh);
     selected.push(...chosen);
     // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
     // final fit runs the full count.
     model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator });
-    s.onRound?.({ round: e, chosen, rhoUsed: budget.spent, sigma });
+    s.onRound?.({ round: e, chosen, rhoUsed: budget.spent.rho, sigma });
   }
-  return { model, measurements, selected, rhoUsed: budget.spent, condition };
+  return { model, measurements, selected, rhoUsed: budget.spent.rho, condition };
 }
 
 /** The conditioning set for a candidate: [Y] when the reference over r ∪ Y stays small enough. */

@@ -1,8 +1,10 @@
-// Tests of the zCDP accountant: CKS 2020 conversion against independent high-precision values and a
-// brute-force scan, the safe inverse, composition, refusals, and the exponential mechanism cost.
+// Tests of the accountant: CKS 2020 conversion against independent high-precision values and a
+// brute-force scan, the safe inverse, zCDP and RDP composition, refusals, the exponential mechanism cost.
 import { describe, expect, it } from 'vitest';
 import { epsilonAtAlpha, epsilonFromRho, rhoFromEpsilon } from './cdpConversion.js';
 import { PrivacyAccountant, composeRho } from './PrivacyAccountant.js';
+import { RDP_ORDERS, composeLosses, rdpCurveOf, rdpLoss, zcdpLoss } from './PrivacyLoss.js';
+import { epsilonFromLoss } from './rdpConversion.js';
 import { exponentialMechanismRho } from '../mechanisms/exponentialMechanismRho.js';
 import { discreteGaussianMechanism } from '../mechanisms/discreteGaussianMechanism.js';
 import { isFedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
@@ -64,7 +66,7 @@ describe('PrivacyAccountant', () => {
     acc.charge('a', 1 / 3);
     acc.charge('b', 1 / 3);
     acc.charge('c', 1 / 3); // exact split accepted
-    expect(acc.spent).toBeCloseTo(1, 12);
+    expect(acc.spent.rho).toBeCloseTo(1, 12);
     let caught: unknown;
     try {
       acc.charge('d', 0.01);
@@ -87,5 +89,72 @@ describe('PrivacyAccountant', () => {
     const m = discreteGaussianMechanism(50);
     expect(m.privacyMap(10)).toBe(1); // 10^2 / (2*50)
     for (const bad of [-1, NaN, Infinity]) expect(() => m.privacyMap(bad)).toThrow();
+  });
+});
+
+describe('PrivacyLoss and RDP composition', () => {
+  const gaussianCurve = (rho: number): number[] => RDP_ORDERS.map((a) => rho * a); // N(0, 1/(2 rho)) at L2 sensitivity 1
+
+  it('a zCDP loss converts exactly as cdpConversion; the same curve given as RDP converts on the grid, never tighter', () => {
+    expect(epsilonFromLoss(zcdpLoss(0.5), 1e-9)).toBe(epsilonFromRho(0.5, 1e-9));
+    for (const [rho, delta, eps] of REFERENCE) {
+      const onGrid = epsilonFromLoss(rdpLoss(gaussianCurve(rho)), delta);
+      expect(onGrid).toBeGreaterThanOrEqual(eps - 1e-9);
+      expect(onGrid).toBeLessThanOrEqual(eps * (1 + 1e-3)); // orders 6% apart cost < 0.1%
+    }
+  });
+
+  it('composition adds rho parts and RDP curves order by order; zCDP rho maps to the curve rho * alpha', () => {
+    const a = rdpLoss(RDP_ORDERS.map((alpha) => 0.01 * alpha * alpha)); // a curve that is not zCDP-shaped
+    const b = rdpLoss(gaussianCurve(0.2));
+    const ab = composeLosses(a, b);
+    RDP_ORDERS.forEach((alpha, i) => expect(ab.rdp?.[i]).toBeCloseTo(0.01 * alpha * alpha + 0.2 * alpha, 9));
+    const mixed = composeLosses(zcdpLoss(0.3), a);
+    expect(mixed.rho).toBe(0.3);
+    const curve = rdpCurveOf(mixed);
+    RDP_ORDERS.forEach((alpha, i) => expect(curve[i]).toBeCloseTo(0.3 * alpha + 0.01 * alpha * alpha, 9));
+    expect(composeLosses(zcdpLoss(0.1), zcdpLoss(0.2))).toEqual({ rho: 0.1 + 0.2 });
+    // two Gaussians, one as zCDP and one as RDP, compose to the Gaussian of the summed rho
+    expect(epsilonFromLoss(composeLosses(zcdpLoss(0.4), rdpLoss(gaussianCurve(0.6))), 1e-9)).toBeCloseTo(
+      epsilonFromLoss(rdpLoss(gaussianCurve(1)), 1e-9),
+      12,
+    );
+  });
+
+  it('orders without a bound (Infinity) are skipped; malformed curves are refused', () => {
+    const capped = gaussianCurve(1).map((e, i) => (RDP_ORDERS[i] > 40 ? Infinity : e));
+    const eps = epsilonFromLoss(rdpLoss(capped), 1e-9);
+    expect(Number.isFinite(eps)).toBe(true);
+    expect(eps).toBeGreaterThanOrEqual(epsilonFromLoss(rdpLoss(gaussianCurve(1)), 1e-9));
+    for (const bad of [[1, 2, 3], gaussianCurve(1).map((e, i) => (i === 5 ? NaN : e)), gaussianCurve(1).map((e, i) => (i === 5 ? -1 : e))]) {
+      expect(() => rdpLoss(bad)).toThrow(/RDP curve/);
+    }
+  });
+
+  it('the accountant composes an RDP release with zCDP releases and refuses what exceeds the budget at delta', () => {
+    const total = 1;
+    const acc = new PrivacyAccountant(total, { delta: 1e-9 });
+    acc.charge('zcdp', 0.4 * total);
+    expect(acc.remaining).toBeCloseTo(0.6, 12);
+    acc.charge('rdp', rdpLoss(gaussianCurve(0.59 * total)));
+    expect(acc.spent.rho).toBe(0.4);
+    expect(acc.epsilon()).toBeLessThanOrEqual(epsilonFromRho(total, 1e-9));
+    expect(acc.epsilon()).toBeGreaterThan(epsilonFromRho(0.99 * total, 1e-9));
+    // what is left is less than 0.01 (the grid costs a little) but not nothing
+    expect(acc.remaining).toBeGreaterThan(0.005);
+    expect(acc.remaining).toBeLessThan(0.01);
+    expect(acc.canCharge(acc.remaining)).toBe(true);
+    let caught: unknown;
+    try {
+      acc.charge('too much', 0.02 * total);
+    } catch (e) {
+      caught = e;
+    }
+    expect(isFedsynthError(caught) && caught.code).toBe(ErrorCode.BudgetExceeded);
+    expect(acc.charges.map((c) => c.label)).toEqual(['zcdp', 'rdp']);
+    // a full budget already spent as RDP leaves nothing
+    expect(new PrivacyAccountant(total, { delta: 1e-9, spent: rdpLoss(gaussianCurve(1.01 * total)) }).remaining).toBe(0);
+    // an RDP charge needs the delta at which the budget is read
+    expect(() => new PrivacyAccountant(1).charge('rdp', rdpLoss(gaussianCurve(0.1)))).toThrow(/delta/);
   });
 });

@@ -1,6 +1,20 @@
-// cdpConversion: rho-zCDP <-> (epsilon, delta)-DP, by the tight bound of Canonne, Kamath, Steinke 2020.
+// cdpConversion: rho-zCDP (and RDP at one order) <-> (epsilon, delta)-DP, by the tight bound of Canonne, Kamath, Steinke 2020.
 // epsilonFromRho optimises the Renyi bound over alpha; rhoFromEpsilon inverts it by safe bisection.
 import { checkDelta, checkPrivacyNumber } from './checkPrivacyNumber.js';
+
+/**
+ * CKS 2020 ("The Discrete Gaussian for Differential Privacy"), Proposition 12 (= Balle, Barthe,
+ * Gaboardi, Hsu, Sato 2020, Theorem 21): an (alpha, epsAlpha)-RDP mechanism is (epsilon, delta)-DP
+ * with
+ *   epsilon = epsAlpha + log(1 - 1/alpha) - (log(delta) + log(alpha)) / (alpha - 1),
+ * written with x = alpha - 1 for accuracy near alpha = 1. (Tighter than Mironov 2017, Prop. 3,
+ * epsAlpha + log(1/delta) / (alpha - 1), by log(alpha)/(alpha - 1) - log(1 - 1/alpha).)
+ */
+export function epsilonFromRdpAtOrder(epsAlpha: number, delta: number, alpha: number): number {
+  const x = alpha - 1;
+  const l = Math.log(1 / delta);
+  return epsAlpha + (l + x * Math.log(x / alpha) - Math.log1p(x)) / x;
+}
 
 /**
  * CKS 2020 ("The Discrete Gaussian for Differential Privacy"), Corollary 13: a rho-zCDP mechanism
@@ -12,9 +26,7 @@ import { checkDelta, checkPrivacyNumber } from './checkPrivacyNumber.js';
  * privacy. Written with x = alpha - 1 for accuracy near alpha = 1.
  */
 export function epsilonAtAlpha(rho: number, delta: number, alpha: number): number {
-  const x = alpha - 1;
-  const l = Math.log(1 / delta);
-  return alpha * rho + (l + x * Math.log(x / alpha) - Math.log1p(x)) / x;
+  return epsilonFromRdpAtOrder(alpha * rho, delta, alpha);
 }
 
 /** The smallest epsilon (over alpha) such that rho-zCDP implies (epsilon, delta)-DP. */
