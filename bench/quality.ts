@@ -9,8 +9,8 @@ import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js
 import { splitParties, parsePartySplit } from '../shared/data/splitParties.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import { PrivacyAccountant } from '../shared/dp/accounting/PrivacyAccountant.js';
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
-import { discreteGaussianNoise } from '../shared/synth/discreteGaussianNoise.js';
 import { mst } from '../shared/synth/Mst.js';
 import { aim, type AimOptions, type AimSelection } from '../shared/synth/Aim.js';
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
@@ -33,15 +33,14 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
-  let charged = 0;
+  const rho = rhoFromEpsilon(c.epsilon, DELTA);
+  const partiesBudget = new PrivacyAccountant(rho);
   const oracle = new InProcessOracle({
     domain,
     parties: parts.map((p) => new InMemoryMarginalSource(p)),
-    noise: discreteGaussianNoise(),
     seed: c.seed,
-    accountant: (ch) => (charged += ch.rho),
+    accountant: partiesBudget,
   });
-  const rho = rhoFromEpsilon(c.epsilon, DELTA);
   const knobs = aimKnobs();
   const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, selection: c.selection, ...knobs });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
@@ -64,7 +63,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     epsilon: c.epsilon,
     delta: DELTA,
     rho,
-    rhoCharged: charged,
+    rhoCharged: partiesBudget.spent.rho,
     parties: c.parties,
     split: c.split,
     seed: c.seed,

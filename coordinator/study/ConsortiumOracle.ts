@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
-import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
+import { planDistributedDiscreteGaussian, type DistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
 import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
@@ -75,7 +75,7 @@ export class ConsortiumOracle implements FederatedOracle {
     // agents re-send the noisy vector they already released, so a retry costs no extra budget.
     let attempt = 0;
     let participants: string[];
-    let plan: ReturnType<typeof planDistributedGaussian>;
+    let noise: DistributedDiscreteGaussian;
     let outcome: RoundOutcome;
     let roundId: string;
     const vectorLength = localQueryLength(query, this.o.domain);
@@ -90,7 +90,7 @@ export class ConsortiumOracle implements FederatedOracle {
         throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${this.o.colluders + this.o.dropouts + 1} are needed`, { studyId, parties: n });
       }
       const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
-      plan = planDistributedGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
+      noise = planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
       roundId = attempt === 0 ? `${studyId}/r${index}` : `${studyId}/r${index}/a${attempt}`;
       let failure: FedsynthError | undefined;
       try {
@@ -103,7 +103,7 @@ export class ConsortiumOracle implements FederatedOracle {
           compute: {
             queryJson,
             rho,
-            perPartySigma2: plan.perPartySigma2,
+            perPartySigma2: noise.perPartySigma2,
             chargeKey: `${studyId}/${index}/${label}`,
             label,
             vectorLength,
@@ -133,7 +133,7 @@ export class ConsortiumOracle implements FederatedOracle {
       if (attempt > this.o.maxRoundRetries) throw failure;
       log.warn({ studyId, round: index, label, attempt, err: failure.message }, 'round failed for lack of parties; retrying when they are back');
     }
-    const stddev = Math.sqrt(plan.sumSigma2(outcome.survivors.length));
+    const stddev = Math.sqrt(noise.sumSigma2(outcome.survivors.length));
     const survived = new Set(outcome.survivors);
     const dropped = participants.filter((p) => !survived.has(p));
     store.journalRound({

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BudgetLedger, readLedger } from './BudgetLedger.js';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { RDP_ORDERS } from '../../shared/dp/accounting/PrivacyLoss.js';
+import Database from 'better-sqlite3';
 
 const run = promisify(execFile);
 const VITE_NODE = join(process.cwd(), 'node_modules/.bin/vite-node');
@@ -72,6 +74,47 @@ describe('BudgetLedger', () => {
     l.close();
     expect(readLedger(path).length).toBe(1);
     expect(() => readLedger(join(dir, 'missing.db'))).toThrow(/no ledger/);
+  });
+
+  it('composes an RDP charge (e.g. a subsampled Gaussian) with zCDP charges against the same caps', () => {
+    const path = join(dir, 'rdp.db');
+    const l = new BudgetLedger(path, { perStudyRho: 1, lifetimeRho: 1, delta: 1e-9 });
+    const gaussian = (rho: number): number[] => RDP_ORDERS.map((a) => rho * a);
+    l.charge({ studyId: 's1', idempotencyKey: 'z', rho: 0.5, label: 'marginals' });
+    const c = l.charge({ studyId: 's1', idempotencyKey: 'g', rho: 0, rdp: gaussian(0.45), label: 'gradients' });
+    expect(c.rdp?.length).toBe(RDP_ORDERS.length);
+    // zCDP 0.5 + RDP 0.45 leave less than 0.05 (the order grid costs a little): 0.06 more is refused
+    const e = caught(() => l.charge({ studyId: 's1', idempotencyKey: 'z2', rho: 0.06, label: 'more' }));
+    expect(e.code).toBe(ErrorCode.BudgetExceeded);
+    expect(e.details?.remaining as number).toBeLessThan(0.05);
+    expect(e.details?.remaining as number).toBeGreaterThan(0.04);
+    // and also an RDP charge that alone would fit
+    expect(caught(() => l.charge({ studyId: 's2', idempotencyKey: 'g2', rho: 0, rdp: gaussian(0.2), label: 'g' })).details?.scope).toBe('lifetime');
+    // the same key with another curve is a protocol violation, the same curve a replay
+    expect(caught(() => l.charge({ studyId: 's1', idempotencyKey: 'g', rho: 0, rdp: gaussian(0.4), label: 'gradients' })).code).toBe(ErrorCode.ProtocolViolation);
+    expect(l.charge({ studyId: 's1', idempotencyKey: 'g', rho: 0, rdp: gaussian(0.45), label: 'gradients' }).replayed).toBe(true);
+    expect(() => l.charge({ studyId: 's1', idempotencyKey: 'bad', rho: 0, rdp: [1, 2], label: '' })).toThrow(/RDP curve/);
+    l.close();
+    // reopened: the committed RDP charge still counts; the epsilon of the caps is what binds
+    const again = new BudgetLedger(path, { perStudyRho: 1, lifetimeRho: 1, delta: 1e-9 });
+    expect(caught(() => again.charge({ studyId: 's1', idempotencyKey: 'z3', rho: 0.06, label: 'more' })).code).toBe(ErrorCode.BudgetExceeded);
+    again.charge({ studyId: 's1', idempotencyKey: 'z4', rho: 0.04, label: 'less' });
+    again.close();
+  });
+
+  it('opens a ledger written before RDP charges existed (adds the column, keeps the charges)', () => {
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    db.exec(`CREATE TABLE budget_charges (id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL UNIQUE, study_id TEXT NOT NULL,
+      dataset TEXT NOT NULL, rho REAL NOT NULL CHECK (rho >= 0), label TEXT NOT NULL, created_ms INTEGER NOT NULL)`);
+    db.prepare('INSERT INTO budget_charges (idempotency_key, study_id, dataset, rho, label, created_ms) VALUES (?, ?, ?, ?, ?, ?)').run('k', 's', 'default', 0.25, 'old', 1);
+    db.close();
+    const l = new BudgetLedger(path, { perStudyRho: 1, lifetimeRho: 1 });
+    expect(l.spent('s')).toBe(0.25);
+    expect(l.list()[0].rdp).toBeUndefined();
+    l.charge({ studyId: 's', idempotencyKey: 'k2', rho: 0.75, label: 'new' });
+    expect(caught(() => l.charge({ studyId: 's', idempotencyKey: 'k3', rho: 0.01, label: 'x' })).code).toBe(ErrorCode.BudgetExceeded);
+    l.close();
   });
 
   it('several processes racing on one file never exceed the cap nor double charge', async () => {

@@ -6,8 +6,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
-import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
-import { addDiscreteGaussianNoise } from '../../shared/dp/samplers/DiscreteGaussianSampler.js';
+import { distributedDiscreteGaussian, planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
@@ -73,8 +72,9 @@ export async function handleCompute(
   }
   // The agent re-derives the noise it must add: the coordinator cannot talk it into less.
   const l2 = localQuerySensitivity(query) * study.maxSilosPerIndividual;
-  const plan = planDistributedGaussian({ rho: stage.rho, l2Sensitivity: l2, parties: participants, colluders: study.colluders, dropouts: study.dropouts });
-  if (stage.perPartySigma2 < plan.perPartySigma2 * (1 - 1e-9)) {
+  const shape = { parties: participants, colluders: study.colluders, dropouts: study.dropouts };
+  const plan = planDistributedDiscreteGaussian({ rho: stage.rho, l2Sensitivity: l2, ...shape });
+  if (!(stage.perPartySigma2 >= plan.perPartySigma2 * (1 - 1e-9))) {
     throw new FedsynthError(
       ErrorCode.ProtocolViolation,
       `compute.per_party_sigma2 ${stage.perPartySigma2} is below what rho ${stage.rho} requires (${plan.perPartySigma2})`,
@@ -94,7 +94,7 @@ export async function handleCompute(
   // Charge first (idempotent per key), then compute and record, then send.
   ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label, studyCapRho: study.studyRho });
   const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
-  const noisy = addDiscreteGaussianNoise(exact, stage.perPartySigma2, ctx.noiseRng);
+  const noisy = distributedDiscreteGaussian({ ...shape, perPartySigma2: stage.perPartySigma2 }).invoke(exact, ctx.noiseRng);
   exact.fill(0);
   const enc = encodeIntVector(noisy);
   ctx.log.info({ studyId: study.studyId, roundId, label: stage.label, rho: stage.rho, cells: length }, 'released a noisy contribution');

@@ -8,13 +8,12 @@ import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
 import { splitParties } from '../data/splitParties.js';
-import { interimDistributedNoise } from './interimDistributedNoise.js';
 
 /** 4 parties, each holding (almost) one value of column a. */
 function skewedOracle(): { oracle: InProcessOracle; charges: RhoCharge[] } {
   const charges: RhoCharge[] = [];
   const parts = splitParties(table, 4, { dirichlet: 0.05, column: 'a' }, seededRandomSource('skew', 'test/split'));
-  const oracle = new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), noise: interimDistributedNoise, seed: 'skew', accountant: (c) => charges.push(c) });
+  const oracle = new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: 'skew', onCharge: (c) => charges.push(c) });
   return { oracle, charges };
 }
 

@@ -8,8 +8,9 @@ import { countMarginals } from '../data/countMarginals.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { localQuerySensitivity, type LocalQuery } from './LocalQuery.js';
 import { InProcessOracle } from './InProcessOracle.js';
-import { interimDistributedNoise } from './interimDistributedNoise.js';
-import { discreteGaussianNoise } from './discreteGaussianNoise.js';
+import { planDistributedDiscreteGaussian } from '../dp/mechanisms/distributedDiscreteGaussian.js';
+import { sampleDiscreteGaussian } from '../dp/samplers/DiscreteGaussianSampler.js';
+import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { dependentTable } from '../../test/support/testOracle.js';
 
 const table = dependentTable(300, 'oracle');
@@ -19,28 +20,34 @@ const sources = parts.map((p) => new InMemoryMarginalSource(p));
 
 describe('InProcessOracle', () => {
   it('returns the sum of per-party answers plus each party\'s noise from party/<i>/noise', async () => {
-    for (const noise of [interimDistributedNoise, discreteGaussianNoise()]) {
+    for (const [colluders, dropouts] of [[0, 0], [1, 1]]) {
       const query: LocalQuery = { kind: 'marginals', attrSets: [['a'], ['b', 'd']] };
-      const oracle = new InProcessOracle({ domain, parties: sources, noise, seed: 'S' });
+      const oracle = new InProcessOracle({ domain, parties: sources, colluders, dropouts, seed: 'S' });
       const got = await oracle.secureSum(query, 0.5, 'test');
-      const plan = noise.plan({ rho: 0.5, l2Sensitivity: Math.sqrt(2), parties: 4 });
+      const plan = planDistributedDiscreteGaussian({ rho: 0.5, l2Sensitivity: Math.sqrt(2), parties: 4, colluders, dropouts });
+      expect(plan.privacyMap(Math.sqrt(2))).toBeLessThanOrEqual(0.5);
       const exp = new Float64Array(got.values.length);
       for (let i = 0; i < 4; i++) {
         const v = await evaluateLocalQuery(query, sources[i], domain);
         const rng = seededRandomSource('S', `party/${i}/noise`);
-        v.forEach((x, k) => (exp[k] += x + noise.sample(plan.perPartySigma2, rng)));
+        v.forEach((x, k) => (exp[k] += x + sampleDiscreteGaussian(plan.perPartySigma2, rng)));
       }
       expect([...got.values]).toEqual([...exp]);
-      expect(got.stddev).toBeCloseTo(plan.stddev, 12);
+      expect(got.stddev).toBeCloseTo(Math.sqrt(4 * plan.perPartySigma2), 12);
     }
   });
 
   it('charges every release with its rho and L2 sensitivity; rejects bad rho', async () => {
     const charges: number[] = [];
-    const oracle = new InProcessOracle({ domain, parties: sources, noise: interimDistributedNoise, seed: 'S', accountant: (c) => charges.push(c.rho, c.l2Sensitivity) });
+    const accountant = new PrivacyAccountant(0.3);
+    const oracle = new InProcessOracle({ domain, parties: sources, seed: 'S', accountant, onCharge: (c) => charges.push(c.rho, c.l2Sensitivity) });
     const ms = await oracle.measure([['a'], ['c'], ['a', 'e']], 0.25, 'm');
     expect(ms.map((m) => m.values.length)).toEqual([3, 3, 12]);
     expect(charges).toEqual([0.25, Math.sqrt(3)]);
+    expect(accountant.charges).toEqual([{ label: 'm', rho: 0.25 }]);
+    // the parties' budget refuses a release that would overspend it, before anyone computes
+    await expect(oracle.secureSum({ kind: 'marginals', attrSets: [['a']] }, 0.1, 'over')).rejects.toThrow(/budget exceeded/);
+    expect(charges.length).toBe(2);
     await expect(oracle.secureSum({ kind: 'marginals', attrSets: [['a']] }, 0, 'x')).rejects.toThrow(/rho/);
     await expect(oracle.secureSum({ kind: 'marginals', attrSets: [['b', 'a']] }, 1, 'x')).rejects.toThrow(/domain order/);
   });

@@ -1,12 +1,13 @@
-// InProcessOracle: a FederatedOracle over N in-memory parties, for tests, benches and simulation.
-// Reference semantics for the gRPC oracle: per-party answer + per-party noise, plain summation.
+// InProcessOracle: a FederatedOracle over N in-memory parties, for tests and benches.
+// Reference semantics for the gRPC oracle: per-party answer + the same exact per-party noise, plain summation.
 import type { Domain } from '../pgm/Domain.js';
 import type { MarginalSource } from '../data/MarginalSource.js';
 import { seededRandomSource, cryptoRandomSource, type RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import type { Measurement } from '../pgm/Measurement.js';
-import type { DistributedNoise } from './DistributedNoise.js';
-import { type AttributeRecode, type LocalQuery, localQuerySensitivity } from './LocalQuery.js';
+import { planDistributedDiscreteGaussian } from '../dp/mechanisms/distributedDiscreteGaussian.js';
+import type { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
+import { type AttributeRecode, type LocalQuery, localQuerySensitivity, validateLocalQuery } from './LocalQuery.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { type FederatedOracle, type SecureSumResult, measureBySecureSum } from './FederatedOracle.js';
 
@@ -21,30 +22,39 @@ export interface RhoCharge {
 export interface InProcessOracleOptions {
   readonly domain: Domain;
   readonly parties: readonly MarginalSource[];
-  readonly noise: DistributedNoise;
+  /** Parties that may collude with the coordinator, and that may drop out (noise planned for them; default 0). */
+  readonly colluders?: number;
+  readonly dropouts?: number;
   /** Seed for per-party noise streams `party/<i>/noise`; omitted = CSPRNG. */
   readonly seed?: string;
+  /** The parties' budget (all charge the same): every release is charged to it before any party computes. */
+  readonly accountant?: PrivacyAccountant;
   /** Called once per release, before any party computes, with the rho every party charges. */
-  readonly accountant?: (charge: RhoCharge) => void;
+  readonly onCharge?: (charge: RhoCharge) => void;
 }
 
 /**
- * Each party evaluates the query with evaluateLocalQuery, adds integer noise drawn with its own
+ * Each party evaluates the query with evaluateLocalQuery and releases it through the distributed
+ * discrete Gaussian mechanism planned for the release (the one an agent runs), drawing from its own
  * stream; the coordinator sees only the sum (secure aggregation yields the bit-identical sum).
  */
 export class InProcessOracle implements FederatedOracle {
   readonly domain: Domain;
   private readonly parties: readonly MarginalSource[];
-  private readonly noise: DistributedNoise;
+  private readonly colluders: number;
+  private readonly dropouts: number;
   private readonly rngs: RandomSource[];
-  private readonly accountant?: (charge: RhoCharge) => void;
+  private readonly accountant?: PrivacyAccountant;
+  private readonly onCharge?: (charge: RhoCharge) => void;
 
   constructor(opts: InProcessOracleOptions) {
     if (opts.parties.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'InProcessOracle: no parties');
     this.domain = opts.domain;
     this.parties = opts.parties;
-    this.noise = opts.noise;
+    this.colluders = opts.colluders ?? 0;
+    this.dropouts = opts.dropouts ?? 0;
     this.accountant = opts.accountant;
+    this.onCharge = opts.onCharge;
     this.rngs = opts.parties.map((_, i) => (opts.seed !== undefined ? seededRandomSource(opts.seed, `party/${i}/noise`) : cryptoRandomSource()));
   }
 
@@ -57,17 +67,18 @@ export class InProcessOracle implements FederatedOracle {
       throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, `secureSum(${label}): rho must be finite and > 0, got ${rho}`);
     }
     const l2Sensitivity = localQuerySensitivity(query);
-    this.accountant?.({ label, rho, l2Sensitivity, kind: query.kind });
-    const plan = this.noise.plan({ rho, l2Sensitivity, parties: this.parties.length });
+    validateLocalQuery(query, this.domain); // a malformed query is refused before anything is charged
+    const parties = this.parties.length;
+    const noise = planDistributedDiscreteGaussian({ rho, l2Sensitivity, parties, colluders: this.colluders, dropouts: this.dropouts });
+    this.accountant?.charge(label, rho);
+    this.onCharge?.({ label, rho, l2Sensitivity, kind: query.kind });
     let sum: Float64Array | undefined;
-    for (let i = 0; i < this.parties.length; i++) {
-      const v = await evaluateLocalQuery(query, this.parties[i], this.domain);
-      const rng = this.rngs[i];
-      for (let k = 0; k < v.length; k++) v[k] += this.noise.sample(plan.perPartySigma2, rng);
+    for (let i = 0; i < parties; i++) {
+      const v = noise.invoke(await evaluateLocalQuery(query, this.parties[i], this.domain), this.rngs[i]);
       if (sum === undefined) sum = v;
       else for (let k = 0; k < v.length; k++) sum[k] += v[k];
     }
-    return { values: sum ?? new Float64Array(0), stddev: plan.stddev };
+    return { values: sum ?? new Float64Array(0), stddev: Math.sqrt(noise.sumSigma2(parties)) };
   }
 
   measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: readonly AttributeRecode[]): Promise<Measurement[]> {

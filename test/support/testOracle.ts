@@ -1,5 +1,5 @@
 // testOracle: small synthetic tables (dependentTable) split into in-memory parties behind an
-// InProcessOracle, for the shared/synth tests (INTERIM noise unless told otherwise).
+// InProcessOracle, for the shared/synth tests (the production distributed discrete Gaussian noise).
 import { Domain } from '../../shared/pgm/Domain.js';
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../../shared/dp/random/uniform.js';
@@ -7,8 +7,6 @@ import { EncodedTable, allocColumn } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import { splitParties } from '../../shared/data/splitParties.js';
 import { InProcessOracle, type RhoCharge } from '../../shared/synth/InProcessOracle.js';
-import { interimDistributedNoise } from '../../shared/synth/interimDistributedNoise.js';
-import type { DistributedNoise } from '../../shared/synth/DistributedNoise.js';
 
 /** n rows over a,b,c,d,e: b = a (90%), d = (a + c) mod 3 (90%), e independent. */
 export function dependentTable(n: number, seed: string): EncodedTable {
@@ -28,15 +26,14 @@ export function dependentTable(n: number, seed: string): EncodedTable {
 }
 
 /** An oracle over `parties` random parts of `table`, recording every charge. */
-export function testOracle(table: EncodedTable, parties: number, seed: string, noise: DistributedNoise = interimDistributedNoise): { oracle: InProcessOracle; charges: RhoCharge[] } {
+export function testOracle(table: EncodedTable, parties: number, seed: string): { oracle: InProcessOracle; charges: RhoCharge[] } {
   const charges: RhoCharge[] = [];
   const parts = parties === 1 ? [table] : splitParties(table, parties, 'random', seededRandomSource(seed, 'test/split'));
   const oracle = new InProcessOracle({
     domain: table.domain,
     parties: parts.map((p) => new InMemoryMarginalSource(p)),
-    noise,
     seed,
-    accountant: (c) => charges.push(c),
+    onCharge: (c) => charges.push(c),
   });
   return { oracle, charges };
 }
