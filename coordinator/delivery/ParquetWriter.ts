@@ -1,6 +1,6 @@
 // ParquetWriter: converts a study's synthetic.csv into synthetic.parquet with DuckDB, typed from the
 // consortium schema (labels as VARCHAR, numbers as DOUBLE/BIGINT, dates as DATE) or as integer codes.
-import { DuckDBInstance } from '@duckdb/node-api';
+import { withInMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
 import type { Column, Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { columnLayout } from '../../shared/schema/columnLayout.js';
 
@@ -30,15 +30,12 @@ function sqlString(s: string): string {
 export async function writeParquet(csvPath: string, parquetPath: string, columns: readonly string[], schema?: Schema): Promise<void> {
   const types = schema ? schema.columns.map((c) => parquetType(c, schema.decode)) : columns.map(() => 'INTEGER');
   const spec = columns.map((c, i) => `${sqlString(c)}: ${sqlString(types[i]!)}`).join(', ');
-  const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await inst.connect();
-  try {
-    await conn.run(
-      `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${spec}})) ` +
-        `TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`,
-    );
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  await withInMemoryDuckDb(
+    (conn) =>
+      conn.run(
+        `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${spec}})) ` +
+          `TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`,
+      ),
+    1,
+  );
 }

@@ -1,7 +1,7 @@
 // DuckDbEngine: the SqlEngine for CSV and Parquet files, scanned in-process by DuckDB.
 // CSV is read as VARCHAR with explicit dialect options; Parquet numeric columns are used natively.
 import { access } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { openInMemoryDuckDb, type InMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
 import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { encodeValue } from '../../shared/schema/encodeValue.js';
 import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
@@ -18,12 +18,6 @@ async function mustExist(path: string): Promise<void> {
   } catch {
     throw new FedsynthError(ErrorCode.NotFound, `data file not found: ${path}`, { file: path });
   }
-}
-
-/** Open a DuckDB in-memory instance and connection. */
-async function connect(threads?: number): Promise<{ inst: DuckDBInstance; conn: DuckDBConnection }> {
-  const inst = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
-  return { inst, conn: await inst.connect() };
 }
 
 function columnCheck(schema: Schema, header: readonly string[], file: string, ignoreExtra: boolean): void {
@@ -62,15 +56,14 @@ class DuckDbEngine implements SqlEngine {
     readonly label: string,
     readonly from: string,
     readonly raw: readonly RawColumn[],
-    private readonly inst: DuckDBInstance,
-    private readonly conn: DuckDBConnection,
+    private readonly db: InMemoryDuckDb,
     private readonly countMalformed: (e: DuckDbEngine) => Promise<number>,
     private readonly locate: (e: DuckDbEngine, max: number) => Promise<ValidationProblem[]>,
   ) {}
 
   async query(sql: string): Promise<unknown[][]> {
     try {
-      const r = await this.conn.runAndReadAll(sql);
+      const r = await this.db.conn.runAndReadAll(sql);
       return r.getRows() as unknown[][];
     } catch (e) {
       throw new FedsynthError(ErrorCode.InvalidData, `${this.label}: DuckDB could not read the data: ${(e as Error).message.split('\n')[0]}`, {
@@ -88,8 +81,7 @@ class DuckDbEngine implements SqlEngine {
   }
 
   async close(): Promise<void> {
-    this.conn.closeSync();
-    this.inst.closeSync();
+    this.db.close();
   }
 }
 
@@ -116,13 +108,11 @@ export async function openCsvEngine(path: string, delimiter: string, schema: Sch
   const args = `${sqlString(path)}, header=true, auto_detect=false, columns=${cols}, delim=${sqlString(delimiter)}, quote='"', escape='"', strict_mode=true, null_padding=false`;
   const from = `read_csv(${args}, ignore_errors=true)`;
   const raw = schema.columns.map((c) => ({ ref: sqlIdent(c.name), kind: 'text' as RawKind }));
-  const { inst, conn } = await connect(opts.threads);
   return new DuckDbEngine(
     path,
     from,
     raw,
-    inst,
-    conn,
+    await openInMemoryDuckDb(opts.threads),
     async (e) => {
       await e.query(`SELECT count(*) FROM read_csv(${args}, store_rejects=true, rejects_table='fs_rejects', rejects_scan='fs_scans')`);
       const [[n]] = (await e.query(`SELECT count(DISTINCT line) FROM fs_rejects`)) as [[unknown]];
@@ -175,22 +165,20 @@ function rawKind(type: string): RawKind {
 /** A Parquet engine: native numeric columns are binned without a text round trip. */
 export async function openParquetEngine(path: string, schema: Schema, opts: DuckDbOptions): Promise<SqlEngine> {
   await mustExist(path);
-  const { inst, conn } = await connect(opts.threads);
+  const db = await openInMemoryDuckDb(opts.threads);
   const from = `read_parquet(${sqlString(path)})`;
   let described: unknown[][];
   try {
-    described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRows() as unknown[][];
+    described = (await db.conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRows() as unknown[][];
   } catch (e) {
-    conn.closeSync();
-    inst.closeSync();
+    db.close();
     throw new FedsynthError(ErrorCode.InvalidData, `${path}: not a readable Parquet file: ${(e as Error).message.split('\n')[0]}`, { file: path });
   }
   const types = new Map(described.map((r) => [String(r[0]), String(r[1])]));
   try {
     columnCheck(schema, [...types.keys()], path, opts.ignoreExtraColumns);
   } catch (e) {
-    conn.closeSync();
-    inst.closeSync();
+    db.close();
     throw e;
   }
   const raw = schema.columns.map((c) => ({
@@ -201,8 +189,7 @@ export async function openParquetEngine(path: string, schema: Schema, opts: Duck
     path,
     from,
     raw,
-    inst,
-    conn,
+    db,
     async () => 0,
     (e, max) =>
       locateBySql(e, schema, `read_parquet(${sqlString(path)}, file_row_number=true)`, max, { row: { kind: 'row-number', sql: 'file_row_number', base: 0 } }).then((ps) =>

@@ -1,7 +1,7 @@
 // summarizeColumns: per-column facts (types that parse, ranges, frequent values) of a CSV or
 // Parquet file, computed by DuckDB, for `fedsynth schema infer` (shared/schema/inferSchema.ts).
 import { access } from 'node:fs/promises';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { openInMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
 import type { ColumnSummary } from '../../shared/schema/inferSchema.js';
 import { INTEGER_PATTERN, NUMBER_PATTERN } from '../../shared/schema/encodeValue.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
@@ -17,8 +17,7 @@ export async function summarizeColumns(path: string, maxDistinct = 200): Promise
     throw new FedsynthError(ErrorCode.NotFound, `data file not found: ${path}`, { file: path });
   }
   const src = /\.parquet$/i.test(path) ? `read_parquet(${sqlString(path)})` : `read_csv(${sqlString(path)}, header=true, all_varchar=true)`;
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
+  const { conn, close } = await openInMemoryDuckDb();
   try {
     const names = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRows().map((r) => String(r[0]));
     const out: ColumnSummary[] = [];
@@ -58,16 +57,14 @@ export async function summarizeColumns(path: string, maxDistinct = 200): Promise
     if (e instanceof FedsynthError) throw e;
     throw new FedsynthError(ErrorCode.InvalidData, `${path}: could not read: ${(e as Error).message.split('\n')[0]}`, { file: path });
   } finally {
-    conn.closeSync();
-    inst.closeSync();
+    close();
   }
 }
 
 /** The histogram of a column's numeric values (ascending), for DP quantile edges; never released. */
 export async function valueHistogram(path: string, column: string): Promise<{ value: number; count: number }[]> {
   const src = /\.parquet$/i.test(path) ? `read_parquet(${sqlString(path)})` : `read_csv(${sqlString(path)}, header=true, all_varchar=true)`;
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
+  const { conn, close } = await openInMemoryDuckDb();
   try {
     const t = `trim(CAST(${sqlIdent(column)} AS VARCHAR))`;
     const rows = (
@@ -77,7 +74,6 @@ export async function valueHistogram(path: string, column: string): Promise<{ va
     ).getRows();
     return rows.map((r) => ({ value: Number(r[0]), count: Number(r[1]) })).filter((h) => Number.isFinite(h.value));
   } finally {
-    conn.closeSync();
-    inst.closeSync();
+    close();
   }
 }
