@@ -11,19 +11,27 @@ export interface AimCandidate {
   readonly cells: number;
 }
 
-/** AIM's candidates: the workload's downward closure, weight = sum_w |c ∩ w| (AIM §4.1). */
+/**
+ * AIM's candidates: the workload's downward closure, weight = sum_w |c ∩ w| (AIM §4.1). Since
+ * |c ∩ w| = sum_{a in c} [a in w], the weight is sum_{a in c} n_a with n_a the number of workload
+ * sets holding a: O(|W|·2^k) in all instead of O(|closure|·|W|) (at 100 columns, 166,000
+ * candidates against 161,700 workload sets would be 2.7e10 steps).
+ */
 export function aimCandidates(domain: Domain, workload: readonly (readonly string[])[]): AimCandidate[] {
   const seen = new Map<string, string[]>();
+  const holding = new Float64Array(domain.attrs.length);
   for (const w of workload) {
     const c = domain.canonical(w);
+    for (const a of new Set(c)) holding[domain.indexOf(a)]++;
     for (let mask = 1; mask < 1 << c.length; mask++) {
       const sub = c.filter((_, i) => (mask >> i) & 1);
-      seen.set(sub.join('\u0001'), sub);
+      const key = sub.join('\u0001');
+      if (!seen.has(key)) seen.set(key, sub);
     }
   }
   return [...seen.values()].map((attrs) => {
     let weight = 0;
-    for (const w of workload) weight += attrs.filter((a) => w.includes(a)).length;
+    for (const a of attrs) weight += holding[domain.indexOf(a)];
     return { attrs, weight, cells: domain.size(attrs) };
   });
 }
