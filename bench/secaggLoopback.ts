@@ -96,7 +96,6 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
     for (const [k, mode] of order.entries()) {
       const roundId = `${mode}-${k}`;
       const compute = ComputeStage.fromPartial({
-        queryJson: '{}',
         rho: 1,
         perPartySigma2: 1,
         chargeKey: `bench/${roundId}`,

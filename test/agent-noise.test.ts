@@ -9,6 +9,7 @@ import { decodeIntVector } from '../shared/wire/intVectorCodec.js';
 import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { CoordinatorDouble } from './support/CoordinatorDouble.js';
+import { computeQueryFields, rawQueryFields } from '../platform/wire/localQueryWire.js';
 
 const domain = new Domain(['a', 'b', 'c'], [40, 25, 3]);
 const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] }; // 1000 cells
@@ -23,7 +24,7 @@ function compute(rho: number, over: Partial<ComputeStage> = {}): ComputeStage {
   const plan = planDistributedGaussian({ rho, l2Sensitivity: localQuerySensitivity(query), parties: 1, colluders: 0, dropouts: 0 });
   round += 1;
   return {
-    queryJson: JSON.stringify(query),
+    ...computeQueryFields(query, domain),
     rho,
     perPartySigma2: plan.perPartySigma2,
     chargeKey: `${spec.studyId}/m${round}`,
@@ -172,8 +173,9 @@ describe('every refusal path of a compute round fires, charging and releasing no
   });
 
   it('a query that does not parse or does not fit the domain, and a vector length that does not match it', async () => {
-    await expectRefused({ ...compute(rho), queryJson: '{"kind": ' }, ErrorCode.ProtocolViolation, /query_json/);
-    await expectRefused({ ...compute(rho), queryJson: JSON.stringify({ kind: 'marginals', attrSets: [['zz']] }) }, ErrorCode.ProtocolViolation, /query_json/);
+    await expectRefused({ ...compute(rho), ...rawQueryFields(Buffer.from('{"kind": ')) }, ErrorCode.ProtocolViolation, /compute\.query/);
+    const wider = new Domain([...domain.attrs, 'zz'], [...domain.shape, 2]);
+    await expectRefused({ ...compute(rho), ...computeQueryFields({ kind: 'marginals', attrSets: [['zz']] }, wider) }, ErrorCode.ProtocolViolation, /compute\.query/);
     await expectRefused({ ...compute(rho), vectorLength: cells - 1 }, ErrorCode.ProtocolViolation, /vector_length/);
   });
 

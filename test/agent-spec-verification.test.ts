@@ -25,6 +25,7 @@ import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
 import { Aggregation, Mechanism, RoundRequest, StudySpec, type AgentMessage, type ComputeStage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { FakeCoordinator } from './support/FakeCoordinator.js';
 import { runMain } from './support/captureCli.js';
+import { computeQueryFields } from '../platform/wire/localQueryWire.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-spec-verification-'));
 const domain = new Domain(['a', 'b'], [4, 3]);
@@ -121,7 +122,7 @@ const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] };
 function compute(studyId: string, key: string, rho: number, k: number): ComputeStage {
   const plan = planDistributedGaussian({ rho, l2Sensitivity: k, parties: 2, colluders: 0, dropouts: 0 });
   return {
-    queryJson: JSON.stringify(query),
+    ...computeQueryFields(query, domain),
     rho,
     perPartySigma2: plan.perPartySigma2,
     chargeKey: `${studyId}/${key}`,

@@ -13,6 +13,7 @@ import { ProcessConsortium } from './support/ProcessConsortium.js';
 import { RawAgentClient } from './support/RawAgentClient.js';
 import { FakeCoordinator } from './support/FakeCoordinator.js';
 import { runCli, runCliJson } from './support/runCli.js';
+import { rawQueryFields } from '../platform/wire/localQueryWire.js';
 
 const c = new ProcessConsortium({ name: 'bad-input', rows: 900 });
 
@@ -129,7 +130,7 @@ describe('a party agent process under bad coordinator input', () => {
       expect(decision.body?.$case === 'studyDecision' && decision.body.value.approved).toBe(true);
 
       const compute = {
-        queryJson: '{"kind": ',
+        ...rawQueryFields(Buffer.from('{"kind": ')),
         rho: 0.001,
         perPartySigma2: 1e6,
         chargeKey: `${studyId}/0/x`,

@@ -20,6 +20,7 @@ import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { AgentMessage, Aggregation, Mechanism, type ComputeStage, type CoordinatorMessage, type CreateStudyRequest, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { RAW_SCHEMA, writeSilos } from './support/writeSilos.js';
+import { decodeLocalQuery } from '../platform/wire/localQueryWire.js';
 
 type Body = NonNullable<AgentMessage['body']>;
 interface Sent {
@@ -218,7 +219,7 @@ describe('no raw data on the wire', () => {
       expect(reply, `${a.party} ${a.roundId}`).toBeDefined();
       const plain = reply!.body.$case === 'roundReply' && reply!.body.value.stage?.$case === 'plain' ? reply!.body.value.stage.value : undefined;
       const noisy = decodeIntVector(plain!.noisyVector, plain!.elementBits, a.compute.vectorLength);
-      const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[consortium.partyIds.indexOf(a.party)], domain);
+      const exact = await evaluateLocalQuery(decodeLocalQuery(a.compute.query, domain), sources[consortium.partyIds.indexOf(a.party)], domain);
       expect(noisy.length).toBe(exact.length);
       let equal = 0;
       for (let j = 0; j < exact.length; j++) if (noisy[j] === Math.round(exact[j])) equal++;
@@ -239,7 +240,7 @@ describe('no raw data on the wire', () => {
       const words = new Uint32Array(a.compute.vectorLength);
       const view = new DataView(masked.buffer, masked.byteOffset, masked.byteLength);
       for (let j = 0; j < words.length; j++) words[j] = view.getUint32(4 * j, true);
-      const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[consortium.partyIds.indexOf(a.party)], domain);
+      const exact = await evaluateLocalQuery(decodeLocalQuery(a.compute.query, domain), sources[consortium.partyIds.indexOf(a.party)], domain);
       expect(words.some((w, j) => w !== (Math.round(exact[j]) >>> 0))).toBe(true);
       // Uniform words fall within 2^20 of zero with p = 2^-11: P(fraction >= 5%) < 1e-9 for n >= 100.
       expect(nearZeroFraction(words)).toBeLessThan(0.05);
@@ -268,7 +269,7 @@ describe('no raw data on the wire', () => {
 
   it('planted fault: the uniformity checks reject unmasked counts', async () => {
     const a = asked.find((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING && x.compute.vectorLength >= 100)!;
-    const exact = await evaluateLocalQuery(JSON.parse(a.compute.queryJson) as LocalQuery, sources[0], domain);
+    const exact = await evaluateLocalQuery(decodeLocalQuery(a.compute.query, domain), sources[0], domain);
     const words = Uint32Array.from(exact, (v) => Math.round(v) >>> 0);
     expect(nearZeroFraction(words)).toBeGreaterThanOrEqual(0.05);
     expect(uniformMeanZ(words)).toBeGreaterThanOrEqual(4.9);

@@ -12,6 +12,7 @@ import { decodeCsv } from '../../shared/schema/decodeRows.js';
 import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { MechanismName, MechanismOutput } from '../study/runMechanism.js';
+import type { ReleaseRecord } from '../study/ConsortiumOracle.js';
 import type { ManifestPrivacy } from '../../shared/manifest/Manifest.js';
 import { writeSignedManifest, type OutputSigner } from './SignedManifest.js';
 import { writeParquet } from './ParquetWriter.js';
@@ -30,6 +31,8 @@ export interface StudyOutputsInput {
   domain: Domain;
   mechanism: MechanismName;
   out: MechanismOutput;
+  /** Per release: query bytes sent to each party and answer entries (run.json `releases`). */
+  releases?: readonly ReleaseRecord[];
   /** When synthesis started (ms since the epoch), for run.json's timings. */
   started: number;
   /** Signs manifest.json; without it the manifest is unsigned. */
@@ -77,6 +80,8 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
     droppedParties: parties.filter((p) => p.dropped).map((p) => p.partyId),
     syntheticRows: spec.syntheticRows,
     timings: { synthesizeSeconds: (Date.now() - o.started) / 1000 },
+    // Bytes of the query each party was sent and the length of its answer, per release.
+    releases: o.releases ?? [],
   };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(runDoc, null, 2));
   const listed = OUTPUT_FILES.filter((f) => f !== 'manifest.json' && existsSync(join(dir, f)));

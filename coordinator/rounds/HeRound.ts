@@ -13,6 +13,7 @@ import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/co
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
+import { requestCompute } from './requestCompute.js';
 
 export interface HeRoundOptions {
   /** The study's threshold t, bound into the custodian's key when it is created. */
@@ -47,6 +48,7 @@ export async function runHeRound(
   const request = (partyId: string, stage: NonNullable<RoundRequest['stage']>): Promise<RoundReply> => {
     const s = gateway.session(partyId);
     if (!s) throw new FedsynthError(ErrorCode.SourceUnavailable, `party ${partyId} is offline`);
+    if (stage.$case === 'compute') return requestCompute(s, { ...plan, compute: stage.value });
     return s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
   };
   const refusals: RoundOutcome['refusals'] = [];

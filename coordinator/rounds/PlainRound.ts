@@ -5,13 +5,14 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
+import { requestCompute } from './requestCompute.js';
 
 export async function runPlainRound(gateway: AgentGateway, plan: RoundPlan, log: Logger): Promise<RoundOutcome> {
   const replies = await Promise.allSettled(
     plan.participants.map(async (partyId) => {
       const s = gateway.session(partyId);
       if (!s) throw new FedsynthError(ErrorCode.SourceUnavailable, `party ${partyId} is offline`);
-      const reply = await s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage: { $case: 'compute', value: plan.compute } }, plan.timeoutMs);
+      const reply = await requestCompute(s, plan);
       return { partyId, reply };
     }),
   );

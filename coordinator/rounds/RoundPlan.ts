@@ -9,6 +9,8 @@ export interface RoundPlan {
   participants: string[];
   compute: ComputeStage;
   timeoutMs: number;
+  /** Largest query chunk per message (default QUERY_CHUNK_BYTES, 4 MiB − 64 KiB). */
+  queryChunkBytes?: number;
 }
 
 export interface RoundOutcome {

@@ -35,7 +35,8 @@ export interface RoundRecord {
   roundIndex: number;
   roundId: string;
   label: string;
-  queryJson: string;
+  /** SHA-256 (hex) of the encoded LocalQuery: a replay must ask the very same question. */
+  queryDigest: string;
   rho: number;
   sum: Float64Array;
   stddev: number;
@@ -62,13 +63,17 @@ export class CoordinatorStore {
           PRIMARY KEY (study_id, party_id));
         CREATE TABLE IF NOT EXISTS rounds (
           study_id TEXT NOT NULL, round_index INTEGER NOT NULL, round_id TEXT NOT NULL, label TEXT NOT NULL,
-          query_json TEXT NOT NULL, rho REAL NOT NULL, sum BLOB NOT NULL, stddev REAL NOT NULL,
+          query_digest TEXT NOT NULL, rho REAL NOT NULL, sum BLOB NOT NULL, stddev REAL NOT NULL,
           participants TEXT NOT NULL, dropped TEXT NOT NULL, completed_ms INTEGER NOT NULL,
           PRIMARY KEY (study_id, round_index));
         CREATE TABLE IF NOT EXISTS deliveries (
           study_id TEXT NOT NULL, party_id TEXT NOT NULL, file_name TEXT NOT NULL, sha256 TEXT NOT NULL,
           acked_ms INTEGER NOT NULL, PRIMARY KEY (study_id, party_id, file_name));
       `);
+      // Journals written before queries were binary kept the query as JSON; their rounds no
+      // longer match any replayed query (such a study fails as diverged instead of re-asking).
+      const cols = this.db.prepare('PRAGMA table_info(rounds)').all() as { name: string }[];
+      if (cols.some((c) => c.name === 'query_json')) this.db.exec('ALTER TABLE rounds RENAME COLUMN query_json TO query_digest');
       const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
       if (!v) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema_version', '1');
       else if (v.value !== '1') throw new Error(`unsupported schema_version ${v.value}`);
@@ -157,7 +162,7 @@ export class CoordinatorStore {
       roundIndex,
       roundId: String(r.round_id),
       label: String(r.label),
-      queryJson: String(r.query_json),
+      queryDigest: String(r.query_digest),
       rho: Number(r.rho),
       sum,
       stddev: Number(r.stddev),
@@ -190,13 +195,13 @@ export class CoordinatorStore {
   journalRound(rec: RoundRecord): void {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO rounds(study_id, round_index, round_id, label, query_json, rho, sum, stddev, participants, dropped, completed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+        .prepare('INSERT INTO rounds(study_id, round_index, round_id, label, query_digest, rho, sum, stddev, participants, dropped, completed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
         .run(
           rec.studyId,
           rec.roundIndex,
           rec.roundId,
           rec.label,
-          rec.queryJson,
+          rec.queryDigest,
           rec.rho,
           Buffer.from(rec.sum.buffer, rec.sum.byteOffset, rec.sum.byteLength),
           rec.stddev,

@@ -9,6 +9,8 @@ import { localQueryLength, localQuerySensitivity, type AttributeRecode, type Loc
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
+import { queryDigest } from '../../shared/wire/QueryChunks.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 
@@ -35,7 +37,28 @@ export interface ConsortiumOracleOptions {
   reconnectWaitMs: number;
   /** Executes one round in the study's aggregation mode. */
   runRound(plan: RoundPlan): Promise<RoundOutcome>;
-  onRoundDone?(index: number, label: string, replayed: boolean): void;
+  /**
+   * After each round: `queryBytes` is the encoded query every participant was sent (the compute
+   * stage's payload, over all its chunks), `entries` the length of each party's answer vector.
+   */
+  onRoundDone?(index: number, label: string, replayed: boolean, wire: RoundWire): void;
+}
+
+/** What one release cost on the wire, per party. */
+export interface RoundWire {
+  readonly queryBytes: number;
+  readonly entries: number;
+}
+
+/** One line of run.json `releases`. */
+export interface ReleaseRecord {
+  readonly index: number;
+  readonly label: string;
+  readonly replayed: boolean;
+  /** Bytes of the encoded query sent to each party (over all its chunks). */
+  readonly queryBytesPerParty: number;
+  /** Entries of each party's answer vector (its noisy contribution). */
+  readonly answerEntries: number;
 }
 
 export class ConsortiumOracle implements FederatedOracle {
@@ -61,14 +84,18 @@ export class ConsortiumOracle implements FederatedOracle {
   async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
     const { studyId, store, log } = this.o;
     const index = this.nextIndex++;
-    const queryJson = JSON.stringify(query);
+    // The query travels as protobuf bytes (tables and model marginals as float64 bytes); the
+    // journal keeps its SHA-256, enough to detect a replay that diverged.
+    const queryBytes = encodeLocalQuery(query, this.o.domain);
+    const querySha256 = queryDigest(queryBytes);
+    const queryDigestHex = querySha256.toString('hex');
     const journaled = store.journaledRound(studyId, index);
     if (journaled) {
-      if (journaled.queryJson !== queryJson || journaled.label !== label || journaled.rho !== rho) {
+      if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho) {
         throw new FedsynthError(ErrorCode.CorruptState, `study ${studyId}: replay of round ${index} diverged from the journal (${journaled.label} vs ${label})`, { studyId, round: index });
       }
       log.info({ studyId, round: index, label }, 'round replayed from the journal (not asked again)');
-      this.o.onRoundDone?.(index, label, true);
+      this.o.onRoundDone?.(index, label, true, { queryBytes: queryBytes.length, entries: localQueryLength(query, this.o.domain) });
       return { values: journaled.sum, stddev: journaled.stddev };
     }
     // A round whose parties went away (network, restart) is asked again with the SAME charge key:
@@ -101,7 +128,9 @@ export class ConsortiumOracle implements FederatedOracle {
           participants,
           timeoutMs: this.o.roundTimeoutMs,
           compute: {
-            queryJson,
+            query: Buffer.from(queryBytes),
+            queryChunkCount: 1,
+            querySha256,
             rho,
             perPartySigma2: noise.perPartySigma2,
             chargeKey: `${studyId}/${index}/${label}`,
@@ -141,7 +170,7 @@ export class ConsortiumOracle implements FederatedOracle {
       roundIndex: index,
       roundId,
       label,
-      queryJson,
+      queryDigest: queryDigestHex,
       rho,
       sum: outcome.sum,
       stddev,
@@ -150,7 +179,7 @@ export class ConsortiumOracle implements FederatedOracle {
       completedMs: Date.now(),
     });
     log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped }, 'round complete');
-    this.o.onRoundDone?.(index, label, false);
+    this.o.onRoundDone?.(index, label, false, { queryBytes: queryBytes.length, entries: vectorLength });
     return { values: outcome.sum, stddev };
   }
 }

@@ -12,7 +12,7 @@ import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
-import { ConsortiumOracle } from './ConsortiumOracle.js';
+import { ConsortiumOracle, type ReleaseRecord } from './ConsortiumOracle.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 
@@ -35,6 +35,8 @@ export interface StudySynthesis {
   domain: Domain;
   mechanism: MechanismName;
   out: MechanismOutput;
+  /** What each release cost on the wire (run.json `releases`). */
+  releases: ReleaseRecord[];
 }
 
 /** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
@@ -57,6 +59,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     }
     return runPlainRound(d.gateway, plan, log);
   };
+  const releases: ReleaseRecord[] = [];
   const oracle = new ConsortiumOracle({
     studyId,
     domain,
@@ -78,9 +81,10 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     maxRoundRetries: 3,
     reconnectWaitMs: Math.min(60_000, d.roundTimeoutMs),
     runRound: roundMode,
-    onRoundDone: (index, label) => {
+    onRoundDone: (index, label, replayed, wire) => {
+      releases.push({ index, label, replayed, queryBytesPerParty: wire.queryBytes, answerEntries: wire.entries });
       const spent = store.getStudy(studyId).rhoSpent;
-      store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done`);
+      store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done, ${formatBytes(wire.queryBytes)} query per party`);
     },
   });
   const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
@@ -96,7 +100,12 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   });
   const cur = store.getStudy(studyId);
   if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
-  return { domain, mechanism, out };
+  return { domain, mechanism, out, releases };
+}
+
+/** Bytes as B / kB / MB (decimal), for progress lines. */
+function formatBytes(n: number): string {
+  return n < 1e3 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
 /** A party's Ed25519 signing key as bound in its (TLS-verified) certificate. */

@@ -10,6 +10,7 @@ import { distributedDiscreteGaussian, planDistributedDiscreteGaussian } from '..
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
+import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentStore } from '../state/AgentStore.js';
 
@@ -42,22 +43,26 @@ export interface ComputeContext {
   log: Logger;
 }
 
-/** Returns the noisy vector's wire encoding (re-sent unchanged on a retried charge key). */
+/**
+ * Returns the noisy vector's wire encoding (re-sent unchanged on a retried charge key). `query`
+ * is the whole encoded LocalQuery (stage.query, or the chunks assembled with it).
+ */
 export async function handleCompute(
   ctx: ComputeContext,
   study: ApprovedStudy,
   roundId: string,
   stage: ComputeStage,
+  queryBytes: Uint8Array = stage.query,
 ): Promise<{ noisy: Uint8Array; elementBits: number }> {
   if (!stage.chargeKey.startsWith(`${study.studyId}/`)) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `charge_key must start with the study id`, { field: 'compute.charge_key' });
   }
   let query: LocalQuery;
   try {
-    query = JSON.parse(stage.queryJson) as LocalQuery;
+    query = decodeLocalQuery(queryBytes, ctx.domain);
     validateLocalQuery(query, ctx.domain);
   } catch (e) {
-    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query_json is not a valid query: ${(e as Error).message}`, { field: 'compute.query_json' });
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query is not a valid query: ${(e as Error).message}`, { field: 'compute.query' });
   }
   const length = localQueryLength(query, ctx.domain);
   if (length !== stage.vectorLength) {

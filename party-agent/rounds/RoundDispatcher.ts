@@ -3,6 +3,7 @@
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Aggregation, type AgentMessage, type ComputeStage, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
+import { QueryAssembler } from '../../shared/wire/QueryChunks.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';
 import type { HeParticipant } from './HeParticipant.js';
 
@@ -24,7 +25,22 @@ export interface RoundDispatcherOptions extends ComputeContext {
 }
 
 export class RoundDispatcher {
+  /** Query chunks received for a round whose compute stage has not arrived yet (by round id). */
+  private readonly queryChunks = new Map<string, QueryAssembler>();
+
   constructor(private readonly opts: RoundDispatcherOptions) {}
+
+  /** The whole encoded query of a compute stage: its own bytes, or the chunks sent before it. */
+  private assembleQuery(roundId: string, compute: ComputeStage): Uint8Array {
+    const assembler = this.queryChunks.get(roundId);
+    this.queryChunks.delete(roundId);
+    const count = compute.queryChunkCount;
+    if (count > 1) {
+      if (assembler === undefined) throw new FedsynthError(ErrorCode.ProtocolViolation, `compute stage of ${count} query chunks without the earlier chunks`, { field: 'compute.query_chunk_count' });
+      return assembler.finish(count, compute.query, compute.querySha256);
+    }
+    return new QueryAssembler(roundId).finish(1, compute.query, compute.querySha256);
+  }
 
   /** Handles one round request; never throws: failures become a refusal sent back. */
   async onRound(req: RoundRequest, send: (b: AgentBody) => void): Promise<void> {
@@ -42,13 +58,26 @@ export class RoundDispatcher {
       const stage = req.stage;
       if (!stage) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round request without a stage', { field: 'round_request.stage' });
       const study = o.approvedStudy(req.studyId);
+      if (stage.$case === 'queryChunk') {
+        let assembler = this.queryChunks.get(req.roundId);
+        if (assembler === undefined) {
+          // One partial query per round; the oldest is forgotten first (a round abandoned mid-way).
+          if (this.queryChunks.size >= 4) this.queryChunks.delete(this.queryChunks.keys().next().value as string);
+          assembler = new QueryAssembler(req.roundId);
+          this.queryChunks.set(req.roundId, assembler);
+        }
+        assembler.accept(stage.value.chunkIndex, stage.value.chunkCount, stage.value.data);
+        reply({ $case: 'queryChunkAck', value: { chunkIndex: stage.value.chunkIndex } });
+        return;
+      }
       if (stage.$case === 'compute') {
         if (!stage.value.participants.includes(partyId)) {
           throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
         }
+        const queryBytes = this.assembleQuery(req.roundId, stage.value);
         // A mode this agent cannot serve is refused BEFORE anything is charged or drawn.
         const contribute = this.contributorFor(stage.value.aggregation, study);
-        const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value);
+        const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value, queryBytes);
         o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
         reply(await contribute(req.roundId, stage.value, out));
         return;

@@ -5,7 +5,8 @@ import { Domain as DomainClass } from './Domain.js';
 import { Factor, sumInto } from './Factor.js';
 import { CliqueVector } from './CliqueVector.js';
 import { JunctionTree } from './JunctionTree.js';
-import { BeliefPropagator, potentialsOnTree } from './BeliefPropagation.js';
+import { BeliefPropagator, potentialsFromMarginals, potentialsOnTree } from './BeliefPropagation.js';
+import type { ModelSnapshot } from './ModelSnapshot.js';
 import { indexMap } from './IndexMap.js';
 import { variableElimination } from './VariableElimination.js';
 import { ancestralSample, type Evidence, type SampleMethod } from './AncestralSampler.js';
@@ -160,6 +161,36 @@ export class GraphicalModel {
       return new Factor(domain, attrs, decodeFloat64(json.potentials[i], domain.size(attrs)));
     });
     return GraphicalModel.fromPotentials(domain, new CliqueVector(factors), json.total);
+  }
+
+  /** The tree and calibrated marginals a party needs to answer `project` exactly as this model does. */
+  snapshot(): ModelSnapshot {
+    return {
+      cliques: this.tree.cliques.map((c) => [...c]),
+      edges: this.tree.edges.map(([a, b]) => [a, b] as [number, number]),
+      total: this.total,
+      marginals: this.marginals.factors.map((f) => f.values),
+    };
+  }
+
+  /**
+   * The model of a snapshot: same tree, same calibrated marginals, so `project` returns the same
+   * numbers bit for bit as the model the snapshot was taken of (its potentials are the tree
+   * projection log mu_c − log mu_sep(c), used only for sampling). Refuses (InvalidData) a
+   * malformed tree and marginals of the wrong length, negative, or not finite.
+   */
+  static fromSnapshot(domain: Domain, s: ModelSnapshot): GraphicalModel {
+    const tree = JunctionTree.fromStructure(domain, s.cliques, s.edges);
+    if (!(s.total > 0) || !Number.isFinite(s.total)) throw new FedsynthError(ErrorCode.InvalidData, 'model snapshot: total must be positive and finite');
+    if (s.marginals.length !== tree.cliques.length) throw new FedsynthError(ErrorCode.InvalidData, 'model snapshot: one marginal per clique required');
+    tree.cliques.forEach((c, i) => {
+      const v = s.marginals[i];
+      if (!(v instanceof Float64Array) || v.length !== domain.size(c)) throw new FedsynthError(ErrorCode.InvalidData, `model snapshot: marginal ${i} must have ${domain.size(c)} cells`);
+      for (let k = 0; k < v.length; k++) if (!(v[k] >= 0) || v[k] === Infinity) throw new FedsynthError(ErrorCode.InvalidData, `model snapshot: marginal ${i} must be finite and non-negative`);
+    });
+    const pots = potentialsFromMarginals(tree, s.marginals);
+    const factor = (vals: readonly Float64Array[]) => new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, vals[i])));
+    return new GraphicalModel(domain, tree, factor(pots), s.total, factor(s.marginals));
   }
 
   /** mu_c / mu_sep(c) for a non-root clique (0/0 = 0), cached. */

@@ -157,6 +157,49 @@ export class JunctionTree {
     return new JunctionTree(domain, maximal, order, edges);
   }
 
+  /**
+   * The tree with exactly these cliques (canonical, in this order) and undirected edges, as
+   * `cliques` / `edges` of another JunctionTree list them: root, parents, order and separators
+   * are derived as `build` derives them, so a tree rebuilt from its own structure answers every
+   * query bit for bit as the original (parties rebuild the coordinator's public model this way).
+   * Refuses (InvalidData) anything that is not a spanning tree over canonical cliques of `domain`
+   * covering every attribute with the running-intersection property.
+   */
+  static fromStructure(domain: Domain, cliques: readonly (readonly string[])[], edges: readonly (readonly [number, number])[]): JunctionTree {
+    const bad = (msg: string): never => {
+      throw new FedsynthError(ErrorCode.InvalidData, `junction tree: ${msg}`);
+    };
+    const m = cliques.length;
+    if (m < 1) bad('no cliques');
+    const covered = new Set<string>();
+    for (const c of cliques) {
+      if (c.length === 0 || !c.every((a) => domain.has(a)) || !domain.isCanonical(c)) bad(`clique [${c.join(', ')}] is not a canonical attribute list`);
+      for (const a of c) covered.add(a);
+    }
+    if (covered.size !== domain.attrs.length) bad('cliques do not cover every attribute');
+    if (edges.length !== m - 1) bad(`${edges.length} edges for ${m} cliques`);
+    const uf = Array.from({ length: m }, (_, i) => i);
+    const find = (x: number): number => {
+      while (uf[x] !== x) x = uf[x] = uf[uf[x]];
+      return x;
+    };
+    for (const [a, b] of edges) {
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0 || a >= m || b >= m || find(a) === find(b)) bad(`edge (${a}, ${b}) is out of range or closes a cycle`);
+      uf[find(a)] = find(b);
+    }
+    const tree = new JunctionTree(domain, cliques.map((c) => [...c]), [], edges.map(([a, b]) => [a, b]));
+    // Running intersection: the cliques holding each attribute form a connected subtree, i.e.
+    // exactly one of them has no parent holding the attribute.
+    for (const a of domain.attrs) {
+      let tops = 0;
+      tree.cliques.forEach((c, i) => {
+        if (c.includes(a) && !(tree.parent[i] >= 0 && tree.cliques[tree.parent[i]].includes(a))) tops++;
+      });
+      if (tops !== 1) bad(`the cliques holding ${a} are not connected`);
+    }
+    return tree;
+  }
+
   /** Number of cells of clique `i`. */
   cliqueSize(i: number): number {
     return this.domain.size(this.cliques[i]);

@@ -1,7 +1,9 @@
 // LocalQuery: the closed, JSON-serialisable set of questions a coordinator may ask every party.
 // Each query's answer is an integer vector; its L2 sensitivity is a function of the query alone.
 import type { Domain } from '../pgm/Domain.js';
+import type { ModelSnapshot } from '../pgm/ModelSnapshot.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
+import { snapshotModel } from './modelReferences.js';
 
 /**
  * A public recoding of one attribute (MST's domain compression): old code `c` becomes
@@ -28,7 +30,10 @@ export interface AttributeRecode {
  *   parties and cells); g's sum moves by < 0.8 per record, so entries move by < 2.8 -> bound 3.
  * - `conditionalL1Scores` (heterogeneity-corrected local scores, docs/synthesis.md): candidate r
  *   with conditioning set Y_r = `conditions[r]` (possibly empty) and public model joint q over
- *   U = r ∪ Y_r (`reference[r]`, canonical order of U, any non-negative scale). The party's
+ *   U = r ∪ Y_r (canonical order of U, any non-negative scale): either given per candidate
+ *   (`reference[r]`) or, compactly, as the fitted model (`model`, a ModelSnapshot) from which the
+ *   party derives q = max(0, project(U)) itself — the same numbers the coordinator would have
+ *   computed, so the query grows with the model, not with candidates × cells. The party's
  *   reference is its OWN counts of Y_r times the model's conditional of r given Y_r:
  *   ref_i(x) = sum_y c_i(y) · q(x, y) / q(y)   (q(·) of a y with q(y) = 0 replaced by q's
  *   r-marginal, normalized; uniform if q is all zero), and the entry is round(|| M_r(D_i) − ref_i ||_1).
@@ -44,21 +49,27 @@ export type LocalQuery =
   | {
       readonly kind: 'l1Scores';
       readonly candidates: readonly (readonly string[])[];
-      readonly reference: readonly (readonly number[])[];
+      readonly reference: readonly ArrayLike<number>[];
       readonly recode?: readonly AttributeRecode[];
       /** Subtract each party's expected sampling deviation (evaluateLocalQuery); sensitivity 3. */
       readonly samplingCorrection?: boolean;
     }
-  | {
+  | ({
       readonly kind: 'conditionalL1Scores';
       readonly candidates: readonly (readonly string[])[];
       /** Per candidate, the attribute set (canonical, may be empty) the party's reference conditions on. */
       readonly conditions: readonly (readonly string[])[];
-      /** Per candidate, the model's joint over canonical(candidate ∪ condition). */
-      readonly reference: readonly (readonly number[])[];
       readonly samplingCorrection?: boolean;
       readonly recode?: undefined;
-    };
+    } & ConditionalReference);
+
+/**
+ * Where a `conditionalL1Scores` party finds the public joint q over each candidate ∪ condition:
+ * `reference` lists it per candidate; `model` is the fitted model it is projected from.
+ */
+export type ConditionalReference =
+  | { readonly reference: readonly ArrayLike<number>[]; readonly model?: undefined }
+  | { readonly model: ModelSnapshot; readonly reference?: undefined };
 
 /** L2 sensitivity of the query's answer under adding/removing one record at one party. */
 export function localQuerySensitivity(query: LocalQuery): number {
@@ -124,21 +135,32 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     const sizes = recodedSizes(domain, query.recode);
     query.candidates.forEach((c, k) => {
       const ref = query.reference[k];
-      if (ref.length !== cellsOf(domain, sizes, c)) bad(`reference ${k} has ${ref.length} cells, expected ${cellsOf(domain, sizes, c)}`);
-      if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`reference ${k} must be finite and non-negative`);
+      if (ref === null || typeof ref !== 'object' || ref.length !== cellsOf(domain, sizes, c)) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cellsOf(domain, sizes, c)}`);
+      for (let i = 0; i < ref.length; i++) if (!Number.isFinite(ref[i]) || ref[i] < 0) bad(`reference ${k} must be finite and non-negative`);
     });
   } else if (query.kind === 'conditionalL1Scores') {
     if (query.recode !== undefined) bad('recode is not supported');
     checkSets(query.candidates);
     if (!Array.isArray(query.conditions) || query.conditions.length !== query.candidates.length) bad('one condition per candidate required');
-    if (query.reference.length !== query.candidates.length) bad('one reference per candidate required');
-    query.conditions.forEach((y, k) => {
-      if (!Array.isArray(y) || !y.every((a) => typeof a === 'string' && domain.has(a)) || !domain.isCanonical(y)) bad(`condition ${k} must be known attributes in domain order`);
-      const cells = domain.size(domain.union(query.candidates[k], y));
-      const ref = query.reference[k];
-      if (ref === null || typeof ref !== 'object' || ref.length !== cells) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cells}`);
-      if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`reference ${k} must be finite and non-negative`);
+    query.conditions.forEach((y) => {
+      if (!Array.isArray(y) || !y.every((a) => typeof a === 'string' && domain.has(a)) || !domain.isCanonical(y)) bad('each condition must be known attributes in domain order');
     });
+    if (query.model !== undefined) {
+      if (query.reference !== undefined) bad('either reference or model, not both');
+      try {
+        snapshotModel(domain, query.model);
+      } catch (e) {
+        bad((e as Error).message);
+      }
+    } else {
+      if (!Array.isArray(query.reference) || query.reference.length !== query.candidates.length) bad('one reference per candidate required');
+      query.conditions.forEach((y, k) => {
+        const cells = domain.size(domain.union(query.candidates[k], y));
+        const ref = query.reference[k];
+        if (ref === null || typeof ref !== 'object' || ref.length !== cells) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cells}`);
+        for (let i = 0; i < ref.length; i++) if (!Number.isFinite(ref[i]) || ref[i] < 0) bad(`reference ${k} must be finite and non-negative`);
+      });
+    }
   } else {
     bad('unknown kind');
   }

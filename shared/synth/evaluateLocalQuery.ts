@@ -4,6 +4,7 @@ import type { Domain } from '../pgm/Domain.js';
 import type { MarginalSource } from '../data/MarginalSource.js';
 import { indexMap } from '../pgm/IndexMap.js';
 import { type AttributeRecode, type LocalQuery, validateLocalQuery, recodedSizes, cellsOf } from './LocalQuery.js';
+import { modelJoint } from './modelReferences.js';
 
 /**
  * The party's exact answer to `query` as an integer-valued vector (see LocalQuery for each
@@ -46,7 +47,8 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       const counts = await source.marginals(unions);
       const out = new Float64Array(query.candidates.length);
       counts.forEach((joint, k) => {
-        const ref = partyConditionalReference(domain, query.candidates[k], query.conditions[k], unions[k], joint, query.reference[k]);
+        const q = query.model !== undefined ? modelJoint(domain, query.model, unions[k]) : query.reference[k];
+        const ref = partyConditionalReference(domain, query.candidates[k], query.conditions[k], unions[k], joint, q);
         const local = new Float64Array(ref.length);
         const toR = indexMap(domain, unions[k], query.candidates[k]);
         for (let u = 0; u < joint.length; u++) local[toR[u]] += joint[u];

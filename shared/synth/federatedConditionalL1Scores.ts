@@ -8,7 +8,8 @@ import type { LocalQuery } from './LocalQuery.js';
  * Releases s[r] = sum_i round(|| M_r(D_i) − sum_y c_i(y) p̂(r | y) ||_1 [− floor_i]) + noise for
  * every candidate r with conditioning set `conditions[r]` (LocalQuery `conditionalL1Scores`):
  * L2 sensitivity 2·sqrt(#candidates) (3·sqrt with `samplingCorrection`), `rho`-zCDP. The model
- * joint over r ∪ Y_r is public (post-processing of earlier releases).
+ * joint over r ∪ Y_r is public (post-processing of earlier releases): the model is sent, each
+ * party projects it.
  */
 export async function federatedConditionalL1Scores(
   oracle: FederatedOracle,
@@ -19,13 +20,13 @@ export async function federatedConditionalL1Scores(
   label: string,
   samplingCorrection: boolean,
 ): Promise<{ scores: Float64Array; stddev: number }> {
-  const domain = oracle.domain;
-  const reference = candidates.map((c, k) => Array.from(model.project(domain.union(c, conditions[k])), (v) => Math.max(0, v)));
+  // The parties derive each reference max(0, project(r ∪ Y_r)) from the model themselves
+  // (modelReferences.ts): the query carries the model once instead of one table per candidate.
   const query: LocalQuery = {
     kind: 'conditionalL1Scores',
     candidates,
     conditions,
-    reference,
+    model: model.snapshot(),
     ...(samplingCorrection ? { samplingCorrection: true } : {}),
   };
   const res = await oracle.secureSum(query, rho, label);

@@ -242,6 +242,7 @@ export interface RoundRequest {
     | { $case: "unmask"; value: SecAggUnmask }
     | { $case: "heEncrypt"; value: HeEncrypt }
     | { $case: "evaluate"; value: EvaluateStage }
+    | { $case: "queryChunk"; value: QueryChunk }
     | undefined;
 }
 
@@ -257,17 +258,18 @@ export interface RoundReply {
     | { $case: "unmaskShares"; value: SecAggUnmaskShares }
     | { $case: "heCiphertexts"; value: HeCiphertexts }
     | { $case: "refusal"; value: RoundRefusal }
+    | { $case: "queryChunkAck"; value: QueryChunkAck }
     | undefined;
 }
 
 /**
- * Stage 0: what to compute. `query_json` is a shared/synth LocalQuery (JSON); the agent
- * evaluates it on its own rows, charges `rho` to its ledger under `charge_key`, adds its share of
- * discrete Gaussian noise with variance `per_party_sigma2`, then contributes through
- * `aggregation`.
+ * Stage 0: what to compute. `query` is a shared/synth LocalQuery (the LocalQuery message below,
+ * encoded); the agent evaluates it on its own rows, charges `rho` to its ledger under
+ * `charge_key`, adds its share of discrete Gaussian noise with variance `per_party_sigma2`, then
+ * contributes through `aggregation`. A query larger than one chunk arrives first as QueryChunk
+ * stages (chunks 0..n-2); the compute stage then carries the last chunk and the digest of all.
  */
 export interface ComputeStage {
-  queryJson: string;
   rho: number;
   perPartySigma2: number;
   /** idempotency key: study/round/measurement */
@@ -291,6 +293,93 @@ export interface ComputeStage {
    * 0 = 4 MiB minus 64 KiB of framing. A chunk always holds at least one whole ciphertext.
    */
   maxChunkBytes: number;
+  /** the encoded LocalQuery, or its last chunk */
+  query: Buffer;
+  /** chunks of the encoded query (0 or 1: `query` is all of it) */
+  queryChunkCount: number;
+  /** SHA-256 of the whole encoded query (always set) */
+  querySha256: Buffer;
+}
+
+/**
+ * One chunk (index < count - 1) of a compute stage's encoded query, sent in order before the
+ * compute stage of the same round; the agent answers each with QueryChunkAck.
+ */
+export interface QueryChunk {
+  chunkIndex: number;
+  chunkCount: number;
+  data: Buffer;
+}
+
+export interface QueryChunkAck {
+  chunkIndex: number;
+}
+
+/**
+ * A LocalQuery (shared/synth/LocalQuery.ts) on the wire: attribute sets as column indices of the
+ * study domain, numeric tables as little-endian float64 bytes — never JSON numbers.
+ */
+export interface LocalQuery {
+  kind: { $case: "marginals"; value: MarginalsQuery } | { $case: "l1Scores"; value: L1ScoresQuery } | {
+    $case: "conditionalL1Scores";
+    value: ConditionalL1ScoresQuery;
+  } | undefined;
+}
+
+/**
+ * Attribute sets: set k is columns[sizes[0] + ... + sizes[k-1], + sizes[k]) (column indices,
+ * domain order).
+ */
+export interface AttributeSets {
+  sizes: number[];
+  columns: number[];
+}
+
+export interface AttributeRecode {
+  column: number;
+  size: number;
+  map: number[];
+}
+
+export interface MarginalsQuery {
+  attrSets: AttributeSets | undefined;
+  recode: AttributeRecode[];
+}
+
+export interface L1ScoresQuery {
+  candidates:
+    | AttributeSets
+    | undefined;
+  /** float64 LE: every candidate's table, concatenated */
+  reference: Buffer;
+  recode: AttributeRecode[];
+  samplingCorrection: boolean;
+}
+
+export interface ConditionalL1ScoresQuery {
+  candidates: AttributeSets | undefined;
+  conditions: AttributeSets | undefined;
+  reference:
+    | //
+    /** float64 LE: q over each candidate ∪ condition, concatenated */
+    { $case: "tables"; value: Buffer }
+    | //
+    /** the fitted model; the party projects q itself */
+    { $case: "model"; value: ModelSnapshot }
+    | undefined;
+  samplingCorrection: boolean;
+}
+
+/** A fitted model's junction tree and calibrated clique marginals (shared/pgm/ModelSnapshot.ts). */
+export interface ModelSnapshot {
+  cliques:
+    | AttributeSets
+    | undefined;
+  /** clique index pairs, flattened */
+  edges: number[];
+  total: number;
+  /** float64 LE: clique marginals in clique order, concatenated */
+  marginals: Buffer;
 }
 
 /** Plain mode reply: the party's noisy vector (never un-noised), little-endian int32 or int64. */
@@ -1955,6 +2044,9 @@ export const RoundRequest: MessageFns<RoundRequest> = {
       case "evaluate":
         EvaluateStage.encode(message.stage.value, writer.uint32(138).fork()).join();
         break;
+      case "queryChunk":
+        QueryChunk.encode(message.stage.value, writer.uint32(146).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2060,6 +2152,14 @@ export const RoundRequest: MessageFns<RoundRequest> = {
             message.stage = { $case: "evaluate", value: EvaluateStage.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.stage = { $case: "queryChunk", value: QueryChunk.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2113,6 +2213,10 @@ export const RoundRequest: MessageFns<RoundRequest> = {
         ? { $case: "heEncrypt", value: HeEncrypt.fromJSON(object.he_encrypt) }
         : isSet(object.evaluate)
         ? { $case: "evaluate", value: EvaluateStage.fromJSON(object.evaluate) }
+        : isSet(object.queryChunk)
+        ? { $case: "queryChunk", value: QueryChunk.fromJSON(object.queryChunk) }
+        : isSet(object.query_chunk)
+        ? { $case: "queryChunk", value: QueryChunk.fromJSON(object.query_chunk) }
         : undefined,
     };
   },
@@ -2144,6 +2248,8 @@ export const RoundRequest: MessageFns<RoundRequest> = {
       obj.heEncrypt = HeEncrypt.toJSON(message.stage.value);
     } else if (message.stage?.$case === "evaluate") {
       obj.evaluate = EvaluateStage.toJSON(message.stage.value);
+    } else if (message.stage?.$case === "queryChunk") {
+      obj.queryChunk = QueryChunk.toJSON(message.stage.value);
     }
     return obj;
   },
@@ -2205,6 +2311,12 @@ export const RoundRequest: MessageFns<RoundRequest> = {
         }
         break;
       }
+      case "queryChunk": {
+        if (object.stage?.value !== undefined && object.stage?.value !== null) {
+          message.stage = { $case: "queryChunk", value: QueryChunk.fromPartial(object.stage.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -2246,6 +2358,9 @@ export const RoundReply: MessageFns<RoundReply> = {
         break;
       case "refusal":
         RoundRefusal.encode(message.stage.value, writer.uint32(138).fork()).join();
+        break;
+      case "queryChunkAck":
+        QueryChunkAck.encode(message.stage.value, writer.uint32(146).fork()).join();
         break;
     }
     return writer;
@@ -2347,6 +2462,14 @@ export const RoundReply: MessageFns<RoundReply> = {
             message.stage = { $case: "refusal", value: RoundRefusal.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.stage = { $case: "queryChunkAck", value: QueryChunkAck.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2393,6 +2516,10 @@ export const RoundReply: MessageFns<RoundReply> = {
         ? { $case: "heCiphertexts", value: HeCiphertexts.fromJSON(object.he_ciphertexts) }
         : isSet(object.refusal)
         ? { $case: "refusal", value: RoundRefusal.fromJSON(object.refusal) }
+        : isSet(object.queryChunkAck)
+        ? { $case: "queryChunkAck", value: QueryChunkAck.fromJSON(object.queryChunkAck) }
+        : isSet(object.query_chunk_ack)
+        ? { $case: "queryChunkAck", value: QueryChunkAck.fromJSON(object.query_chunk_ack) }
         : undefined,
     };
   },
@@ -2421,6 +2548,8 @@ export const RoundReply: MessageFns<RoundReply> = {
       obj.heCiphertexts = HeCiphertexts.toJSON(message.stage.value);
     } else if (message.stage?.$case === "refusal") {
       obj.refusal = RoundRefusal.toJSON(message.stage.value);
+    } else if (message.stage?.$case === "queryChunkAck") {
+      obj.queryChunkAck = QueryChunkAck.toJSON(message.stage.value);
     }
     return obj;
   },
@@ -2484,6 +2613,12 @@ export const RoundReply: MessageFns<RoundReply> = {
         }
         break;
       }
+      case "queryChunkAck": {
+        if (object.stage?.value !== undefined && object.stage?.value !== null) {
+          message.stage = { $case: "queryChunkAck", value: QueryChunkAck.fromPartial(object.stage.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -2491,7 +2626,6 @@ export const RoundReply: MessageFns<RoundReply> = {
 
 function createBaseComputeStage(): ComputeStage {
   return {
-    queryJson: "",
     rho: 0,
     perPartySigma2: 0,
     chargeKey: "",
@@ -2504,14 +2638,14 @@ function createBaseComputeStage(): ComputeStage {
     hePublicKey: Buffer.alloc(0),
     neighbours: 0,
     maxChunkBytes: 0,
+    query: Buffer.alloc(0),
+    queryChunkCount: 0,
+    querySha256: Buffer.alloc(0),
   };
 }
 
 export const ComputeStage: MessageFns<ComputeStage> = {
   encode(message: ComputeStage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.queryJson !== "") {
-      writer.uint32(10).string(message.queryJson);
-    }
     if (message.rho !== 0) {
       writer.uint32(17).double(message.rho);
     }
@@ -2548,6 +2682,15 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     if (message.maxChunkBytes !== 0) {
       writer.uint32(104).uint32(message.maxChunkBytes);
     }
+    if (message.query.length !== 0) {
+      writer.uint32(114).bytes(message.query);
+    }
+    if (message.queryChunkCount !== 0) {
+      writer.uint32(120).uint32(message.queryChunkCount);
+    }
+    if (message.querySha256.length !== 0) {
+      writer.uint32(130).bytes(message.querySha256);
+    }
     return writer;
   },
 
@@ -2564,14 +2707,6 @@ export const ComputeStage: MessageFns<ComputeStage> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.queryJson = reader.string();
-            continue;
-          }
           case 2: {
             if (tag !== 17) {
               break;
@@ -2668,6 +2803,30 @@ export const ComputeStage: MessageFns<ComputeStage> = {
             message.maxChunkBytes = reader.uint32();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.query = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.queryChunkCount = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.querySha256 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2682,11 +2841,6 @@ export const ComputeStage: MessageFns<ComputeStage> = {
 
   fromJSON(object: any): ComputeStage {
     return {
-      queryJson: isSet(object.queryJson)
-        ? globalThis.String(object.queryJson)
-        : isSet(object.query_json)
-        ? globalThis.String(object.query_json)
-        : "",
       rho: isSet(object.rho) ? globalThis.Number(object.rho) : 0,
       perPartySigma2: isSet(object.perPartySigma2)
         ? globalThis.Number(object.perPartySigma2)
@@ -2725,14 +2879,22 @@ export const ComputeStage: MessageFns<ComputeStage> = {
         : isSet(object.max_chunk_bytes)
         ? globalThis.Number(object.max_chunk_bytes)
         : 0,
+      query: isSet(object.query) ? Buffer.from(bytesFromBase64(object.query)) : Buffer.alloc(0),
+      queryChunkCount: isSet(object.queryChunkCount)
+        ? globalThis.Number(object.queryChunkCount)
+        : isSet(object.query_chunk_count)
+        ? globalThis.Number(object.query_chunk_count)
+        : 0,
+      querySha256: isSet(object.querySha256)
+        ? Buffer.from(bytesFromBase64(object.querySha256))
+        : isSet(object.query_sha256)
+        ? Buffer.from(bytesFromBase64(object.query_sha256))
+        : Buffer.alloc(0),
     };
   },
 
   toJSON(message: ComputeStage): unknown {
     const obj: any = {};
-    if (message.queryJson !== "") {
-      obj.queryJson = message.queryJson;
-    }
     if (message.rho !== 0) {
       obj.rho = floatToJson(message.rho);
     }
@@ -2769,6 +2931,15 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     if (message.maxChunkBytes !== 0) {
       obj.maxChunkBytes = Math.round(message.maxChunkBytes);
     }
+    if (message.query.length !== 0) {
+      obj.query = base64FromBytes(message.query);
+    }
+    if (message.queryChunkCount !== 0) {
+      obj.queryChunkCount = Math.round(message.queryChunkCount);
+    }
+    if (message.querySha256.length !== 0) {
+      obj.querySha256 = base64FromBytes(message.querySha256);
+    }
     return obj;
   },
 
@@ -2777,7 +2948,6 @@ export const ComputeStage: MessageFns<ComputeStage> = {
   },
   fromPartial<I extends Exact<DeepPartial<ComputeStage>, I>>(object: I): ComputeStage {
     const message = createBaseComputeStage();
-    message.queryJson = object.queryJson ?? "";
     message.rho = object.rho ?? 0;
     message.perPartySigma2 = object.perPartySigma2 ?? 0;
     message.chargeKey = object.chargeKey ?? "";
@@ -2790,6 +2960,1059 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     message.hePublicKey = object.hePublicKey ?? Buffer.alloc(0);
     message.neighbours = object.neighbours ?? 0;
     message.maxChunkBytes = object.maxChunkBytes ?? 0;
+    message.query = object.query ?? Buffer.alloc(0);
+    message.queryChunkCount = object.queryChunkCount ?? 0;
+    message.querySha256 = object.querySha256 ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseQueryChunk(): QueryChunk {
+  return { chunkIndex: 0, chunkCount: 0, data: Buffer.alloc(0) };
+}
+
+export const QueryChunk: MessageFns<QueryChunk> = {
+  encode(message: QueryChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunkIndex !== 0) {
+      writer.uint32(8).uint32(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      writer.uint32(16).uint32(message.chunkCount);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.chunkCount = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryChunk {
+    return {
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+      chunkCount: isSet(object.chunkCount)
+        ? globalThis.Number(object.chunkCount)
+        : isSet(object.chunk_count)
+        ? globalThis.Number(object.chunk_count)
+        : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: QueryChunk): unknown {
+    const obj: any = {};
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
+    if (message.chunkCount !== 0) {
+      obj.chunkCount = Math.round(message.chunkCount);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryChunk>, I>>(base?: I): QueryChunk {
+    return QueryChunk.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryChunk>, I>>(object: I): QueryChunk {
+    const message = createBaseQueryChunk();
+    message.chunkIndex = object.chunkIndex ?? 0;
+    message.chunkCount = object.chunkCount ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseQueryChunkAck(): QueryChunkAck {
+  return { chunkIndex: 0 };
+}
+
+export const QueryChunkAck: MessageFns<QueryChunkAck> = {
+  encode(message: QueryChunkAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunkIndex !== 0) {
+      writer.uint32(8).uint32(message.chunkIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryChunkAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryChunkAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.chunkIndex = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryChunkAck {
+    return {
+      chunkIndex: isSet(object.chunkIndex)
+        ? globalThis.Number(object.chunkIndex)
+        : isSet(object.chunk_index)
+        ? globalThis.Number(object.chunk_index)
+        : 0,
+    };
+  },
+
+  toJSON(message: QueryChunkAck): unknown {
+    const obj: any = {};
+    if (message.chunkIndex !== 0) {
+      obj.chunkIndex = Math.round(message.chunkIndex);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryChunkAck>, I>>(base?: I): QueryChunkAck {
+    return QueryChunkAck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryChunkAck>, I>>(object: I): QueryChunkAck {
+    const message = createBaseQueryChunkAck();
+    message.chunkIndex = object.chunkIndex ?? 0;
+    return message;
+  },
+};
+
+function createBaseLocalQuery(): LocalQuery {
+  return { kind: undefined };
+}
+
+export const LocalQuery: MessageFns<LocalQuery> = {
+  encode(message: LocalQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "marginals":
+        MarginalsQuery.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "l1Scores":
+        L1ScoresQuery.encode(message.kind.value, writer.uint32(18).fork()).join();
+        break;
+      case "conditionalL1Scores":
+        ConditionalL1ScoresQuery.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocalQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocalQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "marginals", value: MarginalsQuery.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "l1Scores", value: L1ScoresQuery.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = {
+              $case: "conditionalL1Scores",
+              value: ConditionalL1ScoresQuery.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocalQuery {
+    return {
+      kind: isSet(object.marginals)
+        ? { $case: "marginals", value: MarginalsQuery.fromJSON(object.marginals) }
+        : isSet(object.l1Scores)
+        ? { $case: "l1Scores", value: L1ScoresQuery.fromJSON(object.l1Scores) }
+        : isSet(object.l1_scores)
+        ? { $case: "l1Scores", value: L1ScoresQuery.fromJSON(object.l1_scores) }
+        : isSet(object.conditionalL1Scores)
+        ? { $case: "conditionalL1Scores", value: ConditionalL1ScoresQuery.fromJSON(object.conditionalL1Scores) }
+        : isSet(object.conditional_l1_scores)
+        ? { $case: "conditionalL1Scores", value: ConditionalL1ScoresQuery.fromJSON(object.conditional_l1_scores) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: LocalQuery): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "marginals") {
+      obj.marginals = MarginalsQuery.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "l1Scores") {
+      obj.l1Scores = L1ScoresQuery.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "conditionalL1Scores") {
+      obj.conditionalL1Scores = ConditionalL1ScoresQuery.toJSON(message.kind.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LocalQuery>, I>>(base?: I): LocalQuery {
+    return LocalQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LocalQuery>, I>>(object: I): LocalQuery {
+    const message = createBaseLocalQuery();
+    switch (object.kind?.$case) {
+      case "marginals": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "marginals", value: MarginalsQuery.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "l1Scores": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "l1Scores", value: L1ScoresQuery.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "conditionalL1Scores": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = {
+            $case: "conditionalL1Scores",
+            value: ConditionalL1ScoresQuery.fromPartial(object.kind.value),
+          };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseAttributeSets(): AttributeSets {
+  return { sizes: [], columns: [] };
+}
+
+export const AttributeSets: MessageFns<AttributeSets> = {
+  encode(message: AttributeSets, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sizes.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.sizes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.columns.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.columns) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttributeSets {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttributeSets();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.sizes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.sizes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.columns.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.columns.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttributeSets {
+    return {
+      sizes: globalThis.Array.isArray(object?.sizes) ? object.sizes.map((e: any) => globalThis.Number(e)) : [],
+      columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: AttributeSets): unknown {
+    const obj: any = {};
+    if (message.sizes?.length) {
+      obj.sizes = message.sizes.map((e) => Math.round(e));
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttributeSets>, I>>(base?: I): AttributeSets {
+    return AttributeSets.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttributeSets>, I>>(object: I): AttributeSets {
+    const message = createBaseAttributeSets();
+    message.sizes = object.sizes?.map((e) => e) || [];
+    message.columns = object.columns?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAttributeRecode(): AttributeRecode {
+  return { column: 0, size: 0, map: [] };
+}
+
+export const AttributeRecode: MessageFns<AttributeRecode> = {
+  encode(message: AttributeRecode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.column !== 0) {
+      writer.uint32(8).uint32(message.column);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).uint32(message.size);
+    }
+    if (message.map.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.map) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttributeRecode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttributeRecode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.column = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.map.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.map.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttributeRecode {
+    return {
+      column: isSet(object.column) ? globalThis.Number(object.column) : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      map: globalThis.Array.isArray(object?.map) ? object.map.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: AttributeRecode): unknown {
+    const obj: any = {};
+    if (message.column !== 0) {
+      obj.column = Math.round(message.column);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.map?.length) {
+      obj.map = message.map.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttributeRecode>, I>>(base?: I): AttributeRecode {
+    return AttributeRecode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttributeRecode>, I>>(object: I): AttributeRecode {
+    const message = createBaseAttributeRecode();
+    message.column = object.column ?? 0;
+    message.size = object.size ?? 0;
+    message.map = object.map?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseMarginalsQuery(): MarginalsQuery {
+  return { attrSets: undefined, recode: [] };
+}
+
+export const MarginalsQuery: MessageFns<MarginalsQuery> = {
+  encode(message: MarginalsQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attrSets !== undefined) {
+      AttributeSets.encode(message.attrSets, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.recode) {
+      AttributeRecode.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarginalsQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarginalsQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attrSets = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recode.push(AttributeRecode.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarginalsQuery {
+    return {
+      attrSets: isSet(object.attrSets)
+        ? AttributeSets.fromJSON(object.attrSets)
+        : isSet(object.attr_sets)
+        ? AttributeSets.fromJSON(object.attr_sets)
+        : undefined,
+      recode: globalThis.Array.isArray(object?.recode)
+        ? object.recode.map((e: any) => AttributeRecode.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MarginalsQuery): unknown {
+    const obj: any = {};
+    if (message.attrSets !== undefined) {
+      obj.attrSets = AttributeSets.toJSON(message.attrSets);
+    }
+    if (message.recode?.length) {
+      obj.recode = message.recode.map((e) => AttributeRecode.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarginalsQuery>, I>>(base?: I): MarginalsQuery {
+    return MarginalsQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarginalsQuery>, I>>(object: I): MarginalsQuery {
+    const message = createBaseMarginalsQuery();
+    message.attrSets = (object.attrSets !== undefined && object.attrSets !== null)
+      ? AttributeSets.fromPartial(object.attrSets)
+      : undefined;
+    message.recode = object.recode?.map((e) => AttributeRecode.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseL1ScoresQuery(): L1ScoresQuery {
+  return { candidates: undefined, reference: Buffer.alloc(0), recode: [], samplingCorrection: false };
+}
+
+export const L1ScoresQuery: MessageFns<L1ScoresQuery> = {
+  encode(message: L1ScoresQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidates !== undefined) {
+      AttributeSets.encode(message.candidates, writer.uint32(10).fork()).join();
+    }
+    if (message.reference.length !== 0) {
+      writer.uint32(18).bytes(message.reference);
+    }
+    for (const v of message.recode) {
+      AttributeRecode.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.samplingCorrection !== false) {
+      writer.uint32(32).bool(message.samplingCorrection);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): L1ScoresQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseL1ScoresQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.candidates = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reference = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recode.push(AttributeRecode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.samplingCorrection = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): L1ScoresQuery {
+    return {
+      candidates: isSet(object.candidates) ? AttributeSets.fromJSON(object.candidates) : undefined,
+      reference: isSet(object.reference) ? Buffer.from(bytesFromBase64(object.reference)) : Buffer.alloc(0),
+      recode: globalThis.Array.isArray(object?.recode)
+        ? object.recode.map((e: any) => AttributeRecode.fromJSON(e))
+        : [],
+      samplingCorrection: isSet(object.samplingCorrection)
+        ? globalThis.Boolean(object.samplingCorrection)
+        : isSet(object.sampling_correction)
+        ? globalThis.Boolean(object.sampling_correction)
+        : false,
+    };
+  },
+
+  toJSON(message: L1ScoresQuery): unknown {
+    const obj: any = {};
+    if (message.candidates !== undefined) {
+      obj.candidates = AttributeSets.toJSON(message.candidates);
+    }
+    if (message.reference.length !== 0) {
+      obj.reference = base64FromBytes(message.reference);
+    }
+    if (message.recode?.length) {
+      obj.recode = message.recode.map((e) => AttributeRecode.toJSON(e));
+    }
+    if (message.samplingCorrection !== false) {
+      obj.samplingCorrection = message.samplingCorrection;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<L1ScoresQuery>, I>>(base?: I): L1ScoresQuery {
+    return L1ScoresQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<L1ScoresQuery>, I>>(object: I): L1ScoresQuery {
+    const message = createBaseL1ScoresQuery();
+    message.candidates = (object.candidates !== undefined && object.candidates !== null)
+      ? AttributeSets.fromPartial(object.candidates)
+      : undefined;
+    message.reference = object.reference ?? Buffer.alloc(0);
+    message.recode = object.recode?.map((e) => AttributeRecode.fromPartial(e)) || [];
+    message.samplingCorrection = object.samplingCorrection ?? false;
+    return message;
+  },
+};
+
+function createBaseConditionalL1ScoresQuery(): ConditionalL1ScoresQuery {
+  return { candidates: undefined, conditions: undefined, reference: undefined, samplingCorrection: false };
+}
+
+export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
+  encode(message: ConditionalL1ScoresQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidates !== undefined) {
+      AttributeSets.encode(message.candidates, writer.uint32(10).fork()).join();
+    }
+    if (message.conditions !== undefined) {
+      AttributeSets.encode(message.conditions, writer.uint32(18).fork()).join();
+    }
+    switch (message.reference?.$case) {
+      case "tables":
+        writer.uint32(26).bytes(message.reference.value);
+        break;
+      case "model":
+        ModelSnapshot.encode(message.reference.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    if (message.samplingCorrection !== false) {
+      writer.uint32(40).bool(message.samplingCorrection);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConditionalL1ScoresQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConditionalL1ScoresQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.candidates = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conditions = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = { $case: "tables", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reference = { $case: "model", value: ModelSnapshot.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.samplingCorrection = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConditionalL1ScoresQuery {
+    return {
+      candidates: isSet(object.candidates) ? AttributeSets.fromJSON(object.candidates) : undefined,
+      conditions: isSet(object.conditions) ? AttributeSets.fromJSON(object.conditions) : undefined,
+      reference: isSet(object.tables)
+        ? { $case: "tables", value: Buffer.from(bytesFromBase64(object.tables)) }
+        : isSet(object.model)
+        ? { $case: "model", value: ModelSnapshot.fromJSON(object.model) }
+        : undefined,
+      samplingCorrection: isSet(object.samplingCorrection)
+        ? globalThis.Boolean(object.samplingCorrection)
+        : isSet(object.sampling_correction)
+        ? globalThis.Boolean(object.sampling_correction)
+        : false,
+    };
+  },
+
+  toJSON(message: ConditionalL1ScoresQuery): unknown {
+    const obj: any = {};
+    if (message.candidates !== undefined) {
+      obj.candidates = AttributeSets.toJSON(message.candidates);
+    }
+    if (message.conditions !== undefined) {
+      obj.conditions = AttributeSets.toJSON(message.conditions);
+    }
+    if (message.reference?.$case === "tables") {
+      obj.tables = base64FromBytes(message.reference.value);
+    } else if (message.reference?.$case === "model") {
+      obj.model = ModelSnapshot.toJSON(message.reference.value);
+    }
+    if (message.samplingCorrection !== false) {
+      obj.samplingCorrection = message.samplingCorrection;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConditionalL1ScoresQuery>, I>>(base?: I): ConditionalL1ScoresQuery {
+    return ConditionalL1ScoresQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConditionalL1ScoresQuery>, I>>(object: I): ConditionalL1ScoresQuery {
+    const message = createBaseConditionalL1ScoresQuery();
+    message.candidates = (object.candidates !== undefined && object.candidates !== null)
+      ? AttributeSets.fromPartial(object.candidates)
+      : undefined;
+    message.conditions = (object.conditions !== undefined && object.conditions !== null)
+      ? AttributeSets.fromPartial(object.conditions)
+      : undefined;
+    switch (object.reference?.$case) {
+      case "tables": {
+        if (object.reference?.value !== undefined && object.reference?.value !== null) {
+          message.reference = { $case: "tables", value: object.reference.value };
+        }
+        break;
+      }
+      case "model": {
+        if (object.reference?.value !== undefined && object.reference?.value !== null) {
+          message.reference = { $case: "model", value: ModelSnapshot.fromPartial(object.reference.value) };
+        }
+        break;
+      }
+    }
+    message.samplingCorrection = object.samplingCorrection ?? false;
+    return message;
+  },
+};
+
+function createBaseModelSnapshot(): ModelSnapshot {
+  return { cliques: undefined, edges: [], total: 0, marginals: Buffer.alloc(0) };
+}
+
+export const ModelSnapshot: MessageFns<ModelSnapshot> = {
+  encode(message: ModelSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cliques !== undefined) {
+      AttributeSets.encode(message.cliques, writer.uint32(10).fork()).join();
+    }
+    if (message.edges.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.edges) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(25).double(message.total);
+    }
+    if (message.marginals.length !== 0) {
+      writer.uint32(34).bytes(message.marginals);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cliques = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.edges.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.edges.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.total = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.marginals = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelSnapshot {
+    return {
+      cliques: isSet(object.cliques) ? AttributeSets.fromJSON(object.cliques) : undefined,
+      edges: globalThis.Array.isArray(object?.edges) ? object.edges.map((e: any) => globalThis.Number(e)) : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      marginals: isSet(object.marginals) ? Buffer.from(bytesFromBase64(object.marginals)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ModelSnapshot): unknown {
+    const obj: any = {};
+    if (message.cliques !== undefined) {
+      obj.cliques = AttributeSets.toJSON(message.cliques);
+    }
+    if (message.edges?.length) {
+      obj.edges = message.edges.map((e) => Math.round(e));
+    }
+    if (message.total !== 0) {
+      obj.total = floatToJson(message.total);
+    }
+    if (message.marginals.length !== 0) {
+      obj.marginals = base64FromBytes(message.marginals);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelSnapshot>, I>>(base?: I): ModelSnapshot {
+    return ModelSnapshot.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelSnapshot>, I>>(object: I): ModelSnapshot {
+    const message = createBaseModelSnapshot();
+    message.cliques = (object.cliques !== undefined && object.cliques !== null)
+      ? AttributeSets.fromPartial(object.cliques)
+      : undefined;
+    message.edges = object.edges?.map((e) => e) || [];
+    message.total = object.total ?? 0;
+    message.marginals = object.marginals ?? Buffer.alloc(0);
     return message;
   },
 };
