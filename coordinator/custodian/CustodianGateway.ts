@@ -8,9 +8,11 @@ import type { HeAggregate } from '../../shared/he/HeMessages.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
 import { aggregateToWireChunks, heParamsFromWire, heParamsToWire } from '../../platform/wire/heWire.js';
 import type { CustodianGatewayServer, CustodianMessage, CustodianRequest } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
-import { peerIdentity } from '../gateway/peerIdentity.js';
-import { toGrpcError } from '../grpcErrors.js';
+import { acceptStreamPeer } from '../gateway/peerIdentity.js';
 import { HeSumAssembler } from './HeSumAssembler.js';
+
+/** Certificate roles (OU) that may open this gateway's stream. */
+const CUSTODIAN_ROLES: ReadonlySet<string> = new Set(['custodian']);
 
 type RequestBody = NonNullable<CustodianRequest['body']>;
 type ReplyBody = NonNullable<CustodianMessage['body']>;
@@ -186,16 +188,9 @@ export class CustodianGateway {
 
   readonly service: CustodianGatewayServer = {
     connect: (call: grpc.ServerDuplexStream<CustodianMessage, CustodianRequest>) => {
-      let custodianId: string;
-      try {
-        const id = peerIdentity(call, this.isRevoked);
-        if (id.role !== 'custodian') throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not connect as the key custodian`, { partyId: id.partyId });
-        custodianId = id.partyId;
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'refused a custodian connection');
-        call.emit('error', toGrpcError(e));
-        return;
-      }
+      const peer = acceptStreamPeer(call, { isRevoked: this.isRevoked, roles: CUSTODIAN_ROLES, mayNot: 'connect as the key custodian', refusal: 'refused a custodian connection', log: this.log });
+      if (!peer) return;
+      const custodianId = peer.partyId;
       let session: Session | undefined;
       let lastSeq = 0;
       call.on('data', (msg: CustodianMessage) => {

@@ -3,11 +3,13 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
+import { isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AgentGatewayServer, AgentMessage, CoordinatorMessage, StudyDecision, DeliveryAck } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
-import { peerIdentity } from './peerIdentity.js';
-import { toGrpcError } from '../grpcErrors.js';
+import { acceptStreamPeer } from './peerIdentity.js';
+
+/** Certificate roles (OU) that may open this gateway's stream. */
+const PARTY_ROLES: ReadonlySet<string> = new Set(['party']);
 
 export interface GatewayEvents {
   online: [partyId: string, hello: { knownStudyIds: string[]; domainHash: string }];
@@ -64,18 +66,9 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
 
   readonly service: AgentGatewayServer = {
     connect: (call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>) => {
-      let partyId: string;
-      let certificate: Uint8Array;
-      try {
-        const id = peerIdentity(call, this.isRevoked);
-        if (id.role !== 'party') throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not connect as a party agent`, { partyId: id.partyId });
-        partyId = id.partyId;
-        certificate = id.certificate;
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'refused an agent connection');
-        call.emit('error', toGrpcError(e));
-        return;
-      }
+      const peer = acceptStreamPeer(call, { isRevoked: this.isRevoked, roles: PARTY_ROLES, mayNot: 'connect as a party agent', refusal: 'refused an agent connection', log: this.log });
+      if (!peer) return;
+      const { partyId, certificate } = peer;
       let session: AgentSession | undefined;
       let lastSeq = 0;
       call.on('data', (msg: AgentMessage) => {

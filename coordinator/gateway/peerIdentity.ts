@@ -1,7 +1,10 @@
 // peerIdentity: who is on the other end of a gRPC call, read ONLY from the verified mTLS client
 // certificate (CN = party id, OU = role); message fields never establish identity.
 
+import type { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { toGrpcError } from '../grpcErrors.js';
 
 export interface PeerIdentity {
   partyId: string;
@@ -29,4 +32,28 @@ export function peerIdentity(call: object, isRevoked: (serial: string) => boolea
     throw new FedsynthError(ErrorCode.CertificateRevoked, `certificate ${serial} of ${cn} is revoked`, { partyId: cn, serial });
   }
   return { partyId: cn, role: typeof ou === 'string' ? ou : Array.isArray(ou) ? (ou[0] ?? 'party') : 'party', serial, certificate: new Uint8Array(cert.raw ?? []) };
+}
+
+/** The peer's identity if its role is one of `roles`; otherwise UNAUTHENTICATED saying what the role `mayNot` do. */
+export function peerWithRole(call: object, isRevoked: (serial: string) => boolean, roles: ReadonlySet<string>, mayNot: string): PeerIdentity {
+  const id = peerIdentity(call, isRevoked);
+  if (!roles.has(id.role)) throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not ${mayNot}`, { partyId: id.partyId });
+  return id;
+}
+
+/**
+ * The preamble of every gateway stream: the peer's identity (see peerWithRole), or undefined once the
+ * stream is refused (logged as `refusal`, the typed error sent as the call's gRPC status).
+ */
+export function acceptStreamPeer(
+  call: EventEmitter,
+  opts: { isRevoked: (serial: string) => boolean; roles: ReadonlySet<string>; mayNot: string; refusal: string; log: Logger },
+): PeerIdentity | undefined {
+  try {
+    return peerWithRole(call, opts.isRevoked, opts.roles, opts.mayNot);
+  } catch (e) {
+    opts.log.warn({ err: (e as Error).message }, opts.refusal);
+    call.emit('error', toGrpcError(e));
+    return undefined;
+  }
 }

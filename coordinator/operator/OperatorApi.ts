@@ -21,7 +21,7 @@ import {
 } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
-import { peerIdentity } from '../gateway/peerIdentity.js';
+import { peerWithRole } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 
@@ -107,9 +107,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
 
 export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
   const authorize = (call: object): string => {
-    const id = peerIdentity(call, d.isRevoked);
-    if (!OPERATOR_ROLES.has(id.role)) throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not operate studies`, { partyId: id.partyId });
-    return id.partyId;
+    return peerWithRole(call, d.isRevoked, OPERATOR_ROLES, 'operate studies').partyId;
   };
   const unary =
     <Req, Res>(fn: (req: Req, who: string) => Res): grpc.handleUnaryCall<Req, Res> =>
