@@ -13,6 +13,7 @@ import { Coordinator } from '../coordinator/Coordinator.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../party-agent/ledger/BudgetLedger.js';
 import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
+import { policyBudget } from '../party-agent/policy/policyBudget.js';
 import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
@@ -29,8 +30,8 @@ export interface LocalConsortiumOptions {
   log: Logger;
   seed?: string;
   policy: AgentPolicy;
-  /** Lifetime and per-study rho caps of every simulated party's ledger. */
-  ledgerRho: number;
+  /** Lifetime and per-study rho caps of every simulated party's ledger (default: its policy's epsilon cap, policyBudget). */
+  ledgerRho?: number;
   workDir?: string;
   roundTimeoutMs?: number;
 }
@@ -86,7 +87,8 @@ export class LocalConsortium {
       const kit = loadKit(join(this.dir, 'kits', id));
       const stateDir = join(this.dir, 'agents', id);
       mkdirSync(stateDir, { recursive: true });
-      const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho, defaultDataset: 'simulated' });
+      const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho } : policyBudget(this.o.policy);
+      const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { ...caps, defaultDataset: 'simulated' });
       const agent = new PartyAgent({
         coordinatorAddress: address,
         tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' },

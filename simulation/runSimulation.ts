@@ -9,7 +9,6 @@ import type { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { splitParties, type PartySplit } from '../shared/data/splitParties.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
-import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { LocalConsortium } from './LocalConsortium.js';
@@ -62,13 +61,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   }
   const splitRng = o.seed !== undefined ? seededRandomSource(o.seed, 'simulate/split') : cryptoRandomSource();
   const tables = splitParties(o.table, o.parties, o.split, splitRng);
-  const rho = rhoFromEpsilon(o.epsilon, o.delta);
   const consortium = new LocalConsortium({
     domain: o.domain,
     sources: tables.map((t) => new InMemoryMarginalSource(t)),
     log: o.log,
     seed: o.seed,
-    ledgerRho: rho * (1 + 1e-9),
     policy: {
       allowedColumns: '*',
       maxEpsilonPerStudy: o.epsilon,
@@ -112,6 +109,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       consortium.operator.createStudy(req, (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res))),
     );
     const studyId = created.spec!.studyId;
+    const rho = created.spec!.rho; // converted from epsilon once, by the coordinator's operator edge
     let dropped = false;
     const final = await new Promise<StudyStatus>((resolve, reject) => {
       const stream = consortium.operator.watchStudy({ studyId });

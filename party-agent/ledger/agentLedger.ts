@@ -3,14 +3,14 @@
 import { mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { policyBudget, policyDelta } from '../policy/policyBudget.js';
 import type { AgentConfig } from '../config/AgentConfig.js';
 import { BudgetLedger, type ChargeRequest, type LedgerCharge } from './BudgetLedger.js';
 import { openAuditHook, type AuditHook } from '../../platform/audit/auditHook.js';
 
 /** The delta the agent converts its epsilon caps with (its policy's, or 1e-9 when that is 0). */
 export function agentDelta(config: AgentConfig): number {
-  return config.policy.maxDeltaPerStudy > 0 ? config.policy.maxDeltaPerStudy : 1e-9;
+  return policyDelta(config.policy);
 }
 
 export function agentLedgerPath(config: AgentConfig): string {
@@ -24,12 +24,7 @@ export function agentAuditLogPath(config: AgentConfig): string {
 /** Opens (creating the state directory if needed) the ledger with the caps of the agent's policy. */
 export function openAgentLedger(config: AgentConfig): BudgetLedger {
   mkdirSync(config.state.dir, { recursive: true });
-  const delta = agentDelta(config);
-  return new BudgetLedger(agentLedgerPath(config), {
-    perStudyRho: rhoFromEpsilon(config.policy.maxEpsilonPerStudy, delta),
-    lifetimeRho: rhoFromEpsilon(config.policy.lifetimeEpsilon, delta),
-    defaultDataset: config.dataset.id,
-  });
+  return new BudgetLedger(agentLedgerPath(config), { ...policyBudget(config.policy), defaultDataset: config.dataset.id });
 }
 
 /** Charges the ledger (refusals throw BudgetExceededError, nothing recorded) and audits the charge. */
