@@ -12,7 +12,8 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { PrivacyAccountant } from '../shared/dp/accounting/PrivacyAccountant.js';
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
 import { mst } from '../shared/synth/Mst.js';
-import { aim, type AimOptions, type AimSelection } from '../shared/synth/Aim.js';
+import { aim } from '../shared/synth/Aim.js';
+import type { AimEpochOptions, AimOptions, AimRoundOptions, AimSchedule, AimSelection } from '../shared/synth/AimOptions.js';
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
@@ -42,7 +43,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     accountant: partiesBudget,
   });
   const knobs = aimKnobs();
-  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, selection: c.selection, ...knobs });
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, aimOptions(rho, c, knobs));
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -75,8 +76,11 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   });
 }
 
+/** Every AIM knob the environment can set, of either schedule (as recorded in the output). */
+type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omit<AimRoundOptions, 'rho' | 'schedule' | 'selection'>> & { schedule?: AimSchedule };
+
 /** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB). */
-function aimKnobs(): Partial<AimOptions> {
+function aimKnobs(): AimKnobs {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
   const out: Record<string, unknown> = {
@@ -96,7 +100,14 @@ function aimKnobs(): Partial<AimOptions> {
     iters: num(env.BENCH_ITERS),
     denoisingFactor: num(env.BENCH_KAPPA),
   };
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<AimOptions>;
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;
+}
+
+/** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
+function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, ...common } = knobs;
+  if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection };
 }
 
 function round4(x: number): number {

@@ -1,0 +1,80 @@
+// AimOptions: what a caller of federated AIM may set — options common to both schedules, and a
+// union over the schedules (`epochs`, the default, or the reference `rounds`) with their own knobs.
+
+/**
+ * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
+ * - `localScores` (AugFLAIM-style, Maddock, Cormode, Maple, KDD 2024): one secure sum of every
+ *   party's local L1 error per candidate, sensitivity 2·sqrt(#candidates).
+ * - `localScoresCorrected`: the same, each party also subtracting its expected sampling
+ *   deviation (sensitivity 3·sqrt(#candidates)).
+ * - `measured`: one secure sum of all candidate marginals (sensitivity sqrt(#candidates)); the
+ *   score is the bias-corrected L1 distance of the noisy marginal from the model; the chosen
+ *   candidates' noisy marginals are also given to the model.
+ */
+export type AimSelection = 'localScores' | 'localScoresCorrected' | 'measured';
+
+/**
+ * - `epochs` (default): a few large selection epochs (aimEpochs.ts): per epoch one release of
+ *   every candidate's heterogeneity-corrected local score, then a batch measured.
+ * - `rounds`: the reference AIM loop (one selection release per round, T = 16·d nominal rounds,
+ *   annealing), with the `selection` path below (aimRounds.ts).
+ */
+export type AimSchedule = 'epochs' | 'rounds';
+
+/** Options of both schedules. */
+export interface AimCommonOptions {
+  /** Total zCDP budget; never exceeded. */
+  readonly rho: number;
+  /** Workload (attribute sets); default all 3-way sets with at most `maxCells` cells. */
+  readonly workload?: readonly (readonly string[])[];
+  /** Cell bound of the default workload (default 10,000 as the reference script). */
+  readonly maxCells?: number;
+  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 2, which keeps fits fast — batches grow the junction tree quickly). */
+  readonly maxModelSizeMB?: number;
+  /** Nominal rounds T (default 16·d, as AIM). */
+  readonly rounds?: number;
+  /** Estimator iterations per fit (default 1000, as the reference; warm-started; the epoch schedule's intermediate fits use a quarter). */
+  readonly iters?: number;
+  /** Share of a round's (epoch's) budget spent on selection (rounds: 0.1 as AIM; epochs: 0.25). */
+  readonly selectionShare?: number;
+  /** Reproducibility seed (used only for tie-free determinism; selection itself is argmax). */
+  readonly seed?: string;
+  /** Progress callback (round number, chosen sets, rho used so far). */
+  readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
+}
+
+/** The epoch schedule (the default: `schedule` may be left out). */
+export interface AimEpochOptions extends AimCommonOptions {
+  readonly schedule?: 'epochs';
+  /** Number of selection epochs K (default 3; measured better than 5 and 8). */
+  readonly epochs?: number;
+  /** The estimator of every fit (default 'mirror-descent', as the reference AIM). */
+  readonly estimator?: 'accelerated' | 'mirror-descent';
+  /** The first epoch scores only candidates of at most this many attributes (default 2; 3 = all of Adult's workload). */
+  readonly firstEpochMaxWay?: number;
+  /** Sigma falls at most by half per epoch, extra epochs take the rest (default false). */
+  readonly annealing?: boolean;
+  /** Prune candidates that cannot beat their noise (default true). */
+  readonly prune?: boolean;
+  /** Most marginals measured per epoch (default 2·d). */
+  readonly maxBatch?: number;
+  /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
+  readonly denoisingFactor?: number;
+  /** Condition party references on the most heterogeneous column (default `condition`). */
+  readonly heterogeneity?: 'condition' | 'none';
+  /** Share of rho for the heterogeneity probe (default 0.02). */
+  readonly probeShare?: number;
+  /** Parties subtract their expected sampling deviation (default true; sensitivity 3). */
+  readonly samplingCorrection?: boolean;
+}
+
+/** The reference AIM loop, one selection release per round. */
+export interface AimRoundOptions extends AimCommonOptions {
+  readonly schedule: 'rounds';
+  /** Selection path (default `localScores`). */
+  readonly selection?: AimSelection;
+  /** Candidates measured per selection release (default 1, as AIM). */
+  readonly batch?: number;
+}
+
+export type AimOptions = AimEpochOptions | AimRoundOptions;
