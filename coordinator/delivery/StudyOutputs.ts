@@ -54,11 +54,10 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   const after = store.getStudy(studyId);
   const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
   const parties = store.parties(studyId);
+  // The header every output document starts with.
+  const header = (format: string) => ({ format, softwareVersion: VERSION, studyId, mechanism });
   const modelDoc = {
-    format: 'fedsynth-model/v1',
-    softwareVersion: VERSION,
-    studyId,
-    mechanism,
+    ...header('fedsynth-model/v1'),
     domain: Object.fromEntries(domain.attrs.map((a, i) => [a, domain.shape[i]])),
     privacy,
     details: out.details,
@@ -69,10 +68,7 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   writeFileSync(join(dir, 'model.json'), JSON.stringify(modelDoc));
   const rounds = store.roundsDone(studyId);
   const runDoc = {
-    format: 'fedsynth-run/v1',
-    softwareVersion: VERSION,
-    studyId,
-    mechanism,
+    ...header('fedsynth-run/v1'),
     aggregation: Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase(),
     privacy,
     rounds,
