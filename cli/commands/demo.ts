@@ -1,13 +1,14 @@
 // The `fedsynth demo` command: the main job on an embedded default — a local three-hospital
 // consortium (separate processes, mTLS on 127.0.0.1) on bundled sample data, outputs in --out.
 import type { Command } from 'commander';
+import { studyParameterOptions } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
 import { runDemo } from '../demo/runDemo.js';
 
 export function register(program: Command): void {
-  program
+  const demo = program
     .command('demo')
     .description(
       'Run a local consortium demo: creates a CA and startup kits in a temp dir, starts a coordinator and\n' +
@@ -16,11 +17,8 @@ export function register(program: Command): void {
         'model.json, run.json and the signed manifest.json to --out (checked as by `fedsynth verify`), plus\n' +
         'report.json/report.html (synthetic.csv evaluated against the full bundled sample) and demo.json.',
     )
-    .option('--out <dir>', 'output directory', 'fedsynth-demo')
-    .option('--epsilon <e>', 'privacy budget epsilon', '1')
-    .option('--delta <d>', 'privacy budget delta', '1e-9')
-    .option('--mechanism <m>', 'aim | mst', 'aim')
-    .option('--aggregation <a>', 'masking | he | plain', 'masking')
+    .option('--out <dir>', 'output directory', 'fedsynth-demo');
+  studyParameterOptions(demo)
     .option('--rows <n>', 'synthetic rows (default: as many as the sample)')
     .option('--keep', 'keep the temp dir with kits, logs and audit logs')
     .option('--quiet', 'no progress display')

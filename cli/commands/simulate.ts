@@ -2,6 +2,7 @@
 // agents, real gRPC over mTLS on 127.0.0.1) on a table split among simulated parties.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { studyParameterOptions } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
@@ -35,7 +36,7 @@ interface SimulateFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const simulate = program
     .command('simulate')
     .description(
       'Run a whole consortium in one command: split a table among N simulated parties, start a real\n' +
@@ -49,11 +50,8 @@ export function register(program: Command): void {
     .option('--schema <file.json>', 'consortium schema for raw data (e.g. data/adult-raw.schema.json); outputs are decoded')
     .option('--on-invalid <policy>', 'raw data that does not fit the schema: fail | drop-row | map-to-missing', 'fail')
     .option('--parties <n>', 'number of simulated parties', '3')
-    .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (skew on the last column) | dirichlet:ALPHA:COLUMN (skew on COLUMN)', 'random')
-    .option('--epsilon <e>', 'privacy budget epsilon', '1')
-    .option('--delta <d>', 'privacy budget delta', '1e-9')
-    .option('--mechanism <m>', 'mst | aim', 'aim')
-    .option('--aggregation <a>', 'masking | he | plain (plain: no secure aggregation, tests only)', 'masking')
+    .option('--split <how>', 'random | column:NAME | dirichlet:ALPHA (skew on the last column) | dirichlet:ALPHA:COLUMN (skew on COLUMN)', 'random');
+  studyParameterOptions(simulate)
     .option('--rows <n>', 'synthetic rows (default: as many as the input)')
     .option('--seed <s>', 'make every random choice reproducible (simulation only)')
     .option('--out <dir>', 'output directory', 'fedsynth-out')

@@ -2,6 +2,7 @@
 // coordinator and fetches their outputs (over mTLS with an operator/coordinator kit).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { studyParameterOptions } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
@@ -49,14 +50,11 @@ function withConn(cmd: Command): Command {
 
 export function register(program: Command): void {
   const study = program.command('study').description('Create, watch and manage studies on the coordinator (operator commands)');
-  withConn(study.command('create'))
+  const create = withConn(study.command('create'))
     .description('Create a study; the coordinator announces it to the parties, which approve or refuse it')
     .option('--schema <file>', 'consortium schema (raw data; outputs decoded to labels)')
-    .option('--domain <file.json>', 'domain file {column: size} (integer-coded data), instead of --schema')
-    .option('--epsilon <e>', 'epsilon', '1')
-    .option('--delta <d>', 'delta', '1e-9')
-    .option('--mechanism <m>', 'aim | mst', 'aim')
-    .option('--aggregation <a>', 'masking | he | plain', 'masking')
+    .option('--domain <file.json>', 'domain file {column: size} (integer-coded data), instead of --schema');
+  studyParameterOptions(create)
     .option('--rows <n>', 'synthetic rows', '10000')
     .option('--parties <ids>', 'comma-separated party ids to invite (default: every party online)')
     .option('--min-parties <t>', 'fewest parties that may answer a round (threshold)', '2')
