@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Aggregation, AgentGatewayClient, AgentMessage, type CoordinatorMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
-import { verifyPeerCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
+import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { cryptoRandomSource } from '../shared/dp/random/RandomSource.js';
 import { encodeIntVector } from '../shared/wire/intVectorCodec.js';
 import { MaskingParticipant } from '../party-agent/rounds/MaskingParticipant.js';
@@ -35,10 +35,7 @@ async function main(): Promise<void> {
       partyId,
       signingSecretKey: kit.sodiumSigningSecretKey,
       certificate: new Uint8Array(new X509Certificate(kit.certPem).raw),
-      verifyPeer: (der) => {
-        const peer = verifyPeerCertificate(der, trust);
-        return { partyId: peer.partyId, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
-      },
+      verifyPeer: signerVerifier(trust),
     },
     cryptoRandomSource(),
   );

@@ -1,10 +1,12 @@
 // CustodianConnection: the key custodian's single outbound mTLS stream to the coordinator's
 // CustodianGateway — it dials out, says hello, answers key and chunked decrypt requests, reconnects.
+import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../shared/errors/FedsynthError.js';
 import { VERSION } from '../shared/version.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../shared/he/HeChunk.js';
+import { signHeKey } from '../shared/he/heKeyEndorsement.js';
 import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
@@ -35,6 +37,17 @@ export interface CustodianConnectionOptions {
    * is a single ciphertext, and reply chunks stay within it (or the coordinator's smaller budget).
    */
   maxChunkBytes?: number;
+  /**
+   * The custodian's identity for endorsing its public keys: the Ed25519 secret key bound in its
+   * certificate (libsodium form, 64 bytes) and that certificate (DER). Parties refuse a key
+   * without this endorsement (HE_KEY_UNAUTHENTICATED).
+   */
+  endorser: { signingSecretKey: Uint8Array; certificate: Uint8Array };
+}
+
+/** The endorser of a custodian kit: its libsodium signing key and its certificate as DER. */
+export function custodianEndorser(kit: { sodiumSigningSecretKey: Uint8Array; certPem: string }): CustodianConnectionOptions['endorser'] {
+  return { signingSecretKey: kit.sodiumSigningSecretKey, certificate: new Uint8Array(new X509Certificate(kit.certPem).raw) };
 }
 
 export class CustodianConnection {
@@ -175,7 +188,18 @@ export class CustodianConnection {
       if (body.$case === 'keyRequest') {
         const r = body.value;
         const key = await this.custodian.publicKey({ studyId: r.studyId, params: heParamsFromWire(r.params, 'key_request.params'), minContributors: r.minContributors });
-        return { $case: 'key', value: { keyId: key.keyId, publicKey: Buffer.from(key.publicKey), params: heParamsToWire(key.params), minContributors: key.minContributors } };
+        const signature = await signHeKey({ studyId: r.studyId, ...key }, this.o.endorser.signingSecretKey);
+        return {
+          $case: 'key',
+          value: {
+            keyId: key.keyId,
+            publicKey: Buffer.from(key.publicKey),
+            params: heParamsToWire(key.params),
+            minContributors: key.minContributors,
+            signature: Buffer.from(signature),
+            custodianCertificate: Buffer.from(this.o.endorser.certificate),
+          },
+        };
       }
       return { $case: 'refusal', value: { code: ErrorCode.ProtocolViolation, message: `unexpected request ${body.$case}` } };
     } catch (e) {

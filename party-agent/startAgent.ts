@@ -17,7 +17,7 @@ import { loadSchemaFile } from './data/loadSchemaFile.js';
 import type { SourceConfig } from './data/SourceConfig.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
-import { verifyPeerCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
+import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { chargeAndAudit, openAgentLedger } from './ledger/agentLedger.js';
 
@@ -91,10 +91,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       partyId: config.party.id,
       signingSecretKey: kit.sodiumSigningSecretKey,
       certificate: new Uint8Array(new NodeX509(kit.certPem).raw),
-      verifyPeer: (der) => {
-        const peer = verifyPeerCertificate(der, trust);
-        return { partyId: peer.partyId, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
-      },
+      verifyPeer: signerVerifier(trust),
     },
   });
   agent.start();

@@ -18,11 +18,11 @@ import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
-import { verifyPeerCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
+import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { OperatorServiceClient } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
-import { CustodianConnection } from '../custodian/CustodianConnection.js';
+import { CustodianConnection, custodianEndorser } from '../custodian/CustodianConnection.js';
 
 export interface LocalConsortiumOptions {
   domain: Domain;
@@ -80,7 +80,7 @@ export class LocalConsortium {
     const keys = new KeyCustodian({ stateDir: join(this.dir, 'custodian'), minContributors: 1, log: log.child({ component: 'custodian' }) });
     this.custodian = {
       keys,
-      connection: new CustodianConnection({ address, tls: { caPem: cuk.tls.ca, certPem: cuk.tls.cert, keyPem: cuk.tls.key, serverName: 'localhost' }, log: log.child({ component: 'custodian' }) }, keys),
+      connection: new CustodianConnection({ address, tls: { caPem: cuk.tls.ca, certPem: cuk.tls.cert, keyPem: cuk.tls.key, serverName: 'localhost' }, log: log.child({ component: 'custodian' }), endorser: custodianEndorser(cuk) }, keys),
     };
     this.custodian.connection.start();
     this.partyIds.forEach((id, i) => {
@@ -103,10 +103,7 @@ export class LocalConsortium {
           partyId: id,
           signingSecretKey: kit.sodiumSigningSecretKey,
           certificate: new Uint8Array(new NodeX509(kit.certPem).raw),
-          verifyPeer: (der) => {
-            const peer = verifyPeerCertificate(der, trust);
-            return { partyId: peer.partyId, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
-          },
+          verifyPeer: signerVerifier(trust),
         },
         secaggRng: this.o.seed !== undefined ? seededRandomSource(this.o.seed, `party/${i}/secagg`) : cryptoRandomSource(),
       });

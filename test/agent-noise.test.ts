@@ -35,6 +35,7 @@ function compute(rho: number, over: Partial<ComputeStage> = {}): ComputeStage {
     threshold: 1,
     modulusBits: 32,
     hePublicKey: Buffer.alloc(0),
+    heKeyEndorsement: undefined,
     neighbours: 0,
     maxChunkBytes: 0,
     ...over,

@@ -1,6 +1,7 @@
 // A real PartyAgent (in process) against a scripted coordinator over mTLS on 127.0.0.1: the agent
-// verifies rho, its own sensitivity k and floors, caps the study at what it approved, and binds its
-// decision to the spec hash (issue 16, findings 2 and 3). Every refusal is typed, audited, uncharged.
+// verifies rho, its own sensitivity k and floors, caps the study at what it approved, binds its
+// decision to the spec hash, and encrypts only under a custodian-endorsed HE key (issue 16, findings
+// 2, 3 and 4). Every refusal is typed, audited, and nothing is charged or sent.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,14 @@ import { domainHash } from '../shared/study/domainHash.js';
 import { studySpecHash } from '../platform/wire/studySpecHash.js';
 import { localQueryLength, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { silentLogger } from '../platform/logging/logging.js';
-import { initCa } from '../platform/pki/CertificateAuthority.js';
+import { X509Certificate } from 'node:crypto';
+import { initCa, openCa } from '../platform/pki/CertificateAuthority.js';
+import { loadTrust, type Trust } from '../platform/pki/loadTrust.js';
+import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
+import { revokeCertificate } from '../platform/pki/revokeCertificate.js';
+import { HeCustodian } from '../shared/he/HeCustodian.js';
+import { signHeKey } from '../shared/he/heKeyEndorsement.js';
+import { heParamsOfRound } from '../platform/wire/heWire.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
@@ -34,6 +42,7 @@ const DELTA = 1e-9;
 const log = silentLogger();
 let fake: FakeCoordinator;
 let partyKit: ReturnType<typeof loadKit>;
+let trust: Trust;
 
 const basePolicy: AgentPolicy = { allowedColumns: '*', maxEpsilonPerStudy: 4, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 2, autoApprove: true, allowPlainAggregation: true };
 
@@ -46,7 +55,7 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function startAgent(name: string, policy: AgentPolicy): Promise<Running> {
+async function startAgent(name: string, policy: AgentPolicy, agentTrust: Trust = trust): Promise<Running> {
   const stateDir = join(root, 'agents', name);
   mkdirSync(stateDir, { recursive: true });
   const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { perStudyRho: rhoFromEpsilon(policy.maxEpsilonPerStudy, DELTA), lifetimeRho: 100 });
@@ -63,6 +72,13 @@ async function startAgent(name: string, policy: AgentPolicy): Promise<Running> {
     noiseRng: seededRandomSource('spec-verification', `noise/${name}`),
     log,
     audit: (event, details) => events.push({ event, details }),
+    secagg: {
+      partyId: PARTY,
+      signingSecretKey: partyKit.sodiumSigningSecretKey,
+      certificate: new Uint8Array(new X509Certificate(partyKit.certPem).raw),
+      verifyPeer: signerVerifier(agentTrust),
+    },
+    secaggRng: seededRandomSource('spec-verification', `secagg/${name}`),
   });
   const before = fake.received.length;
   agent.start();
@@ -133,6 +149,7 @@ function compute(studyId: string, key: string, rho: number, k: number): ComputeS
     threshold: 2,
     modulusBits: 32,
     hePublicKey: Buffer.alloc(0),
+    heKeyEndorsement: undefined,
     neighbours: 0,
     maxChunkBytes: 0,
   };
@@ -143,7 +160,7 @@ async function round(studyId: string, roundId: string, c: ComputeStage): Promise
   fake.send({ $case: 'roundRequest', value: RoundRequest.fromPartial({ studyId, roundId, stage: { $case: 'compute', value: c } }) });
   const m: AgentMessage = await fake.waitFor((x) => x.body?.$case === 'roundReply' && x.body.value.roundId === roundId, 20_000);
   const stage = m.body?.$case === 'roundReply' ? m.body.value.stage : undefined;
-  return stage?.$case === 'refusal' ? stage.value.code : stage?.$case === 'plain' ? 'released' : String(stage?.$case);
+  return stage?.$case === 'refusal' ? stage.value.code : stage?.$case === 'plain' || stage?.$case === 'heCiphertexts' ? 'released' : String(stage?.$case);
 }
 
 beforeAll(async () => {
@@ -151,6 +168,7 @@ beforeAll(async () => {
   await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:1', out: join(root, 'kits', 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
   await issueKit(ca, { role: 'party', id: PARTY, coordinator: '127.0.0.1:1', out: join(root, 'kits', PARTY) });
   partyKit = loadKit(join(root, 'kits', PARTY));
+  trust = await loadTrust(join(root, 'ca'));
   fake = new FakeCoordinator(join(root, 'kits', 'coordinator'), PARTY);
   await fake.start();
 }, 60_000);
@@ -280,4 +298,53 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       await a.stop();
     }
   });
+});
+
+describe('the HE public key must be endorsed by the consortium custodian (finding 4)', () => {
+  it('refuses a key the coordinator chose, signed by a party, by another CA\'s or a revoked custodian: HE_KEY_UNAUTHENTICATED before any charge', async () => {
+    const ca = await openCa(join(root, 'ca'));
+    await issueKit(ca, { role: 'custodian', id: 'custodian', coordinator: '127.0.0.1:1', out: join(root, 'kits', 'custodian') });
+    await issueKit(ca, { role: 'custodian', id: 'old-custodian', coordinator: '127.0.0.1:1', out: join(root, 'kits', 'old-custodian') });
+    await issueKit(ca, { role: 'party', id: 'mallory', coordinator: '127.0.0.1:1', out: join(root, 'kits', 'mallory') });
+    await revokeCertificate(await openCa(join(root, 'ca')), { id: 'old-custodian', role: 'custodian', reason: 'keyCompromise' });
+    const other = await initCa(join(root, 'other-ca'), { consortium: 'elsewhere' });
+    await issueKit(other, { role: 'custodian', id: 'custodian', coordinator: '127.0.0.1:1', out: join(root, 'kits', 'foreign-custodian') });
+    const { params } = heParamsOfRound(32);
+    const realKey = await HeCustodian.create(params, 1);
+    const coordinatorsKey = await HeCustodian.create(params, 1);
+    const studyId = 'he-study';
+    /** An HE compute stage for `key`, endorsed with `kitName`'s signing key and certificate. */
+    const heCompute = async (chargeKey: string, key: HeCustodian, kitName: string | undefined): Promise<ComputeStage> => {
+      const c = { ...compute(studyId, chargeKey, 0.001, 1), aggregation: Aggregation.AGGREGATION_HE, hePublicKey: Buffer.from(key.publicKey()) };
+      if (!kitName) return c;
+      const kit = loadKit(join(root, 'kits', kitName));
+      const signature = await signHeKey({ studyId, keyId: `${studyId}#k`, params, minContributors: 2, publicKey: c.hePublicKey }, kit.sodiumSigningSecretKey);
+      const certificate = new Uint8Array(new X509Certificate(kit.certPem).raw);
+      return { ...c, heKeyEndorsement: { keyId: `${studyId}#k`, minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(certificate) } };
+    };
+    const a = await startAgent('he', basePolicy, await loadTrust(join(root, 'ca')));
+    try {
+      expect((await announce(spec(studyId, { aggregation: Aggregation.AGGREGATION_HE }))).approved).toBe(true);
+      const forged: [string, ComputeStage][] = [
+        ['no endorsement', await heCompute('m1', realKey, undefined)],
+        ["the coordinator's key signed by a party certificate", await heCompute('m2', coordinatorsKey, 'mallory')],
+        ["the coordinator's key under the custodian's endorsement of the real key", { ...(await heCompute('m3', realKey, 'custodian')), hePublicKey: Buffer.from(coordinatorsKey.publicKey()) }],
+        ['a custodian of another CA', await heCompute('m4', coordinatorsKey, 'foreign-custodian')],
+        ['a revoked custodian', await heCompute('m5', coordinatorsKey, 'old-custodian')],
+      ];
+      for (const [i, [what, c]] of forged.entries()) {
+        expect(await round(studyId, `${studyId}/r${i}`, c), what).toBe(ErrorCode.HeKeyUnauthenticated);
+      }
+      expect(a.ledger.list()).toHaveLength(0);
+      expect(a.agent.store.release(`${studyId}/m1`)).toBeUndefined();
+      expect(a.events.filter((e) => e.event === 'round.refused').map((e) => e.details.code)).toEqual(forged.map(() => ErrorCode.HeKeyUnauthenticated));
+      // The custodian's own endorsement of its key: charged once, encrypted, sent.
+      expect(await round(studyId, `${studyId}/ok`, await heCompute('m6', realKey, 'custodian'))).toBe('released');
+      expect(a.ledger.list().map((c) => c.idempotencyKey)).toEqual([`${studyId}/m6`]);
+    } finally {
+      await a.stop();
+      realKey.dispose();
+      coordinatorsKey.dispose();
+    }
+  }, 60_000);
 });

@@ -14,7 +14,7 @@ import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } fr
 import { silentLogger } from '../platform/logging/logging.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
-import { CustodianConnection } from '../custodian/CustodianConnection.js';
+import { CustodianConnection, custodianEndorser } from '../custodian/CustodianConnection.js';
 import { HeDecryptAssembler } from '../custodian/HeDecryptAssembler.js';
 import { HeKeyPair } from '../custodian/HeKeyPair.js';
 import { HeSumAssembler } from '../coordinator/custodian/HeSumAssembler.js';
@@ -134,7 +134,7 @@ describe('chunked decryption through the real custodian over gRPC', () => {
     consortium.custodian!.connection.stop();
     const kit = loadKit(join(root, 'grpc', 'kits', 'custodian'));
     const small = new CustodianConnection(
-      { address: `127.0.0.1:${consortium.coordinator.port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' }, log: silentLogger(), maxChunkBytes: 1 },
+      { address: `127.0.0.1:${consortium.coordinator.port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' }, log: silentLogger(), maxChunkBytes: 1, endorser: custodianEndorser(kit) },
       consortium.custodian!.keys,
     );
     small.start();

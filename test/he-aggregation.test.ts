@@ -16,7 +16,7 @@ import { silentLogger } from '../platform/logging/logging.js';
 import { runSimulation } from '../simulation/runSimulation.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
-import { CustodianConnection } from '../custodian/CustodianConnection.js';
+import { CustodianConnection, custodianEndorser } from '../custodian/CustodianConnection.js';
 import { openCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
@@ -98,7 +98,7 @@ describe('key custodian', () => {
       await issueKit(ca, { role: 'party', id: 'mallory', coordinator: '127.0.0.1:1', out: join(root, 'mallory') });
       const kit = loadKit(join(root, 'mallory'));
       const imposter = new CustodianConnection(
-        { address: `127.0.0.1:${consortium.coordinator.port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' }, log: silentLogger(), minBackoffMs: 60_000 },
+        { address: `127.0.0.1:${consortium.coordinator.port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' }, log: silentLogger(), minBackoffMs: 60_000, endorser: custodianEndorser(kit) },
         consortium.custodian!.keys,
       );
       imposter.start();

@@ -71,6 +71,7 @@ function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighb
       threshold: N,
       modulusBits: 32,
       hePublicKey: Buffer.alloc(0),
+      heKeyEndorsement: undefined,
       neighbours,
       maxChunkBytes: 0,
     },

@@ -7,7 +7,7 @@ import { AuditLogFile } from '../../platform/audit/AuditLogFile.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
 import { makeLogger } from '../../platform/logging/logging.js';
 import { KeyCustodian } from '../../custodian/KeyCustodian.js';
-import { CustodianConnection } from '../../custodian/CustodianConnection.js';
+import { CustodianConnection, custodianEndorser } from '../../custodian/CustodianConnection.js';
 
 interface StartFlags {
   kit: string;
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       };
       const keys = new KeyCustodian({ stateDir, minContributors: floor, log, audit });
       const address = f.coordinator ?? kit.manifest.coordinator;
-      const conn = new CustodianConnection({ address, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: f.serverName }, log }, keys);
+      const conn = new CustodianConnection({ address, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: f.serverName }, log, endorser: custodianEndorser(kit) }, keys);
       conn.start();
       audit('custodian.started', { coordinator: address, minContributors: floor });
       log.info({ coordinator: address, stateDir, minContributors: floor }, 'key custodian started');

@@ -23,6 +23,9 @@ export interface StudyHeKey {
   publicKey: Uint8Array;
   params: HeParams;
   minContributors: number;
+  /** The custodian's signature over the key and its certificate (DER), relayed to the parties as is. */
+  signature: Uint8Array;
+  custodianCertificate: Uint8Array;
 }
 
 interface Session {
@@ -102,7 +105,14 @@ export class CustodianGateway {
       throw new FedsynthError(ErrorCode.ProtocolViolation, 'custodian returned a key for other parameters');
     }
     this.log.info({ studyId, keyId: reply.value.keyId, minContributors: reply.value.minContributors }, 'obtained the study HE public key from the custodian');
-    return { keyId: reply.value.keyId, publicKey: new Uint8Array(reply.value.publicKey), params: got, minContributors: reply.value.minContributors };
+    return {
+      keyId: reply.value.keyId,
+      publicKey: new Uint8Array(reply.value.publicKey),
+      params: got,
+      minContributors: reply.value.minContributors,
+      signature: new Uint8Array(reply.value.signature),
+      custodianCertificate: new Uint8Array(reply.value.custodianCertificate),
+    };
   }
 
   /**

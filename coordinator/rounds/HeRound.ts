@@ -34,7 +34,9 @@ export async function runHeRound(
   const { params } = heParamsOfRound(plan.compute.modulusBits);
   const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors), plan.timeoutMs);
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-  const compute = { ...plan.compute, hePublicKey: Buffer.from(key.publicKey), maxChunkBytes };
+  // The parties verify the custodian's endorsement themselves; the coordinator only relays it.
+  const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: Buffer.from(key.signature), custodianCertificate: Buffer.from(key.custodianCertificate) };
+  const compute = { ...plan.compute, hePublicKey: Buffer.from(key.publicKey), heKeyEndorsement, maxChunkBytes };
   const certificates = new Map<string, Uint8Array>();
   for (const p of plan.participants) {
     const s = gateway.session(p);

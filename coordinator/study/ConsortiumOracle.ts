@@ -141,6 +141,7 @@ export class ConsortiumOracle implements FederatedOracle {
             threshold: minSurvivors,
             modulusBits: 32,
             hePublicKey: Buffer.alloc(0),
+            heKeyEndorsement: undefined,
             neighbours: this.o.neighbours ?? 0,
             maxChunkBytes: 0,
           },

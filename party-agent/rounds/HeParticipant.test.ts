@@ -1,5 +1,5 @@
-// Tests of HeParticipant's chunk hand-out: chunk 0 answers the compute stage, later chunks are
-// served once on request, the agent's own cap applies, unknown rounds and chunks are refused.
+// Tests of HeParticipant: the custodian's key endorsement is verified before anything is encrypted
+// (each forgery refused); chunk 0 answers the compute stage, later chunks are served once on request.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { HeCustodian } from '../../shared/he/HeCustodian.js';
@@ -7,22 +7,84 @@ import { makeIdentities } from '../../shared/secagg/simulateSecAggRound.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { heParamsOfRound } from '../../platform/wire/heWire.js';
 import { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { signHeKey } from '../../shared/he/heKeyEndorsement.js';
 import { HeParticipant } from './HeParticipant.js';
+import type { CertificateVerifier } from '../verification/HeKeyVerification.js';
 
 const fails = (code: string) => expect.objectContaining({ code });
+
+/**
+ * Test PKI: a "certificate" is the holder's name; the verifier knows custodian `cust`, party `p1`
+ * (both with signing keys) and refuses anything else as if it came from another CA.
+ */
+async function testPki(): Promise<{ verify: CertificateVerifier; keys: Map<string, { publicKey: Uint8Array; privateKey: Uint8Array }> }> {
+  const keys = await makeIdentities(['cust', 'p1'], 'he-participant-test');
+  const roles: Record<string, string> = { cust: 'custodian', p1: 'party' };
+  const verify: CertificateVerifier = (der) => {
+    const name = Buffer.from(der).toString('utf8');
+    const k = keys.get(name);
+    if (!k) throw Object.assign(new Error('peer certificate is not issued by the consortium CA'), { code: ErrorCode.Unauthenticated });
+    return { partyId: name, role: roles[name], signingPublicKeyRaw: k.publicKey };
+  };
+  return { verify, keys };
+}
+
+/** A compute stage whose key is endorsed by `signer` for `studyId` (`cust` = the real custodian). */
+async function endorsed(compute: ComputeStage, studyId: string, signer: string, keys: Map<string, { privateKey: Uint8Array }>, signedKey = compute.hePublicKey): Promise<ComputeStage> {
+  const { params } = heParamsOfRound(compute.modulusBits);
+  const signature = await signHeKey({ studyId, keyId: 'k1', params, minContributors: 2, publicKey: signedKey }, keys.get(signer)!.privateKey);
+  return { ...compute, heKeyEndorsement: { keyId: 'k1', minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(signer) } };
+}
+
+describe('HeParticipant key endorsement (issue 16, finding 4)', () => {
+  it('encrypts only under a key the consortium custodian signed for this study; every forgery is HE_KEY_UNAUTHENTICATED', async () => {
+    const { params } = heParamsOfRound(32);
+    const real = await HeCustodian.create(params, 1);
+    const coordinatorsOwn = await HeCustodian.create(params, 1);
+    const { verify, keys } = await testPki();
+    const base = ComputeStage.fromPartial({ vectorLength: 4, aggregation: Aggregation.AGGREGATION_HE, modulusBits: 32, hePublicKey: Buffer.from(real.publicKey()) });
+    const enc = encodeIntVector(Float64Array.from([1, -2, 3, 4]));
+    const noisy = { noisy: enc.bytes, elementBits: enc.elementBits };
+    const participant = new HeParticipant({ partyId: 'p1', signingSecretKey: keys.get('p1')!.privateKey, verifyPeer: verify });
+    try {
+      const good = await endorsed(base, 's1', 'cust', keys);
+      expect(await participant.authenticateKey('s1', good)).toEqual({ custodianId: 'cust', keyId: 'k1', minContributors: 2 });
+      expect((await participant.contribute('s1', 'r1', good, noisy)).$case).toBe('heCiphertexts');
+      const swapped = { ...good, hePublicKey: Buffer.from(coordinatorsOwn.publicKey()) };
+      const forgeries: [string, ComputeStage, string][] = [
+        ['no endorsement', base, 'study-a'],
+        ["the coordinator's own key under the custodian's signature", swapped, 's1'],
+        ["the coordinator's own key signed by a party", await endorsed(swapped, 's1', 'p1', keys), 's1'],
+        ['a certificate from another CA', { ...good, heKeyEndorsement: { ...good.heKeyEndorsement!, custodianCertificate: Buffer.from('mallory') } }, 's1'],
+        ["the custodian's key of another study", good, 's2'],
+        ['a changed t', { ...good, heKeyEndorsement: { ...good.heKeyEndorsement!, minContributors: 1 } }, 's1'],
+      ];
+      for (const [what, compute, studyId] of forgeries) {
+        await expect(participant.authenticateKey(studyId, compute), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
+        // contribute() checks too: no caller can encrypt under an unverified key.
+        await expect(participant.contribute(studyId, 'r2', compute, noisy), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
+      }
+    } finally {
+      participant.dispose();
+      real.dispose();
+      coordinatorsOwn.dispose();
+    }
+  });
+});
 
 describe('HeParticipant chunks', () => {
   it('serves chunks 1..count-1 once each, after chunk 0 in the compute reply', async () => {
     const { params } = heParamsOfRound(32);
     const custodian = await HeCustodian.create(params, 1);
-    const ids = await makeIdentities(['p1'], 'he-participant-test');
+    const { verify, keys } = await testPki();
     const m = 2 * params.polyModulusDegree + 1; // 3 ciphertexts
-    const compute = ComputeStage.fromPartial({ vectorLength: m, aggregation: Aggregation.AGGREGATION_HE, modulusBits: 32, hePublicKey: Buffer.from(custodian.publicKey()), maxChunkBytes: 0 });
+    const base = ComputeStage.fromPartial({ vectorLength: m, aggregation: Aggregation.AGGREGATION_HE, modulusBits: 32, hePublicKey: Buffer.from(custodian.publicKey()), maxChunkBytes: 0 });
+    const compute = await endorsed(base, 's1', 'cust', keys);
     const enc = encodeIntVector(Float64Array.from({ length: m }, (_, i) => (i % 11) - 5));
     // The coordinator allows 4 MiB, but this agent caps chunks at 1 byte: one ciphertext per chunk.
-    const participant = new HeParticipant({ partyId: 'p1', signingSecretKey: ids.get('p1')!.privateKey }, 1);
+    const participant = new HeParticipant({ partyId: 'p1', signingSecretKey: keys.get('p1')!.privateKey, verifyPeer: verify }, 1);
     try {
-      const first = await participant.contribute('r1', compute, { noisy: enc.bytes, elementBits: enc.elementBits });
+      const first = await participant.contribute('s1', 'r1', compute, { noisy: enc.bytes, elementBits: enc.elementBits });
       if (first.$case !== 'heCiphertexts') throw new Error(first.$case);
       expect(first.value).toMatchObject({ chunkIndex: 0, chunkCount: 3, ciphertextCount: 3 });
       expect(first.value.signature.byteLength).toBe(64);

@@ -1,6 +1,6 @@
-// HeParticipant: the party's side of the `he` aggregation mode — encrypts its noisy vector under the
-// custodian's BFV public key from the compute stage (shared/he HeParty), signs the ciphertexts and
-// hands them out in bounded chunks (chunk 0 with the compute reply, the rest when asked).
+// HeParticipant: the party's side of the `he` aggregation mode — verifies the custodian's
+// endorsement of the BFV public key, encrypts its noisy vector under it (shared/he HeParty), signs
+// the ciphertexts and hands them out in bounded chunks (chunk 0 with the compute reply, the rest when asked).
 import { createHash } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { HeParty } from '../../shared/he/HeParty.js';
@@ -8,9 +8,12 @@ import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { chunkToWire, heParamsOfRound } from '../../platform/wire/heWire.js';
 import { DEFAULT_MAX_CHUNK_BYTES, splitContribution, type HeChunk } from '../../shared/he/HeChunk.js';
 import type { ComputeStage, HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { verifyHeKeyEndorsement, type CertificateVerifier, type EndorsedHeKey } from '../verification/HeKeyVerification.js';
 
 /** Rounds whose chunks are kept for the coordinator to pull (older ones are dropped). */
 const KEPT_ROUNDS = 4;
+/** Authenticated (study, key, endorsement) triples remembered (a study uses one key). */
+const KEPT_KEYS = 16;
 
 type ReplyStage = NonNullable<RoundReply['stage']>;
 
@@ -19,6 +22,8 @@ export interface HeIdentity {
   partyId: string;
   /** libsodium Ed25519 secret key (64 bytes), bound to the party's certificate. */
   signingSecretKey: Uint8Array;
+  /** Verifies a certificate against this party's CA and CRL: the custodian's, for its key endorsement. */
+  verifyPeer: CertificateVerifier;
 }
 
 export class HeParticipant {
@@ -26,6 +31,8 @@ export class HeParticipant {
   private cached: { digest: string; party: HeParty } | undefined;
   /** Chunks of recent rounds' contributions, by round id (insertion order = age). */
   private readonly pending = new Map<string, HeChunk[]>();
+  /** Keys whose endorsement verified, by endorsementDigest. */
+  private readonly authenticated = new Map<string, EndorsedHeKey>();
 
   /** `maxChunkBytes`: this agent's own cap on a chunk (the coordinator may ask for less). */
   constructor(
@@ -39,10 +46,12 @@ export class HeParticipant {
    * load (ProtocolViolation). A retried round re-encrypts the SAME noisy vector (fresh SEAL
    * randomness, same plaintext), so nothing new about the data is released. The reply is chunk 0
    * of chunk_count chunks of at most min(compute.max_chunk_bytes or 4 MiB - 64 KiB, own cap) bytes;
-   * the rest are kept for `chunk()`.
+   * the rest are kept for `chunk()`. The key must carry a valid custodian endorsement
+   * (`authenticateKey`, which the round dispatcher runs before anything is charged).
    */
-  async contribute(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
+  async contribute(studyId: string, roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
     if (compute.hePublicKey.byteLength === 0) throw new FedsynthError(ErrorCode.ProtocolViolation, 'HE round without the custodian public key', { field: 'compute.he_public_key' });
+    if (!this.authenticated.has(endorsementDigest(studyId, compute))) await this.authenticateKey(studyId, compute);
     const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
     const party = await this.partyFor(compute);
     const contribution = party.encrypt(roundId, this.identity.partyId, values, this.identity.signingSecretKey);
@@ -54,6 +63,21 @@ export class HeParticipant {
       while (this.pending.size > KEPT_ROUNDS) this.pending.delete(this.pending.keys().next().value!);
     }
     return { $case: 'heCiphertexts', value: chunkToWire(chunks[0]) };
+  }
+
+  /**
+   * Checks the custodian's endorsement of compute.he_public_key for `studyId`
+   * (party-agent/verification/HeKeyVerification.ts); throws HE_KEY_UNAUTHENTICATED. Cached per
+   * (study, key, endorsement), so a study's rounds verify the signature once.
+   */
+  async authenticateKey(studyId: string, compute: ComputeStage): Promise<EndorsedHeKey> {
+    const digest = endorsementDigest(studyId, compute);
+    const known = this.authenticated.get(digest);
+    if (known) return known;
+    const endorsed = await verifyHeKeyEndorsement(studyId, compute, this.identity.verifyPeer);
+    this.authenticated.set(digest, endorsed);
+    while (this.authenticated.size > KEPT_KEYS) this.authenticated.delete(this.authenticated.keys().next().value!);
+    return endorsed;
   }
 
   /** Chunk `req.chunk_index` of this round's contribution; forgets the round after its last chunk. */
@@ -78,7 +102,16 @@ export class HeParticipant {
 
   dispose(): void {
     this.pending.clear();
+    this.authenticated.clear();
     this.cached?.party.dispose();
     this.cached = undefined;
   }
+}
+
+/** Identifies what an endorsement check covered: study, parameters, key and the endorsement itself. */
+function endorsementDigest(studyId: string, compute: ComputeStage): string {
+  const e = compute.heKeyEndorsement;
+  const h = createHash('sha256').update(`${studyId}\n${compute.modulusBits}\n`).update(compute.hePublicKey);
+  if (e) h.update(`\n${e.keyId}\n${e.minContributors}\n`).update(e.signature).update(e.custodianCertificate);
+  return h.digest('hex');
 }

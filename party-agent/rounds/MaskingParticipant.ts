@@ -19,8 +19,8 @@ export interface SecAggIdentity {
   signingSecretKey: Uint8Array;
   /** This party's certificate (DER), relayed to peers by the coordinator. */
   certificate: Uint8Array;
-  /** Verifies a relayed certificate against the CA and CRL; returns its holder and signing key. */
-  verifyPeer(certificate: Uint8Array): { partyId: string; signingPublicKeyRaw: Uint8Array };
+  /** Verifies a relayed certificate against the CA and CRL; returns its holder, role and signing key. */
+  verifyPeer(certificate: Uint8Array): { partyId: string; role: string; signingPublicKeyRaw: Uint8Array };
 }
 
 type ReplyStage = NonNullable<RoundReply['stage']>;
@@ -86,8 +86,8 @@ export class MaskingParticipant {
       const { request, certificates } = requestFromWire(req.roundId, req.stage);
       for (const [claimed, der] of certificates) {
         const id = this.identity.verifyPeer(der);
-        if (id.partyId !== claimed) {
-          throw new FedsynthError(ErrorCode.BadSignature, `relayed certificate for ${claimed} belongs to ${id.partyId}`, { partyId: claimed });
+        if (id.partyId !== claimed || id.role !== 'party') {
+          throw new FedsynthError(ErrorCode.BadSignature, `relayed certificate for ${claimed} belongs to ${id.role} ${id.partyId}`, { partyId: claimed });
         }
         r.keys.set(id.partyId, id.signingPublicKeyRaw);
       }

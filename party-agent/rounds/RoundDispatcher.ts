@@ -76,7 +76,9 @@ export class RoundDispatcher {
         }
         const queryBytes = this.assembleQuery(req.roundId, stage.value);
         // A mode this agent cannot serve is refused BEFORE anything is charged or drawn.
-        const contribute = this.contributorFor(stage.value.aggregation, study);
+        const contribute = this.contributorFor(stage.value.aggregation, study, req.studyId);
+        // HE: the key must be the custodian's (signed with its CA-issued certificate), checked first.
+        if (stage.value.aggregation === Aggregation.AGGREGATION_HE) await o.he?.authenticateKey(req.studyId, stage.value);
         const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value, queryBytes);
         o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
         reply(await contribute(req.roundId, stage.value, out));
@@ -103,7 +105,7 @@ export class RoundDispatcher {
   }
 
   /** How this agent sends a noisy vector in `mode`; throws when it cannot (unknown mode, no identity). */
-  private contributorFor(mode: Aggregation, study: ApprovedStudy): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+  private contributorFor(mode: Aggregation, study: ApprovedStudy, studyId: string): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
     if (mode === Aggregation.AGGREGATION_PLAIN) {
       return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
     }
@@ -115,7 +117,7 @@ export class RoundDispatcher {
     if (mode === Aggregation.AGGREGATION_HE) {
       const he = this.opts.he;
       if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-      return (roundId, compute, out) => he.contribute(roundId, compute, out);
+      return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out);
     }
     throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[mode] ?? mode} is not supported by this agent`, { field: 'compute.aggregation' });
   }

@@ -97,3 +97,18 @@ export function verifyPeerCertificate(input: CertificateInput, trust: Trust, now
 }
 
 export { isRevoked };
+
+/** A verified certificate's holder, role and Ed25519 signing key (what secure aggregation and HE key checks need). */
+export interface VerifiedSigner {
+  partyId: string;
+  role: PartyRole;
+  signingPublicKeyRaw: Uint8Array;
+}
+
+/** `verifyPeerCertificate` against `trust`, reduced to the signer (the agents' relayed-certificate check). */
+export function signerVerifier(trust: Trust): (certificate: Uint8Array) => VerifiedSigner {
+  return (certificate) => {
+    const peer = verifyPeerCertificate(certificate, trust);
+    return { partyId: peer.partyId, role: peer.role, signingPublicKeyRaw: peer.signingPublicKeyRaw! };
+  };
+}

@@ -299,6 +299,26 @@ export interface ComputeStage {
   queryChunkCount: number;
   /** SHA-256 of the whole encoded query (always set) */
   querySha256: Buffer;
+  /**
+   * HE mode: the custodian's endorsement of he_public_key. The agent checks the certificate against
+   * its consortium CA and CRL (role custodian) and the signature BEFORE it charges or encrypts
+   * anything; a missing or wrong endorsement is refused with HE_KEY_UNAUTHENTICATED.
+   */
+  heKeyEndorsement: HeKeyEndorsement | undefined;
+}
+
+/**
+ * A study key as the key custodian signed it (fedsynth.custodian.v1.HeKeyReply): the study id
+ * comes from the round request, the parameters from compute.modulus_bits.
+ */
+export interface HeKeyEndorsement {
+  keyId: string;
+  /** the key's t, fixed by the custodian when it made the key */
+  minContributors: number;
+  /** Ed25519 over shared/he/heKeyEndorsement.ts heKeyEndorsementPayload */
+  signature: Buffer;
+  /** DER */
+  custodianCertificate: Buffer;
 }
 
 /**
@@ -2641,6 +2661,7 @@ function createBaseComputeStage(): ComputeStage {
     query: Buffer.alloc(0),
     queryChunkCount: 0,
     querySha256: Buffer.alloc(0),
+    heKeyEndorsement: undefined,
   };
 }
 
@@ -2690,6 +2711,9 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     }
     if (message.querySha256.length !== 0) {
       writer.uint32(130).bytes(message.querySha256);
+    }
+    if (message.heKeyEndorsement !== undefined) {
+      HeKeyEndorsement.encode(message.heKeyEndorsement, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -2827,6 +2851,14 @@ export const ComputeStage: MessageFns<ComputeStage> = {
             message.querySha256 = Buffer.from(reader.bytes());
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.heKeyEndorsement = HeKeyEndorsement.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2890,6 +2922,11 @@ export const ComputeStage: MessageFns<ComputeStage> = {
         : isSet(object.query_sha256)
         ? Buffer.from(bytesFromBase64(object.query_sha256))
         : Buffer.alloc(0),
+      heKeyEndorsement: isSet(object.heKeyEndorsement)
+        ? HeKeyEndorsement.fromJSON(object.heKeyEndorsement)
+        : isSet(object.he_key_endorsement)
+        ? HeKeyEndorsement.fromJSON(object.he_key_endorsement)
+        : undefined,
     };
   },
 
@@ -2940,6 +2977,9 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     if (message.querySha256.length !== 0) {
       obj.querySha256 = base64FromBytes(message.querySha256);
     }
+    if (message.heKeyEndorsement !== undefined) {
+      obj.heKeyEndorsement = HeKeyEndorsement.toJSON(message.heKeyEndorsement);
+    }
     return obj;
   },
 
@@ -2963,6 +3003,138 @@ export const ComputeStage: MessageFns<ComputeStage> = {
     message.query = object.query ?? Buffer.alloc(0);
     message.queryChunkCount = object.queryChunkCount ?? 0;
     message.querySha256 = object.querySha256 ?? Buffer.alloc(0);
+    message.heKeyEndorsement = (object.heKeyEndorsement !== undefined && object.heKeyEndorsement !== null)
+      ? HeKeyEndorsement.fromPartial(object.heKeyEndorsement)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHeKeyEndorsement(): HeKeyEndorsement {
+  return { keyId: "", minContributors: 0, signature: Buffer.alloc(0), custodianCertificate: Buffer.alloc(0) };
+}
+
+export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
+  encode(message: HeKeyEndorsement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.minContributors !== 0) {
+      writer.uint32(16).uint32(message.minContributors);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(26).bytes(message.signature);
+    }
+    if (message.custodianCertificate.length !== 0) {
+      writer.uint32(34).bytes(message.custodianCertificate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeKeyEndorsement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeKeyEndorsement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minContributors = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.custodianCertificate = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeKeyEndorsement {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      minContributors: isSet(object.minContributors)
+        ? globalThis.Number(object.minContributors)
+        : isSet(object.min_contributors)
+        ? globalThis.Number(object.min_contributors)
+        : 0,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      custodianCertificate: isSet(object.custodianCertificate)
+        ? Buffer.from(bytesFromBase64(object.custodianCertificate))
+        : isSet(object.custodian_certificate)
+        ? Buffer.from(bytesFromBase64(object.custodian_certificate))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: HeKeyEndorsement): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.minContributors !== 0) {
+      obj.minContributors = Math.round(message.minContributors);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.custodianCertificate.length !== 0) {
+      obj.custodianCertificate = base64FromBytes(message.custodianCertificate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeKeyEndorsement>, I>>(base?: I): HeKeyEndorsement {
+    return HeKeyEndorsement.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeKeyEndorsement>, I>>(object: I): HeKeyEndorsement {
+    const message = createBaseHeKeyEndorsement();
+    message.keyId = object.keyId ?? "";
+    message.minContributors = object.minContributors ?? 0;
+    message.signature = object.signature ?? Buffer.alloc(0);
+    message.custodianCertificate = object.custodianCertificate ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -108,6 +108,15 @@ export interface HeKeyReply {
     | undefined;
   /** the key's t */
   minContributors: number;
+  /**
+   * The custodian's endorsement, so parties never encrypt under a key the coordinator chose: an
+   * Ed25519 signature by the signing key bound in the custodian's certificate over
+   * shared/he/heKeyEndorsement.ts's payload (study, key id, parameters, t, SHA-256 of public_key),
+   * and that certificate (DER, role custodian, issued by the consortium CA). The coordinator
+   * relays both to the parties in ComputeStage.he_key_endorsement.
+   */
+  signature: Buffer;
+  custodianCertificate: Buffer;
 }
 
 /**
@@ -1017,7 +1026,14 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
 };
 
 function createBaseHeKeyReply(): HeKeyReply {
-  return { keyId: "", publicKey: Buffer.alloc(0), params: undefined, minContributors: 0 };
+  return {
+    keyId: "",
+    publicKey: Buffer.alloc(0),
+    params: undefined,
+    minContributors: 0,
+    signature: Buffer.alloc(0),
+    custodianCertificate: Buffer.alloc(0),
+  };
 }
 
 export const HeKeyReply: MessageFns<HeKeyReply> = {
@@ -1033,6 +1049,12 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
     }
     if (message.minContributors !== 0) {
       writer.uint32(32).uint32(message.minContributors);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(42).bytes(message.signature);
+    }
+    if (message.custodianCertificate.length !== 0) {
+      writer.uint32(50).bytes(message.custodianCertificate);
     }
     return writer;
   },
@@ -1082,6 +1104,22 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
             message.minContributors = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.custodianCertificate = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1112,6 +1150,12 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
         : isSet(object.min_contributors)
         ? globalThis.Number(object.min_contributors)
         : 0,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      custodianCertificate: isSet(object.custodianCertificate)
+        ? Buffer.from(bytesFromBase64(object.custodianCertificate))
+        : isSet(object.custodian_certificate)
+        ? Buffer.from(bytesFromBase64(object.custodian_certificate))
+        : Buffer.alloc(0),
     };
   },
 
@@ -1129,6 +1173,12 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
     if (message.minContributors !== 0) {
       obj.minContributors = Math.round(message.minContributors);
     }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.custodianCertificate.length !== 0) {
+      obj.custodianCertificate = base64FromBytes(message.custodianCertificate);
+    }
     return obj;
   },
 
@@ -1143,6 +1193,8 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
       ? HeParameters.fromPartial(object.params)
       : undefined;
     message.minContributors = object.minContributors ?? 0;
+    message.signature = object.signature ?? Buffer.alloc(0);
+    message.custodianCertificate = object.custodianCertificate ?? Buffer.alloc(0);
     return message;
   },
 };
