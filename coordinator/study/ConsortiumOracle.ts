@@ -12,6 +12,7 @@ import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consor
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 
 export interface ConsortiumOracleOptions {
@@ -37,6 +38,11 @@ export interface ConsortiumOracleOptions {
   reconnectWaitMs: number;
   /** Executes one round in the study's aggregation mode. */
   runRound(plan: RoundPlan): Promise<RoundOutcome>;
+  /**
+   * The study's budget (its rho): every release, replayed or asked, is charged to it before the
+   * round, so a mechanism that would overspend fails here (BudgetExceededError) instead of at the agents.
+   */
+  budget?: PrivacyAccountant;
   /**
    * After each round: `queryBytes` is the encoded query every participant was sent (the compute
    * stage's payload, over all its chunks), `entries` the length of each party's answer vector.
@@ -89,6 +95,7 @@ export class ConsortiumOracle implements FederatedOracle {
     const queryBytes = encodeLocalQuery(query, this.o.domain);
     const querySha256 = queryDigest(queryBytes);
     const queryDigestHex = querySha256.toString('hex');
+    this.o.budget?.charge(label, rho);
     const journaled = store.journaledRound(studyId, index);
     if (journaled) {
       if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho) {

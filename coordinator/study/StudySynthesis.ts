@@ -13,6 +13,7 @@ import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
 import { ConsortiumOracle, type ReleaseRecord } from './ConsortiumOracle.js';
+import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 
@@ -81,6 +82,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     maxRoundRetries: 3,
     reconnectWaitMs: Math.min(60_000, d.roundTimeoutMs),
     runRound: roundMode,
+    budget: new PrivacyAccountant(spec.rho),
     onRoundDone: (index, label, replayed, wire) => {
       releases.push({ index, label, replayed, queryBytesPerParty: wire.queryBytes, answerEntries: wire.entries });
       const spent = store.getStudy(studyId).rhoSpent;

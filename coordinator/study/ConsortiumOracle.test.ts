@@ -1,0 +1,66 @@
+// Tests of ConsortiumOracle's budget: every release, asked or replayed from the journal, is charged
+// to the study's accountant before its round; a release that would overspend never reaches the parties.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConsortiumOracle } from './ConsortiumOracle.js';
+import { CoordinatorStore } from '../store/CoordinatorStore.js';
+import type { RoundPlan, RoundOutcome } from '../rounds/RoundPlan.js';
+import { Domain } from '../../shared/pgm/Domain.js';
+import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
+import { planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
+import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { errorCodeOf } from '../../test/support/errorCodeOf.js';
+import { silentLogger } from '../../platform/logging/logging.js';
+
+const domain = new Domain(['a', 'b'], [2, 3]);
+const parties = ['p1', 'p2', 'p3'];
+
+function oracleOver(store: CoordinatorStore, budget: PrivacyAccountant, asked: RoundPlan[]): ConsortiumOracle {
+  return new ConsortiumOracle({
+    studyId: 's',
+    domain,
+    store,
+    log: silentLogger(),
+    aggregation: Aggregation.AGGREGATION_PLAIN,
+    colluders: 0,
+    dropouts: 0,
+    minParties: 1,
+    maxSilosPerIndividual: 1,
+    roundTimeoutMs: 1000,
+    participants: () => parties,
+    approvedParties: () => parties,
+    maxRoundRetries: 0,
+    reconnectWaitMs: 0,
+    runRound: async (plan: RoundPlan): Promise<RoundOutcome> => {
+      asked.push(plan);
+      return { sum: new Float64Array(plan.compute.vectorLength).fill(7), survivors: plan.participants, dropped: [], refusals: [] };
+    },
+    budget,
+  });
+}
+
+describe('ConsortiumOracle', () => {
+  it('charges each release to the study budget before its round, plans the one noise mechanism, refuses to overspend', async () => {
+    const store = new CoordinatorStore(join(mkdtempSync(join(tmpdir(), 'oracle-')), 'c.sqlite'));
+    store.createStudy({ id: 's', specJson: '{}', seed: '', parties });
+    const asked: RoundPlan[] = [];
+    const budget = new PrivacyAccountant(0.1);
+    const oracle = oracleOver(store, budget, asked);
+    const [m] = await oracle.measure([['a', 'b']], 0.06, 'first');
+    expect(m.values.length).toBe(6);
+    expect(asked[0].compute.perPartySigma2).toBe(planDistributedDiscreteGaussian({ rho: 0.06, l2Sensitivity: 1, parties: 3, colluders: 0, dropouts: 0 }).perPartySigma2);
+    expect(budget.charges).toEqual([{ label: 'first', rho: 0.06 }]);
+    expect(await errorCodeOf(oracle.measure([['a']], 0.06, 'second'))).toBe(ErrorCode.BudgetExceeded);
+    expect(asked.length).toBe(1); // the parties were never asked
+    // a restarted coordinator replays the journaled round and charges it to its new budget too
+    const replayBudget = new PrivacyAccountant(0.1);
+    const replay = oracleOver(store, replayBudget, asked);
+    await replay.measure([['a', 'b']], 0.06, 'first');
+    expect(asked.length).toBe(1);
+    expect(replayBudget.spent.rho).toBe(0.06);
+    store.close();
+  });
+});
