@@ -1,5 +1,5 @@
-// cdpConversion: rho-zCDP (and RDP at one order) <-> (epsilon, delta)-DP, by the tight bound of Canonne, Kamath, Steinke 2020.
-// epsilonFromRho optimises the Renyi bound over alpha; rhoFromEpsilon inverts it by safe bisection.
+// cdpConversion: rho-zCDP (and RDP at one order) <-> (epsilon, delta)-DP (Canonne, Kamath, Steinke 2020).
+// epsilonFromRho optimises the bound over alpha; rhoFromEpsilon inverts it by safe bisection.
 import { checkDelta, checkPrivacyNumber } from './checkPrivacyNumber.js';
 
 /**
