@@ -1,10 +1,10 @@
-// bench/quality: federated MST and AIM on Adult through InProcessOracle; TV over all 1/2/3-way
-// marginals (synthetic rows = real rows), wall seconds and peak RSS. BENCH_FULL=1: the full grid.
-import { readFileSync, writeFileSync } from 'node:fs';
+// bench/quality: federated MST and AIM through InProcessOracle on Adult (or BENCH_TABLE: bundled and
+// generated tables); TV over all 1/2/3-way marginals, wall seconds and peak RSS. BENCH_FULL=1: grid.
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { Domain } from '../shared/pgm/Domain.js';
-import { EncodedTable } from '../shared/data/EncodedTable.js';
+import type { Domain } from '../shared/pgm/Domain.js';
+import type { EncodedTable } from '../shared/data/EncodedTable.js';
+import { loadBenchTable } from './_benchTables.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { splitParties, parsePartySplit } from '../shared/data/splitParties.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
@@ -17,11 +17,10 @@ import type { AimEpochOptions, AimOptions, AimRoundOptions, AimSchedule, AimSele
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
-// Run from dist/bench (npm run bench): the project root is two levels up.
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const DELTA = 1e-9;
 
 interface Case {
+  table: string;
   mechanism: 'mst' | 'aim';
   epsilon: number;
   parties: number;
@@ -43,7 +42,8 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     accountant: partiesBudget,
   });
   const knobs = aimKnobs();
-  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, aimOptions(rho, c, knobs));
+  const mstKnobs = mstOptions();
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho, ...mstKnobs }) : await aim(oracle, aimOptions(rho, c, knobs));
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -58,9 +58,10 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   }
   emit({
     bench: 'quality',
+    table: c.table,
     mechanism: c.mechanism,
-    selection: c.mechanism === 'aim' ? (knobs.schedule === 'rounds' ? (c.selection ?? 'localScores') : 'epochs') : 'localScores',
-    ...(c.mechanism === 'aim' ? { knobs } : {}),
+    selection: c.mechanism === 'aim' ? (knobs.schedule === 'rounds' ? (c.selection ?? 'localScores') : 'epochs') : `${mstKnobs.selectionReference ?? 'party'}Reference`,
+    ...(c.mechanism === 'aim' ? { knobs } : { knobs: mstKnobs }),
     epsilon: c.epsilon,
     delta: DELTA,
     rho,
@@ -110,35 +111,51 @@ function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
   return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection };
 }
 
+/** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */
+function mstOptions(): { selectionReference?: 'party' | 'consortium'; samplingCorrection?: boolean } {
+  const env = process.env;
+  return {
+    ...(env.BENCH_MST_REF === 'consortium' || env.BENCH_MST_REF === 'party' ? { selectionReference: env.BENCH_MST_REF } : {}),
+    ...(env.BENCH_SC === '0' || env.BENCH_SC === '1' ? { samplingCorrection: env.BENCH_SC === '1' } : {}),
+  };
+}
+
 function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
 export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
-  const domain = Domain.fromJson(JSON.parse(readFileSync(join(root, 'data/adult-domain.json'), 'utf8')) as Record<string, number>);
-  const table = EncodedTable.fromCsv(readFileSync(join(root, 'data/adult.csv'), 'utf8'), domain);
   const env = process.env;
   const cases: Case[] = [];
   if (env.BENCH_FULL === '1') {
     for (const mechanism of ['mst', 'aim'] as const)
-      for (const epsilon of [0.5, 1, 4]) for (const parties of [1, 3, 10]) cases.push({ mechanism, epsilon, parties, split: 'dirichlet:0.5', seed: '1' });
+      for (const epsilon of [0.5, 1, 4]) for (const parties of [1, 3, 10]) cases.push({ table: 'adult', mechanism, epsilon, parties, split: 'dirichlet:0.5', seed: '1' });
   } else if (env.BENCH_MECH) {
-    // Comma-separated lists are crossed: BENCH_SPLIT=dirichlet:0.5,random BENCH_SEED=1,2.
-    for (const split of (env.BENCH_SPLIT ?? 'dirichlet:0.5').split(','))
-      for (const seed of (env.BENCH_SEED ?? '1').split(','))
-        cases.push({
-          mechanism: env.BENCH_MECH === 'aim' ? 'aim' : 'mst',
-          epsilon: Number(env.BENCH_EPS ?? '1'),
-          parties: Number(env.BENCH_PARTIES ?? '10'),
-          split,
-          seed,
-          selection: (env.BENCH_SELECT as AimSelection | undefined) ?? undefined,
-        });
+    // Comma-separated lists are crossed: BENCH_TABLE=adult,diamonds BENCH_SPLIT=dirichlet:0.5,random
+    // BENCH_SEED=1,2 BENCH_PARTIES=1,10.
+    for (const table of (env.BENCH_TABLE ?? 'adult').split(','))
+      for (const parties of (env.BENCH_PARTIES ?? '10').split(','))
+        for (const split of (env.BENCH_SPLIT ?? 'dirichlet:0.5').split(','))
+          for (const seed of (env.BENCH_SEED ?? '1').split(','))
+            cases.push({
+              table,
+              mechanism: env.BENCH_MECH === 'aim' ? 'aim' : 'mst',
+              epsilon: Number(env.BENCH_EPS ?? '1'),
+              parties: Number(parties),
+              split,
+              seed,
+              selection: (env.BENCH_SELECT as AimSelection | undefined) ?? undefined,
+            });
   } else {
-    cases.push({ mechanism: 'mst', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
-    cases.push({ mechanism: 'aim', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
+    cases.push({ table: 'adult', mechanism: 'mst', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
+    cases.push({ table: 'adult', mechanism: 'aim', epsilon: 1, parties: 10, split: 'dirichlet:0.5', seed: '1' });
   }
-  for (const c of cases) await runCase(c, table, domain, emit);
+  const loaded = new Map<string, EncodedTable>();
+  for (const c of cases) {
+    if (!loaded.has(c.table)) loaded.set(c.table, loadBenchTable(c.table));
+    const table = loaded.get(c.table) as EncodedTable;
+    await runCase(c, table, table.domain, emit);
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -42,6 +42,24 @@ export interface AttributeRecode {
  *   2·sqrt(#candidates). Y_r = ∅ gives exactly `l1Scores`. With `samplingCorrection` each entry
  *   subtracts sum_x g(ref_i(x)); g is sqrt(2/π)-Lipschitz, so that sum moves by ≤ sqrt(2/π) < 0.8
  *   and the entry (after rounding) by at most 3: L2 sensitivity 3·sqrt(#candidates).
+ * - `pairDependenceScores` (federated MST selection without heterogeneity bias, docs/synthesis.md):
+ *   for each candidate pair r = {a, b} the party's reference is the independence model of its OWN
+ *   1-way counts, ref_i = c_i(a) ⊗ c_i(b) / n_i (0 when n_i = 0), and the entry is
+ *   round(|| M_ab(D_i) − ref_i ||_1): the party's within-party dependence of a and b, free of any
+ *   shift of its marginals against the consortium's. No reference crosses the wire.
+ *   Sensitivity: adding record (x, y) (n -> n+1, c_a -> c_a + e_x, c_b -> c_b + e_y) gives
+ *   ref' − ref = P − N with P = (e_x ⊗ c_b + c_a ⊗ e_y + e_x ⊗ e_y)/(n+1) >= 0 (L1 (2n+1)/(n+1) < 2)
+ *   and N = ref/(n+1) >= 0 (L1 n/(n+1) < 1). M changes by E = e_(x,y), and P(x,y) >= 1/(n+1), so
+ *   | ||M' − ref'||_1 − ||M − ref||_1 | <= ||E − P||_1 + ||N||_1 <= 3n/(n+1) + n/(n+1) < 4: each
+ *   entry moves by at most 4 (rounding keeps integer bounds): L2 sensitivity 4·sqrt(#pairs).
+ *   With `samplingCorrection` the entry also subtracts G = sum_x g(ref_i(x)); g is non-decreasing
+ *   and sqrt(2/π)-Lipschitz and N <= ref, so G(ref') − G(ref) lies in (−sqrt(2/π)·1, sqrt(2/π)·2):
+ *   the unrounded entry moves by < 4 + 2·sqrt(2/π) < 5.6, the rounded one by at most 6:
+ *   L2 sensitivity 6·sqrt(#pairs). Removing a record is the same change in reverse.
+ *   With an `anchor` Y, a pair {Y, b} instead uses ref_i = c_i(Y) ⊗ p_b (p_b public, sum 1): the
+ *   party's own counts of the skewed column, the consortium's distribution of the other. One
+ *   record moves ref_i by e_y ⊗ p_b (L1 norm 1): such entries move by at most 2 (3 with
+ *   correction, as `conditionalL1Scores`), within the pair bound, so the sensitivity is unchanged.
  * All counts use the recoded domain when `recode` is given (`conditionalL1Scores` has no recode).
  */
 export type LocalQuery =
@@ -61,7 +79,23 @@ export type LocalQuery =
       readonly conditions: readonly (readonly string[])[];
       readonly samplingCorrection?: boolean;
       readonly recode?: undefined;
-    } & ConditionalReference);
+    } & ConditionalReference)
+  | {
+      readonly kind: 'pairDependenceScores';
+      /** Attribute pairs, each of two distinct attributes in domain order. */
+      readonly candidates: readonly (readonly string[])[];
+      /**
+       * A column the parties are skewed on (MST's heterogeneity probe). Pairs {anchor, b} use the
+       * reference c_i(anchor) ⊗ p_b with p_b = `anchorReference[k]`, public (sensitivity 2, 3 with
+       * correction, as `conditionalL1Scores`: within the pair bound above).
+       */
+      readonly anchor?: string;
+      /** With `anchor`: per candidate containing it, the public distribution of its other attribute (recoded domain); [] otherwise. */
+      readonly anchorReference?: readonly (readonly number[])[];
+      readonly recode?: readonly AttributeRecode[];
+      /** Subtract the party's expected sampling deviation from its own reference; sensitivity 6. */
+      readonly samplingCorrection?: boolean;
+    };
 
 /**
  * Where a `conditionalL1Scores` party finds the public joint q over each candidate ∪ condition:
@@ -71,6 +105,11 @@ export type ConditionalReference =
   | { readonly reference: readonly ArrayLike<number>[]; readonly model?: undefined }
   | { readonly model: ModelSnapshot; readonly reference?: undefined };
 
+/** Per-entry sensitivity of `pairDependenceScores` (LocalQuery doc): 4, or 6 with sampling correction. */
+export function pairDependenceEntrySensitivity(samplingCorrection: boolean): number {
+  return samplingCorrection ? 6 : 4;
+}
+
 /** L2 sensitivity of the query's answer under adding/removing one record at one party. */
 export function localQuerySensitivity(query: LocalQuery): number {
   switch (query.kind) {
@@ -79,6 +118,8 @@ export function localQuerySensitivity(query: LocalQuery): number {
     case 'l1Scores':
     case 'conditionalL1Scores':
       return (query.samplingCorrection === true ? 3 : 2) * Math.sqrt(query.candidates.length);
+    case 'pairDependenceScores':
+      return pairDependenceEntrySensitivity(query.samplingCorrection === true) * Math.sqrt(query.candidates.length);
   }
 }
 
@@ -91,6 +132,7 @@ export function localQueryLength(query: LocalQuery, domain: Domain): number {
     }
     case 'l1Scores':
     case 'conditionalL1Scores':
+    case 'pairDependenceScores':
       return query.candidates.length;
   }
 }
@@ -160,6 +202,27 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
         if (ref === null || typeof ref !== 'object' || ref.length !== cells) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cells}`);
         for (let i = 0; i < ref.length; i++) if (!Number.isFinite(ref[i]) || ref[i] < 0) bad(`reference ${k} must be finite and non-negative`);
       });
+    }
+  } else if (query.kind === 'pairDependenceScores') {
+    checkSets(query.candidates);
+    query.candidates.forEach((c, k) => {
+      if (c.length !== 2) bad(`candidate ${k} must be a pair of distinct attributes, got [${c.join(', ')}]`);
+    });
+    if (query.anchor !== undefined) {
+      const anchor = query.anchor;
+      if (!domain.has(anchor)) bad(`unknown anchor ${anchor}`);
+      const refs = query.anchorReference;
+      if (!Array.isArray(refs) || refs.length !== query.candidates.length) bad('one anchor reference per candidate required');
+      const sizes = recodedSizes(domain, query.recode);
+      query.candidates.forEach((c, k) => {
+        const ref = (refs as readonly (readonly number[])[])[k];
+        const other = c[0] === anchor ? c[1] : c[1] === anchor ? c[0] : undefined;
+        const cells = other === undefined ? 0 : sizes[domain.indexOf(other)];
+        if (!Array.isArray(ref) || ref.length !== cells) bad(`anchor reference ${k} has ${String(ref?.length)} cells, expected ${cells}`);
+        if (!ref.every((p) => Number.isFinite(p) && p >= 0)) bad(`anchor reference ${k} must be finite and non-negative`);
+      });
+    } else if (query.anchorReference !== undefined) {
+      bad('anchorReference without anchor');
     }
   } else {
     bad('unknown kind');

@@ -8,6 +8,10 @@ import type { Measurement } from '../pgm/Measurement.js';
 import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { compressDomain, decompressColumns, type DomainCompression } from './DomainCompression.js';
 import { federatedL1Scores } from './federatedL1Scores.js';
+import { federatedPairDependenceScores } from './federatedPairDependenceScores.js';
+import { heterogeneityProbe } from './heterogeneityProbe.js';
+
+const DEFAULT_PROBE_SHARE = 0.02;
 
 export interface MstOptions {
   /** Total zCDP budget; never exceeded. */
@@ -16,6 +20,20 @@ export interface MstOptions {
   readonly iters?: number;
   /** Merge rare values (noisy count < 3 sigma) before selection (default true, as the paper). */
   readonly compress?: boolean;
+  /**
+   * Selection scores (docs/synthesis.md, "Federated MST"): `'party'` (default) scores each pair
+   * against each party's OWN independence model (`pairDependenceScores`: no heterogeneity bias);
+   * `'consortium'` against the independence model of the consortium's noisy 1-ways (`l1Scores`,
+   * the earlier default: biased when parties are skewed on a column).
+   */
+  readonly selectionReference?: 'party' | 'consortium';
+  /** Subtract each party's expected sampling deviation from its selection scores (default true). */
+  readonly samplingCorrection?: boolean;
+  /**
+   * Share of rho for the heterogeneity probe (default 0.02, taken from the selection third; 0 = no
+   * probe). Only with `selectionReference: 'party'`.
+   */
+  readonly probeShare?: number;
 }
 
 export interface MstResult {
@@ -35,9 +53,13 @@ export interface MstResult {
  * marginals: L2 sensitivity sqrt(#sets)). Selection scores every pair (a,b) by the L1 distance
  * between the data's 2-way marginal and the independent model from the noisy 1-ways; centrally,
  * the paper runs d-1 exponential mechanisms inside Kruskal. Federated, the coordinator only sees
- * noisy sums, so ONE release of all pairs' summed local scores (federatedL1Scores, sensitivity
- * 2·sqrt(#pairs)) with rho/3 is made, and Kruskal's maximum spanning tree on the noisy scores is
- * post-processing. Then fit Private-PGM and sample; compressed values are decompressed uniformly.
+ * noisy sums, so ONE release of all pairs' summed local scores is made and Kruskal's maximum
+ * spanning tree on the noisy scores is post-processing. By default each party scores a pair
+ * against the independence model of its OWN 1-ways (federatedPairDependenceScores, sensitivity
+ * 6·sqrt(#pairs) with sampling correction), after a heterogeneity probe (2% of rho) that may name
+ * a skewed column whose pairs keep the consortium's distribution of the other attribute: no
+ * heterogeneity bias (docs/synthesis.md). Then fit Private-PGM and sample; compressed values are
+ * decompressed uniformly.
  */
 export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<MstResult> {
   const domain = oracle.domain;
@@ -54,9 +76,25 @@ export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<Ms
   if (attrs.length > 1) {
     const pairs: [string, string][] = [];
     for (let i = 0; i < attrs.length; i++) for (let j = i + 1; j < attrs.length; j++) pairs.push([attrs[i], attrs[j]]);
+    const correction = opts.samplingCorrection ?? true;
     const probs = c1.map((m) => normalized(m.values));
-    const refs = pairs.map(([a, b]) => outer(probs[domain.indexOf(a)], probs[domain.indexOf(b)]));
-    const { scores } = await federatedL1Scores(oracle, pairs, refs, budget.charge('mst/select', third).rho, 'mst/select', recode);
+    let scores: Float64Array;
+    if ((opts.selectionReference ?? 'party') === 'party') {
+      const probeShare = opts.probeShare ?? DEFAULT_PROBE_SHARE;
+      let anchor: { attr: string; reference: number[][] } | undefined;
+      if (probeShare > 0) {
+        const skewed = await heterogeneityProbe(oracle, probs, budget.charge('mst/probe', probeShare * opts.rho).rho, 'mst/probe', recode);
+        if (skewed !== undefined) {
+          anchor = { attr: skewed, reference: pairs.map(([a, b]) => (a === skewed ? [...probs[domain.indexOf(b)]] : b === skewed ? [...probs[domain.indexOf(a)]] : [])) };
+        }
+      }
+      const rhoSelect = budget.charge('mst/select', third - probeShare * opts.rho).rho;
+      scores = (await federatedPairDependenceScores(oracle, pairs, rhoSelect, 'mst/select', recode, correction, anchor)).scores;
+    } else {
+      const rhoSelect = budget.charge('mst/select', third).rho;
+      const refs = pairs.map(([a, b]) => outer(probs[domain.indexOf(a)], probs[domain.indexOf(b)]));
+      scores = (await federatedL1Scores(oracle, pairs, refs, rhoSelect, 'mst/select', recode, correction)).scores;
+    }
     tree = maximumSpanningTree(attrs, pairs, scores);
   }
   const edges = tree.length > 0 ? await oracle.measure(tree, budget.charge('mst/measure', third).rho, 'mst/measure', recode) : [];

@@ -59,6 +59,32 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       });
       return out;
     }
+    case 'pairDependenceScores': {
+      const n = await source.rowCount();
+      const attrs = [...new Set(query.candidates.flat())];
+      const sets = [...query.candidates, ...attrs.map((a) => [a])];
+      const counts = await recodedMarginals(source, domain, sets, query.recode);
+      const oneWay = new Map(attrs.map((a, j) => [a, counts[query.candidates.length + j]]));
+      const out = new Float64Array(query.candidates.length);
+      if (n === 0) return out;
+      query.candidates.forEach(([a, b], k) => {
+        const joint = counts[k];
+        // Party's own 1-way counts; with an anchor, the pair's other attribute takes the public
+        // distribution (normalized) scaled to the party's rows instead.
+        const ca = a !== query.anchor && b === query.anchor ? publicCounts(query.anchorReference?.[k], n) : (oneWay.get(a) as Float64Array);
+        const cb = b !== query.anchor && a === query.anchor ? publicCounts(query.anchorReference?.[k], n) : (oneWay.get(b) as Float64Array);
+        let score = 0;
+        for (let x = 0; x < ca.length; x++) {
+          for (let y = 0; y < cb.length; y++) {
+            const ref = (ca[x] * cb[y]) / n;
+            score += Math.abs(joint[x * cb.length + y] - ref);
+            if (query.samplingCorrection === true) score -= expectedAbsDeviation(ref);
+          }
+        }
+        out[k] = Math.round(score);
+      });
+      return out;
+    }
   }
 }
 
@@ -98,6 +124,13 @@ export function partyConditionalReference(
   for (let v = 0; v < cellsY; v++) if (!(qY[v] > 0)) orphan += cY[v];
   if (orphan > 0) for (let x = 0; x < ref.length; x++) ref[x] += orphan * (qTotal > 0 ? qR[x] / qTotal : 1 / ref.length);
   return ref;
+}
+
+/** A public distribution (normalized; uniform if all zero) scaled to `n` rows. */
+function publicCounts(p: readonly number[] | undefined, n: number): Float64Array {
+  const ref = p ?? [];
+  const total = ref.reduce((s, v) => s + v, 0);
+  return Float64Array.from(ref, (v) => (total > 0 ? (n * v) / total : n / ref.length));
 }
 
 /** Exact marginals in the recoded domain: counted on the original codes, then cells merged. */

@@ -1,0 +1,38 @@
+// _benchTables: the tables benchmarks measure on, by name: the bundled public tables (data/, see
+// docs/data.md) and generated Bayesian-network tables `gen:COLUMNS:SIZES:PARENTS:ROWS:SEED`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Domain } from '../shared/pgm/Domain.js';
+import { EncodedTable } from '../shared/data/EncodedTable.js';
+import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { randomBayesNet, sampleBayesNet } from '../shared/data/RandomBayesNet.js';
+import { FedsynthError, ErrorCode } from '../shared/errors/FedsynthError.js';
+
+// Run from dist/bench (npm run bench): the project root is two levels up.
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The bundled real tables (data/NAME.csv + data/NAME-domain.json). */
+export const PUBLIC_TABLES = ['adult', 'diamonds', 'lending_club', 'ames'] as const;
+
+/**
+ * Loads a table by name: a bundled one (PUBLIC_TABLES) or `gen:COLUMNS:SIZES:PARENTS:ROWS:SEED`
+ * (SIZES `MIN-MAX` or one size per column joined by dots, e.g. `gen:40:2-16:3:50000:1`), the same
+ * table `fedsynth generate --sizes` (with commas for dots) writes.
+ */
+export function loadBenchTable(name: string): EncodedTable {
+  if (name.startsWith('gen:')) {
+    const [cols, sizes, parents, rows, seed] = name.slice(4).split(':');
+    const range = /^(\d+)-(\d+)$/.exec(sizes ?? '');
+    const list = /^\d+(\.\d+)*$/.test(sizes ?? '') ? (sizes as string).split('.').map(Number) : null;
+    if ((!range && !list) || seed === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `bench table ${name}: expected gen:COLUMNS:SIZES:PARENTS:ROWS:SEED`);
+    const net = randomBayesNet(
+      { columns: Number(cols), sizes: range ? { min: Number(range[1]), max: Number(range[2]) } : (list as number[]), maxParents: Number(parents) },
+      seededRandomSource(seed, 'bayesnet/network'),
+    );
+    return sampleBayesNet(net, Number(rows), seededRandomSource(seed, 'bayesnet/rows'));
+  }
+  if (!(PUBLIC_TABLES as readonly string[]).includes(name)) throw new FedsynthError(ErrorCode.InvalidArgument, `unknown bench table ${name} (${PUBLIC_TABLES.join(', ')}, gen:...)`);
+  const domain = Domain.fromJson(JSON.parse(readFileSync(join(root, `data/${name}-domain.json`), 'utf8')) as Record<string, number>);
+  return EncodedTable.fromCsv(readFileSync(join(root, `data/${name}.csv`), 'utf8'), domain);
+}
