@@ -86,6 +86,22 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
         },
       };
       break;
+    case 'pairDependenceScores':
+      kind = {
+        $case: 'pairDependenceScores',
+        value: {
+          candidates: sets(query.candidates),
+          ...(query.anchor !== undefined ? { anchor: domain.indexOf(query.anchor) } : {}),
+          anchorReference: float64Bytes(query.anchorReference ?? []),
+          recode: toRecodes(domain, query.recode),
+          samplingCorrection: query.samplingCorrection === true,
+        },
+      };
+      break;
+    default: {
+      const unknown: never = query;
+      bad(`cannot encode query kind ${String((unknown as { kind?: unknown }).kind)}`);
+    }
   }
   return WireQuery.encode({ kind }).finish();
 }
@@ -135,6 +151,28 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
       if (ref.$case === 'model') return { ...base, model: fromSnapshot(domain, ref.value) };
       const lengths = candidates.map((c, i) => domain.size(domain.union(c, conditions[i])));
       return { ...base, reference: float64Tables(ref.value, lengths, 'conditional_l1_scores.tables') };
+    }
+    case 'pairDependenceScores': {
+      const v = k.value;
+      const candidates = fromSets(domain, v.candidates, 'candidates');
+      const recode = fromRecodes(domain, v.recode);
+      const base = {
+        kind: 'pairDependenceScores' as const,
+        candidates,
+        ...(recode.length > 0 ? { recode } : {}),
+        ...(v.samplingCorrection ? { samplingCorrection: true } : {}),
+      };
+      if (v.anchor === undefined) {
+        if (v.anchorReference.byteLength > 0) bad('pair_dependence_scores: anchor_reference without anchor');
+        return base;
+      }
+      if (v.anchor >= domain.attrs.length) bad(`pair_dependence_scores: anchor column ${v.anchor} outside the domain`);
+      const anchor = domain.attrs[v.anchor];
+      const sizes = [...domain.shape];
+      for (const r of recode) sizes[domain.indexOf(r.attr)] = r.size;
+      const lengths = candidates.map((c) => (c.length === 2 && c[0] === anchor ? sizes[domain.indexOf(c[1])] : c.length === 2 && c[1] === anchor ? sizes[domain.indexOf(c[0])] : 0));
+      const anchorReference = float64Tables(v.anchorReference, lengths, 'pair_dependence_scores.anchor_reference').map((t) => Array.from(t));
+      return { ...base, anchor, anchorReference };
     }
   }
 }

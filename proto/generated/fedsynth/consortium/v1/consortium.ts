@@ -340,10 +340,12 @@ export interface QueryChunkAck {
  * study domain, numeric tables as little-endian float64 bytes — never JSON numbers.
  */
 export interface LocalQuery {
-  kind: { $case: "marginals"; value: MarginalsQuery } | { $case: "l1Scores"; value: L1ScoresQuery } | {
-    $case: "conditionalL1Scores";
-    value: ConditionalL1ScoresQuery;
-  } | undefined;
+  kind:
+    | { $case: "marginals"; value: MarginalsQuery }
+    | { $case: "l1Scores"; value: L1ScoresQuery }
+    | { $case: "conditionalL1Scores"; value: ConditionalL1ScoresQuery }
+    | { $case: "pairDependenceScores"; value: PairDependenceScoresQuery }
+    | undefined;
 }
 
 /**
@@ -387,6 +389,25 @@ export interface ConditionalL1ScoresQuery {
     /** the fitted model; the party projects q itself */
     { $case: "model"; value: ModelSnapshot }
     | undefined;
+  samplingCorrection: boolean;
+}
+
+/**
+ * Federated MST selection (LocalQuery `pairDependenceScores`): pairs scored against each party's
+ * own independence model; pairs with the anchor column use the public anchor_reference instead.
+ */
+export interface PairDependenceScoresQuery {
+  /** pairs */
+  candidates:
+    | AttributeSets
+    | undefined;
+  /** column index of the probed skew column */
+  anchor?:
+    | number
+    | undefined;
+  /** float64 LE: per anchored pair, the other column's distribution */
+  anchorReference: Buffer;
+  recode: AttributeRecode[];
   samplingCorrection: boolean;
 }
 
@@ -3337,6 +3358,9 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       case "conditionalL1Scores":
         ConditionalL1ScoresQuery.encode(message.kind.value, writer.uint32(26).fork()).join();
         break;
+      case "pairDependenceScores":
+        PairDependenceScoresQuery.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3381,6 +3405,17 @@ export const LocalQuery: MessageFns<LocalQuery> = {
             };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = {
+              $case: "pairDependenceScores",
+              value: PairDependenceScoresQuery.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3405,6 +3440,10 @@ export const LocalQuery: MessageFns<LocalQuery> = {
         ? { $case: "conditionalL1Scores", value: ConditionalL1ScoresQuery.fromJSON(object.conditionalL1Scores) }
         : isSet(object.conditional_l1_scores)
         ? { $case: "conditionalL1Scores", value: ConditionalL1ScoresQuery.fromJSON(object.conditional_l1_scores) }
+        : isSet(object.pairDependenceScores)
+        ? { $case: "pairDependenceScores", value: PairDependenceScoresQuery.fromJSON(object.pairDependenceScores) }
+        : isSet(object.pair_dependence_scores)
+        ? { $case: "pairDependenceScores", value: PairDependenceScoresQuery.fromJSON(object.pair_dependence_scores) }
         : undefined,
     };
   },
@@ -3417,6 +3456,8 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       obj.l1Scores = L1ScoresQuery.toJSON(message.kind.value);
     } else if (message.kind?.$case === "conditionalL1Scores") {
       obj.conditionalL1Scores = ConditionalL1ScoresQuery.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "pairDependenceScores") {
+      obj.pairDependenceScores = PairDependenceScoresQuery.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3444,6 +3485,15 @@ export const LocalQuery: MessageFns<LocalQuery> = {
           message.kind = {
             $case: "conditionalL1Scores",
             value: ConditionalL1ScoresQuery.fromPartial(object.kind.value),
+          };
+        }
+        break;
+      }
+      case "pairDependenceScores": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = {
+            $case: "pairDependenceScores",
+            value: PairDependenceScoresQuery.fromPartial(object.kind.value),
           };
         }
         break;
@@ -4051,6 +4101,157 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
         break;
       }
     }
+    message.samplingCorrection = object.samplingCorrection ?? false;
+    return message;
+  },
+};
+
+function createBasePairDependenceScoresQuery(): PairDependenceScoresQuery {
+  return {
+    candidates: undefined,
+    anchor: undefined,
+    anchorReference: Buffer.alloc(0),
+    recode: [],
+    samplingCorrection: false,
+  };
+}
+
+export const PairDependenceScoresQuery: MessageFns<PairDependenceScoresQuery> = {
+  encode(message: PairDependenceScoresQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidates !== undefined) {
+      AttributeSets.encode(message.candidates, writer.uint32(10).fork()).join();
+    }
+    if (message.anchor !== undefined) {
+      writer.uint32(16).uint32(message.anchor);
+    }
+    if (message.anchorReference.length !== 0) {
+      writer.uint32(26).bytes(message.anchorReference);
+    }
+    for (const v of message.recode) {
+      AttributeRecode.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.samplingCorrection !== false) {
+      writer.uint32(40).bool(message.samplingCorrection);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PairDependenceScoresQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePairDependenceScoresQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.candidates = AttributeSets.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.anchor = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.anchorReference = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recode.push(AttributeRecode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.samplingCorrection = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PairDependenceScoresQuery {
+    return {
+      candidates: isSet(object.candidates) ? AttributeSets.fromJSON(object.candidates) : undefined,
+      anchor: isSet(object.anchor) ? globalThis.Number(object.anchor) : undefined,
+      anchorReference: isSet(object.anchorReference)
+        ? Buffer.from(bytesFromBase64(object.anchorReference))
+        : isSet(object.anchor_reference)
+        ? Buffer.from(bytesFromBase64(object.anchor_reference))
+        : Buffer.alloc(0),
+      recode: globalThis.Array.isArray(object?.recode)
+        ? object.recode.map((e: any) => AttributeRecode.fromJSON(e))
+        : [],
+      samplingCorrection: isSet(object.samplingCorrection)
+        ? globalThis.Boolean(object.samplingCorrection)
+        : isSet(object.sampling_correction)
+        ? globalThis.Boolean(object.sampling_correction)
+        : false,
+    };
+  },
+
+  toJSON(message: PairDependenceScoresQuery): unknown {
+    const obj: any = {};
+    if (message.candidates !== undefined) {
+      obj.candidates = AttributeSets.toJSON(message.candidates);
+    }
+    if (message.anchor !== undefined) {
+      obj.anchor = Math.round(message.anchor);
+    }
+    if (message.anchorReference.length !== 0) {
+      obj.anchorReference = base64FromBytes(message.anchorReference);
+    }
+    if (message.recode?.length) {
+      obj.recode = message.recode.map((e) => AttributeRecode.toJSON(e));
+    }
+    if (message.samplingCorrection !== false) {
+      obj.samplingCorrection = message.samplingCorrection;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PairDependenceScoresQuery>, I>>(base?: I): PairDependenceScoresQuery {
+    return PairDependenceScoresQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PairDependenceScoresQuery>, I>>(object: I): PairDependenceScoresQuery {
+    const message = createBasePairDependenceScoresQuery();
+    message.candidates = (object.candidates !== undefined && object.candidates !== null)
+      ? AttributeSets.fromPartial(object.candidates)
+      : undefined;
+    message.anchor = object.anchor ?? undefined;
+    message.anchorReference = object.anchorReference ?? Buffer.alloc(0);
+    message.recode = object.recode?.map((e) => AttributeRecode.fromPartial(e)) || [];
     message.samplingCorrection = object.samplingCorrection ?? false;
     return message;
   },
