@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isTerminal } from '../shared/study/StudyLifecycle.js';
 import { AgentGatewayService, OperatorServiceService } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import type { Aggregation } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode } from '../shared/study/StudySpec.js';
 import { CoordinatorStore } from './store/CoordinatorStore.js';
 import { AgentGateway } from './gateway/AgentGateway.js';
 import { CustodianGateway } from './custodian/CustodianGateway.js';
@@ -28,7 +28,7 @@ export interface CoordinatorOptions {
   approvalTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   audit?: (event: string, details: Record<string, unknown>) => void;
-  roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  roundModes?: Partial<Record<AggregationMode, (plan: RoundPlan) => Promise<RoundOutcome>>>;
   /** Signs each study's manifest.json (the coordinator's kit signing key). */
   signer?: OutputSigner;
 }

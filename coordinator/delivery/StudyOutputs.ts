@@ -9,7 +9,8 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { decodeCsv } from '../../shared/schema/decodeRows.js';
-import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
+import { studySpecToJson } from '../../platform/wire/studySpecWire.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { MechanismName, MechanismOutput } from '../study/runMechanism.js';
 import type { ReleaseRecord } from '../study/ConsortiumOracle.js';
@@ -69,7 +70,7 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   const rounds = store.roundsDone(studyId);
   const runDoc = {
     ...header('fedsynth-run/v1'),
-    aggregation: Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase(),
+    aggregation: spec.aggregation,
     privacy,
     rounds,
     parties: parties.map((p) => ({ id: p.partyId, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
@@ -81,6 +82,6 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(runDoc, null, 2));
   const listed = OUTPUT_FILES.filter((f) => f !== 'manifest.json' && existsSync(join(dir, f)));
-  writeSignedManifest(dir, listed, { studyId, study: StudySpec.toJSON(spec) as Record<string, unknown>, privacy }, o.signer);
+  writeSignedManifest(dir, listed, { studyId, study: studySpecToJson(spec), privacy }, o.signer);
   return privacy;
 }

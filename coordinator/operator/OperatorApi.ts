@@ -24,6 +24,8 @@ import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { peerWithRole } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
+import type { StudySpec as DomainStudySpec } from '../../shared/study/StudySpec.js';
+import { aggregationToWire, mechanismToWire, studySpecFromWire, studySpecToJson } from '../../platform/wire/studySpecWire.js';
 
 export interface OperatorApiDeps {
   store: CoordinatorStore;
@@ -60,7 +62,7 @@ export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId
 }
 
 /** Validates and completes an operator's study request (ids, rho from epsilon/delta, defaults). */
-export function completeSpec(req: CreateStudyRequest, onlineParties: readonly string[], allowSeeds: boolean): { spec: StudySpec; parties: string[]; seed: string } {
+export function completeSpec(req: CreateStudyRequest, onlineParties: readonly string[], allowSeeds: boolean): { spec: DomainStudySpec; parties: string[]; seed: string } {
   const spec = req.spec;
   if (!spec) throw new FedsynthError(ErrorCode.InvalidArgument, 'create_study.spec is required', { field: 'spec' });
   const fail = (field: string, why: string): never => {
@@ -93,7 +95,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   } else if (spec.neighbours !== 0 && spec.aggregation !== Aggregation.AGGREGATION_MASKING) {
     fail('neighbours', 'applies to masking aggregation only');
   }
-  const full: StudySpec = {
+  const full = studySpecFromWire({
     ...spec,
     studyId,
     rho,
@@ -101,7 +103,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
     minParties,
     neighbours,
     maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual || 1),
-  };
+  });
   return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };
 }
 
@@ -124,8 +126,8 @@ export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
     createStudy: unary((req: CreateStudyRequest, who) => {
       const { spec, parties, seed } = completeSpec(req, d.gateway.onlineParties(), d.allowSeeds);
       if (d.store.hasStudy(spec.studyId)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${spec.studyId} already exists`, { field: 'spec.study_id' });
-      d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(StudySpec.toJSON(spec)), seed, parties });
-      d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[spec.mechanism], aggregation: Aggregation[spec.aggregation] });
+      d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(studySpecToJson(spec)), seed, parties });
+      d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[mechanismToWire(spec.mechanism)], aggregation: Aggregation[aggregationToWire(spec.aggregation)] });
       d.startStudy(spec.studyId);
       return statusOf(d.store, d.gateway, spec.studyId);
     }),

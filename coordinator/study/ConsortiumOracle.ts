@@ -8,7 +8,8 @@ import { planDistributedDiscreteGaussian, type DistributedDiscreteGaussian } fro
 import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
-import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
+import { aggregationToWire } from '../../platform/wire/studySpecWire.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
@@ -20,7 +21,7 @@ export interface ConsortiumOracleOptions {
   domain: Domain;
   store: CoordinatorStore;
   log: Logger;
-  aggregation: Aggregation;
+  aggregation: AggregationMode;
   /** Masking: the study's SecAgg+ neighbourhood size k (StudySpec.neighbours; 0 = full graph). */
   neighbours?: number;
   colluders: number;
@@ -143,7 +144,7 @@ export class ConsortiumOracle implements FederatedOracle {
             chargeKey: `${studyId}/${index}/${label}`,
             label,
             vectorLength,
-            aggregation: this.o.aggregation,
+            aggregation: aggregationToWire(this.o.aggregation),
             participants,
             threshold: minSurvivors,
             modulusBits: 32,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
-import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode, StudySpec } from '../../shared/study/StudySpec.js';
+import { studySpecFromJsonText, studySpecToWire } from '../../platform/wire/studySpecWire.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
@@ -25,7 +26,7 @@ export interface StudyRunnerDeps {
   /** The key custodian's stream (he mode); without it he studies fail with SourceUnavailable. */
   custodian?: CustodianGateway;
   /** Extra round modes (masking, he) plug in here; plain is built in. */
-  roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  roundModes?: Partial<Record<AggregationMode, (plan: RoundPlan) => Promise<RoundOutcome>>>;
   /** Signs manifest.json (the coordinator's kit key); without it the manifest is unsigned. */
   signer?: OutputSigner;
 }
@@ -34,7 +35,7 @@ export class StudyRunner {
   constructor(private readonly d: StudyRunnerDeps) {}
 
   specOf(studyId: string): StudySpec {
-    return StudySpec.fromJSON(JSON.parse(this.d.store.getStudy(studyId).specJson));
+    return studySpecFromJsonText(this.d.store.getStudy(studyId).specJson);
   }
 
   private checkCancelled(studyId: string): void {
@@ -58,7 +59,7 @@ export class StudyRunner {
       const s = this.d.gateway.session(p.partyId);
       if (!s) continue;
       try {
-        s.send({ $case: 'studyAnnouncement', value: { spec, parties: invited } });
+        s.send({ $case: 'studyAnnouncement', value: { spec: studySpecToWire(spec), parties: invited } });
       } catch {
         // offline; announced again when it reconnects
       }

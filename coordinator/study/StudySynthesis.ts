@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
-import { Aggregation, Mechanism, type StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode, StudySpec } from '../../shared/study/StudySpec.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
@@ -25,7 +25,7 @@ export interface StudySynthesisDeps {
   /** The key custodian's stream (he mode); without it he studies fail with SourceUnavailable. */
   custodian?: CustodianGateway;
   /** Extra round modes (masking, he) plug in here; plain is built in. */
-  roundModes?: Partial<Record<Aggregation, (plan: RoundPlan) => Promise<RoundOutcome>>>;
+  roundModes?: Partial<Record<AggregationMode, (plan: RoundPlan) => Promise<RoundOutcome>>>;
   /** Throws Cancelled when the operator cancelled the study. */
   checkCancelled(studyId: string): void;
   /** The parties that approved the study. */
@@ -50,13 +50,10 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   const roundMode = (plan: RoundPlan): Promise<RoundOutcome> => {
     const custom = d.roundModes?.[spec.aggregation];
     if (custom) return custom(plan);
-    if (spec.aggregation === Aggregation.AGGREGATION_MASKING) return runMaskingRound(d.gateway, plan, log, signingKeyOfCertificate);
-    if (spec.aggregation === Aggregation.AGGREGATION_HE) {
+    if (spec.aggregation === 'masking') return runMaskingRound(d.gateway, plan, log, signingKeyOfCertificate);
+    if (spec.aggregation === 'he') {
       if (!d.custodian) throw new FedsynthError(ErrorCode.SourceUnavailable, 'this coordinator has no key-custodian gateway', { studyId });
       return runHeRound(d.gateway, d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
-    }
-    if (spec.aggregation !== Aggregation.AGGREGATION_PLAIN) {
-      throw new FedsynthError(ErrorCode.InvalidArgument, `aggregation mode ${Aggregation[spec.aggregation]} is not available on this coordinator`, { studyId });
     }
     return runPlainRound(d.gateway, plan, log);
   };
@@ -89,7 +86,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
       store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done, ${formatBytes(wire.queryBytes)} query per party`);
     },
   });
-  const mechanism = spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst';
+  const mechanism = spec.mechanism;
   const out = await runMechanismInWorker(mechanism, oracle, {
     rho: spec.rho,
     rows: spec.syntheticRows,

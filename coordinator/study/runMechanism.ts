@@ -4,8 +4,9 @@ import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { mst } from '../../shared/synth/Mst.js';
 import { aim } from '../../shared/synth/Aim.js';
+import type { MechanismName } from '../../shared/study/StudySpec.js';
 
-export type MechanismName = 'mst' | 'aim';
+export type { MechanismName };
 
 export interface MechanismOutput {
   columns: Int32Array[];

@@ -1,0 +1,44 @@
+// StudySpec: a study as the services reason about it (mechanism, privacy budget, public domain,
+// aggregation mode, tolerances); the wire form (proto) is converted at the edges (platform/wire/studySpecWire.ts).
+
+/** The synthesis mechanism of a study. */
+export type MechanismName = 'mst' | 'aim';
+
+/** How the parties' noisy vectors are summed: no protection (tests), pairwise masking, or BFV encryption. */
+export type AggregationMode = 'plain' | 'masking' | 'he';
+
+/** One column of the public domain: its name and number of codes. */
+export interface DomainColumn {
+  readonly name: string;
+  readonly size: number;
+}
+
+export interface StudySpec {
+  readonly studyId: string;
+  readonly title: string;
+  readonly mechanism: MechanismName;
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The zCDP budget the study spends at most. */
+  readonly rho: number;
+  /** Columns the study reads (the consortium domain). */
+  readonly columns: readonly string[];
+  /** The public domain, in column order. */
+  readonly domain: readonly DomainColumn[];
+  readonly aggregation: AggregationMode;
+  /** Threshold t: with fewer survivors a round fails. */
+  readonly minParties: number;
+  /** f: parties that may collude with the coordinator. */
+  readonly colluders: number;
+  /** d: parties whose noise may be missing. */
+  readonly dropouts: number;
+  readonly syntheticRows: number;
+  readonly domainHash: string;
+  readonly maxSilosPerIndividual: number;
+  /** For utility evaluation; '' = none. */
+  readonly targetColumn: string;
+  /** The public consortium schema (JSON) of a study on raw data; '' = integer codes. */
+  readonly schemaJson: string;
+  /** Masking: SecAgg+ neighbourhood size k; 0 = the full graph. */
+  readonly neighbours: number;
+}
