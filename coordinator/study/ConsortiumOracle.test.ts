@@ -10,7 +10,6 @@ import type { RoundPlan, RoundOutcome } from '../rounds/RoundPlan.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import { planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
-import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { errorCodeOf } from '../../test/support/errorCodeOf.js';
 import { silentLogger } from '../../platform/logging/logging.js';
@@ -24,7 +23,7 @@ function oracleOver(store: CoordinatorStore, budget: PrivacyAccountant, asked: R
     domain,
     store,
     log: silentLogger(),
-    aggregation: Aggregation.AGGREGATION_PLAIN,
+    aggregation: 'plain',
     colluders: 0,
     dropouts: 0,
     minParties: 1,
