@@ -209,8 +209,12 @@ describe.skipIf(unavailable !== undefined)(
       expect(victim?.dropped, logs()).toBe(true);
 
       const header = readFileSync(join(ROOT, 'data/adult-raw.csv'), 'utf8').split('\n')[0].trim();
+      // Delivery is asynchronous: the coordinator marks the study done once it has sent the files;
+      // each survivor stores them as the chunks arrive. Wait (bounded) for every file to land.
       for (const p of PARTIES.filter((q) => q !== VICTIM)) {
         const dir = join(work, 'state', p, 'outputs', STUDY);
+        const deadline = Date.now() + 60_000;
+        while (!OUTPUTS.every((f) => existsSync(join(dir, f))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
         for (const f of OUTPUTS) expect(existsSync(join(dir, f)), `${p} should hold ${f}`).toBe(true);
         const lines = readFileSync(join(dir, 'synthetic.csv'), 'utf8').trim().split('\n');
         expect(lines[0]).toBe(header);
