@@ -12,6 +12,7 @@ import { AgentGateway } from './gateway/AgentGateway.js';
 import { CustodianGateway } from './custodian/CustodianGateway.js';
 import { CustodianGatewayService } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { operatorApi } from './operator/OperatorApi.js';
+import { typedDecodeErrors } from './grpcErrors.js';
 import { StudyRunner } from './study/StudyRunner.js';
 import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
 import type { OutputSigner } from './delivery/SignedManifest.js';
@@ -91,20 +92,23 @@ export class Coordinator {
       }
       audit('delivery.ack', { studyId: ack.studyId, partyId, file: ack.fileName, ok: ack.ok });
     });
-    this.server.addService(AgentGatewayService, this.gateway.service);
-    this.server.addService(CustodianGatewayService, this.custodian.service);
+    // Tolerant decoders: a malformed frame gets PROTOCOL_VIOLATION, not grpc-js's bare INTERNAL.
+    this.server.addService(...typedDecodeErrors(AgentGatewayService, this.gateway.service));
+    this.server.addService(...typedDecodeErrors(CustodianGatewayService, this.custodian.service));
     this.server.addService(
-      OperatorServiceService,
-      operatorApi({
-        store: this.store,
-        gateway: this.gateway,
-        log: o.log,
-        outputsDir: join(o.dataDir, 'studies'),
-        isRevoked,
-        allowSeeds: o.allowSeeds ?? false,
-        startStudy: (id) => this.startStudy(id),
-        audit,
-      }),
+      ...typedDecodeErrors(
+        OperatorServiceService,
+        operatorApi({
+          store: this.store,
+          gateway: this.gateway,
+          log: o.log,
+          outputsDir: join(o.dataDir, 'studies'),
+          isRevoked,
+          allowSeeds: o.allowSeeds ?? false,
+          startStudy: (id) => this.startStudy(id),
+          audit,
+        }),
+      ),
     );
   }
 

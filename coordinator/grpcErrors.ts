@@ -2,6 +2,7 @@
 // message); anything unknown becomes INTERNAL with no internals leaked.
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, isFedsynthError, FedsynthError, type ErrorCode as Code } from '../shared/errors/FedsynthError.js';
+import { isMalformed, tolerantService } from '../platform/grpc/tolerantDecoding.js';
 
 const STATUS: Partial<Record<Code, grpc.status>> = {
   [ErrorCode.InvalidArgument]: grpc.status.INVALID_ARGUMENT,
@@ -47,4 +48,31 @@ export function fromGrpcError(e: unknown): FedsynthError {
   }
   if (se?.code === grpc.status.UNAVAILABLE) return new FedsynthError(ErrorCode.SourceUnavailable, `coordinator unreachable: ${details}`);
   return new FedsynthError(ErrorCode.Internal, details);
+}
+
+/**
+ * A service ready for addService whose malformed frames get a typed status (PROTOCOL_VIOLATION in
+ * `fedsynth-code`, INVALID_ARGUMENT) instead of grpc-js's bare INTERNAL: tolerant decoders, and
+ * unary and server-streaming handlers that refuse a malformed request before running. Handlers of
+ * client streams must check each message with isMalformed themselves.
+ */
+export function typedDecodeErrors<S extends grpc.ServiceDefinition, I extends grpc.UntypedServiceImplementation>(definition: S, impl: I): [S, I] {
+  const out: grpc.UntypedServiceImplementation = { ...impl };
+  for (const [name, m] of Object.entries(definition) as [string, grpc.MethodDefinition<unknown, unknown>][]) {
+    if (m.requestStream) continue;
+    if (m.responseStream) {
+      const handler = impl[name] as grpc.handleServerStreamingCall<unknown, unknown>;
+      out[name] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        if (isMalformed(call.request)) call.emit('error', toGrpcError(call.request.toError()));
+        else handler(call);
+      };
+    } else {
+      const handler = impl[name] as grpc.handleUnaryCall<unknown, unknown>;
+      out[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        if (isMalformed(call.request)) callback(toGrpcError(call.request.toError()));
+        else handler(call, callback);
+      };
+    }
+  }
+  return [tolerantService(definition), out as I];
 }

@@ -8,12 +8,20 @@ import { VERSION } from '../shared/version.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../shared/he/HeChunk.js';
 import { signHeKey } from '../shared/he/heKeyEndorsement.js';
 import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
-import { CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
+import { CustodianGatewayService, type CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
+import { isMalformed, tolerantService } from '../platform/grpc/tolerantDecoding.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
 import type { KeyCustodian } from './KeyCustodian.js';
 
 type Body = NonNullable<CustodianMessage['body']>;
 type Stream = grpc.ClientDuplexStream<CustodianMessage, CustodianRequest>;
+
+/** The CustodianGateway client with tolerant decoders: a malformed coordinator frame is refused, not fatal. */
+const TolerantCustodianGatewayClient = grpc.makeGenericClientConstructor(tolerantService(CustodianGatewayService), 'fedsynth.custodian.v1.CustodianGateway') as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: Partial<grpc.ChannelOptions>,
+) => CustodianGatewayClient;
 
 /** Decrypt requests being reassembled at once on one stream; a further one is refused. */
 const MAX_PENDING_DECRYPTS = 4;
@@ -73,7 +81,7 @@ export class CustodianConnection {
       'grpc.max_send_message_length': messageLimit,
     };
     if (o.tls.serverName) options['grpc.ssl_target_name_override'] = o.tls.serverName;
-    this.client = new CustodianGatewayClient(o.address, grpc.credentials.createSsl(o.tls.caPem, o.tls.keyPem, o.tls.certPem), options);
+    this.client = new TolerantCustodianGatewayClient(o.address, grpc.credentials.createSsl(o.tls.caPem, o.tls.keyPem, o.tls.certPem), options);
   }
 
   /** True once the coordinator has welcomed this connection. */
@@ -108,6 +116,11 @@ export class CustodianConnection {
     this.welcomed = false;
     const decrypts: DecryptRequests = { pending: new Map(), refused: new Set() };
     stream.on('data', (msg: CustodianRequest) => {
+      if (isMalformed(msg)) {
+        // Nothing of it is acted on; the coordinator gets a typed refusal (request id unknown: 0).
+        this.send(stream, 0, this.refusal(0, msg.toError()));
+        return;
+      }
       const body = msg.body;
       if (!body) return;
       if (body.$case === 'welcome') {

@@ -42,7 +42,10 @@ describe('the coordinator process under bad agent input', () => {
       call.write(Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01]));
     });
     client.close();
-    expect(status.code).toBe(grpc.status.INTERNAL); // grpc-js: 'Error deserializing request'
+    // A typed status (tolerant decoders, coordinator/grpcErrors.ts), not grpc-js's bare INTERNAL.
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(status.metadata.get('fedsynth-code')).toEqual([ErrorCode.ProtocolViolation]);
+    expect(status.details).toMatch(/^PROTOCOL_VIOLATION: malformed protobuf frame/);
     expect(coordinatorLogged('agent online', 'hospital-c')).toBe(false);
   });
 

@@ -9,6 +9,8 @@ import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
 import { aggregateToWireChunks, heParamsFromWire, heParamsToWire } from '../../platform/wire/heWire.js';
 import type { CustodianGatewayServer, CustodianMessage, CustodianRequest } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { acceptStreamPeer } from '../gateway/peerIdentity.js';
+import { toGrpcError } from '../grpcErrors.js';
+import { isMalformed } from '../../platform/grpc/tolerantDecoding.js';
 import { HeSumAssembler } from './HeSumAssembler.js';
 
 /** Certificate roles (OU) that may open this gateway's stream. */
@@ -204,6 +206,11 @@ export class CustodianGateway {
       let session: Session | undefined;
       let lastSeq = 0;
       call.on('data', (msg: CustodianMessage) => {
+        if (isMalformed(msg)) {
+          this.log.warn({ custodianId, bytes: msg.bytes }, 'malformed custodian frame: stream closed');
+          call.emit('error', toGrpcError(msg.toError()));
+          return;
+        }
         if (msg.seq <= lastSeq || !msg.body) return;
         lastSeq = msg.seq;
         if (!session) {
@@ -232,7 +239,14 @@ export class CustodianGateway {
           this.drop(session, why);
         }
       };
-      call.on('end', () => end('stream ended'));
+      call.on('end', () => {
+        end('stream ended');
+        try {
+          call.end(); // the custodian half-closed: close our side too (status OK)
+        } catch {
+          // already closed
+        }
+      });
       call.on('error', (e) => end(`stream error: ${e.message}`));
       call.on('cancelled', () => end('stream cancelled'));
     },

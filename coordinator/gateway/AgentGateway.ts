@@ -7,6 +7,8 @@ import { isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AgentGatewayServer, AgentMessage, CoordinatorMessage, StudyDecision, DeliveryAck } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
 import { acceptStreamPeer } from './peerIdentity.js';
+import { toGrpcError } from '../grpcErrors.js';
+import { isMalformed } from '../../platform/grpc/tolerantDecoding.js';
 
 /** Certificate roles (OU) that may open this gateway's stream. */
 const PARTY_ROLES: ReadonlySet<string> = new Set(['party']);
@@ -72,6 +74,11 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
       let session: AgentSession | undefined;
       let lastSeq = 0;
       call.on('data', (msg: AgentMessage) => {
+        if (isMalformed(msg)) {
+          this.log.warn({ partyId, bytes: msg.bytes }, 'malformed agent frame: stream closed');
+          call.emit('error', toGrpcError(msg.toError()));
+          return;
+        }
         try {
           if (msg.seq <= lastSeq) {
             this.log.warn({ partyId, seq: msg.seq }, 'replayed or out-of-order agent message ignored');

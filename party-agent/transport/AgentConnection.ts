@@ -2,7 +2,15 @@
 // (the silo opens no inbound port), says hello, heartbeats, and reconnects with backoff.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { AgentGatewayService, type AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { isMalformed, tolerantService } from '../../platform/grpc/tolerantDecoding.js';
+
+/** The AgentGateway client with tolerant decoders: a malformed coordinator frame is answered, not fatal. */
+const TolerantAgentGatewayClient = grpc.makeGenericClientConstructor(tolerantService(AgentGatewayService), 'fedsynth.consortium.v1.AgentGateway') as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: Partial<grpc.ChannelOptions>,
+) => AgentGatewayClient;
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -53,7 +61,7 @@ export class AgentConnection {
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     };
     if (opts.tls.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.tls.serverName;
-    this.client = new AgentGatewayClient(opts.address, creds, channelOptions);
+    this.client = new TolerantAgentGatewayClient(opts.address, creds, channelOptions);
   }
 
   start(): void {
@@ -87,6 +95,17 @@ export class AgentConnection {
     this.seq = 0;
     let welcomed = false;
     stream.on('data', (msg: CoordinatorMessage) => {
+      if (isMalformed(msg)) {
+        // Nothing of it is acted on; the coordinator hears why (typed), the stream stays.
+        log.warn({ bytes: msg.bytes }, 'malformed coordinator frame refused');
+        const e = msg.toError();
+        try {
+          if (this.stream === stream) this.send({ $case: 'error', value: { code: e.code, message: e.message, studyId: '', roundId: '', field: 'frame' } });
+        } catch {
+          // the close handler reconnects
+        }
+        return;
+      }
       if (msg.body?.$case === 'welcome') {
         welcomed = true;
         this.attempt = 0;
