@@ -6,9 +6,9 @@ import { Domain } from '../shared/pgm/Domain.js';
 import { countMarginals } from '../shared/data/countMarginals.js';
 import { planDistributedGaussian } from '../shared/dp/distributed/planDistributedGaussian.js';
 import { decodeIntVector } from '../shared/wire/intVectorCodec.js';
-import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../shared/synth/LocalQuery.js';
+import { localQueryLength, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { CoordinatorDouble } from './support/CoordinatorDouble.js';
+import { CoordinatorDouble, honestCompute } from './support/CoordinatorDouble.js';
 import { computeQueryFields, rawQueryFields } from '../platform/wire/localQueryWire.js';
 
 const domain = new Domain(['a', 'b', 'c'], [40, 25, 3]);
@@ -21,25 +21,9 @@ let round = 0;
 
 /** A compute stage valid for the one-party plain study at `rho` (per-party sigma^2 = the agent's plan). */
 function compute(rho: number, over: Partial<ComputeStage> = {}): ComputeStage {
-  const plan = planDistributedGaussian({ rho, l2Sensitivity: localQuerySensitivity(query), parties: 1, colluders: 0, dropouts: 0 });
   round += 1;
-  return {
-    ...computeQueryFields(query, domain),
-    rho,
-    perPartySigma2: plan.perPartySigma2,
-    chargeKey: `${spec.studyId}/m${round}`,
-    label: `m${round}`,
-    vectorLength: cells,
-    aggregation: Aggregation.AGGREGATION_PLAIN,
-    participants: [party],
-    threshold: 1,
-    modulusBits: 32,
-    hePublicKey: Buffer.alloc(0),
-    heKeyEndorsement: undefined,
-    neighbours: 0,
-    maxChunkBytes: 0,
-    ...over,
-  };
+  const terms = { k: 1, colluders: 0, dropouts: 0 };
+  return honestCompute({ query, domain, rho, chargeKey: `${spec.studyId}/m${round}`, aggregation: Aggregation.AGGREGATION_PLAIN, participants: [party], terms }, over);
 }
 
 function ask(stage: ComputeStage | undefined, studyId = spec.studyId): Promise<RoundReply> {

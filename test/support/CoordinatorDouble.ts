@@ -10,13 +10,16 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../../shared/dp/random/uniform.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { computeQueryFields } from '../../platform/wire/localQueryWire.js';
+import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
+import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { domainHash } from '../../shared/study/domainHash.js';
 import { silentLogger } from '../../platform/logging/logging.js';
 import { LocalConsortium } from '../../simulation/LocalConsortium.js';
 import { PartyAgent } from '../../party-agent/PartyAgent.js';
 import { BudgetLedger, type LedgerCharge } from '../../party-agent/ledger/BudgetLedger.js';
 import type { AgentPolicy } from '../../party-agent/policy/StudyPolicy.js';
-import { Aggregation, Mechanism, StudySpec, type RoundReply, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, Mechanism, StudySpec, type ComputeStage, type RoundReply, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 /** One `audit(event, details)` call of a PartyAgent (captured on the prototype, all agents). */
 interface AuditCall {
@@ -167,4 +170,32 @@ export class CoordinatorDouble {
     const agent = this.agent(partyId);
     return auditCalls.filter((c) => c.agent === agent && (event === undefined || c.event === event)).map((c) => c.details);
   }
+}
+
+/**
+ * An honest compute stage: `query` over `domain` at `rho`, each party's sigma^2 planned for
+ * `terms` (k scales the sensitivity), threshold = all participants; `over` replaces any field.
+ */
+export function honestCompute(
+  o: { query: LocalQuery; domain: Domain; rho: number; chargeKey: string; aggregation: Aggregation; participants: readonly string[]; terms: { k: number; colluders: number; dropouts: number } },
+  over: Partial<ComputeStage> = {},
+): ComputeStage {
+  const plan = planDistributedGaussian({ rho: o.rho, l2Sensitivity: localQuerySensitivity(o.query) * o.terms.k, parties: o.participants.length, colluders: o.terms.colluders, dropouts: o.terms.dropouts });
+  return {
+    ...computeQueryFields(o.query, o.domain),
+    rho: o.rho,
+    perPartySigma2: plan.perPartySigma2,
+    chargeKey: o.chargeKey,
+    label: o.chargeKey.slice(o.chargeKey.lastIndexOf('/') + 1),
+    vectorLength: localQueryLength(o.query, o.domain),
+    aggregation: o.aggregation,
+    participants: [...o.participants],
+    threshold: o.participants.length,
+    modulusBits: 32,
+    hePublicKey: Buffer.alloc(0),
+    heKeyEndorsement: undefined,
+    neighbours: 0,
+    maxChunkBytes: 0,
+    ...over,
+  };
 }

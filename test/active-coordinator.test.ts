@@ -1,0 +1,229 @@
+// Attack suite (issue 16): an actively malicious coordinator — the real coordinator's gateway over mTLS
+// gRPC on 127.0.0.1, driven by hand — tries each known way to learn more than the approved noisy sum
+// from real PartyAgents; every attempt is refused with a typed error, audited, nothing extra charged or sent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../shared/errors/FedsynthError.js';
+import { Domain } from '../shared/pgm/Domain.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import type { LocalQuery } from '../shared/synth/LocalQuery.js';
+import { silentLogger } from '../platform/logging/logging.js';
+import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
+import { runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
+import type { RoundPlan } from '../coordinator/rounds/RoundPlan.js';
+import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
+import type { AgentSession } from '../coordinator/gateway/AgentSession.js';
+import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { CoordinatorDouble, honestCompute } from './support/CoordinatorDouble.js';
+
+const domain = new Domain(['a', 'b', 'c'], [6, 5, 3]);
+const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] };
+const N = 4;
+/** The agents' own terms (agent config policy): k = 2 silos per person, at least 1 colluder assumed. */
+const OWN_K = 2;
+const OWN_COLLUDERS = 1;
+const double = new CoordinatorDouble({ parties: N, rows: 200, domain, seed: 'active-coordinator', policy: { maxSilosPerIndividual: OWN_K, minColluders: OWN_COLLUDERS, maxEpsilonPerStudy: 4 } });
+const log = silentLogger();
+const signingKeyOf = (der: Uint8Array): Uint8Array | undefined => peerIdentityFromCertificate(der).signingPublicKeyRaw;
+let round = 0;
+
+beforeAll(() => double.start(), 120_000);
+afterAll(() => double.stop());
+
+/** An honest spec for these agents (k and colluders at their own terms), epsilon 1 unless overridden. */
+function honestSpec(studyId: string, over: Partial<StudySpec> = {}): StudySpec {
+  const epsilon = over.epsilon ?? 1;
+  return double.spec(studyId, { epsilon, rho: rhoFromEpsilon(epsilon, 1e-9), maxSilosPerIndividual: OWN_K, colluders: OWN_COLLUDERS, aggregation: Aggregation.AGGREGATION_MASKING, ...over });
+}
+
+/** A compute stage for `spec`'s study, its noise planned honestly with the study's terms. */
+function compute(spec: StudySpec, rho: number, over: Partial<ComputeStage> = {}): ComputeStage {
+  round += 1;
+  const terms = { k: Math.max(1, spec.maxSilosPerIndividual), colluders: spec.colluders, dropouts: spec.dropouts };
+  return honestCompute({ query, domain, rho, chargeKey: `${spec.studyId}/m${round}`, aggregation: spec.aggregation, participants: over.participants ?? double.partyIds, terms }, over);
+}
+
+/** What every party's ledger, audit and store look like now, to compare after an attack. */
+function snapshot(): { charges: number[]; refusals: number[] } {
+  return { charges: double.partyIds.map((p) => double.charges(p).length), refusals: double.partyIds.map((p) => double.audits(p, 'round.refused').length) };
+}
+
+/** Asks every party `stage` (a round of `studyId`) and returns their replies. */
+async function askAll(studyId: string, roundId: string, stage: ComputeStage, parties = double.partyIds): Promise<RoundReply[]> {
+  return Promise.all(parties.map((p) => double.request(p, RoundRequest.fromPartial({ studyId, roundId, stage: { $case: 'compute', value: stage } }))));
+}
+
+function refusalCodes(replies: RoundReply[]): string[] {
+  return replies.map((r) => (r.stage?.$case === 'refusal' ? r.stage.value.code : `sent ${r.stage?.$case}`));
+}
+
+/** Expects every party refused with `code` (nothing sent), audited once more each, and nothing charged. */
+function expectRefusedEverywhere(replies: RoundReply[], code: string, before: ReturnType<typeof snapshot>): void {
+  expect(refusalCodes(replies)).toEqual(double.partyIds.map(() => code));
+  const after = snapshot();
+  expect(after.charges).toEqual(before.charges);
+  after.refusals.forEach((n, i) => expect(n, double.partyIds[i]).toBe(before.refusals[i] + 1));
+}
+
+/** The decision each party recorded for `studyId` and the codes its audit gave for it. */
+function decisions(studyId: string): { decision: string | undefined; codes: unknown }[] {
+  return double.partyIds.map((p) => ({
+    decision: double.agent(p).store.study(studyId)?.decision,
+    codes: double.audits(p, 'study.decision').find((d) => d.studyId === studyId)?.codes,
+  }));
+}
+
+/** A gateway whose sessions pass every request through `tamper` first (the coordinator lying). */
+function tamperingGateway(tamper: (partyId: string, req: RoundRequest) => RoundRequest): AgentGateway {
+  const real = double.consortium.coordinator.gateway;
+  return {
+    session: (id: string) => {
+      const s = real.session(id);
+      if (!s) return undefined;
+      const wrapped = Object.create(s) as AgentSession;
+      wrapped.request = (req, timeoutMs) => s.request(tamper(id, req), timeoutMs);
+      return wrapped;
+    },
+  } as unknown as AgentGateway;
+}
+
+function maskingPlan(spec: StudySpec, label: string, stage: ComputeStage): RoundPlan {
+  return { studyId: spec.studyId, roundId: `${spec.studyId}/${label}`, roundIndex: round, participants: [...stage.participants], timeoutMs: 30_000, compute: stage };
+}
+
+describe('an honest round is the positive control', () => {
+  it('a masking round of an honest spec sums, charging each party once', async () => {
+    const spec = honestSpec('honest');
+    await double.announceAndWait(spec);
+    const before = snapshot();
+    const stage = compute(spec, 0.005);
+    const out = await runMaskingRound(double.consortium.coordinator.gateway, maskingPlan(spec, 'r0', stage), log, signingKeyOf);
+    expect(out.survivors).toHaveLength(N);
+    expect(snapshot().charges).toEqual(before.charges.map((c) => c + 1));
+  });
+});
+
+describe('finding 1: retry isolation (a re-run without party X to subtract)', () => {
+  // V1's fix (survivor set signed per charge key, any other refused) had not landed on main.
+  it.todo('a second round under the same charge key with other participants/survivors is refused (needs: agent persists the survivor set it signed per charge key)');
+});
+
+describe("finding 2: the coordinator's maxSilosPerIndividual below the agent's own", () => {
+  it('a study planned with k = 1 is refused SPEC_BELOW_PARTY_TERMS by agents with k = 2; its rounds are refused, nothing charged', async () => {
+    const spec = honestSpec('k-lowered', { maxSilosPerIndividual: 1 });
+    await double.announceAndWait(spec, double.partyIds, false);
+    for (const d of decisions(spec.studyId)) {
+      expect(d.decision).toBe('refused');
+      expect(d.codes).toEqual([ErrorCode.SpecBelowPartyTerms]);
+    }
+    const before = snapshot();
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r0`, compute(spec, 0.005)), ErrorCode.PolicyRefused, before);
+  });
+});
+
+describe('finding 3: rho, floors and the study cap come from the agent', () => {
+  it('rho inflated 9x over the approved (epsilon, delta): SPEC_RHO_MISMATCH at announcement, rounds refused', async () => {
+    const spec = honestSpec('rho-inflated', { rho: 9 * rhoFromEpsilon(1, 1e-9) });
+    await double.announceAndWait(spec, double.partyIds, false);
+    for (const d of decisions(spec.studyId)) expect(d).toEqual({ decision: 'refused', codes: [ErrorCode.SpecRhoMismatch] });
+    const before = snapshot();
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r0`, compute(spec, 0.05)), ErrorCode.PolicyRefused, before);
+  });
+
+  it('colluders below the agents floor (0 < 1): SPEC_BELOW_PARTY_TERMS at announcement', async () => {
+    const spec = honestSpec('no-colluders', { colluders: 0 });
+    await double.announceAndWait(spec, double.partyIds, false);
+    for (const d of decisions(spec.studyId)) expect(d).toEqual({ decision: 'refused', codes: [ErrorCode.SpecBelowPartyTerms] });
+  });
+
+  it('rounds beyond the approved epsilon (within the policy maximum) are refused BUDGET_EXCEEDED, charging nothing more', async () => {
+    const spec = honestSpec('over-cap', { aggregation: Aggregation.AGGREGATION_PLAIN });
+    await double.announceAndWait(spec);
+    const approved = rhoFromEpsilon(1, 1e-9);
+    const first = await askAll(spec.studyId, `${spec.studyId}/r0`, compute(spec, 0.6 * approved));
+    expect(refusalCodes(first).every((c) => c === 'sent plain')).toBe(true);
+    const before = snapshot();
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r1`, compute(spec, 0.6 * approved)), ErrorCode.BudgetExceeded, before);
+    for (const p of double.partyIds) expect(double.charges(p).filter((c) => c.studyId === spec.studyId).reduce((s, c) => s + c.rho, 0)).toBeCloseTo(0.6 * approved, 15);
+  });
+
+  it('a changed spec after approval (epsilon 1 -> 4) is refused SPEC_CHANGED, and rounds at the new rho still hit the old cap', async () => {
+    const spec = honestSpec('respec', { aggregation: Aggregation.AGGREGATION_PLAIN });
+    await double.announceAndWait(spec);
+    const changed = honestSpec('respec', { epsilon: 4, aggregation: Aggregation.AGGREGATION_PLAIN });
+    const respecs = () => double.partyIds.map((p) => double.audits(p, 'study.respec_refused').filter((d) => d.studyId === 'respec').length);
+    double.announce(changed);
+    await waitFor(() => respecs().every((n) => n === 1), 'every agent to refuse the changed spec');
+    for (const p of double.partyIds) expect(double.agent(p).store.study('respec')?.decision).toBe('approved');
+    const before = snapshot();
+    // A round sized for epsilon 4 exceeds what was approved for epsilon 1.
+    expectRefusedEverywhere(await askAll('respec', 'respec/r0', compute(changed, 0.05)), ErrorCode.ProtocolViolation, before);
+  });
+});
+
+describe("finding 4: the HE public key is the custodian's", () => {
+  // V2's custodian-certificate endorsement of the HE key had not landed on main.
+  it.todo("a compute stage carrying the coordinator's own HE key is refused HE_KEY_UNAUTHENTICATED (needs: agent verifies the key's custodian-certificate signature)");
+});
+
+describe('finding 5: survivor thresholds tied to the noise plan', () => {
+  // V1's SurvivorThreshold had not landed on main.
+  it.todo('a masking round with threshold below n - f - d is refused before any key is made (needs: threshold >= the noise plan honest minimum)');
+  it.todo('a SecAgg+ round with neighbourhood threshold f + 1 is refused (needs: Bell et al. thresholds enforced at the party)');
+});
+
+describe('finding 6: plain mode charges what it reveals', () => {
+  // V1's plain-mode charging had not landed on main.
+  it.todo('a plain round charges the rho of the party\'s own noise share, and is refused if that exceeds the approved cap (needs: releaseRho for plain mode)');
+});
+
+describe('replays and wrong keys', () => {
+  it("a replayed stage of a finished masking round is refused OUT_OF_STEP by every party, nothing charged or revealed", async () => {
+    const spec = honestSpec('replay');
+    await double.announceAndWait(spec);
+    const captured: RoundRequest[] = [];
+    const recorder = tamperingGateway((_p, req) => {
+      captured.push(req);
+      return req;
+    });
+    const stage = compute(spec, 0.005);
+    const out = await runMaskingRound(recorder, maskingPlan(spec, 'r0', stage), log, signingKeyOf);
+    expect(out.survivors).toHaveLength(N);
+    const unmasks = captured.filter((r) => r.stage?.$case === 'unmask');
+    expect(unmasks).toHaveLength(N);
+    const before = snapshot();
+    const replies = await Promise.all(double.partyIds.map((p, i) => double.request(p, unmasks[(i + 1) % N])));
+    expect(refusalCodes(replies)).toEqual(double.partyIds.map(() => ErrorCode.OutOfStep));
+    expect(snapshot().charges).toEqual(before.charges);
+  });
+
+  it("a coordinator substituting its own key in a party's signed advertisement: every other party refuses BAD_SIGNATURE, no shares sent", async () => {
+    const spec = honestSpec('wrong-key');
+    await double.announceAndWait(spec);
+    const victim = double.partyIds[0];
+    const sharesSent: string[] = [];
+    const mitm = tamperingGateway((partyId, req) => {
+      if (req.stage?.$case !== 'shareKeys') return req;
+      const keys = req.stage.value.keys.map((k) => (k.partyId === victim ? { ...k, cipherPublicKey: Buffer.alloc(32, 9) } : k));
+      sharesSent.push(partyId);
+      return { ...req, stage: { $case: 'shareKeys', value: { ...req.stage.value, keys } } };
+    });
+    const before = snapshot();
+    const err = await runMaskingRound(mitm, maskingPlan(spec, 'r0', compute(spec, 0.005)), log, signingKeyOf).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(sharesSent).toHaveLength(N);
+    for (const p of double.partyIds.filter((x) => x !== victim)) expect(err).toContain(`${p} ${ErrorCode.BadSignature}`);
+    // Each party charged once for its (masked, never revealed) contribution; the others audited the refusal.
+    expect(snapshot().charges).toEqual(before.charges.map((c) => c + 1));
+    for (const [i, p] of double.partyIds.entries()) if (p !== victim) expect(snapshot().refusals[i]).toBe(before.refusals[i] + 1);
+  });
+});
+
+async function waitFor(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
