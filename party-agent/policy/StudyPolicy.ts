@@ -1,10 +1,12 @@
 // StudyPolicy: the party's own rules for which studies it joins (columns, epsilon, mechanism,
 // number of parties) and whether it approves automatically or waits for `fedsynth agent approve`.
+import type { AggregationMode, MechanismName } from '../../shared/study/StudySpec.js';
+
 export interface AgentPolicy {
   allowedColumns: readonly string[] | '*';
   maxEpsilonPerStudy: number;
   maxDeltaPerStudy: number;
-  allowedMechanisms: readonly ('mst' | 'aim')[];
+  allowedMechanisms: readonly MechanismName[];
   minParties: number;
   /** true: approve every study within policy; {maxEpsilon}: only up to that epsilon; false: manual. */
   autoApprove: boolean | { maxEpsilon: number };
@@ -21,12 +23,12 @@ export interface AgentPolicy {
 
 export interface StudyAsk {
   studyId: string;
-  mechanism: 'mst' | 'aim';
+  mechanism: MechanismName;
   epsilon: number;
   delta: number;
   columns: readonly string[];
   parties: number;
-  aggregation: 'plain' | 'masking' | 'he';
+  aggregation: AggregationMode;
 }
 
 export type PolicyVerdict = { kind: 'approve' } | { kind: 'manual'; why: string } | { kind: 'refuse'; reasons: string[] };
