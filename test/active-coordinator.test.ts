@@ -1,6 +1,8 @@
 // Attack suite (issue 16): an actively malicious coordinator — the real coordinator's gateway over mTLS
 // gRPC on 127.0.0.1, driven by hand — tries each known way to learn more than the approved noisy sum
 // from real PartyAgents; every attempt is refused with a typed error, audited, nothing extra charged or sent.
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../shared/errors/FedsynthError.js';
 import { Domain } from '../shared/pgm/Domain.js';
@@ -8,6 +10,9 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import type { LocalQuery } from '../shared/synth/LocalQuery.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { heParamsOfRound } from '../platform/wire/heWire.js';
+import { signHeKey } from '../shared/he/heKeyEndorsement.js';
 import { runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
 import type { RoundPlan } from '../coordinator/rounds/RoundPlan.js';
 import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
@@ -161,8 +166,33 @@ describe('finding 3: rho, floors and the study cap come from the agent', () => {
 });
 
 describe("finding 4: the HE public key is the custodian's", () => {
-  // V2's custodian-certificate endorsement of the HE key had not landed on main.
-  it.todo("a compute stage carrying the coordinator's own HE key is refused HE_KEY_UNAUTHENTICATED (needs: agent verifies the key's custodian-certificate signature)");
+  /** `stage` with `publicKey` endorsed by the kit `signer` (its Ed25519 key and certificate) for `studyId`. */
+  async function endorsed(stage: ComputeStage, studyId: string, publicKey: Buffer, signer: string): Promise<ComputeStage> {
+    const kit = loadKit(join(double.consortium.dir, 'kits', signer));
+    const keyId = `${studyId}#k`;
+    const { params } = heParamsOfRound(stage.modulusBits);
+    const signature = await signHeKey({ studyId, keyId, params, minContributors: N, publicKey }, kit.sodiumSigningSecretKey);
+    return { ...stage, hePublicKey: publicKey, heKeyEndorsement: { keyId, minContributors: N, signature: Buffer.from(signature), custodianCertificate: Buffer.from(new X509Certificate(kit.certPem).raw) } };
+  }
+
+  it("the coordinator's own key, endorsed with its own certificate, or with none: HE_KEY_UNAUTHENTICATED before anything is charged", async () => {
+    const spec = honestSpec('own-he-key', { aggregation: Aggregation.AGGREGATION_HE });
+    await double.announceAndWait(spec);
+    const ownKey = Buffer.alloc(2048, 7); // the coordinator's "public key" (it holds the secret)
+    for (const stage of [await endorsed(compute(spec, 0.005), spec.studyId, ownKey, 'coordinator'), { ...compute(spec, 0.005), hePublicKey: ownKey }]) {
+      const before = snapshot();
+      expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r${round}`, stage), ErrorCode.HeKeyUnauthenticated, before);
+    }
+  });
+
+  it("a custodian endorsement of another study's key (a wrong key for this study): HE_KEY_UNAUTHENTICATED", async () => {
+    const spec = honestSpec('wrong-he-key', { aggregation: Aggregation.AGGREGATION_HE });
+    await double.announceAndWait(spec);
+    // Signed by the real custodian kit, but for study 'another-study': the signature does not cover this study.
+    const stage = await endorsed(compute(spec, 0.005), 'another-study', Buffer.alloc(2048, 8), 'custodian');
+    const before = snapshot();
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r${round}`, stage), ErrorCode.HeKeyUnauthenticated, before);
+  });
 });
 
 describe('finding 5: survivor thresholds tied to the noise plan', () => {
