@@ -44,6 +44,7 @@ fedsynth pki init --dir "$WORK/ca" --name fedsynth-compose --coordinator "$COORD
   --coordinator-host coordinator,localhost,127.0.0.1 --coordinator-out "$WORK/kits/coordinator"
 for p in $PARTIES; do fedsynth pki issue --ca "$WORK/ca" --party "$p" --coordinator "$COORD" --out "$WORK/kits/$p"; done
 fedsynth pki issue --ca "$WORK/ca" --role custodian --coordinator "$COORD" --out "$WORK/kits/custodian"
+fedsynth pki issue --ca "$WORK/ca" --role operator --name operator --coordinator "$COORD" --out "$WORK/kits/operator"
 cp "$SCHEMA" "$WORK/schema.json"
 
 echo "init-consortium: splitting the first $ROWS rows of $DATA among $PARTIES" >&2

@@ -17,6 +17,7 @@ const STATUS: Partial<Record<Code, grpc.status>> = {
   [ErrorCode.ProtocolViolation]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.BudgetExceeded]: grpc.status.PERMISSION_DENIED,
   [ErrorCode.PolicyRefused]: grpc.status.PERMISSION_DENIED,
+  [ErrorCode.PermissionDenied]: grpc.status.PERMISSION_DENIED,
 };
 
 export function toGrpcError(e: unknown): Partial<grpc.StatusObject> & Error {

@@ -61,6 +61,7 @@ export class LocalConsortium {
       await issueKit(ca, { role: 'party', id, coordinator: placeholder, out: join(this.dir, 'kits', id) });
     }
     await issueKit(ca, { role: 'custodian', id: 'custodian', coordinator: placeholder, out: join(this.dir, 'kits', 'custodian') });
+    await issueKit(ca, { role: 'operator', id: 'operator', coordinator: placeholder, out: join(this.dir, 'kits', 'operator') });
     const ck = loadKit(join(this.dir, 'kits', 'coordinator'));
     const trust = await loadTrust(join(this.dir, 'ca'));
     this.coordinator = new Coordinator({
@@ -110,7 +111,8 @@ export class LocalConsortium {
       this.agents.push(agent);
       agent.start();
     });
-    this.operator = new OperatorServiceClient(address, grpc.credentials.createSsl(ck.tls.ca, ck.tls.key, ck.tls.cert), { 'grpc.ssl_target_name_override': 'localhost' });
+    const ok = loadKit(join(this.dir, 'kits', 'operator'));
+    this.operator = new OperatorServiceClient(address, grpc.credentials.createSsl(ok.tls.ca, ok.tls.key, ok.tls.cert), { 'grpc.ssl_target_name_override': 'localhost' });
     await this.waitOnline(this.partyIds.length, 30_000);
   }
 

@@ -90,7 +90,7 @@ describe('the coordinator process under bad agent input', () => {
     const err = await c.operator().getStudy('no-such-study').then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(FedsynthError);
     expect((err as FedsynthError).code).toBe(ErrorCode.UnknownStudy);
-    const r = await runCli(['study', 'status', 'no-such-study', '--kit', c.kitDir('coordinator'), '--coordinator', c.address]);
+    const r = await runCli(['study', 'status', 'no-such-study', '--kit', c.kitDir('operator'), '--coordinator', c.address]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^fedsynth: UNKNOWN_STUDY: /m);
   });

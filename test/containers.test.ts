@@ -112,6 +112,7 @@ describe.skipIf(unavailable !== undefined)(
           .withTmpFs({ '/tmp': 'rw' })
           .withBindMounts([
             { source: join(work, 'kits/coordinator'), target: '/kit', mode: 'ro' },
+            { source: join(work, 'kits/operator'), target: '/operator-kit', mode: 'ro' },
             { source: join(work, 'schema.json'), target: '/etc/fedsynth/schema.json', mode: 'ro' },
             { source: stateDir(join(work, 'state/coordinator')), target: '/state', mode: 'rw' },
           ])
@@ -176,7 +177,7 @@ describe.skipIf(unavailable !== undefined)(
 
     it('completes a masking study with the survivors after an agent is killed mid-study, and delivers the outputs', async () => {
       const t = Date.now();
-      const args = ['exec', coordinator.getId(), 'node', '/app/bin/fedsynth.js', 'study', 'create', '--kit', '/kit', '--coordinator', 'coordinator:7443',
+      const args = ['exec', coordinator.getId(), 'node', '/app/bin/fedsynth.js', 'study', 'create', '--kit', '/operator-kit', '--coordinator', 'coordinator:7443',
         '--schema', '/etc/fedsynth/schema.json', '--mechanism', 'mst', '--aggregation', 'masking', '--epsilon', '1', '--rows', '3000',
         '--dropouts', '1', '--min-parties', '2', '--parties', PARTIES.join(','), '--id', STUDY, '--title', 'container test', '--watch'];
       const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -48,11 +48,11 @@ export function register(program: Command): void {
 
   pki
     .command('issue')
-    .description('issue a startup kit for a party (--party NAME) or for the coordinator / custodian (--role)')
+    .description('issue a startup kit for a party (--party NAME), or for the coordinator, the custodian or an operator (--role, --name)')
     .requiredOption('--ca <CA_DIR>', 'CA directory')
     .option('--party <NAME>', 'party id (certificate CN)')
-    .option('--role <role>', 'party | coordinator | custodian', 'party')
-    .option('--name <NAME>', 'id for --role coordinator|custodian (defaults to the role name)')
+    .option('--role <role>', 'party | coordinator | custodian | operator', 'party')
+    .option('--name <NAME>', 'id for --role coordinator|custodian|operator (defaults to the role name; one per operator, e.g. alice)')
     .option('--coordinator <HOST:PORT>', 'coordinator address written into kit.json', DEFAULT_COORDINATOR)
     .option('--host <hosts>', 'coordinator kits: SAN host names / IPs (repeatable, comma-separated)', collect, [])
     .requiredOption('--out <KIT_DIR>', 'kit directory to create')
@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .description('revoke a holder\'s certificates (or one serial) and republish crl.pem and roster.json')
     .requiredOption('--ca <CA_DIR>', 'CA directory')
     .option('--party <NAME>', 'holder id')
-    .option('--role <role>', 'party | coordinator | custodian', 'party')
+    .option('--role <role>', 'party | coordinator | custodian | operator', 'party')
     .option('--serial <hex>', 'revoke exactly this certificate serial')
     .option('--reason <reason>', REVOCATION_REASONS.join(' | '), 'unspecified')
     .action(async (o: { ca: string; party?: string; role: string; serial?: string; reason: string }) => {
@@ -108,6 +108,6 @@ export function register(program: Command): void {
 }
 
 function parseRole(s: string): PartyRole {
-  if (!isPartyRole(s)) throw new FedsynthError(ErrorCode.InvalidArgument, `--role must be party, coordinator or custodian, got ${s}`);
+  if (!isPartyRole(s)) throw new FedsynthError(ErrorCode.InvalidArgument, `--role must be party, coordinator, custodian or operator, got ${s}`);
   return s;
 }

@@ -44,7 +44,7 @@ export function summarizeStatus(s: StudyStatus): Record<string, unknown> {
 
 function withConn(cmd: Command): Command {
   return cmd
-    .requiredOption('--kit <dir>', 'operator (or coordinator) startup kit')
+    .requiredOption('--kit <dir>', 'your operator startup kit (fedsynth pki issue --role operator --name YOU)')
     .option('--coordinator <host:port>', 'coordinator address (default: the kit\'s)');
 }
 

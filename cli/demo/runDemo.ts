@@ -54,6 +54,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     const ca = await initCa(join(work, 'ca'), { consortium: 'demo' });
     await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(work, 'kits', 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
     for (const p of PARTIES) await issueKit(ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: join(work, 'kits', p) });
+    await issueKit(ca, { role: 'operator', id: 'operator', coordinator: '127.0.0.1:7443', out: join(work, 'kits', 'operator') });
 
     o.progress.update(0.01, 'splitting the bundled UCI Adult sample among 3 hospitals (label-skewed, non-IID)');
     const partyFiles = PARTIES.map((p) => join(work, 'silos', `${p}.csv`));
@@ -94,7 +95,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       });
     });
 
-    const client = OperatorClient.fromKit(join(work, 'kits', 'coordinator'), address);
+    const client = OperatorClient.fromKit(join(work, 'kits', 'operator'), address);
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {

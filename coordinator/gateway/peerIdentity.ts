@@ -34,10 +34,16 @@ export function peerIdentity(call: object, isRevoked: (serial: string) => boolea
   return { partyId: cn, role: typeof ou === 'string' ? ou : Array.isArray(ou) ? (ou[0] ?? 'party') : 'party', serial, certificate: new Uint8Array(cert.raw ?? []) };
 }
 
-/** The peer's identity if its role is one of `roles`; otherwise UNAUTHENTICATED saying what the role `mayNot` do. */
+/**
+ * The peer's identity if its role is one of `roles`. A verified certificate of another role is
+ * PERMISSION_DENIED (the caller is known, the call is not theirs), saying what the role `mayNot` do;
+ * no or a revoked certificate stays UNAUTHENTICATED.
+ */
 export function peerWithRole(call: object, isRevoked: (serial: string) => boolean, roles: ReadonlySet<string>, mayNot: string): PeerIdentity {
   const id = peerIdentity(call, isRevoked);
-  if (!roles.has(id.role)) throw new FedsynthError(ErrorCode.Unauthenticated, `role '${id.role}' may not ${mayNot}`, { partyId: id.partyId });
+  if (!roles.has(id.role)) {
+    throw new FedsynthError(ErrorCode.PermissionDenied, `role '${id.role}' may not ${mayNot} (allowed: ${[...roles].join(', ')})`, { partyId: id.partyId, role: id.role });
+  }
   return id;
 }
 

@@ -38,7 +38,8 @@ export interface OperatorApiDeps {
   audit: (event: string, details: Record<string, unknown>) => void;
 }
 
-const OPERATOR_ROLES = new Set(['operator', 'coordinator']);
+/** Only operator certificates operate studies (`pki issue --role operator`); the coordinator's own kit does not. */
+const OPERATOR_ROLES = new Set(['operator']);
 
 export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string): StudyStatus {
   const rec = store.getStudy(studyId);

@@ -26,7 +26,7 @@ export function kitManifestProblems(raw: unknown): string[] {
   const m = raw as Record<string, unknown> | null;
   if (m === null || typeof m !== 'object') return ['kit.json must be a JSON object'];
   if (m.version !== 1) problems.push('version: must be 1');
-  if (!isPartyRole(m.role)) problems.push('role: must be party, coordinator or custodian');
+  if (!isPartyRole(m.role)) problems.push('role: must be party, coordinator, custodian or operator');
   for (const k of ['id', 'consortium', 'coordinator', 'caFingerprint', 'certSerial', 'signingPublicKey'] as const) {
     if (typeof m[k] !== 'string' || m[k] === '') problems.push(`${k}: must be a non-empty string`);
   }

@@ -2,8 +2,12 @@
 // validation of identity names (party ids) used as certificate common names.
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 
-/** Roles a consortium certificate can carry in its subject OU. Identity never comes from a message field. */
-export const PARTY_ROLES = ['party', 'coordinator', 'custodian'] as const;
+/**
+ * Roles a consortium certificate can carry in its subject OU. Identity never comes from a message
+ * field. `operator`: a person or tool that creates, watches and cancels studies through the
+ * coordinator's operator API (never the coordinator's own kit).
+ */
+export const PARTY_ROLES = ['party', 'coordinator', 'custodian', 'operator'] as const;
 export type PartyRole = (typeof PARTY_ROLES)[number];
 
 export function isPartyRole(s: unknown): s is PartyRole {

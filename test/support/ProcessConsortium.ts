@@ -147,6 +147,7 @@ export class ProcessConsortium {
     this.ca = await initCa(join(this.dir, 'ca'), { consortium: 'it' });
     await issueKit(this.ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: this.kitDir('coordinator'), hosts: ['127.0.0.1', 'localhost'] });
     for (const p of this.parties) await issueKit(this.ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: this.kitDir(p) });
+    await issueKit(this.ca, { role: 'operator', id: 'operator', coordinator: '127.0.0.1:7443', out: this.kitDir('operator') });
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     writeSilos(this.parties.map((p) => this.siloFile(p)), this.rows);
   }
@@ -244,9 +245,9 @@ export class ProcessConsortium {
     for (const p of this.parties) this.startAgent(p);
   }
 
-  /** An operator client with the coordinator's kit (reconnects by itself after a restart on the same port). */
+  /** An operator client with the operator's kit (reconnects by itself after a restart on the same port). */
   operator(): OperatorClient {
-    if (!this.client) this.client = OperatorClient.fromKit(this.kitDir('coordinator'), this.address);
+    if (!this.client) this.client = OperatorClient.fromKit(this.kitDir('operator'), this.address);
     return this.client;
   }
 
