@@ -47,6 +47,7 @@ const domain = new Domain(['a', 'b'], [4, 3]);
 let coordinatorKit: LoadedKit;
 let partyKit: LoadedKit;
 let custodianKit: LoadedKit;
+let operatorKit: LoadedKit;
 let coordinator: Coordinator;
 let address = '';
 
@@ -103,9 +104,11 @@ beforeAll(async () => {
   await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: placeholder, out: join(root, 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
   await issueKit(ca, { role: 'party', id: 'hospital-x', coordinator: placeholder, out: join(root, 'hospital-x') });
   await issueKit(ca, { role: 'custodian', id: 'custodian', coordinator: placeholder, out: join(root, 'custodian') });
+  await issueKit(ca, { role: 'operator', id: 'operator', coordinator: placeholder, out: join(root, 'operator') });
   coordinatorKit = loadKit(join(root, 'coordinator'));
   partyKit = loadKit(join(root, 'hospital-x'));
   custodianKit = loadKit(join(root, 'custodian'));
+  operatorKit = loadKit(join(root, 'operator'));
   coordinator = new Coordinator({
     listen: '127.0.0.1:0',
     tls: { caPem: coordinatorKit.tls.ca, certPem: coordinatorKit.tls.cert, keyPem: coordinatorKit.tls.key },
@@ -144,7 +147,7 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
 
   for (const [name, path, decode, valid] of unary) {
     it(`OperatorService.${name}`, async () => {
-      const c = client(coordinatorKit);
+      const c = client(operatorKit);
       const before = coordinator.store.listStudies().length;
       let created = 0;
       const tally = new Tally();
@@ -173,7 +176,7 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
   ];
   for (const [name, decode, valid] of streaming) {
     it(`OperatorService.${name} (server streaming)`, async () => {
-      const c = client(coordinatorKit);
+      const c = client(operatorKit);
       const state = coordinatorState();
       const tally = new Tally();
       try {
