@@ -1,0 +1,189 @@
+// bench/width: federated MST and AIM on tables of growing width (generated Bayesian networks, and
+// the bundled public tables) through InProcessOracle: TV, share of the gap closed, time, memory, bytes.
+import { fileURLToPath } from 'node:url';
+import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { uniformInt } from '../shared/dp/random/uniform.js';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import type { EncodedTable } from '../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
+import { splitParties, parsePartySplit } from '../shared/data/splitParties.js';
+import { shuffleInPlace } from '../shared/data/simulationSamplers.js';
+import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
+import type { FederatedOracle, SecureSumResult } from '../shared/synth/FederatedOracle.js';
+import { measureBySecureSum } from '../shared/synth/FederatedOracle.js';
+import type { LocalQuery } from '../shared/synth/LocalQuery.js';
+import { mst } from '../shared/synth/Mst.js';
+import { aim } from '../shared/synth/Aim.js';
+import { makeCodeTable, type CodeTable } from '../shared/eval/CodeTable.js';
+import { marginalCells, marginalCounts } from '../shared/eval/marginalCounts.js';
+import { tvOfCounts } from '../shared/eval/totalVariation.js';
+import { attrSubsets } from '../shared/eval/attrSubsets.js';
+import { encodeLocalQuery } from '../platform/wire/localQueryWire.js';
+import { loadBenchTable } from './_benchTables.js';
+
+const DELTA = 1e-9;
+/** At most this many 3-way sets are scored; wider tables use a fixed seeded sample of them. */
+const MAX_TRIPLES = 3000;
+
+type Emit = (rec: Record<string, unknown>) => void;
+
+/**
+ * Counts what crosses the wire per party: each query in (its protobuf bytes, platform/wire) and
+ * its answer out (8 bytes an entry: masked int64), without gRPC framing or secure-aggregation keys.
+ */
+class CountingOracle implements FederatedOracle {
+  bytesPerParty = 0;
+  releases = 0;
+  maxReleaseBytes = 0;
+  constructor(private readonly inner: InProcessOracle) {}
+  get domain() {
+    return this.inner.domain;
+  }
+  async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
+    const res = await this.inner.secureSum(query, rho, label);
+    const bytes = encodeLocalQuery(query, this.inner.domain).byteLength + 8 * res.values.length;
+    this.bytesPerParty += bytes;
+    this.maxReleaseBytes = Math.max(this.maxReleaseBytes, bytes);
+    this.releases++;
+    return res;
+  }
+  measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: Parameters<FederatedOracle['measure']>[3]) {
+    return measureBySecureSum(this, attrSets, rho, label, recode);
+  }
+}
+
+/** All sets of `k` columns when there are at most `limit`, else `limit` distinct ones drawn with a seeded PRG. */
+function columnSets(d: number, k: number, limit: number, seed: string): number[][] {
+  let count = 1;
+  for (let i = 0; i < k; i++) count = (count * (d - i)) / (i + 1);
+  if (count <= limit) return attrSubsets(d, k);
+  const rng = seededRandomSource(seed, `bench/width/sets/${k}`);
+  const seen = new Set<string>();
+  const out: number[][] = [];
+  while (out.length < limit) {
+    const s = new Set<number>();
+    while (s.size < k) s.add(uniformInt(rng, d));
+    const set = [...s].sort((a, b) => a - b);
+    const key = set.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(set);
+  }
+  return out;
+}
+
+/** Average TV over the given column sets. */
+function averageTv(real: CodeTable, synth: CodeTable, sets: readonly number[][]): number {
+  let sum = 0;
+  for (const s of sets) {
+    const cells = marginalCells(real.sizes, s);
+    sum += tvOfCounts(marginalCounts(real, s), real.rows, marginalCounts(synth, s), synth.rows, cells);
+  }
+  return sum / sets.length;
+}
+
+/** The two floors: every column shuffled independently (no correlations) and a bootstrap of the rows. */
+function floors(table: EncodedTable, seed: string): { independent: Int32Array[]; bootstrap: Int32Array[] } {
+  const rng = seededRandomSource(seed, 'bench/width/floors');
+  const n = table.rowCount;
+  const independent = table.columns.map((c) => Int32Array.from(shuffleInPlace(Array.from(c), rng)));
+  const rows = Array.from({ length: n }, () => uniformInt(rng, n));
+  const bootstrap = table.columns.map((c) => Int32Array.from(rows, (r) => c[r]));
+  return { independent, bootstrap };
+}
+
+interface WidthCase {
+  table: string;
+  mechanism: 'mst' | 'aim';
+  parties: number;
+  split: string;
+  epsilon: number;
+  seed: string;
+}
+
+async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<void> {
+  const domain = table.domain;
+  const d = domain.attrs.length;
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
+  const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }));
+  const rho = rhoFromEpsilon(c.epsilon, DELTA);
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed });
+  const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const code = (data: readonly Int32Array[]): CodeTable => makeCodeTable(domain.attrs, domain.shape, data);
+  const real = code(table.columns.map((col) => Int32Array.from(col)));
+  const f = floors(table, c.seed);
+  const sets = [1, 2, 3].map((k) => columnSets(d, k, k === 3 ? MAX_TRIPLES : Infinity, 'width'));
+  const tv = (data: readonly Int32Array[]): number[] => sets.map((s) => averageTv(real, code(data), s));
+  const [synthTv, indepTv, bootTv] = [tv(cols), tv(f.independent), tv(f.bootstrap)];
+  const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+  emit({
+    table: c.table,
+    columns: d,
+    rows: table.rowCount,
+    mechanism: c.mechanism,
+    parties: c.parties,
+    split: c.split,
+    epsilon: c.epsilon,
+    delta: DELTA,
+    seed: c.seed,
+    tv1Avg: round4(synthTv[0]),
+    tv2Avg: round4(synthTv[1]),
+    tv3Avg: round4(synthTv[2]),
+    tv3Sets: sets[2].length,
+    tv3Sampled: sets[2].length < (d * (d - 1) * (d - 2)) / 6,
+    independentTv3: round4(indepTv[2]),
+    bootstrapTv3: round4(bootTv[2]),
+    // (independent − synthetic) / (independent − bootstrap): 1 = as good as a resample of the data.
+    gapClosed: round4((indepTv[2] - synthTv[2]) / (indepTv[2] - bootTv[2])),
+    wallSeconds: Math.round(wall * 10) / 10,
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+    // One process holds the coordinator's mechanism and every party (InProcessOracle).
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    releases: oracle.releases,
+    bytesPerParty: oracle.bytesPerParty,
+    maxReleaseBytesPerParty: oracle.maxReleaseBytes,
+  });
+}
+
+/** Comma lists from the environment (BENCH_WIDTH_*), with the small default case set. */
+function cases(): WidthCase[] {
+  const env = process.env;
+  const list = (v: string | undefined, def: string): string[] => (v ?? def).split(',').filter((x) => x !== '');
+  const rows = Number(env.BENCH_WIDTH_ROWS ?? '20000');
+  const seed = env.BENCH_WIDTH_SEED ?? '1';
+  const tables = [
+    ...list(env.BENCH_WIDTH_COLUMNS, '14,24,40').map((cols) => `gen:${cols}:2-16:3:${rows}:${seed}`),
+    ...list(env.BENCH_WIDTH_TABLES, ''),
+  ];
+  const out: WidthCase[] = [];
+  for (const table of tables)
+    for (const mechanism of list(env.BENCH_WIDTH_MECH, 'mst'))
+      for (const parties of list(env.BENCH_WIDTH_PARTIES, '5'))
+        out.push({
+          table,
+          mechanism: mechanism === 'aim' ? 'aim' : 'mst',
+          parties: Number(parties),
+          split: env.BENCH_WIDTH_SPLIT ?? 'dirichlet:0.5',
+          epsilon: Number(env.BENCH_WIDTH_EPS ?? '1'),
+          seed,
+        });
+  return out;
+}
+
+/**
+ * Default: MST on generated 14/24/40-column tables (20,000 rows, domains 2-16, up to 3 parents),
+ * 5 parties, dirichlet:0.5, eps 1. Larger runs through the environment, e.g.
+ * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
+ * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames.
+ */
+export async function run(emit: Emit): Promise<void> {
+  for (const c of cases()) await runCase(c, loadBenchTable(c.table), emit);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void run((rec) => console.log(JSON.stringify({ bench: 'width', ...rec })));
+}
