@@ -11,7 +11,9 @@ import { CoordinatorStore } from './store/CoordinatorStore.js';
 import { AgentGateway } from './gateway/AgentGateway.js';
 import { CustodianGateway } from './custodian/CustodianGateway.js';
 import { CustodianGatewayService } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
-import { operatorApi } from './operator/OperatorApi.js';
+import { OPERATOR_ROLES, operatorApi } from './operator/OperatorApi.js';
+import { CoordinatorMetrics } from './metrics/CoordinatorMetrics.js';
+import { ConsoleServer } from './console/ConsoleServer.js';
 import { typedDecodeErrors } from './grpcErrors.js';
 import { StudyRunner } from './study/StudyRunner.js';
 import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
@@ -32,6 +34,10 @@ export interface CoordinatorOptions {
   roundModes?: Partial<Record<AggregationMode, (plan: RoundPlan) => Promise<RoundOutcome>>>;
   /** Signs each study's manifest.json (the coordinator's kit signing key). */
   signer?: OutputSigner;
+  /** Serve the read-only operator console and /metrics over HTTPS (client certificates) here. */
+  console?: { listen: string };
+  /** The audit log file the console shows (default DATA_DIR/audit.log). */
+  auditLogPath?: string;
 }
 
 export class Coordinator {
@@ -39,6 +45,9 @@ export class Coordinator {
   readonly gateway: AgentGateway;
   readonly custodian: CustodianGateway;
   readonly runner: StudyRunner;
+  readonly metrics: CoordinatorMetrics;
+  /** The operator console, when `console` was given. */
+  readonly console: ConsoleServer | undefined;
   private readonly server = new grpc.Server({
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
@@ -54,6 +63,7 @@ export class Coordinator {
     const audit = o.audit ?? (() => undefined);
     this.gateway = new AgentGateway(o.log, isRevoked, o.heartbeatIntervalMs ?? 2000);
     this.custodian = new CustodianGateway(o.log.child({ component: 'custodian-gateway' }), isRevoked);
+    this.metrics = new CoordinatorMetrics(this.store, this.gateway);
     this.runner = new StudyRunner({
       store: this.store,
       gateway: this.gateway,
@@ -65,7 +75,22 @@ export class Coordinator {
       audit,
       roundModes: o.roundModes,
       signer: o.signer,
+      rounds: this.metrics,
     });
+    this.console = o.console
+      ? new ConsoleServer({
+          listen: o.console.listen,
+          tls: o.tls,
+          store: this.store,
+          gateway: this.gateway,
+          metrics: this.metrics,
+          auditLogPath: o.auditLogPath ?? join(o.dataDir, 'audit.log'),
+          outputsDir: join(o.dataDir, 'studies'),
+          isRevoked,
+          roles: OPERATOR_ROLES,
+          log: o.log.child({ component: 'console' }),
+        })
+      : undefined;
     this.gateway.on('online', (partyId) => {
       for (const s of this.store.listStudies()) {
         if (s.state === 'draft') this.runner.announce(s.id, partyId);
@@ -76,6 +101,7 @@ export class Coordinator {
     this.gateway.on('decision', (partyId, d) => {
       try {
         this.store.setDecision(d.studyId, partyId, d.approved, d.reason);
+        if (!d.approved) this.metrics.studyRefused();
         audit('study.party_decision', { studyId: d.studyId, partyId, approved: d.approved, reason: d.reason });
         o.log.info({ studyId: d.studyId, partyId, approved: d.approved }, d.approved ? 'party approved the study' : `party refused the study: ${d.reason}`);
       } catch (e) {
@@ -118,6 +144,10 @@ export class Coordinator {
     this.port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.o.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
     });
+    if (this.console) {
+      const consolePort = await this.console.start();
+      this.o.log.info({ consolePort }, `operator console on https://${this.o.console!.listen.replace(/:\d+$/, '')}:${consolePort}/`);
+    }
     this.sweeper = setInterval(() => this.gateway.sweep(), 1000);
     this.sweeper.unref();
     for (const s of this.store.listStudies()) {
@@ -144,6 +174,7 @@ export class Coordinator {
     if (this.sweeper) clearInterval(this.sweeper);
     this.gateway.closeAll();
     this.custodian.closeAll();
+    await this.console?.stop();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1000);
       this.server.tryShutdown(() => {

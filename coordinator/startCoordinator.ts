@@ -18,6 +18,8 @@ export interface StartCoordinatorOptions {
   portFile?: string;
   roundTimeoutMs?: number;
   approvalTimeoutMs?: number;
+  /** host:port of the read-only operator console and /metrics (HTTPS, operator certificates); off when absent. */
+  consoleListen?: string;
 }
 
 export async function startCoordinator(o: StartCoordinatorOptions): Promise<{ coordinator: Coordinator; port: number; audit: AuditHook }> {
@@ -35,9 +37,10 @@ export async function startCoordinator(o: StartCoordinatorOptions): Promise<{ co
     approvalTimeoutMs: o.approvalTimeoutMs,
     audit,
     signer: { id: kit.identity.partyId, certificatePem: kit.certPem, signingKey: kit.signingKey },
+    console: o.consoleListen ? { listen: o.consoleListen } : undefined,
   });
   const port = await coordinator.start();
-  audit('coordinator.started', { listen: o.listen, port });
+  audit('coordinator.started', { listen: o.listen, port, console: coordinator.console ? coordinator.console.port : null });
   if (o.portFile) writeFileSync(o.portFile, `${port}\n`);
   o.log.info({ port, dataDir: o.dataDir }, `coordinator listening on port ${port}`);
   return { coordinator, port, audit };

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Domain } from '../shared/pgm/Domain.js';
 import type { MarginalSource } from '../shared/data/MarginalSource.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
-import { Coordinator } from '../coordinator/Coordinator.js';
+import { Coordinator, type CoordinatorOptions } from '../coordinator/Coordinator.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../party-agent/ledger/BudgetLedger.js';
 import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
@@ -34,6 +34,8 @@ export interface LocalConsortiumOptions {
   ledgerRho?: number;
   workDir?: string;
   roundTimeoutMs?: number;
+  /** Coordinator extras: the operator console, an audit hook. */
+  coordinator?: Pick<CoordinatorOptions, 'console' | 'audit'>;
 }
 
 export class LocalConsortium {
@@ -74,6 +76,7 @@ export class LocalConsortium {
       approvalTimeoutMs: 60_000,
       heartbeatIntervalMs: 1000,
       signer: { id: ck.identity.partyId, certificatePem: ck.certPem, signingKey: ck.signingKey },
+      ...this.o.coordinator,
     });
     const port = await this.coordinator.start();
     const address = `127.0.0.1:${port}`;

@@ -21,7 +21,8 @@ export function register(program: Command): void {
     .option('--allow-seeds', 'accept seeded studies (simulations and tests only)')
     .option('--round-timeout <ms>', 'how long a round waits for a party', '120000')
     .option('--approval-timeout <ms>', 'how long a study waits for parties to approve', '600000')
-    .action(async (f: { kit: string; listen: string; dataDir: string; portFile?: string; log?: string; allowSeeds?: boolean; roundTimeout: string; approvalTimeout: string }) => {
+    .option('--console <host:port>', 'serve the read-only operator console and Prometheus /metrics here (HTTPS, operator certificates only); off by default')
+    .action(async (f: { kit: string; listen: string; dataDir: string; portFile?: string; log?: string; allowSeeds?: boolean; roundTimeout: string; approvalTimeout: string; console?: string }) => {
       const log = makeLogger({ file: f.log, name: 'coordinator' });
       const { coordinator, audit } = await startCoordinator({
         kitDir: resolve(f.kit),
@@ -32,6 +33,7 @@ export function register(program: Command): void {
         portFile: f.portFile,
         roundTimeoutMs: Number(f.roundTimeout),
         approvalTimeoutMs: Number(f.approvalTimeout),
+        consoleListen: f.console,
       });
       await new Promise<void>((done) => {
         const stop = () => {

@@ -38,8 +38,8 @@ export interface OperatorApiDeps {
   audit: (event: string, details: Record<string, unknown>) => void;
 }
 
-/** Only operator certificates operate studies (`pki issue --role operator`); the coordinator's own kit does not. */
-const OPERATOR_ROLES = new Set(['operator']);
+/** Only operator certificates operate studies (`pki issue --role operator`) and read the console; the coordinator's own kit does not. */
+export const OPERATOR_ROLES: ReadonlySet<string> = new Set(['operator']);
 
 export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string): StudyStatus {
   const rec = store.getStudy(studyId);

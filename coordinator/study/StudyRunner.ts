@@ -14,6 +14,7 @@ import type { OutputSigner } from '../delivery/SignedManifest.js';
 import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
 import { synthesizeStudy } from './StudySynthesis.js';
+import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
 export interface StudyRunnerDeps {
   store: CoordinatorStore;
@@ -29,6 +30,8 @@ export interface StudyRunnerDeps {
   roundModes?: Partial<Record<AggregationMode, (plan: RoundPlan) => Promise<RoundOutcome>>>;
   /** Signs manifest.json (the coordinator's kit key); without it the manifest is unsigned. */
   signer?: OutputSigner;
+  /** Sees every round attempt (the coordinator's metrics). */
+  rounds?: RoundObserver;
 }
 
 export class StudyRunner {

@@ -16,6 +16,7 @@ import { ConsortiumOracle, type ReleaseRecord } from './ConsortiumOracle.js';
 import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
+import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
 export interface StudySynthesisDeps {
   store: CoordinatorStore;
@@ -30,6 +31,8 @@ export interface StudySynthesisDeps {
   checkCancelled(studyId: string): void;
   /** The parties that approved the study. */
   approvedParties(studyId: string): string[];
+  /** Sees every round attempt (metrics). */
+  rounds?: RoundObserver;
 }
 
 export interface StudySynthesis {
@@ -47,7 +50,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     spec.domain.map((c) => c.name),
     spec.domain.map((c) => c.size),
   );
-  const roundMode = (plan: RoundPlan): Promise<RoundOutcome> => {
+  const protocol = (plan: RoundPlan): Promise<RoundOutcome> => {
     const custom = d.roundModes?.[spec.aggregation];
     if (custom) return custom(plan);
     if (spec.aggregation === 'masking') return runMaskingRound(d.gateway, plan, log, signingKeyOfCertificate);
@@ -56,6 +59,27 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
       return runHeRound(d.gateway, d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
     }
     return runPlainRound(d.gateway, plan, log);
+  };
+  const roundMode = async (plan: RoundPlan): Promise<RoundOutcome> => {
+    const started = process.hrtime.bigint();
+    const observe = (outcome: RoundOutcome | undefined) =>
+      d.rounds?.observeRound({
+        aggregation: spec.aggregation,
+        durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        queryBytes: plan.compute.query.length * plan.participants.length,
+        participants: plan.participants.length,
+        survivors: outcome?.survivors.length ?? 0,
+        refusals: outcome?.refusals.length ?? 0,
+        failed: outcome === undefined,
+      });
+    try {
+      const outcome = await protocol(plan);
+      observe(outcome);
+      return outcome;
+    } catch (e) {
+      observe(undefined);
+      throw e;
+    }
   };
   const releases: ReleaseRecord[] = [];
   const oracle = new ConsortiumOracle({
