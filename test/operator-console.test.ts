@@ -1,7 +1,7 @@
 // The operator console in headless Debian Chromium: a coordinator (LocalConsortium, mTLS on 127.0.0.1)
 // runs a study; Chromium loads the console through a test-only loopback proxy holding an operator
 // certificate and must see the study, its rounds, the parties online and the audit trail; requests
-// without a certificate (Chromium, Node) get 401, a party certificate gets 403; /metrics counts rounds.
+// without a certificate (Chromium, Node) get 401, a party's or the coordinator's certificate 403; /metrics counts rounds.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -105,8 +105,8 @@ beforeAll(async () => {
   expect(consortium.coordinator.store.getStudy(studyId).state).toBe('done');
   roundsDone = consortium.coordinator.store.roundsDone(studyId);
   // The test-only loopback proxy: plain HTTP on 127.0.0.1 in front of the console, holding the
-  // coordinator kit's certificate (an operator-API role; see docs/operator-guide.md).
-  const kit = loadKit(join(root, 'kits', 'coordinator'));
+  // operator's certificate (pki issue --role operator).
+  const kit = loadKit(join(root, 'kits', 'operator'));
   proxy = createHttpServer((req, res) => {
     void get(req.url ?? '/', { cert: kit.tls.cert, key: kit.tls.key }).then(
       (r) => res.writeHead(r.status, { 'content-type': r.body.startsWith('<!doctype') ? 'text/html; charset=utf-8' : 'text/plain' }).end(r.body),
@@ -125,7 +125,7 @@ afterAll(async () => {
 });
 
 describe('operator console', () => {
-  it('refuses a request without a client certificate (401) and a party certificate (403)', async () => {
+  it('refuses a request without a client certificate (401) and a party or coordinator certificate (403)', async () => {
     const none = await get('/', {});
     expect(none.status).toBe(401);
     expect(none.body).toContain('client certificate');
@@ -136,10 +136,14 @@ describe('operator console', () => {
     expect(refused.body).toContain('role &#39;party&#39; may not read the operator console');
     const metrics = await get('/metrics', { cert: party.tls.cert, key: party.tls.key });
     expect(metrics.status).toBe(403);
+    const coordinator = loadKit(join(root, 'kits', 'coordinator'));
+    const own = await get('/', { cert: coordinator.tls.cert, key: coordinator.tls.key });
+    expect(own.status).toBe(403);
+    expect(own.body).toContain('role &#39;coordinator&#39; may not read the operator console');
   });
 
   it('serves Prometheus text: rounds, durations, query bytes, dropouts, refusals, parties online', async () => {
-    const kit = loadKit(join(root, 'kits', 'coordinator'));
+    const kit = loadKit(join(root, 'kits', 'operator'));
     const m = await get('/metrics', { cert: kit.tls.cert, key: kit.tls.key });
     expect(m.status).toBe(200);
     expect(roundsDone).toBeGreaterThan(0);
