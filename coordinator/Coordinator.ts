@@ -92,6 +92,7 @@ export class Coordinator {
         })
       : undefined;
     this.gateway.on('online', (partyId) => {
+      this.store.recordPartyOnline(partyId);
       for (const s of this.store.listStudies()) {
         if (s.state === 'draft') this.runner.announce(s.id, partyId);
         // A party that missed (part of) a delivery gets the outputs when it is back.

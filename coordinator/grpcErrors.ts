@@ -9,6 +9,7 @@ const STATUS: Partial<Record<Code, grpc.status>> = {
   [ErrorCode.InvalidConfig]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.InvalidDomain]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.InvalidPrivacyParameter]: grpc.status.INVALID_ARGUMENT,
+  [ErrorCode.SpecInfeasible]: grpc.status.INVALID_ARGUMENT,
   [ErrorCode.UnknownStudy]: grpc.status.NOT_FOUND,
   [ErrorCode.NotFound]: grpc.status.NOT_FOUND,
   [ErrorCode.Unauthenticated]: grpc.status.UNAUTHENTICATED,

@@ -104,6 +104,7 @@ async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<L
     domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
     aggregation: Aggregation.AGGREGATION_MASKING,
     minParties: 1,
+    syntheticRows: 100,
     domainHash: domainHash(domain),
     maxSilosPerIndividual: 1,
   });

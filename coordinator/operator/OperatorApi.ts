@@ -9,6 +9,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
 import { resolveNeighbours } from '../../shared/secagg/NeighbourhoodPolicy.js';
+import { feasibilityProblems } from '../../shared/study/studyFeasibility.js';
 import {
   Aggregation,
   Mechanism,
@@ -87,6 +88,11 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   const rho = rhoFromEpsilon(spec.epsilon, spec.delta);
   const domainColumns = spec.domain.map((c) => c.name);
   const minParties = Math.max(1, spec.minParties || Math.min(parties.length, 2));
+  // A study that could never finish must not start (and so charge no party): every term at once.
+  const infeasible = feasibilityProblems({ syntheticRows: spec.syntheticRows, columns: spec.domain.length, minParties, colluders: spec.colluders, dropouts: spec.dropouts, invited: parties.length });
+  if (infeasible.length > 0) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, infeasible.map((p) => `spec.${p.field}: ${p.message}`).join('; '), { field: `spec.${infeasible[0].field}` });
+  }
   // SecAgg+ neighbourhood: validated (or chosen, when 0) against the invited consortium; the agents
   // re-check it against each round's actual n, t and f (shared/secagg/NeighbourhoodPolicy.ts).
   let neighbours = 0;
@@ -108,6 +114,23 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };
 }
 
+/**
+ * Refuses an invitation naming a party this coordinator has never known (never online, never
+ * decided on a study): a typo would otherwise wait for an answer that cannot come. NOT_FOUND names
+ * every unknown party.
+ */
+export function assertKnownParties(invited: readonly string[], known: Iterable<string>): void {
+  const knownSet = new Set(known);
+  const unknown = invited.filter((p) => !knownSet.has(p));
+  if (unknown.length > 0) {
+    throw new FedsynthError(
+      ErrorCode.NotFound,
+      `unknown ${unknown.length === 1 ? 'party' : 'parties'} ${unknown.map((p) => `'${p}'`).join(', ')}: no agent with ${unknown.length === 1 ? 'this id' : 'these ids'} has connected to this coordinator; check the name (the id in the party's certificate) or start its agent first`,
+      { field: 'parties', parties: unknown },
+    );
+  }
+}
+
 export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
   const authorize = (call: object): string => {
     return peerWithRole(call, d.isRevoked, OPERATOR_ROLES, 'operate studies').partyId;
@@ -126,6 +149,7 @@ export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
   return {
     createStudy: unary((req: CreateStudyRequest, who) => {
       const { spec, parties, seed } = completeSpec(req, d.gateway.onlineParties(), d.allowSeeds);
+      assertKnownParties(parties, [...d.gateway.onlineParties(), ...d.store.knownParties()]);
       if (d.store.hasStudy(spec.studyId)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${spec.studyId} already exists`, { field: 'spec.study_id' });
       d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(studySpecToJson(spec)), seed, parties });
       d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[mechanismToWire(spec.mechanism)], aggregation: Aggregation[aggregationToWire(spec.aggregation)] });

@@ -69,6 +69,7 @@ export class CoordinatorStore {
         CREATE TABLE IF NOT EXISTS deliveries (
           study_id TEXT NOT NULL, party_id TEXT NOT NULL, file_name TEXT NOT NULL, sha256 TEXT NOT NULL,
           acked_ms INTEGER NOT NULL, PRIMARY KEY (study_id, party_id, file_name));
+        CREATE TABLE IF NOT EXISTS known_parties (party_id TEXT PRIMARY KEY, last_online_ms INTEGER NOT NULL);
       `);
       // Journals written before queries were binary kept the query as JSON; their rounds no
       // longer match any replayed query (such a study fails as diverged instead of re-asking).
@@ -84,6 +85,17 @@ export class CoordinatorStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Records that a party's agent came online (an authenticated hello) under this id. */
+  recordPartyOnline(partyId: string): void {
+    this.db.prepare('INSERT INTO known_parties(party_id, last_online_ms) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET last_online_ms = excluded.last_online_ms').run(partyId, Date.now());
+  }
+
+  /** Parties this coordinator has known: every agent that came online, and every party that decided on a study. */
+  knownParties(): string[] {
+    const rows = this.db.prepare("SELECT party_id FROM known_parties UNION SELECT party_id FROM study_parties WHERE decision != 'pending' ORDER BY 1").all() as { party_id: string }[];
+    return rows.map((r) => r.party_id);
   }
 
   createStudy(rec: { id: string; specJson: string; seed: string; parties: readonly string[] }): void {

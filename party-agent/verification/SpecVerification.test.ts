@@ -30,6 +30,8 @@ const spec = StudySpec.fromPartial({
   dropouts: 2,
   maxSilosPerIndividual: 2,
   domain: [{ name: 'a', size: 3 }],
+  syntheticRows: 1000,
+  minParties: 2,
 });
 
 describe('verifySpecTerms', () => {
@@ -45,6 +47,20 @@ describe('verifySpecTerms', () => {
     }
     // A converter that rounds a hair lower (charges less) is harmless.
     expect(verifySpecTerms({ ...spec, rho: spec.rho * (1 - 1e-12) }, own).problems).toEqual([]);
+  });
+
+  it('refuses a study that could not finish (rows, cells, invited parties) before any charge', () => {
+    const codes = (s: StudySpec, invited?: number) => verifySpecTerms(s, own, invited).problems.map((p) => [p.code, p.field]);
+    expect(codes({ ...spec, syntheticRows: 1e12 })).toEqual([[ErrorCode.SpecInfeasible, 'synthetic_rows']]);
+    expect(codes({ ...spec, syntheticRows: 0 })).toEqual([[ErrorCode.SpecInfeasible, 'synthetic_rows']]);
+    const wide = { ...spec, syntheticRows: 10_000_000, domain: Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, size: 2 })) };
+    expect(codes(wide)).toEqual([[ErrorCode.SpecInfeasible, 'synthetic_rows']]);
+    // A round needs max(minParties, colluders + dropouts + 1) = 4 parties here.
+    expect(codes(spec, 4)).toEqual([]);
+    expect(codes(spec, 3)).toEqual([[ErrorCode.SpecInfeasible, 'min_parties']]);
+    expect(codes({ ...spec, minParties: 10 }, 3)).toEqual([[ErrorCode.SpecInfeasible, 'min_parties']]);
+    // At round time (effectiveStudyTerms) the bound holds too: no charge for an impossible study.
+    expect(errorCodeOf(() => effectiveStudyTerms({ ...spec, syntheticRows: 1e12 }, own))).toBe(ErrorCode.SpecInfeasible);
   });
 
   it('refuses unusable epsilon, delta and counts', () => {

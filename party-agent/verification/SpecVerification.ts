@@ -2,6 +2,7 @@
 // from the (epsilon, delta) it approves, and its own floors for sensitivity, colluders, dropouts.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { feasibilityProblems } from '../../shared/study/studyFeasibility.js';
 import type { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 /** This party's own privacy terms (agent config `policy`); a study may be stricter, never weaker. */
@@ -48,12 +49,14 @@ const RHO_ABOVE_TOLERANCE = 1e-12;
  * problem found (all of them, so the operator sees the whole picture):
  * - INVALID_PRIVACY_PARAMETER: epsilon or delta unusable, or a non-integer/negative count;
  * - SPEC_RHO_MISMATCH: spec.rho is not rhoFromEpsilon(epsilon, delta) as computed here;
+ * - SPEC_INFEASIBLE: the study could not finish (synthetic rows or cells beyond the bounds, or,
+ *   when `invited` is given, fewer invited parties than a round needs): refused before any charge;
  * - SPEC_BELOW_PARTY_TERMS: the spec's colluders, dropouts or maxSilosPerIndividual are below this
  *   party's own. The coordinator sizes every party's noise share from the spec, so a study planned
  *   with weaker terms could not give this party its guarantee: it is refused before any round
  *   (and rounds are re-checked against the effective terms anyway, `effectiveStudyTerms`).
  */
-export function verifySpecTerms(spec: StudySpec, own: PartyTerms): { terms: VerifiedStudyTerms; problems: SpecProblem[] } {
+export function verifySpecTerms(spec: StudySpec, own: PartyTerms, invited?: number): { terms: VerifiedStudyTerms; problems: SpecProblem[] } {
   const problems: SpecProblem[] = [];
   const add = (code: ErrorCode, field: string, message: string): void => {
     problems.push({ code, field, message });
@@ -74,6 +77,8 @@ export function verifySpecTerms(spec: StudySpec, own: PartyTerms): { terms: Veri
   count('colluders', spec.colluders);
   count('dropouts', spec.dropouts);
   count('max_silos_per_individual', spec.maxSilosPerIndividual);
+  const feasibility = { syntheticRows: spec.syntheticRows, columns: spec.domain.length, minParties: spec.minParties, colluders: spec.colluders, dropouts: spec.dropouts };
+  for (const p of feasibilityProblems(invited === undefined ? feasibility : { ...feasibility, invited })) add(ErrorCode.SpecInfeasible, p.field, p.message);
   // Proto3 leaves 0 for "unset"; the coordinator completes it to 1, and 1 is the unit's minimum.
   const specK = Math.max(1, spec.maxSilosPerIndividual);
   const below = (field: string, theirs: number, mine: number, what: string): void => {

@@ -34,7 +34,7 @@ export function judgeAnnouncement(policy: AgentPolicy, spec: StudySpec, parties:
     parties: parties.length,
     aggregation: spec.aggregation === Aggregation.AGGREGATION_PLAIN ? 'plain' : spec.aggregation === Aggregation.AGGREGATION_HE ? 'he' : 'masking',
   };
-  const { terms, problems } = verifySpecTerms(spec, partyTermsOf(policy));
+  const { terms, problems } = verifySpecTerms(spec, partyTermsOf(policy), parties.length);
   const policyVerdict = judgeStudy(policy, ask);
   if (problems.length === 0) return { verdict: policyVerdict, codes: [], terms, ask };
   const reasons = [...problems.map((p) => `${p.code}: ${p.message}`), ...(policyVerdict.kind === 'refuse' ? policyVerdict.reasons : [])];

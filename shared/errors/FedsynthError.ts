@@ -20,6 +20,8 @@ export const ErrorCode = {
   SpecBelowPartyTerms: 'SPEC_BELOW_PARTY_TERMS',
   /** A study's spec differs from the one this party was shown, reviewed or approved (spec hash). */
   SpecChanged: 'SPEC_CHANGED',
+  /** A study that could not finish (too many rows, fewer invited parties than a round needs). */
+  SpecInfeasible: 'SPEC_INFEASIBLE',
   // protocol and identity
   ProtocolViolation: 'PROTOCOL_VIOLATION',
   OutOfStep: 'OUT_OF_STEP',

@@ -269,7 +269,10 @@ export class ProcessConsortium {
       targetColumn: 'income',
       schemaJson: JSON.stringify(this.schemaRaw),
     };
-    const st = await this.operator().createStudy({ spec, parties: [...(o.parties ?? this.parties)], seed: '', splitNote: '' });
+    const parties = [...(o.parties ?? this.parties)];
+    // The coordinator invites only parties it has known (NOT_FOUND otherwise): wait for each to have come online once.
+    await ProcessConsortium.until(() => parties.every((p) => this.onlineEvents(p) >= 1), 90_000, `${parties.join(', ')} to have come online`);
+    const st = await this.operator().createStudy({ spec, parties, seed: '', splitNote: '' });
     return st.spec!.studyId;
   }
 

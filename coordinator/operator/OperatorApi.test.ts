@@ -1,0 +1,73 @@
+// Tests of the operator edge's study validation (completeSpec): a study that could never finish is
+// refused at creation, before it is announced or any party is charged (issue 20 item 1).
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { MAX_SYNTHETIC_ROWS } from '../../shared/study/studyFeasibility.js';
+import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { assertKnownParties, completeSpec } from './OperatorApi.js';
+
+const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
+
+function create(over: Partial<StudySpec>, parties: string[] = PARTIES): StudySpec {
+  const spec = StudySpec.fromPartial({ mechanism: Mechanism.MECHANISM_AIM, epsilon: 1, delta: 1e-9, domain: [{ name: 'a', size: 2 }, { name: 'b', size: 3 }], aggregation: Aggregation.AGGREGATION_MASKING, syntheticRows: 1000, minParties: 2, ...over });
+  return completeSpec({ spec, parties, seed: '', splitNote: '' }, [], false).spec;
+}
+
+function refusal(fn: () => unknown): FedsynthError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof FedsynthError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+}
+
+describe('completeSpec refuses a study that could not finish', () => {
+  it('accepts the bounds themselves', () => {
+    expect(create({ syntheticRows: 1 }).syntheticRows).toBe(1);
+    expect(create({ syntheticRows: MAX_SYNTHETIC_ROWS }).syntheticRows).toBe(MAX_SYNTHETIC_ROWS);
+    expect(create({ minParties: 3, colluders: 1, dropouts: 1 }).minParties).toBe(3);
+  });
+
+  it('--rows 1000000000000: INVALID_ARGUMENT naming synthetic_rows and the bound', () => {
+    const e = refusal(() => create({ syntheticRows: 1e12 }));
+    expect(e.code).toBe(ErrorCode.InvalidArgument);
+    expect(e.details.field).toBe('spec.synthetic_rows');
+    expect(e.message).toContain(String(MAX_SYNTHETIC_ROWS));
+  });
+
+  it('rows x columns beyond the cell bound', () => {
+    const wide = Array.from({ length: 200 }, (_, i) => ({ name: `c${i}`, size: 2 }));
+    const e = refusal(() => create({ syntheticRows: 5_000_000, domain: wide }));
+    expect(e.details.field).toBe('spec.synthetic_rows');
+    expect(e.message).toMatch(/at most \d+ rows for 200 columns/);
+  });
+
+  it('--min-parties 10 with 3 parties invited', () => {
+    const e = refusal(() => create({ minParties: 10 }));
+    expect(e.code).toBe(ErrorCode.InvalidArgument);
+    expect(e.details.field).toBe('spec.min_parties');
+    expect(e.message).toContain('at least 10 parties (min_parties = 10) but only 3 are invited');
+  });
+
+  it('colluders + dropouts + 1 above the invited parties', () => {
+    const e = refusal(() => create({ colluders: 1, dropouts: 2 }));
+    expect(e.message).toContain('colluders + dropouts + 1 = 4');
+  });
+
+  it('lists every infeasible term at once', () => {
+    const e = refusal(() => create({ syntheticRows: 1e12, minParties: 10 }));
+    expect(e.message).toMatch(/synthetic_rows.*; spec\.min_parties/);
+  });
+});
+
+describe('assertKnownParties', () => {
+  it('refuses an invitation naming a party the coordinator has never known, NOT_FOUND naming it', () => {
+    expect(() => assertKnownParties(['hospital-a', 'hospital-b'], ['hospital-a', 'hospital-b', 'hospital-c'])).not.toThrow();
+    const e = refusal(() => assertKnownParties(['hospital-a', 'hospitl-b'], ['hospital-a', 'hospital-b']));
+    expect(e.code).toBe(ErrorCode.NotFound);
+    expect(e.message).toContain("unknown party 'hospitl-b'");
+    expect(e.details.parties).toEqual(['hospitl-b']);
+  });
+});
