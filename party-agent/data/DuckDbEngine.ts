@@ -6,7 +6,7 @@ import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { encodeValue } from '../../shared/schema/encodeValue.js';
 import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { csvRecords } from './csvRecords.js';
+import { csvRecords, isStructuralBreak, type CsvRecord } from './csvRecords.js';
 import { sqlIdent, sqlString, type RawKind } from './sqlEncoding.js';
 import type { SqlEngine } from './SqlMarginalSource.js';
 import type { RawColumn } from './marginalQuery.js';
@@ -123,7 +123,11 @@ export async function openCsvEngine(path: string, delimiter: string, schema: Sch
   );
 }
 
-/** Scans the file in JS (streaming) and reports the first `max` problems with file line numbers. */
+/**
+ * Scans the file in JS (streaming) and reports the first `max` problems with file line numbers.
+ * A structural break (a quote that swallows the following lines) is searched for in the whole
+ * file, whatever `max`, and is reported first: it fails the data under every `onInvalid` policy.
+ */
 async function locateCsv(path: string, delimiter: string, schema: Schema, header: readonly string[], max: number): Promise<ValidationProblem[]> {
   const out: ValidationProblem[] = [];
   const pos = schema.columns.map((c) => header.indexOf(c.name));
@@ -133,7 +137,11 @@ async function locateCsv(path: string, delimiter: string, schema: Schema, header
       first = false;
       continue;
     }
-    if (out.length >= max) break;
+    if (isStructuralBreak(rec, header.length)) {
+      out.unshift(structuralProblem(path, rec, header));
+      break;
+    }
+    if (out.length >= max) continue;
     if (rec.error === 'invalid-utf8') {
       out.push({ reason: 'invalid-utf8', message: 'bytes that are not UTF-8', file: path, line: rec.line });
       continue;
@@ -152,6 +160,20 @@ async function locateCsv(path: string, delimiter: string, schema: Schema, header
     });
   }
   return out;
+}
+
+/** The problem for a structural break: where the quote opened (line, character, column), how far it ran. */
+function structuralProblem(path: string, rec: CsvRecord, header: readonly string[]): ValidationProblem {
+  const at = rec.quotedBreak ?? { line: rec.line, column: 1, field: Math.max(0, rec.fields.length - 1) };
+  const column = header[at.field] ?? `field ${at.field + 1}`;
+  const runs = rec.error === 'unterminated-quote' ? 'is never closed: it runs to the end of the file' : `is not closed where its record should end: the record runs to line ${rec.endLine}`;
+  return {
+    reason: 'malformed-file',
+    message: `unterminated quote: the quoted field opened at line ${at.line}, character ${at.column} (column "${column}") ${runs}; every line after it would be misread, so the file is refused under every onInvalid policy`,
+    file: path,
+    line: at.line,
+    column,
+  };
 }
 
 const INTEGER_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;

@@ -109,7 +109,11 @@ export class SqlMarginalSource implements MarginalSource {
     let rowsDropped = malformed;
     let mapped = 0;
     const problems: ValidationProblem[] = clean ? [] : await engine.locateProblems(this.opts.maxExamples ?? 20);
-    if (policy === 'fail') ok = clean;
+    // A structural break (CSV: an unterminated quote) misreads every later line: no row policy can
+    // recover the rows it swallowed, so it fails the data whatever the policy (issue 20 item 5).
+    const broken = problems.some((p) => p.reason === 'malformed-file');
+    if (broken) ok = false;
+    else if (policy === 'fail') ok = clean;
     else if (policy === 'drop-row') {
       ok = rows - badRows > 0;
       rowsUsed = rows - badRows;

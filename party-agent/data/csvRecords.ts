@@ -9,6 +9,24 @@ export interface CsvRecord {
   readonly fields: (string | null)[];
   /** Set when the record is not well-formed CSV or not UTF-8. */
   readonly error?: 'unquoted-quote' | 'unterminated-quote' | 'invalid-utf8';
+  /** 1-based file line where the record ends (after its last field). */
+  readonly endLine: number;
+  /**
+   * Where the record's first quoted field holding a line break opened: its file line, 1-based byte
+   * column in that line, and 0-based field index. A quote that is never closed where it should be
+   * turns the rest of the file into this one record (see `isStructuralBreak`).
+   */
+  readonly quotedBreak?: { readonly line: number; readonly column: number; readonly field: number };
+}
+
+/**
+ * True when a record shows the file's structure is broken, not one row: the quote was never
+ * closed (end of file inside quotes), or a quoted field spans lines and the record is malformed
+ * (a stray quote after it, or the wrong number of fields): every line after it is misread.
+ */
+export function isStructuralBreak(rec: CsvRecord, headerFields: number): boolean {
+  if (rec.error === 'unterminated-quote') return true;
+  return rec.quotedBreak !== undefined && (rec.error === 'unquoted-quote' || rec.fields.length !== headerFields);
 }
 
 const QUOTE = 0x22;
@@ -29,6 +47,9 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
   let error: CsvRecord['error'];
   let first = true;
   let sawAny = false; // record has any byte
+  let column = 0; // 1-based byte column of the current byte in its line
+  let fieldStart = { line: 1, column: 1 }; // where the current field's opening quote is
+  let quotedBreak: CsvRecord['quotedBreak'];
 
   const endField = (): void => {
     if (field.length === 0) fields.push(null);
@@ -47,9 +68,11 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
   const endRecord = (): CsvRecord | undefined => {
     endField();
     const blank = !sawAny;
-    const rec: CsvRecord = error ? { line: recLine, fields, error } : { line: recLine, fields };
+    const base = { line: recLine, fields, endLine: line, ...(quotedBreak ? { quotedBreak } : {}) };
+    const rec: CsvRecord = error ? { ...base, error } : base;
     fields = [];
     error = undefined;
+    quotedBreak = undefined;
     sawAny = false;
     return blank ? undefined : rec;
   };
@@ -62,12 +85,17 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
     }
     for (let i = start; i < chunk.length; i++) {
       const b = chunk[i]!;
+      column++;
       if (quoted) {
         if (b === QUOTE) {
           quoted = false;
           afterQuote = true;
         } else {
-          if (b === LF) line++;
+          if (b === LF) {
+            line++;
+            column = 0;
+            quotedBreak ??= { ...fieldStart, field: fields.length };
+          }
           field.push(b);
         }
         continue;
@@ -82,6 +110,7 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
           quoted = true;
           wasQuoted = true;
           sawAny = true;
+          fieldStart = { line, column };
         } else {
           error ??= 'unquoted-quote';
           field.push(b);
@@ -98,6 +127,7 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
         const rec = endRecord();
         if (rec) yield rec;
         line++;
+        column = 0;
         recLine = line;
         continue;
       }

@@ -119,6 +119,39 @@ describe('CSV source: structure', () => {
     await dropped.close();
   });
 
+  it('an unterminated quote fails the file under every policy, naming file, line and column; the policies count alike', async () => {
+    // 2,000 data rows; line 151 opens a quote that is never closed (first file) or only closed by
+    // a later quoted field (second file). Before: drop-row read "150 records, 147 used", ok.
+    const rows = Array.from({ length: 2000 }, (_, i) => `${i % 2 ? 'red' : 'green'},${i % 50},${i % 4}`);
+    const never = [...rows];
+    never[149] = '"red,1,0';
+    const closedLater = [...rows];
+    closedLater[149] = 'red,"1,0';
+    closedLater[999] = '"green",2,1';
+    for (const [lines, column] of [
+      [never, 'color'],
+      [closedLater, 'size'],
+    ] as const) {
+      const text = `color,size,n\n${lines.join('\n')}\n`;
+      const path = file(text);
+      const reports = [];
+      for (const onInvalid of ['fail', 'drop-row', 'map-to-missing'] as const) {
+        const src = await openSource({ kind: 'csv', path }, schema, { onInvalid });
+        const r = await src.validate();
+        expect(r.ok, onInvalid).toBe(false);
+        expect(r.problems[0], onInvalid).toMatchObject({ reason: 'malformed-file', file: path, line: 151, column });
+        expect(r.problems[0]!.message).toMatch(/unterminated quote: the quoted field opened at line 151, character \d+ \(column "(color|size)"\)/);
+        const e = await error(src.marginals([['color']]));
+        expect(e.code).toBe(ErrorCode.InvalidData);
+        expect(e.message).toContain(`${path}, line 151`);
+        await src.close();
+        reports.push([r.recordsRead, r.rowsUsed, r.rowsDropped, r.malformedLines]);
+      }
+      expect(reports[1]).toEqual(reports[0]);
+      expect(reports[2]).toEqual(reports[0]);
+    }
+  });
+
   it('non-UTF-8 bytes are located and never counted', async () => {
     const bytes = Buffer.concat([Buffer.from('color,size,n\nred,1,0\n'), Buffer.from([0x72, 0xff, 0x64]), Buffer.from(',2,1\n')]);
     const src = await open(bytes);

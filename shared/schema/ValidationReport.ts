@@ -7,7 +7,8 @@ export type OnInvalid = 'fail' | 'drop-row' | 'map-to-missing';
 
 /** One located problem: the file's own 1-based line number (header = line 1), column and value. */
 export interface ValidationProblem {
-  readonly reason: InvalidReason | 'malformed-line' | 'invalid-utf8';
+  /** `malformed-file`: the file's structure is broken (e.g. an unterminated quote); fails under every policy. */
+  readonly reason: InvalidReason | 'malformed-line' | 'invalid-utf8' | 'malformed-file';
   readonly message: string;
   readonly file?: string;
   /** File line (1-based; header = 1; with quoted newlines, the line where the record starts). */
