@@ -8,7 +8,7 @@ import { assertKnownParties, completeSpec } from './OperatorApi.js';
 
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
-function create(over: Partial<StudySpec>, parties: string[] = PARTIES): StudySpec {
+function create(over: Partial<StudySpec>, parties: string[] = PARTIES): ReturnType<typeof completeSpec>['spec'] {
   const spec = StudySpec.fromPartial({ mechanism: Mechanism.MECHANISM_AIM, epsilon: 1, delta: 1e-9, domain: [{ name: 'a', size: 2 }, { name: 'b', size: 3 }], aggregation: Aggregation.AGGREGATION_MASKING, syntheticRows: 1000, minParties: 2, ...over });
   return completeSpec({ spec, parties, seed: '', splitNote: '' }, [], false).spec;
 }
