@@ -1,7 +1,7 @@
 // The `fedsynth` command line: builds the command tree and maps typed errors to stable exit codes.
 // Each subcommand lives in cli/commands/<name>.ts and exports `register(program)`.
 import { Command, CommanderError } from 'commander';
-import { isFedsynthError } from '../shared/errors/FedsynthError.js';
+import { ErrorCode, isFedsynthError } from '../shared/errors/FedsynthError.js';
 import { exitCodeFor } from './exitCodes.js';
 import { VERSION } from '../shared/version.js';
 
@@ -38,6 +38,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     )
     .version(VERSION)
     .exitOverride()
+    // Argument errors carry the same `fedsynth: CODE:` prefix as every other error (exit 64).
+    .configureOutput({ outputError: (str, write) => write(str.startsWith('error: ') ? `fedsynth: ${ErrorCode.InvalidArgument}: ${str.slice('error: '.length)}` : str) })
     .showHelpAfterError();
   const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
   const entry = COMMANDS.find((c) => c.name === wanted);
@@ -59,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.
       if (err.exitCode === 0) return 0;
-      return 64;
+      return exitCodeFor(ErrorCode.InvalidArgument);
     }
     if (isFedsynthError(err)) {
       process.stderr.write(`fedsynth: ${err.code}: ${err.message}\n`);
