@@ -95,6 +95,7 @@ function aimKnobs(): AimKnobs {
     maxModelSizeMB: num(env.BENCH_MAXMB),
     maxBatch: num(env.BENCH_MAXBATCH),
     prune: env.BENCH_PRUNE === '0' ? false : undefined,
+    maxPool: num(env.BENCH_MAXPOOL),
     firstEpochMaxWay: num(env.BENCH_FIRSTWAY),
     annealing: env.BENCH_ANNEAL === '1' ? true : undefined,
     estimator: env.BENCH_ESTIMATOR === 'mirror-descent' ? 'mirror-descent' : env.BENCH_ESTIMATOR === 'accelerated' ? 'accelerated' : undefined,

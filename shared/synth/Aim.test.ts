@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
-import { chooseBatch } from './aimEpochs.js';
+import { batchSizes, boundedPool, chooseBatch, interacts } from './aimEpochs.js';
 import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
@@ -76,6 +76,39 @@ describe('aim epochs: pairs first', () => {
   });
 });
 
+describe('aim epochs: the pool grows with the dependence structure', () => {
+  it('interacts: k-ways need two supported (k−1)-subsets; pairs always qualify', () => {
+    const supported = new Set(['a\u0001b', 'b\u0001c', 'c\u0001d']);
+    expect(interacts(['c', 'e'], supported)).toBe(true);
+    expect(interacts(['a', 'b', 'c'], supported)).toBe(true);
+    expect(interacts(['b', 'c', 'd'], supported)).toBe(true);
+    expect(interacts(['a', 'b', 'd'], supported)).toBe(false); // one supported pair only
+    expect(interacts(['a', 'd', 'e'], supported)).toBe(false);
+  });
+
+  it('a pool above maxPool keeps the interacting candidates, then the strongest-supported', () => {
+    const c = (attrs: string[]) => ({ attrs });
+    const pool = [c(['a']), c(['a', 'b']), c(['a', 'b', 'c']), c(['a', 'b', 'd']), c(['b', 'c', 'd']), c(['c', 'd', 'e'])];
+    const supported = new Set(['a\u0001b', 'b\u0001c', 'a\u0001c', 'b\u0001d', 'c\u0001d']);
+    const scores = new Map([['a\u0001b', 10], ['b\u0001c', 5], ['a\u0001c', 5], ['b\u0001d', 1], ['c\u0001d', 1]]);
+    // c,d,e has one supported pair: out. a,b,d (two) and b,c,d (three) and a,b,c (three) stay.
+    expect(boundedPool(pool, 5, supported, scores).map((x) => x.attrs.join(''))).toEqual(['a', 'ab', 'abc', 'abd', 'bcd']);
+    // Cut to 4: the weakest triple (b,c,d: 5 + 1 + 1 = 7 against a,b,d: 10 + 1 = 11) goes.
+    expect(boundedPool(pool, 4, supported, scores).map((x) => x.attrs.join(''))).toEqual(['a', 'ab', 'abc', 'abd']);
+  });
+
+  it('with a small maxPool the first 3-ways wait for their pairs (firstEpochMaxWay 3), without a bound they do not', async () => {
+    const firstTriples = async (maxPool: number): Promise<number> => {
+      const { oracle } = testOracle(table, 3, 'pairs');
+      let first = -1;
+      await aim(oracle, { rho: 2, iters: 50, rounds: 10, epochs: 3, firstEpochMaxWay: 3, maxPool, onRound: (i) => { if (first < 0) first = i.chosen.filter((x) => x.length === 3).length; } });
+      return first;
+    };
+    expect(await firstTriples(16)).toBe(0);
+    expect(await firstTriples(0)).toBeGreaterThan(0);
+  });
+});
+
 describe('aim epochs under label skew', () => {
   it('the probe finds the skewed column and the run stays within budget', async () => {
     const { oracle, charges } = skewedOracle();
@@ -113,5 +146,16 @@ describe('chooseBatch', () => {
     // b = 3 (sigma 274): a,e (9 cells) keeps 2000 − 0.5·0.798·274·9 ≈ 1016 > 0, where with the
     // raw-noise term (factor 1) it turned negative.
     expect(half.map((c) => c.join())).toEqual(['a,b', 'b,d', 'a,e']);
+  });
+});
+
+describe('batchSizes', () => {
+  it('every b up to 32 (all of them for tables of up to 16 columns), then ~25% steps ending at maxB', () => {
+    expect(batchSizes(28)).toEqual(Array.from({ length: 28 }, (_, i) => i + 1));
+    const wide = batchSizes(200);
+    expect(wide.slice(0, 32)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(wide[wide.length - 1]).toBe(200);
+    for (let i = 33; i < wide.length; i++) expect(wide[i] / wide[i - 1]).toBeLessThanOrEqual(1.26);
+    expect(wide.length).toBeLessThan(45);
   });
 });

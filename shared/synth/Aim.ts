@@ -65,6 +65,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     maxBatch: opts.maxBatch,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,
+    maxPool: opts.maxPool,
     annealing: opts.annealing,
     // Pairs first (as MST): the first release scores only 1- and 2-way candidates, so its noise
     // is spread over ~d²/2 entries instead of ~d³/6; 3-ways compete from the second epoch on.

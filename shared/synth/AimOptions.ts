@@ -56,6 +56,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly annealing?: boolean;
   /** Prune candidates that cannot beat their noise (default true). */
   readonly prune?: boolean;
+  /** Most candidates one selection release scores (default 10,000; aimEpochs `maxPool`: a larger pool keeps the interacting, then the strongest-supported candidates). */
+  readonly maxPool?: number;
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */

@@ -31,6 +31,13 @@ export interface AimEpochSettings {
   readonly samplingCorrection: boolean;
   /** Score only candidates of at most this many attributes in the first epoch (default: all). */
   readonly firstEpochMaxWay?: number;
+  /**
+   * Most candidates one selection release scores (default 10,000): a resource bound — each party
+   * counts and projects that many marginals per release, and the release's noise grows with the
+   * square root of the pool. A larger pool keeps the candidates that `interacts` admits (k-ways
+   * with two supported (k−1)-subsets), then the strongest-supported first. 0 or Infinity: no bound.
+   */
+  readonly maxPool?: number;
   /** Limit each epoch's sigma to at least half the previous one, adding epochs (default false). */
   readonly annealing?: boolean;
   /** Skip candidates whose score bound cannot beat their measurement noise (default true). */
@@ -93,6 +100,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   const kappa = s.denoisingFactor ?? DEFAULT_DENOISING_FACTOR;
   const selected: string[][] = [];
   const scoreBound = new Map<string, number>();
+  const supported = new Set<string>();
+  const lastScore = new Map<string, number>();
   const key = (attrs: readonly string[]): string => attrs.join('\u0001');
   let epochs = s.epochs;
   const maxEpochs = s.annealing === true ? 2 * s.epochs : s.epochs;
@@ -108,14 +117,27 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     // gain even measured alone (b = 1) — its score bound is below the noise term of the gain,
     // kappa·sqrt(2/π)·sigma_1·n_r — is not scored again, so the others' scores get less noise.
     const sigma1 = Math.sqrt(1 / (2 * rhoMeas));
-    const pool = s.candidates.filter(
-      (c) => fits(domain, model, c.attrs, sizeLimit) && (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) && (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > kappa * SQRT_2_OVER_PI * sigma1 * c.cells),
+    for (const m of measurements) addSubsets(m.attrs, supported);
+    // Cheap tests first: the junction-tree size test (fits) is the expensive one.
+    let pre = s.candidates.filter(
+      (c) =>
+        (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) &&
+        (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > kappa * SQRT_2_OVER_PI * sigma1 * c.cells),
     );
+    const maxPool = s.maxPool ?? DEFAULT_MAX_POOL;
+    if (maxPool > 0 && pre.length > maxPool) pre = boundedPool(pre, maxPool, supported, lastScore);
+    const pool = pre.filter((c) => fits(domain, model, c.attrs, sizeLimit));
     if (pool.length === 0) break;
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSel).rho, `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
+    // Support for larger candidates: a score above 3 noise stddevs (one-sided false-positive rate
+    // ~1e-3 per candidate) says the model is wrong on that set.
+    pool.forEach((c, k) => {
+      if (scores[k] > 3 * stddev) supported.add(key(c.attrs));
+      lastScore.set(key(c.attrs), scores[k]);
+    });
     const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch, kappa);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
     let rhoSpend = rhoMeas;
@@ -141,6 +163,51 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     s.onRound?.({ round: e, chosen, rhoUsed: budget.spent.rho, sigma });
   }
   return { model, measurements, selected, rhoUsed: budget.spent.rho, condition };
+}
+
+/** Default `maxPool`: candidates per selection release (see AimEpochSettings.maxPool). */
+export const DEFAULT_MAX_POOL = 10_000;
+
+/**
+ * At most `maxPool` of `pool`: first the candidates `interacts` admits, and if they are still too
+ * many, the 1- and 2-ways and then the k-ways whose (k−1)-subsets scored highest in the last
+ * releases (sum of their last noisy scores), ties in candidate order. Post-processing.
+ */
+export function boundedPool<C extends { readonly attrs: readonly string[] }>(pool: readonly C[], maxPool: number, supported: ReadonlySet<string>, lastScore: ReadonlyMap<string, number>): C[] {
+  const admitted = pool.filter((c) => interacts(c.attrs, supported));
+  if (admitted.length <= maxPool) return admitted;
+  const strength = (attrs: readonly string[]): number => {
+    if (attrs.length <= 2) return Infinity;
+    let s = 0;
+    for (let i = 0; i < attrs.length; i++) s += lastScore.get(attrs.filter((_, j) => j !== i).join('\u0001')) ?? 0;
+    return s;
+  };
+  const st = admitted.map((c) => strength(c.attrs));
+  const order = admitted.map((_, k) => k).sort((x, y) => st[y] - st[x] || x - y);
+  const keep = new Set(order.slice(0, maxPool));
+  return admitted.filter((_, k) => keep.has(k));
+}
+
+/** Adds the key of every non-empty subset of `attrs` to `out`. */
+function addSubsets(attrs: readonly string[], out: Set<string>): void {
+  for (let mask = 1; mask < 1 << attrs.length; mask++) out.add(attrs.filter((_, i) => (mask >> i) & 1).join('\u0001'));
+}
+
+/**
+ * Whether a candidate may add to what its subsets already say: 1- and 2-way candidates always;
+ * one of k >= 3 attributes when at least two of its (k−1)-subsets are supported (measured, or
+ * scored significantly). A triple {a, b, c} with at most one dependent pair, say a–b, is close to
+ * the product of that pair and an independent column, which the pairs already capture; a triple
+ * whose pairs interact (a path a–b–c) is where a 3-way marginal can improve the model. The pool
+ * then grows with the dependence graph (Σ_v deg(v)² triples) instead of d³/6, and the score
+ * release's noise, which grows with the square root of the pool, stays small on wide tables.
+ * Post-processing of earlier releases.
+ */
+export function interacts(attrs: readonly string[], supported: ReadonlySet<string>): boolean {
+  if (attrs.length <= 2) return true;
+  let n = 0;
+  for (let i = 0; i < attrs.length; i++) if (supported.has(attrs.filter((_, j) => j !== i).join('\u0001')) && ++n >= 2) return true;
+  return false;
 }
 
 /** The conditioning set for a candidate: [Y] when the reference over r ∪ Y stays small enough. */
@@ -183,7 +250,7 @@ export function chooseBatch(
   let best: string[][] = [];
   let bestGain = -Infinity;
   const sizeOk = new Map<string, boolean>();
-  for (let b = 1; b <= maxB; b++) {
+  for (const b of batchSizes(maxB)) {
     const sigma = Math.sqrt(b / (2 * rhoMeas));
     const gain = pool.map((c, k) => c.weight * (scores[k] - kappa * SQRT_2_OVER_PI * sigma * c.cells));
     const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
@@ -195,7 +262,9 @@ export function chooseBatch(
       const c = pool[k].attrs;
       if (picks.some((p) => redundant(p, c))) continue;
       if (picks.length > 0) {
-        const key = [...picks, c].map((x) => x.join('\u0001')).join('\u0002');
+        // The junction tree's size does not depend on the order of its cliques: one check per set
+        // of picks, shared by every batch size b that reaches it.
+        const key = [...picks, c].map((x) => x.join('\u0001')).sort().join('\u0002');
         let ok = sizeOk.get(key);
         if (ok === undefined) {
           ok = hypotheticalModelSize(domain, [...cliques, ...picks, c]) * MB_PER_CELL <= sizeLimitMB;
@@ -213,6 +282,21 @@ export function chooseBatch(
     }
   }
   return best;
+}
+
+/**
+ * The batch sizes `chooseBatch` tries: every b up to 32, then steps of about 25% up to maxB
+ * (always included). Each b costs up to b junction-tree size checks, so trying every b up to
+ * 2d costs ~2d² checks (20,000 at 100 columns, ~40 ms each); the total gain varies slowly in b
+ * (sigma_b grows like sqrt(b)), so the grid loses little. Tables of up to 16 columns (maxB <= 32)
+ * try every b, as before.
+ */
+export function batchSizes(maxB: number): number[] {
+  const out: number[] = [];
+  for (let b = 1; b <= Math.min(32, maxB); b++) out.push(b);
+  for (let b = 40; b < maxB; b = Math.ceil(b * 1.25)) out.push(b);
+  if (maxB > 32) out.push(maxB);
+  return out;
 }
 
 /** Measuring `p` makes `c` mostly redundant: c inside p, or sharing two attributes with it. */
