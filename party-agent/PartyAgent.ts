@@ -18,6 +18,7 @@ import { HeParticipant } from './rounds/HeParticipant.js';
 import { RoundDispatcher } from './rounds/RoundDispatcher.js';
 import { StudyDecisions } from './decisions/StudyDecisions.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
+import type { AgentMetrics } from './metrics/AgentMetrics.js';
 import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -40,6 +41,8 @@ export interface PartyAgentOptions {
   audit?: (event: string, details: Record<string, unknown>) => void;
   /** This party's rows as codes, for the local-only evaluation of delivered outputs (default: from `source` when in memory). */
   localRows?: LocalRowSource;
+  /** Prometheus metrics (rounds, refusals); served by the caller only when configured. */
+  metrics?: AgentMetrics;
 }
 
 export class PartyAgent {
@@ -58,7 +61,11 @@ export class PartyAgent {
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
     const masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }) : undefined;
     this.he = opts.secagg ? new HeParticipant(opts.secagg) : undefined;
-    const audit = (event: string, details: Record<string, unknown>): void => this.audit(event, details);
+    const audit = (event: string, details: Record<string, unknown>): void => {
+      this.audit(event, details);
+      if (event === 'study.decision' && details.decision === 'refuse') opts.metrics?.studyRefused(Array.isArray(details.codes) ? String(details.codes[0] ?? 'POLICY_REFUSED') : 'POLICY_REFUSED');
+      if (event === 'study.respec_refused') opts.metrics?.studyRefused(String(details.code));
+    };
     this.conn = new AgentConnection(
       { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log },
       {
@@ -83,6 +90,7 @@ export class PartyAgent {
       approvedStudy: (studyId) => this.decisions.approvedStudy(studyId),
       partyId: () => this.partyId,
       audit,
+      metrics: opts.metrics,
     });
     this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir) });
   }

@@ -20,11 +20,15 @@ import { loadTrust } from '../platform/pki/loadTrust.js';
 import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { chargeAndAudit, openAgentLedger } from './ledger/agentLedger.js';
+import { AgentMetrics } from './metrics/AgentMetrics.js';
+import { MetricsEndpoint } from '../platform/metrics/MetricsEndpoint.js';
 
 export interface StartedAgent {
   agent: PartyAgent;
   config: AgentConfig;
   audit: AuditHook;
+  /** The port of the metrics endpoint, when `metrics.listen` is configured. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -57,7 +61,13 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     );
   }
   const ledger = openAgentLedger(config);
+  // Metrics open a port only when configured (the agent otherwise only dials out).
+  const metrics = config.metrics ? new AgentMetrics() : undefined;
+  const endpoint = config.metrics && metrics ? new MetricsEndpoint(config.metrics.listen, metrics.registry) : undefined;
+  const metricsPort = await endpoint?.start();
+  if (endpoint) alog.info({ metricsPort }, `metrics on http://${config.metrics!.listen.replace(/:\d+$/, '')}:${metricsPort}/metrics`);
   const agent = new PartyAgent({
+    metrics,
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
     domain,
@@ -100,8 +110,10 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     agent,
     config,
     audit,
+    metricsPort,
     stop: async () => {
       await agent.stop();
+      await endpoint?.stop();
       ledger.close();
       await source.close();
       audit.close();

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Domain } from '../shared/pgm/Domain.js';
 import type { MarginalSource } from '../shared/data/MarginalSource.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { AgentMetrics } from '../party-agent/metrics/AgentMetrics.js';
 import { Coordinator, type CoordinatorOptions } from '../coordinator/Coordinator.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
 import { BudgetLedger } from '../party-agent/ledger/BudgetLedger.js';
@@ -36,11 +37,15 @@ export interface LocalConsortiumOptions {
   roundTimeoutMs?: number;
   /** Coordinator extras: the operator console, an audit hook. */
   coordinator?: Pick<CoordinatorOptions, 'console' | 'audit'>;
+  /** Give every agent an AgentMetrics (in `agentMetrics`, by party index); no port is opened. */
+  agentMetrics?: boolean;
 }
 
 export class LocalConsortium {
   coordinator!: Coordinator;
   agents: PartyAgent[] = [];
+  /** Each agent's metrics when `agentMetrics` was set. */
+  agentMetrics: AgentMetrics[] = [];
   /** The in-process key custodian (HE mode); it idles unless a study uses `he`. */
   custodian: { keys: KeyCustodian; connection: CustodianConnection } | undefined;
   operator!: OperatorServiceClient;
@@ -93,7 +98,10 @@ export class LocalConsortium {
       mkdirSync(stateDir, { recursive: true });
       const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho } : policyBudget(this.o.policy);
       const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { ...caps, defaultDataset: 'simulated' });
+      const metrics = this.o.agentMetrics ? new AgentMetrics() : undefined;
+      if (metrics) this.agentMetrics.push(metrics);
       const agent = new PartyAgent({
+        metrics,
         coordinatorAddress: address,
         tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' },
         domain: this.o.domain,

@@ -81,6 +81,7 @@ beforeAll(async () => {
     workDir: root,
     policy: { allowedColumns: '*', maxEpsilonPerStudy: 1, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'aim'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
     coordinator: { console: { listen: '127.0.0.1:0' }, audit },
+    agentMetrics: true,
   });
   await consortium.start();
   consolePort = consortium.coordinator.console!.port;
@@ -154,6 +155,9 @@ describe('operator console', () => {
     expect(m.body).toMatch(/fedsynth_refusals_total\{kind="console"\} [1-9]/); // the refusals of the test above
     expect(m.body).toContain('fedsynth_parties_online 3');
     expect(m.body).toContain('fedsynth_studies{state="done"} 1');
+    // Each agent answered every round (its own registry, the one `metrics.listen` would serve).
+    for (const a of consortium.agentMetrics) expect(await a.registry.metrics()).toContain(`fedsynth_agent_rounds_total{aggregation="plain"} ${roundsDone}`);
+    expect(consortium.agentMetrics.length).toBe(3);
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {

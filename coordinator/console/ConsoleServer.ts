@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorStore, DeliveryAckRecord, RoundRecord } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CoordinatorMetrics } from '../metrics/CoordinatorMetrics.js';
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { splitListenAddress } from '../../platform/metrics/MetricsEndpoint.js';
 import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
 import { studySpecFromJsonText } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
@@ -50,7 +50,7 @@ export class ConsoleServer {
   }
 
   async start(): Promise<number> {
-    const { host, port } = splitHostPort(this.o.listen);
+    const { host, port } = splitListenAddress(this.o.listen);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => resolve());
@@ -181,12 +181,4 @@ export class ConsoleServer {
     }
     return { lines: parsed.slice(-AUDIT_LINES).reverse(), total: all.length };
   }
-}
-
-function splitHostPort(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new FedsynthError(ErrorCode.InvalidArgument, `console address must be host:port, got '${listen}'`, { listen });
-  return { host, port };
 }

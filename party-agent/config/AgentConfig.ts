@@ -62,6 +62,8 @@ export const AgentConfigZ = z
         }
       }),
     state: z.object({ dir: path }).strict(),
+    /** Prometheus text on GET /metrics at this host:port (plain HTTP); absent = no port is opened. */
+    metrics: z.object({ listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464') }).strict().optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

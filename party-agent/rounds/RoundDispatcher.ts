@@ -6,6 +6,7 @@ import { handleCompute, type ApprovedStudy, type ComputeContext } from './Comput
 import { QueryAssembler } from '../../shared/wire/QueryChunks.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';
 import type { HeParticipant } from './HeParticipant.js';
+import type { AgentRoundObserver } from '../metrics/AgentMetrics.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
@@ -22,6 +23,13 @@ export interface RoundDispatcherOptions extends ComputeContext {
   /** This party's id on the current connection. */
   partyId(): string;
   audit: (event: string, details: Record<string, unknown>) => void;
+  /** Sees every answered compute stage and every refusal (the agent's metrics, when configured). */
+  metrics?: AgentRoundObserver;
+}
+
+/** The metrics label of a wire aggregation mode. */
+function aggregationName(mode: Aggregation): string {
+  return mode === Aggregation.AGGREGATION_PLAIN ? 'plain' : mode === Aggregation.AGGREGATION_MASKING ? 'masking' : mode === Aggregation.AGGREGATION_HE ? 'he' : 'unknown';
 }
 
 export class RoundDispatcher {
@@ -79,9 +87,11 @@ export class RoundDispatcher {
         const contribute = this.contributorFor(stage.value.aggregation, study, req.studyId);
         // HE: the key must be the custodian's (signed with its CA-issued certificate), checked first.
         if (stage.value.aggregation === Aggregation.AGGREGATION_HE) await o.he?.authenticateKey(req.studyId, stage.value);
+        const started = process.hrtime.bigint();
         const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value, queryBytes);
         o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
         reply(await contribute(req.roundId, stage.value, out));
+        o.metrics?.computeAnswered({ aggregation: aggregationName(stage.value.aggregation), seconds: Number(process.hrtime.bigint() - started) / 1e9, cells: stage.value.vectorLength });
         return;
       }
       if (stage.$case === 'heEncrypt') {
@@ -100,6 +110,7 @@ export class RoundDispatcher {
       const message = isFedsynthError(e) ? e.message : 'internal error';
       log.warn({ code }, `refusing round: ${message}`);
       o.audit('round.refused', { studyId: req.studyId, roundId: req.roundId, code });
+      o.metrics?.roundRefused(code);
       reply({ $case: 'refusal', value: { code, message } });
     }
   }
