@@ -3,14 +3,13 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CoordinatorStore, DeliveryAckRecord, RoundRecord } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CoordinatorMetrics } from '../metrics/CoordinatorMetrics.js';
-import { splitListenAddress } from '../../platform/metrics/MetricsEndpoint.js';
+import { closeServer, listenAt } from '../../platform/http/listenAt.js';
 import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
 import { studySpecFromJsonText } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
@@ -50,18 +49,12 @@ export class ConsoleServer {
   }
 
   async start(): Promise<number> {
-    const { host, port } = splitListenAddress(this.o.listen);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenAt(this.server, this.o.listen);
     return this.port;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   /** The operator's name, or a refusal already sent. */
