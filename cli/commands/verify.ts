@@ -39,7 +39,7 @@ export function register(program: Command): void {
         return;
       }
       const lines = [
-        `study ${r.studyId}: ${r.signer ? `signed by ${r.signer}${r.chainChecked ? ' (certificate issued by the given CA)' : ' (certificate NOT checked against a CA: pass --ca)'}` : 'UNSIGNED (hashes only)'}`,
+        `study ${r.studyId}: ${r.signer ? `signed by ${r.signer}${r.caSource === 'given' ? ' (certificate issued by the given CA)' : r.caSource === 'directory' ? ' (certificate issued by the ca.crt shipped in the directory: pass --ca for a CA certificate you obtained separately)' : ' (certificate NOT checked against a CA: pass --ca)'}` : 'UNSIGNED (hashes only)'}`,
         ...r.files.map((f) => `ok  ${f.name}  ${f.bytes} bytes  sha256 ${f.sha256}`),
         `privacy spent: rho ${r.privacy.rho}, epsilon ${r.privacy.epsilon}, delta ${r.privacy.delta}`,
         ...(r.unlisted.length ? [`not covered by the manifest: ${r.unlisted.join(', ')}`] : []),

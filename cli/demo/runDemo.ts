@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
@@ -20,6 +20,7 @@ import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
 import { writeDemoReport } from './writeDemoReport.js';
+import { signDemoOutputs } from './signDemoOutputs.js';
 import { waitForLocalReports } from './waitForLocalReports.js';
 import { verifyStudyOutputs } from '../../platform/delivery/verifyStudyOutputs.js';
 
@@ -166,6 +167,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       };
       // run.json stays as the coordinator signed it (see manifest.json); the demo's own summary goes beside it.
       writeFileSync(join(out, 'demo.json'), JSON.stringify(summary, null, 2));
+      // The bundle as the user gets it: one signed manifest over every file, and the CA certificate.
+      signDemoOutputs(out, join(work, 'kits', 'coordinator'), join(work, 'ca', 'ca.crt'), [basename(report.json), basename(report.html), 'demo.json']);
       o.progress.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows} synthetic rows -> ${join(out, 'synthetic.csv')} (privacy spent: epsilon ${final.epsilonSpent.toFixed(3)}, delta ${o.delta})`);
       return summary;
     } finally {

@@ -7,8 +7,15 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { manifestSignatureValid, parseManifest, type Manifest, type ManifestFile } from '../../shared/manifest/Manifest.js';
 import { peerIdentityFromCertificate } from '../pki/peerIdentityFromCertificate.js';
 
+/** A CA certificate shipped beside the outputs (the demo keeps its CA's certificate, never its key). */
+export const SHIPPED_CA_FILE = 'ca.crt';
+
 export interface VerifyOptions {
-  /** Consortium CA certificate (PEM): the signer's certificate must be issued by it. */
+  /**
+   * Consortium CA certificate (PEM): the signer's certificate must be issued by it. Without it, a
+   * `ca.crt` in the directory is used (`caSource: 'directory'`): as trustworthy as the channel the
+   * directory came through.
+   */
   readonly caPem?: string;
   /** Accept a manifest without signature (hashes are still checked). Default: false. */
   readonly allowUnsigned?: boolean;
@@ -19,6 +26,8 @@ export interface VerifyResult {
   /** The signing coordinator's id, or null for an unsigned manifest accepted with allowUnsigned. */
   readonly signer: string | null;
   readonly chainChecked: boolean;
+  /** Where the CA certificate of the chain check came from. */
+  readonly caSource: 'given' | 'directory' | null;
   readonly files: readonly ManifestFile[];
   readonly privacy: Manifest['privacy'];
   /** Files in the directory that the manifest does not cover (e.g. a local report). */
@@ -96,7 +105,10 @@ export function verifyStudyOutputs(dir: string, opts: VerifyOptions = {}): Verif
   const mpath = join(dir, 'manifest.json');
   if (!existsSync(mpath)) throw new FedsynthError(ErrorCode.NotFound, `${dir}: no manifest.json`, { file: 'manifest.json' });
   const m = parseManifest(readFileSync(mpath, 'utf8'));
-  const signer = checkSignature(m, opts);
+  const shipped = join(dir, SHIPPED_CA_FILE);
+  const caSource = opts.caPem !== undefined ? 'given' : existsSync(shipped) ? 'directory' : null;
+  const caPem = opts.caPem ?? (caSource === 'directory' ? readFileSync(shipped, 'utf8') : undefined);
+  const signer = checkSignature(m, { ...opts, caPem });
   const problems: { file: string; problem: string }[] = [];
   for (const f of m.files) {
     const p = join(dir, f.name);
@@ -115,7 +127,7 @@ export function verifyStudyOutputs(dir: string, opts: VerifyOptions = {}): Verif
       files: problems.map((x) => x.file),
     });
   }
-  const listed = new Set([...m.files.map((f) => f.name), 'manifest.json']);
+  const listed = new Set([...m.files.map((f) => f.name), 'manifest.json', ...(caSource === 'directory' ? [SHIPPED_CA_FILE] : [])]);
   const unlisted = readdirSync(dir).filter((n) => !listed.has(n) && !n.startsWith('.'));
-  return { studyId: m.studyId, signer, chainChecked: opts.caPem !== undefined, files: m.files, privacy: m.privacy, unlisted };
+  return { studyId: m.studyId, signer, chainChecked: caPem !== undefined && signer !== null, caSource: signer !== null ? caSource : null, files: m.files, privacy: m.privacy, unlisted };
 }
