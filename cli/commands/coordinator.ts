@@ -24,6 +24,8 @@ export function register(program: Command): void {
     .option('--console <host:port>', 'serve the read-only operator console and Prometheus /metrics here (HTTPS, operator certificates only); off by default')
     .action(async (f: { kit: string; listen: string; dataDir: string; portFile?: string; log?: string; allowSeeds?: boolean; roundTimeout: string; approvalTimeout: string; console?: string }) => {
       const log = makeLogger({ file: f.log, name: 'coordinator' });
+      // With --log nothing else reaches the terminal: say once where the log goes.
+      if (f.log) process.stderr.write(`fedsynth coordinator: logging to ${resolve(f.log)} (JSON lines)\n`);
       const { coordinator, audit } = await startCoordinator({
         kitDir: resolve(f.kit),
         listen: f.listen,
