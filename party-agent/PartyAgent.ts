@@ -59,7 +59,7 @@ export class PartyAgent {
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
-    const masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }) : undefined;
+    const masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }, this.store) : undefined;
     this.he = opts.secagg ? new HeParticipant(opts.secagg) : undefined;
     const audit = (event: string, details: Record<string, unknown>): void => {
       this.audit(event, details);

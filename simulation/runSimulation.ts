@@ -9,6 +9,8 @@ import type { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { splitParties, type PartySplit } from '../shared/data/splitParties.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { plainReleaseRhoBound } from '../shared/dp/distributed/plainReleaseBound.js';
+import { epsilonFromRho, rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { LocalConsortium } from './LocalConsortium.js';
@@ -61,6 +63,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   }
   const splitRng = o.seed !== undefined ? seededRandomSource(o.seed, 'simulate/split') : cryptoRandomSource();
   const tables = splitParties(o.table, o.parties, o.split, splitRng);
+  // Plain mode: each party's vector is seen with its own noise share, which costs it up to
+  // (n - f - d) times the study's rho (plainReleaseRhoBound); the simulated parties' policy allows that.
+  const plainRho = o.aggregation === 'plain' ? plainReleaseRhoBound({ rho: rhoFromEpsilon(o.epsilon, o.delta), parties: o.parties, colluders: o.colluders, dropouts: o.drop }) : undefined;
   const consortium = new LocalConsortium({
     domain: o.domain,
     sources: tables.map((t) => new InMemoryMarginalSource(t)),
@@ -68,7 +73,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     seed: o.seed,
     policy: {
       allowedColumns: '*',
-      maxEpsilonPerStudy: o.epsilon,
+      maxEpsilonPerStudy: plainRho !== undefined ? epsilonFromRho(plainRho * (1 + 1e-6), o.delta) : o.epsilon,
       maxDeltaPerStudy: o.delta,
       allowedMechanisms: ['mst', 'aim'],
       minParties: 1,

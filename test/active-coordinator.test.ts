@@ -146,9 +146,15 @@ describe('finding 3: rho, floors and the study cap come from the agent', () => {
     const approved = rhoFromEpsilon(1, 1e-9);
     const first = await askAll(spec.studyId, `${spec.studyId}/r0`, compute(spec, 0.6 * approved));
     expect(refusalCodes(first).every((c) => c === 'sent plain')).toBe(true);
+    const charged = (p: string) => double.charges(p).filter((c) => c.studyId === spec.studyId).reduce((s, c) => s + c.rho, 0);
+    // Plain mode charges what the coordinator sees, one party's vector with its own noise share
+    // (finding 6: about n - f - d times the round's rho), against the plain study's cap of
+    // (n - f - d) times the approved rho; a second such round does not fit.
+    const afterFirst = new Map(double.partyIds.map((p) => [p, charged(p)]));
+    for (const p of double.partyIds) expect(afterFirst.get(p)!).toBeGreaterThan(0.6 * approved);
     const before = snapshot();
     expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r1`, compute(spec, 0.6 * approved)), ErrorCode.BudgetExceeded, before);
-    for (const p of double.partyIds) expect(double.charges(p).filter((c) => c.studyId === spec.studyId).reduce((s, c) => s + c.rho, 0)).toBeCloseTo(0.6 * approved, 15);
+    for (const p of double.partyIds) expect(charged(p)).toBeCloseTo(afterFirst.get(p)!, 15);
   });
 
   it('a changed spec after approval (epsilon 1 -> 4) is refused SPEC_CHANGED, and rounds at the new rho still hit the old cap', async () => {

@@ -98,7 +98,9 @@ describe('the coordinator process under bad agent input', () => {
   it('keeps serving other agents afterwards: a study with a newly started agent runs to done', async () => {
     expect(c.coordinator!.running).toBe(true);
     c.startAgent('hospital-b');
-    const id = await c.createStudy({ aggregation: 'plain', parties: ['hospital-a', 'hospital-b'], rows: 100 });
+    // Plain mode costs each party up to n - f - d = 2 times the study's rho (the coordinator sees its
+    // vector): epsilon 0.4 keeps that within the agents' per-study cap of epsilon 1.
+    const id = await c.createStudy({ aggregation: 'plain', parties: ['hospital-a', 'hospital-b'], rows: 100, epsilon: 0.4 });
     const st = await c.waitForStudy(id, (s) => s.state === 'done');
     expect(st.parties.every((p) => p.decision === 'approved')).toBe(true);
   });

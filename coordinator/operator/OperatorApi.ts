@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
+import { roundThreshold } from '../../shared/secagg/SurvivorThreshold.js';
 import { resolveNeighbours } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import { feasibilityProblems } from '../../shared/study/studyFeasibility.js';
 import {
@@ -97,7 +98,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   // re-check it against each round's actual n, t and f (shared/secagg/NeighbourhoodPolicy.ts).
   let neighbours = 0;
   if (spec.aggregation === Aggregation.AGGREGATION_MASKING && parties.length >= 2) {
-    const threshold = Math.min(parties.length, Math.max(minParties, parties.length - spec.dropouts, 2));
+    const threshold = Math.min(parties.length, roundThreshold({ parties: parties.length, colluders: spec.colluders, dropouts: spec.dropouts }, minParties, 'masking'));
     neighbours = resolveNeighbours({ parties: parties.length, threshold, colluders: spec.colluders }, spec.neighbours);
   } else if (spec.neighbours !== 0 && spec.aggregation !== Aggregation.AGGREGATION_MASKING) {
     fail('neighbours', 'applies to masking aggregation only');

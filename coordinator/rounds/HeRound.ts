@@ -32,7 +32,9 @@ export async function runHeRound(
 ): Promise<RoundOutcome> {
   const rlog = log.child({ studyId: plan.studyId, roundId: plan.roundId });
   const { params } = heParamsOfRound(plan.compute.modulusBits);
-  const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors), plan.timeoutMs);
+  // The key's t (fixed at creation, the custodian's floor for every later round) is at least this
+  // round's plan-derived threshold, not only the study's min_parties.
+  const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors, plan.compute.threshold), plan.timeoutMs);
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   // The parties verify the custodian's endorsement themselves; the coordinator only relays it.
   const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: Buffer.from(key.signature), custodianCertificate: Buffer.from(key.custodianCertificate) };
@@ -109,7 +111,7 @@ export async function runHeRound(
         ErrorCode.TooFewSurvivors,
         `HE round ${plan.roundId}: ${survivors.length} valid contributions, at least ${compute.threshold} are needed` +
           (refusals.length ? `; refusals: ${refusals.map((r) => `${r.partyId} ${r.code}`).join(', ')}` : ''),
-        { roundId: plan.roundId, survivors: survivors.length },
+        { roundId: plan.roundId, survivors: survivors.length, refusals },
       );
     }
     const sum = await custodian.decrypt(key.keyId, compute.threshold, agg, plan.timeoutMs);

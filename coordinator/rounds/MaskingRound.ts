@@ -80,7 +80,7 @@ export async function runMaskingRound(
     }
   } catch (e) {
     if (isFedsynthError(e)) {
-      throw new FedsynthError(e.code, `secure aggregation failed: ${e.message}` + (refusals.length ? `; refusals: ${refusals.map((r) => `${r.partyId} ${r.code}`).join(', ')}` : ''), { ...e.details });
+      throw new FedsynthError(e.code, `secure aggregation failed: ${e.message}` + (refusals.length ? `; refusals: ${refusals.map((r) => `${r.partyId} ${r.code}`).join(', ')}` : ''), { ...e.details, refusals });
     }
     throw e;
   }

@@ -12,6 +12,7 @@ import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import { aggregationToWire } from '../../platform/wire/studySpecWire.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
+import { roundThreshold } from '../../shared/secagg/SurvivorThreshold.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
@@ -68,6 +69,16 @@ export interface ReleaseRecord {
   readonly answerEntries: number;
 }
 
+/** A refusal that only says the charge key is bound to another round or survivor set. */
+function isRebinding(code: string): boolean {
+  return code === ErrorCode.RoundBindingMismatch || code === ErrorCode.SurvivorSetMismatch;
+}
+
+/** True when every refusal is a rebinding: a new attempt (new charge key) may succeed. */
+function onlyRebindings(refusals: RoundOutcome['refusals']): boolean {
+  return refusals.every((r) => isRebinding(r.code));
+}
+
 export class ConsortiumOracle implements FederatedOracle {
   private nextIndex = 0;
 
@@ -106,9 +117,15 @@ export class ConsortiumOracle implements FederatedOracle {
       this.o.onRoundDone?.(index, label, true, { queryBytes: queryBytes.length, entries: localQueryLength(query, this.o.domain) });
       return { values: journaled.sum, stddev: journaled.stddev };
     }
-    // A round whose parties went away (network, restart) is asked again with the SAME charge key:
-    // agents re-send the noisy vector they already released, so a retry costs no extra budget.
+    // A round whose parties went away (network, restart) is asked again unchanged: the same round
+    // id, participants, threshold and charge key, which every agent binds its contribution to
+    // (party-agent/verification/RoundBinding) and answers with the vector it already released (no
+    // extra charge); an agent that signed a survivor set for the key accepts only that set again.
+    // When agents refuse because the key is bound to another round or survivor set, the next try
+    // is a NEW attempt: a new round id and charge key (`/aN`), a fresh charge and fresh noise at
+    // every agent, within its budget. In plain mode other refusals end the round.
     let attempt = 0;
+    let fresh = 0;
     let participants: string[];
     let noise: DistributedDiscreteGaussian;
     let outcome: RoundOutcome;
@@ -120,13 +137,15 @@ export class ConsortiumOracle implements FederatedOracle {
     for (;;) {
       if (attempt > 0) await this.awaitParticipants(participants);
       const n = participants.length;
-      const minSurvivors = Math.max(this.o.minParties, n - this.o.dropouts, 1);
+      const mode = this.o.aggregation;
+      const minSurvivors = roundThreshold({ parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts }, this.o.minParties, mode);
       if (n - this.o.colluders - this.o.dropouts < 1) {
         throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${this.o.colluders + this.o.dropouts + 1} are needed`, { studyId, parties: n });
       }
       const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
       noise = planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
-      roundId = attempt === 0 ? `${studyId}/r${index}` : `${studyId}/r${index}/a${attempt}`;
+      const suffix = fresh === 0 ? '' : `/a${fresh}`;
+      roundId = `${studyId}/r${index}${suffix}`;
       let failure: FedsynthError | undefined;
       try {
         outcome = await this.o.runRound({
@@ -141,7 +160,7 @@ export class ConsortiumOracle implements FederatedOracle {
             querySha256,
             rho,
             perPartySigma2: noise.perPartySigma2,
-            chargeKey: `${studyId}/${index}/${label}`,
+            chargeKey: `${studyId}/${index}/${label}${suffix}`,
             label,
             vectorLength,
             aggregation: aggregationToWire(this.o.aggregation),
@@ -161,10 +180,15 @@ export class ConsortiumOracle implements FederatedOracle {
             (outcome.refusals.length > 0 ? `; refusals: ${outcome.refusals.map((r) => `${r.partyId} ${r.code}: ${r.message}`).join('; ')}` : ''),
           { studyId, round: index, survivors: outcome.survivors.length },
         );
-        if (outcome.refusals.length > 0) throw failure; // a refusal is a decision, not an outage
+        if (!onlyRebindings(outcome.refusals)) throw failure; // a refusal is a decision, not an outage
+        if (outcome.refusals.length > 0) fresh += 1;
       } catch (e) {
         if (e === failure) throw e; // refused: a party's decision, not an outage
         if (!isFedsynthError(e) || e.code !== ErrorCode.TooFewSurvivors) throw e;
+        // Masking/HE: asked again (as before) with the same key, or as a new attempt when some agent
+        // said the key is bound elsewhere.
+        const refusals = (e.details.refusals ?? []) as RoundOutcome['refusals'];
+        if (refusals.some((r) => isRebinding(r.code))) fresh += 1;
         failure = e;
       }
       attempt += 1;

@@ -127,6 +127,7 @@ export class StudyDecisions {
       dropouts: terms.dropouts,
       maxSilosPerIndividual: terms.maxSilosPerIndividual,
       parties,
+      aggregation: spec.aggregation,
     };
   }
 

@@ -11,8 +11,11 @@ import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
-import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentStore } from '../state/AgentStore.js';
+import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
+import { verifyRoundSafety } from '../verification/RoundSafety.js';
+import { releaseCapRho, releaseRho } from './releaseRho.js';
 
 /**
  * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
@@ -32,6 +35,8 @@ export interface ApprovedStudy {
   dropouts: number;
   maxSilosPerIndividual: number;
   parties: readonly string[];
+  /** The approved aggregation mode: a plain study's cap is its plain exposure (releaseCapRho). */
+  aggregation: Aggregation;
 }
 
 export interface ComputeContext {
@@ -86,10 +91,13 @@ export async function handleCompute(
       { field: 'compute.per_party_sigma2' },
     );
   }
+  // The threshold and graph must suit the plan; the key is bound to this one round (or refused).
+  verifyRoundSafety(study, stage);
+  bindRound(ctx.store, study.studyId, stage.chargeKey, roundTermsOf(roundId, stage));
   const previous = ctx.store.release(stage.chargeKey);
   if (previous) {
-    // A retried round: re-send the SAME noisy vector (fresh noise would leak more), but only if it
-    // carries at least the noise this request requires (a retry must not re-plan with less noise).
+    // The identical round again (crash-resume): re-send the SAME noisy vector (fresh noise would
+    // leak more), but only if it carries at least the noise this request requires.
     if (previous.sigma2 < plan.perPartySigma2 * (1 - 1e-9)) {
       throw new FedsynthError(ErrorCode.ProtocolViolation, `retry of ${stage.chargeKey} needs more noise (${plan.perPartySigma2}) than was released (${previous.sigma2})`, { field: 'compute.charge_key' });
     }
@@ -97,7 +105,7 @@ export async function handleCompute(
     return previous;
   }
   // Charge first (idempotent per key), then compute and record, then send.
-  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: stage.rho, label: stage.label, studyCapRho: study.studyRho });
+  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: releaseRho(stage, l2), label: stage.label, studyCapRho: releaseCapRho(study) });
   const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
   const noisy = distributedDiscreteGaussian({ ...shape, perPartySigma2: stage.perPartySigma2 }).invoke(exact, ctx.noiseRng);
   exact.fill(0);

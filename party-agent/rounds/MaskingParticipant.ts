@@ -11,6 +11,8 @@ import { replyToWire, requestFromWire } from '../../platform/wire/secaggWire.js'
 import { computeRoundConfig } from '../../shared/wire/computeRoundConfig.js';
 import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { bindSurvivors, type RoundBindingStore } from '../verification/RoundBinding.js';
+import { assertSafeNeighbourhood } from '../verification/RoundSafety.js';
 
 /** This party's consortium identity for secure aggregation. */
 export interface SecAggIdentity {
@@ -38,24 +40,32 @@ export interface MaskingStudyTerms {
 }
 
 export class MaskingParticipant {
-  private readonly rounds = new Map<string, { party: SecAggParty; keys: Map<string, Uint8Array> }>();
+  private readonly rounds = new Map<string, { party: SecAggParty; keys: Map<string, Uint8Array>; chargeKey: string }>();
 
+  /**
+   * `bindings`: the agent's durable store of round bindings; with it, the survivor set this party
+   * signs for a charge key is recorded before the signature leaves and any other set is refused
+   * (SURVIVOR_SET_MISMATCH, verification/RoundBinding). Benches without a store omit it.
+   */
   constructor(
     private readonly identity: SecAggIdentity,
     private readonly rng: RandomSource,
     private readonly policy: MaskingPolicy = {},
+    private readonly bindings?: RoundBindingStore,
   ) {}
 
   /**
    * Starts a round with this party's noisy vector; returns its signed keys (round 0). The round's
    * graph is checked FIRST, against the study's colluders (the coordinator is not trusted to pick a
-   * safe k): a SecAgg+ k below the safe minimum, odd, or whose neighbourhood threshold does not
-   * exceed f is refused with PolicyRefused before any key is made. PartyAgent always passes the
+   * safe k): a SecAgg+ k below the safe minimum, odd, or whose neighbourhood threshold is too low
+   * is refused with UNSAFE_NEIGHBOURHOOD, one below the agent's own minNeighbours with
+   * POLICY_REFUSED, before any key is made. PartyAgent always passes the
    * approved study's terms; a caller without a study (benches) may omit them, meaning f = 0.
    */
   async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }): Promise<ReplyStage> {
     const config: RoundConfig = computeRoundConfig(roundId, compute);
     const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
+    assertSafeNeighbourhood(risk, compute.neighbours); // UNSAFE_NEIGHBOURHOOD (also checked before the charge)
     const shortfall = neighbourhoodShortfall(risk, compute.neighbours, this.policy.minNeighbours ?? 0);
     if (shortfall !== undefined) {
       throw new FedsynthError(ErrorCode.PolicyRefused, `masking round refused: ${shortfall}`, { field: 'compute.neighbours', neighbours: compute.neighbours, roundId });
@@ -71,7 +81,7 @@ export class MaskingParticipant {
       rng: this.rng,
       input,
     });
-    this.rounds.set(roundId, { party, keys });
+    this.rounds.set(roundId, { party, keys, chargeKey: compute.chargeKey });
     const reply = await party.handle({ stage: 'advertiseKeys', roundId });
     return replyToWire(reply, this.identity.certificate);
   }
@@ -92,6 +102,8 @@ export class MaskingParticipant {
         r.keys.set(id.partyId, id.signingPublicKeyRaw);
       }
       const reply = await r.party.handle(request);
+      // The party has checked and signed U3; record it for the charge key before the signature leaves.
+      if (request.stage === 'consistency' && this.bindings) bindSurvivors(this.bindings, r.chargeKey, request.survivors);
       if (request.stage === 'unmask') this.rounds.delete(req.roundId);
       return replyToWire(reply, this.identity.certificate);
     } catch (e) {

@@ -1,6 +1,6 @@
 // AgentStore: the party agent's own durable state (SQLite, WAL, synchronous=FULL): the studies it
-// was shown and its decisions, and every noisy vector it released, keyed by the charge key, so a
-// retried round re-sends the SAME noisy answer instead of drawing (and leaking) fresh noise.
+// was shown and its decisions, every noisy vector it released and the round it bound it to (round
+// id, participants, survivor set signed), keyed by the charge key (verification/RoundBinding).
 import type Database from 'better-sqlite3';
 import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -25,6 +25,8 @@ export class AgentStore {
           decision TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS releases (charge_key TEXT PRIMARY KEY, study_id TEXT NOT NULL,
           round_id TEXT NOT NULL, noisy BLOB NOT NULL, element_bits INTEGER NOT NULL, sigma2 REAL NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS round_bindings (charge_key TEXT PRIMARY KEY, study_id TEXT NOT NULL,
+          binding_json TEXT NOT NULL, survivors_json TEXT, created_ms INTEGER NOT NULL);
       `);
       this.db.prepare('SELECT COUNT(*) FROM studies').get();
     } catch (e) {
@@ -65,6 +67,26 @@ export class AgentStore {
       .prepare('INSERT OR IGNORE INTO releases(charge_key, study_id, round_id, noisy, element_bits, sigma2, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(chargeKey, studyId, roundId, Buffer.from(noisy), elementBits, sigma2, Date.now());
     return this.release(chargeKey)!;
+  }
+
+  /** The round a charge key is bound to (JSON, verification/RoundBinding), and the survivor set signed for it. */
+  roundBinding(chargeKey: string): { bindingJson: string; survivorsJson: string | undefined } | undefined {
+    const r = this.db.prepare('SELECT binding_json, survivors_json FROM round_bindings WHERE charge_key = ?').get(chargeKey) as
+      | { binding_json: string; survivors_json: string | null }
+      | undefined;
+    return r ? { bindingJson: r.binding_json, survivorsJson: r.survivors_json ?? undefined } : undefined;
+  }
+
+  /** Binds a charge key to a round, durably, unless it is bound already; returns the stored binding. */
+  bindRound(chargeKey: string, studyId: string, bindingJson: string): { bindingJson: string; survivorsJson: string | undefined } {
+    this.db.prepare('INSERT OR IGNORE INTO round_bindings(charge_key, study_id, binding_json, created_ms) VALUES (?, ?, ?, ?)').run(chargeKey, studyId, bindingJson, Date.now());
+    return this.roundBinding(chargeKey)!;
+  }
+
+  /** Records the survivor set signed for a bound charge key, durably, unless one is recorded; returns the stored one. */
+  bindSurvivors(chargeKey: string, survivorsJson: string): string | undefined {
+    this.db.prepare('UPDATE round_bindings SET survivors_json = ? WHERE charge_key = ? AND survivors_json IS NULL').run(survivorsJson, chargeKey);
+    return this.roundBinding(chargeKey)?.survivorsJson;
   }
 }
 

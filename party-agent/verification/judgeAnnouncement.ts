@@ -25,6 +25,7 @@ export interface AnnouncementVerdict {
 
 /** Verification problems and policy violations together refuse the study, each reason listed. */
 export function judgeAnnouncement(policy: AgentPolicy, spec: StudySpec, parties: readonly string[]): AnnouncementVerdict {
+  const { terms, problems } = verifySpecTerms(spec, partyTermsOf(policy), parties.length);
   const ask: StudyAsk = {
     studyId: spec.studyId,
     mechanism: spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst',
@@ -33,8 +34,10 @@ export function judgeAnnouncement(policy: AgentPolicy, spec: StudySpec, parties:
     columns: spec.columns,
     parties: parties.length,
     aggregation: spec.aggregation === Aggregation.AGGREGATION_PLAIN ? 'plain' : spec.aggregation === Aggregation.AGGREGATION_HE ? 'he' : 'masking',
+    // The f and d this party enforces (its floors applied): plain mode's exposure depends on them.
+    colluders: terms.colluders,
+    dropouts: terms.dropouts,
   };
-  const { terms, problems } = verifySpecTerms(spec, partyTermsOf(policy), parties.length);
   const policyVerdict = judgeStudy(policy, ask);
   if (problems.length === 0) return { verdict: policyVerdict, codes: [], terms, ask };
   const reasons = [...problems.map((p) => `${p.code}: ${p.message}`), ...(policyVerdict.kind === 'refuse' ? policyVerdict.reasons : [])];

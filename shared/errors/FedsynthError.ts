@@ -34,6 +34,14 @@ export const ErrorCode = {
   HeKeyUnauthenticated: 'HE_KEY_UNAUTHENTICATED',
   /** An authenticated identity whose certificate role may not make this call. */
   PermissionDenied: 'PERMISSION_DENIED',
+  /** A charge key asked again under another round id, participant list, mode or threshold (party/verification/RoundBinding). */
+  RoundBindingMismatch: 'ROUND_BINDING_MISMATCH',
+  /** A survivor (or contributor) set other than the one already signed or decrypted for a charge key. */
+  SurvivorSetMismatch: 'SURVIVOR_SET_MISMATCH',
+  /** A round's survivor threshold t below what the noise plan and the signed consistency check need. */
+  ThresholdBelowPlan: 'THRESHOLD_BELOW_PLAN',
+  /** A SecAgg+ graph (k, neighbourhood threshold) below the safe parameters for the round. */
+  UnsafeNeighbourhood: 'UNSAFE_NEIGHBOURHOOD',
   // storage and environment
   CorruptState: 'CORRUPT_STATE',
   AuditChainBroken: 'AUDIT_CHAIN_BROKEN',

@@ -11,6 +11,7 @@ import {
   resolveNeighbours,
   roundNeighbours,
 } from './NeighbourhoodPolicy.js';
+import { buildNeighbourGraph } from './NeighbourGraph.js';
 
 const fails = (code: string) => expect.objectContaining({ code });
 
@@ -51,7 +52,9 @@ describe('NeighbourhoodPolicy', () => {
     expect(defaultNeighbours({ parties: 64, threshold: 64, colluders: 0 })).toBe(0);
     const big = { parties: 200, threshold: 180, colluders: 3 };
     const k = defaultNeighbours(big);
-    expect(k).toBe(16); // 2 * ceil(log2 200) = 16 >= 2f + 2 = 8; share threshold ceil(180*17/200) = 16 > 3
+    // 2 * ceil(log2 200) = 16 >= 2f + 2 = 8, but 20 may drop and 3 collude: k > f + (n - t) = 23
+    // keeps the honest survivors connected; share threshold ceil(180 * 25 / 200) = 23 >= f + 2.
+    expect(k).toBe(24);
     expect(neighbourhoodShortfall(big, k)).toBeUndefined();
     // 300 parties with f = 200: no sparse k is safe and the full graph is limited to 255 parties.
     expect(() => defaultNeighbours({ parties: 300, threshold: 280, colluders: 200 })).toThrow(fails(ErrorCode.InvalidArgument));
@@ -66,6 +69,55 @@ describe('NeighbourhoodPolicy', () => {
     expect(() => resolveNeighbours(risk, 4)).toThrow(fails(ErrorCode.InvalidArgument));
     expect(() => resolveNeighbours(risk, 5)).toThrow(fails(ErrorCode.InvalidArgument));
     expect(() => resolveNeighbours({ parties: 100, threshold: 90, colluders: 0 }, 8)).toThrow(/use k >= 14/);
+  });
+
+  it('share threshold must exceed f plus the victim\'s own share; k must exceed f + (n - t) (connectivity)', () => {
+    // n = 8, t = 7, f = 3: the full graph has s = t = 7 >= 5. A planted share threshold of f + 1:
+    // t = 4 of 8 with f = 3 -> s = 4: three colluders plus the victim's own seed share rebuild it.
+    expect(neighbourhoodShortfall({ parties: 8, threshold: 7, colluders: 3 }, 0)).toBeUndefined();
+    expect(neighbourhoodShortfall({ parties: 8, threshold: 4, colluders: 3 }, 0)).toMatch(/threshold t = 4 must exceed the f = 3 colluders plus the victim's own revealed share \(at least 5\)/);
+    // n = 40, t = 30, f = 1: floor 2 ceil(log2 40) = 12, s = ceil(30 * 13 / 40) = 10 >= 3, and
+    // 1 colluder + 10 dropouts = 11 removed vertices cannot cut a 12-connected ring.
+    const r = { parties: 40, threshold: 30, colluders: 1 };
+    expect(neighbourhoodShortfall(r, 12)).toBeUndefined();
+    // t = 28: 1 + 12 = 13 removable vertices >= k = 12: refused, 14 accepted.
+    const r2 = { parties: 40, threshold: 28, colluders: 1 };
+    expect(neighbourhoodShortfall(r2, 12)).toMatch(/must exceed f \+ \(n - t\) = 13/);
+    expect(neighbourhoodShortfall(r2, 14)).toBeUndefined();
+    expect(minSafeNeighbours(r2)).toBe(14);
+  });
+
+  it('a ring graph of degree k stays connected after removing any k - 1 vertices, not any k (brute force, n = 12)', () => {
+    // The connectivity rule above rests on this property of NeighbourGraph's ring (Harary graph);
+    // removing k vertices can cut it, so the count of cuts is a check that can fail.
+    const n = 12;
+    const k = 4;
+    const g = buildNeighbourGraph({ roundId: 'harary', parties: Array.from({ length: n }, (_, i) => `p${i}`), threshold: n, vectorLength: 1, modulusBits: 32, neighbours: k });
+    const ids = [...g.neighbours.keys()];
+    const cuts = (removedCount: number): { sets: number; cut: number } => {
+      let sets = 0;
+      let cut = 0;
+      for (let mask = 0; mask < 1 << n; mask++) {
+        if (ids.filter((_, i) => mask & (1 << i)).length !== removedCount) continue;
+        const alive = new Set(ids.filter((_, i) => !(mask & (1 << i))));
+        const first = [...alive][0];
+        const seen = new Set([first]);
+        const todo = [first];
+        while (todo.length > 0) {
+          for (const q of g.neighbours.get(todo.pop()!)!) {
+            if (alive.has(q) && !seen.has(q)) {
+              seen.add(q);
+              todo.push(q);
+            }
+          }
+        }
+        sets++;
+        if (seen.size !== alive.size) cut++;
+      }
+      return { sets, cut };
+    };
+    expect(cuts(k - 1)).toEqual({ sets: 220, cut: 0 }); // C(12, 3) removals, none disconnects
+    expect(cuts(k).cut).toBeGreaterThan(0);
   });
 
   it('roundNeighbours: k = 0 or k >= n - 1 is the full graph', () => {

@@ -46,14 +46,22 @@ export function neighbourhoodShape(risk: NeighbourhoodRisk, k: number): { degree
 }
 
 /**
- * Why `k` is unsafe for `risk`, or undefined when it is safe. The full graph (k = 0 or k >= n-1)
- * needs t > f. A sparse graph needs k even, k >= neighbourFloor(n, f), k >= `extraFloor` (an
- * agent's own policy), and a neighbourhood share threshold s > f: SecAgg+ scales t down to
- * s = ceil(t (k+1) / n) inside each neighbourhood, and f colluding holders with s <= f shares
- * could rebuild a victim's self-mask seed and mask key together and unmask its input.
+ * Why `k` is unsafe for `risk`, or undefined when it is safe. The checks are worst-case: the graph
+ * follows from the round id, which the coordinator chooses, so it may grind ids for the graph it
+ * likes; nothing below relies on the graph being random.
+ * - sparse k: even, k >= neighbourFloor(n, f) and k >= `extraFloor` (an agent's own policy);
+ * - share threshold s (t itself for the full graph) >= f + 2: the f colluders plus the victim's
+ *   own share (a survivor reveals its share of its own seed) stay below s, so they cannot rebuild
+ *   a victim's self-mask seed or mask key without an honest neighbour (SecAgg+ scales t down to
+ *   s = ceil(t (k+1) / n) inside a neighbourhood);
+ * - sparse k >= f + (n - t) + 1: the ring graph (Harary H_{k,n}) is k-vertex-connected, so with at
+ *   most f colluders and n - t dropouts removed the honest survivors stay connected. A component
+ *   cut off from the other honest survivors would let the coordinator learn the partial sum of
+ *   that component alone (Bell et al. 2020 ask the same connectivity of their random graph, with
+ *   high probability; here it holds for every labelling).
  */
 export function neighbourhoodShortfall(risk: NeighbourhoodRisk, k: number, extraFloor = 0): string | undefined {
-  const { parties: n, colluders: f } = risk;
+  const { parties: n, colluders: f, threshold: t } = risk;
   if (!Number.isInteger(k) || k < 0) return `neighbours must be a non-negative integer, got ${k}`;
   const sparse = k > 0 && k < n - 1;
   if (sparse) {
@@ -64,8 +72,11 @@ export function neighbourhoodShortfall(risk: NeighbourhoodRisk, k: number, extra
     return `the full graph supports at most ${MAX_NEIGHBOURHOOD + 1} parties; choose neighbours (SecAgg+)`;
   }
   const { shareThreshold } = neighbourhoodShape(risk, k);
-  if (shareThreshold <= f) {
-    return `${sparse ? `neighbourhood share threshold ${shareThreshold} (k = ${k})` : `threshold t = ${shareThreshold}`} must exceed the f = ${f} colluders`;
+  if (shareThreshold < f + 2) {
+    return `${sparse ? `neighbourhood share threshold ${shareThreshold} (k = ${k})` : `threshold t = ${shareThreshold}`} must exceed the f = ${f} colluders plus the victim's own revealed share (at least ${f + 2})`;
+  }
+  if (sparse && k < f + (n - t) + 1) {
+    return `neighbours k = ${k} must exceed f + (n - t) = ${f + n - t} so that the honest survivors stay connected whoever colludes or drops out`;
   }
   return undefined;
 }
@@ -73,7 +84,7 @@ export function neighbourhoodShortfall(risk: NeighbourhoodRisk, k: number, extra
 /** The smallest safe even k for `risk`, or 0 when only the full graph is safe. */
 export function minSafeNeighbours(risk: NeighbourhoodRisk, extraFloor = 0): number {
   const n = risk.parties;
-  let k = Math.max(neighbourFloor(n, risk.colluders), extraFloor);
+  let k = Math.max(neighbourFloor(n, risk.colluders), extraFloor, risk.colluders + (n - risk.threshold) + 1);
   k += k % 2;
   for (; k < n - 1 && k <= MAX_NEIGHBOURHOOD; k += 2) if (neighbourhoodShortfall(risk, k, extraFloor) === undefined) return k;
   return 0;

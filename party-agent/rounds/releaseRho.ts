@@ -1,0 +1,27 @@
+// releaseRho: the zCDP cost a party charges for one contribution — what the coordinator can really
+// see of it: the noisy SUM in masking and HE, but in plain mode this party's vector with its own share.
+import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { discreteGaussianMechanism } from '../../shared/dp/mechanisms/discreteGaussianMechanism.js';
+import { plainReleaseRhoBound } from '../../shared/dp/distributed/plainReleaseBound.js';
+
+/**
+ * Masking and HE: the round's rho (the plan makes every released sum rho-zCDP: rhoOfDistributedGaussian).
+ * Plain: the coordinator receives this party's vector with only its own N_Z(0, sigma_p^2) share,
+ * a central discrete Gaussian release costing Delta_2^2 / (2 sigma_p^2) (Canonne, Kamath, Steinke
+ * 2020, Thm 4), about n - f - d times the round's rho; never less than the round's rho.
+ */
+export function releaseRho(stage: { aggregation: Aggregation; rho: number; perPartySigma2: number }, l2Sensitivity: number): number {
+  if (stage.aggregation !== Aggregation.AGGREGATION_PLAIN) return stage.rho;
+  return Math.max(stage.rho, discreteGaussianMechanism(stage.perPartySigma2).privacyMap(l2Sensitivity));
+}
+
+/**
+ * The study's cap on this party's ledger: the approved rho, or for a study approved in plain mode
+ * the exposure the party approved, (n - f - d) times it (plainReleaseRhoBound; StudyPolicy's
+ * plainExposure showed it before approval). Keyed by the APPROVED mode: a plain round in a masking
+ * study is charged what it reveals against the masking study's cap.
+ */
+export function releaseCapRho(study: { studyRho: number; parties: readonly string[]; colluders: number; dropouts: number; aggregation: Aggregation }): number {
+  if (study.aggregation !== Aggregation.AGGREGATION_PLAIN) return study.studyRho;
+  return plainReleaseRhoBound({ rho: study.studyRho, parties: study.parties.length, colluders: study.colluders, dropouts: study.dropouts });
+}

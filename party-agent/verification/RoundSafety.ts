@@ -1,0 +1,35 @@
+// RoundSafety: before it charges or releases anything, the party checks a round's survivor threshold
+// against its own noise plan and, for SecAgg+, the graph against the safe parameters (never trusting k or t).
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
+import { assertSurvivorThreshold } from '../../shared/secagg/SurvivorThreshold.js';
+import { Aggregation, type ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+
+/** The approved study's terms the round is judged against (this party's own values). */
+export interface RoundSafetyTerms {
+  colluders: number;
+  dropouts: number;
+}
+
+/**
+ * Throws THRESHOLD_BELOW_PLAN when compute.threshold is below max(n - d, and for masking the
+ * signed-consistency quorum floor((n + f)/2) + 1) (shared/secagg/SurvivorThreshold), and
+ * UNSAFE_NEIGHBOURHOOD when a masking round's SecAgg+ k or neighbourhood threshold is unsafe
+ * (shared/secagg/NeighbourhoodPolicy). Plain rounds have no threshold to check: the coordinator
+ * sees each vector, and the party charges for that (rounds/releaseRho).
+ */
+export function verifyRoundSafety(terms: RoundSafetyTerms, stage: ComputeStage): void {
+  const mode = stage.aggregation === Aggregation.AGGREGATION_MASKING ? 'masking' : stage.aggregation === Aggregation.AGGREGATION_HE ? 'he' : undefined;
+  if (mode === undefined) return;
+  const parties = stage.participants.length;
+  assertSurvivorThreshold({ parties, threshold: stage.threshold, colluders: terms.colluders, dropouts: terms.dropouts }, mode);
+  if (mode === 'masking') assertSafeNeighbourhood({ parties, threshold: stage.threshold, colluders: terms.colluders }, stage.neighbours);
+}
+
+/** Throws UNSAFE_NEIGHBOURHOOD (field compute.neighbours) unless k is safe for the round. */
+export function assertSafeNeighbourhood(risk: { parties: number; threshold: number; colluders: number }, k: number): void {
+  const why = neighbourhoodShortfall(risk, k);
+  if (why !== undefined) {
+    throw new FedsynthError(ErrorCode.UnsafeNeighbourhood, `masking round refused: ${why}`, { field: 'compute.neighbours', neighbours: k, parties: risk.parties, threshold: risk.threshold });
+  }
+}
