@@ -1,5 +1,6 @@
 // CustodianStore: the key custodian's durable state (SQLite, WAL, synchronous=FULL, file mode 0600):
-// one BFV key pair per study and parameters, and every round it decrypted (decrypt-once record).
+// one BFV key pair per study and parameters, and every round it decrypted (decrypt-once record, by
+// round id and by charge key).
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openDurableDatabase } from '../platform/sqlite/openDurableDatabase.js';
@@ -23,6 +24,8 @@ export interface StoredDecryption {
   roundId: string;
   contributors: string[];
   sum: Uint8Array;
+  /** The round's charge key ('' when the request named none). */
+  chargeKey: string;
 }
 
 interface KeyRow {
@@ -52,6 +55,10 @@ export class CustodianStore {
           contributors_json TEXT NOT NULL, sum BLOB NOT NULL, decrypted_ms INTEGER NOT NULL,
           PRIMARY KEY (key_id, round_id));
       `);
+      // Decrypt-once per charge key (added later: older files gain the column, '' = none).
+      const columns = this.db.prepare('PRAGMA table_info(decryptions)').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'charge_key')) this.db.exec("ALTER TABLE decryptions ADD COLUMN charge_key TEXT NOT NULL DEFAULT ''");
+      this.db.exec("CREATE UNIQUE INDEX IF NOT EXISTS decryptions_by_charge ON decryptions(key_id, charge_key) WHERE charge_key != ''");
     } catch (e) {
       throw new FedsynthError(ErrorCode.CorruptState, `custodian state file ${path} cannot be opened: ${(e as Error).message}`, { path });
     }
@@ -88,17 +95,26 @@ export class CustodianStore {
   }
 
   decryption(keyId: string, roundId: string): StoredDecryption | undefined {
-    const r = this.db.prepare('SELECT contributors_json, sum FROM decryptions WHERE key_id = ? AND round_id = ?').get(keyId, roundId) as
-      | { contributors_json: string; sum: Buffer }
+    return this.decryptionWhere('round_id', keyId, roundId);
+  }
+
+  /** The decryption recorded for a charge key (never for ''). */
+  decryptionOfCharge(keyId: string, chargeKey: string): StoredDecryption | undefined {
+    return chargeKey === '' ? undefined : this.decryptionWhere('charge_key', keyId, chargeKey);
+  }
+
+  private decryptionWhere(column: 'round_id' | 'charge_key', keyId: string, value: string): StoredDecryption | undefined {
+    const r = this.db.prepare(`SELECT round_id, contributors_json, sum, charge_key FROM decryptions WHERE key_id = ? AND ${column} = ?`).get(keyId, value) as
+      | { round_id: string; contributors_json: string; sum: Buffer; charge_key: string }
       | undefined;
-    return r ? { keyId, roundId, contributors: JSON.parse(r.contributors_json) as string[], sum: new Uint8Array(r.sum) } : undefined;
+    return r ? { keyId, roundId: r.round_id, contributors: JSON.parse(r.contributors_json) as string[], sum: new Uint8Array(r.sum), chargeKey: r.charge_key } : undefined;
   }
 
   /** Records a decryption BEFORE its sum is sent (so a crash cannot allow a second one). */
   recordDecryption(d: StoredDecryption): void {
     this.db
-      .prepare('INSERT INTO decryptions(key_id, round_id, contributors_json, sum, decrypted_ms) VALUES (?, ?, ?, ?, ?)')
-      .run(d.keyId, d.roundId, JSON.stringify(d.contributors), Buffer.from(d.sum), Date.now());
+      .prepare('INSERT INTO decryptions(key_id, round_id, contributors_json, sum, decrypted_ms, charge_key) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(d.keyId, d.roundId, JSON.stringify(d.contributors), Buffer.from(d.sum), Date.now(), d.chargeKey);
   }
 
   decryptionCount(keyId: string): number {

@@ -47,7 +47,7 @@ export class HeDecryptAssembler {
       this.seq = new ChunkSequence(`decrypt request for round ${c.roundId}`, { roundId: c.roundId });
     }
     const seq = this.seq;
-    const header = JSON.stringify([c.keyId, c.roundId, c.contributors, c.threshold, c.vectorLength, c.ciphertextCount, Buffer.from(c.digest).toString('hex'), c.maxReplyChunkBytes]);
+    const header = JSON.stringify([c.keyId, c.roundId, c.contributors, c.threshold, c.vectorLength, c.ciphertextCount, Buffer.from(c.digest).toString('hex'), c.maxReplyChunkBytes, c.chargeKey]);
     const last = seq.accept(c.chunkIndex, c.chunkCount, header, c.ciphertextCount);
     if (c.ciphertexts.length === 0) seq.refuse(`chunk ${c.chunkIndex} is empty`);
     const bytes = c.ciphertexts.reduce((s, ct) => s + ct.byteLength, 0);
@@ -56,7 +56,7 @@ export class HeDecryptAssembler {
     for (const ct of c.ciphertexts) this.ciphertexts.push(new Uint8Array(ct));
     if (!last) return undefined;
     if (this.ciphertexts.length !== c.ciphertextCount) seq.refuse(`${this.ciphertexts.length} ciphertexts in ${c.chunkCount} chunks, ${c.ciphertextCount} announced`);
-    const aggregate: HeAggregate = { roundId: c.roundId, contributors: [...c.contributors], vectorLength: c.vectorLength, ciphertexts: this.ciphertexts };
+    const aggregate: HeAggregate = { roundId: c.roundId, contributors: [...c.contributors], vectorLength: c.vectorLength, ciphertexts: this.ciphertexts, ...(c.chargeKey ? { chargeKey: c.chargeKey } : {}) };
     if (!digestsEqual(aggregateDigest(c.keyId, c.threshold, aggregate), c.digest)) {
       throw new FedsynthError(ErrorCode.VerificationFailed, `decrypt request for round ${c.roundId}: the reassembled aggregate does not match its digest`, { roundId: c.roundId });
     }

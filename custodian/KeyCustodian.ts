@@ -1,5 +1,5 @@
 // KeyCustodian: the key-custodian role of homomorphic aggregation — one durable BFV key pair per
-// study, and decryption of aggregate SUMS only: at least t distinct contributors, once per round.
+// study, and decryption of aggregate SUMS only: at least t distinct contributors, once per round and charge key.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import type { HeParams } from '../shared/he/HeParameters.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { sumFromWire, sumToWire } from '../platform/wire/heWire.js';
-import { CustodianStore } from './CustodianStore.js';
+import { CustodianStore, type StoredDecryption } from './CustodianStore.js';
 import { HeKeyPair } from './HeKeyPair.js';
 
 export interface KeyCustodianOptions {
@@ -84,8 +84,8 @@ export class KeyCustodian {
   /**
    * Decrypts an aggregate into its exact signed sum. Refuses: an unknown key (NotFound); repeated
    * contributor names (ProtocolViolation); fewer than max(key t, round t) contributors
-   * (TooFewSurvivors); a second, different aggregate for a round already decrypted
-   * (ProtocolViolation). A repeat with the same contributors (a coordinator retrying after a
+   * (TooFewSurvivors); a second, different aggregate for a round or charge key already decrypted
+   * (recordedFor). A repeat with the same round and contributors (a coordinator retrying after a
    * crash) gets the recorded sum back: nothing new is decrypted. The custodian cannot check that
    * the ciphertexts really are the sum of those contributors: docs/threat-model.md.
    */
@@ -106,21 +106,42 @@ export class KeyCustodian {
     }
     const pair = await this.pairOf(key.keyId, key.params, key.secretKey, key.publicKey);
     // No await below this line: the check and the record are atomic in this process.
-    const previous = this.store.decryption(keyId, agg.roundId);
+    const previous = this.recordedFor(keyId, agg, names);
     if (previous) {
-      const same = previous.contributors.length === names.size && previous.contributors.every((p) => names.has(p));
-      if (!same || previous.sum.byteLength !== agg.vectorLength * 8) {
-        this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'round already decrypted' });
-        throw new FedsynthError(ErrorCode.ProtocolViolation, `round ${agg.roundId} was already decrypted for other contributors`, { roundId: agg.roundId });
-      }
       this.o.log.info({ keyId, roundId: agg.roundId }, 'repeat decrypt request: returning the recorded sum');
       return bigIntsOf(previous.sum);
     }
     const sum = pair.decryptVector(agg.ciphertexts, agg.vectorLength);
-    this.store.recordDecryption({ keyId, roundId: agg.roundId, contributors: [...agg.contributors].sort(), sum: sumToWire(sum) });
+    this.store.recordDecryption({ keyId, roundId: agg.roundId, contributors: [...agg.contributors].sort(), sum: sumToWire(sum), chargeKey: agg.chargeKey ?? '' });
     this.o.log.info({ keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength }, 'decrypted an aggregate');
     this.o.audit?.('custodian.decrypted', { keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength });
     return sum;
+  }
+
+  /**
+   * The decryption already recorded for this round or charge key, if it is the same request again
+   * (same round, contributors and length: a crash-retry). Any other repeat is refused: another
+   * round id for a decrypted charge key (ROUND_BINDING_MISMATCH), another contributor set for it
+   * (SURVIVOR_SET_MISMATCH), or, without a charge key, for the round (PROTOCOL_VIOLATION).
+   */
+  private recordedFor(keyId: string, agg: HeAggregate, names: ReadonlySet<string>): StoredDecryption | undefined {
+    const chargeKey = agg.chargeKey ?? '';
+    const byCharge = this.store.decryptionOfCharge(keyId, chargeKey);
+    const refuse = (code: ErrorCode, reason: string, message: string): never => {
+      this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, chargeKey, reason, code });
+      throw new FedsynthError(code, message, { roundId: agg.roundId, chargeKey });
+    };
+    if (byCharge && byCharge.roundId !== agg.roundId) {
+      refuse(ErrorCode.RoundBindingMismatch, 'charge key already decrypted in another round', `charge key ${chargeKey} was already decrypted in round ${byCharge.roundId}`);
+    }
+    const previous = byCharge ?? this.store.decryption(keyId, agg.roundId);
+    if (!previous) return undefined;
+    const same = previous.contributors.length === names.size && previous.contributors.every((p) => names.has(p)) && previous.sum.byteLength === agg.vectorLength * 8;
+    if (!same) {
+      if (byCharge) refuse(ErrorCode.SurvivorSetMismatch, 'charge key already decrypted for other contributors', `charge key ${chargeKey} was already decrypted for other contributors`);
+      refuse(ErrorCode.ProtocolViolation, 'round already decrypted', `round ${agg.roundId} was already decrypted for other contributors`);
+    }
+    return previous;
   }
 
   private pairOf(keyId: string, params: HeParams, sk: Uint8Array, pk: Uint8Array): Promise<HeKeyPair> {

@@ -83,6 +83,27 @@ describe('key custodian', () => {
     await c.close();
   });
 
+  it('decrypts each charge key once: another round id or contributor set for it is refused (differencing)', async () => {
+    const stateDir = join(root, 'custodian-charge');
+    let c = new KeyCustodian({ stateDir, minContributors: 2, log: silentLogger() });
+    const key = await c.publicKey({ studyId: 's4', params, minContributors: 2 });
+    const all = await aggregateOf('s4/r0', key.publicKey, parties);
+    const sum = [...(await c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...all, chargeKey: 's4/0/q' } }))];
+    expect(sum).toEqual(expectedSum(parties));
+    await c.close();
+    c = new KeyCustodian({ stateDir, minContributors: 2, log: silentLogger() }); // durable across a restart
+    // Planted faults: the same charge key re-run under a new round id without p3, then in the same
+    // round without p3 (the coordinator would subtract and get p3's vector).
+    const rerun = await aggregateOf('s4/r0/a1', key.publicKey, ['p1', 'p2']);
+    expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...rerun, chargeKey: 's4/0/q' } }))).toBe(ErrorCode.RoundBindingMismatch);
+    const fewer = await aggregateOf('s4/r0', key.publicKey, ['p1', 'p2']);
+    expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...fewer, chargeKey: 's4/0/q' } }))).toBe(ErrorCode.SurvivorSetMismatch);
+    // The identical request (a crash-retry) gets the recorded sum; a new charge key is a new decryption.
+    expect([...(await c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...all, chargeKey: 's4/0/q' } }))]).toEqual(sum);
+    expect([...(await c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...rerun, chargeKey: 's4/0/q/a1' } }))]).toEqual(expectedSum(['p1', 'p2']));
+    await c.close();
+  });
+
   it('over gRPC: the coordinator gets the key and sums, and a refusal keeps its code', async () => {
     const consortium = await startCustodianConsortium(join(root, 'grpc'));
     try {

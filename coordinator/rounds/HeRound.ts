@@ -114,7 +114,7 @@ export async function runHeRound(
         { roundId: plan.roundId, survivors: survivors.length, refusals },
       );
     }
-    const sum = await custodian.decrypt(key.keyId, compute.threshold, agg, plan.timeoutMs);
+    const sum = await custodian.decrypt(key.keyId, compute.threshold, { ...agg, chargeKey: compute.chargeKey }, plan.timeoutMs);
     const kept = new Set(survivors);
     return { sum, survivors, dropped: plan.participants.filter((p) => !kept.has(p)), refusals };
   } finally {

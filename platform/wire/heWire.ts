@@ -100,6 +100,7 @@ export function aggregateToWireChunks(
     ciphertextCount: agg.ciphertexts.length,
     digest,
     maxReplyChunkBytes,
+    chargeKey: agg.chargeKey ?? '',
   }));
 }
 

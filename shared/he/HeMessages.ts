@@ -17,4 +17,6 @@ export interface HeAggregate {
   contributors: string[];
   vectorLength: number;
   ciphertexts: Uint8Array[];
+  /** The round's charge key: the key custodian decrypts each once, for one contributor set (optional in process). */
+  chargeKey?: string;
 }

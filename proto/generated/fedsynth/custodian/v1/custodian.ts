@@ -155,6 +155,12 @@ export interface HeDecryptRequest {
    * the custodian never goes below 1 KiB).
    */
   maxReplyChunkBytes: number;
+  /**
+   * The round's ComputeStage.charge_key: the custodian decrypts each charge key once, for one round
+   * id and one contributor set (a differencing attempt under another round or set is refused).
+   * Empty = bind by round id only (in-process tools).
+   */
+  chargeKey: string;
 }
 
 /**
@@ -1212,6 +1218,7 @@ function createBaseHeDecryptRequest(): HeDecryptRequest {
     ciphertextCount: 0,
     digest: Buffer.alloc(0),
     maxReplyChunkBytes: 0,
+    chargeKey: "",
   };
 }
 
@@ -1249,6 +1256,9 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     }
     if (message.maxReplyChunkBytes !== 0) {
       writer.uint32(88).uint32(message.maxReplyChunkBytes);
+    }
+    if (message.chargeKey !== "") {
+      writer.uint32(98).string(message.chargeKey);
     }
     return writer;
   },
@@ -1354,6 +1364,14 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
             message.maxReplyChunkBytes = reader.uint32();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.chargeKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1411,6 +1429,11 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
         : isSet(object.max_reply_chunk_bytes)
         ? globalThis.Number(object.max_reply_chunk_bytes)
         : 0,
+      chargeKey: isSet(object.chargeKey)
+        ? globalThis.String(object.chargeKey)
+        : isSet(object.charge_key)
+        ? globalThis.String(object.charge_key)
+        : "",
     };
   },
 
@@ -1449,6 +1472,9 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     if (message.maxReplyChunkBytes !== 0) {
       obj.maxReplyChunkBytes = Math.round(message.maxReplyChunkBytes);
     }
+    if (message.chargeKey !== "") {
+      obj.chargeKey = message.chargeKey;
+    }
     return obj;
   },
 
@@ -1468,6 +1494,7 @@ export const HeDecryptRequest: MessageFns<HeDecryptRequest> = {
     message.ciphertextCount = object.ciphertextCount ?? 0;
     message.digest = object.digest ?? Buffer.alloc(0);
     message.maxReplyChunkBytes = object.maxReplyChunkBytes ?? 0;
+    message.chargeKey = object.chargeKey ?? "";
     return message;
   },
 };
