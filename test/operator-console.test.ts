@@ -21,6 +21,7 @@ import { silentLogger } from '../platform/logging/logging.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { LocalConsortium } from '../simulation/LocalConsortium.js';
+import { runMain } from './support/captureCli.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const CHROMIUM = '/usr/bin/chromium'; // installed by scripts/ensure-chromium.sh
@@ -158,6 +159,19 @@ describe('operator console', () => {
     // Each agent answered every round (its own registry, the one `metrics.listen` would serve).
     for (const a of consortium.agentMetrics) expect(await a.registry.metrics()).toContain(`fedsynth_agent_rounds_total{aggregation="plain"} ${roundsDone}`);
     expect(consortium.agentMetrics.length).toBe(3);
+  });
+
+  it('study status --watch: text on stderr only; with --json exactly one JSON line on stdout', async () => {
+    const args = ['study', 'status', studyId, '--watch', '--kit', join(root, 'kits', 'operator'), '--coordinator', `127.0.0.1:${consortium.coordinator.port}`];
+    const text = await runMain(args);
+    expect(text.code).toBe(0);
+    expect(text.out).toBe('');
+    expect(text.err).toContain(`study ${studyId}: done`);
+    const json = await runMain([...args, '--json']);
+    expect(json.code).toBe(0);
+    const lines = json.out.trim().split('\n');
+    expect(lines.length).toBe(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ studyId, state: 'done' });
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
