@@ -80,7 +80,8 @@ beforeAll(async () => {
     log: silentLogger(),
     seed: 'operator-console',
     workDir: root,
-    policy: { allowedColumns: '*', maxEpsilonPerStudy: 1, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'aim'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
+    // Plain aggregation charges each party for what the coordinator sees (3 x epsilon 1 here, issue 16): cap 3.
+    policy: { allowedColumns: '*', maxEpsilonPerStudy: 3, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'aim'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
     coordinator: { console: { listen: '127.0.0.1:0' }, audit },
     agentMetrics: true,
   });
@@ -104,7 +105,8 @@ beforeAll(async () => {
   );
   studyId = created.spec!.studyId;
   await consortium.coordinator.waitForStudy(studyId);
-  expect(consortium.coordinator.store.getStudy(studyId).state).toBe('done');
+  const rec = consortium.coordinator.store.getStudy(studyId);
+  expect(rec.state, `${rec.errorCode}: ${rec.errorMessage}`).toBe('done');
   roundsDone = consortium.coordinator.store.roundsDone(studyId);
   // The test-only loopback proxy: plain HTTP on 127.0.0.1 in front of the console, holding the
   // operator's certificate (pki issue --role operator).
