@@ -16,7 +16,7 @@ import { signHeKey } from '../shared/he/heKeyEndorsement.js';
 import { runMaskingRound } from '../coordinator/rounds/MaskingRound.js';
 import type { RoundPlan } from '../coordinator/rounds/RoundPlan.js';
 import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
-import type { AgentSession } from '../coordinator/gateway/AgentSession.js';
+import { PartyUnavailableError, type AgentSession } from '../coordinator/gateway/AgentSession.js';
 import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { CoordinatorDouble, honestCompute } from './support/CoordinatorDouble.js';
 
@@ -77,15 +77,21 @@ function decisions(studyId: string): { decision: string | undefined; codes: unkn
   }));
 }
 
-/** A gateway whose sessions pass every request through `tamper` first (the coordinator lying). */
-function tamperingGateway(tamper: (partyId: string, req: RoundRequest) => RoundRequest): AgentGateway {
+/**
+ * A gateway whose sessions pass every request through `tamper` first (the coordinator lying);
+ * `undefined` from `tamper` drops the party at that stage (the coordinator claims it timed out).
+ */
+function tamperingGateway(tamper: (partyId: string, req: RoundRequest) => RoundRequest | undefined): AgentGateway {
   const real = double.consortium.coordinator.gateway;
   return {
     session: (id: string) => {
       const s = real.session(id);
       if (!s) return undefined;
       const wrapped = Object.create(s) as AgentSession;
-      wrapped.request = (req, timeoutMs) => s.request(tamper(id, req), timeoutMs);
+      wrapped.request = (req, timeoutMs) => {
+        const sent = tamper(id, req);
+        return sent ? s.request(sent, timeoutMs) : Promise.reject(new PartyUnavailableError(id, 'dropped by the coordinator'));
+      };
       return wrapped;
     },
   } as unknown as AgentGateway;
@@ -108,8 +114,46 @@ describe('an honest round is the positive control', () => {
 });
 
 describe('finding 1: retry isolation (a re-run without party X to subtract)', () => {
-  // V1's fix (survivor set signed per charge key, any other refused) had not landed on main.
-  it.todo('a second round under the same charge key with other participants/survivors is refused (needs: agent persists the survivor set it signed per charge key)');
+  it('after a finished round, the same charge key under a new round id without X is refused ROUND_BINDING_MISMATCH by every other party', async () => {
+    const spec = honestSpec('retry-new-round');
+    await double.announceAndWait(spec);
+    const stage = compute(spec, 0.005);
+    const first = await runMaskingRound(double.consortium.coordinator.gateway, maskingPlan(spec, 'r0', stage), log, signingKeyOf);
+    expect(first.survivors).toHaveLength(N);
+    const [x, ...others] = double.partyIds;
+    const before = snapshot();
+    // The same charge key (the same noisy vectors), a new round id, X left out: sum - sum' = X's
+    // vector. Everything else is honest for 3 participants (noise re-planned, t = 3).
+    const retry = { ...compute(spec, 0.005, { participants: others, threshold: others.length }), chargeKey: stage.chargeKey, label: stage.label };
+    const replies = await Promise.all(others.map((p) => double.request(p, RoundRequest.fromPartial({ studyId: spec.studyId, roundId: `${spec.studyId}/r0-again`, stage: { $case: 'compute', value: retry } }))));
+    expect(refusalCodes(replies)).toEqual(others.map(() => ErrorCode.RoundBindingMismatch));
+    expect(snapshot().charges).toEqual(before.charges);
+    for (const p of others) expect(double.audits(p, 'round.refused').at(-1)).toMatchObject({ roundId: `${spec.studyId}/r0-again`, code: ErrorCode.RoundBindingMismatch });
+    expect(double.audits(x, 'round.refused').length).toBe(before.refusals[0]);
+  });
+
+  it('the same round re-run with X dropped before the consistency check is refused SURVIVOR_SET_MISMATCH: no unmasking, nothing charged', async () => {
+    // d = 1 lets a round go on with 3 of 4 (t = 3), so only the survivor-set binding stands in the way.
+    const spec = honestSpec('retry-survivors', { dropouts: 1 });
+    await double.announceAndWait(spec);
+    const stage = compute(spec, 0.005, { threshold: N - 1 });
+    const plan = maskingPlan(spec, 'r0', stage);
+    expect((await runMaskingRound(double.consortium.coordinator.gateway, plan, log, signingKeyOf)).survivors).toHaveLength(N);
+    const x = double.partyIds[0];
+    const asked: string[] = [];
+    const dropX = tamperingGateway((p, req) => {
+      asked.push(`${p}:${req.stage?.$case}`);
+      return p === x && req.stage?.$case === 'maskedInput' ? undefined : req;
+    });
+    const before = snapshot();
+    const err = await runMaskingRound(dropX, plan, log, signingKeyOf).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    for (const p of double.partyIds.slice(1)) expect(err).toContain(`${p} ${ErrorCode.SurvivorSetMismatch}`);
+    expect(asked.some((a) => a.endsWith(':unmask'))).toBe(false);
+    expect(snapshot().charges).toEqual(before.charges);
+  });
 });
 
 describe("finding 2: the coordinator's maxSilosPerIndividual below the agent's own", () => {
@@ -202,14 +246,41 @@ describe("finding 4: the HE public key is the custodian's", () => {
 });
 
 describe('finding 5: survivor thresholds tied to the noise plan', () => {
-  // V1's SurvivorThreshold had not landed on main.
-  it.todo('a masking round with threshold below n - f - d is refused before any key is made (needs: threshold >= the noise plan honest minimum)');
-  it.todo('a SecAgg+ round with neighbourhood threshold f + 1 is refused (needs: Bell et al. thresholds enforced at the party)');
+  it('a masking round with t = f + 1 = 2, or t = n - d - 1 = 3, is refused THRESHOLD_BELOW_PLAN before any charge or key', async () => {
+    const spec = honestSpec('low-threshold');
+    await double.announceAndWait(spec);
+    for (const t of [OWN_COLLUDERS + 1, N - 1]) {
+      const before = snapshot();
+      expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/t${t}`, compute(spec, 0.005, { threshold: t })), ErrorCode.ThresholdBelowPlan, before);
+    }
+  });
+
+  it('a SecAgg+ graph whose honest survivors can be cut apart (k = 2 < f + (n - t) + 1 = 3) is refused UNSAFE_NEIGHBOURHOOD before any charge', async () => {
+    const spec = honestSpec('sparse-graph', { dropouts: 1 });
+    await double.announceAndWait(spec);
+    const before = snapshot();
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/k2`, compute(spec, 0.005, { threshold: N - 1, neighbours: 2 })), ErrorCode.UnsafeNeighbourhood, before);
+  });
 });
 
 describe('finding 6: plain mode charges what it reveals', () => {
-  // V1's plain-mode charging had not landed on main.
-  it.todo('a plain round charges the rho of the party\'s own noise share, and is refused if that exceeds the approved cap (needs: releaseRho for plain mode)');
+  it("a plain round is charged Delta^2 / (2 sigma_p^2) for the party's own share (about (n - f - d) rho), not the round's rho", async () => {
+    const spec = honestSpec('plain-charge', { aggregation: Aggregation.AGGREGATION_PLAIN });
+    await double.announceAndWait(spec);
+    const rho = 0.002;
+    const stage = compute(spec, rho);
+    const before = double.partyIds.map((p) => double.charges(p).length);
+    const replies = await askAll(spec.studyId, `${spec.studyId}/r0`, stage);
+    expect(refusalCodes(replies).every((c) => c === 'sent plain')).toBe(true);
+    // Delta = k * sqrt(1 attribute set) = 2; the coordinator sees N_Z(0, sigma_p^2) around one party's counts.
+    const revealed = (OWN_K * OWN_K) / (2 * stage.perPartySigma2);
+    expect(revealed).toBeGreaterThan(2.9 * rho); // n - f - d = 3 honest shares were planned
+    double.partyIds.forEach((p, i) => {
+      const charges = double.charges(p);
+      expect(charges).toHaveLength(before[i] + 1);
+      expect(charges.at(-1)!.rho).toBeCloseTo(revealed, 12);
+    });
+  });
 });
 
 describe('replays and wrong keys', () => {
