@@ -179,7 +179,7 @@ describe.skipIf(unavailable !== undefined)(
       const t = Date.now();
       const args = ['exec', coordinator.getId(), 'node', '/app/bin/fedsynth.js', 'study', 'create', '--kit', '/operator-kit', '--coordinator', 'coordinator:7443',
         '--schema', '/etc/fedsynth/schema.json', '--mechanism', 'mst', '--aggregation', 'masking', '--epsilon', '1', '--rows', '3000',
-        '--dropouts', '1', '--min-parties', '2', '--parties', PARTIES.join(','), '--id', STUDY, '--title', 'container test', '--watch'];
+        '--dropouts', '1', '--min-parties', '2', '--parties', PARTIES.join(','), '--id', STUDY, '--title', 'container test', '--watch', '--json'];
       const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       let killedAfter: string | undefined;

@@ -21,6 +21,7 @@ import { silentLogger } from '../platform/logging/logging.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { LocalConsortium } from '../simulation/LocalConsortium.js';
+import { runMain } from './support/captureCli.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const CHROMIUM = '/usr/bin/chromium'; // installed by scripts/ensure-chromium.sh
@@ -79,7 +80,8 @@ beforeAll(async () => {
     log: silentLogger(),
     seed: 'operator-console',
     workDir: root,
-    policy: { allowedColumns: '*', maxEpsilonPerStudy: 1, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'aim'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
+    // Plain aggregation charges each party for what the coordinator sees (3 x epsilon 1 here, issue 16): cap 3.
+    policy: { allowedColumns: '*', maxEpsilonPerStudy: 3, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'aim'], minParties: 1, autoApprove: true, allowPlainAggregation: true },
     coordinator: { console: { listen: '127.0.0.1:0' }, audit },
     agentMetrics: true,
   });
@@ -103,7 +105,8 @@ beforeAll(async () => {
   );
   studyId = created.spec!.studyId;
   await consortium.coordinator.waitForStudy(studyId);
-  expect(consortium.coordinator.store.getStudy(studyId).state).toBe('done');
+  const rec = consortium.coordinator.store.getStudy(studyId);
+  expect(rec.state, `${rec.errorCode}: ${rec.errorMessage}`).toBe('done');
   roundsDone = consortium.coordinator.store.roundsDone(studyId);
   // The test-only loopback proxy: plain HTTP on 127.0.0.1 in front of the console, holding the
   // operator's certificate (pki issue --role operator).
@@ -158,6 +161,19 @@ describe('operator console', () => {
     // Each agent answered every round (its own registry, the one `metrics.listen` would serve).
     for (const a of consortium.agentMetrics) expect(await a.registry.metrics()).toContain(`fedsynth_agent_rounds_total{aggregation="plain"} ${roundsDone}`);
     expect(consortium.agentMetrics.length).toBe(3);
+  });
+
+  it('study status --watch: text on stderr only; with --json exactly one JSON line on stdout', async () => {
+    const args = ['study', 'status', studyId, '--watch', '--kit', join(root, 'kits', 'operator'), '--coordinator', `127.0.0.1:${consortium.coordinator.port}`];
+    const text = await runMain(args);
+    expect(text.code).toBe(0);
+    expect(text.out).toBe('');
+    expect(text.err).toContain(`study ${studyId}: done`);
+    const json = await runMain([...args, '--json']);
+    expect(json.code).toBe(0);
+    const lines = json.out.trim().split('\n');
+    expect(lines.length).toBe(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ studyId, state: 'done' });
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {

@@ -12,6 +12,7 @@ import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto
 import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
 import { readJsonFile, numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
+import { followStudy } from '../util/followStudy.js';
 import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 
 interface Conn {
@@ -65,8 +66,9 @@ export function register(program: Command): void {
     .option('--title <text>', 'title shown to the parties', 'fedsynth study')
     .option('--target <column>', 'target column for utility evaluation')
     .option('--id <studyId>', 'study id (default: generated)')
-    .option('--watch', 'follow progress until the study ends')
-    .action(async (f: Conn & { schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
+    .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
+    .option('--json', 'with --watch: print the final status as one JSON line on stdout (nothing else goes to stdout)')
+    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -107,8 +109,12 @@ export function register(program: Command): void {
       const c = client(f);
       try {
         const st = await c.createStudy({ spec, parties: f.parties ? f.parties.split(',').map((s) => s.trim()).filter(Boolean) : [], seed: '', splitNote: '' });
-        process.stdout.write(`${JSON.stringify(summarizeStatus(st))}\n`);
-        if (f.watch) await watch(c, st.spec!.studyId);
+        if (f.watch) {
+          process.stderr.write(`created study ${st.spec!.studyId}; parties invited: ${st.parties.map((p) => p.partyId).join(', ')}\n`);
+          await watch(c, st.spec!.studyId, Boolean(f.json));
+        } else {
+          process.stdout.write(`${JSON.stringify(summarizeStatus(st))}\n`);
+        }
       } finally {
         c.close();
       }
@@ -123,11 +129,12 @@ export function register(program: Command): void {
   });
   withConn(study.command('status <studyId>'))
     .description('Show a study: state, rounds, parties online, privacy spent, progress')
-    .option('--watch', 'follow progress until the study ends')
-    .action(async (studyId: string, f: Conn & { watch?: boolean }) => {
+    .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
+    .option('--json', 'with --watch: print the final status as one JSON line on stdout')
+    .action(async (studyId: string, f: Conn & { watch?: boolean; json?: boolean }) => {
       const c = client(f);
       try {
-        if (f.watch) await watch(c, studyId);
+        if (f.watch) await watch(c, studyId, Boolean(f.json));
         else process.stdout.write(`${JSON.stringify(summarizeStatus(await c.getStudy(studyId)), null, 2)}\n`);
       } finally {
         c.close();
@@ -159,10 +166,18 @@ export function register(program: Command): void {
     });
 }
 
-async function watch(c: OperatorClient, studyId: string): Promise<void> {
+/**
+ * Follows a study to its end: progress and events (waits, retries, dropouts, charges, outages) on
+ * stderr; with `json`, the final status as one JSON line on stdout. Reconnects across coordinator restarts.
+ */
+async function watch(c: OperatorClient, studyId: string, json: boolean): Promise<void> {
   const p = new Progress();
-  const final = await c.watchStudy(studyId, (s) => p.update(s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)})`));
-  p.done(`study ${studyId}: ${final.state}`);
-  process.stdout.write(`${JSON.stringify(summarizeStatus(final))}\n`);
+  const final = await followStudy<StudyStatus>({
+    watchOnce: (onStatus) => c.watchStudy(studyId, onStatus),
+    report: (line) => p.event(line),
+    onStatus: (s) => p.update(s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)})`),
+  });
+  p.done(`study ${studyId}: ${final.state}${final.errorCode ? ` (${final.errorCode}: ${final.errorMessage})` : ''}`);
+  if (json) process.stdout.write(`${JSON.stringify(summarizeStatus(final))}\n`);
   if (final.state !== 'done') throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `study ${studyId} ended ${final.state}: ${final.errorMessage}`);
 }

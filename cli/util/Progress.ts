@@ -28,6 +28,15 @@ export class Progress {
     this.lastLine = line;
   }
 
+  /** A one-off event line (timestamped), kept above the redrawn progress line on a TTY. */
+  event(message: string): void {
+    if (this.quiet) return;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1).padStart(6);
+    if (this.tty) this.out.write('\r\x1b[2K');
+    this.out.write(`[${secs}s] ${message}\n`);
+    if (this.tty && this.lastLine) this.out.write(this.lastLine);
+  }
+
   done(message: string): void {
     if (this.quiet) return;
     if (this.tty) this.out.write('\r\x1b[2K');

@@ -63,3 +63,27 @@ describe('ConsortiumOracle', () => {
     store.close();
   });
 });
+
+describe('ConsortiumOracle retries', () => {
+  it('tells a watching operator which round is retried and how long it waits (the study phase)', async () => {
+    const store = new CoordinatorStore(join(mkdtempSync(join(tmpdir(), 'oracle-')), 'c.sqlite'));
+    store.createStudy({ id: 's', specJson: '{}', seed: '', parties });
+    const phases: string[] = [];
+    let attempts = 0;
+    const oracle = new ConsortiumOracle({
+      studyId: 's', domain, store, log: silentLogger(), aggregation: 'plain', colluders: 0, dropouts: 1, minParties: 2, maxSilosPerIndividual: 1,
+      roundTimeoutMs: 1000, participants: () => parties, approvedParties: () => parties, maxRoundRetries: 2, reconnectWaitMs: 0,
+      runRound: async (plan: RoundPlan): Promise<RoundOutcome> => {
+        attempts += 1;
+        if (attempts > 1) phases.push(store.getStudy('s').phase);
+        // first attempt: only p1 answered (p2, p3 timed out); then everyone is back
+        const survivors = attempts === 1 ? ['p1'] : plan.participants;
+        return { sum: new Float64Array(plan.compute.vectorLength), survivors, dropped: plan.participants.filter((p) => !survivors.includes(p)), refusals: [] };
+      },
+    });
+    await oracle.measure([['a']], 0.01, 'oneway');
+    expect(attempts).toBe(2);
+    expect(phases[0]).toMatch(/^round 1 \(oneway\): .*1 of 3 parties answered.*; retry 1 of 2, waiting up to 0 s for the parties to be back$/);
+    store.close();
+  });
+});

@@ -194,6 +194,12 @@ export class ConsortiumOracle implements FederatedOracle {
       attempt += 1;
       if (attempt > this.o.maxRoundRetries) throw failure;
       log.warn({ studyId, round: index, label, attempt, err: failure.message }, 'round failed for lack of parties; retrying when they are back');
+      // Shown to a watching operator: what failed, which retry this is, how long it may wait.
+      store.setProgress(
+        studyId,
+        store.getStudy(studyId).progress,
+        `round ${index + 1} (${label}): ${failure.message}; retry ${attempt} of ${this.o.maxRoundRetries}, waiting up to ${Math.round(this.o.reconnectWaitMs / 1000)} s for the parties to be back`,
+      );
     }
     const stddev = Math.sqrt(noise.sumSigma2(outcome.survivors.length));
     const survived = new Set(outcome.survivors);
