@@ -36,6 +36,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.UnsafeNeighbourhood]: EX.software,
   [ErrorCode.HeKeyUnauthenticated]: EX.software,
   [ErrorCode.PermissionDenied]: EX.noPerm,
+  [ErrorCode.DuplicateIdentity]: EX.noPerm,
   [ErrorCode.CorruptState]: EX.dataErr,
   [ErrorCode.AuditChainBroken]: EX.dataErr,
   [ErrorCode.SourceUnavailable]: EX.unavailable,

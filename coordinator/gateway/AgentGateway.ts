@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { isFedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AgentGatewayServer, AgentMessage, CoordinatorMessage, StudyDecision, DeliveryAck } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
 import { acceptStreamPeer } from './peerIdentity.js';
@@ -62,6 +62,14 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /**
+   * A session heard from within two heartbeat intervals (+1 s) is live: a new hello under its
+   * identity is a duplicate. An older one is a stale connection of the same agent and is replaced.
+   */
+  private liveWindowMs(): number {
+    return 2 * this.heartbeatIntervalMs + 1000;
+  }
+
   closeAll(): void {
     for (const s of this.sessions.values()) s.close('coordinator shutting down');
   }
@@ -93,6 +101,15 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
               return;
             }
             const old = this.sessions.get(partyId);
+            if (old && !old.closed && Date.now() - old.lastSeenMs <= this.liveWindowMs()) {
+              // Two agents with one kit would otherwise replace each other forever: the live first
+              // connection stays, the second is refused with a typed error and its stream closed.
+              const message = `party ${partyId} is already connected (its last message ${Date.now() - old.lastSeenMs} ms ago): a second agent with the same kit is refused; stop one of them`;
+              this.log.warn({ partyId, code: ErrorCode.DuplicateIdentity }, 'refused a duplicate agent connection');
+              call.write({ seq: 0, body: { $case: 'error', value: { code: ErrorCode.DuplicateIdentity, message, studyId: '', roundId: '', field: 'identity' } } });
+              call.end();
+              return;
+            }
             if (old) old.close('replaced by a new connection');
             session = new AgentSession(partyId, certificate, call);
             this.sessions.set(partyId, session);

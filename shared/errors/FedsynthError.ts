@@ -42,6 +42,8 @@ export const ErrorCode = {
   ThresholdBelowPlan: 'THRESHOLD_BELOW_PLAN',
   /** A SecAgg+ graph (k, neighbourhood threshold) below the safe parameters for the round. */
   UnsafeNeighbourhood: 'UNSAFE_NEIGHBOURHOOD',
+  /** A second live connection under an identity that is already connected (two agents, one kit). */
+  DuplicateIdentity: 'DUPLICATE_IDENTITY',
   // storage and environment
   CorruptState: 'CORRUPT_STATE',
   AuditChainBroken: 'AUDIT_CHAIN_BROKEN',

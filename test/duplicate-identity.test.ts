@@ -1,0 +1,80 @@
+// Integration test (real Coordinator on 127.0.0.1, mTLS): two agents with one kit do not kick each
+// other off; the live first connection stays and the second is refused DUPLICATE_IDENTITY, logged.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../shared/errors/FedsynthError.js';
+import { initCa } from '../platform/pki/CertificateAuthority.js';
+import { issueKit } from '../platform/pki/issueKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { Coordinator } from '../coordinator/Coordinator.js';
+import { RawAgentClient } from './support/RawAgentClient.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fedsynth-duplicate-'));
+const lines: { msg?: string; partyId?: string; code?: string }[] = [];
+const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[number]) });
+const HEARTBEAT_MS = 300; // live window 2 x 300 + 1000 = 1.6 s
+let coordinator: Coordinator;
+let address = '';
+let kitDir = '';
+
+beforeAll(async () => {
+  const ca = await initCa(join(root, 'ca'), { consortium: 'duplicate' });
+  await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(root, 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
+  kitDir = join(root, 'hospital-x');
+  await issueKit(ca, { role: 'party', id: 'hospital-x', coordinator: '127.0.0.1:7443', out: kitDir });
+  const ck = loadKit(join(root, 'coordinator'));
+  coordinator = new Coordinator({ listen: '127.0.0.1:0', tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key }, dataDir: join(root, 'data'), log, heartbeatIntervalMs: HEARTBEAT_MS });
+  address = `127.0.0.1:${await coordinator.start()}`;
+}, 60_000);
+
+afterAll(async () => {
+  await coordinator?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const isWelcome = (m: { body?: { $case: string } }) => m.body?.$case === 'welcome';
+
+describe('one kit, two agents', () => {
+  it('keeps the live first connection and refuses the second with DUPLICATE_IDENTITY (logged)', async () => {
+    const first = new RawAgentClient(kitDir, address);
+    const second = new RawAgentClient(kitDir, address);
+    try {
+      first.hello();
+      await first.waitFor(isWelcome);
+      const session = coordinator.gateway.session('hospital-x');
+      second.hello();
+      const refused = await second.waitFor((m) => m.body?.$case === 'error');
+      expect(refused.body?.$case === 'error' && refused.body.value.code).toBe(ErrorCode.DuplicateIdentity);
+      await second.waitClosed();
+      expect(second.received.some(isWelcome)).toBe(false);
+      // The first is untouched: same session, still answered.
+      expect(coordinator.gateway.session('hospital-x')).toBe(session);
+      first.send({ $case: 'heartbeat', value: { unixMs: Date.now() } });
+      await first.waitFor((m) => m.body?.$case === 'heartbeat');
+      expect(first.ended).toBe(false);
+      expect(lines.filter((l) => l.msg === 'refused a duplicate agent connection' && l.partyId === 'hospital-x')).toHaveLength(1);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it('replaces a stale connection of the same identity (a reconnecting agent is not locked out)', async () => {
+    const stale = new RawAgentClient(kitDir, address);
+    const next = new RawAgentClient(kitDir, address);
+    try {
+      stale.hello();
+      await stale.waitFor(isWelcome);
+      await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS + 1000 + 300)); // silent past the live window
+      next.hello();
+      await next.waitFor(isWelcome);
+      expect(coordinator.gateway.onlineParties()).toEqual(['hospital-x']);
+    } finally {
+      stale.close();
+      next.close();
+    }
+  });
+});
