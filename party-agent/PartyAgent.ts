@@ -30,6 +30,8 @@ export interface PartyAgentOptions {
   source: MarginalSource;
   policy: AgentPolicy;
   stateDir: string;
+  /** The agent's config file, named in operator hints (`--config FILE`). */
+  configFile?: string;
   ledger: BudgetCharger;
   noiseRng: RandomSource;
   log: Logger;
@@ -77,7 +79,7 @@ export class PartyAgent {
         onMessage: (msg, send) => this.onMessage(msg, send),
       },
     );
-    this.decisions = new StudyDecisions({ store: this.store, channel: this.conn, domain: opts.domain, policy: opts.policy, stateDir: opts.stateDir, log: opts.log, audit });
+    this.decisions = new StudyDecisions({ store: this.store, channel: this.conn, domain: opts.domain, policy: opts.policy, stateDir: opts.stateDir, ...(opts.configFile ? { configFile: opts.configFile } : {}), log: opts.log, audit });
     this.rounds = new RoundDispatcher({
       domain: opts.domain,
       source: opts.source,

@@ -88,6 +88,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       minDropouts: config.policy.minDropouts,
     },
     stateDir: config.state.dir,
+    configFile,
     ledger: {
       charge: (r) => {
         chargeAndAudit(ledger, audit, r);

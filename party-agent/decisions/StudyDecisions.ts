@@ -26,8 +26,10 @@ export interface StudyDecisionsOptions {
   channel: DecisionChannel;
   domain: Domain;
   policy: AgentPolicy;
-  /** Named in the operator's hint for approving a pending study. */
+  /** Named in the operator's hint for approving a pending study (when no config file is known). */
   stateDir: string;
+  /** The agent's config file: the hint names `--config FILE`, as docs/operator-guide.md does. */
+  configFile?: string;
   log: Logger;
   audit: (event: string, details: Record<string, unknown>) => void;
 }
@@ -92,7 +94,7 @@ export class StudyDecisions {
     else if (verdict.kind === 'refuse') store.upsertStudy(spec.studyId, stored, 'refused', verdict.reasons.join('; '));
     else {
       store.upsertStudy(spec.studyId, stored, 'pending', verdict.why);
-      const state = `--state ${this.opts.stateDir}`;
+      const state = this.opts.configFile ? `--config ${this.opts.configFile}` : `--state ${this.opts.stateDir}`;
       log.warn(`study ${spec.studyId} waits for approval: review it with \`fedsynth agent studies ${state}\`, then run \`fedsynth agent approve ${spec.studyId} --spec-hash HASH ${state}\``);
     }
     this.opts.audit('study.decision', { studyId: spec.studyId, decision: verdict.kind, epsilon: spec.epsilon, delta: spec.delta, mechanism, specHash: studySpecHash(spec, parties), ...(codes.length > 0 ? { codes } : {}) });
