@@ -26,8 +26,14 @@ it('pki init / issue / revoke', async () => {
   expect(loadKit(join(root, 'kit')).manifest).toMatchObject({ id: 'st-mary', coordinator: 'coord.example:7000' });
   await run('pki', 'issue', '--ca', ca, '--role', 'custodian', '--out', join(root, 'cust'));
   expect(loadKit(join(root, 'cust')).identity).toMatchObject({ partyId: 'custodian', role: 'custodian' });
-  const rev = (await run('pki', 'revoke', '--ca', ca, '--party', 'st-mary', '--reason', 'keyCompromise')) as { revoked: string[] };
+  const rev = (await run('pki', 'revoke', '--ca', ca, '--party', 'st-mary', '--reason', 'keyCompromise')) as { revoked: string[]; copy: string[] };
   expect(rev.revoked).toEqual([issued.certSerial]);
+  // What revoke says to copy exists, and the operator guide tells the operator to copy the same files.
+  expect(rev.copy).toEqual([join(ca, 'crl.pem'), join(ca, 'roster.json')]);
+  for (const f of rev.copy) expect(existsSync(f), f).toBe(true);
+  const guide = readFileSync(new URL('../../docs/operator-guide.md', import.meta.url), 'utf8');
+  const revokeStep = guide.slice(guide.indexOf('To revoke a party'), guide.indexOf('## 2.'));
+  for (const f of rev.copy) expect(revokeStep, `the guide's revocation step names ${f}`).toContain(`ca/${f.slice(ca.length + 1)}`);
   expect((await loadTrust(ca)).crl.has(issued.certSerial)).toBe(true);
   expect(readFileSync(join(ca, 'crl.pem'), 'utf8')).toContain('BEGIN X509 CRL');
 });

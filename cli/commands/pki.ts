@@ -102,10 +102,15 @@ export function register(program: Command): void {
         revoked,
         crl: join(o.ca, 'crl.pem'),
         crlNumber: ca.registry.crlNumber,
-        next: 'copy crl.pem and roster.json to the coordinator kit directory',
+        // The same files docs/operator-guide.md (section 1) tells the operator to copy.
+        copy: REVOCATION_FILES.map((f) => join(o.ca, f)),
+        next: `copy ${REVOCATION_FILES.join(' and ')} into the coordinator's kit directory, then restart the coordinator`,
       });
     });
 }
+
+/** What a revocation republishes and the coordinator must be given (its kit directory). */
+export const REVOCATION_FILES = ['crl.pem', 'roster.json'] as const;
 
 function parseRole(s: string): PartyRole {
   if (!isPartyRole(s)) throw new FedsynthError(ErrorCode.InvalidArgument, `--role must be party, coordinator, custodian or operator, got ${s}`);
