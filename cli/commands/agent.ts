@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { aggregationToJSON, mechanismToJSON } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { aggregationFromWire, mechanismFromWire } from '../../platform/wire/studySpecWire.js';
 import { assertReviewedHash, storedStudy } from '../../party-agent/verification/SpecBinding.js';
 import { AgentStore } from '../../party-agent/state/AgentStore.js';
 import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
@@ -16,19 +17,28 @@ async function stateDirOf(f: { config?: string; state?: string }): Promise<strin
   throw new FedsynthError(ErrorCode.InvalidArgument, 'give --config FILE or --state DIR');
 }
 
+/** The CLI's name for a wire enum ('aim', 'masking': as `--mechanism`/`--aggregation` and the policy say); the proto name for a value it has none for. */
+function wireName(name: () => string, fallback: () => string): string {
+  try {
+    return name();
+  } catch {
+    return fallback();
+  }
+}
+
 /** What an operator reviews before approving: every privacy term of the spec and its hash. */
 function describe(specJson: string): Record<string, unknown> {
   const { spec: s, parties, specHash } = storedStudy(specJson);
   return {
     specHash,
     title: s.title,
-    mechanism: mechanismToJSON(s.mechanism),
+    mechanism: wireName(() => mechanismFromWire(s.mechanism), () => mechanismToJSON(s.mechanism)),
     epsilon: s.epsilon,
     delta: s.delta,
     rho: s.rho,
     columns: s.columns,
     parties,
-    aggregation: aggregationToJSON(s.aggregation),
+    aggregation: wireName(() => aggregationFromWire(s.aggregation), () => aggregationToJSON(s.aggregation)),
     minParties: s.minParties,
     colluders: s.colluders,
     dropouts: s.dropouts,
