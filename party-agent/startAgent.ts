@@ -22,6 +22,7 @@ import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { chargeAndAudit, openAgentLedger } from './ledger/agentLedger.js';
 import { AgentMetrics } from './metrics/AgentMetrics.js';
 import { MetricsEndpoint } from '../platform/metrics/MetricsEndpoint.js';
+import { bindOnce } from '../platform/logging/bindOnce.js';
 
 export interface StartedAgent {
   agent: PartyAgent;
@@ -42,7 +43,8 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   const trust = await loadTrust(config.kit);
   const schema = await loadSchemaFile(config.dataset.schema);
   const domain = Domain.fromJson(schemaDomain(schema));
-  const alog = log.child({ partyId: config.party.id });
+  // partyId once per line, though the connection and the rounds bind or log it again.
+  const alog = bindOnce(log, 'partyId', config.party.id);
   const audit = openAuditHook(join(config.state.dir, 'audit.log'), config.party.id, { signingKey: kit.signingKey, publicKeyRaw: kit.signingPublicKeyRaw });
   const source = await openSource(config.dataset.source as SourceConfig, schema, { onInvalid: config.dataset.onInvalid });
   // Validate locally before any round: problems go to this party's operator only.
