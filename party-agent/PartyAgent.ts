@@ -9,6 +9,7 @@ import type { RandomSource } from '../shared/dp/random/RandomSource.js';
 import { VERSION } from '../shared/version.js';
 import type { CoordinatorMessage, AgentMessage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentConnection, type AgentTls } from './transport/AgentConnection.js';
+import { announcementFromWire } from './transport/announcementFromWire.js';
 import { AgentStore } from './state/AgentStore.js';
 import type { AgentPolicy } from './policy/StudyPolicy.js';
 import type { BudgetCharger } from './rounds/ComputeHandler.js';
@@ -129,9 +130,17 @@ export class PartyAgent {
     const body = msg.body;
     if (!body) return;
     switch (body.$case) {
-      case 'studyAnnouncement':
-        this.decisions.onAnnouncement(body.value.spec, body.value.parties);
+      case 'studyAnnouncement': {
+        let announced;
+        try {
+          announced = announcementFromWire(body.value);
+        } catch (e) {
+          this.decisions.onUnreadableAnnouncement(body.value.spec?.studyId ?? '', e);
+          return;
+        }
+        if (announced) this.decisions.onAnnouncement(announced.spec, announced.parties);
         return;
+      }
       case 'roundRequest': {
         const req = body.value;
         // Rounds are handled one at a time, in order.

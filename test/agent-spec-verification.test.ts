@@ -15,6 +15,7 @@ import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { planDistributedGaussian } from '../shared/dp/distributed/planDistributedGaussian.js';
 import { domainHash } from '../shared/study/domainHash.js';
 import { studySpecHash } from '../platform/wire/studySpecHash.js';
+import { studySpecFromWire } from '../platform/wire/studySpecWire.js';
 import { localQueryLength, type LocalQuery } from '../shared/synth/LocalQuery.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { X509Certificate } from 'node:crypto';
@@ -212,6 +213,30 @@ describe('the agent converts (epsilon, delta) itself (finding 3)', () => {
   });
 });
 
+describe('the agent reads the announced spec at its edge (issue 17 item 3)', () => {
+  it('an UNSPECIFIED mechanism or aggregation is refused with INVALID_ARGUMENT naming the field, audited, nothing stored; never read as MST or masking', async () => {
+    const a = await startAgent('unspecified', { ...basePolicy, allowedMechanisms: ['mst', 'aim'] });
+    try {
+      const cases: [string, Partial<StudySpec>, string][] = [
+        ['no-mechanism', { mechanism: Mechanism.MECHANISM_UNSPECIFIED }, 'spec.mechanism'],
+        ['no-aggregation', { aggregation: Aggregation.AGGREGATION_UNSPECIFIED }, 'spec.aggregation'],
+        ['unknown-aggregation', { aggregation: 9 as Aggregation }, 'spec.aggregation'],
+      ];
+      for (const [studyId, over, field] of cases) {
+        const d = await announce(spec(studyId, over));
+        expect(d.approved).toBe(false);
+        expect(d.reason).toContain(`${ErrorCode.InvalidArgument}: ${field}`);
+        expect(a.events.find((e) => e.event === 'study.decision' && e.details.studyId === studyId)?.details).toMatchObject({ decision: 'refuse', codes: [ErrorCode.InvalidArgument], field });
+        expect(a.agent.store.study(studyId)).toBeUndefined();
+      }
+      // The same study with its enums set is read and joined.
+      expect((await announce(spec('no-mechanism'))).approved).toBe(true);
+    } finally {
+      await a.stop();
+    }
+  });
+});
+
 describe("the agent's own sensitivity and floors (findings 2 and 3)", () => {
   it('an agent with maxSilosPerIndividual 3 refuses a study planned with k = 1: SPEC_BELOW_PARTY_TERMS, audited', async () => {
     const a = await startAgent('k3', { ...basePolicy, maxSilosPerIndividual: 3 });
@@ -266,7 +291,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       const reviewed = spec('bound');
       fake.send({ $case: 'studyAnnouncement', value: { spec: reviewed, parties: PARTIES } });
       await until(() => a.events.some((e) => e.event === 'study.decision' && e.details.studyId === 'bound'), 'the pending decision');
-      const hash = studySpecHash(reviewed, PARTIES);
+      const hash = studySpecHash(studySpecFromWire(reviewed), PARTIES);
       const listed = JSON.parse((await runMain(['agent', 'studies', '--state', a.stateDir])).out.trim()) as Record<string, unknown>;
       expect(listed).toMatchObject({ studyId: 'bound', decision: 'pending', specHash: hash, mechanism: 'MECHANISM_MST', aggregation: 'AGGREGATION_PLAIN', rho: reviewed.rho });
 
@@ -280,7 +305,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       expect(a.agent.store.study('bound')?.decision).toBe('pending');
 
       // Approval with the hash of another spec is refused; with the reviewed hash it is recorded.
-      const wrong = await runMain(['agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', studySpecHash(changed, PARTIES)]);
+      const wrong = await runMain(['agent', 'approve', 'bound', '--state', a.stateDir, '--spec-hash', studySpecHash(studySpecFromWire(changed), PARTIES)]);
       expect(wrong.code).not.toBe(0);
       expect(wrong.err).toContain(ErrorCode.SpecChanged);
       expect((await runMain(['agent', 'approve', 'bound', '--state', a.stateDir])).code).not.toBe(0); // --spec-hash is required

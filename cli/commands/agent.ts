@@ -3,8 +3,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { aggregationToJSON, mechanismToJSON } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { aggregationFromWire, mechanismFromWire } from '../../platform/wire/studySpecWire.js';
+import { StudySpec as WireStudySpec, aggregationToJSON, mechanismToJSON } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { assertReviewedHash, storedStudy } from '../../party-agent/verification/SpecBinding.js';
 import { AgentStore } from '../../party-agent/state/AgentStore.js';
 import { loadAgentConfig } from '../../party-agent/config/AgentConfig.js';
@@ -17,32 +16,37 @@ async function stateDirOf(f: { config?: string; state?: string }): Promise<strin
   throw new FedsynthError(ErrorCode.InvalidArgument, 'give --config FILE or --state DIR');
 }
 
-/** The CLI's name for a wire enum ('aim', 'masking': as `--mechanism`/`--aggregation` and the policy say); the proto name for a value it has none for. */
-function wireName(name: () => string, fallback: () => string): string {
+/** The spec's names as the operator uses them ('aim', 'masking'), or for a row an older agent stored with a value it cannot read (UNSPECIFIED), the proto names and why: such a study cannot be approved. */
+function reviewedNames(specJson: string): Record<string, unknown> {
   try {
-    return name();
-  } catch {
-    return fallback();
+    const { spec, specHash } = storedStudy(specJson);
+    return { specHash, mechanism: spec.mechanism, aggregation: spec.aggregation };
+  } catch (e) {
+    const w = WireStudySpec.fromJSON((JSON.parse(specJson) as { spec: unknown }).spec);
+    return { unreadable: (e as Error).message, mechanism: mechanismToJSON(w.mechanism), aggregation: aggregationToJSON(w.aggregation) };
   }
 }
 
 /** What an operator reviews before approving: every privacy term of the spec and its hash. */
 function describe(specJson: string): Record<string, unknown> {
-  const { spec: s, parties, specHash } = storedStudy(specJson);
+  const raw = JSON.parse(specJson) as { spec: unknown; parties?: unknown };
+  const s = WireStudySpec.fromJSON(raw.spec);
+  const { specHash, mechanism, aggregation, ...unreadable } = reviewedNames(specJson);
   return {
     specHash,
     title: s.title,
-    mechanism: wireName(() => mechanismFromWire(s.mechanism), () => mechanismToJSON(s.mechanism)),
+    mechanism,
     epsilon: s.epsilon,
     delta: s.delta,
     rho: s.rho,
     columns: s.columns,
-    parties,
-    aggregation: wireName(() => aggregationFromWire(s.aggregation), () => aggregationToJSON(s.aggregation)),
+    parties: Array.isArray(raw.parties) ? raw.parties.map(String) : [],
+    aggregation,
     minParties: s.minParties,
     colluders: s.colluders,
     dropouts: s.dropouts,
     maxSilosPerIndividual: Math.max(1, s.maxSilosPerIndividual),
+    ...unreadable,
   };
 }
 

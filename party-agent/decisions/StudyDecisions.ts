@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { domainHash } from '../../shared/study/domainHash.js';
-import type { AgentMessage, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AgentMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import type { AgentPolicy } from '../policy/StudyPolicy.js';
 import { studySpecHash } from '../../platform/wire/studySpecHash.js';
 import { judgeAnnouncement, partyTermsOf } from '../verification/judgeAnnouncement.js';
 import { effectiveStudyTerms } from '../verification/SpecVerification.js';
-import { assertSameSpec, storedStudy } from '../verification/SpecBinding.js';
+import { assertSameSpec, storedStudy, storedStudyJson } from '../verification/SpecBinding.js';
 import type { ApprovedStudy } from '../rounds/ComputeHandler.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -60,8 +61,7 @@ export class StudyDecisions {
     }
   }
 
-  onAnnouncement(spec: StudySpec | undefined, parties: string[]): void {
-    if (!spec) return;
+  onAnnouncement(spec: StudySpec, parties: readonly string[]): void {
     const { store } = this.opts;
     const log = this.opts.log.child({ studyId: spec.studyId });
     const known = store.study(spec.studyId);
@@ -79,7 +79,7 @@ export class StudyDecisions {
       }
     }
     if (spec.domainHash !== domainHash(this.opts.domain)) {
-      store.upsertStudy(spec.studyId, JSON.stringify({ spec, parties }), 'refused', 'the study domain differs from this agent\'s schema');
+      store.upsertStudy(spec.studyId, storedStudyJson(spec, parties), 'refused', 'the study domain differs from this agent\'s schema');
       this.flush();
       return;
     }
@@ -89,7 +89,7 @@ export class StudyDecisions {
       { mechanism, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, approvedRho: terms.approvedRho, columns: spec.columns, parties: parties.length, aggregation, verdict: verdict.kind, codes },
       `study ${spec.studyId} asks: ${mechanism.toUpperCase()} on ${spec.columns.length} columns at epsilon ${spec.epsilon}, delta ${spec.delta}`,
     );
-    const stored = JSON.stringify({ spec, parties });
+    const stored = storedStudyJson(spec, parties);
     if (verdict.kind === 'approve') store.upsertStudy(spec.studyId, stored, 'approved', 'approved by policy');
     else if (verdict.kind === 'refuse') store.upsertStudy(spec.studyId, stored, 'refused', verdict.reasons.join('; '));
     else {
@@ -99,6 +99,28 @@ export class StudyDecisions {
     }
     this.opts.audit('study.decision', { studyId: spec.studyId, decision: verdict.kind, epsilon: spec.epsilon, delta: spec.delta, mechanism, specHash: studySpecHash(spec, parties), ...(codes.length > 0 ? { codes } : {}) });
     this.flush();
+  }
+
+  /**
+   * An announcement this party cannot read (its spec failed conversion at the edge, e.g. an
+   * UNSPECIFIED mechanism): a known study keeps what it holds (refused like a changed spec); an
+   * unknown one is refused, audited with the error's code and field, and nothing is stored.
+   */
+  onUnreadableAnnouncement(studyId: string, e: unknown): void {
+    const known = this.opts.store.study(studyId);
+    if (known) {
+      this.refuseRespec(studyId, known.decision, e);
+      return;
+    }
+    const err = isFedsynthError(e) ? e : new FedsynthError(ErrorCode.InvalidArgument, `study ${studyId}: ${(e as Error).message}`, { studyId });
+    this.opts.log.warn({ studyId, code: err.code, ...err.details }, `study ${studyId} refused: ${err.message}`);
+    this.opts.audit('study.decision', { studyId, decision: 'refuse', codes: [err.code], ...err.details });
+    if (!this.opts.channel.connected) return;
+    try {
+      this.opts.channel.send({ $case: 'studyDecision', value: { studyId, approved: false, reason: `${err.code}: ${err.message}` } });
+    } catch {
+      // disconnected: the coordinator re-announces, and the refusal is in the audit log
+    }
   }
 
   /** A changed re-announcement: logged, audited, reported to the coordinator; nothing stored changes. */
@@ -137,6 +159,6 @@ export class StudyDecisions {
   storedSpec(studyId: string): StudySpec | undefined {
     const s = this.opts.store.study(studyId);
     if (!s) return undefined;
-    return (JSON.parse(s.specJson) as { spec: StudySpec }).spec;
+    return storedStudy(s.specJson).spec;
   }
 }

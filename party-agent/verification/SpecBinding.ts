@@ -2,7 +2,8 @@
 // re-announcement or an approval of another hash is refused (SPEC_CHANGED), never adopted.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { studySpecHash } from '../../platform/wire/studySpecHash.js';
-import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { studySpecFromJson, studySpecToJson } from '../../platform/wire/studySpecWire.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 
 /** A study as the agent stored it when it was first announced (AgentStore spec_json). */
 export interface StoredStudy {
@@ -12,10 +13,15 @@ export interface StoredStudy {
   specHash: string;
 }
 
-/** Parses AgentStore's spec_json (`{spec, parties}`) and hashes it. */
+/** AgentStore's spec_json of an announced study: the spec in its proto3 JSON form, and the invited parties. */
+export function storedStudyJson(spec: StudySpec, parties: readonly string[]): string {
+  return JSON.stringify({ spec: studySpecToJson(spec), parties });
+}
+
+/** Parses AgentStore's spec_json (`{spec, parties}`; enum names or numbers, UNSPECIFIED refused) and hashes it. */
 export function storedStudy(specJson: string): StoredStudy {
   const raw = JSON.parse(specJson) as { spec: unknown; parties: string[] };
-  const spec = StudySpec.fromJSON(raw.spec);
+  const spec = studySpecFromJson(raw.spec);
   const parties = Array.isArray(raw.parties) ? raw.parties.map(String) : [];
   return { spec, parties, specHash: studySpecHash(spec, parties) };
 }

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { studySpecHash } from '../../platform/wire/studySpecHash.js';
-import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, Mechanism, StudySpec as WireStudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { studySpecFromWire } from '../../platform/wire/studySpecWire.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { effectiveStudyTerms, verifySpecTerms, type PartyTerms } from './SpecVerification.js';
-import { assertReviewedHash, assertSameSpec, storedStudy } from './SpecBinding.js';
+import { assertReviewedHash, assertSameSpec, storedStudy, storedStudyJson } from './SpecBinding.js';
 
 /** The stable code `fn` throws ('NO_ERROR' if it returns). */
 function errorCodeOf(fn: () => unknown): string {
@@ -19,7 +21,7 @@ function errorCodeOf(fn: () => unknown): string {
 }
 
 const own: PartyTerms = { maxSilosPerIndividual: 2, minColluders: 1, minDropouts: 0 };
-const spec = StudySpec.fromPartial({
+const spec: StudySpec = studySpecFromWire(WireStudySpec.fromPartial({
   studyId: 's1',
   mechanism: Mechanism.MECHANISM_AIM,
   epsilon: 1,
@@ -32,7 +34,7 @@ const spec = StudySpec.fromPartial({
   domain: [{ name: 'a', size: 3 }],
   syntheticRows: 1000,
   minParties: 2,
-});
+}));
 
 describe('verifySpecTerms', () => {
   it('accepts a spec that meets every term and returns the party-derived ones', () => {
@@ -90,7 +92,7 @@ describe('verifySpecTerms', () => {
 
 describe('spec hash binding', () => {
   const parties = ['p1', 'p2'];
-  const stored = storedStudy(JSON.stringify({ spec, parties }));
+  const stored = storedStudy(storedStudyJson(spec, parties));
 
   it('the stored JSON round trip hashes like the announced spec; any changed term or invitation changes the hash', () => {
     expect(stored.specHash).toBe(studySpecHash(spec, parties));

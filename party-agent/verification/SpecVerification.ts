@@ -3,7 +3,7 @@
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { feasibilityProblems } from '../../shared/study/studyFeasibility.js';
-import type { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 
 /** This party's own privacy terms (agent config `policy`); a study may be stricter, never weaker. */
 export interface PartyTerms {

@@ -1,7 +1,7 @@
 // judgeAnnouncement: the agent's verdict on an announced study — its own verification of the
 // spec's privacy terms (SpecVerification) first, then its policy (StudyPolicy), in one answer.
 import type { ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { Aggregation, Mechanism, type StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { judgeStudy, type AgentPolicy, type PolicyVerdict, type StudyAsk } from '../policy/StudyPolicy.js';
 import { DEFAULT_PARTY_TERMS, verifySpecTerms, type PartyTerms, type VerifiedStudyTerms } from './SpecVerification.js';
 
@@ -28,12 +28,12 @@ export function judgeAnnouncement(policy: AgentPolicy, spec: StudySpec, parties:
   const { terms, problems } = verifySpecTerms(spec, partyTermsOf(policy), parties.length);
   const ask: StudyAsk = {
     studyId: spec.studyId,
-    mechanism: spec.mechanism === Mechanism.MECHANISM_AIM ? 'aim' : 'mst',
+    mechanism: spec.mechanism,
     epsilon: spec.epsilon,
     delta: spec.delta,
     columns: spec.columns,
     parties: parties.length,
-    aggregation: spec.aggregation === Aggregation.AGGREGATION_PLAIN ? 'plain' : spec.aggregation === Aggregation.AGGREGATION_HE ? 'he' : 'masking',
+    aggregation: spec.aggregation,
     // The f and d this party enforces (its floors applied): plain mode's exposure depends on them.
     colluders: terms.colluders,
     dropouts: terms.dropouts,

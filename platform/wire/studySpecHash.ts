@@ -1,8 +1,9 @@
 // studySpecHash: the canonical hash of a study as a party reviews it (spec and invited parties),
 // shown by `fedsynth agent studies` and required by `fedsynth agent approve --spec-hash`.
 import { createHash } from 'node:crypto';
-import { StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { canonicalJson } from '../../shared/audit/canonicalJson.js';
+import { studySpecToJson } from './studySpecWire.js';
 
 /** Version tag hashed first, so a future encoding can never collide with this one. */
 const TAG = 'fedsynth/study-spec/v1\n';
@@ -15,6 +16,6 @@ const TAG = 'fedsynth/study-spec/v1\n';
  * invitation list are equal.
  */
 export function studySpecHash(spec: StudySpec, parties: readonly string[]): string {
-  const canon = canonicalJson({ spec: StudySpec.toJSON(spec), parties: [...parties] });
+  const canon = canonicalJson({ spec: studySpecToJson(spec), parties: [...parties] });
   return `sha256:${createHash('sha256').update(TAG, 'utf8').update(canon, 'utf8').digest('hex')}`;
 }

@@ -77,7 +77,12 @@ export function studySpecToJson(s: StudySpec): Record<string, unknown> {
   return WireStudySpec.toJSON(studySpecToWire(s)) as Record<string, unknown>;
 }
 
+/** A spec read back from its stored proto3 JSON value (enum names or numbers; enums checked). */
+export function studySpecFromJson(value: unknown): StudySpec {
+  return studySpecFromWire(WireStudySpec.fromJSON(value));
+}
+
 /** A spec read back from its stored proto3 JSON text. */
 export function studySpecFromJsonText(text: string): StudySpec {
-  return studySpecFromWire(WireStudySpec.fromJSON(JSON.parse(text)));
+  return studySpecFromJson(JSON.parse(text));
 }
