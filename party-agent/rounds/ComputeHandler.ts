@@ -11,7 +11,8 @@ import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
-import type { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
@@ -36,7 +37,7 @@ export interface ApprovedStudy {
   maxSilosPerIndividual: number;
   parties: readonly string[];
   /** The approved aggregation mode: a plain study's cap is its plain exposure (releaseCapRho). */
-  aggregation: Aggregation;
+  aggregation: AggregationMode;
 }
 
 export interface ComputeContext {

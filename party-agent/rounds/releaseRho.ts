@@ -1,6 +1,7 @@
 // releaseRho: the zCDP cost a party charges for one contribution — what the coordinator can really
 // see of it: the noisy SUM in masking and HE, but in plain mode this party's vector with its own share.
 import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import { discreteGaussianMechanism } from '../../shared/dp/mechanisms/discreteGaussianMechanism.js';
 import { plainReleaseRhoBound } from '../../shared/dp/distributed/plainReleaseBound.js';
 
@@ -21,7 +22,7 @@ export function releaseRho(stage: { aggregation: Aggregation; rho: number; perPa
  * plainExposure showed it before approval). Keyed by the APPROVED mode: a plain round in a masking
  * study is charged what it reveals against the masking study's cap.
  */
-export function releaseCapRho(study: { studyRho: number; parties: readonly string[]; colluders: number; dropouts: number; aggregation: Aggregation }): number {
-  if (study.aggregation !== Aggregation.AGGREGATION_PLAIN) return study.studyRho;
+export function releaseCapRho(study: { studyRho: number; parties: readonly string[]; colluders: number; dropouts: number; aggregation: AggregationMode }): number {
+  if (study.aggregation !== 'plain') return study.studyRho;
   return plainReleaseRhoBound({ rho: study.studyRho, parties: study.parties.length, colluders: study.colluders, dropouts: study.dropouts });
 }

@@ -67,7 +67,7 @@ async function agents(dir: string, bindings: boolean): Promise<Agent[]> {
       {},
       bindings ? store : undefined,
     );
-    const study: ApprovedStudy = { studyId, studyRho: 10, colluders: 0, dropouts: 1, maxSilosPerIndividual: 1, parties: PARTIES, aggregation: Aggregation.AGGREGATION_MASKING };
+    const study: ApprovedStudy = { studyId, studyRho: 10, colluders: 0, dropouts: 1, maxSilosPerIndividual: 1, parties: PARTIES, aggregation: 'masking' };
     const source = new InMemoryMarginalSource(silo(i));
     const ledger = {
       charge(r: { idempotencyKey: string; rho: number }) {
