@@ -8,27 +8,33 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { domainHash } from '../../shared/study/domainHash.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
-import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { StudyDecisions } from './StudyDecisions.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-decisions-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const domain = new Domain(['a', 'b'], [2, 3]);
-const spec = StudySpec.fromPartial({
+const spec: StudySpec = {
   studyId: 'st-1',
-  mechanism: Mechanism.MECHANISM_MST,
+  title: '',
+  mechanism: 'mst',
   epsilon: 1,
   delta: 1e-9,
   rho: rhoFromEpsilon(1, 1e-9),
   columns: ['a', 'b'],
   domain: [{ name: 'a', size: 2 }, { name: 'b', size: 3 }],
-  aggregation: Aggregation.AGGREGATION_MASKING,
+  aggregation: 'masking',
   minParties: 2,
+  colluders: 0,
+  dropouts: 0,
   syntheticRows: 100,
   domainHash: domainHash(domain),
   maxSilosPerIndividual: 1,
-});
+  targetColumn: '',
+  schemaJson: '',
+  neighbours: 0,
+};
 
 function decisions(name: string, configFile?: string): { d: StudyDecisions; lines: { msg: string }[]; store: AgentStore } {
   const lines: { msg: string }[] = [];
