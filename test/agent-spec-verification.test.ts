@@ -293,7 +293,7 @@ describe('approval is bound to the reviewed spec hash (finding 3)', () => {
       await until(() => a.events.some((e) => e.event === 'study.decision' && e.details.studyId === 'bound'), 'the pending decision');
       const hash = studySpecHash(studySpecFromWire(reviewed), PARTIES);
       const listed = JSON.parse((await runMain(['agent', 'studies', '--state', a.stateDir])).out.trim()) as Record<string, unknown>;
-      expect(listed).toMatchObject({ studyId: 'bound', decision: 'pending', specHash: hash, mechanism: 'MECHANISM_MST', aggregation: 'AGGREGATION_PLAIN', rho: reviewed.rho });
+      expect(listed).toMatchObject({ studyId: 'bound', decision: 'pending', specHash: hash, mechanism: 'mst', aggregation: 'plain', rho: reviewed.rho });
 
       // While pending: the coordinator swaps in epsilon 4 (within this party's policy).
       const changed = spec('bound', { epsilon: 4, rho: rhoFromEpsilon(4, DELTA) });
