@@ -35,6 +35,7 @@ import { Aggregation, Mechanism, RoundRequest, StudySpec, type AgentMessage, typ
 import { FakeCoordinator } from './support/FakeCoordinator.js';
 import { runMain } from './support/captureCli.js';
 import { computeQueryFields } from '../platform/wire/localQueryWire.js';
+import { releaseRho } from '../party-agent/rounds/releaseRho.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-spec-verification-'));
 const domain = new Domain(['a', 'b'], [4, 3]);
@@ -202,10 +203,14 @@ describe('the agent converts (epsilon, delta) itself (finding 3)', () => {
       const s = spec('capped');
       expect((await announce(s)).approved).toBe(true);
       const approvedRho = rhoFromEpsilon(1, DELTA);
-      expect(await round('capped', 'capped/r0', compute('capped', 'm0', 0.6 * approvedRho, 1))).toBe('released');
-      // 1.2 x what it approved, well within the policy's per-study cap (rho of epsilon 4).
+      const first = compute('capped', 'm0', 0.6 * approvedRho, 1);
+      expect(await round('capped', 'capped/r0', first)).toBe('released');
+      // 1.2 x what it approved, well within the policy's per-study cap (rho of epsilon 4). In plain mode
+      // both the charge and the cap are the plain exposure (releaseRho / releaseCapRho, about n - f - d
+      // times the round's rho), so the ratio is the same.
       expect(await round('capped', 'capped/r1', compute('capped', 'm1', 0.6 * approvedRho, 1))).toBe(ErrorCode.BudgetExceeded);
-      expect(a.ledger.spent('capped')).toBeCloseTo(0.6 * approvedRho, 15);
+      expect(a.ledger.spent('capped')).toBeCloseTo(releaseRho(first, 1), 15);
+      expect(releaseRho(first, 1)).toBeGreaterThan(0.6 * approvedRho);
       expect(a.events.filter((e) => e.event === 'round.refused').map((e) => e.details.code)).toEqual([ErrorCode.BudgetExceeded]);
     } finally {
       await a.stop();
