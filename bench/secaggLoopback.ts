@@ -23,6 +23,7 @@ import { loadKit } from '../platform/pki/loadKit.js';
 import { peerIdentityFromCertificate } from '../platform/pki/peerIdentityFromCertificate.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { benchInput, type AgentRoundStats } from './_secaggLoopbackAgent.js';
+import { computeStageFromWire } from '../platform/wire/computeStageWire.js';
 
 type Mode = 'plain' | 'masking';
 interface AgentReport {
@@ -108,7 +109,7 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
         hePublicKey: Buffer.alloc(0),
         neighbours: 0,
       });
-      const plan: RoundPlan = { studyId: 'bench', roundId, roundIndex: k, participants: parties, compute, timeoutMs: 300_000 };
+      const plan: RoundPlan = { studyId: 'bench', roundId, roundIndex: k, participants: parties, compute: computeStageFromWire(compute), timeoutMs: 300_000 };
       const rss0 = process.memoryUsage().rss;
       const t0 = performance.now();
       const c0 = process.cpuUsage();

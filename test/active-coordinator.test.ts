@@ -19,6 +19,7 @@ import type { AgentGateway } from '../coordinator/gateway/AgentGateway.js';
 import { PartyUnavailableError, type AgentSession } from '../coordinator/gateway/AgentSession.js';
 import { Aggregation, RoundRequest, type ComputeStage, type RoundReply, type StudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { CoordinatorDouble, honestCompute } from './support/CoordinatorDouble.js';
+import { computeStageFromWire } from '../platform/wire/computeStageWire.js';
 
 const domain = new Domain(['a', 'b', 'c'], [6, 5, 3]);
 const query: LocalQuery = { kind: 'marginals', attrSets: [['a', 'b']] };
@@ -98,7 +99,7 @@ function tamperingGateway(tamper: (partyId: string, req: RoundRequest) => RoundR
 }
 
 function maskingPlan(spec: StudySpec, label: string, stage: ComputeStage): RoundPlan {
-  return { studyId: spec.studyId, roundId: `${spec.studyId}/${label}`, roundIndex: round, participants: [...stage.participants], timeoutMs: 30_000, compute: stage };
+  return { studyId: spec.studyId, roundId: `${spec.studyId}/${label}`, roundIndex: round, participants: [...stage.participants], timeoutMs: 30_000, compute: computeStageFromWire(stage) };
 }
 
 describe('an honest round is the positive control', () => {

@@ -31,6 +31,7 @@ import { computeQueryFields } from '../platform/wire/localQueryWire.js';
 import { queryDigest } from '../shared/wire/QueryChunks.js';
 import { estimate } from '../shared/pgm/Estimation.js';
 import { evaluateLocalQuery } from '../shared/synth/evaluateLocalQuery.js';
+import { aggregationFromWire } from '../platform/wire/studySpecWire.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-round-options-'));
 const domain = new Domain(['a', 'b', 'c'], [80, 60, 3]);
@@ -66,7 +67,7 @@ function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighb
       chargeKey: `${studyId}/${label}`, // the same key in every mode: agents re-send the same noisy vector
       label,
       vectorLength: localQueryLength(query, domain),
-      aggregation,
+      aggregation: aggregationFromWire(aggregation),
       participants,
       threshold: N,
       modulusBits: 32,

@@ -13,6 +13,7 @@ import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/co
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { requestCompute } from './requestCompute.js';
 
 export interface HeRoundOptions {
@@ -37,8 +38,8 @@ export async function runHeRound(
   const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors, plan.compute.threshold), plan.timeoutMs);
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   // The parties verify the custodian's endorsement themselves; the coordinator only relays it.
-  const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: Buffer.from(key.signature), custodianCertificate: Buffer.from(key.custodianCertificate) };
-  const compute = { ...plan.compute, hePublicKey: Buffer.from(key.publicKey), heKeyEndorsement, maxChunkBytes };
+  const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: key.signature, custodianCertificate: key.custodianCertificate };
+  const compute: ComputeStage = { ...plan.compute, hePublicKey: key.publicKey, heKeyEndorsement, maxChunkBytes };
   const certificates = new Map<string, Uint8Array>();
   for (const p of plan.participants) {
     const s = gateway.session(p);
@@ -49,10 +50,10 @@ export async function runHeRound(
     return c ? signingKeyOf(c) : undefined;
   });
   const expectedCiphertexts = Math.ceil(compute.vectorLength / params.polyModulusDegree);
-  const request = (partyId: string, stage: NonNullable<RoundRequest['stage']>): Promise<RoundReply> => {
+  const request = (partyId: string, stage: NonNullable<RoundRequest['stage']> | 'compute'): Promise<RoundReply> => {
     const s = gateway.session(partyId);
     if (!s) throw new FedsynthError(ErrorCode.SourceUnavailable, `party ${partyId} is offline`);
-    if (stage.$case === 'compute') return requestCompute(s, { ...plan, compute: stage.value });
+    if (stage === 'compute') return requestCompute(s, { ...plan, compute });
     return s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
   };
   const refusals: RoundOutcome['refusals'] = [];
@@ -65,7 +66,7 @@ export async function runHeRound(
     const assembler = new HeChunkAssembler(plan.roundId, partyId, compute.vectorLength, expectedCiphertexts, maxChunkBytes);
     let stage: RoundReply['stage'];
     try {
-      stage = (await request(partyId, { $case: 'compute', value: compute })).stage;
+      stage = (await request(partyId, 'compute')).stage;
     } catch (e) {
       rlog.warn({ partyId, err: (e as Error).message }, 'party dropped out of the HE round');
       return undefined;

@@ -42,12 +42,12 @@ export async function runMaskingRound(
   const refusals: RoundOutcome['refusals'] = [];
   const rlog = log.child({ studyId: plan.studyId, roundId: plan.roundId });
 
-  const ask = async (partyId: string, stage: NonNullable<RoundRequest['stage']>, secaggStage: string): Promise<void> => {
+  const ask = async (partyId: string, stage: NonNullable<RoundRequest['stage']> | 'compute', secaggStage: string): Promise<void> => {
     const s = gateway.session(partyId);
     if (!s) return;
     let reply: RoundReply;
     try {
-      reply = stage.$case === 'compute' ? await requestCompute(s, { ...plan, compute: stage.value }) : await s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
+      reply = stage === 'compute' ? await requestCompute(s, plan) : await s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
     } catch (e) {
       rlog.warn({ partyId, stage: secaggStage, err: (e as Error).message }, 'party dropped out during secure aggregation');
       return;
@@ -67,7 +67,7 @@ export async function runMaskingRound(
   };
 
   // Round 0: the compute stage; the agents answer with their signed keys.
-  await Promise.all(plan.participants.map((p) => ask(p, { $case: 'compute', value: plan.compute }, 'advertiseKeys')));
+  await Promise.all(plan.participants.map((p) => ask(p, 'compute', 'advertiseKeys')));
   let outcome: StageOutcome;
   try {
     outcome = await server.close();

@@ -1,6 +1,6 @@
 // RoundPlan and RoundOutcome: what the coordinator asks in one secure-sum round and what it learns
 // (only the sum of the survivors' noisy vectors), independent of the aggregation mode.
-import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 
 export interface RoundPlan {
   studyId: string;

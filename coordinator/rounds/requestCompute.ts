@@ -5,6 +5,7 @@ import { QUERY_CHUNK_BYTES, splitQuery } from '../../shared/wire/QueryChunks.js'
 import type { RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentSession } from '../gateway/AgentSession.js';
 import type { RoundPlan } from './RoundPlan.js';
+import { computeStageToWire } from '../../platform/wire/computeStageWire.js';
 
 /**
  * The party's reply to the compute stage of `plan`. A refusal of a chunk is returned as the reply
@@ -21,5 +22,5 @@ export async function requestCompute(session: AgentSession, plan: RoundPlan): Pr
     }
   }
   const last = chunks[chunks.length - 1];
-  return session.request({ ...head, stage: { $case: 'compute', value: { ...plan.compute, query: Buffer.from(last), queryChunkCount: chunks.length } } }, plan.timeoutMs);
+  return session.request({ ...head, stage: { $case: 'compute', value: computeStageToWire({ ...plan.compute, query: last, queryChunkCount: chunks.length }) } }, plan.timeoutMs);
 }

@@ -9,7 +9,6 @@ import { localQueryLength, localQuerySensitivity, type AttributeRecode, type Loc
 import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
-import { aggregationToWire } from '../../platform/wire/studySpecWire.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
 import { roundThreshold } from '../../shared/secagg/SurvivorThreshold.js';
@@ -155,7 +154,7 @@ export class ConsortiumOracle implements FederatedOracle {
           participants,
           timeoutMs: this.o.roundTimeoutMs,
           compute: {
-            query: Buffer.from(queryBytes),
+            query: queryBytes,
             queryChunkCount: 1,
             querySha256,
             rho,
@@ -163,12 +162,11 @@ export class ConsortiumOracle implements FederatedOracle {
             chargeKey: `${studyId}/${index}/${label}${suffix}`,
             label,
             vectorLength,
-            aggregation: aggregationToWire(this.o.aggregation),
+            aggregation: this.o.aggregation,
             participants,
             threshold: minSurvivors,
             modulusBits: 32,
-            hePublicKey: Buffer.alloc(0),
-            heKeyEndorsement: undefined,
+            hePublicKey: new Uint8Array(0),
             neighbours: this.o.neighbours ?? 0,
             maxChunkBytes: 0,
           },

@@ -17,12 +17,14 @@ import { runMaskingRound } from '../../coordinator/rounds/MaskingRound.js';
 import type { AgentGateway } from '../../coordinator/gateway/AgentGateway.js';
 import type { AgentSession } from '../../coordinator/gateway/AgentSession.js';
 import type { RoundPlan } from '../../coordinator/rounds/RoundPlan.js';
-import { Aggregation, type ComputeStage, type RoundReply, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { handleCompute, type ApprovedStudy } from '../rounds/ComputeHandler.js';
 import { MaskingParticipant } from '../rounds/MaskingParticipant.js';
+import { computeStageToWire } from '../../platform/wire/computeStageWire.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-retry-isolation-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -135,7 +137,7 @@ function plan(roundId: string, chargeKey: string, over: Partial<ComputeStage> = 
       chargeKey,
       label: 'q',
       vectorLength: 6,
-      aggregation: Aggregation.AGGREGATION_MASKING,
+      aggregation: 'masking',
       participants: PARTIES,
       threshold: 3,
       modulusBits: 32,
@@ -198,7 +200,7 @@ describe('retry isolation (a charge key is bound to one round and one signed sur
       const refusals = (await attempt.then(() => [], (e: FedsynthError) => e.details.refusals)) as { code: string }[];
       expect(refusals.map((r) => r.code)).toEqual(PARTIES.map(() => ErrorCode.RoundBindingMismatch));
     }
-    const reordered = await all[0].handle({ studyId, roundId: 'retry/r0', roundIndex: 0, stage: { $case: 'compute', value: { ...plan('retry/r0', 'retry/0/q').compute, participants: ['B', 'A', 'C', 'X'] } } }).catch((e: FedsynthError) => e.code);
+    const reordered = await all[0].handle({ studyId, roundId: 'retry/r0', roundIndex: 0, stage: { $case: 'compute', value: computeStageToWire({ ...plan('retry/r0', 'retry/0/q').compute, participants: ['B', 'A', 'C', 'X'] }) } }).catch((e: FedsynthError) => e.code);
     expect(reordered).toBe(ErrorCode.RoundBindingMismatch);
     // A new attempt is a new charge key: accepted, charged once more, fresh noise.
     const fresh = await runMaskingRound(gateway(all), plan('retry/r0/a1', 'retry/0/q/a1'), log, signing);
