@@ -37,6 +37,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.HeKeyUnauthenticated]: EX.software,
   [ErrorCode.PermissionDenied]: EX.noPerm,
   [ErrorCode.DuplicateIdentity]: EX.noPerm,
+  [ErrorCode.AggregationModeMismatch]: EX.software,
   [ErrorCode.CorruptState]: EX.dataErr,
   [ErrorCode.AuditChainBroken]: EX.dataErr,
   [ErrorCode.SourceUnavailable]: EX.unavailable,

@@ -85,6 +85,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       autoApprove: config.policy.autoApprove,
       allowPlainAggregation: config.policy.allowPlainAggregation,
       minNeighbours: config.policy.minNeighbours,
+      extraRoundModes: config.policy.extraRoundModes,
       maxSilosPerIndividual: config.policy.maxSilosPerIndividual,
       minColluders: config.policy.minColluders,
       minDropouts: config.policy.minDropouts,

@@ -49,13 +49,13 @@ function compute(spec: StudySpec, rho: number, over: Partial<ComputeStage> = {})
 }
 
 /** What every party's ledger, audit and store look like now, to compare after an attack. */
-function snapshot(): { charges: number[]; refusals: number[] } {
-  return { charges: double.partyIds.map((p) => double.charges(p).length), refusals: double.partyIds.map((p) => double.audits(p, 'round.refused').length) };
+function snapshot(d: CoordinatorDouble = double): { charges: number[]; refusals: number[] } {
+  return { charges: d.partyIds.map((p) => d.charges(p).length), refusals: d.partyIds.map((p) => d.audits(p, 'round.refused').length) };
 }
 
 /** Asks every party `stage` (a round of `studyId`) and returns their replies. */
-async function askAll(studyId: string, roundId: string, stage: ComputeStage, parties = double.partyIds): Promise<RoundReply[]> {
-  return Promise.all(parties.map((p) => double.request(p, RoundRequest.fromPartial({ studyId, roundId, stage: { $case: 'compute', value: stage } }))));
+async function askAll(studyId: string, roundId: string, stage: ComputeStage, parties = double.partyIds, d: CoordinatorDouble = double): Promise<RoundReply[]> {
+  return Promise.all(parties.map((p) => d.request(p, RoundRequest.fromPartial({ studyId, roundId, stage: { $case: 'compute', value: stage } }))));
 }
 
 function refusalCodes(replies: RoundReply[]): string[] {
@@ -63,11 +63,12 @@ function refusalCodes(replies: RoundReply[]): string[] {
 }
 
 /** Expects every party refused with `code` (nothing sent), audited once more each, and nothing charged. */
-function expectRefusedEverywhere(replies: RoundReply[], code: string, before: ReturnType<typeof snapshot>): void {
-  expect(refusalCodes(replies)).toEqual(double.partyIds.map(() => code));
-  const after = snapshot();
+function expectRefusedEverywhere(replies: RoundReply[], code: string, before: ReturnType<typeof snapshot>, d: CoordinatorDouble = double): void {
+  expect(refusalCodes(replies)).toEqual(d.partyIds.map(() => code));
+  const after = snapshot(d);
   expect(after.charges).toEqual(before.charges);
-  after.refusals.forEach((n, i) => expect(n, double.partyIds[i]).toBe(before.refusals[i] + 1));
+  after.refusals.forEach((n, i) => expect(n, d.partyIds[i]).toBe(before.refusals[i] + 1));
+  for (const p of d.partyIds) expect(d.audits(p, 'round.refused').at(-1)).toMatchObject({ code });
 }
 
 /** The decision each party recorded for `studyId` and the codes its audit gave for it. */
@@ -281,6 +282,37 @@ describe('finding 6: plain mode charges what it reveals', () => {
       expect(charges).toHaveLength(before[i] + 1);
       expect(charges.at(-1)!.rho).toBeCloseTo(revealed, 12);
     });
+  });
+});
+
+describe("a round's aggregation mode is the approved study's", () => {
+  it('a plain round (or an HE round) in a masking study is refused AGGREGATION_MODE_MISMATCH before any charge, nothing sent', async () => {
+    // Plain would show the coordinator each party's vector with only its own noise share, bypassing
+    // a policy that approved secure aggregation only (allowPlainAggregation: false). rho 0.001: the
+    // plain exposure (about 3 rho) fits the study's cap, so only the mode check stands in the way.
+    const spec = honestSpec('mode-switch');
+    await double.announceAndWait(spec);
+    for (const aggregation of [Aggregation.AGGREGATION_PLAIN, Aggregation.AGGREGATION_HE]) {
+      const before = snapshot();
+      expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/r${round}`, compute(spec, 0.001, { aggregation })), ErrorCode.AggregationModeMismatch, before);
+    }
+  });
+});
+
+describe("the agent's own SecAgg+ floor (policy.minNeighbours) is checked before the charge", () => {
+  // 8 parties, f = 0: k = 6 is safe (floor max(2 ceil(log2 8), 2) = 6) but below these agents' minNeighbours 8.
+  const strict = new CoordinatorDouble({ parties: 8, rows: 50, domain, seed: 'active-coordinator-strict', policy: { minNeighbours: 8 } });
+  beforeAll(() => strict.start(), 120_000);
+  afterAll(() => strict.stop());
+
+  it('a safe k = 6 below minNeighbours 8 is refused POLICY_REFUSED by every party, nothing charged, no key made', async () => {
+    const spec = strict.spec('strict-k', { epsilon: 1, rho: rhoFromEpsilon(1, 1e-9), aggregation: Aggregation.AGGREGATION_MASKING });
+    await strict.announceAndWait(spec);
+    round += 1;
+    const terms = { k: 1, colluders: 0, dropouts: 0 };
+    const stage = honestCompute({ query, domain, rho: 0.005, chargeKey: `${spec.studyId}/m${round}`, aggregation: spec.aggregation, participants: strict.partyIds, terms }, { neighbours: 6 });
+    const before = snapshot(strict);
+    expectRefusedEverywhere(await askAll(spec.studyId, `${spec.studyId}/k6`, stage, strict.partyIds, strict), ErrorCode.PolicyRefused, before, strict);
   });
 });
 

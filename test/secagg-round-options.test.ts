@@ -79,7 +79,18 @@ function plan(label: string, query: LocalQuery, aggregation: Aggregation, neighb
   };
 }
 
-const policy: AgentPolicy = { allowedColumns: '*', maxEpsilonPerStudy: 10, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 1, autoApprove: true, allowPlainAggregation: true };
+// The study is approved in masking mode; these agents' policy explicitly lets its rounds also run in
+// plain and HE (the same charge key in every mode compares the sums); otherwise AGGREGATION_MODE_MISMATCH.
+const policy: AgentPolicy = {
+  allowedColumns: '*',
+  maxEpsilonPerStudy: 10,
+  maxDeltaPerStudy: 1e-6,
+  allowedMechanisms: ['mst'],
+  minParties: 1,
+  autoApprove: true,
+  allowPlainAggregation: true,
+  extraRoundModes: { [studyId]: ['plain', 'he'] },
+};
 
 /** Starts N agents with `agentPolicy` and announces the study to them. */
 async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<LocalConsortium> {

@@ -51,6 +51,8 @@ export const AgentConfigZ = z
          * than this, on top of the protocol's safe minimum (0 = that minimum only; docs/secagg.md).
          */
         minNeighbours: z.number().int().min(0).max(254).default(0),
+        /** Study id -> modes its rounds may also use besides the approved one (default: the approved mode only). */
+        extraRoundModes: z.record(z.string().min(1), z.array(z.enum(['plain', 'masking', 'he']))).default({}),
       })
       .strict()
       .superRefine((p, ctx) => {

@@ -13,6 +13,7 @@ import { judgeAnnouncement, partyTermsOf } from '../verification/judgeAnnounceme
 import { effectiveStudyTerms } from '../verification/SpecVerification.js';
 import { assertSameSpec, storedStudy, storedStudyJson } from '../verification/SpecBinding.js';
 import type { ApprovedStudy } from '../rounds/ComputeHandler.js';
+import { roundModesFor } from '../verification/RoundMode.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -152,6 +153,8 @@ export class StudyDecisions {
       maxSilosPerIndividual: terms.maxSilosPerIndividual,
       parties,
       aggregation: spec.aggregation,
+      roundModes: roundModesFor(studyId, spec.aggregation, this.opts.policy),
+      minNeighbours: this.opts.policy.minNeighbours ?? 0,
     };
   }
 

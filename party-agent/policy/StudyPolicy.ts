@@ -13,6 +13,12 @@ export interface AgentPolicy {
   /** true: approve every study within policy; {maxEpsilon}: only up to that epsilon; false: manual. */
   autoApprove: boolean | { maxEpsilon: number };
   allowPlainAggregation: boolean;
+  /**
+   * Study id -> aggregation modes this agent also serves for that study's rounds, besides the one it
+   * approved (default none: any other mode is refused AGGREGATION_MODE_MISMATCH; plain still needs
+   * allowPlainAggregation). verification/RoundMode.
+   */
+  extraRoundModes?: Readonly<Record<string, readonly AggregationMode[]>>;
   /** Masking rounds: the agent's own floor for a SecAgg+ k (MaskingParticipant; 0 or absent = the safe minimum only). */
   minNeighbours?: number;
   /** Silos one person may appear in (k); the agent plans its noise with max(this, the study's). Default 1. */

@@ -16,6 +16,7 @@ import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
+import { verifyRoundMode } from '../verification/RoundMode.js';
 import { releaseCapRho, releaseRho } from './releaseRho.js';
 
 /**
@@ -38,6 +39,10 @@ export interface ApprovedStudy {
   parties: readonly string[];
   /** The approved aggregation mode: a plain study's cap is its plain exposure (releaseCapRho). */
   aggregation: AggregationMode;
+  /** Modes this party serves for the study's rounds (verification/RoundMode); absent = `aggregation` only. */
+  roundModes?: readonly AggregationMode[];
+  /** The party's own SecAgg+ floor for k (policy.minNeighbours; verification/RoundSafety); absent = 0. */
+  minNeighbours?: number;
 }
 
 export interface ComputeContext {
@@ -60,6 +65,7 @@ export async function handleCompute(
   stage: ComputeStage,
   queryBytes: Uint8Array = stage.query,
 ): Promise<{ noisy: Uint8Array; elementBits: number }> {
+  verifyRoundMode(study, stage); // AGGREGATION_MODE_MISMATCH: only the approved mode (or one the policy allows)
   if (!stage.chargeKey.startsWith(`${study.studyId}/`)) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `charge_key must start with the study id`, { field: 'compute.charge_key' });
   }
@@ -92,7 +98,7 @@ export async function handleCompute(
       { field: 'compute.per_party_sigma2' },
     );
   }
-  // The threshold and graph must suit the plan; the key is bound to this one round (or refused).
+  // The threshold and graph must suit the plan (and k the party's own floor); the key is bound to this one round (or refused).
   verifyRoundSafety(study, stage);
   bindRound(ctx.store, study.studyId, stage.chargeKey, roundTermsOf(roundId, stage));
   const previous = ctx.store.release(stage.chargeKey);

@@ -9,7 +9,6 @@ import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { replyToWire, requestFromWire } from '../../platform/wire/secaggWire.js';
 import { computeRoundConfig } from '../../shared/wire/computeRoundConfig.js';
-import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { bindSurvivors, type RoundBindingStore } from '../verification/RoundBinding.js';
 import { assertSafeNeighbourhood } from '../verification/RoundSafety.js';
@@ -59,17 +58,16 @@ export class MaskingParticipant {
    * graph is checked FIRST, against the study's colluders (the coordinator is not trusted to pick a
    * safe k): a SecAgg+ k below the safe minimum, odd, or whose neighbourhood threshold is too low
    * is refused with UNSAFE_NEIGHBOURHOOD, one below the agent's own minNeighbours with
-   * POLICY_REFUSED, before any key is made. PartyAgent always passes the
+   * POLICY_REFUSED, before any key is made (PartyAgent checks both before the ledger charge,
+   * verification/RoundSafety; this is the backstop). PartyAgent always passes the
    * approved study's terms; a caller without a study (benches) may omit them, meaning f = 0.
    */
   async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }): Promise<ReplyStage> {
     const config: RoundConfig = computeRoundConfig(roundId, compute);
     const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
-    assertSafeNeighbourhood(risk, compute.neighbours); // UNSAFE_NEIGHBOURHOOD (also checked before the charge)
-    const shortfall = neighbourhoodShortfall(risk, compute.neighbours, this.policy.minNeighbours ?? 0);
-    if (shortfall !== undefined) {
-      throw new FedsynthError(ErrorCode.PolicyRefused, `masking round refused: ${shortfall}`, { field: 'compute.neighbours', neighbours: compute.neighbours, roundId });
-    }
+    // A backstop for callers without a dispatcher (benches): PartyAgent already refused an unsafe k,
+    // or one below its own minNeighbours, BEFORE the charge (verification/RoundSafety).
+    assertSafeNeighbourhood(risk, compute.neighbours, this.policy.minNeighbours ?? 0);
     const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
     const input: SignedVector = values;
     const keys = new Map<string, Uint8Array>();

@@ -4,6 +4,7 @@ import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/F
 import { Aggregation, type AgentMessage, type ComputeStage, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
 import { QueryAssembler } from '../../shared/wire/QueryChunks.js';
+import { verifyRoundMode } from '../verification/RoundMode.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';
 import type { HeParticipant } from './HeParticipant.js';
 import type { AgentRoundObserver } from '../metrics/AgentMetrics.js';
@@ -83,8 +84,10 @@ export class RoundDispatcher {
           throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
         }
         const queryBytes = this.assembleQuery(req.roundId, stage.value);
-        // A mode this agent cannot serve is refused BEFORE anything is charged or drawn.
+        // A mode this agent cannot serve, or one other than the approved study's (unless the policy
+        // allows it), is refused BEFORE anything is charged or drawn (the HE key is not even looked at).
         const contribute = this.contributorFor(stage.value.aggregation, study, req.studyId);
+        verifyRoundMode(study, stage.value);
         // HE: the key must be the custodian's (signed with its CA-issued certificate), checked first.
         if (stage.value.aggregation === Aggregation.AGGREGATION_HE) await o.he?.authenticateKey(req.studyId, stage.value);
         const started = process.hrtime.bigint();

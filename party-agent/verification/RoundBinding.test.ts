@@ -22,7 +22,18 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const domain = new Domain(['a'], [4]);
 const parties = ['p1', 'p2', 'p3', 'p4', 'p5'];
-const study: ApprovedStudy = { studyId: 's', studyRho: 10, colluders: 1, dropouts: 1, maxSilosPerIndividual: 1, parties, aggregation: 'masking' };
+// roundModes: a policy that lets this study's rounds use every mode (extraRoundModes), so a round in
+// another mode reaches the binding checks below instead of AGGREGATION_MODE_MISMATCH (RoundMode).
+const study: ApprovedStudy = {
+  studyId: 's',
+  studyRho: 10,
+  colluders: 1,
+  dropouts: 1,
+  maxSilosPerIndividual: 1,
+  parties,
+  aggregation: 'masking',
+  roundModes: ['masking', 'plain', 'he'],
+};
 const sigma2 = planDistributedGaussian({ rho: 0.1, l2Sensitivity: 1, parties: 5, colluders: 1, dropouts: 1 }).perPartySigma2;
 
 function stage(over: Partial<ComputeStage> = {}): ComputeStage {
