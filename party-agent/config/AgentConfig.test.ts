@@ -51,8 +51,14 @@ describe('AgentConfig', () => {
     expect(c.dataset.schema).toBe(join(root, 'schema.json'));
     expect(c.state.dir).toBe('/var/lib/fedsynth');
     expect(c.dataset.onInvalid).toBe('fail');
-    expect(c.policy).toMatchObject({ minParties: 2, maxSilosPerIndividual: 1, allowPlainAggregation: false, minNeighbours: 0 });
+    expect(c.policy).toMatchObject({ minParties: 2, maxSilosPerIndividual: 1, allowPlainAggregation: false, minNeighbours: 0, extraRoundModes: {} });
     expect(c.configDir).toBe(root);
+  });
+
+  it('policy.extraRoundModes: study id -> modes its rounds may also use; an unknown mode is rejected', () => {
+    const c = parseAgentConfig({ ...good, policy: { ...good.policy, extraRoundModes: { 'study-7': ['he'] } } }, '/etc/fedsynth/agent.json');
+    expect(c.policy.extraRoundModes).toEqual({ 'study-7': ['he'] });
+    expect(issuesOf({ ...good, policy: { ...good.policy, extraRoundModes: { 'study-7': ['clear'] } } }).join('\n')).toMatch(/policy\.extraRoundModes\.study-7\.0/);
   });
 
   it('loads YAML when the yaml package is available', async () => {
