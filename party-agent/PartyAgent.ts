@@ -1,5 +1,6 @@
 // PartyAgent: the process next to a silo, composed of its connection to the coordinator, its study
 // decisions, its round dispatcher and its output downloads (one file each); this file wires them.
+import type { FedsynthError } from '../shared/errors/FedsynthError.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -46,6 +47,8 @@ export interface PartyAgentOptions {
   localRows?: LocalRowSource;
   /** Prometheus metrics (rounds, refusals); served by the caller only when configured. */
   metrics?: AgentMetrics;
+  /** The coordinator refused this agent's identity for good (the connection has stopped): exit. */
+  onFatal?: (err: FedsynthError) => void;
 }
 
 export class PartyAgent {
@@ -78,6 +81,7 @@ export class PartyAgent {
           this.decisions.onConnected();
         },
         onMessage: (msg, send) => this.onMessage(msg, send),
+        ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
       },
     );
     this.decisions = new StudyDecisions({ store: this.store, channel: this.conn, domain: opts.domain, policy: opts.policy, stateDir: opts.stateDir, ...(opts.configFile ? { configFile: opts.configFile } : {}), log: opts.log, audit });

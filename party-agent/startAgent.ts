@@ -30,6 +30,8 @@ export interface StartedAgent {
   audit: AuditHook;
   /** The port of the metrics endpoint, when `metrics.listen` is configured. */
   metricsPort?: number;
+  /** Settles when the coordinator refused this agent's identity for good (the agent has stopped dialling). */
+  fatal: Promise<FedsynthError>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,10 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   const endpoint = config.metrics && metrics ? new MetricsEndpoint(config.metrics.listen, metrics.registry) : undefined;
   const metricsPort = await endpoint?.start();
   if (endpoint) alog.info({ metricsPort }, `metrics on http://${config.metrics!.listen.replace(/:\d+$/, '')}:${metricsPort}/metrics`);
+  let onFatal: (e: FedsynthError) => void = () => undefined;
+  const fatal = new Promise<FedsynthError>((resolve) => (onFatal = resolve));
   const agent = new PartyAgent({
+    onFatal: (e) => onFatal(e),
     metrics,
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
@@ -115,6 +120,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     config,
     audit,
     metricsPort,
+    fatal,
     stop: async () => {
       await agent.stop();
       await endpoint?.stop();

@@ -11,6 +11,9 @@ import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { Coordinator } from '../coordinator/Coordinator.js';
 import { RawAgentClient } from './support/RawAgentClient.js';
+import { createServer } from 'node:net';
+import type { FedsynthError } from '../shared/errors/FedsynthError.js';
+import { AgentConnection } from '../party-agent/transport/AgentConnection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-duplicate-'));
 const lines: { msg?: string; partyId?: string; code?: string }[] = [];
@@ -75,6 +78,54 @@ describe('one kit, two agents', () => {
     } finally {
       stale.close();
       next.close();
+    }
+  });
+
+  it("gives up after repeated DUPLICATE_IDENTITY refusals: the second agent's connection is fatal, not retried forever", async () => {
+    const first = new RawAgentClient(kitDir, address);
+    const kit = loadKit(kitDir);
+    let conn: AgentConnection | undefined;
+    first.hello();
+    await first.waitFor(isWelcome);
+    const keepLive = setInterval(() => first.send({ $case: 'heartbeat', value: { unixMs: Date.now() } }), 100);
+    try {
+      const fatal = await new Promise<FedsynthError>((resolve) => {
+        conn = new AgentConnection(
+          { address, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key }, log, minBackoffMs: 20, maxBackoffMs: 50, permanentFailureLimit: 3 },
+          { hello: () => ({ knownStudyIds: [], domainHash: '', softwareVersion: 'test' }), onMessage: () => undefined, onFatal: resolve },
+        );
+        conn.start();
+      });
+      expect(fatal.code).toBe(ErrorCode.DuplicateIdentity);
+      expect(fatal.message).toMatch(/already connected.*stop one of them/);
+      expect(lines.filter((l) => l.msg?.startsWith('giving up: '))).toHaveLength(1);
+      expect(conn!.connected).toBe(false);
+      expect(first.ended).toBe(false);
+    } finally {
+      clearInterval(keepLive);
+      conn?.stop();
+      first.close();
+    }
+  });
+
+  it('keeps retrying a transient failure (nothing listening): no fatal', async () => {
+    const probe = createServer();
+    const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));
+    await new Promise((r) => probe.close(r));
+    const kit = loadKit(kitDir);
+    const before = lines.length;
+    let fatal: FedsynthError | undefined;
+    const conn = new AgentConnection(
+      { address: `127.0.0.1:${port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key }, log, minBackoffMs: 10, maxBackoffMs: 20, permanentFailureLimit: 2 },
+      { hello: () => ({ knownStudyIds: [], domainHash: '', softwareVersion: 'test' }), onMessage: () => undefined, onFatal: (e) => (fatal = e) },
+    );
+    conn.start();
+    try {
+      const retries = () => lines.slice(before).filter((l) => l.msg === 'coordinator connection lost; reconnecting').length;
+      while (retries() < 4 && !fatal) await new Promise((r) => setTimeout(r, 50));
+      expect(fatal).toBeUndefined();
+    } finally {
+      conn.stop();
     }
   });
 });

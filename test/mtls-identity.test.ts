@@ -19,6 +19,16 @@ function reconnectReasons(h: ChildHandle): string[] {
   return h.logLines().filter((l) => l.msg === 'coordinator connection lost; reconnecting').map((l) => String(l.why));
 }
 
+/** Waits for an agent that the coordinator refused for good to end by itself (issue 20 item 4). */
+async function exitsRefused(h: ChildHandle, code: RegExp): Promise<void> {
+  await ProcessConsortium.until(() => !h.running, 60_000, `${h.name} to give up and exit`);
+  expect(h.exitCode).toBe(77);
+  expect(h.stderr()).toMatch(code);
+  const fatal = h.logLines().filter((l) => l.level === 60);
+  expect(fatal).toHaveLength(1);
+  expect(String(fatal[0]!.msg)).toMatch(/^giving up: /);
+}
+
 beforeAll(async () => {
   await c.setup();
   await c.startCoordinator();
@@ -37,6 +47,8 @@ describe('mTLS identity', () => {
     const cfg = { ...c.agentConfig('hospital-c', foreignKit), state: { dir: join(c.dir, 'agents', 'foreign-c') } };
     const foreign = c.startAgent('hospital-c', { config: c.writeConfig('foreign-c', cfg), name: 'foreign-c' });
     await ProcessConsortium.until(() => reconnectReasons(foreign).length >= 2, 90_000, 'the foreign agent to fail twice');
+    // Retrying cannot cure a kit of another CA: the agent says so and exits (77), it does not retry forever.
+    await exitsRefused(foreign, /fedsynth: UNAUTHENTICATED: the TLS handshake with the coordinator failed verifying its certificate .*use the kit issued by the consortium's CA/);
     await foreign.stop();
     const why = reconnectReasons(foreign);
     // Both attempts failed in the TLS handshake (no stream was ever established).
@@ -113,6 +125,7 @@ describe('mTLS identity', () => {
     await ProcessConsortium.until(() => reconnectReasons(revoked).length >= 2, 90_000, 'the revoked agent to be refused twice');
     // The honest agent reconnected to the restarted coordinator (same port) meanwhile.
     await ProcessConsortium.until(() => c.onlineEvents('hospital-a') > onlineBefore, 60_000, 'hospital-a back online');
+    await exitsRefused(revoked, /fedsynth: CERTIFICATE_REVOKED: the coordinator refused this agent: .*revoked.*ask the consortium's CA operator for a new kit/);
     await revoked.stop();
     for (const w of reconnectReasons(revoked)) expect(w).toContain('CERTIFICATE_REVOKED');
     const refusals = c.coordinator!.logLines().filter((l) => l.msg === 'refused an agent connection');

@@ -69,11 +69,14 @@ export function register(program: Command): void {
       }
       const log = makeLogger({ file: f.log, name: 'agent' });
       const started = await startAgent(resolve(f.config), log, { coordinator: f.coordinator });
-      await new Promise<void>((done) => {
-        const stop = () => void started.stop().finally(done);
+      const refused = await new Promise<FedsynthError | undefined>((done) => {
+        const stop = () => void started.stop().finally(() => done(undefined));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // A permanent refusal (wrong CA, revoked, duplicate kit) ends the process with its exit code.
+        void started.fatal.then((e) => started.stop().finally(() => done(e)));
       });
+      if (refused) throw refused;
     });
   agent
     .command('studies')

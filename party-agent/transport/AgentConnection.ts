@@ -4,6 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentGatewayService, type AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { isMalformed, tolerantService } from '../../platform/grpc/tolerantDecoding.js';
+import type { FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { identityRefusal, permanentRefusal } from './permanentRefusal.js';
 
 /** The AgentGateway client with tolerant decoders: a malformed coordinator frame is answered, not fatal. */
 const TolerantAgentGatewayClient = grpc.makeGenericClientConstructor(tolerantService(AgentGatewayService), 'fedsynth.consortium.v1.AgentGateway') as unknown as new (
@@ -29,6 +31,11 @@ export interface ConnectionHandlers {
   onMessage(msg: CoordinatorMessage, send: (body: AgentBody) => void): void;
   onConnected?(partyId: string): void;
   onDisconnected?(why: string): void;
+  /**
+   * The coordinator refused this agent's identity `permanentFailureLimit` times in a row (see
+   * permanentRefusal): the connection has stopped for good; the agent should exit.
+   */
+  onFatal?(err: FedsynthError): void;
 }
 
 export interface ConnectionOptions {
@@ -37,6 +44,11 @@ export interface ConnectionOptions {
   log: Logger;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Consecutive permanent refusals (no welcome between them) before giving up (default 5: with the
+   * backoff, ~6 s, longer than the coordinator's live window for a duplicate of a stale connection).
+   */
+  permanentFailureLimit?: number;
 }
 
 export class AgentConnection {
@@ -47,6 +59,7 @@ export class AgentConnection {
   private heartbeat: NodeJS.Timeout | undefined;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private refusals = 0;
 
   constructor(
     private readonly opts: ConnectionOptions,
@@ -94,6 +107,8 @@ export class AgentConnection {
     this.stream = stream;
     this.seq = 0;
     let welcomed = false;
+    /** The coordinator's typed refusal of this identity on this stream, if any. */
+    let refusal: FedsynthError | undefined;
     stream.on('data', (msg: CoordinatorMessage) => {
       if (isMalformed(msg)) {
         // Nothing of it is acted on; the coordinator hears why (typed), the stream stays.
@@ -106,9 +121,11 @@ export class AgentConnection {
         }
         return;
       }
+      if (!welcomed && msg.body?.$case === 'error') refusal = identityRefusal(msg.body.value.code, msg.body.value.message) ?? refusal;
       if (msg.body?.$case === 'welcome') {
         welcomed = true;
         this.attempt = 0;
+        this.refusals = 0;
         const interval = Math.max(200, msg.body.value.heartbeatIntervalMs || 2000);
         if (this.heartbeat) clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => {
@@ -133,12 +150,20 @@ export class AgentConnection {
         log.error({ err: (e as Error).message }, 'error handling coordinator message');
       }
     });
-    const onGone = (why: string) => {
+    const onGone = (why: string, permanent?: FedsynthError) => {
       if (this.stream !== stream) return;
       this.stream = undefined;
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.handlers.onDisconnected?.(why);
       if (this.stopped) return;
+      const fatal = welcomed ? undefined : (refusal ?? permanent);
+      this.refusals = fatal ? this.refusals + 1 : 0;
+      if (fatal && this.refusals >= (this.opts.permanentFailureLimit ?? 5)) {
+        log.fatal({ code: fatal.code, why, attempts: this.refusals }, `giving up: ${fatal.message}`);
+        this.stop();
+        this.handlers.onFatal?.(fatal);
+        return;
+      }
       this.attempt += 1;
       const min = this.opts.minBackoffMs ?? 200;
       const max = this.opts.maxBackoffMs ?? 10_000;
@@ -146,7 +171,7 @@ export class AgentConnection {
       log.warn({ why, retryInMs: delay, welcomed }, 'coordinator connection lost; reconnecting');
       this.reconnectTimer = setTimeout(() => this.open(), delay);
     };
-    stream.on('error', (e: grpc.ServiceError) => onGone(`${e.code ?? ''} ${e.details ?? e.message}`));
+    stream.on('error', (e: grpc.ServiceError) => onGone(`${e.code ?? ''} ${e.details ?? e.message}`, permanentRefusal(e)));
     stream.on('end', () => onGone('stream ended'));
     const h = this.handlers.hello();
     this.send({ $case: 'hello', value: { protocolVersion: 1, softwareVersion: h.softwareVersion, domainHash: h.domainHash, knownStudyIds: h.knownStudyIds } });
