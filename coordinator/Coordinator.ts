@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { logRejectedHandshakes } from './gateway/logRejectedHandshakes.js';
 import type { Logger } from 'pino';
 import { isTerminal } from '../shared/study/StudyLifecycle.js';
 import { AgentGatewayService, OperatorServiceService } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
@@ -145,6 +146,7 @@ export class Coordinator {
     this.port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.o.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
     });
+    logRejectedHandshakes(this.server, this.o.log);
     if (this.console) {
       const consolePort = await this.console.start();
       this.o.log.info({ consolePort }, `operator console on https://${this.o.console!.listen.replace(/:\d+$/, '')}:${consolePort}/`);

@@ -68,6 +68,12 @@ describe('mTLS identity', () => {
     } finally {
       raw.close();
     }
+    // The coordinator says so, once a minute per address however many attempts (all from 127.0.0.1).
+    await ProcessConsortium.until(() => c.coordinator!.logLines().some((l) => String(l.msg).startsWith('rejected a TLS client')), 20_000, 'the coordinator to log the rejected handshake');
+    const rejected = c.coordinator!.logLines().filter((l) => String(l.msg).startsWith('rejected a TLS client'));
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.level).toBe(40);
+    expect(rejected[0]!.peer).toBe('127.0.0.1');
     expect(c.onlineEvents('hospital-c')).toBe(0);
   });
 
