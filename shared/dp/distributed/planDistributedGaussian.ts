@@ -71,11 +71,14 @@ export function planDistributedGaussian(req: DistributedGaussianRequest): Distri
     perPartySigma2,
     honestMinParties: honest,
     rho: achieved,
-    sumSigma2(survivors: number): number {
-      if (!Number.isInteger(survivors) || survivors < 0) {
-        throw new FedsynthError(ErrorCode.InvalidArgument, `survivors must be an integer >= 0, got ${survivors}`);
-      }
-      return survivors * perPartySigma2;
-    },
+    sumSigma2: (survivors: number) => summedShareSigma2(survivors, perPartySigma2),
   };
+}
+
+/** Variance parameter of the sum of `survivors` independent N_Z(0, perPartySigma2) shares (variances add). */
+export function summedShareSigma2(survivors: number, perPartySigma2: number): number {
+  if (!Number.isInteger(survivors) || survivors < 0) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `survivors must be an integer >= 0, got ${survivors}`);
+  }
+  return survivors * perPartySigma2;
 }

@@ -2,7 +2,7 @@
 // share to its integer counts; plan, sampler and privacy map together (Kairouz, Liu, Steinke 2021; CKS 2020).
 import { FedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
 import { checkPrivacyNumber } from '../accounting/checkPrivacyNumber.js';
-import { planDistributedGaussian, type DistributedGaussianRequest } from '../distributed/planDistributedGaussian.js';
+import { planDistributedGaussian, summedShareSigma2, type DistributedGaussianRequest } from '../distributed/planDistributedGaussian.js';
 import { rhoOfDistributedGaussian } from '../distributed/rhoOfDistributedGaussian.js';
 import { addDiscreteGaussianNoise } from '../samplers/DiscreteGaussianSampler.js';
 import { makeMechanism, type Mechanism } from './Mechanism.js';
@@ -51,12 +51,7 @@ export function distributedDiscreteGaussian(p: DistributedNoiseParties & { reado
     dropouts: p.dropouts,
     perPartySigma2: sigma2,
     honestMinParties: honest,
-    sumSigma2(survivors: number): number {
-      if (!Number.isInteger(survivors) || survivors < 0) {
-        throw new FedsynthError(ErrorCode.InvalidArgument, `survivors must be an integer >= 0, got ${survivors}`);
-      }
-      return survivors * sigma2;
-    },
+    sumSigma2: (survivors: number) => summedShareSigma2(survivors, sigma2),
   };
 }
 
