@@ -2,6 +2,7 @@
 // shows: fidelity, utility, privacy, privacy spent, run parameters, and what could not be evaluated.
 import type { PartyEvaluation } from './evaluateParty.js';
 import type { PooledSummary } from './summarizeSufficientStats.js';
+import type { ReportRisk, RiskFigures } from './RiskFigures.js';
 
 /** Privacy spent by the run that produced the synthetic data (taken from the caller). */
 export interface PrivacySpent {
@@ -17,6 +18,8 @@ export interface ReportInput {
   readonly pooled?: PooledSummary | null;
   readonly privacySpent?: PrivacySpent | null;
   readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+  /** The Anonymeter-style risk evaluation (shared/eval/risk/), when it was run. */
+  readonly risk?: Partial<ReportRisk> | null;
 }
 
 /** The JSON report; every number shown in the HTML page is here. */
@@ -48,6 +51,10 @@ export interface EvaluationReport {
     readonly discriminatorAuc: number;
     readonly dcrHistogram: readonly number[];
     readonly nndrHistogram: readonly number[];
+    /** Anonymeter-style risk of the evaluated data (a silo's own or the aggregate); null if not run. */
+    readonly risk: RiskFigures | null;
+    /** The same figures per silo (empty when only one silo's figures are known). */
+    readonly riskPerSilo: readonly RiskFigures[];
   };
   readonly pooled: PooledSummary | null;
   readonly privacySpent: PrivacySpent | null;
@@ -87,6 +94,8 @@ export function buildReportJson(input: ReportInput): EvaluationReport {
       discriminatorAuc: l.discriminator.auc,
       dcrHistogram: l.privacy.dcrHistogram,
       nndrHistogram: l.privacy.nndrHistogram,
+      risk: input.risk?.risk ?? null,
+      riskPerSilo: input.risk?.riskPerSilo ?? [],
     },
     pooled: input.pooled ?? null,
     privacySpent: input.privacySpent ?? null,
