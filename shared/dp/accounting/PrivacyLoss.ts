@@ -69,6 +69,18 @@ export function composeLosses(a: PrivacyLoss, b: PrivacyLoss): PrivacyLoss {
   return { rho, rdp: x.map((e, i) => e + y[i]) };
 }
 
+/**
+ * The loss of `times` adaptive repetitions of `loss` (e.g. the steps of DP-SGD): composition
+ * (Mironov 2017, Prop. 1) adds the curves, so every part is multiplied by `times`.
+ */
+export function repeatLoss(loss: PrivacyLoss, times: number): PrivacyLoss {
+  if (!Number.isInteger(times) || times < 0) {
+    throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, `repetitions must be an integer >= 0, got ${times}`, { parameter: 'times' });
+  }
+  const l = checkPrivacyLoss(loss);
+  return l.rdp === undefined ? { rho: l.rho * times } : { rho: l.rho * times, rdp: l.rdp.map((e) => e * times) };
+}
+
 /** The loss as a plain RDP curve on RDP_ORDERS: rho * alpha + rdp(alpha). */
 export function rdpCurveOf(loss: PrivacyLoss): number[] {
   return RDP_ORDERS.map((alpha, i) => loss.rho * alpha + (loss.rdp?.[i] ?? 0));
