@@ -9,6 +9,7 @@ import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { sumFromWire, sumToWire } from '../platform/wire/heWire.js';
 import { CustodianStore, type StoredDecryption } from './CustodianStore.js';
 import { HeKeyPair } from './HeKeyPair.js';
+import type { CrashHook } from '../platform/testing/crashHook.js';
 
 export interface KeyCustodianOptions {
   /** Directory of the custodian's state (custodian.sqlite, mode 0600, holds the secret keys). */
@@ -17,6 +18,8 @@ export interface KeyCustodianOptions {
   minContributors?: number;
   log: Logger;
   audit?: (event: string, details: Record<string, unknown>) => void;
+  /** Test-only fault injection (platform/testing/crashHook): `custodian.decrypt` once a decryption is recorded, before its sum leaves. */
+  crashAt?: CrashHook;
 }
 
 /** A study's public key as the custodian hands it out. */
@@ -113,6 +116,7 @@ export class KeyCustodian {
     }
     const sum = pair.decryptVector(agg.ciphertexts, agg.vectorLength);
     this.store.recordDecryption({ keyId, roundId: agg.roundId, contributors: [...agg.contributors].sort(), sum: sumToWire(sum), chargeKey: agg.chargeKey ?? '' });
+    this.o.crashAt?.('custodian.decrypt');
     this.o.log.info({ keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength }, 'decrypted an aggregate');
     this.o.audit?.('custodian.decrypted', { keyId, roundId: agg.roundId, contributors: names.size, cells: agg.vectorLength });
     return sum;

@@ -17,6 +17,7 @@ import type { BudgetCharger } from './rounds/ComputeHandler.js';
 import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';
+import type { CrashHook } from '../platform/testing/crashHook.js';
 import { RoundDispatcher } from './rounds/RoundDispatcher.js';
 import { StudyDecisions } from './decisions/StudyDecisions.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
@@ -49,6 +50,8 @@ export interface PartyAgentOptions {
   metrics?: AgentMetrics;
   /** The coordinator refused this agent's identity for good (the connection has stopped): exit. */
   onFatal?: (err: FedsynthError) => void;
+  /** Test-only fault injection (platform/testing/crashHook): SIGKILL at a named secure-aggregation stage. */
+  crashAt?: CrashHook;
 }
 
 export class PartyAgent {
@@ -65,7 +68,7 @@ export class PartyAgent {
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.store = new AgentStore(join(opts.stateDir, 'agent.sqlite'));
-    const masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }, this.store) : undefined;
+    const masking = opts.secagg && opts.secaggRng ? new MaskingParticipant(opts.secagg, opts.secaggRng, { minNeighbours: opts.policy.minNeighbours ?? 0 }, this.store, opts.crashAt) : undefined;
     this.he = opts.secagg ? new HeParticipant(opts.secagg) : undefined;
     const audit = (event: string, details: Record<string, unknown>): void => {
       this.audit(event, details);

@@ -23,6 +23,7 @@ import { chargeAndAudit, openAgentLedger } from './ledger/agentLedger.js';
 import { AgentMetrics } from './metrics/AgentMetrics.js';
 import { MetricsEndpoint } from '../platform/metrics/MetricsEndpoint.js';
 import { bindOnce } from '../platform/logging/bindOnce.js';
+import { crashHookFromEnv } from '../platform/testing/crashHook.js';
 
 export interface StartedAgent {
   agent: PartyAgent;
@@ -74,6 +75,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   const fatal = new Promise<FedsynthError>((resolve) => (onFatal = resolve));
   const agent = new PartyAgent({
     onFatal: (e) => onFatal(e),
+    crashAt: crashHookFromEnv(process.env),
     metrics,
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },

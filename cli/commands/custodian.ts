@@ -6,6 +6,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { AuditLogFile } from '../../platform/audit/AuditLogFile.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
 import { makeLogger } from '../../platform/logging/logging.js';
+import { crashHookFromEnv } from '../../platform/testing/crashHook.js';
 import { KeyCustodian } from '../../custodian/KeyCustodian.js';
 import { CustodianConnection, custodianEndorser } from '../../custodian/CustodianConnection.js';
 
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       const audit = (event: string, details: Record<string, unknown>): void => {
         auditFile.append({ actor: kit.identity.partyId, event, roundId: typeof details.roundId === 'string' ? details.roundId : undefined, details });
       };
-      const keys = new KeyCustodian({ stateDir, minContributors: floor, log, audit });
+      const keys = new KeyCustodian({ stateDir, minContributors: floor, log, audit, crashAt: crashHookFromEnv(process.env) });
       const address = f.coordinator ?? kit.manifest.coordinator;
       const conn = new CustodianConnection({ address, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: f.serverName }, log, endorser: custodianEndorser(kit) }, keys);
       conn.start();

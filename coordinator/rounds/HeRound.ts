@@ -16,6 +16,9 @@ import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { requestCompute } from './requestCompute.js';
 
+/** Decrypt requests per round while the custodian is unavailable (each waits up to the round timeout for it). */
+const MAX_DECRYPT_ATTEMPTS = 3;
+
 export interface HeRoundOptions {
   /** The study's threshold t, bound into the custodian's key when it is created. */
   minContributors: number;
@@ -115,7 +118,18 @@ export async function runHeRound(
         { roundId: plan.roundId, survivors: survivors.length, refusals },
       );
     }
-    const sum = await custodian.decrypt(key.keyId, compute.threshold, { ...agg, chargeKey: compute.chargeKey }, plan.timeoutMs);
+    // A custodian lost mid-decrypt (crash, network) is asked again, unchanged, once it is back: it
+    // records each decryption before answering and returns the recorded sum to the identical
+    // request, so nothing is decrypted twice and the parties are not asked again (no new charge).
+    let sum: Float64Array | undefined;
+    for (let attempt = 1; sum === undefined; attempt++) {
+      try {
+        sum = await custodian.decrypt(key.keyId, compute.threshold, { ...agg, chargeKey: compute.chargeKey }, plan.timeoutMs);
+      } catch (e) {
+        if (!isFedsynthError(e) || e.code !== ErrorCode.SourceUnavailable || attempt >= MAX_DECRYPT_ATTEMPTS) throw e;
+        rlog.warn({ attempt, err: e.message }, 'key custodian unavailable during decryption; asking again with the same request when it is back');
+      }
+    }
     const kept = new Set(survivors);
     return { sum, survivors, dropped: plan.participants.filter((p) => !kept.has(p)), refusals };
   } finally {

@@ -12,6 +12,7 @@ import { computeRoundConfig } from '../../shared/wire/computeRoundConfig.js';
 import type { RoundReply, RoundRequest, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { bindSurvivors, type RoundBindingStore } from '../verification/RoundBinding.js';
 import { assertSafeNeighbourhood } from '../verification/RoundSafety.js';
+import type { CrashHook } from '../../platform/testing/crashHook.js';
 
 /** This party's consortium identity for secure aggregation. */
 export interface SecAggIdentity {
@@ -51,6 +52,8 @@ export class MaskingParticipant {
     private readonly rng: RandomSource,
     private readonly policy: MaskingPolicy = {},
     private readonly bindings?: RoundBindingStore,
+    /** Test-only (platform/testing/crashHook): called as `masking.<stage>` once a stage's reply is made, before it leaves. */
+    private readonly crashAt?: CrashHook,
   ) {}
 
   /**
@@ -81,6 +84,7 @@ export class MaskingParticipant {
     });
     this.rounds.set(roundId, { party, keys, chargeKey: compute.chargeKey });
     const reply = await party.handle({ stage: 'advertiseKeys', roundId });
+    this.crashAt?.('masking.advertiseKeys');
     return replyToWire(reply, this.identity.certificate);
   }
 
@@ -103,6 +107,7 @@ export class MaskingParticipant {
       // The party has checked and signed U3; record it for the charge key before the signature leaves.
       if (request.stage === 'consistency' && this.bindings) bindSurvivors(this.bindings, r.chargeKey, request.survivors);
       if (request.stage === 'unmask') this.rounds.delete(req.roundId);
+      this.crashAt?.(`masking.${request.stage}`);
       return replyToWire(reply, this.identity.certificate);
     } catch (e) {
       this.rounds.delete(req.roundId);

@@ -157,10 +157,10 @@ export class ProcessConsortium {
     return readFileSync(this.siloFile(party), 'utf8').split('\n').slice(1).filter((l) => l !== '');
   }
 
-  private spawnCli(name: string, args: readonly string[], logFile: string): ChildHandle {
+  private spawnCli(name: string, args: readonly string[], logFile: string, env?: Readonly<Record<string, string>>): ChildHandle {
     const stderrFile = join(this.dir, 'logs', `${name}.stderr`);
     const fd = openSync(stderrFile, 'a');
-    const child = spawn(process.execPath, [FEDSYNTH_BIN, ...args], { stdio: ['ignore', 'ignore', fd], cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [FEDSYNTH_BIN, ...args], { stdio: ['ignore', 'ignore', fd], cwd: REPO_ROOT, env: { ...process.env, ...env } });
     closeSync(fd);
     const h = new ChildHandle(name, child, stderrFile, logFile);
     live.add(h);
@@ -231,14 +231,44 @@ export class ProcessConsortium {
     return f;
   }
 
-  /** Starts `fedsynth agent start` for `party` (its default config unless `config` is given). */
-  startAgent(party: string, o: { config?: string; name?: string; extraArgs?: readonly string[] } = {}): ChildHandle {
+  /**
+   * Starts `fedsynth agent start` for `party` (its default config unless `config` is given); `env`
+   * adds environment variables (e.g. the test crash hook, platform/testing/crashHook.ts).
+   */
+  startAgent(party: string, o: { config?: string; name?: string; extraArgs?: readonly string[]; env?: Readonly<Record<string, string>> } = {}): ChildHandle {
     const name = o.name ?? party;
     const config = o.config ?? this.writeConfig(name, this.agentConfig(party));
     const log = join(this.dir, 'logs', `${name}.log`);
-    const h = this.spawnCli(name, ['agent', 'start', '--config', config, '--log', log, ...(o.extraArgs ?? [])], log);
+    const h = this.spawnCli(name, ['agent', 'start', '--config', config, '--log', log, ...(o.extraArgs ?? [])], log, o.env);
     this.agents.set(name, h);
     return h;
+  }
+
+  /** The custodian's kit (issued on first use) and state directory. */
+  get custodianStateDir(): string {
+    return join(this.dir, 'custodian');
+  }
+
+  /**
+   * Starts `fedsynth custodian start` (issuing its kit on first use) against the running coordinator;
+   * resolves once the coordinator logs it online. `env` as for startAgent.
+   */
+  async startCustodian(o: { name?: string; env?: Readonly<Record<string, string>> } = {}): Promise<ChildHandle> {
+    const kit = this.kitDir('custodian');
+    if (!existsSync(kit)) await issueKit(this.ca, { role: 'custodian', id: 'custodian', coordinator: '127.0.0.1:7443', out: kit });
+    const name = o.name ?? 'custodian';
+    const log = join(this.dir, 'logs', `${name}.log`);
+    const before = this.custodianOnlineEvents();
+    const h = this.spawnCli(name, ['custodian', 'start', '--kit', kit, '--state', this.custodianStateDir, '--coordinator', this.address, '--server-name', 'localhost', '--log', log], log, o.env);
+    this.agents.set(name, h);
+    await ProcessConsortium.until(() => this.custodianOnlineEvents() > before || !h.running, 60_000, 'the custodian to come online');
+    if (!h.running) throw new Error(`custodian exited (${h.exitCode}): ${h.stderr().trim()}`);
+    return h;
+  }
+
+  /** Custodian connections the coordinator logged. */
+  custodianOnlineEvents(): number {
+    return (this.coordinator?.logLines() ?? []).filter((l) => l.msg === 'key custodian online').length;
   }
 
   startAgents(): void {
