@@ -183,7 +183,12 @@ describe('operator console', () => {
       expect(home).toContain(studyId);
       expect(home).toMatch(/<td[^>]*>done<\/td>/);
       const study = await dumpDom(`${proxyUrl}/studies/${studyId}`);
-      expect((study.match(/<tr><td>\d+<\/td>/g) ?? []).length).toBe(roundsDone); // one row per journaled round
+      const table = (id: string) => study.slice(study.indexOf(`<table id="${id}">`), study.indexOf('</table>', study.indexOf(`<table id="${id}">`)));
+      expect((table('rounds').match(/<tr><td>\d+<\/td>/g) ?? []).length).toBe(roundsDone); // one row per journaled round
+      // every round asked was released (none charged a party without a release), and the deliveries are counted
+      expect((table('round-accounts').match(/<tr><td>\d+<\/td>/g) ?? []).length).toBe(roundsDone);
+      expect((table('round-accounts').match(/<td class="">released<\/td>/g) ?? []).length).toBe(roundsDone);
+      expect(study).toMatch(/<td id="delivery">outputs confirmed by \d\/3 approved parties<\/td>/);
       for (const p of consortium.partyIds) expect(study).toMatch(new RegExp(`<td>${p}</td><td>online</td><td>approved[:<]`));
       expect(study).toContain('manifest.json');
       const parties = await dumpDom(`${proxyUrl}/parties`);

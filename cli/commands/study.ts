@@ -24,9 +24,11 @@ function client(f: Conn): OperatorClient {
   return OperatorClient.fromKit(resolve(f.kit), f.coordinator);
 }
 
-/** A readable summary of a study's status (JSON). */
-export function summarizeStatus(s: StudyStatus): Record<string, unknown> {
+/** A readable summary of a study's status (JSON); `rounds` adds one line per round (`study status`). */
+export function summarizeStatus(s: StudyStatus, o: { rounds?: boolean } = {}): Record<string, unknown> {
   const spec = s.spec;
+  // Rounds that charged a party without releasing its contribution (failed, interrupted, or a dropout after the charge).
+  const notReleased = s.rounds.filter((r) => r.outcome === 'failed' || r.outcome === 'interrupted' || (r.outcome === 'released' && r.summary.includes('without release'))).map((r) => r.summary);
   return {
     studyId: spec?.studyId,
     title: spec?.title,
@@ -38,7 +40,11 @@ export function summarizeStatus(s: StudyStatus): Record<string, unknown> {
     neighbours: spec?.aggregation === Aggregation.AGGREGATION_MASKING ? spec.neighbours || 'full graph' : undefined,
     rounds: s.roundsDone,
     privacy: { rhoSpent: s.rhoSpent, epsilonSpent: s.epsilonSpent, rhoBudget: spec?.rho, epsilon: spec?.epsilon, delta: spec?.delta },
-    parties: s.parties.map((p) => ({ id: p.partyId, online: p.online, decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
+    // rhoCharged: released rounds; rhoChargedNotReleased: charges whose aggregate never came back. Their sum is the party's ledger for the study.
+    parties: s.parties.map((p) => ({ id: p.partyId, online: p.online, decision: p.decision, rhoCharged: p.rhoCharged, rhoChargedNotReleased: p.rhoChargedUnreleased, dropped: p.dropped, outputsDelivered: p.outputsDelivered })),
+    notReleased: notReleased.length > 0 ? notReleased : undefined,
+    roundLog: o.rounds ? s.rounds.map((r) => r.summary) : undefined,
+    delivery: s.state === 'delivering' || s.state === 'done' ? `outputs delivered to ${s.partiesDelivered}/${s.partiesToDeliver} parties (confirmed by hash)` : undefined,
     error: s.errorCode ? { code: s.errorCode, message: s.errorMessage } : undefined,
   };
 }
@@ -128,14 +134,14 @@ export function register(program: Command): void {
     }
   });
   withConn(study.command('status <studyId>'))
-    .description('Show a study: state, rounds, parties online, privacy spent, progress')
+    .description('Show a study: state, each round (charged at which parties, released or not and why), parties online, privacy charged, deliveries')
     .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
     .option('--json', 'with --watch: print the final status as one JSON line on stdout')
     .action(async (studyId: string, f: Conn & { watch?: boolean; json?: boolean }) => {
       const c = client(f);
       try {
         if (f.watch) await watch(c, studyId, Boolean(f.json));
-        else process.stdout.write(`${JSON.stringify(summarizeStatus(await c.getStudy(studyId)), null, 2)}\n`);
+        else process.stdout.write(`${JSON.stringify(summarizeStatus(await c.getStudy(studyId), { rounds: true }), null, 2)}\n`);
       } finally {
         c.close();
       }
@@ -178,6 +184,7 @@ async function watch(c: OperatorClient, studyId: string, json: boolean): Promise
     onStatus: (s) => p.update(s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)})`),
   });
   p.done(`study ${studyId}: ${final.state}${final.errorCode ? ` (${final.errorCode}: ${final.errorMessage})` : ''}`);
+  if (final.state === 'done') p.event(`outputs sent; ${final.partiesDelivered}/${final.partiesToDeliver} parties confirmed receipt so far (a party offline now receives them when it reconnects; \`study status\` shows the count)`);
   if (json) process.stdout.write(`${JSON.stringify(summarizeStatus(final))}\n`);
   if (final.state !== 'done') throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `study ${studyId} ended ${final.state}: ${final.errorMessage}`);
 }

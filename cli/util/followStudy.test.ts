@@ -97,4 +97,14 @@ describe('statusChanges', () => {
     expect(statusChanges(status('running', 'round 2 done', 2), retry)).toEqual([retry.phase]);
     expect(statusChanges(undefined, before)[0]).toMatch(/^study is running: .*c \(pending, offline\)/);
   });
+
+  it('says when a round charged parties without a release, once, as it happens', () => {
+    const failedLine = 'round 3 (mst/measure): charged at a, b; not released (TOO_FEW_SURVIVORS: 2 of 3 parties answered)';
+    const running = { ...status('running', 'round 3', 2), rounds: [{ index: 3, outcome: 'in_progress', summary: 'round 3 (mst/measure): in progress (attempt 1)' }] };
+    const failed = { ...status('running', 'round 3', 2), rounds: [{ index: 3, outcome: 'failed', summary: failedLine }] };
+    expect(statusChanges(running, failed)).toEqual([failedLine]);
+    expect(statusChanges(failed, { ...failed })).toEqual([]);
+    const clean = { ...status('running', 'round 3', 2), rounds: [{ index: 3, outcome: 'released', summary: 'round 3 (mst/measure): released' }] };
+    expect(statusChanges(running, clean)).toEqual([]);
+  });
 });

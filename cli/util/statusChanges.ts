@@ -7,6 +7,8 @@ export interface WatchedStatus {
   phase: string;
   roundsDone: number;
   parties: readonly { partyId: string; online: boolean; decision: string; rhoCharged: number; dropped: boolean }[];
+  /** The round accounts (absent from an older coordinator). */
+  rounds?: readonly { index: number; outcome: string; summary: string }[];
 }
 
 /** Lines describing what changed from `prev` (undefined: the first status) to `next`. */
@@ -30,5 +32,11 @@ export function statusChanges(prev: WatchedStatus | undefined, next: WatchedStat
     if (p.rhoCharged > b.rhoCharged) charged.push(`${p.partyId} +${(p.rhoCharged - b.rhoCharged).toPrecision(3)} (total ${p.rhoCharged.toPrecision(4)})`);
   }
   if (charged.length > 0) out.push(`round ${next.roundsDone} done; rho charged: ${charged.join(', ')}`);
+  // A round that charged parties without a release, said when it happens (not only in the final status).
+  const was = new Map((prev.rounds ?? []).map((r) => [r.index, r.outcome]));
+  for (const r of next.rounds ?? []) {
+    if (was.get(r.index) === r.outcome) continue;
+    if (r.outcome === 'failed' || r.outcome === 'interrupted' || (r.outcome === 'released' && r.summary.includes('without release'))) out.push(r.summary);
+  }
   return out;
 }

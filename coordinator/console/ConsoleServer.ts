@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { CoordinatorStore, DeliveryAckRecord, RoundRecord } from '../store/CoordinatorStore.js';
+import type { CoordinatorStore, DeliveryAckRecord, RoundRecord, StudyPartyRecord } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CoordinatorMetrics } from '../metrics/CoordinatorMetrics.js';
 import { closeServer, listenAt } from '../../platform/http/listenAt.js';
@@ -146,7 +146,13 @@ export class ConsoleServer {
     }
     const deliveries = new Map<string, readonly DeliveryAckRecord[]>(parties.map((p) => [p.partyId, this.o.store.deliveryAcks(studyId, p.partyId)]));
     const outputs = existsSync(dir) ? readdirSync(dir).filter((f) => (OUTPUT_FILES as readonly string[]).includes(f)).sort().map((f) => ({ name: f, bytes: statSync(join(dir, f)).size })) : [];
-    html(studyPage(operator, { study, spec: this.specOf(study.specJson), parties, online: new Set(this.o.gateway.onlineParties()), rounds, deliveries, outputs }));
+    html(studyPage(operator, { study, spec: this.specOf(study.specJson), parties, online: new Set(this.o.gateway.onlineParties()), rounds, deliveries, outputs, accounts: this.o.store.roundAccounts(studyId), delivered: this.approvedHolding(studyId, parties) }));
+  }
+
+  /** Approved parties of the study that confirmed every output file. */
+  private approvedHolding(studyId: string, parties: readonly StudyPartyRecord[]): number {
+    const holding = this.o.store.partiesHolding(studyId, OUTPUT_FILES);
+    return parties.filter((p) => p.decision === 'approved' && holding.has(p.partyId)).length;
   }
 
   private specOf(json: string): StudySpec | undefined {

@@ -2,6 +2,7 @@
 // the studies overview, one study's rounds, parties, spend and deliveries, and the audit trail.
 import type { DeliveryAckRecord, RoundRecord, StudyPartyRecord, StudyRecord } from '../store/CoordinatorStore.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
+import type { RoundAccount } from '../../shared/study/RoundAccount.js';
 
 /** HTML-escapes text for element content and quoted attributes. */
 export function escapeHtml(s: string): string {
@@ -68,6 +69,10 @@ export interface StudyDetail {
   deliveries: ReadonlyMap<string, readonly DeliveryAckRecord[]>;
   /** Output files present in the study's directory, with their sizes. */
   outputs: readonly { name: string; bytes: number }[];
+  /** Every round asked: charged at whom, released or not and why (shared/study/RoundAccount). */
+  accounts: readonly RoundAccount[];
+  /** Approved parties that confirmed every output file. */
+  delivered: number;
 }
 
 export function studyPage(operator: string, d: StudyDetail): string {
@@ -78,18 +83,31 @@ export function studyPage(operator: string, d: StudyDetail): string {
 <tr><th>progress</th><td>${progressBar(s.progress)} ${escapeHtml(s.phase)}</td></tr>
 <tr><th>mechanism</th><td>${escapeHtml(spec?.mechanism ?? '?')}, aggregation ${escapeHtml(spec?.aggregation ?? '?')}</td></tr>
 <tr><th>budget</th><td>epsilon ${spec?.epsilon ?? '?'}, delta ${spec?.delta ?? '?'} (rho ${spec?.rho.toPrecision(4) ?? '?'}); rho spent ${s.rhoSpent.toPrecision(4)}</td></tr>
-<tr><th>created / updated</th><td>${time(s.createdMs)} / ${time(s.updatedMs)}</td></tr></table>`;
-  const parties = `<h2>Parties</h2><table id="study-parties"><tr><th>party</th><th>connection</th><th>decision</th><th>rho charged (journaled rounds)</th><th>dropped out</th><th>files confirmed</th></tr>
+<tr><th>created / updated</th><td>${time(s.createdMs)} / ${time(s.updatedMs)}</td></tr>
+<tr><th>delivery</th><td id="delivery">${deliveryLine(d)}</td></tr></table>`;
+  const unreleased = new Map<string, number>();
+  for (const a of d.accounts) for (const [p, r] of a.unreleasedRho) unreleased.set(p, (unreleased.get(p) ?? 0) + r);
+  const parties = `<h2>Parties</h2><table id="study-parties"><tr><th>party</th><th>connection</th><th>decision</th><th>rho charged (released rounds)</th><th>rho charged, not released</th><th>dropped out</th><th>files confirmed</th></tr>
 ${d.parties
-  .map((p) => `<tr><td>${escapeHtml(p.partyId)}</td><td>${d.online.has(p.partyId) ? 'online' : '<span class="off">offline</span>'}</td><td>${escapeHtml(p.decision)}${p.reason ? `: ${escapeHtml(p.reason)}` : ''}</td><td>${p.rhoCharged.toPrecision(4)}</td><td>${p.dropped ? 'yes' : 'no'}</td><td>${(d.deliveries.get(p.partyId) ?? []).map((f) => escapeHtml(f.fileName)).join(', ') || '—'}</td></tr>`)
+  .map((p) => `<tr><td>${escapeHtml(p.partyId)}</td><td>${d.online.has(p.partyId) ? 'online' : '<span class="off">offline</span>'}</td><td>${escapeHtml(p.decision)}${p.reason ? `: ${escapeHtml(p.reason)}` : ''}</td><td>${p.rhoCharged.toPrecision(4)}</td><td${unreleased.has(p.partyId) ? ' class="failed"' : ''}>${(unreleased.get(p.partyId) ?? 0).toPrecision(4)}</td><td>${p.dropped ? 'yes' : 'no'}</td><td>${(d.deliveries.get(p.partyId) ?? []).map((f) => escapeHtml(f.fileName)).join(', ') || '—'}</td></tr>`)
   .join('\n')}</table>`;
   const rounds = `<h2>Rounds</h2>${d.rounds.length === 0 ? '<p>No completed round yet.</p>' : `<table id="rounds"><tr><th>#</th><th>label</th><th>rho</th><th>cells</th><th>noise stddev</th><th>contributors</th><th>dropped</th><th>completed</th></tr>
 ${d.rounds
   .map((r) => `<tr><td>${r.roundIndex + 1}</td><td>${escapeHtml(r.label)}</td><td>${r.rho.toPrecision(3)}</td><td>${r.sum.length}</td><td>${r.stddev.toPrecision(3)}</td><td>${r.participants.map(escapeHtml).join(', ')}</td><td>${r.dropped.map(escapeHtml).join(', ') || '—'}</td><td>${time(r.completedMs)}</td></tr>`)
   .join('\n')}</table>`}`;
+  const accounts = `<h2>Charges by round</h2>${d.accounts.length === 0 ? '<p>No round asked yet.</p>' : `<p>A party charges its ledger before it answers a round; a round whose aggregate never came back charged the parties listed without a release.</p><table id="round-accounts"><tr><th>#</th><th>label</th><th>outcome</th><th>attempts</th><th>charged at</th><th>released with</th><th>rho per charge</th><th>why not released</th></tr>
+${d.accounts
+  .map((a) => `<tr><td>${a.roundIndex + 1}</td><td>${escapeHtml(a.label)}</td><td class="${a.outcome === 'failed' || a.outcome === 'interrupted' ? 'failed' : ''}">${escapeHtml(a.outcome.replace('_', ' '))}</td><td>${a.attempts}</td><td>${a.charged.map(escapeHtml).join(', ') || '—'}</td><td>${a.releasedTo.map(escapeHtml).join(', ') || '—'}</td><td>${a.rho.toPrecision(3)}</td><td>${a.outcome === 'released' ? (a.unreleasedRho.size > 0 ? `also charged without release at ${[...a.unreleasedRho.keys()].map(escapeHtml).join(', ')}` : '—') : escapeHtml(a.errorCode ? `${a.errorCode}: ${a.errorMessage}` : a.summary)}</td></tr>`)
+  .join('\n')}</table>`}`;
   const outputs = `<h2>Delivered outputs</h2>${d.outputs.length === 0 ? '<p>None yet.</p>' : `<table id="outputs"><tr><th>file</th><th>bytes</th></tr>
 ${d.outputs.map((o) => `<tr><td>${o.name.endsWith('.json') ? `<a href="/studies/${encodeURIComponent(s.id)}/files/${encodeURIComponent(o.name)}">${escapeHtml(o.name)}</a>` : escapeHtml(o.name)}</td><td>${o.bytes}</td></tr>`).join('\n')}</table>`}`;
-  return page(`Study ${s.id}`, operator, summary + parties + rounds + outputs + `<p><a href="/audit?study=${encodeURIComponent(s.id)}">Audit trail of this study</a></p>`);
+  return page(`Study ${s.id}`, operator, summary + parties + accounts + rounds + outputs + `<p><a href="/audit?study=${encodeURIComponent(s.id)}">Audit trail of this study</a></p>`);
+}
+
+/** "outputs confirmed by k/n approved parties" once the study delivers, else "not yet". */
+function deliveryLine(d: StudyDetail): string {
+  if (d.study.state !== 'delivering' && d.study.state !== 'done') return 'not yet';
+  return `outputs confirmed by ${d.delivered}/${d.parties.filter((p) => p.decision === 'approved').length} approved parties`;
 }
 
 /** One parsed audit line (the fields the console shows). */

@@ -11,6 +11,7 @@ import { isTerminal } from '../../shared/study/StudyLifecycle.js';
 import { roundThreshold } from '../../shared/secagg/SurvivorThreshold.js';
 import { resolveNeighbours } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import { feasibilityProblems } from '../../shared/study/studyFeasibility.js';
+import { unreleasedRhoByParty } from '../../shared/study/RoundAccount.js';
 import {
   Aggregation,
   Mechanism,
@@ -47,6 +48,13 @@ export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId
   const rec = store.getStudy(studyId);
   const spec = StudySpec.fromJSON(JSON.parse(rec.specJson));
   const online = new Set(gateway.onlineParties());
+  const accounts = store.roundAccounts(studyId);
+  const unreleased = unreleasedRhoByParty(accounts);
+  const parties = store.parties(studyId);
+  // A party has its outputs when it confirmed every output file.
+  const holding = store.partiesHolding(studyId, OUTPUT_FILES);
+  const delivered = (partyId: string): boolean => holding.has(partyId);
+  const approved = parties.filter((p) => p.decision === 'approved');
   return {
     spec,
     state: rec.state,
@@ -54,13 +62,37 @@ export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId
     rhoSpent: rec.rhoSpent,
     epsilonSpent: rec.rhoSpent > 0 ? epsilonFromRho(rec.rhoSpent, spec.delta) : 0,
     progress: rec.progress,
-    parties: store.parties(studyId).map((p) => ({ partyId: p.partyId, online: online.has(p.partyId), decision: p.decision, rhoCharged: p.rhoCharged, dropped: p.dropped })),
+    parties: parties.map((p) => ({
+      partyId: p.partyId,
+      online: online.has(p.partyId),
+      decision: p.decision,
+      rhoCharged: p.rhoCharged,
+      dropped: p.dropped,
+      rhoChargedUnreleased: unreleased.get(p.partyId) ?? 0,
+      outputsDelivered: p.decision === 'approved' && delivered(p.partyId),
+    })),
     errorCode: rec.errorCode,
     errorMessage: rec.errorMessage,
     createdUnixMs: rec.createdMs,
     updatedUnixMs: rec.updatedMs,
     phase: rec.phase,
     outputs: rec.state === 'done' ? [...OUTPUT_FILES] : [],
+    rounds: accounts.map((a) => ({
+      index: a.roundIndex + 1,
+      label: a.label,
+      rho: a.rho,
+      outcome: a.outcome,
+      attempts: a.attempts,
+      asked: [...a.asked],
+      charged: [...a.charged],
+      releasedTo: [...a.releasedTo],
+      charges: a.charges,
+      errorCode: a.errorCode,
+      errorMessage: a.errorMessage,
+      summary: a.summary,
+    })),
+    partiesDelivered: rec.state === 'delivering' || rec.state === 'done' ? approved.filter((p) => delivered(p.partyId)).length : 0,
+    partiesToDeliver: approved.length,
   };
 }
 
@@ -171,7 +203,7 @@ export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
       const tick = () => {
         try {
           const st = statusOf(d.store, d.gateway, call.request.studyId);
-          const key = JSON.stringify([st.state, st.roundsDone, st.progress, st.phase, st.parties]);
+          const key = JSON.stringify([st.state, st.roundsDone, st.progress, st.phase, st.parties, st.rounds.map((r) => [r.outcome, r.attempts, r.charges])]);
           if (key !== last) {
             last = key;
             call.write(st);

@@ -11,6 +11,11 @@ export interface RoundPlan {
   timeoutMs: number;
   /** Largest query chunk per message (default QUERY_CHUNK_BYTES, 4 MiB − 64 KiB). */
   queryChunkBytes?: number;
+  /**
+   * Called when a party answers the compute stage with anything but a refusal: agents charge
+   * their ledger before they answer, so this party's charge under the plan's key is confirmed.
+   */
+  onCharged?(partyId: string): void;
 }
 
 export interface RoundOutcome {

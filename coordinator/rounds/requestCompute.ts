@@ -1,5 +1,5 @@
-// requestCompute: sends one party a round's compute stage; a query above one chunk first goes out
-// as QueryChunk stages (each acknowledged, one in flight), the compute stage carries the last chunk.
+// requestCompute: sends one party a round's compute stage (a large query first as acknowledged
+// QueryChunk stages, one in flight); an answer other than a refusal confirms its charge (onCharged).
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { QUERY_CHUNK_BYTES, splitQuery } from '../../shared/wire/QueryChunks.js';
 import type { RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
@@ -22,5 +22,8 @@ export async function requestCompute(session: AgentSession, plan: RoundPlan): Pr
     }
   }
   const last = chunks[chunks.length - 1];
-  return session.request({ ...head, stage: { $case: 'compute', value: computeStageToWire({ ...plan.compute, query: last, queryChunkCount: chunks.length }) } }, plan.timeoutMs);
+  const reply = await session.request({ ...head, stage: { $case: 'compute', value: computeStageToWire({ ...plan.compute, query: last, queryChunkCount: chunks.length }) } }, plan.timeoutMs);
+  // An agent answers the compute stage only after charging its ledger (ComputeHandler): confirmed.
+  if (reply.stage !== undefined && reply.stage.$case !== 'refusal') plan.onCharged?.(session.partyId);
+  return reply;
 }

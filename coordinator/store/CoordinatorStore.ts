@@ -1,9 +1,10 @@
-// CoordinatorStore: the coordinator's durable state in SQLite (better-sqlite3, WAL): studies,
-// their parties' decisions, and the journal of completed rounds that lets a restart resume.
+// CoordinatorStore: the coordinator's durable state in SQLite (better-sqlite3, WAL): studies, their
+// parties' decisions, the journal of released rounds (a restart resumes from it) and of round attempts.
 import type Database from 'better-sqlite3';
 import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { parseStudyState, transition, type StudyState } from '../../shared/study/StudyLifecycle.js';
+import { roundAccounts, type RoundAccount, type RoundAttempt, type ReleasedRound } from '../../shared/study/RoundAccount.js';
 
 export interface StudyRecord {
   id: string;
@@ -69,6 +70,13 @@ export class CoordinatorStore {
         CREATE TABLE IF NOT EXISTS deliveries (
           study_id TEXT NOT NULL, party_id TEXT NOT NULL, file_name TEXT NOT NULL, sha256 TEXT NOT NULL,
           acked_ms INTEGER NOT NULL, PRIMARY KEY (study_id, party_id, file_name));
+        CREATE TABLE IF NOT EXISTS round_attempts (
+          study_id TEXT NOT NULL, round_index INTEGER NOT NULL, attempt INTEGER NOT NULL, round_id TEXT NOT NULL,
+          label TEXT NOT NULL, rho REAL NOT NULL, charge_key TEXT NOT NULL, asked TEXT NOT NULL,
+          charged TEXT NOT NULL DEFAULT '[]', outcome TEXT NOT NULL DEFAULT 'running',
+          error_code TEXT NOT NULL DEFAULT '', error_message TEXT NOT NULL DEFAULT '',
+          started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (study_id, round_index, attempt));
         CREATE TABLE IF NOT EXISTS known_parties (party_id TEXT PRIMARY KEY, last_online_ms INTEGER NOT NULL);
       `);
       // Journals written before queries were binary kept the query as JSON; their rounds no
@@ -188,6 +196,82 @@ export class CoordinatorStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM rounds WHERE study_id = ?').get(studyId) as { n: number }).n;
   }
 
+  /**
+   * Journals the start of a round attempt (before any party is asked) and returns its number
+   * (1, 2, ... per round). An attempt of this round still `running` was cut short by a restart:
+   * it is closed as failed (INTERRUPTED) first.
+   */
+  beginRoundAttempt(a: { studyId: string; roundIndex: number; roundId: string; label: string; rho: number; chargeKey: string; asked: readonly string[] }): number {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE round_attempts SET outcome = 'failed', error_code = 'INTERRUPTED', error_message = 'the coordinator stopped during this attempt', ended_ms = ? WHERE study_id = ? AND round_index = ? AND outcome = 'running'")
+        .run(Date.now(), a.studyId, a.roundIndex);
+      const n = (this.db.prepare('SELECT COALESCE(MAX(attempt), 0) AS n FROM round_attempts WHERE study_id = ? AND round_index = ?').get(a.studyId, a.roundIndex) as { n: number }).n + 1;
+      this.db
+        .prepare('INSERT INTO round_attempts(study_id, round_index, attempt, round_id, label, rho, charge_key, asked, started_ms) VALUES (?,?,?,?,?,?,?,?,?)')
+        .run(a.studyId, a.roundIndex, n, a.roundId, a.label, a.rho, a.chargeKey, JSON.stringify([...a.asked]), Date.now());
+      return n;
+    });
+    return tx();
+  }
+
+  /** Records that `partyId` answered the attempt's compute stage: it charged its ledger under the attempt's key. */
+  recordAttemptCharge(studyId: string, roundIndex: number, attempt: number, partyId: string): void {
+    const tx = this.db.transaction(() => {
+      const row = this.db.prepare('SELECT charged FROM round_attempts WHERE study_id = ? AND round_index = ? AND attempt = ?').get(studyId, roundIndex, attempt) as { charged: string } | undefined;
+      if (!row) return;
+      const charged = new Set(JSON.parse(row.charged) as string[]).add(partyId);
+      this.db.prepare('UPDATE round_attempts SET charged = ? WHERE study_id = ? AND round_index = ? AND attempt = ?').run(JSON.stringify([...charged].sort()), studyId, roundIndex, attempt);
+    });
+    tx();
+  }
+
+  /** Closes a round attempt: its aggregate was released (and journaled), or it failed and why. */
+  endRoundAttempt(studyId: string, roundIndex: number, attempt: number, outcome: 'released' | 'failed', error: { code: string; message: string } = { code: '', message: '' }): void {
+    this.db
+      .prepare('UPDATE round_attempts SET outcome = ?, error_code = ?, error_message = ?, ended_ms = ? WHERE study_id = ? AND round_index = ? AND attempt = ?')
+      .run(outcome, error.code, error.message, Date.now(), studyId, roundIndex, attempt);
+  }
+
+  /** Every round attempt of a study, in order. */
+  roundAttempts(studyId: string): RoundAttempt[] {
+    return (this.db.prepare('SELECT * FROM round_attempts WHERE study_id = ? ORDER BY round_index, attempt').all(studyId) as Record<string, unknown>[]).map((r) => ({
+      roundIndex: Number(r.round_index),
+      attempt: Number(r.attempt),
+      roundId: String(r.round_id),
+      label: String(r.label),
+      rho: Number(r.rho),
+      chargeKey: String(r.charge_key),
+      asked: JSON.parse(String(r.asked)) as string[],
+      charged: JSON.parse(String(r.charged)) as string[],
+      outcome: String(r.outcome) as RoundAttempt['outcome'],
+      errorCode: String(r.error_code),
+      errorMessage: String(r.error_message),
+    }));
+  }
+
+  /** The released rounds of a study (without their sums), in order. */
+  releasedRounds(studyId: string): ReleasedRound[] {
+    return (this.db.prepare('SELECT round_index, label, rho, participants FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as Record<string, unknown>[]).map((r) => ({
+      roundIndex: Number(r.round_index),
+      label: String(r.label),
+      rho: Number(r.rho),
+      participants: JSON.parse(String(r.participants)) as string[],
+    }));
+  }
+
+  /** Each round of a study with what it charged and whether it was released (shared/study/RoundAccount). */
+  roundAccounts(studyId: string): RoundAccount[] {
+    const state = this.getStudy(studyId).state;
+    return roundAccounts(this.roundAttempts(studyId), this.releasedRounds(studyId), state === 'running' || state === 'fitting');
+  }
+
+  /** Every journaled (released) round of a study, in order. */
+  journaledRounds(studyId: string): RoundRecord[] {
+    const rows = this.db.prepare('SELECT round_index FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as { round_index: number }[];
+    return rows.map((r) => this.journaledRound(studyId, r.round_index)!);
+  }
+
   /** Records that a party confirmed holding an output file with this hash. */
   recordDeliveryAck(studyId: string, partyId: string, fileName: string, sha256: string): void {
     this.db
@@ -201,6 +285,14 @@ export class CoordinatorStore {
       fileName: r.file_name,
       sha256: r.sha256,
     }));
+  }
+
+  /** Parties that confirmed every one of `files` (acks are recorded only when the hash matched). */
+  partiesHolding(studyId: string, files: readonly string[]): Set<string> {
+    const rows = this.db.prepare('SELECT party_id, file_name FROM deliveries WHERE study_id = ?').all(studyId) as { party_id: string; file_name: string }[];
+    const byParty = new Map<string, Set<string>>();
+    for (const r of rows) byParty.set(r.party_id, (byParty.get(r.party_id) ?? new Set()).add(r.file_name));
+    return new Set([...byParty].filter(([, got]) => files.every((f) => got.has(f))).map(([p]) => p));
   }
 
   /** Journals a completed round and mirrors the privacy charged, atomically. */

@@ -10,7 +10,7 @@ import type { RoundPlan, RoundOutcome } from '../rounds/RoundPlan.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import { planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
-import { ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { errorCodeOf } from '../../test/support/errorCodeOf.js';
 import { silentLogger } from '../../platform/logging/logging.js';
 
@@ -84,6 +84,52 @@ describe('ConsortiumOracle retries', () => {
     await oracle.measure([['a']], 0.01, 'oneway');
     expect(attempts).toBe(2);
     expect(phases[0]).toMatch(/^round 1 \(oneway\): .*1 of 3 parties answered.*; retry 1 of 2, waiting up to 0 s for the parties to be back$/);
+    store.close();
+  });
+});
+
+describe('ConsortiumOracle round attempts', () => {
+  it('journals each attempt with the parties that confirmed a charge; a round that fails after charging is in the status accounts', async () => {
+    const store = new CoordinatorStore(join(mkdtempSync(join(tmpdir(), 'oracle-')), 'c.sqlite'));
+    store.createStudy({ id: 's', specJson: '{}', seed: '', parties });
+    store.setState('s', 'approved');
+    store.setState('s', 'running');
+    const oracle = new ConsortiumOracle({
+      studyId: 's', domain, store, log: silentLogger(), aggregation: 'masking', colluders: 0, dropouts: 0, minParties: 3, maxSilosPerIndividual: 1,
+      roundTimeoutMs: 1000, participants: () => parties, approvedParties: () => parties, maxRoundRetries: 1, reconnectWaitMs: 0,
+      // p1 and p2 answer the compute stage (charged), p3 never does: the secure sum cannot be unmasked.
+      runRound: async (plan: RoundPlan): Promise<RoundOutcome> => {
+        plan.onCharged?.('p1');
+        plan.onCharged?.('p2');
+        throw new FedsynthError(ErrorCode.TooFewSurvivors, 'secure aggregation failed: 2 of 3 parties, threshold 3', {});
+      },
+    });
+    expect(await errorCodeOf(oracle.measure([['a']], 0.01, 'oneway'))).toBe(ErrorCode.TooFewSurvivors);
+    const attempts = store.roundAttempts('s');
+    expect(attempts.map((a) => [a.attempt, a.outcome, a.charged, a.chargeKey])).toEqual([
+      [1, 'failed', ['p1', 'p2'], 's/0/oneway'],
+      [2, 'failed', ['p1', 'p2'], 's/0/oneway'],
+    ]);
+    const [round] = store.roundAccounts('s');
+    expect(round).toMatchObject({ outcome: 'failed', charged: ['p1', 'p2'], charges: 2, errorCode: ErrorCode.TooFewSurvivors });
+    expect(round.summary).toMatch(/^round 1 \(oneway\): charged at p1, p2; not released after 2 attempts \(TOO_FEW_SURVIVORS: /);
+    expect(store.roundsDone('s')).toBe(0);
+    store.close();
+  });
+
+  it('closes a released attempt as released, and an attempt cut short by a restart as INTERRUPTED', async () => {
+    const store = new CoordinatorStore(join(mkdtempSync(join(tmpdir(), 'oracle-')), 'c.sqlite'));
+    store.createStudy({ id: 's', specJson: '{}', seed: '', parties });
+    // a coordinator died during round 0's first attempt, after p1 confirmed its charge
+    const dead = store.beginRoundAttempt({ studyId: 's', roundIndex: 0, roundId: 's/r0', label: 'first', rho: 0.06, chargeKey: 's/0/first', asked: parties });
+    store.recordAttemptCharge('s', 0, dead, 'p1');
+    const asked: RoundPlan[] = [];
+    await oracleOver(store, new PrivacyAccountant(1), asked).measure([['a', 'b']], 0.06, 'first');
+    expect(store.roundAttempts('s').map((a) => [a.attempt, a.outcome, a.errorCode])).toEqual([
+      [1, 'failed', 'INTERRUPTED'],
+      [2, 'released', ''],
+    ]);
+    expect(store.roundAccounts('s')[0]).toMatchObject({ outcome: 'released', releasedTo: parties });
     store.close();
   });
 });

@@ -146,6 +146,14 @@ export class ConsortiumOracle implements FederatedOracle {
       const suffix = fresh === 0 ? '' : `/a${fresh}`;
       roundId = `${studyId}/r${index}${suffix}`;
       let failure: FedsynthError | undefined;
+      const chargeKey = `${studyId}/${index}/${label}${suffix}`;
+      // Journaled before anyone is asked: a round that charges the parties and never releases is
+      // visible in the study's status (RoundAccount), whatever happens next.
+      const attemptNo = store.beginRoundAttempt({ studyId, roundIndex: index, roundId, label, rho, chargeKey, asked: participants });
+      const endAttempt = (e: unknown): void => {
+        const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
+        store.endRoundAttempt(studyId, index, attemptNo, 'failed', { code, message: isFedsynthError(e) ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}` });
+      };
       try {
         outcome = await this.o.runRound({
           studyId,
@@ -153,13 +161,14 @@ export class ConsortiumOracle implements FederatedOracle {
           roundIndex: index,
           participants,
           timeoutMs: this.o.roundTimeoutMs,
+          onCharged: (partyId) => store.recordAttemptCharge(studyId, index, attemptNo, partyId),
           compute: {
             query: queryBytes,
             queryChunkCount: 1,
             querySha256,
             rho,
             perPartySigma2: noise.perPartySigma2,
-            chargeKey: `${studyId}/${index}/${label}${suffix}`,
+            chargeKey,
             label,
             vectorLength,
             aggregation: this.o.aggregation,
@@ -171,17 +180,22 @@ export class ConsortiumOracle implements FederatedOracle {
             maxChunkBytes: 0,
           },
         });
-        if (outcome.survivors.length >= minSurvivors) break;
+        if (outcome.survivors.length >= minSurvivors) {
+          this.journal({ index, roundId, label, queryDigestHex, rho, outcome, participants, noise, attemptNo });
+          break;
+        }
         failure = new FedsynthError(
           ErrorCode.TooFewSurvivors,
           `study ${studyId}, round ${index} (${label}): ${outcome.survivors.length} of ${n} parties answered; at least ${minSurvivors} are needed` +
             (outcome.refusals.length > 0 ? `; refusals: ${outcome.refusals.map((r) => `${r.partyId} ${r.code}: ${r.message}`).join('; ')}` : ''),
           { studyId, round: index, survivors: outcome.survivors.length },
         );
+        endAttempt(failure);
         if (!onlyRebindings(outcome.refusals)) throw failure; // a refusal is a decision, not an outage
         if (outcome.refusals.length > 0) fresh += 1;
       } catch (e) {
         if (e === failure) throw e; // refused: a party's decision, not an outage
+        endAttempt(e);
         if (!isFedsynthError(e) || e.code !== ErrorCode.TooFewSurvivors) throw e;
         // Masking/HE: asked again (as before) with the same key, or as a new attempt when some agent
         // said the key is bound elsewhere.
@@ -200,23 +214,28 @@ export class ConsortiumOracle implements FederatedOracle {
       );
     }
     const stddev = Math.sqrt(noise.sumSigma2(outcome.survivors.length));
-    const survived = new Set(outcome.survivors);
-    const dropped = participants.filter((p) => !survived.has(p));
-    store.journalRound({
-      studyId,
-      roundIndex: index,
-      roundId,
-      label,
-      queryDigest: queryDigestHex,
-      rho,
-      sum: outcome.sum,
-      stddev,
-      participants: outcome.survivors,
-      dropped,
-      completedMs: Date.now(),
-    });
-    log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped }, 'round complete');
+    log.info({ studyId, roundId, label, rho, cells: vectorLength, survivors: outcome.survivors.length, dropped: participants.filter((p) => !outcome.survivors.includes(p)) }, 'round complete');
     this.o.onRoundDone?.(index, label, false, { queryBytes: queryBytes.length, entries: vectorLength });
     return { values: outcome.sum, stddev };
+  }
+
+  /** Journals a released round (its noisy sum, survivors and dropouts) and closes its attempt as released. */
+  private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; outcome: RoundOutcome; participants: readonly string[]; noise: DistributedDiscreteGaussian; attemptNo: number }): void {
+    const { studyId, store } = this.o;
+    const survived = new Set(r.outcome.survivors);
+    store.journalRound({
+      studyId,
+      roundIndex: r.index,
+      roundId: r.roundId,
+      label: r.label,
+      queryDigest: r.queryDigestHex,
+      rho: r.rho,
+      sum: r.outcome.sum,
+      stddev: Math.sqrt(r.noise.sumSigma2(r.outcome.survivors.length)),
+      participants: r.outcome.survivors,
+      dropped: r.participants.filter((p) => !survived.has(p)),
+      completedMs: Date.now(),
+    });
+    store.endRoundAttempt(studyId, r.index, r.attemptNo, 'released');
   }
 }

@@ -614,6 +614,42 @@ export interface PartyStatus {
   /** mirror of the party's ledger (the party decides) */
   rhoCharged: number;
   dropped: boolean;
+  /**
+   * Charges this party confirmed in rounds whose aggregate never came back (round attempts that
+   * failed, or one in flight): rho_charged + rho_charged_unreleased is what its ledger holds for the study.
+   */
+  rhoChargedUnreleased: number;
+  /** the party confirmed every output file (hash checked) */
+  outputsDelivered: boolean;
+}
+
+/**
+ * One round of a study as the coordinator journaled its attempts: who was asked, who confirmed
+ * a charge (answered the compute stage: agents charge before they answer), and whether the
+ * aggregate came back (released) or not, and why.
+ */
+export interface RoundStatus {
+  /** 1-based, as shown to operators */
+  index: number;
+  label: string;
+  /** per charge */
+  rho: number;
+  /** released | failed | in_progress | interrupted */
+  outcome: string;
+  attempts: number;
+  /** every party asked in any attempt */
+  asked: string[];
+  /** parties that confirmed a charge in any attempt */
+  charged: string[];
+  /** the survivors whose contributions are in the released sum */
+  releasedTo: string[];
+  /** distinct (party, charge key) charges confirmed */
+  charges: number;
+  /** why the last attempt did not release */
+  errorCode: string;
+  errorMessage: string;
+  /** one line, e.g. "round 7 (select): charged at a, b; not released (TOO_FEW_SURVIVORS: ...)" */
+  summary: string;
 }
 
 export interface StudyStatus {
@@ -636,6 +672,12 @@ export interface StudyStatus {
   phase: string;
   /** file names available through FetchOutput */
   outputs: string[];
+  /** every round asked (not replayed), in order */
+  rounds: RoundStatus[];
+  /** approved parties that confirmed every output file */
+  partiesDelivered: number;
+  /** approved parties the outputs go to */
+  partiesToDeliver: number;
 }
 
 export interface FetchOutputRequest {
@@ -6923,7 +6965,15 @@ export const CancelStudyRequest: MessageFns<CancelStudyRequest> = {
 };
 
 function createBasePartyStatus(): PartyStatus {
-  return { partyId: "", online: false, decision: "", rhoCharged: 0, dropped: false };
+  return {
+    partyId: "",
+    online: false,
+    decision: "",
+    rhoCharged: 0,
+    dropped: false,
+    rhoChargedUnreleased: 0,
+    outputsDelivered: false,
+  };
 }
 
 export const PartyStatus: MessageFns<PartyStatus> = {
@@ -6942,6 +6992,12 @@ export const PartyStatus: MessageFns<PartyStatus> = {
     }
     if (message.dropped !== false) {
       writer.uint32(40).bool(message.dropped);
+    }
+    if (message.rhoChargedUnreleased !== 0) {
+      writer.uint32(49).double(message.rhoChargedUnreleased);
+    }
+    if (message.outputsDelivered !== false) {
+      writer.uint32(56).bool(message.outputsDelivered);
     }
     return writer;
   },
@@ -6999,6 +7055,22 @@ export const PartyStatus: MessageFns<PartyStatus> = {
             message.dropped = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.rhoChargedUnreleased = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.outputsDelivered = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7026,6 +7098,16 @@ export const PartyStatus: MessageFns<PartyStatus> = {
         ? globalThis.Number(object.rho_charged)
         : 0,
       dropped: isSet(object.dropped) ? globalThis.Boolean(object.dropped) : false,
+      rhoChargedUnreleased: isSet(object.rhoChargedUnreleased)
+        ? globalThis.Number(object.rhoChargedUnreleased)
+        : isSet(object.rho_charged_unreleased)
+        ? globalThis.Number(object.rho_charged_unreleased)
+        : 0,
+      outputsDelivered: isSet(object.outputsDelivered)
+        ? globalThis.Boolean(object.outputsDelivered)
+        : isSet(object.outputs_delivered)
+        ? globalThis.Boolean(object.outputs_delivered)
+        : false,
     };
   },
 
@@ -7046,6 +7128,12 @@ export const PartyStatus: MessageFns<PartyStatus> = {
     if (message.dropped !== false) {
       obj.dropped = message.dropped;
     }
+    if (message.rhoChargedUnreleased !== 0) {
+      obj.rhoChargedUnreleased = floatToJson(message.rhoChargedUnreleased);
+    }
+    if (message.outputsDelivered !== false) {
+      obj.outputsDelivered = message.outputsDelivered;
+    }
     return obj;
   },
 
@@ -7059,6 +7147,278 @@ export const PartyStatus: MessageFns<PartyStatus> = {
     message.decision = object.decision ?? "";
     message.rhoCharged = object.rhoCharged ?? 0;
     message.dropped = object.dropped ?? false;
+    message.rhoChargedUnreleased = object.rhoChargedUnreleased ?? 0;
+    message.outputsDelivered = object.outputsDelivered ?? false;
+    return message;
+  },
+};
+
+function createBaseRoundStatus(): RoundStatus {
+  return {
+    index: 0,
+    label: "",
+    rho: 0,
+    outcome: "",
+    attempts: 0,
+    asked: [],
+    charged: [],
+    releasedTo: [],
+    charges: 0,
+    errorCode: "",
+    errorMessage: "",
+    summary: "",
+  };
+}
+
+export const RoundStatus: MessageFns<RoundStatus> = {
+  encode(message: RoundStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.rho !== 0) {
+      writer.uint32(25).double(message.rho);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(34).string(message.outcome);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(40).uint32(message.attempts);
+    }
+    for (const v of message.asked) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.charged) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.releasedTo) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.charges !== 0) {
+      writer.uint32(72).uint32(message.charges);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(82).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(90).string(message.errorMessage);
+    }
+    if (message.summary !== "") {
+      writer.uint32(98).string(message.summary);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoundStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoundStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.rho = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.asked.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.charged.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.releasedTo.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.charges = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoundStatus {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      rho: isSet(object.rho) ? globalThis.Number(object.rho) : 0,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      asked: globalThis.Array.isArray(object?.asked) ? object.asked.map((e: any) => globalThis.String(e)) : [],
+      charged: globalThis.Array.isArray(object?.charged) ? object.charged.map((e: any) => globalThis.String(e)) : [],
+      releasedTo: globalThis.Array.isArray(object?.releasedTo)
+        ? object.releasedTo.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.released_to)
+        ? object.released_to.map((e: any) => globalThis.String(e))
+        : [],
+      charges: isSet(object.charges) ? globalThis.Number(object.charges) : 0,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+    };
+  },
+
+  toJSON(message: RoundStatus): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.rho !== 0) {
+      obj.rho = floatToJson(message.rho);
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.asked?.length) {
+      obj.asked = message.asked;
+    }
+    if (message.charged?.length) {
+      obj.charged = message.charged;
+    }
+    if (message.releasedTo?.length) {
+      obj.releasedTo = message.releasedTo;
+    }
+    if (message.charges !== 0) {
+      obj.charges = Math.round(message.charges);
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RoundStatus>, I>>(base?: I): RoundStatus {
+    return RoundStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RoundStatus>, I>>(object: I): RoundStatus {
+    const message = createBaseRoundStatus();
+    message.index = object.index ?? 0;
+    message.label = object.label ?? "";
+    message.rho = object.rho ?? 0;
+    message.outcome = object.outcome ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.asked = object.asked?.map((e) => e) || [];
+    message.charged = object.charged?.map((e) => e) || [];
+    message.releasedTo = object.releasedTo?.map((e) => e) || [];
+    message.charges = object.charges ?? 0;
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.summary = object.summary ?? "";
     return message;
   },
 };
@@ -7078,6 +7438,9 @@ function createBaseStudyStatus(): StudyStatus {
     updatedUnixMs: 0,
     phase: "",
     outputs: [],
+    rounds: [],
+    partiesDelivered: 0,
+    partiesToDeliver: 0,
   };
 }
 
@@ -7121,6 +7484,15 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     }
     for (const v of message.outputs) {
       writer.uint32(106).string(v!);
+    }
+    for (const v of message.rounds) {
+      RoundStatus.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.partiesDelivered !== 0) {
+      writer.uint32(120).uint32(message.partiesDelivered);
+    }
+    if (message.partiesToDeliver !== 0) {
+      writer.uint32(128).uint32(message.partiesToDeliver);
     }
     return writer;
   },
@@ -7242,6 +7614,30 @@ export const StudyStatus: MessageFns<StudyStatus> = {
             message.outputs.push(reader.string());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.rounds.push(RoundStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.partiesDelivered = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.partiesToDeliver = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7301,6 +7697,19 @@ export const StudyStatus: MessageFns<StudyStatus> = {
       outputs: globalThis.Array.isArray(object?.outputs)
         ? object.outputs.map((e: any) => globalThis.String(e))
         : [],
+      rounds: globalThis.Array.isArray(object?.rounds)
+        ? object.rounds.map((e: any) => RoundStatus.fromJSON(e))
+        : [],
+      partiesDelivered: isSet(object.partiesDelivered)
+        ? globalThis.Number(object.partiesDelivered)
+        : isSet(object.parties_delivered)
+        ? globalThis.Number(object.parties_delivered)
+        : 0,
+      partiesToDeliver: isSet(object.partiesToDeliver)
+        ? globalThis.Number(object.partiesToDeliver)
+        : isSet(object.parties_to_deliver)
+        ? globalThis.Number(object.parties_to_deliver)
+        : 0,
     };
   },
 
@@ -7345,6 +7754,15 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     if (message.outputs?.length) {
       obj.outputs = message.outputs;
     }
+    if (message.rounds?.length) {
+      obj.rounds = message.rounds.map((e) => RoundStatus.toJSON(e));
+    }
+    if (message.partiesDelivered !== 0) {
+      obj.partiesDelivered = Math.round(message.partiesDelivered);
+    }
+    if (message.partiesToDeliver !== 0) {
+      obj.partiesToDeliver = Math.round(message.partiesToDeliver);
+    }
     return obj;
   },
 
@@ -7366,6 +7784,9 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     message.updatedUnixMs = object.updatedUnixMs ?? 0;
     message.phase = object.phase ?? "";
     message.outputs = object.outputs?.map((e) => e) || [];
+    message.rounds = object.rounds?.map((e) => RoundStatus.fromPartial(e)) || [];
+    message.partiesDelivered = object.partiesDelivered ?? 0;
+    message.partiesToDeliver = object.partiesToDeliver ?? 0;
     return message;
   },
 };
