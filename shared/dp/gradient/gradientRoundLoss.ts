@@ -1,0 +1,30 @@
+// gradientRoundLoss: the privacy loss one DP-SGD round costs a record, as an RDP curve on RDP_ORDERS:
+// KLS 2021's summed-discrete-Gaussian rho at the plan's sensitivity, amplified by Poisson sampling (Zhu-Wang).
+import { subsampledZcdpLoss } from '../accounting/poissonSubsampledRdp.js';
+import type { PrivacyLoss } from '../accounting/PrivacyLoss.js';
+import { rhoOfDistributedGaussian } from '../distributed/rhoOfDistributedGaussian.js';
+import { differingCoordinates, rederiveGradientRoundPlan, type GradientRoundPlan } from './GradientRoundPlan.js';
+
+/**
+ * The zCDP rho of one round's release on a fixed sample: the sum of the honestMinParties discrete
+ * Gaussian shares (perPartySigma2 each) hides an integer shift of L2 norm <= sensitivity that differs
+ * in at most differingCoordinates(...) coordinates (KLS 2021, Prop. 14 / Eq. 17, tau term included).
+ */
+export function gradientRoundRho(plan: GradientRoundPlan): number {
+  const p = rederiveGradientRoundPlan(plan);
+  return rhoOfDistributedGaussian({
+    sigma2: p.perPartySigma2,
+    summands: p.honestMinParties,
+    l2Sensitivity: p.sensitivity,
+    l1Sensitivity: differingCoordinates(p.sensitivity, p.paddedDimension),
+  });
+}
+
+/**
+ * The round's loss: subsampledZcdpLoss(q, gradientRoundRho(plan)) (Zhu & Wang 2019 general Poisson
+ * subsampling bound, min with the unamplified rho alpha). An RDP part (rho = 0): charge it with
+ * BudgetLedger.charge({ rho: 0, rdp: loss.rdp, ... }) BEFORE the party's vector leaves.
+ */
+export function gradientRoundLoss(plan: GradientRoundPlan): PrivacyLoss {
+  return subsampledZcdpLoss(plan.sampleRate, gradientRoundRho(plan));
+}
