@@ -9,6 +9,11 @@ import { promisify } from 'node:util';
 import { BudgetLedger, readLedger } from './BudgetLedger.js';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { RDP_ORDERS } from '../../shared/dp/accounting/PrivacyLoss.js';
+import { composeLosses, repeatLoss, zcdpLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
+import { epsilonFromLoss } from '../../shared/dp/accounting/rdpConversion.js';
+import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
+import { planGradientRound } from '../../shared/dp/gradient/planGradientRound.js';
+import { gradientRoundLoss } from '../../shared/dp/gradient/gradientRoundLoss.js';
 import Database from 'better-sqlite3';
 
 const run = promisify(execFile);
@@ -99,6 +104,48 @@ describe('BudgetLedger', () => {
     const again = new BudgetLedger(path, { perStudyRho: 1, lifetimeRho: 1, delta: 1e-9 });
     expect(caught(() => again.charge({ studyId: 's1', idempotencyKey: 'z3', rho: 0.06, label: 'more' })).code).toBe(ErrorCode.BudgetExceeded);
     again.charge({ studyId: 's1', idempotencyKey: 'z4', rho: 0.04, label: 'less' });
+    again.close();
+  });
+
+  it('charges DP-SGD rounds (RDP curves) after a zCDP release, refuses the first round past the cap, records nothing then', () => {
+    const path = join(dir, 'dpsgd.db');
+    const delta = 1e-9;
+    const cap = rhoFromEpsilon(1, delta);
+    const l = new BudgetLedger(path, { perStudyRho: cap, lifetimeRho: 10 * cap, delta });
+    l.charge({ studyId: 's', idempotencyKey: 's/marginals', rho: 0.3 * cap, label: 'marginals' });
+    // the per-round plan of a training planned for epsilon 1 alone over 200 rounds: the marginals took 30%
+    const plan = planGradientRound({
+      dimension: 1000, clipNorm: 1, sampleRate: 0.01, rounds: 200, epsilon: 1, delta, parties: 3, colluders: 0, dropouts: 0,
+      bits: 32, rotationSeed: 's/r', expectedBatchSize: 100,
+    });
+    const round = gradientRoundLoss(plan);
+    let admitted = 0;
+    let refusal: { code?: string; details?: Record<string, unknown> } | undefined;
+    for (let r = 1; r <= 200 && refusal === undefined; r++) {
+      try {
+        l.charge({ studyId: 's', idempotencyKey: `s/round-${r}`, rho: 0, rdp: round.rdp, label: `dpsgd round ${r}` });
+        admitted++;
+      } catch (e) {
+        refusal = e as { code?: string; details?: Record<string, unknown> };
+      }
+    }
+    expect(refusal?.code).toBe(ErrorCode.BudgetExceeded);
+    expect(refusal?.details).toMatchObject({ scope: 'study', rdp: true, studyId: 's' });
+    expect(admitted).toBeGreaterThan(20);
+    expect(admitted).toBeLessThan(200);
+    // exactly where the composed curve crosses the cap's epsilon (composition of zCDP and RDP parts)
+    const budget = epsilonFromRho(cap, delta);
+    const spent = (k: number) => epsilonFromLoss(composeLosses(zcdpLoss(0.3 * cap), repeatLoss(round, k)), delta);
+    expect(spent(admitted)).toBeLessThanOrEqual(budget * (1 + 1e-12));
+    expect(spent(admitted + 1)).toBeGreaterThan(budget);
+    expect(l.list().length).toBe(1 + admitted); // the refused round recorded nothing
+    // a retry of an admitted round is free; the refused round stays refused after a reopen
+    expect(l.charge({ studyId: 's', idempotencyKey: 's/round-1', rho: 0, rdp: round.rdp, label: 'dpsgd round 1' }).replayed).toBe(true);
+    l.close();
+    const again = new BudgetLedger(path, { perStudyRho: cap, lifetimeRho: 10 * cap, delta });
+    expect(caught(() => again.charge({ studyId: 's', idempotencyKey: `s/round-${admitted + 1}`, rho: 0, rdp: round.rdp, label: 'again' })).code).toBe(ErrorCode.BudgetExceeded);
+    // a zCDP release is refused past the same composed cap too
+    expect(caught(() => again.charge({ studyId: 's', idempotencyKey: 's/more', rho: 0.1 * cap, label: 'more marginals' })).code).toBe(ErrorCode.BudgetExceeded);
     again.close();
   });
 

@@ -167,6 +167,7 @@ export class BudgetLedger {
           studyId: req.studyId,
           dataset,
           scope: studyOk ? 'lifetime' : 'study',
+          ...(req.rdp !== undefined ? { rdp: true } : {}),
         });
       }
       const now = Date.now();
