@@ -9,6 +9,16 @@ import { OperatorServiceClient, type CreateStudyRequest, type StudyStatus, type 
 import { fromGrpcError } from '../grpcErrors.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
 
+/**
+ * The coordinator's refusal as a typed error; a PERMISSION_DENIED (a valid certificate of another
+ * role: a party's, the custodian's or the coordinator's own kit) also says which kit to use.
+ */
+export function operatorError(e: unknown): FedsynthError {
+  const err = fromGrpcError(e);
+  if (err.code !== ErrorCode.PermissionDenied) return err;
+  return new FedsynthError(err.code, `${err.message}; operators use their own operator kit as --kit (fedsynth pki issue --role operator --name YOU)`, err.details);
+}
+
 export class OperatorClient {
   private readonly client: OperatorServiceClient;
 
@@ -30,7 +40,7 @@ export class OperatorClient {
 
   private unary<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      fn.call(this.client, req, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r)));
+      fn.call(this.client, req, (e, r) => (e ? reject(operatorError(e)) : resolve(r)));
     });
   }
 
@@ -59,7 +69,7 @@ export class OperatorClient {
         last = s;
         onStatus(s);
       });
-      stream.on('error', (e) => reject(fromGrpcError(e)));
+      stream.on('error', (e) => reject(operatorError(e)));
       stream.on('end', () => (last ? resolve(last) : reject(new FedsynthError(ErrorCode.Internal, 'status stream ended without a status'))));
     });
   }
@@ -81,7 +91,7 @@ export class OperatorClient {
       });
       stream.on('error', (e) => {
         out.destroy();
-        reject(fromGrpcError(e));
+        reject(operatorError(e));
       });
       stream.on('end', () => {
         out.end(() => {
