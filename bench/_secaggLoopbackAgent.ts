@@ -2,12 +2,13 @@
 // answering round stages with a fixed integer vector (plain) or through the real MaskingParticipant.
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { Aggregation, AgentGatewayClient, AgentMessage, type CoordinatorMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { AgentGatewayClient, AgentMessage, type CoordinatorMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
 import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { cryptoRandomSource } from '../shared/dp/random/RandomSource.js';
 import { encodeIntVector } from '../shared/wire/intVectorCodec.js';
+import { computeStageFromWire } from '../platform/wire/computeStageWire.js';
 import { MaskingParticipant } from '../party-agent/rounds/MaskingParticipant.js';
 
 /** The bench's input of party `index`: |x| <= 1000, cheap and reproducible (the coordinator checks the sum). */
@@ -62,9 +63,10 @@ async function main(): Promise<void> {
       const c0 = process.cpuUsage();
       let stage: RoundReply['stage'];
       if (req.stage?.$case === 'compute') {
-        const enc = encodeIntVector(benchInput(index, req.stage.value.vectorLength));
-        stage = req.stage.value.aggregation === Aggregation.AGGREGATION_MASKING
-          ? await masking.begin(req.roundId, req.stage.value, { noisy: enc.bytes, elementBits: enc.elementBits })
+        const compute = computeStageFromWire(req.stage.value);
+        const enc = encodeIntVector(benchInput(index, compute.vectorLength));
+        stage = compute.aggregation === 'masking'
+          ? await masking.begin(req.roundId, compute, { noisy: enc.bytes, elementBits: enc.elementBits })
           : { $case: 'plain', value: { noisyVector: Buffer.from(enc.bytes), elementBits: enc.elementBits } };
       } else {
         stage = await masking.handle(req);

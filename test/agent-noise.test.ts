@@ -189,5 +189,6 @@ describe('every refusal path of a compute round fires, charging and releasing no
     await expectRefused({ ...compute(rho), chargeKey: `${refused.studyId}/m1` }, ErrorCode.PolicyRefused, /not approved/, refused.studyId);
     await expectRefused(undefined, ErrorCode.ProtocolViolation, /without a stage/);
     await expectRefused({ ...compute(rho), aggregation: Aggregation.AGGREGATION_UNSPECIFIED }, ErrorCode.ProtocolViolation, /not supported/);
+    await expectRefused({ ...compute(rho), aggregation: 7 as Aggregation }, ErrorCode.ProtocolViolation, /compute\.aggregation: .*not supported/);
   });
 });

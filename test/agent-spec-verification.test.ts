@@ -35,6 +35,7 @@ import { Aggregation, Mechanism, RoundRequest, StudySpec, type AgentMessage, typ
 import { FakeCoordinator } from './support/FakeCoordinator.js';
 import { runMain } from './support/captureCli.js';
 import { computeQueryFields } from '../platform/wire/localQueryWire.js';
+import { computeStageFromWire } from '../platform/wire/computeStageWire.js';
 import { releaseRho } from '../party-agent/rounds/releaseRho.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-spec-verification-'));
@@ -209,8 +210,8 @@ describe('the agent converts (epsilon, delta) itself (finding 3)', () => {
       // both the charge and the cap are the plain exposure (releaseRho / releaseCapRho, about n - f - d
       // times the round's rho), so the ratio is the same.
       expect(await round('capped', 'capped/r1', compute('capped', 'm1', 0.6 * approvedRho, 1))).toBe(ErrorCode.BudgetExceeded);
-      expect(a.ledger.spent('capped')).toBeCloseTo(releaseRho(first, 1), 15);
-      expect(releaseRho(first, 1)).toBeGreaterThan(0.6 * approvedRho);
+      expect(a.ledger.spent('capped')).toBeCloseTo(releaseRho(computeStageFromWire(first), 1), 15);
+      expect(releaseRho(computeStageFromWire(first), 1)).toBeGreaterThan(0.6 * approvedRho);
       expect(a.events.filter((e) => e.event === 'round.refused').map((e) => e.details.code)).toEqual([ErrorCode.BudgetExceeded]);
     } finally {
       await a.stop();

@@ -1,10 +1,11 @@
 // AgentMetrics: the party agent's Prometheus metrics (prom-client registry): rounds answered and
 // refused, their durations and cells released, and studies refused. Served only when configured.
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
 
 /** What the agent's round dispatcher reports for each compute stage it handled. */
 export interface AgentRoundObserver {
-  computeAnswered(o: { aggregation: string; seconds: number; cells: number }): void;
+  computeAnswered(o: { aggregation: AggregationMode; seconds: number; cells: number }): void;
   roundRefused(code: string): void;
 }
 
@@ -29,7 +30,7 @@ export class AgentMetrics implements AgentRoundObserver {
     this.refusals = new Counter({ name: 'fedsynth_agent_refusals_total', help: 'Refusals by this agent: a round stage (kind=round) or a study (kind=study), by error code.', labelNames: ['kind', 'code'], registers });
   }
 
-  computeAnswered(o: { aggregation: string; seconds: number; cells: number }): void {
+  computeAnswered(o: { aggregation: AggregationMode; seconds: number; cells: number }): void {
     this.answered.inc({ aggregation: o.aggregation });
     this.durations.observe({ aggregation: o.aggregation }, o.seconds);
     this.cells.inc({ aggregation: o.aggregation }, o.cells);

@@ -11,7 +11,7 @@ import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
-import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';

@@ -6,7 +6,8 @@ import { HeCustodian } from '../../shared/he/HeCustodian.js';
 import { makeIdentities } from '../../shared/secagg/simulateSecAggRound.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { heParamsOfRound } from '../../platform/wire/heWire.js';
-import { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
+import { computeStage } from '../../test/support/computeStage.js';
 import { signHeKey } from '../../shared/he/heKeyEndorsement.js';
 import { HeParticipant } from './HeParticipant.js';
 import type { CertificateVerifier } from '../verification/HeKeyVerification.js';
@@ -42,7 +43,7 @@ describe('HeParticipant key endorsement (issue 16, finding 4)', () => {
     const real = await HeCustodian.create(params, 1);
     const coordinatorsOwn = await HeCustodian.create(params, 1);
     const { verify, keys } = await testPki();
-    const base = ComputeStage.fromPartial({ vectorLength: 4, aggregation: Aggregation.AGGREGATION_HE, modulusBits: 32, hePublicKey: Buffer.from(real.publicKey()) });
+    const base = computeStage({ vectorLength: 4, aggregation: 'he', modulusBits: 32, hePublicKey: Buffer.from(real.publicKey()) });
     const enc = encodeIntVector(Float64Array.from([1, -2, 3, 4]));
     const noisy = { noisy: enc.bytes, elementBits: enc.elementBits };
     const participant = new HeParticipant({ partyId: 'p1', signingSecretKey: keys.get('p1')!.privateKey, verifyPeer: verify });
@@ -78,7 +79,7 @@ describe('HeParticipant chunks', () => {
     const custodian = await HeCustodian.create(params, 1);
     const { verify, keys } = await testPki();
     const m = 2 * params.polyModulusDegree + 1; // 3 ciphertexts
-    const base = ComputeStage.fromPartial({ vectorLength: m, aggregation: Aggregation.AGGREGATION_HE, modulusBits: 32, hePublicKey: Buffer.from(custodian.publicKey()), maxChunkBytes: 0 });
+    const base = computeStage({ vectorLength: m, aggregation: 'he', modulusBits: 32, hePublicKey: Buffer.from(custodian.publicKey()), maxChunkBytes: 0 });
     const compute = await endorsed(base, 's1', 'cust', keys);
     const enc = encodeIntVector(Float64Array.from({ length: m }, (_, i) => (i % 11) - 5));
     // The coordinator allows 4 MiB, but this agent caps chunks at 1 byte: one ciphertext per chunk.

@@ -7,7 +7,8 @@ import { HeParty } from '../../shared/he/HeParty.js';
 import { decodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { chunkToWire, heParamsOfRound } from '../../platform/wire/heWire.js';
 import { DEFAULT_MAX_CHUNK_BYTES, splitContribution, type HeChunk } from '../../shared/he/HeChunk.js';
-import type { ComputeStage, HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { verifyHeKeyEndorsement, type CertificateVerifier, type EndorsedHeKey } from '../verification/HeKeyVerification.js';
 
 /** Rounds whose chunks are kept for the coordinator to pull (older ones are dropped). */

@@ -6,7 +6,8 @@ import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { makeIdentities } from '../../shared/secagg/simulateSecAggRound.js';
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
-import { Aggregation, ComputeStage, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { computeStage } from '../../test/support/computeStage.js';
 import { MaskingParticipant } from './MaskingParticipant.js';
 
 /** A participant whose "CA" maps a certificate (the holder's name as bytes) to `roles[name]`. */
@@ -27,7 +28,7 @@ async function participant(roles: Record<string, string>): Promise<MaskingPartic
 }
 
 async function shareKeysWithCertificateOf(m: MaskingParticipant, holder: string): Promise<unknown> {
-  const compute = ComputeStage.fromPartial({ vectorLength: 2, aggregation: Aggregation.AGGREGATION_MASKING, participants: ['p1', 'p2', 'p3'], threshold: 3, modulusBits: 32 });
+  const compute = computeStage({ vectorLength: 2, aggregation: 'masking', participants: ['p1', 'p2', 'p3'], threshold: 3, modulusBits: 32 });
   const enc = encodeIntVector(Float64Array.from([1, 2]));
   await m.begin('r1', compute, { noisy: enc.bytes, elementBits: enc.elementBits });
   const keys = { partyId: 'p2', cipherPublicKey: Buffer.alloc(32), maskPublicKey: Buffer.alloc(32), seedCommitment: Buffer.alloc(32), signature: Buffer.alloc(64), certificate: Buffer.from(holder) };

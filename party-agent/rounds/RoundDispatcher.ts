@@ -1,7 +1,10 @@
 // RoundDispatcher: the agent's handler of one round request — checks the study is approved,
 // routes each stage to compute, masking or HE, and answers with a reply or a typed refusal.
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
-import { Aggregation, type AgentMessage, type ComputeStage, type RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AgentMessage, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
+import { computeStageFromWire } from '../../platform/wire/computeStageWire.js';
 import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
 import { QueryAssembler } from '../../shared/wire/QueryChunks.js';
 import { verifyRoundMode } from '../verification/RoundMode.js';
@@ -26,11 +29,6 @@ export interface RoundDispatcherOptions extends ComputeContext {
   audit: (event: string, details: Record<string, unknown>) => void;
   /** Sees every answered compute stage and every refusal (the agent's metrics, when configured). */
   metrics?: AgentRoundObserver;
-}
-
-/** The metrics label of a wire aggregation mode. */
-function aggregationName(mode: Aggregation): string {
-  return mode === Aggregation.AGGREGATION_PLAIN ? 'plain' : mode === Aggregation.AGGREGATION_MASKING ? 'masking' : mode === Aggregation.AGGREGATION_HE ? 'he' : 'unknown';
 }
 
 export class RoundDispatcher {
@@ -80,21 +78,24 @@ export class RoundDispatcher {
         return;
       }
       if (stage.$case === 'compute') {
-        if (!stage.value.participants.includes(partyId)) {
+        // The one conversion of the stage: an UNSPECIFIED or unknown mode is PROTOCOL_VIOLATION
+        // naming compute.aggregation, before anything is charged or drawn; the rest reads the domain stage.
+        const compute = computeStageFromWire(stage.value);
+        if (!compute.participants.includes(partyId)) {
           throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
         }
-        const queryBytes = this.assembleQuery(req.roundId, stage.value);
+        const queryBytes = this.assembleQuery(req.roundId, compute);
         // A mode this agent cannot serve, or one other than the approved study's (unless the policy
         // allows it), is refused BEFORE anything is charged or drawn (the HE key is not even looked at).
-        const contribute = this.contributorFor(stage.value.aggregation, study, req.studyId);
-        verifyRoundMode(study, stage.value);
+        const contribute = this.contributorFor(compute.aggregation, study, req.studyId);
+        verifyRoundMode(study, compute);
         // HE: the key must be the custodian's (signed with its CA-issued certificate), checked first.
-        if (stage.value.aggregation === Aggregation.AGGREGATION_HE) await o.he?.authenticateKey(req.studyId, stage.value);
+        if (compute.aggregation === 'he') await o.he?.authenticateKey(req.studyId, compute);
         const started = process.hrtime.bigint();
-        const out = await handleCompute({ ...o, log }, study, req.roundId, stage.value, queryBytes);
-        o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: stage.value.label, rho: stage.value.rho, cells: stage.value.vectorLength, aggregation: stage.value.aggregation });
-        reply(await contribute(req.roundId, stage.value, out));
-        o.metrics?.computeAnswered({ aggregation: aggregationName(stage.value.aggregation), seconds: Number(process.hrtime.bigint() - started) / 1e9, cells: stage.value.vectorLength });
+        const out = await handleCompute({ ...o, log }, study, req.roundId, compute, queryBytes);
+        o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
+        reply(await contribute(req.roundId, compute, out));
+        o.metrics?.computeAnswered({ aggregation: compute.aggregation, seconds: Number(process.hrtime.bigint() - started) / 1e9, cells: compute.vectorLength });
         return;
       }
       if (stage.$case === 'heEncrypt') {
@@ -118,21 +119,21 @@ export class RoundDispatcher {
     }
   }
 
-  /** How this agent sends a noisy vector in `mode`; throws when it cannot (unknown mode, no identity). */
-  private contributorFor(mode: Aggregation, study: ApprovedStudy, studyId: string): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
-    if (mode === Aggregation.AGGREGATION_PLAIN) {
-      return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
+  /** How this agent sends a noisy vector in `mode`; throws when it cannot (no identity for it). */
+  private contributorFor(mode: AggregationMode, study: ApprovedStudy, studyId: string): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+    switch (mode) {
+      case 'plain':
+        return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
+      case 'masking': {
+        const masking = this.opts.masking;
+        if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
+        return (roundId, compute, out) => masking.begin(roundId, compute, out, study);
+      }
+      case 'he': {
+        const he = this.opts.he;
+        if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
+        return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out);
+      }
     }
-    if (mode === Aggregation.AGGREGATION_MASKING) {
-      const masking = this.opts.masking;
-      if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-      return (roundId, compute, out) => masking.begin(roundId, compute, out, study);
-    }
-    if (mode === Aggregation.AGGREGATION_HE) {
-      const he = this.opts.he;
-      if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-      return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out);
-    }
-    throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregation mode ${Aggregation[mode] ?? mode} is not supported by this agent`, { field: 'compute.aggregation' });
   }
 }

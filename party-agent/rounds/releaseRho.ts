@@ -1,7 +1,7 @@
 // releaseRho: the zCDP cost a party charges for one contribution — what the coordinator can really
 // see of it: the noisy SUM in masking and HE, but in plain mode this party's vector with its own share.
-import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { discreteGaussianMechanism } from '../../shared/dp/mechanisms/discreteGaussianMechanism.js';
 import { plainReleaseRhoBound } from '../../shared/dp/distributed/plainReleaseBound.js';
 
@@ -11,8 +11,8 @@ import { plainReleaseRhoBound } from '../../shared/dp/distributed/plainReleaseBo
  * a central discrete Gaussian release costing Delta_2^2 / (2 sigma_p^2) (Canonne, Kamath, Steinke
  * 2020, Thm 4), about n - f - d times the round's rho; never less than the round's rho.
  */
-export function releaseRho(stage: { aggregation: Aggregation; rho: number; perPartySigma2: number }, l2Sensitivity: number): number {
-  if (stage.aggregation !== Aggregation.AGGREGATION_PLAIN) return stage.rho;
+export function releaseRho(stage: Pick<ComputeStage, 'aggregation' | 'rho' | 'perPartySigma2'>, l2Sensitivity: number): number {
+  if (stage.aggregation !== 'plain') return stage.rho;
   return Math.max(stage.rho, discreteGaussianMechanism(stage.perPartySigma2).privacyMap(l2Sensitivity));
 }
 

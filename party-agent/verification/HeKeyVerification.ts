@@ -3,7 +3,7 @@
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { verifyHeKeySignature } from '../../shared/he/heKeyEndorsement.js';
 import { heParamsOfRound } from '../../platform/wire/heWire.js';
-import type { ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 
 /** Verifies a certificate against this party's CA and CRL (throws otherwise). */
 export type CertificateVerifier = (certificate: Uint8Array) => { partyId: string; role: string; signingPublicKeyRaw: Uint8Array };

@@ -11,7 +11,7 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
 import { silentLogger } from '../../platform/logging/logging.js';
-import { Aggregation, type ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { handleCompute, type ApprovedStudy } from '../rounds/ComputeHandler.js';
@@ -41,13 +41,12 @@ function stage(over: Partial<ComputeStage> = {}): ComputeStage {
     query: Buffer.from(encodeLocalQuery({ kind: 'marginals', attrSets: [['a']] }, domain)),
     queryChunkCount: 0,
     querySha256: Buffer.alloc(0),
-    heKeyEndorsement: undefined,
     rho: 0.1,
     perPartySigma2: sigma2,
     chargeKey: 's/0/q',
     label: 'q',
     vectorLength: 4,
-    aggregation: Aggregation.AGGREGATION_MASKING,
+    aggregation: 'masking',
     participants: parties,
     threshold: 4,
     modulusBits: 32,
@@ -87,7 +86,7 @@ describe('RoundBinding', () => {
       ['s/r0', { participants: ['p2', 'p1', 'p3', 'p4', 'p5'] }],
       ['s/r0', { participants: parties.slice(0, 4), threshold: 3, perPartySigma2: sigma2 * 2 }],
       ['s/r0', { threshold: 5 }],
-      ['s/r0', { aggregation: Aggregation.AGGREGATION_HE }],
+      ['s/r0', { aggregation: 'he' }],
       ['s/r0', { modulusBits: 64 }],
     ] as [string, Partial<ComputeStage>][]) {
       expect(await codeOf(a.compute(roundId, stage(over)))).toBe(ErrorCode.RoundBindingMismatch);
@@ -110,16 +109,31 @@ describe('RoundBinding', () => {
     a.store.close();
   });
 
+  it('reads a binding stored with the mode as its protocol v1 number (before names): resumed, released in clear, or corrupt', () => {
+    const a = agent();
+    const legacy = (roundId: string, mode: number) => JSON.stringify([roundId, mode, parties, 4, 0, 32]);
+    a.store.bindRound('s/0/q', 's', legacy('s/r0', 2));
+    expect(bindRound(a.store, 's', 's/0/q', roundTermsOf('s/r0', stage()))).toBe('resumed');
+    expect(() => bindRound(a.store, 's', 's/0/q', roundTermsOf('s/r0', stage({ aggregation: 'he' })))).toThrow(
+      expect.objectContaining({ code: ErrorCode.RoundBindingMismatch, details: expect.objectContaining({ differs: ['aggregation'] }) }),
+    );
+    a.store.bindRound('s/1/q', 's', legacy('s/r1', 1));
+    expect(bindRound(a.store, 's', 's/1/q', roundTermsOf('s/other', stage({ chargeKey: 's/1/q' })))).toBe('released-in-clear');
+    a.store.bindRound('s/2/q', 's', legacy('s/r2', 7));
+    expect(() => bindRound(a.store, 's', 's/2/q', roundTermsOf('s/r2', stage({ chargeKey: 's/2/q' })))).toThrow(expect.objectContaining({ code: ErrorCode.CorruptState }));
+    a.store.close();
+  });
+
   it('a key released in plain mode may be re-sent in any round (the coordinator holds the vector)', async () => {
     const a = agent();
-    const plain = await a.compute('s/r0', stage({ aggregation: Aggregation.AGGREGATION_PLAIN }));
+    const plain = await a.compute('s/r0', stage({ aggregation: 'plain' }));
     const masked = await a.compute('s/other', stage());
     expect(Array.from(masked.noisy)).toEqual(Array.from(plain.noisy));
     expect(() => bindSurvivors(a.store, 's/0/q', ['p1', 'p2', 'p3', 'p4'])).not.toThrow();
     expect(() => bindSurvivors(a.store, 's/0/q', ['p1', 'p2', 'p3', 'p5'])).not.toThrow();
     // The reverse (a masked key asked in plain mode) would hand over the vector: refused.
     await a.compute('s/r1', stage({ chargeKey: 's/1/q' }));
-    expect(await codeOf(a.compute('s/r1', stage({ chargeKey: 's/1/q', aggregation: Aggregation.AGGREGATION_PLAIN })))).toBe(ErrorCode.RoundBindingMismatch);
+    expect(await codeOf(a.compute('s/r1', stage({ chargeKey: 's/1/q', aggregation: 'plain' })))).toBe(ErrorCode.RoundBindingMismatch);
     a.store.close();
   });
 });
@@ -129,7 +143,7 @@ describe('RoundSafety at the compute handler (before any charge or binding)', ()
     const a = agent();
     // n = 5, f = 1, d = 1: the plan needs t >= 4 (and the quorum floor(6/2) + 1 = 4).
     expect(await codeOf(a.compute('s/r0', stage({ threshold: 3 })))).toBe(ErrorCode.ThresholdBelowPlan);
-    expect(await codeOf(a.compute('s/r0', stage({ threshold: 2, aggregation: Aggregation.AGGREGATION_HE })))).toBe(ErrorCode.ThresholdBelowPlan);
+    expect(await codeOf(a.compute('s/r0', stage({ threshold: 2, aggregation: 'he' })))).toBe(ErrorCode.ThresholdBelowPlan);
     expect(a.charges).toHaveLength(0);
     expect(a.store.roundBinding('s/0/q')).toBeUndefined();
     // The same key with a safe threshold is then accepted (the refused request bound nothing).
@@ -155,7 +169,7 @@ describe('RoundSafety at the compute handler (before any charge or binding)', ()
 describe('plain mode charges what it reveals (finding 6)', () => {
   it('charges Delta^2 / (2 sigma_p^2), about n - f - d times rho, not rho', async () => {
     const a = agent();
-    await a.compute('s/r0', stage({ aggregation: Aggregation.AGGREGATION_PLAIN }));
+    await a.compute('s/r0', stage({ aggregation: 'plain' }));
     await a.compute('s/r1', stage({ chargeKey: 's/1/q' }));
     const [plain, masked] = a.charges;
     expect(plain.rho).toBeCloseTo(1 / (2 * sigma2), 12);

@@ -2,12 +2,13 @@
 // threshold, graph — and to the ONE survivor set this party signed for it (Bonawitz et al. CCS'17,
 // active-server variant), so a coordinator can never difference two sums over the same noisy vector.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import { Aggregation, type ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
 
 /** The round facts a contribution is bound to; a crash-resume must repeat them exactly. */
 export interface RoundTerms {
   roundId: string;
-  aggregation: Aggregation;
+  aggregation: AggregationMode;
   /** In the round's order (it decides the sign of every pairwise mask). */
   participants: string[];
   threshold: number;
@@ -44,13 +45,29 @@ export function roundTermsOf(roundId: string, stage: ComputeStage): RoundTerms {
 
 const FIELDS = ['roundId', 'aggregation', 'participants', 'threshold', 'neighbours', 'modulusBits'] as const;
 
+/** The stored form: the FIELDS in order, as a JSON array (the mode by its name). */
 function canonical(terms: RoundTerms): string {
   return JSON.stringify(FIELDS.map((f) => terms[f]));
 }
 
+/**
+ * Bindings stored before the mode was kept by name hold protocol v1's enum number (1 plain,
+ * 2 masking, 3 he): read as the name, so a round bound by an older agent still resumes.
+ */
+const STORED_MODE_NUMBERS: ReadonlyMap<number, AggregationMode> = new Map([
+  [1, 'plain'],
+  [2, 'masking'],
+  [3, 'he'],
+]);
+
 function parse(json: string): RoundTerms {
   const v = JSON.parse(json) as unknown[];
-  return Object.fromEntries(FIELDS.map((f, i) => [f, v[i]])) as unknown as RoundTerms;
+  const terms = Object.fromEntries(FIELDS.map((f, i) => [f, v[i]])) as unknown as RoundTerms;
+  const mode: unknown = terms.aggregation;
+  if (typeof mode !== 'number') return terms;
+  const named = STORED_MODE_NUMBERS.get(mode);
+  if (named === undefined) throw new FedsynthError(ErrorCode.CorruptState, `a stored round binding names aggregation mode ${mode}`, { roundId: terms.roundId });
+  return { ...terms, aggregation: named };
 }
 
 /**
@@ -64,9 +81,9 @@ export function bindRound(store: RoundBindingStore, studyId: string, chargeKey: 
   const json = canonical(terms);
   const before = store.roundBinding(chargeKey);
   const stored = before ?? store.bindRound(chargeKey, studyId, json);
-  if (stored.bindingJson === json) return before ? 'resumed' : 'bound';
   const bound = parse(stored.bindingJson);
-  if (bound.aggregation === Aggregation.AGGREGATION_PLAIN) return 'released-in-clear';
+  if (canonical(bound) === json) return before ? 'resumed' : 'bound';
+  if (bound.aggregation === 'plain') return 'released-in-clear';
   const differs = FIELDS.filter((f) => JSON.stringify(bound[f]) !== JSON.stringify(terms[f]));
   throw new FedsynthError(
     ErrorCode.RoundBindingMismatch,
@@ -86,7 +103,7 @@ export function bindSurvivors(store: RoundBindingStore, chargeKey: string, survi
   if (!binding) {
     throw new FedsynthError(ErrorCode.RoundBindingMismatch, `no round is bound to charge key ${chargeKey}`, { field: 'consistency.survivors', chargeKey });
   }
-  if (parse(binding.bindingJson).aggregation === Aggregation.AGGREGATION_PLAIN) return;
+  if (parse(binding.bindingJson).aggregation === 'plain') return;
   const json = JSON.stringify([...survivors].sort());
   const stored = store.bindSurvivors(chargeKey, json);
   if (stored !== json) {

@@ -1,8 +1,9 @@
 // RoundMode: a round's mode is the approved study's, or one the policy names for that study;
-// plain only while the policy allows plain aggregation.
+// plain only while the policy allows plain aggregation. (An UNSPECIFIED wire mode is refused before,
+// where the stage is read: platform/wire/computeStageWire.test.ts, test/agent-noise.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { Aggregation } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import { roundModesFor, verifyRoundMode } from './RoundMode.js';
 
 const code = (f: () => void): string | undefined => {
@@ -17,8 +18,8 @@ const code = (f: () => void): string | undefined => {
 describe('RoundMode', () => {
   it('accepts only the approved mode by default', () => {
     const study = { studyId: 's', aggregation: 'masking' as const, roundModes: roundModesFor('s', 'masking', { allowPlainAggregation: true }) };
-    expect(code(() => verifyRoundMode(study, { aggregation: Aggregation.AGGREGATION_MASKING }))).toBeUndefined();
-    for (const a of [Aggregation.AGGREGATION_PLAIN, Aggregation.AGGREGATION_HE, Aggregation.AGGREGATION_UNSPECIFIED]) {
+    expect(code(() => verifyRoundMode(study, { aggregation: 'masking' }))).toBeUndefined();
+    for (const a of ['plain', 'he', 'unspecified'] as AggregationMode[]) {
       expect(code(() => verifyRoundMode(study, { aggregation: a }))).toBe(ErrorCode.AggregationModeMismatch);
     }
   });
@@ -29,7 +30,7 @@ describe('RoundMode', () => {
     expect(roundModesFor('s', 'masking', { allowPlainAggregation: false, extraRoundModes })).toEqual(['masking', 'he']);
     expect(roundModesFor('other', 'masking', { allowPlainAggregation: true, extraRoundModes })).toEqual(['masking']);
     const study = { studyId: 's', aggregation: 'masking' as const, roundModes: roundModesFor('s', 'masking', { allowPlainAggregation: false, extraRoundModes }) };
-    expect(code(() => verifyRoundMode(study, { aggregation: Aggregation.AGGREGATION_HE }))).toBeUndefined();
-    expect(code(() => verifyRoundMode(study, { aggregation: Aggregation.AGGREGATION_PLAIN }))).toBe(ErrorCode.AggregationModeMismatch);
+    expect(code(() => verifyRoundMode(study, { aggregation: 'he' }))).toBeUndefined();
+    expect(code(() => verifyRoundMode(study, { aggregation: 'plain' }))).toBe(ErrorCode.AggregationModeMismatch);
   });
 });

@@ -2,7 +2,7 @@
 // explicitly allows for that study), checked before anything is charged, drawn or sent.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
-import { Aggregation, type ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { AgentPolicy } from '../policy/StudyPolicy.js';
 
 /**
@@ -15,22 +15,16 @@ export function roundModesFor(studyId: string, approved: AggregationMode, policy
   return [...new Set([approved, ...extra])];
 }
 
-const WIRE_MODES: ReadonlyMap<Aggregation, AggregationMode> = new Map([
-  [Aggregation.AGGREGATION_PLAIN, 'plain'],
-  [Aggregation.AGGREGATION_MASKING, 'masking'],
-  [Aggregation.AGGREGATION_HE, 'he'],
-]);
-
 /**
  * Throws AGGREGATION_MODE_MISMATCH unless compute.aggregation is one of `study.roundModes` (default:
  * the approved mode only). Without it a coordinator could ask for a plain round in a masking study
  * and see this party's vector with only its own noise share, whatever the policy said about plain.
+ * (An UNSPECIFIED or unknown wire mode never gets here: the agent's edge refuses it, computeStageWire.)
  */
 export function verifyRoundMode(study: { studyId: string; aggregation: AggregationMode; roundModes?: readonly AggregationMode[] }, stage: Pick<ComputeStage, 'aggregation'>): void {
   const allowed = study.roundModes ?? [study.aggregation];
-  const mode = WIRE_MODES.get(stage.aggregation);
-  if (mode !== undefined && allowed.includes(mode)) return;
-  const asked = mode ?? Aggregation[stage.aggregation] ?? String(stage.aggregation);
+  if (allowed.includes(stage.aggregation)) return;
+  const asked = stage.aggregation;
   throw new FedsynthError(
     ErrorCode.AggregationModeMismatch,
     `round aggregation ${asked} is not the mode approved for study ${study.studyId} (${allowed.join(', ')})`,

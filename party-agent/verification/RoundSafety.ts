@@ -3,7 +3,7 @@
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { neighbourhoodShortfall } from '../../shared/secagg/NeighbourhoodPolicy.js';
 import { assertSurvivorThreshold } from '../../shared/secagg/SurvivorThreshold.js';
-import { Aggregation, type ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 
 /** The approved study's terms the round is judged against (this party's own values). */
 export interface RoundSafetyTerms {
@@ -22,8 +22,8 @@ export interface RoundSafetyTerms {
  * sees each vector, and the party charges for that (rounds/releaseRho).
  */
 export function verifyRoundSafety(terms: RoundSafetyTerms, stage: ComputeStage): void {
-  const mode = stage.aggregation === Aggregation.AGGREGATION_MASKING ? 'masking' : stage.aggregation === Aggregation.AGGREGATION_HE ? 'he' : undefined;
-  if (mode === undefined) return;
+  const mode = stage.aggregation;
+  if (mode === 'plain') return;
   const parties = stage.participants.length;
   assertSurvivorThreshold({ parties, threshold: stage.threshold, colluders: terms.colluders, dropouts: terms.dropouts }, mode);
   if (mode === 'masking') assertSafeNeighbourhood({ parties, threshold: stage.threshold, colluders: terms.colluders }, stage.neighbours, terms.minNeighbours ?? 0);

@@ -4,8 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { studySpecHash } from '../../platform/wire/studySpecHash.js';
-import { Aggregation, Mechanism, StudySpec as WireStudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { studySpecFromWire } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { effectiveStudyTerms, verifySpecTerms, type PartyTerms } from './SpecVerification.js';
 import { assertReviewedHash, assertSameSpec, storedStudy, storedStudyJson } from './SpecBinding.js';
@@ -21,20 +19,26 @@ function errorCodeOf(fn: () => unknown): string {
 }
 
 const own: PartyTerms = { maxSilosPerIndividual: 2, minColluders: 1, minDropouts: 0 };
-const spec: StudySpec = studySpecFromWire(WireStudySpec.fromPartial({
+const spec: StudySpec = {
   studyId: 's1',
-  mechanism: Mechanism.MECHANISM_AIM,
+  title: '',
+  mechanism: 'aim',
   epsilon: 1,
   delta: 1e-9,
   rho: rhoFromEpsilon(1, 1e-9),
-  aggregation: Aggregation.AGGREGATION_MASKING,
+  columns: [],
+  domain: [{ name: 'a', size: 3 }],
+  aggregation: 'masking',
+  minParties: 2,
   colluders: 1,
   dropouts: 2,
-  maxSilosPerIndividual: 2,
-  domain: [{ name: 'a', size: 3 }],
   syntheticRows: 1000,
-  minParties: 2,
-}));
+  domainHash: '',
+  maxSilosPerIndividual: 2,
+  targetColumn: '',
+  schemaJson: '',
+  neighbours: 0,
+};
 
 describe('verifySpecTerms', () => {
   it('accepts a spec that meets every term and returns the party-derived ones', () => {

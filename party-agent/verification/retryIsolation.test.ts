@@ -24,7 +24,7 @@ import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { handleCompute, type ApprovedStudy } from '../rounds/ComputeHandler.js';
 import { MaskingParticipant } from '../rounds/MaskingParticipant.js';
-import { computeStageToWire } from '../../platform/wire/computeStageWire.js';
+import { computeStageFromWire, computeStageToWire } from '../../platform/wire/computeStageWire.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-retry-isolation-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,8 +87,9 @@ async function agents(dir: string, bindings: boolean): Promise<Agent[]> {
       study,
       async handle(req) {
         if (req.stage?.$case === 'compute') {
-          const out = await handleCompute({ domain, source, store, ledger, noiseRng, log }, study, req.roundId, req.stage.value);
-          return masking.begin(req.roundId, req.stage.value, out, study);
+          const compute = computeStageFromWire(req.stage.value);
+          const out = await handleCompute({ domain, source, store, ledger, noiseRng, log }, study, req.roundId, compute);
+          return masking.begin(req.roundId, compute, out, study);
         }
         return masking.handle(req);
       },

@@ -2,6 +2,7 @@
 // and refuses an UNSPECIFIED or unknown aggregation naming compute.aggregation. (Planted fault:
 // heKeyEndorsement dropped in computeStageToWire fails the round trip.)
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { Aggregation, ComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { computeStageFromWire, computeStageToWire } from './computeStageWire.js';
 
@@ -25,8 +26,13 @@ describe('computeStageWire', () => {
     expect(computeStageFromWire(wire(Aggregation.AGGREGATION_HE, true))).toMatchObject({ aggregation: 'he', heKeyEndorsement: { keyId: 'k' } });
   });
 
-  it('refuses an UNSPECIFIED or unknown aggregation, naming compute.aggregation', () => {
+  it('refuses an UNSPECIFIED or unknown aggregation, naming compute.aggregation (PROTOCOL_VIOLATION: it came from a peer)', () => {
     expect(() => computeStageFromWire(wire(Aggregation.AGGREGATION_UNSPECIFIED, false))).toThrow(/compute\.aggregation/);
     expect(() => computeStageFromWire(wire(7 as Aggregation, false))).toThrow(/compute\.aggregation/);
+    for (const a of [Aggregation.AGGREGATION_UNSPECIFIED, 7 as Aggregation]) {
+      expect(() => computeStageFromWire(wire(a, false))).toThrow(
+        expect.objectContaining({ code: ErrorCode.ProtocolViolation, details: expect.objectContaining({ field: 'compute.aggregation' }) }),
+      );
+    }
   });
 });

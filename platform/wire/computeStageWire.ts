@@ -1,5 +1,6 @@
 // computeStageWire: the one conversion between the wire ComputeStage (proto) and the domain
 // ComputeStage (shared/study), used where a round's compute stage leaves or enters a service.
+import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { ComputeStage as WireComputeStage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { aggregationFromWire, aggregationToWire } from './studySpecWire.js';
@@ -27,12 +28,16 @@ export function computeStageToWire(c: ComputeStage): WireComputeStage {
   };
 }
 
-/** The domain stage of a wire stage; INVALID_ARGUMENT naming `compute.aggregation` for an UNSPECIFIED or unknown mode. */
+/**
+ * The domain stage of a wire stage. A compute stage only ever arrives from a peer (the agent's
+ * round request), so an UNSPECIFIED or unknown mode is PROTOCOL_VIOLATION naming
+ * `compute.aggregation`, refused before anything is charged, never read as a default.
+ */
 export function computeStageFromWire(w: WireComputeStage): ComputeStage {
   const { heKeyEndorsement, ...rest } = w;
   return {
     ...rest,
-    aggregation: aggregationFromWire(w.aggregation, 'compute.aggregation'),
+    aggregation: aggregationFromWire(w.aggregation, 'compute.aggregation', ErrorCode.ProtocolViolation),
     participants: [...w.participants],
     ...(heKeyEndorsement ? { heKeyEndorsement: { ...heKeyEndorsement } } : {}),
   };

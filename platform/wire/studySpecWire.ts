@@ -22,10 +22,13 @@ export function mechanismFromWire(m: Mechanism, field = 'mechanism'): MechanismN
   return name;
 }
 
-/** The domain aggregation mode of a wire enum value; INVALID_ARGUMENT naming `field` for UNSPECIFIED or unknown values. */
-export function aggregationFromWire(a: Aggregation, field = 'aggregation'): AggregationMode {
+/**
+ * The domain aggregation mode of a wire enum value; for UNSPECIFIED or unknown values throws `code`
+ * (INVALID_ARGUMENT unless the caller says otherwise) naming `field`, never a default.
+ */
+export function aggregationFromWire(a: Aggregation, field = 'aggregation', code: ErrorCode = ErrorCode.InvalidArgument): AggregationMode {
   const mode = AGGREGATIONS.get(a);
-  if (mode === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `${field}: unknown aggregation mode ${a}`, { field });
+  if (mode === undefined) throw new FedsynthError(code, `${field}: aggregation mode ${Aggregation[a] ?? a} is not supported`, { field });
   return mode;
 }
 
