@@ -11,6 +11,7 @@ import { VERSION } from '../shared/version.js';
 import type { CoordinatorMessage, AgentMessage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentConnection, type AgentTls } from './transport/AgentConnection.js';
 import { announcementFromWire } from './transport/announcementFromWire.js';
+import { decisionToWire } from './transport/decisionToWire.js';
 import { AgentStore } from './state/AgentStore.js';
 import type { AgentPolicy } from './policy/StudyPolicy.js';
 import type { BudgetCharger } from './rounds/ComputeHandler.js';
@@ -20,6 +21,7 @@ import { HeParticipant } from './rounds/HeParticipant.js';
 import type { CrashHook } from '../platform/testing/crashHook.js';
 import { RoundDispatcher } from './rounds/RoundDispatcher.js';
 import { StudyDecisions } from './decisions/StudyDecisions.js';
+import type { DecisionMessage } from './decisions/DecisionMessage.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
 import type { AgentMetrics } from './metrics/AgentMetrics.js';
 import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
@@ -87,7 +89,15 @@ export class PartyAgent {
         ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
       },
     );
-    this.decisions = new StudyDecisions({ store: this.store, channel: this.conn, domain: opts.domain, policy: opts.policy, stateDir: opts.stateDir, ...(opts.configFile ? { configFile: opts.configFile } : {}), log: opts.log, audit });
+    // Decisions are domain values; they become agent messages here, at the transport edge.
+    const conn = this.conn;
+    const channel = {
+      get connected(): boolean {
+        return conn.connected;
+      },
+      send: (m: DecisionMessage): void => conn.send(decisionToWire(m)),
+    };
+    this.decisions = new StudyDecisions({ store: this.store, channel, domain: opts.domain, policy: opts.policy, stateDir: opts.stateDir, ...(opts.configFile ? { configFile: opts.configFile } : {}), log: opts.log, audit });
     this.rounds = new RoundDispatcher({
       domain: opts.domain,
       source: opts.source,

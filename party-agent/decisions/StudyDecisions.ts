@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { domainHash } from '../../shared/study/domainHash.js';
-import type { AgentMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import type { AgentPolicy } from '../policy/StudyPolicy.js';
@@ -14,13 +13,12 @@ import { effectiveStudyTerms } from '../verification/SpecVerification.js';
 import { assertSameSpec, storedStudy, storedStudyJson } from '../verification/SpecBinding.js';
 import type { ApprovedStudy } from '../rounds/ComputeHandler.js';
 import { roundModesFor } from '../verification/RoundMode.js';
+import type { DecisionMessage } from './DecisionMessage.js';
 
-type AgentBody = NonNullable<AgentMessage['body']>;
-
-/** The agent's side of the connection, as far as decisions need it. */
+/** The agent's side of the connection, as far as decisions need it (it converts to the wire). */
 export interface DecisionChannel {
   readonly connected: boolean;
-  send(body: AgentBody): void;
+  send(message: DecisionMessage): void;
 }
 
 export interface StudyDecisionsOptions {
@@ -54,7 +52,7 @@ export class StudyDecisions {
     for (const s of store.studies()) {
       if (s.decision === 'pending' || this.sent.has(s.studyId)) continue;
       try {
-        channel.send({ $case: 'studyDecision', value: { studyId: s.studyId, approved: s.decision === 'approved', reason: s.reason } });
+        channel.send({ kind: 'decision', studyId: s.studyId, approved: s.decision === 'approved', reason: s.reason });
         this.sent.add(s.studyId);
       } catch {
         return;
@@ -118,7 +116,7 @@ export class StudyDecisions {
     this.opts.audit('study.decision', { studyId, decision: 'refuse', codes: [err.code], ...err.details });
     if (!this.opts.channel.connected) return;
     try {
-      this.opts.channel.send({ $case: 'studyDecision', value: { studyId, approved: false, reason: `${err.code}: ${err.message}` } });
+      this.opts.channel.send({ kind: 'decision', studyId, approved: false, reason: `${err.code}: ${err.message}` });
     } catch {
       // disconnected: the coordinator re-announces, and the refusal is in the audit log
     }
@@ -131,7 +129,7 @@ export class StudyDecisions {
     this.opts.audit('study.respec_refused', { studyId, code: err.code, decision, ...err.details });
     if (!this.opts.channel.connected) return;
     try {
-      this.opts.channel.send({ $case: 'error', value: { code: err.code, message: err.message, studyId, roundId: '', field: 'study_announcement.spec' } });
+      this.opts.channel.send({ kind: 'respecRefused', studyId, code: err.code, message: err.message });
     } catch {
       // disconnected: the refusal is in the audit log
     }
