@@ -7,7 +7,7 @@ import { ErrorCode, FedsynthError, isFedsynthError } from '../shared/errors/Feds
 import { VERSION } from '../shared/version.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../shared/he/HeChunk.js';
 import { signHeKey } from '../shared/he/heKeyEndorsement.js';
-import { heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
+import { decryptRequestChunkFromWire, heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { CustodianGatewayService, type CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { isMalformed, tolerantService } from '../platform/grpc/tolerantDecoding.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
@@ -170,7 +170,7 @@ export class CustodianConnection {
         assembler = new HeDecryptAssembler(this.maxChunkBytes, (keyId, m) => this.custodian.ciphertextsFor(keyId, m));
         decrypts.pending.set(requestId, assembler);
       }
-      const request = assembler.add(chunk);
+      const request = assembler.add(decryptRequestChunkFromWire(chunk));
       if (!request) return;
       decrypts.pending.delete(requestId);
       void this.decrypt(requestId, request).then((replies) => {

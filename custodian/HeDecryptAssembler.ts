@@ -1,10 +1,10 @@
-// HeDecryptAssembler: the custodian's reassembly of one chunked decrypt request (proto
-// HeDecryptRequest) into an aggregate — framing, totals, budget, then the digest, before decrypting.
+// HeDecryptAssembler: the custodian's reassembly of one chunked decrypt request (HeDecryptRequestChunk,
+// converted at the edge by platform/wire/heWire) into an aggregate — framing, totals, budget, then the digest.
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { aggregateDigest, digestsEqual } from '../shared/he/HeDecryptDigest.js';
 import { ChunkSequence } from '../shared/wire/ChunkSequence.js';
-import type { HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
+import type { HeDecryptRequestChunk } from '../shared/he/HeDecryptChunks.js';
 
 /** A reassembled, digest-checked decrypt request. */
 export interface AssembledDecrypt {
@@ -36,7 +36,7 @@ export class HeDecryptAssembler {
    * else undefined. Throws ProtocolViolation on bad framing or totals, VerificationFailed when the
    * reassembled aggregate does not match the digest; the caller then drops this request.
    */
-  add(c: HeDecryptRequest): AssembledDecrypt | undefined {
+  add(c: HeDecryptRequestChunk): AssembledDecrypt | undefined {
     if (!this.seq) {
       if (!c.keyId) throw violation('decrypt.key_id', 'is empty');
       if (!c.roundId) throw violation('decrypt.round_id', 'is empty');
@@ -48,14 +48,14 @@ export class HeDecryptAssembler {
     }
     const seq = this.seq;
     const header = JSON.stringify([c.keyId, c.roundId, c.contributors, c.threshold, c.vectorLength, c.ciphertextCount, Buffer.from(c.digest).toString('hex'), c.maxReplyChunkBytes, c.chargeKey]);
-    const last = seq.accept(c.chunkIndex, c.chunkCount, header, c.ciphertextCount);
-    if (c.ciphertexts.length === 0) seq.refuse(`chunk ${c.chunkIndex} is empty`);
+    const last = seq.accept(c.index, c.count, header, c.ciphertextCount);
+    if (c.ciphertexts.length === 0) seq.refuse(`chunk ${c.index} is empty`);
     const bytes = c.ciphertexts.reduce((s, ct) => s + ct.byteLength, 0);
-    if (bytes > this.maxChunkBytes && c.ciphertexts.length > 1) seq.refuse(`chunk ${c.chunkIndex} has ${bytes} bytes, above the custodian's ${this.maxChunkBytes}-byte budget`);
+    if (bytes > this.maxChunkBytes && c.ciphertexts.length > 1) seq.refuse(`chunk ${c.index} has ${bytes} bytes, above the custodian's ${this.maxChunkBytes}-byte budget`);
     if (this.ciphertexts.length + c.ciphertexts.length > c.ciphertextCount) seq.refuse(`more than the announced ${c.ciphertextCount} ciphertexts`);
     for (const ct of c.ciphertexts) this.ciphertexts.push(new Uint8Array(ct));
     if (!last) return undefined;
-    if (this.ciphertexts.length !== c.ciphertextCount) seq.refuse(`${this.ciphertexts.length} ciphertexts in ${c.chunkCount} chunks, ${c.ciphertextCount} announced`);
+    if (this.ciphertexts.length !== c.ciphertextCount) seq.refuse(`${this.ciphertexts.length} ciphertexts in ${c.count} chunks, ${c.ciphertextCount} announced`);
     const aggregate: HeAggregate = { roundId: c.roundId, contributors: [...c.contributors], vectorLength: c.vectorLength, ciphertexts: this.ciphertexts, ...(c.chargeKey ? { chargeKey: c.chargeKey } : {}) };
     if (!digestsEqual(aggregateDigest(c.keyId, c.threshold, aggregate), c.digest)) {
       throw new FedsynthError(ErrorCode.VerificationFailed, `decrypt request for round ${c.roundId}: the reassembled aggregate does not match its digest`, { roundId: c.roundId });

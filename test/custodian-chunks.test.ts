@@ -1,6 +1,6 @@
 // Tests of chunked coordinator <-> custodian HE decryption: the custodian's request reassembly and
-// the coordinator's reply reassembly with planted duplicates, gaps, wrong totals and tampering, and
-// a chunked round through the real custodian over gRPC+mTLS that is decrypted exactly once.
+// the coordinator's reply reassembly (wire chunks through the heWire codec, as at the edges) with planted
+// duplicates, gaps, wrong totals and tampering, and a chunked round through the real custodian over gRPC+mTLS decrypted once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { HeAggregator } from '../shared/he/HeAggregator.js';
 import { HeParty } from '../shared/he/HeParty.js';
 import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
-import { aggregateToWireChunks, heParamsOfRound, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
+import { aggregateToWireChunks, decryptRequestChunkFromWire, heParamsOfRound, sumChunkFromWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
@@ -40,7 +40,7 @@ const fails = (code: string) => expect.objectContaining({ code });
 function assemble(chunks: HeDecryptRequest[], budget = 1 << 20) {
   const a = new HeDecryptAssembler(budget, ciphertextsFor);
   let out;
-  for (const c of chunks) out = a.add(c);
+  for (const c of chunks) out = a.add(decryptRequestChunkFromWire(c));
   return out;
 }
 
@@ -56,7 +56,7 @@ describe('custodian: decrypt-request chunks', () => {
     expect(got).toMatchObject({ keyId: 'k', threshold: 3, maxReplyChunkBytes: 2048 });
     expect(got.aggregate).toEqual(agg);
     // Only the last chunk completes a request.
-    expect(new HeDecryptAssembler(1 << 20, ciphertextsFor).add(chunks[0])).toBeUndefined();
+    expect(new HeDecryptAssembler(1 << 20, ciphertextsFor).add(decryptRequestChunkFromWire(chunks[0]))).toBeUndefined();
     // A budget of 1 byte: one ciphertext per chunk.
     expect(aggregateToWireChunks('k', 3, agg, 1).map((c) => c.chunkIndex)).toEqual([0, 1, 2, 3]);
   });
@@ -98,7 +98,7 @@ describe('coordinator: decrypted-sum chunks', () => {
   const collect = (rs: HeDecryptReply[], roundId = 's/r0', m = 1000) => {
     const a = new HeSumAssembler(roundId, m);
     let out;
-    for (const r of rs) out = a.add(r);
+    for (const r of rs) out = a.add(sumChunkFromWire(r));
     return out;
   };
 

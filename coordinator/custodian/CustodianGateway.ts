@@ -6,7 +6,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { HeParams } from '../../shared/he/HeParameters.js';
 import type { HeAggregate } from '../../shared/he/HeMessages.js';
 import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
-import { aggregateToWireChunks, heParamsFromWire, heParamsToWire } from '../../platform/wire/heWire.js';
+import { aggregateToWireChunks, heParamsFromWire, heParamsToWire, sumChunkFromWire } from '../../platform/wire/heWire.js';
 import type { CustodianGatewayServer, CustodianMessage, CustodianRequest } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { acceptStreamPeer } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
@@ -130,7 +130,7 @@ export class CustodianGateway {
       timeoutMs,
       (reply) => {
         if (reply.$case !== 'decrypted') throw new FedsynthError(ErrorCode.ProtocolViolation, `custodian answered a decrypt request with ${reply.$case}`);
-        return sum.add(reply.value);
+        return sum.add(sumChunkFromWire(reply.value));
       },
     );
   }

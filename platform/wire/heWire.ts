@@ -1,11 +1,12 @@
 // heWire: converts the homomorphic-mode messages of shared/he (contributions, aggregates, BFV
-// parameters, decrypted sums) to and from their protocol-v1 forms (chunked where they can be large).
+// parameters, decrypted sums, and their chunks) to and from their protocol-v1 forms.
 import type { HeCiphertexts } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { HeDecryptReply, HeDecryptRequest, HeParameters as WireHeParameters } from '../../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { chooseHeParams, type HeParams } from '../../shared/he/HeParameters.js';
 import type { HeAggregate } from '../../shared/he/HeMessages.js';
 import { DEFAULT_MAX_CHUNK_BYTES, type HeChunk } from '../../shared/he/HeChunk.js';
+import type { HeDecryptRequestChunk, HeSumChunk } from '../../shared/he/HeDecryptChunks.js';
 import { aggregateDigest, sumDigest } from '../../shared/he/HeDecryptDigest.js';
 import { packByBytes } from '../../shared/he/packByBytes.js';
 
@@ -102,6 +103,29 @@ export function aggregateToWireChunks(
     maxReplyChunkBytes,
     chargeKey: agg.chargeKey ?? '',
   }));
+}
+
+/** A decrypt-request chunk as it arrives at the custodian; framing, totals and digest are checked by custodian/HeDecryptAssembler. */
+export function decryptRequestChunkFromWire(w: HeDecryptRequest): HeDecryptRequestChunk {
+  return {
+    keyId: w.keyId,
+    roundId: w.roundId,
+    contributors: [...w.contributors],
+    threshold: w.threshold,
+    vectorLength: w.vectorLength,
+    ciphertexts: w.ciphertexts,
+    index: w.chunkIndex,
+    count: w.chunkCount,
+    ciphertextCount: w.ciphertextCount,
+    digest: w.digest,
+    maxReplyChunkBytes: w.maxReplyChunkBytes,
+    chargeKey: w.chargeKey,
+  };
+}
+
+/** A decrypted-sum chunk as it arrives at the coordinator; checked by coordinator/custodian/HeSumAssembler. */
+export function sumChunkFromWire(w: HeDecryptReply): HeSumChunk {
+  return { roundId: w.roundId, sum: w.sum, index: w.chunkIndex, count: w.chunkCount, vectorLength: w.vectorLength, digest: w.digest };
 }
 
 /**
