@@ -10,8 +10,8 @@ import { sampledGaussianRdp } from './sampledGaussianRdp.js';
 /**
  * Which per-step bound is used:
  * - 'subsampled-zcdp': the base mechanism is only known to be rho-zCDP with rho = 1 / (2 z^2) (the
- *   summed discrete Gaussian of the gradient path, KLS 2021), amplified by Zhu & Wang's general
- *   Poisson-subsampling bound (subsampledZcdpLoss). What the gradient path charges.
+ *   summed discrete Gaussian of the gradient path, KLS 2021), amplified by Poisson sampling with
+ *   bounds valid for any mechanism (subsampledZcdpLoss). What the gradient path charges.
  * - 'sampled-gaussian': the exact RDP of the continuous sampled Gaussian (Mironov, Talwar, Zhang
  *   2019), the reference of TF-Privacy and Opacus; tighter, valid for the continuous Gaussian only.
  */

@@ -1,9 +1,10 @@
 // poissonSubsampledRdp: RDP of ANY mechanism run on a Poisson subsample (each record kept with prob. q).
-// Zhu & Wang 2019, "Poisson Subsampled Renyi Differential Privacy" (ICML, PMLR 97), general upper bound.
+// Zhu & Wang 2019 (ICML) general upper bound, and the two directions bounded separately; smallest wins.
 import { FedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
 import { checkPrivacyNumber } from './checkPrivacyNumber.js';
 import { logAddExp } from './logMath.js';
 import { RDP_ORDERS, rdpLoss, type PrivacyLoss } from './PrivacyLoss.js';
+import { additionRdpBound, removalRdpAtInteger } from './subsampledDirections.js';
 
 /**
  * Integer orders above this are not computed by the subsampling bound (it costs alpha terms); there
@@ -39,29 +40,34 @@ export function poissonSubsampledRdpAtInteger(q: number, alpha: number, eps: (or
 }
 
 /**
- * The per-step loss, on RDP_ORDERS, of a rho-zCDP mechanism (D_alpha <= rho alpha at every alpha > 1)
- * applied to a Poisson subsample at rate q: at each grid order alpha the smaller of
- *   - rho alpha (subsampling never hurts: the bound of the mechanism itself holds), and
- *   - for alpha <= MAX_SUBSAMPLED_ORDER, Zhu-Wang at the integer ceil(alpha) with eps(l) = rho l
- *     (valid at alpha because D_alpha is non-decreasing in alpha: van Erven & Harremoes 2014, Thm 3).
+ * The per-step loss, on RDP_ORDERS, of a rho-zCDP mechanism (D_alpha <= rho alpha at every alpha > 1,
+ * both directions) applied to a Poisson subsample at rate q: at each grid order alpha the smallest of
+ * three valid bounds,
+ *   - rho alpha (subsampling never hurts: the bound of the mechanism itself holds);
+ *   - Zhu-Wang's general bound at the integer ceil(alpha) with eps(l) = rho l;
+ *   - the larger of the two directions bounded separately (subsampledDirections.ts): removal at
+ *     ceil(alpha) (exact binomial expansion, coefficient 1: MTZ's form), addition at alpha
+ *     (second-order bound with chi^2 <= e^{2 rho} - 1);
+ * the last two for alpha <= MAX_SUBSAMPLED_ORDER, at ceil(alpha) where integer orders are needed
+ * (valid at alpha: D_alpha is non-decreasing in alpha, van Erven & Harremoes 2014, Thm 3).
  * Returned as an RDP part (rho = 0) so that it composes with zCDP charges by composeLosses.
  */
 export function subsampledZcdpLoss(q: number, rho: number): PrivacyLoss {
   checkPrivacyNumber(rho, 'rho');
   if (!(q >= 0 && q <= 1)) throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, `sampling rate must be in [0, 1], got ${q}`);
-  if (q === 0) return rdpLoss(RDP_ORDERS.map(() => 0));
-  const cache = new Map<number, number>();
+  if (q === 0 || rho === 0) return rdpLoss(RDP_ORDERS.map(() => 0));
+  const cache = new Map<number, { zw: number; removal: number }>();
   const eps = (l: number): number => rho * l;
   const curve = RDP_ORDERS.map((alpha) => {
     const plain = rho * alpha;
     const a = Math.max(2, Math.ceil(alpha));
-    if (a > MAX_SUBSAMPLED_ORDER) return plain;
-    let v = cache.get(a);
-    if (v === undefined) {
-      v = poissonSubsampledRdpAtInteger(q, a, eps);
-      cache.set(a, v);
+    if (a > MAX_SUBSAMPLED_ORDER || q === 1) return plain;
+    let at = cache.get(a);
+    if (at === undefined) {
+      at = { zw: poissonSubsampledRdpAtInteger(q, a, eps), removal: removalRdpAtInteger(q, a, eps) };
+      cache.set(a, at);
     }
-    return Math.min(plain, v);
+    return Math.min(plain, at.zw, Math.max(at.removal, additionRdpBound(q, alpha, 2 * rho)));
   });
   return rdpLoss(curve);
 }

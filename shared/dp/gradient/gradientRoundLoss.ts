@@ -1,5 +1,5 @@
 // gradientRoundLoss: the privacy loss one DP-SGD round costs a record, as an RDP curve on RDP_ORDERS:
-// KLS 2021's summed-discrete-Gaussian rho at the plan's sensitivity, amplified by Poisson sampling (Zhu-Wang).
+// KLS 2021's summed-discrete-Gaussian rho at the plan's sensitivity, amplified by Poisson sampling.
 import { subsampledZcdpLoss } from '../accounting/poissonSubsampledRdp.js';
 import type { PrivacyLoss } from '../accounting/PrivacyLoss.js';
 import { rhoOfDistributedGaussian } from '../distributed/rhoOfDistributedGaussian.js';
@@ -21,8 +21,9 @@ export function gradientRoundRho(plan: GradientRoundPlan): number {
 }
 
 /**
- * The round's loss: subsampledZcdpLoss(q, gradientRoundRho(plan)) (Zhu & Wang 2019 general Poisson
- * subsampling bound, min with the unamplified rho alpha). An RDP part (rho = 0): charge it with
+ * The round's loss: subsampledZcdpLoss(q, gradientRoundRho(plan)) (Poisson-subsampling bounds valid
+ * for any rho-zCDP mechanism: Zhu & Wang 2019, and removal/addition bounded separately; min with
+ * the unamplified rho alpha). An RDP part (rho = 0): charge it with
  * BudgetLedger.charge({ rho: 0, rdp: loss.rdp, ... }) BEFORE the party's vector leaves.
  */
 export function gradientRoundLoss(plan: GradientRoundPlan): PrivacyLoss {

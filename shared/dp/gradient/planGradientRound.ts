@@ -69,7 +69,7 @@ function partyValueBound(c: number, sigma2: number, padded: number, batch: numbe
 
 /**
  * The plan of every round of a training: z = noiseMultiplierFor(epsilon, delta, q, rounds) under
- * the charged bound (Zhu-Wang on a rho-zCDP base), rho = 1/(2 z^2) per round; gamma the coarsest
+ * the charged bound (subsampledZcdpLoss on a rho-zCDP base), rho = 1/(2 z^2) per round; gamma the coarsest
  * granularity (smallest c = C/gamma) whose rounding overhead is <= roundingOverhead, or the finest
  * whose party vectors fit ringShareBound with the stated probability if that is coarser; the per-party variance the least one whose KLS 2021 rho is <= 1/(2 z^2)
  * (planDistributedGaussian over the honest survivors). The result is re-checked:
