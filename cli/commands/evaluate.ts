@@ -12,6 +12,8 @@ import { evaluateParty } from '../../shared/eval/evaluateParty.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
+import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
+import { codeLabels } from '../../shared/schema/codeLabels.js';
 
 interface EvaluateOptions {
   real: string;
@@ -26,6 +28,14 @@ interface EvaluateOptions {
   rho?: string;
   epsilon?: string;
   delta?: string;
+  subgroups?: string;
+}
+
+/** --subgroups: a comma-separated list of columns, or 'none'; undefined keeps the default. */
+function parseSubgroups(s: string | undefined): string[] | undefined {
+  if (s === undefined) return undefined;
+  if (s.trim() === 'none') return [];
+  return s.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
 }
 
 function optionalNumber(s: string | undefined, name: string): number | undefined {
@@ -36,13 +46,16 @@ function optionalNumber(s: string | undefined, name: string): number | undefined
 }
 
 /** Runs the full local evaluation and writes report.json and report.html into `dir`. */
-function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, maxWay: number): void {
+function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, schema: Schema | null, maxWay: number): void {
   const holdout = !opts.holdout ? null : opts.schema ? loadRawTables(opts.schema, { holdout: opts.holdout }).holdout : loadTable(opts.holdout, domain, 'holdout');
-  const evaluation = evaluateParty({ train: real, holdout, synth, target: opts.target ?? null, maxWay, seed: opts.seed });
+  const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
+  const subgroupColumns = parseSubgroups(opts.subgroups);
+  const evaluation = evaluateParty({ train: real, holdout, synth, target: opts.target ?? null, maxWay, seed: opts.seed, categorical, subgroupColumns });
   const spent: PrivacySpent = { rho: optionalNumber(opts.rho, '--rho'), epsilon: optionalNumber(opts.epsilon, '--epsilon'), delta: optionalNumber(opts.delta, '--delta') };
   const hasSpent = Object.values(spent).some((v) => v !== undefined);
   const report = buildReportJson({
     title: 'fedsynth evaluation report',
+    labels: schema ? codeLabels(schema) : null,
     evaluation,
     privacySpent: hasSpent ? spent : null,
     parameters: { real: opts.real, synthetic: opts.synth, holdout: opts.holdout ?? '(none)', target: opts.target ?? '(none)', maxWay, seed: opts.seed },
@@ -87,6 +100,7 @@ export function register(program: Command): void {
     .option('--holdout <csv>', 'real rows withheld from synthesis (enables DCR share, MIA, TV ceiling)')
     .option('--target <column>', 'column to predict for TSTR/TRTR utility')
     .option('--seed <s>', 'seed of the evaluation (splits, model training, samples)', 'fedsynth-eval')
+    .option('--subgroups <columns>', "columns split into subgroups for subgroup fidelity (comma-separated, or 'none'); default: every categorical column with < 50 values")
     .option('--rho <r>', 'privacy spent, shown in the report (zCDP rho)')
     .option('--epsilon <e>', 'privacy spent, shown in the report')
     .option('--delta <d>', 'privacy spent, shown in the report')
@@ -98,9 +112,10 @@ export function register(program: Command): void {
       let domain: EvalDomain;
       let real: CodeTable;
       let synth: CodeTable;
+      let schema: Schema | null = null;
       if (opts.schema !== undefined) {
         const raw = loadRawTables(opts.schema, { real: opts.real, synthetic: opts.synth });
-        [domain, real, synth] = [raw.domain, raw.real, raw.synthetic];
+        [domain, real, synth, schema] = [raw.domain, raw.real, raw.synthetic, raw.schema];
       } else {
         domain = parseDomainJson(readText(opts.domain as string, 'domain'), opts.domain as string);
         real = loadTable(opts.real, domain, 'real');
@@ -108,6 +123,6 @@ export function register(program: Command): void {
       }
       const summary = totalVariation(real, synth, maxWay);
       process.stdout.write(JSON.stringify(tvScoreRecord(summary, real.rows, synth.rows)) + '\n');
-      if (opts.report) writeReport(opts, real, synth, domain, maxWay);
+      if (opts.report) writeReport(opts, real, synth, domain, schema, maxWay);
     });
 }

@@ -5,6 +5,7 @@ import { evaluateParty } from '../../shared/eval/evaluateParty.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
+import { codeLabels } from '../../shared/schema/codeLabels.js';
 
 export interface DemoReportOptions {
   /** The demo's --out directory (holds the fetched synthetic.csv). */
@@ -27,8 +28,10 @@ export const DEMO_EVALUATION_NOTE =
 export function writeDemoReport(o: DemoReportOptions): { json: string; html: string; seconds: number } {
   const t0 = performance.now();
   const tables = loadRawTables(o.schemaFile, { real: o.sampleCsv, synthetic: join(o.outDir, 'synthetic.csv') });
-  const evaluation = evaluateParty({ train: tables.real, synth: tables.synthetic, target: o.target, maxWay: 3, seed: `demo/${o.studyId}` });
+  const categorical = tables.schema.columns.map((c) => c.type === 'categorical');
+  const evaluation = evaluateParty({ train: tables.real, synth: tables.synthetic, target: o.target, maxWay: 3, seed: `demo/${o.studyId}`, categorical });
   const report = buildReportJson({
+    labels: codeLabels(tables.schema),
     title: "fedsynth demo: synthetic UCI Adult evaluated against the demo's full sample",
     evaluation,
     privacySpent: o.privacySpent,

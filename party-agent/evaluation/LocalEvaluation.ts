@@ -11,6 +11,7 @@ import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildRepor
 import { parseCodeCsv } from '../../shared/eval/parseCodeCsv.js';
 import { sampleRows } from '../../shared/eval/sampleRows.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 
@@ -55,7 +56,8 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   const columns = o.domain.map((c) => c.name);
   const sizes = o.domain.map((c) => c.size);
   const text = readFileSync(join(o.dir, 'synthetic.csv'), 'utf8');
-  const synthAll = o.schemaJson ? encodeRawCsv(text, parseSchema(JSON.parse(o.schemaJson)), 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
+  const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
+  const synthAll = schema ? encodeRawCsv(text, schema, 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
   const max = o.maxRows ?? 5_000;
   const seed = `local/${o.studyId}`;
   const real = capped(makeCodeTable(columns, sizes, o.rows), max, seed, 'real');
@@ -68,8 +70,10 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
     spent = null;
   }
   const target = o.target && columns.includes(o.target) ? o.target : null;
-  const evaluation = evaluateParty({ train: real, synth, target, maxWay: 3, seed });
+  const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
+  const evaluation = evaluateParty({ train: real, synth, target, maxWay: 3, seed, categorical });
   const report = buildReportJson({
+    labels: schema ? codeLabels(schema) : null,
     title: `LOCAL-ONLY evaluation at ${o.partyId} (never leaves this silo)`,
     evaluation,
     privacySpent: spent,

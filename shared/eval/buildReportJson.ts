@@ -1,8 +1,11 @@
 // buildReportJson: the evaluation report as plain JSON (report.json) — the numbers the HTML page
 // shows: fidelity, utility, privacy, privacy spent, run parameters, and what could not be evaluated.
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { PartyEvaluation } from './evaluateParty.js';
 import type { PooledSummary } from './summarizeSufficientStats.js';
 import type { ReportRisk, RiskFigures } from './RiskFigures.js';
+import { judgeReport, type ReportSummary } from './judgeReport.js';
+import type { SubgroupFidelity } from './subgroupFidelity.js';
 
 /** Privacy spent by the run that produced the synthetic data (taken from the caller). */
 export interface PrivacySpent {
@@ -18,6 +21,8 @@ export interface ReportInput {
   readonly pooled?: PooledSummary | null;
   readonly privacySpent?: PrivacySpent | null;
   readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+  /** Label of every code of every column (`labels[c][code]`, from the schema); default: the codes. */
+  readonly labels?: readonly (readonly string[])[] | null;
   /** The Anonymeter-style risk evaluation (shared/eval/risk/), when it was run. */
   readonly risk?: Partial<ReportRisk> | null;
 }
@@ -26,6 +31,12 @@ export interface ReportInput {
 export interface EvaluationReport {
   readonly title: string;
   readonly columns: readonly string[];
+  /** `labels[c][code]`: category names, bin ranges (from the schema), or the codes themselves. */
+  readonly labels: readonly (readonly string[])[];
+  /** Whether `labels` came from a schema (false: codes only). */
+  readonly labelsFromSchema: boolean;
+  /** Pass / review / fail per criterion, thresholds stated (judgeReport). */
+  readonly summary: ReportSummary;
   readonly rows: { readonly real: number; readonly holdout: number; readonly synthetic: number };
   readonly fidelity: {
     readonly tv: readonly { readonly way: number; readonly avg: number; readonly max: number; readonly count: number }[];
@@ -35,6 +46,7 @@ export interface EvaluationReport {
     readonly marginals: readonly { readonly attrs: readonly string[]; readonly tv: number }[];
     readonly correlation: PartyEvaluation['local']['correlation'];
     readonly distributions: PartyEvaluation['local']['distributions'];
+    readonly subgroups: SubgroupFidelity | null;
   };
   readonly utility: {
     readonly target: string;
@@ -68,9 +80,15 @@ export function buildReportJson(input: ReportInput): EvaluationReport {
   const l = input.evaluation.local;
   const cols = input.evaluation.additive.columns;
   const score = (s: { accuracy: number; macroF1: number; auc: number | null }) => ({ accuracy: s.accuracy, macroF1: s.macroF1, auc: s.auc });
-  return {
+  const labels = input.labels ?? input.evaluation.additive.sizes.map((k) => Array.from({ length: k }, (_, code) => String(code)));
+  if (labels.length !== cols.length || labels.some((l, c) => l.length !== input.evaluation.additive.sizes[c])) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, 'report labels do not match the domain (one label per code of every column)', { field: 'labels' });
+  }
+  const report: Omit<EvaluationReport, 'summary'> = {
     title: input.title ?? 'Synthetic data evaluation',
     columns: cols,
+    labels,
+    labelsFromSchema: !!input.labels,
     rows: { real: l.rows, holdout: l.holdoutRows, synthetic: l.synthRows },
     fidelity: {
       tv: l.tv.byWay.map((s, i) => ({ way: i + 1, avg: s.avg, max: s.max, count: s.count })),
@@ -83,6 +101,7 @@ export function buildReportJson(input: ReportInput): EvaluationReport {
       marginals: l.tv.marginals.map((mv) => ({ attrs: mv.attrs.map((a) => cols[a]), tv: mv.tv })),
       correlation: l.correlation,
       distributions: l.distributions,
+      subgroups: l.subgroups,
     },
     utility: l.utility && { target: l.utility.target, testRows: l.utility.testRows, tstr: score(l.utility.tstr), trtr: score(l.utility.trtr) },
     privacy: {
@@ -103,4 +122,5 @@ export function buildReportJson(input: ReportInput): EvaluationReport {
     unavailable: l.unavailable,
     seconds: input.evaluation.seconds,
   };
+  return { ...report, summary: judgeReport(report) };
 }

@@ -1,5 +1,6 @@
 // evaluateParty: everything one party computes locally comparing synthetic data with its own rows —
 // fidelity, utility, privacy — as additive statistics for secure summation plus a local-only report.
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { CodeTable } from './CodeTable.js';
 import { selectRows } from './CodeTable.js';
 import { associationDifference, associationMatrix, type ColumnKind } from './associationMatrix.js';
@@ -9,6 +10,7 @@ import type { EvalSufficientStats } from './EvalSufficientStats.js';
 import { marginalCounts } from './marginalCounts.js';
 import { privacyMetrics, type PrivacyResult } from './privacyMetrics.js';
 import { sampleRows } from './sampleRows.js';
+import { defaultSubgroupColumns, subgroupFidelity, type SubgroupFidelity } from './subgroupFidelity.js';
 import { assertSameDomain, totalVariation, type TvSummary } from './totalVariation.js';
 import { utilityTstr, type UtilityResult } from './utilityTstr.js';
 
@@ -25,6 +27,10 @@ export interface PartyEvalInput {
   readonly additiveMaxWay?: number;
   readonly maxQueries?: number;
   readonly seed?: string;
+  /** Columns split into subgroups for subgroup fidelity; default: every categorical column with < 50 values; [] for none. */
+  readonly subgroupColumns?: readonly string[];
+  /** Which columns are categorical (from the schema); unknown: every column counts as categorical. */
+  readonly categorical?: readonly boolean[];
 }
 
 /** The local-only report (may be shown to the party; not for release without DP). */
@@ -47,6 +53,8 @@ export interface LocalEvaluation {
   readonly utility: UtilityResult | null;
   readonly privacy: PrivacyResult;
   readonly discriminator: DiscriminatorResult;
+  /** Fidelity within each value of the chosen columns (null when no column was chosen). */
+  readonly subgroups: SubgroupFidelity | null;
   readonly unavailable: readonly string[];
 }
 
@@ -97,6 +105,14 @@ export function evaluateParty(input: PartyEvalInput): PartyEvaluation {
       maxAbsDifference: diff.maxAbs,
     };
   });
+  const subgroupCols = input.subgroupColumns
+    ? input.subgroupColumns.map((name) => {
+        const c = train.columns.indexOf(name);
+        if (c < 0) throw new FedsynthError(ErrorCode.InvalidArgument, `subgroup column ${JSON.stringify(name)} is not in the domain`, { field: 'subgroupColumns' });
+        return c;
+      })
+    : defaultSubgroupColumns(train.sizes, input.categorical);
+  const subgroups = subgroupCols.length ? timed(seconds, 'subgroups', () => subgroupFidelity(train, synth, { columns: subgroupCols })) : null;
   const distributions = train.columns.map((column, c) => ({ column, real: proportions(train, c), synth: proportions(synth, c) }));
 
   let utility: UtilityResult | null = null;
@@ -167,6 +183,7 @@ export function evaluateParty(input: PartyEvalInput): PartyEvaluation {
       utility,
       privacy,
       discriminator,
+      subgroups,
       unavailable,
     },
     seconds,

@@ -2,7 +2,8 @@
 // category labels, numbers drawn uniformly within their public bin (or the bin label), dates.
 import type { Column, Schema } from './ConsortiumSchema.js';
 import { columnLayout } from './columnLayout.js';
-import { civilFromDays, daysFromCivil, daysInMonth, parseIsoDate, periodOf } from './civilDate.js';
+import { daysFromCivil, daysInMonth, parseIsoDate, periodOf } from './civilDate.js';
+import { isoOfDays, valueLabel } from './codeLabels.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { uniformFloat, uniformInt } from '../dp/random/uniform.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
@@ -10,15 +11,6 @@ import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 export interface DecodeOptions {
   /** `uniform`: a value drawn uniformly within the bin; `label`: the bin's label. Default: schema.decode. */
   readonly mode?: 'uniform' | 'label';
-}
-
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
-}
-
-function isoOfDays(z: number): string {
-  const [y, m, d] = civilFromDays(z);
-  return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 }
 
 /** First and last day (days since epoch) of date period `p`, clipped to the column's range. */
@@ -46,14 +38,12 @@ function periodDays(col: Extract<Column, { type: 'date' }>, p: number): [number,
 
 /** Decodes one value code (0 <= code < valueCodes) of a column. */
 function decodeValue(col: Column, code: number, rng: RandomSource, mode: 'uniform' | 'label'): string {
+  if (mode === 'label' || col.type === 'categorical') return valueLabel(col, code);
   switch (col.type) {
-    case 'categorical':
-      return col.categories[code]!;
     case 'numeric': {
       const lo = col.edges[code]!;
       const hi = col.edges[code + 1]!;
       const last = code === col.edges.length - 2;
-      if (mode === 'label') return `[${lo}, ${hi}${last ? ']' : ')'}`;
       const x = lo + uniformFloat(rng) * (hi - lo);
       // Rounding must not leave the bin: [lo, hi) excludes hi (except for the last, closed bin).
       let r = Number(x.toFixed(col.decimals));
@@ -66,17 +56,11 @@ function decodeValue(col: Column, code: number, rng: RandomSource, mode: 'unifor
       const lo = col.edges[code]!;
       const last = code === col.edges.length - 2;
       const hi = last ? col.edges[code + 1]! : col.edges[code + 1]! - 1; // inclusive
-      if (mode === 'label') return lo === hi ? String(lo) : `${lo}-${hi}`;
       return String(lo + uniformInt(rng, hi - lo + 1));
     }
     case 'date': {
       const p = periodOf(col.granularity, parseIsoDate(col.min)!) + code;
       const [a, b] = periodDays(col, p);
-      if (mode === 'label') {
-        if (col.granularity === 'year') return String(p);
-        if (col.granularity === 'month') return `${pad(Math.floor(p / 12), 4)}-${pad((p % 12) + 1, 2)}`;
-        return isoOfDays(a);
-      }
       return isoOfDays(a + uniformInt(rng, b - a + 1));
     }
   }
