@@ -20,13 +20,14 @@ function mironovEpsilon(orders: readonly number[], rdp: readonly number[], delta
 }
 
 /**
- * A_alpha by direct numerical integration of mu0(z) (1 - q + q e^{(2z-1)/(2 sigma^2)})^alpha over z
- * (trapezoid rule in log space on 400001 points over [-40 sigma, alpha + 40 sigma]): shares no code
- * with the series of sampledGaussianRdp.
+ * log E_{z ~ mu0}[(mu(z)/mu0(z))^power] by direct numerical integration, mu(z)/mu0(z) =
+ * 1 - q + q e^{(2z-1)/(2 sigma^2)} (trapezoid rule in log space on 400001 points over
+ * [-40 sigma, max(power, 0) + 40 sigma + 1]): shares no code with the series of sampledGaussianRdp.
+ * power = alpha gives A_alpha (removal), power = 1 - alpha gives B_alpha (addition).
  */
-function logAByIntegration(q: number, sigma: number, alpha: number): number {
+function logMomentByIntegration(q: number, sigma: number, power: number): number {
   const lo = -40 * sigma;
-  const hi = alpha + 40 * sigma;
+  const hi = Math.max(power, 0) + 40 * sigma + 1;
   const n = 400000;
   const h = (hi - lo) / n;
   let acc = -Infinity;
@@ -35,27 +36,12 @@ function logAByIntegration(q: number, sigma: number, alpha: number): number {
     const logMu0 = -(z * z) / (2 * sigma * sigma) - Math.log(sigma * Math.sqrt(2 * Math.PI));
     const logRatio = logAddExp(Math.log1p(-q), Math.log(q) + (2 * z - 1) / (2 * sigma * sigma));
     const w = i === 0 || i === n ? 0.5 : 1;
-    acc = logAddExp(acc, Math.log(w * h) + logMu0 + alpha * logRatio);
+    acc = logAddExp(acc, Math.log(w * h) + logMu0 + power * logRatio);
   }
   return acc;
 }
-
-/** log B_alpha = log E_{mu0}[(mu0/mu)^(alpha-1)] of the Gaussian (the addition direction), same trapezoid rule. */
-function logBByIntegration(q: number, sigma: number, alpha: number): number {
-  const lo = -40 * sigma;
-  const hi = 40 * sigma + 1;
-  const n = 400000;
-  const h = (hi - lo) / n;
-  let acc = -Infinity;
-  for (let i = 0; i <= n; i++) {
-    const z = lo + i * h;
-    const logMu0 = -(z * z) / (2 * sigma * sigma) - Math.log(sigma * Math.sqrt(2 * Math.PI));
-    const logRatio = logAddExp(Math.log1p(-q), Math.log(q) + (2 * z - 1) / (2 * sigma * sigma));
-    const w = i === 0 || i === n ? 0.5 : 1;
-    acc = logAddExp(acc, Math.log(w * h) + logMu0 - (alpha - 1) * logRatio);
-  }
-  return acc;
-}
+const logAByIntegration = (q: number, sigma: number, alpha: number): number => logMomentByIntegration(q, sigma, alpha);
+const logBByIntegration = (q: number, sigma: number, alpha: number): number => logMomentByIntegration(q, sigma, 1 - alpha);
 
 describe('sampled Gaussian RDP (Mironov, Talwar, Zhang 2019)', () => {
   // Published values: tensorflow/privacy, tensorflow_privacy/privacy/analysis/rdp_accountant_test.py
