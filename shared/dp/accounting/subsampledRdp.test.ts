@@ -5,7 +5,7 @@ import { sampledGaussianLogA, sampledGaussianRdp } from './sampledGaussianRdp.js
 import { poissonSubsampledRdpAtInteger, subsampledZcdpLoss } from './poissonSubsampledRdp.js';
 import { additionRdpBound, removalRdpAtInteger } from './subsampledDirections.js';
 import { epsilonOfSubsampledGaussian, noiseMultiplierFor, subsampledGaussianStepLoss } from './noiseMultiplierFor.js';
-import { epsilonFromRho } from './cdpConversion.js';
+import { epsilonFromRdpAtOrder, epsilonFromRho } from './cdpConversion.js';
 import { logAddExp } from './logMath.js';
 import { RDP_ORDERS, repeatLoss } from './PrivacyLoss.js';
 
@@ -75,6 +75,16 @@ describe('sampled Gaussian RDP (Mironov, Talwar, Zhang 2019)', () => {
     const r3 = mironovEpsilon(o2, o2.map((a) => 40000 * sampledGaussianRdp(1e-4, 0.4, a) + 100 * sampledGaussianRdp(0.1, 2, a)), 1e-5);
     expect(Math.abs(r3.eps - 8.509656)).toBeLessThan(5e-6);
     expect(r3.order).toBe(2.5);
+  });
+
+  it('reproduces Opacus\'s published RDP-accountant epsilon (MTZ plus the Balle et al. / CKS conversion)', () => {
+    // pytorch/opacus opacus/tests/accountants_test.py (commit 030b723fb89aabf3cde663018bb63e5bb95f197a),
+    // test_rdp_accountant: noise 1.5, sample rate 0.04, int(90 / 0.04) = 2250 steps, delta 1e-5 ->
+    // epsilon 7.32911117143 (assertAlmostEqual, 7 places) over Opacus's DEFAULT_ALPHAS
+    // [1 + x / 10 for x in 1..99] + [12..63].
+    const orders = [...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10), ...Array.from({ length: 52 }, (_, i) => i + 12)];
+    const eps = Math.min(...orders.map((a) => epsilonFromRdpAtOrder(2250 * sampledGaussianRdp(0.04, 1.5, a), 1e-5, a)));
+    expect(Math.abs(eps - 7.32911117143)).toBeLessThan(5e-8);
   });
 
   it('agrees with an independent numerical integration of A_alpha (integer and fractional orders)', () => {
