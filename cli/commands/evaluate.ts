@@ -1,5 +1,5 @@
 // The `fedsynth evaluate` command: scores synthetic data against real data (TV over 1/2/3-way
-// marginals, printed like ../shared/tools/tvscore.mjs) and optionally writes report.json/report.html.
+// marginals, printed like the reference scorer test/reference/tvscore.mjs) and optionally writes report.json/report.html.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -89,7 +89,7 @@ export function register(program: Command): void {
     .command('evaluate')
     .description(
       'Compare synthetic with real data. Prints total variation over every 1-, 2- and 3-way marginal\n' +
-        '(the statistic of ../shared/tools/tvscore.mjs, same JSON keys) as one JSON line.',
+        '(the reference scorer\'s statistic and JSON keys; docs/evaluation.md) as one JSON line.',
     )
     .requiredOption('--real <csv>', 'real rows: integer codes, header naming every domain column')
     .requiredOption('--synth <csv>', 'synthetic rows, same format')
