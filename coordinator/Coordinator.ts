@@ -102,7 +102,11 @@ export class Coordinator {
     });
     this.gateway.on('decision', (partyId, d) => {
       try {
-        this.store.setDecision(d.studyId, partyId, d.approved, d.reason);
+        // An agent re-sends every decision it holds on each (re)connection: record, count, audit and log a decision once.
+        if (!this.store.setDecision(d.studyId, partyId, d.approved, d.reason)) {
+          o.log.debug({ studyId: d.studyId, partyId }, 'decision already recorded');
+          return;
+        }
         if (!d.approved) this.metrics.studyRefused();
         audit('study.party_decision', { studyId: d.studyId, partyId, approved: d.approved, reason: d.reason });
         o.log.info({ studyId: d.studyId, partyId, approved: d.approved }, d.approved ? 'party approved the study' : `party refused the study: ${d.reason}`);

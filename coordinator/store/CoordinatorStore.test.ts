@@ -23,7 +23,8 @@ describe('CoordinatorStore.knownParties', () => {
     store.recordPartyOnline('hospital-a');
     store.createStudy({ id: 's1', specJson: '{}', seed: 'x', parties: ['hospital-b', 'typo-party'] });
     expect(store.knownParties()).toEqual(['hospital-a']);
-    store.setDecision('s1', 'hospital-b', true, '');
+    expect(store.setDecision('s1', 'hospital-b', true, '')).toBe(true);
+    expect(store.setDecision('s1', 'hospital-b', true, '')).toBe(false); // re-sent on a reconnection: nothing new
     expect(store.knownParties()).toEqual(['hospital-a', 'hospital-b']);
     store.close();
     const again = openStore(dir).store;

@@ -160,11 +160,17 @@ export class CoordinatorStore {
     }));
   }
 
-  setDecision(studyId: string, partyId: string, approved: boolean, reason: string): void {
-    const r = this.db
-      .prepare('UPDATE study_parties SET decision = ?, reason = ? WHERE study_id = ? AND party_id = ?')
-      .run(approved ? 'approved' : 'refused', reason, studyId, partyId);
-    if (r.changes === 0) throw new FedsynthError(ErrorCode.UnknownStudy, `party ${partyId} is not invited to study ${studyId}`, { studyId, partyId });
+  /**
+   * Records a party's decision; false when it is the one already recorded (an agent re-sends its
+   * decisions on every reconnection), so callers log and audit each decision once.
+   */
+  setDecision(studyId: string, partyId: string, approved: boolean, reason: string): boolean {
+    const decision = approved ? 'approved' : 'refused';
+    const cur = this.db.prepare('SELECT decision, reason FROM study_parties WHERE study_id = ? AND party_id = ?').get(studyId, partyId) as { decision: string; reason: string } | undefined;
+    if (!cur) throw new FedsynthError(ErrorCode.UnknownStudy, `party ${partyId} is not invited to study ${studyId}`, { studyId, partyId });
+    if (cur.decision === decision && cur.reason === reason) return false;
+    this.db.prepare('UPDATE study_parties SET decision = ?, reason = ? WHERE study_id = ? AND party_id = ?').run(decision, reason, studyId, partyId);
+    return true;
   }
 
   setDropped(studyId: string, partyId: string): void {
