@@ -15,7 +15,7 @@ import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQue
 import { clampedProjection } from '../../shared/synth/modelReferences.js';
 import { kWaySets } from '../../shared/synth/AimCandidates.js';
 import { dependentTable } from '../../test/support/testOracle.js';
-import { FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { errorCodeOfSync as codeOf } from '../../test/support/errorCodeOf.js';
 import { decodeLocalQuery, encodeLocalQuery } from './localQueryWire.js';
 import { QueryAssembler, queryDigest, splitQuery } from '../../shared/wire/QueryChunks.js';
 
@@ -141,13 +141,3 @@ function domainConditioned(d: Domain, c: readonly string[]): string[] {
   return d.size(c) * d.sizeOf('c0') <= 40000 ? ['c0'] : [];
 }
 
-/** The FedsynthError code `fn` throws ('NO_ERROR' if it returns). */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FedsynthError);
-    return (e as FedsynthError).code;
-  }
-  return 'NO_ERROR';
-}

@@ -8,6 +8,7 @@
 // by a bit-sliced scan: per 32 reference rows, thermometer-coded mismatch counters over per-value
 // bitsets, a block of rows dropped as soon as all its rows reach the current bound.
 import type { CodeTable } from './CodeTable.js';
+import { columnEntropy, entropyBlocks } from './entropyBlocks.js';
 
 /** A reference table prepared for repeated nearest-neighbour queries. */
 export interface HammingIndex {
@@ -35,14 +36,6 @@ interface Bucketed {
 export interface NeighbourDistances {
   readonly d1: Int32Array;
   readonly d2: Int32Array | null;
-}
-
-function entropy(col: Int32Array, size: number): number {
-  const c = new Float64Array(size);
-  for (let i = 0; i < col.length; i++) c[col[i]]++;
-  let h = 0;
-  for (const v of c) if (v > 0) h -= (v / col.length) * Math.log2(v / col.length);
-  return h;
 }
 
 function hashBlock(codes: ArrayLike<number>, base: number, cols: readonly number[]): number {
@@ -77,7 +70,7 @@ function bucket(codes: Int32Array, n: number, m: number, cols: readonly number[]
 /** Indexes `ref` with levels 1..maxLevel (blocks balanced by column entropy). */
 export function buildHammingIndex(ref: CodeTable, maxLevel = 3): HammingIndex {
   const m = ref.columns.length;
-  const h = ref.data.map((col, c) => entropy(col, ref.sizes[c]));
+  const h = ref.data.map((col, c) => columnEntropy(col, ref.sizes[c]));
   const order = h.map((_, c) => c).sort((a, b) => h[b] - h[a] || a - b);
   const n = ref.rows;
   const codes = new Int32Array(n * m);
@@ -87,16 +80,7 @@ export function buildHammingIndex(ref: CodeTable, maxLevel = 3): HammingIndex {
   }
   const levels: Bucketed[][] = [];
   for (let s = 1; s <= Math.min(maxLevel, m); s++) {
-    // Greedy: positions (entropy descending) go to the block with the least entropy so far.
-    const blocks: number[][] = Array.from({ length: s }, () => []);
-    const load = new Float64Array(s);
-    for (let p = 0; p < m; p++) {
-      let best = 0;
-      for (let b = 1; b < s; b++) if (load[b] < load[best]) best = b;
-      blocks[best].push(p);
-      load[best] += h[order[p]];
-    }
-    levels.push(blocks.map((cols) => bucket(codes, n, m, cols)));
+    levels.push(entropyBlocks(order.map((c) => h[c]), s).map((cols) => bucket(codes, n, m, cols)));
   }
   const words = Math.ceil(n / 32);
   const bits = order.map((c) => {

@@ -12,3 +12,14 @@ export async function errorCodeOf(p: Promise<unknown>): Promise<string> {
   }
   return 'NO_ERROR';
 }
+
+/** The stable FedsynthError code a synchronous call throws ('NO_ERROR' if it returns). */
+export function errorCodeOfSync(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FedsynthError);
+    return (e as FedsynthError).code;
+  }
+  return 'NO_ERROR';
+}

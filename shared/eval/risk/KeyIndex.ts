@@ -1,0 +1,174 @@
+// KeyIndex: the distinct value combinations ("keys") of a table on a subset of columns, with the
+// rows behind each, and an exact nearest-key search under Hamming distance (differing columns).
+//
+// Attacks look up the synthetic rows closest to a target on the columns the attacker knows. Coded
+// tables have far fewer distinct keys than rows (Adult, 7 of 14 columns: ~1 key per 5 rows), so the
+// search works on keys, not rows. An exact-key hash hit answers distance 0 at once. Otherwise
+// multi-index hashing (Norouzi, Punjani & Fleet, CVPR 2012): with the columns cut into s blocks,
+// every key within distance s-1 agrees with the query on a whole block, so the keys sharing a block
+// with it are scored for s = 2, 3, 4 until the best distance is certified (<= s-1); only then the
+// remaining keys are scanned, with early exit (columns most discriminating first).
+import type { CodeTable } from '../CodeTable.js';
+import { columnEntropy, entropyBlocks } from '../entropyBlocks.js';
+
+/** Keys of `table` on `cols`; per key the row with the smallest rank and, optionally, a secret histogram. */
+export interface KeyIndex {
+  /** Column indices of the table, in scoring order (highest entropy first). */
+  readonly cols: readonly number[];
+  readonly keys: number;
+  /** Row-major key codes, `keys × cols.length`, in `cols` order. */
+  readonly codes: Int32Array;
+  /** Per key: the row with the smallest rank among rows with that key. */
+  readonly bestRow: Int32Array;
+  readonly bestRank: Float64Array;
+  /** Per key and secret value (`keys × secretSize`): rows with that key and secret; null without a secret. */
+  readonly secretCounts: Int32Array | null;
+  readonly secretSize: number;
+  readonly lookup: Map<string, number>;
+  /** levels[i]: the i+2 blocks of level i+2, each a list of positions and a map block key -> key ids. */
+  readonly levels: readonly (readonly Block[])[];
+  /** Scratch marks of keys already scored for the current query. */
+  readonly stamp: Int32Array;
+  readonly query: { id: number };
+}
+
+interface Block {
+  readonly pos: readonly number[];
+  readonly groups: Map<string, number[]>;
+}
+
+function blockKey(codes: ArrayLike<number>, base: number, pos: readonly number[]): string {
+  let s = '';
+  for (const p of pos) s += codes[base + p] + ',';
+  return s;
+}
+
+function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly number[], maxLevel: number): Block[][] {
+  const levels: Block[][] = [];
+  for (let s = 2; s <= Math.min(maxLevel, m); s++) {
+    levels.push(
+      entropyBlocks(h, s).map((pos) => {
+        const groups = new Map<string, number[]>();
+        for (let k = 0; k < keys; k++) {
+          const bk = blockKey(codes, k * m, pos);
+          const g = groups.get(bk);
+          if (g) g.push(k);
+          else groups.set(bk, [k]);
+        }
+        return { pos, groups };
+      }),
+    );
+  }
+  return levels;
+}
+
+function keyOf(codes: ArrayLike<number>, base: number, m: number): string {
+  let s = '';
+  for (let p = 0; p < m; p++) s += codes[base + p] + ',';
+  return s;
+}
+
+/**
+ * Indexes `t` on `cols`. `rank[r]` orders rows for tie-breaking (a seeded random permutation makes
+ * ties random but reproducible); `secret` is a column whose value histogram is kept per key.
+ */
+export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: ArrayLike<number>, secret: number | null = null): KeyIndex {
+  const hs = cols.map((c, i) => ({ c, h: columnEntropy(t.data[c], t.sizes[c]) })).sort((a, b) => b.h - a.h || a.c - b.c);
+  const order = hs.map((x) => x.c);
+  const m = order.length;
+  const lookup = new Map<string, number>();
+  const codes: number[] = [];
+  const bestRow: number[] = [];
+  const bestRank: number[] = [];
+  const keyOfRow = new Int32Array(t.rows);
+  const row = new Int32Array(m);
+  for (let r = 0; r < t.rows; r++) {
+    for (let p = 0; p < m; p++) row[p] = t.data[order[p]][r];
+    const k = keyOf(row, 0, m);
+    let id = lookup.get(k);
+    if (id === undefined) {
+      id = bestRow.length;
+      lookup.set(k, id);
+      for (let p = 0; p < m; p++) codes.push(row[p]);
+      bestRow.push(r);
+      bestRank.push(rank[r]);
+    } else if (rank[r] < bestRank[id]) {
+      bestRow[id] = r;
+      bestRank[id] = rank[r];
+    }
+    keyOfRow[r] = id;
+  }
+  const keys = bestRow.length;
+  const secretSize = secret === null ? 0 : t.sizes[secret];
+  let secretCounts: Int32Array | null = null;
+  if (secret !== null) {
+    secretCounts = new Int32Array(keys * secretSize);
+    const s = t.data[secret];
+    for (let r = 0; r < t.rows; r++) secretCounts[keyOfRow[r] * secretSize + s[r]]++;
+  }
+  const keyCodes = Int32Array.from(codes);
+  const levels = buildLevels(keyCodes, keys, m, hs.map((x) => x.h), 4);
+  return {
+    cols: order,
+    keys,
+    codes: keyCodes,
+    bestRow: Int32Array.from(bestRow),
+    bestRank: Float64Array.from(bestRank),
+    secretCounts,
+    secretSize,
+    lookup,
+    levels,
+    stamp: new Int32Array(keys).fill(-1),
+    query: { id: 0 },
+  };
+}
+
+/** The query's codes in the index's column order (row `r` of `q`, same domain as the indexed table). */
+export function queryCodes(index: KeyIndex, q: CodeTable, r: number, out: Int32Array): Int32Array {
+  for (let p = 0; p < index.cols.length; p++) out[p] = q.data[index.cols[p]][r];
+  return out;
+}
+
+/** Fills `out` with every key at the minimum Hamming distance from `query`; returns that distance. */
+export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): number {
+  out.length = 0;
+  const m = index.cols.length;
+  const exact = index.lookup.get(keyOf(query, 0, m));
+  if (exact !== undefined) {
+    out.push(exact);
+    return 0;
+  }
+  const codes = index.codes;
+  const stamp = index.stamp;
+  const qid = ++index.query.id;
+  let best = m + 1;
+  const score = (k: number): void => {
+    const base = k * m;
+    let d = 0;
+    for (let p = 0; p < m; p++) {
+      if (codes[base + p] !== query[p] && ++d > best) return;
+    }
+    if (d < best) {
+      best = d;
+      out.length = 0;
+      out.push(k);
+    } else out.push(k);
+  };
+  let level = 1;
+  for (const blocks of index.levels) {
+    level++;
+    for (const b of blocks) {
+      const g = b.groups.get(blockKey(query, 0, b.pos));
+      if (!g) continue;
+      for (const k of g) {
+        if (stamp[k] === qid) continue;
+        stamp[k] = qid;
+        score(k);
+      }
+    }
+    // Every key within distance level-1 has been scored: a best distance <= level-1 is final.
+    if (best <= level - 1) return best;
+  }
+  for (let k = 0; k < index.keys; k++) if (stamp[k] !== qid) score(k);
+  return best;
+}

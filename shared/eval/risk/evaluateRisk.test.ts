@@ -1,0 +1,92 @@
+// Tests of the risk evaluation on tables of known structure (RandomBayesNet): a leaky release (the
+// training rows themselves) must show high risk on every criterion, an ideal private one (a fresh
+// sample of the same distribution, which never saw the training rows) none; plus the exact
+// nearest-key search against brute force and the singling-out size model against its own curve.
+// Everything is seeded, so each check is deterministic; each "interval includes 0" check would fail
+// for ~5% of seeds by design (95% intervals), the chosen seeds are fixed and not tuned.
+import { describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../../dp/random/RandomSource.js';
+import { uniformInt } from '../../dp/random/uniform.js';
+import { randomBayesNet, sampleBayesNet } from '../../data/RandomBayesNet.js';
+import { makeCodeTable, type CodeTable } from '../CodeTable.js';
+import { evaluateRisk } from './evaluateRisk.js';
+import { buildKeyIndex, nearestKeys, queryCodes } from './KeyIndex.js';
+import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
+
+const net = randomBayesNet({ columns: 10, sizes: { min: 3, max: 12 }, maxParents: 2, strength: 1 }, seededRandomSource('risk-test', 'net'));
+
+function sample(rows: number, stream: string): CodeTable {
+  const t = sampleBayesNet(net, rows, seededRandomSource('risk-test', stream));
+  return makeCodeTable(net.domain.attrs, net.domain.shape, t.columns.map((c) => Int32Array.from(c)));
+}
+
+const train = sample(2000, 'train');
+const control = sample(2000, 'control');
+const ordinal = train.columns.map((_, c) => c % 3 === 0);
+
+describe('evaluateRisk', () => {
+  it('reports high risk for a leaky release (the training rows themselves)', () => {
+    const r = evaluateRisk(train, control, train, { seed: 's', attacks: 500, ordinal });
+    expect(r.singlingOut!.ci![0]).toBeGreaterThan(0.5);
+    expect(r.linkability.ci![0]).toBeGreaterThan(0.1);
+    expect(r.inference!.ci![0]).toBeGreaterThan(0.3);
+    expect(r.mia.auc).toBeGreaterThan(0.9);
+    expect(r.closest.exactMatch.train).toBe(1);
+    expect(r.closest.exactMatch.control).toBeLessThan(0.2);
+  });
+
+  it('reports no risk for an ideal private release (fresh rows of the same distribution)', () => {
+    const synth = sample(2000, 'synth');
+    const r = evaluateRisk(train, control, synth, { seed: 's', attacks: 500, ordinal });
+    expect(r.singlingOut!.counts.attacks).toBeGreaterThan(100);
+    expect(r.singlingOut!.ci![0]).toBe(0);
+    expect(r.linkability.ci![0]).toBe(0);
+    expect(r.inference!.ci![0]).toBe(0);
+    expect(Math.abs(r.mia.auc - 0.5)).toBeLessThan(0.05);
+    expect(Math.abs(r.closest.closerToTrain - 0.5)).toBeLessThan(0.05);
+  });
+
+  it('is reproducible from its seed', () => {
+    const a = evaluateRisk(train, control, train, { seed: 'x', attacks: 200 });
+    const b = evaluateRisk(train, control, train, { seed: 'x', attacks: 200 });
+    expect({ ...a, seconds: {} }).toEqual({ ...b, seconds: {} });
+  });
+});
+
+describe('nearestKeys', () => {
+  it('returns exactly the keys at minimum Hamming distance (brute force, 300 queries)', () => {
+    const cols = [0, 2, 3, 5, 6, 7, 9];
+    const ref = sample(3000, 'ref');
+    const q = sample(300, 'queries');
+    const index = buildKeyIndex(ref, cols, new Float64Array(ref.rows));
+    const buf = new Int32Array(index.cols.length);
+    const found: number[] = [];
+    let exactHits = 0;
+    for (let r = 0; r < q.rows; r++) {
+      const d = nearestKeys(index, queryCodes(index, q, r, buf), found);
+      let best = Infinity;
+      const want: number[] = [];
+      for (let k = 0; k < index.keys; k++) {
+        let dist = 0;
+        for (let p = 0; p < index.cols.length; p++) if (index.codes[k * index.cols.length + p] !== buf[p]) dist++;
+        if (dist < best) [best, want.length] = [dist, 0];
+        if (dist === best) want.push(k);
+      }
+      expect(d).toBe(best);
+      expect([...found].sort((a, b) => a - b)).toEqual(want);
+      if (d === 0) exactHits++;
+    }
+    expect(exactHits).toBeGreaterThan(0);
+    expect(exactHits).toBeLessThan(q.rows);
+  });
+});
+
+describe('singling-out size model', () => {
+  it('recovers the effective weight of counts drawn from its own curve', () => {
+    const w = 3e-4;
+    const sizes = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000];
+    const rng = seededRandomSource('risk-test', 'fit');
+    const successes = sizes.map((n) => 5000 * singlingOutIntegral(n, w) * (1 + (uniformInt(rng, 201) - 100) / 10000));
+    expect(fitEffectiveWeight(sizes, successes) / w).toBeCloseTo(1, 1);
+  });
+});
