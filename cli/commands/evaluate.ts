@@ -14,6 +14,9 @@ import { loadRawTables } from '../evaluation/loadRawTables.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
+import { evaluateRisk } from '../../shared/eval/risk/evaluateRisk.js';
+import { riskFigures } from '../../shared/eval/risk/riskFigures.js';
+import type { RiskFigures } from '../../shared/eval/RiskFigures.js';
 
 interface EvaluateOptions {
   real: string;
@@ -22,6 +25,10 @@ interface EvaluateOptions {
   schema?: string;
   maxWay: string;
   holdout?: string;
+  control?: string;
+  privacy?: boolean;
+  attacks: string;
+  ordinal?: string;
   target?: string;
   report?: string;
   seed: string;
@@ -46,7 +53,7 @@ function optionalNumber(s: string | undefined, name: string): number | undefined
 }
 
 /** Runs the full local evaluation and writes report.json and report.html into `dir`. */
-function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, schema: Schema | null, maxWay: number): void {
+function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, schema: Schema | null, maxWay: number, risk: RiskFigures | null): void {
   const holdout = !opts.holdout ? null : opts.schema ? loadRawTables(opts.schema, { holdout: opts.holdout }).holdout : loadTable(opts.holdout, domain, 'holdout');
   const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
   const subgroupColumns = parseSubgroups(opts.subgroups);
@@ -59,6 +66,7 @@ function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, d
     evaluation,
     privacySpent: hasSpent ? spent : null,
     parameters: { real: opts.real, synthetic: opts.synth, holdout: opts.holdout ?? '(none)', target: opts.target ?? '(none)', maxWay, seed: opts.seed },
+    risk: risk && { risk, riskPerSilo: [] },
   });
   writeReportFiles(opts.report as string, report);
 }
@@ -84,6 +92,23 @@ function parseMaxWay(s: string): number {
   return k;
 }
 
+/** Ordinal columns: from the schema (numeric, integer, date columns) or named in --ordinal. */
+function ordinalColumns(domain: EvalDomain, schema: Schema | null, list: string | undefined): boolean[] {
+  const out = domain.columns.map((c, i) => (schema ? schema.columns[i].type !== 'categorical' : false));
+  for (const name of (list ?? '').split(',').filter((x) => x !== '')) {
+    const i = domain.columns.indexOf(name);
+    if (i < 0) throw new FedsynthError(ErrorCode.InvalidArgument, `--ordinal: column ${JSON.stringify(name)} is not in the domain`, { field: '--ordinal' });
+    out[i] = true;
+  }
+  return out;
+}
+
+function parseAttacks(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new FedsynthError(ErrorCode.InvalidArgument, `--attacks must be a positive integer, got ${JSON.stringify(s)}`, { field: '--attacks' });
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('evaluate')
@@ -98,6 +123,10 @@ export function register(program: Command): void {
     .option('--max-way <k>', 'largest marginal size scored (1..3)', '3')
     .option('--report <dir>', 'also run every metric and write report.json and report.html into <dir>')
     .option('--holdout <csv>', 'real rows withheld from synthesis (enables DCR share, MIA, TV ceiling)')
+    .option('--control <csv>', 'control rows: real rows never used in training (the reference of --privacy; defaults to --holdout)')
+    .option('--privacy', 'also run the Anonymeter-style risk evaluation (singling out, linkability, inference, MIA) against --control')
+    .option('--attacks <n>', 'target rows per attack of --privacy (sampled)', '2000')
+    .option('--ordinal <columns>', 'comma-separated columns whose codes are ordered (with --domain; --schema knows them)')
     .option('--target <column>', 'column to predict for TSTR/TRTR utility')
     .option('--seed <s>', 'seed of the evaluation (splits, model training, samples)', 'fedsynth-eval')
     .option('--subgroups <columns>', "columns split into subgroups for subgroup fidelity (comma-separated, or 'none'); default: every categorical column with < 50 values")
@@ -109,6 +138,11 @@ export function register(program: Command): void {
       if ((opts.domain === undefined) === (opts.schema === undefined)) {
         throw new FedsynthError(ErrorCode.InvalidArgument, 'give exactly one of --domain (integer codes) or --schema (raw values)', { field: '--domain' });
       }
+      const controlPath = opts.control ?? opts.holdout;
+      if (opts.privacy && controlPath === undefined) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, '--privacy needs --control (real rows never used in training)', { field: '--control' });
+      }
+      const attacks = parseAttacks(opts.attacks);
       let domain: EvalDomain;
       let real: CodeTable;
       let synth: CodeTable;
@@ -121,8 +155,19 @@ export function register(program: Command): void {
         real = loadTable(opts.real, domain, 'real');
         synth = loadTable(opts.synth, domain, 'synthetic');
       }
+      const ordinal = ordinalColumns(domain, schema, opts.ordinal);
       const summary = totalVariation(real, synth, maxWay);
-      process.stdout.write(JSON.stringify(tvScoreRecord(summary, real.rows, synth.rows)) + '\n');
-      if (opts.report) writeReport(opts, real, synth, domain, schema, maxWay);
+      const record = tvScoreRecord(summary, real.rows, synth.rows);
+      let risk: RiskFigures | null = null;
+      if (opts.privacy) {
+        const control = opts.schema ? loadRawTables(opts.schema, { control: controlPath as string }).control : loadTable(controlPath as string, domain, 'control');
+        const report = evaluateRisk(real, control, synth, { seed: opts.seed, attacks, ordinal });
+        risk = riskFigures(report, null);
+        const details = { univariateSinglingOut: report.singlingOut?.univariate ?? null, closestRecord: report.closest, seconds: report.seconds };
+        process.stdout.write(JSON.stringify({ ...record, ...risk, details }) + '\n');
+      } else {
+        process.stdout.write(JSON.stringify(record) + '\n');
+      }
+      if (opts.report) writeReport(opts, real, synth, domain, schema, maxWay, risk);
     });
 }
