@@ -12,6 +12,9 @@ import { PartyAgent } from './PartyAgent.js';
 import { loadAgentConfig, type AgentConfig } from './config/AgentConfig.js';
 import { openSource } from './data/openSource.js';
 import { localRowsOf } from './evaluation/LocalEvaluation.js';
+import { holdOutControl } from './evaluation/ControlHoldout.js';
+import { controlSeed } from './evaluation/controlSeed.js';
+import type { MarginalSource } from '../shared/data/MarginalSource.js';
 import { CachingMarginalSource } from '../shared/data/CachingMarginalSource.js';
 import { loadSchemaFile } from './data/loadSchemaFile.js';
 import type { SourceConfig } from './data/SourceConfig.js';
@@ -65,6 +68,17 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       { dataset: config.dataset.id },
     );
   }
+  // The control sample is split off BEFORE any round can run, so no control row is ever counted.
+  let counted: MarginalSource = source;
+  let localRows = localRowsOf(source);
+  if (config.dataset.controlRows > 0) {
+    if (!localRows) throw new FedsynthError(ErrorCode.InvalidConfig, 'dataset.controlRows: this source cannot hand its rows to the agent', { field: 'dataset.controlRows' });
+    const held = await holdOutControl(localRows, await source.rowCount(), domain, config.dataset.controlRows, controlSeed(config.state.dir));
+    counted = held.source;
+    localRows = held.localRows;
+    alog.info({ controlRows: held.controlRows, trainRows: held.trainRows }, 'control sample held back: never counted for a study, used only by the local risk evaluation');
+    audit('data.control_held_back', { dataset: config.dataset.id, controlRows: held.controlRows, trainRows: held.trainRows });
+  }
   const ledger = openAgentLedger(config);
   // Metrics open a port only when configured (the agent otherwise only dials out).
   const metrics = config.metrics ? new AgentMetrics() : undefined;
@@ -81,8 +95,8 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },
     domain,
     // Adaptive mechanisms re-score the same candidates every round: keep exact counts in memory.
-    source: new CachingMarginalSource(source),
-    localRows: localRowsOf(source),
+    source: new CachingMarginalSource(counted),
+    localRows,
     policy: {
       allowedColumns: config.policy.allowedColumns,
       maxEpsilonPerStudy: config.policy.maxEpsilonPerStudy,

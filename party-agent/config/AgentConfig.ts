@@ -27,6 +27,11 @@ export const AgentConfigZ = z
         /** Schema file (fedsynth schema). */
         schema: path,
         onInvalid: z.enum(['fail', 'drop-row', 'map-to-missing']).default('fail'),
+        /**
+         * Rows held back as a control sample before any release (never counted for a study; used only
+         * by the local risk evaluation of delivered outputs). 0 = none; at most half the validated rows.
+         */
+        controlRows: z.number().int().min(0).default(0),
       })
       .strict(),
     policy: z

@@ -64,3 +64,49 @@ it('reads the silo as codes and writes a LOCAL-ONLY report against the delivered
     await source.close();
   }
 });
+
+it('holds back a control sample (never counted) and puts the risk figures into report.json', async () => {
+  const { Domain } = await import('../../shared/pgm/Domain.js');
+  const { holdOutControl } = await import('./ControlHoldout.js');
+  const n = 600;
+  const { seededRandomSource } = await import('../../shared/dp/random/RandomSource.js');
+  const { uniformInt } = await import('../../shared/dp/random/uniform.js');
+  const rng = seededRandomSource('local-eval-test', 'rows');
+  const domain = new Domain(['a', 'b', 'c', 'd'], [5, 9, 11, 13]);
+  const cols = domain.shape.map((size) => Int32Array.from({ length: n }, () => uniformInt(rng, size)));
+  const held = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1');
+  expect([held.trainRows, held.controlRows]).toEqual([400, 200]);
+  expect(await held.source.rowCount()).toBe(400);
+  const train = await held.localRows.codeColumns();
+  const control = await held.localRows.controlColumns!();
+  // The split is a partition of the rows: every value count of column a adds up.
+  const [counted] = await held.source.marginals([['a']]);
+  for (let v = 0; v < 5; v++) {
+    const all = cols[0]!.filter((x) => x === v).length;
+    expect(counted![v]! + control[0]!.filter((x) => x === v).length).toBe(all);
+  }
+  // Same seed, same split (a restarted agent holds back the same rows); another seed, another split.
+  const again = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1');
+  expect(await again.localRows.controlColumns!()).toEqual(control);
+  const other = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-2');
+  expect(await other.localRows.controlColumns!()).not.toEqual(control);
+  await expect(holdOutControl({ codeColumns: async () => cols }, n + 1, domain, 200, 's')).rejects.toThrow(/every row in memory/);
+  await expect(holdOutControl({ codeColumns: async () => cols }, n, domain, 301, 's')).rejects.toThrow(/half/);
+
+  // A leaky release (the training rows themselves) is flagged by the local risk evaluation.
+  const dir = join(root, 'outputs-risk');
+  mkdirSync(dir, { recursive: true });
+  const lines = ['a,b,c,d'];
+  for (let i = 0; i < train[0]!.length; i++) lines.push(train.map((c) => c[i]).join(','));
+  writeFileSync(join(dir, 'synthetic.csv'), lines.join('\n') + '\n');
+  const dom = ['a', 'b', 'c', 'd'].map((name, i) => ({ name, size: domain.shape[i]! }));
+  evaluateDeliveredOutputs({ dir, partyId: 'hospital-b', studyId: 'st-2', domain: dom, schemaJson: '', target: '', rows: train, control, attacks: 300 });
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    parameters: { controlRowsHeldBack: number };
+    privacy: { risk: { scope: string; party: string; controlRows: number; singlingOut: { risk: number; ci: number[] }; mia: { auc: number } } };
+  };
+  expect(report.parameters.controlRowsHeldBack).toBe(200);
+  expect(report.privacy.risk).toMatchObject({ scope: 'silo', party: 'hospital-b', controlRows: 200 });
+  expect(report.privacy.risk.mia.auc).toBeGreaterThan(0.8);
+  expect(report.privacy.risk.singlingOut.ci[0]).toBeGreaterThan(0.3);
+});

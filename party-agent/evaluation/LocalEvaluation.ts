@@ -14,10 +14,14 @@ import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
+import { evaluateRisk } from '../../shared/eval/risk/evaluateRisk.js';
+import { riskFigures } from '../../shared/eval/risk/riskFigures.js';
 
 /** A source that can hand its validated rows, as code columns, to code running at the party. */
 export interface LocalRowSource {
   codeColumns(): Promise<Int32Array[]>;
+  /** The control rows held back before any release (ControlHoldout), when the party keeps some. */
+  controlColumns?(): Promise<Int32Array[]>;
 }
 
 /** The rows behind a source when it can give them (in memory, or anything with codeColumns). */
@@ -42,6 +46,10 @@ export interface LocalEvaluationInput {
   readonly schemaJson: string;
   readonly target: string;
   readonly rows: Int32Array[];
+  /** Control rows never used in training: enables the risk evaluation (singling out, linkability, inference, MIA). */
+  readonly control?: Int32Array[];
+  /** Target rows per attack of the risk evaluation (default 2000). */
+  readonly attacks?: number;
   /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 5000. */
   readonly maxRows?: number;
 }
@@ -60,7 +68,8 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   const synthAll = schema ? encodeRawCsv(text, schema, 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
   const max = o.maxRows ?? 5_000;
   const seed = `local/${o.studyId}`;
-  const real = capped(makeCodeTable(columns, sizes, o.rows), max, seed, 'real');
+  const realAll = makeCodeTable(columns, sizes, o.rows);
+  const real = capped(realAll, max, seed, 'real');
   const synth = capped(synthAll, max, seed, 'synth');
   let spent: PrivacySpent | null = null;
   try {
@@ -72,6 +81,10 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   const target = o.target && columns.includes(o.target) ? o.target : null;
   const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
   const evaluation = evaluateParty({ train: real, synth, target, maxWay: 3, seed, categorical });
+  // The attacks see all delivered synthetic rows and every training and control row (targets are sampled).
+  const control = o.control && o.control[0] && o.control[0].length > 0 ? makeCodeTable(columns, sizes, o.control) : null;
+  const ordinal = columns.map((c) => (schema?.columns.find((s) => s.name === c)?.type ?? 'categorical') !== 'categorical');
+  const risk = control ? riskFigures(evaluateRisk(realAll, control, synthAll, { seed, attacks: o.attacks, ordinal }), o.partyId) : null;
   const report = buildReportJson({
     labels: schema ? codeLabels(schema) : null,
     title: `LOCAL-ONLY evaluation at ${o.partyId} (never leaves this silo)`,
@@ -84,7 +97,9 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
       target: target ?? '(none)',
       localRowsEvaluated: real.rows,
       syntheticRowsEvaluated: synth.rows,
+      controlRowsHeldBack: control?.rows ?? 0,
     },
+    risk: { risk, riskPerSilo: [] },
   });
   return { ...writeReportFiles(o.dir, report), seconds: (performance.now() - t0) / 1000 };
 }
@@ -101,8 +116,9 @@ export function scheduleLocalEvaluation(
   setImmediate(() => {
     rows
       .codeColumns()
-      .then((cols) => {
-        const r = evaluateDeliveredOutputs({ ...input, rows: cols });
+      .then(async (cols) => {
+        const control = rows.controlColumns ? await rows.controlColumns() : undefined;
+        const r = evaluateDeliveredOutputs({ ...input, rows: cols, control });
         log.info({ studyId: input.studyId, report: r.html, seconds: r.seconds }, 'local-only evaluation report written (it stays here)');
         audit('evaluation.local', { studyId: input.studyId, files: ['report.json', 'report.html'], scope: 'local-only' });
       })
