@@ -149,6 +149,22 @@ describe('BudgetLedger', () => {
     again.close();
   });
 
+  it('two connections on one file see each other\'s curve charges (the composed-curve cache reads new rows)', () => {
+    const path = join(dir, 'two.db');
+    const opts = { perStudyRho: 1, lifetimeRho: 1, delta: 1e-9 };
+    const a = new BudgetLedger(path, opts);
+    const b = new BudgetLedger(path, opts);
+    const curve = RDP_ORDERS.map((x) => 0.4 * x); // rho 0.4 as a curve: two fit under rho 1, three do not
+    a.charge({ studyId: 's', idempotencyKey: 'a1', rho: 0, rdp: curve, label: 'a1' });
+    b.charge({ studyId: 's', idempotencyKey: 'b1', rho: 0, rdp: curve, label: 'b1' });
+    const e = caught(() => a.charge({ studyId: 's', idempotencyKey: 'a2', rho: 0, rdp: curve, label: 'a2' }));
+    expect(e.code).toBe(ErrorCode.BudgetExceeded);
+    expect(caught(() => b.charge({ studyId: 's', idempotencyKey: 'b2', rho: 0.4, label: 'b2' })).code).toBe(ErrorCode.BudgetExceeded);
+    a.charge({ studyId: 's', idempotencyKey: 'a3', rho: 0.15, label: 'zcdp fits' });
+    a.close();
+    b.close();
+  });
+
   it('opens a ledger written before RDP charges existed (adds the column, keeps the charges)', () => {
     const path = join(dir, 'old.db');
     const db = new Database(path);

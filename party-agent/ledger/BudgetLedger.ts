@@ -77,11 +77,26 @@ function toCharge(r: Row, replayed: boolean): LedgerCharge {
   };
 }
 
-/** The composed loss of committed charges: SQL sum of the zCDP parts plus the sum of their RDP curves. */
-function spentLoss(rho: number, curves: readonly { rdp: string }[]): PrivacyLoss {
-  let loss: PrivacyLoss = { rho };
-  for (const c of curves) loss = composeLosses(loss, { rho: 0, rdp: JSON.parse(c.rdp) as number[] });
-  return loss;
+/**
+ * The composed RDP curves of one scope's committed charges, up to charge id `lastId`. Charges are
+ * append-only and ids grow in commit order (AUTOINCREMENT under the write lock), so the sum is
+ * extended with the rows of id > lastId only: a DP-SGD training charges one curve per round, and
+ * re-reading every curve made each charge linear in the rounds so far.
+ */
+interface CurveSum {
+  lastId: number;
+  loss: PrivacyLoss;
+}
+
+/** Adds the curves of `rows` (in id order) to `sum`, in the order a full re-read would add them. */
+function extendCurves(sum: CurveSum, rows: readonly { id: number; rdp: string }[]): CurveSum {
+  let loss = sum.loss;
+  let lastId = sum.lastId;
+  for (const r of rows) {
+    loss = composeLosses(loss, { rho: 0, rdp: JSON.parse(r.rdp) as number[] });
+    lastId = r.id;
+  }
+  return { lastId, loss };
 }
 
 /**
@@ -133,10 +148,21 @@ export class BudgetLedger {
       'SELECT COALESCE(SUM(rho), 0) AS s FROM budget_charges WHERE study_id = ? AND dataset = ?',
     );
     const datasetSpent = this.db.prepare<[string], { s: number }>('SELECT COALESCE(SUM(rho), 0) AS s FROM budget_charges WHERE dataset = ?');
-    const studyCurves = this.db.prepare<[string, string], { rdp: string }>(
-      'SELECT rdp FROM budget_charges WHERE study_id = ? AND dataset = ? AND rdp IS NOT NULL ORDER BY id',
+    const studyCurves = this.db.prepare<[string, string, number], { id: number; rdp: string }>(
+      'SELECT id, rdp FROM budget_charges WHERE study_id = ? AND dataset = ? AND rdp IS NOT NULL AND id > ? ORDER BY id',
     );
-    const datasetCurves = this.db.prepare<[string], { rdp: string }>('SELECT rdp FROM budget_charges WHERE dataset = ? AND rdp IS NOT NULL ORDER BY id');
+    const datasetCurves = this.db.prepare<[string, number], { id: number; rdp: string }>(
+      'SELECT id, rdp FROM budget_charges WHERE dataset = ? AND rdp IS NOT NULL AND id > ? ORDER BY id',
+    );
+    // Composed curves per scope (committed rows only: the cache is extended with rows read inside the
+    // transaction, never with the charge being decided).
+    const curveSums = new Map<string, CurveSum>();
+    const curvesOf = (key: string, read: (afterId: number) => { id: number; rdp: string }[]): PrivacyLoss => {
+      const before = curveSums.get(key) ?? { lastId: 0, loss: { rho: 0 } };
+      const after = extendCurves(before, read(before.lastId));
+      curveSums.set(key, after);
+      return after.loss;
+    };
     const insert = this.db.prepare<[string, string, string, number, string, number, string | null]>(
       'INSERT INTO budget_charges (idempotency_key, study_id, dataset, rho, label, created_ms, rdp) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -158,8 +184,10 @@ export class BudgetLedger {
       // recorded only if both admit it.
       const studyCap = Math.min(this.opts.perStudyRho, req.studyCapRho ?? Infinity);
       const delta = this.opts.delta;
-      const study = new PrivacyAccountant(studyCap, { delta, spent: spentLoss(studySpent.get(req.studyId, dataset)?.s ?? 0, studyCurves.all(req.studyId, dataset)) });
-      const life = new PrivacyAccountant(this.opts.lifetimeRho, { delta, spent: spentLoss(datasetSpent.get(dataset)?.s ?? 0, datasetCurves.all(dataset)) });
+      const studyLoss = curvesOf(JSON.stringify(['study', req.studyId, dataset]), (after) => studyCurves.all(req.studyId, dataset, after));
+      const lifeLoss = curvesOf(JSON.stringify(['dataset', dataset]), (after) => datasetCurves.all(dataset, after));
+      const study = new PrivacyAccountant(studyCap, { delta, spent: composeLosses({ rho: studySpent.get(req.studyId, dataset)?.s ?? 0 }, studyLoss) });
+      const life = new PrivacyAccountant(this.opts.lifetimeRho, { delta, spent: composeLosses({ rho: datasetSpent.get(dataset)?.s ?? 0 }, lifeLoss) });
       const loss: PrivacyLoss = req.rdp !== undefined ? { rho: req.rho, rdp: req.rdp } : { rho: req.rho };
       const studyOk = study.canCharge(loss);
       if (!studyOk || !life.canCharge(loss)) {
