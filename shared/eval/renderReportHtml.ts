@@ -49,7 +49,10 @@ tr.flagged td{background:#fdecea}tr.muted td{color:#8a96a3}tr.overall td{font-we
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}table.subgroups{font-size:12.5px}table.risk{font-size:12.5px}
 code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
 @page{size:A4;margin:10mm}
-@media print{body{background:#fff;font-size:12px}header{padding:8px 0;background:#fff;color:#1f3a5f}header h1{font-size:17px}main{padding:0}section{box-shadow:none;padding:0;margin:8px 0}section#summary{break-after:page}.sign{margin-top:10px}}
+@media print{body{background:#fff;font-size:11px}header{padding:4px 0;background:#fff;color:#1f3a5f}header h1{font-size:15px}header p{font-size:10px}main{padding:0}
+section{box-shadow:none;padding:0;margin:6px 0}section#summary{break-after:page}h2{font-size:14px;margin:0 0 4px}p.help{margin:2px 0 4px;font-size:10px}.summary .overall{font-size:13px;margin:2px 0}
+table.criteria{font-size:9.5px}table.criteria td,table.criteria th{padding:2px 4px}table.criteria .meaning,table.criteria td.rule{font-size:8.5px;line-height:1.2}table.criteria .group{font-size:8px}
+.verdict{font-size:9px;padding:0 5px}.sign{margin-top:8px;gap:6px 20px;font-size:11px}}
 `;
 
 /** Renders the report as a complete HTML document (a string). */

@@ -56,7 +56,7 @@ export function categoryBars(column: string, labels: readonly string[], series: 
   const top = 38; // row 1: the y-axis title (the column), row 2: the legend
   const rowH = k > 20 ? 12 : 16;
   const plotH = k * rowH;
-  const height = top + plotH + 34;
+  const height = top + plotH + 38;
   const plotW = width - left - right;
   const max = Math.max(1e-9, ...series.flatMap((s) => s.values));
   const barH = (rowH - 3) / series.length;
@@ -69,7 +69,7 @@ export function categoryBars(column: string, labels: readonly string[], series: 
   }
   const yTicks = shown.map((l, i) => `<text x="${left - 4}" y="${(top + i * rowH + rowH / 2 + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${tickText(l, labels[i])}</text>`).join('');
   const xTicks = ticks3(max)
-    .map((v) => `<text x="${(left + (plotW * v) / max).toFixed(1)}" y="${top + plotH + 13}" text-anchor="middle" class="tick x">${pct(v)}</text>`)
+    .map((v) => `<text x="${(left + (plotW * v) / max).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" class="tick x">${pct(v)}</text>`)
     .join('');
   const axes = `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#999"/>`;
   const titles =
@@ -108,7 +108,7 @@ export function histogram(o: HistogramOptions): string {
   const left = 18 + Math.max(...yLabels.map(textWidth)) + 6;
   const right = 16;
   const top = 10;
-  const bottom = o.xTicks.length ? 36 : 22;
+  const bottom = o.xTicks.length ? 40 : 22;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const n = Math.max(1, o.values.length);
@@ -122,7 +122,7 @@ export function histogram(o: HistogramOptions): string {
     .map((v, i) => `<text x="${left - 4}" y="${(top + plotH - (plotH * v) / max + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${yLabels[i]}</text>`)
     .join('');
   const xTicks = o.xTicks
-    .map((t) => `<text x="${(left + (t.at + 0.5) * bw).toFixed(1)}" y="${top + plotH + 13}" text-anchor="middle" class="tick x">${esc(t.label)}</text>`)
+    .map((t) => `<text x="${(left + (t.at + 0.5) * bw).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" class="tick x">${esc(t.label)}</text>`)
     .join('');
   const axes = `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#999"/>`;
   const titles =
