@@ -3,6 +3,7 @@
 import { Factor, sumInto } from './Factor.js';
 import { CliqueVector } from './CliqueVector.js';
 import { indexMap } from './IndexMap.js';
+import { sumIntoEach } from './fusedProjection.js';
 import type { JunctionTree } from './JunctionTree.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
@@ -22,8 +23,13 @@ import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
  */
 export class BeliefPropagator {
   readonly tree: JunctionTree;
-  private readonly ownSep: (Int32Array | null)[];
-  private readonly parentSep: (Int32Array | null)[];
+  /** Clique cell → its separator cell (the root: every cell → 0, one slice of the whole table). */
+  private readonly ownSep: Int32Array[];
+  /** Per clique: its children's upward messages and the maps of its cells onto their separators. */
+  private readonly childUp: Float64Array[][];
+  private readonly childMap: Int32Array[][];
+  /** Per clique: its children's separator-marginal buffers (filled from its marginal in one pass). */
+  private readonly childSepMarg: Float64Array[][];
   private readonly up: Float64Array[];
   private readonly sliceMax: Float64Array[];
   private readonly sliceSum: Float64Array[];
@@ -34,27 +40,25 @@ export class BeliefPropagator {
     this.tree = tree;
     const d = tree.domain;
     const m = tree.cliques.length;
-    this.ownSep = new Array<Int32Array | null>(m).fill(null);
-    this.parentSep = new Array<Int32Array | null>(m).fill(null);
+    this.ownSep = [];
     this.up = [];
     this.sliceMax = [];
     this.sliceSum = [];
     this.sepMarg = [];
     this.work = [];
     for (let i = 0; i < m; i++) {
-      const p = tree.parent[i];
       const sep = tree.separator[i];
       const ns = d.size(sep);
-      if (p >= 0) {
-        this.ownSep[i] = indexMap(d, tree.cliques[i], sep);
-        this.parentSep[i] = indexMap(d, tree.cliques[p], sep);
-      }
+      this.ownSep.push(indexMap(d, tree.cliques[i], tree.parent[i] >= 0 ? sep : []));
       this.up.push(new Float64Array(ns));
       this.sliceMax.push(new Float64Array(ns));
       this.sliceSum.push(new Float64Array(ns));
       this.sepMarg.push(new Float64Array(ns));
       this.work.push(new Float64Array(d.size(tree.cliques[i])));
     }
+    this.childUp = tree.children.map((cs) => cs.map((c) => this.up[c]));
+    this.childMap = tree.children.map((cs, i) => cs.map((c) => indexMap(d, tree.cliques[i], tree.separator[c])));
+    this.childSepMarg = tree.children.map((cs) => cs.map((c) => this.sepMarg[c]));
   }
 
   /**
@@ -67,71 +71,110 @@ export class BeliefPropagator {
     const m = order.length;
     let logZ = 0;
     let rootSum = 0;
-    // Collect.
+    // Collect. The root is one slice (its map sends every cell to 0), so its logsumexp is the
+    // same per-slice computation as every other clique's upward message.
     for (let h = m - 1; h >= 0; h--) {
       const i = order[h];
       const b = this.work[i];
-      b.set(potentials[i]);
-      for (const c of t.children[i]) {
-        const map = this.parentSep[c] as Int32Array;
-        const msg = this.up[c];
-        for (let k = 0; k < b.length; k++) b[k] += msg[map[k]];
-      }
+      const map = this.ownSep[i];
       const mx = this.sliceMax[i];
       const sm = this.sliceSum[i];
+      this.partialBelief(i, potentials[i], b, map, mx);
+      // A slice that is entirely -Infinity (zero potential) stays empty instead of NaN.
+      for (let j = 0; j < mx.length; j++) if (mx[j] === -Infinity) mx[j] = 0;
+      sm.fill(0);
+      for (let k = 0; k < b.length; k++) {
+        const j = map[k];
+        const e = Math.exp(b[k] - mx[j]);
+        b[k] = e;
+        sm[j] += e;
+      }
       if (t.parent[i] >= 0) {
-        const map = this.ownSep[i] as Int32Array;
-        mx.fill(-Infinity);
-        for (let k = 0; k < b.length; k++) {
-          const j = map[k];
-          if (b[k] > mx[j]) mx[j] = b[k];
-        }
-        // A slice that is entirely -Infinity (zero potential) stays empty instead of NaN.
-        for (let j = 0; j < mx.length; j++) if (mx[j] === -Infinity) mx[j] = 0;
-        sm.fill(0);
-        for (let k = 0; k < b.length; k++) {
-          const j = map[k];
-          const e = Math.exp(b[k] - mx[j]);
-          b[k] = e;
-          sm[j] += e;
-        }
         const upm = this.up[i];
         for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
       } else {
-        let gm = -Infinity;
-        for (let k = 0; k < b.length; k++) if (b[k] > gm) gm = b[k];
-        let s = 0;
-        for (let k = 0; k < b.length; k++) {
-          const e = Math.exp(b[k] - gm);
-          b[k] = e;
-          s += e;
-        }
-        logZ = gm + Math.log(s);
-        rootSum = s;
+        logZ = mx[0] + Math.log(sm[0]);
+        rootSum = sm[0];
       }
     }
     if (!Number.isFinite(logZ) || !(rootSum > 0)) {
       throw new FedsynthError(ErrorCode.Internal, 'BeliefPropagation: normaliser is not finite', { logZ });
     }
-    // Distribute.
+    // Distribute: a clique's marginal is final before its children's, which take their parent's
+    // separator marginals (all children of one clique in one pass over it).
     for (let h = 0; h < m; h++) {
       const i = order[h];
       const e = this.work[i];
       const o = out[i];
-      const p = t.parent[i];
-      if (p < 0) {
+      if (t.parent[i] < 0) {
         const scale = total / rootSum;
         for (let k = 0; k < e.length; k++) o[k] = e[k] * scale;
       } else {
         const ratio = this.sepMarg[i];
         const sm = this.sliceSum[i];
-        sumInto(out[p], this.parentSep[i] as Int32Array, ratio);
         for (let j = 0; j < ratio.length; j++) ratio[j] = sm[j] > 0 ? ratio[j] / sm[j] : 0;
-        const map = this.ownSep[i] as Int32Array;
+        const map = this.ownSep[i];
         for (let k = 0; k < e.length; k++) o[k] = e[k] * ratio[map[k]];
       }
+      if (this.childMap[i].length > 0) sumIntoEach(o, this.childMap[i], this.childSepMarg[i]);
     }
     return logZ;
+  }
+
+  /**
+   * `b` = the log-potential plus the children's upward messages (added in child order), and `mx`
+   * = the maximum of `b` over each separator slice, in passes that add up to two messages each
+   * (the maximum taken in the last pass).
+   */
+  private partialBelief(i: number, pot: Float64Array, b: Float64Array, map: Int32Array, mx: Float64Array): void {
+    const msgs = this.childUp[i];
+    const maps = this.childMap[i];
+    const n = b.length;
+    mx.fill(-Infinity);
+    let src = pot;
+    let q = 0;
+    for (;;) {
+      const left = msgs.length - q;
+      if (left > 2) {
+        const u0 = msgs[q];
+        const m0 = maps[q];
+        const u1 = msgs[q + 1];
+        const m1 = maps[q + 1];
+        for (let k = 0; k < n; k++) b[k] = src[k] + u0[m0[k]] + u1[m1[k]];
+        src = b;
+        q += 2;
+        continue;
+      }
+      if (left === 2) {
+        const u0 = msgs[q];
+        const m0 = maps[q];
+        const u1 = msgs[q + 1];
+        const m1 = maps[q + 1];
+        for (let k = 0; k < n; k++) {
+          const v = src[k] + u0[m0[k]] + u1[m1[k]];
+          b[k] = v;
+          const j = map[k];
+          if (v > mx[j]) mx[j] = v;
+        }
+      } else if (left === 1) {
+        const u0 = msgs[q];
+        const m0 = maps[q];
+        for (let k = 0; k < n; k++) {
+          const v = src[k] + u0[m0[k]];
+          b[k] = v;
+          const j = map[k];
+          if (v > mx[j]) mx[j] = v;
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const v = src[k];
+          b[k] = v;
+          const j = map[k];
+          if (v > mx[j]) mx[j] = v;
+        }
+      }
+      return;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // (repeated attribute sets merged by inverse variance), its gradient, and the Armijo decrease term.
 import type { JunctionTree } from './JunctionTree.js';
 import { sumInto } from './Factor.js';
+import { gatherSum, sumIntoEach } from './fusedProjection.js';
 import { indexMap } from './IndexMap.js';
 import type { Measurement } from './Measurement.js';
 
@@ -32,6 +33,10 @@ interface Group {
 export class MeasurementLoss {
   private readonly groups: Group[];
   private readonly top: Group[];
+  /** Groups projected from another group (not from a clique), in `groups` order. */
+  private readonly nested: Group[];
+  /** Per clique: its top-level groups (in `groups` order), their maps and buffers, for fused passes. */
+  private readonly byClique: { clique: number; maps: Int32Array[]; proj: Float64Array[]; gradsReversed: Float64Array[]; mapsReversed: Int32Array[] }[];
   private readonly constant: number;
 
   constructor(tree: JunctionTree, measurements: readonly Measurement[]) {
@@ -40,6 +45,13 @@ export class MeasurementLoss {
     for (const g of this.groups) constant += 0.5 * g.offset;
     this.constant = constant;
     this.top = this.groups.filter((g) => g.source < 0);
+    this.nested = this.groups.filter((g) => g.source >= 0);
+    const cliques = [...new Set(this.top.map((g) => g.clique))];
+    this.byClique = cliques.map((clique) => {
+      const own = this.top.filter((g) => g.clique === clique);
+      const rev = [...own].reverse();
+      return { clique, maps: own.map((g) => g.map), proj: own.map((g) => g.proj), gradsReversed: rev.map((g) => g.grad), mapsReversed: rev.map((g) => g.map) };
+    });
   }
 
   /** Number of distinct measured attribute sets (0: nothing to fit). */
@@ -58,7 +70,10 @@ export class MeasurementLoss {
   evaluate(marg: Float64Array[]): number {
     const groups = this.groups;
     let loss = this.constant;
-    for (const g of groups) sumInto(g.source < 0 ? marg[g.clique] : groups[g.source].proj, g.map, g.proj);
+    // Top-level groups: one pass over each clique for all of its groups; then the nested groups,
+    // largest first, each from its (already projected) source group.
+    for (const c of this.byClique) sumIntoEach(marg[c.clique], c.maps, c.proj);
+    for (const g of this.nested) sumInto(groups[g.source].proj, g.map, g.proj);
     for (const g of groups) {
       const y = g.target;
       const w = g.weight;
@@ -84,14 +99,19 @@ export class MeasurementLoss {
    */
   accumulate(out: Float64Array[]): void {
     const groups = this.groups;
-    for (const o of out) o.fill(0);
-    for (let gi = groups.length - 1; gi >= 0; gi--) {
-      const g = groups[gi];
-      const o = g.source < 0 ? out[g.clique] : groups[g.source].grad;
+    // Nested groups into their sources, smallest first (a source always precedes its groups), so
+    // every top-level group holds its total gradient; then each clique in one pass, its groups
+    // added in the same (reverse) order as one pass per group would.
+    const nested = this.nested;
+    for (let gi = nested.length - 1; gi >= 0; gi--) {
+      const g = nested[gi];
+      const o = groups[g.source].grad;
       const map = g.map;
       const gr = g.grad;
       for (let k = 0; k < o.length; k++) o[k] += gr[map[k]];
     }
+    for (const o of out) o.fill(0);
+    for (const c of this.byClique) gatherSum(c.gradsReversed, c.mapsReversed, out[c.clique]);
     for (const g of this.top) {
       g.projOld.set(g.proj);
       g.gradOld.set(g.grad);
