@@ -3,6 +3,7 @@
 // the outputs fetched into the output directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,17 +63,19 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     mkdirSync(join(work, 'silos'), { recursive: true });
     const partyRows = splitRawCsv(dataFile, 'income', partyFiles, 'demo');
 
-    o.progress.update(0.02, 'starting the coordinator process');
+    // The coordinator and the three agents start together (each process spends most of its start
+    // loading modules; the agents dial the coordinator's port, reserved here, and retry until it
+    // listens).
+    const port = await freeLoopbackPort();
+    const address = `127.0.0.1:${port}`;
+    o.progress.update(0.02, `starting the coordinator process and 3 party-agent processes (they dial out to ${address})`);
     const bin = join(ROOT, 'bin', 'fedsynth.js');
     const portFile = join(work, 'coordinator.port');
     mkdirSync(join(work, 'logs'), { recursive: true });
-    const coord = spawn(process.execPath, [bin, 'coordinator', 'start', '--kit', join(work, 'kits', 'coordinator'), '--listen', '127.0.0.1:0', '--data-dir', join(work, 'coordinator'), '--port-file', portFile, '--log', join(work, 'logs', 'coordinator.log'), '--approval-timeout', '60000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const coord = spawn(process.execPath, [bin, 'coordinator', 'start', '--kit', join(work, 'kits', 'coordinator'), '--listen', address, '--data-dir', join(work, 'coordinator'), '--port-file', portFile, '--log', join(work, 'logs', 'coordinator.log'), '--approval-timeout', '60000'], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(coord);
     const coordErr = collect(coord);
-    const port = await waitForPort(portFile, coord, coordErr, 30_000);
-    const address = `127.0.0.1:${port}`;
 
-    o.progress.update(0.03, `starting 3 party-agent processes (they dial out to ${address})`);
     PARTIES.forEach((p, i) => {
       const cfg = {
         party: { id: p },
@@ -95,6 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         }
       });
     });
+    if ((await waitForPort(portFile, coord, coordErr, 30_000)) !== port) throw new FedsynthError(ErrorCode.Internal, `coordinator did not listen on ${address}`);
 
     const client = OperatorClient.fromKit(join(work, 'kits', 'operator'), address);
     try {
@@ -103,7 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         const online = (await client.listStudies().then(() => true).catch(() => false)) ? true : false;
         if (online) break;
         if (Date.now() > deadline) throw new FedsynthError(ErrorCode.SourceUnavailable, 'coordinator did not answer');
-        await sleep(200);
+        await sleep(100);
       }
       const schemaRaw = JSON.parse(readFileSync(schemaFile, 'utf8')) as unknown;
       const schema = parseSchema(schemaRaw);
@@ -135,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
           break;
         } catch (e) {
           if (Date.now() > onlineDeadline) throw e;
-          await sleep(300);
+          await sleep(100);
         }
       }
       const studyId = created.spec!.studyId;
@@ -147,15 +151,17 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       }
       const out = resolve(o.out);
       mkdirSync(out, { recursive: true });
-      for (const f of OUTPUT_FILES) await client.fetchOutput(studyId, f, out);
+      await Promise.all(OUTPUT_FILES.map((f) => client.fetchOutput(studyId, f, out)));
       const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
       // The outputs as fetched must match the coordinator's signed manifest (chained to the demo CA).
       const verified = verifyStudyOutputs(out, { caPem: readFileSync(join(work, 'ca', 'ca.crt'), 'utf8') });
-      o.progress.update(0.96, 'each hospital evaluates the synthetic data against its own rows (local-only reports)');
-      const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 60_000);
-      o.progress.update(0.97, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html)');
+      // The demo's own evaluation runs while each hospital evaluates against its own rows (the
+      // agents started on delivery); then the demo waits for their local-only reports.
+      o.progress.update(0.96, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html) while each hospital evaluates it against its own rows');
       const privacy = run.privacy as { rho: number; epsilon: number; delta: number };
       const report = writeDemoReport({ outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId });
+      o.progress.update(0.98, 'waiting for the hospitals\' local-only evaluation reports');
+      const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 60_000);
       const summary = {
         ...run,
         command: 'demo',
@@ -178,9 +184,11 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     stopping = true;
     // Agents first (so they do not log the coordinator going away), then the coordinator.
     for (const c of children.slice(1)) if (c.exitCode === null) c.kill('SIGTERM');
-    await sleep(300);
+    await Promise.all(children.slice(1).map((c) => exited(c, 300)));
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 5000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }) : undefined)));
+    await Promise.all(children.map(async (c) => {
+      if (!(await exited(c, 5000))) c.kill('SIGKILL');
+    }));
     process.removeListener('exit', killAll);
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   }
@@ -205,6 +213,30 @@ async function waitForPort(file: string, child: ChildProcess, err: () => string,
     await sleep(50);
   }
   throw new FedsynthError(ErrorCode.SourceUnavailable, 'coordinator did not start in time');
+}
+
+/** Whether `c` has exited (at once, or within `ms`). */
+function exited(c: ChildProcess, ms: number): Promise<boolean> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(true);
+  return new Promise((r) => {
+    const t = setTimeout(() => r(false), ms);
+    c.once('exit', () => {
+      clearTimeout(t);
+      r(true);
+    });
+  });
+}
+
+/** A free port on 127.0.0.1 (bound and released; the coordinator binds it next). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => res(port));
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 // waitForLocalReports: the demo waits until each agent has written its local-only evaluation report
-// (so the demo's own evaluation does not compete with three agents for the CPU).
+// (the agents write them on delivery, while the demo evaluates against its full sample).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +7,6 @@ import { join } from 'node:path';
 export async function waitForLocalReports(agentStateDirs: readonly string[], studyId: string, timeoutMs: number): Promise<string[]> {
   const files = agentStateDirs.map((d) => join(d, 'outputs', studyId, 'report.html'));
   const deadline = Date.now() + timeoutMs;
-  while (!files.every((f) => existsSync(f)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while (!files.every((f) => existsSync(f)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return files.filter((f) => existsSync(f));
 }
