@@ -94,7 +94,7 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
     emit({ bench: 'marginals', source: 'postgres', skipped: true, note: 'FEDSYNTH_BENCH_SKIP_PG=1' });
     return;
   }
-  const started = startTestPostgres();
+  const started = await startTestPostgres();
   if ('unavailable' in started) {
     emit({ bench: 'marginals', source: 'postgres', skipped: true, note: started.unavailable });
     return;
@@ -123,7 +123,7 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
       note: `PostgreSQL 15 on this host, ${PG_ROWS} rows (FEDSYNTH_BENCH_PG_ROWS), read-only role`,
     });
   } finally {
-    started.cleanup();
+    await started.cleanup();
   }
 }
 

@@ -27,7 +27,10 @@ fi
 
 step "vitest"
 rm -f .tmp/vitest.json
-TESTCONTAINERS_RYUK_DISABLED=true npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@"
+# Outside a terminal the default reporter prints a file only when it ends: the heartbeat reporter
+# adds a line every 30 s (files and tests done, what runs and for how long) so a slow run shows it
+# is alive (FEDSYNTH_TEST_HEARTBEAT_S sets the interval, 0 turns it off).
+TESTCONTAINERS_RYUK_DISABLED=true npx vitest run --reporter=default --reporter=./test/support/HeartbeatReporter.ts --reporter=json --outputFile.json=.tmp/vitest.json "$@"
 vt=$?
 [ $vt -ne 0 ] && status=1
 

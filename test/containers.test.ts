@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { runCommand } from './support/runCommand.js';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
@@ -18,17 +19,19 @@ const STUDY = 'containers-dropout';
 const OUTPUTS = ['synthetic.csv', 'run.json', 'manifest.json', 'model.json'];
 
 /** Starts the Docker engine if needed; returns why it cannot be started, or undefined when it runs. */
-function dockerUnavailable(): string | undefined {
+async function dockerUnavailable(): Promise<string | undefined> {
   try {
-    execFileSync('bash', [join(ROOT, 'scripts/ensure-docker.sh')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+    await runCommand('bash', [join(ROOT, 'scripts/ensure-docker.sh')], { timeoutMs: 300_000 });
     return undefined;
   } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    return (err.stderr?.toString().trim().split('\n').pop() ?? err.message).slice(0, 300);
+    const err = e as { stderr?: string; message: string };
+    return (err.stderr?.trim().split('\n').pop() || err.message).slice(0, 300);
   }
 }
 
-const unavailable = dockerUnavailable();
+// Long steps (engine start, image build, consortium init) run without blocking this worker's event
+// loop (runCommand), so vitest's worker RPC and the progress lines of scripts/test.sh go on.
+const unavailable = await dockerUnavailable();
 if (unavailable) console.warn(`containers.test: SKIPPED because the Docker engine cannot be started: ${unavailable}`);
 
 /** A container hardened like the compose services: read-only root filesystem, no capabilities. */
@@ -83,14 +86,14 @@ describe.skipIf(unavailable !== undefined)(
     beforeAll(async () => {
       let t = Date.now();
       // Content-hash tags: an unchanged tree reuses the images of the previous run.
-      const out = execFileSync('bash', [join(ROOT, 'compose/build-images.sh'), '--local'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 420_000 });
+      const out = await runCommand('bash', [join(ROOT, 'compose/build-images.sh'), '--local'], { timeoutMs: 420_000 });
       tags = Object.fromEntries(out.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=') as [string, string]));
       timings.buildSeconds = (Date.now() - t) / 1000;
 
       t = Date.now();
       work = mkdtempSync(join(tmpdir(), 'fedsynth-containers-'));
       chmodSync(work, 0o755);
-      execFileSync('sh', [join(ROOT, 'compose/init-consortium.sh'), '--work', work, '--rows', '3000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      await runCommand('sh', [join(ROOT, 'compose/init-consortium.sh'), '--work', work, '--rows', '3000']);
       network = await new Network().start();
       const appImage = (name: string) => `fedsynth/${name}:${tags.FEDSYNTH_TAG}`;
 

@@ -1,6 +1,5 @@
 // Renders an evaluation report for a small slice of Adult and opens it in headless Chromium:
 // the screenshot must be a non-trivial PNG and the dumped DOM must hold the rendered SVG charts.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +12,17 @@ import { evaluateParty } from '../shared/eval/evaluateParty.js';
 import { parseCodeCsv } from '../shared/eval/parseCodeCsv.js';
 import { parseDomainJson } from '../shared/eval/parseDomainJson.js';
 import { renderReportHtml } from '../shared/eval/renderReportHtml.js';
+import { runCommand } from './support/runCommand.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium'; // installed by scripts/ensure-chromium.sh
 
-function chromium(args: string[]): string {
+function chromium(args: string[]): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'fedsynth-chromium-'));
-  return execFileSync(
+  return runCommand(
     CHROMIUM,
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...args],
-    { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+    { timeoutMs: 60_000 },
   );
 }
 
@@ -62,18 +62,18 @@ describe('evaluation report', () => {
     expect(page).toContain('No privacy accounting');
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('renders in headless Chromium with its SVG charts', () => {
+  it.skipIf(!existsSync(CHROMIUM))('renders in headless Chromium with its SVG charts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedsynth-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
     writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
     const png = join(dir, 'report.png');
-    chromium([`--screenshot=${png}`, '--window-size=1280,2000', `file://${file}`]);
+    await chromium([`--screenshot=${png}`, '--window-size=1280,2000', `file://${file}`]);
     expect(existsSync(png)).toBe(true);
     const bytes = readFileSync(png);
     expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     expect(statSync(png).size).toBeGreaterThan(50_000); // a blank 1280x2000 page compresses to a few KB
-    const dom = chromium(['--dump-dom', `file://${file}`]);
+    const dom = await chromium(['--dump-dom', `file://${file}`]);
     const svgs = dom.match(/<svg /g) ?? [];
     expect(svgs.length).toBe(14 + 3 + 2 + 2); // distributions, heatmaps, TV charts, privacy charts
     expect((dom.match(/<rect /g) ?? []).length).toBeGreaterThan(1000);

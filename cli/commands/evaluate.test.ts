@@ -1,11 +1,11 @@
 // Tests for `fedsynth evaluate`: output identical to the reference scorer, and clear errors
 // (file, line, column; exit code 65) on a value that does not fit the domain.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runMain } from '../../test/support/captureCli.js';
+import { runCommand } from '../../test/support/runCommand.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const REF = join(ROOT, 'test/reference/tvscore.mjs'); // copy of ../shared/tools/tvscore.mjs
@@ -25,7 +25,7 @@ describe('fedsynth evaluate', () => {
   it.skipIf(!existsSync(REF))('prints exactly the reference line', async () => {
     const r = await run(['evaluate', '--real', real, '--synth', synth, '--domain', domain]);
     expect(r.code).toBe(0);
-    const ref = execFileSync('node', [REF, '--real', real, '--synth', synth, '--domain', domain], { encoding: 'utf8' });
+    const ref = await runCommand(process.execPath, [REF, '--real', real, '--synth', synth, '--domain', domain]);
     expect(r.out).toBe(ref);
   });
 

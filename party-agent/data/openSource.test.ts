@@ -69,7 +69,7 @@ beforeAll(async () => {
   conn.closeSync();
   inst.closeSync();
 
-  const started = startTestPostgres();
+  const started = await startTestPostgres();
   if ('unavailable' in started) {
     pgUnavailable = started.unavailable;
     return;
@@ -90,8 +90,8 @@ beforeAll(async () => {
   await admin.end();
 }, 120_000);
 
-afterAll(() => {
-  pgdb?.cleanup();
+afterAll(async () => {
+  await pgdb?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 

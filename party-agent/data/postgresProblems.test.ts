@@ -36,7 +36,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fedsynth-pgprob-'));
-  const started = startTestPostgres();
+  const started = await startTestPostgres();
   if ('unavailable' in started) {
     pgUnavailable = started.unavailable;
     return;
@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.end();
-  pgdb?.cleanup();
+  await pgdb?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -34,7 +34,7 @@ let pgc: pg.Client | undefined;
 
 beforeAll(async () => {
   duck = await (await DuckDBInstance.create(':memory:')).connect();
-  const s = startTestPostgres();
+  const s = await startTestPostgres();
   if (!('unavailable' in s)) {
     pgdb = s;
     pgc = new pg.Client({ connectionString: s.readOnly });
@@ -43,7 +43,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await pgc?.end();
-  pgdb?.cleanup();
+  await pgdb?.cleanup();
 });
 
 async function sqlCodes(dl: Dialect, col: Column, values: readonly (string | number | null)[], kind: RawKind): Promise<number[]> {

@@ -1,10 +1,10 @@
 // Tests for totalVariation, tvScoreRecord, parseCodeCsv and attrSubsets: hand-computed tables,
 // a bit-for-bit cross-check against ../shared/tools/tvscore.mjs on Adult, and planted faults.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../test/support/runCommand.js';
 import { isFedsynthError } from '../errors/FedsynthError.js';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
@@ -93,7 +93,7 @@ describe('parseCodeCsv', () => {
 describe('cross-check against the reference scorer on Adult', () => {
   const adult = join(ROOT, 'data/adult.csv');
   const domainFile = join(ROOT, 'data/adult-domain.json');
-  it.skipIf(!existsSync(REF))('prints the same JSON line as tvscore.mjs for a perturbed copy', () => {
+  it.skipIf(!existsSync(REF))('prints the same JSON line as tvscore.mjs for a perturbed copy', async () => {
     const domain = parseDomainJson(readFileSync(domainFile, 'utf8'), domainFile);
     const real = parseCodeCsv(readFileSync(adult, 'utf8'), domain, adult);
     // Perturb: each row with probability ~1/4 gets one column redrawn uniformly; drop 1000 rows.
@@ -112,7 +112,8 @@ describe('cross-check against the reference scorer on Adult', () => {
     writeFileSync(synthFile, lines.join('\n') + '\n');
     const synth = parseCodeCsv(readFileSync(synthFile, 'utf8'), domain, synthFile);
     const ours = JSON.stringify(tvScoreRecord(totalVariation(real, synth, 3), real.rows, synth.rows));
-    const ref = execFileSync('node', [REF, '--real', adult, '--synth', synthFile, '--domain', domainFile], { encoding: 'utf8' }).trim();
+    // The reference scorer runs as a child process without blocking this worker (see runCommand).
+    const ref = (await runCommand(process.execPath, [REF, '--real', adult, '--synth', synthFile, '--domain', domainFile])).trim();
     expect(ours).toBe(ref);
     expect(JSON.parse(ours).tv3_avg).toBeGreaterThan(0);
   });

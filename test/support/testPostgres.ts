@@ -1,8 +1,8 @@
 // testPostgres: test support that starts PostgreSQL through scripts/pg-test.sh (or reads
 // FEDSYNTH_TEST_PG / FEDSYNTH_TEST_PG_ADMIN) and drops the throwaway database afterwards.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { runCommand } from './runCommand.js';
 
 export interface TestPostgres {
   /** Connection string of the read-only role. */
@@ -10,19 +10,19 @@ export interface TestPostgres {
   /** Connection string of the database owner (to load test tables). */
   readonly admin: string;
   /** Drops the database and roles if this helper created them. */
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '../../scripts/pg-test.sh');
 
 /** A throwaway database, or undefined (with the reason) if PostgreSQL cannot be started here. */
-export function startTestPostgres(): TestPostgres | { unavailable: string } {
+export async function startTestPostgres(): Promise<TestPostgres | { unavailable: string }> {
   const ro = process.env.FEDSYNTH_TEST_PG;
   const admin = process.env.FEDSYNTH_TEST_PG_ADMIN;
-  if (ro && admin) return { readOnly: ro, admin, cleanup: () => undefined };
+  if (ro && admin) return { readOnly: ro, admin, cleanup: async () => undefined };
   let out: string;
   try {
-    out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    out = await runCommand('bash', [script], { timeoutMs: 120_000 });
   } catch (e) {
     return { unavailable: `scripts/pg-test.sh failed: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -33,8 +33,8 @@ export function startTestPostgres(): TestPostgres | { unavailable: string } {
   return {
     readOnly,
     admin: adm,
-    cleanup: () => {
-      execFileSync('bash', [script, '--drop', db], { stdio: 'ignore' });
+    cleanup: async () => {
+      await runCommand('bash', [script, '--drop', db]);
     },
   };
 }
