@@ -58,20 +58,21 @@ describe('sampled Gaussian RDP (Mironov, Talwar, Zhang 2019)', () => {
   });
 
   it('reproduces the published epsilons of TF-Privacy with the Mironov 2017 conversion they used', () => {
-    // tensorflow/privacy rdp_accountant_test.py, test_get_privacy_spent (versions before the 2020 switch
-    // to the Balle et al. conversion): compute_rdp(0.01, 4, 10000, range(2, 33)), delta 1e-5 ->
-    // eps 1.258575 at order 20 (the setting of Abadi et al. 2016, Sec. 5: q = 0.01, sigma = 4, 10^4 steps).
+    // tensorflow/privacy privacy/analysis/rdp_accountant_test.py at commit 9106a04e2ca1b581dd90e44991ed8f5fcab440c6
+    // (before the 2020 switch to the Balle et al. conversion), test_get_privacy_spent_check_target_delta:
+    // compute_rdp(0.01, 4, 10000, range(2, 33)), delta 1e-5 -> eps 1.258575 at order 20.
     const o1 = Array.from({ length: 31 }, (_, i) => i + 2);
     const r1 = mironovEpsilon(o1, o1.map((a) => 10000 * sampledGaussianRdp(0.01, 4, a)), 1e-5);
     expect(Math.abs(r1.eps - 1.258575)).toBeLessThan(5e-6);
     expect(r1.order).toBe(20);
-    // Same file, test_compute_privacy_loss: (0.01, 4, 10000) then (0.1, 2, 100), delta 1e-5 -> 3.276237 at order 8.
+    // An earlier version of the same file, test_compute_privacy_loss: (0.01, 4, 10000) then (0.1, 2, 100),
+    // delta 1e-5 -> 3.276237 at order 8.
     const o2 = [1.25, 1.5, 1.75, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 64, 256];
     const r2 = mironovEpsilon(o2, o2.map((a) => 10000 * sampledGaussianRdp(0.01, 4, a) + 100 * sampledGaussianRdp(0.1, 2, a)), 1e-5);
     expect(Math.abs(r2.eps - 3.276237)).toBeLessThan(5e-6);
     expect(r2.order).toBe(8);
-    // Current file, test_check_composition (commit above): (1e-4, 0.4, 40000) then (0.1, 2, 100), delta 1e-5
-    // -> 8.509656 at order 2.5 under the old conversion (kept there as an upper bound).
+    // Commit 9106a04e, test_check_composition: (1e-4, 0.4, 40000) then (0.1, 2, 100), delta 1e-5 -> 8.509656
+    // at order 2.5 (the current file, commit 09270afe, keeps it as an upper bound under the new conversion).
     const r3 = mironovEpsilon(o2, o2.map((a) => 40000 * sampledGaussianRdp(1e-4, 0.4, a) + 100 * sampledGaussianRdp(0.1, 2, a)), 1e-5);
     expect(Math.abs(r3.eps - 8.509656)).toBeLessThan(5e-6);
     expect(r3.order).toBe(2.5);
