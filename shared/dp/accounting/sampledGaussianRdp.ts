@@ -7,9 +7,9 @@ import { logAddExp, logErfc, logSubExp } from './logMath.js';
  * log A_alpha, where (MTZ 2019, Sec. 3; sensitivity 1, noise N(0, sigma^2), sampling rate q)
  *   A_alpha = E_{z ~ mu0} [ (mu(z) / mu0(z))^alpha ],  mu0 = N(0, sigma^2),  mu = (1-q) mu0 + q N(1, sigma^2),
  * the Renyi moment of the removal direction; eps(alpha) = log(A_alpha) / (alpha - 1) is the value
- * published by TF-Privacy and Opacus for the SGM (MTZ, Sec. 3.3, argue A_alpha >= B_alpha, the
- * addition direction; we use the SGM curve only as the continuous reference and in tests, never to
- * charge the discrete mechanism, see poissonSubsampledRdp).
+ * TF-Privacy and Opacus publish for the SGM (the addition direction B_alpha is treated for the
+ * continuous Gaussian in MTZ 2019; we use this curve only as the continuous reference and in tests,
+ * never to charge the discrete mechanism: see poissonSubsampledRdp).
  *
  * Integer alpha (MTZ Sec. 3.3, binomial expansion of (1 - q + q e^{(2z-1)/(2 sigma^2)})^alpha):
  *   A_alpha = sum_{k=0}^{alpha} C(alpha,k) (1-q)^{alpha-k} q^k exp((k^2 - k) / (2 sigma^2)).
