@@ -11,6 +11,8 @@ import { decryptRequestChunkFromWire, heParamsFromWire, heParamsToWire, sumToWir
 import { CustodianGatewayService, type CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { isMalformed, tolerantService } from '../platform/grpc/tolerantDecoding.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
+import { studySpecFromWire } from '../platform/wire/studySpecWire.js';
+import type { StudySpec as WireStudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { KeyCustodian } from './KeyCustodian.js';
 
 type Body = NonNullable<CustodianMessage['body']>;
@@ -22,6 +24,15 @@ const TolerantCustodianGatewayClient = grpc.makeGenericClientConstructor(toleran
   credentials: grpc.ChannelCredentials,
   options?: Partial<grpc.ChannelOptions>,
 ) => CustodianGatewayClient;
+
+/** The announced spec of a key request as the domain type; a spec that does not convert is refused naming its field. */
+function announcedSpecFromWire(w: WireStudySpec): ReturnType<typeof studySpecFromWire> {
+  try {
+    return studySpecFromWire(w);
+  } catch (e) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `key_request.spec: ${(e as Error).message}`, { field: 'key_request.spec' });
+  }
+}
 
 /** Decrypt requests being reassembled at once on one stream; a further one is refused. */
 const MAX_PENDING_DECRYPTS = 4;
@@ -200,7 +211,8 @@ export class CustodianConnection {
     try {
       if (body.$case === 'keyRequest') {
         const r = body.value;
-        const key = await this.custodian.publicKey({ studyId: r.studyId, params: heParamsFromWire(r.params, 'key_request.params'), minContributors: r.minContributors });
+        const study = r.spec ? { spec: announcedSpecFromWire(r.spec), parties: r.parties } : undefined;
+        const key = await this.custodian.publicKey({ studyId: r.studyId, params: heParamsFromWire(r.params, 'key_request.params'), minContributors: r.minContributors, study });
         const signature = await signHeKey({ studyId: r.studyId, ...key }, this.o.endorser.signingSecretKey);
         return {
           $case: 'key',
@@ -211,6 +223,7 @@ export class CustodianConnection {
             minContributors: key.minContributors,
             signature: Buffer.from(signature),
             custodianCertificate: Buffer.from(this.o.endorser.certificate),
+            specHash: key.specHash,
           },
         };
       }

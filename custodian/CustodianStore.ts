@@ -16,6 +16,12 @@ export interface StoredKey {
   minContributors: number;
   publicKey: Uint8Array;
   secretKey: Uint8Array;
+  /** studySpecHash of the announced study the key was made for ('' for keys of older versions). */
+  specHash: string;
+  /** The study's invited parties (contributors must be among them; empty for keys of older versions). */
+  parties: string[];
+  /** The custodian's own floor for t derived from that study (shared/he/custodianThreshold). */
+  derivedFloor: number;
 }
 
 /** A round the custodian decrypted: who contributed and the sum it returned. */
@@ -36,6 +42,9 @@ interface KeyRow {
   min_contributors: number;
   public_key: Buffer;
   secret_key: Buffer;
+  spec_hash: string;
+  parties_json: string;
+  derived_floor: number;
 }
 
 export class CustodianStore {
@@ -55,6 +64,11 @@ export class CustodianStore {
           contributors_json TEXT NOT NULL, sum BLOB NOT NULL, decrypted_ms INTEGER NOT NULL,
           PRIMARY KEY (key_id, round_id));
       `);
+      // The study a key was made for (added later: older keys have none).
+      const keyColumns = new Set((this.db.prepare('PRAGMA table_info(keys)').all() as { name: string }[]).map((c) => c.name));
+      if (!keyColumns.has('spec_hash')) this.db.exec("ALTER TABLE keys ADD COLUMN spec_hash TEXT NOT NULL DEFAULT ''");
+      if (!keyColumns.has('parties_json')) this.db.exec("ALTER TABLE keys ADD COLUMN parties_json TEXT NOT NULL DEFAULT '[]'");
+      if (!keyColumns.has('derived_floor')) this.db.exec('ALTER TABLE keys ADD COLUMN derived_floor INTEGER NOT NULL DEFAULT 0');
       // Decrypt-once per charge key (added later: older files gain the column, '' = none).
       const columns = this.db.prepare('PRAGMA table_info(decryptions)').all() as { name: string }[];
       if (!columns.some((c) => c.name === 'charge_key')) this.db.exec("ALTER TABLE decryptions ADD COLUMN charge_key TEXT NOT NULL DEFAULT ''");
@@ -80,6 +94,9 @@ export class CustodianStore {
       minContributors: r.min_contributors,
       publicKey: new Uint8Array(r.public_key),
       secretKey: new Uint8Array(r.secret_key),
+      specHash: r.spec_hash,
+      parties: JSON.parse(r.parties_json) as string[],
+      derivedFloor: r.derived_floor,
     };
   }
 
@@ -87,10 +104,10 @@ export class CustodianStore {
   putKey(k: StoredKey): StoredKey {
     this.db
       .prepare(
-        `INSERT OR IGNORE INTO keys(key_id, study_id, poly_modulus_degree, plain_modulus_bits, min_contributors, public_key, secret_key, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO keys(key_id, study_id, poly_modulus_degree, plain_modulus_bits, min_contributors, public_key, secret_key, created_ms, spec_hash, parties_json, derived_floor)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(k.keyId, k.studyId, k.params.polyModulusDegree, k.params.plainModulusBits, k.minContributors, Buffer.from(k.publicKey), Buffer.from(k.secretKey), Date.now());
+      .run(k.keyId, k.studyId, k.params.polyModulusDegree, k.params.plainModulusBits, k.minContributors, Buffer.from(k.publicKey), Buffer.from(k.secretKey), Date.now(), k.specHash, JSON.stringify(k.parties), k.derivedFloor);
     return this.key(k.keyId)!;
   }
 

@@ -10,6 +10,9 @@ import { sumFromWire, sumToWire } from '../platform/wire/heWire.js';
 import { CustodianStore, type StoredDecryption } from './CustodianStore.js';
 import { HeKeyPair } from './HeKeyPair.js';
 import type { CrashHook } from '../platform/testing/crashHook.js';
+import type { StudySpec } from '../shared/study/StudySpec.js';
+import { custodianKeyThreshold, custodianThresholdFloor } from '../shared/he/custodianThreshold.js';
+import { studySpecHash } from '../platform/wire/studySpecHash.js';
 
 export interface KeyCustodianOptions {
   /** Directory of the custodian's state (custodian.sqlite, mode 0600, holds the secret keys). */
@@ -28,6 +31,15 @@ export interface CustodianKey {
   publicKey: Uint8Array;
   params: HeParams;
   minContributors: number;
+  /** studySpecHash of the announced study the key was made for (signed into its endorsement). */
+  specHash: string;
+}
+
+/** The study as announced to the parties: what the custodian derives a key's t from. */
+export interface AnnouncedStudy {
+  spec: StudySpec;
+  /** The invited parties, in announcement order (part of the spec hash). */
+  parties: readonly string[];
 }
 
 export class KeyCustodian {
@@ -47,31 +59,59 @@ export class KeyCustodian {
 
   /**
    * The study's public key: created (and stored) on the first request, the same afterwards. The
-   * key's t is max(requested, the custodian's floor), fixed at creation.
+   * key's t is never taken on trust: the custodian derives its floor from the announced study and
+   * its own --min-contributors (shared/he/custodianThreshold) and refuses a request below it
+   * (THRESHOLD_BELOW_PLAN, audited); the key is bound to the study's spec hash, and a later request
+   * for it with another spec is refused (SPEC_CHANGED). t is fixed at creation.
    */
-  async publicKey(req: { studyId: string; params: HeParams; minContributors: number }): Promise<CustodianKey> {
-    if (!req.studyId) throw new FedsynthError(ErrorCode.InvalidArgument, 'key request without a study id', { field: 'key_request.study_id' });
+  async publicKey(req: { studyId: string; params: HeParams; minContributors: number; study: AnnouncedStudy | undefined }): Promise<CustodianKey> {
+    const refuse = (code: ErrorCode, message: string, field: string, details: Record<string, unknown> = {}): never => {
+      this.o.audit?.('custodian.refused', { studyId: req.studyId, reason: message, code, field });
+      throw new FedsynthError(code, message, { field, ...details });
+    };
+    if (!req.studyId) refuse(ErrorCode.InvalidArgument, 'key request without a study id', 'key_request.study_id');
+    const study = req.study;
+    if (!study) return refuse(ErrorCode.InvalidArgument, 'key request without the announced study: the custodian derives t from it', 'key_request.spec');
+    const { spec, parties } = study;
+    if (spec.studyId !== req.studyId) refuse(ErrorCode.ProtocolViolation, `key request for study ${req.studyId} carries the spec of study ${spec.studyId}`, 'key_request.spec.study_id');
+    // (Any mode: a party may serve HE rounds of a study approved in another mode, policy.extraRoundModes.)
+    if (parties.length === 0 || new Set(parties).size !== parties.length) refuse(ErrorCode.ProtocolViolation, 'key request names no invited parties, or one twice', 'key_request.parties');
+    const terms = { minParties: spec.minParties, colluders: spec.colluders, dropouts: spec.dropouts, invited: parties.length };
+    let t: number;
+    try {
+      t = custodianKeyThreshold(terms, this.floor, req.minContributors);
+    } catch (e) {
+      const err = e as FedsynthError;
+      return refuse(err.code, err.message, String(err.details.field ?? 'key_request'), err.details);
+    }
+    const specHash = studySpecHash(spec, parties);
     const keyId = KeyCustodian.keyIdOf(req.studyId, req.params);
     let stored = this.store.key(keyId);
+    if (stored && stored.specHash !== '' && stored.specHash !== specHash) {
+      refuse(ErrorCode.SpecChanged, `key ${keyId} was made for study version ${stored.specHash}, not ${specHash}`, 'key_request.spec', { keyId });
+    }
     if (!stored) {
       const pair = await HeKeyPair.generate(req.params);
       stored = this.store.putKey({
         keyId,
         studyId: req.studyId,
         params: req.params,
-        minContributors: Math.max(this.floor, req.minContributors),
+        minContributors: t,
         publicKey: pair.publicKey,
         secretKey: pair.exportSecretKey(),
+        specHash,
+        parties: [...parties],
+        derivedFloor: custodianThresholdFloor(terms, this.floor),
       });
       if (stored.publicKey.byteLength === pair.publicKey.byteLength && Buffer.from(stored.publicKey).equals(Buffer.from(pair.publicKey))) {
         this.loaded.set(keyId, Promise.resolve(pair));
       } else {
         pair.dispose(); // a concurrent request stored its key first
       }
-      this.o.log.info({ keyId, minContributors: stored.minContributors }, 'created an HE key pair');
-      this.o.audit?.('custodian.key_created', { keyId, studyId: req.studyId, ...req.params, minContributors: stored.minContributors });
+      this.o.log.info({ keyId, minContributors: stored.minContributors, specHash }, 'created an HE key pair');
+      this.o.audit?.('custodian.key_created', { keyId, studyId: req.studyId, ...req.params, minContributors: stored.minContributors, specHash });
     }
-    return { keyId, publicKey: stored.publicKey, params: stored.params, minContributors: stored.minContributors };
+    return { keyId, publicKey: stored.publicKey, params: stored.params, minContributors: stored.minContributors, specHash: stored.specHash };
   }
 
   /**
@@ -97,7 +137,25 @@ export class KeyCustodian {
     const key = this.store.key(keyId);
     if (!key) throw new FedsynthError(ErrorCode.NotFound, `no key ${keyId} at this custodian`, { keyId });
     const names = new Set(agg.contributors);
-    if (names.size !== agg.contributors.length) throw new FedsynthError(ErrorCode.ProtocolViolation, 'aggregate names a contributor twice', { roundId: agg.roundId });
+    if (names.size !== agg.contributors.length) throw new FedsynthError(ErrorCode.ProtocolViolation, 'aggregate names a contributor twice', { roundId: agg.roundId, field: 'decrypt.contributors' });
+    if (key.parties.length > 0) {
+      const invited = new Set(key.parties);
+      const strangers = agg.contributors.filter((p) => !invited.has(p));
+      if (strangers.length > 0) {
+        this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'contributors not invited to the study', contributors: strangers });
+        throw new FedsynthError(ErrorCode.ProtocolViolation, `aggregate names ${strangers.join(', ')}, not invited to study ${key.studyId}`, { roundId: agg.roundId, field: 'decrypt.contributors' });
+      }
+    }
+    if (req.threshold < key.derivedFloor) {
+      // A coordinator asking below what the study allows is refused, not silently raised.
+      this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'threshold below the study floor', threshold: req.threshold, required: key.derivedFloor });
+      throw new FedsynthError(ErrorCode.ThresholdBelowPlan, `decrypt request asks t = ${req.threshold}; this custodian derives t >= ${key.derivedFloor} for study ${key.studyId}`, {
+        roundId: agg.roundId,
+        field: 'decrypt.threshold',
+        threshold: req.threshold,
+        required: key.derivedFloor,
+      });
+    }
     const t = Math.max(key.minContributors, req.threshold);
     if (names.size < t) {
       this.o.audit?.('custodian.refused', { keyId, roundId: agg.roundId, reason: 'too few contributors', contributors: names.size, threshold: t });

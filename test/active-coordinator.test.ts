@@ -223,8 +223,9 @@ describe("finding 4: the HE public key is the custodian's", () => {
     const kit = loadKit(join(double.consortium.dir, 'kits', signer));
     const keyId = `${studyId}#k`;
     const { params } = heParamsOfRound(stage.modulusBits);
-    const signature = await signHeKey({ studyId, keyId, params, minContributors: N, publicKey }, kit.sodiumSigningSecretKey);
-    return { ...stage, hePublicKey: publicKey, heKeyEndorsement: { keyId, minContributors: N, signature: Buffer.from(signature), custodianCertificate: Buffer.from(new X509Certificate(kit.certPem).raw) } };
+    // (Each forgery below fails before the spec hash is compared; '' keeps them failing for their own reason.)
+    const signature = await signHeKey({ studyId, keyId, params, minContributors: N, publicKey, specHash: '' }, kit.sodiumSigningSecretKey);
+    return { ...stage, hePublicKey: publicKey, heKeyEndorsement: { keyId, minContributors: N, signature: Buffer.from(signature), custodianCertificate: Buffer.from(new X509Certificate(kit.certPem).raw), specHash: '' } };
   }
 
   it("the coordinator's own key, endorsed with its own certificate, or with none: HE_KEY_UNAUTHENTICATED before anything is charged", async () => {

@@ -345,23 +345,29 @@ describe('the HE public key must be endorsed by the consortium custodian (findin
     const coordinatorsKey = await HeCustodian.create(params, 1);
     const studyId = 'he-study';
     /** An HE compute stage for `key`, endorsed with `kitName`'s signing key and certificate. */
-    const heCompute = async (chargeKey: string, key: HeCustodian, kitName: string | undefined): Promise<ComputeStage> => {
+    /** The spec hash of the HE study as this agent approved it (its decision audit names it). */
+    let approvedHash = '';
+    const heCompute = async (chargeKey: string, key: HeCustodian, kitName: string | undefined, specHash = approvedHash): Promise<ComputeStage> => {
       const c = { ...compute(studyId, chargeKey, 0.001, 1), aggregation: Aggregation.AGGREGATION_HE, hePublicKey: Buffer.from(key.publicKey()) };
       if (!kitName) return c;
       const kit = loadKit(join(root, 'kits', kitName));
-      const signature = await signHeKey({ studyId, keyId: `${studyId}#k`, params, minContributors: 2, publicKey: c.hePublicKey }, kit.sodiumSigningSecretKey);
+      const signature = await signHeKey({ studyId, keyId: `${studyId}#k`, params, minContributors: 2, publicKey: c.hePublicKey, specHash }, kit.sodiumSigningSecretKey);
       const certificate = new Uint8Array(new X509Certificate(kit.certPem).raw);
-      return { ...c, heKeyEndorsement: { keyId: `${studyId}#k`, minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(certificate) } };
+      return { ...c, heKeyEndorsement: { keyId: `${studyId}#k`, minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(certificate), specHash } };
     };
     const a = await startAgent('he', basePolicy, await loadTrust(join(root, 'ca')));
     try {
       expect((await announce(spec(studyId, { aggregation: Aggregation.AGGREGATION_HE }))).approved).toBe(true);
+      approvedHash = String(a.events.find((e) => e.event === 'study.decision' && e.details.studyId === studyId)?.details.specHash);
+      expect(approvedHash).toMatch(/^sha256:[0-9a-f]{64}$/);
       const forged: [string, ComputeStage][] = [
         ['no endorsement', await heCompute('m1', realKey, undefined)],
         ["the coordinator's key signed by a party certificate", await heCompute('m2', coordinatorsKey, 'mallory')],
         ["the coordinator's key under the custodian's endorsement of the real key", { ...(await heCompute('m3', realKey, 'custodian')), hePublicKey: Buffer.from(coordinatorsKey.publicKey()) }],
         ['a custodian of another CA', await heCompute('m4', coordinatorsKey, 'foreign-custodian')],
         ['a revoked custodian', await heCompute('m5', coordinatorsKey, 'old-custodian')],
+        // The real custodian's key, made (and its t derived) for a spec this party never approved.
+        ['the custodian key of another version of the study', await heCompute('m7', realKey, 'custodian', 'sha256:' + '0'.repeat(64))],
       ];
       for (const [i, [what, c]] of forged.entries()) {
         expect(await round(studyId, `${studyId}/r${i}`, c), what).toBe(ErrorCode.HeKeyUnauthenticated);

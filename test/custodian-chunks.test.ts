@@ -12,6 +12,7 @@ import type { HeAggregate } from '../shared/he/HeMessages.js';
 import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
 import { aggregateToWireChunks, decryptRequestChunkFromWire, heParamsOfRound, sumChunkFromWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
+import { heStudy } from './support/heStudy.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { CustodianConnection, custodianEndorser } from '../custodian/CustodianConnection.js';
@@ -144,7 +145,7 @@ describe('chunked decryption through the real custodian over gRPC', () => {
     try {
       const gw = consortium.coordinator.custodian;
       for (let i = 0; i < 200 && !small.connected; i++) await new Promise((r) => setTimeout(r, 25));
-      const key = await gw.publicKey('s3', params, 3, 30_000);
+      const key = await gw.publicKey(heStudy('s3', [...parties, 'p9']), params, 3, 30_000);
       const party = await HeParty.create(params, key.publicKey, maxAbsValue);
       const agg = await HeAggregator.create(params, 's3/r0', parties, m, (p) => ids.get(p)?.publicKey);
       for (const p of parties) agg.add(party.encrypt('s3/r0', p, inputs[parties.indexOf(p)], ids.get(p)!.privateKey));

@@ -14,6 +14,8 @@ import { makeIdentities } from '../shared/secagg/simulateSecAggRound.js';
 import { heParamsOfRound } from '../platform/wire/heWire.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { runSimulation } from '../simulation/runSimulation.js';
+import { heStudy } from './support/heStudy.js';
+import { studySpecHash } from '../platform/wire/studySpecHash.js';
 import { startCustodianConsortium } from './support/custodianConsortium.js';
 import { KeyCustodian } from '../custodian/KeyCustodian.js';
 import { CustodianConnection, custodianEndorser } from '../custodian/CustodianConnection.js';
@@ -50,15 +52,20 @@ function expectedSum(who: readonly string[]): bigint[] {
   return Array.from({ length: m }, (_, j) => BigInt(who.reduce((s, p) => s + inputs[parties.indexOf(p)][j], 0)));
 }
 
+/** Study s1 as announced: the three parties and p9 (invited, so a list naming it is judged on the decrypt-once rule alone). */
+const s1 = heStudy('s1', [...parties, 'p9']);
+
 describe('key custodian', () => {
   it('refuses fewer than t contributors, decrypts each round once, keeps its keys across restarts', async () => {
     const stateDir = join(root, 'custodian-state');
     let c = new KeyCustodian({ stateDir, minContributors: 2, log: silentLogger() });
-    const key = await c.publicKey({ studyId: 's1', params, minContributors: 3 });
+    const key = await c.publicKey({ studyId: 's1', params, minContributors: 3, study: s1 });
     expect(key.minContributors).toBe(3);
     // Planted fault: an aggregate of two contributors (t = 3) must be refused.
     const two = await aggregateOf('s1/r0', key.publicKey, ['p1', 'p2']);
-    expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 1, aggregate: two }))).toBe(ErrorCode.TooFewSurvivors);
+    expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: two }))).toBe(ErrorCode.TooFewSurvivors);
+    // A round t below what the custodian derives from the study (min_parties 2) is refused, not raised.
+    expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 1, aggregate: two }))).toBe(ErrorCode.ThresholdBelowPlan);
     // A contributor list padded with a repeated name does not pass either.
     expect(await codeOf(c.decrypt({ keyId: key.keyId, threshold: 1, aggregate: { ...two, contributors: ['p1', 'p2', 'p2'] } }))).toBe(ErrorCode.ProtocolViolation);
     const all = await aggregateOf('s1/r0', key.publicKey, parties);
@@ -67,7 +74,7 @@ describe('key custodian', () => {
 
     // Restart: same key, the round stays decrypted-once.
     c = new KeyCustodian({ stateDir, minContributors: 2, log: silentLogger() });
-    const again = await c.publicKey({ studyId: 's1', params, minContributors: 1 });
+    const again = await c.publicKey({ studyId: 's1', params, minContributors: 2, study: s1 });
     expect(Buffer.from(again.publicKey).equals(Buffer.from(key.publicKey))).toBe(true);
     expect(again.minContributors).toBe(3); // t cannot be lowered after creation
     const other = await aggregateOf('s1/r0', key.publicKey, ['p1', 'p2']);
@@ -86,7 +93,7 @@ describe('key custodian', () => {
   it('decrypts each charge key once: another round id or contributor set for it is refused (differencing)', async () => {
     const stateDir = join(root, 'custodian-charge');
     let c = new KeyCustodian({ stateDir, minContributors: 2, log: silentLogger() });
-    const key = await c.publicKey({ studyId: 's4', params, minContributors: 2 });
+    const key = await c.publicKey({ studyId: 's4', params, minContributors: 2, study: heStudy('s4', parties) });
     const all = await aggregateOf('s4/r0', key.publicKey, parties);
     const sum = [...(await c.decrypt({ keyId: key.keyId, threshold: 2, aggregate: { ...all, chargeKey: 's4/0/q' } }))];
     expect(sum).toEqual(expectedSum(parties));
@@ -108,7 +115,7 @@ describe('key custodian', () => {
     const consortium = await startCustodianConsortium(join(root, 'grpc'));
     try {
       const gw = consortium.coordinator.custodian;
-      const key = await gw.publicKey('s2', params, 3, 30_000);
+      const key = await gw.publicKey(heStudy('s2', parties), params, 3, 30_000);
       const all = await aggregateOf('s2/r0', key.publicKey, parties);
       const sum = await gw.decrypt(key.keyId, 3, all, 30_000);
       expect([...sum].map((v) => BigInt(v))).toEqual(expectedSum(parties));
@@ -131,6 +138,38 @@ describe('key custodian', () => {
       expect(everWelcomed).toBe(false);
       imposter.stop();
       expect(gw.online).toBe(true);
+    } finally {
+      await consortium.stop();
+    }
+  });
+});
+
+describe('a malicious coordinator against the custodian threshold (issue 16, finding 5)', () => {
+  it('over gRPC: a lowered t, the spec of another study or none, a decrypt below the study floor are refused; the key keeps the derived t', async () => {
+    const consortium = await startCustodianConsortium(join(root, 'lowered-t'));
+    try {
+      const gw = consortium.coordinator.custodian;
+      // The study as announced: 3 parties, min_parties 3 -> the custodian's own floor is t >= 3.
+      const study = heStudy('s5', parties, { minParties: 3 });
+      const refusedKey = async (s: ReturnType<typeof heStudy>, t: number): Promise<string> => codeOf(gw.publicKey(s, params, t, 30_000));
+      expect(await refusedKey(study, 2)).toBe(ErrorCode.ThresholdBelowPlan);
+      expect(await refusedKey(study, 1)).toBe(ErrorCode.ThresholdBelowPlan);
+      // f = 2 colluders: no sum of fewer than f + 1 = 3 contributors, whatever min_parties says.
+      expect(await refusedKey(heStudy('s6', parties, { minParties: 1, colluders: 2 }), 2)).toBe(ErrorCode.ThresholdBelowPlan);
+      // The spec of another study, or none, is not a basis for an HE key (the custodian's own API: the gateway names the study from its spec).
+      expect(await codeOf(consortium.custodian!.keys.publicKey({ studyId: 's5', params, minContributors: 3, study: { ...study, spec: { ...study.spec, studyId: 'elsewhere' } } }))).toBe(ErrorCode.ProtocolViolation);
+      expect(await codeOf(consortium.custodian!.keys.publicKey({ studyId: 's5', params, minContributors: 3, study: undefined }))).toBe(ErrorCode.InvalidArgument);
+      // Nothing above made a key: the honest request gets a key with the derived t, bound to the spec.
+      const key = await gw.publicKey(study, params, 3, 30_000);
+      expect(key.minContributors).toBe(3);
+      expect(key.specHash).toBe(studySpecHash(study.spec, study.parties));
+      // The same key for another version of the study (the coordinator changed min_parties) is refused.
+      expect(await codeOf(consortium.custodian!.keys.publicKey({ studyId: 's5', params, minContributors: 3, study: heStudy('s5', parties, { minParties: 2 }) }))).toBe(ErrorCode.SpecChanged);
+      // A decrypt request naming a t below the study's floor, or a party never invited, is refused.
+      const all = await aggregateOf('s5/r0', key.publicKey, parties);
+      expect(await codeOf(gw.decrypt(key.keyId, 2, all, 30_000))).toBe(ErrorCode.ThresholdBelowPlan);
+      expect(await codeOf(gw.decrypt(key.keyId, 3, { ...all, contributors: ['p1', 'p2', 'mallory'] }, 30_000))).toBe(ErrorCode.ProtocolViolation);
+      expect([...(await gw.decrypt(key.keyId, 3, all, 30_000))].map((v) => BigInt(v))).toEqual(expectedSum(parties));
     } finally {
       await consortium.stop();
     }

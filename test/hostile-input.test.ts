@@ -400,7 +400,7 @@ describe('a real key custodian under hostile coordinator frames', () => {
       const before = counts();
       const valid = [
         CustodianRequest.encode({ seq: 2, requestId: 10, body: { $case: 'heartbeat', value: { unixMs: 1 } } }).finish(),
-        CustodianRequest.encode({ seq: 3, requestId: 11, body: { $case: 'keyRequest', value: { studyId: 'ghost', params: { polyModulusDegree: 1000, plainModulusBits: 3 }, minContributors: 0 } } }).finish(),
+        CustodianRequest.encode({ seq: 3, requestId: 11, body: { $case: 'keyRequest', value: { studyId: 'ghost', params: { polyModulusDegree: 1000, plainModulusBits: 3 }, minContributors: 0, spec: undefined, parties: [] } } }).finish(),
         CustodianRequest.encode({ seq: 4, requestId: 12, body: { $case: 'decrypt', value: { keyId: 'no-such-key', roundId: 'r', contributors: ['a', 'b'], threshold: 2, vectorLength: 4, ciphertexts: [Buffer.alloc(64, 3)], chunkIndex: 0, chunkCount: 1, ciphertextCount: 1, digest: Buffer.alloc(32), maxReplyChunkBytes: 0, chargeKey: 'r/0/q' } } }).finish(),
       ];
       const tally = new Tally();

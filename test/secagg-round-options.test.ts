@@ -31,7 +31,7 @@ import { computeQueryFields } from '../platform/wire/localQueryWire.js';
 import { queryDigest } from '../shared/wire/QueryChunks.js';
 import { estimate } from '../shared/pgm/Estimation.js';
 import { evaluateLocalQuery } from '../shared/synth/evaluateLocalQuery.js';
-import { aggregationFromWire } from '../platform/wire/studySpecWire.js';
+import { aggregationFromWire, studySpecFromWire } from '../platform/wire/studySpecWire.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-round-options-'));
 const domain = new Domain(['a', 'b', 'c'], [80, 60, 3]);
@@ -92,6 +92,9 @@ const policy: AgentPolicy = {
   extraRoundModes: { [studyId]: ['plain', 'he'] },
 };
 
+/** The study as last announced (the custodian derives its key's t from it; agents check its hash). */
+let announced: { spec: ReturnType<typeof studySpecFromWire>; parties: string[] };
+
 /** Starts N agents with `agentPolicy` and announces the study to them. */
 async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<LocalConsortium> {
   const c = new LocalConsortium({
@@ -121,6 +124,7 @@ async function startConsortium(dir: string, agentPolicy: AgentPolicy): Promise<L
     maxSilosPerIndividual: 1,
   });
   for (const p of c.partyIds) c.coordinator.gateway.session(p)!.send({ $case: 'studyAnnouncement', value: { spec, parties: c.partyIds } });
+  announced = { spec: studySpecFromWire(spec), parties: [...c.partyIds] };
   return c;
 }
 
@@ -237,7 +241,7 @@ describe('chunked HE contributions over gRPC', () => {
     } as unknown as AgentGateway;
     const p = plan('chunked', query, Aggregation.AGGREGATION_HE);
     // A budget of one byte: every chunk is a single ciphertext (~100 KB), so 2 chunks per party.
-    const out = await runHeRound(spy, consortium.coordinator.custodian, p, log, signingKeyOf, { minContributors: 1, maxChunkBytes: 1 });
+    const out = await runHeRound(spy, consortium.coordinator.custodian, p, log, signingKeyOf, { minContributors: 1, maxChunkBytes: 1, study: announced });
     expect(out.survivors).toHaveLength(N);
     expect(Array.from(out.sum)).toEqual(Array.from(expected));
     for (const id of consortium.partyIds) expect(asked.filter((a) => a.startsWith(`${id}:`))).toEqual([`${id}:compute`, `${id}:chunk1`]);

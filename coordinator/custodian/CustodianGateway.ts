@@ -12,6 +12,14 @@ import { acceptStreamPeer } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { isMalformed } from '../../platform/grpc/tolerantDecoding.js';
 import { HeSumAssembler } from './HeSumAssembler.js';
+import { studySpecToWire } from '../../platform/wire/studySpecWire.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
+
+/** A study as announced to the parties (spec and invited parties): sent with every key request. */
+export interface AnnouncedStudy {
+  spec: StudySpec;
+  parties: readonly string[];
+}
 
 /** Certificate roles (OU) that may open this gateway's stream. */
 const CUSTODIAN_ROLES: ReadonlySet<string> = new Set(['custodian']);
@@ -28,6 +36,8 @@ export interface StudyHeKey {
   /** The custodian's signature over the key and its certificate (DER), relayed to the parties as is. */
   signature: Uint8Array;
   custodianCertificate: Uint8Array;
+  /** The studySpecHash the custodian signed the key for. */
+  specHash: string;
 }
 
 interface Session {
@@ -88,19 +98,23 @@ export class CustodianGateway {
   }
 
   /** The study's public key (asked once per study and parameters, then cached). */
-  publicKey(studyId: string, params: HeParams, minContributors: number, timeoutMs: number): Promise<StudyHeKey> {
+  publicKey(study: AnnouncedStudy, params: HeParams, minContributors: number, timeoutMs: number): Promise<StudyHeKey> {
+    const studyId = study.spec.studyId;
     const cacheKey = `${studyId}#${params.polyModulusDegree}-${params.plainModulusBits}`;
     let p = this.keys.get(cacheKey);
     if (!p) {
-      p = this.askKey(studyId, params, minContributors, timeoutMs);
+      p = this.askKey(study, params, minContributors, timeoutMs);
       this.keys.set(cacheKey, p);
       p.catch(() => this.keys.delete(cacheKey));
     }
     return p;
   }
 
-  private async askKey(studyId: string, params: HeParams, minContributors: number, timeoutMs: number): Promise<StudyHeKey> {
-    const reply = await this.request([{ $case: 'keyRequest', value: { studyId, params: heParamsToWire(params), minContributors } }], timeoutMs, (b) => b);
+  /** Asks for the key, sending the study as announced (the custodian derives its t from it). */
+  private async askKey(study: AnnouncedStudy, params: HeParams, minContributors: number, timeoutMs: number): Promise<StudyHeKey> {
+    const studyId = study.spec.studyId;
+    const keyRequest = { studyId, params: heParamsToWire(params), minContributors, spec: studySpecToWire(study.spec), parties: [...study.parties] };
+    const reply = await this.request([{ $case: 'keyRequest', value: keyRequest }], timeoutMs, (b) => b);
     if (reply.$case !== 'key') throw new FedsynthError(ErrorCode.ProtocolViolation, `custodian answered a key request with ${reply.$case}`);
     const got = heParamsFromWire(reply.value.params, 'key.params');
     if (got.polyModulusDegree !== params.polyModulusDegree || got.plainModulusBits !== params.plainModulusBits || reply.value.publicKey.byteLength === 0) {
@@ -114,6 +128,7 @@ export class CustodianGateway {
       minContributors: reply.value.minContributors,
       signature: new Uint8Array(reply.value.signature),
       custodianCertificate: new Uint8Array(reply.value.custodianCertificate),
+      specHash: reply.value.specHash,
     };
   }
 

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_CHUNK_BYTES } from '../../shared/he/HeChunk.js';
 import type { HeContribution } from '../../shared/he/HeMessages.js';
 import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
-import type { CustodianGateway } from '../custodian/CustodianGateway.js';
+import type { AnnouncedStudy, CustodianGateway } from '../custodian/CustodianGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { requestCompute } from './requestCompute.js';
@@ -22,6 +22,8 @@ const MAX_DECRYPT_ATTEMPTS = 3;
 export interface HeRoundOptions {
   /** The study's threshold t, bound into the custodian's key when it is created. */
   minContributors: number;
+  /** The study as announced to the parties; the custodian derives its own floor for t from it. */
+  study: AnnouncedStudy;
   /** Largest chunk (ciphertext bytes) asked of the agents; default 4 MiB - 64 KiB. */
   maxChunkBytes?: number;
 }
@@ -38,10 +40,10 @@ export async function runHeRound(
   const { params } = heParamsOfRound(plan.compute.modulusBits);
   // The key's t (fixed at creation, the custodian's floor for every later round) is at least this
   // round's plan-derived threshold, not only the study's min_parties.
-  const key = await custodian.publicKey(plan.studyId, params, Math.max(1, opts.minContributors, plan.compute.threshold), plan.timeoutMs);
+  const key = await custodian.publicKey(opts.study, params, Math.max(1, opts.minContributors, plan.compute.threshold), plan.timeoutMs);
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   // The parties verify the custodian's endorsement themselves; the coordinator only relays it.
-  const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: key.signature, custodianCertificate: key.custodianCertificate };
+  const heKeyEndorsement = { keyId: key.keyId, minContributors: key.minContributors, signature: key.signature, custodianCertificate: key.custodianCertificate, specHash: key.specHash };
   const compute: ComputeStage = { ...plan.compute, hePublicKey: key.publicKey, heKeyEndorsement, maxChunkBytes };
   const certificates = new Map<string, Uint8Array>();
   for (const p of plan.participants) {

@@ -56,7 +56,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     if (spec.aggregation === 'masking') return runMaskingRound(d.gateway, plan, log, signingKeyOfCertificate);
     if (spec.aggregation === 'he') {
       if (!d.custodian) throw new FedsynthError(ErrorCode.SourceUnavailable, 'this coordinator has no key-custodian gateway', { studyId });
-      return runHeRound(d.gateway, d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties });
+      return runHeRound(d.gateway, d.custodian, plan, log, signingKeyOfCertificate, { minContributors: spec.minParties, study: { spec, parties: store.parties(studyId).map((p) => p.partyId) } });
     }
     return runPlainRound(d.gateway, plan, log);
   };

@@ -153,6 +153,7 @@ export class StudyDecisions {
       aggregation: spec.aggregation,
       roundModes: roundModesFor(studyId, spec.aggregation, this.opts.policy),
       minNeighbours: this.opts.policy.minNeighbours ?? 0,
+      specHash: studySpecHash(spec, parties),
     };
   }
 

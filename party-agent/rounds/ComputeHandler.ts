@@ -43,6 +43,8 @@ export interface ApprovedStudy {
   roundModes?: readonly AggregationMode[];
   /** The party's own SecAgg+ floor for k (policy.minNeighbours; verification/RoundSafety); absent = 0. */
   minNeighbours?: number;
+  /** studySpecHash of the approved study; an HE key must be endorsed for it (verification/HeKeyVerification). Absent = not checked. */
+  specHash?: string;
 }
 
 export interface ComputeContext {

@@ -31,11 +31,14 @@ async function testPki(): Promise<{ verify: CertificateVerifier; keys: Map<strin
 }
 
 /** A compute stage whose key is endorsed by `signer` for `studyId` (`cust` = the real custodian). */
-async function endorsed(compute: ComputeStage, studyId: string, signer: string, keys: Map<string, { privateKey: Uint8Array }>, signedKey = compute.hePublicKey): Promise<ComputeStage> {
+async function endorsed(compute: ComputeStage, studyId: string, signer: string, keys: Map<string, { privateKey: Uint8Array }>, signedKey = compute.hePublicKey, specHash = APPROVED): Promise<ComputeStage> {
   const { params } = heParamsOfRound(compute.modulusBits);
-  const signature = await signHeKey({ studyId, keyId: 'k1', params, minContributors: 2, publicKey: signedKey }, keys.get(signer)!.privateKey);
-  return { ...compute, heKeyEndorsement: { keyId: 'k1', minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(signer) } };
+  const signature = await signHeKey({ studyId, keyId: 'k1', params, minContributors: 2, publicKey: signedKey, specHash }, keys.get(signer)!.privateKey);
+  return { ...compute, heKeyEndorsement: { keyId: 'k1', minContributors: 2, signature: Buffer.from(signature), custodianCertificate: Buffer.from(signer), specHash } };
 }
+
+/** The spec hash of the study version the party approved (what the custodian must have signed). */
+const APPROVED = 'sha256:approved';
 
 describe('HeParticipant key endorsement (issue 16, finding 4)', () => {
   it('encrypts only under a key the consortium custodian signed for this study; every forgery is HE_KEY_UNAUTHENTICATED', async () => {
@@ -49,7 +52,8 @@ describe('HeParticipant key endorsement (issue 16, finding 4)', () => {
     const participant = new HeParticipant({ partyId: 'p1', signingSecretKey: keys.get('p1')!.privateKey, verifyPeer: verify });
     try {
       const good = await endorsed(base, 's1', 'cust', keys);
-      expect(await participant.authenticateKey('s1', good)).toEqual({ custodianId: 'cust', keyId: 'k1', minContributors: 2 });
+      const approved = { specHash: APPROVED, dropouts: 0 };
+      expect(await participant.authenticateKey('s1', good, approved)).toEqual({ custodianId: 'cust', keyId: 'k1', minContributors: 2, specHash: APPROVED });
       expect((await participant.contribute('s1', 'r1', good, noisy)).$case).toBe('heCiphertexts');
       const swapped = { ...good, hePublicKey: Buffer.from(coordinatorsOwn.publicKey()) };
       const forgeries: [string, ComputeStage, string][] = [
@@ -59,12 +63,22 @@ describe('HeParticipant key endorsement (issue 16, finding 4)', () => {
         ['a certificate from another CA', { ...good, heKeyEndorsement: { ...good.heKeyEndorsement!, custodianCertificate: Buffer.from('mallory') } }, 's1'],
         ["the custodian's key of another study", good, 's2'],
         ['a changed t', { ...good, heKeyEndorsement: { ...good.heKeyEndorsement!, minContributors: 1 } }, 's1'],
+        ['a changed spec hash', { ...good, heKeyEndorsement: { ...good.heKeyEndorsement!, specHash: 'sha256:other' } }, 's1'],
+        // Signed by the custodian, but for a version of the study this party never approved (it derived t from that one).
+        ['a key made for another version of the study', await endorsed(base, 's1', 'cust', keys, base.hePublicKey, 'sha256:other'), 's1'],
       ];
       for (const [what, compute, studyId] of forgeries) {
-        await expect(participant.authenticateKey(studyId, compute), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
+        await expect(participant.authenticateKey(studyId, compute, approved), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
         // contribute() checks too: no caller can encrypt under an unverified key.
-        await expect(participant.contribute(studyId, 'r2', compute, noisy), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
+        await expect(participant.contribute(studyId, 'r2', compute, noisy, approved), what).rejects.toThrow(fails(ErrorCode.HeKeyUnauthenticated));
       }
+      // A genuine key whose signed t (2) is below this round's n - d (4 - 0): the custodian would
+      // decrypt sums with fewer honest shares than the plan; refused on every round, cached or not.
+      const fourParties = { ...good, participants: ['p1', 'p2', 'p3', 'p4'] };
+      for (let i = 0; i < 2; i++) {
+        await expect(participant.authenticateKey('s1', fourParties, approved)).rejects.toThrow(fails(ErrorCode.ThresholdBelowPlan));
+      }
+      expect((await participant.authenticateKey('s1', fourParties, { specHash: APPROVED, dropouts: 2 })).minContributors).toBe(2);
     } finally {
       participant.dispose();
       real.dispose();

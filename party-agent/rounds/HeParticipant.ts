@@ -9,7 +9,7 @@ import { chunkToWire, heParamsOfRound } from '../../platform/wire/heWire.js';
 import { DEFAULT_MAX_CHUNK_BYTES, splitContribution, type HeChunk } from '../../shared/he/HeChunk.js';
 import type { HeEncrypt, RoundReply } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
-import { verifyHeKeyEndorsement, type CertificateVerifier, type EndorsedHeKey } from '../verification/HeKeyVerification.js';
+import { assertKeyThreshold, verifyHeKeyEndorsement, type ApprovedKeyTerms, type CertificateVerifier, type EndorsedHeKey } from '../verification/HeKeyVerification.js';
 
 /** Rounds whose chunks are kept for the coordinator to pull (older ones are dropped). */
 const KEPT_ROUNDS = 4;
@@ -50,9 +50,9 @@ export class HeParticipant {
    * the rest are kept for `chunk()`. The key must carry a valid custodian endorsement
    * (`authenticateKey`, which the round dispatcher runs before anything is charged).
    */
-  async contribute(studyId: string, roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }): Promise<ReplyStage> {
+  async contribute(studyId: string, roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, approved: ApprovedKeyTerms = {}): Promise<ReplyStage> {
     if (compute.hePublicKey.byteLength === 0) throw new FedsynthError(ErrorCode.ProtocolViolation, 'HE round without the custodian public key', { field: 'compute.he_public_key' });
-    if (!this.authenticated.has(endorsementDigest(studyId, compute))) await this.authenticateKey(studyId, compute);
+    await this.authenticateKey(studyId, compute, approved);
     const values = decodeIntVector(noisy.noisy, noisy.elementBits, compute.vectorLength);
     const party = await this.partyFor(compute);
     const contribution = party.encrypt(roundId, this.identity.partyId, values, this.identity.signingSecretKey);
@@ -71,11 +71,14 @@ export class HeParticipant {
    * (party-agent/verification/HeKeyVerification.ts); throws HE_KEY_UNAUTHENTICATED. Cached per
    * (study, key, endorsement), so a study's rounds verify the signature once.
    */
-  async authenticateKey(studyId: string, compute: ComputeStage): Promise<EndorsedHeKey> {
-    const digest = endorsementDigest(studyId, compute);
+  async authenticateKey(studyId: string, compute: ComputeStage, approved: ApprovedKeyTerms = {}): Promise<EndorsedHeKey> {
+    const digest = endorsementDigest(studyId, compute, approved.specHash);
     const known = this.authenticated.get(digest);
-    if (known) return known;
-    const endorsed = await verifyHeKeyEndorsement(studyId, compute, this.identity.verifyPeer);
+    if (known) {
+      assertKeyThreshold(known, compute, approved); // n may change between rounds
+      return known;
+    }
+    const endorsed = await verifyHeKeyEndorsement(studyId, compute, this.identity.verifyPeer, approved);
     this.authenticated.set(digest, endorsed);
     while (this.authenticated.size > KEPT_KEYS) this.authenticated.delete(this.authenticated.keys().next().value!);
     return endorsed;
@@ -110,9 +113,9 @@ export class HeParticipant {
 }
 
 /** Identifies what an endorsement check covered: study, parameters, key and the endorsement itself. */
-function endorsementDigest(studyId: string, compute: ComputeStage): string {
+function endorsementDigest(studyId: string, compute: ComputeStage, approvedSpecHash = ''): string {
   const e = compute.heKeyEndorsement;
-  const h = createHash('sha256').update(`${studyId}\n${compute.modulusBits}\n`).update(compute.hePublicKey);
-  if (e) h.update(`\n${e.keyId}\n${e.minContributors}\n`).update(e.signature).update(e.custodianCertificate);
+  const h = createHash('sha256').update(`${studyId}\n${compute.modulusBits}\n${approvedSpecHash}\n`).update(compute.hePublicKey);
+  if (e) h.update(`\n${e.keyId}\n${e.minContributors}\n${e.specHash}\n`).update(e.signature).update(e.custodianCertificate);
   return h.digest('hex');
 }

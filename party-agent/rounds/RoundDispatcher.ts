@@ -89,8 +89,9 @@ export class RoundDispatcher {
         // allows it), is refused BEFORE anything is charged or drawn (the HE key is not even looked at).
         const contribute = this.contributorFor(compute.aggregation, study, req.studyId);
         verifyRoundMode(study, compute);
-        // HE: the key must be the custodian's (signed with its CA-issued certificate), checked first.
-        if (compute.aggregation === 'he') await o.he?.authenticateKey(req.studyId, compute);
+        // HE: the key must be the custodian's (signed with its CA-issued certificate), made for the approved
+        // study version, with a t no lower than this round's n - d; checked first.
+        if (compute.aggregation === 'he') await o.he?.authenticateKey(req.studyId, compute, { specHash: study.specHash, dropouts: study.dropouts });
         const started = process.hrtime.bigint();
         const out = await handleCompute({ ...o, log }, study, req.roundId, compute, queryBytes);
         o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
@@ -132,7 +133,7 @@ export class RoundDispatcher {
       case 'he': {
         const he = this.opts.he;
         if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-        return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out);
+        return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out, { specHash: study.specHash, dropouts: study.dropouts });
       }
     }
   }

@@ -24,7 +24,7 @@ export function computeStageToWire(c: ComputeStage): WireComputeStage {
     query: Buffer.from(c.query),
     queryChunkCount: c.queryChunkCount,
     querySha256: Buffer.from(c.querySha256),
-    heKeyEndorsement: e ? { keyId: e.keyId, minContributors: e.minContributors, signature: Buffer.from(e.signature), custodianCertificate: Buffer.from(e.custodianCertificate) } : undefined,
+    heKeyEndorsement: e ? { keyId: e.keyId, minContributors: e.minContributors, signature: Buffer.from(e.signature), custodianCertificate: Buffer.from(e.custodianCertificate), specHash: e.specHash } : undefined,
   };
 }
 

@@ -14,16 +14,18 @@ export interface HeKeyStatement {
   minContributors: number;
   /** SEAL PublicKey.saveArray bytes, exactly as relayed to the parties. */
   publicKey: Uint8Array;
+  /** studySpecHash of the announced study the custodian derived t from ('' for keys made before it). */
+  specHash: string;
 }
 
 /**
  * The signed bytes: length-prefixed fields under the label `he-public-key` (the same framing as
  * every other fedsynth signature, so no payload of another kind can be mistaken for this one):
- * study, key id, N, plain-modulus bits, t, SHA-256 of the public key.
+ * study, key id, N, plain-modulus bits, t, SHA-256 of the public key, and the study's spec hash.
  */
 export function heKeyEndorsementPayload(s: HeKeyStatement): Uint8Array {
   const digest = new Uint8Array(createHash('sha256').update(s.publicKey).digest());
-  return encodeFields('he-public-key', [s.studyId, s.keyId, String(s.params.polyModulusDegree), String(s.params.plainModulusBits), String(s.minContributors), digest]);
+  return encodeFields('he-public-key', [s.studyId, s.keyId, String(s.params.polyModulusDegree), String(s.params.plainModulusBits), String(s.minContributors), digest, s.specHash]);
 }
 
 /** Ed25519 signature (libsodium secret key: seed || public key, 64 bytes). */

@@ -11,6 +11,8 @@ export interface HeKeyEndorsement {
   readonly signature: Uint8Array;
   /** DER. */
   readonly custodianCertificate: Uint8Array;
+  /** studySpecHash of the study the custodian made the key for (signed). */
+  readonly specHash: string;
 }
 
 export interface ComputeStage {

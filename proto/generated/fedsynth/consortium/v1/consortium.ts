@@ -319,6 +319,13 @@ export interface HeKeyEndorsement {
   signature: Buffer;
   /** DER */
   custodianCertificate: Buffer;
+  /**
+   * studySpecHash (platform/wire/studySpecHash.ts) of the study as the custodian was shown it when
+   * it made the key and derived its t from it (HeKeyRequest.spec/parties); signed. A party refuses
+   * a key endorsed for any other version of the study than the one it approved, and a key whose t
+   * is below its own plan for the round (n - d).
+   */
+  specHash: string;
 }
 
 /**
@@ -3074,7 +3081,13 @@ export const ComputeStage: MessageFns<ComputeStage> = {
 };
 
 function createBaseHeKeyEndorsement(): HeKeyEndorsement {
-  return { keyId: "", minContributors: 0, signature: Buffer.alloc(0), custodianCertificate: Buffer.alloc(0) };
+  return {
+    keyId: "",
+    minContributors: 0,
+    signature: Buffer.alloc(0),
+    custodianCertificate: Buffer.alloc(0),
+    specHash: "",
+  };
 }
 
 export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
@@ -3090,6 +3103,9 @@ export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
     }
     if (message.custodianCertificate.length !== 0) {
       writer.uint32(34).bytes(message.custodianCertificate);
+    }
+    if (message.specHash !== "") {
+      writer.uint32(42).string(message.specHash);
     }
     return writer;
   },
@@ -3139,6 +3155,14 @@ export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
             message.custodianCertificate = Buffer.from(reader.bytes());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.specHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3169,6 +3193,11 @@ export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
         : isSet(object.custodian_certificate)
         ? Buffer.from(bytesFromBase64(object.custodian_certificate))
         : Buffer.alloc(0),
+      specHash: isSet(object.specHash)
+        ? globalThis.String(object.specHash)
+        : isSet(object.spec_hash)
+        ? globalThis.String(object.spec_hash)
+        : "",
     };
   },
 
@@ -3186,6 +3215,9 @@ export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
     if (message.custodianCertificate.length !== 0) {
       obj.custodianCertificate = base64FromBytes(message.custodianCertificate);
     }
+    if (message.specHash !== "") {
+      obj.specHash = message.specHash;
+    }
     return obj;
   },
 
@@ -3198,6 +3230,7 @@ export const HeKeyEndorsement: MessageFns<HeKeyEndorsement> = {
     message.minContributors = object.minContributors ?? 0;
     message.signature = object.signature ?? Buffer.alloc(0);
     message.custodianCertificate = object.custodianCertificate ?? Buffer.alloc(0);
+    message.specHash = object.specHash ?? "";
     return message;
   },
 };

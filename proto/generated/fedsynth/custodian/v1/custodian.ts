@@ -17,6 +17,7 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { StudySpec } from "../../consortium/v1/consortium.js";
 
 export const protobufPackage = "fedsynth.custodian.v1";
 
@@ -93,10 +94,19 @@ export interface HeKeyRequest {
     | HeParameters
     | undefined;
   /**
-   * The study's threshold t; the key's t is max(this, the custodian's own floor), fixed when the
-   * key is created: later requests cannot lower it.
+   * The threshold t the coordinator asks for. The custodian never takes it on trust: it derives its
+   * own floor from `spec` and its policy (shared/he/custodianThreshold.ts: max(its --min-contributors,
+   * spec.min_parties, spec.colluders + 1)) and REFUSES a lower request (THRESHOLD_BELOW_PLAN); the
+   * key's t is max(this, that floor), fixed when the key is created: later requests cannot lower it.
    */
   minContributors: number;
+  /**
+   * The study as announced to the parties (the spec and the invited parties, in announcement order).
+   * The custodian derives the key's t from it and signs its hash into the key's endorsement, so the
+   * parties (who approved exactly one spec hash) refuse a key made for a spec they never saw.
+   */
+  spec: StudySpec | undefined;
+  parties: string[];
 }
 
 export interface HeKeyReply {
@@ -117,6 +127,8 @@ export interface HeKeyReply {
    */
   signature: Buffer;
   custodianCertificate: Buffer;
+  /** the signed studySpecHash of HeKeyRequest.spec and parties */
+  specHash: string;
 }
 
 /**
@@ -133,9 +145,9 @@ export interface HeKeyReply {
 export interface HeDecryptRequest {
   keyId: string;
   roundId: string;
-  /** parties whose ciphertexts were added */
+  /** parties whose ciphertexts were added (each invited to the key's study) */
   contributors: string[];
-  /** the round's t (the custodian uses max(this, key's t)) */
+  /** the round's t: below the key's t it is refused (THRESHOLD_BELOW_PLAN) */
   threshold: number;
   vectorLength: number;
   /** THIS chunk's SEAL ciphertexts (zstd), in order */
@@ -921,7 +933,7 @@ export const HeParameters: MessageFns<HeParameters> = {
 };
 
 function createBaseHeKeyRequest(): HeKeyRequest {
-  return { studyId: "", params: undefined, minContributors: 0 };
+  return { studyId: "", params: undefined, minContributors: 0, spec: undefined, parties: [] };
 }
 
 export const HeKeyRequest: MessageFns<HeKeyRequest> = {
@@ -934,6 +946,12 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
     }
     if (message.minContributors !== 0) {
       writer.uint32(24).uint32(message.minContributors);
+    }
+    if (message.spec !== undefined) {
+      StudySpec.encode(message.spec, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.parties) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -975,6 +993,22 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
             message.minContributors = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.spec = StudySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.parties.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1000,6 +1034,8 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
         : isSet(object.min_contributors)
         ? globalThis.Number(object.min_contributors)
         : 0,
+      spec: isSet(object.spec) ? StudySpec.fromJSON(object.spec) : undefined,
+      parties: globalThis.Array.isArray(object?.parties) ? object.parties.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -1014,6 +1050,12 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
     if (message.minContributors !== 0) {
       obj.minContributors = Math.round(message.minContributors);
     }
+    if (message.spec !== undefined) {
+      obj.spec = StudySpec.toJSON(message.spec);
+    }
+    if (message.parties?.length) {
+      obj.parties = message.parties;
+    }
     return obj;
   },
 
@@ -1027,6 +1069,8 @@ export const HeKeyRequest: MessageFns<HeKeyRequest> = {
       ? HeParameters.fromPartial(object.params)
       : undefined;
     message.minContributors = object.minContributors ?? 0;
+    message.spec = (object.spec !== undefined && object.spec !== null) ? StudySpec.fromPartial(object.spec) : undefined;
+    message.parties = object.parties?.map((e) => e) || [];
     return message;
   },
 };
@@ -1039,6 +1083,7 @@ function createBaseHeKeyReply(): HeKeyReply {
     minContributors: 0,
     signature: Buffer.alloc(0),
     custodianCertificate: Buffer.alloc(0),
+    specHash: "",
   };
 }
 
@@ -1061,6 +1106,9 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
     }
     if (message.custodianCertificate.length !== 0) {
       writer.uint32(50).bytes(message.custodianCertificate);
+    }
+    if (message.specHash !== "") {
+      writer.uint32(58).string(message.specHash);
     }
     return writer;
   },
@@ -1126,6 +1174,14 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
             message.custodianCertificate = Buffer.from(reader.bytes());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.specHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1162,6 +1218,11 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
         : isSet(object.custodian_certificate)
         ? Buffer.from(bytesFromBase64(object.custodian_certificate))
         : Buffer.alloc(0),
+      specHash: isSet(object.specHash)
+        ? globalThis.String(object.specHash)
+        : isSet(object.spec_hash)
+        ? globalThis.String(object.spec_hash)
+        : "",
     };
   },
 
@@ -1185,6 +1246,9 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
     if (message.custodianCertificate.length !== 0) {
       obj.custodianCertificate = base64FromBytes(message.custodianCertificate);
     }
+    if (message.specHash !== "") {
+      obj.specHash = message.specHash;
+    }
     return obj;
   },
 
@@ -1201,6 +1265,7 @@ export const HeKeyReply: MessageFns<HeKeyReply> = {
     message.minContributors = object.minContributors ?? 0;
     message.signature = object.signature ?? Buffer.alloc(0);
     message.custodianCertificate = object.custodianCertificate ?? Buffer.alloc(0);
+    message.specHash = object.specHash ?? "";
     return message;
   },
 };
