@@ -213,6 +213,15 @@ describe('the round plan and its per-round loss', () => {
     expect(gradientRoundRho(plan)).toBeCloseTo((plan.sensitivity ** 2) / (2 * 3 * plan.perPartySigma2), 9);
   });
 
+  it('a fixed noise multiplier instead of a target: the per-round rho is 1/(2 z^2); exactly one of the two', () => {
+    const { epsilon: _e, delta: _d, rounds: _r, ...rest } = req;
+    const plan = planGradientRound({ ...rest, noiseMultiplier: 2 });
+    expect(gradientRoundRho(plan)).toBeLessThanOrEqual(1 / 8);
+    expect(gradientRoundRho(plan)).toBeGreaterThan((1 / 8) * (1 - 1e-6));
+    expect(() => planGradientRound({ ...req, noiseMultiplier: 2 })).toThrow(/either/);
+    expect(() => planGradientRound(rest)).toThrow(/either/);
+  });
+
   it('the per-round loss is an RDP curve below the unamplified rho alpha', () => {
     const plan = planGradientRound(req);
     const loss = gradientRoundLoss(plan);

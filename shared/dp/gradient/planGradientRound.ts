@@ -7,7 +7,7 @@ import { repeatLoss } from '../accounting/PrivacyLoss.js';
 import { epsilonFromLoss } from '../accounting/rdpConversion.js';
 import { planDistributedGaussian } from '../distributed/planDistributedGaussian.js';
 import { differingCoordinates, gradientSensitivity, type GradientRoundPlan, type RoundingUnit } from './GradientRoundPlan.js';
-import { gradientRoundLoss } from './gradientRoundLoss.js';
+import { gradientRoundLoss, gradientRoundRho } from './gradientRoundLoss.js';
 import { paddedDimension } from './randomizedHadamard.js';
 
 export interface GradientPlanRequest {
@@ -15,9 +15,15 @@ export interface GradientPlanRequest {
   readonly clipNorm: number;
   readonly sampleRate: number;
   /** Rounds the whole training may run; the (epsilon, delta) target covers all of them. */
-  readonly rounds: number;
-  readonly epsilon: number;
-  readonly delta: number;
+  readonly rounds?: number;
+  readonly epsilon?: number;
+  readonly delta?: number;
+  /**
+   * A fixed noise multiplier z (total honest noise std / sensitivity, rho = 1/(2 z^2) per round)
+   * instead of calibrating it from (epsilon, delta, rounds); e.g. for benchmarks. Exactly one of
+   * the two must be given.
+   */
+  readonly noiseMultiplier?: number;
   readonly parties: number;
   readonly colluders: number;
   readonly dropouts: number;
@@ -76,8 +82,10 @@ function partyValueBound(c: number, sigma2: number, padded: number, batch: numbe
  * epsilonFromLoss(rounds x gradientRoundLoss(plan)) <= epsilon. Per round, only rotationSeed changes.
  */
 export function planGradientRound(req: GradientPlanRequest): GradientRoundPlan {
-  const epsilon = checkPrivacyNumber(req.epsilon, 'epsilon', true);
-  const delta = checkDelta(req.delta);
+  const target = req.noiseMultiplier === undefined;
+  if (target === (req.epsilon === undefined || req.delta === undefined || req.rounds === undefined)) {
+    throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, 'give either (epsilon, delta, rounds) or noiseMultiplier', { parameter: 'noiseMultiplier' });
+  }
   const clipNorm = checkPrivacyNumber(req.clipNorm, 'clipNorm', true);
   const rounding = req.rounding ?? 'party-sum';
   const beta = rounding === 'record' ? (req.beta ?? Math.exp(-0.5)) : 0;
@@ -86,7 +94,9 @@ export function planGradientRound(req: GradientPlanRequest): GradientRoundPlan {
   if (!Number.isInteger(req.parties) || honest < 1) throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, 'no honest surviving party', { parties: req.parties });
   const batchMean = checkPrivacyNumber(req.expectedBatchSize, 'expectedBatchSize');
   const batch = batchMean + 7 * Math.sqrt(batchMean) + 7;
-  const z = noiseMultiplierFor({ epsilon, delta, sampleRate: req.sampleRate, steps: req.rounds });
+  const z = target
+    ? noiseMultiplierFor({ epsilon: checkPrivacyNumber(req.epsilon, 'epsilon', true), delta: checkDelta(req.delta), sampleRate: req.sampleRate, steps: req.rounds ?? 0 })
+    : checkPrivacyNumber(req.noiseMultiplier, 'noiseMultiplier', true);
   const rho = 1 / (2 * z * z);
   const sigma2For = (sens: number): number =>
     planDistributedGaussian({ rho, l2Sensitivity: sens, l1Sensitivity: differingCoordinates(sens, padded), parties: req.parties, colluders: req.colluders, dropouts: req.dropouts }).perPartySigma2;
@@ -140,7 +150,12 @@ export function planGradientRound(req: GradientPlanRequest): GradientRoundPlan {
     perPartySigma2: sigma2For(sensitivity),
     bits: req.bits,
   };
-  const achieved = epsilonFromLoss(repeatLoss(gradientRoundLoss(plan), req.rounds), delta);
-  if (!(achieved <= epsilon)) throw new FedsynthError(ErrorCode.Internal, 'planGradientRound: verification failed', { achieved, epsilon });
+  if (target) {
+    const epsilon = req.epsilon ?? 0;
+    const achieved = epsilonFromLoss(repeatLoss(gradientRoundLoss(plan), req.rounds ?? 0), checkDelta(req.delta));
+    if (!(achieved <= epsilon)) throw new FedsynthError(ErrorCode.Internal, 'planGradientRound: verification failed', { achieved, epsilon });
+  } else if (!(gradientRoundRho(plan) <= rho)) {
+    throw new FedsynthError(ErrorCode.Internal, 'planGradientRound: verification failed', { rho });
+  }
   return plan;
 }
