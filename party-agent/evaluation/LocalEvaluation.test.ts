@@ -53,6 +53,8 @@ it('reads the silo as codes and writes a LOCAL-ONLY report against the delivered
       parameters: { scope: string };
       privacySpent: { epsilon: number };
       utility: { target: string } | null;
+      labels: string[][];
+      fidelity: { subgroups: { columns: { column: string; groups: { code: number }[] }[] } | null };
     };
     expect(report.title).toBe('LOCAL-ONLY evaluation at hospital-a (never leaves this silo)');
     expect(report.parameters.scope).toMatch(/^LOCAL-ONLY/);
@@ -60,6 +62,9 @@ it('reads the silo as codes and writes a LOCAL-ONLY report against the delivered
     expect(report.privacySpent.epsilon).toBe(2);
     expect(report.utility?.target).toBe('income');
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('LOCAL-ONLY');
+    // Category names from the study's schema, and subgroup fidelity over its categorical columns, at the silo.
+    expect(report.labels).toEqual([['0-49', '50-100'], ['F', 'M'], ['low', 'high']]);
+    expect(report.fidelity.subgroups?.columns.map((c) => c.column)).toEqual(['sex', 'income']);
   } finally {
     await source.close();
   }

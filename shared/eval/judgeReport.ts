@@ -45,8 +45,8 @@ export interface ReportThresholds {
   readonly utilityGap: Band;
   /** Discriminator AUC, lower is better. */
   readonly discriminatorAuc: Band;
-  /** Anonymeter risks: pass when the CI's upper end is at most `pass`; fail when the risk itself reaches `review`. */
-  readonly attackRisk: Band;
+  /** Anonymeter risks: pass when the CI lies at or below this, fail when it lies entirely above, review when it straddles. */
+  readonly attackRisk: number;
   /** Membership-inference AUC, lower is better. */
   readonly miaAuc: Band;
   /** Exact-copy rate minus its control rate, lower is better. */
@@ -63,7 +63,7 @@ export const REPORT_THRESHOLDS: ReportThresholds = {
   accuracy2: { pass: 0.93, review: 0.85 },
   utilityGap: { pass: 0.03, review: 0.08 },
   discriminatorAuc: { pass: 0.65, review: 0.8 },
-  attackRisk: { pass: 0.05, review: 0.1 },
+  attackRisk: 0.05,
   miaAuc: { pass: 0.55, review: 0.6 },
   exactExcess: { pass: 0.01, review: 0.03 },
   dcrExcess: { pass: 0.05, review: 0.1 },
@@ -92,11 +92,11 @@ export const RISK_MEANING = {
 
 function attackCriterion(id: 'singlingOut' | 'linkability' | 'inference', label: string, a: AttackRisk | null | undefined, t: ReportThresholds): Criterion {
   const b = t.attackRisk;
-  const threshold = `pass if the ${pct(a?.confidence ?? 0.95, 0)} CI’s upper end ≤ ${pct(b.pass, 0)}; fail if the risk ≥ ${pct(b.review, 0)}; review otherwise`;
+  const threshold = `pass if the ${pct(a?.confidence ?? 0.95, 0)} CI’s upper end ≤ ${pct(b, 0)}; fail if its lower end > ${pct(b, 0)}; review if it straddles ${pct(b, 0)}`;
   if (!a) {
     return { id, group: 'privacy', label, value: 'not measured', reference: 'needs control rows held back before training', threshold, verdict: 'review', meaning: RISK_MEANING[id] };
   }
-  const verdict: Verdict = a.ci[1] <= b.pass ? 'pass' : a.risk >= b.review ? 'fail' : 'review';
+  const verdict: Verdict = a.ci[1] <= b ? 'pass' : a.ci[0] > b ? 'fail' : 'review';
   return {
     id,
     group: 'privacy',

@@ -9,7 +9,9 @@ import { badge, esc, fmt, pct } from './htmlFormat.js';
 import { RISK_MEANING, type Criterion } from './judgeReport.js';
 import type { AttackRate, AttackRisk, RiskFigures } from './RiskFigures.js';
 
-const rate = (a: AttackRate | null): string => (a ? `${pct(a.rate)} (${a.successes}/${a.attacks})` : 'n/a');
+/** Counts are integers, except a control count rescaled to the training set's size (shown to 1 decimal). */
+const count = (n: number): string => (Number.isInteger(n) ? String(n) : `≈${n.toFixed(1)}`);
+const rate = (a: AttackRate | null): string => (a ? `${pct(a.rate)} (${count(a.successes)}/${a.attacks})` : 'n/a');
 const interval = (a: AttackRisk): string => `${fmt(a.risk)} [${fmt(a.ci[0])}, ${fmt(a.ci[1])}]`;
 
 function verdictOf(criteria: readonly Criterion[], id: string): string {
