@@ -3,7 +3,7 @@
 // certificate and must see the study, its rounds, the parties online and the audit trail; requests
 // without a certificate (Chromium, Node) get 401, a party's or the coordinator's certificate 403; /metrics counts rounds.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,7 @@ import { loadKit } from '../platform/pki/loadKit.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { LocalConsortium } from '../simulation/LocalConsortium.js';
 import { runMain } from './support/captureCli.js';
+import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const CHROMIUM = '/usr/bin/chromium'; // installed by scripts/ensure-chromium.sh
@@ -174,6 +175,31 @@ describe('operator console', () => {
     const lines = json.out.trim().split('\n');
     expect(lines.length).toBe(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ studyId, state: 'done' });
+  });
+
+  it("study fetch returns the outputs and the operator's report (report.json, report.html) with fidelity to the noisy measurements", async () => {
+    const out = join(root, 'fetched');
+    const r = await runMain(['study', 'fetch', studyId, '--out', out, '--kit', join(root, 'kits', 'operator'), '--coordinator', `127.0.0.1:${consortium.coordinator.port}`]);
+    expect(r.code, r.err).toBe(0);
+    const files = (JSON.parse(r.out) as { files: string[] }).files.map((f) => f.slice(out.length + 1));
+    expect(files).toEqual(['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json', 'report.json', 'report.html']);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ConsortiumReport;
+    expect(report).toMatchObject({ format: 'fedsynth-consortium-report/v1', studyId, syntheticRows: 100, rounds: { asked: roundsDone, released: roundsDone, notReleased: [] } });
+    expect(report.parties.map((p) => p.rhoChargedNotReleased)).toEqual([0, 0, 0]);
+    // every marginal the mechanism measured on the study's columns is scored, with its noise floor
+    const f = report.fidelityToMeasurements;
+    expect(f.marginals.length).toBeGreaterThan(0);
+    for (const m of f.marginals) {
+      expect(m.tv).toBeGreaterThanOrEqual(0);
+      expect(m.tv).toBeLessThanOrEqual(1);
+      expect(m.noiseFloorTv).toBeGreaterThan(0);
+    }
+    expect(f.byWay.reduce((n, w) => n + w.count, 0)).toBe(f.marginals.length);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const id of ['study', 'parties', 'by-way', 'marginals']) expect(html).toContain(`<table id="${id}">`);
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    // the report is the operator's: the parties' outputs do not include it (each writes its own local one)
+    expect(consortium.coordinator.store.deliveryAcks(studyId, consortium.partyIds[0]!).map((a) => a.fileName)).not.toContain('report.json');
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { studyParameterOptions } from '../util/studyParameterOptions.js';
-import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
@@ -14,6 +14,7 @@ import { readJsonFile, numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
 import { followStudy } from '../util/followStudy.js';
 import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
+import { REPORT_FILES } from '../../coordinator/delivery/ConsortiumReport.js';
 
 interface Conn {
   kit: string;
@@ -158,13 +159,22 @@ export function register(program: Command): void {
       }
     });
   withConn(study.command('fetch <studyId>'))
-    .description(`Download a finished study's outputs (${OUTPUT_FILES.join(', ')}) into --out`)
+    .description(`Download a finished study's outputs (${OUTPUT_FILES.join(', ')}) and the operator's report (${REPORT_FILES.join(', ')}) into --out`)
     .option('--out <dir>', 'output directory', '.')
     .action(async (studyId: string, f: Conn & { out: string }) => {
       const c = client(f);
       try {
         const files: string[] = [];
         for (const name of OUTPUT_FILES) files.push(await c.fetchOutput(studyId, name, resolve(f.out)));
+        for (const name of REPORT_FILES) {
+          try {
+            files.push(await c.fetchOutput(studyId, name, resolve(f.out)));
+          } catch (e) {
+            // A study finished by an older coordinator has no report: its outputs are still complete.
+            if (!isFedsynthError(e) || e.code !== ErrorCode.NotFound) throw e;
+            process.stderr.write(`fedsynth: study ${studyId} has no ${name} (finished before the coordinator wrote reports)\n`);
+          }
+        }
         process.stdout.write(`${JSON.stringify({ studyId, files })}\n`);
       } finally {
         c.close();

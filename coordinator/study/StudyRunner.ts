@@ -13,6 +13,7 @@ import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import type { OutputSigner } from '../delivery/SignedManifest.js';
 import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
+import { writeConsortiumReport } from '../delivery/ConsortiumReport.js';
 import { synthesizeStudy } from './StudySynthesis.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
@@ -164,6 +165,8 @@ export class StudyRunner {
     );
     const dir = join(this.d.outputsDir, studyId);
     const privacy = await writeStudyOutputs({ store, dir, studyId, spec, seed: rec.seed, ...synthesis, started, signer: this.d.signer });
+    // The operator's report (fetched with the outputs, not delivered: each party writes its own local one).
+    writeConsortiumReport({ dir, spec, domain: synthesis.domain, columns: synthesis.out.columns, measured: synthesis.measured, notScored: synthesis.measuredRecoded, privacy, parties: store.parties(studyId), accounts: store.roundAccounts(studyId) });
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
     this.d.audit('study.outputs', { studyId, files: [...OUTPUT_FILES], privacy });
   }

@@ -14,6 +14,8 @@ import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
 import { ConsortiumOracle, type ReleaseRecord } from './ConsortiumOracle.js';
 import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
+import { measureBySecureSum, measurementsFromSum, type FederatedOracle } from '../../shared/synth/FederatedOracle.js';
+import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
@@ -41,6 +43,10 @@ export interface StudySynthesis {
   out: MechanismOutput;
   /** What each release cost on the wire (run.json `releases`). */
   releases: ReleaseRecord[];
+  /** Every noisy marginal measured on the study's own columns (asked or replayed), for the operator's report. */
+  measured: Measurement[];
+  /** Marginals measured on recoded (compressed) columns, not scored in the report. */
+  measuredRecoded: number;
 }
 
 /** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
@@ -110,8 +116,23 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
       store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done, ${formatBytes(wire.queryBytes)} query per party`);
     },
   });
+  // The noisy marginals (DP outputs) the operator's report scores the synthetic data against.
+  const measured: Measurement[] = [];
+  let measuredRecoded = 0;
+  const observed: FederatedOracle = {
+    get domain() {
+      return oracle.domain;
+    },
+    measure: (attrSets, rho, label, recode) => measureBySecureSum(observed, attrSets, rho, label, recode),
+    secureSum: async (query, rho, label) => {
+      const sum = await oracle.secureSum(query, rho, label);
+      if (query.kind === 'marginals' && (query.recode?.length ?? 0) > 0) measuredRecoded += query.attrSets.length;
+      else if (query.kind === 'marginals') measured.push(...measurementsFromSum(domain, query.attrSets, sum));
+      return sum;
+    },
+  };
   const mechanism = spec.mechanism;
-  const out = await runMechanismInWorker(mechanism, oracle, {
+  const out = await runMechanismInWorker(mechanism, observed, {
     rho: spec.rho,
     rows: spec.syntheticRows,
     sampleSeed: seed,
@@ -123,7 +144,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   });
   const cur = store.getStudy(studyId);
   if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
-  return { domain, mechanism, out, releases };
+  return { domain, mechanism, out, releases, measured, measuredRecoded };
 }
 
 /** Bytes as B / kB / MB (decimal), for progress lines. */

@@ -1,0 +1,108 @@
+// ConsortiumReport: the operator's report.json / report.html of a study, from what the coordinator may
+// see (noisy measurements, synthetic rows, charges); fetched with the outputs, never sent to the parties.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Domain } from '../../shared/pgm/Domain.js';
+import type { StudySpec } from '../../shared/study/StudySpec.js';
+import type { ManifestPrivacy } from '../../shared/manifest/Manifest.js';
+import type { RoundAccount } from '../../shared/study/RoundAccount.js';
+import { makeCodeTable } from '../../shared/eval/CodeTable.js';
+import { fidelityToMeasurements, type MeasuredMarginal, type MeasurementFidelity } from '../../shared/eval/fidelityToMeasurements.js';
+import type { StudyPartyRecord } from '../store/CoordinatorStore.js';
+import { escapeHtml } from '../console/consolePages.js';
+
+/** The operator's report files (not in OUTPUT_FILES: each party writes its own local report under these names). */
+export const REPORT_FILES = ['report.json', 'report.html'] as const;
+
+export const CONSORTIUM_REPORT_NOTE =
+  "Computed at the coordinator from what it may see: the study's noisy (differentially private) measurements, the synthetic " +
+  "rows and the parties' charges; no party's rows. Fidelity here is to the noisy measurements; each party's local-only " +
+  'report (report.html in its outputs directory) scores the synthetic data against its own rows.';
+
+export interface ConsortiumReportInput {
+  readonly dir: string;
+  readonly spec: StudySpec;
+  readonly domain: Domain;
+  readonly columns: readonly Int32Array[];
+  /** Every noisy marginal the mechanism measured on the study's own columns. */
+  readonly measured: readonly MeasuredMarginal[];
+  /** Marginals measured on recoded (compressed) columns: counted, not scored. */
+  readonly notScored: number;
+  readonly privacy: ManifestPrivacy;
+  readonly parties: readonly StudyPartyRecord[];
+  readonly accounts: readonly RoundAccount[];
+}
+
+/** Writes report.json and report.html into `dir`; returns the report. */
+export function writeConsortiumReport(o: ConsortiumReportInput): ConsortiumReport {
+  const synth = makeCodeTable(o.domain.attrs, o.domain.shape, o.columns);
+  const marginals = fidelityToMeasurements(synth, o.measured);
+  const ways = [...new Set(marginals.map((m) => m.attrs.length))].sort((a, b) => a - b);
+  const unreleased = new Map<string, number>();
+  for (const a of o.accounts) for (const [p, r] of a.unreleasedRho) unreleased.set(p, (unreleased.get(p) ?? 0) + r);
+  const report: ConsortiumReport = {
+    format: 'fedsynth-consortium-report/v1',
+    studyId: o.spec.studyId,
+    title: o.spec.title,
+    mechanism: o.spec.mechanism,
+    aggregation: o.spec.aggregation,
+    scope: CONSORTIUM_REPORT_NOTE,
+    syntheticRows: synth.rows,
+    privacy: o.privacy,
+    parties: o.parties.map((p) => ({ id: p.partyId, decision: p.decision, rhoCharged: p.rhoCharged, rhoChargedNotReleased: unreleased.get(p.partyId) ?? 0, dropped: p.dropped })),
+    rounds: { asked: o.accounts.length, released: o.accounts.filter((a) => a.outcome === 'released').length, notReleased: o.accounts.filter((a) => a.outcome !== 'released' || a.unreleasedRho.size > 0).map((a) => a.summary) },
+    fidelityToMeasurements: {
+      byWay: ways.map((way) => {
+        const ms = marginals.filter((m) => m.attrs.length === way);
+        const avg = (f: (m: MeasurementFidelity) => number) => ms.reduce((s, m) => s + f(m), 0) / ms.length;
+        return { way, count: ms.length, avgTv: avg((m) => m.tv), maxTv: Math.max(...ms.map((m) => m.tv)), avgNoiseFloorTv: avg((m) => m.noiseFloorTv) };
+      }),
+      marginals,
+      notScored: o.notScored,
+    },
+  };
+  writeFileSync(join(o.dir, 'report.json'), JSON.stringify(report, null, 2));
+  writeFileSync(join(o.dir, 'report.html'), renderConsortiumReportHtml(report));
+  return report;
+}
+
+export interface ConsortiumReport {
+  readonly format: 'fedsynth-consortium-report/v1';
+  readonly studyId: string;
+  readonly title: string;
+  readonly mechanism: string;
+  readonly aggregation: string;
+  readonly scope: string;
+  readonly syntheticRows: number;
+  readonly privacy: ManifestPrivacy;
+  readonly parties: readonly { id: string; decision: string; rhoCharged: number; rhoChargedNotReleased: number; dropped: boolean }[];
+  readonly rounds: { readonly asked: number; readonly released: number; readonly notReleased: readonly string[] };
+  readonly fidelityToMeasurements: {
+    readonly byWay: readonly { way: number; count: number; avgTv: number; maxTv: number; avgNoiseFloorTv: number }[];
+    readonly marginals: readonly MeasurementFidelity[];
+    readonly notScored: number;
+  };
+}
+
+const num = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toPrecision(digits) : 'n/a');
+
+/** A self-contained page (inline CSS, no scripts, no external resources). */
+export function renderConsortiumReportHtml(r: ConsortiumReport): string {
+  const row = (cells: readonly (string | number)[]) => `<tr>${cells.map((c) => `<td>${typeof c === 'number' ? c : escapeHtml(c)}</td>`).join('')}</tr>`;
+  const table = (id: string, head: readonly string[], rows: readonly string[]) => `<table id="${id}"><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>\n${rows.join('\n')}</table>`;
+  const f = r.fidelityToMeasurements;
+  const worst = [...f.marginals].sort((a, b) => b.tv - a.tv).slice(0, 20);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.studyId)} · fedsynth consortium report</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}.note{color:#555}.warn{color:#b00}</style></head>
+<body><h1>Study ${escapeHtml(r.studyId)}: ${escapeHtml(r.title)}</h1>
+<p class="note">${escapeHtml(r.scope)}</p>
+<h2>Study</h2>${table('study', ['mechanism', 'aggregation', 'synthetic rows', 'epsilon spent', 'delta', 'rho spent / budget'], [row([r.mechanism, r.aggregation, r.syntheticRows, num(r.privacy.epsilon), num(r.privacy.delta, 3), `${num(r.privacy.rho)} / ${num(r.privacy.rhoBudget ?? NaN)}`])])}
+<h2>Parties and charges</h2>${table('parties', ['party', 'decision', 'rho charged (released rounds)', 'rho charged, not released', 'dropped out'], r.parties.map((p) => row([p.id, p.decision, num(p.rhoCharged), num(p.rhoChargedNotReleased), p.dropped ? 'yes' : 'no'])))}
+<p>${r.rounds.released} of ${r.rounds.asked} rounds asked were released.</p>${r.rounds.notReleased.length > 0 ? `<ul class="warn">${r.rounds.notReleased.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>` : ''}
+<h2>Fidelity to the noisy measurements</h2>
+<p class="note">Total variation (TV, 0 = identical, 1 = disjoint) between each synthetic marginal and the study's noisy measurement of it, beside the noise floor: the TV the noise alone puts between a measurement and the truth, in expectation. Near the floor, the model fits the measurements as well as the noise allows.${f.notScored > 0 ? ` ${f.notScored} measurements on recoded (compressed) domains are not scored.` : ''}</p>
+${table('by-way', ['marginal size', 'measurements', 'mean TV', 'max TV', 'mean noise floor'], f.byWay.map((w) => row([`${w.way}-way`, w.count, num(w.avgTv), num(w.maxTv), num(w.avgNoiseFloorTv)])))}
+<h3>Largest TVs</h3>${table('marginals', ['columns', 'cells', 'noise stddev', 'TV', 'noise floor'], worst.map((m) => row([m.attrs.join(' × '), m.cells, num(m.noiseStddev), num(m.tv), num(m.noiseFloorTv)])))}
+</body></html>
+`;
+}
