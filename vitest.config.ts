@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Code that starts worker threads (the coordinator's mechanism) runs them from the TypeScript
+    // sources too, instead of inline on the test worker's event loop (coordinator/study/MechanismThread).
+    env: { FEDSYNTH_TS_WORKER_IMPORT: fileURLToPath(new URL('./test/support/tsWorkerImport.mjs', import.meta.url)) },
   },
 });

@@ -28,18 +28,35 @@ export type ToMain =
 
 export type ToWorker = { type: 'result'; id: number; values: Float64Array; stddev: number } | { type: 'error'; id: number; code: string; message: string };
 
-/** Runs the mechanism in a worker when the compiled worker exists, else inline (tests from source). */
+/**
+ * The worker script: the compiled one beside this module, or, running from the TypeScript sources
+ * (vitest), the .ts source when FEDSYNTH_TS_WORKER_IMPORT names a module that lets a worker import
+ * TypeScript (test/support/tsWorkerImport.mjs, set by vitest.config.ts); undefined: run inline.
+ */
+function workerScript(): { url: URL; execArgv?: string[] } | undefined {
+  const compiled = new URL('./mechanismWorker.js', import.meta.url);
+  if (import.meta.url.endsWith('.js') && existsSync(fileURLToPath(compiled))) return { url: compiled };
+  const tsImport = process.env.FEDSYNTH_TS_WORKER_IMPORT;
+  const source = new URL('./mechanismWorker.ts', import.meta.url);
+  if (tsImport && import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(source))) return { url: source, execArgv: ['--import', tsImport] };
+  return undefined;
+}
+
+/**
+ * Runs the mechanism in a worker thread (compiled, or from source under vitest: a fit never blocks
+ * the event loop of the process that runs the coordinator), else inline.
+ */
 export async function runMechanismInWorker(
   name: MechanismName,
   oracle: FederatedOracle,
   opts: { rho: number; rows: number; sampleSeed: string; seed?: string; onFit?: () => void },
 ): Promise<MechanismOutput> {
-  const workerFile = fileURLToPath(new URL('./mechanismWorker.js', import.meta.url));
-  if (!import.meta.url.endsWith('.js') || !existsSync(workerFile)) {
+  const script = workerScript();
+  if (script === undefined) {
     return runMechanism(name, oracle, { rho: opts.rho, rows: opts.rows, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample'), seed: opts.seed, onFit: opts.onFit });
   }
   const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, sampleSeed: opts.sampleSeed, seed: opts.seed };
-  const worker = new Worker(workerFile, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 4096 } });
+  const worker = new Worker(script.url, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 4096 }, execArgv: script.execArgv });
   try {
     return await new Promise<MechanismOutput>((resolve, reject) => {
       worker.on('message', (m: ToMain) => {
