@@ -14,6 +14,8 @@ export interface VaeSpec {
   readonly latent: number;
   /** Standard deviation of the Gaussian likelihood of bin offsets (TVAE learns it; fixed here). */
   readonly offsetSigma: number;
+  /** Weight of the KL term (beta-VAE; default 1, the ELBO). TVAE's loss_factor 2 on the reconstruction is 0.5. */
+  readonly klWeight?: number;
 }
 
 /** One dense layer in the flat vector: W row-major [inputs][outputs] at `offset`, then b. */
@@ -115,7 +117,7 @@ export function vaeLoss(spec: VaeSpec, layout: VaeLayout, w: tf.Tensor2D[], b: t
   const [mu, logVar] = tf.split(a, [spec.latent, spec.latent], 1) as [tf.Tensor2D, tf.Tensor2D];
   let h = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), batch.eps)) as tf.Tensor2D;
   for (let l = layout.encoderHead + 1; l < layout.layers.length; l++) h = dense(l, h);
-  const kl = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(logVar, 1))), 0.5);
+  const kl = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(logVar, 1))), 0.5 * (spec.klWeight ?? 1));
   const sizes = enc.columns.map((c) => c.size);
   const parts = enc.valueCount > 0 ? [...sizes, enc.valueCount] : sizes;
   const outs = tf.split(h, parts, 1);
