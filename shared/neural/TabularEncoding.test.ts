@@ -61,3 +61,20 @@ describe('TabularEncoding', () => {
     expect(x[12 + 11]).toBeCloseTo(2 * (49.5 / 99) - 1, 6);
   });
 });
+
+describe('decodeTabularRows', () => {
+  it('writes continuous values as numbers, categorical codes as labels, the missing code as an empty cell', async () => {
+    const { decodeTabularRows } = await import('./decodeTabularRows.js');
+    const { seededRandomSource } = await import('../dp/random/RandomSource.js');
+    const enc = TabularEncoding.fromSchema(schema);
+    const rows = {
+      rows: 2,
+      codes: [Int32Array.from([1, 0]), Int32Array.from([2, 1]), Int32Array.from([0, 1]), Int32Array.from([2, 0])],
+      values: [Float64Array.from([17, 3]), Float64Array.from([Number.NaN, 42.1234567891]), null, null],
+    };
+    expect(decodeTabularRows(schema, enc, rows, seededRandomSource('d', 'd'))).toEqual([
+      ['17', '', 'a', '3'],
+      ['3', '42.123457', 'b', '1'],
+    ]);
+  });
+});

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { registerKernelGradients } from './kernelGradients.js';
 
 let ready: Promise<void> | undefined;
@@ -11,7 +12,7 @@ let ready: Promise<void> | undefined;
 export function readyTf(): Promise<void> {
   ready ??= (async () => {
     setThreadsCount(1);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tfRuntime: the tfjs wasm backend failed to initialise');
+    if (!(await tf.setBackend('wasm'))) throw new FedsynthError(ErrorCode.Internal, 'tfRuntime: the tfjs wasm backend failed to initialise');
     await tf.ready();
     registerKernelGradients();
   })();

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       epsilon: { type: 'string', default: '1' }, delta: { type: 'string', default: '1e-9' },
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
-      lr: { type: 'string', default: '0.003' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
+      lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
       'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
@@ -81,12 +81,12 @@ async function main(): Promise<void> {
   const { params } = await trainVae({
     spec, params: initParams(spec, seededRandomSource(a.seed, 'init')), rows, rounds, sampleRate: q, clipNorm: clip, rng,
     privatize: z > 0 ? TEMPORARY_floatGaussianPrivatizer(z * clip, seededRandomSource(a.seed, 'noise')) : (s) => s,
-    adam: { learningRate: Number(a.lr), beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    adam: { learningRate: Number(a.lr), beta1: Number(a.beta1), beta2: 0.999, epsilon: 1e-8 },
     onRound: (t, i) => { if (t % 25 === 0) process.stderr.write(`round ${t} examples ${i.examples} clipped ${i.clipped} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`); },
   });
   const trainSeconds = (Date.now() - t0) / 1000;
   const synth = await sampleVaeRows(spec, params, rows.rows, seededRandomSource(a.seed, 'sample'));
-  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), trainSeconds };
+  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
   const w: Record<string, number> = {};
   const wBins: Record<string, number> = {};
   const wCompared: Record<string, number> = {};
