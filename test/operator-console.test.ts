@@ -22,6 +22,7 @@ import { loadKit } from '../platform/pki/loadKit.js';
 import { openAuditHook, type AuditHook } from '../platform/audit/auditHook.js';
 import { LocalConsortium } from '../simulation/LocalConsortium.js';
 import { runMain } from './support/captureCli.js';
+import { OperatorClient } from '../coordinator/operator/OperatorClient.js';
 import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
 import { Aggregation, Mechanism, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 
@@ -175,6 +176,30 @@ describe('operator console', () => {
     const lines = json.out.trim().split('\n');
     expect(lines.length).toBe(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ studyId, state: 'done' });
+  });
+
+  it('study status counts the parties that confirmed the outputs (done is not delivered)', async () => {
+    const client = OperatorClient.fromKit(join(root, 'kits', 'operator'), `127.0.0.1:${consortium.coordinator.port}`);
+    try {
+      const deadline = Date.now() + 30_000;
+      let st = await client.getStudy(studyId);
+      while (st.partiesDelivered < 3 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        st = await client.getStudy(studyId);
+      }
+      expect([st.partiesDelivered, st.partiesToDeliver]).toEqual([3, 3]);
+      expect(st.parties.every((p) => p.outputsDelivered)).toBe(true);
+    } finally {
+      client.close();
+    }
+    const r = await runMain(['study', 'status', studyId, '--kit', join(root, 'kits', 'operator'), '--coordinator', `127.0.0.1:${consortium.coordinator.port}`]);
+    const out = JSON.parse(r.out) as Record<string, unknown>;
+    expect(out.delivery).toBe('outputs delivered to 3/3 parties (confirmed by hash)');
+    expect(out.notReleased).toBeUndefined(); // every round released
+    // a party's missing confirmation is counted as such
+    const store = consortium.coordinator.store;
+    const p0 = consortium.partyIds[0]!;
+    expect(store.partiesHolding(studyId, ['manifest.json', 'never-sent.bin']).has(p0)).toBe(false);
   });
 
   it("study fetch returns the outputs and the operator's report (report.json, report.html) with fidelity to the noisy measurements", async () => {
