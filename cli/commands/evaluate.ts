@@ -163,7 +163,14 @@ export function register(program: Command): void {
         const control = opts.schema ? loadRawTables(opts.schema, { control: controlPath as string }).control : loadTable(controlPath as string, domain, 'control');
         const report = evaluateRisk(real, control, synth, { seed: opts.seed, attacks, ordinal });
         risk = riskFigures(report, null);
-        const details = { univariateSinglingOut: report.singlingOut?.univariate ?? null, closestRecord: report.closest, seconds: report.seconds };
+        const so = report.singlingOut;
+        const details = {
+          singlingOutComparedRows: so?.comparedRows ?? null,
+          singlingOutExtrapolated: so ? { risk: so.extrapolated.risk, ci: so.extrapolated.ci, sizeCorrection: so.extrapolated.sizeCorrection } : null,
+          univariateSinglingOut: so?.univariate ?? null,
+          closestRecord: report.closest,
+          seconds: report.seconds,
+        };
         process.stdout.write(JSON.stringify({ ...record, ...risk, details }) + '\n');
       } else {
         process.stdout.write(JSON.stringify(record) + '\n');

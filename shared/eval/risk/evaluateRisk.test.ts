@@ -9,6 +9,7 @@ import { seededRandomSource } from '../../dp/random/RandomSource.js';
 import { uniformInt } from '../../dp/random/uniform.js';
 import { randomBayesNet, sampleBayesNet } from '../../data/RandomBayesNet.js';
 import { makeCodeTable, type CodeTable } from '../CodeTable.js';
+import { distinctRows } from './distinctRows.js';
 import { evaluateRisk } from './evaluateRisk.js';
 import { buildKeyIndex, nearestKeys, queryCodes } from './KeyIndex.js';
 import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
@@ -44,6 +45,20 @@ describe('evaluateRisk', () => {
     expect(r.inference!.ci![0]).toBe(0);
     expect(Math.abs(r.mia.auc - 0.5)).toBeLessThan(0.05);
     expect(Math.abs(r.closest.closerToTrain - 0.5)).toBeLessThan(0.05);
+  });
+
+  it('compares singling out at equal sizes when the control set is 4x smaller (no false alarm)', () => {
+    const big = sample(4000, 'train-big');
+    const small = sample(1000, 'control-small');
+    const fresh = evaluateRisk(big, small, sample(4000, 'synth-big'), { seed: 's', attacks: 500, ordinal });
+    expect(fresh.singlingOut!.comparedRows).toBe(distinctRows(small).rows);
+    expect(fresh.singlingOut!.ci![0]).toBe(0);
+    // At 4x the equal-size comparison is weak (a training subsample holds a copied row only 1 time in
+    // 4): the leak shows in the main rate and, strongly, in membership inference and exact matches.
+    const leaky = evaluateRisk(big, small, big, { seed: 's', attacks: 500, ordinal });
+    expect(leaky.singlingOut!.main.rate).toBeGreaterThan(leaky.singlingOut!.control.rate);
+    expect(leaky.singlingOut!.extrapolated.ci![0]).toBeGreaterThan(0.5);
+    expect(leaky.mia.auc).toBeGreaterThan(0.8);
   });
 
   it('is reproducible from its seed', () => {

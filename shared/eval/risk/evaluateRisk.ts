@@ -40,8 +40,10 @@ export interface RiskFigure extends AttackRisk {
 export interface SinglingOutFigure extends RiskFigure {
   readonly mode: 'univariate' | 'multivariate';
   readonly requested: number;
-  readonly sizeCorrection: number;
-  readonly controlRaw: number;
+  /** Rows of each side when compared (the smaller distinct table's size). */
+  readonly comparedRows: number;
+  /** Anonymeter's size-extrapolated alternative (control scaled up to the training size). */
+  readonly extrapolated: RiskFigure & { readonly sizeCorrection: number };
 }
 
 /** The full risk evaluation. Headline: `singlingOut` (multivariate), `linkability`, `inference` (worst secret), `mia`. */
@@ -63,7 +65,14 @@ function figure(c: AttackCounts, confidence: number): RiskFigure {
 
 function soFigure(c: SinglingOutCounts, confidence: number): SinglingOutFigure | null {
   if (c.attacks === 0) return null;
-  return { ...figure(c, confidence), mode: c.mode, requested: c.requested, sizeCorrection: c.sizeCorrection, controlRaw: c.controlRaw };
+  const ex = { ...c, successes: c.extrapolated.successes, controlSuccesses: c.extrapolated.controlSuccesses };
+  return {
+    ...figure(c, confidence),
+    mode: c.mode,
+    requested: c.requested,
+    comparedRows: c.comparedRows,
+    extrapolated: { ...figure(ex, confidence), sizeCorrection: c.extrapolated.sizeCorrection },
+  };
 }
 
 function timed<T>(seconds: Record<string, number>, name: string, f: () => T): T {
@@ -99,11 +108,12 @@ export function evaluateRisk(train: CodeTable, control: CodeTable, synth: CodeTa
     const multi = run('multivariate');
     if (!uni) unavailable.push('Singling out (univariate): no value occurs exactly once in the synthetic data.');
     if (!multi) unavailable.push('Singling out (multivariate): no predicate singling out one synthetic row was found.');
-    if (multi && Math.abs(multi.sizeCorrection - 1) > 0.05) {
+    const larger = Math.max(tables.train.rows, tables.control.rows);
+    if (multi && larger > 1.05 * multi.comparedRows) {
       unavailable.push(
-        `Singling out: the control set (${tables.control.rows} distinct rows) is smaller than the training set (${tables.train.rows}); ` +
-          `the control success was scaled by ${multi.sizeCorrection.toFixed(3)} with Anonymeter's fitted size model, an extrapolation ` +
-          'that can understate the control rate (on Adult at 4x it did by about a third). A control set as large as the training set avoids it.',
+        `Singling out: training (${tables.train.rows} distinct rows) and control (${tables.control.rows}) differ in size; both were compared ` +
+          `at ${multi.comparedRows} rows (random subsamples of the larger), which is unbiased but weaker than a control set as large as the ` +
+          `training set. Anonymeter's size extrapolation gives ${multi.extrapolated.risk?.toFixed(3)} [${multi.extrapolated.ci?.map((x) => x.toFixed(3)).join(', ')}] (details).`,
       );
     }
     return multi ? { ...multi, univariate: uni } : null;
