@@ -1,5 +1,5 @@
 // The `fedsynth privacy` command: zCDP <-> (epsilon, delta) conversion, distributed noise plans,
-// exact noise samples for external audit, and listing a party agent's budget ledger.
+// exact noise samples for external audit, the empirical canary audit, and a party agent's budget ledger.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -15,6 +15,7 @@ import { DiscreteLaplaceSampler } from '../../shared/dp/samplers/DiscreteLaplace
 import { SkellamSampler } from '../../shared/dp/samplers/SkellamSampler.js';
 import { discreteLaplaceScaleForVariance } from '../../shared/dp/samplers/referencePmf.js';
 import { readLedger } from '../../party-agent/ledger/BudgetLedger.js';
+import { canaryAudit } from '../../shared/dp/audit/canaryAudit.js';
 
 function num(v: string | undefined, name: string, integer = false): number {
   if (v === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `missing --${name}`);
@@ -233,6 +234,44 @@ export function register(program: Command): void {
     .option('--seed <S>', 'deterministic seed (AES-CTR PRG, stream privacy/sample/<distribution>); default: OS CSPRNG')
     .addHelpText('after', '\nFor discrete-gaussian the variance is sigma^2 of N_Z(0, sigma^2); for discrete-laplace the scale\nis solved from the variance numerically; for skellam it is the variance 2 mu.')
     .action((o: { distribution: string; variance?: string; n: string; seed?: string }) => sampleCommand(o));
+
+  privacy
+    .command('audit')
+    .description('Empirical lower bound on epsilon from canaries (Jagielski et al. 2020 / Nasr et al. 2021), beside the claim')
+    .requiredOption('--epsilon <E>', 'claimed epsilon of the audited release')
+    .requiredOption('--delta <D>', 'claimed delta')
+    .option('--runs <N>', 'independent runs of the release', '200')
+    .option('--canaries <M>', 'canaries per run, each in its own empty cell; half inserted per run', '1000')
+    .option('--parties <P>', 'simulated parties adding noise shares (canaries at party 0)', '3')
+    .option('--columns <C>', 'columns of the audited table (every 1-way marginal is released)', '2')
+    .option('--confidence <C>', 'confidence of the lower bound', '0.95')
+    .option('--seed <S>', 'deterministic noise (AES-CTR PRG); default: OS CSPRNG')
+    .addHelpText(
+      'after',
+      '\nRuns the first release of MST/AIM (every 1-way marginal through the in-process federated oracle,\n' +
+        'exact per-party discrete Gaussian noise at rho = rhoFromEpsilon(E, D)) --runs times with canaries\n' +
+        'inserted at one party, attacks each canary with the most powerful test (threshold on its noisy\n' +
+        'cells) and prints the epsilon its error rates prove (Clopper-Pearson, union bound over a threshold\n' +
+        'grid fixed in advance). A correct mechanism gives epsilonLowerBound < claimedEpsilon with probability\n' +
+        '>= confidence; the bound is a floor, not an estimate of the true epsilon (docs/privacy.md).\n' +
+        'Progress on stderr. Example:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200',
+    )
+    .action(async (o: { epsilon: string; delta: string; runs: string; canaries: string; parties: string; columns: string; confidence: string; seed?: string }) => {
+      const result = await canaryAudit({
+        epsilon: num(o.epsilon, 'epsilon'),
+        delta: num(o.delta, 'delta'),
+        runs: num(o.runs, 'runs', true),
+        canaries: num(o.canaries, 'canaries', true),
+        parties: num(o.parties, 'parties', true),
+        columns: num(o.columns, 'columns', true),
+        confidence: num(o.confidence, 'confidence'),
+        seed: o.seed,
+        onRun: (done, runs) => {
+          if (done % 20 === 0 || done === runs) process.stderr.write(`audit: run ${done}/${runs}\n`);
+        },
+      });
+      printJson(result);
+    });
 
   privacy
     .command('ledger')
