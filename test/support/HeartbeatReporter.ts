@@ -84,7 +84,7 @@ export default class HeartbeatReporter implements Reporter {
     const running = [...this.running].map(([id, m]) => {
       const file = id.startsWith(root) ? id.slice(root.length) : id;
       if (m.test) return `${file} > ${m.test.name} (${seconds(now - m.test.since)})`;
-      return `${file} (${m.collecting ? 'loading' : 'between tests'}, ${seconds(now - m.since)})`;
+      return `${file} (${m.collecting ? 'loading' : 'in hooks'}, ${seconds(now - m.since)})`;
     });
     return `[tests ${seconds(now - this.t0)}] ${this.filesDone}/${this.files} files, ${this.passed} passed, ${this.failed} failed; running: ${running.length > 0 ? running.join('; ') : 'nothing (collecting or finishing)'}`;
   }
