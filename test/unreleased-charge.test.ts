@@ -21,8 +21,8 @@ async function ledgerTotal(party: string): Promise<number> {
 
 beforeAll(async () => {
   await c.setup();
-  // Short round timeout: the frozen party's silence fails the round in seconds, not minutes.
-  await c.startCoordinator({ extraArgs: ['--round-timeout', '3000'] });
+  // Short round timeout (8 s, room for a loaded machine): the frozen party's silence fails the round in under a minute.
+  await c.startCoordinator({ extraArgs: ['--round-timeout', '8000'] });
   c.startAgents();
   // AIM asks many rounds: whichever is in flight (or next) when the victim freezes is asked of it too.
   studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'aim', minParties: 3, rows: 200 });
