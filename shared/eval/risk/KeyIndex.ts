@@ -24,7 +24,8 @@ export interface KeyIndex {
   /** Per key and secret value (`keys × secretSize`): rows with that key and secret; null without a secret. */
   readonly secretCounts: Int32Array | null;
   readonly secretSize: number;
-  readonly lookup: Map<string, number>;
+  /** Hash of a whole key -> the key ids with that hash (collisions resolved by comparing codes). */
+  readonly lookup: Map<number, number[]>;
   /** levels[i]: the i+2 blocks of level i+2, each a list of positions and a map block key -> key ids. */
   readonly levels: readonly (readonly Block[])[];
   /** Scratch marks of keys already scored for the current query. */
@@ -34,13 +35,27 @@ export interface KeyIndex {
 
 interface Block {
   readonly pos: readonly number[];
-  readonly groups: Map<string, number[]>;
+  /** Hash of the key's codes at `pos` -> key ids (a hash collision only adds candidates, which are scored exactly). */
+  readonly groups: Map<number, number[]>;
 }
 
-function blockKey(codes: ArrayLike<number>, base: number, pos: readonly number[]): string {
-  let s = '';
-  for (const p of pos) s += codes[base + p] + ',';
-  return s;
+/** FNV-1a style 32-bit hash of codes[base + p] for p in `pos`. */
+function blockHash(codes: ArrayLike<number>, base: number, pos: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of pos) h = Math.imul(h ^ (codes[base + p] + 0x9e37), 0x01000193);
+  return h;
+}
+
+/** The same hash over codes[base .. base + m). */
+function keyHash(codes: ArrayLike<number>, base: number, m: number): number {
+  let h = 0x811c9dc5;
+  for (let p = 0; p < m; p++) h = Math.imul(h ^ (codes[base + p] + 0x9e37), 0x01000193);
+  return h;
+}
+
+function sameKey(codes: ArrayLike<number>, base: number, q: ArrayLike<number>, m: number): boolean {
+  for (let p = 0; p < m; p++) if (codes[base + p] !== q[p]) return false;
+  return true;
 }
 
 function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly number[], maxLevel: number): Block[][] {
@@ -48,9 +63,9 @@ function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly num
   for (let s = 2; s <= Math.min(maxLevel, m); s++) {
     levels.push(
       entropyBlocks(h, s).map((pos) => {
-        const groups = new Map<string, number[]>();
+        const groups = new Map<number, number[]>();
         for (let k = 0; k < keys; k++) {
-          const bk = blockKey(codes, k * m, pos);
+          const bk = blockHash(codes, k * m, pos);
           const g = groups.get(bk);
           if (g) g.push(k);
           else groups.set(bk, [k]);
@@ -62,12 +77,6 @@ function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly num
   return levels;
 }
 
-function keyOf(codes: ArrayLike<number>, base: number, m: number): string {
-  let s = '';
-  for (let p = 0; p < m; p++) s += codes[base + p] + ',';
-  return s;
-}
-
 /**
  * Indexes `t` on `cols`. `rank[r]` orders rows for tie-breaking (a seeded random permutation makes
  * ties random but reproducible); `secret` is a column whose value histogram is kept per key.
@@ -76,7 +85,7 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
   const hs = cols.map((c, i) => ({ c, h: columnEntropy(t.data[c], t.sizes[c]) })).sort((a, b) => b.h - a.h || a.c - b.c);
   const order = hs.map((x) => x.c);
   const m = order.length;
-  const lookup = new Map<string, number>();
+  const lookup = new Map<number, number[]>();
   const codes: number[] = [];
   const bestRow: number[] = [];
   const bestRank: number[] = [];
@@ -84,11 +93,14 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
   const row = new Int32Array(m);
   for (let r = 0; r < t.rows; r++) {
     for (let p = 0; p < m; p++) row[p] = t.data[order[p]][r];
-    const k = keyOf(row, 0, m);
-    let id = lookup.get(k);
+    const hash = keyHash(row, 0, m);
+    const ids = lookup.get(hash);
+    let id: number | undefined;
+    if (ids) for (const k of ids) if (sameKey(codes, k * m, row, m)) id = k;
     if (id === undefined) {
       id = bestRow.length;
-      lookup.set(k, id);
+      if (ids) ids.push(id);
+      else lookup.set(hash, [id]);
       for (let p = 0; p < m; p++) codes.push(row[p]);
       bestRow.push(r);
       bestRank.push(rank[r]);
@@ -133,12 +145,13 @@ export function queryCodes(index: KeyIndex, q: CodeTable, r: number, out: Int32A
 export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): number {
   out.length = 0;
   const m = index.cols.length;
-  const exact = index.lookup.get(keyOf(query, 0, m));
-  if (exact !== undefined) {
-    out.push(exact);
-    return 0;
-  }
   const codes = index.codes;
+  for (const k of index.lookup.get(keyHash(query, 0, m)) ?? []) {
+    if (sameKey(codes, k * m, query, m)) {
+      out.push(k);
+      return 0;
+    }
+  }
   const stamp = index.stamp;
   const qid = ++index.query.id;
   let best = m + 1;
@@ -158,7 +171,7 @@ export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): 
   for (const blocks of index.levels) {
     level++;
     for (const b of blocks) {
-      const g = b.groups.get(blockKey(query, 0, b.pos));
+      const g = b.groups.get(blockHash(query, 0, b.pos));
       if (!g) continue;
       for (const k of g) {
         if (stamp[k] === qid) continue;
