@@ -14,6 +14,7 @@ import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFrom
 import { studySpecFromJsonText } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { REPORT_FILES } from '../delivery/ConsortiumReport.js';
+import { unreleasedRhoByParty } from '../../shared/study/RoundAccount.js';
 import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 import { auditPage, partiesPage, refusalPage, studiesPage, studyPage, type AuditLine } from './consolePages.js';
 
@@ -98,11 +99,12 @@ export class ConsoleServer {
       } else if (path === '/') {
         html(studiesPage(operator, this.o.store.listStudies().reverse().map((study) => ({ study, spec: this.specOf(study.specJson), roundsDone: this.o.store.roundsDone(study.id), parties: this.o.store.parties(study.id) })), this.o.gateway.onlineParties()));
       } else if (path === '/parties') {
-        const invited = new Map<string, { studies: number; rhoCharged: number }>();
+        const invited = new Map<string, { studies: number; rhoCharged: number; rhoUnreleased: number }>();
         for (const s of this.o.store.listStudies()) {
+          const unreleased = unreleasedRhoByParty(this.o.store.roundAccounts(s.id));
           for (const p of this.o.store.parties(s.id)) {
-            const cur = invited.get(p.partyId) ?? { studies: 0, rhoCharged: 0 };
-            invited.set(p.partyId, { studies: cur.studies + 1, rhoCharged: cur.rhoCharged + p.rhoCharged });
+            const cur = invited.get(p.partyId) ?? { studies: 0, rhoCharged: 0, rhoUnreleased: 0 };
+            invited.set(p.partyId, { studies: cur.studies + 1, rhoCharged: cur.rhoCharged + p.rhoCharged, rhoUnreleased: cur.rhoUnreleased + (unreleased.get(p.partyId) ?? 0) });
           }
         }
         html(partiesPage(operator, invited, this.o.gateway.onlineParties()));

@@ -1,7 +1,7 @@
 // Tests of the console's study page: the "Charges by round" table names a round that charged parties
 // without a release and why, the parties table their unreleased rho, the summary the confirmed deliveries.
 import { describe, expect, it } from 'vitest';
-import { studyPage, type StudyDetail } from './consolePages.js';
+import { partiesPage, studyPage, type StudyDetail } from './consolePages.js';
 import { roundAccounts } from '../../shared/study/RoundAccount.js';
 import type { StudyPartyRecord } from '../store/CoordinatorStore.js';
 
@@ -33,5 +33,10 @@ describe('studyPage', () => {
     expect(table).toContain('<td>1</td><td>oneway</td><td class="">released</td>');
     expect(html).toMatch(/<td>a<\/td>.*<td>0\.1000<\/td><td class="failed">0\.05000<\/td>/);
     expect(html).toMatch(/<td>c<\/td>.*<td>0\.1000<\/td><td>0\.000<\/td>/);
+  });
+
+  it('the parties page adds up, per party, rho charged by released rounds and without a release', () => {
+    const html = partiesPage('alice', new Map([['a', { studies: 2, rhoCharged: 0.2, rhoUnreleased: 0.05 }]]), ['a']);
+    expect(html).toContain('<tr><td>a</td><td>online</td><td>2</td><td>0.2000</td><td>0.05000</td></tr>');
   });
 });

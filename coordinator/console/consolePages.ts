@@ -48,16 +48,16 @@ ${rows
   return page('Studies', operator, `${body}<p>Parties online now: ${online.length === 0 ? 'none' : online.map(escapeHtml).join(', ')}</p>`);
 }
 
-export function partiesPage(operator: string, invited: ReadonlyMap<string, { studies: number; rhoCharged: number }>, online: readonly string[]): string {
+export function partiesPage(operator: string, invited: ReadonlyMap<string, { studies: number; rhoCharged: number; rhoUnreleased: number }>, online: readonly string[]): string {
   const all = [...new Set([...invited.keys(), ...online])].sort();
   const on = new Set(online);
   const rows = all
     .map((p) => {
       const i = invited.get(p);
-      return `<tr><td>${escapeHtml(p)}</td><td>${on.has(p) ? 'online' : '<span class="off">offline</span>'}</td><td>${i?.studies ?? 0}</td><td>${(i?.rhoCharged ?? 0).toPrecision(4)}</td></tr>`;
+      return `<tr><td>${escapeHtml(p)}</td><td>${on.has(p) ? 'online' : '<span class="off">offline</span>'}</td><td>${i?.studies ?? 0}</td><td>${(i?.rhoCharged ?? 0).toPrecision(4)}</td><td>${(i?.rhoUnreleased ?? 0).toPrecision(4)}</td></tr>`;
     })
     .join('\n');
-  return page('Parties', operator, `<table id="parties"><tr><th>party</th><th>connection</th><th>studies invited to</th><th>rho charged (all studies, journaled rounds)</th></tr>\n${rows}</table>`);
+  return page('Parties', operator, `<table id="parties"><tr><th>party</th><th>connection</th><th>studies invited to</th><th>rho charged (all studies, released rounds)</th><th>rho charged without a release (all studies)</th></tr>\n${rows}</table>`);
 }
 
 export interface StudyDetail {
