@@ -230,12 +230,16 @@ describe.skipIf(!existsSync(CHROMIUM))('report.html in headless Chromium (struct
   });
 
   it('shows each risk figure with its control-rate reference and meaning, aggregated and per silo', async () => {
-    const risk = await page.$$eval('#risk table.risk tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
+    const risk = await page.$$eval('#risk > table.risk tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
     expect(risk.map((r) => r[0])).toEqual(['Singling out', 'Linkability', 'Inference (worst column: income)', 'Membership inference', 'Exact copies', 'Distance to closest record']);
     expect(risk[0].slice(1, 4)).toEqual(['0.004 [0.000, 0.021]', '3.1% (16/500)', '2.7% (14/500)']);
     for (const r of risk) expect(r[6].split(' ').length, `meaning of ${r[0]}`).toBeGreaterThan(8);
     const silos = await page.$$eval('#risk h3 + table tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
     expect(silos).toEqual(['hospital-a', 'hospital-b']);
+    // Each silo's figures in full, with their own control rates and verdicts.
+    const siloRows = await page.$$eval('#risk details table.risk tbody tr', (trs) => trs.map((tr) => tr.querySelector('td:nth-child(4)')?.textContent));
+    expect(siloRows.length).toBe(12);
+    expect(siloRows[0]).toBe('2.7% (14/500)');
   });
 
   it('takes screenshots (full page and summary) into the temporary directory', async () => {

@@ -20,7 +20,7 @@ import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
-import { writeDemoReport } from './writeDemoReport.js';
+import { evaluateDemo, readSiloRisk, writeDemoReport } from './writeDemoReport.js';
 import { signDemoOutputs } from './signDemoOutputs.js';
 import { waitForLocalReports } from './waitForLocalReports.js';
 import { verifyStudyOutputs } from '../../platform/delivery/verifyStudyOutputs.js';
@@ -38,6 +38,8 @@ export interface DemoOptions {
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
+/** Share of each hospital's rows held back as its control sample (dataset.controlRows) for the risk evaluation. */
+const DEMO_CONTROL_SHARE = 0.2;
 
 export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> {
   const t0 = Date.now();
@@ -81,7 +83,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         party: { id: p },
         coordinator: { address },
         kit: join(work, 'kits', p),
-        dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail' },
+        // A fifth of each silo is held back as the control sample of the risk evaluation (never in a round).
+        dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail', controlRows: Math.floor(partyRows[i] * DEMO_CONTROL_SHARE) },
         policy: { allowedColumns: '*', maxEpsilonPerStudy: Math.max(1, o.epsilon), maxDeltaPerStudy: 1e-6, lifetimeEpsilon: Math.max(10, o.epsilon), autoApprove: true, allowedMechanisms: ['mst', 'aim'], minParties: 2, allowPlainAggregation: o.aggregation === 'plain' },
         state: { dir: join(work, 'agents', p) },
       };
@@ -159,9 +162,11 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       // agents started on delivery); then the demo waits for their local-only reports.
       o.progress.update(0.96, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html) while each hospital evaluates it against its own rows');
       const privacy = run.privacy as { rho: number; epsilon: number; delta: number };
-      const report = writeDemoReport({ outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId });
-      o.progress.update(0.98, 'waiting for the hospitals\' local-only evaluation reports');
-      const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 60_000);
+      const reportOptions = { outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId };
+      const demoEvaluation = evaluateDemo(reportOptions);
+      o.progress.update(0.98, 'waiting for the hospitals\' local-only evaluation reports (risk against their control rows)');
+      const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 120_000);
+      const report = writeDemoReport(reportOptions, demoEvaluation, readSiloRisk(localReports));
       const summary = {
         ...run,
         command: 'demo',

@@ -1,7 +1,9 @@
 // writeDemoReport: the demo's evaluation report (report.json, report.html in --out): the fetched
 // synthetic.csv scored against the demo's full bundled sample, which the demo operator owns.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateParty } from '../../shared/eval/evaluateParty.js';
+import { evaluateParty, type PartyEvaluation } from '../../shared/eval/evaluateParty.js';
+import type { RiskFigures } from '../../shared/eval/RiskFigures.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
@@ -24,19 +26,51 @@ export const DEMO_EVALUATION_NOTE =
   'every hospital silo was cut from it. In a real consortium no one holds the pooled rows; each party evaluates ' +
   'against its own rows locally.';
 
-/** Evaluates and writes the report; returns the file paths and the seconds spent. */
-export function writeDemoReport(o: DemoReportOptions): { json: string; html: string; seconds: number } {
+export const DEMO_RISK_NOTE =
+  "the hospitals' own risk figures (privacy.riskPerSilo), copied from their local-only reports: each hospital held back a " +
+  'control sample before any round and attacked the synthetic data against its own rows. Only the demo can collect them (every ' +
+  'silo is on this machine); in a real consortium they stay at each silo, and a consortium figure needs a DP release of the attack counts (not built).';
+
+/** The demo's evaluation (the slow part), done while the hospitals evaluate locally. */
+export interface DemoEvaluation {
+  readonly evaluation: PartyEvaluation;
+  readonly tables: ReturnType<typeof loadRawTables<'real' | 'synthetic'>>;
+  readonly seconds: number;
+}
+
+export function evaluateDemo(o: DemoReportOptions): DemoEvaluation {
   const t0 = performance.now();
   const tables = loadRawTables(o.schemaFile, { real: o.sampleCsv, synthetic: join(o.outDir, 'synthetic.csv') });
   const categorical = tables.schema.columns.map((c) => c.type === 'categorical');
   const evaluation = evaluateParty({ train: tables.real, synth: tables.synthetic, target: o.target, maxWay: 3, seed: `demo/${o.studyId}`, categorical });
+  return { evaluation, tables, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The risk figures of each hospital's local report.json (those that have them). */
+export function readSiloRisk(localReportHtmlFiles: readonly string[]): RiskFigures[] {
+  const out: RiskFigures[] = [];
+  for (const html of localReportHtmlFiles) {
+    const json = html.replace(/report\.html$/, 'report.json');
+    if (!existsSync(json)) continue;
+    const risk = (JSON.parse(readFileSync(json, 'utf8')) as { privacy?: { risk?: RiskFigures | null } }).privacy?.risk;
+    if (risk) out.push(risk);
+  }
+  return out;
+}
+
+/** Writes the report from the demo's evaluation and the silos' risk figures; returns the file paths and the seconds spent. */
+export function writeDemoReport(o: DemoReportOptions, e: DemoEvaluation, riskPerSilo: readonly RiskFigures[]): { json: string; html: string; seconds: number } {
+  const t0 = performance.now();
+  const { tables, evaluation } = e;
   const report = buildReportJson({
     labels: codeLabels(tables.schema),
     title: "fedsynth demo: synthetic UCI Adult evaluated against the demo's full sample",
     evaluation,
     privacySpent: o.privacySpent,
+    risk: { risk: null, riskPerSilo },
     parameters: {
       evaluatedAgainst: DEMO_EVALUATION_NOTE,
+      ...(riskPerSilo.length ? { riskPerSilo: DEMO_RISK_NOTE } : {}),
       study: o.studyId,
       real: 'data/adult-raw.csv (bundled demo sample)',
       synthetic: 'synthetic.csv (this directory)',
@@ -46,5 +80,5 @@ export function writeDemoReport(o: DemoReportOptions): { json: string; html: str
     },
   });
   const files = writeReportFiles(o.outDir, report);
-  return { ...files, seconds: (performance.now() - t0) / 1000 };
+  return { ...files, seconds: e.seconds + (performance.now() - t0) / 1000 };
 }

@@ -99,6 +99,27 @@ describe('judgeReport', () => {
     expect(verdict(report({ risk: { ...risk, exactMatch: { rate: 0.114, controlRate: 0.05, synthRows: 1000 } } }), 'exactMatch')).toBe('fail');
   });
 
+  it('judges each criterion at its worst silo when only per-silo figures exist', () => {
+    const silo = (party: string, exact: number): RiskFigures => ({
+      scope: 'silo',
+      party,
+      trainRows: 1000,
+      controlRows: 200,
+      singlingOut: attack(0.01, [0, 0.04]),
+      linkability: attack(0.01, [0, 0.04]),
+      inference: null,
+      mia: null,
+      exactMatch: { rate: exact, controlRate: 0.1, synthRows: 1000 },
+      dcr: null,
+      notes: [],
+    });
+    const r = { ...report(), privacy: { ...report().privacy, riskPerSilo: [silo('a', 0.1), silo('b', 0.2), silo('c', 0.1)] } };
+    const s = judgeReport(r);
+    expect(s.criteria.find((c) => c.id === 'exactMatch')).toMatchObject({ verdict: 'fail', value: '20.0% (b, the worst of 3 silos)' });
+    expect(s.criteria.find((c) => c.id === 'singlingOut')).toMatchObject({ verdict: 'pass', value: '0.010 [0.000, 0.040] (a; all 3 silos pass)' });
+    expect(s.criteria.find((c) => c.id === 'inference')?.verdict).toBe('review');
+  });
+
   it('passes the guarantee only for a small epsilon and delta below 1/rows', () => {
     expect(verdict(report({ epsilon: 1 }), 'guarantee')).toBe('pass');
     expect(verdict(report({ epsilon: 5 }), 'guarantee')).toBe('review');

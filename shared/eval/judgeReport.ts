@@ -6,7 +6,7 @@
 // A figure that was not measured is never a pass: it is 'review' with the reason.
 import type { EvaluationReport } from './buildReportJson.js';
 import { fmt, pct } from './htmlFormat.js';
-import type { AttackRisk } from './RiskFigures.js';
+import type { AttackRisk, RiskFigures } from './RiskFigures.js';
 
 export type Verdict = 'pass' | 'review' | 'fail';
 
@@ -71,6 +71,7 @@ export const REPORT_THRESHOLDS: ReportThresholds = {
   epsilon: { pass: 2, review: 10 },
 };
 
+const RANK: Readonly<Record<Verdict, number>> = { pass: 0, review: 1, fail: 2 };
 const higher = (v: number, b: Band): Verdict => (v >= b.pass ? 'pass' : v >= b.review ? 'review' : 'fail');
 const lower = (v: number, b: Band): Verdict => (v <= b.pass ? 'pass' : v <= b.review ? 'review' : 'fail');
 const points = (v: number): string => `${(v * 100).toFixed(0)} pt`;
@@ -107,6 +108,56 @@ function attackCriterion(id: 'singlingOut' | 'linkability' | 'inference', label:
     verdict,
     meaning: RISK_MEANING[id],
   };
+}
+
+/** The six risk criteria of one silo's (or the aggregate's) figures; null: only the distance-based fallbacks. */
+export function riskCriteria(r: Omit<EvaluationReport, 'summary'>, f: RiskFigures | null, t: ReportThresholds = REPORT_THRESHOLDS): Criterion[] {
+  return [
+    attackCriterion('singlingOut', 'Singling out', f?.singlingOut, t),
+    attackCriterion('linkability', 'Linkability', f?.linkability, t),
+    attackCriterion('inference', 'Attribute inference', f?.inference, t),
+    (() => {
+      const mia = f?.mia ?? null;
+      const miaAuc = mia?.auc ?? r.privacy.miaAuc;
+      return {
+        id: 'mia',
+        group: 'privacy',
+        label: 'Membership inference',
+        value: miaAuc === null ? 'not measured' : `AUC ${fmt(miaAuc)}`,
+        reference: mia ? `${mia.method} attack, ${mia.members} training vs ${mia.nonMembers} control rows` : miaAuc === null ? 'needs control (holdout) rows' : 'distance attack, training vs holdout rows',
+        threshold: lowerText(t.miaAuc, (v) => fmt(v, 2)),
+        verdict: miaAuc === null ? 'review' : lower(miaAuc, t.miaAuc),
+        meaning: RISK_MEANING.mia,
+      };
+    })(),
+    (() => {
+      const ex = f?.exactMatch ?? null;
+      return {
+        id: 'exactMatch',
+        group: 'privacy',
+        label: 'Exact copies',
+        value: pct(ex?.rate ?? r.privacy.exactMatchRate),
+        reference: ex ? `control rate ${pct(ex.controlRate)}` : 'no control rows: the rate expected by chance is unknown',
+        threshold: `excess over the control rate: ${lowerText(t.exactExcess, points)}`,
+        verdict: ex ? lower(ex.rate - ex.controlRate, t.exactExcess) : 'review',
+        meaning: RISK_MEANING.exactMatch,
+      };
+    })(),
+    (() => {
+      const dcr = f?.dcr ?? null;
+      const dcrShare = r.privacy.dcrShare;
+      return {
+        id: 'dcr',
+        group: 'privacy',
+        label: 'Distance to closest record',
+        value: dcr ? pct(dcr.rate) : dcrShare === null ? 'not measured' : `${pct(dcrShare)} closer to training`,
+        reference: dcr ? `control rate ${pct(dcr.controlRate)}` : dcrShare === null ? 'needs control (holdout) rows' : '50% when synthetic rows are no closer to training than to holdout rows',
+        threshold: `excess over the reference: ${lowerText(t.dcrExcess, points)}`,
+        verdict: dcr ? lower(dcr.rate - dcr.controlRate, t.dcrExcess) : dcrShare === null ? 'review' : lower(dcrShare - 0.5, t.dcrExcess),
+        meaning: RISK_MEANING.dcr,
+      };
+    })(),
+  ];
 }
 
 /** Judges every criterion of a report (everything but its summary). */
@@ -167,47 +218,17 @@ export function judgeReport(r: Omit<EvaluationReport, 'summary'>, t: ReportThres
     meaning: 'How well a classifier tells real rows from synthetic ones.',
   });
 
-  const risk = r.privacy.risk;
-  out.push(attackCriterion('singlingOut', 'Singling out', risk?.singlingOut, t));
-  out.push(attackCriterion('linkability', 'Linkability', risk?.linkability, t));
-  out.push(attackCriterion('inference', 'Attribute inference', risk?.inference, t));
-
-  const mia = risk?.mia ?? null;
-  const miaAuc = mia?.auc ?? r.privacy.miaAuc;
-  out.push({
-    id: 'mia',
-    group: 'privacy',
-    label: 'Membership inference',
-    value: miaAuc === null ? 'not measured' : `AUC ${fmt(miaAuc)}`,
-    reference: mia ? `${mia.method} attack, ${mia.members} training vs ${mia.nonMembers} control rows` : miaAuc === null ? 'needs control (holdout) rows' : 'distance attack, training vs holdout rows',
-    threshold: lowerText(t.miaAuc, (v) => fmt(v, 2)),
-    verdict: miaAuc === null ? 'review' : lower(miaAuc, t.miaAuc),
-    meaning: RISK_MEANING.mia,
-  });
-
-  const ex = risk?.exactMatch ?? null;
-  out.push({
-    id: 'exactMatch',
-    group: 'privacy',
-    label: 'Exact copies',
-    value: pct(ex?.rate ?? r.privacy.exactMatchRate),
-    reference: ex ? `control rate ${pct(ex.controlRate)}` : 'no control rows: the rate expected by chance is unknown',
-    threshold: `excess over the control rate: ${lowerText(t.exactExcess, points)}`,
-    verdict: ex ? lower(ex.rate - ex.controlRate, t.exactExcess) : 'review',
-    meaning: RISK_MEANING.exactMatch,
-  });
-
-  const dcr = risk?.dcr ?? null;
-  const dcrShare = r.privacy.dcrShare;
-  out.push({
-    id: 'dcr',
-    group: 'privacy',
-    label: 'Distance to closest record',
-    value: dcr ? pct(dcr.rate) : dcrShare === null ? 'not measured' : `${pct(dcrShare)} closer to training`,
-    reference: dcr ? `control rate ${pct(dcr.controlRate)}` : dcrShare === null ? 'needs control (holdout) rows' : '50% when synthetic rows are no closer to training than to holdout rows',
-    threshold: `excess over the reference: ${lowerText(t.dcrExcess, points)}`,
-    verdict: dcr ? lower(dcr.rate - dcr.controlRate, t.dcrExcess) : dcrShare === null ? 'review' : lower(dcrShare - 0.5, t.dcrExcess),
-    meaning: RISK_MEANING.dcr,
+  // The evaluated data's own figures; without them, every silo's, each criterion at its worst silo.
+  const own = r.privacy.risk;
+  const silos = own ? [own] : r.privacy.riskPerSilo;
+  const judged = silos.length ? silos.map((f) => ({ f, cs: riskCriteria(r, f, t) })) : [{ f: null, cs: riskCriteria(r, null, t) }];
+  judged[0].cs.forEach((_, i) => {
+    const all = judged.map((x) => ({ f: x.f, c: x.cs[i] }));
+    if (all.length === 1) return out.push(all[0].c);
+    const worst = all.reduce((w, x) => (RANK[x.c.verdict] > RANK[w.c.verdict] ? x : w));
+    const party = worst.f?.party ?? 'unnamed silo';
+    const same = all.every((x) => x.c.verdict === worst.c.verdict);
+    return out.push({ ...worst.c, value: `${worst.c.value} (${same ? `${party}; all ${all.length} silos ${worst.c.verdict}` : `${party}, the worst of ${all.length} silos`})` });
   });
 
   const spent = r.privacySpent;

@@ -6,7 +6,7 @@
 // absent the section says so and what is needed, instead of showing figures without a reference.
 import type { EvaluationReport } from './buildReportJson.js';
 import { badge, esc, fmt, pct } from './htmlFormat.js';
-import { RISK_MEANING, type Criterion } from './judgeReport.js';
+import { RISK_MEANING, riskCriteria, type Criterion } from './judgeReport.js';
 import type { AttackRate, AttackRisk, RiskFigures } from './RiskFigures.js';
 
 /** Counts are integers, except a control count rescaled to the training set's size (shown to 1 decimal). */
@@ -78,15 +78,31 @@ function perSiloTable(silos: readonly RiskFigures[]): string {
   return `<h3>Per silo</h3><table><thead><tr><th>silo</th><th>training rows</th><th>control rows</th><th>singling out</th><th>linkability</th><th>inference</th><th>MIA AUC</th><th>exact copies vs control</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+const NOT_RUN =
+  '<p class="warn">Not run: the Anonymeter-style evaluation (singling out, linkability, inference, membership inference against control rows) needs control rows held back before training — ' +
+  '<code>fedsynth evaluate --real TRAIN.csv --control HOLDOUT.csv --synth S.csv --privacy</code>, or <code>dataset.controlRows</code> at each agent. Without them no risk figure can be judged against its reference.</p>';
+
 /** The risk section (always present; says what is missing when the risk evaluation was not run). */
 export function renderRiskSection(r: EvaluationReport): string {
   const risk = r.privacy.risk;
-  const criteria = r.summary.criteria;
-  const body = risk
-    ? `<p class="help">${risk.scope === 'aggregate' ? 'Aggregated over the silos (attack counts added by secure aggregation).' : `Measured at ${esc(risk.party ?? 'this silo')} against its own rows.`}</p>${figuresTable(risk, criteria)}`
-    : '<p class="warn">Not run: the Anonymeter-style evaluation (singling out, linkability, inference, membership inference against control rows) needs control rows held back before training — ' +
-      '<code>fedsynth evaluate --real TRAIN.csv --control HOLDOUT.csv --synth S.csv --privacy</code>. Without them no risk figure can be judged against its reference.</p>';
-  const silos = r.privacy.riskPerSilo.length ? perSiloTable(r.privacy.riskPerSilo) : '';
+  const silos = r.privacy.riskPerSilo;
+  let body: string;
+  if (risk) {
+    const where = risk.scope === 'aggregate' ? 'Aggregated over the silos (attack counts added by secure aggregation).' : `Measured at ${esc(risk.party ?? 'this silo')} against its own rows.`;
+    body = `<p class="help">${where}</p>${figuresTable(risk, r.summary.criteria)}`;
+  } else if (silos.length) {
+    body =
+      '<p class="help">Measured at each silo against its own training and control rows. There is no consortium aggregate: the attack counts are not released across silos ' +
+      '(that needs a DP release through secure aggregation, not built). The summary judges each criterion at its worst silo.</p>';
+  } else {
+    body = NOT_RUN;
+  }
+  const perSilo = silos.length
+    ? perSiloTable(silos) +
+      silos
+        .map((s) => `<details${risk ? '' : ' open'}><summary>${esc(s.party ?? '(unnamed silo)')}: every figure with its reference</summary>${figuresTable(s, riskCriteria(r, s))}</details>`)
+        .join('')
+    : '';
   return `<!-- RISK SECTION: rendered from report.json privacy.risk and privacy.riskPerSilo (shared/eval/RiskFigures.ts) -->
-<section id="risk"><h2>Re-identification risk (Article 29 WP criteria, measured as Anonymeter does)</h2>${body}${silos}</section>`;
+<section id="risk"><h2>Re-identification risk (Article 29 WP criteria, measured as Anonymeter does)</h2>${body}${perSilo}</section>`;
 }
