@@ -1,6 +1,7 @@
 // runSimulation: the body of `fedsynth simulate` — split a table among N simulated parties, run a
 // study on a LocalConsortium (real coordinator, agents, gRPC over mTLS), copy the outputs.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
@@ -87,7 +88,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const tStarted = Date.now();
     const req: CreateStudyRequest = {
       spec: {
-        studyId: '',
+        // Under --seed the study id is derived from the seed too, so model.json, run.json and the
+        // manifest are byte-identical across runs (each simulation has its own coordinator).
+        studyId: o.seed ? `sim-${createHash('sha256').update(`study-id:${o.seed}`).digest('hex').slice(0, 12)}` : '',
         title: `simulation ${o.mechanism} eps=${o.epsilon}`,
         mechanism: o.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST,
         epsilon: o.epsilon,
