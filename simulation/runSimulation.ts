@@ -12,9 +12,12 @@ import { splitParties, type PartySplit } from '../shared/data/splitParties.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { plainReleaseRhoBound } from '../shared/dp/distributed/plainReleaseBound.js';
 import { epsilonFromRho, rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
-import { Aggregation, Mechanism, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, type StudyStatus, type CreateStudyRequest } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { LocalConsortium } from './LocalConsortium.js';
+import { plainGradientExposureEpsilon } from '../shared/dp/gradient/plainGradientExposure.js';
+import type { DpsgdTraining, MechanismName } from '../shared/study/StudySpec.js';
+import { mechanismToWire } from '../platform/wire/studySpecWire.js';
 
 export interface SimulationOptions {
   table: EncodedTable;
@@ -24,7 +27,9 @@ export interface SimulationOptions {
   splitText: string;
   epsilon: number;
   delta: number;
-  mechanism: 'mst' | 'aim';
+  mechanism: MechanismName;
+  /** Mechanism dpsgd: the training terms (completeDpsgdTraining). */
+  training?: DpsgdTraining;
   aggregation: 'plain' | 'masking' | 'he';
   rows: number;
   seed?: string;
@@ -66,7 +71,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const tables = splitParties(o.table, o.parties, o.split, splitRng);
   // Plain mode: each party's vector is seen with its own noise share, which costs it up to
   // (n - f - d) times the study's rho (plainReleaseRhoBound); the simulated parties' policy allows that.
-  const plainRho = o.aggregation === 'plain' ? plainReleaseRhoBound({ rho: rhoFromEpsilon(o.epsilon, o.delta), parties: o.parties, colluders: o.colluders, dropouts: o.drop }) : undefined;
+  // A plain dpsgd study exposes T rounds of one noise share instead (plainGradientExposureEpsilon).
+  const plainRho =
+    o.aggregation !== 'plain'
+      ? undefined
+      : o.training !== undefined
+        ? rhoFromEpsilon(plainGradientExposureEpsilon({ epsilon: o.epsilon, delta: o.delta, sampleRate: o.training.sampleRate, rounds: o.training.rounds, honestParties: o.parties - o.colluders - o.drop }), o.delta)
+        : plainReleaseRhoBound({ rho: rhoFromEpsilon(o.epsilon, o.delta), parties: o.parties, colluders: o.colluders, dropouts: o.drop });
   const consortium = new LocalConsortium({
     domain: o.domain,
     sources: tables.map((t) => new InMemoryMarginalSource(t)),
@@ -76,7 +87,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       allowedColumns: '*',
       maxEpsilonPerStudy: plainRho !== undefined ? epsilonFromRho(plainRho * (1 + 1e-6), o.delta) : o.epsilon,
       maxDeltaPerStudy: o.delta,
-      allowedMechanisms: ['mst', 'aim'],
+      allowedMechanisms: ['mst', 'aim', 'dpsgd'],
       minParties: 1,
       autoApprove: true,
       allowPlainAggregation: true,
@@ -92,7 +103,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         // manifest are byte-identical across runs (each simulation has its own coordinator).
         studyId: o.seed ? `sim-${createHash('sha256').update(`study-id:${o.seed}`).digest('hex').slice(0, 12)}` : '',
         title: `simulation ${o.mechanism} eps=${o.epsilon}`,
-        mechanism: o.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST,
+        mechanism: mechanismToWire(o.mechanism),
         epsilon: o.epsilon,
         delta: o.delta,
         rho: 0,
@@ -108,6 +119,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         targetColumn: '',
         schemaJson: o.schemaJson ?? '',
         neighbours: o.neighbours ?? 0,
+        training: o.training && { ...o.training, hidden: [...o.training.hidden] },
       },
       parties: consortium.partyIds,
       seed: o.seed ?? '',

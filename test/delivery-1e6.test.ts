@@ -70,6 +70,7 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
             targetColumn: '',
             schemaJson: '',
             neighbours: 0,
+            training: undefined,
           },
           parties: consortium.partyIds,
           seed: 'delivery',

@@ -73,6 +73,7 @@ async function runStudy(aggregation: Aggregation): Promise<string> {
       targetColumn: '',
       schemaJson: '',
       neighbours: 0,
+      training: undefined,
     },
     parties: consortium.partyIds,
     seed: 'wire-test',

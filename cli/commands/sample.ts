@@ -9,6 +9,8 @@ import { decodeCsv } from '../../shared/schema/decodeRows.js';
 import { parseModelDocument } from '../../shared/sample/ModelDocument.js';
 import { parseWhere } from '../../shared/sample/parseWhere.js';
 import { sampleModelDocument } from '../../shared/sample/sampleModelDocument.js';
+import { isTvaeDocument, parseTvaeDocument } from '../../shared/sample/TvaeDocument.js';
+import { sampleVaeRows } from '../../shared/neural/sampleVaeRows.js';
 
 interface SampleCliOptions {
   model: string;
@@ -34,6 +36,16 @@ function parseRows(s: string): number {
   return n;
 }
 
+/** Writes the rows to --out (and a JSON summary to stdout) or to stdout. */
+function emit(csv: string, o: SampleCliOptions, studyId: string, rows: number, where: unknown, decoded: boolean): void {
+  if (o.out === undefined) {
+    process.stdout.write(csv);
+    return;
+  }
+  writeFileSync(o.out, csv);
+  process.stdout.write(JSON.stringify({ command: 'sample', studyId, rows, out: o.out, where, decoded, privacySpent: 'none (post-processing of the released model)' }) + '\n');
+}
+
 export function register(program: Command): void {
   program
     .command('sample')
@@ -49,22 +61,32 @@ export function register(program: Command): void {
     .option('--out <csv>', 'write the rows here (default: standard output)')
     .option('--schema <json>', 'schema to decode with, for a model.json written without one')
     .option('--codes', 'write integer codes even when the model has a schema')
-    .action((o: SampleCliOptions) => {
+    .action(async (o: SampleCliOptions) => {
       const rows = parseRows(o.rows);
       const schemaOverride = o.schema !== undefined ? (JSON.parse(readText(o.schema, 'schema')) as unknown) : undefined;
-      const doc = parseModelDocument(readText(o.model, 'model'), o.model, schemaOverride);
+      const text = readText(o.model, 'model');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined; // parseModelDocument reports it
+      }
+      if (isTvaeDocument(parsed)) {
+        // A dpsgd study's generator: z ~ N(0, I) through the decoder (no conditioning on --where).
+        if (o.where.length > 0) throw new FedsynthError(ErrorCode.InvalidArgument, '--where is not supported for a dpsgd generator model', { field: '--where' });
+        const g = parseTvaeDocument(parsed, o.model, schemaOverride);
+        const rng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/rows') : cryptoRandomSource();
+        const columns = (await sampleVaeRows(g.spec, g.weights, rows, rng)).codes.map((c) => Int32Array.from(c));
+        const decodeRng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/decode') : cryptoRandomSource();
+        emit(g.schema && !o.codes ? decodeCsv(g.schema, columns, decodeRng) : encodeCsv(g.domain.attrs, columns), o, g.studyId, rows, [], Boolean(g.schema && !o.codes));
+        return;
+      }
+      const doc = parseModelDocument(text, o.model, schemaOverride);
       const evidence = parseWhere(o.where, doc.domain, doc.schema);
       const rng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/rows') : cryptoRandomSource();
       const columns = sampleModelDocument(doc, rows, rng, evidence);
       const decodeRng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/decode') : cryptoRandomSource();
       const csv = doc.schema && !o.codes ? decodeCsv(doc.schema, columns, decodeRng) : encodeCsv(doc.domain.attrs, columns);
-      if (o.out === undefined) {
-        process.stdout.write(csv);
-        return;
-      }
-      writeFileSync(o.out, csv);
-      process.stdout.write(
-        JSON.stringify({ command: 'sample', studyId: doc.studyId, rows, out: o.out, where: evidence, decoded: Boolean(doc.schema && !o.codes), privacySpent: 'none (post-processing of the released model)' }) + '\n',
-      );
+      emit(csv, o, doc.studyId, rows, evidence, Boolean(doc.schema && !o.codes));
     });
 }

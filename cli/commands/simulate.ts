@@ -2,7 +2,7 @@
 // agents, real gRPC over mTLS on 127.0.0.1) on a table split among simulated parties.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { studyParameterOptions } from '../util/studyParameterOptions.js';
+import { mechanismOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
@@ -15,7 +15,7 @@ import { encodeRawCsv } from '../../simulation/encodeRawCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
 
-interface SimulateFlags {
+interface SimulateFlags extends TrainingFlags {
   data: string;
   domain?: string;
   schema?: string;
@@ -72,7 +72,8 @@ export function register(program: Command): void {
       const colluders = numberOption(f.colluders, '--colluders', { integer: true, min: 0 })!;
       const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
       if (neighbours > 0 && f.aggregation !== 'masking') throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
-      if (f.mechanism !== 'mst' && f.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be mst or aim, got '${f.mechanism}'`);
+      const mechanism = mechanismOption(f.mechanism);
+      const training = trainingOption(mechanism, f);
       if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const split = parsePartySplit(f.split);
       if ((f.domain === undefined) === (f.schema === undefined)) {
@@ -121,7 +122,8 @@ export function register(program: Command): void {
         splitText: f.split,
         epsilon,
         delta,
-        mechanism: f.mechanism,
+        mechanism,
+        training,
         aggregation: f.aggregation as 'plain' | 'masking' | 'he',
         rows,
         seed: f.seed,

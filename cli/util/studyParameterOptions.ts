@@ -1,12 +1,61 @@
 // studyParameterOptions: the options that define a study's privacy and protocol (--epsilon, --delta,
-// --mechanism, --aggregation), declared once for every command that starts a study (simulate, study create, demo).
+// --mechanism, --aggregation, and dpsgd's training terms), declared once for simulate, study create and demo.
 import type { Command } from 'commander';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { DEFAULT_DPSGD_TRAINING, completeDpsgdTraining } from '../../shared/study/dpsgdTraining.js';
+import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
 
-/** Adds the four options, with the same help text and defaults everywhere, to `cmd`. */
+/** The training flags as commander hands them over (strings; absent = the default). */
+export interface TrainingFlags {
+  rounds?: string;
+  sampleRate?: string;
+  clipNorm?: string;
+  hidden?: string;
+  latent?: string;
+  learningRate?: string;
+}
+
+/** Adds the study options, with the same help text and defaults everywhere, to `cmd`. */
 export function studyParameterOptions(cmd: Command): Command {
+  const d = DEFAULT_DPSGD_TRAINING;
   return cmd
     .option('--epsilon <e>', 'privacy budget epsilon', '1')
     .option('--delta <d>', 'privacy budget delta', '1e-9')
-    .option('--mechanism <m>', 'aim | mst', 'aim')
-    .option('--aggregation <a>', 'masking | he | plain (plain: no secure aggregation, tests only)', 'masking');
+    .option('--mechanism <m>', 'aim | mst | dpsgd (a TVAE-style generator trained by federated DP-SGD)', 'aim')
+    .option('--aggregation <a>', 'masking | he | plain (plain: no secure aggregation, tests only)', 'masking')
+    .option('--rounds <t>', `dpsgd: gradient rounds (default ${d.rounds})`)
+    .option('--sample-rate <q>', `dpsgd: Poisson sampling rate of each party's rows per round (default ${d.sampleRate})`)
+    .option('--clip-norm <c>', `dpsgd: per-example L2 clip norm (default ${d.clipNorm})`)
+    .option('--hidden <w,...>', `dpsgd: hidden layer widths of the encoder (default ${d.hidden.join(',')})`)
+    .option('--latent <k>', `dpsgd: latent dimension (default ${d.latent})`)
+    .option('--learning-rate <lr>', `dpsgd: the coordinator's Adam step size (default ${d.learningRate})`);
+}
+
+/** The mechanism named by --mechanism, or INVALID_ARGUMENT. */
+export function mechanismOption(value: string): MechanismName {
+  if (value === 'mst' || value === 'aim' || value === 'dpsgd') return value;
+  throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim, mst or dpsgd, got '${value}'`, { field: '--mechanism' });
+}
+
+/** The dpsgd training terms of the flags (defaults filled and checked); INVALID_ARGUMENT when given for another mechanism. */
+export function trainingOption(mechanism: MechanismName, f: TrainingFlags): DpsgdTraining | undefined {
+  const given = [f.rounds, f.sampleRate, f.clipNorm, f.hidden, f.latent, f.learningRate].some((v) => v !== undefined);
+  if (mechanism !== 'dpsgd') {
+    if (given) throw new FedsynthError(ErrorCode.InvalidArgument, '--rounds, --sample-rate, --clip-norm, --hidden, --latent and --learning-rate apply to --mechanism dpsgd only');
+    return undefined;
+  }
+  const num = (v: string | undefined, flag: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new FedsynthError(ErrorCode.InvalidArgument, `${flag} must be a number, got '${v}'`, { field: flag });
+    return x;
+  };
+  return completeDpsgdTraining({
+    rounds: num(f.rounds, '--rounds'),
+    sampleRate: num(f.sampleRate, '--sample-rate'),
+    clipNorm: num(f.clipNorm, '--clip-norm'),
+    hidden: f.hidden === undefined ? undefined : f.hidden.split(',').map((w) => num(w.trim(), '--hidden') ?? 0),
+    latent: num(f.latent, '--latent'),
+    learningRate: num(f.learningRate, '--learning-rate'),
+  });
 }

@@ -53,7 +53,10 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   }
   await writeParquet(join(dir, 'synthetic.csv'), join(dir, 'synthetic.parquet'), domain.attrs, schema);
   const after = store.getStudy(studyId);
-  const privacy = { rho: after.rhoSpent, epsilon: epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
+  // dpsgd: the gradient rounds cost RDP curves (not in rhoSpent, the zCDP part): the mechanism's
+  // composed epsilon at the study's delta is the one spent (shared/synth/Dpsgd.ts).
+  const rdpEpsilon = mechanism === 'dpsgd' && typeof out.details.epsilonSpent === 'number' ? out.details.epsilonSpent : undefined;
+  const privacy = { rho: after.rhoSpent, epsilon: rdpEpsilon ?? epsilonFromRho(Math.max(after.rhoSpent, 1e-300), spec.delta), delta: spec.delta, rhoBudget: spec.rho };
   const parties = store.parties(studyId);
   // The header every output document starts with.
   const header = (format: string) => ({ format, softwareVersion: VERSION, studyId, mechanism });

@@ -1,5 +1,6 @@
 // OperatorApi: the coordinator's gRPC service for operators (create, list, watch, cancel studies,
 // fetch outputs); callers must present a consortium certificate with the operator or coordinator role.
+import { completeDpsgdTraining } from '../../shared/study/dpsgdTraining.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,7 +109,10 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   if (!(spec.delta > 0 && spec.delta < 1)) fail('delta', 'must be in (0, 1)');
   if (spec.domain.length === 0) fail('domain', 'must list at least one column');
   for (const c of spec.domain) if (!c.name || !(c.size >= 1)) fail('domain', `column '${c.name}' needs a name and a size >= 1`);
-  if (spec.mechanism === Mechanism.MECHANISM_UNSPECIFIED) fail('mechanism', 'must be MST or AIM');
+  if (spec.mechanism === Mechanism.MECHANISM_UNSPECIFIED) fail('mechanism', 'must be MST, AIM or DPSGD');
+  // DP-SGD: the training terms the parties will approve, defaulted and checked here once.
+  const training = spec.mechanism === Mechanism.MECHANISM_DPSGD ? completeDpsgdTraining(spec.training) : undefined;
+  if (training === undefined && spec.training !== undefined) fail('training', 'applies to the dpsgd mechanism only');
   if (spec.aggregation === Aggregation.AGGREGATION_UNSPECIFIED) fail('aggregation', 'must be plain, masking or he');
   if (!(spec.syntheticRows >= 1)) fail('synthetic_rows', 'must be >= 1');
   if (req.seed && !allowSeeds) throw new FedsynthError(ErrorCode.InvalidArgument, 'seeds are for simulations only; this coordinator refuses them', { field: 'seed' });
@@ -144,6 +148,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
     minParties,
     neighbours,
     maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual || 1),
+    training: training && { ...training, hidden: [...training.hidden] },
   });
   return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };
 }

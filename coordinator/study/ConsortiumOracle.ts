@@ -4,9 +4,13 @@
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
-import { planDistributedDiscreteGaussian, type DistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
+import { planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
+import { planGradientRound } from '../../shared/dp/gradient/planGradientRound.js';
+import { gradientRoundLoss } from '../../shared/dp/gradient/gradientRoundLoss.js';
+import { decodeNoisySum } from '../../shared/dp/gradient/decodeNoisySum.js';
+import type { PrivacyLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
 import { localQueryLength, localQuerySensitivity, type AttributeRecode, type LocalQuery } from '../../shared/synth/LocalQuery.js';
-import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
+import { measureBySecureSum, type FederatedOracle, type GradientStepRequest, type GradientSumResult, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
@@ -68,6 +72,12 @@ export interface ReleaseRecord {
   readonly answerEntries: number;
 }
 
+/** A round's noise plan as the journal and the stage need it: each party's share, and the survivors' summed variance. */
+interface RoundNoise {
+  readonly perPartySigma2: number;
+  sumSigma2(survivors: number): number;
+}
+
 /** A refusal that only says the charge key is bound to another round or survivor set. */
 function isRebinding(code: string): boolean {
   return code === ErrorCode.RoundBindingMismatch || code === ErrorCode.SurvivorSetMismatch;
@@ -99,6 +109,34 @@ export class ConsortiumOracle implements FederatedOracle {
   }
 
   async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
+    const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
+    return this.release(query, label, rho, rho, (n) => planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts }));
+  }
+
+  /**
+   * One DP-SGD round (FederatedOracle.gradientSum): the plan is made for the study's approved parties
+   * (each agent re-derives it and checks that the round's participants leave as many honest
+   * survivors), its RDP loss charged to the study budget, the noisy integer aggregate decoded
+   * (unrotated, rescaled: decodeNoisySum). Journaled and replayed like any round.
+   */
+  async gradientSum(step: GradientStepRequest, label: string): Promise<GradientSumResult> {
+    const parties = this.o.approvedParties().length;
+    const plan = planGradientRound({ ...step.planRequest, parties, colluders: this.o.colluders, dropouts: this.o.dropouts });
+    const query: LocalQuery = { kind: 'gradientStep', round: step.round, weights: step.weights, plan };
+    const loss = gradientRoundLoss(plan);
+    // The journal and the stage carry rho 0: the round's cost is the RDP curve charged above and by every agent.
+    const res = await this.release(query, label, loss, 0, () => ({
+      perPartySigma2: plan.perPartySigma2,
+      sumSigma2: (survivors: number) => survivors * plan.perPartySigma2,
+    }));
+    return { sum: decodeNoisySum(res.values, plan), plan };
+  }
+
+  /**
+   * One journaled release: `charge` goes to the study budget first; `rho` is the zCDP figure the
+   * journal, the attempts and the compute stage carry (the gradient path: the unamplified round rho).
+   */
+  private async release(query: LocalQuery, label: string, charge: number | PrivacyLoss, rho: number, planNoise: (parties: number) => RoundNoise): Promise<SecureSumResult> {
     const { studyId, store, log } = this.o;
     const index = this.nextIndex++;
     // The query travels as protobuf bytes (tables and model marginals as float64 bytes); the
@@ -106,7 +144,7 @@ export class ConsortiumOracle implements FederatedOracle {
     const queryBytes = encodeLocalQuery(query, this.o.domain);
     const querySha256 = queryDigest(queryBytes);
     const queryDigestHex = querySha256.toString('hex');
-    this.o.budget?.charge(label, rho);
+    this.o.budget?.charge(label, charge);
     const journaled = store.journaledRound(studyId, index);
     if (journaled) {
       if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho) {
@@ -126,7 +164,7 @@ export class ConsortiumOracle implements FederatedOracle {
     let attempt = 0;
     let fresh = 0;
     let participants: string[];
-    let noise: DistributedDiscreteGaussian;
+    let noise: RoundNoise;
     let outcome: RoundOutcome;
     let roundId: string;
     const vectorLength = localQueryLength(query, this.o.domain);
@@ -141,8 +179,7 @@ export class ConsortiumOracle implements FederatedOracle {
       if (n - this.o.colluders - this.o.dropouts < 1) {
         throw new FedsynthError(ErrorCode.TooFewSurvivors, `study ${studyId}: only ${n} parties remain; at least ${this.o.colluders + this.o.dropouts + 1} are needed`, { studyId, parties: n });
       }
-      const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
-      noise = planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts });
+      noise = planNoise(n);
       const suffix = fresh === 0 ? '' : `/a${fresh}`;
       roundId = `${studyId}/r${index}${suffix}`;
       let failure: FedsynthError | undefined;
@@ -220,7 +257,7 @@ export class ConsortiumOracle implements FederatedOracle {
   }
 
   /** Journals a released round (its noisy sum, survivors and dropouts) and closes its attempt as released. */
-  private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; outcome: RoundOutcome; participants: readonly string[]; noise: DistributedDiscreteGaussian; attemptNo: number }): void {
+  private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; outcome: RoundOutcome; participants: readonly string[]; noise: RoundNoise; attemptNo: number }): void {
     const { studyId, store } = this.o;
     const survived = new Set(r.outcome.survivors);
     store.journalRound({

@@ -8,7 +8,10 @@ import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } fro
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
-import { runMechanism, type MechanismName, type MechanismOutput } from './runMechanism.js';
+import { runMechanism, type MechanismName, type MechanismOutput, type MechanismRunOptions } from './runMechanism.js';
+import type { GradientStepRequest } from '../../shared/synth/FederatedOracle.js';
+import type { GradientRoundPlan } from '../../shared/dp/gradient/GradientRoundPlan.js';
+import type { DpsgdTraining } from '../../shared/study/StudySpec.js';
 
 export interface WorkerInput {
   mechanism: MechanismName;
@@ -18,15 +21,23 @@ export interface WorkerInput {
   rows: number;
   sampleSeed: string;
   seed?: string;
+  training?: DpsgdTraining;
+  schemaJson?: string;
+  delta?: number;
 }
 
 export type ToMain =
   | { type: 'secureSum'; id: number; query: LocalQuery; rho: number; label: string }
+  | { type: 'gradientSum'; id: number; step: GradientStepRequest; label: string }
+  | { type: 'round'; round: number; rounds: number; epsilonSpent: number }
   | { type: 'fitting' }
   | { type: 'done'; columns: Int32Array[]; modelJson: unknown; details: Record<string, unknown> }
   | { type: 'failed'; code: string; message: string; stack?: string };
 
-export type ToWorker = { type: 'result'; id: number; values: Float64Array; stddev: number } | { type: 'error'; id: number; code: string; message: string };
+export type ToWorker =
+  | { type: 'result'; id: number; values: Float64Array; stddev: number }
+  | { type: 'gradient'; id: number; sum: Float64Array; plan: GradientRoundPlan }
+  | { type: 'error'; id: number; code: string; message: string };
 
 /**
  * The worker script: the compiled one beside this module, or, running from the TypeScript sources
@@ -49,13 +60,13 @@ function workerScript(): { url: URL; execArgv?: string[] } | undefined {
 export async function runMechanismInWorker(
   name: MechanismName,
   oracle: FederatedOracle,
-  opts: { rho: number; rows: number; sampleSeed: string; seed?: string; onFit?: () => void },
+  opts: Omit<MechanismRunOptions, 'sampleRng'> & { sampleSeed: string },
 ): Promise<MechanismOutput> {
   const script = workerScript();
   if (script === undefined) {
-    return runMechanism(name, oracle, { rho: opts.rho, rows: opts.rows, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample'), seed: opts.seed, onFit: opts.onFit });
+    return runMechanism(name, oracle, { ...opts, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample') });
   }
-  const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, sampleSeed: opts.sampleSeed, seed: opts.seed };
+  const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, sampleSeed: opts.sampleSeed, seed: opts.seed, training: opts.training, schemaJson: opts.schemaJson, delta: opts.delta };
   const worker = new Worker(script.url, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 4096 }, execArgv: script.execArgv });
   try {
     return await new Promise<MechanismOutput>((resolve, reject) => {
@@ -67,6 +78,17 @@ export async function runMechanismInWorker(
               (e: unknown) =>
                 worker.postMessage({ type: 'error', id: m.id, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, message: (e as Error)?.message ?? String(e) } satisfies ToWorker),
             );
+            return;
+          case 'gradientSum': {
+            const gradientSum = oracle.gradientSum?.bind(oracle);
+            const fail = (e: unknown) =>
+              worker.postMessage({ type: 'error', id: m.id, code: isFedsynthError(e) ? e.code : ErrorCode.Internal, message: (e as Error)?.message ?? String(e) } satisfies ToWorker);
+            if (gradientSum === undefined) fail(new FedsynthError(ErrorCode.InvalidArgument, 'this oracle has no gradient rounds'));
+            else gradientSum(m.step, m.label).then((r) => worker.postMessage({ type: 'gradient', id: m.id, sum: r.sum, plan: r.plan } satisfies ToWorker), fail);
+            return;
+          }
+          case 'round':
+            opts.onRound?.(m.round, m.rounds, m.epsilonSpent);
             return;
           case 'fitting':
             opts.onFit?.();

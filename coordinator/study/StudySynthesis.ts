@@ -109,7 +109,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     maxRoundRetries: 3,
     reconnectWaitMs: Math.min(60_000, d.roundTimeoutMs),
     runRound: roundMode,
-    budget: new PrivacyAccountant(spec.rho),
+    budget: new PrivacyAccountant(spec.rho, { delta: spec.delta }),
     onRoundDone: (index, label, replayed, wire) => {
       releases.push({ index, label, replayed, queryBytesPerParty: wire.queryBytes, answerEntries: wire.entries });
       const spent = store.getStudy(studyId).rhoSpent;
@@ -130,6 +130,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
       else if (query.kind === 'marginals') measured.push(...measurementsFromSum(domain, query.attrSets, sum));
       return sum;
     },
+    gradientSum: (step, label) => oracle.gradientSum(step, label),
   };
   const mechanism = spec.mechanism;
   const out = await runMechanismInWorker(mechanism, observed, {
@@ -137,6 +138,12 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     rows: spec.syntheticRows,
     sampleSeed: seed,
     seed,
+    training: spec.training,
+    schemaJson: spec.schemaJson,
+    delta: spec.delta,
+    // dpsgd: progress per gradient round, with the epsilon (at the study's delta) spent so far.
+    onRound: (round, rounds, epsilonSpent) =>
+      store.setProgress(studyId, Math.min(0.95, (0.9 * round) / rounds), `gradient round ${round} of ${rounds} done, epsilon ${epsilonSpent.toFixed(3)} of ${spec.epsilon} spent (delta ${spec.delta})`),
     onFit: () => {
       const cur = store.getStudy(studyId);
       if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });

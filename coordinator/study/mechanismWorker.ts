@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
-import { measureBySecureSum, type FederatedOracle, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
+import { measureBySecureSum, type FederatedOracle, type GradientStepRequest, type GradientSumResult, type SecureSumResult } from '../../shared/synth/FederatedOracle.js';
 import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { runMechanism, type MechanismName } from './runMechanism.js';
@@ -13,15 +13,23 @@ import type { ToMain, ToWorker, WorkerInput } from './MechanismThread.js';
 const port = parentPort!;
 const input = workerData as WorkerInput;
 const pending = new Map<number, { resolve: (r: SecureSumResult) => void; reject: (e: Error) => void }>();
+const pendingGradients = new Map<number, { resolve: (r: GradientSumResult) => void; reject: (e: Error) => void }>();
 let nextId = 0;
 const send = (m: ToMain, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 port.on('message', (m: ToWorker) => {
+  const g = pendingGradients.get(m.id);
+  if (g) {
+    pendingGradients.delete(m.id);
+    if (m.type === 'gradient') g.resolve({ sum: m.sum, plan: m.plan });
+    else if (m.type === 'error') g.reject(new FedsynthError(m.code as Code, m.message));
+    return;
+  }
   const p = pending.get(m.id);
   if (!p) return;
   pending.delete(m.id);
   if (m.type === 'result') p.resolve({ values: m.values, stddev: m.stddev });
-  else p.reject(new FedsynthError(m.code as Code, m.message));
+  else if (m.type === 'error') p.reject(new FedsynthError(m.code as Code, m.message));
 });
 
 const domain = new Domain(input.attrs, input.shape);
@@ -34,6 +42,13 @@ const oracle: FederatedOracle = {
       send({ type: 'secureSum', id, query, rho, label });
     });
   },
+  gradientSum(step: GradientStepRequest, label: string): Promise<GradientSumResult> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pendingGradients.set(id, { resolve, reject });
+      send({ type: 'gradientSum', id, step, label });
+    });
+  },
   measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: readonly AttributeRecode[]): Promise<Measurement[]> {
     return measureBySecureSum(this, attrSets, rho, label, recode);
   },
@@ -44,6 +59,10 @@ runMechanism(input.mechanism as MechanismName, oracle, {
   rows: input.rows,
   sampleRng: seededRandomSource(input.sampleSeed, 'coordinator/sample'),
   seed: input.seed,
+  training: input.training,
+  schemaJson: input.schemaJson,
+  delta: input.delta,
+  onRound: (round, rounds, epsilonSpent) => send({ type: 'round', round, rounds, epsilonSpent }),
   onFit: () => send({ type: 'fitting' }),
 }).then(
   (out) => send({ type: 'done', columns: out.columns, modelJson: out.modelJson, details: out.details }, [...new Set(out.columns.map((c) => c.buffer as ArrayBuffer))]),

@@ -4,7 +4,10 @@ import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { mst } from '../../shared/synth/Mst.js';
 import { aim } from '../../shared/synth/Aim.js';
-import type { MechanismName } from '../../shared/study/StudySpec.js';
+import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
+import { dpsgd } from '../../shared/synth/Dpsgd.js';
+import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
+import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
 
 export type { MechanismName };
 
@@ -16,11 +19,49 @@ export interface MechanismOutput {
   details: Record<string, unknown>;
 }
 
+/** What a mechanism run needs; `dpsgd` also its training terms, the schema and delta. */
+export interface MechanismRunOptions {
+  rho: number;
+  rows: number;
+  sampleRng: RandomSource;
+  seed?: string;
+  onFit?: () => void;
+  /** dpsgd: the study's training terms, schema JSON ('' = codes) and delta. */
+  training?: DpsgdTraining;
+  schemaJson?: string;
+  delta?: number;
+  /** dpsgd: after each gradient round, with the epsilon spent so far. */
+  onRound?: (round: number, rounds: number, epsilonSpent: number) => void;
+}
+
+/** The model document's `model` of a dpsgd study: the generator's architecture and its trained weights. */
+export interface TvaeModelJson {
+  kind: 'tvae';
+  hidden: number[];
+  latent: number;
+  offsetSigma: number;
+  /** Little-endian float32 weights, base64 (shared/neural TabularVae's flat layout). */
+  weights: string;
+}
+
+async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Promise<MechanismOutput> {
+  if (opts.training === undefined || opts.delta === undefined) throw new Error('runMechanism: dpsgd needs the training terms and delta');
+  const spec = vaeSpecForStudy(opts.training, oracle.domain, opts.schemaJson ?? '');
+  const res = await dpsgd(oracle, { training: opts.training, spec, rho: opts.rho, delta: opts.delta, seed: opts.seed ?? '', rows: opts.rows, sampleRng: opts.sampleRng, onRound: opts.onRound, onFit: opts.onFit });
+  const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, weights: float32Bytes(res.params).toString('base64') };
+  return {
+    columns: res.synthetic.codes.map((c) => Int32Array.from(c)),
+    modelJson,
+    details: { training: opts.training, parameters: res.params.length, rowsEstimate: res.rowsEstimate, noiseMultiplier: res.noiseMultiplier, epsilonSpent: res.epsilonSpent },
+  };
+}
+
 export async function runMechanism(
   name: MechanismName,
   oracle: FederatedOracle,
-  opts: { rho: number; rows: number; sampleRng: RandomSource; seed?: string; onFit?: () => void },
+  opts: MechanismRunOptions,
 ): Promise<MechanismOutput> {
+  if (name === 'dpsgd') return runDpsgd(oracle, opts);
   if (name === 'mst') {
     const res = await mst(oracle, { rho: opts.rho });
     opts.onFit?.();

@@ -42,7 +42,7 @@ export const AgentConfigZ = z
         /** Total epsilon this dataset may ever spend across studies (the ledger enforces it). */
         lifetimeEpsilon: epsilon.max(1000),
         autoApprove: z.union([z.boolean(), z.object({ maxEpsilon: epsilon }).strict()]).default(false),
-        allowedMechanisms: z.array(z.enum(['mst', 'aim'])).min(1),
+        allowedMechanisms: z.array(z.enum(['mst', 'aim', 'dpsgd'])).min(1),
         minParties: z.number().int().min(2).default(2),
         /** Masking / HE aggregation only unless true (plain sums reveal each party's noisy counts to the coordinator). */
         allowPlainAggregation: z.boolean().default(false),

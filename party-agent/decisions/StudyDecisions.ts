@@ -154,6 +154,9 @@ export class StudyDecisions {
       roundModes: roundModesFor(studyId, spec.aggregation, this.opts.policy),
       minNeighbours: this.opts.policy.minNeighbours ?? 0,
       specHash: studySpecHash(spec, parties),
+      delta: spec.delta,
+      training: spec.training,
+      schemaJson: spec.schemaJson,
     };
   }
 

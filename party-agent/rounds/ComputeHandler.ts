@@ -12,7 +12,8 @@ import { localQueryLength, localQuerySensitivity, validateLocalQuery, type Local
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
-import type { AggregationMode } from '../../shared/study/StudySpec.js';
+import type { AggregationMode, DpsgdTraining } from '../../shared/study/StudySpec.js';
+import { gradientContribution } from './gradientContribution.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
@@ -25,7 +26,7 @@ import { releaseCapRho, releaseRho } from './releaseRho.js';
  * epsilon and delta), below the policy's per-study maximum.
  */
 export interface BudgetCharger {
-  charge(req: { studyId: string; idempotencyKey: string; rho: number; label: string; studyCapRho: number }): void;
+  charge(req: { studyId: string; idempotencyKey: string; rho: number; rdp?: readonly number[]; label: string; studyCapRho: number }): void;
 }
 
 /** What the approved study fixed, as this party derived it (SpecVerification); a round may not ask for more. */
@@ -45,6 +46,12 @@ export interface ApprovedStudy {
   minNeighbours?: number;
   /** studySpecHash of the approved study; an HE key must be endorsed for it (verification/HeKeyVerification). Absent = not checked. */
   specHash?: string;
+  /** The approved delta (RDP charges of the gradient path are read as (epsilon, delta) at it); absent = 1e-9. */
+  delta?: number;
+  /** Mechanism dpsgd: the approved training terms (verification/GradientVerification). */
+  training?: DpsgdTraining;
+  /** The study's public schema (JSON), '' for integer codes: the generator's encoding. */
+  schemaJson?: string;
 }
 
 export interface ComputeContext {
@@ -81,6 +88,12 @@ export async function handleCompute(
   const length = localQueryLength(query, ctx.domain);
   if (length !== stage.vectorLength) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.vector_length ${stage.vectorLength} does not match the query (${length})`, { field: 'compute.vector_length' });
+  }
+  // A gradient round (mechanism dpsgd) is charged an RDP curve of ITS re-derived plan, not stage.rho.
+  if (query.kind === 'gradientStep') return gradientContribution(ctx, study, roundId, stage, query);
+  // A dpsgd study asks gradient rounds and one noisy row count (a one-way marginal: shared/synth/Dpsgd.ts).
+  if (study.training !== undefined && !(query.kind === 'marginals' && query.attrSets.length === 1 && query.attrSets[0].length === 1)) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and its row count are answered`, { field: 'compute.query' });
   }
   if (!(stage.rho > 0) || !Number.isFinite(stage.rho) || stage.rho > study.studyRho) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is not in (0, study rho ${study.studyRho}]`, { field: 'compute.rho' });

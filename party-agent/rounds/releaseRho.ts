@@ -1,6 +1,8 @@
 // releaseRho: the zCDP cost a party charges for one contribution — what the coordinator can really
 // see of it: the noisy SUM in masking and HE, but in plain mode this party's vector with its own share.
-import type { AggregationMode } from '../../shared/study/StudySpec.js';
+import type { AggregationMode, DpsgdTraining } from '../../shared/study/StudySpec.js';
+import { plainGradientExposureEpsilon } from '../../shared/dp/gradient/plainGradientExposure.js';
+import { epsilonFromRho, rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { discreteGaussianMechanism } from '../../shared/dp/mechanisms/discreteGaussianMechanism.js';
 import { plainReleaseRhoBound } from '../../shared/dp/distributed/plainReleaseBound.js';
@@ -22,7 +24,14 @@ export function releaseRho(stage: Pick<ComputeStage, 'aggregation' | 'rho' | 'pe
  * plainExposure showed it before approval). Keyed by the APPROVED mode: a plain round in a masking
  * study is charged what it reveals against the masking study's cap.
  */
-export function releaseCapRho(study: { studyRho: number; parties: readonly string[]; colluders: number; dropouts: number; aggregation: AggregationMode }): number {
+export function releaseCapRho(study: { studyRho: number; parties: readonly string[]; colluders: number; dropouts: number; aggregation: AggregationMode; delta?: number; training?: DpsgdTraining }): number {
   if (study.aggregation !== 'plain') return study.studyRho;
+  if (study.training !== undefined) {
+    // dpsgd: the exposure of T rounds of one noise share (plainGradientExposureEpsilon), as a cap in rho.
+    const delta = study.delta ?? 1e-9;
+    const honestParties = study.parties.length - study.colluders - study.dropouts;
+    const epsilon = plainGradientExposureEpsilon({ epsilon: epsilonFromRho(study.studyRho, delta), delta, sampleRate: study.training.sampleRate, rounds: study.training.rounds, honestParties });
+    return Math.max(study.studyRho, rhoFromEpsilon(epsilon, delta));
+  }
   return plainReleaseRhoBound({ rho: study.studyRho, parties: study.parties.length, colluders: study.colluders, dropouts: study.dropouts });
 }

@@ -18,6 +18,9 @@ import { dependentTable } from '../../test/support/testOracle.js';
 import { errorCodeOfSync as codeOf } from '../../test/support/errorCodeOf.js';
 import { decodeLocalQuery, encodeLocalQuery } from './localQueryWire.js';
 import { QueryAssembler, queryDigest, splitQuery } from '../../shared/wire/QueryChunks.js';
+import { planGradientRound } from '../../shared/dp/gradient/planGradientRound.js';
+import { gradientPlanToWire } from './gradientStepWire.js';
+import { GradientRounding, GradientStepQuery, LocalQuery as WireQuery } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const bits = (v: Float64Array): string => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
 
@@ -140,4 +143,24 @@ describe('binary LocalQuery', () => {
 function domainConditioned(d: Domain, c: readonly string[]): string[] {
   return d.size(c) * d.sizeOf('c0') <= 40000 ? ['c0'] : [];
 }
+
+describe('gradientStep on the wire', () => {
+  const domain = new Domain(['a'], [2]);
+  const plan = planGradientRound({ dimension: 10, clipNorm: 1, sampleRate: 0.1, rounds: 5, epsilon: 1, delta: 1e-9, parties: 3, colluders: 0, dropouts: 0, bits: 32, rotationSeed: 'r', expectedBatchSize: 50 });
+  const weights = Float32Array.from({ length: 10 }, (_, i) => (i - 4.5) / 7);
+
+  it('round-trips the plan field by field and the weights bit for bit (4 bytes a parameter)', () => {
+    const bytes = encodeLocalQuery({ kind: 'gradientStep', round: 2, weights, plan }, domain);
+    const back = decodeLocalQuery(bytes, domain);
+    expect(back).toEqual({ kind: 'gradientStep', round: 2, weights, plan });
+    expect(bytes.byteLength).toBeLessThan(40 + 4 * weights.length + 200);
+  });
+
+  it('refuses an unspecified rounding unit and a ring of another size', () => {
+    const wire = GradientStepQuery.fromPartial({ round: 1, weights: Buffer.alloc(40), plan: { ...gradientPlanToWire(plan), rounding: GradientRounding.GRADIENT_ROUNDING_UNSPECIFIED } });
+    const enc = (q: GradientStepQuery) => WireQuery.encode({ kind: { $case: 'gradientStep', value: q } }).finish();
+    expect(() => decodeLocalQuery(enc(wire), domain)).toThrow(/rounding/);
+    expect(() => decodeLocalQuery(enc({ ...wire, plan: { ...gradientPlanToWire(plan), bits: 16 } }), domain)).toThrow(/bits/);
+  });
+});
 

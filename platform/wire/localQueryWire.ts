@@ -5,6 +5,7 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import type { ModelSnapshot } from '../../shared/pgm/ModelSnapshot.js';
 import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
+import { gradientStepFromWire, gradientStepToWire } from './gradientStepWire.js';
 import {
   LocalQuery as WireQuery,
   type AttributeRecode as WireRecode,
@@ -98,6 +99,9 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
         },
       };
       break;
+    case 'gradientStep':
+      kind = { $case: 'gradientStep', value: gradientStepToWire(query) };
+      break;
     default: {
       const unknown: never = query;
       bad(`cannot encode query kind ${String((unknown as { kind?: unknown }).kind)}`);
@@ -174,6 +178,8 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
       const anchorReference = float64Tables(v.anchorReference, lengths, 'pair_dependence_scores.anchor_reference').map((t) => Array.from(t));
       return { ...base, anchor, anchorReference };
     }
+    case 'gradientStep':
+      return gradientStepFromWire(k.value);
   }
 }
 

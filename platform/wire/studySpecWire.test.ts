@@ -33,4 +33,15 @@ describe('studySpecWire', () => {
     expect(() => studySpecFromWire(wire(Mechanism.MECHANISM_MST, Aggregation.AGGREGATION_UNSPECIFIED))).toThrow(/spec\.aggregation/);
     expect(() => studySpecFromWire(wire(Mechanism.MECHANISM_MST, 9 as Aggregation))).toThrow(/spec\.aggregation/);
   });
+
+  it('carries a dpsgd study\'s training terms, and refuses them missing or on another mechanism', () => {
+    const training = { rounds: 7, sampleRate: 0.03, clipNorm: 0.5, hidden: [32, 16], latent: 4, learningRate: 0.002, offsetSigma: 0.1 };
+    const w = { ...wire(Mechanism.MECHANISM_DPSGD, Aggregation.AGGREGATION_MASKING), training };
+    const d = studySpecFromWire(w);
+    expect(d).toMatchObject({ mechanism: 'dpsgd', training });
+    expect(Buffer.from(StudySpec.encode(studySpecToWire(d)).finish())).toEqual(Buffer.from(StudySpec.encode(w).finish()));
+    expect(studySpecFromJsonText(JSON.stringify(studySpecToJson(d)))).toEqual(d);
+    expect(() => studySpecFromWire(wire(Mechanism.MECHANISM_DPSGD, Aggregation.AGGREGATION_MASKING))).toThrow(/spec\.training/);
+    expect(() => studySpecFromWire({ ...wire(Mechanism.MECHANISM_MST, Aggregation.AGGREGATION_MASKING), training })).toThrow(/spec\.training/);
+  });
 });

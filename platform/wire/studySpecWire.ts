@@ -7,6 +7,7 @@ import { Aggregation, Mechanism, StudySpec as WireStudySpec } from '../../proto/
 const MECHANISMS: ReadonlyMap<Mechanism, MechanismName> = new Map([
   [Mechanism.MECHANISM_MST, 'mst'],
   [Mechanism.MECHANISM_AIM, 'aim'],
+  [Mechanism.MECHANISM_DPSGD, 'dpsgd'],
 ]);
 
 const AGGREGATIONS: ReadonlyMap<Aggregation, AggregationMode> = new Map([
@@ -33,21 +34,30 @@ export function aggregationFromWire(a: Aggregation, field = 'aggregation', code:
 }
 
 export function mechanismToWire(m: MechanismName): Mechanism {
-  return m === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST;
+  return m === 'aim' ? Mechanism.MECHANISM_AIM : m === 'dpsgd' ? Mechanism.MECHANISM_DPSGD : Mechanism.MECHANISM_MST;
 }
 
 export function aggregationToWire(a: AggregationMode): Aggregation {
   return a === 'plain' ? Aggregation.AGGREGATION_PLAIN : a === 'masking' ? Aggregation.AGGREGATION_MASKING : Aggregation.AGGREGATION_HE;
 }
 
-/** The domain spec of a wire spec (every field kept; enums checked). */
+/**
+ * The domain spec of a wire spec (every field kept; enums checked). A `dpsgd` spec without
+ * training terms, or training terms on another mechanism, is INVALID_ARGUMENT naming spec.training.
+ */
 export function studySpecFromWire(w: WireStudySpec): StudySpec {
+  const { training, ...rest } = w;
+  const mechanism = mechanismFromWire(w.mechanism, 'spec.mechanism');
+  if ((mechanism === 'dpsgd') !== (training !== undefined)) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `spec.training: ${mechanism === 'dpsgd' ? 'a dpsgd study needs its training terms' : `mechanism ${mechanism} takes no training terms`}`, { field: 'spec.training' });
+  }
   return {
-    ...w,
-    mechanism: mechanismFromWire(w.mechanism, 'spec.mechanism'),
+    ...rest,
+    mechanism,
     aggregation: aggregationFromWire(w.aggregation, 'spec.aggregation'),
     columns: [...w.columns],
     domain: w.domain.map((c) => ({ name: c.name, size: c.size })),
+    ...(training !== undefined ? { training: { ...training, hidden: [...training.hidden] } } : {}),
   };
 }
 
@@ -72,6 +82,7 @@ export function studySpecToWire(s: StudySpec): WireStudySpec {
     targetColumn: s.targetColumn,
     schemaJson: s.schemaJson,
     neighbours: s.neighbours,
+    training: s.training !== undefined ? { ...s.training, hidden: [...s.training.hidden] } : undefined,
   };
 }
 

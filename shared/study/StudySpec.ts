@@ -2,7 +2,27 @@
 // aggregation mode, tolerances); the wire form (proto) is converted at the edges (platform/wire/studySpecWire.ts).
 
 /** The synthesis mechanism of a study. */
-export type MechanismName = 'mst' | 'aim';
+export type MechanismName = 'mst' | 'aim' | 'dpsgd';
+
+/**
+ * The terms of a DP-SGD training (mechanism `dpsgd`) the parties approve: each agent checks every
+ * gradient round's plan against them (party-agent/verification/GradientVerification.ts).
+ */
+export interface DpsgdTraining {
+  /** Gradient rounds, at most; the (epsilon, delta) budget covers all of them. */
+  readonly rounds: number;
+  /** q: each party Poisson-samples each of its rows with this probability per round. */
+  readonly sampleRate: number;
+  /** C: the per-example L2 clip norm. */
+  readonly clipNorm: number;
+  /** Encoder hidden widths (the decoder mirrors them). */
+  readonly hidden: readonly number[];
+  readonly latent: number;
+  /** The coordinator's Adam step size (post-processing of the released sums). */
+  readonly learningRate: number;
+  /** Standard deviation of the bin-offset likelihood (shared/neural VaeSpec.offsetSigma). */
+  readonly offsetSigma: number;
+}
 
 /** How the parties' noisy vectors are summed: no protection (tests), pairwise masking, or BFV encryption. */
 export type AggregationMode = 'plain' | 'masking' | 'he';
@@ -41,4 +61,6 @@ export interface StudySpec {
   readonly schemaJson: string;
   /** Masking: SecAgg+ neighbourhood size k; 0 = the full graph. */
   readonly neighbours: number;
+  /** Mechanism `dpsgd` only: the training terms (absent otherwise). */
+  readonly training?: DpsgdTraining;
 }

@@ -4,6 +4,26 @@ import type { Domain } from '../pgm/Domain.js';
 import type { Measurement } from '../pgm/Measurement.js';
 import type { AttributeRecode, LocalQuery } from './LocalQuery.js';
 import { recodedSizes, cellsOf } from './LocalQuery.js';
+import type { GradientRoundPlan } from '../dp/gradient/GradientRoundPlan.js';
+import type { GradientPlanRequest } from '../dp/gradient/planGradientRound.js';
+
+/**
+ * One DP-SGD round asked of the consortium: the current weights and the training's plan terms; the
+ * oracle fills in the consortium's parties, colluders and dropouts.
+ */
+export interface GradientStepRequest {
+  /** 1-based round of the training. */
+  readonly round: number;
+  readonly weights: Float32Array;
+  /** The training's plan terms; the rotation seed is fresh per round (public: privacy does not depend on it). */
+  readonly planRequest: Omit<GradientPlanRequest, 'parties' | 'colluders' | 'dropouts'>;
+}
+
+/** The decoded noisy sum of the parties' clipped per-example gradients (length plan.dimension), and the plan it was released under. */
+export interface GradientSumResult {
+  readonly sum: Float64Array;
+  readonly plan: GradientRoundPlan;
+}
 
 /** The noisy sum over parties of a LocalQuery's answers, and the noise stddev of each entry. */
 export interface SecureSumResult {
@@ -23,6 +43,11 @@ export interface FederatedOracle {
   readonly domain: Domain;
   /** Noisy sum of `query`'s answers, `rho`-zCDP. */
   secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult>;
+  /**
+   * One gradient round of DP-SGD (shared/dp/gradient, KLS 2021 over secure aggregation); every party
+   * charges the round's RDP loss (gradientRoundLoss). Absent on oracles that only count.
+   */
+  gradientSum?(step: GradientStepRequest, label: string): Promise<GradientSumResult>;
   /** Noisy marginals over `attrSets` (canonical order), `rho`-zCDP for all of them together. */
   measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: readonly AttributeRecode[]): Promise<Measurement[]>;
 }

@@ -4,6 +4,7 @@ import type { Domain } from '../pgm/Domain.js';
 import type { ModelSnapshot } from '../pgm/ModelSnapshot.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import { snapshotModel } from './modelReferences.js';
+import { rederiveGradientRoundPlan, type GradientRoundPlan } from '../dp/gradient/GradientRoundPlan.js';
 
 /**
  * A public recoding of one attribute (MST's domain compression): old code `c` becomes
@@ -60,6 +61,12 @@ export interface AttributeRecode {
  *   party's own counts of the skewed column, the consortium's distribution of the other. One
  *   record moves ref_i by e_y ⊗ p_b (L1 norm 1): such entries move by at most 2 (3 with
  *   correction, as `conditionalL1Scores`), within the pair bound, so the sensitivity is unchanged.
+ * - `gradientStep` (mechanism `dpsgd`, docs/protocol.md "The gradient round"): the current model
+ *   weights and the round's public GradientRoundPlan (shared/dp/gradient). The party Poisson-samples
+ *   its rows at plan.sampleRate, sums per-example gradients clipped to plan.clipNorm, and answers with
+ *   the rotated, scaled, randomly rounded sum plus its discrete Gaussian share: an integer vector of
+ *   plan.paddedDimension entries whose L2 sensitivity is plan.sensitivity (re-derived by the party:
+ *   rederiveGradientRoundPlan). Its privacy loss is an RDP curve (gradientRoundLoss), not a rho.
  * All counts use the recoded domain when `recode` is given (`conditionalL1Scores` has no recode).
  */
 export type LocalQuery =
@@ -95,6 +102,15 @@ export type LocalQuery =
       readonly recode?: readonly AttributeRecode[];
       /** Subtract the party's expected sampling deviation from its own reference; sensitivity 6. */
       readonly samplingCorrection?: boolean;
+    }
+  | {
+      readonly kind: 'gradientStep';
+      /** 1-based round of the training. */
+      readonly round: number;
+      /** The flat parameter vector (float32: what the coordinator broadcasts). */
+      readonly weights: Float32Array;
+      readonly plan: GradientRoundPlan;
+      readonly recode?: undefined;
     };
 
 /**
@@ -120,6 +136,8 @@ export function localQuerySensitivity(query: LocalQuery): number {
       return (query.samplingCorrection === true ? 3 : 2) * Math.sqrt(query.candidates.length);
     case 'pairDependenceScores':
       return pairDependenceEntrySensitivity(query.samplingCorrection === true) * Math.sqrt(query.candidates.length);
+    case 'gradientStep':
+      return query.plan.sensitivity;
   }
 }
 
@@ -134,6 +152,8 @@ export function localQueryLength(query: LocalQuery, domain: Domain): number {
     case 'conditionalL1Scores':
     case 'pairDependenceScores':
       return query.candidates.length;
+    case 'gradientStep':
+      return query.plan.paddedDimension;
   }
 }
 
@@ -224,6 +244,15 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     } else if (query.anchorReference !== undefined) {
       bad('anchorReference without anchor');
     }
+  } else if (query.kind === 'gradientStep') {
+    if (!Number.isInteger(query.round) || query.round < 1) bad(`round must be a positive integer, got ${query.round}`);
+    try {
+      rederiveGradientRoundPlan(query.plan);
+    } catch (e) {
+      bad((e as Error).message);
+    }
+    if (!(query.weights instanceof Float32Array) || query.weights.length !== query.plan.dimension) bad(`weights have ${String(query.weights?.length)} entries, the plan ${query.plan.dimension}`);
+    for (let i = 0; i < query.weights.length; i++) if (!Number.isFinite(query.weights[i])) bad(`weight ${i} is not finite`);
   } else {
     bad('unknown kind');
   }

@@ -1,5 +1,6 @@
 // evaluateLocalQuery: what one party computes for a LocalQuery on its own data, before noise.
 // Pure (no I/O beyond the MarginalSource, no randomness): the agent runs exactly this function.
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { Domain } from '../pgm/Domain.js';
 import type { MarginalSource } from '../data/MarginalSource.js';
 import { indexMap } from '../pgm/IndexMap.js';
@@ -85,6 +86,9 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       });
       return out;
     }
+    case 'gradientStep':
+      // Not a count: the party's trainer answers it (party-agent/rounds/gradientContribution.ts).
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'a gradientStep query is answered by the party trainer, not counted');
   }
 }
 

@@ -38,6 +38,8 @@ export enum Mechanism {
   MECHANISM_UNSPECIFIED = 0,
   MECHANISM_MST = 1,
   MECHANISM_AIM = 2,
+  /** MECHANISM_DPSGD - a TVAE-style generator trained by federated DP-SGD (StudySpec.training) */
+  MECHANISM_DPSGD = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -52,6 +54,9 @@ export function mechanismFromJSON(object: any): Mechanism {
     case 2:
     case "MECHANISM_AIM":
       return Mechanism.MECHANISM_AIM;
+    case 3:
+    case "MECHANISM_DPSGD":
+      return Mechanism.MECHANISM_DPSGD;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -67,6 +72,8 @@ export function mechanismToJSON(object: Mechanism): string {
       return "MECHANISM_MST";
     case Mechanism.MECHANISM_AIM:
       return "MECHANISM_AIM";
+    case Mechanism.MECHANISM_DPSGD:
+      return "MECHANISM_DPSGD";
     case Mechanism.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -116,6 +123,45 @@ export function aggregationToJSON(object: Aggregation): string {
     case Aggregation.AGGREGATION_HE:
       return "AGGREGATION_HE";
     case Aggregation.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum GradientRounding {
+  GRADIENT_ROUNDING_UNSPECIFIED = 0,
+  GRADIENT_ROUNDING_PARTY_SUM = 1,
+  GRADIENT_ROUNDING_RECORD = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function gradientRoundingFromJSON(object: any): GradientRounding {
+  switch (object) {
+    case 0:
+    case "GRADIENT_ROUNDING_UNSPECIFIED":
+      return GradientRounding.GRADIENT_ROUNDING_UNSPECIFIED;
+    case 1:
+    case "GRADIENT_ROUNDING_PARTY_SUM":
+      return GradientRounding.GRADIENT_ROUNDING_PARTY_SUM;
+    case 2:
+    case "GRADIENT_ROUNDING_RECORD":
+      return GradientRounding.GRADIENT_ROUNDING_RECORD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return GradientRounding.UNRECOGNIZED;
+  }
+}
+
+export function gradientRoundingToJSON(object: GradientRounding): string {
+  switch (object) {
+    case GradientRounding.GRADIENT_ROUNDING_UNSPECIFIED:
+      return "GRADIENT_ROUNDING_UNSPECIFIED";
+    case GradientRounding.GRADIENT_ROUNDING_PARTY_SUM:
+      return "GRADIENT_ROUNDING_PARTY_SUM";
+    case GradientRounding.GRADIENT_ROUNDING_RECORD:
+      return "GRADIENT_ROUNDING_RECORD";
+    case GradientRounding.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -206,6 +252,28 @@ export interface StudySpec {
    * minimum (shared/secagg/NeighbourhoodPolicy.ts).
    */
   neighbours: number;
+  /**
+   * MECHANISM_DPSGD only: the training the parties approve (rounds, sample rate q, clip norm C,
+   * model size); each agent checks every gradient round's plan against these terms.
+   */
+  training: DpsgdTraining | undefined;
+}
+
+/** The announced terms of a DP-SGD training (shared/study/StudySpec.ts DpsgdTraining). */
+export interface DpsgdTraining {
+  /** gradient rounds, at most */
+  rounds: number;
+  /** q: Poisson sampling rate of each party's rows per round */
+  sampleRate: number;
+  /** C: per-example L2 clip norm */
+  clipNorm: number;
+  /** encoder hidden widths (the decoder mirrors them) */
+  hidden: number[];
+  latent: number;
+  /** the coordinator's Adam step size (post-processing) */
+  learningRate: number;
+  /** the fixed stddev of the bin-offset likelihood */
+  offsetSigma: number;
 }
 
 export interface DomainColumn {
@@ -352,7 +420,41 @@ export interface LocalQuery {
     | { $case: "l1Scores"; value: L1ScoresQuery }
     | { $case: "conditionalL1Scores"; value: ConditionalL1ScoresQuery }
     | { $case: "pairDependenceScores"; value: PairDependenceScoresQuery }
+    | { $case: "gradientStep"; value: GradientStepQuery }
     | undefined;
+}
+
+/**
+ * One DP-SGD round (shared/dp/gradient): the current model weights and the round's public plan.
+ * The party re-derives the plan, charges its loss, and answers with its noisy, rotated, rounded
+ * integer vector of length plan.padded_dimension.
+ */
+export interface GradientStepQuery {
+  /** 1-based round number of the training */
+  round: number;
+  /** float32 LE: the flat parameter vector */
+  weights: Buffer;
+  plan: GradientRoundPlan | undefined;
+}
+
+/** shared/dp/gradient/GradientRoundPlan.ts field by field. */
+export interface GradientRoundPlan {
+  version: number;
+  dimension: number;
+  paddedDimension: number;
+  rotationSeed: string;
+  clipNorm: number;
+  gamma: number;
+  rounding: GradientRounding;
+  beta: number;
+  sensitivity: number;
+  sampleRate: number;
+  parties: number;
+  colluders: number;
+  dropouts: number;
+  honestMinParties: number;
+  perPartySigma2: number;
+  bits: number;
 }
 
 /**
@@ -1451,6 +1553,7 @@ function createBaseStudySpec(): StudySpec {
     targetColumn: "",
     schemaJson: "",
     neighbours: 0,
+    training: undefined,
   };
 }
 
@@ -1509,6 +1612,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     }
     if (message.neighbours !== 0) {
       writer.uint32(144).uint32(message.neighbours);
+    }
+    if (message.training !== undefined) {
+      DpsgdTraining.encode(message.training, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -1670,6 +1776,14 @@ export const StudySpec: MessageFns<StudySpec> = {
             message.neighbours = reader.uint32();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.training = DpsgdTraining.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1730,6 +1844,7 @@ export const StudySpec: MessageFns<StudySpec> = {
         ? globalThis.String(object.schema_json)
         : "",
       neighbours: isSet(object.neighbours) ? globalThis.Number(object.neighbours) : 0,
+      training: isSet(object.training) ? DpsgdTraining.fromJSON(object.training) : undefined,
     };
   },
 
@@ -1789,6 +1904,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     if (message.neighbours !== 0) {
       obj.neighbours = Math.round(message.neighbours);
     }
+    if (message.training !== undefined) {
+      obj.training = DpsgdTraining.toJSON(message.training);
+    }
     return obj;
   },
 
@@ -1815,6 +1933,204 @@ export const StudySpec: MessageFns<StudySpec> = {
     message.targetColumn = object.targetColumn ?? "";
     message.schemaJson = object.schemaJson ?? "";
     message.neighbours = object.neighbours ?? 0;
+    message.training = (object.training !== undefined && object.training !== null)
+      ? DpsgdTraining.fromPartial(object.training)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDpsgdTraining(): DpsgdTraining {
+  return { rounds: 0, sampleRate: 0, clipNorm: 0, hidden: [], latent: 0, learningRate: 0, offsetSigma: 0 };
+}
+
+export const DpsgdTraining: MessageFns<DpsgdTraining> = {
+  encode(message: DpsgdTraining, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rounds !== 0) {
+      writer.uint32(8).uint32(message.rounds);
+    }
+    if (message.sampleRate !== 0) {
+      writer.uint32(17).double(message.sampleRate);
+    }
+    if (message.clipNorm !== 0) {
+      writer.uint32(25).double(message.clipNorm);
+    }
+    if (message.hidden.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.hidden) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.latent !== 0) {
+      writer.uint32(40).uint32(message.latent);
+    }
+    if (message.learningRate !== 0) {
+      writer.uint32(49).double(message.learningRate);
+    }
+    if (message.offsetSigma !== 0) {
+      writer.uint32(57).double(message.offsetSigma);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DpsgdTraining {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDpsgdTraining();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rounds = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.sampleRate = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.clipNorm = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.hidden.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.hidden.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.latent = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.learningRate = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.offsetSigma = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DpsgdTraining {
+    return {
+      rounds: isSet(object.rounds) ? globalThis.Number(object.rounds) : 0,
+      sampleRate: isSet(object.sampleRate)
+        ? globalThis.Number(object.sampleRate)
+        : isSet(object.sample_rate)
+        ? globalThis.Number(object.sample_rate)
+        : 0,
+      clipNorm: isSet(object.clipNorm)
+        ? globalThis.Number(object.clipNorm)
+        : isSet(object.clip_norm)
+        ? globalThis.Number(object.clip_norm)
+        : 0,
+      hidden: globalThis.Array.isArray(object?.hidden) ? object.hidden.map((e: any) => globalThis.Number(e)) : [],
+      latent: isSet(object.latent) ? globalThis.Number(object.latent) : 0,
+      learningRate: isSet(object.learningRate)
+        ? globalThis.Number(object.learningRate)
+        : isSet(object.learning_rate)
+        ? globalThis.Number(object.learning_rate)
+        : 0,
+      offsetSigma: isSet(object.offsetSigma)
+        ? globalThis.Number(object.offsetSigma)
+        : isSet(object.offset_sigma)
+        ? globalThis.Number(object.offset_sigma)
+        : 0,
+    };
+  },
+
+  toJSON(message: DpsgdTraining): unknown {
+    const obj: any = {};
+    if (message.rounds !== 0) {
+      obj.rounds = Math.round(message.rounds);
+    }
+    if (message.sampleRate !== 0) {
+      obj.sampleRate = floatToJson(message.sampleRate);
+    }
+    if (message.clipNorm !== 0) {
+      obj.clipNorm = floatToJson(message.clipNorm);
+    }
+    if (message.hidden?.length) {
+      obj.hidden = message.hidden.map((e) => Math.round(e));
+    }
+    if (message.latent !== 0) {
+      obj.latent = Math.round(message.latent);
+    }
+    if (message.learningRate !== 0) {
+      obj.learningRate = floatToJson(message.learningRate);
+    }
+    if (message.offsetSigma !== 0) {
+      obj.offsetSigma = floatToJson(message.offsetSigma);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DpsgdTraining>, I>>(base?: I): DpsgdTraining {
+    return DpsgdTraining.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DpsgdTraining>, I>>(object: I): DpsgdTraining {
+    const message = createBaseDpsgdTraining();
+    message.rounds = object.rounds ?? 0;
+    message.sampleRate = object.sampleRate ?? 0;
+    message.clipNorm = object.clipNorm ?? 0;
+    message.hidden = object.hidden?.map((e) => e) || [];
+    message.latent = object.latent ?? 0;
+    message.learningRate = object.learningRate ?? 0;
+    message.offsetSigma = object.offsetSigma ?? 0;
     return message;
   },
 };
@@ -3436,6 +3752,9 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       case "pairDependenceScores":
         PairDependenceScoresQuery.encode(message.kind.value, writer.uint32(34).fork()).join();
         break;
+      case "gradientStep":
+        GradientStepQuery.encode(message.kind.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3491,6 +3810,14 @@ export const LocalQuery: MessageFns<LocalQuery> = {
             };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = { $case: "gradientStep", value: GradientStepQuery.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3519,6 +3846,10 @@ export const LocalQuery: MessageFns<LocalQuery> = {
         ? { $case: "pairDependenceScores", value: PairDependenceScoresQuery.fromJSON(object.pairDependenceScores) }
         : isSet(object.pair_dependence_scores)
         ? { $case: "pairDependenceScores", value: PairDependenceScoresQuery.fromJSON(object.pair_dependence_scores) }
+        : isSet(object.gradientStep)
+        ? { $case: "gradientStep", value: GradientStepQuery.fromJSON(object.gradientStep) }
+        : isSet(object.gradient_step)
+        ? { $case: "gradientStep", value: GradientStepQuery.fromJSON(object.gradient_step) }
         : undefined,
     };
   },
@@ -3533,6 +3864,8 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       obj.conditionalL1Scores = ConditionalL1ScoresQuery.toJSON(message.kind.value);
     } else if (message.kind?.$case === "pairDependenceScores") {
       obj.pairDependenceScores = PairDependenceScoresQuery.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "gradientStep") {
+      obj.gradientStep = GradientStepQuery.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3573,7 +3906,466 @@ export const LocalQuery: MessageFns<LocalQuery> = {
         }
         break;
       }
+      case "gradientStep": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "gradientStep", value: GradientStepQuery.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseGradientStepQuery(): GradientStepQuery {
+  return { round: 0, weights: Buffer.alloc(0), plan: undefined };
+}
+
+export const GradientStepQuery: MessageFns<GradientStepQuery> = {
+  encode(message: GradientStepQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== 0) {
+      writer.uint32(8).uint32(message.round);
+    }
+    if (message.weights.length !== 0) {
+      writer.uint32(18).bytes(message.weights);
+    }
+    if (message.plan !== undefined) {
+      GradientRoundPlan.encode(message.plan, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GradientStepQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGradientStepQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.weights = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.plan = GradientRoundPlan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GradientStepQuery {
+    return {
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      weights: isSet(object.weights) ? Buffer.from(bytesFromBase64(object.weights)) : Buffer.alloc(0),
+      plan: isSet(object.plan) ? GradientRoundPlan.fromJSON(object.plan) : undefined,
+    };
+  },
+
+  toJSON(message: GradientStepQuery): unknown {
+    const obj: any = {};
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.weights.length !== 0) {
+      obj.weights = base64FromBytes(message.weights);
+    }
+    if (message.plan !== undefined) {
+      obj.plan = GradientRoundPlan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GradientStepQuery>, I>>(base?: I): GradientStepQuery {
+    return GradientStepQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GradientStepQuery>, I>>(object: I): GradientStepQuery {
+    const message = createBaseGradientStepQuery();
+    message.round = object.round ?? 0;
+    message.weights = object.weights ?? Buffer.alloc(0);
+    message.plan = (object.plan !== undefined && object.plan !== null)
+      ? GradientRoundPlan.fromPartial(object.plan)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGradientRoundPlan(): GradientRoundPlan {
+  return {
+    version: 0,
+    dimension: 0,
+    paddedDimension: 0,
+    rotationSeed: "",
+    clipNorm: 0,
+    gamma: 0,
+    rounding: 0,
+    beta: 0,
+    sensitivity: 0,
+    sampleRate: 0,
+    parties: 0,
+    colluders: 0,
+    dropouts: 0,
+    honestMinParties: 0,
+    perPartySigma2: 0,
+    bits: 0,
+  };
+}
+
+export const GradientRoundPlan: MessageFns<GradientRoundPlan> = {
+  encode(message: GradientRoundPlan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint32(message.version);
+    }
+    if (message.dimension !== 0) {
+      writer.uint32(16).uint32(message.dimension);
+    }
+    if (message.paddedDimension !== 0) {
+      writer.uint32(24).uint32(message.paddedDimension);
+    }
+    if (message.rotationSeed !== "") {
+      writer.uint32(34).string(message.rotationSeed);
+    }
+    if (message.clipNorm !== 0) {
+      writer.uint32(41).double(message.clipNorm);
+    }
+    if (message.gamma !== 0) {
+      writer.uint32(49).double(message.gamma);
+    }
+    if (message.rounding !== 0) {
+      writer.uint32(56).int32(message.rounding);
+    }
+    if (message.beta !== 0) {
+      writer.uint32(65).double(message.beta);
+    }
+    if (message.sensitivity !== 0) {
+      writer.uint32(73).double(message.sensitivity);
+    }
+    if (message.sampleRate !== 0) {
+      writer.uint32(81).double(message.sampleRate);
+    }
+    if (message.parties !== 0) {
+      writer.uint32(88).uint32(message.parties);
+    }
+    if (message.colluders !== 0) {
+      writer.uint32(96).uint32(message.colluders);
+    }
+    if (message.dropouts !== 0) {
+      writer.uint32(104).uint32(message.dropouts);
+    }
+    if (message.honestMinParties !== 0) {
+      writer.uint32(112).uint32(message.honestMinParties);
+    }
+    if (message.perPartySigma2 !== 0) {
+      writer.uint32(121).double(message.perPartySigma2);
+    }
+    if (message.bits !== 0) {
+      writer.uint32(128).uint32(message.bits);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GradientRoundPlan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGradientRoundPlan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dimension = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.paddedDimension = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rotationSeed = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.clipNorm = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.gamma = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rounding = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.beta = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.sensitivity = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.sampleRate = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.parties = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.colluders = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.dropouts = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.honestMinParties = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.perPartySigma2 = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.bits = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GradientRoundPlan {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      dimension: isSet(object.dimension) ? globalThis.Number(object.dimension) : 0,
+      paddedDimension: isSet(object.paddedDimension)
+        ? globalThis.Number(object.paddedDimension)
+        : isSet(object.padded_dimension)
+        ? globalThis.Number(object.padded_dimension)
+        : 0,
+      rotationSeed: isSet(object.rotationSeed)
+        ? globalThis.String(object.rotationSeed)
+        : isSet(object.rotation_seed)
+        ? globalThis.String(object.rotation_seed)
+        : "",
+      clipNorm: isSet(object.clipNorm)
+        ? globalThis.Number(object.clipNorm)
+        : isSet(object.clip_norm)
+        ? globalThis.Number(object.clip_norm)
+        : 0,
+      gamma: isSet(object.gamma) ? globalThis.Number(object.gamma) : 0,
+      rounding: isSet(object.rounding) ? gradientRoundingFromJSON(object.rounding) : 0,
+      beta: isSet(object.beta) ? globalThis.Number(object.beta) : 0,
+      sensitivity: isSet(object.sensitivity) ? globalThis.Number(object.sensitivity) : 0,
+      sampleRate: isSet(object.sampleRate)
+        ? globalThis.Number(object.sampleRate)
+        : isSet(object.sample_rate)
+        ? globalThis.Number(object.sample_rate)
+        : 0,
+      parties: isSet(object.parties) ? globalThis.Number(object.parties) : 0,
+      colluders: isSet(object.colluders) ? globalThis.Number(object.colluders) : 0,
+      dropouts: isSet(object.dropouts) ? globalThis.Number(object.dropouts) : 0,
+      honestMinParties: isSet(object.honestMinParties)
+        ? globalThis.Number(object.honestMinParties)
+        : isSet(object.honest_min_parties)
+        ? globalThis.Number(object.honest_min_parties)
+        : 0,
+      perPartySigma2: isSet(object.perPartySigma2)
+        ? globalThis.Number(object.perPartySigma2)
+        : isSet(object.per_party_sigma2)
+        ? globalThis.Number(object.per_party_sigma2)
+        : 0,
+      bits: isSet(object.bits) ? globalThis.Number(object.bits) : 0,
+    };
+  },
+
+  toJSON(message: GradientRoundPlan): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.dimension !== 0) {
+      obj.dimension = Math.round(message.dimension);
+    }
+    if (message.paddedDimension !== 0) {
+      obj.paddedDimension = Math.round(message.paddedDimension);
+    }
+    if (message.rotationSeed !== "") {
+      obj.rotationSeed = message.rotationSeed;
+    }
+    if (message.clipNorm !== 0) {
+      obj.clipNorm = floatToJson(message.clipNorm);
+    }
+    if (message.gamma !== 0) {
+      obj.gamma = floatToJson(message.gamma);
+    }
+    if (message.rounding !== 0) {
+      obj.rounding = gradientRoundingToJSON(message.rounding);
+    }
+    if (message.beta !== 0) {
+      obj.beta = floatToJson(message.beta);
+    }
+    if (message.sensitivity !== 0) {
+      obj.sensitivity = floatToJson(message.sensitivity);
+    }
+    if (message.sampleRate !== 0) {
+      obj.sampleRate = floatToJson(message.sampleRate);
+    }
+    if (message.parties !== 0) {
+      obj.parties = Math.round(message.parties);
+    }
+    if (message.colluders !== 0) {
+      obj.colluders = Math.round(message.colluders);
+    }
+    if (message.dropouts !== 0) {
+      obj.dropouts = Math.round(message.dropouts);
+    }
+    if (message.honestMinParties !== 0) {
+      obj.honestMinParties = Math.round(message.honestMinParties);
+    }
+    if (message.perPartySigma2 !== 0) {
+      obj.perPartySigma2 = floatToJson(message.perPartySigma2);
+    }
+    if (message.bits !== 0) {
+      obj.bits = Math.round(message.bits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GradientRoundPlan>, I>>(base?: I): GradientRoundPlan {
+    return GradientRoundPlan.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GradientRoundPlan>, I>>(object: I): GradientRoundPlan {
+    const message = createBaseGradientRoundPlan();
+    message.version = object.version ?? 0;
+    message.dimension = object.dimension ?? 0;
+    message.paddedDimension = object.paddedDimension ?? 0;
+    message.rotationSeed = object.rotationSeed ?? "";
+    message.clipNorm = object.clipNorm ?? 0;
+    message.gamma = object.gamma ?? 0;
+    message.rounding = object.rounding ?? 0;
+    message.beta = object.beta ?? 0;
+    message.sensitivity = object.sensitivity ?? 0;
+    message.sampleRate = object.sampleRate ?? 0;
+    message.parties = object.parties ?? 0;
+    message.colluders = object.colluders ?? 0;
+    message.dropouts = object.dropouts ?? 0;
+    message.honestMinParties = object.honestMinParties ?? 0;
+    message.perPartySigma2 = object.perPartySigma2 ?? 0;
+    message.bits = object.bits ?? 0;
     return message;
   },
 };

@@ -1,0 +1,111 @@
+// Dpsgd: the coordinator's side of the gradient path (mechanism dpsgd): a noisy row count, then T
+// federated DP-SGD rounds over FederatedOracle.gradientSum, a server Adam step each, then sampling.
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import type { RandomSource } from '../dp/random/RandomSource.js';
+import { seededRandomSource } from '../dp/random/RandomSource.js';
+import { noiseMultiplierFor } from '../dp/accounting/noiseMultiplierFor.js';
+import { subsampledZcdpLoss } from '../dp/accounting/poissonSubsampledRdp.js';
+import { composeLosses, repeatLoss, zcdpLoss, type PrivacyLoss } from '../dp/accounting/PrivacyLoss.js';
+import { epsilonFromLoss } from '../dp/accounting/rdpConversion.js';
+import { gradientRoundLoss } from '../dp/gradient/gradientRoundLoss.js';
+import { initParams, vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
+import { adamState, serverStep } from '../neural/serverAdam.js';
+import { sampleVaeRows } from '../neural/sampleVaeRows.js';
+import type { TabularRows } from '../neural/TabularEncoding.js';
+import type { DpsgdTraining } from '../study/StudySpec.js';
+import type { FederatedOracle } from './FederatedOracle.js';
+
+/** Share of the study's rho spent on the noisy row count (it sizes the mean and the ring granularity). */
+export const ROW_COUNT_SHARE = 0.01;
+
+export interface DpsgdOptions {
+  readonly training: DpsgdTraining;
+  readonly spec: VaeSpec;
+  /** The study budget: zCDP rho (as every accountant holds it) read at `delta`. */
+  readonly rho: number;
+  readonly delta: number;
+  /** Initial weights come from seededRandomSource(seed, 'dpsgd/init') (public: no data involved). */
+  readonly seed: string;
+  readonly rows: number;
+  readonly sampleRng: RandomSource;
+  /** After each round: the round, the total, and the epsilon (at delta) spent so far. */
+  readonly onRound?: (round: number, rounds: number, epsilonSpent: number) => void;
+  readonly onFit?: () => void;
+}
+
+export interface DpsgdResult {
+  readonly params: Float32Array;
+  readonly synthetic: TabularRows;
+  /** The noisy total row count the mean divides by (public: a DP release). */
+  readonly rowsEstimate: number;
+  readonly noiseMultiplier: number;
+  readonly epsilonSpent: number;
+}
+
+/**
+ * The largest epsilon target for the T gradient rounds such that the row count's zCDP rho composed
+ * with T Poisson-subsampled rounds of rho = 1/(2 z^2) stays within the study's (epsilon, delta):
+ * bisection on the target (planGradientRound then makes every round's actual loss at most that
+ * round's share, each agent re-checks it, and the study's accountant charges the actual curves).
+ */
+export function gradientEpsilonTarget(budget: PrivacyLoss, countRho: number, training: DpsgdTraining, delta: number): { epsilon: number; noiseMultiplier: number } {
+  const total = epsilonFromLoss(budget, delta);
+  const fits = (eps: number): { ok: boolean; z: number } => {
+    const z = noiseMultiplierFor({ epsilon: eps, delta, sampleRate: training.sampleRate, steps: training.rounds });
+    const loss = composeLosses(zcdpLoss(countRho), repeatLoss(subsampledZcdpLoss(training.sampleRate, 1 / (2 * z * z)), training.rounds));
+    return { ok: epsilonFromLoss(loss, delta) <= total * (1 - 1e-9), z };
+  };
+  let lo = 0;
+  let hi = total;
+  let best: { epsilon: number; noiseMultiplier: number } | undefined;
+  for (let i = 0; i < 30; i++) {
+    const mid = (lo + hi) / 2;
+    const r = fits(mid);
+    if (r.ok) {
+      lo = mid;
+      best = { epsilon: mid, noiseMultiplier: r.z };
+    } else hi = mid;
+  }
+  if (best === undefined) throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, 'dpsgd: the budget does not cover the row count and one gradient round', { rounds: training.rounds });
+  return best;
+}
+
+/**
+ * Runs the training. Round t sends the current weights; the oracle returns the decoded noisy sum of
+ * clipped per-example gradients, divided here by the PUBLIC expected batch size q * N_hat (the
+ * realised batch size is never released: Abadi et al. 2016, McMahan et al. 2018) and fed to Adam
+ * (post-processing). Then `rows` synthetic rows are sampled from the decoder (sampleVaeRows).
+ */
+export async function dpsgd(oracle: FederatedOracle, o: DpsgdOptions): Promise<DpsgdResult> {
+  const gradientSum = oracle.gradientSum?.bind(oracle);
+  if (gradientSum === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, 'dpsgd: this oracle has no gradient rounds');
+  const t = o.training;
+  const countRho = ROW_COUNT_SHARE * o.rho;
+  const count = await oracle.secureSum({ kind: 'marginals', attrSets: [[oracle.domain.attrs[0]]] }, countRho, 'dpsgd/rows');
+  const rowsEstimate = Math.max(1, count.values.reduce((s, v) => s + v, 0));
+  const target = gradientEpsilonTarget(zcdpLoss(o.rho), countRho, t, o.delta);
+  const dimension = vaeLayout(o.spec).size;
+  let params = initParams(o.spec, seededRandomSource(o.seed, 'dpsgd/init'));
+  let state = adamState(dimension);
+  const expected = t.sampleRate * rowsEstimate;
+  // Each round's public rotation seed, from the study seed (a seeded run repeats every bit).
+  const rotation = seededRandomSource(o.seed, 'dpsgd/rotation');
+  let spent: PrivacyLoss = zcdpLoss(countRho);
+  for (let round = 1; round <= t.rounds; round++) {
+    const res = await gradientSum(
+      {
+        round,
+        weights: params,
+        planRequest: { dimension, clipNorm: t.clipNorm, sampleRate: t.sampleRate, rounds: t.rounds, epsilon: target.epsilon, delta: o.delta, bits: 32, expectedBatchSize: expected, rotationSeed: Array.from(rotation.nextBytes(16), (b) => b.toString(16).padStart(2, '0')).join('') },
+      },
+      `dpsgd/round/${round}`,
+    );
+    const mean = res.sum.map((v) => v / expected);
+    ({ params, state } = serverStep(params, state, mean, { learningRate: t.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }));
+    spent = composeLosses(spent, gradientRoundLoss(res.plan));
+    o.onRound?.(round, t.rounds, epsilonFromLoss(spent, o.delta));
+  }
+  o.onFit?.();
+  const synthetic = await sampleVaeRows(o.spec, params, o.rows, o.sampleRng);
+  return { params, synthetic, rowsEstimate, noiseMultiplier: target.noiseMultiplier, epsilonSpent: epsilonFromLoss(spent, o.delta) };
+}

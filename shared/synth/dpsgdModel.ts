@@ -1,0 +1,21 @@
+// dpsgdModel: the generator a `dpsgd` study trains, derived from public study terms only (training,
+// domain, schema) so the coordinator and every agent build the same VaeSpec and parameter layout.
+import type { Domain } from '../pgm/Domain.js';
+import { parseSchema } from '../schema/ConsortiumSchema.js';
+import type { DpsgdTraining } from '../study/StudySpec.js';
+import { TabularEncoding } from '../neural/TabularEncoding.js';
+import { vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
+
+/**
+ * The study's VaeSpec: with a schema (raw data), numeric columns with public edges are continuous
+ * (TabularEncoding.fromSchema); on integer codes every column is categorical (fromDomain).
+ */
+export function vaeSpecForStudy(training: DpsgdTraining, domain: Domain, schemaJson: string): VaeSpec {
+  const encoding = schemaJson !== '' ? TabularEncoding.fromSchema(parseSchema(JSON.parse(schemaJson))) : TabularEncoding.fromDomain(domain);
+  return { encoding, hidden: [...training.hidden], latent: training.latent, offsetSigma: training.offsetSigma };
+}
+
+/** d: the number of model parameters (every gradient vector's length before padding). */
+export function modelDimension(spec: VaeSpec): number {
+  return vaeLayout(spec).size;
+}
