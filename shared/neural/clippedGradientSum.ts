@@ -81,8 +81,9 @@ export function chunkSum(
   clipNorm: number,
 ): { sum: Float32Array; clipped: number; dropped: number } {
   const kept: tf.Tensor2D[] = [];
+  let result: { sum: Float32Array; clipped: number; dropped: number } | undefined;
   try {
-    return tf.tidy(() => {
+    tf.tidy(() => {
       const batch: VaeBatch = {
         x: tf.tensor2d(x, [n, spec.encoding.width]),
         valueMask: tf.tensor2d(valueMask, [n, spec.encoding.valueCount]),
@@ -125,8 +126,10 @@ export function chunkSum(
         sum.set(tf.matMul(clean(inputs[i]), d, true, false).dataSync(), l.offset);
         sum.set(tf.sum(d, 0).dataSync(), l.offset + l.inputs * l.outputs);
       });
-      return { sum, clipped, dropped };
+      result = { sum, clipped, dropped };
     });
+    // Returned outside tidy: tidy walks a returned typed array element by element looking for tensors.
+    return result!;
   } finally {
     tf.dispose(kept);
   }

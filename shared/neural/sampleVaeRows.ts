@@ -24,14 +24,17 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
   try {
     for (let start = 0; start < n; start += CHUNK) {
       const m = Math.min(CHUNK, n - start);
-      const out = tf.tidy(() => {
+      const logits = tf.tidy(() => {
         let h = tf.tensor2d(drawNormals(rng, m * spec.latent), [m, spec.latent]);
         for (let l = layout.encoderHead + 1; l < layout.layers.length; l++) {
           const z = tf.add(tf.matMul(h, w[l]), b[l]) as tf.Tensor2D;
           h = layout.layers[l].relu ? tf.relu(z) : z;
         }
-        return h.dataSync() as Float32Array;
+        return h;
       });
+      // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
+      const out = logits.dataSync() as Float32Array;
+      logits.dispose();
       for (let r = 0; r < m; r++) {
         const row = out.subarray(r * enc.width, (r + 1) * enc.width);
         enc.columns.forEach((block, j) => {

@@ -8,7 +8,10 @@ import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { parseCsvText } from '../../shared/rawdata/parseCsvText.js';
 import { seededRandomSource, type RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { standardNormal } from '../../shared/data/simulationSamplers.js';
-import { noiseMultiplierFor, type SubsampledBound } from '../../shared/dp/accounting/noiseMultiplierFor.js';
+import { noiseMultiplierFor, subsampledGaussianStepLoss, type SubsampledBound } from '../../shared/dp/accounting/noiseMultiplierFor.js';
+import { composeLosses, repeatLoss, zcdpLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
+import { epsilonFromLoss } from '../../shared/dp/accounting/rdpConversion.js';
+import { warmStartOutputBias } from '../../shared/neural/warmStartOutputBias.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecords.js';
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
@@ -18,6 +21,34 @@ import { sampleVaeRows } from '../../shared/neural/sampleVaeRows.js';
 /** TEMPORARY float Gaussian noise N(0, (z C)^2) per coordinate (measurement only; not exact, not a CSPRNG). */
 function TEMPORARY_floatGaussianPrivatizer(stddev: number, rng: RandomSource): (sum: Float64Array) => Float64Array {
   return (sum) => sum.map((v) => v + stddev * standardNormal(rng));
+}
+
+/**
+ * TEMPORARY (measurement only): every column's 1-way marginal with float Gaussian noise; adding or
+ * removing a row changes one cell per column by 1, so the L2 sensitivity is sqrt(columns) and
+ * sigma^2 = columns / (2 rho) gives rho-zCDP (Bun & Steinke 2016, Prop. 1.6).
+ */
+function TEMPORARY_noisyOneWayMarginals(enc: TabularEncoding, rows: TabularRows, rho: number, rng: RandomSource): Float64Array[] {
+  const sigma = Math.sqrt(enc.columns.length / (2 * rho));
+  return enc.columns.map((b, j) => {
+    const c = new Float64Array(b.size);
+    for (let r = 0; r < rows.rows; r++) c[rows.codes[j][r]]++;
+    return c.map((v) => v + sigma * standardNormal(rng));
+  });
+}
+
+/** The least z (to 1e-3) with the marginals' rho composed with T subsampled rounds within epsilon. */
+function noiseMultiplierWithWarmStart(q: number, rounds: number, epsilon: number, delta: number, rho: number, bound: SubsampledBound): number {
+  const eps = (z: number): number => epsilonFromLoss(composeLosses(zcdpLoss(rho), repeatLoss(subsampledGaussianStepLoss(q, z, bound), rounds)), delta);
+  let lo = 0.3;
+  let hi = 200;
+  if (eps(hi) > epsilon) throw new Error('the warm start alone spends the budget');
+  while (hi - lo > 1e-3) {
+    const mid = (lo + hi) / 2;
+    if (eps(mid) <= epsilon) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /** Normalized 1-D Wasserstein distance: integral of |F_a(t) - F_b(t)| dt over the merged samples, / range. */
@@ -46,7 +77,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
       lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
-      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, bound: { type: 'string', default: 'subsampled-zcdp' },
+      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
   let rows: TabularRows;
@@ -73,20 +104,30 @@ async function main(): Promise<void> {
   const clip = Number(a.clip);
   const eps = Number(a.epsilon);
   const delta = Number(a.delta);
-  const z = a['noise-multiplier'] !== undefined ? Number(a['noise-multiplier']) : eps > 0 ? noiseMultiplierFor({ epsilon: eps, delta, sampleRate: q, steps: rounds, bound: a.bound as SubsampledBound }) : 0;
+  const warmRho = Number(a['warm-rho']);
+  const z =
+    a['noise-multiplier'] !== undefined
+      ? Number(a['noise-multiplier'])
+      : eps <= 0
+        ? 0
+        : warmRho > 0
+          ? noiseMultiplierWithWarmStart(q, rounds, eps, delta, warmRho, a.bound as SubsampledBound)
+          : noiseMultiplierFor({ epsilon: eps, delta, sampleRate: q, steps: rounds, bound: a.bound as SubsampledBound });
   const layout = vaeLayout(spec);
   process.stderr.write(`rows ${rows.rows} width ${encoding.width} params ${layout.size} q ${q} rounds ${rounds} noise multiplier ${z}\n`);
   const t0 = Date.now();
   const rng = seededRandomSource(a.seed, 'train');
+  let init = initParams(spec, seededRandomSource(a.seed, 'init'));
+  if (warmRho > 0) init = warmStartOutputBias(spec, init, TEMPORARY_noisyOneWayMarginals(spec.encoding, rows, warmRho, seededRandomSource(a.seed, 'warm')));
   const { params } = await trainVae({
-    spec, params: initParams(spec, seededRandomSource(a.seed, 'init')), rows, rounds, sampleRate: q, clipNorm: clip, rng,
+    spec, params: init, rows, rounds, sampleRate: q, clipNorm: clip, rng,
     privatize: z > 0 ? TEMPORARY_floatGaussianPrivatizer(z * clip, seededRandomSource(a.seed, 'noise')) : (s) => s,
     adam: { learningRate: Number(a.lr), beta1: Number(a.beta1), beta2: 0.999, epsilon: 1e-8 },
     onRound: (t, i) => { if (t % 25 === 0) process.stderr.write(`round ${t} examples ${i.examples} clipped ${i.clipped} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`); },
   });
   const trainSeconds = (Date.now() - t0) / 1000;
   const synth = await sampleVaeRows(spec, params, rows.rows, seededRandomSource(a.seed, 'sample'));
-  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
+  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
   const w: Record<string, number> = {};
   const wBins: Record<string, number> = {};
   const wCompared: Record<string, number> = {};
