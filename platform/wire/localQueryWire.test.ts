@@ -10,7 +10,7 @@ import { uniformInt } from '../../shared/dp/random/uniform.js';
 import { EncodedTable, allocColumn } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import { countMarginals } from '../../shared/data/countMarginals.js';
-import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
+import { evaluateLocalQuery, independenceReference } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { clampedProjection } from '../../shared/synth/modelReferences.js';
 import { kWaySets } from '../../shared/synth/AimCandidates.js';
@@ -41,7 +41,8 @@ describe('binary LocalQuery', () => {
     const queries: LocalQuery[] = [
       { kind: 'marginals', attrSets: [['a'], ['b', 'd']] },
       { kind: 'marginals', attrSets: [['a', 'e']], recode: [{ attr: 'e', map: [0, 1, 1, 2], size: 3 }] },
-      { kind: 'l1Scores', candidates: [['a', 'b']], reference: [Float64Array.from({ length: 9 }, (_, i) => (i + 1) / 45)], samplingCorrection: true },
+      { kind: 'l1Scores', candidates: [['a', 'b'], ['c', 'd', 'e']], oneWays: domain.shape.map((n, j) => Float64Array.from({ length: n }, (_, i) => (i + j + 1) / 45)), samplingCorrection: true },
+      { kind: 'l1Scores', candidates: [['a', 'e'], ['e']], oneWays: domain.shape.map((n, j) => Float64Array.from({ length: j === 4 ? 3 : n }, (_, i) => i + 1)), recode: [{ attr: 'e', map: [0, 1, 1, 2], size: 3 }] },
       { kind: 'conditionalL1Scores', candidates: [['a', 'b'], ['c']], conditions: [['e'], []], reference: [new Float64Array(36).fill(1), Float64Array.of(1, 2, 3)] },
       { kind: 'conditionalL1Scores', candidates: [['a', 'b'], ['c', 'd', 'e'], ['b']], conditions: [['e'], [], ['d']], model: model.snapshot(), samplingCorrection: true },
       { kind: 'pairDependenceScores', candidates: [['a', 'b'], ['c', 'e']], samplingCorrection: true },
@@ -78,6 +79,46 @@ describe('binary LocalQuery', () => {
     const compact: LocalQuery = { kind: 'conditionalL1Scores', candidates: cands, conditions: conds, model: model.snapshot(), samplingCorrection: true };
     const viaWire = decodeLocalQuery(encodeLocalQuery(compact, domain), domain);
     expect(bits(await evaluateLocalQuery(viaWire, source, domain))).toBe(bits(await evaluateLocalQuery(explicit, source, domain)));
+    // AIM's rounds schedule (empty conditions, the former per-candidate `l1Scores` tables).
+    const empty = cands.map(() => []);
+    const explicitEmpty: LocalQuery = { kind: 'conditionalL1Scores', candidates: cands, conditions: empty, reference: cands.map((c) => Float64Array.from(model.project(c), (v) => Math.max(0, v))) };
+    const compactEmpty = decodeLocalQuery(encodeLocalQuery({ kind: 'conditionalL1Scores', candidates: cands, conditions: empty, model: model.snapshot() }, domain), domain);
+    expect(bits(await evaluateLocalQuery(compactEmpty, source, domain))).toBe(bits(await evaluateLocalQuery(explicitEmpty, source, domain)));
+  });
+
+  it('l1Scores: the party\'s product of the sent 1-way tables equals the coordinator\'s outer product, bit for bit', () => {
+    const rng = seededRandomSource('outer', 'test/oneways');
+    const oneWays = domain.shape.map((n) => Float64Array.from({ length: n }, () => uniformInt(rng, 1000) / 997));
+    const wire = decodeLocalQuery(encodeLocalQuery({ kind: 'l1Scores', candidates: [['a']], oneWays }, domain), domain);
+    if (wire.kind !== 'l1Scores') throw new Error('decoded the wrong kind');
+    let compared = 0;
+    for (const u of allSets(domain, 3)) {
+      // What MST's coordinator computed before: p ⊗ q ⊗ ... left to right, last attribute fastest.
+      let coord = Float64Array.of(1);
+      for (const a of u) {
+        const p = oneWays[domain.indexOf(a)];
+        coord = Float64Array.from({ length: coord.length * p.length }, (_, i) => coord[Math.floor(i / p.length)] * p[i % p.length]);
+      }
+      expect(bits(independenceReference(domain, u, wire.oneWays)), u.join(',')).toBe(bits(coord));
+      compared++;
+    }
+    expect(compared).toBe(25);
+  });
+
+  it('a 100-column table\'s l1Scores query carries one 1-way table per column, not candidates x cells (< 8 bytes per column value + 8 per candidate + 4 KiB)', () => {
+    const d = 100;
+    const rng = seededRandomSource('wide-l1', 'test/domain');
+    const wide = new Domain(Array.from({ length: d }, (_, i) => `c${i}`), Array.from({ length: d }, () => 2 + uniformInt(rng, 15)));
+    const candidates = kWaySets(wide, 3, Infinity);
+    expect(candidates.length).toBe(161_700);
+    const oneWays = wide.shape.map((n) => Float64Array.from({ length: n }, () => 1 / n));
+    const q: LocalQuery = { kind: 'l1Scores', candidates, oneWays, samplingCorrection: true };
+    const bytes = encodeLocalQuery(q, wide).length;
+    const values = wide.shape.reduce((s, n) => s + n, 0);
+    expect(bytes).toBeLessThan(8 * values + 8 * candidates.length + 4096);
+    const dense = candidates.reduce((s, c) => s + 8 * wide.size(c), 0);
+    expect(dense / bytes).toBeGreaterThan(100);
+    validateLocalQuery(decodeLocalQuery(encodeLocalQuery(q, wide), wide), wide);
   });
 
   it('a 100-column table\'s selection query carries the model, not candidates x cells (< 8 bytes per model cell + 8 per candidate + 64 KiB)', () => {

@@ -73,7 +73,7 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
     case 'l1Scores':
       kind = {
         $case: 'l1Scores',
-        value: { candidates: sets(query.candidates), reference: float64Bytes(query.reference), recode: toRecodes(domain, query.recode), samplingCorrection: query.samplingCorrection === true },
+        value: { candidates: sets(query.candidates), reference: float64Bytes(query.oneWays), recode: toRecodes(domain, query.recode), samplingCorrection: query.samplingCorrection === true },
       };
       break;
     case 'conditionalL1Scores':
@@ -135,11 +135,11 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
       const recode = fromRecodes(domain, k.value.recode);
       const sizes = [...domain.shape];
       for (const r of recode) sizes[domain.indexOf(r.attr)] = r.size;
-      const reference = float64Tables(k.value.reference, candidates.map((c) => c.reduce((n, a) => n * sizes[domain.indexOf(a)], 1)), 'l1_scores.reference');
+      const oneWays = float64Tables(k.value.reference, sizes, 'l1_scores.reference');
       return {
         kind: 'l1Scores',
         candidates,
-        reference,
+        oneWays,
         ...(recode.length > 0 ? { recode } : {}),
         ...(k.value.samplingCorrection ? { samplingCorrection: true } : {}),
       };

@@ -56,8 +56,8 @@ describe('InProcessOracle', () => {
 describe('evaluateLocalQuery', () => {
   it('l1Scores equals round(||counts - n p||_1) and changes by at most 2 per entry when a record is added', async () => {
     const cands = [['a', 'b'], ['c'], ['a', 'c', 'd']];
-    const reference = cands.map((c) => Array.from({ length: domain.size(c) }, () => 1 / domain.size(c)));
-    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, reference };
+    const oneWays = domain.shape.map((n) => Array.from({ length: n }, () => 1 / n));
+    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, oneWays };
     expect(localQuerySensitivity(q)).toBeCloseTo(2 * Math.sqrt(3), 12);
     const small = table.select([0, 1, 2, 3, 4]);
     const counts = countMarginals(small, domain, cands);
@@ -71,8 +71,8 @@ describe('evaluateLocalQuery', () => {
 
   it('l1Scores with samplingCorrection changes by at most 3 per entry when a record is added', async () => {
     const cands = [['a', 'b', 'c'], ['e'], ['a', 'c', 'd', 'e']];
-    const reference = cands.map((c) => Array.from({ length: domain.size(c) }, (_, i) => (i % 3) + 0.01));
-    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, reference, samplingCorrection: true };
+    const oneWays = domain.shape.map((n) => Array.from({ length: n }, (_, i) => (i % 3) + 0.01));
+    const q: LocalQuery = { kind: 'l1Scores', candidates: cands, oneWays, samplingCorrection: true };
     expect(localQuerySensitivity(q)).toBeCloseTo(3 * Math.sqrt(3), 12);
     for (const size of [0, 1, 2, 5, 40]) {
       const rows = Array.from({ length: size }, (_, i) => i);
@@ -96,7 +96,7 @@ describe('evaluateLocalQuery', () => {
 
   it('a one-row party answers without error', async () => {
     const one = new InMemoryMarginalSource(table.select([7]));
-    const v = await evaluateLocalQuery({ kind: 'l1Scores', candidates: [['a']], reference: [[0, 0, 0]] }, one, domain);
+    const v = await evaluateLocalQuery({ kind: 'l1Scores', candidates: [['a']], oneWays: domain.shape.map((n) => new Array<number>(n).fill(0)) }, one, domain);
     expect(v[0]).toBe(1);
   });
 });

@@ -20,10 +20,13 @@ export interface AttributeRecode {
  * - `marginals`: the exact counts of every cell of each attribute set (canonical order),
  *   concatenated in the order given. One record changes one cell of each set by 1, so the
  *   L2 sensitivity is sqrt(#sets).
- * - `l1Scores`: for each candidate r with public reference distribution `reference[r]` (a model
- *   marginal, normalized to sum 1, in the recoded domain), the party's local error
- *   round(|| M_r(D_i) - n_i * reference[r] ||_1). Adding or removing one record at the party
- *   changes M_r(D_i) by one unit vector and n_i * reference[r] by reference[r] (L1 norm 1), so
+ * - `l1Scores`: for each candidate r with public reference distribution p_r = the product of the
+ *   public 1-way distributions `oneWays[a]` over a in r (the independence model; one table per
+ *   domain column, in the recoded domain, so the query grows with the columns' domain sizes, not
+ *   with candidates × cells; p_r normalized by the party), the party's local error
+ *   round(|| M_r(D_i) - n_i * p_r ||_1). A model-based reference is `conditionalL1Scores` with
+ *   empty conditions and `model`. Adding or removing one record at the party
+ *   changes M_r(D_i) by one unit vector and n_i * p_r by p_r (L1 norm 1), so
  *   each entry changes by at most 2 (rounding is monotone and commutes with integer shifts, so
  *   it keeps that bound): L2 sensitivity 2 * sqrt(#candidates).
  * With `samplingCorrection`, each entry also subtracts sum_c g(n_i·p_r[c]) (g in
@@ -74,7 +77,8 @@ export type LocalQuery =
   | {
       readonly kind: 'l1Scores';
       readonly candidates: readonly (readonly string[])[];
-      readonly reference: readonly ArrayLike<number>[];
+      /** One public distribution (any non-negative scale) per domain column, column order, recoded sizes. */
+      readonly oneWays: readonly ArrayLike<number>[];
       readonly recode?: readonly AttributeRecode[];
       /** Subtract each party's expected sampling deviation (evaluateLocalQuery); sensitivity 3. */
       readonly samplingCorrection?: boolean;
@@ -193,12 +197,11 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     checkSets(query.attrSets);
   } else if (query.kind === 'l1Scores') {
     checkSets(query.candidates);
-    if (query.reference.length !== query.candidates.length) bad('one reference per candidate required');
+    if (!Array.isArray(query.oneWays) || query.oneWays.length !== domain.attrs.length) bad('one 1-way distribution per domain column required');
     const sizes = recodedSizes(domain, query.recode);
-    query.candidates.forEach((c, k) => {
-      const ref = query.reference[k];
-      if (ref === null || typeof ref !== 'object' || ref.length !== cellsOf(domain, sizes, c)) bad(`reference ${k} has ${String(ref?.length)} cells, expected ${cellsOf(domain, sizes, c)}`);
-      for (let i = 0; i < ref.length; i++) if (!Number.isFinite(ref[i]) || ref[i] < 0) bad(`reference ${k} must be finite and non-negative`);
+    query.oneWays.forEach((ref, j) => {
+      if (ref === null || typeof ref !== 'object' || ref.length !== sizes[j]) bad(`1-way ${domain.attrs[j]} has ${String(ref?.length)} cells, expected ${sizes[j]}`);
+      for (let i = 0; i < ref.length; i++) if (!Number.isFinite(ref[i]) || ref[i] < 0) bad(`1-way ${domain.attrs[j]} must be finite and non-negative`);
     });
   } else if (query.kind === 'conditionalL1Scores') {
     if (query.recode !== undefined) bad('recode is not supported');

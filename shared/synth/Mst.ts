@@ -92,8 +92,7 @@ export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<Ms
       scores = (await federatedPairDependenceScores(oracle, pairs, rhoSelect, 'mst/select', recode, correction, anchor)).scores;
     } else {
       const rhoSelect = budget.charge('mst/select', third).rho;
-      const refs = pairs.map(([a, b]) => outer(probs[domain.indexOf(a)], probs[domain.indexOf(b)]));
-      scores = (await federatedL1Scores(oracle, pairs, refs, rhoSelect, 'mst/select', recode, correction)).scores;
+      scores = (await federatedL1Scores(oracle, pairs, probs, rhoSelect, 'mst/select', recode, correction)).scores;
     }
     tree = maximumSpanningTree(attrs, pairs, scores);
   }
@@ -141,8 +140,3 @@ export function normalized(v: Float64Array): Float64Array {
   return out;
 }
 
-function outer(p: Float64Array, q: Float64Array): Float64Array {
-  const out = new Float64Array(p.length * q.length);
-  for (let i = 0; i < p.length; i++) for (let j = 0; j < q.length; j++) out[i * q.length + j] = p[i] * q[j];
-  return out;
-}

@@ -7,7 +7,7 @@ import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { Measurement } from '../pgm/Measurement.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
-import { federatedL1Scores } from './federatedL1Scores.js';
+import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
 import { type AimCandidate, MB_PER_CELL, fits } from './AimCandidates.js';
 import type { AimSelection } from './AimOptions.js';
 
@@ -94,7 +94,8 @@ export async function aimRounds(oracle: FederatedOracle, s: AimRoundSettings): P
       });
       extra = ms;
     } else {
-      const res = await federatedL1Scores(oracle, small.map((c) => c.attrs), est, budget.charge(`aim/select/${round}`, sRho).rho, `aim/select/${round}`, undefined, selection === 'localScoresCorrected');
+      // Y_r = ∅: the parties project the sent model themselves (no table per candidate on the wire).
+      const res = await federatedConditionalL1Scores(oracle, model, small.map((c) => c.attrs), small.map(() => []), budget.charge(`aim/select/${round}`, sRho).rho, `aim/select/${round}`, selection === 'localScoresCorrected');
       raw = res.scores;
     }
     void n;

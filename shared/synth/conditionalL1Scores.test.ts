@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
-import { evaluateLocalQuery, expectedAbsDeviation } from './evaluateLocalQuery.js';
+import { evaluateLocalQuery, expectedAbsDeviation, independenceReference } from './evaluateLocalQuery.js';
 import { localQuerySensitivity, validateLocalQuery, type LocalQuery } from './LocalQuery.js';
 import { dependentTable } from '../../test/support/testOracle.js';
 
@@ -66,11 +66,12 @@ describe('conditionalL1Scores', () => {
     }
   });
 
-  it('with empty conditions equals l1Scores', async () => {
-    const ref2 = cands.map((c) => randomRef(domain.size(c)).map((v) => v + 1));
+  it('with empty conditions equals l1Scores (reference: the product of the 1-way tables)', async () => {
+    const oneWays = domain.shape.map((n) => randomRef(n).map((v) => v + 1));
+    const ref2 = cands.map((c) => independenceReference(domain, c, oneWays));
     const src = new InMemoryMarginalSource(table.select(Array.from({ length: 50 }, (_, i) => i)));
     const a = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: cands, conditions: cands.map(() => []), reference: ref2 }, src, domain);
-    const b = await evaluateLocalQuery({ kind: 'l1Scores', candidates: cands, reference: ref2 }, src, domain);
+    const b = await evaluateLocalQuery({ kind: 'l1Scores', candidates: cands, oneWays }, src, domain);
     expect([...a]).toEqual([...b]);
   });
 

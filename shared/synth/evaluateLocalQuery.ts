@@ -30,7 +30,7 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       const counts = await recodedMarginals(source, domain, query.candidates, query.recode);
       const out = new Float64Array(query.candidates.length);
       counts.forEach((c, k) => {
-        const ref = query.reference[k];
+        const ref = independenceReference(domain, query.candidates[k], query.oneWays);
         let refSum = 0;
         for (let i = 0; i < ref.length; i++) refSum += ref[i];
         const scale = refSum > 0 ? n / refSum : 0;
@@ -180,4 +180,19 @@ async function recodedMarginals(
 export function expectedAbsDeviation(lambda: number): number {
   const k = Math.sqrt(2 / Math.PI);
   return lambda < 1 ? k * lambda : k * Math.sqrt(lambda);
+}
+
+/**
+ * The product of the 1-way tables `oneWays[a]` (column order) over the canonical set `attrs`, in
+ * the marginal layout (last attribute fastest): `l1Scores`' reference before normalization.
+ */
+export function independenceReference(domain: Domain, attrs: readonly string[], oneWays: readonly ArrayLike<number>[]): Float64Array {
+  let out = Float64Array.of(1);
+  for (const a of attrs) {
+    const p = oneWays[domain.indexOf(a)];
+    const next = new Float64Array(out.length * p.length);
+    for (let i = 0; i < out.length; i++) for (let j = 0; j < p.length; j++) next[i * p.length + j] = out[i] * p[j];
+    out = next;
+  }
+  return out;
 }

@@ -481,7 +481,7 @@ export interface L1ScoresQuery {
   candidates:
     | AttributeSets
     | undefined;
-  /** float64 LE: every candidate's table, concatenated */
+  /** float64 LE: one 1-way table per domain column (recoded sizes), concatenated; a candidate's reference is their product */
   reference: Buffer;
   recode: AttributeRecode[];
   samplingCorrection: boolean;
