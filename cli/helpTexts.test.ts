@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from './main.js';
 
-const COMMANDS = ['demo', 'simulate', 'generate', 'evaluate', 'privacy', 'sample', 'verify', 'pki', 'coordinator', 'agent', 'study', 'custodian', 'schema', 'audit'];
+const COMMANDS = ['demo', 'simulate', 'generate', 'evaluate', 'plan', 'privacy', 'sample', 'verify', 'pki', 'coordinator', 'agent', 'study', 'custodian', 'schema', 'audit'];
 
 /** An absolute path of two or more segments, a parent-relative path, or a home directory (URL paths like /metrics are one segment). */
 const OUTSIDE = /(^|[\s'"(=`:,])(\/[\w.-]+\/[\w.-]+|\.\.\/|~\/)/;

@@ -16,6 +16,7 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<{ 
   { name: 'simulate', summary: 'run a whole consortium in one command on a split table (research, tests)', load: () => import('./commands/simulate.js') },
   { name: 'generate', summary: 'write a table of known structure (seeded random Bayesian network) for tests and benchmarks', load: () => import('./commands/generate.js') },
   { name: 'evaluate', summary: 'score synthetic data against real data (TV over 1/2/3-way marginals, report)', load: () => import('./commands/evaluate.js') },
+  { name: 'plan', summary: 'chart fidelity, utility and risk against epsilon on stand-in data, before any budget is spent', load: () => import('./commands/plan.js') },
   { name: 'privacy', summary: 'convert, plan and audit privacy budgets; sample the exact noise', load: () => import('./commands/privacy.js') },
   { name: 'sample', summary: 'draw more synthetic rows from a fitted model.json (no budget spent)', load: () => import('./commands/sample.js') },
   { name: 'verify', summary: 'check a study output directory against its signed manifest', load: () => import('./commands/verify.js') },

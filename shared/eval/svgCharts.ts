@@ -98,6 +98,17 @@ export interface HistogramOptions {
   readonly yDigits?: number;
 }
 
+/** The two axis lines and the axis titles (y rotated at the left edge, x under the plot). */
+function axesAndTitles(b: { left: number; top: number; plotW: number; plotH: number; height: number }, xTitle: string, yTitle: string): { axes: string; titles: string } {
+  const { left, top, plotW, plotH, height } = b;
+  return {
+    axes: `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#999"/>`,
+    titles:
+      `<text transform="translate(11,${(top + plotH / 2).toFixed(1)}) rotate(-90)" text-anchor="middle" class="axis-title y">${esc(yTitle)}</text>` +
+      `<text x="${(left + plotW / 2).toFixed(1)}" y="${height - 5}" text-anchor="middle" class="axis-title x">${esc(xTitle)}</text>`,
+  };
+}
+
 /** Vertical bars of one series with titled axes and y ticks (no legend: one series). */
 export function histogram(o: HistogramOptions): string {
   const width = o.width ?? 560;
@@ -124,10 +135,7 @@ export function histogram(o: HistogramOptions): string {
   const xTicks = o.xTicks
     .map((t) => `<text x="${(left + (t.at + 0.5) * bw).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" class="tick x">${esc(t.label)}</text>`)
     .join('');
-  const axes = `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#999"/><line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#999"/>`;
-  const titles =
-    `<text transform="translate(11,${(top + plotH / 2).toFixed(1)}) rotate(-90)" text-anchor="middle" class="axis-title y">${esc(o.yTitle)}</text>` +
-    `<text x="${(left + plotW / 2).toFixed(1)}" y="${height - 5}" text-anchor="middle" class="axis-title x">${esc(o.xTitle)}</text>`;
+  const { axes, titles } = axesAndTitles({ left, top, plotW, plotH, height }, o.xTitle, o.yTitle);
   const svg =
     `<svg class="chart" data-chart="histogram" data-series="1" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">` +
     `${axes}${bars}${yTicks}${xTicks}${titles}</svg>`;
@@ -190,4 +198,77 @@ export function heatmap(title: string, columns: readonly string[], values: reado
     `<svg class="chart" data-chart="heatmap" data-series="1" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">` +
     `${cells}${labels}${colourLegend(left + plot + 12, top, plot, diverging, legendTitle)}</svg>`;
   return figure(svg, title);
+}
+
+/** Options of a line chart over a log2 x axis (epsilon): one line per series, every point marked. */
+export interface LineChartOptions {
+  readonly title: string;
+  /** x positions (> 0), one per point, ascending; every one is a labelled x tick. */
+  readonly x: readonly number[];
+  /** Series values aligned with `x`; null = not measured at that point (gap). */
+  readonly series: readonly { readonly name: string; readonly colour: string; readonly values: readonly (number | null)[] }[];
+  readonly xTitle: string;
+  readonly yTitle: string;
+  /** Value axis range; default [0, max of the data rounded up]. */
+  readonly yMax?: number;
+  /** Label each point of the first series with its value. */
+  readonly labelFirst?: boolean;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** Lines with marked points on a log2 x axis, titled axes, 5 y ticks and a legend (privacy-utility plan). */
+export function lineChart(o: LineChartOptions): string {
+  const width = o.width ?? 560;
+  const height = o.height ?? 240;
+  const all = o.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const rawMax = o.yMax ?? Math.max(1e-9, ...all);
+  const step = niceStep(rawMax / 4);
+  const max = o.yMax ?? step * Math.ceil(rawMax / step - 1e-9);
+  const yTickValues = [0, 1, 2, 3, 4].map((i) => (max * i) / 4);
+  // Fewest decimals that print every tick exactly (0.25 -> 2, 0.05 -> 2, 5 -> 0).
+  const digits = [0, 1, 2, 3, 4].find((d) => yTickValues.every((v) => Math.abs(Math.round(v * 10 ** d) / 10 ** d - v) < 1e-9)) ?? 4;
+  const yLabels = yTickValues.map((v) => fmt(v, digits));
+  const left = 18 + Math.max(...yLabels.map(textWidth)) + 6;
+  const right = 24;
+  const top = 26;
+  const bottom = 40;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const lx = o.x.map((v) => Math.log2(v));
+  const x0 = Math.min(...lx);
+  const x1 = Math.max(...lx);
+  const pad = 24; // the first and last points sit inside the axes, their labels clear of the y ticks
+  const px = (i: number): number => left + pad + (x1 > x0 ? ((lx[i] - x0) / (x1 - x0)) * (plotW - 2 * pad) : (plotW - 2 * pad) / 2);
+  const py = (v: number): number => top + plotH - (plotH * Math.min(v, max)) / max;
+  let grid = '';
+  yTickValues.forEach((v, i) => {
+    const y = py(v).toFixed(1);
+    grid += `<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#eee"/>`;
+    grid += `<text x="${left - 4}" y="${(py(v) + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${yLabels[i]}</text>`;
+  });
+  const xTicks = o.x.map((v, i) => `<text x="${px(i).toFixed(1)}" y="${top + plotH + 17}" text-anchor="middle" class="tick x">${esc(String(v))}</text>`).join('');
+  let lines = '';
+  o.series.forEach((s, si) => {
+    let path = '';
+    s.values.forEach((v, i) => {
+      if (v === null || !Number.isFinite(v)) return;
+      path += `${path === '' ? 'M' : 'L'}${px(i).toFixed(1)},${py(v).toFixed(1)}`;
+      lines += `<circle cx="${px(i).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${s.colour}"><title>${esc(s.name)} at ${o.x[i]}: ${fmt(v, 3)}</title></circle>`;
+      if (si === 0 && o.labelFirst) lines += `<text x="${px(i).toFixed(1)}" y="${(py(v) - 7).toFixed(1)}" text-anchor="middle" class="point-label">${fmt(v, 3)}</text>`;
+    });
+    if (path) lines = `<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2"/>` + lines;
+  });
+  const { axes, titles } = axesAndTitles({ left, top, plotW, plotH, height }, o.xTitle, o.yTitle);
+  const svg =
+    `<svg class="chart" data-chart="line" data-series="${o.series.length}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">` +
+    `${grid}${axes}${lines}${xTicks}${titles}${legend(left, 14, o.series)}</svg>`;
+  return figure(svg, o.title);
+}
+
+/** 1, 2 or 5 times a power of ten, at least `x`. */
+function niceStep(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
 }
