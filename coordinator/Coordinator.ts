@@ -1,5 +1,6 @@
 // Coordinator: the consortium's gRPC server over mutual TLS — the agents' gateway, the operator
 // API, durable study state, and one StudyRunner per active study; resumes studies on restart.
+import { ErrorCode } from '../shared/errors/FedsynthError.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -111,7 +112,7 @@ export class Coordinator {
         audit('study.party_decision', { studyId: d.studyId, partyId, approved: d.approved, reason: d.reason });
         o.log.info({ studyId: d.studyId, partyId, approved: d.approved }, d.approved ? 'party approved the study' : `party refused the study: ${d.reason}`);
       } catch (e) {
-        o.log.warn({ partyId, studyId: d.studyId, err: (e as Error).message }, 'decision for an unknown study ignored');
+        this.gateway.refusedFrames.refuse('study_decision.study_id', ErrorCode.UnknownStudy, `decision for a study this coordinator cannot record: ${(e as Error).message}`, { partyId, studyId: d.studyId });
       }
     });
     this.gateway.on('deliveryAck', (partyId, ack) => {
@@ -119,7 +120,7 @@ export class Coordinator {
         try {
           this.store.recordDeliveryAck(ack.studyId, partyId, ack.fileName, ack.sha256);
         } catch (e) {
-          o.log.warn({ partyId, studyId: ack.studyId, err: (e as Error).message }, 'delivery ack not recorded');
+          this.gateway.refusedFrames.refuse('delivery_ack.study_id', ErrorCode.UnknownStudy, `delivery ack not recorded: ${(e as Error).message}`, { partyId, studyId: ack.studyId, file: ack.fileName });
         }
       }
       audit('delivery.ack', { studyId: ack.studyId, partyId, file: ack.fileName, ok: ack.ok });

@@ -10,6 +10,7 @@ import { signHeKey } from '../shared/he/heKeyEndorsement.js';
 import { decryptRequestChunkFromWire, heParamsFromWire, heParamsToWire, sumToWire, sumToWireChunks } from '../platform/wire/heWire.js';
 import { CustodianGatewayService, type CustodianGatewayClient, type CustodianMessage, type CustodianRequest, type HeDecryptRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { isMalformed, tolerantService } from '../platform/grpc/tolerantDecoding.js';
+import { FrameRefusals } from '../platform/grpc/FrameRefusals.js';
 import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.js';
 import { studySpecFromWire } from '../platform/wire/studySpecWire.js';
 import type { StudySpec as WireStudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
@@ -36,7 +37,7 @@ function announcedSpecFromWire(w: WireStudySpec): ReturnType<typeof studySpecFro
 
 /** Decrypt requests being reassembled at once on one stream; a further one is refused. */
 const MAX_PENDING_DECRYPTS = 4;
-/** Refused request ids remembered per stream (their later chunks are dropped silently). */
+/** Refused request ids remembered per stream (their later chunks are dropped, each counted in refusedFrames). */
 const MAX_REFUSED_IDS = 1024;
 
 /** Chunked decrypt requests of one stream: in reassembly, and refused ones whose chunks are ignored. */
@@ -78,12 +79,15 @@ export class CustodianConnection {
   private timer: NodeJS.Timeout | undefined;
   private welcomed = false;
   private readonly maxChunkBytes: number;
+  /** Well-formed coordinator frames refused (no body, a second welcome, chunks of a refused request): logged naming the field, counted. */
+  readonly refusedFrames: FrameRefusals;
 
   constructor(
     private readonly o: CustodianConnectionOptions,
     private readonly custodian: KeyCustodian,
   ) {
     this.maxChunkBytes = o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.refusedFrames = new FrameRefusals(o.log, 'coordinator');
     // Every message is a bounded chunk: a budget plus room for the header (contributor names).
     const messageLimit = Math.max(4 * 1024 * 1024, this.maxChunkBytes + 1024 * 1024);
     const options: grpc.ChannelOptions = {
@@ -133,7 +137,14 @@ export class CustodianConnection {
         return;
       }
       const body = msg.body;
-      if (!body) return;
+      if (!body) {
+        this.send(stream, msg.requestId, this.refusal(msg.requestId, this.refusedFrames.refuse('body', ErrorCode.ProtocolViolation, 'request without a body (or of an unknown kind)', { requestId: msg.requestId })));
+        return;
+      }
+      if (body.$case === 'welcome' && this.welcomed) {
+        this.send(stream, msg.requestId, this.refusal(msg.requestId, this.refusedFrames.refuse('welcome', ErrorCode.OutOfStep, 'second welcome on one stream', { requestId: msg.requestId })));
+        return;
+      }
       if (body.$case === 'welcome') {
         this.welcomed = true;
         this.attempt = 0;
@@ -171,7 +182,11 @@ export class CustodianConnection {
    * drops its later chunks.
    */
   private onDecryptChunk(stream: Stream, decrypts: DecryptRequests, requestId: number, chunk: HeDecryptRequest): void {
-    if (decrypts.refused.has(requestId)) return;
+    if (decrypts.refused.has(requestId)) {
+      // The request was refused (once, with its reason); its later chunks are dropped, each counted and logged.
+      this.refusedFrames.refuse('decrypt.request_id', ErrorCode.ProtocolViolation, `chunk ${chunk.chunkIndex} of decrypt request ${requestId}, already refused`, { requestId });
+      return;
+    }
     let assembler = decrypts.pending.get(requestId);
     try {
       if (!assembler) {

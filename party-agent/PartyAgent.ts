@@ -1,6 +1,6 @@
 // PartyAgent: the process next to a silo, composed of its connection to the coordinator, its study
 // decisions, its round dispatcher and its output downloads (one file each); this file wires them.
-import type { FedsynthError } from '../shared/errors/FedsynthError.js';
+import { ErrorCode, type FedsynthError } from '../shared/errors/FedsynthError.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -19,6 +19,7 @@ import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';
 import type { CrashHook } from '../platform/testing/crashHook.js';
+import { FrameRefusals } from '../platform/grpc/FrameRefusals.js';
 import { RoundDispatcher } from './rounds/RoundDispatcher.js';
 import { StudyDecisions } from './decisions/StudyDecisions.js';
 import type { DecisionMessage } from './decisions/DecisionMessage.js';
@@ -58,6 +59,8 @@ export interface PartyAgentOptions {
 
 export class PartyAgent {
   readonly store: AgentStore;
+  /** Well-formed coordinator frames this agent refused (no body, a second welcome): logged naming the field, counted. */
+  readonly refusedFrames: FrameRefusals;
   private readonly conn: AgentConnection;
   private partyId = '';
   private pendingPoll: NodeJS.Timeout | undefined;
@@ -77,8 +80,9 @@ export class PartyAgent {
       if (event === 'study.decision' && details.decision === 'refuse') opts.metrics?.studyRefused(Array.isArray(details.codes) ? String(details.codes[0] ?? 'POLICY_REFUSED') : 'POLICY_REFUSED');
       if (event === 'study.respec_refused') opts.metrics?.studyRefused(String(details.code));
     };
+    this.refusedFrames = new FrameRefusals(opts.log, 'coordinator');
     this.conn = new AgentConnection(
-      { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log },
+      { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log, refusedFrames: this.refusedFrames },
       {
         hello: () => ({ knownStudyIds: this.store.studies().map((s) => s.studyId), domainHash: domainHash(opts.domain), softwareVersion: VERSION }),
         onConnected: (id) => {
@@ -112,7 +116,7 @@ export class PartyAgent {
       audit,
       metrics: opts.metrics,
     });
-    this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir) });
+    this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir), refusedFrames: this.refusedFrames, approved: (id) => this.store.study(id)?.decision === 'approved' });
   }
 
   start(): void {
@@ -145,7 +149,11 @@ export class PartyAgent {
 
   private onMessage(msg: CoordinatorMessage, send: (b: AgentBody) => void): void {
     const body = msg.body;
-    if (!body) return;
+    if (!body) {
+      const e = this.refusedFrames.refuse('body', ErrorCode.ProtocolViolation, 'coordinator message without a body (or of an unknown kind)');
+      send({ $case: 'error', value: { code: e.code, message: e.message, studyId: '', roundId: '', field: 'body' } });
+      return;
+    }
     switch (body.$case) {
       case 'studyAnnouncement': {
         let announced;
@@ -155,7 +163,12 @@ export class PartyAgent {
           this.decisions.onUnreadableAnnouncement(body.value.spec?.studyId ?? '', e);
           return;
         }
-        if (announced) this.decisions.onAnnouncement(announced.spec, announced.parties);
+        if (!announced) {
+          const e = this.refusedFrames.refuse('study_announcement.spec', ErrorCode.ProtocolViolation, 'study announcement without a spec');
+          send({ $case: 'error', value: { code: e.code, message: e.message, studyId: '', roundId: '', field: 'study_announcement.spec' } });
+          return;
+        }
+        this.decisions.onAnnouncement(announced.spec, announced.parties);
         return;
       }
       case 'roundRequest': {
@@ -171,6 +184,8 @@ export class PartyAgent {
         this.opts.log.warn({ code: body.value.code, studyId: body.value.studyId }, `coordinator reported: ${body.value.message}`);
         return;
       default:
+        // welcome and heartbeat are handled by the connection; nothing else reaches here.
+        this.refusedFrames.refuse('body', ErrorCode.ProtocolViolation, `unexpected ${body.$case}`);
         return;
     }
   }

@@ -39,6 +39,7 @@ import {
 import { CustodianGatewayService, CustodianMessage, CustodianRequest } from '../proto/generated/fedsynth/custodian/v1/custodian.js';
 import { computeQueryFields } from '../platform/wire/localQueryWire.js';
 import { decodes, hostileFrames, type HostileFrame, type HostileKind } from './support/hostileFrames.js';
+import type { FrameRefusals } from '../platform/grpc/FrameRefusals.js';
 
 const PER_RPC = 1000;
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-hostile-'));
@@ -197,22 +198,35 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
     });
   }
 
-  /** hello, then the hostile frame, then a half-close: the status says how the frame was taken. */
-  async function bidi(kit: LoadedKit, path: string, hello: Uint8Array, frames: HostileFrame[], decode: (b: Uint8Array) => unknown): Promise<Tally> {
+  /**
+   * hello, then the hostile frame, then a half-close: the status says how the frame was taken. A
+   * frame that decodes must be answered (more than the welcome comes back), refused (the gateway's
+   * refusedFrames count grows: a warn line naming the field) or be of a kind `silentOk` allows (a
+   * liveness heartbeat, a report that is logged): never ignored silently.
+   */
+  async function bidi(kit: LoadedKit, path: string, hello: Uint8Array, frames: HostileFrame[], decode: (b: Uint8Array) => unknown, refusals: FrameRefusals, silentOk: (b: Uint8Array) => boolean): Promise<Tally> {
     const c = client(kit);
     const tally = new Tally();
     try {
       for (const f of frames) {
+        let responses = 0;
+        const refusedBefore = refusals.total;
         const status = await new Promise<grpc.StatusObject>((resolve) => {
           const call = c.makeBidiStreamRequest(path, identity, identity, { deadline: Date.now() + 20_000 });
-          call.on('data', () => undefined);
+          call.on('data', () => void responses++);
           call.on('error', () => undefined);
           call.on('status', resolve);
           call.write(Buffer.from(hello));
           call.write(f.bytes);
           call.end();
         });
-        judge(tally, f, decodes(decode, f.bytes), status);
+        const decodable = decodes(decode, f.bytes);
+        judge(tally, f, decodable, status);
+        if (decodable && status.code === grpc.status.OK) {
+          const refused = refusals.total > refusedBefore;
+          tally.add(f.kind, refused ? 'refused' : responses > 1 ? 'answered' : 'silent');
+          if (!refused && responses <= 1) expect(silentOk(f.bytes), `${f.kind} frame ignored silently: ${f.bytes.toString('hex').slice(0, 80)}`).toBe(true);
+        }
       }
     } finally {
       c.close();
@@ -232,8 +246,12 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
       AgentMessage.encode({ seq: 6, body: { $case: 'error', value: { code: 'X', message: 'fuzz', studyId: '', roundId: '', field: '' } } }).finish(),
       hello,
     ];
-    const tally = await bidi(partyKit, AgentGatewayService.connect.path, hello, hostileFrames('agent-gateway', valid, PER_RPC), AgentMessage.decode);
+    // Silent by design: an agent's error report (logged with its code) and a delivery ack (audited).
+    const silentOk = (b: Uint8Array): boolean => ['error', 'deliveryAck'].includes(AgentMessage.decode(b).body?.$case ?? '');
+    const tally = await bidi(partyKit, AgentGatewayService.connect.path, hello, hostileFrames('agent-gateway', valid, PER_RPC), AgentMessage.decode, coordinator.gateway.refusedFrames, silentOk);
     expect(coordinatorState(), tally.toString()).toBe(state);
+    expect(tally.toString()).toMatch(/refused=/);
+    for (const field of ['seq', 'body']) expect(Object.keys(coordinator.gateway.refusedFrames.byField()).some((k) => k.endsWith(` ${field}`)), field).toBe(true);
     expect(coordinator.gateway.onlineParties()).toEqual([]);
   });
 
@@ -246,7 +264,10 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
       CustodianMessage.encode({ seq: 4, requestId: 78, body: { $case: 'decrypted', value: { roundId: 'r', sum: Buffer.alloc(16), chunkIndex: 0, chunkCount: 1, vectorLength: 2, digest: Buffer.alloc(32) } } }).finish(),
       hello,
     ];
-    const tally = await bidi(custodianKit, CustodianGatewayService.connect.path, hello, hostileFrames('custodian-gateway', valid, PER_RPC), CustodianMessage.decode);
+    // Silent by design: the custodian's heartbeat (liveness).
+    const silentOk = (b: Uint8Array): boolean => CustodianMessage.decode(b).body?.$case === 'heartbeat';
+    const tally = await bidi(custodianKit, CustodianGatewayService.connect.path, hello, hostileFrames('custodian-gateway', valid, PER_RPC), CustodianMessage.decode, coordinator.custodian.refusedFrames, silentOk);
+    expect(tally.toString()).toMatch(/refused=/);
     expect(coordinatorState(), tally.toString()).toBe(state);
   });
 });
@@ -342,6 +363,7 @@ describe('a real party agent under hostile coordinator frames', () => {
       let k = 0;
       for (const f of hostileFrames('agent', valid, PER_RPC)) {
         const from = fake.received.length;
+        const refusedBefore = agent.refusedFrames.total;
         fake.write(f.bytes);
         // A marker round (unknown study) after each frame: the agent answers rounds in order.
         const marker = `ghost/marker-${k++}`;
@@ -357,6 +379,12 @@ describe('a real party agent under hostile coordinator frames', () => {
         } else {
           tally.add(f.kind, 'decoded');
           expect(frameErrors).toEqual([]);
+          // Decoded: answered, refused (typed warn line naming the field, counted), or a kind that is
+          // silent by design (heartbeat: liveness; a coordinator error report: logged with its code).
+          const body = CoordinatorMessage.decode(f.bytes).body?.$case ?? '';
+          const refused = agent.refusedFrames.total > refusedBefore;
+          tally.add(f.kind, refused ? 'refused' : answers.length > 0 ? 'answered' : 'silent');
+          if (!refused && answers.length === 0) expect(['heartbeat', 'error'], `${f.kind} frame (${body || 'no body'}) ignored silently`).toContain(body);
         }
         // Whatever was decoded, nothing but refusals (with a fedsynth code) left as round replies.
         for (const m of answers) {
@@ -371,6 +399,7 @@ describe('a real party agent under hostile coordinator frames', () => {
       expect(decoded().filter((m) => m.body?.$case === 'hello')).toHaveLength(1);
       expect(agent.store.studies()).toEqual([]);
       expect(ledger.list()).toEqual([]);
+      expect(agent.refusedFrames.total, tally.toString()).toBeGreaterThan(0);
     } finally {
       await agent.stop();
       ledger.close();
@@ -407,6 +436,7 @@ describe('a real key custodian under hostile coordinator frames', () => {
       let k = 0;
       for (const f of hostileFrames('custodian', valid, PER_RPC)) {
         const from = fake.received.length;
+        const refusedBefore = connection.refusedFrames.total;
         fake.write(f.bytes);
         const marker = 1_000_000 + k++;
         fake.write(CustodianRequest.encode({ seq: 5, requestId: marker, body: { $case: 'heartbeat', value: { unixMs: 2 } } }).finish());
@@ -418,7 +448,13 @@ describe('a real key custodian under hostile coordinator frames', () => {
           tally.malformed++;
           expect(malformed.length, f.kind).toBe(1);
           expect(malformed[0].body?.$case === 'refusal' && malformed[0].body.value.code).toBe(ErrorCode.ProtocolViolation);
-        } else tally.add(f.kind, 'decoded');
+        } else {
+          tally.add(f.kind, 'decoded');
+          // Decoded: answered (a reply or a typed refusal) or refused and counted, never ignored silently.
+          const refused = connection.refusedFrames.total > refusedBefore;
+          tally.add(f.kind, refused ? 'refused' : answers.length > 0 ? 'answered' : 'silent');
+          expect(refused || answers.length > 0, `${f.kind} frame (${CustodianRequest.decode(f.bytes).body?.$case ?? 'no body'}) ignored silently`).toBe(true);
+        }
         for (const m of answers) expect(m.body?.$case, f.kind).not.toBe('decrypted');
       }
       expect(fake.connections, tally.toString()).toBe(1);

@@ -12,6 +12,7 @@ import { acceptStreamPeer } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { isMalformed } from '../../platform/grpc/tolerantDecoding.js';
 import { HeSumAssembler } from './HeSumAssembler.js';
+import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { studySpecToWire } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 
@@ -75,6 +76,8 @@ export class CustodianGateway {
   private readonly keys = new Map<string, Promise<StudyHeKey>>();
 
   private readonly maxChunkBytes: number;
+  /** Well-formed custodian frames refused (replayed, without a body, answers nobody waits for): logged naming the field, counted. */
+  readonly refusedFrames: FrameRefusals;
 
   constructor(
     private readonly log: Logger,
@@ -82,6 +85,7 @@ export class CustodianGateway {
     options: CustodianGatewayOptions = {},
   ) {
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.refusedFrames = new FrameRefusals(log, 'custodian');
   }
 
   get online(): boolean {
@@ -226,10 +230,24 @@ export class CustodianGateway {
           call.emit('error', toGrpcError(msg.toError()));
           return;
         }
-        if (msg.seq <= lastSeq || !msg.body) return;
+        // Nothing below acts on a refused frame; the stream has no error message towards the custodian, so the warn line and the count are the record.
+        const refuse = (field: string, code: ErrorCode, message: string, details: Record<string, unknown> = {}): void => {
+          this.refusedFrames.refuse(field, code, message, { custodianId, requestId: msg.requestId, ...details });
+        };
+        if (msg.seq <= lastSeq) {
+          refuse('seq', ErrorCode.OutOfStep, `replayed or out-of-order message (seq ${msg.seq} after ${lastSeq})`, { seq: msg.seq });
+          return;
+        }
+        if (!msg.body) {
+          refuse('body', ErrorCode.ProtocolViolation, 'message without a body (or of an unknown kind)');
+          return;
+        }
         lastSeq = msg.seq;
         if (!session) {
-          if (msg.body.$case !== 'hello') return;
+          if (msg.body.$case !== 'hello') {
+            refuse('body', ErrorCode.ProtocolViolation, 'first message must be hello', { got: msg.body.$case });
+            return;
+          }
           if (this.session) this.drop(this.session, 'replaced by a new custodian connection');
           session = { custodianId, call, seq: 0, closed: false };
           this.session = session;
@@ -238,10 +256,14 @@ export class CustodianGateway {
           this.log.info({ custodianId }, 'key custodian online');
           return;
         }
-        if (msg.body.$case === 'hello' || msg.body.$case === 'heartbeat') return;
+        if (msg.body.$case === 'heartbeat') return; // liveness
+        if (msg.body.$case === 'hello') {
+          refuse('hello', ErrorCode.OutOfStep, 'second hello on one stream');
+          return;
+        }
         const w = this.waiters.get(msg.requestId);
         if (!w || w.session !== session) {
-          this.log.warn({ custodianId, requestId: msg.requestId }, 'late or unexpected custodian answer ignored');
+          refuse('request_id', ErrorCode.OutOfStep, `late or unexpected answer (${msg.body.$case}): no request ${msg.requestId} is waiting`);
           return;
         }
         if (!w.take(msg.body)) return;

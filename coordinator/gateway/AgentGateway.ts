@@ -9,6 +9,7 @@ import { AgentSession } from './AgentSession.js';
 import { acceptStreamPeer } from './peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { isMalformed } from '../../platform/grpc/tolerantDecoding.js';
+import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 
 /** Certificate roles (OU) that may open this gateway's stream. */
 const PARTY_ROLES: ReadonlySet<string> = new Set(['party']);
@@ -22,6 +23,8 @@ export interface GatewayEvents {
 
 export class AgentGateway extends EventEmitter<GatewayEvents> {
   private readonly sessions = new Map<string, AgentSession>();
+  /** Well-formed agent frames refused (replayed, without a body, a second hello, a late reply, ...): logged naming the field, counted. */
+  readonly refusedFrames: FrameRefusals;
 
   constructor(
     private readonly log: Logger,
@@ -29,6 +32,7 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
     private readonly heartbeatIntervalMs = 2000,
   ) {
     super();
+    this.refusedFrames = new FrameRefusals(log, 'agent');
   }
 
   session(partyId: string): AgentSession | undefined {
@@ -88,16 +92,24 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
           return;
         }
         try {
+          /** Refuses the frame (typed warn line naming the field, counted) and tells the agent why. */
+          const refuse = (field: string, code: ErrorCode, message: string, details: Record<string, unknown> = {}): void => {
+            const e = this.refusedFrames.refuse(field, code, message, { partyId, ...details });
+            call.write({ seq: 0, body: { $case: 'error', value: { code: e.code, message: e.message, studyId: '', roundId: '', field } } });
+          };
           if (msg.seq <= lastSeq) {
-            this.log.warn({ partyId, seq: msg.seq }, 'replayed or out-of-order agent message ignored');
+            refuse('seq', ErrorCode.OutOfStep, `replayed or out-of-order message (seq ${msg.seq} after ${lastSeq})`, { seq: msg.seq });
             return;
           }
           lastSeq = msg.seq;
           const body = msg.body;
-          if (!body) return;
+          if (!body) {
+            refuse('body', ErrorCode.ProtocolViolation, 'message without a body (or of an unknown kind)');
+            return;
+          }
           if (!session) {
             if (body.$case !== 'hello') {
-              call.write({ seq: 0, body: { $case: 'error', value: { code: 'PROTOCOL_VIOLATION', message: 'first message must be hello', studyId: '', roundId: '', field: 'body' } } });
+              refuse('body', ErrorCode.ProtocolViolation, 'first message must be hello', { got: body.$case });
               return;
             }
             const old = this.sessions.get(partyId);
@@ -128,7 +140,8 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
               break;
             case 'roundReply':
               if (!session.deliver(body.value)) {
-                this.log.warn({ partyId, studyId: body.value.studyId, roundId: body.value.roundId }, 'late or unexpected round reply ignored');
+                // Late (after a timeout) or for no request: nothing acts on it; no reply to the agent.
+                this.refusedFrames.refuse('round_reply.round_id', ErrorCode.OutOfStep, 'late or unexpected round reply: no stage of this round is waiting', { partyId, studyId: body.value.studyId, roundId: body.value.roundId });
               }
               break;
             case 'deliveryAck':
@@ -138,7 +151,7 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
               this.log.warn({ partyId, code: body.value.code, studyId: body.value.studyId }, `agent reported: ${body.value.message}`);
               break;
             case 'hello':
-              this.log.warn({ partyId }, 'duplicate hello ignored');
+              refuse('hello', ErrorCode.OutOfStep, 'second hello on one stream');
               break;
           }
         } catch (e) {

@@ -1,5 +1,7 @@
 // OutputDownloads: the agent's receiver of delivered study outputs — chunks written in order to a
 // temporary file, checked against the sender's SHA-256, renamed into outputs/<study>/, acknowledged.
+import { ErrorCode } from '../../shared/errors/FedsynthError.js';
+import type { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, createWriteStream, renameSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,10 @@ export interface OutputDownloadsOptions {
   audit: (event: string, details: Record<string, unknown>) => void;
   /** Called once the manifest (always delivered last) is stored, with the study's output folder. */
   onManifest(studyId: string, dir: string): void;
+  /** True for a study this party approved: outputs of any other study are refused (absent: not checked). */
+  approved?: (studyId: string) => boolean;
+  /** Where a refused chunk is logged (naming the field) and counted; default: a warn line only. */
+  refusedFrames?: FrameRefusals;
 }
 
 interface Download {
@@ -39,10 +45,25 @@ export class OutputDownloads {
 
   constructor(private readonly opts: OutputDownloadsOptions) {}
 
+  private refuse(field: string, code: ErrorCode, message: string, details: Record<string, unknown>): void {
+    if (this.opts.refusedFrames) this.opts.refusedFrames.refuse(field, code, message, details);
+    else this.opts.log.warn({ ...details, code, field }, `refused: ${message}`);
+  }
+
   onDelivery(chunk: DeliveryChunk, send: (b: AgentBody) => void): void {
-    const safe = /^[A-Za-z0-9._-]+$/.test(chunk.fileName) && /^[A-Za-z0-9._-]+$/.test(chunk.studyId);
-    if (!safe) {
-      this.opts.log.warn({ file: chunk.fileName }, 'refused a delivery with an unsafe name');
+    // Names become paths under outputs/: letters, digits, '.', '_', '-', never starting with '.'
+    // (so never '.' or '..': a study id '..' would put files in the agent's state directory).
+    const safeName = (n: string): boolean => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(n);
+    if (!safeName(chunk.studyId)) {
+      this.refuse('delivery.study_id', ErrorCode.ProtocolViolation, 'a delivery with an unsafe study id', { studyId: chunk.studyId, file: chunk.fileName });
+      return;
+    }
+    if (!safeName(chunk.fileName)) {
+      this.refuse('delivery.file_name', ErrorCode.ProtocolViolation, 'a delivery with an unsafe file name', { studyId: chunk.studyId, file: chunk.fileName });
+      return;
+    }
+    if (this.opts.approved && !this.opts.approved(chunk.studyId)) {
+      this.refuse('delivery.study_id', ErrorCode.UnknownStudy, `a delivery for study ${chunk.studyId}, which this party has not approved`, { studyId: chunk.studyId, file: chunk.fileName });
       return;
     }
     const key = `${chunk.studyId}/${chunk.fileName}`;
@@ -56,7 +77,7 @@ export class OutputDownloads {
       this.downloads.set(key, d);
     }
     if (!d || chunk.offset !== d.offset) {
-      this.opts.log.warn({ file: chunk.fileName, offset: chunk.offset }, 'out-of-order delivery chunk ignored');
+      this.refuse('delivery.offset', ErrorCode.OutOfStep, `out-of-order delivery chunk (offset ${chunk.offset}, expected ${d?.offset ?? 0})`, { studyId: chunk.studyId, file: chunk.fileName, offset: chunk.offset });
       return;
     }
     d.out.write(chunk.data);

@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentGatewayService, type AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { isMalformed, tolerantService } from '../../platform/grpc/tolerantDecoding.js';
-import type { FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, type FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { identityRefusal, permanentRefusal } from './permanentRefusal.js';
 
 /** The AgentGateway client with tolerant decoders: a malformed coordinator frame is answered, not fatal. */
@@ -49,9 +50,13 @@ export interface ConnectionOptions {
    * backoff, ~6 s, longer than the coordinator's live window for a duplicate of a stale connection).
    */
   permanentFailureLimit?: number;
+  /** Where refused well-formed frames are logged and counted (default: a record of this connection's own). */
+  refusedFrames?: FrameRefusals;
 }
 
 export class AgentConnection {
+  /** Well-formed coordinator frames refused on this connection (a second welcome, ...). */
+  readonly refusedFrames: FrameRefusals;
   private client: AgentGatewayClient;
   private stream: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage> | undefined;
   private seq = 0;
@@ -65,6 +70,7 @@ export class AgentConnection {
     private readonly opts: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
+    this.refusedFrames = opts.refusedFrames ?? new FrameRefusals(opts.log, 'coordinator');
     const creds = grpc.credentials.createSsl(opts.tls.caPem, opts.tls.keyPem, opts.tls.certPem);
     const channelOptions: grpc.ChannelOptions = {
       // Tolerate a coordinator that is busy for a while (e.g. fitting a large model).
@@ -122,6 +128,15 @@ export class AgentConnection {
         return;
       }
       if (!welcomed && msg.body?.$case === 'error') refusal = identityRefusal(msg.body.value.code, msg.body.value.message) ?? refusal;
+      if (msg.body?.$case === 'welcome' && welcomed) {
+        const e = this.refusedFrames.refuse('welcome', ErrorCode.OutOfStep, 'second welcome on one stream');
+        try {
+          if (this.stream === stream) this.send({ $case: 'error', value: { code: e.code, message: e.message, studyId: '', roundId: '', field: 'welcome' } });
+        } catch {
+          // the close handler reconnects
+        }
+        return;
+      }
       if (msg.body?.$case === 'welcome') {
         welcomed = true;
         this.attempt = 0;
