@@ -30,6 +30,11 @@ function coordinatorLogged(msg: string, partyId: string): boolean {
   return c.coordinator!.logLines().some((l) => l.msg === msg && l.partyId === partyId);
 }
 
+/** The coordinator's warn line for a refused agent frame: names the field, with its code (platform/grpc/FrameRefusals). */
+function coordinatorRefused(field: string, code: string, partyId: string): boolean {
+  return c.coordinator!.logLines().some((l) => String(l.msg).startsWith(`refused a frame of the agent: ${field}:`) && l.field === field && l.code === code && l.partyId === partyId);
+}
+
 describe('the coordinator process under bad agent input', () => {
   it('closes a stream that sends a malformed protobuf frame, with a status', async () => {
     const kit = loadKit(c.kitDir('hospital-c'));
@@ -60,7 +65,7 @@ describe('the coordinator process under bad agent input', () => {
     }
   });
 
-  it('ignores an unknown study, a stray round reply and a replayed sequence number without dropping the session', async () => {
+  it('refuses an unknown study, a stray round reply and a replayed sequence number (typed, naming the field) without dropping the session', async () => {
     const raw = new RawAgentClient(c.kitDir('hospital-c'), c.address);
     try {
       raw.hello();
@@ -70,12 +75,14 @@ describe('the coordinator process under bad agent input', () => {
       raw.send({ $case: 'heartbeat', value: { unixMs: 1 } }, 1); // seq 1 again: a replay
       await ProcessConsortium.until(
         () =>
-          coordinatorLogged('decision for an unknown study ignored', 'hospital-c') &&
-          coordinatorLogged('late or unexpected round reply ignored', 'hospital-c') &&
-          coordinatorLogged('replayed or out-of-order agent message ignored', 'hospital-c'),
+          coordinatorRefused('study_decision.study_id', ErrorCode.UnknownStudy, 'hospital-c') &&
+          coordinatorRefused('round_reply.round_id', ErrorCode.OutOfStep, 'hospital-c') &&
+          coordinatorRefused('seq', ErrorCode.OutOfStep, 'hospital-c'),
         20_000,
-        'the coordinator to log the three ignored messages',
+        'the coordinator to log the three refused messages',
       );
+      // The replay is answered with a typed error naming the field.
+      await raw.waitFor((m) => m.body?.$case === 'error' && m.body.value.field === 'seq' && m.body.value.code === ErrorCode.OutOfStep);
       // The session is still served: a fresh heartbeat is answered.
       const before = raw.received.filter((m) => m.body?.$case === 'heartbeat').length;
       raw.send({ $case: 'heartbeat', value: { unixMs: 2 } }, 100);

@@ -103,7 +103,12 @@ describe('mTLS identity', () => {
       const welcome = await raw.waitFor((m) => m.body?.$case === 'welcome');
       expect(welcome.body?.$case === 'welcome' && welcome.body.value.partyId).toBe('hospital-c');
       raw.send({ $case: 'studyDecision', value: { studyId, approved: true, reason: 'I am hospital-b' } });
-      await ProcessConsortium.until(() => c.coordinator!.logLines().some((l) => l.msg === 'decision for an unknown study ignored' && l.partyId === 'hospital-c'), 20_000, 'the coordinator to ignore the decision');
+      // Refused (typed, naming the field, counted): hospital-c was not invited to the study.
+      await ProcessConsortium.until(
+        () => c.coordinator!.logLines().some((l) => String(l.msg).startsWith('refused a frame of the agent: study_decision.study_id:') && l.code === 'UNKNOWN_STUDY' && l.partyId === 'hospital-c'),
+        20_000,
+        'the coordinator to refuse the decision',
+      );
       const st = await c.operator().getStudy(studyId);
       expect(st.parties.map((p) => [p.partyId, p.decision])).toEqual([['hospital-b', 'pending']]);
       // The coordinator lists the raw client under its certificate's name only.

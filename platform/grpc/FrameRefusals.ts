@@ -17,7 +17,7 @@ export class FrameRefusals {
   ) {}
 
   /**
-   * Records one refused frame: a warn line `refused a <from> frame: <field>: <message>` with
+   * Records one refused frame: a warn line `refused a frame of the <from>: <field>: <message>` with
    * {code, field, ...details}, counted under "CODE field". Returns the typed error (for a reply
    * where the stream has a way to send one).
    */
@@ -25,7 +25,7 @@ export class FrameRefusals {
     const key = `${code} ${field}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     this.refusedTotal += 1;
-    this.log.warn({ ...details, code, field }, `refused a ${this.from} frame: ${field}: ${message}`);
+    this.log.warn({ ...details, code, field }, `refused a frame of the ${this.from}: ${field}: ${message}`);
     return new FedsynthError(code, message, { ...details, field });
   }
 
