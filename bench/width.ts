@@ -1,5 +1,9 @@
 // bench/width: federated MST and AIM on tables of growing width (generated Bayesian networks, and
-// the bundled public tables) through InProcessOracle: TV, share of the gap closed, time, memory, bytes.
+// the bundled public tables) through InProcessOracle: TV, share of the gap closed, time, per-process memory, bytes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
@@ -20,6 +24,7 @@ import { tvOfCounts } from '../shared/eval/totalVariation.js';
 import { attrSubsets } from '../shared/eval/attrSubsets.js';
 import { encodeLocalQuery } from '../platform/wire/localQueryWire.js';
 import { loadBenchTable } from './_benchTables.js';
+import type { ReplayMeta } from './_widthReplay.js';
 
 const DELTA = 1e-9;
 /** At most this many 3-way sets are scored; wider tables use a fixed seeded sample of them. */
@@ -35,13 +40,22 @@ class CountingOracle implements FederatedOracle {
   bytesPerParty = 0;
   releases = 0;
   maxReleaseBytes = 0;
-  constructor(private readonly inner: InProcessOracle) {}
+  /** Per release, what the replays need (the query bytes and answers are written to `dir`). */
+  readonly recorded: { stddev: number; length: number }[] = [];
+  constructor(
+    private readonly inner: InProcessOracle,
+    private readonly dir: string,
+  ) {}
   get domain() {
     return this.inner.domain;
   }
   async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
     const res = await this.inner.secureSum(query, rho, label);
-    const bytes = encodeLocalQuery(query, this.inner.domain).byteLength + 8 * res.values.length;
+    const encoded = encodeLocalQuery(query, this.inner.domain);
+    const bytes = encoded.byteLength + 8 * res.values.length;
+    writeFileSync(join(this.dir, `q_${this.releases}.bin`), encoded);
+    writeFileSync(join(this.dir, `r_${this.releases}.bin`), new Uint8Array(res.values.buffer, res.values.byteOffset, res.values.byteLength));
+    this.recorded.push({ stddev: res.stddev, length: res.values.length });
     this.bytesPerParty += bytes;
     this.maxReleaseBytes = Math.max(this.maxReleaseBytes, bytes);
     this.releases++;
@@ -107,7 +121,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
-  const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }));
+  const dir = mkdtempSync(join(tmpdir(), 'fedsynth-width-'));
+  const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }), dir);
   const rho = rhoFromEpsilon(c.epsilon, DELTA);
   const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
@@ -120,6 +135,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const tv = (data: readonly Int32Array[]): number[] => sets.map((s) => averageTv(real, code(data), s));
   const [synthTv, indepTv, bootTv] = [tv(cols), tv(f.independent), tv(f.bootstrap)];
   const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+  const largest = parts.reduce((best, p) => (p.rowCount > best.rowCount ? p : best), parts[0]);
+  const replay = replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
   emit({
     table: c.table,
     columns: d,
@@ -141,12 +158,43 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
     gapClosed: round4((indepTv[2] - synthTv[2]) / (indepTv[2] - bootTv[2])),
     wallSeconds: Math.round(wall * 10) / 10,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
-    // One process holds the coordinator's mechanism and every party (InProcessOracle).
+    // One process holds the coordinator's mechanism and every party (InProcessOracle); the
+    // figure is this bench process's peak so far (all earlier cases included).
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    // Fresh processes replaying this run (bench/_widthReplay): the coordinator alone (mechanism,
+    // fitting, sampling; answers read back from the recording, no party data) and the largest
+    // party alone (its rows, decoding and evaluating every query; no gRPC, secure aggregation or
+    // noise). Each includes Node's own baseline (~40-50 MB).
+    coordinatorPeakRssMB: replay.coordinator.peakRssMB,
+    coordinatorCpuSeconds: replay.coordinator.cpuSeconds,
+    largestAgentPeakRssMB: replay.agent.peakRssMB,
+    largestAgentCpuSeconds: replay.agent.cpuSeconds,
+    largestAgentRows: largest.rowCount,
     releases: oracle.releases,
     bytesPerParty: oracle.bytesPerParty,
     maxReleaseBytesPerParty: oracle.maxReleaseBytes,
   });
+}
+
+interface ReplayFigures {
+  readonly peakRssMB: number;
+  readonly cpuSeconds: number;
+}
+
+/** Writes the largest party's columns and the recording's meta to `dir`, runs both replays in fresh Node processes, removes `dir`. */
+function replayProcesses(dir: string, largest: EncodedTable, meta: ReplayMeta): { coordinator: ReplayFigures; agent: ReplayFigures } {
+  try {
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+    largest.columns.forEach((col, j) => writeFileSync(join(dir, `c_${j}.bin`), new Uint8Array(col.buffer, col.byteOffset, col.byteLength)));
+    const script = join(dirname(fileURLToPath(import.meta.url)), '_widthReplay.js');
+    const one = (role: string): ReplayFigures => {
+      const out = execFileSync(process.execPath, [script, role, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      return JSON.parse(out) as ReplayFigures;
+    };
+    return { coordinator: one('coordinator'), agent: one('agent') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Comma lists from the environment (BENCH_WIDTH_*), with the small default case set. */
