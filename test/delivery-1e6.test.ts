@@ -106,7 +106,12 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
       expect(r.files.map((f) => f.name)).toEqual(OUTPUT_FILES.filter((f) => f !== 'manifest.json'));
       expect([...r.unlisted].sort()).toEqual(['report.html', 'report.json']);
     }
-    expect(existsSync(join(source, 'report.json'))).toBe(false);
+    // The coordinator holds only its own consortium report (from the noisy measurements), never a
+    // party's local-only report.
+    const operatorReport = JSON.parse(readFileSync(join(source, 'report.json'), 'utf8')) as { format: string; title: string; parameters?: unknown };
+    expect(operatorReport.format).toBe('fedsynth-consortium-report/v1');
+    expect(operatorReport.title).not.toContain('LOCAL-ONLY');
+    expect(operatorReport.parameters).toBeUndefined();
   } finally {
     await consortium.stop();
   }
