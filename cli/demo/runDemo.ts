@@ -64,6 +64,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     const partyFiles = PARTIES.map((p) => join(work, 'silos', `${p}.csv`));
     mkdirSync(join(work, 'silos'), { recursive: true });
     const partyRows = splitRawCsv(dataFile, 'income', partyFiles, 'demo');
+    const controlRows = partyRows.map((n) => Math.floor(n * DEMO_CONTROL_SHARE));
+    o.progress.update(0.015, `each hospital holds back ${DEMO_CONTROL_SHARE * 100}% of its rows as a control sample for the risk evaluation (${controlRows.join(', ')} rows; never used in training)`);
 
     // The coordinator and the three agents start together (each process spends most of its start
     // loading modules; the agents dial the coordinator's port, reserved here, and retry until it
@@ -84,7 +86,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         coordinator: { address },
         kit: join(work, 'kits', p),
         // A fifth of each silo is held back as the control sample of the risk evaluation (never in a round).
-        dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail', controlRows: Math.floor(partyRows[i] * DEMO_CONTROL_SHARE) },
+        dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail', controlRows: controlRows[i] },
         policy: { allowedColumns: '*', maxEpsilonPerStudy: Math.max(1, o.epsilon), maxDeltaPerStudy: 1e-6, lifetimeEpsilon: Math.max(10, o.epsilon), autoApprove: true, allowedMechanisms: ['mst', 'aim'], minParties: 2, allowPlainAggregation: o.aggregation === 'plain' },
         state: { dir: join(work, 'agents', p) },
       };
@@ -170,7 +172,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const summary = {
         ...run,
         command: 'demo',
-        consortium: { parties: PARTIES, partyRows, split: 'label skew on income (non-IID)', coordinator: address, workDir: o.keep ? work : undefined },
+        consortium: { parties: PARTIES, partyRows, controlRows, controlShare: DEMO_CONTROL_SHARE, split: 'label skew on income (non-IID)', coordinator: address, workDir: o.keep ? work : undefined },
         status: summarizeStatus(final),
         verified: { signer: verified.signer, files: verified.files.map((f) => f.name) },
         report: { json: report.json, html: report.html, localOnlyAtParties: o.keep ? localReports : localReports.length },
