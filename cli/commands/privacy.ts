@@ -244,6 +244,7 @@ export function register(program: Command): void {
     .option('--canaries <M>', 'canaries per run, each in its own empty cell; half inserted per run', '1000')
     .option('--parties <P>', 'simulated parties adding noise shares (canaries at party 0)', '3')
     .option('--columns <C>', 'columns of the audited table (every 1-way marginal is released)', '2')
+    .option('--group <K>', 'records per canary; K > 1 audits the group claim (K^2 rho-zCDP)', '1')
     .option('--confidence <C>', 'confidence of the lower bound', '0.95')
     .option('--seed <S>', 'deterministic noise (AES-CTR PRG); default: OS CSPRNG')
     .addHelpText(
@@ -256,7 +257,7 @@ export function register(program: Command): void {
         '>= confidence; the bound is a floor, not an estimate of the true epsilon (docs/privacy.md).\n' +
         'Progress on stderr. Example:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200',
     )
-    .action(async (o: { epsilon: string; delta: string; runs: string; canaries: string; parties: string; columns: string; confidence: string; seed?: string }) => {
+    .action(async (o: { epsilon: string; delta: string; runs: string; canaries: string; parties: string; columns: string; group: string; confidence: string; seed?: string }) => {
       const result = await canaryAudit({
         epsilon: num(o.epsilon, 'epsilon'),
         delta: num(o.delta, 'delta'),
@@ -264,6 +265,7 @@ export function register(program: Command): void {
         canaries: num(o.canaries, 'canaries', true),
         parties: num(o.parties, 'parties', true),
         columns: num(o.columns, 'columns', true),
+        group: num(o.group, 'group', true),
         confidence: num(o.confidence, 'confidence'),
         seed: o.seed,
         onRun: (done, runs) => {

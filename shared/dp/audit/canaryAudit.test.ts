@@ -58,4 +58,12 @@ describe('canaryAudit on the real oracle (seeded)', () => {
       expect(r.epsilonLowerBound).toBeGreaterThan(0.25 * epsilon); // the attack is not toothless
     }, 120_000);
   }
+  it('a canary of 2 records is audited against the group claim (4 rho), which it stays below', async () => {
+    const r = await canaryAudit({ epsilon: 1, delta: 1e-6, group: 2, runs: 100, canaries: 1000, seed: 'audit-test-group' });
+    process.stderr.write(`${JSON.stringify(r)}\n`);
+    expect(r.recordEpsilon).toBe(1);
+    expect(r.claimedEpsilon).toBeGreaterThan(2); // epsilonFromRho(4 rho): more than twice the record's
+    expect(r.epsilonLowerBound).toBeLessThan(r.claimedEpsilon);
+    expect(r.epsilonLowerBound).toBeGreaterThan(0.6); // two records are much easier to find than one (0.355 above)
+  }, 120_000);
 });

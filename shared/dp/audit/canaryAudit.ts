@@ -4,7 +4,7 @@ import { Domain } from '../../pgm/Domain.js';
 import { EncodedTable } from '../../data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../data/InMemoryMarginalSource.js';
 import { InProcessOracle } from '../../synth/InProcessOracle.js';
-import { rhoFromEpsilon } from '../accounting/cdpConversion.js';
+import { epsilonFromRho, rhoFromEpsilon } from '../accounting/cdpConversion.js';
 import { checkPrivacyNumber } from '../accounting/checkPrivacyNumber.js';
 import { FedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
 import { epsilonLowerBound, type ThresholdCounts } from './epsilonLowerBound.js';
@@ -21,6 +21,11 @@ export interface CanaryAuditOptions {
   readonly parties?: number;
   /** Columns of the table (default 2); every one is measured. */
   readonly columns?: number;
+  /**
+   * Records per canary (default 1). With k > 1 the canary is k identical records and the audited
+   * claim is the group guarantee: k^2 rho-zCDP (Bun and Steinke 2016, Prop. 27) at the same delta.
+   */
+  readonly group?: number;
   /** Background rows per party (default 40), on codes 0..backgroundCodes-1 only. */
   readonly backgroundRows?: number;
   readonly confidence?: number;
@@ -31,7 +36,11 @@ export interface CanaryAuditOptions {
 }
 
 export interface CanaryAuditResult {
+  /** The epsilon the lower bound is compared with: per record (group 1) or of a group of `group` records. */
   readonly claimedEpsilon: number;
+  /** The per-record epsilon of the release, and the canary's size in records. */
+  readonly recordEpsilon: number;
+  readonly group: number;
   readonly delta: number;
   readonly rho: number;
   readonly epsilonLowerBound: number;
@@ -60,8 +69,8 @@ const BACKGROUND_CODES = 2;
  * The audit (Jagielski, Ullman, Oprea 2020; Nasr et al. 2021), made cheap with many canaries per run
  * (as Steinke, Nasr, Jagielski 2023, "Privacy Auditing with One (1) Training Run", but with exact
  * independence): column j has BACKGROUND_CODES background codes and one code per canary; canary i is
- * a record with code B+i in every column, held by party 0, and is inserted in run r iff i + r is
- * even. Each run measures every 1-way marginal at rho through a fresh InProcessOracle (the release
+ * a record with code B+i in every column (`group` copies of it), held by party 0, and is inserted
+ * in run r iff i + r is even. Each run measures every 1-way marginal at rho through a fresh InProcessOracle (the release
  * MST and AIM start with: per-party planned exact discrete Gaussian shares, summed). A canary's
  * cells are touched by no other record, and each cell's noise is an independent sum of per-party
  * draws, so each canary in each run is an independent trial of the same neighbouring pair
@@ -78,6 +87,7 @@ export async function canaryAudit(opts: CanaryAuditOptions): Promise<CanaryAudit
   if (canaries > 65534 - BACKGROUND_CODES) throw new FedsynthError(ErrorCode.InvalidArgument, `canaries must be at most ${65534 - BACKGROUND_CODES}, got ${canaries}`);
   const parties = positiveInt(opts.parties ?? 3, 'parties');
   const columns = positiveInt(opts.columns ?? 2, 'columns');
+  const group = positiveInt(opts.group ?? 1, 'group');
   const backgroundRows = positiveInt(opts.backgroundRows ?? 40, 'backgroundRows');
   const confidence = opts.confidence ?? 0.95;
   const rho = rhoFromEpsilon(epsilon, delta);
@@ -92,9 +102,10 @@ export async function canaryAudit(opts: CanaryAuditOptions): Promise<CanaryAudit
   const others = Array.from({ length: parties - 1 }, () => new InMemoryMarginalSource(background(backgroundRows, [])));
 
   // Threshold grid, fixed from the claim alone: the score's noise stddev at the claimed rho is
-  // columns / sqrt(2 rho) (L2 sensitivity sqrt(columns)); integers 1 .. columns + 6 of them, at most 64.
+  // columns / sqrt(2 rho) (L2 sensitivity sqrt(columns)), its shift group * columns; integers
+  // 1 .. shift + 6 stddevs, at most 64.
   const claimSd = columns / Math.sqrt(2 * rho);
-  const top = Math.ceil(columns + 6 * claimSd);
+  const top = Math.ceil(group * columns + 6 * claimSd);
   const step = Math.max(1, Math.ceil(top / 64));
   const thresholds: number[] = [];
   for (let t = 1; t <= top; t += step) thresholds.push(t);
@@ -104,7 +115,7 @@ export async function canaryAudit(opts: CanaryAuditOptions): Promise<CanaryAudit
   let noiseStddev = 0;
   for (let r = 0; r < runs; r++) {
     const inserted: number[] = [];
-    for (let i = 0; i < canaries; i++) if ((i + r) % 2 === 0) inserted.push(i);
+    for (let i = 0; i < canaries; i++) if ((i + r) % 2 === 0) for (let k = 0; k < group; k++) inserted.push(i);
     const party0 = new InMemoryMarginalSource(background(backgroundRows, inserted));
     const oracle = new InProcessOracle({ domain, parties: [party0, ...others], seed: opts.seed === undefined ? undefined : `${opts.seed}/run/${r}` });
     const ms = await oracle.measure(attrs.map((a) => [a]), rho, 'audit/oneway');
@@ -124,7 +135,9 @@ export async function canaryAudit(opts: CanaryAuditOptions): Promise<CanaryAudit
   }));
   const lb = epsilonLowerBound(grid, scoresWithout.length, scoresWith.length, delta, confidence);
   return {
-    claimedEpsilon: epsilon,
+    claimedEpsilon: group === 1 ? epsilon : epsilonFromRho(group * group * rho, delta),
+    recordEpsilon: epsilon,
+    group,
     delta,
     rho,
     epsilonLowerBound: lb.epsilon,
