@@ -1,8 +1,9 @@
 // The `fedsynth study` commands: an operator creates, lists, watches, cancels studies on the
 // coordinator and fetches their outputs (over mTLS with an operator/coordinator kit).
+import { mechanismToWire } from '../../platform/wire/studySpecWire.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { studyParameterOptions } from '../util/studyParameterOptions.js';
+import { mechanismOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     .option('--id <studyId>', 'study id (default: generated)')
     .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
     .option('--json', 'with --watch: print the final status as one JSON line on stdout (nothing else goes to stdout)')
-    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean }) => {
+    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean } & TrainingFlags) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -88,8 +89,9 @@ export function register(program: Command): void {
       } else {
         throw new FedsynthError(ErrorCode.InvalidArgument, 'give --schema FILE (raw data) or --domain FILE (integer codes)');
       }
-      const mech = f.mechanism === 'mst' ? Mechanism.MECHANISM_MST : f.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : undefined;
-      if (mech === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim or mst, got '${f.mechanism}'`);
+      const mechanism = mechanismOption(f.mechanism);
+      const mech = mechanismToWire(mechanism);
+      const training = trainingOption(mechanism, f);
       const agg = { masking: Aggregation.AGGREGATION_MASKING, he: Aggregation.AGGREGATION_HE, plain: Aggregation.AGGREGATION_PLAIN }[f.aggregation];
       if (agg === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
@@ -112,6 +114,7 @@ export function register(program: Command): void {
         targetColumn: f.target ?? '',
         schemaJson,
         neighbours,
+        training: training && { ...training, hidden: [...training.hidden] },
       };
       const c = client(f);
       try {
