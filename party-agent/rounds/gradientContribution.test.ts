@@ -11,7 +11,7 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 import { planGradientRound } from '../../shared/dp/gradient/planGradientRound.js';
-import { gradientRoundLoss } from '../../shared/dp/gradient/gradientRoundLoss.js';
+import { plainGradientRoundLoss, gradientRoundLoss } from '../../shared/dp/gradient/gradientRoundLoss.js';
 import type { GradientRoundPlan } from '../../shared/dp/gradient/GradientRoundPlan.js';
 import { initParams } from '../../shared/neural/TabularVae.js';
 import { modelDimension, vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
@@ -61,7 +61,7 @@ function stage(p: GradientRoundPlan = plan, round = 1, over: Partial<ComputeStag
 }
 
 let files = 0;
-function agent() {
+function agent(capRho = studyRho) {
   const store = new AgentStore(join(root, `a${files++}.sqlite`));
   const inner = seededRandomSource('gradient-test', 'noise');
   const draws = { n: 0 };
@@ -69,7 +69,7 @@ function agent() {
     nextUint32: () => (draws.n++, inner.nextUint32()),
     nextBytes: (k: number) => ((draws.n += k), inner.nextBytes(k)),
   };
-  const ledger = new BudgetLedger(join(root, `l${files++}.sqlite`), { perStudyRho: studyRho, lifetimeRho: studyRho, delta: DELTA, defaultDataset: 'd' });
+  const ledger = new BudgetLedger(join(root, `l${files++}.sqlite`), { perStudyRho: capRho, lifetimeRho: capRho, delta: DELTA, defaultDataset: 'd' });
   const ctx = {
     domain,
     source: new InMemoryMarginalSource(EncodedTable.fromCsv('a,b\n0,1\n1,2\n1,0\n3,2\n2,2\n0,0\n', domain)),
@@ -98,6 +98,22 @@ describe('gradient round at the agent', () => {
     expect(charges).toHaveLength(1);
     expect(charges[0].rho).toBe(0);
     expect(charges[0].rdp).toEqual(gradientRoundLoss(plan).rdp);
+    a.store.close();
+    a.ledger.close();
+  });
+
+  it('in plain mode charges what one noise share hides (CKS 2020), more than the summed round', async () => {
+    const a = agent(rhoFromEpsilon(50, DELTA));
+    const plainStudy: ApprovedStudy = { ...study, aggregation: 'plain' };
+    await a.compute(stage(plan, 1, { aggregation: 'plain' }), plainStudy);
+    const charges = a.charges();
+    expect(charges).toHaveLength(1);
+    const plain = plainGradientRoundLoss(plan).rdp!;
+    const summed = gradientRoundLoss(plan).rdp!;
+    expect(charges[0].rdp).toEqual(plain);
+    // 3 honest shares: one share's rho is about 3x the sum's, so the curve is higher at every amplified order.
+    expect(plain.some((v, i) => v > summed[i] * 1.5)).toBe(true);
+    expect(plain.every((v, i) => v >= summed[i])).toBe(true);
     a.store.close();
     a.ledger.close();
   });

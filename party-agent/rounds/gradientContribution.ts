@@ -4,6 +4,7 @@ import { uniformFloat } from '../../shared/dp/random/uniform.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { discretizeClippedSum, addGradientNoiseShare } from '../../shared/dp/gradient/discretizeClippedSum.js';
 import type { GradientRoundPlan } from '../../shared/dp/gradient/GradientRoundPlan.js';
+import { plainGradientRoundLoss } from '../../shared/dp/gradient/gradientRoundLoss.js';
 import { clippedGradientSum } from '../../shared/neural/clippedGradientSum.js';
 import { selectTabularRows } from '../../shared/neural/trainVae.js';
 import type { TabularRows } from '../../shared/neural/TabularEncoding.js';
@@ -57,7 +58,9 @@ export async function gradientContribution(
   }
   const rows = trainingRowsOf(ctx.source, spec.encoding);
   // Charged (durably, idempotent per key) before anything is computed or sent.
-  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: 0, rdp: loss.rdp, label: stage.label, studyCapRho: capRho });
+  // Plain mode: the coordinator sees this vector with only its own noise share; charge that (finding 6).
+  const charged = stage.aggregation === 'plain' ? plainGradientRoundLoss(plan) : loss;
+  ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: 0, rdp: charged.rdp, label: stage.label, studyCapRho: capRho });
   const rng = ctx.noiseRng;
   const batch = poissonSampleExact(rows, plan.sampleRate, rng);
   const clipped = await clippedGradientSum(spec, query.weights, batch, plan.clipNorm, rng);

@@ -3,6 +3,7 @@
 import { subsampledZcdpLoss } from '../accounting/poissonSubsampledRdp.js';
 import type { PrivacyLoss } from '../accounting/PrivacyLoss.js';
 import { rhoOfDistributedGaussian } from '../distributed/rhoOfDistributedGaussian.js';
+import { discreteGaussianMechanism } from '../mechanisms/discreteGaussianMechanism.js';
 import { differingCoordinates, rederiveGradientRoundPlan, type GradientRoundPlan } from './GradientRoundPlan.js';
 
 /**
@@ -28,4 +29,16 @@ export function gradientRoundRho(plan: GradientRoundPlan): number {
  */
 export function gradientRoundLoss(plan: GradientRoundPlan): PrivacyLoss {
   return subsampledZcdpLoss(plan.sampleRate, gradientRoundRho(plan));
+}
+
+/**
+ * What a round costs in PLAIN mode, where the coordinator sees this party's vector with only its own
+ * N_Z(0, perPartySigma2) share: the multivariate discrete Gaussian is Delta^2 / (2 sigma_p^2)-zCDP for
+ * an integer shift of L2 norm Delta (Canonne, Kamath, Steinke 2020, Thm 14; no tau term: one share),
+ * amplified by Poisson sampling as gradientRoundLoss. Never below the summed round's loss.
+ */
+export function plainGradientRoundLoss(plan: GradientRoundPlan): PrivacyLoss {
+  const p = rederiveGradientRoundPlan(plan);
+  const rhoOne = discreteGaussianMechanism(p.perPartySigma2).privacyMap(p.sensitivity);
+  return subsampledZcdpLoss(p.sampleRate, Math.max(rhoOne, gradientRoundRho(p)));
 }
