@@ -2,6 +2,7 @@
 // Train = first half of Adult, holdout = second half, synthetic = all rows with one column in four redrawn.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from './_projectRoot.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
 import { selectRows } from '../shared/eval/CodeTable.js';
@@ -11,21 +12,8 @@ import { parseDomainJson } from '../shared/eval/parseDomainJson.js';
 import { buildHammingIndex, hammingNeighbours } from '../shared/eval/hammingNeighbours.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
-function findRoot(): string {
-  for (const rel of ['../', '../../']) {
-    const root = new URL(rel, import.meta.url).pathname;
-    try {
-      readFileSync(join(root, 'data/adult-domain.json'));
-      return root;
-    } catch {
-      // try the next candidate (source tree or dist/)
-    }
-  }
-  throw new Error('data/adult-domain.json not found');
-}
-
 export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
-  const root = findRoot();
+  const root = projectRoot();
   const domain = parseDomainJson(readFileSync(join(root, 'data/adult-domain.json'), 'utf8'), 'adult-domain.json');
   let t = performance.now();
   const adult = parseCodeCsv(readFileSync(join(root, 'data/adult.csv'), 'utf8'), domain, 'adult.csv');

@@ -3,6 +3,7 @@
 // consortium (24,421 / 24,421 / 24,421). Synthetic = real rows with one column in four redrawn.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from './_projectRoot.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
 import { selectRows, type CodeTable } from '../shared/eval/CodeTable.js';
@@ -11,25 +12,12 @@ import { parseDomainJson } from '../shared/eval/parseDomainJson.js';
 import { sampleRows } from '../shared/eval/sampleRows.js';
 import { evaluateRisk } from '../shared/eval/risk/evaluateRisk.js';
 
-function findRoot(): string {
-  for (const rel of ['../', '../../']) {
-    const root = new URL(rel, import.meta.url).pathname;
-    try {
-      readFileSync(join(root, 'data/adult-domain.json'));
-      return root;
-    } catch {
-      // try the next candidate (source tree or dist/)
-    }
-  }
-  throw new Error('data/adult-domain.json not found');
-}
-
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 export async function run(emit: (rec: Record<string, unknown>) => void): Promise<void> {
-  const root = findRoot();
+  const root = projectRoot();
   const domain = parseDomainJson(readFileSync(join(root, 'data/adult-domain.json'), 'utf8'), 'adult-domain.json');
   const adult = parseCodeCsv(readFileSync(join(root, 'data/adult.csv'), 'utf8'), domain, 'adult.csv');
   // A seeded shuffle, then thirds of the order: training, control, synthetic source.
