@@ -17,6 +17,7 @@ import { initParams } from '../../shared/neural/TabularVae.js';
 import { modelDimension, vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { silentLogger } from '../../platform/logging/logging.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
+import { computeStage } from '../../test/support/computeStage.js';
 import type { DpsgdTraining } from '../../shared/study/StudySpec.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { AgentStore } from '../state/AgentStore.js';
@@ -40,11 +41,8 @@ const plan = planGradientRound({
 });
 
 function stage(p: GradientRoundPlan = plan, round = 1, over: Partial<ComputeStage> = {}): ComputeStage {
-  return {
+  return computeStage({
     query: Buffer.from(encodeLocalQuery({ kind: 'gradientStep', round, weights, plan: p }, domain)),
-    queryChunkCount: 0,
-    querySha256: Buffer.alloc(0),
-    rho: 0,
     perPartySigma2: p.perPartySigma2,
     chargeKey: `s/${round}/dpsgd/round/${round}`,
     label: `dpsgd/round/${round}`,
@@ -53,11 +51,8 @@ function stage(p: GradientRoundPlan = plan, round = 1, over: Partial<ComputeStag
     participants: parties,
     threshold: 3,
     modulusBits: 32,
-    hePublicKey: Buffer.alloc(0),
-    neighbours: 0,
-    maxChunkBytes: 0,
     ...over,
-  };
+  });
 }
 
 let files = 0;
