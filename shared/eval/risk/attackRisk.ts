@@ -55,21 +55,29 @@ export function attackRisk(c: AttackCounts, confidence = 0.95): AttackRisk {
   if (baseline.rate >= main.rate) {
     warnings.push(`the attack is no better than random guessing (main ${main.rate.toFixed(4)} <= baseline ${baseline.rate.toFixed(4)}): its risk estimate cannot be trusted`);
   }
-  if (control.rate >= 1) {
+  const r = residualRisk(main, control);
+  if (r === null) {
     warnings.push('the control attack always succeeds: the residual risk is undefined');
     return { risk: null, ci: null, residual: null, main, control, baseline, warnings };
   }
+  return { ...r, main, control, baseline, warnings };
+}
+
+/** A rate with a symmetric error bound at the chosen confidence (Wilson, or widened for noise). */
+export interface RateWithError {
+  readonly rate: number;
+  readonly error: number;
+}
+
+/**
+ * (main − control)/(1 − control) with both rates' errors propagated to first order, value and
+ * interval clamped to [0, 1]; null when the control rate is 1 (undefined).
+ */
+export function residualRisk(main: RateWithError, control: RateWithError): Pick<AttackRisk, 'risk' | 'ci' | 'residual'> | null {
+  if (control.rate >= 1) return null;
   const value = (main.rate - control.rate) / (1 - control.rate);
   const dMain = 1 / (1 - control.rate);
   const dControl = (main.rate - 1) / (1 - control.rate) ** 2;
   const error = Math.hypot(main.error * dMain, control.error * dControl);
-  return {
-    risk: clamp01(value),
-    ci: [clamp01(value - error), clamp01(value + error)],
-    residual: { value, error },
-    main,
-    control,
-    baseline,
-    warnings,
-  };
+  return { risk: clamp01(value), ci: [clamp01(value - error), clamp01(value + error)], residual: { value, error } };
 }

@@ -24,11 +24,16 @@ export interface MembershipInference {
 
 /** Hanley–McNeil interval of an AUC from n1 positives and n2 negatives. */
 export function aucInterval(auc: number, n1: number, n2: number, confidence = 0.95): readonly [number, number] {
-  const q1 = auc / (2 - auc);
-  const q2 = (2 * auc * auc) / (1 + auc);
-  const se = Math.sqrt(Math.max(0, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n2 - 1) * (q2 - auc * auc)) / (n1 * n2)));
+  const se = aucStandardError(auc, n1, n2);
   const z = normalQuantile(0.5 * (1 + confidence));
   return [clamp01(auc - z * se), clamp01(auc + z * se)];
+}
+
+/** Hanley & McNeil's (1982) standard error of an AUC from n1 positives and n2 negatives. */
+export function aucStandardError(auc: number, n1: number, n2: number): number {
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  return Math.sqrt(Math.max(0, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n2 - 1) * (q2 - auc * auc)) / (n1 * n2)));
 }
 
 function histogram(index: HammingIndex, t: CodeTable, rows: ArrayLike<number>): number[] {

@@ -1,0 +1,82 @@
+// pooledRiskCounts: the integer vector one silo contributes to the consortium-wide (pooled) risk
+// figures — attack success counts on EVERY training and control row, with its per-record sensitivity.
+//
+// Layout for a domain of m columns (length 4m + 4; `pooledRiskLayout`):
+//   members[0..m]       training rows by Hamming distance to their nearest synthetic row (MIA histogram)
+//   nonMembers[0..m]    control rows, the same
+//   linkTrain, linkControl                  linkability successes (training / control targets)
+//   inferTrain[0..m-1], inferControl[0..m-1] inference successes per secret column
+// The numbers of targets are the histograms' sums (every row is a target: no sampling, so adding a
+// row never changes which OTHER rows are targets).
+//
+// Sensitivity (add or remove one record at one silo; the synthetic rows are fixed and public — this
+// release is made after delivery, and its rho is composed with the study's). Every attack's outcome
+// on a target depends only on that target row and the synthetic rows (linkability: its nearest
+// synthetic rows on the two column halves, ties broken by ranks of the SYNTHETIC rows; inference: the
+// synthetic rows nearest on all columns but the secret; MIA: its nearest synthetic distance). A record
+// is either a training row or a control row, so it changes, by at most 1 each: one histogram bin,
+// one linkability count and one inference count per column. Squared L2 <= 1 + 1 + m:
+//   Delta_2 = sqrt(m + 2)   (times maxSilosPerIndividual when one person may be in several silos).
+// Not included, because one record can move them by an unbounded amount: singling out (a record
+// makes or breaks "matches exactly one row" for every predicate it matches) and the synthetic-row
+// centred exact-match / DCR rates (one record can be the copy of many synthetic rows). The pooled
+// exact-match and DCR rates are record-centred instead: the share of real rows with a synthetic row
+// at distance 0 (resp. <= DCR_CLOSE), read from the MIA histograms.
+import { ErrorCode, FedsynthError } from '../../errors/FedsynthError.js';
+import type { CodeTable } from '../CodeTable.js';
+import { assertSameDomain } from '../totalVariation.js';
+import { inferenceAttack } from './inferenceAttack.js';
+import { linkabilityAttack } from './linkabilityAttack.js';
+import { membershipInference } from './membershipInference.js';
+
+/** Offsets of each block of the vector for a domain of `m` columns. */
+export interface PooledRiskLayout {
+  readonly columns: number;
+  readonly members: number;
+  readonly nonMembers: number;
+  readonly linkTrain: number;
+  readonly linkControl: number;
+  readonly inferTrain: number;
+  readonly inferControl: number;
+  readonly length: number;
+}
+
+export function pooledRiskLayout(m: number): PooledRiskLayout {
+  if (!Number.isInteger(m) || m < 2) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled risk needs at least two columns, got ${m}`);
+  return { columns: m, members: 0, nonMembers: m + 1, linkTrain: 2 * m + 2, linkControl: 2 * m + 3, inferTrain: 2 * m + 4, inferControl: 3 * m + 4, length: 4 * m + 4 };
+}
+
+/** L2 sensitivity of the vector under adding/removing one record at one silo (derivation above). */
+export function pooledRiskSensitivity(m: number): number {
+  pooledRiskLayout(m);
+  return Math.sqrt(m + 2);
+}
+
+function allRows(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** The exact count vector of one silo (`control` may have no rows). `seed` fixes the synthetic rows' tie-break ranks. */
+export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: CodeTable, seed: string): Float64Array {
+  assertSameDomain(train, synth);
+  assertSameDomain(control, synth);
+  if (synth.rows === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'pooled risk: the synthetic table has no rows');
+  const L = pooledRiskLayout(synth.columns.length);
+  const out = new Float64Array(L.length);
+  const t = allRows(train.rows);
+  const c = allRows(control.rows);
+  const mia = membershipInference(synth, train, t, control, c);
+  out.set(mia.members, L.members);
+  out.set(mia.nonMembers, L.nonMembers);
+  const link = linkabilityAttack(synth, train, t, control, c, { seed });
+  out[L.linkTrain] = link.successes;
+  out[L.linkControl] = link.controlSuccesses;
+  for (let s = 0; s < L.columns; s++) {
+    const inf = inferenceAttack(synth, train, t, control, c, s, seed);
+    out[L.inferTrain + s] = inf.successes;
+    out[L.inferControl + s] = inf.controlSuccesses;
+  }
+  return out;
+}
