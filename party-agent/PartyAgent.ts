@@ -26,6 +26,7 @@ import type { DecisionMessage } from './decisions/DecisionMessage.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
 import type { AgentMetrics } from './metrics/AgentMetrics.js';
 import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
+import type { TabularRowSource } from './data/trainingRows.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -49,6 +50,8 @@ export interface PartyAgentOptions {
   audit?: (event: string, details: Record<string, unknown>) => void;
   /** This party's rows as codes, for the local-only evaluation of delivered outputs (default: from `source` when in memory). */
   localRows?: LocalRowSource;
+  /** The rows gradient rounds (mechanism dpsgd) train on; default: `source`'s when in memory. */
+  trainingRows?: TabularRowSource;
   /** Prometheus metrics (rounds, refusals); served by the caller only when configured. */
   metrics?: AgentMetrics;
   /** The coordinator refused this agent's identity for good (the connection has stopped): exit. */
@@ -105,6 +108,7 @@ export class PartyAgent {
     this.rounds = new RoundDispatcher({
       domain: opts.domain,
       source: opts.source,
+      ...(opts.trainingRows ? { trainingRows: opts.trainingRows } : {}),
       store: this.store,
       ledger: opts.ledger,
       noiseRng: opts.noiseRng,

@@ -17,6 +17,7 @@ import { controlSeed } from './evaluation/controlSeed.js';
 import type { MarginalSource } from '../shared/data/MarginalSource.js';
 import { CachingMarginalSource } from '../shared/data/CachingMarginalSource.js';
 import { loadSchemaFile } from './data/loadSchemaFile.js';
+import { loadOnce, type TabularRowSource } from './data/trainingRows.js';
 import type { SourceConfig } from './data/SourceConfig.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
@@ -68,14 +69,17 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       { dataset: config.dataset.id },
     );
   }
-  // The control sample is split off BEFORE any round can run, so no control row is ever counted.
+  // The control sample is split off BEFORE any round can run, so no control row is ever counted or
+  // trained on. Gradient rounds (mechanism dpsgd) train on exactly the rows that are counted: the
+  // training part of the split, or every validated row, streamed once on the first such round.
   let counted: MarginalSource = source;
   let localRows = localRowsOf(source);
+  let trainingRows: TabularRowSource = loadOnce(() => source.tabularRows());
   if (config.dataset.controlRows > 0) {
-    if (!localRows) throw new FedsynthError(ErrorCode.InvalidConfig, 'dataset.controlRows: this source cannot hand its rows to the agent', { field: 'dataset.controlRows' });
-    const held = await holdOutControl(localRows, await source.rowCount(), domain, config.dataset.controlRows, controlSeed(config.state.dir));
+    const held = await holdOutControl(source, await source.rowCount(), domain, config.dataset.controlRows, controlSeed(config.state.dir));
     counted = held.source;
     localRows = held.localRows;
+    trainingRows = held.trainingRows;
     alog.info({ controlRows: held.controlRows, trainRows: held.trainRows }, 'control sample held back: never counted for a study, used only by the local risk evaluation');
     audit('data.control_held_back', { dataset: config.dataset.id, controlRows: held.controlRows, trainRows: held.trainRows });
   }
@@ -97,6 +101,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
     // Adaptive mechanisms re-score the same candidates every round: keep exact counts in memory.
     source: new CachingMarginalSource(counted),
     localRows,
+    trainingRows,
     policy: {
       allowedColumns: config.policy.allowedColumns,
       maxEpsilonPerStudy: config.policy.maxEpsilonPerStudy,

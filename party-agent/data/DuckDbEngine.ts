@@ -66,10 +66,31 @@ class DuckDbEngine implements SqlEngine {
       const r = await this.db.conn.runAndReadAll(sql);
       return r.getRows() as unknown[][];
     } catch (e) {
-      throw new FedsynthError(ErrorCode.InvalidData, `${this.label}: DuckDB could not read the data: ${(e as Error).message.split('\n')[0]}`, {
-        source: this.label,
-      });
+      throw this.unreadable(e);
     }
+  }
+
+  async scan(sql: string, onBatch: (rows: readonly unknown[][]) => void): Promise<void> {
+    let result;
+    try {
+      result = await this.db.conn.stream(sql);
+    } catch (e) {
+      throw this.unreadable(e);
+    }
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (e) {
+        throw this.unreadable(e);
+      }
+      if (!chunk || chunk.rowCount === 0) return;
+      onBatch(chunk.getRows() as unknown[][]);
+    }
+  }
+
+  private unreadable(e: unknown): FedsynthError {
+    return new FedsynthError(ErrorCode.InvalidData, `${this.label}: DuckDB could not read the data: ${(e as Error).message.split('\n')[0]}`, { source: this.label });
   }
 
   malformedRecords(): Promise<number> {

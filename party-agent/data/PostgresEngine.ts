@@ -1,9 +1,10 @@
 // PostgresEngine: the SqlEngine for a PostgreSQL table, view or query, GROUP BY pushed down.
-// The agent never pulls the table: only aggregate counts (and a few located problems) come back.
+// Marginals come back as aggregate counts only; the rows themselves are read (streamed through a
+// cursor) only for the gradient path (mechanism dpsgd) and the control split, and stay in the agent.
 import pg from 'pg';
 import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
-import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { FedsynthError, ErrorCode, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { ParsedSourceConfig } from './SourceConfig.js';
 import { sqlIdent, type RawKind } from './sqlEncoding.js';
 import type { SqlEngine } from './SqlMarginalSource.js';
@@ -48,6 +49,9 @@ function pgError(e: unknown, label: string): FedsynthError {
   }
   return new FedsynthError(ErrorCode.SourceUnavailable, `${label}: ${msg}`, { source: label, sqlstate: code });
 }
+
+/** Rows per FETCH of a row scan: the driver holds one batch at a time. */
+const SCAN_BATCH_ROWS = 10_000;
 
 const RELKIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', f: 'foreign table' };
 const NO_KEY = 'set keyColumn in the source config to name rows by a stable key';
@@ -105,6 +109,22 @@ class PostgresEngine implements SqlEngine {
     } catch (e) {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw pgError(e, this.label);
+    }
+  }
+
+  async scan(sql: string, onBatch: (rows: readonly unknown[][]) => void): Promise<void> {
+    try {
+      await this.client.query('BEGIN READ ONLY');
+      await this.client.query(`DECLARE fedsynth_rows NO SCROLL CURSOR FOR ${sql}`);
+      for (;;) {
+        const r = await this.client.query({ text: `FETCH FORWARD ${SCAN_BATCH_ROWS} FROM fedsynth_rows`, rowMode: 'array' });
+        if (r.rows.length === 0) break;
+        onBatch(r.rows as unknown[][]);
+      }
+      await this.client.query('COMMIT');
+    } catch (e) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw isFedsynthError(e) ? e : pgError(e, this.label);
     }
   }
 

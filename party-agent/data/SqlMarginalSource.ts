@@ -12,6 +12,7 @@ import {
   type ValidationReport,
 } from '../../shared/schema/ValidationReport.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import type { Dialect } from './sqlEncoding.js';
 import {
   allocateCounts,
@@ -35,6 +36,8 @@ export interface SqlEngine {
   readonly raw: readonly RawColumn[];
   /** Runs a query; rows as arrays of values (numbers, bigints, strings or null). */
   query(sql: string): Promise<unknown[][]>;
+  /** Runs a query and hands its rows over in batches, never holding the whole result (row-level reads). */
+  scan(sql: string, onBatch: (rows: readonly unknown[][]) => void): Promise<void>;
   /** Number of records the reader could not parse (CSV), 0 elsewhere. */
   malformedRecords(): Promise<number>;
   /** Locates up to `max` problems (file line, column, value) for the operator. */
@@ -201,6 +204,46 @@ export class SqlMarginalSource implements MarginalSource {
     const cols = all.map(() => new Int32Array(rows.length));
     rows.forEach((r, k) => all.forEach((j) => (cols[j]![k] = Number(r[j]))));
     return cols;
+  }
+
+  /**
+   * Every validated row (the `onInvalid` policy applied, as for the counts) in one streamed scan,
+   * into typed arrays: the code of every column and, for each continuous column of the schema
+   * (TabularEncoding.fromSchema: numeric/integer with edges), its value clamped into the edges (NaN
+   * where the code is not a bin). For the gradient path (mechanism dpsgd) and the control split, at
+   * the party only; never released. The caller keeps the result (one copy of the table).
+   */
+  async tabularRows(): Promise<TabularRows> {
+    const { rowsUsed } = await this.ensureValid();
+    const { schema, engine } = this;
+    const blocks = TabularEncoding.fromSchema(schema).columns;
+    const n = schema.columns.length;
+    const all = schema.columns.map((_, i) => i);
+    const continuous = all.filter((i) => blocks[i]!.kind === 'continuous');
+    const codes = all.map(() => new Int32Array(rowsUsed));
+    const values = blocks.map((b) => (b.kind === 'continuous' ? new Float64Array(rowsUsed) : null));
+    const changed = (): FedsynthError =>
+      new FedsynthError(ErrorCode.InvalidData, `${engine.label}: the data changed after it was validated (restart the agent to validate it again)`, { source: engine.label });
+    let r = 0;
+    await engine.scan(encodedSelect(schema, engine.raw, engine.from, engine.dialect, all, this.opts.onInvalid, continuous), (batch) => {
+      if (r + batch.length > rowsUsed) throw changed();
+      for (const row of batch) {
+        for (let j = 0; j < n; j++) {
+          const code = Number(row[j]);
+          if (!(code >= 0)) throw changed();
+          codes[j]![r] = code;
+        }
+        continuous.forEach((j, k) => {
+          const b = blocks[j] as Extract<(typeof blocks)[number], { kind: 'continuous' }>;
+          const x = row[n + k] === null ? Number.NaN : Number(row[n + k]);
+          const isBin = codes[j]![r]! < b.edges.length - 1;
+          values[j]![r] = isBin ? Math.min(b.edges[b.edges.length - 1]!, Math.max(b.edges[0]!, x)) : Number.NaN;
+        });
+        r++;
+      }
+    });
+    if (r !== rowsUsed) throw changed();
+    return { rows: rowsUsed, codes, values };
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import { columnLayout } from '../../shared/schema/columnLayout.js';
 import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
-import { encodeColumnSql, type Dialect, type RawKind } from './sqlEncoding.js';
+import { encodeColumnSql, valueColumnSql, type Dialect, type RawKind } from './sqlEncoding.js';
 
 /** How a schema column is read from the source relation. */
 export interface RawColumn {
@@ -17,10 +17,16 @@ export function codeAlias(i: number): string {
   return `k${i}`;
 }
 
+/** The alias of schema column i's numeric value (valueColumnSql) in generated SQL. */
+export function valueAlias(i: number): string {
+  return `v${i}`;
+}
+
 /**
  * A SELECT of the codes of the given schema columns (aliases `k<i>`) from `from`, with the
  * `onInvalid` policy applied: `drop-row` keeps rows whose codes are all valid, `map-to-missing`
- * replaces invalid codes by the column's missing bin, `fail` assumes validation passed.
+ * replaces invalid codes by the column's missing bin, `fail` assumes validation passed. `values`
+ * (numeric/integer columns) adds each one's value as a double (aliases `v<i>`) after the codes.
  */
 export function encodedSelect(
   schema: Schema,
@@ -29,12 +35,14 @@ export function encodedSelect(
   dialect: Dialect,
   columns: readonly number[],
   policy: OnInvalid,
+  values: readonly number[] = [],
 ): string {
-  const all = schema.columns.map((c, i) => `${encodeColumnSql(c, raw[i]!.ref, raw[i]!.kind, dialect)} AS ${codeAlias(i)}`);
+  const valueSql = values.map((i) => `${valueColumnSql(schema.columns[i]!, raw[i]!.ref, raw[i]!.kind, dialect)} AS ${valueAlias(i)}`);
   if (policy === 'drop-row') {
+    const all = schema.columns.map((c, i) => `${encodeColumnSql(c, raw[i]!.ref, raw[i]!.kind, dialect)} AS ${codeAlias(i)}`);
     const where = schema.columns.map((_, i) => `${codeAlias(i)} >= 0`).join(' AND ');
-    const cols = columns.map(codeAlias).join(', ') || '1 AS one';
-    return `SELECT ${cols} FROM (SELECT ${all.join(', ')} FROM ${from}) enc WHERE ${where}`;
+    const cols = [...columns.map(codeAlias), ...values.map(valueAlias)].join(', ') || '1 AS one';
+    return `SELECT ${cols} FROM (SELECT ${[...all, ...valueSql].join(', ')} FROM ${from}) enc WHERE ${where}`;
   }
   const cols = columns.map((i) => {
     const e = encodeColumnSql(schema.columns[i]!, raw[i]!.ref, raw[i]!.kind, dialect);
@@ -42,7 +50,7 @@ export function encodedSelect(
     const m = columnLayout(schema.columns[i]!).missing;
     return m === undefined ? `${e} AS ${codeAlias(i)}` : `CASE WHEN (${e}) < 0 THEN ${m} ELSE ${e} END AS ${codeAlias(i)}`;
   });
-  return `SELECT ${cols.join(', ') || '1 AS one'} FROM ${from}`;
+  return `SELECT ${[...cols, ...valueSql].join(', ') || '1 AS one'} FROM ${from}`;
 }
 
 /** A checked batch: attribute sets as schema column indices, deduplicated. */

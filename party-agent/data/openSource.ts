@@ -9,8 +9,10 @@ import { SourceConfigZ, type SourceConfig } from './SourceConfig.js';
 import { SqlMarginalSource } from './SqlMarginalSource.js';
 import { openCsvEngine, openParquetEngine } from './DuckDbEngine.js';
 import { openPostgresEngine } from './PostgresEngine.js';
+import type { TabularRowSource } from './trainingRows.js';
 
-export type ValidatingSource = MarginalSource & { validate(): Promise<ValidationReport> };
+/** Counts, validation and the rows themselves (for gradient rounds and the control split, at the party only). */
+export type ValidatingSource = MarginalSource & TabularRowSource & { validate(): Promise<ValidationReport> };
 
 export interface OpenSourceOptions {
   /** Default `fail`: any invalid row stops the run before anything is released. */

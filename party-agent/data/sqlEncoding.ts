@@ -177,3 +177,15 @@ export function encodeColumnSql(col: Column, ref: string, kind: RawKind, dl: Dia
   }
   return `CASE WHEN ${missingTest} THEN ${missingCode(col)} ELSE ${valueExpr} END`;
 }
+
+/**
+ * The SQL expression of a numeric or integer column's value as a double (NULL when the cell is not
+ * a number): what the gradient path keeps of a continuous column besides its bin. Text is trimmed
+ * and must match the same pattern as in `encodeColumnSql`, so no cast can fail.
+ */
+export function valueColumnSql(col: Column, ref: string, kind: RawKind, dl: Dialect): string {
+  if (kind !== 'text') return `CAST(${ref} AS DOUBLE PRECISION)`;
+  const t = `trim(CAST(${ref} AS ${dl === 'duckdb' ? 'VARCHAR' : 'TEXT'}))`;
+  const pattern = col.type === 'integer' ? INTEGER_PATTERN : NUMBER_PATTERN;
+  return `CASE WHEN ${regexMatch(dl, t, pattern)} THEN ${toDouble(dl, t)} END`;
+}

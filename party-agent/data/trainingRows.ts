@@ -6,22 +6,51 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import type { TabularEncoding, TabularRows } from '../../shared/neural/TabularEncoding.js';
 
 /**
- * The rows of an in-memory source (simulations, tests): the integer codes of every column. A
- * continuous column's value inside its bin is not kept by an EncodedTable: its offset is the bin's
- * centre (TabularEncoding.offsetOf of NaN is 0). Sources reading CSV/Parquet/PostgreSQL do not serve
- * row-level training yet: SOURCE_UNAVAILABLE, before anything is charged.
+ * Hands the validated rows a study may train on (codes of every schema column, values of its
+ * continuous columns) to code running at the party: SqlMarginalSource for CSV, Parquet and
+ * PostgreSQL, or the training part of the control split (ControlHoldout).
  */
-export function trainingRowsOf(source: MarginalSource, encoding: TabularEncoding): TabularRows {
-  if (!(source instanceof InMemoryMarginalSource)) {
-    throw new FedsynthError(ErrorCode.SourceUnavailable, 'this agent\'s data source does not serve row-level training (mechanism dpsgd) yet; only in-memory sources do');
+export interface TabularRowSource {
+  tabularRows(): Promise<TabularRows>;
+}
+
+/**
+ * Loads the rows on first use (one streamed scan) and keeps them for every later round of every
+ * study: one copy of the table in the agent. A failed load is forgotten, so the next round retries.
+ */
+export function loadOnce(load: () => Promise<TabularRows>): TabularRowSource {
+  let rows: Promise<TabularRows> | undefined;
+  return {
+    tabularRows: () => {
+      rows ??= load().catch((e: unknown) => {
+        rows = undefined;
+        throw e;
+      });
+      return rows;
+    },
+  };
+}
+
+/**
+ * The rows of `rows` (or, without it, of an in-memory source: simulations, tests) laid out for
+ * the study's encoding. A continuous column without values (an in-memory EncodedTable keeps codes
+ * only) gets NaN, i.e. its bin's centre (TabularEncoding.offsetOf). Throws SOURCE_UNAVAILABLE for a
+ * source that cannot hand rows, before anything is charged.
+ */
+export async function trainingRowsOf(source: MarginalSource, rows: TabularRowSource | undefined, encoding: TabularEncoding): Promise<TabularRows> {
+  let t: TabularRows;
+  if (rows !== undefined) t = await rows.tabularRows();
+  else if (source instanceof InMemoryMarginalSource) {
+    t = { rows: source.table.rowCount, codes: source.table.columns.map((c) => Int32Array.from(c)), values: source.table.columns.map(() => null) };
+  } else {
+    throw new FedsynthError(ErrorCode.SourceUnavailable, 'this agent\'s data source does not serve row-level training (mechanism dpsgd)');
   }
-  const t = source.table;
-  if (t.columns.length !== encoding.columns.length) {
-    throw new FedsynthError(ErrorCode.InvalidData, `the table has ${t.columns.length} columns, the model ${encoding.columns.length}`);
+  if (t.codes.length !== encoding.columns.length) {
+    throw new FedsynthError(ErrorCode.InvalidData, `the table has ${t.codes.length} columns, the model ${encoding.columns.length}`);
   }
   return {
-    rows: t.rowCount,
-    codes: t.columns.map((c) => Int32Array.from(c)),
-    values: encoding.columns.map((b) => (b.kind === 'continuous' ? new Float64Array(t.rowCount).fill(Number.NaN) : null)),
+    rows: t.rows,
+    codes: t.codes,
+    values: encoding.columns.map((b, j) => (b.kind === 'continuous' ? (t.values[j] ?? new Float64Array(t.rows).fill(Number.NaN)) : null)),
   };
 }

@@ -3,7 +3,9 @@
 //
 // The split is a seeded sample of `controlRows` row indices; the seed is created once per state
 // directory and kept (startAgent), so a restarted agent holds back the same rows and no control row
-// ever enters a release. Needs every validated row in memory (the SQL sources hand at most 200,000).
+// ever enters a release. Needs every validated row in memory: a SQL source hands them in one streamed
+// scan (codes and continuous values), split here once for the counts, the gradient rounds and the
+// local evaluation alike, which then share the training part's arrays.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
@@ -11,11 +13,15 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { sampleRows } from '../../shared/eval/sampleRows.js';
 import type { LocalRowSource } from './LocalEvaluation.js';
+import type { TabularRows } from '../../shared/neural/TabularEncoding.js';
+import type { TabularRowSource } from '../data/trainingRows.js';
 
 /** The training part (what rounds count) and the rows of both parts for the local evaluation. */
 export interface HeldOutControl {
   readonly source: MarginalSource;
   readonly localRows: LocalRowSource;
+  /** The training part for gradient rounds (mechanism dpsgd): the same rows the counts come from. */
+  readonly trainingRows: TabularRowSource;
   readonly trainRows: number;
   readonly controlRows: number;
 }
@@ -23,10 +29,16 @@ export interface HeldOutControl {
 /**
  * Splits the validated rows of a source into training and control. `totalRows` is the source's
  * row count (checked against the rows read, so a capped read fails instead of mis-splitting).
+ * A source with `tabularRows` (the SQL sources) hands codes and continuous values, one with only
+ * `codeColumns` codes (continuous values then absent).
  */
-export async function holdOutControl(rows: LocalRowSource, totalRows: number, domain: Domain, controlRows: number, seed: string): Promise<HeldOutControl> {
-  const cols = await rows.codeColumns();
-  const n = cols[0]?.length ?? 0;
+export async function holdOutControl(rows: LocalRowSource | TabularRowSource, totalRows: number, domain: Domain, controlRows: number, seed: string): Promise<HeldOutControl> {
+  const table: TabularRows =
+    'tabularRows' in rows
+      ? await rows.tabularRows()
+      : await rows.codeColumns().then((codes) => ({ rows: codes[0]?.length ?? 0, codes, values: codes.map(() => null) }));
+  const cols = table.codes;
+  const n = table.rows;
   if (n !== totalRows) {
     throw new FedsynthError(ErrorCode.InvalidConfig, `dataset.controlRows: the control split needs every row in memory; ${n} of ${totalRows} rows could be read`, {
       field: 'dataset.controlRows',
@@ -39,18 +51,20 @@ export async function holdOutControl(rows: LocalRowSource, totalRows: number, do
   }
   const isControl = new Uint8Array(n);
   for (const i of sampleRows(n, controlRows, seed, 'agent/control-holdout')) isControl[i] = 1;
-  const pick = (want: number): Int32Array[] =>
-    cols.map((col) => {
-      const out = new Int32Array(want === 1 ? controlRows : n - controlRows);
-      let k = 0;
-      for (let i = 0; i < n; i++) if (isControl[i] === want) out[k++] = col[i];
-      return out;
-    });
-  const train = pick(0);
-  const control = pick(1);
+  const pick = <T extends Int32Array | Float64Array>(col: T, want: number, make: (k: number) => T): T => {
+    const out = make(want === 1 ? controlRows : n - controlRows);
+    let k = 0;
+    for (let i = 0; i < n; i++) if (isControl[i] === want) out[k++] = col[i];
+    return out;
+  };
+  const train = cols.map((c) => pick(c, 0, (k) => new Int32Array(k)));
+  const control = cols.map((c) => pick(c, 1, (k) => new Int32Array(k)));
+  const trainValues = table.values.map((v) => v && pick(v, 0, (k) => new Float64Array(k)));
+  const training: TabularRows = { rows: n - controlRows, codes: train, values: trainValues };
   return {
     source: new InMemoryMarginalSource(new EncodedTable(domain, train)),
     localRows: { codeColumns: async () => train, controlColumns: async () => control },
+    trainingRows: { tabularRows: async () => training },
     trainRows: n - controlRows,
     controlRows,
   };

@@ -14,6 +14,7 @@ import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { AggregationMode, DpsgdTraining } from '../../shared/study/StudySpec.js';
 import { gradientContribution } from './gradientContribution.js';
+import type { TabularRowSource } from '../data/trainingRows.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
@@ -57,6 +58,8 @@ export interface ApprovedStudy {
 export interface ComputeContext {
   domain: Domain;
   source: MarginalSource;
+  /** The rows gradient rounds train on (absent: an in-memory `source`'s, else refused). */
+  trainingRows?: TabularRowSource;
   store: AgentStore;
   ledger: BudgetCharger;
   noiseRng: RandomSource;

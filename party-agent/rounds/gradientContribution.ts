@@ -56,7 +56,7 @@ export async function gradientContribution(
     ctx.log.info({ studyId: study.studyId, roundId, chargeKey: stage.chargeKey }, 're-sending the gradient vector already released for this charge key');
     return previous;
   }
-  const rows = trainingRowsOf(ctx.source, spec.encoding);
+  const rows = await trainingRowsOf(ctx.source, ctx.trainingRows, spec.encoding);
   // Charged (durably, idempotent per key) before anything is computed or sent.
   // Plain mode: the coordinator sees this vector with only its own noise share; charge that (finding 6).
   const charged = stage.aggregation === 'plain' ? plainGradientRoundLoss(plan) : loss;
