@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayClient, AgentMessage, type CoordinatorMessage, type RoundReply } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { loadKit } from '../platform/pki/loadKit.js';
+import { CONSORTIUM_PROTOCOL_VERSION } from '../shared/study/protocolVersion.js';
 import { loadTrust } from '../platform/pki/loadTrust.js';
 import { signerVerifier } from '../platform/pki/peerIdentityFromCertificate.js';
 import { cryptoRandomSource } from '../shared/dp/random/RandomSource.js';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     });
   });
   stream.on('error', () => process.exit(0));
-  send({ body: { $case: 'hello', value: { protocolVersion: 1, softwareVersion: 'bench', domainHash: '', knownStudyIds: [] } } });
+  send({ body: { $case: 'hello', value: { protocolVersion: CONSORTIUM_PROTOCOL_VERSION, softwareVersion: 'bench', domainHash: '', knownStudyIds: [] } } });
   process.on('message', (msg: unknown) => {
     if (msg === 'stats') process.send!({ partyId, rounds: [...stats.values()], maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) });
     if (msg === 'exit') {

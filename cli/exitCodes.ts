@@ -38,6 +38,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.PermissionDenied]: EX.noPerm,
   [ErrorCode.DuplicateIdentity]: EX.noPerm,
   [ErrorCode.AggregationModeMismatch]: EX.software,
+  [ErrorCode.ProtocolVersionMismatch]: EX.unavailable,
   [ErrorCode.CorruptState]: EX.dataErr,
   [ErrorCode.AuditChainBroken]: EX.dataErr,
   [ErrorCode.SourceUnavailable]: EX.unavailable,

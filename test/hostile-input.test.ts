@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../shared/errors/FedsynthError.js';
+import { CONSORTIUM_PROTOCOL_VERSION } from '../shared/study/protocolVersion.js';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
@@ -237,7 +238,7 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
 
   it('AgentGateway.Connect (bidirectional; a party certificate)', async () => {
     const state = coordinatorState();
-    const hello = AgentMessage.encode({ seq: 1, body: { $case: 'hello', value: { protocolVersion: 1, softwareVersion: 'fuzz', domainHash: '', knownStudyIds: [] } } }).finish();
+    const hello = AgentMessage.encode({ seq: 1, body: { $case: 'hello', value: { protocolVersion: CONSORTIUM_PROTOCOL_VERSION, softwareVersion: 'fuzz', domainHash: '', knownStudyIds: [] } } }).finish();
     const valid = [
       AgentMessage.encode({ seq: 2, body: { $case: 'heartbeat', value: { unixMs: 1 } } }).finish(),
       AgentMessage.encode({ seq: 3, body: { $case: 'studyDecision', value: { studyId: 'no-such-study', approved: true, reason: 'fuzz' } } }).finish(),
@@ -350,7 +351,7 @@ describe('a real party agent under hostile coordinator frames', () => {
     try {
       agent.start();
       await fake.until(() => fake.received.length > 0, 'the hello');
-      fake.write(CoordinatorMessage.encode({ seq: 1, body: { $case: 'welcome', value: { partyId: 'hospital-x', coordinatorId: 'fake', heartbeatIntervalMs: 60_000 } } }).finish());
+      fake.write(CoordinatorMessage.encode({ seq: 1, body: { $case: 'welcome', value: { partyId: 'hospital-x', coordinatorId: 'fake', heartbeatIntervalMs: 60_000, protocolVersion: CONSORTIUM_PROTOCOL_VERSION } } }).finish());
       const compute = ComputeStage.fromPartial({ ...computeQueryFields({ kind: 'marginals', attrSets: [['a']] }, domain), rho: 0.01, perPartySigma2: 100, chargeKey: 'ghost/k', label: 'k', vectorLength: 4, aggregation: Aggregation.AGGREGATION_PLAIN, participants: ['hospital-x'], threshold: 1, modulusBits: 32 });
       const valid = [
         CoordinatorMessage.encode({ seq: 2, body: { $case: 'heartbeat', value: { unixMs: 1 } } }).finish(),

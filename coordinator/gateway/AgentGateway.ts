@@ -1,5 +1,6 @@
 // AgentGateway: the coordinator's side of the agents' long-lived streams (enrolment, heartbeats,
 // routing of decisions and round replies), with the party identity taken from the certificate.
+import { CONSORTIUM_PROTOCOL_VERSION, protocolVersionMismatch } from '../../shared/study/protocolVersion.js';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -112,6 +113,14 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
               refuse('body', ErrorCode.ProtocolViolation, 'first message must be hello', { got: body.$case });
               return;
             }
+            const versionMismatch = protocolVersionMismatch(body.value.protocolVersion, 'agent');
+            if (versionMismatch) {
+              // Refused before any session exists: nothing of a study reaches an agent that would misread it.
+              this.log.warn({ partyId, code: ErrorCode.ProtocolVersionMismatch, agentVersion: body.value.protocolVersion }, 'refused an agent of another protocol version');
+              call.write({ seq: 0, body: { $case: 'error', value: { code: ErrorCode.ProtocolVersionMismatch, message: versionMismatch, studyId: '', roundId: '', field: 'hello.protocol_version' } } });
+              call.end();
+              return;
+            }
             const old = this.sessions.get(partyId);
             if (old && !old.closed && Date.now() - old.lastSeenMs <= this.liveWindowMs()) {
               // Two agents with one kit would otherwise replace each other forever: the live first
@@ -125,7 +134,7 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
             if (old) old.close('replaced by a new connection');
             session = new AgentSession(partyId, certificate, call);
             this.sessions.set(partyId, session);
-            session.send({ $case: 'welcome', value: { partyId, coordinatorId: 'coordinator', heartbeatIntervalMs: this.heartbeatIntervalMs } });
+            session.send({ $case: 'welcome', value: { partyId, coordinatorId: 'coordinator', heartbeatIntervalMs: this.heartbeatIntervalMs, protocolVersion: CONSORTIUM_PROTOCOL_VERSION } });
             this.log.info({ partyId }, 'agent online');
             this.emit('online', partyId, { knownStudyIds: body.value.knownStudyIds, domainHash: body.value.domainHash });
             return;

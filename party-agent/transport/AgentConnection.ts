@@ -1,10 +1,11 @@
 // AgentConnection: the agent's single outbound mTLS connection to the coordinator — it dials out
 // (the silo opens no inbound port), says hello, heartbeats, and reconnects with backoff.
+import { CONSORTIUM_PROTOCOL_VERSION, protocolVersionMismatch } from '../../shared/study/protocolVersion.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentGatewayService, type AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { isMalformed, tolerantService } from '../../platform/grpc/tolerantDecoding.js';
-import { ErrorCode, type FedsynthError } from '../../shared/errors/FedsynthError.js';
+import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { identityRefusal, permanentRefusal } from './permanentRefusal.js';
 
@@ -138,6 +139,14 @@ export class AgentConnection {
         return;
       }
       if (msg.body?.$case === 'welcome') {
+        const versionMismatch = protocolVersionMismatch(msg.body.value.protocolVersion, 'coordinator');
+        if (versionMismatch) {
+          // Not welcomed: the stream ends and, after the permanent-failure limit, the agent gives up.
+          refusal = new FedsynthError(ErrorCode.ProtocolVersionMismatch, `refused the coordinator: ${versionMismatch}`);
+          log.error({ code: refusal.code, coordinatorVersion: msg.body.value.protocolVersion }, refusal.message);
+          stream.cancel();
+          return;
+        }
         welcomed = true;
         this.attempt = 0;
         this.refusals = 0;
@@ -189,6 +198,6 @@ export class AgentConnection {
     stream.on('error', (e: grpc.ServiceError) => onGone(`${e.code ?? ''} ${e.details ?? e.message}`, permanentRefusal(e)));
     stream.on('end', () => onGone('stream ended'));
     const h = this.handlers.hello();
-    this.send({ $case: 'hello', value: { protocolVersion: 1, softwareVersion: h.softwareVersion, domainHash: h.domainHash, knownStudyIds: h.knownStudyIds } });
+    this.send({ $case: 'hello', value: { protocolVersion: CONSORTIUM_PROTOCOL_VERSION, softwareVersion: h.softwareVersion, domainHash: h.domainHash, knownStudyIds: h.knownStudyIds } });
   }
 }

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 
 /** The coordinator's typed refusals of this agent's identity. */
-const IDENTITY_CODES: ReadonlySet<string> = new Set([ErrorCode.Unauthenticated, ErrorCode.CertificateRevoked, ErrorCode.PermissionDenied, ErrorCode.DuplicateIdentity]);
+const IDENTITY_CODES: ReadonlySet<string> = new Set([ErrorCode.Unauthenticated, ErrorCode.CertificateRevoked, ErrorCode.PermissionDenied, ErrorCode.DuplicateIdentity, ErrorCode.ProtocolVersionMismatch]);
 
 /** What the operator should do about each refusal (the fatal log line and the CLI message say it). */
 const REMEDY: Partial<Record<string, string>> = {
@@ -12,6 +12,7 @@ const REMEDY: Partial<Record<string, string>> = {
   [ErrorCode.CertificateRevoked]: "this kit's certificate is revoked: ask the consortium's CA operator for a new kit (fedsynth pki issue)",
   [ErrorCode.PermissionDenied]: 'this kit is not a party kit: start the agent with the kit issued for this party (--role party)',
   [ErrorCode.DuplicateIdentity]: 'another agent with this kit is connected: stop one of them (one running agent per party)',
+  [ErrorCode.ProtocolVersionMismatch]: 'install the same fedsynth release as the coordinator (docs/protocol.md, Versions)',
 };
 
 /** A TLS failure verifying the coordinator's certificate (a kit of another CA, or a wrong address). */

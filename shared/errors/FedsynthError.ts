@@ -44,6 +44,8 @@ export const ErrorCode = {
   UnsafeNeighbourhood: 'UNSAFE_NEIGHBOURHOOD',
   /** A second live connection under an identity that is already connected (two agents, one kit). */
   DuplicateIdentity: 'DUPLICATE_IDENTITY',
+  /** A peer speaking another consortium protocol version (shared/study/protocolVersion.ts): upgrade one side. */
+  ProtocolVersionMismatch: 'PROTOCOL_VERSION_MISMATCH',
   /** A round whose aggregation mode is not the one this party approved for the study (nor allowed by its policy). */
   AggregationModeMismatch: 'AGGREGATION_MODE_MISMATCH',
   // storage and environment

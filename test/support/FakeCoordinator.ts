@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayService, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
+import { CONSORTIUM_PROTOCOL_VERSION } from '../../shared/study/protocolVersion.js';
 
 type Body = NonNullable<CoordinatorMessage['body']>;
 
@@ -17,6 +18,8 @@ export class FakeCoordinator {
   constructor(
     private readonly kitDir: string,
     private readonly partyId: string,
+    /** The protocol version its welcome announces (another one tests the agent's refusal). */
+    private readonly protocolVersion = CONSORTIUM_PROTOCOL_VERSION,
   ) {
     this.server.addService(AgentGatewayService, {
       connect: (call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>) => {
@@ -24,7 +27,7 @@ export class FakeCoordinator {
         this.seq = 0;
         call.on('data', (m: AgentMessage) => {
           this.received.push(m);
-          if (m.body?.$case === 'hello') this.send({ $case: 'welcome', value: { partyId: this.partyId, coordinatorId: 'fake', heartbeatIntervalMs: 1000 } });
+          if (m.body?.$case === 'hello') this.send({ $case: 'welcome', value: { partyId: this.partyId, coordinatorId: 'fake', heartbeatIntervalMs: 1000, protocolVersion: this.protocolVersion } });
         });
         call.on('error', () => undefined);
       },

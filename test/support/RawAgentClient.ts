@@ -2,6 +2,7 @@
 // hand-crafted (malformed, out-of-step, impersonating) agent messages and record what comes back.
 import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { CONSORTIUM_PROTOCOL_VERSION } from '../../shared/study/protocolVersion.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
 
 type Body = NonNullable<AgentMessage['body']>;
@@ -30,8 +31,8 @@ export class RawAgentClient {
     this.stream.write({ seq: this.seq, body });
   }
 
-  hello(domainHash = ''): void {
-    this.send({ $case: 'hello', value: { protocolVersion: 1, softwareVersion: 'test', domainHash, knownStudyIds: [] } });
+  hello(domainHash = '', protocolVersion = CONSORTIUM_PROTOCOL_VERSION): void {
+    this.send({ $case: 'hello', value: { protocolVersion, softwareVersion: 'test', domainHash, knownStudyIds: [] } });
   }
 
   /** Resolves with the first received message matching `pred` (rejects after `timeoutMs`). */

@@ -194,7 +194,7 @@ export interface CoordinatorMessage {
 
 /** First message on a stream. Carries no identity: the party id is the certificate's. */
 export interface Hello {
-  /** 1 */
+  /** shared/study/protocolVersion.ts: a coordinator refuses any other */
   protocolVersion: number;
   softwareVersion: string;
   /** The public consortium schema/domain the agent serves, by content hash (SHA-256 hex). */
@@ -208,6 +208,8 @@ export interface Welcome {
   partyId: string;
   coordinatorId: string;
   heartbeatIntervalMs: number;
+  /** the coordinator's: an agent refuses any other than its own */
+  protocolVersion: number;
 }
 
 export interface Heartbeat {
@@ -1348,7 +1350,7 @@ export const Hello: MessageFns<Hello> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { partyId: "", coordinatorId: "", heartbeatIntervalMs: 0 };
+  return { partyId: "", coordinatorId: "", heartbeatIntervalMs: 0, protocolVersion: 0 };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1361,6 +1363,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(24).uint32(message.heartbeatIntervalMs);
+    }
+    if (message.protocolVersion !== 0) {
+      writer.uint32(32).uint32(message.protocolVersion);
     }
     return writer;
   },
@@ -1402,6 +1407,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.heartbeatIntervalMs = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.protocolVersion = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1431,6 +1444,11 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.heartbeat_interval_ms)
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
+      protocolVersion: isSet(object.protocolVersion)
+        ? globalThis.Number(object.protocolVersion)
+        : isSet(object.protocol_version)
+        ? globalThis.Number(object.protocol_version)
+        : 0,
     };
   },
 
@@ -1445,6 +1463,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
     }
+    if (message.protocolVersion !== 0) {
+      obj.protocolVersion = Math.round(message.protocolVersion);
+    }
     return obj;
   },
 
@@ -1456,6 +1477,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.partyId = object.partyId ?? "";
     message.coordinatorId = object.coordinatorId ?? "";
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
+    message.protocolVersion = object.protocolVersion ?? 0;
     return message;
   },
 };

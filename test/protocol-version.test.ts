@@ -1,0 +1,93 @@
+// Integration test (real Coordinator and a scripted one on 127.0.0.1, mTLS): peers of another consortium
+// protocol version are refused at hello / welcome with PROTOCOL_VERSION_MISMATCH, and the agent gives up.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type FedsynthError } from '../shared/errors/FedsynthError.js';
+import { CONSORTIUM_PROTOCOL_VERSION } from '../shared/study/protocolVersion.js';
+import { initCa } from '../platform/pki/CertificateAuthority.js';
+import { issueKit } from '../platform/pki/issueKit.js';
+import { loadKit } from '../platform/pki/loadKit.js';
+import { Coordinator } from '../coordinator/Coordinator.js';
+import { AgentConnection } from '../party-agent/transport/AgentConnection.js';
+import { RawAgentClient } from './support/RawAgentClient.js';
+import { FakeCoordinator } from './support/FakeCoordinator.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fedsynth-protocol-version-'));
+const lines: { msg?: string; partyId?: string; code?: string }[] = [];
+const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[number]) });
+let coordinator: Coordinator;
+let address = '';
+const kitDir = join(root, 'hospital-x');
+
+beforeAll(async () => {
+  const ca = await initCa(join(root, 'ca'), { consortium: 'versions' });
+  await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(root, 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
+  await issueKit(ca, { role: 'party', id: 'hospital-x', coordinator: '127.0.0.1:7443', out: kitDir });
+  const ck = loadKit(join(root, 'coordinator'));
+  coordinator = new Coordinator({ listen: '127.0.0.1:0', tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key }, dataDir: join(root, 'data'), log });
+  address = `127.0.0.1:${await coordinator.start()}`;
+}, 60_000);
+
+afterAll(async () => {
+  await coordinator?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const isWelcome = (m: { body?: { $case: string } }) => m.body?.$case === 'welcome';
+
+describe('consortium protocol version', () => {
+  it('the coordinator welcomes its own version and says which it speaks', async () => {
+    const agent = new RawAgentClient(kitDir, address);
+    try {
+      agent.hello();
+      const welcome = await agent.waitFor(isWelcome);
+      expect(welcome.body?.$case === 'welcome' && welcome.body.value.protocolVersion).toBe(CONSORTIUM_PROTOCOL_VERSION);
+    } finally {
+      agent.close();
+    }
+  });
+
+  it.each([CONSORTIUM_PROTOCOL_VERSION - 1, CONSORTIUM_PROTOCOL_VERSION + 1])('the coordinator refuses an agent of version %i before any session (typed, logged)', async (v) => {
+    const agent = new RawAgentClient(kitDir, address);
+    try {
+      agent.hello('', v);
+      const refused = await agent.waitFor((m) => m.body?.$case === 'error');
+      expect(refused.body?.$case === 'error' && refused.body.value.code).toBe(ErrorCode.ProtocolVersionMismatch);
+      expect(refused.body?.$case === 'error' && refused.body.value.message).toMatch(new RegExp(`version ${v}.*speaks ${CONSORTIUM_PROTOCOL_VERSION}: upgrade`));
+      await agent.waitClosed();
+      expect(agent.received.some(isWelcome)).toBe(false);
+      expect(coordinator.gateway.onlineParties()).toEqual([]);
+      expect(lines.some((l) => l.msg === 'refused an agent of another protocol version' && l.partyId === 'hospital-x')).toBe(true);
+    } finally {
+      agent.close();
+    }
+  });
+
+  it('an agent refuses a coordinator of another version and gives up (fatal, not retried forever)', async () => {
+    const fake = new FakeCoordinator(join(root, 'coordinator'), 'hospital-x', CONSORTIUM_PROTOCOL_VERSION - 1);
+    const port = await fake.start();
+    const kit = loadKit(kitDir);
+    let conn: AgentConnection | undefined;
+    try {
+      const fatal = await new Promise<FedsynthError>((resolve) => {
+        conn = new AgentConnection(
+          { address: `127.0.0.1:${port}`, tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key }, log, minBackoffMs: 20, maxBackoffMs: 50, permanentFailureLimit: 2 },
+          { hello: () => ({ knownStudyIds: [], domainHash: '', softwareVersion: 'test' }), onMessage: () => undefined, onFatal: resolve },
+        );
+        conn.start();
+      });
+      expect(fatal.code).toBe(ErrorCode.ProtocolVersionMismatch);
+      expect(fatal.message).toMatch(/coordinator speaks consortium protocol version 1/);
+      expect(conn!.connected).toBe(false);
+      // Its hello announced this build's version.
+      const hello = fake.received.find((m) => m.body?.$case === 'hello');
+      expect(hello?.body?.$case === 'hello' && hello.body.value.protocolVersion).toBe(CONSORTIUM_PROTOCOL_VERSION);
+    } finally {
+      conn?.stop();
+      fake.stop();
+    }
+  });
+});
