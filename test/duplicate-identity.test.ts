@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../shared/errors/FedsynthError.js';
-import { initCa } from '../platform/pki/CertificateAuthority.js';
-import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
-import { Coordinator } from '../coordinator/Coordinator.js';
+import type { Coordinator } from '../coordinator/Coordinator.js';
+import { startLoneCoordinator } from './support/loneCoordinator.js';
 import { RawAgentClient } from './support/RawAgentClient.js';
 import { createServer } from 'node:net';
 import type { FedsynthError } from '../shared/errors/FedsynthError.js';
@@ -24,13 +23,7 @@ let address = '';
 let kitDir = '';
 
 beforeAll(async () => {
-  const ca = await initCa(join(root, 'ca'), { consortium: 'duplicate' });
-  await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(root, 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
-  kitDir = join(root, 'hospital-x');
-  await issueKit(ca, { role: 'party', id: 'hospital-x', coordinator: '127.0.0.1:7443', out: kitDir });
-  const ck = loadKit(join(root, 'coordinator'));
-  coordinator = new Coordinator({ listen: '127.0.0.1:0', tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key }, dataDir: join(root, 'data'), log, heartbeatIntervalMs: HEARTBEAT_MS });
-  address = `127.0.0.1:${await coordinator.start()}`;
+  ({ coordinator, address, partyKitDir: kitDir } = await startLoneCoordinator(root, 'hospital-x', log, HEARTBEAT_MS));
 }, 60_000);
 
 afterAll(async () => {

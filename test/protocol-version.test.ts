@@ -7,10 +7,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type FedsynthError } from '../shared/errors/FedsynthError.js';
 import { CONSORTIUM_PROTOCOL_VERSION } from '../shared/study/protocolVersion.js';
-import { initCa } from '../platform/pki/CertificateAuthority.js';
-import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
-import { Coordinator } from '../coordinator/Coordinator.js';
+import type { Coordinator } from '../coordinator/Coordinator.js';
+import { startLoneCoordinator } from './support/loneCoordinator.js';
 import { AgentConnection } from '../party-agent/transport/AgentConnection.js';
 import { RawAgentClient } from './support/RawAgentClient.js';
 import { FakeCoordinator } from './support/FakeCoordinator.js';
@@ -20,15 +19,11 @@ const lines: { msg?: string; partyId?: string; code?: string }[] = [];
 const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[number]) });
 let coordinator: Coordinator;
 let address = '';
-const kitDir = join(root, 'hospital-x');
+let kitDir = '';
+let coordinatorKitDir = '';
 
 beforeAll(async () => {
-  const ca = await initCa(join(root, 'ca'), { consortium: 'versions' });
-  await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(root, 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
-  await issueKit(ca, { role: 'party', id: 'hospital-x', coordinator: '127.0.0.1:7443', out: kitDir });
-  const ck = loadKit(join(root, 'coordinator'));
-  coordinator = new Coordinator({ listen: '127.0.0.1:0', tls: { caPem: ck.tls.ca, certPem: ck.tls.cert, keyPem: ck.tls.key }, dataDir: join(root, 'data'), log });
-  address = `127.0.0.1:${await coordinator.start()}`;
+  ({ coordinator, address, partyKitDir: kitDir, coordinatorKitDir } = await startLoneCoordinator(root, 'hospital-x', log));
 }, 60_000);
 
 afterAll(async () => {
@@ -67,7 +62,7 @@ describe('consortium protocol version', () => {
   });
 
   it('an agent refuses a coordinator of another version and gives up (fatal, not retried forever)', async () => {
-    const fake = new FakeCoordinator(join(root, 'coordinator'), 'hospital-x', CONSORTIUM_PROTOCOL_VERSION - 1);
+    const fake = new FakeCoordinator(coordinatorKitDir, 'hospital-x', CONSORTIUM_PROTOCOL_VERSION - 1);
     const port = await fake.start();
     const kit = loadKit(kitDir);
     let conn: AgentConnection | undefined;
