@@ -7,7 +7,10 @@
 // multi-index hashing (Norouzi, Punjani & Fleet, CVPR 2012): with the columns cut into s blocks,
 // every key within distance s-1 agrees with the query on a whole block, so the keys sharing a block
 // with it are scored for s = 2, 3, 4 until the best distance is certified (<= s-1); only then the
-// remaining keys are scanned, with early exit (columns most discriminating first).
+// remaining keys are scanned, with early exit (columns most discriminating first). `keysWithin`
+// widens the same search to every key within the minimum distance plus a slack (certified at the
+// level s with best + slack <= s-1), which lets one search on all columns answer the inference
+// attack for every secret column at once (inferenceAttack).
 import type { CodeTable } from '../CodeTable.js';
 import { columnEntropy, entropyBlocks } from '../entropyBlocks.js';
 
@@ -18,6 +21,8 @@ export interface KeyIndex {
   readonly keys: number;
   /** Row-major key codes, `keys × cols.length`, in `cols` order. */
   readonly codes: Int32Array;
+  /** Per key: the number of rows with that key. */
+  readonly rows: Int32Array;
   /** Per key: the row with the smallest rank among rows with that key. */
   readonly bestRow: Int32Array;
   readonly bestRank: Float64Array;
@@ -31,6 +36,8 @@ export interface KeyIndex {
   /** Scratch marks of keys already scored for the current query. */
   readonly stamp: Int32Array;
   readonly query: { id: number };
+  /** Scratch distances of the keys `nearestKeys` holds while it searches. */
+  readonly scratch: number[];
 }
 
 interface Block {
@@ -81,7 +88,7 @@ function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly num
  * Indexes `t` on `cols`. `rank[r]` orders rows for tie-breaking (a seeded random permutation makes
  * ties random but reproducible); `secret` is a column whose value histogram is kept per key.
  */
-export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: ArrayLike<number>, secret: number | null = null): KeyIndex {
+export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: ArrayLike<number>, secret: number | null = null, maxLevel = 4): KeyIndex {
   const hs = cols.map((c, i) => ({ c, h: columnEntropy(t.data[c], t.sizes[c]) })).sort((a, b) => b.h - a.h || a.c - b.c);
   const order = hs.map((x) => x.c);
   const m = order.length;
@@ -90,6 +97,7 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
   const bestRow: number[] = [];
   const bestRank: number[] = [];
   const keyOfRow = new Int32Array(t.rows);
+  const rowsOfKey: number[] = [];
   const row = new Int32Array(m);
   for (let r = 0; r < t.rows; r++) {
     for (let p = 0; p < m; p++) row[p] = t.data[order[p]][r];
@@ -104,11 +112,13 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
       for (let p = 0; p < m; p++) codes.push(row[p]);
       bestRow.push(r);
       bestRank.push(rank[r]);
+      rowsOfKey.push(0);
     } else if (rank[r] < bestRank[id]) {
       bestRow[id] = r;
       bestRank[id] = rank[r];
     }
     keyOfRow[r] = id;
+    rowsOfKey[id]++;
   }
   const keys = bestRow.length;
   const secretSize = secret === null ? 0 : t.sizes[secret];
@@ -119,11 +129,12 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
     for (let r = 0; r < t.rows; r++) secretCounts[keyOfRow[r] * secretSize + s[r]]++;
   }
   const keyCodes = Int32Array.from(codes);
-  const levels = buildLevels(keyCodes, keys, m, hs.map((x) => x.h), 4);
+  const levels = buildLevels(keyCodes, keys, m, hs.map((x) => x.h), maxLevel);
   return {
     cols: order,
     keys,
     codes: keyCodes,
+    rows: Int32Array.from(rowsOfKey),
     bestRow: Int32Array.from(bestRow),
     bestRank: Float64Array.from(bestRank),
     secretCounts,
@@ -132,6 +143,7 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
     levels,
     stamp: new Int32Array(keys).fill(-1),
     query: { id: 0 },
+    scratch: [],
   };
 }
 
@@ -143,13 +155,25 @@ export function queryCodes(index: KeyIndex, q: CodeTable, r: number, out: Int32A
 
 /** Fills `out` with every key at the minimum Hamming distance from `query`; returns that distance. */
 export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): number {
+  return keysWithin(index, query, 0, out, index.scratch);
+}
+
+/**
+ * Fills `out` with every key within `slack` of the minimum Hamming distance from `query` and
+ * `dist` with their distances (same order); returns the minimum distance.
+ */
+export function keysWithin(index: KeyIndex, query: Int32Array, slack: number, out: number[], dist: number[]): number {
   out.length = 0;
+  dist.length = 0;
   const m = index.cols.length;
   const codes = index.codes;
-  for (const k of index.lookup.get(keyHash(query, 0, m)) ?? []) {
-    if (sameKey(codes, k * m, query, m)) {
-      out.push(k);
-      return 0;
+  if (slack === 0) {
+    for (const k of index.lookup.get(keyHash(query, 0, m)) ?? []) {
+      if (sameKey(codes, k * m, query, m)) {
+        out.push(k);
+        dist.push(0);
+        return 0;
+      }
     }
   }
   const stamp = index.stamp;
@@ -157,15 +181,26 @@ export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): 
   let best = m + 1;
   const score = (k: number): void => {
     const base = k * m;
+    const limit = best + slack;
     let d = 0;
     for (let p = 0; p < m; p++) {
-      if (codes[base + p] !== query[p] && ++d > best) return;
+      if (codes[base + p] !== query[p] && ++d > limit) return;
     }
     if (d < best) {
       best = d;
-      out.length = 0;
-      out.push(k);
-    } else out.push(k);
+      // Drop the keys now beyond best + slack.
+      let w = 0;
+      for (let i = 0; i < out.length; i++) {
+        if (dist[i] <= best + slack) {
+          out[w] = out[i];
+          dist[w++] = dist[i];
+        }
+      }
+      out.length = w;
+      dist.length = w;
+    }
+    out.push(k);
+    dist.push(d);
   };
   let level = 1;
   for (const blocks of index.levels) {
@@ -179,8 +214,8 @@ export function nearestKeys(index: KeyIndex, query: Int32Array, out: number[]): 
         score(k);
       }
     }
-    // Every key within distance level-1 has been scored: a best distance <= level-1 is final.
-    if (best <= level - 1) return best;
+    // Every key within distance level-1 has been scored: best + slack <= level-1 is final.
+    if (best + slack <= level - 1) return best;
   }
   for (let k = 0; k < index.keys; k++) if (stamp[k] !== qid) score(k);
   return best;

@@ -11,7 +11,8 @@ import { randomBayesNet, sampleBayesNet } from '../../data/RandomBayesNet.js';
 import { makeCodeTable, type CodeTable } from '../CodeTable.js';
 import { distinctRows } from './distinctRows.js';
 import { evaluateRisk } from './evaluateRisk.js';
-import { buildKeyIndex, nearestKeys, queryCodes } from './KeyIndex.js';
+import { buildKeyIndex, keysWithin, nearestKeys, queryCodes } from './KeyIndex.js';
+import { inferenceAttacks } from './inferenceAttack.js';
 import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
 
 const net = randomBayesNet({ columns: 10, sizes: { min: 3, max: 12 }, maxParents: 2, strength: 1 }, seededRandomSource('risk-test', 'net'));
@@ -93,6 +94,73 @@ describe('nearestKeys', () => {
     }
     expect(exactHits).toBeGreaterThan(0);
     expect(exactHits).toBeLessThan(q.rows);
+  });
+});
+
+describe('keysWithin', () => {
+  it('returns exactly the keys within the minimum Hamming distance + slack (brute force, 200 queries, slack 1 and 2)', () => {
+    const ref = sample(3000, 'ref-within');
+    const q = sample(200, 'queries-within');
+    const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, 6);
+    const m = index.cols.length;
+    const buf = new Int32Array(m);
+    const found: number[] = [];
+    const dist: number[] = [];
+    for (const slack of [1, 2]) {
+      for (let r = 0; r < q.rows; r++) {
+        const d = keysWithin(index, queryCodes(index, q, r, buf), slack, found, dist);
+        const all = Array.from({ length: index.keys }, (_, k) => {
+          let x = 0;
+          for (let p = 0; p < m; p++) if (index.codes[k * m + p] !== buf[p]) x++;
+          return x;
+        });
+        const best = Math.min(...all);
+        expect(d).toBe(best);
+        const want = all.flatMap((x, k) => (x <= best + slack ? [k] : []));
+        const got = found.map((k, i) => [k, dist[i]] as const).sort((a, b) => a[0] - b[0]);
+        expect(got.map((x) => x[0])).toEqual(want);
+        expect(got.map((x) => x[1])).toEqual(want.map((k) => all[k]));
+      }
+    }
+  });
+});
+
+describe('inferenceAttacks', () => {
+  // Reference: per secret column, brute force over the synthetic rows (majority of the secret among
+  // the rows nearest on the other columns, ties to the smallest value), as one index per secret did.
+  function bruteForce(synth: CodeTable, targets: CodeTable, rows: ArrayLike<number>, secret: number): number {
+    let hits = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      let best = Infinity;
+      const votes = new Int32Array(synth.sizes[secret]);
+      for (let s = 0; s < synth.rows; s++) {
+        let d = 0;
+        for (let c = 0; c < synth.columns.length; c++) if (c !== secret && synth.data[c][s] !== targets.data[c][r]) d++;
+        if (d < best) {
+          best = d;
+          votes.fill(0);
+        }
+        if (d === best) votes[synth.data[secret][s]]++;
+      }
+      let guess = 0;
+      for (let v = 1; v < votes.length; v++) if (votes[v] > votes[guess]) guess = v;
+      if (guess === targets.data[secret][r]) hits++;
+    }
+    return hits;
+  }
+
+  it('answers every secret column from one search as brute force does per column (train and control targets)', () => {
+    const synth = sample(1500, 'synth-inference');
+    const trainTargets = Array.from({ length: 150 }, (_, i) => i * 13);
+    const controlTargets = Array.from({ length: 150 }, (_, i) => i * 11 + 5);
+    const secrets = synth.columns.map((_, c) => c);
+    const got = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, 's');
+    for (const [j, s] of secrets.entries()) {
+      expect(got[j].secret).toBe(s);
+      expect(got[j].successes).toBe(bruteForce(synth, train, trainTargets, s));
+      expect(got[j].controlSuccesses).toBe(bruteForce(synth, control, controlTargets, s));
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { assertSameDomain } from '../totalVariation.js';
 import { attackCounts, attackRisk, type AttackCounts, type AttackRisk } from './attackRisk.js';
 import { closestRecordRates, type ClosestRecordRates } from './closestRecordRates.js';
 import { distinctRows } from './distinctRows.js';
-import { inferenceAttack } from './inferenceAttack.js';
+import { inferenceAttacks } from './inferenceAttack.js';
 import { linkabilityAttack, type AuxiliarySplit } from './linkabilityAttack.js';
 import { membershipInference, type MembershipInference } from './membershipInference.js';
 import { singlingOutAttack, type SinglingOutCounts } from './singlingOutAttack.js';
@@ -128,10 +128,10 @@ export function evaluateRisk(train: CodeTable, control: CodeTable, synth: CodeTa
   const inference = timed(seconds, 'inference', () => {
     const secrets = opts.secrets ?? train.columns.map((_, c) => c);
     if (secrets.length === 0) return null;
-    const per = secrets.map((s) => {
+    for (const s of secrets) {
       if (!Number.isInteger(s) || s < 0 || s >= m) throw new FedsynthError(ErrorCode.InvalidArgument, `risk evaluation: secret column ${s} is not in the domain`);
-      return { ...figure(inferenceAttack(synth, train, trainTargets, control, controlTargets, s, seed), confidence), secret: train.columns[s] };
-    });
+    }
+    const per = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, seed).map((c) => ({ ...figure(c, confidence), secret: train.columns[c.secret] }));
     // Headline: the secret the attack learns most about (a regulator asks for the worst case). Picking
     // the largest of k estimates inflates it, so its interval is a simultaneous (Bonferroni) one at
     // confidence 1 − (1 − confidence)/k; the per-column intervals stay at `confidence`.
