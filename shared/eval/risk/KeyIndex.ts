@@ -10,7 +10,7 @@
 // remaining keys are scanned, with early exit (columns most discriminating first). `keysWithin`
 // widens the same search to every key within the minimum distance plus a slack (certified at the
 // level s with best + slack <= s-1), which lets one search on all columns answer the inference
-// attack for every secret column at once (inferenceAttack).
+// attack for every secret column at once (inferenceAttacks).
 import type { CodeTable } from '../CodeTable.js';
 import { columnEntropy, entropyBlocks } from '../entropyBlocks.js';
 

@@ -12,7 +12,7 @@ import { makeCodeTable, type CodeTable } from '../CodeTable.js';
 import { distinctRows } from './distinctRows.js';
 import { evaluateRisk } from './evaluateRisk.js';
 import { buildKeyIndex, keysWithin, nearestKeys, queryCodes } from './KeyIndex.js';
-import { inferenceAttacks } from './inferenceAttack.js';
+import { inferenceAttacks } from './inferenceAttacks.js';
 import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
 
 const net = randomBayesNet({ columns: 10, sizes: { min: 3, max: 12 }, maxParents: 2, strength: 1 }, seededRandomSource('risk-test', 'net'));

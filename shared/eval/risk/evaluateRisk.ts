@@ -8,7 +8,7 @@ import { assertSameDomain } from '../totalVariation.js';
 import { attackCounts, attackRisk, type AttackCounts, type AttackRisk } from './attackRisk.js';
 import { closestRecordRates, type ClosestRecordRates } from './closestRecordRates.js';
 import { distinctRows } from './distinctRows.js';
-import { inferenceAttacks } from './inferenceAttack.js';
+import { inferenceAttacks } from './inferenceAttacks.js';
 import { linkabilityAttack, type AuxiliarySplit } from './linkabilityAttack.js';
 import { membershipInference, type MembershipInference } from './membershipInference.js';
 import { singlingOutAttack, type SinglingOutCounts } from './singlingOutAttack.js';

@@ -1,4 +1,4 @@
-// inferenceAttack: can the synthetic data reveal a secret column of a person whose other columns the
+// inferenceAttacks: can the synthetic data reveal a secret column of a person whose other columns the
 // attacker knows? For each target the attacker finds the synthetic rows nearest on every column but
 // the secret and guesses the secret value most common among them (Giomi et al., PETS 2023, sec. 4.3;
 // Anonymeter's InferenceEvaluator, with a majority vote over equally near rows instead of one of them).
