@@ -25,7 +25,7 @@
 import { ErrorCode, FedsynthError } from '../../errors/FedsynthError.js';
 import type { CodeTable } from '../CodeTable.js';
 import { assertSameDomain } from '../totalVariation.js';
-import { inferenceAttack } from './inferenceAttack.js';
+import { inferenceAttacks } from './inferenceAttacks.js';
 import { linkabilityAttack } from './linkabilityAttack.js';
 import { membershipInference } from './membershipInference.js';
 
@@ -73,10 +73,9 @@ export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: Co
   const link = linkabilityAttack(synth, train, t, control, c, { seed });
   out[L.linkTrain] = link.successes;
   out[L.linkControl] = link.controlSuccesses;
-  for (let s = 0; s < L.columns; s++) {
-    const inf = inferenceAttack(synth, train, t, control, c, s, seed);
-    out[L.inferTrain + s] = inf.successes;
-    out[L.inferControl + s] = inf.controlSuccesses;
+  for (const inf of inferenceAttacks(synth, train, t, control, c, Array.from({ length: L.columns }, (_, s) => s), seed)) {
+    out[L.inferTrain + inf.secret] = inf.successes;
+    out[L.inferControl + inf.secret] = inf.controlSuccesses;
   }
   return out;
 }
