@@ -3,11 +3,16 @@
 import type { RandomSource } from '../random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
 import { isqrt, positiveRational, type Rational } from '../rational/Rational.js';
-import { DiscreteLaplaceSampler } from './DiscreteLaplaceSampler.js';
+import { DiscreteLaplaceSampler, EXP_TABLE_LIMIT } from './DiscreteLaplaceSampler.js';
 import { ExpNegBernoulli } from './ExpNegBernoulli.js';
+import { ExpNegTable } from './ExpNegTable.js';
 
-const ACCEPT_CACHE_LIMIT = 1 << 20;
 const MAX_SIGMA2 = 2 ** 60;
+/**
+ * Beyond the cut the acceptance exponent is >= 23, so exp(-gamma) 2^32 <= 2^32 e^-23 < 0.44 and the
+ * certified 32-bit bounds are lo = 0, hi = 1: a first word u >= 1 rejects, u = 0 needs more bits.
+ */
+const CUT_EXPONENT = 23n;
 
 /**
  * Exact sampler of N_Z(0, sigma^2) for a rational variance parameter sigma^2 = n/d (CKS Algorithm 3):
@@ -15,14 +20,20 @@ const MAX_SIGMA2 = 2 ** 60;
  *   repeat: Y <- discrete Laplace with scale t (Algorithm 2);
  *           C <- Bernoulli(exp(-(|Y| - sigma^2/t)^2 / (2 sigma^2)));  if C return Y.
  * The acceptance exponent is the exact rational (|Y| t d - n)^2 / (2 n d t^2); its Bernoulli trial is
- * exact (ExpNegBernoulli, cached per |Y|). No floating point value influences any outcome.
+ * exact (ExpNegTable: the certified 32-bit thresholds of each |Y| are computed once in BigInt and kept
+ * as integers, so a warm draw is a few 32-bit words, integer compares and no allocation). Above
+ * |Y| = cut (exponent >= 23, asserted in BigInt at construction) the thresholds are known to be
+ * 0 and 1. No floating point value influences any outcome.
  * A number sigma^2 is converted exactly (see rationalFromNumber).
  */
 export class DiscreteGaussianSampler {
   readonly sigma2: Rational;
   private readonly t: bigint;
   private readonly laplace: DiscreteLaplaceSampler;
-  private readonly accept: (ExpNegBernoulli | undefined)[] = [];
+  /** Acceptance trials for |Y| < min(cut, EXP_TABLE_LIMIT). */
+  private readonly accept: ExpNegTable;
+  /** Smallest |Y| > sigma^2 / t from which the acceptance exponent is >= CUT_EXPONENT. */
+  readonly cut: number;
 
   constructor(sigma2: number | Rational) {
     this.sigma2 = positiveRational(sigma2, 'discrete Gaussian variance sigma^2');
@@ -32,25 +43,62 @@ export class DiscreteGaussianSampler {
     // floor(sqrt(n/d)) = floor(sqrt(floor(n/d)))
     this.t = isqrt(this.sigma2.num / this.sigma2.den) + 1n;
     this.laplace = new DiscreteLaplaceSampler({ num: this.t, den: 1n });
+    this.cut = acceptanceCut(this.sigma2, this.t);
+    this.accept = new ExpNegTable(Math.min(this.cut, EXP_TABLE_LIMIT), (absY) => this.exponent(absY));
   }
 
-  private acceptance(absY: number): ExpNegBernoulli {
-    const cached = absY < ACCEPT_CACHE_LIMIT ? this.accept[absY] : undefined;
-    if (cached !== undefined) return cached;
+  /** The acceptance exponent (|Y| t d - n)^2 / (2 n d t^2) as an exact rational. */
+  private exponent(absY: number): Rational {
     const { num: n, den: d } = this.sigma2;
     const diff = BigInt(absY) * this.t * d - n;
-    const b = new ExpNegBernoulli(diff * diff, 2n * n * d * this.t * this.t);
-    if (absY < ACCEPT_CACHE_LIMIT) this.accept[absY] = b;
-    return b;
+    return { num: diff * diff, den: 2n * n * d * this.t * this.t };
+  }
+
+  private accepts(absY: number, rng: RandomSource): boolean {
+    if (absY < this.accept.size) return this.accept.sample(absY, rng);
+    if (absY >= this.cut) {
+      // Thresholds lo = 0, hi = 1 (see CUT_EXPONENT): ExpNegBernoulli's first stage, without building it.
+      const u = rng.nextUint32();
+      if (u !== 0) return false;
+      const g = this.exponent(absY);
+      return new ExpNegBernoulli(g.num, g.den).continueFrom(u, rng);
+    }
+    const g = this.exponent(absY);
+    return new ExpNegBernoulli(g.num, g.den).sample(rng);
   }
 
   /** One exact draw. */
   sample(rng: RandomSource): number {
     for (;;) {
       const y = this.laplace.sample(rng);
-      if (this.acceptance(y < 0 ? -y : y).sample(rng)) return y;
+      if (this.accepts(y < 0 ? -y : y, rng)) return y;
     }
   }
+}
+
+/**
+ * The smallest integer y >= 0 with y t d - n > 0 and (y t d - n)^2 >= 2 CUT_EXPONENT n d t^2, i.e.
+ * acceptance exponent >= CUT_EXPONENT; the exponent increases in y beyond n/(d t), so the predicate
+ * is monotone and every |Y| >= cut satisfies it. Binary search in exact BigInt arithmetic between 0
+ * and ceil(n/(d t)) + 7t, which satisfies it (diff >= 7 t^2 d and 49 t^2 d >= 46 n since t^2 > n/d).
+ */
+function acceptanceCut(sigma2: Rational, t: bigint): number {
+  const { num: n, den: d } = sigma2;
+  const bound = 2n * CUT_EXPONENT * n * d * t * t;
+  const ok = (y: bigint): boolean => {
+    const diff = y * t * d - n;
+    return diff > 0n && diff * diff >= bound;
+  };
+  let lo = 0n; // !ok(0): diff = -n < 0
+  let hi = (n + d * t - 1n) / (d * t) + 7n * t;
+  if (!ok(hi)) throw new FedsynthError(ErrorCode.Internal, 'discrete Gaussian: acceptance cut bracket');
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if (ok(mid)) hi = mid;
+    else lo = mid;
+  }
+  if (hi > BigInt(Number.MAX_SAFE_INTEGER)) throw new FedsynthError(ErrorCode.Internal, 'discrete Gaussian: acceptance cut beyond 2^53');
+  return Number(hi);
 }
 
 const cache = new Map<string, DiscreteGaussianSampler>();

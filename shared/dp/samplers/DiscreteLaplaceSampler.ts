@@ -5,9 +5,11 @@ import { uniformBigInt } from '../random/uniform.js';
 import { FedsynthError, ErrorCode } from '../../errors/FedsynthError.js';
 import { positiveRational, type Rational } from '../rational/Rational.js';
 import { ExpNegBernoulli } from './ExpNegBernoulli.js';
+import { ExpNegTable } from './ExpNegTable.js';
 
 const FAST_LIMIT = 2 ** 30; // t, s below this: exact integer arithmetic in doubles
-const CACHE_LIMIT = 1 << 16;
+/** Entries of the exp(-u/t) table (u < min(t, this)); 16 bytes each. Larger u: one BigInt trial each. */
+export const EXP_TABLE_LIMIT = 1 << 20;
 const MAX_SCALE = 2 ** 40;
 
 /**
@@ -16,8 +18,8 @@ const MAX_SCALE = 2 ** 40;
  *           V <- number of successes of Bernoulli(exp(-1)) before the first failure;
  *           X <- U + t V;  Y <- floor(X / s);  B <- Bernoulli(1/2);
  *           if B = 1 and Y = 0 retry;  return (1 - 2B) Y.
- * All Bernoulli(exp(-.)) trials are exact (ExpNegBernoulli). Parameters are cached per instance, so
- * build one sampler and draw many values from it.
+ * All Bernoulli(exp(-.)) trials are exact (ExpNegBernoulli; the exp(-U/t) thresholds of every U seen
+ * are kept in an ExpNegTable, so a warm draw allocates nothing). Build one sampler, draw many values.
  */
 export class DiscreteLaplaceSampler {
   readonly scale: Rational;
@@ -27,7 +29,7 @@ export class DiscreteLaplaceSampler {
   private readonly tn: number;
   private readonly sn: number;
   private readonly uLimit: number;
-  private readonly uCache: (ExpNegBernoulli | undefined)[] = [];
+  private readonly uTable: ExpNegTable | undefined;
   private readonly expMinusOne = new ExpNegBernoulli(1n, 1n);
 
   constructor(scale: number | Rational) {
@@ -41,18 +43,13 @@ export class DiscreteLaplaceSampler {
     this.tn = this.fast ? Number(this.t) : 0;
     this.sn = this.fast ? Number(this.s) : 0;
     this.uLimit = this.fast ? 2 ** 31 - (2 ** 31 % this.tn) : 0;
+    const t = this.t;
+    this.uTable = this.fast ? new ExpNegTable(Math.min(this.tn, EXP_TABLE_LIMIT), (u) => ({ num: BigInt(u), den: t })) : undefined;
   }
 
   private acceptU(u: number, rng: RandomSource): boolean {
     if (u === 0) return true;
-    if (u < CACHE_LIMIT) {
-      let b = this.uCache[u];
-      if (b === undefined) {
-        b = new ExpNegBernoulli(BigInt(u), this.t);
-        this.uCache[u] = b;
-      }
-      return b.sample(rng);
-    }
+    if (this.uTable !== undefined && u < this.uTable.size) return this.uTable.sample(u, rng);
     return new ExpNegBernoulli(BigInt(u), this.t).sample(rng);
   }
 

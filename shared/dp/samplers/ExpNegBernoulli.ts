@@ -38,6 +38,14 @@ export class ExpNegBernoulli {
     return this.refine(BigInt(u), rng);
   }
 
+  /**
+   * The rest of a trial whose first word `u` fell between the 32-bit bounds (ExpNegTable keeps the
+   * bounds itself): the same continuation, so the outcome is that of sample() with first word u.
+   */
+  continueFrom(u: number, rng: RandomSource): boolean {
+    return this.refine(BigInt(u), rng);
+  }
+
   private refine(prefix: bigint, rng: RandomSource): boolean {
     let bits = 32;
     let u = prefix;

@@ -43,6 +43,40 @@ function mulCeil(a: bigint, b: bigint, q: bigint): bigint {
   return (a * b + (1n << q) - 1n) >> q;
 }
 
+const powerCache = new Map<string, readonly [bigint, bigint]>();
+const POWER_CACHE_SIZE = 4096;
+
+/**
+ * [floor, ceil]-carried bounds of exp(-k) 2^q by repeated squaring of the bounds of exp(-1); they
+ * depend only on (k, q), so they are memoised (a sampler asks for the same few k at one precision).
+ */
+function expNegIntegerPower(k: bigint, q: bigint): readonly [bigint, bigint] {
+  const key = `${k}/${q}`;
+  const hit = powerCache.get(key);
+  if (hit !== undefined) return hit;
+  const [eLo, eHi] = expNegUnitInterval(1n, 1n, q);
+  let bLo = eLo;
+  let bHi = eHi;
+  let e = k;
+  let pLo = 1n << q;
+  let pHi = 1n << q;
+  while (e > 0n) {
+    if (e & 1n) {
+      pLo = mulFloor(pLo, bLo, q);
+      pHi = mulCeil(pHi, bHi, q);
+    }
+    e >>= 1n;
+    if (e > 0n) {
+      bLo = mulFloor(bLo, bLo, q);
+      bHi = mulCeil(bHi, bHi, q);
+    }
+  }
+  if (powerCache.size >= POWER_CACHE_SIZE) powerCache.clear();
+  const out = [pLo, pHi] as const;
+  powerCache.set(key, out);
+  return out;
+}
+
 /** Certified bounds on exp(-num/den) * 2^precision, computed with exact integer arithmetic. */
 export function expNegBounds(num: bigint, den: bigint, precision: number): ExpNegBounds {
   if (num < 0n || den <= 0n || !Number.isInteger(precision) || precision < 1) {
@@ -60,23 +94,7 @@ export function expNegBounds(num: bigint, den: bigint, precision: number): ExpNe
   let lo = fLo;
   let hi = fHi;
   if (k > 0n) {
-    const [eLo, eHi] = expNegUnitInterval(1n, 1n, q);
-    let bLo = eLo;
-    let bHi = eHi;
-    let e = k;
-    let pLo = 1n << q;
-    let pHi = 1n << q;
-    while (e > 0n) {
-      if (e & 1n) {
-        pLo = mulFloor(pLo, bLo, q);
-        pHi = mulCeil(pHi, bHi, q);
-      }
-      e >>= 1n;
-      if (e > 0n) {
-        bLo = mulFloor(bLo, bLo, q);
-        bHi = mulCeil(bHi, bHi, q);
-      }
-    }
+    const [pLo, pHi] = expNegIntegerPower(k, q);
     lo = mulFloor(lo, pLo, q);
     hi = mulCeil(hi, pHi, q);
   }

@@ -10,7 +10,9 @@ import { SkellamSampler } from './SkellamSampler.js';
 import { PoissonSampler } from './PoissonSampler.js';
 import { discreteGaussianPmf, discreteLaplacePmf, discreteLaplaceVariance, skellamPmf } from './referencePmf.js';
 import { ExpNegBernoulli } from './ExpNegBernoulli.js';
+import { ExpNegTable } from './ExpNegTable.js';
 import { expNegBounds } from './expNegBounds.js';
+import { createHash } from 'node:crypto';
 
 const ALPHA = 1e-6;
 
@@ -94,6 +96,40 @@ describe('ExpNegBernoulli', () => {
   });
 });
 
+describe('ExpNegTable', () => {
+  it('decides each trial as ExpNegBernoulli does, consuming the same words', () => {
+    const gammas: [bigint, bigint][] = [[0n, 1n], [1n, 3n], [5n, 2n], [23n, 1n], [10n ** 20n + 7n, 3n * 10n ** 19n]];
+    const table = new ExpNegTable(gammas.length, (i) => ({ num: gammas[i][0], den: gammas[i][1] }));
+    const a = seededRandomSource('table', 'same');
+    const b = seededRandomSource('table', 'same');
+    for (let k = 0; k < 50_000; k++) {
+      const i = k % gammas.length;
+      expect(table.sample(i, a)).toBe(new ExpNegBernoulli(gammas[i][0], gammas[i][1]).sample(b));
+    }
+    expect(a.nextUint32()).toBe(b.nextUint32());
+    expect(() => table.sample(gammas.length, a)).toThrow(/outside/);
+  });
+
+  it('resolves a first word between the thresholds with the BigInt continuation', () => {
+    const { lo } = expNegBounds(1n, 3n, 32);
+    const base = seededRandomSource('table', 'ambiguous');
+    let first = true;
+    const rng: RandomSource = {
+      nextUint32: () => (first ? ((first = false), Number(lo)) : base.nextUint32()),
+      nextBytes: (n) => base.nextBytes(n),
+    };
+    const q = Math.min(1, Math.max(0, Math.exp(-1 / 3) * 2 ** 32 - Number(lo)));
+    const table = new ExpNegTable(1, () => ({ num: 1n, den: 3n }));
+    let k = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      first = true;
+      if (table.sample(0, rng)) k++;
+    }
+    expect(Math.abs(k - n * q)).toBeLessThan(5.5 * Math.sqrt(n * q * (1 - q)) + 1); // alpha ~ 4e-8
+  });
+});
+
 describe('DiscreteGaussianSampler', () => {
   for (const sigma2 of [1, 100, 1e4]) {
     it(`matches N_Z(0, ${sigma2}) by chi-square and moments`, () => {
@@ -117,6 +153,53 @@ describe('DiscreteGaussianSampler', () => {
   it('accepts exact rationals and non-integer variances', () => {
     const xs = draw(100_000, (r) => sampleDiscreteGaussian(parseRational('7/3'), r), 'dg/7-3');
     expect(chiSquareGoodnessOfFit(xs, discreteGaussianPmf(7 / 3), -40, 40, ALPHA).reject).toBe(false);
+  });
+
+  // The gradient path's per-party variance (Adult, 3 parties, eps 1: ~8.5e8), where the ExpNegTable
+  // path carries the load. Integer cells have expected counts < 5 at n = 2e5, so the test bins
+  // y into cells of width ~sigma/8 (the reference pmf summed over each cell), alpha = 1e-6.
+  for (const sigma2 of [8.5e8, 849823742.37]) {
+    it(`matches N_Z(0, ${sigma2}) by a binned chi-square and moments`, () => {
+      const s = new DiscreteGaussianSampler(sigma2);
+      const n = 200_000;
+      const xs = draw(n, (r) => s.sample(r), `dg/large/${sigma2}`);
+      const sigma = Math.sqrt(sigma2);
+      const width = Math.round(sigma / 8);
+      const bins = 12 * 8; // +-12 sigma
+      const pmf = discreteGaussianPmf(sigma2);
+      const binPmf = new Map<number, number>();
+      for (let b = -bins; b < bins; b++) {
+        let m = 0;
+        for (let y = b * width; y < (b + 1) * width; y++) m += pmf(y);
+        binPmf.set(b, m);
+      }
+      const binned = xs.map((y) => Math.floor(y / width));
+      const res = chiSquareGoodnessOfFit(binned, (b) => binPmf.get(b) ?? 0, -bins, bins - 1, ALPHA);
+      expect(res.reject, JSON.stringify(res)).toBe(false);
+      const m = moments(xs);
+      expect(Math.abs(m.mean)).toBeLessThan(6 * Math.sqrt(sigma2 / n));
+      expect(Math.abs(m.variance - sigma2)).toBeLessThan(6 * sigma2 * Math.sqrt(2 / n));
+      expect(s.cut).toBeGreaterThan(Math.sqrt(46) * sigma);
+      expect(s.cut).toBeLessThan(Math.sqrt(46) * sigma + sigma2 / Math.floor(sigma + 1) + 2);
+    });
+  }
+
+  it('draws, draw for draw, what the sampler drew before the ExpNegTable thresholds (known answers)', () => {
+    // SHA-256 of 50 000 int32 draws (little-endian), seeded stream 'kat' / 'dg/<sigma2>', recorded
+    // with the implementation that built one ExpNegBernoulli object per |Y| and per U (commit a94cbb5).
+    const known: [number, string][] = [
+      [2.5, 'e0bfd549aa01141cc1a3fc6a61df106dcd5cff519e64f3b2e0003f7200557d69'],
+      [1e4, '2712134b504755fb698edf1273146a8fed4bd211190dc29356db4b72a6750dbf'],
+      [8.5e8, '4d241be0b19d4acba334a36e2fa929656f908f71c22f648fb57a470b5975336f'],
+      [849823742.37, '02c72ff06b842857b5b613589269ba026769519fe0a6cdeb8fecd3ab97245c6f'],
+    ];
+    for (const [sigma2, sha] of known) {
+      const s = new DiscreteGaussianSampler(sigma2);
+      const rng = seededRandomSource('kat', `dg/${sigma2}`);
+      const a = new Int32Array(50_000);
+      for (let i = 0; i < a.length; i++) a[i] = s.sample(rng);
+      expect(createHash('sha256').update(new Uint8Array(a.buffer)).digest('hex'), `sigma2 ${sigma2}`).toBe(sha);
+    }
   });
 
   it('catches a planted bug: noise with half the variance is rejected', () => {
