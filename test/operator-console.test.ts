@@ -3,7 +3,7 @@
 // certificate and must see the study, its rounds, the parties online and the audit trail; requests
 // without a certificate (Chromium, Node) get 401, a party's or the coordinator's certificate 403; /metrics counts rounds.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -207,7 +207,13 @@ describe('operator console', () => {
     const r = await runMain(['study', 'fetch', studyId, '--out', out, '--kit', join(root, 'kits', 'operator'), '--coordinator', `127.0.0.1:${consortium.coordinator.port}`]);
     expect(r.code, r.err).toBe(0);
     const files = (JSON.parse(r.out) as { files: string[] }).files.map((f) => f.slice(out.length + 1));
-    expect(files).toEqual(['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json', 'report.json', 'report.html']);
+    expect(files).toEqual(['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json', 'report.json', 'report.html', 'report-manifest.json', 'ca.crt']);
+    // the report is signed like the outputs, and the kit's CA certificate (not its key) ships beside them
+    expect(readFileSync(join(out, 'ca.crt'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    expect(readFileSync(join(out, 'ca.crt'), 'utf8')).not.toContain('PRIVATE KEY');
+    const verified = await runMain(['verify', out, '--require-report', '--json']);
+    expect(verified.code, verified.err).toBe(0);
+    expect(JSON.parse(verified.out)).toMatchObject({ ok: true, studyId, signer: 'coordinator', chainChecked: true, caSource: 'directory', unlisted: [], report: { signer: 'coordinator' } });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ConsortiumReport;
     expect(report).toMatchObject({ format: 'fedsynth-consortium-report/v1', studyId, syntheticRows: 100, rounds: { asked: roundsDone, released: roundsDone, notReleased: [] } });
     expect(report.parties.map((p) => p.rhoChargedNotReleased)).toEqual([0, 0, 0]);
@@ -225,6 +231,13 @@ describe('operator console', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
     // the report is the operator's: the parties' outputs do not include it (each writes its own local one)
     expect(consortium.coordinator.store.deliveryAcks(studyId, consortium.partyIds[0]!).map((a) => a.fileName)).not.toContain('report.json');
+    // one byte of the fetched report.html changed: verify fails with the stable code and names the file (planted)
+    const bytes = readFileSync(join(out, 'report.html'));
+    bytes[bytes.length >> 1] ^= 0x20;
+    writeFileSync(join(out, 'report.html'), bytes);
+    const tampered = await runMain(['verify', out]);
+    expect(tampered.code).toBe(65);
+    expect(tampered.err).toMatch(/^fedsynth: VERIFICATION_FAILED: report\.html: SHA-256 mismatch/);
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {

@@ -1,7 +1,8 @@
 // The `fedsynth study` commands: an operator creates, lists, watches, cancels studies on the
 // coordinator and fetches their outputs (over mTLS with an operator/coordinator kit).
 import { mechanismToWire } from '../../platform/wire/studySpecWire.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { mechanismOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -15,7 +16,9 @@ import { readJsonFile, numberOption } from '../util/readInput.js';
 import { Progress } from '../util/Progress.js';
 import { followStudy } from '../util/followStudy.js';
 import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
-import { REPORT_FILES } from '../../coordinator/delivery/ConsortiumReport.js';
+import { OPERATOR_REPORT_FILES } from '../../coordinator/delivery/signConsortiumReport.js';
+import { SHIPPED_CA_FILE } from '../../platform/delivery/verifyStudyOutputs.js';
+import { loadKit } from '../../platform/pki/loadKit.js';
 
 interface Conn {
   kit: string;
@@ -162,14 +165,17 @@ export function register(program: Command): void {
       }
     });
   withConn(study.command('fetch <studyId>'))
-    .description(`Download a finished study's outputs (${OUTPUT_FILES.join(', ')}) and the operator's report (${REPORT_FILES.join(', ')}) into --out`)
+    .description(
+      `Download a finished study's outputs (${OUTPUT_FILES.join(', ')}), the operator's report (${OPERATOR_REPORT_FILES.join(', ')}) ` +
+        `and your kit's CA certificate (${SHIPPED_CA_FILE}, not its key) into --out; check them with \`fedsynth verify DIR\``,
+    )
     .option('--out <dir>', 'output directory', '.')
     .action(async (studyId: string, f: Conn & { out: string }) => {
       const c = client(f);
       try {
         const files: string[] = [];
         for (const name of OUTPUT_FILES) files.push(await c.fetchOutput(studyId, name, resolve(f.out)));
-        for (const name of REPORT_FILES) {
+        for (const name of OPERATOR_REPORT_FILES) {
           try {
             files.push(await c.fetchOutput(studyId, name, resolve(f.out)));
           } catch (e) {
@@ -178,6 +184,10 @@ export function register(program: Command): void {
             process.stderr.write(`fedsynth: study ${studyId} has no ${name} (finished before the coordinator wrote reports)\n`);
           }
         }
+        // The consortium CA certificate from the operator's kit (never a key), so `verify DIR` chains the signer to it.
+        const ca = join(resolve(f.out), SHIPPED_CA_FILE);
+        writeFileSync(ca, loadKit(resolve(f.kit)).caPem);
+        files.push(ca);
         process.stdout.write(`${JSON.stringify({ studyId, files })}\n`);
       } finally {
         c.close();

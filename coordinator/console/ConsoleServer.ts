@@ -13,7 +13,7 @@ import { closeServer, listenAt } from '../../platform/http/listenAt.js';
 import { peerIdentityFromCertificate } from '../../platform/pki/peerIdentityFromCertificate.js';
 import { studySpecFromJsonText } from '../../platform/wire/studySpecWire.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
-import { REPORT_FILES } from '../delivery/ConsortiumReport.js';
+import { OPERATOR_REPORT_FILES } from '../delivery/signConsortiumReport.js';
 import { unreleasedRhoByParty } from '../../shared/study/RoundAccount.js';
 import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 import { auditPage, partiesPage, refusalPage, studiesPage, studyPage, type AuditLine } from './consolePages.js';
@@ -133,7 +133,7 @@ export class ConsoleServer {
     const dir = join(this.o.outputsDir, studyId);
     if (files === 'files') {
       // Only the JSON documents (run.json, model.json, manifest.json) are shown: no synthetic rows here.
-      if (!name || !name.endsWith('.json') || !([...OUTPUT_FILES, ...REPORT_FILES] as readonly string[]).includes(name) || !existsSync(join(dir, name))) {
+      if (!name || !name.endsWith('.json') || !([...OUTPUT_FILES, ...OPERATOR_REPORT_FILES] as readonly string[]).includes(name) || !existsSync(join(dir, name))) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no such output\n');
         return;
       }
@@ -148,7 +148,7 @@ export class ConsoleServer {
       if (r) rounds.push(r);
     }
     const deliveries = new Map<string, readonly DeliveryAckRecord[]>(parties.map((p) => [p.partyId, this.o.store.deliveryAcks(studyId, p.partyId)]));
-    const outputs = existsSync(dir) ? readdirSync(dir).filter((f) => ([...OUTPUT_FILES, ...REPORT_FILES] as readonly string[]).includes(f)).sort().map((f) => ({ name: f, bytes: statSync(join(dir, f)).size })) : [];
+    const outputs = existsSync(dir) ? readdirSync(dir).filter((f) => ([...OUTPUT_FILES, ...OPERATOR_REPORT_FILES] as readonly string[]).includes(f)).sort().map((f) => ({ name: f, bytes: statSync(join(dir, f)).size })) : [];
     html(studyPage(operator, { study, spec: this.specOf(study.specJson), parties, online: new Set(this.o.gateway.onlineParties()), rounds, deliveries, outputs, accounts: this.o.store.roundAccounts(studyId), delivered: this.approvedHolding(studyId, parties) }));
   }
 

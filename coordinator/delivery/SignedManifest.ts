@@ -5,12 +5,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../../shared/version.js';
 import {
-  MANIFEST_FORMAT,
+  OUTPUTS_MANIFEST,
   describeFile,
   formatManifest,
   signManifest,
   type Manifest,
   type ManifestBody,
+  type ManifestKind,
   type ManifestPrivacy,
 } from '../../shared/manifest/Manifest.js';
 import { rawEd25519PublicKey } from '../../platform/pki/signingKeyBinding.js';
@@ -30,10 +31,13 @@ export interface ManifestMeta {
   readonly createdAt?: string;
 }
 
-/** Hashes `files` (in `dir`), writes `dir/manifest.json` (signed when `signer` is given) and returns it. */
-export function writeSignedManifest(dir: string, files: readonly string[], meta: ManifestMeta, signer?: OutputSigner): Manifest {
+/**
+ * Hashes `files` (in `dir`), writes the manifest of `kind` (default `dir/manifest.json`; the consortium
+ * report's is REPORT_MANIFEST, report-manifest.json), signed when `signer` is given, and returns it.
+ */
+export function writeSignedManifest(dir: string, files: readonly string[], meta: ManifestMeta, signer?: OutputSigner, kind: ManifestKind = OUTPUTS_MANIFEST): Manifest {
   const body: ManifestBody = {
-    format: MANIFEST_FORMAT,
+    format: kind.format,
     softwareVersion: VERSION,
     studyId: meta.studyId,
     createdAt: meta.createdAt ?? new Date().toISOString(),
@@ -49,6 +53,6 @@ export function writeSignedManifest(dir: string, files: readonly string[], meta:
       : null,
   };
   const manifest: Manifest = signer ? signManifest(body, signer.signingKey) : { ...body, signature: null };
-  writeFileSync(join(dir, 'manifest.json'), formatManifest(manifest));
+  writeFileSync(join(dir, kind.file), formatManifest(manifest));
   return manifest;
 }

@@ -28,7 +28,7 @@ import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { peerWithRole } from '../gateway/peerIdentity.js';
 import { toGrpcError } from '../grpcErrors.js';
 import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
-import { REPORT_FILES } from '../delivery/ConsortiumReport.js';
+import { OPERATOR_REPORT_FILES } from '../delivery/signConsortiumReport.js';
 import type { StudySpec as DomainStudySpec } from '../../shared/study/StudySpec.js';
 import { aggregationToWire, mechanismToWire, studySpecFromWire, studySpecToJson } from '../../platform/wire/studySpecWire.js';
 
@@ -238,7 +238,7 @@ export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
         authorize(call);
         const { studyId, fileName } = call.request;
         d.store.getStudy(studyId);
-        if (![...OUTPUT_FILES, ...REPORT_FILES].includes(fileName as never)) throw new FedsynthError(ErrorCode.NotFound, `no output named '${fileName}'`, { field: 'file_name' });
+        if (![...OUTPUT_FILES, ...OPERATOR_REPORT_FILES].includes(fileName as never)) throw new FedsynthError(ErrorCode.NotFound, `no output named '${fileName}'`, { field: 'file_name' });
         const p = join(d.outputsDir, studyId, fileName);
         if (!existsSync(p)) throw new FedsynthError(ErrorCode.NotFound, `study ${studyId} has no ${fileName} yet`, { studyId });
         const data = readFileSync(p);

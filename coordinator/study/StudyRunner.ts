@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { isTerminal } from '../../shared/study/StudyLifecycle.js';
 import type { AggregationMode, StudySpec } from '../../shared/study/StudySpec.js';
-import { studySpecFromJsonText, studySpecToWire } from '../../platform/wire/studySpecWire.js';
+import { studySpecFromJsonText, studySpecToJson, studySpecToWire } from '../../platform/wire/studySpecWire.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
@@ -14,6 +14,7 @@ import type { OutputSigner } from '../delivery/SignedManifest.js';
 import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
 import { writeConsortiumReport } from '../delivery/ConsortiumReport.js';
+import { signConsortiumReport } from '../delivery/signConsortiumReport.js';
 import { synthesizeStudy } from './StudySynthesis.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
@@ -167,6 +168,8 @@ export class StudyRunner {
     const privacy = await writeStudyOutputs({ store, dir, studyId, spec, seed: rec.seed, ...synthesis, started, signer: this.d.signer });
     // The operator's report (fetched with the outputs, not delivered: each party writes its own local one).
     writeConsortiumReport({ dir, spec, domain: synthesis.domain, columns: synthesis.out.columns, measured: synthesis.measured, notScored: synthesis.measuredRecoded, privacy, parties: store.parties(studyId), accounts: store.roundAccounts(studyId) });
+    // ... signed like the outputs (report-manifest.json), so the operator's copy can be verified too.
+    signConsortiumReport(dir, { studyId, study: studySpecToJson(spec), privacy }, this.d.signer);
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
     this.d.audit('study.outputs', { studyId, files: [...OUTPUT_FILES], privacy });
   }

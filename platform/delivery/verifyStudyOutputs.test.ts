@@ -9,6 +9,7 @@ import { issueKit } from '../pki/issueKit.js';
 import { loadKit, type LoadedKit } from '../pki/loadKit.js';
 import { writeSignedManifest, type OutputSigner } from '../../coordinator/delivery/SignedManifest.js';
 import { verifyStudyOutputs } from './verifyStudyOutputs.js';
+import { signConsortiumReport } from '../../coordinator/delivery/signConsortiumReport.js';
 import { runMain, type CliRun } from '../../test/support/captureCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-verify-'));
@@ -112,6 +113,51 @@ describe('verifyStudyOutputs', () => {
   });
 });
 
+/** A fetched study directory with the coordinator's consortium report and its signed report-manifest.json. */
+function withReport(name: string, signer: OutputSigner | undefined = signerOf(coord), studyId = 'st-1'): string {
+  const dir = copy(name);
+  writeFileSync(join(dir, 'report.json'), '{"format":"fedsynth-consortium-report/v1"}');
+  writeFileSync(join(dir, 'report.html'), '<!doctype html><p>fidelity 0.91</p>');
+  signConsortiumReport(dir, { studyId, study: { epsilon: 1 }, privacy: { rho: 0.01, epsilon: 1, delta: 1e-6 } }, signer);
+  return dir;
+}
+
+describe('verifyStudyOutputs: the consortium report (report-manifest.json)', () => {
+  it('verifies the report, its manifest and the binding to manifest.json; nothing is left unlisted', () => {
+    const dir = withReport('report-ok');
+    const r = verifyStudyOutputs(dir, { caPem: readFileSync(caFile, 'utf8'), requireReport: true });
+    expect(r.report?.signer).toBe('coordinator');
+    expect(r.report?.files.map((f) => f.name)).toEqual(['report.json', 'report.html', 'manifest.json']);
+    expect(r.unlisted).toEqual([]);
+    // without report-manifest.json the report is only listed as not covered, or refused on request
+    const bare = copy('report-bare');
+    writeFileSync(join(bare, 'report.html'), '<p>anything</p>');
+    expect(verifyStudyOutputs(bare)).toMatchObject({ report: null, unlisted: ['report.html'] });
+    expectFailure(() => verifyStudyOutputs(bare, { requireReport: true }), 'report-manifest.json');
+  });
+
+  it('one byte of report.html or report.json changed, the report manifest edited, re-signed by a party, of another study, or the outputs manifest replaced: each fails (planted)', () => {
+    for (const f of ['report.html', 'report.json']) {
+      const dir = withReport(`report-byte-${f}`);
+      const data = readFileSync(join(dir, f));
+      data[data.length >> 1] ^= 1;
+      writeFileSync(join(dir, f), data);
+      expectFailure(() => verifyStudyOutputs(dir), f);
+    }
+    const edited = withReport('report-edited');
+    const m = JSON.parse(readFileSync(join(edited, 'report-manifest.json'), 'utf8'));
+    m.files[0].bytes += 1;
+    writeFileSync(join(edited, 'report-manifest.json'), JSON.stringify(m));
+    expectFailure(() => verifyStudyOutputs(edited), 'report-manifest.json');
+    expect(() => verifyStudyOutputs(withReport('report-by-party', signerOf(party)))).toThrow(/report-manifest\.json: signed by a party certificate/);
+    expectFailure(() => verifyStudyOutputs(withReport('report-other-study', signerOf(coord), 'st-2')), 'report-manifest.json');
+    // the report is bound to the outputs it was made beside: a re-signed outputs manifest breaks it
+    const rebound = withReport('report-rebound');
+    writeSignedManifest(rebound, FILES, { studyId: 'st-1', study: { epsilon: 2 }, privacy: { rho: 0.01, epsilon: 1, delta: 1e-6 } }, signerOf(coord));
+    expectFailure(() => verifyStudyOutputs(rebound), 'manifest.json');
+  });
+});
+
 describe('fedsynth verify (CLI)', () => {
   const cli = (...args: string[]): Promise<CliRun> => runMain(['verify', ...args]);
 
@@ -130,5 +176,20 @@ describe('fedsynth verify (CLI)', () => {
     expect((await cli(signed, '--ca', otherCaFile)).code).toBe(65);
     expect((await cli(join(root, 'nothing-here'))).code).toBe(66);
     expect((await cli()).code).toBe(64);
+  });
+
+  it('a fetched report: exit 0 listing it; one byte of report.html changed -> exit 65, VERIFICATION_FAILED naming it', async () => {
+    const dir = withReport('cli-report');
+    const ok = await cli(dir, '--ca', caFile, '--require-report');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('consortium report: signed by coordinator');
+    expect(ok.out).toMatch(/ok {2}report\.html/);
+    const html = readFileSync(join(dir, 'report.html'));
+    html[0] ^= 1;
+    writeFileSync(join(dir, 'report.html'), html);
+    const bad = await cli(dir, '--ca', caFile);
+    expect(bad.code).toBe(65);
+    expect(bad.err).toMatch(/^fedsynth: VERIFICATION_FAILED: report\.html: SHA-256 mismatch/);
+    expect((await cli(signed, '--require-report')).code).toBe(65);
   });
 });

@@ -4,6 +4,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   MANIFEST_FORMAT,
+  REPORT_MANIFEST,
+  REPORT_MANIFEST_FORMAT,
   describeFile,
   formatManifest,
   manifestSignatureValid,
@@ -81,5 +83,21 @@ describe('Manifest', () => {
         expect(e).toMatchObject({ code: 'VERIFICATION_FAILED', details: { file: 'manifest.json' } });
       }
     }
+  });
+
+  it("the consortium report's manifest: own format and signing context, never valid as the outputs' manifest (planted swap)", () => {
+    const b: ManifestBody = { ...body(), format: REPORT_MANIFEST_FORMAT, files: [describeFile('report.json', Buffer.from('{}')), describeFile('manifest.json', Buffer.from('{}'))] };
+    expect(signaturePayload(b).toString('utf8').startsWith('fedsynth/v1/report-manifest\n{')).toBe(true);
+    const m = signManifest(b, keys.privateKey);
+    const text = formatManifest(m);
+    expect(parseManifest(text, REPORT_MANIFEST)).toEqual(m);
+    expect(manifestSignatureValid(m, keys.publicKey)).toBe(true);
+    // the same body relabelled as an outputs manifest: refused by format, and its signature does not carry over
+    expect(() => parseManifest(text)).toThrow(/manifest\.json: unknown format "fedsynth-report-manifest\/v1"/);
+    expect(manifestSignatureValid({ ...m, format: MANIFEST_FORMAT }, keys.publicKey)).toBe(false);
+    // an outputs manifest is not a report manifest either; a report manifest never lists itself
+    expect(() => parseManifest(formatManifest(signManifest(body(), keys.privateKey)), REPORT_MANIFEST)).toThrow(/^report-manifest\.json: unknown format/);
+    const self = signManifest({ ...b, files: [describeFile('report-manifest.json', Buffer.from('{}'))] }, keys.privateKey);
+    expect(() => parseManifest(formatManifest(self), REPORT_MANIFEST)).toThrow(/report-manifest\.json: a file entry has an invalid name/);
   });
 });

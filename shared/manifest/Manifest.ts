@@ -7,6 +7,29 @@ import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 export const MANIFEST_FORMAT = 'fedsynth-manifest/v2';
 /** Domain-separation prefix of the signed bytes: a manifest signature can never verify as anything else. */
 export const MANIFEST_SIGNATURE_CONTEXT = 'fedsynth/v1/manifest\n';
+/**
+ * The coordinator's consortium report (report.json, report.html) is not delivered to the parties, so
+ * it has its own signed manifest (report-manifest.json) in the same form, with its own format and
+ * signing context: neither manifest's signature can ever pass as the other's.
+ */
+export const REPORT_MANIFEST_FORMAT = 'fedsynth-report-manifest/v1';
+export const REPORT_MANIFEST_SIGNATURE_CONTEXT = 'fedsynth/v1/report-manifest\n';
+
+export type ManifestFormat = typeof MANIFEST_FORMAT | typeof REPORT_MANIFEST_FORMAT;
+
+/** Which manifest a file is: its format, its file name, and the context its signature is made in. */
+export interface ManifestKind {
+  readonly format: ManifestFormat;
+  readonly file: string;
+  readonly context: string;
+}
+
+export const OUTPUTS_MANIFEST: ManifestKind = { format: MANIFEST_FORMAT, file: 'manifest.json', context: MANIFEST_SIGNATURE_CONTEXT };
+export const REPORT_MANIFEST: ManifestKind = { format: REPORT_MANIFEST_FORMAT, file: 'report-manifest.json', context: REPORT_MANIFEST_SIGNATURE_CONTEXT };
+
+function kindOf(format: string): ManifestKind | undefined {
+  return [OUTPUTS_MANIFEST, REPORT_MANIFEST].find((k) => k.format === format);
+}
 
 /** One output file as listed in the manifest. */
 export interface ManifestFile {
@@ -32,7 +55,7 @@ export interface ManifestSigner {
 
 /** Everything the signature covers. */
 export interface ManifestBody {
-  readonly format: typeof MANIFEST_FORMAT;
+  readonly format: ManifestFormat;
   readonly softwareVersion: string;
   readonly studyId: string;
   readonly createdAt: string;
@@ -54,9 +77,11 @@ export function describeFile(name: string, data: Uint8Array): ManifestFile {
   return { name, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
 }
 
-/** The exact bytes signed: context prefix + canonical JSON of the body (keys sorted, no spaces). */
+/** The exact bytes signed: the format's context prefix + canonical JSON of the body (keys sorted, no spaces). */
 export function signaturePayload(body: ManifestBody): Buffer {
-  return Buffer.from(MANIFEST_SIGNATURE_CONTEXT + canonicalJson(body), 'utf8');
+  const kind = kindOf(body.format);
+  if (kind === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `unknown manifest format ${JSON.stringify(body.format)}`);
+  return Buffer.from(kind.context + canonicalJson(body), 'utf8');
 }
 
 /** Signs `body` with an Ed25519 private key (the signer block must name the matching public key). */
@@ -83,15 +108,19 @@ export function manifestSignatureValid(m: Manifest, publicKey: KeyObject): boole
   }
 }
 
-function failed(message: string, details: Record<string, unknown>): FedsynthError {
-  return new FedsynthError(ErrorCode.VerificationFailed, `manifest.json: ${message}`, { file: 'manifest.json', ...details });
+function failedIn(file: string, message: string, details: Record<string, unknown>): FedsynthError {
+  return new FedsynthError(ErrorCode.VerificationFailed, `${file}: ${message}`, { file, ...details });
 }
 
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** Parses manifest.json text; a malformed manifest fails with VerificationFailed naming manifest.json. */
-export function parseManifest(text: string): Manifest {
+/**
+ * Parses manifest text of `kind` (default: the outputs' manifest.json); a malformed manifest, or one
+ * of another kind, fails with VerificationFailed naming the manifest file. A manifest never lists itself.
+ */
+export function parseManifest(text: string, kind: ManifestKind = OUTPUTS_MANIFEST): Manifest {
+  const failed = (message: string, details: Record<string, unknown>): FedsynthError => failedIn(kind.file, message, details);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -100,7 +129,7 @@ export function parseManifest(text: string): Manifest {
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw failed('not a JSON object', {});
   const m = raw as Record<string, unknown>;
-  if (m.format !== MANIFEST_FORMAT) throw failed(`unknown format ${JSON.stringify(m.format)} (expected ${MANIFEST_FORMAT})`, { field: 'format' });
+  if (m.format !== kind.format) throw failed(`unknown format ${JSON.stringify(m.format)} (expected ${kind.format})`, { field: 'format' });
   for (const k of ['softwareVersion', 'studyId', 'createdAt'] as const) {
     if (typeof m[k] !== 'string') throw failed(`field ${k} must be a string`, { field: k });
   }
@@ -108,7 +137,7 @@ export function parseManifest(text: string): Manifest {
   const seen = new Set<string>();
   for (const f of m.files as unknown[]) {
     const ff = f as Partial<ManifestFile> | null;
-    if (!ff || typeof ff.name !== 'string' || !SAFE_NAME.test(ff.name) || ff.name === 'manifest.json') throw failed('a file entry has an invalid name', { field: 'files' });
+    if (!ff || typeof ff.name !== 'string' || !SAFE_NAME.test(ff.name) || ff.name === kind.file) throw failed('a file entry has an invalid name', { field: 'files' });
     if (typeof ff.sha256 !== 'string' || !HEX64.test(ff.sha256)) throw failed(`${ff.name}: invalid sha256`, { field: 'files' });
     if (typeof ff.bytes !== 'number' || !Number.isSafeInteger(ff.bytes) || ff.bytes < 0) throw failed(`${ff.name}: invalid size`, { field: 'files' });
     if (seen.has(ff.name)) throw failed(`${ff.name} is listed twice`, { field: 'files' });
