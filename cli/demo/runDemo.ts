@@ -12,7 +12,9 @@ import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { domainHash } from '../../shared/study/domainHash.js';
-import { Aggregation, Mechanism, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, StudySpec } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { mechanismToWire } from '../../platform/wire/studySpecWire.js';
+import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
 import { initCa } from '../../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../../platform/pki/issueKit.js';
 import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
@@ -29,7 +31,9 @@ export interface DemoOptions {
   out: string;
   epsilon: number;
   delta: number;
-  mechanism: 'mst' | 'aim';
+  mechanism: MechanismName;
+  /** Mechanism dpsgd: the training terms (cli/commands/demo.ts defaults the rounds to DEMO_DPSGD_ROUNDS). */
+  training?: DpsgdTraining;
   aggregation: 'masking' | 'he' | 'plain';
   rows?: number;
   keep: boolean;
@@ -87,7 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         kit: join(work, 'kits', p),
         // A fifth of each silo is held back as the control sample of the risk evaluation (never in a round).
         dataset: { id: `${p}-adult`, source: { kind: 'csv', path: partyFiles[i] }, schema: schemaFile, onInvalid: 'fail', controlRows: controlRows[i] },
-        policy: { allowedColumns: '*', maxEpsilonPerStudy: Math.max(1, o.epsilon), maxDeltaPerStudy: 1e-6, lifetimeEpsilon: Math.max(10, o.epsilon), autoApprove: true, allowedMechanisms: ['mst', 'aim'], minParties: 2, allowPlainAggregation: o.aggregation === 'plain' },
+        policy: { allowedColumns: '*', maxEpsilonPerStudy: Math.max(1, o.epsilon), maxDeltaPerStudy: 1e-6, lifetimeEpsilon: Math.max(10, o.epsilon), autoApprove: true, allowedMechanisms: ['mst', 'aim', 'dpsgd'], minParties: 2, allowPlainAggregation: o.aggregation === 'plain' },
         state: { dir: join(work, 'agents', p) },
       };
       const cfgFile = join(work, 'agents', `${p}.json`);
@@ -121,7 +125,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const spec: StudySpec = {
         ...StudySpec.fromPartial({}),
         title: 'fedsynth demo: UCI Adult across three hospitals',
-        mechanism: o.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST,
+        mechanism: mechanismToWire(o.mechanism),
         epsilon: o.epsilon,
         delta: o.delta,
         domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
@@ -134,6 +138,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         maxSilosPerIndividual: 1,
         targetColumn: 'income',
         schemaJson: JSON.stringify(schemaRaw),
+        training: o.training && { ...o.training, hidden: [...o.training.hidden] },
       };
       // Wait until the three agents are online (they validate their data first).
       let created;
@@ -148,8 +153,13 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         }
       }
       const studyId = created.spec!.studyId;
+      // A dpsgd study's phase names its gradient round and the epsilon its RDP accountant has spent
+      // (the zCDP figure epsilonSpent covers only its noisy row count).
       const final = await client.watchStudy(studyId, (s) =>
-        o.progress.update(0.05 + 0.9 * s.progress, `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)} of ${o.epsilon})`),
+        o.progress.update(
+          0.05 + 0.9 * s.progress,
+          o.mechanism === 'dpsgd' ? `${s.state}: ${s.phase}` : `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)} of ${o.epsilon})`,
+        ),
       );
       if (final.state !== 'done') {
         throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `demo study ${final.state}: ${final.errorMessage} (logs: ${join(work, 'logs')})`);
@@ -182,7 +192,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       writeFileSync(join(out, 'demo.json'), JSON.stringify(summary, null, 2));
       // The bundle as the user gets it: one signed manifest over every file, and the CA certificate.
       signDemoOutputs(out, join(work, 'kits', 'coordinator'), join(work, 'ca', 'ca.crt'), [basename(report.json), basename(report.html), 'demo.json']);
-      o.progress.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows} synthetic rows -> ${join(out, 'synthetic.csv')} (privacy spent: epsilon ${final.epsilonSpent.toFixed(3)}, delta ${o.delta})`);
+      o.progress.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows} synthetic rows -> ${join(out, 'synthetic.csv')} (privacy spent: epsilon ${privacy.epsilon.toFixed(3)}, delta ${o.delta})`);
       return summary;
     } finally {
       client.close();

@@ -112,8 +112,11 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     budget: new PrivacyAccountant(spec.rho, { delta: spec.delta }),
     onRoundDone: (index, label, replayed, wire) => {
       releases.push({ index, label, replayed, queryBytesPerParty: wire.queryBytes, answerEntries: wire.entries });
-      const spent = store.getStudy(studyId).rhoSpent;
-      store.setProgress(studyId, Math.min(0.95, (0.9 * spent) / spec.rho), `round ${index + 1} (${label}) done, ${formatBytes(wire.queryBytes)} query per party`);
+      const cur = store.getStudy(studyId);
+      // dpsgd's rounds are charged in RDP at the parties (rhoSpent covers only its row count): its
+      // progress is the gradient round's (onRound below), kept here so the bar never moves back.
+      const progress = spec.mechanism === 'dpsgd' ? cur.progress : Math.min(0.95, (0.9 * cur.rhoSpent) / spec.rho);
+      store.setProgress(studyId, progress, `round ${index + 1} (${label}) done, ${formatBytes(wire.queryBytes)} query per party`);
     },
   });
   // The noisy marginals (DP outputs) the operator's report scores the synthetic data against.

@@ -8,7 +8,10 @@ import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { schemaDomain } from '../../shared/schema/columnLayout.js';
 import { domainHash } from '../../shared/study/domainHash.js';
-import { Aggregation, Mechanism, StudySpec, type StudyStatus } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { Aggregation, StudySpec, type StudyStatus } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { mechanismToWire } from '../../platform/wire/studySpecWire.js';
+import { completeDpsgdTraining } from '../../shared/study/dpsgdTraining.js';
+import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
 import { initCa, type OpenedCa } from '../../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../../platform/pki/issueKit.js';
 import { OperatorClient } from '../../coordinator/operator/OperatorClient.js';
@@ -87,7 +90,9 @@ export interface AgentConfigFile {
 
 export interface StudyOptions {
   aggregation?: 'masking' | 'plain' | 'he';
-  mechanism?: 'mst' | 'aim';
+  mechanism?: MechanismName;
+  /** Mechanism dpsgd: the training terms (completeDpsgdTraining fills the rest). */
+  training?: Partial<DpsgdTraining>;
   epsilon?: number;
   delta?: number;
   rows?: number;
@@ -287,7 +292,7 @@ export class ProcessConsortium {
       ...StudySpec.fromPartial({}),
       studyId: o.id ?? '',
       title: 'integration test',
-      mechanism: o.mechanism === 'aim' ? Mechanism.MECHANISM_AIM : Mechanism.MECHANISM_MST,
+      mechanism: mechanismToWire(o.mechanism ?? 'mst'),
       epsilon: o.epsilon ?? 1,
       delta: o.delta ?? 1e-9,
       domain: this.domain.attrs.map((name, i) => ({ name, size: this.domain.shape[i] })),
@@ -298,6 +303,7 @@ export class ProcessConsortium {
       maxSilosPerIndividual: 1,
       targetColumn: 'income',
       schemaJson: JSON.stringify(this.schemaRaw),
+      training: o.mechanism === 'dpsgd' ? { ...completeDpsgdTraining(o.training), hidden: [...completeDpsgdTraining(o.training).hidden] } : undefined,
     };
     const parties = [...(o.parties ?? this.parties)];
     // The coordinator invites only parties it has known (NOT_FOUND otherwise): wait for each to have come online once.
