@@ -41,7 +41,11 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .exitOverride()
     // Argument errors carry the same `fedsynth: CODE:` prefix as every other error (exit 64).
     .configureOutput({ outputError: (str, write) => write(str.startsWith('error: ') ? `fedsynth: ${ErrorCode.InvalidArgument}: ${str.slice('error: '.length)}` : str) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Descriptions are written as paragraphs with line breaks for the source's width; the help
+    // rewraps them to the terminal's, so a break inside a paragraph becomes a space. Blank lines,
+    // indented lines and list items ("- ", "* ") keep their breaks.
+    .configureHelp({ commandDescription: (cmd) => reflowParagraphs(cmd.description()) });
   const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
   const entry = COMMANDS.find((c) => c.name === wanted);
   if (entry) {
@@ -71,4 +75,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`fedsynth: INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 70;
   }
+}
+
+/** Joins the lines of each paragraph of `text` with spaces (keeps blank lines, indented lines and list items). */
+export function reflowParagraphs(text: string): string {
+  return text.replace(/([^\n])\n(?![\n\s]|[-*] )/g, '$1 ');
 }
