@@ -45,4 +45,18 @@ describe('fedsynth privacy', () => {
     const d = await runCli(['privacy', 'sample', '--distribution', 'uniform', '--variance', '1']);
     expect(d.code).toBe(64);
   });
+
+  it('audit --study runs whole studies and prints the bound beside the claim; bad --study / --group are usage errors', async () => {
+    const r = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'mst', '--runs', '20', '--seed', 'cli-study']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ mechanism: 'mst', claimedEpsilon: 1, runs: 20, trialsWith: 10, trialsWithout: 10, columns: 3, thresholdsTested: 64 });
+    expect(j.epsilonLowerBound).toBeLessThan(1);
+    expect(r.err).toContain('audit: run 20/20');
+    const bad = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'dpsgd']);
+    expect(bad.code).toBe(64);
+    expect(bad.err).toMatch(/^fedsynth: INVALID_ARGUMENT: --study must be mst or aim/);
+    const group = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'aim', '--group', '2']);
+    expect(group.code).toBe(64);
+  }, 120_000);
 });

@@ -3,16 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { canaryAudit } from './canaryAudit.js';
 
-vi.mock('../mechanisms/distributedDiscreteGaussian.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../mechanisms/distributedDiscreteGaussian.js')>();
-  return {
-    ...real,
-    planDistributedDiscreteGaussian: (req: Parameters<typeof real.planDistributedDiscreteGaussian>[0]) => {
-      const honest = real.planDistributedDiscreteGaussian(req);
-      return real.distributedDiscreteGaussian({ ...req, perPartySigma2: honest.perPartySigma2 / 4 });
-    },
-  };
-});
+vi.mock('../mechanisms/distributedDiscreteGaussian.js', async (importOriginal) => (await import('../../../test/support/halvedNoise.js')).halvedNoise(importOriginal));
 
 // A correct mechanism would make `lb > claim` happen with probability < 1 - confidence = 5% (the
 // audit's false-positive rate); with the seeds fixed the outcome below is deterministic.
