@@ -33,6 +33,8 @@ export interface LocalConsortiumOptions {
   policy: AgentPolicy;
   /** Lifetime and per-study rho caps of every simulated party's ledger (default: its policy's epsilon cap, policyBudget). */
   ledgerRho?: number;
+  /** Lifetime epsilon cap of every party's ledger, read at the policy's delta (default: the per-study cap); ignored with ledgerRho. */
+  lifetimeEpsilon?: number;
   workDir?: string;
   roundTimeoutMs?: number;
   /** Coordinator extras: the operator console, an audit hook. */
@@ -96,7 +98,7 @@ export class LocalConsortium {
       const kit = loadKit(join(this.dir, 'kits', id));
       const stateDir = join(this.dir, 'agents', id);
       mkdirSync(stateDir, { recursive: true });
-      const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho } : policyBudget(this.o.policy);
+      const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho } : policyBudget({ ...this.o.policy, lifetimeEpsilon: this.o.lifetimeEpsilon });
       const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { ...caps, defaultDataset: 'simulated' });
       const metrics = this.o.agentMetrics ? new AgentMetrics() : undefined;
       if (metrics) this.agentMetrics.push(metrics);

@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Domain } from '../shared/pgm/Domain.js';
-import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { parsePartySplit } from '../shared/data/splitParties.js';
 import { completeDpsgdTraining } from '../shared/study/dpsgdTraining.js';
+import { adultColumns } from './support/adultColumns.js';
 import { silentLogger } from '../platform/logging/logging.js';
 import { runSimulation } from '../simulation/runSimulation.js';
 import { isTvaeDocument, parseTvaeDocument } from '../shared/sample/TvaeDocument.js';
@@ -18,14 +17,8 @@ const root = mkdtempSync(join(tmpdir(), 'fedsynth-dpsgd-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // Four columns of adult.csv, 1500 rows: a tiny model (d ~ 400), three rounds.
-const full = Domain.fromJson(JSON.parse(readFileSync('data/adult-domain.json', 'utf8')) as Record<string, number>);
 const keep = ['workclass', 'education-num', 'sex', 'income>50K'];
-const domain = new Domain(keep, keep.map((a) => full.sizeOf(a)));
-const lines = readFileSync('data/adult.csv', 'utf8').split('\n').slice(0, 1501);
-const header = lines[0].split(',');
-const cols = keep.map((a) => header.indexOf(a));
-const text = [keep.join(','), ...lines.slice(1).filter((l) => l.length > 0).map((l) => { const f = l.split(','); return cols.map((c) => f[c]).join(','); })].join('\n') + '\n';
-const table = EncodedTable.fromCsv(text, domain);
+const { domain, table } = adultColumns(keep, 1500);
 const training = completeDpsgdTraining({ rounds: 3, sampleRate: 0.2, hidden: [8], latent: 2, learningRate: 0.01 });
 
 async function run(aggregation: 'plain' | 'masking' | 'he', seed: string) {

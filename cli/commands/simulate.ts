@@ -2,7 +2,7 @@
 // agents, real gRPC over mTLS on 127.0.0.1) on a table split among simulated parties.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { mechanismOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
+import { mechanismListOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
@@ -11,6 +11,8 @@ import { readJsonFile, readTextFile, numberOption } from '../util/readInput.js';
 import { makeLogger } from '../../platform/logging/logging.js';
 import { Progress } from '../util/Progress.js';
 import { runSimulation } from '../../simulation/runSimulation.js';
+import { runComparison } from '../../simulation/runComparison.js';
+import { parseBudgetSplit } from '../../shared/study/BudgetSplit.js';
 import { encodeRawCsv } from '../../simulation/encodeRawCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import type { OnInvalid } from '../../shared/schema/ValidationReport.js';
@@ -32,6 +34,9 @@ interface SimulateFlags extends TrainingFlags {
   drop: string;
   colluders: string;
   neighbours: string;
+  budgetSplit?: string;
+  target?: string;
+  controlShare?: string;
   quiet?: boolean;
 }
 
@@ -43,7 +48,12 @@ export function register(program: Command): void {
         'coordinator and N party agents (gRPC over mutual TLS on 127.0.0.1), run one study, and write\n' +
         'DIR/synthetic.csv, DIR/run.json (as signed by the coordinator: privacy spent, rounds, timings,\n' +
         'dropped parties), DIR/simulate.json (split, seed, party sizes, wall time). For research and tests;\n' +
-        '`--seed` makes it reproducible.',
+        '`--seed` makes it reproducible.\n\n' +
+        'Compare models: --mechanism aim,dpsgd (any comma list) runs one study per mechanism on the same\n' +
+        'parties and ledgers, under --budget-split equal (default: each gets epsilon/k, delta/k of the one\n' +
+        'total budget) or each (each its own full budget: the combined release costs k times it). Writes\n' +
+        'DIR/synthetic-<m>.csv, DIR/model-<m>.json, the signed outputs in DIR/<m>/, and DIR/report.json +\n' +
+        'DIR/report.html with the models side by side and the budget each used.',
     )
     .requiredOption('--data <file.csv>', 'CSV with a header: integer codes (with --domain) or raw values (with --schema)')
     .option('--domain <file.json>', 'domain file {column: number of codes} for integer-coded data')
@@ -58,6 +68,9 @@ export function register(program: Command): void {
     .option('--drop <k>', 'make K parties drop out mid-study', '0')
     .option('--colluders <f>', 'parties that may collude with the coordinator (noise is planned for them)', '0')
     .option('--neighbours <k>', 'masking: SecAgg+ neighbours per party (even; 0 = automatic: full graph up to 64 parties)', '0')
+    .option('--budget-split <how>', 'comparing mechanisms: equal (one total budget, epsilon/k and delta/k each) | each (every mechanism its own full budget)')
+    .option('--target <column>', 'comparing mechanisms: the column the utility evaluation predicts (default: the last column)')
+    .option('--control-share <f>', 'comparing mechanisms: share of the rows held back before the split as control rows for the risk evaluation (default 0.2)')
     .option('--quiet', 'no progress display')
     .addHelpText(
       'after',
@@ -72,8 +85,17 @@ export function register(program: Command): void {
       const colluders = numberOption(f.colluders, '--colluders', { integer: true, min: 0 })!;
       const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
       if (neighbours > 0 && f.aggregation !== 'masking') throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
-      const mechanism = mechanismOption(f.mechanism);
-      const training = trainingOption(mechanism, f);
+      const mechanisms = mechanismListOption(f.mechanism);
+      const comparing = mechanisms.length > 1;
+      if (!comparing && f.budgetSplit !== undefined) {
+        throw new FedsynthError(ErrorCode.InvalidArgument, `--budget-split applies when comparing two or more mechanisms (e.g. --mechanism aim,dpsgd); --mechanism ${f.mechanism} names one`, { field: '--budget-split' });
+      }
+      for (const [flag, v] of [['--target', f.target], ['--control-share', f.controlShare]] as const) {
+        if (!comparing && v !== undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `${flag} applies when comparing two or more mechanisms (e.g. --mechanism aim,dpsgd)`, { field: flag });
+      }
+      const budgetSplit = comparing ? parseBudgetSplit(f.budgetSplit ?? 'equal') : undefined;
+      const controlShare = numberOption(f.controlShare ?? '0.2', '--control-share', { min: 0, max: 0.5 })!;
+      const training = trainingOption(mechanisms, f);
       if (!['plain', 'masking', 'he'].includes(f.aggregation)) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const split = parsePartySplit(f.split);
       if ((f.domain === undefined) === (f.schema === undefined)) {
@@ -114,7 +136,7 @@ export function register(program: Command): void {
       const rows = numberOption(f.rows, '--rows', { integer: true, min: 1 }) ?? table.rowCount;
       const out = resolve(f.out);
       const log = makeLogger({ file: join(out, 'simulate.log'), name: 'simulate' });
-      const { run } = await runSimulation({
+      const common = {
         table,
         domain,
         parties,
@@ -122,7 +144,6 @@ export function register(program: Command): void {
         splitText: f.split,
         epsilon,
         delta,
-        mechanism,
         training,
         aggregation: f.aggregation as 'plain' | 'masking' | 'he',
         rows,
@@ -134,7 +155,14 @@ export function register(program: Command): void {
         schemaJson,
         log,
         progress: new Progress(process.stderr, Boolean(f.quiet)),
-      });
+      };
+      if (budgetSplit !== undefined) {
+        const { report } = await runComparison({ ...common, mechanisms, budgetSplit, target: f.target, controlShare });
+        const models = report.models.map((m) => ({ mechanism: m.mechanism, synthetic: join(out, m.files.synthetic), budget: m.budget, spent: m.spent, tv: m.report.fidelity.tv.map((t) => t.avg) }));
+        process.stdout.write(`${JSON.stringify({ out, report: join(out, 'report.html'), budget: report.budget.statement, combined: report.budget.combined, models })}\n`);
+        return;
+      }
+      const { run } = await runSimulation({ ...common, mechanism: mechanisms[0] });
       process.stdout.write(`${JSON.stringify({ out, synthetic: join(out, 'synthetic.csv'), privacy: run.privacy, rounds: run.rounds, seconds: (run.timings as { totalSeconds: number }).totalSeconds })}\n`);
     });
 }

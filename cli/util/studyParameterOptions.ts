@@ -21,7 +21,7 @@ export function studyParameterOptions(cmd: Command): Command {
   return cmd
     .option('--epsilon <e>', 'privacy budget epsilon', '1')
     .option('--delta <d>', 'privacy budget delta', '1e-9')
-    .option('--mechanism <m>', 'aim | mst | dpsgd (a TVAE-style generator trained by federated DP-SGD)', 'aim')
+    .option('--mechanism <m>', 'aim | mst | dpsgd (a TVAE-style generator trained by federated DP-SGD); simulate: a comma list (e.g. aim,dpsgd) compares models', 'aim')
     .option('--aggregation <a>', 'masking | he | plain (plain: no secure aggregation, tests only)', 'masking')
     .option('--rounds <t>', `dpsgd: gradient rounds (default ${d.rounds})`)
     .option('--sample-rate <q>', `dpsgd: Poisson sampling rate of each party's rows per round (default ${d.sampleRate})`)
@@ -37,10 +37,29 @@ export function mechanismOption(value: string): MechanismName {
   throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim, mst or dpsgd, got '${value}'`, { field: '--mechanism' });
 }
 
-/** The dpsgd training terms of the flags (defaults filled and checked); INVALID_ARGUMENT when given for another mechanism. */
-export function trainingOption(mechanism: MechanismName, f: TrainingFlags): DpsgdTraining | undefined {
+/**
+ * The mechanisms named by --mechanism: one name, or a comma list of different ones to compare
+ * (e.g. `aim,dpsgd`); INVALID_ARGUMENT naming --mechanism for an unknown or repeated name.
+ */
+export function mechanismListOption(value: string): MechanismName[] {
+  const names = value.split(',').map((m) => m.trim());
+  const list = names.map((m) => {
+    if (m === 'mst' || m === 'aim' || m === 'dpsgd') return m;
+    throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim, mst or dpsgd, or a comma list of them to compare (e.g. aim,dpsgd), got '${value}'`, { field: '--mechanism' });
+  });
+  if (new Set(list).size !== list.length) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism names a mechanism twice: '${value}'`, { field: '--mechanism' });
+  }
+  return list;
+}
+
+/**
+ * The dpsgd training terms of the flags (defaults filled and checked) when `mechanisms` include
+ * dpsgd; INVALID_ARGUMENT when they are given and none is dpsgd.
+ */
+export function trainingOption(mechanisms: MechanismName | readonly MechanismName[], f: TrainingFlags): DpsgdTraining | undefined {
   const given = [f.rounds, f.sampleRate, f.clipNorm, f.hidden, f.latent, f.learningRate].some((v) => v !== undefined);
-  if (mechanism !== 'dpsgd') {
+  if (!(typeof mechanisms === 'string' ? [mechanisms] : mechanisms).includes('dpsgd')) {
     if (given) throw new FedsynthError(ErrorCode.InvalidArgument, '--rounds, --sample-rate, --clip-norm, --hidden, --latent and --learning-rate apply to --mechanism dpsgd only');
     return undefined;
   }

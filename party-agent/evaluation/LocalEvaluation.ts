@@ -5,17 +5,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
-import { makeCodeTable, selectRows, type CodeTable } from '../../shared/eval/CodeTable.js';
-import { evaluateParty } from '../../shared/eval/evaluateParty.js';
+import { evaluateSynthetic } from '../../shared/eval/evaluateSynthetic.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
-import { parseCodeCsv } from '../../shared/eval/parseCodeCsv.js';
-import { sampleRows } from '../../shared/eval/sampleRows.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
-import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
-import { evaluateRisk } from '../../shared/eval/risk/evaluateRisk.js';
-import { riskFigures } from '../../shared/eval/risk/riskFigures.js';
 
 /** A source that can hand its validated rows, as code columns, to code running at the party. */
 export interface LocalRowSource {
@@ -54,23 +48,26 @@ export interface LocalEvaluationInput {
   readonly maxRows?: number;
 }
 
-function capped(t: CodeTable, k: number, seed: string, stream: string): CodeTable {
-  return t.rows <= k ? t : selectRows(t, sampleRows(t.rows, k, seed, stream));
-}
-
 /** Evaluates synthetic.csv in `dir` against the party's rows; writes report.json/report.html there. */
 export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: string; html: string; seconds: number } {
   const t0 = performance.now();
-  const columns = o.domain.map((c) => c.name);
-  const sizes = o.domain.map((c) => c.size);
   const text = readFileSync(join(o.dir, 'synthetic.csv'), 'utf8');
   const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
-  const synthAll = schema ? encodeRawCsv(text, schema, 'synthetic.csv').table : parseCodeCsv(text, { columns, sizes }, 'synthetic.csv');
-  const max = o.maxRows ?? 5_000;
   const seed = `local/${o.studyId}`;
-  const realAll = makeCodeTable(columns, sizes, o.rows);
-  const real = capped(realAll, max, seed, 'real');
-  const synth = capped(synthAll, max, seed, 'synth');
+  const scored = evaluateSynthetic({
+    columns: o.domain.map((c) => c.name),
+    sizes: o.domain.map((c) => c.size),
+    schema,
+    syntheticCsv: text,
+    syntheticName: 'synthetic.csv',
+    rows: o.rows,
+    control: o.control,
+    target: o.target || null,
+    seed,
+    maxRows: o.maxRows,
+    attacks: o.attacks,
+    party: o.partyId,
+  });
   let spent: PrivacySpent | null = null;
   try {
     const run = JSON.parse(readFileSync(join(o.dir, 'run.json'), 'utf8')) as { privacy?: PrivacySpent };
@@ -78,13 +75,8 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   } catch {
     spent = null;
   }
-  const target = o.target && columns.includes(o.target) ? o.target : null;
-  const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
-  const evaluation = evaluateParty({ train: real, synth, target, maxWay: 3, seed, categorical });
-  // The attacks see all delivered synthetic rows and every training and control row (targets are sampled).
-  const control = o.control && o.control[0] && o.control[0].length > 0 ? makeCodeTable(columns, sizes, o.control) : null;
-  const ordinal = columns.map((c) => (schema?.columns.find((s) => s.name === c)?.type ?? 'categorical') !== 'categorical');
-  const risk = control ? riskFigures(evaluateRisk(realAll, control, synthAll, { seed, attacks: o.attacks, ordinal }), o.partyId) : null;
+  const { evaluation, risk } = scored;
+  const target = o.target && o.domain.some((c) => c.name === o.target) ? o.target : null;
   const report = buildReportJson({
     labels: schema ? codeLabels(schema) : null,
     title: `LOCAL-ONLY evaluation at ${o.partyId} (never leaves this silo)`,
@@ -95,9 +87,9 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
       party: o.partyId,
       study: o.studyId,
       target: target ?? '(none)',
-      localRowsEvaluated: real.rows,
-      syntheticRowsEvaluated: synth.rows,
-      controlRowsHeldBack: control?.rows ?? 0,
+      localRowsEvaluated: scored.realRowsEvaluated,
+      syntheticRowsEvaluated: scored.syntheticRowsEvaluated,
+      controlRowsHeldBack: scored.controlRows,
     },
     risk: { risk, riskPerSilo: [] },
   });

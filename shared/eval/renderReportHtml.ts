@@ -28,7 +28,8 @@ function criterionCard(c: Criterion | undefined): string {
   );
 }
 
-const CSS = `
+/** The report pages' style sheet (also the model comparison's, renderComparisonHtml). */
+export const REPORT_CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 "DejaVu Sans",system-ui,sans-serif;color:#1d2733;background:#f4f6f9}
 header{background:#1f3a5f;color:#fff;padding:22px 40px}header h1{margin:0;font-size:24px}header p{margin:4px 0 0;opacity:.85}
 main{padding:10px 40px 40px;max-width:1280px}section{background:#fff;border-radius:8px;padding:18px 22px;margin:18px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
@@ -127,7 +128,7 @@ export function renderReportHtml(r: EvaluationReport): string {
     yDigits: 0,
   });
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>${CSS}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>${REPORT_CSS}</style></head>
 <body><header><h1>${esc(r.title)}</h1><p>${r.rows.real} real rows, ${r.rows.holdout} holdout rows, ${r.rows.synthetic} synthetic rows, ${r.columns.length} columns</p></header>
 <main>
 ${renderSummarySection(r)}
