@@ -106,6 +106,11 @@ describe('simulate --budget-split errors', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--budget-split applies when comparing two or more mechanisms/);
   });
+  it('study create refuses a comparison, saying where it runs', async () => {
+    const r = await runMain(['study', 'create', '--domain', 'data/adult-domain.json', '--mechanism', 'aim,dpsgd', '--kit', join(root, 'no-kit')]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--mechanism aim,dpsgd: comparing models on one report runs in `fedsynth simulate` only/);
+  });
   it('refuses a mechanism named twice', async () => {
     const r = await runMain([...base, '--mechanism', 'aim,aim']);
     expect(r.code).not.toBe(0);

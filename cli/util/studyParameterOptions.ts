@@ -34,6 +34,13 @@ export function studyParameterOptions(cmd: Command): Command {
 /** The mechanism named by --mechanism, or INVALID_ARGUMENT. */
 export function mechanismOption(value: string): MechanismName {
   if (value === 'mst' || value === 'aim' || value === 'dpsgd') return value;
+  if (value.includes(',')) {
+    throw new FedsynthError(
+      ErrorCode.InvalidArgument,
+      `--mechanism ${value}: comparing models on one report runs in \`fedsynth simulate\` only (it scores each model against rows only a simulation holds); in a deployment create one study per mechanism, each with its share of the budget (--epsilon, --delta)`,
+      { field: '--mechanism' },
+    );
+  }
   throw new FedsynthError(ErrorCode.InvalidArgument, `--mechanism must be aim, mst or dpsgd, got '${value}'`, { field: '--mechanism' });
 }
 
