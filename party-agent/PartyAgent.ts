@@ -85,7 +85,7 @@ export class PartyAgent {
     };
     this.refusedFrames = new FrameRefusals(opts.log, 'coordinator');
     this.conn = new AgentConnection(
-      { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log, refusedFrames: this.refusedFrames },
+      { address: opts.coordinatorAddress, tls: opts.tls, log: opts.log, refusedFrames: this.refusedFrames, ...(opts.metrics ? { onSent: (n: number) => opts.metrics?.messageSent(n) } : {}) },
       {
         hello: () => ({ knownStudyIds: this.store.studies().map((s) => s.studyId), domainHash: domainHash(opts.domain), softwareVersion: VERSION }),
         onConnected: (id) => {

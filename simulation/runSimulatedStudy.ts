@@ -37,6 +37,8 @@ export interface SimulatedStudyOptions {
   readonly schemaJson?: string;
   readonly log: Logger;
   readonly progress?: ProgressSink;
+  /** Sees every status the operator API streams (benches time the rounds by it). */
+  readonly onStatus?: (status: StudyStatus) => void;
 }
 
 export interface SimulatedStudy {
@@ -93,6 +95,7 @@ export async function runSimulatedStudy(consortium: LocalConsortium, o: Simulate
     let last: StudyStatus | undefined;
     stream.on('data', (st: StudyStatus) => {
       last = st;
+      o.onStatus?.(st);
       o.progress?.update(st.progress, `${st.state}: ${st.phase} (rounds ${st.roundsDone}, rho ${st.rhoSpent.toExponential(3)} of ${rho.toExponential(3)})`);
       if (o.drop > 0 && !dropped && st.roundsDone >= 1) {
         dropped = true;

@@ -27,12 +27,17 @@ describe('agent metrics', () => {
     expect(() => parseAgentConfig({ ...config, metrics: { listen: '9464' } }, 'agent.json')).toThrow(/metrics\.listen/);
   });
 
-  it('serve rounds, durations, cells and refusals as Prometheus text on GET /metrics only', async () => {
+  it('serve rounds, durations, cells, bytes sent and refusals as Prometheus text on GET /metrics only', async () => {
     const m = new AgentMetrics();
     m.computeAnswered({ aggregation: 'masking', seconds: 0.2, cells: 30 });
     m.computeAnswered({ aggregation: 'masking', seconds: 0.4, cells: 12 });
     m.roundRefused('POLICY_REFUSED');
     m.studyRefused('SPEC_RHO_MISMATCH');
+    m.messageSent(1000);
+    m.messageSent(24);
+    const totals = await m.totals();
+    expect([totals.rounds, totals.sentBytes]).toEqual([2, 1024]);
+    expect(totals.roundSeconds).toBeCloseTo(0.6, 12);
     const e = new MetricsEndpoint('127.0.0.1:0', m.registry);
     endpoints.push(e);
     const port = await e.start();
@@ -45,6 +50,7 @@ describe('agent metrics', () => {
     expect(text).toContain('fedsynth_agent_released_cells_total{aggregation="masking"} 42');
     expect(text).toContain('fedsynth_agent_refusals_total{kind="round",code="POLICY_REFUSED"} 1');
     expect(text).toContain('fedsynth_agent_refusals_total{kind="study",code="SPEC_RHO_MISMATCH"} 1');
+    expect(text).toContain('fedsynth_agent_sent_bytes_total 1024');
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
   });
 

@@ -9,12 +9,28 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { identityRefusal, permanentRefusal } from './permanentRefusal.js';
 
+type AgentGatewayClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ChannelOptions>) => AgentGatewayClient;
+
 /** The AgentGateway client with tolerant decoders: a malformed coordinator frame is answered, not fatal. */
-const TolerantAgentGatewayClient = grpc.makeGenericClientConstructor(tolerantService(AgentGatewayService), 'fedsynth.consortium.v1.AgentGateway') as unknown as new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-  options?: Partial<grpc.ChannelOptions>,
-) => AgentGatewayClient;
+const TolerantAgentGatewayClient = grpc.makeGenericClientConstructor(tolerantService(AgentGatewayService), 'fedsynth.consortium.v1.AgentGateway') as unknown as AgentGatewayClientConstructor;
+
+/** The same client, reporting the encoded size of every message it sends (what goes into gRPC framing and TLS). */
+function countingClient(onSent: (bytes: number) => void): AgentGatewayClientConstructor {
+  const service = tolerantService(AgentGatewayService);
+  const connect = service.connect;
+  const counted = {
+    ...service,
+    connect: {
+      ...connect,
+      requestSerialize: (m: AgentMessage): Buffer => {
+        const bytes = connect.requestSerialize(m);
+        onSent(bytes.length);
+        return bytes;
+      },
+    },
+  };
+  return grpc.makeGenericClientConstructor(counted, 'fedsynth.consortium.v1.AgentGateway') as unknown as AgentGatewayClientConstructor;
+}
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 
@@ -53,6 +69,8 @@ export interface ConnectionOptions {
   permanentFailureLimit?: number;
   /** Where refused well-formed frames are logged and counted (default: a record of this connection's own). */
   refusedFrames?: FrameRefusals;
+  /** Told the protobuf size of every message sent (the agent's metrics), when given. */
+  onSent?: (bytes: number) => void;
 }
 
 export class AgentConnection {
@@ -81,7 +99,8 @@ export class AgentConnection {
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     };
     if (opts.tls.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.tls.serverName;
-    this.client = new TolerantAgentGatewayClient(opts.address, creds, channelOptions);
+    const Client = opts.onSent ? countingClient(opts.onSent) : TolerantAgentGatewayClient;
+    this.client = new Client(opts.address, creds, channelOptions);
   }
 
   start(): void {
