@@ -27,7 +27,11 @@ async function run(aggregation: 'plain' | 'masking' | 'he', seed: string) {
     table, domain, parties: 3, split: parsePartySplit('dirichlet:0.5'), splitText: 'dirichlet:0.5', epsilon: 1, delta: 1e-9,
     mechanism: 'dpsgd', training, aggregation, rows: 300, seed, out, drop: 0, colluders: 0, log: silentLogger(),
   });
-  const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { model: { weights: string }; privacy: { epsilon: number } };
+  const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
+    model: { weights: string };
+    privacy: { epsilon: number; rho: number; rhoBudget: number };
+    details: { budgetSplit: { oneWayRho: number; gradientEpsilon: number } };
+  };
   return { out, model, csv: readFileSync(join(out, 'synthetic.csv'), 'utf8') };
 }
 
@@ -45,6 +49,12 @@ describe('dpsgd study on a local consortium', () => {
     // The signed outputs: epsilon spent within the budget, the generator in model.json, sampling from it.
     expect(masking.model.privacy.epsilon).toBeGreaterThan(0);
     expect(masking.model.privacy.epsilon).toBeLessThanOrEqual(1);
+    // The warm start's 1-way marginals are a stated share of the budget, charged as zCDP through the
+    // study's releases (the gradient rounds are RDP curves, outside privacy.rho).
+    const split = masking.model.details.budgetSplit;
+    expect(split.oneWayRho).toBeCloseTo(0.1 * masking.model.privacy.rhoBudget, 12);
+    expect(masking.model.privacy.rho).toBeCloseTo(split.oneWayRho, 12);
+    expect(split.gradientEpsilon).toBeLessThan(1);
     expect(isTvaeDocument(masking.model)).toBe(true);
     const g = parseTvaeDocument(masking.model);
     const rows = await sampleVaeRows(g.spec, g.weights, 50, seededRandomSource('t', 's'));

@@ -52,7 +52,7 @@ async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Pro
   return {
     columns: res.synthetic.codes.map((c) => Int32Array.from(c)),
     modelJson,
-    details: { training: opts.training, parameters: res.params.length, rowsEstimate: res.rowsEstimate, noiseMultiplier: res.noiseMultiplier, epsilonSpent: res.epsilonSpent },
+    details: { training: opts.training, parameters: res.params.length, rowsEstimate: res.rowsEstimate, noiseMultiplier: res.noiseMultiplier, epsilonSpent: res.epsilonSpent, budgetSplit: { oneWayRho: res.oneWayRho, gradientEpsilon: res.gradientEpsilon } },
   };
 }
 

@@ -94,9 +94,9 @@ export async function handleCompute(
   }
   // A gradient round (mechanism dpsgd) is charged an RDP curve of ITS re-derived plan, not stage.rho.
   if (query.kind === 'gradientStep') return gradientContribution(ctx, study, roundId, stage, query);
-  // A dpsgd study asks gradient rounds and one noisy row count (a one-way marginal: shared/synth/Dpsgd.ts).
-  if (study.training !== undefined && !(query.kind === 'marginals' && query.attrSets.length === 1 && query.attrSets[0].length === 1)) {
-    throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and its row count are answered`, { field: 'compute.query' });
+  // A dpsgd study asks gradient rounds and noisy 1-way marginals (row count and warm start: shared/synth/Dpsgd.ts).
+  if (study.training !== undefined && !(query.kind === 'marginals' && (query.recode?.length ?? 0) === 0 && query.attrSets.every((s) => s.length === 1))) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and 1-way marginals are answered`, { field: 'compute.query' });
   }
   if (!(stage.rho > 0) || !Number.isFinite(stage.rho) || stage.rho > study.studyRho) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is not in (0, study rho ${study.studyRho}]`, { field: 'compute.rho' });

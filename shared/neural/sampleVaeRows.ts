@@ -6,7 +6,7 @@ import { uniformFloat } from '../dp/random/uniform.js';
 import { standardNormal } from '../data/simulationSamplers.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { TabularEncoding, type TabularRows } from './TabularEncoding.js';
-import { paramTensors, vaeLayout, type VaeSpec } from './TabularVae.js';
+import { paramTensors, vaeLayout, type VaeLayout, type VaeSpec } from './TabularVae.js';
 import { drawNormals } from './clippedGradientSum.js';
 import { readyTf } from './tfRuntime.js';
 
@@ -24,17 +24,7 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
   try {
     for (let start = 0; start < n; start += CHUNK) {
       const m = Math.min(CHUNK, n - start);
-      const logits = tf.tidy(() => {
-        let h = tf.tensor2d(drawNormals(rng, m * spec.latent), [m, spec.latent]);
-        for (let l = layout.encoderHead + 1; l < layout.layers.length; l++) {
-          const z = tf.add(tf.matMul(h, w[l]), b[l]) as tf.Tensor2D;
-          h = layout.layers[l].relu ? tf.relu(z) : z;
-        }
-        return h;
-      });
-      // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
-      const out = logits.dataSync() as Float32Array;
-      logits.dispose();
+      const out = decoderOutputs(spec, layout, w, b, drawNormals(rng, m * spec.latent), m);
       for (let r = 0; r < m; r++) {
         const row = out.subarray(r * enc.width, (r + 1) * enc.width);
         enc.columns.forEach((block, j) => {
@@ -51,6 +41,22 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
     tf.dispose([...w, ...b]);
   }
   return { rows: n, codes, values };
+}
+
+/** The decoder's outputs (logits, then offset means) for `m` latent rows `latents` [m x latent], row-major. */
+export function decoderOutputs(spec: VaeSpec, layout: VaeLayout, w: tf.Tensor2D[], b: tf.Tensor1D[], latents: Float32Array, m: number): Float32Array {
+  const logits = tf.tidy(() => {
+    let h = tf.tensor2d(latents, [m, spec.latent]);
+    for (let l = layout.encoderHead + 1; l < layout.layers.length; l++) {
+      const z = tf.add(tf.matMul(h, w[l]), b[l]) as tf.Tensor2D;
+      h = layout.layers[l].relu ? tf.relu(z) : z;
+    }
+    return h;
+  });
+  // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
+  const out = logits.dataSync() as Float32Array;
+  logits.dispose();
+  return out;
 }
 
 /** A draw from softmax(logits[start .. start+size)) by inversion (max-shifted for stability). */

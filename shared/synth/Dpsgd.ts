@@ -1,5 +1,5 @@
-// Dpsgd: the coordinator's side of the gradient path (mechanism dpsgd): a noisy row count, then T
-// federated DP-SGD rounds over FederatedOracle.gradientSum, a server Adam step each, then sampling.
+// Dpsgd: the coordinator's side of the gradient path (mechanism dpsgd): noisy 1-way marginals (row
+// count, warm start), T federated DP-SGD rounds over FederatedOracle.gradientSum with server Adam, sampling.
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
@@ -11,12 +11,22 @@ import { gradientRoundLoss } from '../dp/gradient/gradientRoundLoss.js';
 import { initParams, vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
 import { adamState, serverStep } from '../neural/serverAdam.js';
 import { sampleVaeRows } from '../neural/sampleVaeRows.js';
+import { consistentOneWays } from '../neural/consistentOneWays.js';
+import { warmStartOutputBias } from '../neural/warmStartOutputBias.js';
+import { calibrateOutputBias } from '../neural/calibrateOutputBias.js';
 import type { TabularRows } from '../neural/TabularEncoding.js';
 import type { DpsgdTraining } from '../study/StudySpec.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 
-/** Share of the study's rho spent on the noisy row count (it sizes the mean and the ring granularity). */
-export const ROW_COUNT_SHARE = 0.01;
+/**
+ * Share of the study's rho spent on every column's noisy 1-way marginal, released like the marginal
+ * path's (FederatedOracle.measure: one `marginals` secure sum, L2 sensitivity sqrt(columns), each
+ * party charges it). Post-processing gives the row count N_hat (consistentOneWays), the decoder's
+ * initial output biases (warmStartOutputBias) and the calibration of its 1-way marginals before
+ * sampling (calibrateOutputBias). The rest of the budget goes to the gradient rounds
+ * (gradientEpsilonTarget). 10%: docs/synthesis.md "Using the released 1-way marginals".
+ */
+export const ONE_WAY_SHARE = 0.1;
 
 export interface DpsgdOptions {
   readonly training: DpsgdTraining;
@@ -40,6 +50,9 @@ export interface DpsgdResult {
   readonly rowsEstimate: number;
   readonly noiseMultiplier: number;
   readonly epsilonSpent: number;
+  /** The budget split: zCDP rho of the 1-way marginals, and the epsilon target of the T gradient rounds (at delta). */
+  readonly oneWayRho: number;
+  readonly gradientEpsilon: number;
 }
 
 /**
@@ -71,26 +84,33 @@ export function gradientEpsilonTarget(budget: PrivacyLoss, countRho: number, tra
 }
 
 /**
- * Runs the training. Round t sends the current weights; the oracle returns the decoded noisy sum of
+ * Runs the training. First every column's noisy 1-way marginal (ONE_WAY_SHARE of rho): N_hat and
+ * the warm start of the decoder's output biases. Round t sends the current weights; the oracle returns the decoded noisy sum of
  * clipped per-example gradients, divided here by the PUBLIC expected batch size q * N_hat (the
  * realised batch size is never released: Abadi et al. 2016, McMahan et al. 2018) and fed to Adam
- * (post-processing). Then `rows` synthetic rows are sampled from the decoder (sampleVaeRows).
+ * (post-processing). Then the output biases are calibrated to the released 1-way marginals and
+ * `rows` synthetic rows are sampled from the decoder (sampleVaeRows); `params` are the calibrated weights.
  */
 export async function dpsgd(oracle: FederatedOracle, o: DpsgdOptions): Promise<DpsgdResult> {
   const gradientSum = oracle.gradientSum?.bind(oracle);
   if (gradientSum === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, 'dpsgd: this oracle has no gradient rounds');
   const t = o.training;
-  const countRho = ROW_COUNT_SHARE * o.rho;
-  const count = await oracle.secureSum({ kind: 'marginals', attrSets: [[oracle.domain.attrs[0]]] }, countRho, 'dpsgd/rows');
-  const rowsEstimate = Math.max(1, count.values.reduce((s, v) => s + v, 0));
-  const target = gradientEpsilonTarget(zcdpLoss(o.rho), countRho, t, o.delta);
+  const oneWayRho = ONE_WAY_SHARE * o.rho;
+  const columns = o.spec.encoding.columns;
+  const domain = oracle.domain;
+  if (domain.attrs.length !== columns.length || columns.some((c, j) => c.name !== domain.attrs[j] || c.size !== domain.shape[j])) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, 'dpsgd: the model\'s columns are not the consortium domain\'s (names and sizes in order)');
+  }
+  const oneWays = consistentOneWays((await oracle.measure(domain.attrs.map((a) => [a]), oneWayRho, 'dpsgd/one-way')).map((m) => m.values));
+  const rowsEstimate = oneWays.total;
+  const target = gradientEpsilonTarget(zcdpLoss(o.rho), oneWayRho, t, o.delta);
   const dimension = vaeLayout(o.spec).size;
-  let params = initParams(o.spec, seededRandomSource(o.seed, 'dpsgd/init'));
+  let params = warmStartOutputBias(o.spec, initParams(o.spec, seededRandomSource(o.seed, 'dpsgd/init')), oneWays.probabilities);
   let state = adamState(dimension);
   const expected = t.sampleRate * rowsEstimate;
   // Each round's public rotation seed, from the study seed (a seeded run repeats every bit).
   const rotation = seededRandomSource(o.seed, 'dpsgd/rotation');
-  let spent: PrivacyLoss = zcdpLoss(countRho);
+  let spent: PrivacyLoss = zcdpLoss(oneWayRho);
   for (let round = 1; round <= t.rounds; round++) {
     const res = await gradientSum(
       {
@@ -106,6 +126,7 @@ export async function dpsgd(oracle: FederatedOracle, o: DpsgdOptions): Promise<D
     o.onRound?.(round, t.rounds, epsilonFromLoss(spent, o.delta));
   }
   o.onFit?.();
+  params = await calibrateOutputBias(o.spec, params, oneWays.probabilities, o.sampleRng);
   const synthetic = await sampleVaeRows(o.spec, params, o.rows, o.sampleRng);
-  return { params, synthetic, rowsEstimate, noiseMultiplier: target.noiseMultiplier, epsilonSpent: epsilonFromLoss(spent, o.delta) };
+  return { params, synthetic, rowsEstimate, noiseMultiplier: target.noiseMultiplier, epsilonSpent: epsilonFromLoss(spent, o.delta), oneWayRho, gradientEpsilon: target.epsilon };
 }

@@ -4,7 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
-import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import { parseSchema, type Schema } from '../../shared/schema/ConsortiumSchema.js';
+import { csvField } from '../../shared/schema/decodeRows.js';
+import { decodeTabularRows } from '../../shared/neural/decodeTabularRows.js';
 import { parseCsvText } from '../../shared/rawdata/parseCsvText.js';
 import { seededRandomSource, type RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { standardNormal } from '../../shared/data/simulationSamplers.js';
@@ -12,6 +14,8 @@ import { noiseMultiplierFor, subsampledGaussianStepLoss, type SubsampledBound } 
 import { composeLosses, repeatLoss, zcdpLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
 import { epsilonFromLoss } from '../../shared/dp/accounting/rdpConversion.js';
 import { warmStartOutputBias } from '../../shared/neural/warmStartOutputBias.js';
+import { consistentOneWays } from '../../shared/neural/consistentOneWays.js';
+import { calibrateOutputBias } from '../../shared/neural/calibrateOutputBias.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecords.js';
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
@@ -77,13 +81,14 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
       lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
-      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, bound: { type: 'string', default: 'subsampled-zcdp' },
+      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
   let rows: TabularRows;
   let encoding: TabularEncoding;
   let header: string[];
   let compared: TabularRows | undefined;
+  let schema: Schema | undefined;
   if (a.data && a.domain) {
     const domain = Domain.fromJson(JSON.parse(readFileSync(a.domain, 'utf8')) as Record<string, number>);
     const table = EncodedTable.fromCsv(readFileSync(a.data, 'utf8'), domain);
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
     rows = { rows: table.rowCount, codes: table.columns.map((c) => Int32Array.from(c)), values: table.columns.map(() => null) };
     header = [...domain.attrs];
   } else if (a.raw && a.schema) {
-    const schema = parseSchema(JSON.parse(readFileSync(a.schema, 'utf8')));
+    schema = parseSchema(JSON.parse(readFileSync(a.schema, 'utf8')));
     encoding = TabularEncoding.fromSchema(schema);
     rows = tabularRowsFromRecords(schema, encoding, parseCsvText(readFileSync(a.raw, 'utf8'), a.raw)).rows;
     header = schema.columns.map((c) => c.name);
@@ -118,7 +123,11 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const rng = seededRandomSource(a.seed, 'train');
   let init = initParams(spec, seededRandomSource(a.seed, 'init'));
-  if (warmRho > 0) init = warmStartOutputBias(spec, init, TEMPORARY_noisyOneWayMarginals(spec.encoding, rows, warmRho, seededRandomSource(a.seed, 'warm')));
+  // The released 1-way marginals: clamped at 0 (runs J-N) or made consistent (--one-way project: consistentOneWays).
+  const noisy = warmRho > 0 ? TEMPORARY_noisyOneWayMarginals(spec.encoding, rows, warmRho, seededRandomSource(a.seed, 'warm')) : undefined;
+  const oneWays = noisy === undefined ? undefined : a['one-way'] === 'project' ? consistentOneWays(noisy).probabilities : noisy;
+  if (oneWays !== undefined) init = warmStartOutputBias(spec, init, oneWays);
+  if (a.calibrate && oneWays === undefined) throw new Error('--calibrate needs --warm-rho');
   const { params } = await trainVae({
     spec, params: init, rows, rounds, sampleRate: q, clipNorm: clip, rng,
     privatize: z > 0 ? TEMPORARY_floatGaussianPrivatizer(z * clip, seededRandomSource(a.seed, 'noise')) : (s) => s,
@@ -126,8 +135,9 @@ async function main(): Promise<void> {
     onRound: (t, i) => { if (t % 25 === 0) process.stderr.write(`round ${t} examples ${i.examples} clipped ${i.clipped} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`); },
   });
   const trainSeconds = (Date.now() - t0) / 1000;
-  const synth = await sampleVaeRows(spec, params, rows.rows, seededRandomSource(a.seed, 'sample'));
-  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
+  const trained = a.calibrate && oneWays !== undefined ? await calibrateOutputBias(spec, params, oneWays, seededRandomSource(a.seed, 'calibrate')) : params;
+  const synth = await sampleVaeRows(spec, trained, rows.rows, seededRandomSource(a.seed, 'sample'));
+  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, oneWay: a['one-way'], calibrate: a.calibrate, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
   const w: Record<string, number> = {};
   const wBins: Record<string, number> = {};
   const wCompared: Record<string, number> = {};
@@ -152,6 +162,11 @@ async function main(): Promise<void> {
     const lines = [header.join(',')];
     for (let r = 0; r < synth.rows; r++) lines.push(synth.codes.map((c) => c[r]).join(','));
     writeFileSync(a.out, lines.join('\n') + '\n');
+  }
+  // Raw cells under the schema (labels, values), e.g. for `fedsynth evaluate --schema ... --target`.
+  if (a['out-raw'] && schema) {
+    const cells = decodeTabularRows(schema, encoding, synth, seededRandomSource(a.seed, 'decode'));
+    writeFileSync(a['out-raw'], [header.map((h) => csvField(h)).join(','), ...cells.map((r) => r.map((c) => csvField(c)).join(','))].join('\n') + '\n');
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
