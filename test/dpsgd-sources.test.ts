@@ -111,7 +111,7 @@ describe('dpsgd on real sources (CSV with a control sample, PostgreSQL, Parquet)
       expect(log.filter((l) => /refus/i.test(String(l.msg)) || l.code !== undefined).map((l) => `${String(l.msg)} ${String(l.code)}`), p).toEqual([]);
       const doc = await runCliJson<LedgerDoc>(['privacy', 'ledger', '--state', join(c.stateDir(p), 'ledger.sqlite')]);
       const keys = doc.charges.filter((ch) => ch.studyId === studyId).map((ch) => ch.idempotencyKey);
-      // The noisy row count, then one RDP charge per gradient round, each key once.
+      // The noisy 1-way marginals (row count, warm start), then one RDP charge per gradient round, each key once.
       expect(keys.length, p).toBe(ROUNDS + 1);
       expect(new Set(keys).size).toBe(keys.length);
     }
