@@ -25,7 +25,8 @@ import { StudyDecisions } from './decisions/StudyDecisions.js';
 import type { DecisionMessage } from './decisions/DecisionMessage.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
 import type { AgentMetrics } from './metrics/AgentMetrics.js';
-import { scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
+import { localRowsOf, scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
+import { pooledRiskContribution } from './evaluation/PooledRiskContribution.js';
 import type { TabularRowSource } from './data/trainingRows.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
@@ -119,6 +120,7 @@ export class PartyAgent {
       partyId: () => this.partyId,
       audit,
       metrics: opts.metrics,
+      pooledRisk: pooledRiskContribution(opts.stateDir, opts.domain, localRowsOf(opts.localRows ?? opts.source)),
     });
     this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir), refusedFrames: this.refusedFrames, approved: (id) => this.store.study(id)?.decision === 'approved' });
   }

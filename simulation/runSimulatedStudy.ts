@@ -79,6 +79,7 @@ export async function runSimulatedStudy(consortium: LocalConsortium, o: Simulate
       schemaJson: o.schemaJson ?? '',
       neighbours: o.neighbours ?? 0,
       training: o.training && { ...o.training, hidden: [...o.training.hidden] },
+      evaluationRho: 0,
     },
     parties: consortium.partyIds,
     seed: o.seed ?? '',

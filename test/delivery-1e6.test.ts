@@ -71,6 +71,7 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
             schemaJson: '',
             neighbours: 0,
             training: undefined,
+            evaluationRho: 0,
           },
           parties: consortium.partyIds,
           seed: 'delivery',

@@ -74,6 +74,7 @@ async function runStudy(aggregation: Aggregation): Promise<string> {
       schemaJson: '',
       neighbours: 0,
       training: undefined,
+      evaluationRho: 0,
     },
     parties: consortium.partyIds,
     seed: 'wire-test',

@@ -53,7 +53,7 @@ describe('study --watch across a coordinator restart', () => {
           studyId: '', title: 'watch restart', mechanism: Mechanism.MECHANISM_MST, epsilon: 1, delta: 1e-6, rho: 0, columns: [],
           domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })), aggregation: Aggregation.AGGREGATION_PLAIN,
           minParties: 1, colluders: 0, dropouts: 0, syntheticRows: 100, domainHash: domainHash(domain), maxSilosPerIndividual: 1,
-          targetColumn: '', schemaJson: '', neighbours: 0, training: undefined,
+          targetColumn: '', schemaJson: '', neighbours: 0, training: undefined, evaluationRho: 0,
         },
         parties: ['hospital-a'], // it never approves: the study waits
         seed: '',

@@ -4,7 +4,7 @@ import { mechanismToWire } from '../../platform/wire/studySpecWire.js';
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { mechanismOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
+import { DEFAULT_POOLED_RISK_SHARE, mechanismOption, pooledRiskOption, studyParameterOptions, trainingOption, type TrainingFlags } from '../util/studyParameterOptions.js';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
@@ -76,10 +76,11 @@ export function register(program: Command): void {
     .option('--neighbours <k>', 'masking: SecAgg+ neighbours per party, even, below the number of parties (0 = automatic: full graph up to 64 parties, else the smallest safe k; docs/secagg.md)', '0')
     .option('--title <text>', 'title shown to the parties', 'fedsynth study')
     .option('--target <column>', 'target column for utility evaluation')
+    .option('--pooled-risk <off|on|share>', `consortium-wide risk figures after delivery, a DP release through secure aggregation paid from the study's budget: off, on (${DEFAULT_POOLED_RISK_SHARE} of rho) or a share in (0, 0.5] (docs/evaluation.md "Pooled risk")`, 'off')
     .option('--id <studyId>', 'study id (default: generated)')
     .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
     .option('--json', 'with --watch: print the final status as one JSON line on stdout (nothing else goes to stdout)')
-    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean } & TrainingFlags) => {
+    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean; pooledRisk: string } & TrainingFlags) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -99,13 +100,16 @@ export function register(program: Command): void {
       if (agg === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `--aggregation must be masking, he or plain, got '${f.aggregation}'`);
       const neighbours = numberOption(f.neighbours, '--neighbours', { integer: true, min: 0 })!;
       if (neighbours > 0 && agg !== Aggregation.AGGREGATION_MASKING) throw new FedsynthError(ErrorCode.InvalidArgument, '--neighbours applies to --aggregation masking only');
+      const epsilon = numberOption(f.epsilon, '--epsilon', { exclusiveMin: 0 })!;
+      const delta = numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!;
       const spec: StudySpec = {
         ...StudySpec.fromPartial({}),
         studyId: f.id ?? '',
         title: f.title,
         mechanism: mech,
-        epsilon: numberOption(f.epsilon, '--epsilon', { exclusiveMin: 0 })!,
-        delta: numberOption(f.delta, '--delta', { exclusiveMin: 0, max: 0.5 })!,
+        epsilon,
+        delta,
+        evaluationRho: pooledRiskOption(f.pooledRisk, epsilon, delta),
         domain: domain.attrs.map((name, i) => ({ name, size: domain.shape[i] })),
         aggregation: agg,
         minParties: numberOption(f.minParties, '--min-parties', { integer: true, min: 1 })!,

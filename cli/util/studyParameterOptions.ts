@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { DEFAULT_DPSGD_TRAINING, completeDpsgdTraining } from '../../shared/study/dpsgdTraining.js';
 import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
+import { rhoFromEpsilon } from '../../shared/dp/accounting/cdpConversion.js';
 
 /** The training flags as commander hands them over (strings; absent = the default). */
 export interface TrainingFlags {
@@ -84,4 +85,22 @@ export function trainingOption(mechanisms: MechanismName | readonly MechanismNam
     latent: num(f.latent, '--latent'),
     learningRate: num(f.learningRate, '--learning-rate'),
   });
+}
+
+/** The share of a study's rho `--pooled-risk on` reserves for the post-delivery pooled risk release. */
+export const DEFAULT_POOLED_RISK_SHARE = 0.1;
+
+/**
+ * --pooled-risk: `off` (the default: every study's budget goes to synthesis unless the operator
+ * states otherwise), `on` (DEFAULT_POOLED_RISK_SHARE of the study's rho), or a share in (0, 0.5].
+ * Returns StudySpec.evaluationRho from the study's (epsilon, delta); the coordinator and every agent
+ * check it fits the budget before the study starts.
+ */
+export function pooledRiskOption(value: string, epsilon: number, delta: number): number {
+  if (value === 'off') return 0;
+  const share = value === 'on' ? DEFAULT_POOLED_RISK_SHARE : Number(value);
+  if (!(share > 0 && share <= 0.5)) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, `--pooled-risk must be off, on or a share of the budget in (0, 0.5], got '${value}'`, { field: '--pooled-risk' });
+  }
+  return share * rhoFromEpsilon(epsilon, delta);
 }

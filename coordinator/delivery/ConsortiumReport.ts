@@ -1,6 +1,6 @@
 // ConsortiumReport: the operator's report.json / report.html of a study, from what the coordinator may
 // see (noisy measurements, synthetic rows, charges); fetched with the outputs, never sent to the parties.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
@@ -10,6 +10,8 @@ import { makeCodeTable } from '../../shared/eval/CodeTable.js';
 import { fidelityToMeasurements, type MeasuredMarginal, type MeasurementFidelity } from '../../shared/eval/fidelityToMeasurements.js';
 import type { StudyPartyRecord } from '../store/CoordinatorStore.js';
 import { escapeHtml } from '../console/consolePages.js';
+import type { AttackRisk } from '../../shared/eval/RiskFigures.js';
+import type { PooledRateVsControl, PooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 
 /** The operator's report files (not in OUTPUT_FILES: each party writes its own local report under these names). */
 export const REPORT_FILES = ['report.json', 'report.html'] as const;
@@ -82,6 +84,51 @@ export interface ConsortiumReport {
     readonly marginals: readonly MeasurementFidelity[];
     readonly notScored: number;
   };
+  /**
+   * The consortium-wide risk figures from the post-delivery pooled risk release (secure sum of every
+   * silo's noisy attack counts; docs/evaluation.md "Pooled risk"); absent when the study has none,
+   * `released: false` with the reason when the round did not complete.
+   */
+  readonly pooledRisk?: PooledRiskSection;
+}
+
+/** The report's pooled risk part: the figures, or why there are none. */
+export type PooledRiskSection =
+  | {
+      readonly released: true;
+      readonly figures: PooledRiskFigures;
+      /** The noisy sum itself (a DP release; layout shared/eval/risk/pooledRiskCounts), so anyone can recompute the figures. */
+      readonly noisySum: readonly number[];
+    }
+  | { readonly released: false; readonly reason: string };
+
+/** Adds the pooled risk section to the study's report.json and re-renders report.html (after delivery). */
+export function addPooledRisk(dir: string, section: PooledRiskSection): ConsortiumReport {
+  const report: ConsortiumReport = { ...(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ConsortiumReport), pooledRisk: section };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
+  writeFileSync(join(dir, 'report.html'), renderConsortiumReportHtml(report));
+  return report;
+}
+
+/** The pooled risk section of report.html: each figure with its interval and reference, the noise and the method. */
+function renderPooledRisk(p: PooledRiskSection | undefined, row: (cells: readonly (string | number)[]) => string, table: (id: string, head: readonly string[], rows: readonly string[]) => string): string {
+  if (p === undefined) return '';
+  const head = '<h2>Consortium-wide risk (pooled, differentially private)</h2>';
+  if (!p.released) return `${head}<p class="warn">Not released: ${escapeHtml(p.reason)}</p>`;
+  const f = p.figures;
+  const ci = (c: readonly [number, number] | null) => (c ? `[${num(c[0], 3)}, ${num(c[1], 3)}]` : 'n/a');
+  const risk = (name: string, r: AttackRisk | null, meaning: string) =>
+    r ? row([name, num(r.risk, 3), ci(r.ci), `${num(r.attack.rate, 3)} (${r.attack.successes} / ${r.attack.attacks})`, `${num(r.control.rate, 3)} (${r.control.successes} / ${r.control.attacks})`, meaning]) : row([name, 'n/a', '', '', '', meaning]);
+  const rate = (name: string, r: PooledRateVsControl | null) => (r ? row([name, `${num(r.rate, 3)} ${ci(r.ci)}`, `${num(r.controlRate, 3)} ${ci(r.controlCi)}`, r.basis]) : row([name, 'n/a', 'n/a', '']));
+  return `${head}
+<p class="note">Every silo ran the attacks on all its training and control rows against the delivered synthetic data and sent only its attack counts, with its share of discrete Gaussian noise, through secure aggregation (${escapeHtml(String(f.noise.parties))} parties; rho ${num(f.noise.rho)} charged to every ledger; L2 sensitivity ${num(f.noise.l2Sensitivity)}; noise standard deviation ${num(f.noise.stddev)} per count). Pooled rows: ${f.trainRows} training, ${f.controlRows} control (noisy). Intervals: ${escapeHtml(f.method)}</p>
+${table('pooled-risk', ['criterion', 'risk', `interval (${Math.round(100 * (f.linkability?.confidence ?? 0.95))}%)`, 'success on training rows', 'success on control rows (reference)', 'meaning'], [
+    risk('linkability', f.linkability, 'how often the synthetic data joins two halves of a training record beyond what it does for non-members'),
+    risk(`inference (worst column: ${f.inference?.column ?? 'n/a'})`, f.inference, "how much better a training person's secret is guessed than a non-member's (interval simultaneous over the columns)"),
+  ])}
+${table('pooled-mia', ['membership inference AUC', 'interval', 'members', 'non-members'], [row([num(f.mia?.auc ?? NaN, 3), ci(f.mia?.ci ?? null), f.mia?.members ?? 0, f.mia?.nonMembers ?? 0])])}
+${table('pooled-copies', ['figure', 'training rows', 'control rows (reference)', 'counted'], [rate('exact copies', f.exactMatch), rate('distance to closest record', f.dcr)])}
+<ul class="note">${f.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`;
 }
 
 const num = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toPrecision(digits) : 'n/a');
@@ -103,6 +150,7 @@ export function renderConsortiumReportHtml(r: ConsortiumReport): string {
 <p class="note">Total variation (TV, 0 = identical, 1 = disjoint) between each synthetic marginal and the study's noisy measurement of it, beside the noise floor: the TV the noise alone puts between a measurement and the truth, in expectation. Near the floor, the model fits the measurements as well as the noise allows.${f.notScored > 0 ? ` ${f.notScored} measurements on recoded (compressed) domains are not scored.` : ''}</p>
 ${table('by-way', ['marginal size', 'measurements', 'mean TV', 'max TV', 'mean noise floor'], f.byWay.map((w) => row([`${w.way}-way`, w.count, num(w.avgTv), num(w.maxTv), num(w.avgNoiseFloorTv)])))}
 <h3>Largest TVs</h3>${table('marginals', ['columns', 'cells', 'noise stddev', 'TV', 'noise floor'], worst.map((m) => row([m.attrs.join(' × '), m.cells, num(m.noiseStddev), num(m.tv), num(m.noiseFloorTv)])))}
+${renderPooledRisk(r.pooledRisk, row, table)}
 </body></html>
 `;
 }

@@ -23,6 +23,23 @@ function refusal(fn: () => unknown): FedsynthError {
   throw new Error('accepted');
 }
 
+describe('completeSpec: the pooled risk reservation is stated up front and must fit the budget', () => {
+  const rho = create({}).rho;
+  it('keeps a reservation below the study rho; the mechanism gets the rest', () => {
+    const spec = create({ evaluationRho: 0.1 * rho });
+    expect(spec.evaluationRho).toBeCloseTo(0.1 * rho, 15);
+    expect(create({}).evaluationRho).toBeUndefined();
+  });
+
+  it('refuses a reservation that leaves the mechanism nothing, a negative one, and one with dpsgd', () => {
+    for (const over of [{ evaluationRho: rho }, { evaluationRho: 2 * rho }, { evaluationRho: -0.001 }, { evaluationRho: 0.1 * rho, mechanism: Mechanism.MECHANISM_DPSGD }]) {
+      const e = refusal(() => create(over));
+      expect(e.code).toBe(ErrorCode.InvalidArgument);
+      expect(e.details.field).toBe('spec.evaluation_rho');
+    }
+  });
+});
+
 describe('completeSpec refuses a study that could not finish', () => {
   it('accepts the bounds themselves', () => {
     expect(create({ syntheticRows: 1 }).syntheticRows).toBe(1);

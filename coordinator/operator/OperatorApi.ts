@@ -127,7 +127,17 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   const domainColumns = spec.domain.map((c) => c.name);
   const minParties = Math.max(1, spec.minParties || Math.min(parties.length, 2));
   // A study that could never finish must not start (and so charge no party): every term at once.
-  const infeasible = feasibilityProblems({ syntheticRows: spec.syntheticRows, columns: spec.domain.length, minParties, colluders: spec.colluders, dropouts: spec.dropouts, invited: parties.length });
+  const infeasible = feasibilityProblems({
+    syntheticRows: spec.syntheticRows,
+    columns: spec.domain.length,
+    minParties,
+    colluders: spec.colluders,
+    dropouts: spec.dropouts,
+    invited: parties.length,
+    rho,
+    evaluationRho: spec.evaluationRho,
+    dpsgd: spec.mechanism === Mechanism.MECHANISM_DPSGD,
+  });
   if (infeasible.length > 0) {
     throw new FedsynthError(ErrorCode.InvalidArgument, infeasible.map((p) => `spec.${p.field}: ${p.message}`).join('; '), { field: `spec.${infeasible[0].field}` });
   }

@@ -53,6 +53,8 @@ export interface ConsortiumOracleOptions {
    * stage's payload, over all its chunks), `entries` the length of each party's answer vector.
    */
   onRoundDone?(index: number, label: string, replayed: boolean, wire: RoundWire): void;
+  /** Journal index of this oracle's first round (default 0; the post-delivery round has its own range). */
+  firstRoundIndex?: number;
 }
 
 /** What one release cost on the wire, per party. */
@@ -89,9 +91,11 @@ function onlyRebindings(refusals: RoundOutcome['refusals']): boolean {
 }
 
 export class ConsortiumOracle implements FederatedOracle {
-  private nextIndex = 0;
+  private nextIndex: number;
 
-  constructor(private readonly o: ConsortiumOracleOptions) {}
+  constructor(private readonly o: ConsortiumOracleOptions) {
+    this.nextIndex = o.firstRoundIndex ?? 0;
+  }
 
   /** After an outage, waits (bounded) until the round's participants are connected again. */
   private async awaitParticipants(want: readonly string[]): Promise<void> {

@@ -1,5 +1,7 @@
 // StudyRunner: drives one study through its lifecycle on the coordinator (announce, approvals,
 // synthesis, delivery, done or failed), resuming from the last committed step after a restart.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -13,9 +15,10 @@ import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import type { OutputSigner } from '../delivery/SignedManifest.js';
 import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
-import { writeConsortiumReport } from '../delivery/ConsortiumReport.js';
+import { addPooledRisk, writeConsortiumReport, type PooledRiskSection } from '../delivery/ConsortiumReport.js';
 import { signConsortiumReport } from '../delivery/signConsortiumReport.js';
-import { synthesizeStudy } from './StudySynthesis.js';
+import { pooledRiskRound, synthesizeStudy } from './StudySynthesis.js';
+import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
 export interface StudyRunnerDeps {
@@ -91,6 +94,7 @@ export class StudyRunner {
       rec = store.getStudy(studyId);
       if (rec.state === 'delivering') {
         await this.deliver(studyId);
+        if ((spec.evaluationRho ?? 0) > 0) await this.pooledRisk(studyId, spec);
         store.setState(studyId, 'done', { phase: 'done' });
         store.setProgress(studyId, 1, 'done');
         this.d.audit('study.done', { studyId });
@@ -172,6 +176,50 @@ export class StudyRunner {
     signConsortiumReport(dir, { studyId, study: studySpecToJson(spec), privacy }, this.d.signer);
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
     this.d.audit('study.outputs', { studyId, files: [...OUTPUT_FILES], privacy });
+  }
+
+  /**
+   * The post-delivery pooled risk release (docs/evaluation.md "Pooled risk"): once every approved
+   * party confirmed the synthetic data, one round in the study's aggregation mode; its figures go
+   * into the operator's report. A round that does not complete is reported, never fails the study:
+   * its outputs are delivered already.
+   */
+  private async pooledRisk(studyId: string, spec: StudySpec): Promise<void> {
+    const { store, log } = this.d;
+    const dir = join(this.d.outputsDir, studyId);
+    store.setState(studyId, 'delivering', { phase: 'pooled risk evaluation (post-delivery round)' });
+    let section: PooledRiskSection;
+    try {
+      const syntheticSha256 = createHash('sha256').update(readFileSync(join(dir, 'synthetic.csv'))).digest('hex');
+      await this.awaitSyntheticAcks(studyId, syntheticSha256);
+      const deps = { ...this.d, checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
+      const sum = await pooledRiskRound(deps, studyId, spec, syntheticSha256);
+      const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), spec.syntheticRows, { stddev: sum.stddev, l2Sensitivity: sum.l2Sensitivity, rho: sum.rho, parties: sum.parties });
+      section = { released: true, figures, noisySum: Array.from(sum.values) };
+      this.d.audit('study.pooled_risk', { studyId, rho: sum.rho, parties: sum.parties, stddev: sum.stddev });
+    } catch (e) {
+      if (isFedsynthError(e) && e.code === ErrorCode.Cancelled) throw e;
+      const reason = isFedsynthError(e) ? `${e.code}: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}`;
+      log.warn({ studyId, err: reason }, 'pooled risk round not released');
+      this.d.audit('study.pooled_risk_failed', { studyId, reason });
+      section = { released: false, reason };
+    }
+    // The report changed after it was signed with the outputs: sign it again (report-manifest.json), so
+    // `fedsynth verify` checks the pooled figures too; the outputs' manifest.json is untouched.
+    const report = addPooledRisk(dir, section);
+    signConsortiumReport(dir, { studyId, study: studySpecToJson(spec), privacy: report.privacy }, this.d.signer);
+  }
+
+  /** Waits (bounded by the round timeout) until every approved party confirmed synthetic.csv with this hash. */
+  private async awaitSyntheticAcks(studyId: string, sha256: string): Promise<void> {
+    const deadline = Date.now() + this.d.roundTimeoutMs;
+    for (;;) {
+      this.checkCancelled(studyId);
+      const missing = this.approvedParties(studyId).filter((p) => !this.d.store.deliveryAcks(studyId, p).some((a) => a.fileName === 'synthetic.csv' && a.sha256 === sha256));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) throw new FedsynthError(ErrorCode.TooFewSurvivors, `no confirmed synthetic data at ${missing.join(', ')}`, { studyId });
+      await sleep(100);
+    }
   }
 
   private async deliver(studyId: string): Promise<void> {

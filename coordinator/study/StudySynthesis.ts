@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { Domain } from '../../shared/pgm/Domain.js';
-import type { AggregationMode, StudySpec } from '../../shared/study/StudySpec.js';
+import { synthesisRho, type AggregationMode, type StudySpec } from '../../shared/study/StudySpec.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { CustodianGateway } from '../custodian/CustodianGateway.js';
@@ -12,10 +12,11 @@ import type { RoundOutcome, RoundPlan } from '../rounds/RoundPlan.js';
 import { runPlainRound } from '../rounds/PlainRound.js';
 import { runMaskingRound } from '../rounds/MaskingRound.js';
 import { runHeRound } from '../rounds/HeRound.js';
-import { ConsortiumOracle, type ReleaseRecord } from './ConsortiumOracle.js';
+import { ConsortiumOracle, type ConsortiumOracleOptions, type ReleaseRecord } from './ConsortiumOracle.js';
 import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.js';
 import { measureBySecureSum, measurementsFromSum, type FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
+import { localQuerySensitivity, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
@@ -49,13 +50,19 @@ export interface StudySynthesis {
   measuredRecoded: number;
 }
 
-/** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
-export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, spec: StudySpec, seed: string): Promise<StudySynthesis> {
+/**
+ * The study's ConsortiumOracle: rounds in its aggregation mode over the approved, connected parties,
+ * observed by the metrics; `budget` is what it may charge in all, `firstRoundIndex` where its journal
+ * indices start (the post-delivery round has its own range: POOLED_RISK_ROUND_INDEX).
+ */
+function studyOracle(
+  d: StudySynthesisDeps,
+  studyId: string,
+  spec: StudySpec,
+  domain: Domain,
+  o: { budgetRho: number; firstRoundIndex?: number; onRoundDone?: ConsortiumOracleOptions['onRoundDone'] },
+): ConsortiumOracle {
   const { store, log } = d;
-  const domain = new Domain(
-    spec.domain.map((c) => c.name),
-    spec.domain.map((c) => c.size),
-  );
   const protocol = (plan: RoundPlan): Promise<RoundOutcome> => {
     const custom = d.roundModes?.[spec.aggregation];
     if (custom) return custom(plan);
@@ -87,8 +94,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
       throw e;
     }
   };
-  const releases: ReleaseRecord[] = [];
-  const oracle = new ConsortiumOracle({
+  return new ConsortiumOracle({
     studyId,
     domain,
     store,
@@ -109,7 +115,28 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
     maxRoundRetries: 3,
     reconnectWaitMs: Math.min(60_000, d.roundTimeoutMs),
     runRound: roundMode,
-    budget: new PrivacyAccountant(spec.rho, { delta: spec.delta }),
+    budget: new PrivacyAccountant(o.budgetRho, { delta: spec.delta }),
+    ...(o.firstRoundIndex !== undefined ? { firstRoundIndex: o.firstRoundIndex } : {}),
+    ...(o.onRoundDone ? { onRoundDone: o.onRoundDone } : {}),
+  });
+}
+
+function studyDomain(spec: StudySpec): Domain {
+  return new Domain(
+    spec.domain.map((c) => c.name),
+    spec.domain.map((c) => c.size),
+  );
+}
+
+/** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
+export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, spec: StudySpec, seed: string): Promise<StudySynthesis> {
+  const { store } = d;
+  const domain = studyDomain(spec);
+  const releases: ReleaseRecord[] = [];
+  // The mechanism spends the study's rho less the pooled risk reservation (asked after delivery).
+  const rho = synthesisRho(spec);
+  const oracle = studyOracle(d, studyId, spec, domain, {
+    budgetRho: rho,
     onRoundDone: (index, label, replayed, wire) => {
       releases.push({ index, label, replayed, queryBytesPerParty: wire.queryBytes, answerEntries: wire.entries });
       const cur = store.getStudy(studyId);
@@ -137,7 +164,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   };
   const mechanism = spec.mechanism;
   const out = await runMechanismInWorker(mechanism, observed, {
-    rho: spec.rho,
+    rho,
     rows: spec.syntheticRows,
     sampleSeed: seed,
     seed,
@@ -155,6 +182,36 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   const cur = store.getStudy(studyId);
   if (cur.state === 'running') store.setState(studyId, 'fitting', { phase: 'fitting the model and sampling' });
   return { domain, mechanism, out, releases, measured, measuredRecoded };
+}
+
+/** Journal index of the post-delivery pooled risk round: its own range, after any synthesis round. */
+export const POOLED_RISK_ROUND_INDEX = 1_000_000;
+
+/** The pooled risk release's noisy sum, as the coordinator learns it. */
+export interface PooledRiskSum {
+  readonly values: Float64Array;
+  /** Standard deviation of the summed noise on each entry. */
+  readonly stddev: number;
+  readonly l2Sensitivity: number;
+  readonly rho: number;
+  /** Parties whose vectors are in the sum. */
+  readonly parties: number;
+}
+
+/**
+ * The post-delivery round (docs/privacy.md "Pooled risk"): every approved party counts the risk
+ * attacks of the delivered synthetic data (`syntheticSha256`) on its rows and contributes through
+ * the study's secure aggregation with its noise share; charged to the study's evaluationRho only.
+ */
+export async function pooledRiskRound(d: StudySynthesisDeps, studyId: string, spec: StudySpec, syntheticSha256: string): Promise<PooledRiskSum> {
+  const rho = spec.evaluationRho ?? 0;
+  if (!(rho > 0)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${studyId} has no pooled risk reservation`, { studyId });
+  const domain = studyDomain(spec);
+  const oracle = studyOracle(d, studyId, spec, domain, { budgetRho: rho, firstRoundIndex: POOLED_RISK_ROUND_INDEX });
+  const query: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256 };
+  const res = await oracle.secureSum(query, rho, 'pooled-risk');
+  const parties = d.store.journaledRound(studyId, POOLED_RISK_ROUND_INDEX)?.participants.length ?? 0;
+  return { values: res.values, stddev: res.stddev, l2Sensitivity: localQuerySensitivity(query) * Math.max(1, spec.maxSilosPerIndividual), rho, parties };
 }
 
 /** Bytes as B / kB / MB (decimal), for progress lines. */

@@ -157,6 +157,7 @@ export class StudyDecisions {
       delta: spec.delta,
       training: spec.training,
       schemaJson: spec.schemaJson,
+      evaluationRho: spec.evaluationRho ?? 0,
     };
   }
 

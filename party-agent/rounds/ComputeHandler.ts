@@ -20,6 +20,7 @@ import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
 import { verifyRoundMode } from '../verification/RoundMode.js';
 import { releaseCapRho, releaseRho } from './releaseRho.js';
+import type { PooledRiskContribution } from '../evaluation/PooledRiskContribution.js';
 
 /**
  * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
@@ -53,6 +54,8 @@ export interface ApprovedStudy {
   training?: DpsgdTraining;
   /** The study's public schema (JSON), '' for integer codes: the generator's encoding. */
   schemaJson?: string;
+  /** The part of studyRho approved for the post-delivery pooled risk round; absent or 0 = none (such rounds are refused). */
+  evaluationRho?: number;
 }
 
 export interface ComputeContext {
@@ -64,6 +67,8 @@ export interface ComputeContext {
   ledger: BudgetCharger;
   noiseRng: RandomSource;
   log: Logger;
+  /** Answers post-delivery `riskCounts` rounds from the delivered outputs; absent = such rounds are refused. */
+  pooledRisk?: PooledRiskContribution;
 }
 
 /**
@@ -98,6 +103,8 @@ export async function handleCompute(
   if (study.training !== undefined && !(query.kind === 'marginals' && (query.recode?.length ?? 0) === 0 && query.attrSets.every((s) => s.length === 1))) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and 1-way marginals are answered`, { field: 'compute.query' });
   }
+  // The pooled risk round (post-delivery): only for a study approved with that reservation, and never above it.
+  const answer = query.kind === 'riskCounts' ? preparePooledRisk(ctx, study, stage, query) : () => evaluateLocalQuery(query, ctx.source, ctx.domain);
   if (!(stage.rho > 0) || !Number.isFinite(stage.rho) || stage.rho > study.studyRho) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is not in (0, study rho ${study.studyRho}]`, { field: 'compute.rho' });
   }
@@ -131,10 +138,29 @@ export async function handleCompute(
   }
   // Charge first (idempotent per key), then compute and record, then send.
   ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: releaseRho(stage, l2), label: stage.label, studyCapRho: releaseCapRho(study) });
-  const exact = await evaluateLocalQuery(query, ctx.source, ctx.domain);
+  const exact = await answer();
   const noisy = distributedDiscreteGaussian({ ...shape, perPartySigma2: stage.perPartySigma2 }).invoke(exact, ctx.noiseRng);
   exact.fill(0);
   const enc = encodeIntVector(noisy);
   ctx.log.info({ studyId: study.studyId, roundId, label: stage.label, rho: stage.rho, cells: length }, 'released a noisy contribution');
   return ctx.store.recordRelease(stage.chargeKey, study.studyId, roundId, enc.bytes, enc.elementBits, stage.perPartySigma2);
+}
+
+/**
+ * A `riskCounts` round (shared/eval/risk/pooledRiskCounts) is answered only for a study this party
+ * approved with a pooled risk reservation, at no more than that reservation, and only over the
+ * synthetic data it was delivered (PooledRiskContribution.prepare). Everything else (sensitivity
+ * sqrt(m + 2) from this party's own domain, the noise plan, threshold and SecAgg+ graph, the charge)
+ * is checked by handleCompute as for any round.
+ */
+function preparePooledRisk(ctx: ComputeContext, study: ApprovedStudy, stage: ComputeStage, query: Extract<LocalQuery, { kind: 'riskCounts' }>): () => Promise<Float64Array> {
+  const reserved = study.evaluationRho ?? 0;
+  if (!(reserved > 0)) {
+    throw new FedsynthError(ErrorCode.PolicyRefused, `study ${study.studyId} was approved without a pooled risk release`, { field: 'compute.query' });
+  }
+  if (!(stage.rho <= reserved * (1 + 1e-12))) {
+    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is above the study's pooled risk reservation ${reserved}`, { field: 'compute.rho' });
+  }
+  if (!ctx.pooledRisk) throw new FedsynthError(ErrorCode.PolicyRefused, 'this agent does not answer pooled risk rounds', { field: 'compute.query' });
+  return ctx.pooledRisk.prepare(study.studyId, study.schemaJson ?? '', query);
 }

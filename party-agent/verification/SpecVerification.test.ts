@@ -120,3 +120,13 @@ describe('spec hash binding', () => {
     expect(errorCodeOf(() => assertReviewedHash(stored, ''))).toBe(ErrorCode.SpecChanged);
   });
 });
+
+describe('the pooled risk reservation (evaluationRho) as the party checks it', () => {
+  const two = { ...spec, domain: [{ name: 'a', size: 3 }, { name: 'b', size: 2 }] };
+  it('accepts a reservation inside the rho it converted itself, refuses one that leaves the mechanism nothing', () => {
+    expect(verifySpecTerms({ ...two, evaluationRho: 0.1 * spec.rho }, own).problems).toEqual([]);
+    const refused = verifySpecTerms({ ...two, evaluationRho: spec.rho }, own).problems;
+    expect(refused.map((p) => [p.code, p.field])).toEqual([[ErrorCode.SpecInfeasible, 'evaluation_rho']]);
+    expect(errorCodeOf(() => effectiveStudyTerms({ ...two, evaluationRho: 1.5 * spec.rho }, own))).toBe(ErrorCode.SpecInfeasible);
+  });
+});

@@ -77,7 +77,17 @@ export function verifySpecTerms(spec: StudySpec, own: PartyTerms, invited?: numb
   count('colluders', spec.colluders);
   count('dropouts', spec.dropouts);
   count('max_silos_per_individual', spec.maxSilosPerIndividual);
-  const feasibility = { syntheticRows: spec.syntheticRows, columns: spec.domain.length, minParties: spec.minParties, colluders: spec.colluders, dropouts: spec.dropouts };
+  const feasibility = {
+    syntheticRows: spec.syntheticRows,
+    columns: spec.domain.length,
+    minParties: spec.minParties,
+    colluders: spec.colluders,
+    dropouts: spec.dropouts,
+    // The pooled risk reservation must fit in the rho this party converted itself.
+    rho: Number.isFinite(approvedRho) ? approvedRho : spec.rho,
+    evaluationRho: spec.evaluationRho ?? 0,
+    dpsgd: spec.mechanism === 'dpsgd',
+  };
   for (const p of feasibilityProblems(invited === undefined ? feasibility : { ...feasibility, invited })) add(ErrorCode.SpecInfeasible, p.field, p.message);
   // Proto3 leaves 0 for "unset"; the coordinator completes it to 1, and 1 is the unit's minimum.
   const specK = Math.max(1, spec.maxSilosPerIndividual);

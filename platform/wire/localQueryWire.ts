@@ -102,6 +102,9 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
     case 'gradientStep':
       kind = { $case: 'gradientStep', value: gradientStepToWire(query) };
       break;
+    case 'riskCounts':
+      kind = { $case: 'riskCounts', value: { columns: query.columns, syntheticSha256: query.syntheticSha256 } };
+      break;
     default: {
       const unknown: never = query;
       bad(`cannot encode query kind ${String((unknown as { kind?: unknown }).kind)}`);
@@ -180,6 +183,8 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
     }
     case 'gradientStep':
       return gradientStepFromWire(k.value);
+    case 'riskCounts':
+      return { kind: 'riskCounts', columns: k.value.columns, syntheticSha256: k.value.syntheticSha256 };
   }
 }
 

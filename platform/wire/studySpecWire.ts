@@ -46,7 +46,7 @@ export function aggregationToWire(a: AggregationMode): Aggregation {
  * training terms, or training terms on another mechanism, is INVALID_ARGUMENT naming spec.training.
  */
 export function studySpecFromWire(w: WireStudySpec): StudySpec {
-  const { training, ...rest } = w;
+  const { training, evaluationRho, ...rest } = w;
   const mechanism = mechanismFromWire(w.mechanism, 'spec.mechanism');
   if ((mechanism === 'dpsgd') !== (training !== undefined)) {
     throw new FedsynthError(ErrorCode.InvalidArgument, `spec.training: ${mechanism === 'dpsgd' ? 'a dpsgd study needs its training terms' : `mechanism ${mechanism} takes no training terms`}`, { field: 'spec.training' });
@@ -58,6 +58,7 @@ export function studySpecFromWire(w: WireStudySpec): StudySpec {
     columns: [...w.columns],
     domain: w.domain.map((c) => ({ name: c.name, size: c.size })),
     ...(training !== undefined ? { training: { ...training, hidden: [...training.hidden] } } : {}),
+    ...(evaluationRho !== 0 ? { evaluationRho } : {}),
   };
 }
 
@@ -83,6 +84,7 @@ export function studySpecToWire(s: StudySpec): WireStudySpec {
     schemaJson: s.schemaJson,
     neighbours: s.neighbours,
     training: s.training !== undefined ? { ...s.training, hidden: [...s.training.hidden] } : undefined,
+    evaluationRho: s.evaluationRho ?? 0,
   };
 }
 

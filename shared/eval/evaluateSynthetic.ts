@@ -42,6 +42,11 @@ export interface SyntheticEvaluation {
   readonly controlRows: number;
 }
 
+/** A synthetic CSV as codes: its raw values encoded under `schema`, or read as codes (null schema). */
+export function syntheticCodeTable(csv: string, name: string, columns: readonly string[], sizes: readonly number[], schema: Schema | null): CodeTable {
+  return schema ? encodeRawCsv(csv, schema, name).table : parseCodeCsv(csv, { columns, sizes }, name);
+}
+
 function capped(t: CodeTable, k: number, seed: string, stream: string): CodeTable {
   return t.rows <= k ? t : selectRows(t, sampleRows(t.rows, k, seed, stream));
 }
@@ -49,7 +54,7 @@ function capped(t: CodeTable, k: number, seed: string, stream: string): CodeTabl
 /** Runs every metric the inputs allow (what cannot be computed is listed in `evaluation.local.unavailable`). */
 export function evaluateSynthetic(o: SyntheticEvaluationInput): SyntheticEvaluation {
   const { columns, sizes, schema, seed } = o;
-  const synthAll = schema ? encodeRawCsv(o.syntheticCsv, schema, o.syntheticName).table : parseCodeCsv(o.syntheticCsv, { columns, sizes }, o.syntheticName);
+  const synthAll = syntheticCodeTable(o.syntheticCsv, o.syntheticName, columns, sizes, schema);
   const max = o.maxRows ?? 5_000;
   const realAll = makeCodeTable(columns, sizes, o.rows);
   const real = capped(realAll, max, seed, 'real');

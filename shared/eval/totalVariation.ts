@@ -53,10 +53,10 @@ export function summarizeTv(marginals: readonly MarginalTv[], maxWay: number): T
 }
 
 /** Throws unless both tables are coded against the same domain. */
-export function assertSameDomain(a: CodeTable, b: CodeTable): void {
+export function assertSameDomain(a: CodeTable, b: CodeTable, allowEmpty = false): void {
   const same = a.columns.length === b.columns.length && a.columns.every((c, i) => c === b.columns[i] && a.sizes[i] === b.sizes[i]);
   if (!same) throw new FedsynthError(ErrorCode.InvalidDomain, 'tables are coded against different domains');
-  if (a.rows === 0 || b.rows === 0) throw new FedsynthError(ErrorCode.InvalidData, 'cannot compare an empty table');
+  if (!allowEmpty && (a.rows === 0 || b.rows === 0)) throw new FedsynthError(ErrorCode.InvalidData, 'cannot compare an empty table');
 }
 
 /** Exact TV over all column sets of size 1..maxWay (no sampling). */

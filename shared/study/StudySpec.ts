@@ -63,4 +63,14 @@ export interface StudySpec {
   readonly neighbours: number;
   /** Mechanism `dpsgd` only: the training terms (absent otherwise). */
   readonly training?: DpsgdTraining;
+  /**
+   * The part of `rho` reserved for the post-delivery pooled risk release (docs/privacy.md "Pooled
+   * risk"); the mechanism spends rho − evaluationRho. Absent (or 0) = no pooled risk.
+   */
+  readonly evaluationRho?: number;
+}
+
+/** The rho a study's mechanism may spend: its budget less the pooled risk release's reservation. */
+export function synthesisRho(spec: Pick<StudySpec, 'rho' | 'evaluationRho'>): number {
+  return spec.rho - (spec.evaluationRho ?? 0);
 }

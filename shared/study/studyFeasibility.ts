@@ -22,6 +22,11 @@ export interface StudyFeasibilityTerms {
   dropouts: number;
   /** Parties invited; omitted when the checker does not know the invitation list. */
   invited?: number;
+  /** The study's rho and the part reserved for the pooled risk release (StudySpec.evaluationRho); omitted = none. */
+  rho?: number;
+  evaluationRho?: number;
+  /** The study's mechanism is dpsgd (its budget is an RDP curve: no pooled risk reservation). */
+  dpsgd?: boolean;
 }
 
 /** One reason a study cannot finish, with the spec field it is about (proto field name). */
@@ -42,6 +47,15 @@ export function feasibilityProblems(t: StudyFeasibilityTerms): FeasibilityProble
   } else if (t.syntheticRows * Math.max(1, t.columns) > MAX_SYNTHETIC_CELLS) {
     const most = Math.floor(MAX_SYNTHETIC_CELLS / Math.max(1, t.columns));
     problems.push({ field: 'synthetic_rows', message: `${t.syntheticRows} rows x ${t.columns} columns exceeds ${MAX_SYNTHETIC_CELLS} synthetic cells; at most ${most} rows for ${t.columns} columns` });
+  }
+  const reserved = t.evaluationRho ?? 0;
+  if (reserved !== 0) {
+    // The pooled risk release is paid out of the study's stated budget, up front: a study whose
+    // mechanism would have nothing left, or whose release could not be counted, does not start.
+    if (!(Number.isFinite(reserved) && reserved > 0)) problems.push({ field: 'evaluation_rho', message: `${reserved} is not a non-negative number` });
+    else if (t.rho !== undefined && !(reserved < t.rho)) problems.push({ field: 'evaluation_rho', message: `${reserved} leaves nothing of the study's rho ${t.rho} for the mechanism` });
+    if (t.columns < 2) problems.push({ field: 'evaluation_rho', message: 'the pooled risk release needs at least two columns' });
+    if (t.dpsgd === true) problems.push({ field: 'evaluation_rho', message: 'the pooled risk release is not offered with the dpsgd mechanism (its budget is an RDP curve)' });
   }
   if (t.invited !== undefined) {
     const needed = Math.max(t.minParties, t.colluders + t.dropouts + 1, 1);

@@ -5,6 +5,7 @@ import type { ModelSnapshot } from '../pgm/ModelSnapshot.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import { snapshotModel } from './modelReferences.js';
 import { rederiveGradientRoundPlan, type GradientRoundPlan } from '../dp/gradient/GradientRoundPlan.js';
+import { pooledRiskLayout, pooledRiskSensitivity } from '../eval/risk/pooledRiskCounts.js';
 
 /**
  * A public recoding of one attribute (MST's domain compression): old code `c` becomes
@@ -70,6 +71,11 @@ export interface AttributeRecode {
  *   the rotated, scaled, randomly rounded sum plus its discrete Gaussian share: an integer vector of
  *   plan.paddedDimension entries whose L2 sensitivity is plan.sensitivity (re-derived by the party:
  *   rederiveGradientRoundPlan). Its privacy loss is an RDP curve (gradientRoundLoss), not a rho.
+ * - `riskCounts` (the post-delivery pooled risk round, docs/privacy.md "Pooled risk"): the party runs
+ *   the risk attacks of the delivered synthetic data (`syntheticSha256`, its hex SHA-256) on every
+ *   training and control row of its own and answers with shared/eval/risk/pooledRiskCounts' vector,
+ *   4·columns + 4 entries whose L2 sensitivity is sqrt(columns + 2) (derived there). `columns` must
+ *   equal the party's domain (validateLocalQuery): the party's bound, not the coordinator's.
  * All counts use the recoded domain when `recode` is given (`conditionalL1Scores` has no recode).
  */
 export type LocalQuery =
@@ -115,7 +121,8 @@ export type LocalQuery =
       readonly weights: Float32Array;
       readonly plan: GradientRoundPlan;
       readonly recode?: undefined;
-    };
+    }
+  | { readonly kind: 'riskCounts'; readonly columns: number; readonly syntheticSha256: string; readonly recode?: undefined };
 
 /**
  * Where a `conditionalL1Scores` party finds the public joint q over each candidate ∪ condition:
@@ -142,6 +149,8 @@ export function localQuerySensitivity(query: LocalQuery): number {
       return pairDependenceEntrySensitivity(query.samplingCorrection === true) * Math.sqrt(query.candidates.length);
     case 'gradientStep':
       return query.plan.sensitivity;
+    case 'riskCounts':
+      return pooledRiskSensitivity(query.columns);
   }
 }
 
@@ -158,6 +167,8 @@ export function localQueryLength(query: LocalQuery, domain: Domain): number {
       return query.candidates.length;
     case 'gradientStep':
       return query.plan.paddedDimension;
+    case 'riskCounts':
+      return pooledRiskLayout(query.columns).length;
   }
 }
 
@@ -256,6 +267,10 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     }
     if (!(query.weights instanceof Float32Array) || query.weights.length !== query.plan.dimension) bad(`weights have ${String(query.weights?.length)} entries, the plan ${query.plan.dimension}`);
     for (let i = 0; i < query.weights.length; i++) if (!Number.isFinite(query.weights[i])) bad(`weight ${i} is not finite`);
+  } else if (query.kind === 'riskCounts') {
+    if (query.columns !== domain.attrs.length) bad(`columns ${query.columns} is not the domain's ${domain.attrs.length}`);
+    if (domain.attrs.length < 2) bad('pooled risk needs at least two columns');
+    if (!/^[0-9a-f]{64}$/.test(query.syntheticSha256)) bad('syntheticSha256 must be 64 lowercase hex digits');
   } else {
     bad('unknown kind');
   }

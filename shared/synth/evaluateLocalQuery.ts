@@ -89,6 +89,9 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
     case 'gradientStep':
       // Not a count: the party's trainer answers it (party-agent/rounds/gradientContribution.ts).
       throw new FedsynthError(ErrorCode.InvalidArgument, 'a gradientStep query is answered by the party trainer, not counted');
+    case 'riskCounts':
+      // Not a marginal: counted on the delivered synthetic rows (party-agent/evaluation/PooledRiskContribution.ts).
+      throw new FedsynthError(ErrorCode.InvalidArgument, 'a riskCounts query is answered from the delivered outputs, not from marginals');
   }
 }
 

@@ -99,6 +99,8 @@ export interface StudyOptions {
   parties?: readonly string[];
   id?: string;
   minParties?: number;
+  /** StudySpec.evaluationRho: the post-delivery pooled risk reservation (default none). */
+  evaluationRho?: number;
 }
 
 const live = new Set<ChildHandle>();
@@ -304,6 +306,7 @@ export class ProcessConsortium {
       targetColumn: 'income',
       schemaJson: JSON.stringify(this.schemaRaw),
       training: o.mechanism === 'dpsgd' ? { ...completeDpsgdTraining(o.training), hidden: [...completeDpsgdTraining(o.training).hidden] } : undefined,
+      evaluationRho: o.evaluationRho ?? 0,
     };
     const parties = [...(o.parties ?? this.parties)];
     // The coordinator invites only parties it has known (NOT_FOUND otherwise): wait for each to have come online once.

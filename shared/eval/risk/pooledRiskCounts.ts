@@ -60,8 +60,9 @@ function allRows(n: number): Int32Array {
 
 /** The exact count vector of one silo (`control` may have no rows). `seed` fixes the synthetic rows' tie-break ranks. */
 export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: CodeTable, seed: string): Float64Array {
-  assertSameDomain(train, synth);
-  assertSameDomain(control, synth);
+  // A silo may hold no control rows (or, in principle, no training rows): its counts are then 0.
+  assertSameDomain(train, synth, true);
+  assertSameDomain(control, synth, true);
   if (synth.rows === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'pooled risk: the synthetic table has no rows');
   const L = pooledRiskLayout(synth.columns.length);
   const out = new Float64Array(L.length);

@@ -258,7 +258,15 @@ export interface StudySpec {
    * MECHANISM_DPSGD only: the training the parties approve (rounds, sample rate q, clip norm C,
    * model size); each agent checks every gradient round's plan against these terms.
    */
-  training: DpsgdTraining | undefined;
+  training:
+    | DpsgdTraining
+    | undefined;
+  /**
+   * The part of rho reserved for the post-delivery pooled risk release (docs/privacy.md "Pooled
+   * risk"): the mechanism spends rho - evaluation_rho, one RiskCountsQuery round after delivery
+   * spends evaluation_rho. 0 = no pooled risk (the default). Each agent checks 0 <= it < rho.
+   */
+  evaluationRho: number;
 }
 
 /** The announced terms of a DP-SGD training (shared/study/StudySpec.ts DpsgdTraining). */
@@ -423,7 +431,20 @@ export interface LocalQuery {
     | { $case: "conditionalL1Scores"; value: ConditionalL1ScoresQuery }
     | { $case: "pairDependenceScores"; value: PairDependenceScoresQuery }
     | { $case: "gradientStep"; value: GradientStepQuery }
+    | { $case: "riskCounts"; value: RiskCountsQuery }
     | undefined;
+}
+
+/**
+ * The post-delivery pooled risk round (shared/eval/risk/pooledRiskCounts): each party counts the
+ * attacks of the delivered synthetic data on every training and control row of its own, a vector of
+ * 4 * columns + 4 entries with L2 sensitivity sqrt(columns + 2), re-derived by the party.
+ */
+export interface RiskCountsQuery {
+  /** the study domain's column count (checked against the party's domain) */
+  columns: number;
+  /** hex SHA-256 of the delivered synthetic.csv the counts are about */
+  syntheticSha256: string;
 }
 
 /**
@@ -1576,6 +1597,7 @@ function createBaseStudySpec(): StudySpec {
     schemaJson: "",
     neighbours: 0,
     training: undefined,
+    evaluationRho: 0,
   };
 }
 
@@ -1637,6 +1659,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     }
     if (message.training !== undefined) {
       DpsgdTraining.encode(message.training, writer.uint32(154).fork()).join();
+    }
+    if (message.evaluationRho !== 0) {
+      writer.uint32(161).double(message.evaluationRho);
     }
     return writer;
   },
@@ -1806,6 +1831,14 @@ export const StudySpec: MessageFns<StudySpec> = {
             message.training = DpsgdTraining.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 161) {
+              break;
+            }
+
+            message.evaluationRho = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1867,6 +1900,11 @@ export const StudySpec: MessageFns<StudySpec> = {
         : "",
       neighbours: isSet(object.neighbours) ? globalThis.Number(object.neighbours) : 0,
       training: isSet(object.training) ? DpsgdTraining.fromJSON(object.training) : undefined,
+      evaluationRho: isSet(object.evaluationRho)
+        ? globalThis.Number(object.evaluationRho)
+        : isSet(object.evaluation_rho)
+        ? globalThis.Number(object.evaluation_rho)
+        : 0,
     };
   },
 
@@ -1929,6 +1967,9 @@ export const StudySpec: MessageFns<StudySpec> = {
     if (message.training !== undefined) {
       obj.training = DpsgdTraining.toJSON(message.training);
     }
+    if (message.evaluationRho !== 0) {
+      obj.evaluationRho = floatToJson(message.evaluationRho);
+    }
     return obj;
   },
 
@@ -1958,6 +1999,7 @@ export const StudySpec: MessageFns<StudySpec> = {
     message.training = (object.training !== undefined && object.training !== null)
       ? DpsgdTraining.fromPartial(object.training)
       : undefined;
+    message.evaluationRho = object.evaluationRho ?? 0;
     return message;
   },
 };
@@ -3777,6 +3819,9 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       case "gradientStep":
         GradientStepQuery.encode(message.kind.value, writer.uint32(42).fork()).join();
         break;
+      case "riskCounts":
+        RiskCountsQuery.encode(message.kind.value, writer.uint32(50).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3840,6 +3885,14 @@ export const LocalQuery: MessageFns<LocalQuery> = {
             message.kind = { $case: "gradientStep", value: GradientStepQuery.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kind = { $case: "riskCounts", value: RiskCountsQuery.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3872,6 +3925,10 @@ export const LocalQuery: MessageFns<LocalQuery> = {
         ? { $case: "gradientStep", value: GradientStepQuery.fromJSON(object.gradientStep) }
         : isSet(object.gradient_step)
         ? { $case: "gradientStep", value: GradientStepQuery.fromJSON(object.gradient_step) }
+        : isSet(object.riskCounts)
+        ? { $case: "riskCounts", value: RiskCountsQuery.fromJSON(object.riskCounts) }
+        : isSet(object.risk_counts)
+        ? { $case: "riskCounts", value: RiskCountsQuery.fromJSON(object.risk_counts) }
         : undefined,
     };
   },
@@ -3888,6 +3945,8 @@ export const LocalQuery: MessageFns<LocalQuery> = {
       obj.pairDependenceScores = PairDependenceScoresQuery.toJSON(message.kind.value);
     } else if (message.kind?.$case === "gradientStep") {
       obj.gradientStep = GradientStepQuery.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "riskCounts") {
+      obj.riskCounts = RiskCountsQuery.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -3934,7 +3993,102 @@ export const LocalQuery: MessageFns<LocalQuery> = {
         }
         break;
       }
+      case "riskCounts": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "riskCounts", value: RiskCountsQuery.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseRiskCountsQuery(): RiskCountsQuery {
+  return { columns: 0, syntheticSha256: "" };
+}
+
+export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
+  encode(message: RiskCountsQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.columns !== 0) {
+      writer.uint32(8).uint32(message.columns);
+    }
+    if (message.syntheticSha256 !== "") {
+      writer.uint32(18).string(message.syntheticSha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RiskCountsQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRiskCountsQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.columns = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.syntheticSha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RiskCountsQuery {
+    return {
+      columns: isSet(object.columns) ? globalThis.Number(object.columns) : 0,
+      syntheticSha256: isSet(object.syntheticSha256)
+        ? globalThis.String(object.syntheticSha256)
+        : isSet(object.synthetic_sha256)
+        ? globalThis.String(object.synthetic_sha256)
+        : "",
+    };
+  },
+
+  toJSON(message: RiskCountsQuery): unknown {
+    const obj: any = {};
+    if (message.columns !== 0) {
+      obj.columns = Math.round(message.columns);
+    }
+    if (message.syntheticSha256 !== "") {
+      obj.syntheticSha256 = message.syntheticSha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RiskCountsQuery>, I>>(base?: I): RiskCountsQuery {
+    return RiskCountsQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RiskCountsQuery>, I>>(object: I): RiskCountsQuery {
+    const message = createBaseRiskCountsQuery();
+    message.columns = object.columns ?? 0;
+    message.syntheticSha256 = object.syntheticSha256 ?? "";
     return message;
   },
 };

@@ -1,0 +1,88 @@
+// Integration test: a real consortium of separate processes (coordinator + 3 agents, masking, each
+// agent holding back control rows) runs a study with a pooled risk reservation; after delivery the
+// post-delivery round's noisy sum lands in the operator's report.json/report.html, within the noise
+// bound of the noiseless sum of the agents' own (local-only) counts, and every ledger shows the charge.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
+import { planDistributedDiscreteGaussian } from '../shared/dp/mechanisms/distributedDiscreteGaussian.js';
+import { pooledRiskSensitivity } from '../shared/eval/risk/pooledRiskCounts.js';
+import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
+import { POOLED_RISK_ROUND_INDEX } from '../coordinator/study/StudySynthesis.js';
+import { POOLED_CONTRIBUTION_FILE } from '../party-agent/evaluation/PooledRiskContribution.js';
+import { ProcessConsortium } from './support/ProcessConsortium.js';
+import { runCliJson } from './support/runCli.js';
+
+const CONTROL_ROWS = 150;
+const rho = rhoFromEpsilon(1, 1e-9);
+const evaluationRho = 0.2 * rho;
+const c = new ProcessConsortium({ name: 'pooled-risk', rows: 1500 });
+let studyId = '';
+let final: StudyStatus;
+const out = join(c.dir, 'fetched');
+
+beforeAll(async () => {
+  await c.setup();
+  await c.startCoordinator();
+  for (const p of c.parties) {
+    const cfg = c.agentConfig(p);
+    c.startAgent(p, { config: c.writeConfig(p, { ...cfg, dataset: { ...cfg.dataset, controlRows: CONTROL_ROWS } }) });
+  }
+  studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'mst', epsilon: 1, delta: 1e-9, rows: 600, evaluationRho });
+  final = await c.waitForStudy(studyId, (s) => s.state === 'done', 300_000);
+  for (const f of final.outputs) await c.operator().fetchOutput(studyId, f, out);
+  for (const f of ['report.json', 'report.html']) if (!final.outputs.includes(f)) await c.operator().fetchOutput(studyId, f, out);
+  await Promise.all([...c.agents.values()].map((a) => a.stop()));
+}, 400_000);
+
+afterAll(() => c.stop());
+
+describe('the pooled risk release in a real consortium (3 agents, masking)', () => {
+  it('puts pooled figures in report.json and report.html, within the noise bound of the noiseless sum', () => {
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ConsortiumReport;
+    const pooled = report.pooledRisk;
+    if (!pooled?.released) throw new Error(`pooled risk not released: ${JSON.stringify(pooled)}`);
+    const f = pooled.figures;
+    const m = c.domain.attrs.length;
+    // The noise the coordinator reports is the plan every agent re-derives: 3 shares at sensitivity sqrt(m + 2).
+    const plan = planDistributedDiscreteGaussian({ rho: evaluationRho, l2Sensitivity: pooledRiskSensitivity(m), parties: 3, colluders: 0, dropouts: 0 });
+    expect(f.noise.stddev).toBeCloseTo(Math.sqrt(plan.sumSigma2(3)), 9);
+    expect(f.noise.l2Sensitivity).toBeCloseTo(pooledRiskSensitivity(m), 12);
+    expect(f.noise.rho).toBeCloseTo(evaluationRho, 15);
+    // Noiseless sum of what each agent counted (its local-only record).
+    const exact = new Float64Array(4 * m + 4);
+    for (const p of c.parties) {
+      const local = JSON.parse(readFileSync(join(c.stateDir(p), 'outputs', studyId, POOLED_CONTRIBUTION_FILE), 'utf8')) as { counts: number[] };
+      local.counts.forEach((x, i) => (exact[i] += x));
+    }
+    // Members: every training row (500 a silo less its control rows); non-members: every control row.
+    expect(exact.slice(0, m + 1).reduce((a, b) => a + b, 0)).toBe(1500 - 3 * CONTROL_ROWS);
+    expect(exact.slice(m + 1, 2 * m + 2).reduce((a, b) => a + b, 0)).toBe(3 * CONTROL_ROWS);
+    // Each entry's noise is a sum of 3 discrete Gaussians of variance sigma_p^2 (sub-Gaussian with the
+    // summed variance): |noise| > 6.5 sigma has probability < 2 exp(-6.5^2 / 2) = 1.4e-9 per entry,
+    // < 1e-7 over the vector: the test's false-positive rate.
+    expect(pooled.noisySum).toHaveLength(exact.length);
+    pooled.noisySum.forEach((x, i) => expect(Math.abs(x - exact[i]), `entry ${i}`).toBeLessThanOrEqual(6.5 * f.noise.stddev));
+    // The noise is really there (an un-noised vector would equal the exact sum everywhere).
+    expect(pooled.noisySum.some((x, i) => x !== exact[i])).toBe(true);
+    expect(f.mia?.auc).toBeGreaterThan(0);
+    expect(f.linkability?.ci).toHaveLength(2);
+    expect(f.inference?.perColumn).toHaveLength(m);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Consortium-wide risk (pooled, differentially private)');
+    expect(html).toContain('id="pooled-risk"');
+  });
+
+  it("every agent's ledger shows the pooled risk charge, and all charges sum to the study rho", async () => {
+    for (const p of c.parties) {
+      const doc = await runCliJson<{ charges: { idempotencyKey: string; studyId: string; rho: number }[]; spentByStudy: Record<string, number> }>(['privacy', 'ledger', '--state', join(c.stateDir(p), 'ledger.sqlite')]);
+      const mine = doc.charges.filter((ch) => ch.studyId === studyId);
+      const pooled = mine.filter((ch) => ch.idempotencyKey === `${studyId}/${POOLED_RISK_ROUND_INDEX}/pooled-risk`);
+      expect(pooled, p).toHaveLength(1);
+      expect(pooled[0].rho).toBeCloseTo(evaluationRho, 15);
+      expect(Math.abs(doc.spentByStudy[studyId] - rho)).toBeLessThan(1e-12);
+    }
+  });
+});
