@@ -1,7 +1,8 @@
 // Integration test: a real consortium of separate processes (coordinator + 3 agents, masking, each
 // agent holding back control rows) runs a study with a pooled risk reservation; after delivery the
 // post-delivery round's noisy sum lands in the operator's report.json/report.html, within the noise
-// bound of the noiseless sum of the agents' own (local-only) counts, and every ledger shows the charge.
+// bound of the noiseless sum of the agents' own (local-only) counts, the re-signed report verifies, and
+// every ledger shows the charge.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.
 import { POOLED_RISK_ROUND_INDEX } from '../coordinator/study/StudySynthesis.js';
 import { POOLED_CONTRIBUTION_FILE } from '../party-agent/evaluation/PooledRiskContribution.js';
 import { ProcessConsortium } from './support/ProcessConsortium.js';
-import { runCliJson } from './support/runCli.js';
+import { runCli, runCliJson } from './support/runCli.js';
 
 const CONTROL_ROWS = 150;
 const rho = rhoFromEpsilon(1, 1e-9);
@@ -32,8 +33,8 @@ beforeAll(async () => {
   }
   studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'mst', epsilon: 1, delta: 1e-9, rows: 600, evaluationRho });
   final = await c.waitForStudy(studyId, (s) => s.state === 'done', 300_000);
-  for (const f of final.outputs) await c.operator().fetchOutput(studyId, f, out);
-  for (const f of ['report.json', 'report.html']) if (!final.outputs.includes(f)) await c.operator().fetchOutput(studyId, f, out);
+  const fetched = await runCli(['study', 'fetch', studyId, '--out', out, '--kit', c.kitDir('operator'), '--coordinator', c.address]);
+  if (fetched.code !== 0) throw new Error(`study fetch failed: ${fetched.stderr}`);
   await Promise.all([...c.agents.values()].map((a) => a.stop()));
 }, 400_000);
 
@@ -73,6 +74,12 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Consortium-wide risk (pooled, differentially private)');
     expect(html).toContain('id="pooled-risk"');
+  });
+
+  it('the report with its pooled figures is signed again: fedsynth verify --require-report passes on what study fetch returned', async () => {
+    const v = await runCli(['verify', out, '--require-report', '--json']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, studyId, report: { signer: 'coordinator' } });
   });
 
   it("every agent's ledger shows the pooled risk charge, and all charges sum to the study rho", async () => {
