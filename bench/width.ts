@@ -2,7 +2,7 @@
 // the bundled public tables) through InProcessOracle: TV, share of the gap closed, time, per-process memory, bytes.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
@@ -42,6 +42,14 @@ class CountingOracle implements FederatedOracle {
   maxReleaseBytes = 0;
   /** Per release, what the replays need (the query bytes and answers are written to `dir`). */
   readonly recorded: { stddev: number; length: number }[] = [];
+  /**
+   * Per release: its label, entries, the CPU seconds of the mechanism since the previous release
+   * (fitting, pools, batch choice: coordinator work) and of the release itself (every party's
+   * evaluation and noise, in this process).
+   */
+  readonly phases: { label: string; entries: number; coordinatorCpu: number; partiesCpu: number }[] = [];
+  /** CPU seconds of this process at the end of the last release (at construction before any). */
+  lastReleaseCpu = cpuSeconds();
   constructor(
     private readonly inner: InProcessOracle,
     private readonly dir: string,
@@ -50,7 +58,12 @@ class CountingOracle implements FederatedOracle {
     return this.inner.domain;
   }
   async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
+    const before = cpuSeconds();
     const res = await this.inner.secureSum(query, rho, label);
+    const after = cpuSeconds();
+    const r1 = (x: number): number => Math.round(x * 10) / 10;
+    this.phases.push({ label, entries: res.values.length, coordinatorCpu: r1(before - this.lastReleaseCpu), partiesCpu: r1(after - before) });
+    this.lastReleaseCpu = after;
     const encoded = encodeLocalQuery(query, this.inner.domain);
     const bytes = encoded.byteLength + 8 * res.values.length;
     writeFileSync(join(this.dir, `q_${this.releases}.bin`), encoded);
@@ -64,6 +77,12 @@ class CountingOracle implements FederatedOracle {
   measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: Parameters<FederatedOracle['measure']>[3]) {
     return measureBySecureSum(this, attrSets, rho, label, recode);
   }
+}
+
+/** This process's user + system CPU seconds. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** All sets of `k` columns when there are at most `limit`, else `limit` distinct ones drawn with a seeded PRG. */
@@ -125,7 +144,9 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }), dir);
   const rho = rhoFromEpsilon(c.epsilon, DELTA);
   const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed });
+  const mechanismEnd = cpuSeconds();
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
+  const sampleCpu = cpuSeconds() - mechanismEnd;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const code = (data: readonly Int32Array[]): CodeTable => makeCodeTable(domain.attrs, domain.shape, data);
@@ -136,7 +157,7 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const [synthTv, indepTv, bootTv] = [tv(cols), tv(f.independent), tv(f.bootstrap)];
   const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   const largest = parts.reduce((best, p) => (p.rowCount > best.rowCount ? p : best), parts[0]);
-  const replay = replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
+  const replay = process.env.BENCH_WIDTH_REPLAY === '0' ? undefined : replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
   emit({
     table: c.table,
     columns: d,
@@ -165,11 +186,22 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
     // fitting, sampling; answers read back from the recording, no party data) and the largest
     // party alone (its rows, decoding and evaluating every query; no gRPC, secure aggregation or
     // noise). Each includes Node's own baseline (~40-50 MB).
-    coordinatorPeakRssMB: replay.coordinator.peakRssMB,
-    coordinatorCpuSeconds: replay.coordinator.cpuSeconds,
-    largestAgentPeakRssMB: replay.agent.peakRssMB,
-    largestAgentCpuSeconds: replay.agent.cpuSeconds,
+    coordinatorPeakRssMB: replay?.coordinator.peakRssMB,
+    coordinatorCpuSeconds: replay?.coordinator.cpuSeconds,
+    largestAgentPeakRssMB: replay?.agent.peakRssMB,
+    largestAgentCpuSeconds: replay?.agent.cpuSeconds,
     largestAgentRows: largest.rowCount,
+    // In-process split of the CPU seconds: the mechanism between releases (coordinator work:
+    // fits, pools, batches; the last entry is the final fit), all parties inside releases, sampling.
+    mechanismCpuSeconds: Math.round(oracle.phases.reduce((a, p) => a + p.coordinatorCpu, 0) * 10 + (mechanismEnd - oracle.lastReleaseCpu) * 10) / 10,
+    partiesCpuSeconds: Math.round(oracle.phases.reduce((a, p) => a + p.partiesCpu, 0) * 10) / 10,
+    finalFitCpuSeconds: Math.round((mechanismEnd - oracle.lastReleaseCpu) * 10) / 10,
+    sampleCpuSeconds: Math.round(sampleCpu * 10) / 10,
+    phases: oracle.phases,
+    modelCells: res.model.tree.size(),
+    maxCliqueCells: Math.max(...res.model.cliques.map((cl) => domain.size(cl))),
+    measured: res.measurements.length,
+    loadAverage1m: Math.round(loadavg()[0] * 10) / 10,
     releases: oracle.releases,
     bytesPerParty: oracle.bytesPerParty,
     maxReleaseBytesPerParty: oracle.maxReleaseBytes,
@@ -226,7 +258,8 @@ function cases(): WidthCase[] {
  * Default: MST on generated 14/24/40-column tables (20,000 rows, domains 2-16, up to 3 parents),
  * 5 parties, dirichlet:0.5, eps 1. Larger runs through the environment, e.g.
  * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
- * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames.
+ * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_REPLAY=0
+ * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party.
  */
 export async function run(emit: Emit): Promise<void> {
   for (const c of cases()) await runCase(c, loadBenchTable(c.table), emit);
