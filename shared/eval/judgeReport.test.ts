@@ -2,6 +2,7 @@
 // copies judged only against a control rate, and the overall verdict (planted faults in the commit message).
 import { describe, expect, it } from 'vitest';
 import type { EvaluationReport } from './buildReportJson.js';
+import { rhoFromEpsilon } from '../dp/accounting/cdpConversion.js';
 import { judgeReport, REPORT_THRESHOLDS } from './judgeReport.js';
 import type { AttackRisk, RiskFigures } from './RiskFigures.js';
 
@@ -14,7 +15,7 @@ const attack = (risk: number, ci: [number, number]): AttackRisk => ({
   baseline: null,
 });
 
-function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate?: number; epsilon?: number } = {}): Omit<EvaluationReport, 'summary'> {
+function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate?: number; epsilon?: number; rho?: number; delta?: number } = {}): Omit<EvaluationReport, 'summary'> {
   return {
     title: 't',
     columns: ['a', 'b'],
@@ -44,7 +45,7 @@ function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate
       riskPerSilo: [],
     },
     pooled: null,
-    privacySpent: { rho: 0.04, epsilon: over.epsilon ?? 1, delta: 1e-9 },
+    privacySpent: { rho: over.rho ?? 0.04, epsilon: over.epsilon ?? 1, delta: over.delta ?? 1e-9 },
     parameters: {},
     unavailable: [],
     seconds: {},
@@ -124,5 +125,11 @@ describe('judgeReport', () => {
     expect(verdict(report({ epsilon: 1 }), 'guarantee')).toBe('pass');
     expect(verdict(report({ epsilon: 5 }), 'guarantee')).toBe('review');
     expect(verdict(report({ epsilon: 50 }), 'guarantee')).toBe('fail');
+  });
+
+  it('says when rho is only the zCDP part of the guarantee (a dpsgd study: RDP rounds)', () => {
+    const value = (r: Omit<EvaluationReport, 'summary'>) => judgeReport(r).criteria.find((c) => c.id === 'guarantee')?.value;
+    expect(value(report({ epsilon: 1, delta: 1e-9, rho: rhoFromEpsilon(1, 1e-9) }))).toMatch(/, ρ = 0\.0\d+ \(zCDP\)$/);
+    expect(value(report({ epsilon: 0.5, delta: 5e-10, rho: 3.8e-5 }))).toBe('ε = 0.50, δ = 5e-10, ρ = 0.0000 (zCDP part; ε also counts RDP charges)');
   });
 });

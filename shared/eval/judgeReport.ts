@@ -6,9 +6,21 @@
 // A figure that was not measured is never a pass: it is 'review' with the reason.
 import type { EvaluationReport } from './buildReportJson.js';
 import { fmt, pct } from './htmlFormat.js';
+import { epsilonFromRho } from '../dp/accounting/cdpConversion.js';
 import type { AttackRisk, RiskFigures } from './RiskFigures.js';
 
 export type Verdict = 'pass' | 'review' | 'fail';
+
+/**
+ * The zCDP rho beside epsilon: the whole guarantee when epsilon is rho's conversion, only its zCDP
+ * part when epsilon is larger (a dpsgd study: its gradient rounds are RDP curves, not in rho).
+ */
+function rhoText(spent: EvaluationReport['privacySpent']): string {
+  if (spent?.rho === undefined) return '';
+  const { rho, epsilon, delta } = spent;
+  const partOnly = epsilon !== undefined && delta !== undefined && delta > 0 && delta < 1 && epsilonFromRho(Math.max(rho, 1e-300), delta) < epsilon * (1 - 1e-6);
+  return partOnly ? `, ρ = ${fmt(rho, 4)} (zCDP part; ε also counts RDP charges)` : `, ρ = ${fmt(rho, 4)} (zCDP)`;
+}
 
 /** One line of the summary. */
 export interface Criterion {
@@ -240,7 +252,7 @@ export function judgeReport(r: Omit<EvaluationReport, 'summary'>, t: ReportThres
     id: 'guarantee',
     group: 'guarantee',
     label: 'Formal guarantee (differential privacy)',
-    value: eps === undefined ? 'not supplied' : `ε = ${fmt(eps, 2)}, δ = ${delta === undefined ? 'n/a' : delta.toExponential(0)}${spent?.rho === undefined ? '' : `, ρ = ${fmt(spent.rho, 4)} (zCDP)`}`,
+    value: eps === undefined ? 'not supplied' : `ε = ${fmt(eps, 2)}, δ = ${delta === undefined ? 'n/a' : delta.toExponential(0)}${rhoText(spent)}`,
     reference: `δ against 1/rows = ${(1 / Math.max(1, r.rows.real)).toExponential(1)}`,
     threshold: `${lowerText(t.epsilon, (v) => `ε ${v}`)}; a pass also needs δ < 1/rows`,
     verdict: epsVerdict === 'pass' && !deltaOk ? 'review' : epsVerdict,
