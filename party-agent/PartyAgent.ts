@@ -73,6 +73,8 @@ export class PartyAgent {
   private readonly decisions: StudyDecisions;
   private readonly rounds: RoundDispatcher;
   private readonly downloads: OutputDownloads;
+  /** Studies whose delivered outputs this agent has evaluated (or is evaluating) locally. */
+  private readonly evaluations = new Set<string>();
 
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
@@ -202,7 +204,7 @@ export class PartyAgent {
       const spec = this.decisions.storedSpec(studyId);
       if (!spec) return;
       const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
-      scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d));
+      scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d), this.evaluations);
     } catch (e) {
       this.opts.log.warn({ studyId, err: (e as Error).message }, 'local evaluation not started (agent stopping?)');
     }

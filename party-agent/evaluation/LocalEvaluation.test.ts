@@ -3,10 +3,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import type { Logger } from 'pino';
+import { afterAll, expect, it, vi } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { openSource } from '../data/openSource.js';
-import { evaluateDeliveredOutputs, localRowsOf } from './LocalEvaluation.js';
+import { evaluateDeliveredOutputs, localRowsOf, scheduleLocalEvaluation } from './LocalEvaluation.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-local-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -114,4 +115,31 @@ it('holds back a control sample (never counted) and puts the risk figures into r
   expect(report.privacy.risk).toMatchObject({ scope: 'silo', party: 'hospital-b', controlRows: 200 });
   expect(report.privacy.risk.mia.auc).toBeGreaterThan(0.8);
   expect(report.privacy.risk.singlingOut.ci[0]).toBeGreaterThan(0.3);
+});
+
+it('evaluates delivered outputs once: a re-delivery (after a reconnect) or an existing report.json schedules nothing', async () => {
+  const dir = join(root, 'outputs-once');
+  mkdirSync(dir, { recursive: true });
+  const rows = Array.from({ length: 120 }, (_, i) => `${i % 2},${(i >> 1) % 3}`);
+  writeFileSync(join(dir, 'synthetic.csv'), ['a,b', ...rows].join('\n') + '\n');
+  const cols = [Int32Array.from(rows, (r) => Number(r[0])), Int32Array.from(rows, (r) => Number(r[2]))];
+  const domain = [
+    { name: 'a', size: 2 },
+    { name: 'b', size: 3 },
+  ];
+  const written: string[] = [];
+  const log = { info: (_o: unknown, msg: string) => written.push(msg), warn: (_o: unknown, msg: string) => written.push(msg) } as unknown as Logger;
+  let reads = 0;
+  const source = { codeColumns: async () => (reads++, cols) };
+  const input = { dir, partyId: 'hospital-a', studyId: 'st-once', domain, schemaJson: '', target: '' };
+  const started = new Set<string>();
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started)).toBe(true);
+  // Delivered again while the first evaluation has not even started.
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started)).toBe(false);
+  await vi.waitFor(() => expect(written).toContain('local-only evaluation report written (it stays here)'), { timeout: 20_000 });
+  expect(reads).toBe(1);
+  // A restarted agent (fresh set) finds the report written.
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, new Set())).toBe(false);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(reads).toBe(1);
 });

@@ -1,6 +1,6 @@
 // LocalEvaluation: after a study's outputs arrive, the party scores synthetic.csv against ITS OWN rows
 // (shared/eval evaluateParty) and keeps report.json/report.html in its outputs dir: local-only, never sent.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
@@ -96,15 +96,26 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
   return { ...writeReportFiles(o.dir, report), seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Runs the local evaluation after the current delivery callback; failures are logged, never thrown. */
+/**
+ * Runs the local evaluation after the current delivery callback; failures are logged, never thrown.
+ * `started` holds the studies this agent has evaluated or is evaluating: outputs delivered again
+ * (after a reconnect, the coordinator re-sends unacknowledged files) are not evaluated twice; nor
+ * are outputs whose report.json is already there. Returns whether an evaluation was scheduled.
+ */
 export function scheduleLocalEvaluation(
   source: MarginalSource | LocalRowSource,
   input: Omit<LocalEvaluationInput, 'rows'>,
   log: Logger,
   audit: (event: string, details: Record<string, unknown>) => void,
-): void {
+  started: Set<string>,
+): boolean {
   const rows = localRowsOf(source);
-  if (!rows) return;
+  if (!rows) return false;
+  if (started.has(input.studyId) || existsSync(join(input.dir, 'report.json'))) {
+    log.info({ studyId: input.studyId }, 'outputs delivered again: the local-only evaluation report is already written or being written');
+    return false;
+  }
+  started.add(input.studyId);
   setImmediate(() => {
     rows
       .codeColumns()
@@ -116,4 +127,5 @@ export function scheduleLocalEvaluation(
       })
       .catch((e: unknown) => log.warn({ studyId: input.studyId, err: (e as Error)?.message ?? String(e) }, 'local evaluation failed'));
   });
+  return true;
 }
