@@ -1,5 +1,5 @@
 // bench/demo: `fedsynth demo` as the README runs it (3 agent processes, a coordinator, AIM at
-// epsilon 1, masking): wall seconds, CPU seconds of all its processes, its own phase timings, load.
+// epsilon 1, masking): wall seconds, CPU seconds of all its processes, its phases (DemoPhases), load.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -41,8 +41,22 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
         await runDemo(out, mechanism);
         const seconds = (performance.now() - t0) / 1000;
         const cpu1 = childrenCpuSeconds();
-        const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as { timings?: Record<string, number>; rounds?: number };
-        emit({ case: `demo ${mechanism}`, run: r + 1, seconds, cpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, timings: demo.timings, rounds: demo.rounds, cpus: cpus().length, loadBefore: load, loadAfter: loadavg()[0] });
+        const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as { timings?: { totalSeconds?: number; phases?: Record<string, number> }; rounds?: number };
+        // phases: seconds per demo phase (cli/demo/DemoPhases); outside them: process start, signing, temp dir removal, exit.
+        const total = demo.timings?.totalSeconds;
+        emit({
+          case: `demo ${mechanism}`,
+          run: r + 1,
+          seconds,
+          cpuSeconds: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+          phases: demo.timings?.phases,
+          outsidePhasesSeconds: total !== undefined ? seconds - total : undefined,
+          timings: demo.timings,
+          rounds: demo.rounds,
+          cpus: cpus().length,
+          loadBefore: load,
+          loadAfter: loadavg()[0],
+        });
       } finally {
         rmSync(out, { recursive: true, force: true });
       }

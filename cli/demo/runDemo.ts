@@ -22,9 +22,10 @@ import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 import type { Progress } from '../util/Progress.js';
 import { splitRawCsv } from './splitRawCsv.js';
 import { summarizeStatus } from '../commands/study.js';
-import { evaluateDemo, readSiloRisk, writeDemoReport } from './writeDemoReport.js';
+import { evaluateDemo, loadDemoSample, readSiloRisk, writeDemoReport } from './writeDemoReport.js';
 import { signDemoOutputs } from './signDemoOutputs.js';
 import { waitForLocalReports } from './waitForLocalReports.js';
+import { DemoPhases } from './DemoPhases.js';
 import { verifyStudyOutputs } from '../../platform/delivery/verifyStudyOutputs.js';
 
 export interface DemoOptions {
@@ -47,12 +48,23 @@ const DEMO_CONTROL_SHARE = 0.2;
 
 export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> {
   const t0 = Date.now();
+  const phases = new DemoPhases(t0);
   const work = mkdtempSync(join(tmpdir(), 'fedsynth-demo-'));
   const children: ChildProcess[] = [];
-  let stopping = false;
+  let stopping: Promise<void> | undefined;
   const killAll = () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   };
+  // Agents first (so they do not log the coordinator going away), then the coordinator; once.
+  const stopChildren = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const c of children.slice(1)) if (c.exitCode === null) c.kill('SIGTERM');
+      await Promise.all(children.slice(1).map((c) => exited(c, 300)));
+      for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+      await Promise.all(children.map(async (c) => {
+        if (!(await exited(c, 5000))) c.kill('SIGKILL');
+      }));
+    })());
   process.once('exit', killAll);
   try {
     const dataFile = join(ROOT, 'data', 'adult-raw.csv');
@@ -63,12 +75,14 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     await issueKit(ca, { role: 'coordinator', id: 'coordinator', coordinator: '127.0.0.1:7443', out: join(work, 'kits', 'coordinator'), hosts: ['127.0.0.1', 'localhost'] });
     for (const p of PARTIES) await issueKit(ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: join(work, 'kits', p) });
     await issueKit(ca, { role: 'operator', id: 'operator', coordinator: '127.0.0.1:7443', out: join(work, 'kits', 'operator') });
+    phases.end('pki');
 
     o.progress.update(0.01, 'splitting the bundled UCI Adult sample among 3 hospitals (label-skewed, non-IID)');
     const partyFiles = PARTIES.map((p) => join(work, 'silos', `${p}.csv`));
     mkdirSync(join(work, 'silos'), { recursive: true });
     const partyRows = splitRawCsv(dataFile, 'income', partyFiles, 'demo');
     const controlRows = partyRows.map((n) => Math.floor(n * DEMO_CONTROL_SHARE));
+    phases.end('split');
     o.progress.update(0.015, `each hospital holds back ${DEMO_CONTROL_SHARE * 100}% of its rows as a control sample for the risk evaluation (${controlRows.join(', ')} rows; never used in training)`);
 
     // The coordinator and the three agents start together (each process spends most of its start
@@ -101,13 +115,14 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const child = spawn(process.execPath, [bin, 'agent', 'start', '--config', cfgFile, '--log', join(work, 'logs', `${p}.log`)], { stdio: ['ignore', 'ignore', openSync(errFile, 'w')] });
       children.push(child);
       child.on('exit', (code) => {
-        if (code !== 0 && code !== null && !stopping) {
+        if (code !== 0 && code !== null && stopping === undefined) {
           const lines = readFileSync(errFile, 'utf8').trim().split('\n');
           o.progress.update(0, `agent ${p} exited (${code}): ${lines.find((l) => l.startsWith('fedsynth:')) ?? lines.pop()}`);
         }
       });
     });
     if ((await waitForPort(portFile, coord, coordErr, 30_000)) !== port) throw new FedsynthError(ErrorCode.Internal, `coordinator did not listen on ${address}`);
+    phases.end('processesUp');
 
     const client = OperatorClient.fromKit(join(work, 'kits', 'operator'), address);
     try {
@@ -153,14 +168,26 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         }
       }
       const studyId = created.spec!.studyId;
+      phases.end('agentsOnline');
+      // The demo's own evaluation reads the full sample now, while the study runs on other processes.
+      const sample = loadDemoSample(dataFile, schemaFile);
+      // Phase ends as the status stream shows them: the last round done, then the fit done ('fitting': sampling and writing the outputs).
+      let roundsEnd = Date.now();
+      let lastRounds = -1;
+      let fitEnd: number | undefined;
       // A dpsgd study's phase names its gradient round and the epsilon its RDP accountant has spent
       // (the zCDP figure epsilonSpent covers only its noisy row count).
-      const final = await client.watchStudy(studyId, (s) =>
+      const final = await client.watchStudy(studyId, (s) => {
+        if (s.roundsDone !== lastRounds) [lastRounds, roundsEnd] = [s.roundsDone, Date.now()];
+        if (s.state === 'fitting' && fitEnd === undefined) fitEnd = Date.now();
         o.progress.update(
           0.05 + 0.9 * s.progress,
           o.mechanism === 'dpsgd' ? `${s.state}: ${s.phase}` : `${s.state}: ${s.phase} (rounds ${s.roundsDone}, epsilon spent ${s.epsilonSpent.toFixed(3)} of ${o.epsilon})`,
-        ),
-      );
+        );
+      });
+      phases.end('rounds', roundsEnd);
+      phases.end('finalFit', fitEnd);
+      phases.end('sampleAndOutputs');
       if (final.state !== 'done') {
         throw new FedsynthError((final.errorCode || ErrorCode.Internal) as ErrorCode, `demo study ${final.state}: ${final.errorMessage} (logs: ${join(work, 'logs')})`);
       }
@@ -170,15 +197,25 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
       // The outputs as fetched must match the coordinator's signed manifest (chained to the demo CA).
       const verified = verifyStudyOutputs(out, { caPem: readFileSync(join(work, 'ca', 'ca.crt'), 'utf8') });
+      phases.end('fetchAndVerify');
       // The demo's own evaluation runs while each hospital evaluates against its own rows (the
       // agents started on delivery); then the demo waits for their local-only reports.
       o.progress.update(0.96, 'evaluating synthetic.csv against the demo\'s full sample (report.json, report.html) while each hospital evaluates it against its own rows');
       const privacy = run.privacy as { rho: number; epsilon: number; delta: number };
       const reportOptions = { outDir: out, sampleCsv: dataFile, schemaFile, target: 'income', privacySpent: { rho: privacy.rho, epsilon: privacy.epsilon, delta: privacy.delta }, studyId };
-      const demoEvaluation = evaluateDemo(reportOptions);
+      const demoEvaluation = evaluateDemo(reportOptions, sample);
+      phases.end('demoEvaluation');
       o.progress.update(0.98, 'waiting for the hospitals\' local-only evaluation reports (risk against their control rows)');
       const localReports = await waitForLocalReports(PARTIES.map((p) => join(work, 'agents', p)), studyId, 120_000);
+      phases.end('localReports');
+      // The processes are done: they stop while the demo writes its report.
+      // (The operator connection first: an open client stream would hold the coordinator's shutdown.)
+      client.close();
+      const stopped = stopChildren();
       const report = writeDemoReport(reportOptions, demoEvaluation, readSiloRisk(localReports));
+      phases.end('report');
+      await stopped;
+      phases.end('shutdown');
       const summary = {
         ...run,
         command: 'demo',
@@ -186,7 +223,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         status: summarizeStatus(final),
         verified: { signer: verified.signer, files: verified.files.map((f) => f.name) },
         report: { json: report.json, html: report.html, localOnlyAtParties: o.keep ? localReports : localReports.length },
-        timings: { ...(run.timings as object), evaluationSeconds: report.seconds, totalSeconds: (Date.now() - t0) / 1000 },
+        timings: { ...(run.timings as object), evaluationSeconds: report.seconds, phases: phases.toJSON(), totalSeconds: phases.elapsed() },
       };
       // run.json stays as the coordinator signed it (see manifest.json); the demo's own summary goes beside it.
       writeFileSync(join(out, 'demo.json'), JSON.stringify(summary, null, 2));
@@ -198,14 +235,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       client.close();
     }
   } finally {
-    stopping = true;
-    // Agents first (so they do not log the coordinator going away), then the coordinator.
-    for (const c of children.slice(1)) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.slice(1).map((c) => exited(c, 300)));
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map(async (c) => {
-      if (!(await exited(c, 5000))) c.kill('SIGKILL');
-    }));
+    await stopChildren();
     process.removeListener('exit', killAll);
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   }

@@ -38,9 +38,15 @@ export interface DemoEvaluation {
   readonly seconds: number;
 }
 
-export function evaluateDemo(o: DemoReportOptions): DemoEvaluation {
+/** The demo's full sample encoded under the schema (loaded while the study runs: it does not depend on the outputs). */
+export function loadDemoSample(sampleCsv: string, schemaFile: string): ReturnType<typeof loadRawTables<'real'>> {
+  return loadRawTables(schemaFile, { real: sampleCsv });
+}
+
+export function evaluateDemo(o: DemoReportOptions, sample: ReturnType<typeof loadDemoSample>): DemoEvaluation {
   const t0 = performance.now();
-  const tables = loadRawTables(o.schemaFile, { real: o.sampleCsv, synthetic: join(o.outDir, 'synthetic.csv') });
+  const synth = loadRawTables(o.schemaFile, { synthetic: join(o.outDir, 'synthetic.csv') });
+  const tables = { ...sample, synthetic: synth.synthetic, dropped: { real: sample.dropped.real, synthetic: synth.dropped.synthetic } };
   const categorical = tables.schema.columns.map((c) => c.type === 'categorical');
   const evaluation = evaluateParty({ train: tables.real, synth: tables.synthetic, target: o.target, maxWay: 3, seed: `demo/${o.studyId}`, categorical });
   return { evaluation, tables, seconds: (performance.now() - t0) / 1000 };
