@@ -97,7 +97,7 @@ export async function runSimulatedStudy(consortium: LocalConsortium, o: Simulate
     stream.on('data', (st: StudyStatus) => {
       last = st;
       o.onStatus?.(st);
-      o.progress?.update(st.progress, `${st.state}: ${st.phase} (rounds ${st.roundsDone}, rho ${st.rhoSpent.toExponential(3)} of ${rho.toExponential(3)})`);
+      o.progress?.update(st.progress, `${st.state}: ${st.phase} (rounds ${st.roundsDone}, epsilon ${st.epsilonSpent.toFixed(3)} of ${o.epsilon}, rho ${st.rhoSpent.toExponential(3)} of ${rho.toExponential(3)})`);
       if (o.drop > 0 && !dropped && st.roundsDone >= 1) {
         dropped = true;
         const victims = consortium.agents.slice(consortium.agents.length - o.drop);

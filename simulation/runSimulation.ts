@@ -39,6 +39,8 @@ export interface SimulationOptions {
   /** The public schema (JSON text) when the table was encoded from raw data: outputs are decoded. */
   schemaJson?: string;
   log: Logger;
+  /** Keep the consortium's state (coordinator store, agents' ledgers) in this directory (default: a temporary one, removed). */
+  workDir?: string;
   progress?: ProgressSink;
 }
 
@@ -66,6 +68,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     sources: tables.map((t) => new InMemoryMarginalSource(t)),
     log: o.log,
     seed: o.seed,
+    workDir: o.workDir,
     policy: simulatedPolicy(cap, o.delta),
   });
   o.progress?.update(0, `starting a coordinator and ${o.parties} party agents (mTLS on 127.0.0.1)`);

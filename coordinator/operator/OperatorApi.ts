@@ -1,5 +1,7 @@
 // OperatorApi: the coordinator's gRPC service for operators (create, list, watch, cancel studies,
 // fetch outputs); callers must present a consortium certificate with the operator or coordinator role.
+import { epsilonFromLoss } from '../../shared/dp/accounting/rdpConversion.js';
+import type { PrivacyLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
 import { completeDpsgdTraining } from '../../shared/study/dpsgdTraining.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,6 +48,12 @@ export interface OperatorApiDeps {
 /** Only operator certificates operate studies (`pki issue --role operator`) and read the console; the coordinator's own kit does not. */
 export const OPERATOR_ROLES: ReadonlySet<string> = new Set(['operator']);
 
+/** Epsilon at delta of a composed loss (rho zCDP plus RDP curves), 0 when nothing was spent. */
+function lossEpsilon(loss: PrivacyLoss, delta: number): number {
+  const rdp = loss.rdp !== undefined && loss.rdp.some((e) => e > 0);
+  return loss.rho > 0 || rdp ? epsilonFromLoss(loss, delta) : 0;
+}
+
 export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string): StudyStatus {
   const rec = store.getStudy(studyId);
   const spec = StudySpec.fromJSON(JSON.parse(rec.specJson));
@@ -62,7 +70,7 @@ export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId
     state: rec.state,
     roundsDone: store.roundsDone(studyId),
     rhoSpent: rec.rhoSpent,
-    epsilonSpent: rec.rhoSpent > 0 ? epsilonFromRho(rec.rhoSpent, spec.delta) : 0,
+    epsilonSpent: lossEpsilon(store.releasedLoss(studyId), spec.delta),
     progress: rec.progress,
     parties: parties.map((p) => ({
       partyId: p.partyId,

@@ -1,5 +1,6 @@
 // CoordinatorStore: the coordinator's durable state in SQLite (better-sqlite3, WAL): studies, their
 // parties' decisions, the journal of released rounds (a restart resumes from it) and of round attempts.
+import { checkRdpCurve, composeLosses, type PrivacyLoss } from '../../shared/dp/accounting/PrivacyLoss.js';
 import type Database from 'better-sqlite3';
 import { openDurableDatabase } from '../../platform/sqlite/openDurableDatabase.js';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -38,7 +39,13 @@ export interface RoundRecord {
   label: string;
   /** SHA-256 (hex) of the encoded LocalQuery: a replay must ask the very same question. */
   queryDigest: string;
+  /** The zCDP part of what the round charged every participant (0 for a gradient round). */
   rho: number;
+  /**
+   * The RDP part at RDP_ORDERS (a gradient round: the Poisson-subsampled discrete Gaussian curve
+   * each participant's ledger charged, shared/dp/gradient/gradientRoundLoss); absent for zCDP rounds.
+   */
+  rdp?: readonly number[];
   sum: Float64Array;
   stddev: number;
   participants: string[];
@@ -65,7 +72,7 @@ export class CoordinatorStore {
         CREATE TABLE IF NOT EXISTS rounds (
           study_id TEXT NOT NULL, round_index INTEGER NOT NULL, round_id TEXT NOT NULL, label TEXT NOT NULL,
           query_digest TEXT NOT NULL, rho REAL NOT NULL, sum BLOB NOT NULL, stddev REAL NOT NULL,
-          participants TEXT NOT NULL, dropped TEXT NOT NULL, completed_ms INTEGER NOT NULL,
+          participants TEXT NOT NULL, dropped TEXT NOT NULL, completed_ms INTEGER NOT NULL, rdp TEXT,
           PRIMARY KEY (study_id, round_index));
         CREATE TABLE IF NOT EXISTS deliveries (
           study_id TEXT NOT NULL, party_id TEXT NOT NULL, file_name TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -83,6 +90,8 @@ export class CoordinatorStore {
       // longer match any replayed query (such a study fails as diverged instead of re-asking).
       const cols = this.db.prepare('PRAGMA table_info(rounds)').all() as { name: string }[];
       if (cols.some((c) => c.name === 'query_json')) this.db.exec('ALTER TABLE rounds RENAME COLUMN query_json TO query_digest');
+      // Journals from before gradient rounds recorded their RDP charge: the column is added, empty.
+      if (!cols.some((c) => c.name === 'rdp')) this.db.exec('ALTER TABLE rounds ADD COLUMN rdp TEXT');
       const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
       if (!v) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema_version', '1');
       else if (v.value !== '1') throw new Error(`unsupported schema_version ${v.value}`);
@@ -190,6 +199,7 @@ export class CoordinatorStore {
       label: String(r.label),
       queryDigest: String(r.query_digest),
       rho: Number(r.rho),
+      ...(typeof r.rdp === 'string' ? { rdp: checkRdpCurve(JSON.parse(r.rdp) as number[]) } : {}),
       sum,
       stddev: Number(r.stddev),
       participants: JSON.parse(String(r.participants)) as string[],
@@ -272,6 +282,22 @@ export class CoordinatorStore {
     return roundAccounts(this.roundAttempts(studyId), this.releasedRounds(studyId), state === 'running' || state === 'fitting');
   }
 
+  /**
+   * What the study's released rounds charged each participant, composed (zCDP parts add, RDP curves
+   * add order by order: shared/dp/accounting/PrivacyLoss): with `partyId`, only the rounds that
+   * party took part in. Its epsilon (epsilonFromLoss) is what status and watch report, and what the
+   * parties' ledgers hold for the study's released rounds.
+   */
+  releasedLoss(studyId: string, partyId?: string): PrivacyLoss {
+    const rows = this.db.prepare('SELECT rho, rdp, participants FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as { rho: number; rdp: string | null; participants: string }[];
+    let loss: PrivacyLoss = { rho: 0 };
+    for (const r of rows) {
+      if (partyId !== undefined && !(JSON.parse(r.participants) as string[]).includes(partyId)) continue;
+      loss = composeLosses(loss, r.rdp === null ? { rho: Number(r.rho) } : { rho: Number(r.rho), rdp: JSON.parse(r.rdp) as number[] });
+    }
+    return loss;
+  }
+
   /** Every journaled (released) round of a study, in order. */
   journaledRounds(studyId: string): RoundRecord[] {
     const rows = this.db.prepare('SELECT round_index FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as { round_index: number }[];
@@ -305,7 +331,7 @@ export class CoordinatorStore {
   journalRound(rec: RoundRecord): void {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO rounds(study_id, round_index, round_id, label, query_digest, rho, sum, stddev, participants, dropped, completed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+        .prepare('INSERT INTO rounds(study_id, round_index, round_id, label, query_digest, rho, sum, stddev, participants, dropped, completed_ms, rdp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
         .run(
           rec.studyId,
           rec.roundIndex,
@@ -318,6 +344,7 @@ export class CoordinatorStore {
           JSON.stringify(rec.participants),
           JSON.stringify(rec.dropped),
           rec.completedMs,
+          rec.rdp === undefined ? null : JSON.stringify(checkRdpCurve(rec.rdp)),
         );
       this.db.prepare('UPDATE studies SET rho_spent = rho_spent + ?, updated_ms = ? WHERE id = ?').run(rec.rho, Date.now(), rec.studyId);
       const upd = this.db.prepare('UPDATE study_parties SET rho_charged = rho_charged + ? WHERE study_id = ? AND party_id = ?');

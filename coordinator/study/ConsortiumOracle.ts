@@ -114,7 +114,7 @@ export class ConsortiumOracle implements FederatedOracle {
 
   async secureSum(query: LocalQuery, rho: number, label: string): Promise<SecureSumResult> {
     const l2 = localQuerySensitivity(query) * this.o.maxSilosPerIndividual;
-    return this.release(query, label, rho, rho, (n) => planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts }));
+    return this.release(query, label, rho, rho, undefined, (n) => planDistributedDiscreteGaussian({ rho, l2Sensitivity: l2, parties: n, colluders: this.o.colluders, dropouts: this.o.dropouts }));
   }
 
   /**
@@ -128,8 +128,10 @@ export class ConsortiumOracle implements FederatedOracle {
     const plan = planGradientRound({ ...step.planRequest, parties, colluders: this.o.colluders, dropouts: this.o.dropouts });
     const query: LocalQuery = { kind: 'gradientStep', round: step.round, weights: step.weights, plan };
     const loss = gradientRoundLoss(plan);
-    // The journal and the stage carry rho 0: the round's cost is the RDP curve charged above and by every agent.
-    const res = await this.release(query, label, loss, 0, () => ({
+    // The stage carries rho 0 (no zCDP part); the journal records the round's RDP curve, the charge
+    // of the released sum: what every agent's ledger charges in masking and HE (in plain mode an agent
+    // charges more, the curve of its own share: plainGradientRoundLoss, as for zCDP rounds).
+    const res = await this.release(query, label, loss, 0, loss.rdp, () => ({
       perPartySigma2: plan.perPartySigma2,
       sumSigma2: (survivors: number) => survivors * plan.perPartySigma2,
     }));
@@ -140,7 +142,7 @@ export class ConsortiumOracle implements FederatedOracle {
    * One journaled release: `charge` goes to the study budget first; `rho` is the zCDP figure the
    * journal, the attempts and the compute stage carry (the gradient path: the unamplified round rho).
    */
-  private async release(query: LocalQuery, label: string, charge: number | PrivacyLoss, rho: number, planNoise: (parties: number) => RoundNoise): Promise<SecureSumResult> {
+  private async release(query: LocalQuery, label: string, charge: number | PrivacyLoss, rho: number, rdp: readonly number[] | undefined, planNoise: (parties: number) => RoundNoise): Promise<SecureSumResult> {
     const { studyId, store, log } = this.o;
     const index = this.nextIndex++;
     // The query travels as protobuf bytes (tables and model marginals as float64 bytes); the
@@ -151,7 +153,8 @@ export class ConsortiumOracle implements FederatedOracle {
     this.o.budget?.charge(label, charge);
     const journaled = store.journaledRound(studyId, index);
     if (journaled) {
-      if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho) {
+      const rdpDiverged = journaled.rdp !== undefined && JSON.stringify(journaled.rdp) !== JSON.stringify(rdp);
+      if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho || rdpDiverged) {
         throw new FedsynthError(ErrorCode.CorruptState, `study ${studyId}: replay of round ${index} diverged from the journal (${journaled.label} vs ${label})`, { studyId, round: index });
       }
       log.info({ studyId, round: index, label }, 'round replayed from the journal (not asked again)');
@@ -222,7 +225,7 @@ export class ConsortiumOracle implements FederatedOracle {
           },
         });
         if (outcome.survivors.length >= minSurvivors) {
-          this.journal({ index, roundId, label, queryDigestHex, rho, outcome, participants, noise, attemptNo });
+          this.journal({ index, roundId, label, queryDigestHex, rho, rdp, outcome, participants, noise, attemptNo });
           break;
         }
         failure = new FedsynthError(
@@ -261,7 +264,7 @@ export class ConsortiumOracle implements FederatedOracle {
   }
 
   /** Journals a released round (its noisy sum, survivors and dropouts) and closes its attempt as released. */
-  private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; outcome: RoundOutcome; participants: readonly string[]; noise: RoundNoise; attemptNo: number }): void {
+  private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; rdp: readonly number[] | undefined; outcome: RoundOutcome; participants: readonly string[]; noise: RoundNoise; attemptNo: number }): void {
     const { studyId, store } = this.o;
     const survived = new Set(r.outcome.survivors);
     store.journalRound({
@@ -271,6 +274,7 @@ export class ConsortiumOracle implements FederatedOracle {
       label: r.label,
       queryDigest: r.queryDigestHex,
       rho: r.rho,
+      ...(r.rdp !== undefined ? { rdp: r.rdp } : {}),
       sum: r.outcome.sum,
       stddev: Math.sqrt(r.noise.sumSigma2(r.outcome.survivors.length)),
       participants: r.outcome.survivors,
