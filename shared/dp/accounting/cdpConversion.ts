@@ -83,6 +83,20 @@ export function rhoFromEpsilon(epsilon: number, delta: number): number {
   checkPrivacyNumber(epsilon, 'epsilon');
   checkDelta(delta);
   if (epsilon === 0) return 0;
+  // Pure in (epsilon, delta) and asked again by every agent for every round (spec checks): memoised.
+  const key = `${epsilon}|${delta}`;
+  const hit = rhoCache.get(key);
+  if (hit !== undefined) return hit;
+  const rho = searchRho(epsilon, delta);
+  if (rhoCache.size >= RHO_CACHE_SIZE) rhoCache.clear();
+  rhoCache.set(key, rho);
+  return rho;
+}
+
+const rhoCache = new Map<string, number>();
+const RHO_CACHE_SIZE = 1024;
+
+function searchRho(epsilon: number, delta: number): number {
   let lo = 0;
   let hi = epsilon;
   while (epsilonFromRho(hi, delta) <= epsilon) {

@@ -48,6 +48,21 @@ export function epsilonOfSubsampledGaussian(req: Omit<NoiseMultiplierRequest, 'e
  * is re-checked.
  */
 export function noiseMultiplierFor(req: NoiseMultiplierRequest): number {
+  // A pure function of its numbers, asked again by the coordinator and every agent each gradient
+  // round (planGradientRound, re-derived at each party): memoised, only successful results.
+  const key = `${req.epsilon}|${req.delta}|${req.sampleRate}|${req.steps}|${req.bound ?? ''}|${req.tolerance ?? ''}`;
+  const hit = multiplierCache.get(key);
+  if (hit !== undefined) return hit;
+  const z = searchNoiseMultiplier(req);
+  if (multiplierCache.size >= CACHE_SIZE) multiplierCache.clear();
+  multiplierCache.set(key, z);
+  return z;
+}
+
+const multiplierCache = new Map<string, number>();
+const CACHE_SIZE = 1024;
+
+function searchNoiseMultiplier(req: NoiseMultiplierRequest): number {
   const epsilon = checkPrivacyNumber(req.epsilon, 'epsilon', true);
   checkDelta(req.delta);
   const q = req.sampleRate;

@@ -10,7 +10,8 @@ export interface RandomSource {
   nextBytes(n: number): Uint8Array;
 }
 
-const BLOCK = 4096;
+/** Bytes fetched per refill: one randomFillSync (or one AES-CTR update) serves ~16 000 words. */
+const BLOCK = 1 << 16;
 
 /** Buffers a byte generator and serves words/bytes from it in a fixed order. */
 class BufferedSource implements RandomSource {
@@ -61,8 +62,10 @@ export function cryptoRandomSource(): RandomSource {
 export function seededRandomSource(seed: string, stream: string): RandomSource {
   const key = createHash('sha256').update(`fedsynth/v1/${seed}/${stream}`, 'utf8').digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  let zeros = Buffer.alloc(BLOCK);
   return new BufferedSource((out) => {
-    const ks = cipher.update(Buffer.alloc(out.length));
+    if (zeros.length < out.length) zeros = Buffer.alloc(out.length);
+    const ks = cipher.update(zeros.subarray(0, out.length));
     ks.copy(out, 0);
   });
 }
