@@ -15,7 +15,7 @@ const attack = (risk: number, ci: [number, number]): AttackRisk => ({
   baseline: null,
 });
 
-function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate?: number; epsilon?: number; rho?: number; delta?: number } = {}): Omit<EvaluationReport, 'summary'> {
+function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate?: number; epsilon?: number; rho?: number; delta?: number; subgroups?: EvaluationReport['fidelity']['subgroups'] } = {}): Omit<EvaluationReport, 'summary'> {
   return {
     title: 't',
     columns: ['a', 'b'],
@@ -29,7 +29,7 @@ function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate
       marginals: [],
       correlation: { real: [], synth: [], difference: [], measure: [], meanAbsDifference: 0, maxAbsDifference: 0 },
       distributions: [],
-      subgroups: { rule: 'r', minRows: 30, columns: [], flagged: 0 },
+      subgroups: over.subgroups ?? { rule: 'r', minRows: 30, columns: [], flagged: 0 },
     },
     utility: { target: 'b', testRows: 10, tstr: { accuracy: 0.8, macroF1: 0.7, auc: 0.88 }, trtr: { accuracy: 0.8, macroF1: 0.7, auc: 0.9 } },
     privacy: {
@@ -131,5 +131,21 @@ describe('judgeReport', () => {
     const value = (r: Omit<EvaluationReport, 'summary'>) => judgeReport(r).criteria.find((c) => c.id === 'guarantee')?.value;
     expect(value(report({ epsilon: 1, delta: 1e-9, rho: rhoFromEpsilon(1, 1e-9) }))).toMatch(/, ρ = 0\.0\d+ \(zCDP\)$/);
     expect(value(report({ epsilon: 0.5, delta: 5e-10, rho: 3.8e-5 }))).toBe('ε = 0.50, δ = 5e-10, ρ = 0.0000 (zCDP part; ε also counts RDP charges)');
+  });
+
+  it('subgroups: low alone is review whatever its size; absent or distorted fails only for a group of >= 5% of the rows', () => {
+    type Group = NonNullable<EvaluationReport['fidelity']['subgroups']>['columns'][number]['groups'][number];
+    const group = (over: Partial<Group>): Group => ({ code: 0, realRows: 3000, synthRows: 3000, realShare: 0.3, synthShare: 0.3, tv1: 0.05, tv2: 0.2, floor2: 0.05, blind2: 0.15, distorted: false, flag: 'ok', ...over });
+    const withGroups = (...groups: Group[]) =>
+      report({ subgroups: { rule: 'r', minRows: 30, flagged: groups.filter((g) => g.flag !== 'ok').length, columns: [{ column: 'a', overall: { tv1: 0.02, tv2: 0.06, floor2: 0.02 }, groups }] } });
+    expect(verdict(withGroups(group({})), 'subgroups')).toBe('pass');
+    expect(verdict(withGroups(group({ flag: 'low' })), 'subgroups')).toBe('review'); // a large group at several times its floor: what DP does
+    expect(verdict(withGroups(group({ flag: 'low', distorted: true })), 'subgroups')).toBe('fail');
+    expect(verdict(withGroups(group({ flag: 'absent', synthRows: 0, synthShare: 0, tv2: null })), 'subgroups')).toBe('fail');
+    expect(verdict(withGroups(group({ flag: 'absent', realShare: 0.049, synthRows: 0, synthShare: 0, tv2: null })), 'subgroups')).toBe('review');
+    expect(verdict(withGroups(group({ flag: 'low', distorted: true, realShare: 0.049 })), 'subgroups')).toBe('review');
+    const c = judgeReport(withGroups(group({ flag: 'low', distorted: true }))).criteria.find((x) => x.id === 'subgroups');
+    expect(c?.value).toBe('1 of 1 subgroups flagged, 1 distorted (a=0 ≥ 5% of rows)');
+    expect(c?.threshold).toMatch(/fail: a subgroup holding ≥ 5% of the rows is absent or distorted/);
   });
 });

@@ -13,11 +13,12 @@ const FLAG_TEXT: Readonly<Record<SubgroupFlag, string>> = {
 };
 
 function columnTable(col: SubgroupColumn, labels: readonly string[]): string {
-  const flagged = col.groups.filter((g) => g.flag === 'low' || g.flag === 'absent').length;
+  const flagged = col.groups.filter((g) => g.flag === 'low' || g.flag === 'absent' || g.distorted).length;
   const rows = col.groups
     .map((g) => {
-      const cls = g.flag === 'low' || g.flag === 'absent' ? ' class="flagged"' : g.flag === 'ok' ? '' : ' class="muted"';
-      const cells = [esc(labels[g.code] ?? String(g.code)), String(g.realRows), pct(g.realShare), pct(g.synthShare), fmt(g.tv1), fmt(g.tv2), fmt(g.floor2), FLAG_TEXT[g.flag]];
+      const cls = g.flag === 'low' || g.flag === 'absent' || g.distorted ? ' class="flagged"' : g.flag === 'ok' ? '' : ' class="muted"';
+      const status = g.distorted ? `${FLAG_TEXT[g.flag]}; DISTORTED (worse than the whole table's rows)` : FLAG_TEXT[g.flag];
+      const cells = [esc(labels[g.code] ?? String(g.code)), String(g.realRows), pct(g.realShare), pct(g.synthShare), fmt(g.tv1), fmt(g.tv2), fmt(g.floor2), status];
       return `<tr${cls}>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
     })
     .join('');

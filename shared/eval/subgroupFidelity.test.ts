@@ -95,4 +95,40 @@ describe('subgroupFidelity on Adult', () => {
     expect(erased.columns[0].groups.find((g) => g.code === 2)).toMatchObject({ flag: 'absent', synthRows: 0, tv2: null });
     expect(erased.flagged).toBe(1);
   });
+
+  // Distorted (docs/evaluation.md, calibration): fresh halves never; a large group whose other columns
+  // were scrambled always; a group-blind fault (its rows' other columns copied from random rows of the
+  // whole table) is NOT caught: healthy MST runs reach the same ratio (about 1), so no rule could
+  // tell that fault from a healthy release.
+  it('marks a large scrambled group distorted, never a fresh half, and does not claim to see a group-blind fault', () => {
+    for (const seed of ['s1', 's2', 's3']) {
+      const [a, b] = halves(t, seed);
+      const r = subgroupFidelity(a, b, { columns: cols });
+      expect(r.columns.flatMap((c) => c.groups).filter((g) => g.distorted), `split ${seed}`).toEqual([]);
+    }
+    const [a, b] = halves(t, 'plant-distorted');
+    const sex = t.columns.indexOf('sex');
+    const rng = seededRandomSource('subgroup-test', 'distort');
+    const scrambled = b.data.map((c) => Int32Array.from(c));
+    const blind = b.data.map((c) => Int32Array.from(c));
+    for (let r = 0; r < b.rows; r++) {
+      if (b.data[sex][r] !== 0) continue;
+      const src = uniformInt(rng, b.rows);
+      for (let c = 0; c < b.data.length; c++) {
+        if (c === sex) continue;
+        scrambled[c][r] = uniformInt(rng, b.sizes[c]);
+        blind[c][r] = b.data[c][src];
+      }
+    }
+    const s = subgroupFidelity(a, makeCodeTable(b.columns, b.sizes, scrambled), { columns: [sex] }).columns[0].groups;
+    const g0 = s.find((g) => g.code === 0)!;
+    expect(g0.realShare).toBeGreaterThan(0.3);
+    expect(g0.blind2! / g0.floor2!).toBeGreaterThan(2);
+    expect(g0.tv2! / g0.blind2!).toBeGreaterThan(3);
+    expect(g0.distorted).toBe(true);
+    expect(s.find((g) => g.code === 1)?.distorted).toBe(false);
+    const bl = subgroupFidelity(a, makeCodeTable(b.columns, b.sizes, blind), { columns: [sex] }).columns[0].groups.find((g) => g.code === 0)!;
+    expect(bl.tv2! / bl.blind2!).toBeGreaterThan(0.9);
+    expect(bl.distorted).toBe(false);
+  });
 });
