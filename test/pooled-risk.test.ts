@@ -11,7 +11,9 @@ import { planDistributedDiscreteGaussian } from '../shared/dp/mechanisms/distrib
 import { pooledRiskSensitivity } from '../shared/eval/risk/pooledRiskCounts.js';
 import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
-import { POOLED_RISK_ROUND_INDEX } from '../coordinator/study/StudySynthesis.js';
+import { POOLED_RISK_ROUND_INDEX, POOLED_RISK_SHARE } from '../coordinator/study/StudySynthesis.js';
+import { defaultSubgroupColumns } from '../shared/eval/subgroupFidelity.js';
+import { RAW_SCHEMA } from './support/writeSilos.js';
 import { POOLED_CONTRIBUTION_FILE } from '../party-agent/evaluation/PooledRiskContribution.js';
 import { ProcessConsortium } from './support/ProcessConsortium.js';
 import { runCli, runCliJson } from './support/runCli.js';
@@ -48,10 +50,11 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     const f = pooled.figures;
     const m = c.domain.attrs.length;
     // The noise the coordinator reports is the plan every agent re-derives: 3 shares at sensitivity sqrt(m + 2).
-    const plan = planDistributedDiscreteGaussian({ rho: evaluationRho, l2Sensitivity: pooledRiskSensitivity(m), parties: 3, colluders: 0, dropouts: 0 });
+    // The risk round spends POOLED_RISK_SHARE of the reservation (the schema has subgroup columns).
+    const plan = planDistributedDiscreteGaussian({ rho: POOLED_RISK_SHARE * evaluationRho, l2Sensitivity: pooledRiskSensitivity(m), parties: 3, colluders: 0, dropouts: 0 });
     expect(f.noise.stddev).toBeCloseTo(Math.sqrt(plan.sumSigma2(3)), 9);
     expect(f.noise.l2Sensitivity).toBeCloseTo(pooledRiskSensitivity(m), 12);
-    expect(f.noise.rho).toBeCloseTo(evaluationRho, 15);
+    expect(f.noise.rho).toBeCloseTo(POOLED_RISK_SHARE * evaluationRho, 15);
     // Noiseless sum of what each agent counted (its local-only record).
     const exact = new Float64Array(4 * m + 4);
     for (const p of c.parties) {
@@ -76,6 +79,22 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     expect(html).toContain('id="pooled-risk"');
   });
 
+  it('puts pooled subgroup shares and within-group fidelity (a second round, the rest of the reservation) in the report', () => {
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ConsortiumReport;
+    const pooled = report.pooledRisk;
+    if (!pooled?.released || !pooled.subgroups) throw new Error('no pooled subgroups');
+    const s = pooled.subgroups;
+    const schema = JSON.parse(readFileSync(RAW_SCHEMA, 'utf8')) as { columns: { name: string; type: string }[] };
+    const split = defaultSubgroupColumns(c.domain.shape, schema.columns.map((col) => col.type === 'categorical'));
+    expect(s.columns.map((col) => col.column)).toEqual(split.map((i) => c.domain.attrs[i]));
+    expect(s.rho).toBeCloseTo((1 - POOLED_RISK_SHARE) * evaluationRho, 15);
+    for (const col of s.columns) {
+      expect(col.groups).toHaveLength(c.domain.shape[c.domain.attrs.indexOf(col.column)]);
+      expect(col.groups.reduce((a, g) => a + g.synthShare, 0)).toBeCloseTo(1, 9);
+    }
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Subgroup fidelity (pooled, differentially private)');
+  });
+
   it('the report with its pooled figures is signed again: fedsynth verify --require-report passes on what study fetch returned', async () => {
     const v = await runCli(['verify', out, '--require-report', '--json']);
     expect(v.code, v.stderr).toBe(0);
@@ -88,7 +107,10 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
       const mine = doc.charges.filter((ch) => ch.studyId === studyId);
       const pooled = mine.filter((ch) => ch.idempotencyKey === `${studyId}/${POOLED_RISK_ROUND_INDEX}/pooled-risk`);
       expect(pooled, p).toHaveLength(1);
-      expect(pooled[0].rho).toBeCloseTo(evaluationRho, 15);
+      expect(pooled[0].rho).toBeCloseTo(POOLED_RISK_SHARE * evaluationRho, 15);
+      const subgroups = mine.filter((ch) => ch.idempotencyKey === `${studyId}/${POOLED_RISK_ROUND_INDEX + 1}/pooled-subgroups`);
+      expect(subgroups, p).toHaveLength(1);
+      expect(subgroups[0].rho).toBeCloseTo((1 - POOLED_RISK_SHARE) * evaluationRho, 15);
       expect(Math.abs(doc.spentByStudy[studyId] - rho)).toBeLessThan(1e-12);
     }
   });

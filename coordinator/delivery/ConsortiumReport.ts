@@ -12,6 +12,7 @@ import type { StudyPartyRecord } from '../store/CoordinatorStore.js';
 import { escapeHtml } from '../console/consolePages.js';
 import type { AttackRisk } from '../../shared/eval/RiskFigures.js';
 import type { PooledRateVsControl, PooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
+import type { PooledSubgroupFidelity } from '../../shared/eval/pooledSubgroupFidelity.js';
 
 /** The operator's report files (not in OUTPUT_FILES: each party writes its own local report under these names). */
 export const REPORT_FILES = ['report.json', 'report.html'] as const;
@@ -99,6 +100,8 @@ export type PooledRiskSection =
       readonly figures: PooledRiskFigures;
       /** The noisy sum itself (a DP release; layout shared/eval/risk/pooledRiskCounts), so anyone can recompute the figures. */
       readonly noisySum: readonly number[];
+      /** Pooled subgroup shares and within-subgroup 1-way fidelity (a second, `marginals` round), with the rho it cost. */
+      readonly subgroups?: PooledSubgroupFidelity & { readonly rho: number };
     }
   | { readonly released: false; readonly reason: string };
 
@@ -128,7 +131,24 @@ ${table('pooled-risk', ['criterion', 'risk', `interval (${Math.round(100 * (f.li
   ])}
 ${table('pooled-mia', ['membership inference AUC', 'interval', 'members', 'non-members'], [row([num(f.mia?.auc ?? NaN, 3), ci(f.mia?.ci ?? null), f.mia?.members ?? 0, f.mia?.nonMembers ?? 0])])}
 ${table('pooled-copies', ['figure', 'training rows', 'control rows (reference)', 'counted'], [rate('exact copies', f.exactMatch), rate('distance to closest record', f.dcr)])}
-<ul class="note">${f.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`;
+<ul class="note">${f.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>${renderPooledSubgroups(p.subgroups, row, table)}`;
+}
+
+/** The pooled subgroup tables: share (real, noisy; synthetic) and mean 1-way TV within the group beside its noise floor. */
+function renderPooledSubgroups(s: (PooledSubgroupFidelity & { readonly rho: number }) | undefined, row: (cells: readonly (string | number)[]) => string, table: (id: string, head: readonly string[], rows: readonly string[]) => string): string {
+  if (!s) return '';
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `<h3>Subgroup fidelity (pooled, differentially private)</h3>
+<p class="note">From ${s.pairs} noisy 2-way marginals summed over the silos (rho ${num(s.rho)}; noise standard deviation ${num(s.noiseStddev)} per count). ${escapeHtml(s.method)}</p>
+${s.columns
+  .map((c) =>
+    table(
+      `pooled-subgroups-${escapeHtml(c.column)}`,
+      [`${c.column} (code)`, 'real rows (noisy)', 'real share', 'synthetic share', 'mean 1-way TV within the group', 'noise floor'],
+      c.groups.map((g) => row([g.code, Math.round(g.realRows), pct(g.realShare), pct(g.synthShare), g.tv1 === null ? 'n/a' : num(g.tv1, 3), g.noiseFloor1 === null ? 'n/a' : num(g.noiseFloor1, 3)])),
+    ),
+  )
+  .join('\n')}`;
 }
 
 const num = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toPrecision(digits) : 'n/a');

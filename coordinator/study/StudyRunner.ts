@@ -17,7 +17,12 @@ import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
 import { addPooledRisk, writeConsortiumReport, type PooledRiskSection } from '../delivery/ConsortiumReport.js';
 import { signConsortiumReport } from '../delivery/signConsortiumReport.js';
-import { pooledRiskRound, synthesizeStudy } from './StudySynthesis.js';
+import { pooledRounds, synthesizeStudy } from './StudySynthesis.js';
+import { pooledSubgroupFidelity } from '../../shared/eval/pooledSubgroupFidelity.js';
+import { defaultSubgroupColumns } from '../../shared/eval/subgroupFidelity.js';
+import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
+import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
+import type { CodeTable } from '../../shared/eval/CodeTable.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
@@ -193,10 +198,18 @@ export class StudyRunner {
       const syntheticSha256 = createHash('sha256').update(readFileSync(join(dir, 'synthetic.csv'))).digest('hex');
       await this.awaitSyntheticAcks(studyId, syntheticSha256);
       const deps = { ...this.d, checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
-      const sum = await pooledRiskRound(deps, studyId, spec, syntheticSha256);
+      const synth = readStudySynthetic(dir, spec);
+      const categorical = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)).columns.map((c) => c.type === 'categorical') : undefined;
+      const split = defaultSubgroupColumns(synth.sizes, categorical);
+      const { risk: sum, subgroups } = await pooledRounds(deps, studyId, spec, syntheticSha256, split);
       const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), spec.syntheticRows, { stddev: sum.stddev, l2Sensitivity: sum.l2Sensitivity, rho: sum.rho, parties: sum.parties });
-      section = { released: true, figures, noisySum: Array.from(sum.values) };
-      this.d.audit('study.pooled_risk', { studyId, rho: sum.rho, parties: sum.parties, stddev: sum.stddev });
+      section = {
+        released: true,
+        figures,
+        noisySum: Array.from(sum.values),
+        ...(subgroups ? { subgroups: { ...pooledSubgroupFidelity(synth, subgroups.split, subgroups.sums, subgroups.stddev), rho: subgroups.rho } } : {}),
+      };
+      this.d.audit('study.pooled_risk', { studyId, rho: sum.rho, parties: sum.parties, stddev: sum.stddev, subgroupRho: subgroups?.rho ?? 0 });
     } catch (e) {
       if (isFedsynthError(e) && e.code === ErrorCode.Cancelled) throw e;
       const reason = isFedsynthError(e) ? `${e.code}: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}`;
@@ -235,6 +248,12 @@ export class StudyRunner {
     if (!this.approvedParties(studyId).includes(partyId)) return;
     deliverOutputs(this.d, join(this.d.outputsDir, studyId), studyId, partyId);
   }
+}
+
+/** The study's synthetic.csv (as written for delivery) as codes. */
+function readStudySynthetic(dir: string, spec: StudySpec): CodeTable {
+  const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : null;
+  return syntheticCodeTable(readFileSync(join(dir, 'synthetic.csv'), 'utf8'), 'synthetic.csv', spec.domain.map((c) => c.name), spec.domain.map((c) => c.size), schema);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -17,6 +17,7 @@ import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.
 import { measureBySecureSum, measurementsFromSum, type FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { localQuerySensitivity, type LocalQuery } from '../../shared/synth/LocalQuery.js';
+import { subgroupPairs } from '../../shared/eval/pooledSubgroupFidelity.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
@@ -198,20 +199,47 @@ export interface PooledRiskSum {
   readonly parties: number;
 }
 
+/** The pooled subgroup release: one noisy 2-way marginal per pair of subgroupPairs(split). */
+export interface PooledSubgroupSums {
+  readonly split: readonly number[];
+  readonly sums: readonly Float64Array[];
+  readonly stddev: number;
+  readonly rho: number;
+}
+
 /**
- * The post-delivery round (docs/privacy.md "Pooled risk"): every approved party counts the risk
- * attacks of the delivered synthetic data (`syntheticSha256`) on its rows and contributes through
- * the study's secure aggregation with its noise share; charged to the study's evaluationRho only.
+ * Share of the study's evaluationRho the risk round spends when there are subgroup columns; the
+ * subgroup round spends the rest (all of it goes to the risk round when there are none).
  */
-export async function pooledRiskRound(d: StudySynthesisDeps, studyId: string, spec: StudySpec, syntheticSha256: string): Promise<PooledRiskSum> {
+export const POOLED_RISK_SHARE = 0.5;
+
+/**
+ * The post-delivery rounds (docs/privacy.md "Pooled risk"), charged to the study's evaluationRho
+ * only: (1) every approved party counts the risk attacks of the delivered synthetic data
+ * (`syntheticSha256`) on its rows (`riskCounts`); (2) when `split` names subgroup columns, the
+ * 2-way marginals of each split column with every other column (an ordinary `marginals` round) for
+ * the pooled subgroup fidelity. Both through the study's secure aggregation with each party's noise share.
+ */
+export async function pooledRounds(
+  d: StudySynthesisDeps,
+  studyId: string,
+  spec: StudySpec,
+  syntheticSha256: string,
+  split: readonly number[],
+): Promise<{ risk: PooledRiskSum; subgroups: PooledSubgroupSums | null }> {
   const rho = spec.evaluationRho ?? 0;
   if (!(rho > 0)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${studyId} has no pooled risk reservation`, { studyId });
   const domain = studyDomain(spec);
   const oracle = studyOracle(d, studyId, spec, domain, { budgetRho: rho, firstRoundIndex: POOLED_RISK_ROUND_INDEX });
+  const riskRho = split.length > 0 ? POOLED_RISK_SHARE * rho : rho;
   const query: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256 };
-  const res = await oracle.secureSum(query, rho, 'pooled-risk');
+  const res = await oracle.secureSum(query, riskRho, 'pooled-risk');
   const parties = d.store.journaledRound(studyId, POOLED_RISK_ROUND_INDEX)?.participants.length ?? 0;
-  return { values: res.values, stddev: res.stddev, l2Sensitivity: localQuerySensitivity(query) * Math.max(1, spec.maxSilosPerIndividual), rho, parties };
+  const risk = { values: res.values, stddev: res.stddev, l2Sensitivity: localQuerySensitivity(query) * Math.max(1, spec.maxSilosPerIndividual), rho: riskRho, parties };
+  if (split.length === 0) return { risk, subgroups: null };
+  const attrSets = subgroupPairs(domain.attrs, split).map((p) => p.map((i) => domain.attrs[i]));
+  const measured = await oracle.measure(attrSets, rho - riskRho, 'pooled-subgroups');
+  return { risk, subgroups: { split, sums: measured.map((m) => m.values), stddev: measured[0]?.stddev ?? 0, rho: rho - riskRho } };
 }
 
 /** Bytes as B / kB / MB (decimal), for progress lines. */
