@@ -53,8 +53,18 @@ export interface RoundRecord {
   completedMs: number;
 }
 
+/** A journaled round's small columns (CoordinatorStore.roundSummaries). */
+interface RoundSummary {
+  readonly roundIndex: number;
+  readonly label: string;
+  readonly rho: number;
+  readonly rdp?: readonly number[];
+  readonly participants: string[];
+}
+
 export class CoordinatorStore {
   private readonly db: Database.Database;
+  private readonly summaries = new Map<string, Map<number, RoundSummary>>();
 
   constructor(path: string) {
     try {
@@ -268,12 +278,39 @@ export class CoordinatorStore {
 
   /** The released rounds of a study (without their sums), in order. */
   releasedRounds(studyId: string): ReleasedRound[] {
-    return (this.db.prepare('SELECT round_index, label, rho, participants FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as Record<string, unknown>[]).map((r) => ({
-      roundIndex: Number(r.round_index),
-      label: String(r.label),
-      rho: Number(r.rho),
-      participants: JSON.parse(String(r.participants)) as string[],
-    }));
+    return this.roundSummaries(studyId).map(({ roundIndex, label, rho, participants }) => ({ roundIndex, label, rho, participants }));
+  }
+
+  /**
+   * The small columns of a study's journal, each row read once and cached: a row's later columns
+   * sit behind its sum BLOB (a MiB for a gradient round), so reading them costs SQLite a walk over
+   * the blob's overflow pages, and status asks on every update. Journal rows are only ever inserted
+   * (journalRound), never changed or deleted, so the cache stays exact.
+   */
+  private roundSummaries(studyId: string): readonly RoundSummary[] {
+    let cached = this.summaries.get(studyId);
+    if (cached === undefined) {
+      cached = new Map();
+      this.summaries.set(studyId, cached);
+    }
+    // The indices come from the primary key's index alone (no row is read); only new rows are read.
+    const indices = (this.db.prepare('SELECT round_index FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as { round_index: number }[]).map((r) => Number(r.round_index));
+    const read = this.db.prepare('SELECT label, rho, rdp, participants FROM rounds WHERE study_id = ? AND round_index = ?');
+    return indices.map((roundIndex) => {
+      let summary = cached.get(roundIndex);
+      if (summary === undefined) {
+        const r = read.get(studyId, roundIndex) as { label: string; rho: number; rdp: string | null; participants: string };
+        summary = {
+          roundIndex,
+          label: String(r.label),
+          rho: Number(r.rho),
+          ...(typeof r.rdp === 'string' ? { rdp: checkRdpCurve(JSON.parse(r.rdp) as number[]) } : {}),
+          participants: JSON.parse(String(r.participants)) as string[],
+        };
+        cached.set(roundIndex, summary);
+      }
+      return summary;
+    });
   }
 
   /** Each round of a study with what it charged and whether it was released (shared/study/RoundAccount). */
@@ -289,11 +326,10 @@ export class CoordinatorStore {
    * parties' ledgers hold for the study's released rounds.
    */
   releasedLoss(studyId: string, partyId?: string): PrivacyLoss {
-    const rows = this.db.prepare('SELECT rho, rdp, participants FROM rounds WHERE study_id = ? ORDER BY round_index').all(studyId) as { rho: number; rdp: string | null; participants: string }[];
     let loss: PrivacyLoss = { rho: 0 };
-    for (const r of rows) {
-      if (partyId !== undefined && !(JSON.parse(r.participants) as string[]).includes(partyId)) continue;
-      loss = composeLosses(loss, r.rdp === null ? { rho: Number(r.rho) } : { rho: Number(r.rho), rdp: JSON.parse(r.rdp) as number[] });
+    for (const r of this.roundSummaries(studyId)) {
+      if (partyId !== undefined && !r.participants.includes(partyId)) continue;
+      loss = composeLosses(loss, r.rdp === undefined ? { rho: r.rho } : { rho: r.rho, rdp: r.rdp });
     }
     return loss;
   }
