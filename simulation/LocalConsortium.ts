@@ -12,9 +12,10 @@ import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/Rand
 import { AgentMetrics } from '../party-agent/metrics/AgentMetrics.js';
 import { Coordinator, type CoordinatorOptions } from '../coordinator/Coordinator.js';
 import { PartyAgent } from '../party-agent/PartyAgent.js';
+import { loadedRowsOf } from '../party-agent/data/trainingRows.js';
 import { BudgetLedger } from '../party-agent/ledger/BudgetLedger.js';
 import type { AgentPolicy } from '../party-agent/policy/StudyPolicy.js';
-import { policyBudget } from '../party-agent/policy/policyBudget.js';
+import { policyBudget, policyDelta } from '../party-agent/policy/policyBudget.js';
 import { initCa } from '../platform/pki/CertificateAuthority.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
@@ -98,16 +99,20 @@ export class LocalConsortium {
       const kit = loadKit(join(this.dir, 'kits', id));
       const stateDir = join(this.dir, 'agents', id);
       mkdirSync(stateDir, { recursive: true });
-      const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho } : policyBudget({ ...this.o.policy, lifetimeEpsilon: this.o.lifetimeEpsilon });
+      // RDP charges (dpsgd) are read at the policy's delta, with or without an explicit rho cap.
+      const caps = this.o.ledgerRho !== undefined ? { perStudyRho: this.o.ledgerRho, lifetimeRho: this.o.ledgerRho, delta: policyDelta(this.o.policy) } : policyBudget({ ...this.o.policy, lifetimeEpsilon: this.o.lifetimeEpsilon });
       const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { ...caps, defaultDataset: 'simulated' });
       const metrics = this.o.agentMetrics ? new AgentMetrics() : undefined;
       if (metrics) this.agentMetrics.push(metrics);
+      // A source that reads its rows (CSV, Parquet, PostgreSQL) serves gradient rounds as in `agent start`.
+      const trainingRows = loadedRowsOf(this.o.sources[i]);
       const agent = new PartyAgent({
         metrics,
         coordinatorAddress: address,
         tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key, serverName: 'localhost' },
         domain: this.o.domain,
         source: this.o.sources[i],
+        ...(trainingRows ? { trainingRows } : {}),
         policy: this.o.policy,
         stateDir,
         ledger: { charge: (r) => void ledger.charge(r) },

@@ -1,5 +1,6 @@
-// Integration test: every message a party agent sends during whole studies (plain and masking) is
-// captured; none carries raw data, no released vector equals the exact local counts, masked vectors look uniform.
+// Integration test: every message a party agent sends during whole studies (MST plain and masking, dpsgd
+// masking and plain, agents on CSV) is captured; none carries raw data, no released vector equals the
+// exact local counts, masked vectors look uniform, a gradient round leaves only masked, noisy sums.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,13 @@ import { fromGrpcError } from '../coordinator/grpcErrors.js';
 import { AgentMessage, Aggregation, Mechanism, type ComputeStage, type CoordinatorMessage, type CreateStudyRequest, type StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { RAW_SCHEMA, writeSilos } from './support/writeSilos.js';
 import { decodeLocalQuery } from '../platform/wire/localQueryWire.js';
+import type { DpsgdTraining } from '../shared/study/StudySpec.js';
+import { vaeSpecForStudy } from '../shared/synth/dpsgdModel.js';
+import { clippedGradientSum } from '../shared/neural/clippedGradientSum.js';
+import { discretizeClippedSum } from '../shared/dp/gradient/discretizeClippedSum.js';
+import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
+import { poissonSampleExact } from '../party-agent/rounds/gradientContribution.js';
+import { trainingRowsOf } from '../party-agent/data/trainingRows.js';
 
 type Body = NonNullable<AgentMessage['body']>;
 interface Sent {
@@ -30,8 +38,11 @@ interface Sent {
 }
 interface Asked {
   party: string;
+  studyId: string;
   roundId: string;
   compute: ComputeStage;
+  /** The whole encoded query: the chunks sent before the compute stage, then its own bytes. */
+  query: Uint8Array;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fedsynth-wire-'));
@@ -44,7 +55,9 @@ const sources: ValidatingSource[] = [];
 const sent: Sent[] = [];
 const asked: Asked[] = [];
 let consortium: LocalConsortium;
-const studies: Record<'plain' | 'masking', string> = { plain: '', masking: '' };
+const studies: Record<'plain' | 'masking' | 'dpsgdMasking' | 'dpsgdPlain', string> = { plain: '', masking: '', dpsgdMasking: '', dpsgdPlain: '' };
+/** Two short gradient rounds of a small generator on the raw schema (continuous columns as values). */
+const TRAINING: DpsgdTraining = { rounds: 2, sampleRate: 0.05, clipNorm: 1, hidden: [16], latent: 4, learningRate: 0.02, offsetSigma: 0.2 };
 
 /** The party an agent object or its connection belongs to. */
 function partyOf(ctx: unknown): string {
@@ -52,12 +65,12 @@ function partyOf(ctx: unknown): string {
   return i >= 0 ? consortium.partyIds[i] : 'unknown';
 }
 
-async function runStudy(aggregation: Aggregation): Promise<string> {
+async function runStudy(aggregation: Aggregation, dpsgd = false): Promise<string> {
   const req: CreateStudyRequest = {
     spec: {
       studyId: '',
       title: 'wire capture',
-      mechanism: Mechanism.MECHANISM_MST,
+      mechanism: dpsgd ? Mechanism.MECHANISM_DPSGD : Mechanism.MECHANISM_MST,
       epsilon: 1,
       delta: 1e-9,
       rho: 0,
@@ -71,9 +84,9 @@ async function runStudy(aggregation: Aggregation): Promise<string> {
       domainHash: domainHash(domain),
       maxSilosPerIndividual: 1,
       targetColumn: '',
-      schemaJson: '',
+      schemaJson: dpsgd ? JSON.stringify(schemaRaw) : '',
       neighbours: 0,
-      training: undefined,
+      training: dpsgd ? { ...TRAINING, hidden: [...TRAINING.hidden] } : undefined,
       evaluationRho: 0,
     },
     parties: consortium.partyIds,
@@ -102,25 +115,35 @@ beforeAll(async () => {
     log: silentLogger(),
     seed: 'wire-test',
     // Plain mode costs each of the 3 parties up to 3 times the study's rho (epsilon 1.78 for epsilon 1).
-    policy: { allowedColumns: '*', maxEpsilonPerStudy: 2, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst'], minParties: 2, autoApprove: true, allowPlainAggregation: true },
+    policy: { allowedColumns: '*', maxEpsilonPerStudy: 2, maxDeltaPerStudy: 1e-6, allowedMechanisms: ['mst', 'dpsgd'], minParties: 2, autoApprove: true, allowPlainAggregation: true },
     ledgerRho: 1,
     workDir: join(dir, 'consortium'),
   });
   await consortium.start();
   studies.plain = await runStudy(Aggregation.AGGREGATION_PLAIN);
   studies.masking = await runStudy(Aggregation.AGGREGATION_MASKING);
+  studies.dpsgdMasking = await runStudy(Aggregation.AGGREGATION_MASKING, true);
+  studies.dpsgdPlain = await runStudy(Aggregation.AGGREGATION_PLAIN, true);
   sendSpy.mock.calls.forEach(([body], i) => {
     sent.push({ party: partyOf(sendSpy.mock.contexts[i]), body, bytes: Buffer.from(AgentMessage.encode({ seq: 0, body }).finish()) });
   });
+  const chunks = new Map<string, Uint8Array[]>();
   onMessageSpy.mock.calls.forEach(([msg], i) => {
     const b = msg.body;
+    const party = partyOf(onMessageSpy.mock.contexts[i]);
+    if (b?.$case === 'roundRequest' && b.value.stage?.$case === 'queryChunk') {
+      const key = `${party}/${b.value.roundId}`;
+      chunks.set(key, [...(chunks.get(key) ?? []), b.value.stage.value.data]);
+    }
     if (b?.$case === 'roundRequest' && b.value.stage?.$case === 'compute') {
-      asked.push({ party: partyOf(onMessageSpy.mock.contexts[i]), roundId: b.value.roundId, compute: b.value.stage.value });
+      const compute = b.value.stage.value;
+      const query = compute.queryChunkCount > 1 ? Buffer.concat([...(chunks.get(`${party}/${b.value.roundId}`) ?? []), compute.query]) : compute.query;
+      asked.push({ party, studyId: b.value.studyId, roundId: b.value.roundId, compute, query });
     }
   });
   sendSpy.mockRestore();
   onMessageSpy.mockRestore();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await consortium?.stop();
@@ -226,7 +249,7 @@ describe('no raw data on the wire', () => {
 
   it('no plain contribution equals the exact local counts of its query (alpha <= 1e-6 per vector)', async () => {
     let checked = 0;
-    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN)) {
+    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN && x.studyId === studies.plain)) {
       const reply = sent.find((s) => s.party === a.party && s.body.$case === 'roundReply' && s.body.value.roundId === a.roundId && s.body.value.stage?.$case === 'plain');
       expect(reply, `${a.party} ${a.roundId}`).toBeDefined();
       const plain = reply!.body.$case === 'roundReply' && reply!.body.value.stage?.$case === 'plain' ? reply!.body.value.stage.value : undefined;
@@ -245,7 +268,7 @@ describe('no raw data on the wire', () => {
 
   it('masked vectors look uniform mod 2^32, not like counts (alpha ~ 1e-6 per vector)', async () => {
     let checked = 0;
-    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING)) {
+    for (const a of asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING && x.studyId === studies.masking)) {
       const reply = sent.find((s) => s.party === a.party && s.body.$case === 'roundReply' && s.body.value.roundId === a.roundId && s.body.value.stage?.$case === 'masked');
       expect(reply, `${a.party} ${a.roundId}`).toBeDefined();
       const masked = reply!.body.$case === 'roundReply' && reply!.body.value.stage?.$case === 'masked' ? reply!.body.value.stage.value.maskedVector : new Uint8Array();
@@ -275,16 +298,91 @@ describe('no raw data on the wire', () => {
     expect(binomialUpperCritical(200, zeroNoiseProbability(100), 1e-7)).toBe(27);
     // Planted on the captured study: the largest plain vector of the round with the exact counts in
     // a quarter of its cells (noise skipped there) fails the bound.
-    const a = asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN).sort((x, y) => y.compute.vectorLength - x.compute.vectorLength)[0];
+    const a = asked.filter((x) => x.compute.aggregation === Aggregation.AGGREGATION_PLAIN && x.studyId === studies.plain).sort((x, y) => y.compute.vectorLength - x.compute.vectorLength)[0];
     const n = a.compute.vectorLength;
     expect(Math.ceil(n / 4)).toBeGreaterThanOrEqual(binomialUpperCritical(n, zeroNoiseProbability(a.compute.perPartySigma2), 1e-7));
   });
 
   it('planted fault: the uniformity checks reject unmasked counts', async () => {
-    const a = asked.find((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING && x.compute.vectorLength >= 100)!;
+    const a = asked.find((x) => x.compute.aggregation === Aggregation.AGGREGATION_MASKING && x.studyId === studies.masking && x.compute.vectorLength >= 100)!;
     const exact = await evaluateLocalQuery(decodeLocalQuery(a.compute.query, domain), sources[0], domain);
     const words = Uint32Array.from(exact, (v) => Math.round(v) >>> 0);
     expect(nearZeroCount(words)).toBeGreaterThanOrEqual(nearZeroCritical(words.length));
     expect(uniformMeanZ(words)).toBeGreaterThanOrEqual(4.9);
+  });
+
+  /** The gradient rounds of a dpsgd study as each party was asked them, with the reply it sent. */
+  function gradientRounds(studyId: string): { a: Asked; reply: Body | undefined; step: Extract<LocalQuery, { kind: 'gradientStep' }> }[] {
+    return asked
+      .filter((x) => x.studyId === studyId)
+      .flatMap((a) => {
+        const q = decodeLocalQuery(a.query, domain);
+        if (q.kind !== 'gradientStep') return [];
+        const reply = sent.find((s) => s.party === a.party && s.body.$case === 'roundReply' && s.body.value.roundId === a.roundId && (s.body.value.stage?.$case === 'masked' || s.body.value.stage?.$case === 'plain'));
+        return [{ a, reply: reply?.body, step: q }];
+      });
+  }
+
+  function wordsOf(bytes: Uint8Array, n: number): Uint32Array {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Uint32Array.from({ length: n }, (_, j) => view.getUint32(4 * j, true));
+  }
+
+  /**
+   * Lower bound on ||v||^2 of a vector carrying its noise share: v = x + n, n_i ~ N_Z(0, s2) iid.
+   * ||n||^2 / s2 is ~ chi-square(d): below d - 6 sqrt(2d) with probability ~1e-9; the signal can
+   * lower ||x + n||^2 below ||n||^2 by at most (x.n)^2/||x||^2 = g^2 s2, g ~ N(0, 1), below 36 s2
+   * with probability ~2e-9. So ||v||^2 >= s2 (d - 6 sqrt(2d) - 36) fails with probability ~3e-9.
+   */
+  function noisyNormFloor(d: number, s2: number): number {
+    return s2 * (d - 6 * Math.sqrt(2 * d) - 36);
+  }
+
+  function squaredNormOf(v: ArrayLike<number>): number {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+    return s;
+  }
+
+  it('dpsgd with masking: every gradient round leaves an agent only as a masked vector that looks uniform mod 2^32 (alpha ~ 1e-6 per vector)', () => {
+    const rounds = gradientRounds(studies.dpsgdMasking);
+    expect(rounds.length).toBe(TRAINING.rounds * consortium.partyIds.length);
+    for (const { a, reply, step } of rounds) {
+      expect(reply?.$case === 'roundReply' && reply.value.stage?.$case, `${a.party} ${a.roundId}`).toBe('masked');
+      const masked = reply!.$case === 'roundReply' && reply!.value.stage?.$case === 'masked' ? reply!.value.stage.value.maskedVector : new Uint8Array();
+      expect(a.compute.vectorLength).toBe(step.plan.paddedDimension);
+      const words = wordsOf(masked, a.compute.vectorLength);
+      expect(nearZeroCount(words)).toBeLessThan(nearZeroCritical(words.length));
+      expect(uniformMeanZ(words)).toBeLessThan(4.9);
+    }
+    // No plain reply at all in the masking study.
+    expect(sent.filter((s) => s.body.$case === 'roundReply' && s.body.value.studyId === studies.dpsgdMasking && s.body.value.stage?.$case === 'plain')).toEqual([]);
+  });
+
+  it('dpsgd in plain mode (the vector before masking): each gradient vector carries at least its noise share (alpha ~ 3e-9 per vector)', () => {
+    const rounds = gradientRounds(studies.dpsgdPlain);
+    expect(rounds.length).toBe(TRAINING.rounds * consortium.partyIds.length);
+    for (const { a, reply, step } of rounds) {
+      const plain = reply?.$case === 'roundReply' && reply.value.stage?.$case === 'plain' ? reply.value.stage.value : undefined;
+      expect(plain, `${a.party} ${a.roundId}`).toBeDefined();
+      const v = decodeIntVector(plain!.noisyVector, plain!.elementBits, a.compute.vectorLength);
+      expect(squaredNormOf(v)).toBeGreaterThan(noisyNormFloor(v.length, step.plan.perPartySigma2));
+    }
+  });
+
+  it('planted faults: an unmasked gradient vector fails the uniformity checks, a noise-free one the noise floor', async () => {
+    const [{ a, reply, step }] = gradientRounds(studies.dpsgdPlain);
+    const plain = reply!.$case === 'roundReply' && reply!.value.stage?.$case === 'plain' ? reply!.value.stage.value : undefined;
+    // The agent's noisy vector sent without masks: small signed words, near zero mod 2^32.
+    const unmasked = Uint32Array.from(decodeIntVector(plain!.noisyVector, plain!.elementBits, a.compute.vectorLength), (x) => x >>> 0);
+    expect(nearZeroCount(unmasked) >= nearZeroCritical(unmasked.length) || uniformMeanZ(unmasked) >= 4.9).toBe(true);
+    // The same round computed by this party without its noise share: the clipped, discretized sum.
+    const source = sources[consortium.partyIds.indexOf(a.party)]!;
+    const spec = vaeSpecForStudy(TRAINING, domain, JSON.stringify(schemaRaw));
+    const rng = seededRandomSource('wire-test', 'planted-noise-free');
+    const rows = await trainingRowsOf(source, source, spec.encoding);
+    const clipped = await clippedGradientSum(spec, step.weights, poissonSampleExact(rows, step.plan.sampleRate, rng), step.plan.clipNorm, rng);
+    const noiseFree = discretizeClippedSum(clipped.sum, step.plan, rng);
+    expect(squaredNormOf(noiseFree)).toBeLessThan(noisyNormFloor(noiseFree.length, step.plan.perPartySigma2));
   });
 });

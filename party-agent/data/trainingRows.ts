@@ -31,6 +31,12 @@ export function loadOnce(load: () => Promise<TabularRows>): TabularRowSource {
   };
 }
 
+/** `loadOnce` over a source that reads its own rows (SqlMarginalSource), else undefined. */
+export function loadedRowsOf(source: MarginalSource): TabularRowSource | undefined {
+  const s = source as MarginalSource & Partial<TabularRowSource>;
+  return typeof s.tabularRows === 'function' ? loadOnce(() => s.tabularRows!()) : undefined;
+}
+
 /**
  * The rows of `rows` (or, without it, of an in-memory source: simulations, tests) laid out for
  * the study's encoding. A continuous column without values (an in-memory EncodedTable keeps codes
