@@ -143,7 +143,7 @@ beforeAll(async () => {
   });
   sendSpy.mockRestore();
   onMessageSpy.mockRestore();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await consortium?.stop();
