@@ -175,8 +175,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       let roundsEnd = Date.now();
       let lastRounds = -1;
       let fitEnd: number | undefined;
-      // A dpsgd study's phase names its gradient round and the epsilon its RDP accountant has spent
-      // (the zCDP figure epsilonSpent covers only its noisy row count).
+      // A dpsgd study's phase already names its gradient round and the epsilon spent so far.
       const final = await client.watchStudy(studyId, (s) => {
         if (s.roundsDone !== lastRounds) [lastRounds, roundsEnd] = [s.roundsDone, Date.now()];
         if (s.state === 'fitting' && fitEnd === undefined) fitEnd = Date.now();
