@@ -13,6 +13,7 @@ import { distinctRows } from './distinctRows.js';
 import { evaluateRisk } from './evaluateRisk.js';
 import { buildKeyIndex, keysWithin, nearestKeys, queryCodes } from './KeyIndex.js';
 import { inferenceAttacks } from './inferenceAttacks.js';
+import { membershipInference } from './membershipInference.js';
 import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
 
 const net = randomBayesNet({ columns: 10, sizes: { min: 3, max: 12 }, maxParents: 2, strength: 1 }, seededRandomSource('risk-test', 'net'));
@@ -155,12 +156,17 @@ describe('inferenceAttacks', () => {
     const trainTargets = Array.from({ length: 150 }, (_, i) => i * 13);
     const controlTargets = Array.from({ length: 150 }, (_, i) => i * 11 + 5);
     const secrets = synth.columns.map((_, c) => c);
-    const got = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, 's');
+    const result = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, 's');
+    const got = result.counts;
     for (const [j, s] of secrets.entries()) {
       expect(got[j].secret).toBe(s);
       expect(got[j].successes).toBe(bruteForce(synth, train, trainTargets, s));
       expect(got[j].controlSuccesses).toBe(bruteForce(synth, control, controlTargets, s));
     }
+    // The search's nearest distances are the ones the membership-inference attack finds itself.
+    const own = membershipInference(synth, train, trainTargets, control, controlTargets);
+    expect(membershipInference(synth, train, trainTargets, control, controlTargets, 0.95, result.nearest)).toEqual(own);
+    expect(own.members.reduce((a, b) => a + b, 0)).toBe(150);
   });
 });
 

@@ -125,13 +125,17 @@ export function evaluateRisk(train: CodeTable, control: CodeTable, synth: CodeTa
     return { ...figure(c, confidence), split: [c.split[0].map((i) => train.columns[i]), c.split[1].map((i) => train.columns[i])] as const };
   });
 
+  // The targets' nearest-synthetic distances, found by the inference search and scored by the MIA.
+  let nearest: { train: Int32Array; control: Int32Array } | undefined;
   const inference = timed(seconds, 'inference', () => {
     const secrets = opts.secrets ?? train.columns.map((_, c) => c);
     if (secrets.length === 0) return null;
     for (const s of secrets) {
       if (!Number.isInteger(s) || s < 0 || s >= m) throw new FedsynthError(ErrorCode.InvalidArgument, `risk evaluation: secret column ${s} is not in the domain`);
     }
-    const per = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, seed).map((c) => ({ ...figure(c, confidence), secret: train.columns[c.secret] }));
+    const result = inferenceAttacks(synth, train, trainTargets, control, controlTargets, secrets, seed);
+    nearest = result.nearest;
+    const per = result.counts.map((c) => ({ ...figure(c, confidence), secret: train.columns[c.secret] }));
     // Headline: the secret the attack learns most about (a regulator asks for the worst case). Picking
     // the largest of k estimates inflates it, so its interval is a simultaneous (Bonferroni) one at
     // confidence 1 − (1 − confidence)/k; the per-column intervals stay at `confidence`.
@@ -140,7 +144,7 @@ export function evaluateRisk(train: CodeTable, control: CodeTable, synth: CodeTa
   });
 
   const closest = timed(seconds, 'closestRecord', () => closestRecordRates(synth, train, control, opts.dcrRows ?? 3000, seed));
-  const mia = timed(seconds, 'membershipInference', () => membershipInference(synth, train, trainTargets, control, controlTargets, confidence));
+  const mia = timed(seconds, 'membershipInference', () => membershipInference(synth, train, trainTargets, control, controlTargets, confidence, nearest));
   return {
     rows: { train: train.rows, control: control.rows, synth: synth.rows },
     confidence,

@@ -8,7 +8,8 @@
 // Every secret column is answered from one search per target: with D the Hamming distance on all
 // columns and D* its minimum, the distance without secret s is D − [differs on s], at least D* − 1,
 // so the rows nearest without s are among the rows with D <= D* + 1 (KeyIndex.keysWithin, slack 1).
-// The votes are the same row counts as one index per secret would give.
+// The votes are the same row counts as one index per secret would give. The search also yields each
+// target's distance to its nearest synthetic row, which membershipInference scores.
 import type { CodeTable } from '../CodeTable.js';
 import type { AttackCounts } from './attackRisk.js';
 import { seededRandomSource } from '../../dp/random/RandomSource.js';
@@ -20,14 +21,21 @@ export interface InferenceCounts extends AttackCounts {
   readonly secret: number;
 }
 
+/** Per secret column its counts; per target its Hamming distance to the nearest synthetic row (all columns). */
+export interface InferenceResult {
+  readonly counts: InferenceCounts[];
+  /** Distances of the training and control targets, in target order (what membershipInference scores). */
+  readonly nearest: { readonly train: Int32Array; readonly control: Int32Array };
+}
+
 /**
  * Multi-index levels of the all-column index: slack 1 needs level D* + 2 to stop before the full
  * scan, so two more than the per-column default (4) keep near targets (D* <= 4) off the scan.
  */
 const LEVELS = 6;
 
-/** Per secret (in `secrets` order): how many of `rows` of `targets` the attack guesses right. */
-function guessed(index: KeyIndex, secrets: readonly number[], sizes: readonly number[], targets: CodeTable, rows: ArrayLike<number>): number[] {
+/** Per secret (in `secrets` order): how many of `rows` of `targets` the attack guesses right; `nearest[i]` gets row i's minimum distance. */
+function guessed(index: KeyIndex, secrets: readonly number[], sizes: readonly number[], targets: CodeTable, rows: ArrayLike<number>, nearest: Int32Array): number[] {
   const m = index.cols.length;
   const q = new Int32Array(m);
   // Position of each secret column in the index's column order.
@@ -40,7 +48,7 @@ function guessed(index: KeyIndex, secrets: readonly number[], sizes: readonly nu
   const counts = index.rows;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    keysWithin(index, queryCodes(index, targets, r, q), 1, found, dist);
+    nearest[i] = keysWithin(index, queryCodes(index, targets, r, q), 1, found, dist);
     for (let j = 0; j < secrets.length; j++) {
       const p = pos[j];
       const qs = q[p];
@@ -74,12 +82,12 @@ export function inferenceAttacks(
   controlTargets: ArrayLike<number>,
   secrets: readonly number[],
   seed: string,
-): InferenceCounts[] {
-  if (secrets.length === 0) return [];
+): InferenceResult {
+  const nearest = { train: new Int32Array(trainTargets.length), control: new Int32Array(controlTargets.length) };
   const index = buildKeyIndex(synth, synth.columns.map((_, c) => c), new Float64Array(synth.rows), null, LEVELS);
-  const main = guessed(index, secrets, synth.sizes, train, trainTargets);
-  const ctrl = guessed(index, secrets, synth.sizes, control, controlTargets);
-  return secrets.map((secret, j) => {
+  const main = guessed(index, secrets, synth.sizes, train, trainTargets, nearest.train);
+  const ctrl = guessed(index, secrets, synth.sizes, control, controlTargets, nearest.control);
+  const counts = secrets.map((secret, j) => {
     const rng = seededRandomSource(seed, `risk/inference/baseline/${secret}`);
     let baseline = 0;
     const s = synth.data[secret];
@@ -94,4 +102,5 @@ export function inferenceAttacks(
       baselineSuccesses: baseline,
     };
   });
+  return { counts, nearest };
 }

@@ -4,6 +4,7 @@
 // (non-members): 0.5 = membership is invisible, 1 = every member is recognised (the distance attack
 // of Chen et al., "GAN-Leaks", CCS 2020, in its black-box form). The interval is Hanley & McNeil's
 // (Radiology 1982) normal approximation to the AUC's standard error.
+import { ErrorCode, FedsynthError } from '../../errors/FedsynthError.js';
 import type { CodeTable } from '../CodeTable.js';
 import { selectRows } from '../CodeTable.js';
 import { aucFromHistograms } from '../classificationMetrics.js';
@@ -36,13 +37,21 @@ export function aucStandardError(auc: number, n1: number, n2: number): number {
   return Math.sqrt(Math.max(0, (auc * (1 - auc) + (n1 - 1) * (q1 - auc * auc) + (n2 - 1) * (q2 - auc * auc)) / (n1 * n2)));
 }
 
-function histogram(index: HammingIndex, t: CodeTable, rows: ArrayLike<number>): number[] {
-  const h = new Array<number>(index.m + 1).fill(0);
-  for (const d of hammingNeighbours(index, selectRows(t, rows), false).d1) h[d]++;
+function histogram(m: number, distances: ArrayLike<number>): number[] {
+  const h = new Array<number>(m + 1).fill(0);
+  for (let i = 0; i < distances.length; i++) h[distances[i]]++;
   return h;
 }
 
-/** The attack on `memberRows` of `train` and `nonMemberRows` of `control`, against `synth`. */
+function nearestDistances(index: HammingIndex, t: CodeTable, rows: ArrayLike<number>): ArrayLike<number> {
+  return hammingNeighbours(index, selectRows(t, rows), false).d1;
+}
+
+/**
+ * The attack on `memberRows` of `train` and `nonMemberRows` of `control`, against `synth`.
+ * `nearest`: those rows' distances to their nearest synthetic row when already known (the
+ * inference attack's search finds them), else they are searched here.
+ */
 export function membershipInference(
   synth: CodeTable,
   train: CodeTable,
@@ -50,10 +59,19 @@ export function membershipInference(
   control: CodeTable,
   nonMemberRows: ArrayLike<number>,
   confidence = 0.95,
+  nearest?: { readonly train: ArrayLike<number>; readonly control: ArrayLike<number> },
 ): MembershipInference {
-  const index = buildHammingIndex(synth);
-  const members = histogram(index, train, memberRows);
-  const nonMembers = histogram(index, control, nonMemberRows);
+  const m = synth.columns.length;
+  let d = nearest;
+  if (!d) {
+    const index = buildHammingIndex(synth);
+    d = { train: nearestDistances(index, train, memberRows), control: nearestDistances(index, control, nonMemberRows) };
+  }
+  if (d.train.length !== memberRows.length || d.control.length !== nonMemberRows.length) {
+    throw new FedsynthError(ErrorCode.InvalidArgument, 'membership inference: one nearest distance per member and non-member row');
+  }
+  const members = histogram(m, d.train);
+  const nonMembers = histogram(m, d.control);
   // Higher score = smaller distance: reverse the bins so bin order is score order.
   const auc = aucFromHistograms([...members].reverse(), [...nonMembers].reverse());
   return {

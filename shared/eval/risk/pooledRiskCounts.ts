@@ -68,15 +68,16 @@ export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: Co
   const out = new Float64Array(L.length);
   const t = allRows(train.rows);
   const c = allRows(control.rows);
-  const mia = membershipInference(synth, train, t, control, c);
-  out.set(mia.members, L.members);
-  out.set(mia.nonMembers, L.nonMembers);
   const link = linkabilityAttack(synth, train, t, control, c, { seed });
   out[L.linkTrain] = link.successes;
   out[L.linkControl] = link.controlSuccesses;
-  for (const inf of inferenceAttacks(synth, train, t, control, c, Array.from({ length: L.columns }, (_, s) => s), seed)) {
+  const inference = inferenceAttacks(synth, train, t, control, c, Array.from({ length: L.columns }, (_, s) => s), seed);
+  for (const inf of inference.counts) {
     out[L.inferTrain + inf.secret] = inf.successes;
     out[L.inferControl + inf.secret] = inf.controlSuccesses;
   }
+  const mia = membershipInference(synth, train, t, control, c, 0.95, inference.nearest);
+  out.set(mia.members, L.members);
+  out.set(mia.nonMembers, L.nonMembers);
   return out;
 }
