@@ -1,10 +1,10 @@
 // Integration test of `fedsynth demo` (issue 19): each hospital holds back a control sample, so its
 // local-only report.json carries numeric risk figures (privacy.risk), copied into the demo's report.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliJson } from './support/runCli.js';
+import { runCli, runCliJson } from './support/runCli.js';
 
 interface Interval {
   risk: number;
@@ -77,5 +77,29 @@ describe('fedsynth demo: risk figures at each hospital', () => {
   it("copies the three hospitals' figures into the demo's report.json (privacy.riskPerSilo)", () => {
     const report = JSON.parse(readFileSync(demo.report.json, 'utf8')) as { privacy: { riskPerSilo: SiloRisk[] } };
     expect(report.privacy.riskPerSilo.map((r) => r.party)).toEqual(demo.consortium.parties);
+  });
+
+  // Issue 20 item 9, end to end on the real demo (cli/demo/signDemoOutputs.test.ts covers the signer alone).
+  it('the bundle verifies as a user gets it: one signed manifest covers the outputs, report.json, report.html and demo.json, against the shipped CA certificate', async () => {
+    const ok = await runCli(['verify', out, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const r = JSON.parse(ok.stdout) as { chainChecked: boolean; caSource: string; unlisted: string[]; files: { name: string }[] };
+    expect(r).toMatchObject({ chainChecked: true, caSource: 'directory', unlisted: [] });
+    expect(r.files.map((f) => f.name)).toEqual(expect.arrayContaining(['synthetic.csv', 'model.json', 'run.json', 'report.json', 'report.html', 'demo.json']));
+    expect(readFileSync(join(out, 'ca.crt'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    expect(readFileSync(join(out, 'ca.crt'), 'utf8')).not.toContain('PRIVATE KEY');
+    // one byte of a copy's report.html changed: verify fails with the stable code, naming the file (planted)
+    const copy = mkdtempSync(join(tmpdir(), 'fedsynth-demo-tamper-'));
+    try {
+      cpSync(out, copy, { recursive: true });
+      const html = readFileSync(join(copy, 'report.html'));
+      html[html.length >> 1] ^= 0x20;
+      writeFileSync(join(copy, 'report.html'), html);
+      const bad = await runCli(['verify', copy]);
+      expect(bad.code).toBe(65);
+      expect(bad.stderr).toMatch(/^fedsynth: VERIFICATION_FAILED: report\.html: SHA-256 mismatch/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
