@@ -57,14 +57,16 @@ export interface AttributeRecode {
  *   and N = ref/(n+1) >= 0 (L1 n/(n+1) < 1). M changes by E = e_(x,y), and P(x,y) >= 1/(n+1), so
  *   | ||M' − ref'||_1 − ||M − ref||_1 | <= ||E − P||_1 + ||N||_1 <= 3n/(n+1) + n/(n+1) < 4: each
  *   entry moves by at most 4 (rounding keeps integer bounds): L2 sensitivity 4·sqrt(#pairs).
- *   With `samplingCorrection` the entry also subtracts G = sum_x g(ref_i(x)); g is non-decreasing
- *   and sqrt(2/π)-Lipschitz and N <= ref, so G(ref') − G(ref) lies in (−sqrt(2/π)·1, sqrt(2/π)·2):
- *   the unrounded entry moves by < 4 + 2·sqrt(2/π) < 5.6, the rounded one by at most 6:
- *   L2 sensitivity 6·sqrt(#pairs). Removing a record is the same change in reverse.
+ *   With `samplingCorrection` the entry also subtracts G = sum_x g(ref_i(x)) with g the exact
+ *   Poisson mean absolute deviation (`poissonMeanAbsDeviation`: small parties have cells with
+ *   ref < 1, where the normal approximation under-corrects); g is non-decreasing and 2-Lipschitz
+ *   and N <= ref, so G(ref') − G(ref) lies in (−2·1, 2·2): the unrounded entry moves by
+ *   < 4 + 4 = 8, the rounded one by at most 8: L2 sensitivity 8·sqrt(#pairs). Removing a record
+ *   is the same change in reverse.
  *   With an `anchor` Y, a pair {Y, b} instead uses ref_i = c_i(Y) ⊗ p_b (p_b public, sum 1): the
  *   party's own counts of the skewed column, the consortium's distribution of the other. One
- *   record moves ref_i by e_y ⊗ p_b (L1 norm 1): such entries move by at most 2 (3 with
- *   correction, as `conditionalL1Scores`), within the pair bound, so the sensitivity is unchanged.
+ *   record moves ref_i by e_y ⊗ p_b (L1 norm 1): such entries move by at most 2 (2 + 2 = 4 with
+ *   correction: g is 2-Lipschitz), within the pair bound, so the sensitivity is unchanged.
  * - `gradientStep` (mechanism `dpsgd`, docs/protocol.md "The gradient round"): the current model
  *   weights and the round's public GradientRoundPlan (shared/dp/gradient). The party Poisson-samples
  *   its rows at plan.sampleRate, sums per-example gradients clipped to plan.clipNorm, and answers with
@@ -103,14 +105,14 @@ export type LocalQuery =
       readonly candidates: readonly (readonly string[])[];
       /**
        * A column the parties are skewed on (MST's heterogeneity probe). Pairs {anchor, b} use the
-       * reference c_i(anchor) ⊗ p_b with p_b = `anchorReference[k]`, public (sensitivity 2, 3 with
-       * correction, as `conditionalL1Scores`: within the pair bound above).
+       * reference c_i(anchor) ⊗ p_b with p_b = `anchorReference[k]`, public (sensitivity 2, 4 with
+       * correction: within the pair bound above).
        */
       readonly anchor?: string;
       /** With `anchor`: per candidate containing it, the public distribution of its other attribute (recoded domain); [] otherwise. */
       readonly anchorReference?: readonly (readonly number[])[];
       readonly recode?: readonly AttributeRecode[];
-      /** Subtract the party's expected sampling deviation from its own reference; sensitivity 6. */
+      /** Subtract the party's expected sampling deviation from its own reference; sensitivity 8 (4 without). */
       readonly samplingCorrection?: boolean;
     }
   | {
@@ -132,9 +134,9 @@ export type ConditionalReference =
   | { readonly reference: readonly ArrayLike<number>[]; readonly model?: undefined }
   | { readonly model: ModelSnapshot; readonly reference?: undefined };
 
-/** Per-entry sensitivity of `pairDependenceScores` (LocalQuery doc): 4, or 6 with sampling correction. */
+/** Per-entry sensitivity of `pairDependenceScores` (LocalQuery doc): 4, or 8 with sampling correction. */
 export function pairDependenceEntrySensitivity(samplingCorrection: boolean): number {
-  return samplingCorrection ? 6 : 4;
+  return samplingCorrection ? 8 : 4;
 }
 
 /** L2 sensitivity of the query's answer under adding/removing one record at one party. */

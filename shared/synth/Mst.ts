@@ -56,7 +56,7 @@ export interface MstResult {
  * noisy sums, so ONE release of all pairs' summed local scores is made and Kruskal's maximum
  * spanning tree on the noisy scores is post-processing. By default each party scores a pair
  * against the independence model of its OWN 1-ways (federatedPairDependenceScores, sensitivity
- * 6·sqrt(#pairs) with sampling correction), after a heterogeneity probe (2% of rho) that may name
+ * 8·sqrt(#pairs) with sampling correction), after a heterogeneity probe (2% of rho) that may name
  * a skewed column whose pairs keep the consortium's distribution of the other attribute: no
  * heterogeneity bias (docs/synthesis.md). Then fit Private-PGM and sample; compressed values are
  * decompressed uniformly.

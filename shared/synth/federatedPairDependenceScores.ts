@@ -5,7 +5,7 @@ import type { AttributeRecode, LocalQuery } from './LocalQuery.js';
 
 /**
  * Releases s[r] = sum_i round(|| M_ab(D_i) − c_i(a) ⊗ c_i(b) / n_i ||_1 [− floor_i]) + noise for
- * every pair r = {a, b} (LocalQuery `pairDependenceScores`, sensitivity 4·sqrt(#pairs), 6·sqrt
+ * every pair r = {a, b} (LocalQuery `pairDependenceScores`, sensitivity 4·sqrt(#pairs), 8·sqrt
  * with `samplingCorrection`), `rho`-zCDP. Each party's reference is built from its own marginals,
  * so a party whose marginals differ from the consortium's (skew on any column) adds no spurious
  * dependence. With `anchor` (the column the parties are skewed on), pairs {anchor, b} keep the
