@@ -17,7 +17,7 @@ import { selectTabularRows } from '../../shared/neural/trainVae.js';
 import { sampleRows } from '../../shared/eval/sampleRows.js';
 import { ErrorCode, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import { withInMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
-import { holdOutControl } from '../evaluation/ControlHoldout.js';
+import { controlRowIndices, holdOutControl } from '../evaluation/ControlHoldout.js';
 import { openSource } from './openSource.js';
 import { loadOnce, trainingRowsOf } from './trainingRows.js';
 import { startTestPostgres, type TestPostgres } from '../../test/support/testPostgres.js';
@@ -147,7 +147,7 @@ describe('training rows of file sources', () => {
       const held = await holdOutControl(src, await src.rowCount(), domain, 60, 'seed-1');
       const training = await held.trainingRows.tabularRows();
       const isControl = new Uint8Array(ROWS);
-      for (const i of sampleRows(ROWS, 60, 'seed-1', 'agent/control-holdout')) isControl[i] = 1;
+      for (const i of controlRowIndices(reference(records(false)), 60, 'seed-1')) isControl[i] = 1;
       const kept = Array.from({ length: ROWS }, (_, i) => i).filter((i) => isControl[i] === 0);
       expectSameRows(training, selectTabularRows(reference(records(false)), kept));
       // The counts, the local evaluation and the gradient rounds read the same arrays.

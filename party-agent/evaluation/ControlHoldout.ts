@@ -1,9 +1,10 @@
 // ControlHoldout: the control sample a party holds back before any release (Anonymeter's control
 // set): those rows are never counted for a study, only compared with the delivered synthetic data.
 //
-// The split is a seeded sample of `controlRows` row indices; the seed is created once per state
-// directory and kept (startAgent), so a restarted agent holds back the same rows and no control row
-// ever enters a release. Needs every validated row in memory: a SQL source hands them in one streamed
+// The split is keyed by each row's content, not its position: the `controlRows` rows with the smallest
+// HMAC-SHA256 under a secret seed, created once per state directory and kept (startAgent). A restarted
+// agent holds back the same rows even when its source returns them in another order (PostgreSQL
+// without ORDER BY, a re-sorted CSV), so no control row ever enters a release. Needs every validated row in memory: a SQL source hands them in one streamed
 // scan (codes and continuous values), split here once for the counts, the gradient rounds and the
 // local evaluation alike, which then share the training part's arrays.
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -11,7 +12,7 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
-import { sampleRows } from '../../shared/eval/sampleRows.js';
+import { createHmac } from 'node:crypto';
 import type { LocalRowSource } from './LocalEvaluation.js';
 import type { TabularRows } from '../../shared/neural/TabularEncoding.js';
 import type { TabularRowSource } from '../data/trainingRows.js';
@@ -50,7 +51,7 @@ export async function holdOutControl(rows: LocalRowSource | TabularRowSource, to
     });
   }
   const isControl = new Uint8Array(n);
-  for (const i of sampleRows(n, controlRows, seed, 'agent/control-holdout')) isControl[i] = 1;
+  for (const i of controlRowIndices(table, controlRows, seed)) isControl[i] = 1;
   const pick = <T extends Int32Array | Float64Array>(col: T, want: number, make: (k: number) => T): T => {
     const out = make(want === 1 ? controlRows : n - controlRows);
     let k = 0;
@@ -68,4 +69,31 @@ export async function holdOutControl(rows: LocalRowSource | TabularRowSource, to
     trainRows: n - controlRows,
     controlRows,
   };
+}
+
+/**
+ * The `k` rows held back, ascending: those whose digest HMAC-SHA256(seed, row) is smallest, where a
+ * row is its codes (int32 LE) and its continuous values (float64 LE, NaN canonical). A function of
+ * the multiset of rows, not of their order; rows with equal content are interchangeable, so which
+ * of them is taken does not matter. Digests compare by their first 104 bits (two 52-bit keys).
+ */
+export function controlRowIndices(table: TabularRows, k: number, seed: string): Int32Array {
+  const n = table.rows;
+  const values = table.values.filter((v): v is Float64Array => v !== null);
+  const row = Buffer.alloc(4 * table.codes.length + 8 * values.length);
+  const hi = new Float64Array(n);
+  const lo = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let o = 0;
+    for (const c of table.codes) o = row.writeInt32LE(c[i] ?? 0, o);
+    for (const v of values) {
+      const x = v[i]!;
+      o = row.writeDoubleLE(Number.isNaN(x) ? Number.NaN : x, o);
+    }
+    const d = createHmac('sha256', seed).update('fedsynth/control-holdout/v2\0').update(row).digest();
+    hi[i] = d.readUIntBE(0, 6) * 16 + (d[6]! >> 4);
+    lo[i] = (d[6]! & 15) * 2 ** 48 + d.readUIntBE(7, 6);
+  }
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
+  return order.slice(0, k).sort();
 }

@@ -96,6 +96,16 @@ it('holds back a control sample (never counted) and puts the risk figures into r
   expect(await again.localRows.controlColumns!()).toEqual(control);
   const other = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-2');
   expect(await other.localRows.controlColumns!()).not.toEqual(control);
+  // The same rows in another order (a source without ORDER BY): the same rows held back.
+  const rowsOf = (c: Int32Array[]): string[] => Array.from({ length: c[0]!.length }, (_, i) => c.map((x) => x[i]).join(',')).sort();
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = uniformInt(rng, i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const shuffled = cols.map((c) => Int32Array.from(perm, (i) => c[i]!));
+  const reordered = await holdOutControl({ codeColumns: async () => shuffled }, n, domain, 200, 'seed-1');
+  expect(rowsOf(await reordered.localRows.controlColumns!())).toEqual(rowsOf(control));
   await expect(holdOutControl({ codeColumns: async () => cols }, n + 1, domain, 200, 's')).rejects.toThrow(/every row in memory/);
   await expect(holdOutControl({ codeColumns: async () => cols }, n, domain, 301, 's')).rejects.toThrow(/half/);
 
@@ -114,7 +124,9 @@ it('holds back a control sample (never counted) and puts the risk figures into r
   expect(report.parameters.controlRowsHeldBack).toBe(200);
   expect(report.privacy.risk).toMatchObject({ scope: 'silo', party: 'hospital-b', controlRows: 200 });
   expect(report.privacy.risk.mia.auc).toBeGreaterThan(0.8);
-  expect(report.privacy.risk.singlingOut.ci[0]).toBeGreaterThan(0.3);
+  // The lower end far above the report's fail threshold (0.05); its value depends on which rows the
+  // split holds back (0.26 with the content-keyed split of this seed).
+  expect(report.privacy.risk.singlingOut.ci[0]).toBeGreaterThan(0.2);
 });
 
 it('evaluates delivered outputs once: a re-delivery (after a reconnect) or an existing report.json schedules nothing', async () => {
