@@ -113,7 +113,7 @@ export async function run(emit: (rec: Record<string, unknown>) => void): Promise
   const rows = Number(process.env.BENCH_DPSGD_ROWS ?? 6000);
   const text = readFileSync(join(root, 'data/adult.csv'), 'utf8').split('\n').slice(0, rows + 1).join('\n') + '\n';
   const table = EncodedTable.fromCsv(text, domain);
-  const tables = splitSimulationTable({ table, parties: PARTIES, split: parsePartySplit('random'), seed: SEED, drop: 0, colluders: 0 });
+  const tables = splitSimulationTable({ table, parties: PARTIES, split: parsePartySplit('random'), seed: SEED, drop: 0, colluders: 0 }).map((p) => p.table);
   const sizes = (process.env.BENCH_DPSGD_SIZES ?? '1e5,1e6').split(',').map(Number);
   // Warm-up, not reported: the first gradient round in a process starts the tfjs WebAssembly
   // backend and compiles its kernels (measured: it made the first case's rounds several times slower).

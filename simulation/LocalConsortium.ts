@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Domain } from '../shared/pgm/Domain.js';
 import type { MarginalSource } from '../shared/data/MarginalSource.js';
+import type { TabularRowSource } from '../party-agent/data/trainingRows.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { AgentMetrics } from '../party-agent/metrics/AgentMetrics.js';
 import { Coordinator, type CoordinatorOptions } from '../coordinator/Coordinator.js';
@@ -29,6 +30,8 @@ import { CustodianConnection, custodianEndorser } from '../custodian/CustodianCo
 export interface LocalConsortiumOptions {
   domain: Domain;
   sources: MarginalSource[];
+  /** By party: the rows with continuous values its agent trains on (mechanism dpsgd); absent: codes of its source only. */
+  trainingRows?: (TabularRowSource | undefined)[];
   log: Logger;
   seed?: string;
   policy: AgentPolicy;
@@ -104,8 +107,9 @@ export class LocalConsortium {
       const ledger = new BudgetLedger(join(stateDir, 'ledger.sqlite'), { ...caps, defaultDataset: 'simulated' });
       const metrics = this.o.agentMetrics ? new AgentMetrics() : undefined;
       if (metrics) this.agentMetrics.push(metrics);
-      // A source that reads its rows (CSV, Parquet, PostgreSQL) serves gradient rounds as in `agent start`.
-      const trainingRows = loadedRowsOf(this.o.sources[i]);
+      // A source that reads its rows (CSV, Parquet, PostgreSQL) serves gradient rounds as in `agent start`;
+      // a simulated party's raw rows (trainingRows) do for its in-memory source.
+      const trainingRows = this.o.trainingRows?.[i] ?? loadedRowsOf(this.o.sources[i]);
       const agent = new PartyAgent({
         metrics,
         coordinatorAddress: address,

@@ -1,6 +1,6 @@
-// encodeRawCsv: reads a raw CSV (strings, numbers, gaps) and encodes it into the consortium
-// schema's integer codes for `fedsynth simulate --schema`, with the same validation policy and
-// file/line/column/value errors as a party agent.
+// encodeRawCsv: reads a raw CSV (strings, numbers, gaps) into the consortium schema's integer codes
+// and the values of its continuous columns for `fedsynth simulate --schema`, with the same
+// validation policy and file/line/column/value errors as a party agent.
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable, allocColumn } from '../shared/data/EncodedTable.js';
@@ -10,10 +10,14 @@ import { encodeValue } from '../shared/schema/encodeValue.js';
 import type { OnInvalid } from '../shared/schema/ValidationReport.js';
 import { csvRecords } from '../party-agent/data/csvRecords.js';
 import { reasonText } from '../party-agent/data/locateBySql.js';
+import { TabularEncoding } from '../shared/neural/TabularEncoding.js';
+import { continuousCellValue } from '../shared/neural/tabularRowsFromRecords.js';
 
 export interface EncodedRaw {
   table: EncodedTable;
   domain: Domain;
+  /** By column, aligned with `table`'s rows: a continuous column's values (as a party agent keeps them, continuousCellValue), null for the others. */
+  values: (Float64Array | null)[];
   rowsRead: number;
   rowsDropped: number;
   cellsMappedToMissing: number;
@@ -23,6 +27,9 @@ export async function encodeRawCsv(file: string, schema: Schema, onInvalid: OnIn
   const domain = Domain.fromJson(schemaDomain(schema));
   const cols = schema.columns;
   const codes: number[][] = cols.map(() => []);
+  const blocks = TabularEncoding.fromSchema(schema).columns;
+  const values: number[][] = cols.map(() => []);
+  const value = new Array<number>(cols.length);
   let header: (string | null)[] | undefined;
   let index: number[] = [];
   let rowsRead = 0;
@@ -54,6 +61,8 @@ export async function encodeRawCsv(file: string, schema: Schema, onInvalid: OnIn
       const r = encodeValue(cols[j], raw);
       if (r.ok) {
         row[j] = r.code;
+        const b = blocks[j];
+        if (b.kind === 'continuous') value[j] = continuousCellValue(b, r.code, raw);
         continue;
       }
       if (onInvalid === 'fail') {
@@ -62,6 +71,7 @@ export async function encodeRawCsv(file: string, schema: Schema, onInvalid: OnIn
       const lay = columnLayout(cols[j]);
       if (onInvalid === 'map-to-missing' && lay.missing !== undefined) {
         row[j] = lay.missing;
+        value[j] = Number.NaN;
         mapped++;
       } else keep = false;
     }
@@ -69,7 +79,10 @@ export async function encodeRawCsv(file: string, schema: Schema, onInvalid: OnIn
       rowsDropped++;
       continue;
     }
-    for (let j = 0; j < cols.length; j++) codes[j].push(row[j]);
+    for (let j = 0; j < cols.length; j++) {
+      codes[j].push(row[j]);
+      if (blocks[j].kind === 'continuous') values[j].push(value[j]);
+    }
   }
   if (!header) throw new FedsynthError(ErrorCode.InvalidData, `${file}: the file is empty`, { file });
   const n = codes[0]?.length ?? 0;
@@ -79,5 +92,6 @@ export async function encodeRawCsv(file: string, schema: Schema, onInvalid: OnIn
     for (let i = 0; i < n; i++) col[i] = codes[j][i];
     return col;
   });
-  return { table: new EncodedTable(domain, columns), domain, rowsRead, rowsDropped, cellsMappedToMissing: mapped };
+  const valueColumns = blocks.map((b, j) => (b.kind === 'continuous' ? Float64Array.from(values[j]) : null));
+  return { table: new EncodedTable(domain, columns), domain, values: valueColumns, rowsRead, rowsDropped, cellsMappedToMissing: mapped };
 }

@@ -19,7 +19,7 @@ import { writeReportFiles } from '../platform/report/writeReportFiles.js';
 import { LocalConsortium } from './LocalConsortium.js';
 import { partyLedgerSummary } from './partyLedgerSummary.js';
 import { runSimulatedStudy } from './runSimulatedStudy.js';
-import { splitSimulationTable, type SimulationOptions } from './runSimulation.js';
+import { selectRows, splitSimulationTable, type SimulationOptions } from './runSimulation.js';
 import { simulatedPolicy, simulatedStudyCapEpsilon } from './simulatedStudyCap.js';
 
 export interface ComparisonOptions extends Omit<SimulationOptions, 'mechanism'> {
@@ -41,14 +41,14 @@ export const COMPARISON_EVALUATION_NOTE =
   "evaluated against the simulation's own input rows (the training rows of all parties together, and the control rows held back " +
   'before the split): a simulation holds every row. In a real consortium no one holds the pooled rows; each party evaluates locally.';
 
-/** Holds back round(share * n) rows (a seeded sample under `seed`) as control rows. */
-function holdBackControl(table: EncodedTable, share: number, seed: string): { train: EncodedTable; control: EncodedTable } {
+/** Holds back round(share * n) rows (a seeded sample under `seed`) as control rows; the training part keeps its continuous values. */
+function holdBackControl(table: EncodedTable, values: SimulationOptions['values'], share: number, seed: string): { train: ReturnType<typeof selectRows>; control: EncodedTable } {
   const n = table.rowCount;
   const k = Math.round(share * n);
   const isControl = new Uint8Array(n);
   for (const i of sampleRows(n, k, seed, 'simulate/control')) isControl[i] = 1;
   const pick = (want: number): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => isControl[i] === want);
-  return { train: table.select(pick(0)), control: table.select(pick(1)) };
+  return { train: selectRows(table, values, pick(0)), control: table.select(pick(1)) };
 }
 
 const codeColumns = (t: EncodedTable): Int32Array[] => t.columns.map((c) => Int32Array.from(c));
@@ -63,8 +63,10 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonRes
   const target = o.target ?? o.domain.attrs[o.domain.attrs.length - 1];
   if (!o.domain.attrs.includes(target)) throw new FedsynthError(ErrorCode.InvalidArgument, `--target ${target} is not a column`, { field: '--target' });
   const seed = o.seed ?? randomBytes(16).toString('hex');
-  const { train, control } = holdBackControl(o.table, o.controlShare, seed);
-  const tables = splitSimulationTable({ ...o, table: train });
+  const held = holdBackControl(o.table, o.values, o.controlShare, seed);
+  const { control } = held;
+  const train = held.train.table;
+  const parties = splitSimulationTable({ ...o, table: train, values: held.train.values });
   // Each study is approved under its own share; the ledger's lifetime cap is the basic-composition
   // sum of the per-study caps, read at the smallest per-study delta (stricter than the stated sum).
   const caps = budget.perMechanism.map((b) => simulatedStudyCapEpsilon({ ...o, epsilon: b.epsilon, delta: b.delta, training: b.mechanism === 'dpsgd' ? o.training : undefined }));
@@ -72,7 +74,8 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonRes
   const ledgerCap = { epsilon: caps.reduce((s, c) => s + c, 0), delta: capDelta };
   const consortium = new LocalConsortium({
     domain: o.domain,
-    sources: tables.map((t) => new InMemoryMarginalSource(t)),
+    sources: parties.map((p) => new InMemoryMarginalSource(p.table)),
+    trainingRows: parties.map((p) => p.trainingRows),
     log: o.log,
     seed: o.seed,
     policy: simulatedPolicy(Math.max(...caps), Math.max(...budget.perMechanism.map((b) => b.delta))),
@@ -177,7 +180,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonRes
     split: o.splitText,
     seed: o.seed ?? null,
     colluders: o.colluders,
-    partyRows: tables.map((t) => t.rowCount),
+    partyRows: parties.map((p) => p.table.rowCount),
     controlRows: control.rowCount,
     timings: { totalSeconds: (Date.now() - t0) / 1000 },
   };

@@ -7,7 +7,8 @@ import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import type { Domain } from '../shared/pgm/Domain.js';
 import type { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
-import { splitParties, type PartySplit } from '../shared/data/splitParties.js';
+import { splitPartyRows, type PartySplit } from '../shared/data/splitParties.js';
+import type { TabularRowSource } from '../party-agent/data/trainingRows.js';
 import { cryptoRandomSource, seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { LocalConsortium } from './LocalConsortium.js';
@@ -38,6 +39,12 @@ export interface SimulationOptions {
   neighbours?: number;
   /** The public schema (JSON text) when the table was encoded from raw data: outputs are decoded. */
   schemaJson?: string;
+  /**
+   * With `schemaJson`: by column, aligned with `table`'s rows, the continuous columns' values
+   * (encodeRawCsv), null for the others. Each party's agent trains on its rows' values (mechanism
+   * dpsgd) as a real agent does; without them a continuous column trains on its bins' centres.
+   */
+  values?: readonly (Float64Array | null)[];
   log: Logger;
   /** Keep the consortium's state (coordinator store, agents' ledgers) in this directory (default: a temporary one, removed). */
   workDir?: string;
@@ -49,23 +56,45 @@ export interface SimulationResult {
   status: StudyStatus;
 }
 
-/** Checks the party counts and splits `table` among the parties (seeded under `seed`). */
-export function splitSimulationTable(o: Pick<SimulationOptions, 'table' | 'parties' | 'split' | 'seed' | 'drop' | 'colluders'>): EncodedTable[] {
+/** One simulated party's data: its table (counts) and, with raw values, its rows for gradient training. */
+export interface SimulatedParty {
+  table: EncodedTable;
+  trainingRows?: TabularRowSource;
+}
+
+/** The rows at `indices` of `table` and of its continuous `values` (as EncodedTable.select). */
+export function selectRows(table: EncodedTable, values: readonly (Float64Array | null)[] | undefined, indices: ArrayLike<number>): { table: EncodedTable; values?: (Float64Array | null)[] } {
+  const picked = table.select(indices);
+  if (values === undefined) return { table: picked };
+  return { table: picked, values: values.map((v) => v && Float64Array.from(indices, (i) => v[i])) };
+}
+
+/**
+ * Checks the party counts and splits `table` among the parties (seeded under `seed`); with
+ * `values`, each party's training rows carry its rows' continuous values.
+ */
+export function splitSimulationTable(o: Pick<SimulationOptions, 'table' | 'values' | 'parties' | 'split' | 'seed' | 'drop' | 'colluders'>): SimulatedParty[] {
   if (o.drop >= o.parties) throw new FedsynthError(ErrorCode.InvalidArgument, `--drop ${o.drop} must be smaller than --parties ${o.parties}`, { field: '--drop' });
   if (o.colluders + o.drop >= o.parties) {
     throw new FedsynthError(ErrorCode.InvalidArgument, `--colluders ${o.colluders} plus --drop ${o.drop} must leave at least one honest party of ${o.parties}`, { field: '--colluders' });
   }
   const splitRng = o.seed !== undefined ? seededRandomSource(o.seed, 'simulate/split') : cryptoRandomSource();
-  return splitParties(o.table, o.parties, o.split, splitRng);
+  return splitPartyRows(o.table, o.parties, o.split, splitRng).map((rows) => {
+    const part = selectRows(o.table, o.values, rows);
+    if (part.values === undefined) return { table: part.table };
+    const training = { rows: part.table.rowCount, codes: part.table.columns.map((c) => Int32Array.from(c)), values: part.values };
+    return { table: part.table, trainingRows: { tabularRows: async () => training } };
+  });
 }
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const t0 = Date.now();
-  const tables = splitSimulationTable(o);
+  const parties = splitSimulationTable(o);
   const cap = simulatedStudyCapEpsilon({ ...o, training: o.training });
   const consortium = new LocalConsortium({
     domain: o.domain,
-    sources: tables.map((t) => new InMemoryMarginalSource(t)),
+    sources: parties.map((p) => new InMemoryMarginalSource(p.table)),
+    trainingRows: parties.map((p) => p.trainingRows),
     log: o.log,
     seed: o.seed,
     workDir: o.workDir,
@@ -89,7 +118,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       seed: o.seed ?? null,
       colluders: o.colluders,
       requestedDrops: o.drop,
-      partyRows: tables.map((t) => t.rowCount),
+      partyRows: parties.map((p) => p.table.rowCount),
       partyDetails: coordRun.parties,
       timings: { ...(coordRun.timings as object), studySeconds: (Date.now() - tStarted) / 1000, totalSeconds: (Date.now() - t0) / 1000 },
     };

@@ -107,6 +107,7 @@ export function register(program: Command): void {
       let domain: Domain;
       let table: EncodedTable;
       let schemaJson: string | undefined;
+      let values: (Float64Array | null)[] | undefined;
       if (f.schema !== undefined) {
         const raw = readJsonFile(f.schema, 'schema file');
         const schema = parseSchema(raw);
@@ -118,6 +119,7 @@ export function register(program: Command): void {
         }
         domain = enc.domain;
         table = enc.table;
+        values = enc.values;
       } else {
         const domainJson = readJsonFile(f.domain!, 'domain file');
         try {
@@ -153,6 +155,7 @@ export function register(program: Command): void {
         colluders,
         neighbours,
         schemaJson,
+        values,
         log,
         progress: new Progress(process.stderr, Boolean(f.quiet)),
       };

@@ -36,6 +36,11 @@ export function parsePartySplit(text: string): PartySplit {
 
 /** Splits `table` into `n` non-empty party tables (see PartySplit). Deterministic given `rng`. */
 export function splitParties(table: EncodedTable, n: number, split: PartySplit, rng: RandomSource): EncodedTable[] {
+  return splitPartyRows(table, n, split, rng).map((g) => table.select(g));
+}
+
+/** The row indices (ascending) of each of the `n` party tables splitParties makes from the same draws. */
+export function splitPartyRows(table: EncodedTable, n: number, split: PartySplit, rng: RandomSource): number[][] {
   if (!Number.isInteger(n) || n < 1) throw new FedsynthError(ErrorCode.InvalidArgument, `splitParties: parties must be a positive integer, got ${n}`);
   if (table.rowCount < n) {
     throw new FedsynthError(ErrorCode.InvalidArgument, `splitParties: ${table.rowCount} rows cannot fill ${n} non-empty parties`);
@@ -78,7 +83,7 @@ export function splitParties(table: EncodedTable, n: number, split: PartySplit, 
     }
   }
   fillEmpty(groups, rng);
-  return groups.map((g) => table.select(g.sort((a, b) => a - b)));
+  return groups.map((g) => g.sort((a, b) => a - b));
 }
 
 function fillEmpty(groups: number[][], rng: RandomSource): void {

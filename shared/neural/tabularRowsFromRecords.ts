@@ -3,7 +3,7 @@
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { Schema } from '../schema/ConsortiumSchema.js';
 import { encodeValue, trimSpaces } from '../schema/encodeValue.js';
-import type { TabularEncoding, TabularRows } from './TabularEncoding.js';
+import type { ColumnBlock, TabularEncoding, TabularRows } from './TabularEncoding.js';
 
 /**
  * `records[0]` is the header (every schema column, any order). A continuous column's value is the
@@ -30,13 +30,18 @@ export function tabularRowsFromRecords(schema: Schema, encoding: TabularEncoding
       }
       codes[j][kept] = enc.code;
       const block = encoding.columns[j];
-      if (block.kind === 'continuous') {
-        const isBin = enc.code < block.edges.length - 1;
-        const x = isBin && cell !== null ? Number(trimSpaces(cell)) : Number.NaN;
-        values[j]![kept] = isBin ? Math.min(block.edges[block.edges.length - 1], Math.max(block.edges[0], x)) : Number.NaN;
-      }
+      if (block.kind === 'continuous') values[j]![kept] = continuousCellValue(block, enc.code, cell);
     }
     if (ok) kept++;
   }
   return { rows: { rows: kept, codes: codes.map((c) => c.slice(0, kept)), values: values.map((v) => v && v.slice(0, kept)) }, dropped: n - kept };
+}
+
+/**
+ * The value a continuous column keeps for a cell encoded as `code`: the number itself, clamped
+ * into [e_0, e_m], or NaN when the code is not a bin ("other", "missing").
+ */
+export function continuousCellValue(block: ColumnBlock & { kind: 'continuous' }, code: number, cell: string | null): number {
+  if (code >= block.edges.length - 1 || cell === null) return Number.NaN;
+  return Math.min(block.edges[block.edges.length - 1], Math.max(block.edges[0], Number(trimSpaces(cell))));
 }
