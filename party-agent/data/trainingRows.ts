@@ -38,9 +38,10 @@ export function loadedRowsOf(source: MarginalSource): TabularRowSource | undefin
 }
 
 /**
- * The rows of `rows` (or, without it, of an in-memory source: simulations, tests) laid out for
- * the study's encoding. A continuous column without values (an in-memory EncodedTable keeps codes
- * only) gets NaN, i.e. its bin's centre (TabularEncoding.offsetOf). Throws SOURCE_UNAVAILABLE for a
+ * The rows of `rows` (or, without it, of an in-memory source: coded simulations, tests) laid out
+ * for the study's encoding. A continuous column without values (an in-memory EncodedTable keeps
+ * codes only; `simulate --schema` passes its raw values as `rows`) gets NaN, i.e. its bin's centre
+ * (TabularEncoding.offsetOf). Throws SOURCE_UNAVAILABLE for a
  * source that cannot hand rows, before anything is charged.
  */
 export async function trainingRowsOf(source: MarginalSource, rows: TabularRowSource | undefined, encoding: TabularEncoding): Promise<TabularRows> {
