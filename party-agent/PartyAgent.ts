@@ -26,6 +26,7 @@ import type { DecisionMessage } from './decisions/DecisionMessage.js';
 import { OutputDownloads } from './delivery/OutputDownloads.js';
 import type { AgentMetrics } from './metrics/AgentMetrics.js';
 import { localRowsOf, scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
+import { LocalEvaluationThreads } from './evaluation/LocalEvaluationThreads.js';
 import { pooledRiskContribution } from './evaluation/PooledRiskContribution.js';
 import type { TabularRowSource } from './data/trainingRows.js';
 
@@ -75,6 +76,8 @@ export class PartyAgent {
   private readonly downloads: OutputDownloads;
   /** Studies whose delivered outputs this agent has evaluated (or is evaluating) locally. */
   private readonly evaluations = new Set<string>();
+  /** The worker threads of those evaluations (off the event loop; terminated by stop()). */
+  private readonly evaluationThreads = new LocalEvaluationThreads();
 
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
@@ -137,6 +140,7 @@ export class PartyAgent {
   async stop(): Promise<void> {
     if (this.pendingPoll) clearInterval(this.pendingPoll);
     this.conn.stop();
+    await this.evaluationThreads.stop();
     await this.queue.catch(() => undefined);
     this.he?.dispose();
     this.store.close();
@@ -204,7 +208,7 @@ export class PartyAgent {
       const spec = this.decisions.storedSpec(studyId);
       if (!spec) return;
       const input = { dir, partyId: this.partyId, studyId, domain: spec.domain, schemaJson: spec.schemaJson, target: spec.targetColumn };
-      scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d), this.evaluations);
+      scheduleLocalEvaluation(this.opts.localRows ?? this.opts.source, input, this.opts.log, (e, d) => this.audit(e, d), this.evaluations, this.evaluationThreads);
     } catch (e) {
       this.opts.log.warn({ studyId, err: (e as Error).message }, 'local evaluation not started (agent stopping?)');
     }

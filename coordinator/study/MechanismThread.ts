@@ -1,9 +1,8 @@
 // MechanismThread: runs the synthesis mechanism in a worker thread so that long model fits never
 // block the coordinator's event loop (heartbeats, keepalives, operator API stay responsive); the
 // worker's secure sums are executed here, on the real FederatedOracle.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../../platform/threads/workerScript.js';
 import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
@@ -40,20 +39,6 @@ export type ToWorker =
   | { type: 'error'; id: number; code: string; message: string };
 
 /**
- * The worker script: the compiled one beside this module, or, running from the TypeScript sources
- * (vitest), the .ts source when FEDSYNTH_TS_WORKER_IMPORT names a module that lets a worker import
- * TypeScript (test/support/tsWorkerImport.mjs, set by vitest.config.ts); undefined: run inline.
- */
-function workerScript(): { url: URL; execArgv?: string[] } | undefined {
-  const compiled = new URL('./mechanismWorker.js', import.meta.url);
-  if (import.meta.url.endsWith('.js') && existsSync(fileURLToPath(compiled))) return { url: compiled };
-  const tsImport = process.env.FEDSYNTH_TS_WORKER_IMPORT;
-  const source = new URL('./mechanismWorker.ts', import.meta.url);
-  if (tsImport && import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(source))) return { url: source, execArgv: ['--import', tsImport] };
-  return undefined;
-}
-
-/**
  * Runs the mechanism in a worker thread (compiled, or from source under vitest: a fit never blocks
  * the event loop of the process that runs the coordinator), else inline.
  */
@@ -62,7 +47,7 @@ export async function runMechanismInWorker(
   oracle: FederatedOracle,
   opts: Omit<MechanismRunOptions, 'sampleRng'> & { sampleSeed: string },
 ): Promise<MechanismOutput> {
-  const script = workerScript();
+  const script = workerScript(import.meta.url, 'mechanismWorker');
   if (script === undefined) {
     return runMechanism(name, oracle, { ...opts, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample') });
   }

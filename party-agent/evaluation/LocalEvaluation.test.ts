@@ -8,6 +8,7 @@ import { afterAll, expect, it, vi } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { openSource } from '../data/openSource.js';
 import { evaluateDeliveredOutputs, localRowsOf, scheduleLocalEvaluation } from './LocalEvaluation.js';
+import { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-local-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -145,13 +146,14 @@ it('evaluates delivered outputs once: a re-delivery (after a reconnect) or an ex
   const source = { codeColumns: async () => (reads++, cols) };
   const input = { dir, partyId: 'hospital-a', studyId: 'st-once', domain, schemaJson: '', target: '' };
   const started = new Set<string>();
-  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started)).toBe(true);
+  const threads = new LocalEvaluationThreads();
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started, threads)).toBe(true);
   // Delivered again while the first evaluation has not even started.
-  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started)).toBe(false);
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, started, threads)).toBe(false);
   await vi.waitFor(() => expect(written).toContain('local-only evaluation report written (it stays here)'), { timeout: 20_000 });
   expect(reads).toBe(1);
   // A restarted agent (fresh set) finds the report written.
-  expect(scheduleLocalEvaluation(source, input, log, () => undefined, new Set())).toBe(false);
+  expect(scheduleLocalEvaluation(source, input, log, () => undefined, new Set(), threads)).toBe(false);
   await new Promise((r) => setTimeout(r, 50));
   expect(reads).toBe(1);
 });

@@ -10,6 +10,8 @@ import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildRepor
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
+import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
+import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 
 /** A source that can hand its validated rows, as code columns, to code running at the party. */
 export interface LocalRowSource {
@@ -97,7 +99,8 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
 }
 
 /**
- * Runs the local evaluation after the current delivery callback; failures are logged, never thrown.
+ * Runs the local evaluation after the current delivery callback, in a worker thread of `threads` (the
+ * event loop keeps answering heartbeats); failures are logged with their code, never thrown.
  * `started` holds the studies this agent has evaluated or is evaluating: outputs delivered again
  * (after a reconnect, the coordinator re-sends unacknowledged files) are not evaluated twice; nor
  * are outputs whose report.json is already there. Returns whether an evaluation was scheduled.
@@ -108,6 +111,7 @@ export function scheduleLocalEvaluation(
   log: Logger,
   audit: (event: string, details: Record<string, unknown>) => void,
   started: Set<string>,
+  threads: LocalEvaluationThreads,
 ): boolean {
   const rows = localRowsOf(source);
   if (!rows) return false;
@@ -121,11 +125,16 @@ export function scheduleLocalEvaluation(
       .codeColumns()
       .then(async (cols) => {
         const control = rows.controlColumns ? await rows.controlColumns() : undefined;
-        const r = evaluateDeliveredOutputs({ ...input, rows: cols, control });
+        const r = await threads.run({ ...input, rows: cols, control });
         log.info({ studyId: input.studyId, report: r.html, seconds: r.seconds }, 'local-only evaluation report written (it stays here)');
         audit('evaluation.local', { studyId: input.studyId, files: ['report.json', 'report.html'], scope: 'local-only' });
       })
-      .catch((e: unknown) => log.warn({ studyId: input.studyId, err: (e as Error)?.message ?? String(e) }, 'local evaluation failed'));
+      .catch((e: unknown) => {
+        const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
+        const fields = { studyId: input.studyId, code, err: (e as Error)?.message ?? String(e) };
+        if (code === ErrorCode.Cancelled) log.info(fields, 'local evaluation stopped with the agent');
+        else log.warn(fields, 'local evaluation failed');
+      });
   });
   return true;
 }
