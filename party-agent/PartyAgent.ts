@@ -78,6 +78,8 @@ export class PartyAgent {
   private readonly evaluations = new Set<string>();
   /** The worker threads of those evaluations (off the event loop; terminated by stop()). */
   private readonly evaluationThreads = new LocalEvaluationThreads();
+  /** Set by stop(): coordinator messages still in flight are dropped, never handled against a closed store. */
+  private stopping = false;
 
   constructor(private readonly opts: PartyAgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
@@ -138,6 +140,7 @@ export class PartyAgent {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.pendingPoll) clearInterval(this.pendingPoll);
     this.conn.stop();
     await this.evaluationThreads.stop();
@@ -160,6 +163,7 @@ export class PartyAgent {
   }
 
   private onMessage(msg: CoordinatorMessage, send: (b: AgentBody) => void): void {
+    if (this.stopping) return;
     const body = msg.body;
     if (!body) {
       const e = this.refusedFrames.refuse('body', ErrorCode.ProtocolViolation, 'coordinator message without a body (or of an unknown kind)');

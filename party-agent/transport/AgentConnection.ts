@@ -136,6 +136,9 @@ export class AgentConnection {
     /** The coordinator's typed refusal of this identity on this stream, if any. */
     let refusal: FedsynthError | undefined;
     stream.on('data', (msg: CoordinatorMessage) => {
+      // After stop() the stream is only half-closed: frames still arriving are not handled (the
+      // agent's store may already be closed).
+      if (this.stopped || this.stream !== stream) return;
       if (isMalformed(msg)) {
         // Nothing of it is acted on; the coordinator hears why (typed), the stream stays.
         log.warn({ bytes: msg.bytes }, 'malformed coordinator frame refused');
