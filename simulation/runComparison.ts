@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, FedsynthError } from '../shared/errors/FedsynthError.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
-import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { sampleRows } from '../shared/eval/sampleRows.js';
 import { splitBudget, type BudgetSplit, type ComparisonBudget } from '../shared/study/BudgetSplit.js';
 import type { MechanismName } from '../shared/study/StudySpec.js';
@@ -16,11 +15,10 @@ import { parseSchema } from '../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../shared/schema/codeLabels.js';
 import { OUTPUT_FILES } from '../coordinator/delivery/StudyOutputs.js';
 import { writeReportFiles } from '../platform/report/writeReportFiles.js';
-import { LocalConsortium } from './LocalConsortium.js';
 import { partyLedgerSummary } from './partyLedgerSummary.js';
 import { runSimulatedStudy } from './runSimulatedStudy.js';
-import { selectRows, splitSimulationTable, type SimulationOptions } from './runSimulation.js';
-import { simulatedPolicy, simulatedStudyCapEpsilon } from './simulatedStudyCap.js';
+import { selectRows, simulatedConsortium, splitSimulationTable, type SimulationOptions } from './runSimulation.js';
+import { simulatedStudyCapEpsilon } from './simulatedStudyCap.js';
 
 export interface ComparisonOptions extends Omit<SimulationOptions, 'mechanism'> {
   /** Two or more different mechanisms, run in this order. */
@@ -72,15 +70,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonRes
   const caps = budget.perMechanism.map((b) => simulatedStudyCapEpsilon({ ...o, epsilon: b.epsilon, delta: b.delta, training: b.mechanism === 'dpsgd' ? o.training : undefined }));
   const capDelta = Math.min(...budget.perMechanism.map((b) => b.delta));
   const ledgerCap = { epsilon: caps.reduce((s, c) => s + c, 0), delta: capDelta };
-  const consortium = new LocalConsortium({
-    domain: o.domain,
-    sources: parties.map((p) => new InMemoryMarginalSource(p.table)),
-    trainingRows: parties.map((p) => p.trainingRows),
-    log: o.log,
-    seed: o.seed,
-    policy: simulatedPolicy(Math.max(...caps), Math.max(...budget.perMechanism.map((b) => b.delta))),
-    lifetimeEpsilon: ledgerCap.epsilon,
-  });
+  const consortium = simulatedConsortium(o, parties, { epsilon: Math.max(...caps), delta: Math.max(...budget.perMechanism.map((b) => b.delta)) }, ledgerCap.epsilon);
   const k = o.mechanisms.length;
   o.progress?.update(0, `${budget.statement}; starting a coordinator and ${o.parties} party agents`);
   const studies: { mechanism: MechanismName; studyId: string; seconds: number; run: { privacy: ComparedModel['spent'] } & Record<string, unknown> }[] = [];

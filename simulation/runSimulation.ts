@@ -87,19 +87,33 @@ export function splitSimulationTable(o: Pick<SimulationOptions, 'table' | 'value
   });
 }
 
-export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
-  const t0 = Date.now();
-  const parties = splitSimulationTable(o);
-  const cap = simulatedStudyCapEpsilon({ ...o, training: o.training });
-  const consortium = new LocalConsortium({
+/**
+ * The local consortium (a coordinator and one agent per simulated party) that runs a simulation's
+ * studies; each agent's policy caps a study at `studyCap`, its ledger at `lifetimeEpsilon` if given.
+ */
+export function simulatedConsortium(
+  o: Pick<SimulationOptions, 'domain' | 'log' | 'seed' | 'workDir'>,
+  parties: readonly SimulatedParty[],
+  studyCap: { epsilon: number; delta: number },
+  lifetimeEpsilon?: number,
+): LocalConsortium {
+  return new LocalConsortium({
     domain: o.domain,
     sources: parties.map((p) => new InMemoryMarginalSource(p.table)),
     trainingRows: parties.map((p) => p.trainingRows),
     log: o.log,
     seed: o.seed,
     workDir: o.workDir,
-    policy: simulatedPolicy(cap, o.delta),
+    policy: simulatedPolicy(studyCap.epsilon, studyCap.delta),
+    lifetimeEpsilon,
   });
+}
+
+export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
+  const t0 = Date.now();
+  const parties = splitSimulationTable(o);
+  const cap = simulatedStudyCapEpsilon({ ...o, training: o.training });
+  const consortium = simulatedConsortium(o, parties, { epsilon: cap, delta: o.delta });
   o.progress?.update(0, `starting a coordinator and ${o.parties} party agents (mTLS on 127.0.0.1)`);
   try {
     await consortium.start();
