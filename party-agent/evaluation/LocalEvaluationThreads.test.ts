@@ -60,3 +60,13 @@ it('rejects with a typed code when the evaluation fails in the worker, and with 
   await expect(running).rejects.toMatchObject({ code: ErrorCode.Cancelled });
   await expect(threads.run(missing)).rejects.toMatchObject({ code: ErrorCode.Cancelled });
 });
+
+it('ends an evaluation over its memory cap with MODEL_TOO_LARGE, and the agent thread goes on', async () => {
+  // 4 MB of JS heap cannot hold the evaluation's objects (typed arrays live outside the heap, so the
+  // cap bounds what the evaluation builds, not the rows it is handed; planted: no
+  // resourceLimits -> the run succeeds and this fails).
+  const threads = new LocalEvaluationThreads(4);
+  await expect(threads.run(largeStudy('capped'))).rejects.toMatchObject({ code: ErrorCode.ModelTooLarge, message: expect.stringMatching(/4 MB memory cap/) });
+  const after = await new LocalEvaluationThreads().run(largeStudy('after-cap'));
+  expect(after.json.length).toBeGreaterThan(0);
+}, 120_000);

@@ -13,9 +13,18 @@ export interface LocalEvaluationResult {
 
 export type EvaluationToMain = { type: 'done'; result: LocalEvaluationResult } | { type: 'failed'; code: string; message: string };
 
+/**
+ * The heap cap of one evaluation worker, in MB. The worker holds a copy of the party's rows and the
+ * synthetic table; a cap keeps an unexpectedly large evaluation from taking the agent (and the
+ * silo's host) down with it: the worker alone ends, with MODEL_TOO_LARGE.
+ */
+export const DEFAULT_EVALUATION_MEMORY_MB = 2048;
+
 export class LocalEvaluationThreads {
   private readonly running = new Set<Worker>();
   private stopped = false;
+
+  constructor(private readonly memoryMb: number = DEFAULT_EVALUATION_MEMORY_MB) {}
 
   /**
    * Evaluates in a worker thread (compiled, or from source under vitest), else inline. Rejects with a
@@ -25,7 +34,7 @@ export class LocalEvaluationThreads {
     if (this.stopped) throw new FedsynthError(ErrorCode.Cancelled, 'the agent is stopping: local evaluation not started');
     const script = workerScript(import.meta.url, 'localEvaluationWorker');
     if (script === undefined) return evaluateDeliveredOutputs(input);
-    const worker = new Worker(script.url, { workerData: input, execArgv: script.execArgv });
+    const worker = new Worker(script.url, { workerData: input, execArgv: script.execArgv, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
     this.running.add(worker);
     try {
       return await new Promise<LocalEvaluationResult>((resolve, reject) => {
@@ -33,7 +42,11 @@ export class LocalEvaluationThreads {
           if (m.type === 'done') resolve(m.result);
           else reject(new FedsynthError(m.code as Code, m.message));
         });
-        worker.on('error', (e) => reject(new FedsynthError(ErrorCode.Internal, `local evaluation worker failed: ${e.message}`)));
+        worker.on('error', (e: Error & { code?: string }) => {
+          if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+            reject(new FedsynthError(ErrorCode.ModelTooLarge, `local evaluation needs more than its ${this.memoryMb} MB memory cap (synthetic table and the party's rows); the agent is unaffected`));
+          } else reject(new FedsynthError(ErrorCode.Internal, `local evaluation worker failed: ${e.message}`));
+        });
         worker.on('exit', (code) => {
           if (this.stopped) reject(new FedsynthError(ErrorCode.Cancelled, 'local evaluation stopped: the agent is stopping'));
           else reject(new FedsynthError(ErrorCode.Internal, `local evaluation worker exited with code ${code}`));
