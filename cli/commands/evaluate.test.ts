@@ -70,6 +70,53 @@ describe('fedsynth evaluate --report', () => {
   });
 });
 
+describe('fedsynth evaluate --schema: continuous columns', () => {
+  it('prints, and writes to report.json and report.html, the range-normalized Wasserstein distance of every continuous column', async () => {
+    const { readFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'fedsynth-eval-wasserstein-'));
+    const schema = join(dir, 'schema.json');
+    writeFileSync(schema, JSON.stringify({
+      version: 1,
+      columns: [
+        { name: 'age', type: 'integer', edges: [0, 50, 100] },
+        { name: 'sex', type: 'categorical', categories: ['F', 'M'] },
+        { name: 'hours', type: 'numeric', edges: [0, 40, 80], decimals: 1 },
+      ],
+    }));
+    const real = join(dir, 'real.csv');
+    const synth = join(dir, 'synth.csv');
+    // Same bins, other values inside them: age {10, 60} against {30, 60}: W1 10 / range 100; hours
+    // {0, 40} against {20, 40}: W1 10 / range 80.
+    writeFileSync(real, 'age,sex,hours\n10,F,0\n60,M,40\n');
+    writeFileSync(synth, 'age,sex,hours\n30,F,20\n60,M,40\n');
+    const out = join(dir, 'rep');
+    const r = await run(['evaluate', '--real', real, '--synth', synth, '--schema', schema, '--max-way', '2', '--report', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.out);
+    expect(line.tv1_avg).toBe(0);
+    expect(line.wasserstein).toEqual({ age: 0.1, hours: 0.125 });
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.fidelity.wasserstein).toEqual([
+      { column: 'age', distance: 0.1, low: 0, high: 100, realValues: 2, syntheticValues: 2 },
+      { column: 'hours', distance: 0.125, low: 0, high: 80, realValues: 2, syntheticValues: 2 },
+    ]);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="wasserstein"');
+    expect(html).toContain('<td>hours</td><td>0.12500</td>');
+  });
+
+  it('has no Wasserstein figures for integer codes (--domain)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedsynth-eval-wasserstein-codes-'));
+    const domain = join(dir, 'd.json');
+    writeFileSync(domain, JSON.stringify({ a: 2 }));
+    const f = join(dir, 'a.csv');
+    writeFileSync(f, 'a\n0\n1\n');
+    const r = await run(['evaluate', '--real', f, '--synth', f, '--domain', domain]);
+    expect(JSON.parse(r.out).wasserstein).toBeUndefined();
+  });
+});
+
 describe('fedsynth evaluate --privacy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedsynth-eval-privacy-'));
   const domain = join(dir, 'd.json');

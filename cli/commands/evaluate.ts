@@ -17,6 +17,7 @@ import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { evaluateRisk } from '../../shared/eval/risk/evaluateRisk.js';
 import { riskFigures } from '../../shared/eval/risk/riskFigures.js';
 import type { RiskFigures } from '../../shared/eval/RiskFigures.js';
+import { continuousWasserstein, type ColumnWasserstein } from '../../shared/eval/continuousWasserstein.js';
 
 interface EvaluateOptions {
   real: string;
@@ -53,7 +54,7 @@ function optionalNumber(s: string | undefined, name: string): number | undefined
 }
 
 /** Runs the full local evaluation and writes report.json and report.html into `dir`. */
-function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, schema: Schema | null, maxWay: number, risk: RiskFigures | null): void {
+function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, domain: EvalDomain, schema: Schema | null, maxWay: number, risk: RiskFigures | null, wasserstein: readonly ColumnWasserstein[] | null): void {
   const holdout = !opts.holdout ? null : opts.schema ? loadRawTables(opts.schema, { holdout: opts.holdout }).holdout : loadTable(opts.holdout, domain, 'holdout');
   const categorical = schema ? schema.columns.map((c) => c.type === 'categorical') : undefined;
   const subgroupColumns = parseSubgroups(opts.subgroups);
@@ -67,6 +68,7 @@ function writeReport(opts: EvaluateOptions, real: CodeTable, synth: CodeTable, d
     privacySpent: hasSpent ? spent : null,
     parameters: { real: opts.real, synthetic: opts.synth, holdout: opts.holdout ?? '(none)', target: opts.target ?? '(none)', maxWay, seed: opts.seed },
     risk: risk && { risk, riskPerSilo: [] },
+    wasserstein,
   });
   writeReportFiles(opts.report as string, report);
 }
@@ -147,9 +149,11 @@ export function register(program: Command): void {
       let real: CodeTable;
       let synth: CodeTable;
       let schema: Schema | null = null;
+      let wasserstein: ColumnWasserstein[] | null = null;
       if (opts.schema !== undefined) {
         const raw = loadRawTables(opts.schema, { real: opts.real, synthetic: opts.synth });
         [domain, real, synth, schema] = [raw.domain, raw.real, raw.synthetic, raw.schema];
+        wasserstein = continuousWasserstein(raw.schema, raw.values.real, raw.values.synthetic);
       } else {
         domain = parseDomainJson(readText(opts.domain as string, 'domain'), opts.domain as string);
         real = loadTable(opts.real, domain, 'real');
@@ -157,7 +161,9 @@ export function register(program: Command): void {
       }
       const ordinal = ordinalColumns(domain, schema, opts.ordinal);
       const summary = totalVariation(real, synth, maxWay);
-      const record = tvScoreRecord(summary, real.rows, synth.rows);
+      // With a schema: each continuous column's range-normalized Wasserstein distance of the values.
+      const w = wasserstein && wasserstein.length > 0 ? { wasserstein: Object.fromEntries(wasserstein.map((c) => [c.column, c.distance])) } : {};
+      const record = { ...tvScoreRecord(summary, real.rows, synth.rows), ...w };
       let risk: RiskFigures | null = null;
       if (opts.privacy) {
         const control = opts.schema ? loadRawTables(opts.schema, { control: controlPath as string }).control : loadTable(controlPath as string, domain, 'control');
@@ -175,6 +181,6 @@ export function register(program: Command): void {
       } else {
         process.stdout.write(JSON.stringify(record) + '\n');
       }
-      if (opts.report) writeReport(opts, real, synth, domain, schema, maxWay, risk);
+      if (opts.report) writeReport(opts, real, synth, domain, schema, maxWay, risk, wasserstein);
     });
 }

@@ -6,6 +6,7 @@ import { evaluateParty, type PartyEvaluation } from '../../shared/eval/evaluateP
 import type { RiskFigures } from '../../shared/eval/RiskFigures.js';
 import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildReportJson.js';
 import { loadRawTables } from '../evaluation/loadRawTables.js';
+import { continuousWasserstein } from '../../shared/eval/continuousWasserstein.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
 
@@ -46,7 +47,12 @@ export function loadDemoSample(sampleCsv: string, schemaFile: string): ReturnTyp
 export function evaluateDemo(o: DemoReportOptions, sample: ReturnType<typeof loadDemoSample>): DemoEvaluation {
   const t0 = performance.now();
   const synth = loadRawTables(o.schemaFile, { synthetic: join(o.outDir, 'synthetic.csv') });
-  const tables = { ...sample, synthetic: synth.synthetic, dropped: { real: sample.dropped.real, synthetic: synth.dropped.synthetic } };
+  const tables = {
+    ...sample,
+    synthetic: synth.synthetic,
+    dropped: { real: sample.dropped.real, synthetic: synth.dropped.synthetic },
+    values: { real: sample.values.real, synthetic: synth.values.synthetic },
+  };
   const categorical = tables.schema.columns.map((c) => c.type === 'categorical');
   const evaluation = evaluateParty({ train: tables.real, synth: tables.synthetic, target: o.target, maxWay: 3, seed: `demo/${o.studyId}`, categorical });
   return { evaluation, tables, seconds: (performance.now() - t0) / 1000 };
@@ -74,6 +80,7 @@ export function writeDemoReport(o: DemoReportOptions, e: DemoEvaluation, riskPer
     evaluation,
     privacySpent: o.privacySpent,
     risk: { risk: null, riskPerSilo },
+    wasserstein: continuousWasserstein(tables.schema, tables.values.real, tables.values.synthetic),
     parameters: {
       evaluatedAgainst: DEMO_EVALUATION_NOTE,
       ...(riskPerSilo.length ? { riskPerSilo: DEMO_RISK_NOTE } : {}),

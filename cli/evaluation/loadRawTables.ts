@@ -8,7 +8,13 @@ import type { CodeTable } from '../../shared/eval/CodeTable.js';
 import type { EvalDomain } from '../../shared/eval/parseDomainJson.js';
 import { encodeRawCsv } from '../../shared/rawdata/encodeRawCsv.js';
 
-export type RawTables<K extends string> = { readonly domain: EvalDomain; readonly schema: Schema; readonly dropped: Readonly<Record<K, number>> } & {
+export type RawTables<K extends string> = {
+  readonly domain: EvalDomain;
+  readonly schema: Schema;
+  readonly dropped: Readonly<Record<K, number>>;
+  /** Per file, its continuous columns' values by column (encodeRawCsv `values`). */
+  readonly values: Readonly<Record<K, (Float64Array | null)[]>>;
+} & {
   readonly [P in K]: CodeTable;
 };
 
@@ -33,11 +39,14 @@ export function loadRawTables<K extends string>(schemaPath: string, files: Reado
   const domain: EvalDomain = { columns: schema.columns.map((c) => c.name), sizes: schema.columns.map((c) => columnLayout(c).size) };
   const out: Record<string, unknown> = { domain, schema };
   const dropped: Record<string, number> = {};
+  const values: Record<string, (Float64Array | null)[]> = {};
   for (const [name, path] of Object.entries(files) as [K, string][]) {
     const enc = encodeRawCsv(read(path, name), schema, `${name} ${path}`);
     out[name] = enc.table;
     dropped[name] = enc.dropped;
+    values[name] = enc.values;
   }
   out.dropped = dropped;
+  out.values = values;
   return out as RawTables<K>;
 }

@@ -6,6 +6,7 @@ import type { PooledSummary } from './summarizeSufficientStats.js';
 import type { ReportRisk, RiskFigures } from './RiskFigures.js';
 import { judgeReport, type ReportSummary } from './judgeReport.js';
 import type { SubgroupFidelity } from './subgroupFidelity.js';
+import type { ColumnWasserstein } from './continuousWasserstein.js';
 
 /** Privacy spent by the run that produced the synthetic data (taken from the caller). */
 export interface PrivacySpent {
@@ -25,6 +26,8 @@ export interface ReportInput {
   readonly labels?: readonly (readonly string[])[] | null;
   /** The Anonymeter-style risk evaluation (shared/eval/risk/), when it was run. */
   readonly risk?: Partial<ReportRisk> | null;
+  /** Continuous columns' range-normalized Wasserstein distances (continuousWasserstein), when values were compared. */
+  readonly wasserstein?: readonly ColumnWasserstein[] | null;
 }
 
 /** The JSON report; every number shown in the HTML page is here. */
@@ -47,6 +50,8 @@ export interface EvaluationReport {
     readonly correlation: PartyEvaluation['local']['correlation'];
     readonly distributions: PartyEvaluation['local']['distributions'];
     readonly subgroups: SubgroupFidelity | null;
+    /** Per continuous column of the schema: 1-D Wasserstein distance / range of real vs synthetic values; null without a schema. */
+    readonly wasserstein: readonly ColumnWasserstein[] | null;
   };
   readonly utility: {
     readonly target: string;
@@ -102,6 +107,7 @@ export function buildReportJson(input: ReportInput): EvaluationReport {
       correlation: l.correlation,
       distributions: l.distributions,
       subgroups: l.subgroups,
+      wasserstein: input.wasserstein ?? null,
     },
     utility: l.utility && { target: l.utility.target, testRows: l.utility.testRows, tstr: score(l.utility.tstr), trtr: score(l.utility.trtr) },
     privacy: {

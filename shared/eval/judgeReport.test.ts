@@ -30,6 +30,7 @@ function report(over: { acc2?: number; risk?: RiskFigures | null; exactMatchRate
       correlation: { real: [], synth: [], difference: [], measure: [], meanAbsDifference: 0, maxAbsDifference: 0 },
       distributions: [],
       subgroups: over.subgroups ?? { rule: 'r', minRows: 30, columns: [], flagged: 0 },
+      wasserstein: null,
     },
     utility: { target: 'b', testRows: 10, tstr: { accuracy: 0.8, macroF1: 0.7, auc: 0.88 }, trtr: { accuracy: 0.8, macroF1: 0.7, auc: 0.9 } },
     privacy: {

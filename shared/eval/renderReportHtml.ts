@@ -56,6 +56,16 @@ table.criteria{font-size:9.5px}table.criteria td,table.criteria th{padding:2px 4
 .verdict{font-size:9px;padding:0 5px}.sign{margin-top:8px;gap:6px 20px;font-size:11px}}
 `;
 
+/** Continuous columns: range-normalized 1-D Wasserstein distance of the values (empty without a schema). */
+function wassersteinTable(w: EvaluationReport['fidelity']['wasserstein']): string {
+  if (w === null || w.length === 0) return '';
+  const rows = w.map((c) => [c.column, fmt(c.distance, 5), `[${c.low}, ${c.high}]`, `${c.realValues} / ${c.syntheticValues}`]);
+  return (
+    `<h3 id="wasserstein">Continuous columns: Wasserstein distance</h3>${table(rows, ['column', 'W1 / range', 'range (schema)', 'values real / synthetic'])}` +
+    '<p class="help">W1 = ∫ |F<sub>real</sub>(t) − F<sub>synthetic</sub>(t)| dt, the earth mover\'s distance between the columns\' values, divided by the schema\'s range: 0 identical, 1 all mass at opposite ends. It sees the values inside the bins, which TV over bin codes does not.</p>'
+  );
+}
+
 /** Renders the report as a complete HTML document (a string). */
 export function renderReportHtml(r: EvaluationReport): string {
   const f = r.fidelity;
@@ -134,7 +144,7 @@ export function renderReportHtml(r: EvaluationReport): string {
 ${renderSummarySection(r)}
 <section id="fidelity"><h2>Fidelity at a glance</h2><div class="cards">${acc}${card('Correlation gap', fmt(f.correlation.meanAbsDifference), `mean |Δ| of the association matrices; max ${fmt(f.correlation.maxAbsDifference)}`)}</div>
 ${table(tvRows, ['marginals', 'mean TV', 'max TV', 'holdout ceiling (mean TV)'])}
-<p class="help">TV = ½ Σ |p<sub>real</sub> − p<sub>synthetic</sub>| over the cells of a marginal: 0 identical, 1 disjoint. Worst 2-way marginals: ${worst.map((w) => `${esc(w[0])} (${w[1]})`).join(', ') || 'n/a'}.</p></section>
+<p class="help">TV = ½ Σ |p<sub>real</sub> − p<sub>synthetic</sub>| over the cells of a marginal: 0 identical, 1 disjoint. Worst 2-way marginals: ${worst.map((w) => `${esc(w[0])} (${w[1]})`).join(', ') || 'n/a'}.</p>${wassersteinTable(f.wasserstein)}</section>
 <section id="distributions"><h2>Column distributions</h2><p class="help">Share of rows in each category, real vs synthetic. ${labelNote}</p>
 <div class="grid">${f.distributions.map((d, c) => categoryBars(d.column, r.labels[c], series(d))).join('')}</div></section>
 ${renderSubgroupSection(r)}

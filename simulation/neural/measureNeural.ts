@@ -21,6 +21,7 @@ import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecor
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
 import { trainVae } from '../../shared/neural/trainVae.js';
 import { sampleVaeRows } from '../../shared/neural/sampleVaeRows.js';
+import { wasserstein1 } from '../../shared/eval/wasserstein1.js';
 
 /** TEMPORARY float Gaussian noise N(0, (z C)^2) per coordinate (measurement only; not exact, not a CSPRNG). */
 function TEMPORARY_floatGaussianPrivatizer(stddev: number, rng: RandomSource): (sum: Float64Array) => Float64Array {
@@ -53,24 +54,6 @@ function noiseMultiplierWithWarmStart(q: number, rounds: number, epsilon: number
     else lo = mid;
   }
   return hi;
-}
-
-/** Normalized 1-D Wasserstein distance: integral of |F_a(t) - F_b(t)| dt over the merged samples, / range. */
-function wasserstein1(a: Float64Array, b: Float64Array, range: number): number {
-  const x = Float64Array.from(a).sort();
-  const y = Float64Array.from(b).sort();
-  let i = 0;
-  let j = 0;
-  let s = 0;
-  let prev = Math.min(x[0], y[0]);
-  while (i < x.length || j < y.length) {
-    const t = j >= y.length || (i < x.length && x[i] <= y[j]) ? x[i] : y[j];
-    s += Math.abs(i / x.length - j / y.length) * (t - prev);
-    prev = t;
-    while (i < x.length && x[i] === t) i++;
-    while (j < y.length && y[j] === t) j++;
-  }
-  return s / range;
 }
 
 async function main(): Promise<void> {
