@@ -27,6 +27,19 @@ vi.mock('../party-agent/data/trainingRows.js', async (importOriginal) => {
   };
 });
 
+// Every generator sample the coordinator wrote as synthetic.csv through decodeTabularCsv.
+const written: TabularRows[] = [];
+vi.mock('../shared/neural/decodeTabularRows.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../shared/neural/decodeTabularRows.js')>();
+  return {
+    ...real,
+    decodeTabularCsv: (...args: Parameters<typeof real.decodeTabularCsv>) => {
+      written.push(args[2]);
+      return real.decodeTabularCsv(...args);
+    },
+  };
+});
+
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-rawsim-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -59,6 +72,7 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 describe('simulate --schema --mechanism dpsgd', () => {
   beforeEach(() => {
     handed.length = 0;
+    written.length = 0;
   });
 
   it("hands each agent its own rows' continuous values, together exactly the input's", async () => {
@@ -74,6 +88,12 @@ describe('simulate --schema --mechanism dpsgd', () => {
     expect(new Set(handed.map((t) => t.codes)).size).toBe(3);
     expect(sorted(ages)).toEqual(sorted(rawAges));
     expect(handed.every((t) => t.values[2]!.every((x) => Number.isFinite(x)))).toBe(true);
+    // synthetic.csv holds the generator's sampled values of the continuous columns (passed out of
+    // the mechanism's worker thread), not values redrawn uniformly within their bins.
+    expect(written).toHaveLength(1);
+    const cells = readFileSync(join(root, 'one', 'synthetic.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(cells).toHaveLength(50);
+    for (const j of [0, 2]) expect(cells.map((c) => c[j])).toEqual(Array.from(written[0].values[j]!, (v) => (Number.isNaN(v) ? '' : String(v))));
   }, 300_000);
 
   it('holds the control rows back from the values too when comparing models', async () => {

@@ -126,4 +126,24 @@ describe('fedsynth sample', () => {
     expect((await cli('--model', withSchema, '--rows', '0')).code).toBe(64);
     expect((await cli('--model', join(root, 'none.json'), '--rows', '5')).code).toBe(66);
   });
+
+  it("a dpsgd generator's continuous columns keep the decoder's sampled values, not a redraw within the bin", async () => {
+    const { parseSchema } = await import('../../shared/schema/ConsortiumSchema.js');
+    const { schemaDomain } = await import('../../shared/schema/columnLayout.js');
+    const { TabularEncoding } = await import('../../shared/neural/TabularEncoding.js');
+    const { initParams } = await import('../../shared/neural/TabularVae.js');
+    const { sampleVaeRows } = await import('../../shared/neural/sampleVaeRows.js');
+    const { seededRandomSource } = await import('../../shared/dp/random/RandomSource.js');
+    const parsed = parseSchema(schema);
+    const spec = { encoding: TabularEncoding.fromSchema(parsed), hidden: [6], latent: 2, offsetSigma: 0.2 };
+    const weights = initParams(spec, seededRandomSource('sample-test', 'tvae'));
+    const file = join(root, 'model-tvae.json');
+    const model = { kind: 'tvae', hidden: spec.hidden, latent: spec.latent, offsetSigma: spec.offsetSigma, weights: Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).toString('base64') };
+    writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model, schema }));
+    const r = await cli('--model', file, '--rows', '300', '--seed', 's5');
+    expect(r.code).toBe(0);
+    // The same draws as `sample` makes (its rows stream): every age cell is the decoder's value.
+    const sampled = await sampleVaeRows(spec, weights, 300, seededRandomSource('s5', 'sample/rows'));
+    expect(rowsOf(r.out).map((x) => x[0])).toEqual(Array.from(sampled.values[0]!, (v) => String(v)));
+  });
 });

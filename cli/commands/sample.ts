@@ -11,6 +11,7 @@ import { parseWhere } from '../../shared/sample/parseWhere.js';
 import { sampleModelDocument } from '../../shared/sample/sampleModelDocument.js';
 import { isTvaeDocument, parseTvaeDocument } from '../../shared/sample/TvaeDocument.js';
 import { sampleVaeRows } from '../../shared/neural/sampleVaeRows.js';
+import { decodeTabularCsv } from '../../shared/neural/decodeTabularRows.js';
 
 interface SampleCliOptions {
   model: string;
@@ -76,9 +77,11 @@ export function register(program: Command): void {
         if (o.where.length > 0) throw new FedsynthError(ErrorCode.InvalidArgument, '--where is not supported for a dpsgd generator model', { field: '--where' });
         const g = parseTvaeDocument(parsed, o.model, schemaOverride);
         const rng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/rows') : cryptoRandomSource();
-        const columns = (await sampleVaeRows(g.spec, g.weights, rows, rng)).codes.map((c) => Int32Array.from(c));
+        const sampled = await sampleVaeRows(g.spec, g.weights, rows, rng);
         const decodeRng = o.seed !== undefined ? seededRandomSource(o.seed, 'sample/decode') : cryptoRandomSource();
-        emit(g.schema && !o.codes ? decodeCsv(g.schema, columns, decodeRng) : encodeCsv(g.domain.attrs, columns), o, g.studyId, rows, [], Boolean(g.schema && !o.codes));
+        // Continuous columns keep the generator's sampled values (as synthetic.csv does).
+        const csv = g.schema && !o.codes ? decodeTabularCsv(g.schema, g.spec.encoding, sampled, decodeRng) : encodeCsv(g.domain.attrs, sampled.codes.map((c) => Int32Array.from(c)));
+        emit(csv, o, g.studyId, rows, [], Boolean(g.schema && !o.codes));
         return;
       }
       const doc = parseModelDocument(text, o.model, schemaOverride);

@@ -9,6 +9,8 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { decodeCsv } from '../../shared/schema/decodeRows.js';
+import { decodeTabularCsv } from '../../shared/neural/decodeTabularRows.js';
+import { TabularEncoding } from '../../shared/neural/TabularEncoding.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { studySpecToJson } from '../../platform/wire/studySpecWire.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
@@ -46,8 +48,13 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   mkdirSync(dir, { recursive: true });
   const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined;
   if (schema) {
-    // Raw-data study: decode codes back to labels and values with the public schema.
-    writeFileSync(join(dir, 'synthetic.csv'), decodeCsv(schema, out.columns, seededRandomSource(o.seed, 'coordinator/decode')));
+    // Raw-data study: decode codes back to labels and values with the public schema; a generator's
+    // sampled continuous values (dpsgd) are written as they are, not redrawn uniformly within the bin.
+    const rng = seededRandomSource(o.seed, 'coordinator/decode');
+    const csv = out.values
+      ? decodeTabularCsv(schema, TabularEncoding.fromSchema(schema), { rows: out.columns[0]?.length ?? 0, codes: out.columns, values: out.values }, rng)
+      : decodeCsv(schema, out.columns, rng);
+    writeFileSync(join(dir, 'synthetic.csv'), csv);
   } else {
     writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
   }

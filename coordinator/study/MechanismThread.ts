@@ -30,7 +30,7 @@ export type ToMain =
   | { type: 'gradientSum'; id: number; step: GradientStepRequest; label: string }
   | { type: 'round'; round: number; rounds: number; epsilonSpent: number }
   | { type: 'fitting' }
-  | { type: 'done'; columns: Int32Array[]; modelJson: unknown; details: Record<string, unknown> }
+  | { type: 'done'; columns: Int32Array[]; values?: (Float64Array | null)[]; modelJson: unknown; details: Record<string, unknown> }
   | { type: 'failed'; code: string; message: string; stack?: string };
 
 export type ToWorker =
@@ -79,7 +79,7 @@ export async function runMechanismInWorker(
             opts.onFit?.();
             return;
           case 'done':
-            resolve({ columns: m.columns, modelJson: m.modelJson, details: m.details });
+            resolve({ columns: m.columns, values: m.values, modelJson: m.modelJson, details: m.details });
             return;
           case 'failed': {
             const err = new FedsynthError(m.code as Code, m.message);

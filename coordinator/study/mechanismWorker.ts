@@ -65,7 +65,10 @@ runMechanism(input.mechanism as MechanismName, oracle, {
   onRound: (round, rounds, epsilonSpent) => send({ type: 'round', round, rounds, epsilonSpent }),
   onFit: () => send({ type: 'fitting' }),
 }).then(
-  (out) => send({ type: 'done', columns: out.columns, modelJson: out.modelJson, details: out.details }, [...new Set(out.columns.map((c) => c.buffer as ArrayBuffer))]),
+  (out) =>
+    send({ type: 'done', columns: out.columns, values: out.values, modelJson: out.modelJson, details: out.details }, [
+      ...new Set([...out.columns, ...(out.values ?? [])].flatMap((c) => (c ? [c.buffer as ArrayBuffer] : []))),
+    ]),
   (e: unknown) => {
     const code = e instanceof FedsynthError ? e.code : ((e as { code?: string })?.code as Code | undefined) ?? ErrorCode.Internal;
     send({ type: 'failed', code, message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });

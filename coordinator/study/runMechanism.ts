@@ -13,6 +13,11 @@ export type { MechanismName };
 
 export interface MechanismOutput {
   columns: Int32Array[];
+  /**
+   * dpsgd on a schema: each continuous column's sampled values (NaN on "other"/"missing" codes),
+   * `null` for other columns; synthetic.csv writes them instead of a uniform draw within the bin.
+   */
+  values?: (Float64Array | null)[];
   /** The fitted model (GraphicalModel.toJSON()), serialisable across threads. */
   modelJson: unknown;
   /** Mechanism-specific public metadata (selected cliques, tree, compression). */
@@ -51,6 +56,7 @@ async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Pro
   const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, weights: float32Bytes(res.params).toString('base64') };
   return {
     columns: res.synthetic.codes.map((c) => Int32Array.from(c)),
+    values: spec.encoding.valueCount > 0 ? res.synthetic.values.map((v) => v && Float64Array.from(v)) : undefined,
     modelJson,
     details: { training: opts.training, parameters: res.params.length, rowsEstimate: res.rowsEstimate, noiseMultiplier: res.noiseMultiplier, epsilonSpent: res.epsilonSpent, budgetSplit: { oneWayRho: res.oneWayRho, gradientEpsilon: res.gradientEpsilon } },
   };

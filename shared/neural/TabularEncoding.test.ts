@@ -77,4 +77,15 @@ describe('decodeTabularRows', () => {
       ['3', '42.123457', 'b', '1'],
     ]);
   });
+
+  it('as CSV: a header and the same cells; a schema decoding to labels keeps the bin labels', async () => {
+    const { decodeTabularCsv, decodeTabularRows } = await import('./decodeTabularRows.js');
+    const { decodeRows } = await import('../schema/decodeRows.js');
+    const { seededRandomSource } = await import('../dp/random/RandomSource.js');
+    const enc = TabularEncoding.fromSchema(schema);
+    const rows = { rows: 1, codes: [Int32Array.from([1]), Int32Array.from([0]), Int32Array.from([1]), Int32Array.from([0])], values: [Float64Array.from([12]), Float64Array.from([0.5]), null, null] };
+    expect(decodeTabularCsv(schema, enc, rows, seededRandomSource('d', 'd'))).toBe('age,amount,kind,grade\n12,0.5,b,1\n');
+    const labels = parseSchema({ ...schema, decode: 'label' });
+    expect(decodeTabularRows(labels, enc, rows, seededRandomSource('d', 'd'))).toEqual(decodeRows(labels, rows.codes, seededRandomSource('d', 'd')));
+  });
 });

@@ -1,21 +1,22 @@
-// decodeTabularRows: sampled TabularRows as raw cells under the consortium schema — codes decoded as
-// the marginal path does (labels, "other", empty for missing), continuous columns written as their values.
+// decodeTabularRows: sampled TabularRows as raw cells (or CSV) under the consortium schema — codes decoded
+// as the marginal path does (labels, "other", empty for missing), continuous columns written as their values.
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import type { Schema } from '../schema/ConsortiumSchema.js';
-import { decodeRows } from '../schema/decodeRows.js';
+import { csvField, decodeRows } from '../schema/decodeRows.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { TabularEncoding, TabularRows } from './TabularEncoding.js';
 
 /**
  * One string array per row in schema column order. A continuous column's cell is its sampled value
- * (integers as integers, numbers with the column's `decimals`); other cells come from `decodeRows`
- * (`rng` is only used there, for columns without a value).
+ * (integers as integers, numbers with the column's `decimals`) unless the schema decodes to bin
+ * labels (`decode: "label"`); other cells come from `decodeRows` (`rng` is only used there).
  */
 export function decodeTabularRows(schema: Schema, encoding: TabularEncoding, rows: TabularRows, rng: RandomSource): string[][] {
   if (encoding.columns.length !== schema.columns.length || encoding.columns.some((b, j) => b.name !== schema.columns[j].name)) {
     throw new FedsynthError(ErrorCode.InvalidArgument, 'decodeTabularRows: the encoding was not built from this schema');
   }
   const out = decodeRows(schema, rows.codes, rng);
+  if (schema.decode === 'label') return out;
   schema.columns.forEach((col, j) => {
     const values = rows.values[j];
     if (values === null) return;
@@ -26,4 +27,11 @@ export function decodeTabularRows(schema: Schema, encoding: TabularEncoding, row
     }
   });
   return out;
+}
+
+/** decodeTabularRows as CSV text with a header line (the format of decodeCsv). */
+export function decodeTabularCsv(schema: Schema, encoding: TabularEncoding, rows: TabularRows, rng: RandomSource): string {
+  const lines = [schema.columns.map((c) => csvField(c.name)).join(',')];
+  for (const row of decodeTabularRows(schema, encoding, rows, rng)) lines.push(row.map((v) => csvField(v)).join(','));
+  return lines.join('\n') + '\n';
 }
