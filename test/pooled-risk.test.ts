@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
 import { planDistributedDiscreteGaussian } from '../shared/dp/mechanisms/distributedDiscreteGaussian.js';
-import { pooledRiskSensitivity } from '../shared/eval/risk/pooledRiskCounts.js';
+import { pooledRiskLayout, pooledRiskSensitivity } from '../shared/eval/risk/pooledRiskCounts.js';
+import { DEFAULT_SINGLING_OUT_FAMILIES, SINGLING_OUT_ROWS_UNIT } from '../shared/eval/risk/pooledSinglingOut.js';
 import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
 import { POOLED_RISK_ROUND_INDEX, POOLED_RISK_SHARE } from '../coordinator/study/StudySynthesis.js';
@@ -57,12 +58,16 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     const m = c.domain.attrs.length;
     // The noise the coordinator reports is the plan every agent re-derives: 3 shares at sensitivity sqrt(m + 2).
     // The risk round spends POOLED_RISK_SHARE of the reservation (the schema has subgroup columns).
-    const plan = planDistributedDiscreteGaussian({ rho: POOLED_RISK_SHARE * evaluationRho, l2Sensitivity: pooledRiskSensitivity(m), parties: 3, colluders: 0, dropouts: 0 });
+    // The singling-out block: the coordinator's default families, each of disjoint predicates.
+    const F = f.singlingOutDesign?.families ?? 0;
+    expect(F).toBe(DEFAULT_SINGLING_OUT_FAMILIES);
+    const L = pooledRiskLayout(m, F);
+    const plan = planDistributedDiscreteGaussian({ rho: POOLED_RISK_SHARE * evaluationRho, l2Sensitivity: pooledRiskSensitivity(m, F), parties: 3, colluders: 0, dropouts: 0 });
     expect(f.noise.stddev).toBeCloseTo(Math.sqrt(plan.sumSigma2(3)), 9);
-    expect(f.noise.l2Sensitivity).toBeCloseTo(pooledRiskSensitivity(m), 12);
+    expect(f.noise.l2Sensitivity).toBeCloseTo(pooledRiskSensitivity(m, F), 12);
     expect(f.noise.rho).toBeCloseTo(POOLED_RISK_SHARE * evaluationRho, 15);
     // Noiseless sum of what each agent counted (its local-only record).
-    const exact = new Float64Array(4 * m + 4);
+    const exact = new Float64Array(L.length);
     for (const p of c.parties) {
       const local = JSON.parse(readFileSync(join(c.stateDir(p), 'outputs', studyId, POOLED_CONTRIBUTION_FILE), 'utf8')) as { counts: number[] };
       local.counts.forEach((x, i) => (exact[i] += x));
@@ -70,6 +75,8 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     // Members: every training row (500 a silo less its control rows); non-members: every control row.
     expect(exact.slice(0, m + 1).reduce((a, b) => a + b, 0)).toBe(1500 - 3 * CONTROL_ROWS);
     expect(exact.slice(m + 1, 2 * m + 2).reduce((a, b) => a + b, 0)).toBe(3 * CONTROL_ROWS);
+    // Every silo compared at least the unit of rows for singling out (its control rows are distinct enough).
+    expect(exact[L.soSilos]).toBe(3 * SINGLING_OUT_ROWS_UNIT);
     // Each entry's noise is a sum of 3 discrete Gaussians of variance sigma_p^2 (sub-Gaussian with the
     // summed variance): |noise| > 6.5 sigma has probability < 2 exp(-6.5^2 / 2) = 1.4e-9 per entry,
     // < 1e-7 over the vector: the test's false-positive rate.
@@ -80,9 +87,12 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     expect(f.mia?.auc).toBeGreaterThan(0);
     expect(f.linkability?.ci).toHaveLength(2);
     expect(f.inference?.perColumn).toHaveLength(m);
+    expect(f.singlingOut?.ci).toHaveLength(2);
+    expect(f.singlingOut?.attack.attacks).toBe(f.singlingOut?.control.attacks);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Consortium-wide risk (pooled, differentially private)');
     expect(html).toContain('id="pooled-risk"');
+    expect(html).toContain('id="pooled-singling-out"');
   });
 
   it('puts pooled subgroup shares and within-group fidelity (a second round, the rest of the reservation) in the report', () => {

@@ -75,7 +75,7 @@ describe('consortium protocol version', () => {
         conn.start();
       });
       expect(fatal.code).toBe(ErrorCode.ProtocolVersionMismatch);
-      expect(fatal.message).toMatch(/coordinator speaks consortium protocol version 1/);
+      expect(fatal.message).toMatch(new RegExp(`coordinator speaks consortium protocol version ${CONSORTIUM_PROTOCOL_VERSION - 1}`));
       expect(conn!.connected).toBe(false);
       // Its hello announced this build's version.
       const hello = fake.received.find((m) => m.body?.$case === 'hello');

@@ -129,6 +129,9 @@ ${table('pooled-risk', ['criterion', 'risk', `interval (${Math.round(100 * (f.li
     risk('linkability', f.linkability, 'how often the synthetic data joins two halves of a training record beyond what it does for non-members'),
     risk(`inference (worst column: ${f.inference?.column ?? 'n/a'})`, f.inference, "how much better a training person's secret is guessed than a non-member's (interval simultaneous over the columns)"),
   ])}
+${table('pooled-singling-out', ['criterion', 'risk', `interval (${Math.round(100 * (f.singlingOut?.confidence ?? 0.95))}%)`, 'success on training rows', 'success on control rows (reference)', 'meaning'], [
+    risk('singling out', f.singlingOut, 'how often a predicate read off the synthetic data isolates exactly one training row at a silo, beyond how often it isolates one of as many control rows'),
+  ])}
 ${table('pooled-mia', ['membership inference AUC', 'interval', 'members', 'non-members'], [row([num(f.mia?.auc ?? NaN, 3), ci(f.mia?.ci ?? null), f.mia?.members ?? 0, f.mia?.nonMembers ?? 0])])}
 ${table('pooled-copies', ['figure', 'training rows', 'control rows (reference)', 'counted'], [rate('exact copies', f.exactMatch), rate('distance to closest record', f.dcr)])}
 <ul class="note">${f.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>${renderPooledSubgroups(p.subgroups, row, table)}`;

@@ -24,6 +24,7 @@ import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import type { CodeTable } from '../../shared/eval/CodeTable.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
+import { pooledSinglingOutFamilies } from '../../shared/eval/risk/pooledSinglingOut.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
 
 export interface StudyRunnerDeps {
@@ -201,8 +202,12 @@ export class StudyRunner {
       const synth = readStudySynthetic(dir, spec);
       const categorical = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)).columns.map((c) => c.type === 'categorical') : undefined;
       const split = defaultSubgroupColumns(synth.sizes, categorical);
-      const { risk: sum, subgroups } = await pooledRounds(deps, studyId, spec, syntheticSha256, split);
-      const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), spec.syntheticRows, { stddev: sum.stddev, l2Sensitivity: sum.l2Sensitivity, rho: sum.rho, parties: sum.parties });
+      // Singling-out predicates read off the delivered rows (public), in families no record can match twice.
+      const families = pooledSinglingOutFamilies(synth, `pooled/${studyId}`);
+      const design = { families: families.length, predicates: families.reduce((n, f) => n + f.length, 0) };
+      const { risk: sum, subgroups } = await pooledRounds(deps, studyId, spec, syntheticSha256, split, families);
+      const noise = { stddev: sum.stddev, l2Sensitivity: sum.l2Sensitivity, rho: sum.rho, parties: sum.parties };
+      const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), spec.syntheticRows, noise, 0.95, design);
       section = {
         released: true,
         figures,

@@ -17,6 +17,7 @@ import { PrivacyAccountant } from '../../shared/dp/accounting/PrivacyAccountant.
 import { measureBySecureSum, measurementsFromSum, type FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { localQuerySensitivity, type LocalQuery } from '../../shared/synth/LocalQuery.js';
+import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
 import { subgroupPairs } from '../../shared/eval/pooledSubgroupFidelity.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
@@ -218,7 +219,8 @@ export const POOLED_RISK_SHARE = 0.5;
  * only: (1) every approved party counts the risk attacks of the delivered synthetic data
  * (`syntheticSha256`) on its rows (`riskCounts`); (2) when `split` names subgroup columns, the
  * 2-way marginals of each split column with every other column (an ordinary `marginals` round) for
- * the pooled subgroup fidelity. Both through the study's secure aggregation with each party's noise share.
+ * the pooled subgroup fidelity. `singlingOut` (pooledSinglingOutFamilies of the delivered rows) adds the
+ * singling-out block to (1). Both through the study's secure aggregation with each party's noise share.
  */
 export async function pooledRounds(
   d: StudySynthesisDeps,
@@ -226,13 +228,14 @@ export async function pooledRounds(
   spec: StudySpec,
   syntheticSha256: string,
   split: readonly number[],
+  singlingOut: readonly SinglingOutFamily[] = [],
 ): Promise<{ risk: PooledRiskSum; subgroups: PooledSubgroupSums | null }> {
   const rho = spec.evaluationRho ?? 0;
   if (!(rho > 0)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${studyId} has no pooled risk reservation`, { studyId });
   const domain = studyDomain(spec);
   const oracle = studyOracle(d, studyId, spec, domain, { budgetRho: rho, firstRoundIndex: POOLED_RISK_ROUND_INDEX });
   const riskRho = split.length > 0 ? POOLED_RISK_SHARE * rho : rho;
-  const query: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256 };
+  const query: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256, ...(singlingOut.length > 0 ? { singlingOut } : {}) };
   const res = await oracle.secureSum(query, riskRho, 'pooled-risk');
   const parties = d.store.journaledRound(studyId, POOLED_RISK_ROUND_INDEX)?.participants.length ?? 0;
   const risk = { values: res.values, stddev: res.stddev, l2Sensitivity: localQuerySensitivity(query) * Math.max(1, spec.maxSilosPerIndividual), rho: riskRho, parties };

@@ -47,9 +47,12 @@ export function pooledRiskContribution(stateDir: string, domain: Domain, rows: L
         const train = table(await rows!.codeColumns());
         const controlCols = rows!.controlColumns ? await rows!.controlColumns() : undefined;
         const control = table(controlCols && controlCols.length === domain.attrs.length ? controlCols : domain.attrs.map(() => new Int32Array(0)));
-        const counts = pooledRiskCounts(train, control, synth, `pooled/${studyId}`);
+        // The families were verified (validateLocalQuery: pairwise disjoint) before the charge.
+        const families = query.singlingOut ?? [];
+        const counts = pooledRiskCounts(train, control, synth, `pooled/${studyId}`, families);
         // This silo's own figures from its exact counts (the same function the coordinator runs on the noisy sum).
-        const own = pooledRiskFigures(counts, domain.attrs, synth.rows, { stddev: 0, l2Sensitivity: pooledRiskSensitivity(domain.attrs.length), rho: 0, parties: 1 });
+        const noise = { stddev: 0, l2Sensitivity: pooledRiskSensitivity(domain.attrs.length, families.length), rho: 0, parties: 1 };
+        const own = pooledRiskFigures(counts, domain.attrs, synth.rows, noise, 0.95, { families: families.length, predicates: families.reduce((n, f) => n + f.length, 0) });
         writeFileSync(join(dir, POOLED_CONTRIBUTION_FILE), JSON.stringify({ scope: LOCAL_ONLY_NOTE, studyId, counts: Array.from(counts), figures: own }, null, 2));
         return counts;
       };

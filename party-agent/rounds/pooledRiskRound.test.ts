@@ -2,6 +2,9 @@
 // that asks for less noise than the party's own sensitivity sqrt(m + 2) requires, for one party's
 // counts alone, above the study's reservation, in a study approved without one, or about synthetic
 // data the party was not delivered, is refused before any charge; the honest round is charged once.
+// With singling-out families (sensitivity sqrt(m + 2 + 4F)): overlapping predicates in a family, a
+// noise plan for the plain vector's sqrt(m + 2), terms outside the domain, too many families, and a
+// vector length without the block are refused before any charge too.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource
 import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { planDistributedGaussian } from '../../shared/dp/distributed/planDistributedGaussian.js';
 import { pooledRiskSensitivity } from '../../shared/eval/risk/pooledRiskCounts.js';
+import { MAX_SINGLING_OUT_FAMILIES, type SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
 import { silentLogger } from '../../platform/logging/logging.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
@@ -34,9 +38,9 @@ const syntheticSha256 = createHash('sha256').update(synthetic).digest('hex');
 const l2 = pooledRiskSensitivity(3);
 const sigma2For = (sensitivity: number, n: number) => planDistributedGaussian({ rho: 0.1, l2Sensitivity: sensitivity, parties: n, colluders: 0, dropouts: 0 }).perPartySigma2;
 
-function stage(over: Partial<ComputeStage> = {}, sha = syntheticSha256): ComputeStage {
+function stage(over: Partial<ComputeStage> = {}, sha = syntheticSha256, singlingOut?: readonly SinglingOutFamily[]): ComputeStage {
   return computeStage({
-    query: Buffer.from(encodeLocalQuery({ kind: 'riskCounts', columns: 3, syntheticSha256: sha }, domain)),
+    query: Buffer.from(encodeLocalQuery({ kind: 'riskCounts', columns: 3, syntheticSha256: sha, ...(singlingOut ? { singlingOut } : {}) }, domain)),
     rho: 0.1,
     perPartySigma2: sigma2For(l2, 3),
     chargeKey: 's/1000000/pooled-risk',
@@ -109,5 +113,50 @@ describe('the pooled risk round at the agent', () => {
     const b = agent({ ...study, evaluationRho: 0 });
     expect(await refusal(b.compute(stage()))).toEqual({ code: 'POLICY_REFUSED', field: 'compute.query' });
     expect(b.charges).toHaveLength(0);
+  });
+
+  describe('with singling-out families', () => {
+    // Column a: three disjoint values; (b, c): two disjoint cells. F = 2.
+    const families: SinglingOutFamily[] = [
+      [[{ col: 0, op: 'eq', value: 0 }], [{ col: 0, op: 'eq', value: 1 }], [{ col: 0, op: 'ge', value: 2 }]],
+      [
+        [{ col: 1, op: 'eq', value: 0 }, { col: 2, op: 'eq', value: 0 }],
+        [{ col: 1, op: 'le', value: 1 }, { col: 2, op: 'eq', value: 1 }],
+      ],
+    ];
+    const soL2 = pooledRiskSensitivity(3, 2);
+    const soStage = (over: Partial<ComputeStage> = {}, f: readonly SinglingOutFamily[] = families) =>
+      stage({ perPartySigma2: sigma2For(soL2, 3), vectorLength: 4 * 3 + 4 + 2 * f.length + 1, ...over }, syntheticSha256, f);
+
+    it('answers the honest round at sqrt(m + 2 + 4F), the block after the 4m + 4 entries', async () => {
+      expect(soL2).toBeCloseTo(Math.sqrt(3 + 2 + 8), 12);
+      const a = agent();
+      await a.compute(soStage());
+      expect(a.charges).toEqual([{ key: 's/1000000/pooled-risk', rho: 0.1, label: 'pooled-risk' }]);
+      const local = JSON.parse(readFileSync(join(a.stateDir, 'outputs', 's', POOLED_CONTRIBUTION_FILE), 'utf8')) as { counts: number[] };
+      expect(local.counts).toHaveLength(16 + 5);
+      // No control rows: nothing compared, so the block is all zero.
+      expect(local.counts.slice(16)).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('refuses a family whose predicates one record can match together (unbounded count), before any charge', async () => {
+      const a = agent();
+      const overlapping: SinglingOutFamily[] = [[[{ col: 0, op: 'eq', value: 0 }], [{ col: 1, op: 'eq', value: 1 }]]];
+      expect(await refusal(a.compute(soStage({}, overlapping)))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.query' });
+      const orderOverlap: SinglingOutFamily[] = [[[{ col: 1, op: 'le', value: 2 }], [{ col: 1, op: 'ge', value: 2 }]]];
+      expect(await refusal(a.compute(soStage({}, orderOverlap)))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.query' });
+      expect(a.charges).toHaveLength(0);
+    });
+
+    it("refuses noise planned for the plain vector's sqrt(m + 2), a length without the block, terms outside the domain and too many families", async () => {
+      const a = agent();
+      expect(await refusal(a.compute(soStage({ perPartySigma2: sigma2For(l2, 3) })))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.per_party_sigma2' });
+      expect(await refusal(a.compute(soStage({ vectorLength: 16 })))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.vector_length' });
+      expect(await refusal(a.compute(soStage({}, [[[{ col: 1, op: 'eq', value: 4 }]]])))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.query' });
+      expect(await refusal(a.compute(soStage({}, [[[{ col: 3, op: 'eq', value: 0 }]]])))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.query' });
+      const many = Array.from({ length: MAX_SINGLING_OUT_FAMILIES + 1 }, (): SinglingOutFamily => [[{ col: 2, op: 'eq', value: 0 }]]);
+      expect(await refusal(a.compute(soStage({ perPartySigma2: 1e9 }, many)))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.query' });
+      expect(a.charges).toHaveLength(0);
+    });
   });
 });

@@ -143,6 +143,22 @@ describe('binary LocalQuery', () => {
     expect(dense / bytes).toBeGreaterThan(100);
   });
 
+  it('riskCounts: singling-out families round-trip condition by condition; inconsistent arrays are refused', () => {
+    const singlingOut = [
+      [[{ col: 0, op: 'eq' as const, value: 1 }], [{ col: 0, op: 'ne' as const, value: 1 }, { col: 1, op: 'lt' as const, value: 2 }]],
+      [[{ col: 2, op: 'le' as const, value: 0 }, { col: 3, op: 'gt' as const, value: 1 }, { col: 4, op: 'ge' as const, value: 2 }]],
+    ];
+    const q: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256: 'a'.repeat(64), singlingOut };
+    expect(decodeLocalQuery(encodeLocalQuery(q, domain), domain)).toEqual(q);
+    const plain: LocalQuery = { kind: 'riskCounts', columns: domain.attrs.length, syntheticSha256: 'a'.repeat(64) };
+    expect(decodeLocalQuery(encodeLocalQuery(plain, domain), domain)).toEqual(plain);
+    const wire = (family: { offsets: number[]; columns: number[]; ops: number[]; values: number[] }) =>
+      WireQuery.encode({ kind: { $case: 'riskCounts', value: { columns: domain.attrs.length, syntheticSha256: 'a'.repeat(64), singlingOut: [family] } } }).finish();
+    expect(codeOf(() => decodeLocalQuery(wire({ offsets: [0, 2], columns: [0], ops: [0], values: [1] }), domain))).toBe('PROTOCOL_VIOLATION');
+    expect(codeOf(() => decodeLocalQuery(wire({ offsets: [0, 1], columns: [0], ops: [6], values: [1] }), domain))).toBe('PROTOCOL_VIOLATION');
+    expect(codeOf(() => decodeLocalQuery(wire({ offsets: [0, 1], columns: [0, 1], ops: [0], values: [1] }), domain))).toBe('PROTOCOL_VIOLATION');
+  });
+
   it('refuses hostile models and indices (ProtocolViolation / InvalidArgument)', () => {
     const snap = model.snapshot();
     const good: LocalQuery = { kind: 'conditionalL1Scores', candidates: [['a']], conditions: [[]], model: snap };

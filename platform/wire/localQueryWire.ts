@@ -5,12 +5,15 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import type { ModelSnapshot } from '../../shared/pgm/ModelSnapshot.js';
 import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { queryDigest } from '../../shared/wire/QueryChunks.js';
+import type { Predicate } from '../../shared/eval/risk/PredicateBitsets.js';
+import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
 import { gradientStepFromWire, gradientStepToWire } from './gradientStepWire.js';
 import {
   LocalQuery as WireQuery,
   type AttributeRecode as WireRecode,
   type AttributeSets,
   type ModelSnapshot as WireSnapshot,
+  type SinglingOutFamily as WireFamily,
 } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
@@ -103,7 +106,7 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
       kind = { $case: 'gradientStep', value: gradientStepToWire(query) };
       break;
     case 'riskCounts':
-      kind = { $case: 'riskCounts', value: { columns: query.columns, syntheticSha256: query.syntheticSha256 } };
+      kind = { $case: 'riskCounts', value: { columns: query.columns, syntheticSha256: query.syntheticSha256, singlingOut: (query.singlingOut ?? []).map(familyToWire) } };
       break;
     default: {
       const unknown: never = query;
@@ -184,8 +187,44 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
     case 'gradientStep':
       return gradientStepFromWire(k.value);
     case 'riskCounts':
-      return { kind: 'riskCounts', columns: k.value.columns, syntheticSha256: k.value.syntheticSha256 };
+      return { kind: 'riskCounts', columns: k.value.columns, syntheticSha256: k.value.syntheticSha256, ...(k.value.singlingOut.length > 0 ? { singlingOut: k.value.singlingOut.map(familyFromWire) } : {}) };
   }
+}
+
+const PREDICATE_OPS: readonly Predicate['op'][] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+
+/** A singling-out family as parallel arrays of conditions cut by per-predicate offsets (consortium.proto SinglingOutFamily). */
+function familyToWire(family: SinglingOutFamily): WireFamily {
+  const out: WireFamily = { offsets: [0], columns: [], ops: [], values: [] };
+  for (const q of family) {
+    for (const p of q) {
+      out.columns.push(p.col);
+      out.ops.push(PREDICATE_OPS.indexOf(p.op));
+      out.values.push(p.value);
+    }
+    out.offsets.push(out.columns.length);
+  }
+  return out;
+}
+
+/** The inverse of familyToWire; refuses inconsistent arrays (the conditions themselves are checked by validateLocalQuery). */
+function familyFromWire(w: WireFamily): SinglingOutFamily {
+  const n = w.columns.length;
+  if (w.ops.length !== n || w.values.length !== n) bad('singling_out: columns, ops and values differ in length');
+  if (w.offsets.length < 1 || w.offsets[0] !== 0 || w.offsets[w.offsets.length - 1] !== n) bad('singling_out: offsets must run from 0 to the number of conditions');
+  const out: Predicate[][] = [];
+  for (let i = 0; i + 1 < w.offsets.length; i++) {
+    const [a, b] = [w.offsets[i], w.offsets[i + 1]];
+    if (!(b >= a)) bad('singling_out: offsets must not decrease');
+    const q: Predicate[] = [];
+    for (let j = a; j < b; j++) {
+      const op = PREDICATE_OPS[w.ops[j]];
+      if (op === undefined) bad(`singling_out: unknown operator ${w.ops[j]}`);
+      q.push({ col: w.columns[j], op, value: w.values[j] });
+    }
+    out.push(q);
+  }
+  return out;
 }
 
 function toSets(domain: Domain, sets: readonly (readonly string[])[]): AttributeSets {

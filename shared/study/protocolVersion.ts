@@ -6,7 +6,10 @@
 //   2  l1Scores carries one 1-way table per column and the agent derives each reference itself;
 //      aimRounds ships the fitted model; gradientStep (dpsgd) queries exist. A version-1 agent
 //      would read a version-2 l1Scores reference as per-candidate tables: refused, not misread.
-export const CONSORTIUM_PROTOCOL_VERSION = 2;
+//   3  riskCounts may carry singling-out families, which lengthen its answer and raise its
+//      sensitivity to sqrt(m + 2 + 4F); a version-2 agent would drop the families and answer 4m + 4
+//      entries planned for the wrong sensitivity: refused at hello instead.
+export const CONSORTIUM_PROTOCOL_VERSION = 3;
 
 /** Why `theirs` cannot talk to this build (undefined when it can). */
 export function protocolVersionMismatch(theirs: number, peer: 'agent' | 'coordinator'): string | undefined {

@@ -6,6 +6,7 @@ import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 import { snapshotModel } from './modelReferences.js';
 import { rederiveGradientRoundPlan, type GradientRoundPlan } from '../dp/gradient/GradientRoundPlan.js';
 import { pooledRiskLayout, pooledRiskSensitivity } from '../eval/risk/pooledRiskCounts.js';
+import { verifySinglingOutFamilies, type SinglingOutFamily } from '../eval/risk/pooledSinglingOut.js';
 
 /**
  * A public recoding of one attribute (MST's domain compression): old code `c` becomes
@@ -77,7 +78,10 @@ export interface AttributeRecode {
  *   the risk attacks of the delivered synthetic data (`syntheticSha256`, its hex SHA-256) on every
  *   training and control row of its own and answers with shared/eval/risk/pooledRiskCounts' vector,
  *   4·columns + 4 entries whose L2 sensitivity is sqrt(columns + 2) (derived there). `columns` must
- *   equal the party's domain (validateLocalQuery): the party's bound, not the coordinator's.
+ *   equal the party's domain (validateLocalQuery): the party's bound, not the coordinator's. With
+ *   `singlingOut` (F families of singling-out predicates, shared/eval/risk/pooledSinglingOut) 2F + 1
+ *   entries follow and the sensitivity is sqrt(columns + 2 + 4F); the party verifies that no record
+ *   can match two predicates of one family (validateLocalQuery), which that bound rests on.
  * All counts use the recoded domain when `recode` is given (`conditionalL1Scores` has no recode).
  */
 export type LocalQuery =
@@ -124,7 +128,14 @@ export type LocalQuery =
       readonly plan: GradientRoundPlan;
       readonly recode?: undefined;
     }
-  | { readonly kind: 'riskCounts'; readonly columns: number; readonly syntheticSha256: string; readonly recode?: undefined };
+  | {
+      readonly kind: 'riskCounts';
+      readonly columns: number;
+      readonly syntheticSha256: string;
+      /** Singling-out families (pairwise disjoint predicates within each); absent or empty = no singling-out block. */
+      readonly singlingOut?: readonly SinglingOutFamily[];
+      readonly recode?: undefined;
+    };
 
 /**
  * Where a `conditionalL1Scores` party finds the public joint q over each candidate ∪ condition:
@@ -152,7 +163,7 @@ export function localQuerySensitivity(query: LocalQuery): number {
     case 'gradientStep':
       return query.plan.sensitivity;
     case 'riskCounts':
-      return pooledRiskSensitivity(query.columns);
+      return pooledRiskSensitivity(query.columns, query.singlingOut?.length ?? 0);
   }
 }
 
@@ -170,7 +181,7 @@ export function localQueryLength(query: LocalQuery, domain: Domain): number {
     case 'gradientStep':
       return query.plan.paddedDimension;
     case 'riskCounts':
-      return pooledRiskLayout(query.columns).length;
+      return pooledRiskLayout(query.columns, query.singlingOut?.length ?? 0).length;
   }
 }
 
@@ -273,6 +284,11 @@ export function validateLocalQuery(query: LocalQuery, domain: Domain): void {
     if (query.columns !== domain.attrs.length) bad(`columns ${query.columns} is not the domain's ${domain.attrs.length}`);
     if (domain.attrs.length < 2) bad('pooled risk needs at least two columns');
     if (!/^[0-9a-f]{64}$/.test(query.syntheticSha256)) bad('syntheticSha256 must be 64 lowercase hex digits');
+    try {
+      verifySinglingOutFamilies(query.singlingOut ?? [], domain.shape);
+    } catch (e) {
+      bad((e as Error).message);
+    }
   } else {
     bad('unknown kind');
   }

@@ -17,9 +17,12 @@
 // is either a training row or a control row, so it changes, by at most 1 each: one histogram bin,
 // one linkability count and one inference count per column. Squared L2 <= 1 + 1 + m:
 //   Delta_2 = sqrt(m + 2)   (times maxSilosPerIndividual when one person may be in several silos).
-// Not included, because one record can move them by an unbounded amount: singling out (a record
-// makes or breaks "matches exactly one row" for every predicate it matches) and the synthetic-row
-// centred exact-match / DCR rates (one record can be the copy of many synthetic rows). The pooled
+// With F singling-out families (pooledSinglingOut: Anonymeter's predicates packed so that no record
+// matches two of one family) 2F + 1 entries follow, and Delta_2 = sqrt(m + 2 + 4F) (derived there).
+// Not included, because one record can move them by an unbounded amount: Anonymeter's unpacked
+// singling-out count (a record makes or breaks "matches exactly one row" for every predicate it
+// matches) and the synthetic-row centred exact-match / DCR rates (one record can be the copy of many
+// synthetic rows). The pooled
 // exact-match and DCR rates are record-centred instead: the share of real rows with a synthetic row
 // at distance 0 (resp. <= DCR_CLOSE), read from the MIA histograms.
 import { ErrorCode, FedsynthError } from '../../errors/FedsynthError.js';
@@ -28,6 +31,7 @@ import { assertSameDomain } from '../totalVariation.js';
 import { inferenceAttacks } from './inferenceAttacks.js';
 import { linkabilityAttack } from './linkabilityAttack.js';
 import { membershipInference } from './membershipInference.js';
+import { pooledSinglingOutCounts, type SinglingOutFamily } from './pooledSinglingOut.js';
 
 /** Offsets of each block of the vector for a domain of `m` columns. */
 export interface PooledRiskLayout {
@@ -38,18 +42,38 @@ export interface PooledRiskLayout {
   readonly linkControl: number;
   readonly inferTrain: number;
   readonly inferControl: number;
+  /** Singling-out families (0: no singling-out block) and the block's offsets (pooledSinglingOut). */
+  readonly families: number;
+  readonly soTrain: number;
+  readonly soControl: number;
+  readonly soSilos: number;
   readonly length: number;
 }
 
-export function pooledRiskLayout(m: number): PooledRiskLayout {
+export function pooledRiskLayout(m: number, families = 0): PooledRiskLayout {
   if (!Number.isInteger(m) || m < 2) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled risk needs at least two columns, got ${m}`);
-  return { columns: m, members: 0, nonMembers: m + 1, linkTrain: 2 * m + 2, linkControl: 2 * m + 3, inferTrain: 2 * m + 4, inferControl: 3 * m + 4, length: 4 * m + 4 };
+  if (!Number.isInteger(families) || families < 0) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled risk: singling-out families must be a non-negative integer, got ${families}`);
+  const base = 4 * m + 4;
+  return {
+    columns: m,
+    members: 0,
+    nonMembers: m + 1,
+    linkTrain: 2 * m + 2,
+    linkControl: 2 * m + 3,
+    inferTrain: 2 * m + 4,
+    inferControl: 3 * m + 4,
+    families,
+    soTrain: base,
+    soControl: base + families,
+    soSilos: base + 2 * families,
+    length: families > 0 ? base + 2 * families + 1 : base,
+  };
 }
 
-/** L2 sensitivity of the vector under adding/removing one record at one silo (derivation above). */
-export function pooledRiskSensitivity(m: number): number {
-  pooledRiskLayout(m);
-  return Math.sqrt(m + 2);
+/** L2 sensitivity of the vector under adding/removing one record at one silo (derivations above and in pooledSinglingOut). */
+export function pooledRiskSensitivity(m: number, families = 0): number {
+  pooledRiskLayout(m, families);
+  return Math.sqrt(m + 2 + 4 * families);
 }
 
 function allRows(n: number): Int32Array {
@@ -58,13 +82,17 @@ function allRows(n: number): Int32Array {
   return out;
 }
 
-/** The exact count vector of one silo (`control` may have no rows). `seed` fixes the synthetic rows' tie-break ranks. */
-export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: CodeTable, seed: string): Float64Array {
+/**
+ * The exact count vector of one silo (`control` may have no rows). `seed` fixes the synthetic rows'
+ * tie-break ranks and the compared rows' order; `families` (verified: verifySinglingOutFamilies) adds
+ * the singling-out block.
+ */
+export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: CodeTable, seed: string, families: readonly SinglingOutFamily[] = []): Float64Array {
   // A silo may hold no control rows (or, in principle, no training rows): its counts are then 0.
   assertSameDomain(train, synth, true);
   assertSameDomain(control, synth, true);
   if (synth.rows === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'pooled risk: the synthetic table has no rows');
-  const L = pooledRiskLayout(synth.columns.length);
+  const L = pooledRiskLayout(synth.columns.length, families.length);
   const out = new Float64Array(L.length);
   const t = allRows(train.rows);
   const c = allRows(control.rows);
@@ -79,5 +107,6 @@ export function pooledRiskCounts(train: CodeTable, control: CodeTable, synth: Co
   const mia = membershipInference(synth, train, t, control, c, 0.95, inference.nearest);
   out.set(mia.members, L.members);
   out.set(mia.nonMembers, L.nonMembers);
+  if (families.length > 0) out.set(pooledSinglingOutCounts(train, control, families, seed), L.soTrain);
   return out;
 }

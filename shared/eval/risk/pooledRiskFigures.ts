@@ -9,6 +9,9 @@
 //   Var(p) ~= sigma^2 (1 + (m + 1) p^2) / N^2                 s outside the histogram (linkability, inference)
 //   Var(p) ~= sigma^2 (k (1 - p)^2 + (m + 1 - k) p^2) / N^2   s = the first k bins of the histogram (exact match, DCR)
 // The risk (main - control)/(1 - control) and its interval then follow as per silo (residualRisk).
+// Singling out (pooledSinglingOut): successes S = the sum of the F family entries (noise variance
+// F sigma^2) out of P predicates x H silos, H = soSilos / SINGLING_OUT_ROWS_UNIT (noise variance
+// sigma^2 / unit^2), so Var(p) ~= sigma^2 (F + p^2 P^2 / unit^2) / (P H)^2 by the same delta method.
 // MIA AUC from the noisy histograms (negatives clamped to 0): Hanley-McNeil standard error at the
 // noisy member / non-member counts, widened in quadrature by the noise's delta-method standard
 // deviation (the AUC's gradient in every bin, times sigma).
@@ -19,6 +22,7 @@ import { residualRisk, type RateWithError } from './attackRisk.js';
 import { aucStandardError } from './membershipInference.js';
 import { normalQuantile } from './normalQuantile.js';
 import { pooledRiskLayout } from './pooledRiskCounts.js';
+import { SINGLING_OUT_ROWS_UNIT } from './pooledSinglingOut.js';
 import { DCR_CLOSE } from './riskFigures.js';
 import { clamp01, wilsonScore } from './wilsonScore.js';
 
@@ -28,6 +32,12 @@ export interface PooledRateVsControl extends RateVsControl {
   readonly basis: string;
   readonly ci: readonly [number, number];
   readonly controlCi: readonly [number, number];
+}
+
+/** The singling-out block's public terms: families and predicates (over all families) the query sent. */
+export interface PooledSinglingOutDesign {
+  readonly families: number;
+  readonly predicates: number;
 }
 
 /** The pooled release's terms, as the coordinator planned them (and every agent re-derived). */
@@ -46,6 +56,8 @@ export interface PooledRiskFigures extends RiskFigures {
   readonly noise: PooledRiskNoise;
   readonly exactMatch: PooledRateVsControl | null;
   readonly dcr: PooledRateVsControl | null;
+  /** The singling-out block's terms (null: the release had none, so singlingOut is null). */
+  readonly singlingOutDesign: PooledSinglingOutDesign | null;
 }
 
 export const POOLED_INTERVAL_METHOD =
@@ -68,6 +80,18 @@ function noisyRate(s: number, N: number, bins: number, inside: number, sigma: nu
   const w = wilsonScore(attacks, successes, confidence);
   const p = clamp01(s / N);
   const v = inside === 0 ? (sigma * sigma * (1 + bins * p * p)) / (N * N) : (sigma * sigma * (inside * (1 - p) ** 2 + (bins - inside) * p * p)) / (N * N);
+  const z = normalQuantile(0.5 * (1 + confidence));
+  return { successes, attacks, rate: w.rate, error: Math.hypot(w.error, z * Math.sqrt(v)) };
+}
+
+/** Singling-out rate S / (P H) with its error (Wilson at the rounded counts, widened by the noise on S and H). */
+function singlingOutRate(s: number, predicates: number, silos: number, families: number, sigma: number, confidence: number): NoisyRate {
+  const N = predicates * silos;
+  const attacks = Math.max(1, Math.round(N));
+  const successes = Math.min(attacks, Math.max(0, Math.round(s)));
+  const w = wilsonScore(attacks, successes, confidence);
+  const p = clamp01(s / N);
+  const v = (sigma * sigma * (families + (p * p * predicates * predicates) / (SINGLING_OUT_ROWS_UNIT * SINGLING_OUT_ROWS_UNIT))) / (N * N);
   const z = normalQuantile(0.5 * (1 + confidence));
   return { successes, attacks, rate: w.rate, error: Math.hypot(w.error, z * Math.sqrt(v)) };
 }
@@ -109,9 +133,16 @@ function pooledAuc(members: readonly number[], nonMembers: readonly number[], si
  * standard deviation per entry. Figures whose denominators the noise leaves below one row are null
  * (with a note).
  */
-export function pooledRiskFigures(sum: ArrayLike<number>, columns: readonly string[], synthRows: number, noise: PooledRiskNoise, confidence = 0.95): PooledRiskFigures {
+export function pooledRiskFigures(
+  sum: ArrayLike<number>,
+  columns: readonly string[],
+  synthRows: number,
+  noise: PooledRiskNoise,
+  confidence = 0.95,
+  singlingOut: PooledSinglingOutDesign = { families: 0, predicates: 0 },
+): PooledRiskFigures {
   const m = columns.length;
-  const L = pooledRiskLayout(m);
+  const L = pooledRiskLayout(m, singlingOut.families);
   if (sum.length !== L.length) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled risk: the sum has ${sum.length} entries, the layout ${L.length}`);
   const sigma = noise.stddev;
   if (!(sigma >= 0 && Number.isFinite(sigma))) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled risk: noise stddev ${sigma} is not a finite non-negative number`);
@@ -119,15 +150,30 @@ export function pooledRiskFigures(sum: ArrayLike<number>, columns: readonly stri
   const nonMembers = Array.from({ length: m + 1 }, (_, d) => sum[L.nonMembers + d]);
   const N1 = members.reduce((a, b) => a + b, 0);
   const N2 = nonMembers.reduce((a, b) => a + b, 0);
+  const F = singlingOut.families;
   const notes = [
-    'Singling out is not pooled: one record can make or break "matches exactly one row" for every predicate it matches, so its counts have no per-record bound (each silo reports it locally).',
+    F > 0
+      ? `Singling out is pooled over ${singlingOut.predicates} predicates from the synthetic data, packed into ${F} families no two of whose predicates one record can match ` +
+        `(Anonymeter's unpacked count has no per-record bound); each silo compares as many of its training rows as it has control rows (distinct rows), ` +
+        `and attacks = predicates x silos (a silo comparing fewer than ${SINGLING_OUT_ROWS_UNIT} rows counts pro rata).`
+      : 'Singling out is not pooled: one record can make or break "matches exactly one row" for every predicate it matches, so its counts have no per-record bound (each silo reports it locally).',
     'Exact match and DCR are counted per real row here (share of training rows with a synthetic row at distance 0, or within ' +
       `${DCR_CLOSE}), against the same share of control rows; the per-silo figures count synthetic rows, whose per-record sensitivity is unbounded.`,
   ];
-  const base = { scope: 'aggregate' as const, party: null, method: POOLED_INTERVAL_METHOD, noise, singlingOut: null };
+  const base = { scope: 'aggregate' as const, party: null, method: POOLED_INTERVAL_METHOD, noise, singlingOutDesign: F > 0 ? singlingOut : null };
+  const silos = F > 0 ? sum[L.soSilos] / SINGLING_OUT_ROWS_UNIT : 0;
+  const block = (at: number) => Array.from({ length: F }, (_, f) => sum[at + f]).reduce((a, b) => a + b, 0);
+  let singling: ReportAttackRisk | null = null;
+  if (F > 0 && singlingOut.predicates >= 1 && silos >= 0.5) {
+    const rate = (s: number) => singlingOutRate(s, singlingOut.predicates, silos, F, sigma, confidence);
+    const { residual: _s, ...so } = reportRisk(rate(block(L.soTrain)), rate(block(L.soControl)), confidence);
+    singling = so;
+  } else if (F > 0) {
+    notes.push(`The noisy number of silos that compared rows for singling out (${silos.toFixed(2)}) leaves no rate to estimate.`);
+  }
   if (!(N1 >= 1 && N2 >= 1)) {
     notes.push(`The noisy numbers of training (${N1.toFixed(1)}) and control (${N2.toFixed(1)}) targets leave no rate to estimate (a silo without control rows counts none).`);
-    return { ...base, trainRows: Math.max(0, Math.round(N1)), controlRows: Math.max(0, Math.round(N2)), linkability: null, inference: null, mia: null, exactMatch: null, dcr: null, notes };
+    return { ...base, singlingOut: singling, trainRows: Math.max(0, Math.round(N1)), controlRows: Math.max(0, Math.round(N2)), linkability: null, inference: null, mia: null, exactMatch: null, dcr: null, notes };
   }
   const bins = m + 1;
   const pair = (sTrain: number, sControl: number, conf: number) => reportRisk(noisyRate(sTrain, N1, bins, 0, sigma, conf), noisyRate(sControl, N2, bins, 0, sigma, conf), conf);
@@ -147,6 +193,7 @@ export function pooledRiskFigures(sum: ArrayLike<number>, columns: readonly stri
   };
   return {
     ...base,
+    singlingOut: singling,
     trainRows: Math.round(N1),
     controlRows: Math.round(N2),
     linkability,

@@ -438,13 +438,33 @@ export interface LocalQuery {
 /**
  * The post-delivery pooled risk round (shared/eval/risk/pooledRiskCounts): each party counts the
  * attacks of the delivered synthetic data on every training and control row of its own, a vector of
- * 4 * columns + 4 entries with L2 sensitivity sqrt(columns + 2), re-derived by the party.
+ * 4 * columns + 4 entries with L2 sensitivity sqrt(columns + 2), re-derived by the party; with
+ * singling-out families (protocol version 3), 2 * families + 1 more entries and L2 sensitivity
+ * sqrt(columns + 2 + 4 * families) (shared/eval/risk/pooledSinglingOut), the families' pairwise
+ * disjointness verified by the party.
  */
 export interface RiskCountsQuery {
   /** the study domain's column count (checked against the party's domain) */
   columns: number;
   /** hex SHA-256 of the delivered synthetic.csv the counts are about */
   syntheticSha256: string;
+  /** empty: no singling-out block */
+  singlingOut: SinglingOutFamily[];
+}
+
+/**
+ * Singling-out predicates (conjunctions of conditions on column codes) no two of which any record
+ * can satisfy together. Predicate i has conditions [offsets[i], offsets[i + 1]) of the parallel
+ * arrays (offsets has predicates + 1 entries, starting at 0).
+ */
+export interface SinglingOutFamily {
+  offsets: number[];
+  /** domain column index */
+  columns: number[];
+  /** 0 eq, 1 ne, 2 lt, 3 le, 4 gt, 5 ge */
+  ops: number[];
+  /** code */
+  values: number[];
 }
 
 /**
@@ -4005,7 +4025,7 @@ export const LocalQuery: MessageFns<LocalQuery> = {
 };
 
 function createBaseRiskCountsQuery(): RiskCountsQuery {
-  return { columns: 0, syntheticSha256: "" };
+  return { columns: 0, syntheticSha256: "", singlingOut: [] };
 }
 
 export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
@@ -4015,6 +4035,9 @@ export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
     }
     if (message.syntheticSha256 !== "") {
       writer.uint32(18).string(message.syntheticSha256);
+    }
+    for (const v of message.singlingOut) {
+      SinglingOutFamily.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -4048,6 +4071,14 @@ export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
             message.syntheticSha256 = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.singlingOut.push(SinglingOutFamily.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4068,6 +4099,11 @@ export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
         : isSet(object.synthetic_sha256)
         ? globalThis.String(object.synthetic_sha256)
         : "",
+      singlingOut: globalThis.Array.isArray(object?.singlingOut)
+        ? object.singlingOut.map((e: any) => SinglingOutFamily.fromJSON(e))
+        : globalThis.Array.isArray(object?.singling_out)
+        ? object.singling_out.map((e: any) => SinglingOutFamily.fromJSON(e))
+        : [],
     };
   },
 
@@ -4079,6 +4115,9 @@ export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
     if (message.syntheticSha256 !== "") {
       obj.syntheticSha256 = message.syntheticSha256;
     }
+    if (message.singlingOut?.length) {
+      obj.singlingOut = message.singlingOut.map((e) => SinglingOutFamily.toJSON(e));
+    }
     return obj;
   },
 
@@ -4089,6 +4128,180 @@ export const RiskCountsQuery: MessageFns<RiskCountsQuery> = {
     const message = createBaseRiskCountsQuery();
     message.columns = object.columns ?? 0;
     message.syntheticSha256 = object.syntheticSha256 ?? "";
+    message.singlingOut = object.singlingOut?.map((e) => SinglingOutFamily.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSinglingOutFamily(): SinglingOutFamily {
+  return { offsets: [], columns: [], ops: [], values: [] };
+}
+
+export const SinglingOutFamily: MessageFns<SinglingOutFamily> = {
+  encode(message: SinglingOutFamily, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.offsets.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.offsets) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.columns.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.columns) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.ops.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.ops) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.values.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.values) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SinglingOutFamily {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSinglingOutFamily();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.offsets.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.offsets.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.columns.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.columns.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.ops.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ops.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.values.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.values.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SinglingOutFamily {
+    return {
+      offsets: globalThis.Array.isArray(object?.offsets) ? object.offsets.map((e: any) => globalThis.Number(e)) : [],
+      columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => globalThis.Number(e)) : [],
+      ops: globalThis.Array.isArray(object?.ops) ? object.ops.map((e: any) => globalThis.Number(e)) : [],
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: SinglingOutFamily): unknown {
+    const obj: any = {};
+    if (message.offsets?.length) {
+      obj.offsets = message.offsets.map((e) => Math.round(e));
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns.map((e) => Math.round(e));
+    }
+    if (message.ops?.length) {
+      obj.ops = message.ops.map((e) => Math.round(e));
+    }
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SinglingOutFamily>, I>>(base?: I): SinglingOutFamily {
+    return SinglingOutFamily.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SinglingOutFamily>, I>>(object: I): SinglingOutFamily {
+    const message = createBaseSinglingOutFamily();
+    message.offsets = object.offsets?.map((e) => e) || [];
+    message.columns = object.columns?.map((e) => e) || [];
+    message.ops = object.ops?.map((e) => e) || [];
+    message.values = object.values?.map((e) => e) || [];
     return message;
   },
 };
