@@ -59,4 +59,21 @@ describe('fedsynth privacy', () => {
     const group = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'aim', '--group', '2']);
     expect(group.code).toBe(64);
   }, 120_000);
+
+  it('audit --study mst --exact-trials draws the transcript attack exactly; AIM and --attack model are refused with it', async () => {
+    const r = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'mst', '--exact-trials', '1000', '--seed', 'cli-exact']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ mechanism: 'mst', claimedEpsilon: 1, trialsWith: 1000, trialsWithout: 1000, profileStudies: 4 });
+    expect(j.profile.map((p: { label: string }) => p.label)).toEqual(['mst/oneway', 'mst/measure']);
+    expect(j.epsilonLowerBound).toBeLessThan(1);
+    expect(r.err).toContain('audit: 2004/2004');
+    const aim = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'aim', '--exact-trials', '1000']);
+    expect(aim.code).toBe(64);
+    expect(aim.err).toMatch(/--exact-trials applies to --study mst only/);
+    const model = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'mst', '--attack', 'model', '--exact-trials', '1000']);
+    expect(model.code).toBe(64);
+    const bad = await runCli(['privacy', 'audit', '--epsilon', '1', '--delta', '1e-6', '--study', 'mst', '--attack', 'oracle']);
+    expect(bad.code).toBe(64);
+  }, 120_000);
 });

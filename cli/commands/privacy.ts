@@ -17,6 +17,7 @@ import { discreteLaplaceScaleForVariance } from '../../shared/dp/samplers/refere
 import { readLedger } from '../../party-agent/ledger/BudgetLedger.js';
 import { canaryAudit } from '../../shared/dp/audit/canaryAudit.js';
 import { studyCanaryAudit } from '../../shared/dp/audit/studyCanaryAudit.js';
+import { studyCanaryAuditExact } from '../../shared/dp/audit/studyCanaryAuditExact.js';
 
 function num(v: string | undefined, name: string, integer = false): number {
   if (v === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `missing --${name}`);
@@ -243,6 +244,8 @@ export function register(program: Command): void {
     .requiredOption('--delta <D>', 'claimed delta')
     .option('--study <M>', 'audit a whole study of mechanism M (mst or aim) instead of its first release')
     .option('--runs <N>', 'independent runs of the release (default 200) or, with --study, of the whole study (default 2000)')
+    .option('--attack <A>', 'with --study: transcript (the released noisy marginals, default) or model (the output model only)', 'transcript')
+    .option('--exact-trials <N>', 'with --study mst: draw N trials per side of the transcript attack exactly (only the canary cells of the releases, profile from real studies) instead of --runs studies')
     .option('--canaries <M>', 'canaries per run, each in its own empty cell; half inserted per run (release audit only)', '1000')
     .option('--parties <P>', 'simulated parties adding noise shares (canaries at party 0)', '3')
     .option('--columns <C>', 'columns of the audited table (release audit: every 1-way marginal is released; study: at most 6)')
@@ -258,19 +261,46 @@ export function register(program: Command): void {
         'grid fixed in advance). A correct mechanism gives epsilonLowerBound < claimedEpsilon with probability\n' +
         '>= confidence; the bound is a floor, not an estimate of the true epsilon (docs/privacy.md).\n' +
         'With --study M the whole study (every release and selection of MST or AIM, small table, one canary\n' +
-        'record at party 0 in every other run) is run --runs times and the attack reads only its output model\n' +
-        "(the canary cell's expected count in the synthetic data): one trial per study, so the bound is weak\n" +
-        '(docs/privacy.md says what it can and cannot show).\n' +
-        'Progress on stderr. Examples:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200\n  fedsynth privacy audit --epsilon 4 --delta 1e-6 --study mst --runs 4000',
+        'record at party 0 in every other run) is run --runs times; the attack reads the released noisy marginals\n' +
+        "(--attack transcript: the likelihood-ratio statistic of the canary's cells) or only the output model\n" +
+        "(--attack model: the canary cell's expected count in the synthetic data); one trial per study.\n" +
+        'With --study mst --exact-trials N the transcript attack gets N trials per side: the canary cells of\n' +
+        "MST's releases are drawn with the study's own noise plan, read from real studies (exact for MST; see\n" +
+        'docs/privacy.md). Progress on stderr. Examples:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200\n' +
+        '  fedsynth privacy audit --epsilon 4 --delta 1e-6 --study mst --runs 4000\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --study mst --exact-trials 2000000 --seed s',
     )
     .action(
-      async (o: { epsilon: string; delta: string; study?: string; runs?: string; canaries: string; parties: string; columns?: string; group: string; confidence: string; seed?: string }) => {
+      async (o: { epsilon: string; delta: string; study?: string; attack: string; exactTrials?: string; runs?: string; canaries: string; parties: string; columns?: string; group: string; confidence: string; seed?: string }) => {
         const onRun = (done: number, runs: number): void => {
           if (done % 100 === 0 || done === runs) process.stderr.write(`audit: run ${done}/${runs}\n`);
         };
         if (o.study !== undefined) {
           if (o.study !== 'mst' && o.study !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `--study must be mst or aim, got "${o.study}"`, { field: 'study' });
           if (num(o.group, 'group', true) !== 1) throw new FedsynthError(ErrorCode.InvalidArgument, '--group applies to the release audit only (not with --study)', { field: 'group' });
+          if (o.attack !== 'transcript' && o.attack !== 'model') throw new FedsynthError(ErrorCode.InvalidArgument, `--attack must be transcript or model, got "${o.attack}"`, { field: 'attack' });
+          if (o.exactTrials !== undefined) {
+            if (o.study !== 'mst') throw new FedsynthError(ErrorCode.InvalidArgument, '--exact-trials applies to --study mst only (AIM adapts its noise per cell to the data)', { field: 'exact_trials' });
+            if (o.attack !== 'transcript') throw new FedsynthError(ErrorCode.InvalidArgument, '--exact-trials runs the transcript attack', { field: 'attack' });
+            let reported = 0;
+            const result = await studyCanaryAuditExact({
+              mechanism: 'mst',
+              epsilon: num(o.epsilon, 'epsilon'),
+              delta: num(o.delta, 'delta'),
+              trials: num(o.exactTrials, 'exact-trials', true),
+              parties: num(o.parties, 'parties', true),
+              columns: num(o.columns ?? '3', 'columns', true),
+              confidence: num(o.confidence, 'confidence'),
+              seed: o.seed,
+              onProgress: (done, total) => {
+                if (done - reported >= total / 10 || done === total) {
+                  reported = done;
+                  process.stderr.write(`audit: ${done}/${total} (profile studies, then trials)\n`);
+                }
+              },
+            });
+            printJson(result);
+            return;
+          }
           printJson(
             await studyCanaryAudit({
               mechanism: o.study,
@@ -279,6 +309,7 @@ export function register(program: Command): void {
               runs: num(o.runs ?? '2000', 'runs', true),
               parties: num(o.parties, 'parties', true),
               columns: num(o.columns ?? '3', 'columns', true),
+              attack: o.attack,
               confidence: num(o.confidence, 'confidence'),
               seed: o.seed,
               onRun,

@@ -9,7 +9,7 @@ import { studyCanaryAudit, STUDY_AUDIT_THRESHOLDS } from './studyCanaryAudit.js'
 describe('studyCanaryAudit on the real oracle (seeded)', () => {
   for (const [mechanism, epsilon, runs] of [['mst', 1, 400], ['mst', 4, 2000], ['aim', 1, 200], ['aim', 4, 200]] as const) {
     it(`${mechanism} eps ${epsilon}: the whole-study bound stays below the claim (${runs} studies)`, async () => {
-      const r = await studyCanaryAudit({ mechanism, epsilon, delta: 1e-6, runs, seed: `study-audit-${mechanism}-${epsilon}` });
+      const r = await studyCanaryAudit({ mechanism, epsilon, delta: 1e-6, runs, attack: 'model', seed: `study-audit-${mechanism}-${epsilon}` });
       process.stderr.write(`${JSON.stringify(r)}\n`);
       expect(r.trialsWith).toBe(runs / 2);
       expect(r.trialsWithout).toBe(runs / 2);
