@@ -14,6 +14,7 @@ import type { StudyStatus } from '../proto/generated/fedsynth/consortium/v1/cons
 import type { ConsortiumReport } from '../coordinator/delivery/ConsortiumReport.js';
 import { POOLED_RISK_ROUND_INDEX, POOLED_RISK_SHARE } from '../coordinator/study/StudySynthesis.js';
 import { defaultSubgroupColumns } from '../shared/eval/subgroupFidelity.js';
+import { subgroupSets } from '../shared/eval/pooledSubgroupFidelity.js';
 import { RAW_SCHEMA } from './support/writeSilos.js';
 import { POOLED_CONTRIBUTION_FILE } from '../party-agent/evaluation/PooledRiskContribution.js';
 import { ProcessConsortium } from './support/ProcessConsortium.js';
@@ -107,8 +108,17 @@ describe('the pooled risk release in a real consortium (3 agents, masking)', () 
     for (const col of s.columns) {
       expect(col.groups).toHaveLength(c.domain.shape[c.domain.attrs.indexOf(col.column)]);
       expect(col.groups.reduce((a, g) => a + g.synthShare, 0)).toBeCloseTo(1, 9);
+      // 2-way figures beside their noise bound, and a flag from the per-silo rule for every group.
+      for (const g of col.groups) {
+        expect(['ok', 'low', 'absent', 'small', 'unobserved']).toContain(g.flag);
+        if (g.tv2 !== null) expect(g.noiseBound2!).toBeGreaterThanOrEqual(g.noiseFloor2!);
+      }
     }
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Subgroup fidelity (pooled, differentially private)');
+    expect(s.marginals).toBe(subgroupSets(c.domain.attrs, split).length);
+    expect(s.flagged).toBe(s.columns.flatMap((col) => col.groups).filter((g) => g.flag === 'low' || g.flag === 'absent').length);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Subgroup fidelity (pooled, differentially private)');
+    expect(html).toContain('2-way TV within the group');
   });
 
   it('the report with its pooled figures is signed again: fedsynth verify --require-report passes on what study fetch returned', async () => {

@@ -137,18 +137,23 @@ ${table('pooled-copies', ['figure', 'training rows', 'control rows (reference)',
 <ul class="note">${f.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>${renderPooledSubgroups(p.subgroups, row, table)}`;
 }
 
-/** The pooled subgroup tables: share (real, noisy; synthetic) and mean 1-way TV within the group beside its noise floor. */
+/** The pooled subgroup tables: share (real, noisy; synthetic), 1-/2-way TV within the group beside the noise, and the flag. */
 function renderPooledSubgroups(s: (PooledSubgroupFidelity & { readonly rho: number }) | undefined, row: (cells: readonly (string | number)[]) => string, table: (id: string, head: readonly string[], rows: readonly string[]) => string): string {
   if (!s) return '';
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const tv = (x: number | null) => (x === null ? 'n/a' : num(x, 3));
   return `<h3>Subgroup fidelity (pooled, differentially private)</h3>
-<p class="note">From ${s.pairs} noisy 2-way marginals summed over the silos (rho ${num(s.rho)}; noise standard deviation ${num(s.noiseStddev)} per count). ${escapeHtml(s.method)}</p>
+<p class="note">From ${s.marginals} noisy marginals summed over the silos (rho ${num(s.rho)}; noise standard deviation ${num(s.noiseStddev)} per count). ${escapeHtml(s.method)}</p>
+<p>${s.flagged} subgroup${s.flagged === 1 ? '' : 's'} flagged. Rule: ${escapeHtml(s.rule)}</p>
 ${s.columns
   .map((c) =>
     table(
       `pooled-subgroups-${escapeHtml(c.column)}`,
-      [`${c.column} (code)`, 'real rows (noisy)', 'real share', 'synthetic share', 'mean 1-way TV within the group', 'noise floor'],
-      c.groups.map((g) => row([g.code, Math.round(g.realRows), pct(g.realShare), pct(g.synthShare), g.tv1 === null ? 'n/a' : num(g.tv1, 3), g.noiseFloor1 === null ? 'n/a' : num(g.noiseFloor1, 3)])),
+      [`${c.column} (code)`, 'real rows (noisy)', 'real share', 'synthetic share', '1-way TV within the group', 'its noise floor', '2-way TV within the group', 'its noise floor (95% bound)', 'sampling floor', 'flag'],
+      [
+        row(['all rows', '', '', '', '', '', tv(c.overall.tv2), '', tv(c.overall.floor2), `excess ${num(c.overall.excess, 3)}`]),
+        ...c.groups.map((g) => row([g.code, Math.round(g.realRows), pct(g.realShare), pct(g.synthShare), tv(g.tv1), tv(g.noiseFloor1), tv(g.tv2), `${tv(g.noiseFloor2)} (${tv(g.noiseBound2)})`, tv(g.floor2), g.flag])),
+      ],
     ),
   )
   .join('\n')}`;

@@ -18,7 +18,7 @@ import { measureBySecureSum, measurementsFromSum, type FederatedOracle } from '.
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { localQuerySensitivity, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
-import { subgroupPairs } from '../../shared/eval/pooledSubgroupFidelity.js';
+import { subgroupSets } from '../../shared/eval/pooledSubgroupFidelity.js';
 import { runMechanismInWorker } from './MechanismThread.js';
 import type { MechanismName, MechanismOutput } from './runMechanism.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
@@ -200,7 +200,7 @@ export interface PooledRiskSum {
   readonly parties: number;
 }
 
-/** The pooled subgroup release: one noisy 2-way marginal per pair of subgroupPairs(split). */
+/** The pooled subgroup release: one noisy marginal per set of subgroupSets(split) (split column x a pair of other columns). */
 export interface PooledSubgroupSums {
   readonly split: readonly number[];
   readonly sums: readonly Float64Array[];
@@ -218,7 +218,7 @@ export const POOLED_RISK_SHARE = 0.5;
  * The post-delivery rounds (docs/privacy.md "Pooled risk"), charged to the study's evaluationRho
  * only: (1) every approved party counts the risk attacks of the delivered synthetic data
  * (`syntheticSha256`) on its rows (`riskCounts`); (2) when `split` names subgroup columns, the
- * 2-way marginals of each split column with every other column (an ordinary `marginals` round) for
+ * 3-way marginals of each split column with pairs of the other columns (subgroupSets; an ordinary `marginals` round) for
  * the pooled subgroup fidelity. `singlingOut` (pooledSinglingOutFamilies of the delivered rows) adds the
  * singling-out block to (1). Both through the study's secure aggregation with each party's noise share.
  */
@@ -240,7 +240,7 @@ export async function pooledRounds(
   const parties = d.store.journaledRound(studyId, POOLED_RISK_ROUND_INDEX)?.participants.length ?? 0;
   const risk = { values: res.values, stddev: res.stddev, l2Sensitivity: localQuerySensitivity(query) * Math.max(1, spec.maxSilosPerIndividual), rho: riskRho, parties };
   if (split.length === 0) return { risk, subgroups: null };
-  const attrSets = subgroupPairs(domain.attrs, split).map((p) => p.map((i) => domain.attrs[i]));
+  const attrSets = subgroupSets(domain.attrs, split).map((p) => p.map((i) => domain.attrs[i]));
   const measured = await oracle.measure(attrSets, rho - riskRho, 'pooled-subgroups');
   return { risk, subgroups: { split, sums: measured.map((m) => m.values), stddev: measured[0]?.stddev ?? 0, rho: rho - riskRho } };
 }

@@ -124,7 +124,8 @@ export function isDistorted(tv2: number | null, floor2: number | null, blind2: n
   return blind2 >= SUBGROUP_DISTINCT_FACTOR * floor2 && tv2 >= SUBGROUP_DISTORTED_FACTOR * blind2;
 }
 
-function isLow(tv2: number, floor2: number, overallExcess: number): boolean {
+/** The "low" rule (see subgroupRule): excess 2-way TV far above the overall excess and well above the floor. */
+export function isLowSubgroup(tv2: number, floor2: number, overallExcess: number): boolean {
   return tv2 - floor2 >= Math.max(SUBGROUP_FACTOR * overallExcess, overallExcess + SUBGROUP_MARGIN) && tv2 >= SUBGROUP_FLOOR_FACTOR * floor2;
 }
 
@@ -186,7 +187,7 @@ export function subgroupFidelity(real: CodeTable, synth: CodeTable, opts: Subgro
       if (nr[v] === 0) flag = 'unobserved';
       else if (nr[v] < minRows) flag = 'small';
       else if (ns[v] === 0) flag = 'absent';
-      else if (tv2 !== null && floor2 !== null && isLow(tv2, floor2, overallExcess)) flag = 'low';
+      else if (tv2 !== null && floor2 !== null && isLowSubgroup(tv2, floor2, overallExcess)) flag = 'low';
       else flag = 'ok';
       if (flag === 'low' || flag === 'absent') flagged++;
       const blind2 = nr[v] > 0 && pairs.length > 0 ? two.blind[v] : null;
