@@ -67,21 +67,27 @@ function allowed(p: Predicate, size: number): Uint8Array {
   return out;
 }
 
-/** Per constrained column, the codes a conjunction allows (the intersection of its conditions there). */
-function allowedSets(q: readonly Predicate[], sizes: readonly number[]): Map<number, Uint8Array> {
-  const out = new Map<number, Uint8Array>();
-  for (const p of q) {
-    const a = allowed(p, sizes[p.col]);
-    const prev = out.get(p.col);
-    if (prev) for (let v = 0; v < a.length; v++) prev[v] &= a[v];
-    else out.set(p.col, a);
-  }
-  return out;
+/** Per constrained column, the codes a conjunction allows (the intersection of its conditions there); unsatisfiable when one is empty. */
+interface AllowedSets {
+  readonly byColumn: Map<number, Uint8Array>;
+  readonly satisfiable: boolean;
 }
 
-function disjointSets(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>): boolean {
+function allowedSets(q: readonly Predicate[], sizes: readonly number[]): AllowedSets {
+  const byColumn = new Map<number, Uint8Array>();
+  for (const p of q) {
+    const a = allowed(p, sizes[p.col]);
+    const prev = byColumn.get(p.col);
+    if (prev) for (let v = 0; v < a.length; v++) prev[v] &= a[v];
+    else byColumn.set(p.col, a);
+  }
+  return { byColumn, satisfiable: [...byColumn.values()].every((set) => set.includes(1)) };
+}
+
+function disjointSets(x: AllowedSets, y: AllowedSets): boolean {
   // Unsatisfiable on its own: matches no record, so disjoint from anything.
-  for (const s of [a, b]) for (const set of s.values()) if (!set.includes(1)) return true;
+  if (!x.satisfiable || !y.satisfiable) return true;
+  const [a, b] = [x.byColumn, y.byColumn];
   for (const [c, sa] of a) {
     const sb = b.get(c);
     if (!sb) continue;
