@@ -8,6 +8,7 @@ import { measureBySecureSum, type FederatedOracle, type GradientStepRequest, typ
 import type { AttributeRecode, LocalQuery } from '../../shared/synth/LocalQuery.js';
 import type { Measurement } from '../../shared/pgm/Measurement.js';
 import { runMechanism, type MechanismName } from './runMechanism.js';
+import { FitHelperThread } from '../../platform/threads/FitHelperThread.js';
 import type { ToMain, ToWorker, WorkerInput } from './MechanismThread.js';
 
 const port = parentPort!;
@@ -54,7 +55,10 @@ const oracle: FederatedOracle = {
   },
 };
 
+// AIM's fits take a second thread (the coordinator's host is otherwise idle while it fits).
+const fitHelper = input.mechanism === 'aim' ? FitHelperThread.start() : undefined;
 runMechanism(input.mechanism as MechanismName, oracle, {
+  fitHelper,
   rho: input.rho,
   rows: input.rows,
   sampleRng: seededRandomSource(input.sampleSeed, 'coordinator/sample'),
@@ -64,13 +68,15 @@ runMechanism(input.mechanism as MechanismName, oracle, {
   delta: input.delta,
   onRound: (round, rounds, epsilonSpent) => send({ type: 'round', round, rounds, epsilonSpent }),
   onFit: () => send({ type: 'fitting' }),
-}).then(
-  (out) =>
-    send({ type: 'done', columns: out.columns, values: out.values, modelJson: out.modelJson, details: out.details }, [
-      ...new Set([...out.columns, ...(out.values ?? [])].flatMap((c) => (c ? [c.buffer as ArrayBuffer] : []))),
-    ]),
-  (e: unknown) => {
-    const code = e instanceof FedsynthError ? e.code : ((e as { code?: string })?.code as Code | undefined) ?? ErrorCode.Internal;
-    send({ type: 'failed', code, message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });
-  },
-);
+})
+  .finally(() => fitHelper?.close())
+  .then(
+    (out) =>
+      send({ type: 'done', columns: out.columns, values: out.values, modelJson: out.modelJson, details: out.details }, [
+        ...new Set([...out.columns, ...(out.values ?? [])].flatMap((c) => (c ? [c.buffer as ArrayBuffer] : []))),
+      ]),
+    (e: unknown) => {
+      const code = e instanceof FedsynthError ? e.code : ((e as { code?: string })?.code as Code | undefined) ?? ErrorCode.Internal;
+      send({ type: 'failed', code, message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });
+    },
+  );

@@ -8,6 +8,7 @@ import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.
 import { dpsgd } from '../../shared/synth/Dpsgd.js';
 import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
+import type { FitHelper } from '../../shared/pgm/TwoThreadFit.js';
 
 export type { MechanismName };
 
@@ -37,6 +38,8 @@ export interface MechanismRunOptions {
   delta?: number;
   /** dpsgd: after each gradient round, with the epsilon spent so far. */
   onRound?: (round: number, rounds: number, epsilonSpent: number) => void;
+  /** AIM: a second thread for its model fits (the same model bit for bit, sooner on two cores). */
+  fitHelper?: FitHelper;
 }
 
 /** The model document's `model` of a dpsgd study: the generator's architecture and its trained weights. */
@@ -78,7 +81,7 @@ export async function runMechanism(
       details: { tree: res.tree, compression: res.compression.recode, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
     };
   }
-  const res = await aim(oracle, { rho: opts.rho, seed: opts.seed });
+  const res = await aim(oracle, { rho: opts.rho, seed: opts.seed, fitHelper: opts.fitHelper });
   opts.onFit?.();
   return {
     columns: res.sample(opts.rows, opts.sampleRng),

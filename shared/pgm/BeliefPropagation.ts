@@ -79,7 +79,8 @@ export class BeliefPropagator {
       const map = this.ownSep[i];
       const mx = this.sliceMax[i];
       const sm = this.sliceSum[i];
-      this.partialBelief(i, potentials[i], b, map, mx);
+      mx.fill(-Infinity);
+      partialBelief(potentials[i], this.childUp[i], this.childMap[i], b, map, mx, 0, b.length);
       // A slice that is entirely -Infinity (zero potential) stays empty instead of NaN.
       for (let j = 0; j < mx.length; j++) if (mx[j] === -Infinity) mx[j] = 0;
       sm.fill(0);
@@ -120,61 +121,59 @@ export class BeliefPropagator {
     }
     return logZ;
   }
+}
 
-  /**
-   * `b` = the log-potential plus the children's upward messages (added in child order), and `mx`
-   * = the maximum of `b` over each separator slice, in passes that add up to two messages each
-   * (the maximum taken in the last pass).
-   */
-  private partialBelief(i: number, pot: Float64Array, b: Float64Array, map: Int32Array, mx: Float64Array): void {
-    const msgs = this.childUp[i];
-    const maps = this.childMap[i];
-    const n = b.length;
-    mx.fill(-Infinity);
-    let src = pot;
-    let q = 0;
-    for (;;) {
-      const left = msgs.length - q;
-      if (left > 2) {
-        const u0 = msgs[q];
-        const m0 = maps[q];
-        const u1 = msgs[q + 1];
-        const m1 = maps[q + 1];
-        for (let k = 0; k < n; k++) b[k] = src[k] + u0[m0[k]] + u1[m1[k]];
-        src = b;
-        q += 2;
-        continue;
-      }
-      if (left === 2) {
-        const u0 = msgs[q];
-        const m0 = maps[q];
-        const u1 = msgs[q + 1];
-        const m1 = maps[q + 1];
-        for (let k = 0; k < n; k++) {
-          const v = src[k] + u0[m0[k]] + u1[m1[k]];
-          b[k] = v;
-          const j = map[k];
-          if (v > mx[j]) mx[j] = v;
-        }
-      } else if (left === 1) {
-        const u0 = msgs[q];
-        const m0 = maps[q];
-        for (let k = 0; k < n; k++) {
-          const v = src[k] + u0[m0[k]];
-          b[k] = v;
-          const j = map[k];
-          if (v > mx[j]) mx[j] = v;
-        }
-      } else {
-        for (let k = 0; k < n; k++) {
-          const v = src[k];
-          b[k] = v;
-          const j = map[k];
-          if (v > mx[j]) mx[j] = v;
-        }
-      }
-      return;
+/**
+ * `b` = the log-potential plus the children's upward messages `msgs` (through `maps`, added in
+ * child order), and `mx` = the maximum of `b` over each separator slice (`map`; `mx` initialised
+ * by the caller), in passes that add up to two messages each (the maximum taken in the last
+ * pass), over the cells [lo, hi) only: every cell's sum is its own, and the maxima of two halves
+ * combined in cell order equal one pass's (exact; the first of equal values is kept).
+ */
+export function partialBelief(pot: Float64Array, msgs: readonly Float64Array[], maps: readonly Int32Array[], b: Float64Array, map: Int32Array, mx: Float64Array, lo: number, hi: number): void {
+  let src = pot;
+  let q = 0;
+  for (;;) {
+    const left = msgs.length - q;
+    if (left > 2) {
+      const u0 = msgs[q];
+      const m0 = maps[q];
+      const u1 = msgs[q + 1];
+      const m1 = maps[q + 1];
+      for (let k = lo; k < hi; k++) b[k] = src[k] + u0[m0[k]] + u1[m1[k]];
+      src = b;
+      q += 2;
+      continue;
     }
+    if (left === 2) {
+      const u0 = msgs[q];
+      const m0 = maps[q];
+      const u1 = msgs[q + 1];
+      const m1 = maps[q + 1];
+      for (let k = lo; k < hi; k++) {
+        const v = src[k] + u0[m0[k]] + u1[m1[k]];
+        b[k] = v;
+        const j = map[k];
+        if (v > mx[j]) mx[j] = v;
+      }
+    } else if (left === 1) {
+      const u0 = msgs[q];
+      const m0 = maps[q];
+      for (let k = lo; k < hi; k++) {
+        const v = src[k] + u0[m0[k]];
+        b[k] = v;
+        const j = map[k];
+        if (v > mx[j]) mx[j] = v;
+      }
+    } else {
+      for (let k = lo; k < hi; k++) {
+        const v = src[k];
+        b[k] = v;
+        const j = map[k];
+        if (v > mx[j]) mx[j] = v;
+      }
+    }
+    return;
   }
 }
 

@@ -12,6 +12,7 @@ import { MeasurementLoss } from './MeasurementLoss.js';
 import type { Estimator } from './Estimator.js';
 import { mirrorDescent } from './mirrorDescent.js';
 import { universalAccelerated } from './universalAccelerated.js';
+import { TWO_THREAD_MIN_CELLS, TwoThreadFit, type FitHelper } from './TwoThreadFit.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
 
 export interface EstimateOptions {
@@ -31,6 +32,11 @@ export interface EstimateOptions {
   method?: 'accelerated' | 'mirror-descent';
   /** Called after each iteration with the loss; return `false` to stop early. */
   callback?: (iteration: number, loss: number) => boolean | void;
+  /**
+   * A second thread for mirror-descent fits of trees of at least TWO_THREAD_MIN_CELLS cells
+   * (TwoThreadFit: the same model bit for bit); unset, or when it cannot attach, one thread.
+   */
+  helper?: FitHelper;
 }
 
 /**
@@ -89,12 +95,22 @@ export function estimate(domain: Domain, measurements: readonly Measurement[], o
   const tree = JunctionTree.build(domain, [...measurements.map((m) => m.attrs), ...extra.map((c) => domain.canonical(c))]);
   const total = opts.total ?? estimateTotal(domain, measurements);
   if (!(total > 0) || !Number.isFinite(total)) throw new FedsynthError(ErrorCode.InvalidArgument, 'estimate: total must be positive', { total });
-  const loss = new MeasurementLoss(tree, measurements);
+  const accelerated = (opts.method ?? 'accelerated') === 'accelerated' && measurements.length > 0;
+  const twoThreads = opts.helper !== undefined && !accelerated && measurements.length > 0 && iters > 0 && tree.size() >= TWO_THREAD_MIN_CELLS;
+  const loss = new MeasurementLoss(tree, measurements, twoThreads ? TwoThreadFit.sharedAlloc : undefined);
   const bp = new BeliefPropagator(tree);
   const theta = initialPotentials(tree, opts.warmStart);
-  const accelerated = (opts.method ?? 'accelerated') === 'accelerated' && loss.size > 0;
   const estimator: Estimator = accelerated ? universalAccelerated : mirrorDescent;
-  const fit = estimator(bp, loss, theta, total, iters, opts.callback);
+  let split = twoThreads ? TwoThreadFit.forTree(tree, loss) : undefined;
+  if (split !== undefined && !opts.helper!.attach(split)) split = undefined;
+  let fit;
+  try {
+    fit = estimator(bp, loss, theta, total, iters, opts.callback, split);
+  } catch (e) {
+    split?.barrier.abort();
+    throw e;
+  }
+  split?.end();
   const potentials = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, fit.potentials[i])));
   const marginals = new CliqueVector(tree.cliques.map((c, i) => new Factor(domain, c, fit.marginals[i])));
   return new GraphicalModel(domain, tree, potentials, total, marginals);

@@ -2,6 +2,7 @@
 // universalAccelerated): minimise a MeasurementLoss over the models on one junction tree.
 import type { BeliefPropagator } from './BeliefPropagation.js';
 import type { MeasurementLoss } from './MeasurementLoss.js';
+import type { TwoThreadFit } from './TwoThreadFit.js';
 
 /** The fitted model on the tree: log-potentials and their calibrated marginals, per clique. */
 export interface TreeFit {
@@ -12,7 +13,8 @@ export interface TreeFit {
 /**
  * Minimises `loss` over the models on `bp.tree`, starting from the log-potentials `theta0` (taken
  * over as a buffer), for at most `iters` iterations; `callback` gets each iteration's loss and
- * stops the fit by returning `false`.
+ * stops the fit by returning `false`. `split`: the loss's clique work on two threads (an estimator
+ * that cannot use it runs on one; the loss's buffers are then shared memory, which works as any).
  */
 export type Estimator = (
   bp: BeliefPropagator,
@@ -21,4 +23,5 @@ export type Estimator = (
   total: number,
   iters: number,
   callback: ((iteration: number, loss: number) => boolean | void) | undefined,
+  split?: TwoThreadFit,
 ) => TreeFit;

@@ -36,11 +36,15 @@ export class MeasurementLoss {
   /** Groups projected from another group (not from a clique), in `groups` order. */
   private readonly nested: Group[];
   /** Per clique: its top-level groups (in `groups` order), their maps and buffers, for fused passes. */
-  private readonly byClique: { clique: number; maps: Int32Array[]; proj: Float64Array[]; gradsReversed: Float64Array[]; mapsReversed: Int32Array[] }[];
+  private readonly byClique: TopGroups[];
   private readonly constant: number;
 
-  constructor(tree: JunctionTree, measurements: readonly Measurement[]) {
-    this.groups = groupMeasurements(tree, measurements);
+  /**
+   * `alloc` makes each group's projection and residual-gradient buffers (default: plain arrays;
+   * a two-thread fit passes shared memory, which its helper thread reads and writes).
+   */
+  constructor(tree: JunctionTree, measurements: readonly Measurement[], alloc: (n: number) => Float64Array = (n) => new Float64Array(n)) {
+    this.groups = groupMeasurements(tree, measurements, alloc);
     let constant = 0;
     for (const g of this.groups) constant += 0.5 * g.offset;
     this.constant = constant;
@@ -50,8 +54,13 @@ export class MeasurementLoss {
     this.byClique = cliques.map((clique) => {
       const own = this.top.filter((g) => g.clique === clique);
       const rev = [...own].reverse();
-      return { clique, maps: own.map((g) => g.map), proj: own.map((g) => g.proj), gradsReversed: rev.map((g) => g.grad), mapsReversed: rev.map((g) => g.map) };
+      return { clique, attrs: own.map((g) => g.attrs), maps: own.map((g) => g.map), proj: own.map((g) => g.proj), gradsReversed: rev.map((g) => g.grad), mapsReversed: rev.map((g) => g.map) };
     });
+  }
+
+  /** The top-level groups by clique, in the order `evaluate` projects them (for a two-thread fit). */
+  get topGroups(): readonly TopGroups[] {
+    return this.byClique;
   }
 
   /** Number of distinct measured attribute sets (0: nothing to fit). */
@@ -68,11 +77,20 @@ export class MeasurementLoss {
 
   /** Loss at marginals `marg`; leaves each group's residual gradient w·(proj − y) in g.grad. */
   evaluate(marg: Float64Array[]): number {
+    this.projectTop(marg);
+    return this.evaluateProjected();
+  }
+
+  /** The top-level groups' projections of `marg`: one pass over each clique for all of its groups. */
+  projectTop(marg: Float64Array[]): void {
+    for (const c of this.byClique) sumIntoEach(marg[c.clique], c.maps, c.proj);
+  }
+
+  /** `evaluate` after `projectTop` (or a two-thread fit's projections): the nested groups, residuals and loss. */
+  evaluateProjected(): number {
     const groups = this.groups;
     let loss = this.constant;
-    // Top-level groups: one pass over each clique for all of its groups; then the nested groups,
-    // largest first, each from its (already projected) source group.
-    for (const c of this.byClique) sumIntoEach(marg[c.clique], c.maps, c.proj);
+    // The nested groups, largest first, each from its (already projected) source group.
     for (const g of this.nested) sumInto(groups[g.source].proj, g.map, g.proj);
     for (const g of groups) {
       const y = g.target;
@@ -98,6 +116,13 @@ export class MeasurementLoss {
    * measurement space instead of over every clique cell.
    */
   accumulate(out: Float64Array[]): void {
+    this.pushNested();
+    this.gatherTop(out);
+    this.saveOld();
+  }
+
+  /** `accumulate`'s first step: each nested group's gradient pushed into its source group. */
+  pushNested(): void {
     const groups = this.groups;
     // Nested groups into their sources, smallest first (a source always precedes its groups), so
     // every top-level group holds its total gradient; then each clique in one pass, its groups
@@ -110,8 +135,16 @@ export class MeasurementLoss {
       const gr = g.grad;
       for (let k = 0; k < o.length; k++) o[k] += gr[map[k]];
     }
+  }
+
+  /** `accumulate`'s second step: the top-level gradients gathered onto the cliques (zero elsewhere). */
+  gatherTop(out: Float64Array[]): void {
     for (const o of out) o.fill(0);
     for (const c of this.byClique) gatherSum(c.gradsReversed, c.mapsReversed, out[c.clique]);
+  }
+
+  /** `accumulate`'s last step: the Armijo term's reference (projection and gradient at this iterate). */
+  saveOld(): void {
     for (const g of this.top) {
       g.projOld.set(g.proj);
       g.gradOld.set(g.grad);
@@ -131,7 +164,17 @@ export class MeasurementLoss {
   }
 }
 
-function groupMeasurements(tree: JunctionTree, measurements: readonly Measurement[]): Group[] {
+/** The top-level groups of one clique: their attributes, maps from the clique, projections and (reversed) gradients. */
+export interface TopGroups {
+  readonly clique: number;
+  readonly attrs: readonly (readonly string[])[];
+  readonly maps: readonly Int32Array[];
+  readonly proj: readonly Float64Array[];
+  readonly gradsReversed: readonly Float64Array[];
+  readonly mapsReversed: readonly Int32Array[];
+}
+
+function groupMeasurements(tree: JunctionTree, measurements: readonly Measurement[], alloc: (n: number) => Float64Array): Group[] {
   const d = tree.domain;
   const byKey = new Map<string, { attrs: readonly string[]; items: Measurement[] }>();
   for (const m of measurements) {
@@ -160,7 +203,7 @@ function groupMeasurements(tree: JunctionTree, measurements: readonly Measuremen
       target[k] /= weight;
       tq += target[k] * target[k];
     }
-    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: new Float64Array(n), grad: new Float64Array(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: sq - weight * tq });
+    groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: alloc(n), grad: alloc(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: sq - weight * tq });
   }
   // Largest first: a group is projected from the smallest larger group of its clique that
   // contains it (e.g. a 1-way from a measured 3-way), so each clique is scanned once per

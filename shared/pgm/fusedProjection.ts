@@ -10,7 +10,15 @@
  */
 export function sumIntoEach(src: Float64Array, maps: readonly Int32Array[], outs: readonly Float64Array[]): void {
   for (const o of outs) o.fill(0);
-  const n = src.length;
+  sumIntoEachRange(src, maps, outs, 0, src.length);
+}
+
+/**
+ * `sumIntoEach` over the cells [lo, hi) of `src` only, adding into `outs` without zeroing them:
+ * two halves in turn give the same sums as one pass (each output cell still gets its terms in
+ * ascending k), and a half whose output cells no other half touches can run on another thread.
+ */
+export function sumIntoEachRange(src: Float64Array, maps: readonly Int32Array[], outs: readonly Float64Array[], lo: number, hi: number): void {
   let q = 0;
   for (; q + 3 <= maps.length; q += 3) {
     const m0 = maps[q];
@@ -19,7 +27,7 @@ export function sumIntoEach(src: Float64Array, maps: readonly Int32Array[], outs
     const o0 = outs[q];
     const o1 = outs[q + 1];
     const o2 = outs[q + 2];
-    for (let k = 0; k < n; k++) {
+    for (let k = lo; k < hi; k++) {
       const v = src[k];
       o0[m0[k]] += v;
       o1[m1[k]] += v;
@@ -31,7 +39,7 @@ export function sumIntoEach(src: Float64Array, maps: readonly Int32Array[], outs
     const m1 = maps[q + 1];
     const o0 = outs[q];
     const o1 = outs[q + 1];
-    for (let k = 0; k < n; k++) {
+    for (let k = lo; k < hi; k++) {
       const v = src[k];
       o0[m0[k]] += v;
       o1[m1[k]] += v;
@@ -39,7 +47,7 @@ export function sumIntoEach(src: Float64Array, maps: readonly Int32Array[], outs
   } else if (maps.length - q === 1) {
     const m0 = maps[q];
     const o0 = outs[q];
-    for (let k = 0; k < n; k++) o0[m0[k]] += src[k];
+    for (let k = lo; k < hi; k++) o0[m0[k]] += src[k];
   }
 }
 
@@ -49,8 +57,12 @@ export function sumIntoEach(src: Float64Array, maps: readonly Int32Array[], outs
  * but writing `out` once per three sources.
  */
 export function gatherSum(srcs: readonly Float64Array[], maps: readonly Int32Array[], out: Float64Array): void {
-  out.fill(0);
-  const n = out.length;
+  gatherSumRange(srcs, maps, out, 0, out.length);
+}
+
+/** `gatherSum` on the cells [lo, hi) of `out` only (each cell is its own sum: halves may run on two threads). */
+export function gatherSumRange(srcs: readonly Float64Array[], maps: readonly Int32Array[], out: Float64Array, lo: number, hi: number): void {
+  out.fill(0, lo, hi);
   for (let q = 0; q < srcs.length; q += 3) {
     const left = srcs.length - q;
     const s0 = srcs[q];
@@ -60,13 +72,13 @@ export function gatherSum(srcs: readonly Float64Array[], maps: readonly Int32Arr
       const m1 = maps[q + 1];
       const s2 = srcs[q + 2];
       const m2 = maps[q + 2];
-      for (let k = 0; k < n; k++) out[k] = out[k] + s0[m0[k]] + s1[m1[k]] + s2[m2[k]];
+      for (let k = lo; k < hi; k++) out[k] = out[k] + s0[m0[k]] + s1[m1[k]] + s2[m2[k]];
     } else if (left === 2) {
       const s1 = srcs[q + 1];
       const m1 = maps[q + 1];
-      for (let k = 0; k < n; k++) out[k] = out[k] + s0[m0[k]] + s1[m1[k]];
+      for (let k = lo; k < hi; k++) out[k] = out[k] + s0[m0[k]] + s1[m1[k]];
     } else {
-      for (let k = 0; k < n; k++) out[k] += s0[m0[k]];
+      for (let k = lo; k < hi; k++) out[k] += s0[m0[k]];
     }
   }
 }

@@ -74,6 +74,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     // tv3 0.0917 / 0.0893 against 0.0963 / 0.0965 for the accelerated estimator, whose fits
     // reach a lower loss (it fits the noise more closely; docs/synthesis.md).
     estimator: opts.estimator ?? 'mirror-descent',
+    fitHelper: opts.fitHelper,
     onRound: opts.onRound,
   });
   return { model: r.model, measurements: r.measurements, selected: r.selected, rhoUsed: r.rhoUsed, condition: r.condition, sample: (rows, rng) => r.model.sample(rows, rng) };

@@ -1,5 +1,6 @@
 // AimOptions: what a caller of federated AIM may set — options common to both schedules, and a
 // union over the schedules (`epochs`, the default, or the reference `rounds`) with their own knobs.
+import type { FitHelper } from '../pgm/TwoThreadFit.js';
 
 /**
  * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
@@ -39,6 +40,8 @@ export interface AimCommonOptions {
   readonly selectionShare?: number;
   /** Reproducibility seed (used only for tie-free determinism; selection itself is argmax). */
   readonly seed?: string;
+  /** A second thread for the model fits (estimate's `helper`; the same model, sooner on two cores). */
+  readonly fitHelper?: FitHelper;
   /** Progress callback (round number, chosen sets, rho used so far). */
   readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
 }

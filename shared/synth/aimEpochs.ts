@@ -2,6 +2,7 @@
 // candidate's score per epoch, a greedily chosen batch measured per epoch) — see docs/synthesis.md.
 import type { Domain } from '../pgm/Domain.js';
 import { estimate } from '../pgm/Estimation.js';
+import type { FitHelper } from '../pgm/TwoThreadFit.js';
 import type { GraphicalModel } from '../pgm/GraphicalModel.js';
 import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { FederatedOracle } from './FederatedOracle.js';
@@ -42,6 +43,8 @@ export interface AimEpochSettings {
   readonly annealing?: boolean;
   /** Skip candidates whose score bound cannot beat their measurement noise (default true). */
   readonly prune?: boolean;
+  /** A second thread for the fits (estimate's `helper`). */
+  readonly fitHelper?: FitHelper;
   /** Estimator of every fit (default: estimate()'s default, 'accelerated'). */
   readonly estimator?: 'accelerated' | 'mirror-descent';
   /** Most marginals measured per epoch (default 2·d). */
@@ -85,7 +88,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   const sigma0 = Math.sqrt(s.rounds / (2 * 0.9 * s.rho));
   const oneways = domain.attrs.map((a) => [a]);
   const measurements: Measurement[] = await oracle.measure(oneways, budget.charge('aim/oneway', (d * 0.5) / (sigma0 * sigma0)).rho, 'aim/oneway');
-  let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator });
+  let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator, helper: s.fitHelper });
 
   let condition: string | undefined;
   if (s.heterogeneity === 'condition' && d > 1 && s.probeShare > 0) {
@@ -159,7 +162,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     selected.push(...chosen);
     // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
     // final fit runs the full count.
-    model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator });
+    model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator, helper: s.fitHelper });
     s.onRound?.({ round: e, chosen, rhoUsed: budget.spent.rho, sigma });
   }
   return { model, measurements, selected, rhoUsed: budget.spent.rho, condition };

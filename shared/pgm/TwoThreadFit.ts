@@ -1,0 +1,494 @@
+// TwoThreadFit: the per-iteration work of a mirror-descent fit (potential update, belief propagation,
+// the loss's clique projections and gradient gather) split between two threads, bit-identical to one thread.
+import { Domain } from './Domain.js';
+import { JunctionTree } from './JunctionTree.js';
+import { indexMap } from './IndexMap.js';
+import { partialBelief } from './BeliefPropagation.js';
+import { gatherSumRange, sumIntoEachRange } from './fusedProjection.js';
+import type { MeasurementLoss } from './MeasurementLoss.js';
+import { ThreadBarrier } from './ThreadBarrier.js';
+import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+
+type Buffers = SharedArrayBuffer[];
+
+/** Everything the helper thread builds its half of the kernel from (structured-cloneable; buffers shared). */
+export interface TwoThreadFitLayout {
+  readonly attrs: readonly string[];
+  readonly shape: readonly number[];
+  readonly cliques: readonly (readonly string[])[];
+  readonly edges: readonly (readonly [number, number])[];
+  /** MeasurementLoss.topGroups: per clique with measurements, its groups' attributes, projections and reversed gradients. */
+  readonly groups: readonly { readonly clique: number; readonly attrs: readonly (readonly string[])[]; readonly proj: Buffers; readonly gradsReversed: Buffers }[];
+  readonly theta: readonly [Buffers, Buffers];
+  readonly grad: readonly [Buffers, Buffers];
+  readonly mu: Buffers;
+  readonly work: Buffers;
+  readonly up: Buffers;
+  readonly sliceSum: Buffers;
+  readonly sepMarg: Buffers;
+  readonly sliceMax: Buffers;
+  readonly sliceMaxHalf: readonly [Buffers, Buffers];
+  /** [op, alpha, total, theta set, grad set] then the results [log Z, root sum]. */
+  readonly params: SharedArrayBuffer;
+  readonly barrier: SharedArrayBuffer;
+}
+
+const OP = 0;
+const ALPHA = 1;
+const TOTAL = 2;
+const THETA_SET = 3;
+const GRAD_SET = 4;
+const LOG_Z = 5;
+const ROOT_SUM = 6;
+const PARAMS = 7;
+
+const OP_PROPAGATE = 1;
+const OP_STEP = 2;
+const OP_GATHER = 3;
+const OP_END = 4;
+
+/**
+ * A second thread that serves a TwoThreadFit (`TwoThreadFit.helper(fit.layout).serve()` there).
+ * `attach` hands it the fit and waits until it serves; false: unavailable (the fit runs on one thread).
+ */
+export interface FitHelper {
+  attach(fit: TwoThreadFit): boolean;
+}
+
+/** Cliques below this many cells are not split: one thread takes each whole. */
+const SOLO_CELLS = 4096;
+
+/** Trees below this many cells fit on one thread (the two threads meet ~20 times an iteration). */
+export const TWO_THREAD_MIN_CELLS = 20_000;
+
+/** A scatter into an output table: whole (one thread reads every cell) or split (each thread its half). */
+interface Scatter {
+  readonly clique: number;
+  readonly maps: Int32Array[];
+  readonly outs: Float64Array[];
+  /** Per thread: the output cells its half of the clique writes (split), or the owner's full range (whole). */
+  readonly outRange: readonly [readonly number[], readonly number[]];
+  /** -1: split between the threads; 0 or 1: the thread that computes it alone. */
+  readonly owner: number;
+}
+
+/**
+ * Each clique's cells are cut at a boundary of its first attribute's values (row-major, so the
+ * cut is one index h: thread 0 takes [0, h), thread 1 [h, n)). Cell-wise work (the potential
+ * update, partial beliefs, exponentials, marginals, the gradient gather) splits at h. A sum into
+ * a table whose attributes contain that first attribute (a separator, a measured marginal) gets
+ * each output cell's terms from one half only, still in ascending cell order, so both halves run
+ * at once; any other sum is computed whole by one thread, in cell order, after the cell-wise part
+ * (the other thread meanwhile does other sums). Slice maxima are exact and combined in cell
+ * order. Hence every float is the one `BeliefPropagator.run`, `MeasurementLoss.projectTop` and
+ * `gatherTop` compute. The tree is processed level by level (all cliques of one depth between
+ * two meetings): a clique's collect needs its children's messages, its distribute its parent's.
+ */
+export class TwoThreadFit {
+  readonly barrier: ThreadBarrier;
+  readonly theta: readonly [Float64Array[], Float64Array[]];
+  readonly grad: readonly [Float64Array[], Float64Array[]];
+  readonly mu: Float64Array[];
+  private readonly params: Float64Array;
+  private readonly tree: JunctionTree;
+  private readonly work: Float64Array[];
+  private readonly up: Float64Array[];
+  private readonly sliceSum: Float64Array[];
+  private readonly sepMarg: Float64Array[];
+  private readonly sliceMax: Float64Array[];
+  private readonly sliceMaxHalf: readonly [Float64Array[], Float64Array[]];
+  private readonly ownSep: Int32Array[];
+  private readonly childUp: Float64Array[][];
+  private readonly childMap: Int32Array[][];
+  /** Per thread and clique: its cells, and its slices of the clique's own separator (null: slices span both halves). */
+  private readonly cells: [number, number][][];
+  private readonly slices: ([number, number] | null)[][];
+  /** Cliques by depth (root first). */
+  private readonly levels: number[][];
+  /** Per level: the split scatters into children's separators, and the whole ones (after a meeting). */
+  private readonly childSplit: Scatter[][];
+  private readonly childWhole: Scatter[][];
+  /** Per level: the cliques whose slice sums are whole (their separator lacks the first attribute; the root), with the owner. */
+  private readonly wholeSums: { clique: number; owner: number }[][];
+  private readonly projSplit: Scatter[];
+  private readonly projWhole: Scatter[];
+  private readonly gatherOf: { clique: number; srcs: Float64Array[]; maps: Int32Array[] }[];
+  private readonly ratio: Float64Array;
+  private readonly maxCombined: Float64Array;
+
+  private constructor(readonly layout: TwoThreadFitLayout) {
+    const domain = new Domain(layout.attrs, layout.shape);
+    const tree = JunctionTree.fromStructure(domain, layout.cliques, layout.edges);
+    this.tree = tree;
+    const f64 = (bs: Buffers): Float64Array[] => bs.map((b) => new Float64Array(b));
+    this.barrier = new ThreadBarrier(new Int32Array(layout.barrier));
+    this.params = new Float64Array(layout.params);
+    this.theta = [f64(layout.theta[0]), f64(layout.theta[1])];
+    this.grad = [f64(layout.grad[0]), f64(layout.grad[1])];
+    this.mu = f64(layout.mu);
+    this.work = f64(layout.work);
+    this.up = f64(layout.up);
+    this.sliceSum = f64(layout.sliceSum);
+    this.sepMarg = f64(layout.sepMarg);
+    this.sliceMax = f64(layout.sliceMax);
+    this.sliceMaxHalf = [f64(layout.sliceMaxHalf[0]), f64(layout.sliceMaxHalf[1])];
+    const m = tree.cliques.length;
+    const cl = tree.cliques;
+    this.ownSep = cl.map((c, i) => indexMap(domain, c, tree.parent[i] >= 0 ? tree.separator[i] : []));
+    this.childUp = tree.children.map((cs) => cs.map((c) => this.up[c]));
+    this.childMap = tree.children.map((cs, i) => cs.map((c) => indexMap(domain, cl[i], tree.separator[c])));
+    // Depths, and per depth the cut of each clique at its first attribute, alternating the larger
+    // part between the threads so that each level's halves are about equal; a small clique goes
+    // whole to the thread with fewer cells in its level (solo).
+    const depth = new Array<number>(m).fill(0);
+    for (const i of tree.order) if (tree.parent[i] >= 0) depth[i] = depth[tree.parent[i]] + 1;
+    const levels: number[][] = [];
+    for (const i of tree.order) (levels[depth[i]] ??= []).push(i);
+    this.levels = levels;
+    const firstSize = (i: number): number => domain.size([cl[i][0]]);
+    /** Per clique: thread 0's first-attribute values [0, v), or the solo owner (-1: split). */
+    const split = new Array<number>(m).fill(0);
+    const solo = new Array<number>(m).fill(-1);
+    for (const level of levels) {
+      const load: [number, number] = [0, 0];
+      for (const i of [...level].sort((a, b) => domain.size(cl[b]) - domain.size(cl[a]) || a - b)) {
+        const n = domain.size(cl[i]);
+        const s = firstSize(i);
+        if (n < SOLO_CELLS || s < 2) {
+          solo[i] = load[0] <= load[1] ? 0 : 1;
+          load[solo[i]] += n;
+          continue;
+        }
+        const inner = n / s;
+        const low = Math.floor(s / 2);
+        // Thread 0 takes the larger part when it has fewer cells so far, else thread 1.
+        split[i] = load[0] <= load[1] ? s - low : low;
+        load[0] += split[i] * inner;
+        load[1] += (s - split[i]) * inner;
+      }
+    }
+    // A table over attrs ⊆ clique i holding its first attribute has that attribute first too:
+    // each thread's cells of it are one range. A solo clique's tables are its owner's whole.
+    const rangeOf = (i: number, t: number, attrs: readonly string[]): [number, number] | null => {
+      const size = domain.size(attrs);
+      if (solo[i] >= 0) return solo[i] === t ? [0, size] : [0, 0];
+      if (attrs.length === 0 || attrs[0] !== cl[i][0]) return null;
+      const per = size / firstSize(i);
+      return t === 0 ? [0, split[i] * per] : [split[i] * per, size];
+    };
+    this.cells = [0, 1].map((t) => cl.map((c, i) => rangeOf(i, t, c)!));
+    this.slices = [0, 1].map((t) => cl.map((_, i) => (tree.parent[i] >= 0 || solo[i] >= 0 ? rangeOf(i, t, tree.separator[i]) : null)));
+    const loads = (): [number, number] => [0, 0];
+    const take = (load: [number, number], cost: number): number => {
+      const t = load[0] <= load[1] ? 0 : 1;
+      load[t] += cost;
+      return t;
+    };
+    const scatter = (i: number, attrs: readonly string[], map: Int32Array, out: Float64Array, load: [number, number] | null): Scatter => {
+      const r0 = rangeOf(i, 0, attrs);
+      const r1 = rangeOf(i, 1, attrs);
+      if (r0 !== null && r1 !== null) return { clique: i, maps: [map], outs: [out], outRange: [r0, r1], owner: -1 };
+      const owner = take(load!, domain.size(cl[i]));
+      return { clique: i, maps: [map], outs: [out], outRange: owner === 0 ? [[0, out.length], [0, 0]] : [[0, 0], [0, out.length]], owner };
+    };
+    this.wholeSums = levels.map((level) => {
+      const load = loads();
+      return level.filter((i) => this.slices[0][i] === null).map((clique) => ({ clique, owner: take(load, domain.size(cl[clique])) }));
+    });
+    this.childSplit = [];
+    this.childWhole = [];
+    for (const level of levels) {
+      const load = loads();
+      const all = level.flatMap((i) => tree.children[i].map((c, q) => scatter(i, tree.separator[c], this.childMap[i][q], this.sepMarg[c], load)));
+      this.childSplit.push(fuse(all.filter((s) => s.owner < 0)));
+      this.childWhole.push(fuse(all.filter((s) => s.owner >= 0)));
+    }
+    const load = loads();
+    const proj = layout.groups.flatMap((g) => g.attrs.map((attrs, q) => scatter(g.clique, attrs, indexMap(domain, cl[g.clique], attrs), new Float64Array(g.proj[q]), load)));
+    this.projSplit = fuse(proj.filter((s) => s.owner < 0));
+    this.projWhole = fuse(proj.filter((s) => s.owner >= 0));
+    this.gatherOf = layout.groups.map((g) => ({
+      clique: g.clique,
+      srcs: g.gradsReversed.map((b) => new Float64Array(b)),
+      maps: [...g.attrs].reverse().map((attrs) => indexMap(domain, cl[g.clique], attrs)),
+    }));
+    let maxSep = 1;
+    for (const s of tree.separator) maxSep = Math.max(maxSep, domain.size(s));
+    this.ratio = new Float64Array(maxSep);
+    this.maxCombined = new Float64Array(maxSep);
+  }
+
+  /**
+   * The main thread's kernel for `tree` and `loss` (whose buffers `sharedAlloc` made), or
+   * undefined when this runtime has no SharedArrayBuffer. `helper()` then gives what the helper
+   * thread needs (`TwoThreadFit.helper(layout)` there).
+   */
+  static forTree(tree: JunctionTree, loss: MeasurementLoss): TwoThreadFit | undefined {
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return undefined;
+    const d = tree.domain;
+    const sizes = tree.cliques.map((c) => d.size(c));
+    const seps = tree.separator.map((s) => d.size(s));
+    const sab = (n: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(1, n) * 8);
+    const set = (ns: readonly number[]): Buffers => ns.map(sab);
+    const bufferOf = (a: Float64Array): SharedArrayBuffer => {
+      if (!(a.buffer instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the loss buffers are not shared');
+      return a.buffer;
+    };
+    return new TwoThreadFit({
+      attrs: d.attrs,
+      shape: d.shape,
+      cliques: tree.cliques,
+      edges: tree.edges,
+      groups: loss.topGroups.map((g) => ({ clique: g.clique, attrs: g.attrs, proj: g.proj.map(bufferOf), gradsReversed: g.gradsReversed.map(bufferOf) })),
+      theta: [set(sizes), set(sizes)],
+      grad: [set(sizes), set(sizes)],
+      mu: set(sizes),
+      work: set(sizes),
+      up: set(seps),
+      sliceSum: set(seps),
+      sepMarg: set(seps),
+      sliceMax: set(seps),
+      sliceMaxHalf: [set(seps), set(seps)],
+      params: sab(PARAMS),
+      barrier: ThreadBarrier.create().words.buffer as SharedArrayBuffer,
+    });
+  }
+
+  /** The helper thread's kernel over the main thread's layout (same buffers). */
+  static helper(layout: TwoThreadFitLayout): TwoThreadFit {
+    return new TwoThreadFit(layout);
+  }
+
+  /** Shared buffers for MeasurementLoss's groups (so the helper can project and gather them). */
+  static sharedAlloc(n: number): Float64Array {
+    return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8), 0, n);
+  }
+
+  /**
+   * Main thread: theta ← omega − alpha·dL when `alpha` is given (omega: the other theta set, dL:
+   * grad set `dl`), then mu ← BP(theta) and the loss's top-level projections of mu; as
+   * `BeliefPropagator.run` + `MeasurementLoss.projectTop` (which throws the same error for a
+   * normaliser that is not finite).
+   */
+  propagate(thetaSet: number, total: number, step?: { alpha: number; dl: number }): void {
+    const p = this.params;
+    p[OP] = step ? OP_STEP : OP_PROPAGATE;
+    p[THETA_SET] = thetaSet;
+    p[TOTAL] = total;
+    p[ALPHA] = step?.alpha ?? 0;
+    p[GRAD_SET] = step?.dl ?? 0;
+    this.barrier.post();
+    this.run(0);
+    const logZ = p[LOG_Z];
+    if (!Number.isFinite(logZ) || !(p[ROOT_SUM] > 0)) throw new FedsynthError(ErrorCode.Internal, 'BeliefPropagation: normaliser is not finite', { logZ });
+  }
+
+  /** Main thread: `MeasurementLoss.gatherTop` into grad set `set`. */
+  gather(set: number): void {
+    this.params[OP] = OP_GATHER;
+    this.params[GRAD_SET] = set;
+    this.barrier.post();
+    this.run(0);
+  }
+
+  /** Main thread: lets the helper leave its loop (it then waits for the next fit's layout). */
+  end(): void {
+    this.params[OP] = OP_END;
+    this.barrier.post();
+  }
+
+  /** Helper thread: serves commands until `end` (or an abort); returns false on an abort. */
+  serve(): boolean {
+    let seen = 0;
+    for (;;) {
+      seen = this.barrier.nextCommand(seen);
+      if (this.params[OP] === OP_END) return true;
+      if (this.barrier.aborted) return false;
+      try {
+        this.run(1);
+      } catch (e) {
+        this.barrier.abort();
+        throw e;
+      }
+    }
+  }
+
+  /** Thread t's part of the current command, ending at a meeting. */
+  private run(t: number): void {
+    const op = this.params[OP];
+    if (op === OP_GATHER) this.gatherPart(t);
+    else this.propagatePart(t, op === OP_STEP);
+    this.barrier.arrive();
+  }
+
+  private half(i: number, t: number): [number, number] {
+    return this.cells[t][i];
+  }
+
+  private propagatePart(t: number, step: boolean): void {
+    const p = this.params;
+    const theta = this.theta[p[THETA_SET]];
+    const tree = this.tree;
+    const levels = this.levels;
+    if (step) {
+      const omega = this.theta[1 - p[THETA_SET]];
+      const dl = this.grad[p[GRAD_SET]];
+      const alpha = p[ALPHA];
+      for (let i = 0; i < theta.length; i++) {
+        const [lo, hi] = this.half(i, t);
+        const th = theta[i];
+        const om = omega[i];
+        const gi = dl[i];
+        for (let k = lo; k < hi; k++) th[k] = om[k] - alpha * gi[k];
+      }
+    }
+    // Collect, deepest level first.
+    for (let l = levels.length - 1; l >= 0; l--) {
+      const whole = this.wholeSums[l];
+      for (const i of levels[l]) {
+        const [lo, hi] = this.half(i, t);
+        const b = this.work[i];
+        const map = this.ownSep[i];
+        const own = this.slices[t][i];
+        if (own === null) {
+          const mx = this.sliceMaxHalf[t][i];
+          mx.fill(-Infinity);
+          partialBelief(theta[i], this.childUp[i], this.childMap[i], b, map, mx, lo, hi);
+          continue;
+        }
+        const [jlo, jhi] = own;
+        const mx = this.sliceMax[i];
+        const sm = this.sliceSum[i];
+        const upm = this.up[i];
+        mx.fill(-Infinity, jlo, jhi);
+        partialBelief(theta[i], this.childUp[i], this.childMap[i], b, map, mx, lo, hi);
+        for (let j = jlo; j < jhi; j++) if (mx[j] === -Infinity) mx[j] = 0;
+        sm.fill(0, jlo, jhi);
+        for (let k = lo; k < hi; k++) {
+          const j = map[k];
+          const e = Math.exp(b[k] - mx[j]);
+          b[k] = e;
+          sm[j] += e;
+        }
+        if (tree.parent[i] >= 0) {
+          for (let j = jlo; j < jhi; j++) upm[j] = mx[j] + Math.log(sm[j]);
+        } else if (jhi > jlo) {
+          p[LOG_Z] = mx[0] + Math.log(sm[0]);
+          p[ROOT_SUM] = sm[0];
+        }
+      }
+      if (whole.length > 0) {
+        // Slices split between the halves: maxima combined in cell order, exponentials by
+        // halves, then each slice sum whole, in cell order, by one thread.
+        this.barrier.arrive();
+        for (const { clique: i } of whole) {
+          const mx = this.combinedMax(i);
+          const [lo, hi] = this.half(i, t);
+          const b = this.work[i];
+          const map = this.ownSep[i];
+          for (let k = lo; k < hi; k++) b[k] = Math.exp(b[k] - mx[map[k]]);
+        }
+        this.barrier.arrive();
+        for (const { clique: i, owner } of whole) {
+          if (owner !== t) continue;
+          const mx = this.combinedMax(i);
+          const b = this.work[i];
+          const map = this.ownSep[i];
+          const sm = this.sliceSum[i];
+          sm.fill(0);
+          for (let k = 0; k < b.length; k++) sm[map[k]] += b[k];
+          if (tree.parent[i] >= 0) {
+            const upm = this.up[i];
+            for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
+          } else {
+            p[LOG_Z] = mx[0] + Math.log(sm[0]);
+            p[ROOT_SUM] = sm[0];
+          }
+        }
+      }
+      this.barrier.arrive();
+    }
+    // Distribute, root first.
+    const total = p[TOTAL];
+    for (let l = 0; l < levels.length; l++) {
+      for (const i of levels[l]) {
+        const [lo, hi] = this.half(i, t);
+        const e = this.work[i];
+        const o = this.mu[i];
+        if (tree.parent[i] < 0) {
+          const scale = total / p[ROOT_SUM];
+          for (let k = lo; k < hi; k++) o[k] = e[k] * scale;
+          continue;
+        }
+        const sm = this.sliceSum[i];
+        const sep = this.sepMarg[i];
+        const ratio = this.ratio;
+        const [jlo, jhi] = this.slices[t][i] ?? [0, sm.length];
+        for (let j = jlo; j < jhi; j++) ratio[j] = sm[j] > 0 ? sep[j] / sm[j] : 0;
+        const map = this.ownSep[i];
+        for (let k = lo; k < hi; k++) o[k] = e[k] * ratio[map[k]];
+      }
+      this.scatter(this.childSplit[l], t);
+      if (this.childWhole[l].length > 0) {
+        this.barrier.arrive();
+        this.scatter(this.childWhole[l], t);
+      }
+      this.barrier.arrive();
+    }
+    this.scatter(this.projSplit, t);
+    this.scatter(this.projWhole, t);
+  }
+
+  /** Slice maxima of clique i's two halves combined in cell order (thread 0's cells first). */
+  private combinedMax(i: number): Float64Array {
+    const a = this.sliceMaxHalf[0][i];
+    const b = this.sliceMaxHalf[1][i];
+    const mx = this.maxCombined;
+    for (let j = 0; j < a.length; j++) {
+      let v = a[j];
+      if (b[j] > v) v = b[j];
+      mx[j] = v === -Infinity ? 0 : v;
+    }
+    return mx;
+  }
+
+  private scatter(list: readonly Scatter[], t: number): void {
+    for (const s of list) {
+      if (s.owner >= 0 && s.owner !== t) continue;
+      const [lo, hi] = s.owner < 0 ? this.half(s.clique, t) : [0, this.mu[s.clique].length];
+      const range = s.outRange[t];
+      for (let q = 0; q < s.outs.length; q++) s.outs[q].fill(0, range[2 * q], range[2 * q + 1]);
+      sumIntoEachRange(this.mu[s.clique], s.maps, s.outs, lo, hi);
+    }
+  }
+
+  private gatherPart(t: number): void {
+    const out = this.grad[this.params[GRAD_SET]];
+    for (let i = 0; i < out.length; i++) {
+      const [lo, hi] = this.half(i, t);
+      out[i].fill(0, lo, hi);
+    }
+    for (const g of this.gatherOf) {
+      const [lo, hi] = this.half(g.clique, t);
+      gatherSumRange(g.srcs, g.maps, this.grad[this.params[GRAD_SET]][g.clique], lo, hi);
+    }
+  }
+}
+
+/** The scatters of one clique (split, or whole by one owner) fused into one pass (outputs and their ranges side by side). */
+function fuse(list: readonly Scatter[]): Scatter[] {
+  const byClique = new Map<string, Scatter>();
+  for (const s of list) {
+    const key = `${s.clique}/${s.owner}`;
+    const f = byClique.get(key);
+    if (f === undefined) {
+      byClique.set(key, { clique: s.clique, maps: [...s.maps], outs: [...s.outs], outRange: [[...s.outRange[0]], [...s.outRange[1]]], owner: s.owner });
+      continue;
+    }
+    f.maps.push(...s.maps);
+    f.outs.push(...s.outs);
+    (f.outRange[0] as number[]).push(...s.outRange[0]);
+    (f.outRange[1] as number[]).push(...s.outRange[1]);
+  }
+  return [...byClique.values()];
+}
