@@ -8,8 +8,14 @@ const ABORT = 2;
 const COMMAND = 3;
 const READY = 4;
 const WORDS = 5;
-/** Busy polls before blocking: a phase of a split fit is ~0.01-1 ms, a blocking wake-up ~0.05 ms. */
-const SPINS = 20_000;
+/**
+ * Busy polls before blocking, adapted per thread: a phase of a split fit is ~0.01-1 ms, so on an
+ * idle core the other thread arrives within the polls and no wake-up is paid; when a wait outlasts
+ * them (the other thread is not running: a loaded machine) the polls halve down to MIN_SPINS, so
+ * a thread that waits mostly sleeps, and they double back after waits that the polls covered.
+ */
+const MAX_SPINS = 20_000;
+const MIN_SPINS = 100;
 /** A wait this long without the other thread means it is gone (a phase takes milliseconds). */
 const GIVE_UP_MS = 300_000;
 
@@ -20,6 +26,8 @@ const GIVE_UP_MS = 300_000;
  * waiting forever (a helper that failed, a main thread that gave up).
  */
 export class ThreadBarrier {
+  private spins = MAX_SPINS;
+
   constructor(readonly words: Int32Array) {}
 
   static create(): ThreadBarrier {
@@ -82,7 +90,13 @@ export class ThreadBarrier {
 
   private waitChange(slot: number, seen: number): void {
     const w = this.words;
-    for (let s = 0; s < SPINS; s++) if (Atomics.load(w, slot) !== seen) return;
+    for (let s = 0; s < this.spins; s++) {
+      if (Atomics.load(w, slot) !== seen) {
+        this.spins = Math.min(MAX_SPINS, this.spins * 2);
+        return;
+      }
+    }
+    this.spins = Math.max(MIN_SPINS, this.spins >> 1);
     const deadline = Date.now() + GIVE_UP_MS;
     while (Atomics.load(w, slot) === seen) {
       if (Atomics.load(w, ABORT) !== 0) throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the other thread stopped');

@@ -115,6 +115,10 @@ export class TwoThreadFit {
   private readonly gatherOf: { clique: number; srcs: Float64Array[]; maps: Int32Array[] }[];
   private readonly ratio: Float64Array;
   private readonly maxCombined: Float64Array;
+  private readonly propagatePhases: ((t: number) => void)[];
+  private readonly gatherPhases: ((t: number) => void)[];
+  private serial = false;
+  private serialTimer: ((phase: number, t: number, ms: number) => void) | null = null;
 
   private constructor(readonly layout: TwoThreadFitLayout) {
     const domain = new Domain(layout.attrs, layout.shape);
@@ -216,6 +220,8 @@ export class TwoThreadFit {
     for (const s of tree.separator) maxSep = Math.max(maxSep, domain.size(s));
     this.ratio = new Float64Array(maxSep);
     this.maxCombined = new Float64Array(maxSep);
+    this.propagatePhases = this.buildPropagatePhases();
+    this.gatherPhases = [(t) => this.gatherCells(t)];
   }
 
   /**
@@ -277,8 +283,7 @@ export class TwoThreadFit {
     p[TOTAL] = total;
     p[ALPHA] = step?.alpha ?? 0;
     p[GRAD_SET] = step?.dl ?? 0;
-    this.barrier.post();
-    this.run(0);
+    this.start();
     const logZ = p[LOG_Z];
     if (!Number.isFinite(logZ) || !(p[ROOT_SUM] > 0)) throw new FedsynthError(ErrorCode.Internal, 'BeliefPropagation: normaliser is not finite', { logZ });
   }
@@ -287,12 +292,19 @@ export class TwoThreadFit {
   gather(set: number): void {
     this.params[OP] = OP_GATHER;
     this.params[GRAD_SET] = set;
+    this.start();
+  }
+
+  /** Main thread: the command in params, with the helper (or both parts here, `playBoth`). */
+  private start(): void {
+    if (this.serial) return this.runSerially();
     this.barrier.post();
     this.run(0);
   }
 
   /** Main thread: lets the helper leave its loop (it then waits for the next fit's layout). */
   end(): void {
+    if (this.serial) return;
     this.params[OP] = OP_END;
     this.barrier.post();
   }
@@ -313,130 +325,179 @@ export class TwoThreadFit {
     }
   }
 
-  /** Thread t's part of the current command, ending at a meeting. */
+  /** Thread t's part of the current command: its phases, each ending at a meeting. */
   private run(t: number): void {
-    const op = this.params[OP];
-    if (op === OP_GATHER) this.gatherPart(t);
-    else this.propagatePart(t, op === OP_STEP);
-    this.barrier.arrive();
+    for (const phase of this.params[OP] === OP_GATHER ? this.gatherPhases : this.propagatePhases) {
+      phase(t);
+      this.barrier.arrive();
+    }
+  }
+
+  /**
+   * One thread playing both parts of every command, phase by phase (thread 0's part, then thread
+   * 1's: the same floats, since the parts of one phase never touch the same cells); `timer` gets
+   * each part's milliseconds. For tests and for measuring how evenly the work is split (the sum
+   * over phases of the slower part is the two-thread critical path, meetings aside).
+   */
+  playBoth(timer?: (phase: number, t: number, ms: number) => void): void {
+    this.serialTimer = timer ?? null;
+    this.serial = true;
+  }
+
+  private runSerially(): void {
+    const phases = this.params[OP] === OP_GATHER ? this.gatherPhases : this.propagatePhases;
+    const timer = this.serialTimer;
+    phases.forEach((phase, q) => {
+      for (let t = 0; t < 2; t++) {
+        const t0 = timer ? performance.now() : 0;
+        phase(t);
+        if (timer) timer(q, t, performance.now() - t0);
+      }
+    });
   }
 
   private half(i: number, t: number): [number, number] {
     return this.cells[t][i];
   }
 
-  private propagatePart(t: number, step: boolean): void {
+  /** The phases of a propagate command (the theta update, collect level by level, distribute, projections). */
+  private buildPropagatePhases(): ((t: number) => void)[] {
+    const phases: ((t: number) => void)[] = [];
+    const deepest = this.levels.length - 1;
+    for (let l = deepest; l >= 0; l--) {
+      phases.push(
+        l === deepest
+          ? (t) => {
+              if (this.params[OP] === OP_STEP) this.update(t);
+              this.collect(l, t);
+            }
+          : (t) => this.collect(l, t),
+      );
+      if (this.wholeSums[l].length > 0) phases.push((t) => this.collectExp(l, t), (t) => this.collectWholeSums(l, t));
+    }
+    for (let l = 0; l <= deepest; l++) {
+      phases.push((t) => this.distribute(l, t));
+      if (this.childWhole[l].length > 0) phases.push((t) => this.scatter(this.childWhole[l], t));
+    }
+    phases.push((t) => {
+      this.scatter(this.projSplit, t);
+      this.scatter(this.projWhole, t);
+    });
+    return phases;
+  }
+
+  /** theta ← omega − alpha·dL on thread t's cells. */
+  private update(t: number): void {
     const p = this.params;
     const theta = this.theta[p[THETA_SET]];
-    const tree = this.tree;
-    const levels = this.levels;
-    if (step) {
-      const omega = this.theta[1 - p[THETA_SET]];
-      const dl = this.grad[p[GRAD_SET]];
-      const alpha = p[ALPHA];
-      for (let i = 0; i < theta.length; i++) {
-        const [lo, hi] = this.half(i, t);
-        const th = theta[i];
-        const om = omega[i];
-        const gi = dl[i];
-        for (let k = lo; k < hi; k++) th[k] = om[k] - alpha * gi[k];
-      }
+    const omega = this.theta[1 - p[THETA_SET]];
+    const dl = this.grad[p[GRAD_SET]];
+    const alpha = p[ALPHA];
+    for (let i = 0; i < theta.length; i++) {
+      const [lo, hi] = this.half(i, t);
+      const th = theta[i];
+      const om = omega[i];
+      const gi = dl[i];
+      for (let k = lo; k < hi; k++) th[k] = om[k] - alpha * gi[k];
     }
-    // Collect, deepest level first.
-    for (let l = levels.length - 1; l >= 0; l--) {
-      const whole = this.wholeSums[l];
-      for (const i of levels[l]) {
-        const [lo, hi] = this.half(i, t);
-        const b = this.work[i];
-        const map = this.ownSep[i];
-        const own = this.slices[t][i];
-        if (own === null) {
-          const mx = this.sliceMaxHalf[t][i];
-          mx.fill(-Infinity);
-          partialBelief(theta[i], this.childUp[i], this.childMap[i], b, map, mx, lo, hi);
-          continue;
-        }
-        const [jlo, jhi] = own;
-        const mx = this.sliceMax[i];
-        const sm = this.sliceSum[i];
-        const upm = this.up[i];
-        mx.fill(-Infinity, jlo, jhi);
+  }
+
+  /**
+   * Collect on level l, thread t's cells: a clique whose slices it owns ends with its upward
+   * message (or log Z); one whose slices span both halves gets only its partial belief and
+   * slice maxima here (then `collectExp`, `collectWholeSums`).
+   */
+  private collect(l: number, t: number): void {
+    const p = this.params;
+    const theta = this.theta[p[THETA_SET]];
+    for (const i of this.levels[l]) {
+      const [lo, hi] = this.half(i, t);
+      const b = this.work[i];
+      const map = this.ownSep[i];
+      const own = this.slices[t][i];
+      if (own === null) {
+        const mx = this.sliceMaxHalf[t][i];
+        mx.fill(-Infinity);
         partialBelief(theta[i], this.childUp[i], this.childMap[i], b, map, mx, lo, hi);
-        for (let j = jlo; j < jhi; j++) if (mx[j] === -Infinity) mx[j] = 0;
-        sm.fill(0, jlo, jhi);
-        for (let k = lo; k < hi; k++) {
-          const j = map[k];
-          const e = Math.exp(b[k] - mx[j]);
-          b[k] = e;
-          sm[j] += e;
-        }
-        if (tree.parent[i] >= 0) {
-          for (let j = jlo; j < jhi; j++) upm[j] = mx[j] + Math.log(sm[j]);
-        } else if (jhi > jlo) {
-          p[LOG_Z] = mx[0] + Math.log(sm[0]);
-          p[ROOT_SUM] = sm[0];
-        }
+        continue;
       }
-      if (whole.length > 0) {
-        // Slices split between the halves: maxima combined in cell order, exponentials by
-        // halves, then each slice sum whole, in cell order, by one thread.
-        this.barrier.arrive();
-        for (const { clique: i } of whole) {
-          const mx = this.combinedMax(i);
-          const [lo, hi] = this.half(i, t);
-          const b = this.work[i];
-          const map = this.ownSep[i];
-          for (let k = lo; k < hi; k++) b[k] = Math.exp(b[k] - mx[map[k]]);
-        }
-        this.barrier.arrive();
-        for (const { clique: i, owner } of whole) {
-          if (owner !== t) continue;
-          const mx = this.combinedMax(i);
-          const b = this.work[i];
-          const map = this.ownSep[i];
-          const sm = this.sliceSum[i];
-          sm.fill(0);
-          for (let k = 0; k < b.length; k++) sm[map[k]] += b[k];
-          if (tree.parent[i] >= 0) {
-            const upm = this.up[i];
-            for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
-          } else {
-            p[LOG_Z] = mx[0] + Math.log(sm[0]);
-            p[ROOT_SUM] = sm[0];
-          }
-        }
+      const [jlo, jhi] = own;
+      const mx = this.sliceMax[i];
+      const sm = this.sliceSum[i];
+      const upm = this.up[i];
+      mx.fill(-Infinity, jlo, jhi);
+      partialBelief(theta[i], this.childUp[i], this.childMap[i], b, map, mx, lo, hi);
+      for (let j = jlo; j < jhi; j++) if (mx[j] === -Infinity) mx[j] = 0;
+      sm.fill(0, jlo, jhi);
+      for (let k = lo; k < hi; k++) {
+        const j = map[k];
+        const e = Math.exp(b[k] - mx[j]);
+        b[k] = e;
+        sm[j] += e;
       }
-      this.barrier.arrive();
+      if (this.tree.parent[i] >= 0) {
+        for (let j = jlo; j < jhi; j++) upm[j] = mx[j] + Math.log(sm[j]);
+      } else if (jhi > jlo) {
+        p[LOG_Z] = mx[0] + Math.log(sm[0]);
+        p[ROOT_SUM] = sm[0];
+      }
     }
-    // Distribute, root first.
+  }
+
+  /** Slices spanning both halves: maxima combined in cell order, exponentials on thread t's cells. */
+  private collectExp(l: number, t: number): void {
+    for (const { clique: i } of this.wholeSums[l]) {
+      const mx = this.combinedMax(i);
+      const [lo, hi] = this.half(i, t);
+      const b = this.work[i];
+      const map = this.ownSep[i];
+      for (let k = lo; k < hi; k++) b[k] = Math.exp(b[k] - mx[map[k]]);
+    }
+  }
+
+  /** Slices spanning both halves: each clique's slice sums whole, in cell order, by its owner; its message (or log Z). */
+  private collectWholeSums(l: number, t: number): void {
+    const p = this.params;
+    for (const { clique: i, owner } of this.wholeSums[l]) {
+      if (owner !== t) continue;
+      const mx = this.combinedMax(i);
+      const b = this.work[i];
+      const map = this.ownSep[i];
+      const sm = this.sliceSum[i];
+      sm.fill(0);
+      for (let k = 0; k < b.length; k++) sm[map[k]] += b[k];
+      if (this.tree.parent[i] >= 0) {
+        const upm = this.up[i];
+        for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
+      } else {
+        p[LOG_Z] = mx[0] + Math.log(sm[0]);
+        p[ROOT_SUM] = sm[0];
+      }
+    }
+  }
+
+  /** Distribute on level l, thread t's cells: marginals, and the children's separator marginals it can split. */
+  private distribute(l: number, t: number): void {
+    const p = this.params;
     const total = p[TOTAL];
-    for (let l = 0; l < levels.length; l++) {
-      for (const i of levels[l]) {
-        const [lo, hi] = this.half(i, t);
-        const e = this.work[i];
-        const o = this.mu[i];
-        if (tree.parent[i] < 0) {
-          const scale = total / p[ROOT_SUM];
-          for (let k = lo; k < hi; k++) o[k] = e[k] * scale;
-          continue;
-        }
-        const sm = this.sliceSum[i];
-        const sep = this.sepMarg[i];
-        const ratio = this.ratio;
-        const [jlo, jhi] = this.slices[t][i] ?? [0, sm.length];
-        for (let j = jlo; j < jhi; j++) ratio[j] = sm[j] > 0 ? sep[j] / sm[j] : 0;
-        const map = this.ownSep[i];
-        for (let k = lo; k < hi; k++) o[k] = e[k] * ratio[map[k]];
+    for (const i of this.levels[l]) {
+      const [lo, hi] = this.half(i, t);
+      const e = this.work[i];
+      const o = this.mu[i];
+      if (this.tree.parent[i] < 0) {
+        const scale = total / p[ROOT_SUM];
+        for (let k = lo; k < hi; k++) o[k] = e[k] * scale;
+        continue;
       }
-      this.scatter(this.childSplit[l], t);
-      if (this.childWhole[l].length > 0) {
-        this.barrier.arrive();
-        this.scatter(this.childWhole[l], t);
-      }
-      this.barrier.arrive();
+      const sm = this.sliceSum[i];
+      const sep = this.sepMarg[i];
+      const ratio = this.ratio;
+      const [jlo, jhi] = this.slices[t][i] ?? [0, sm.length];
+      for (let j = jlo; j < jhi; j++) ratio[j] = sm[j] > 0 ? sep[j] / sm[j] : 0;
+      const map = this.ownSep[i];
+      for (let k = lo; k < hi; k++) o[k] = e[k] * ratio[map[k]];
     }
-    this.scatter(this.projSplit, t);
-    this.scatter(this.projWhole, t);
+    this.scatter(this.childSplit[l], t);
   }
 
   /** Slice maxima of clique i's two halves combined in cell order (thread 0's cells first). */
@@ -462,7 +523,8 @@ export class TwoThreadFit {
     }
   }
 
-  private gatherPart(t: number): void {
+  /** `MeasurementLoss.gatherTop` on thread t's cells. */
+  private gatherCells(t: number): void {
     const out = this.grad[this.params[GRAD_SET]];
     for (let i = 0; i < out.length; i++) {
       const [lo, hi] = this.half(i, t);
