@@ -25,8 +25,8 @@ function counting(h: FitHelper): FitHelper & { attached: number } {
 }
 
 describe('two-thread mirror descent (FitHelperThread)', () => {
-  it('gives the one-thread model bit for bit, cold and warm-started, the helper serving fit after fit', () => {
-    expect(helper).toBeDefined();
+  it('gives the one-thread model bit for bit, cold and warm-started, the helper serving fit after fit', async () => {
+    expect(await helper!.ready).toBe(true);
     const h = counting(helper!);
     const ms = measurements(1);
     const one = estimate(domain, ms, { iters: 20, method: 'mirror-descent' });

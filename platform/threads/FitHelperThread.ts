@@ -9,8 +9,19 @@ const ATTACH_MS = 10_000;
 
 export class FitHelperThread implements FitHelper {
   private failed = false;
+  private up = false;
+  /** Resolves once the worker has loaded (true), or it failed first (false). */
+  readonly ready: Promise<boolean>;
 
   private constructor(private readonly worker: Worker) {
+    this.ready = new Promise((resolve) => {
+      worker.once('message', () => {
+        this.up = true;
+        resolve(!this.failed);
+      });
+      worker.once('error', () => resolve(false));
+      worker.once('exit', () => resolve(false));
+    });
     worker.on('error', () => {
       this.failed = true;
     });
@@ -33,8 +44,9 @@ export class FitHelperThread implements FitHelper {
     }
   }
 
+  /** False at once while the worker is still loading (the fit then runs on one thread rather than wait). */
   attach(fit: TwoThreadFit): boolean {
-    if (this.failed) return false;
+    if (this.failed || !this.up) return false;
     this.worker.postMessage(fit.layout);
     return fit.barrier.awaitReady(ATTACH_MS);
   }

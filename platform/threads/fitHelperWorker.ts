@@ -4,7 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { TwoThreadFit, type TwoThreadFitLayout } from '../../shared/pgm/TwoThreadFit.js';
 import { ThreadBarrier } from '../../shared/pgm/ThreadBarrier.js';
 
-parentPort!.on('message', (layout: TwoThreadFitLayout) => {
+const port = parentPort!;
+port.on('message', (layout: TwoThreadFitLayout) => {
   let fit: TwoThreadFit;
   try {
     fit = TwoThreadFit.helper(layout);
@@ -20,3 +21,5 @@ parentPort!.on('message', (layout: TwoThreadFitLayout) => {
     // Aborted by the main thread (it gave up waiting, or its fit failed): nothing to clean up.
   }
 });
+// Loaded: the main thread may hand over fits now.
+port.postMessage('up');
