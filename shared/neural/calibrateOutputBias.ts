@@ -14,6 +14,12 @@ export interface CalibrationOptions {
   readonly iterations: number;
   /** Target probabilities are floored at floor / |dom j| (a logit of log 0 is not finite). */
   readonly floor: number;
+  /**
+   * The latent draws themselves [M x latent], row-major, instead of `latentSamples` fresh ones: the
+   * draws the rows will be sampled from (sampleVaeRows `latents`), so that the calibrated marginal is
+   * the sample's own expected 1-way marginal, without Monte Carlo error between the two.
+   */
+  readonly latents?: Float32Array;
 }
 
 export const DEFAULT_CALIBRATION: CalibrationOptions = { latentSamples: 4096, iterations: 30, floor: 1e-4 };
@@ -38,11 +44,13 @@ export async function calibrateOutputBias(
   if (targets.length !== enc.columns.length) throw new FedsynthError(ErrorCode.InvalidArgument, `calibrateOutputBias: ${targets.length} targets for ${enc.columns.length} columns`);
   await readyTf();
   const layout = vaeLayout(spec);
-  const m = options.latentSamples;
+  const latents = options.latents ?? drawNormals(rng, options.latentSamples * spec.latent);
+  const m = latents.length / spec.latent;
+  if (!(Number.isInteger(m) && m > 0)) throw new FedsynthError(ErrorCode.InvalidArgument, `calibrateOutputBias: ${latents.length} latent entries are not rows of ${spec.latent}`);
   const { w, b } = paramTensors(layout, params);
   let out: Float32Array;
   try {
-    out = decoderOutputs(spec, layout, w, b, drawNormals(rng, m * spec.latent), m);
+    out = decoderOutputs(spec, layout, w, b, latents, m);
   } finally {
     tf.dispose([...w, ...b]);
   }

@@ -13,7 +13,8 @@ import { adamState, serverStep } from '../neural/serverAdam.js';
 import { sampleVaeRows } from '../neural/sampleVaeRows.js';
 import { consistentOneWays } from '../neural/consistentOneWays.js';
 import { warmStartOutputBias } from '../neural/warmStartOutputBias.js';
-import { calibrateOutputBias } from '../neural/calibrateOutputBias.js';
+import { calibrateOutputBias, DEFAULT_CALIBRATION } from '../neural/calibrateOutputBias.js';
+import { drawNormals } from '../neural/clippedGradientSum.js';
 import type { TabularRows } from '../neural/TabularEncoding.js';
 import type { DpsgdTraining } from '../study/StudySpec.js';
 import type { FederatedOracle } from './FederatedOracle.js';
@@ -88,8 +89,9 @@ export function gradientEpsilonTarget(budget: PrivacyLoss, countRho: number, tra
  * the warm start of the decoder's output biases. Round t sends the current weights; the oracle returns the decoded noisy sum of
  * clipped per-example gradients, divided here by the PUBLIC expected batch size q * N_hat (the
  * realised batch size is never released: Abadi et al. 2016, McMahan et al. 2018) and fed to Adam
- * (post-processing). Then the output biases are calibrated to the released 1-way marginals and
- * `rows` synthetic rows are sampled from the decoder (sampleVaeRows); `params` are the calibrated weights.
+ * (post-processing). Then the output biases are calibrated to the released 1-way marginals on the
+ * latent draws of the `rows` synthetic rows, which are then sampled from the decoder (sampleVaeRows,
+ * systematic); `params` are the calibrated weights.
  */
 export async function dpsgd(oracle: FederatedOracle, o: DpsgdOptions): Promise<DpsgdResult> {
   const gradientSum = oracle.gradientSum?.bind(oracle);
@@ -126,7 +128,10 @@ export async function dpsgd(oracle: FederatedOracle, o: DpsgdOptions): Promise<D
     o.onRound?.(round, t.rounds, epsilonFromLoss(spent, o.delta));
   }
   o.onFit?.();
-  params = await calibrateOutputBias(o.spec, params, oneWays.probabilities, o.sampleRng);
-  const synthetic = await sampleVaeRows(o.spec, params, o.rows, o.sampleRng);
+  // Calibrated on the very latents the rows are then sampled from (no Monte Carlo gap between the
+  // calibrated and the sampled marginal); the systematic sampler adds at most one row per code.
+  const latents = o.rows > 0 ? drawNormals(o.sampleRng, o.rows * o.spec.latent) : undefined;
+  params = await calibrateOutputBias(o.spec, params, oneWays.probabilities, o.sampleRng, { ...DEFAULT_CALIBRATION, latents });
+  const synthetic = await sampleVaeRows(o.spec, params, o.rows, o.sampleRng, { latents });
   return { params, synthetic, rowsEstimate, noiseMultiplier: target.noiseMultiplier, epsilonSpent: epsilonFromLoss(spent, o.delta), oneWayRho, gradientEpsilon: target.epsilon };
 }

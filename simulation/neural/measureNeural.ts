@@ -15,12 +15,13 @@ import { composeLosses, repeatLoss, zcdpLoss } from '../../shared/dp/accounting/
 import { epsilonFromLoss } from '../../shared/dp/accounting/rdpConversion.js';
 import { warmStartOutputBias } from '../../shared/neural/warmStartOutputBias.js';
 import { consistentOneWays } from '../../shared/neural/consistentOneWays.js';
-import { calibrateOutputBias } from '../../shared/neural/calibrateOutputBias.js';
+import { calibrateOutputBias, DEFAULT_CALIBRATION } from '../../shared/neural/calibrateOutputBias.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecords.js';
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
 import { trainVae } from '../../shared/neural/trainVae.js';
-import { sampleVaeRows } from '../../shared/neural/sampleVaeRows.js';
+import { sampleVaeRows, type VaeSampleMethod } from '../../shared/neural/sampleVaeRows.js';
+import { drawNormals } from '../../shared/neural/clippedGradientSum.js';
 import { wasserstein1 } from '../../shared/eval/wasserstein1.js';
 
 /** TEMPORARY float Gaussian noise N(0, (z C)^2) per coordinate (measurement only; not exact, not a CSPRNG). */
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
       lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
-      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, bound: { type: 'string', default: 'subsampled-zcdp' },
+      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, 'calib-samples': { type: 'string', default: '4096' }, sampler: { type: 'string', default: 'systematic' }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
   let rows: TabularRows;
@@ -118,8 +119,12 @@ async function main(): Promise<void> {
     onRound: (t, i) => { if (t % 25 === 0) process.stderr.write(`round ${t} examples ${i.examples} clipped ${i.clipped} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`); },
   });
   const trainSeconds = (Date.now() - t0) / 1000;
-  const trained = a.calibrate && oneWays !== undefined ? await calibrateOutputBias(spec, params, oneWays, seededRandomSource(a.seed, 'calibrate')) : params;
-  const synth = await sampleVaeRows(spec, trained, rows.rows, seededRandomSource(a.seed, 'sample'));
+  // --sampler systematic|independent; --calib-samples 0: calibrate on the sample's own latents (as Dpsgd does).
+  const sampleRng = seededRandomSource(a.seed, 'sample');
+  const latents = Number(a['calib-samples']) === 0 ? drawNormals(sampleRng, rows.rows * spec.latent) : undefined;
+  const calibration = { ...DEFAULT_CALIBRATION, latentSamples: Number(a['calib-samples']) || DEFAULT_CALIBRATION.latentSamples, latents };
+  const trained = a.calibrate && oneWays !== undefined ? await calibrateOutputBias(spec, params, oneWays, seededRandomSource(a.seed, 'calibrate'), calibration) : params;
+  const synth = await sampleVaeRows(spec, trained, rows.rows, sampleRng, { latents, method: a.sampler as VaeSampleMethod });
   const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, oneWay: a['one-way'], calibrate: a.calibrate, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
   const w: Record<string, number> = {};
   const wBins: Record<string, number> = {};
