@@ -145,5 +145,14 @@ describe('fedsynth sample', () => {
     // The same draws as `sample` makes (its rows stream): every age cell is the decoder's value.
     const sampled = await sampleVaeRows(spec, weights, 300, seededRandomSource('s5', 'sample/rows'));
     expect(rowsOf(r.out).map((x) => x[0])).toEqual(Array.from(sampled.values[0]!, (v) => String(v)));
+    // A model on the probit offset scale (dpsgd studies since it) decodes on that scale; no other scale is accepted.
+    const probit = { ...spec, encoding: TabularEncoding.fromSchema(parsed, 'probit') };
+    writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model: { ...model, offsetScale: 'probit' }, schema }));
+    const p = await cli('--model', file, '--rows', '300', '--seed', 's5');
+    const probitRows = await sampleVaeRows(probit, weights, 300, seededRandomSource('s5', 'sample/rows'));
+    expect(rowsOf(p.out).map((x) => x[0])).toEqual(Array.from(probitRows.values[0]!, (v) => String(v)));
+    expect(rowsOf(p.out).map((x) => x[0])).not.toEqual(rowsOf(r.out).map((x) => x[0]));
+    writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model: { ...model, offsetScale: 'log' }, schema }));
+    expect((await cli('--model', file, '--rows', '5')).err).toContain('offsetScale');
   });
 });

@@ -9,6 +9,7 @@ import { dpsgd } from '../../shared/synth/Dpsgd.js';
 import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
 import type { FitHelper } from '../../shared/pgm/TwoThreadFit.js';
+import type { OffsetScale } from '../../shared/neural/OffsetScale.js';
 
 export type { MechanismName };
 
@@ -48,6 +49,8 @@ export interface TvaeModelJson {
   hidden: number[];
   latent: number;
   offsetSigma: number;
+  /** How offsets encode values inside their bins (OffsetScale); absent in models written before it: 'linear'. */
+  offsetScale: OffsetScale;
   /** Little-endian float32 weights, base64 (shared/neural TabularVae's flat layout). */
   weights: string;
 }
@@ -56,7 +59,7 @@ async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Pro
   if (opts.training === undefined || opts.delta === undefined) throw new Error('runMechanism: dpsgd needs the training terms and delta');
   const spec = vaeSpecForStudy(opts.training, oracle.domain, opts.schemaJson ?? '');
   const res = await dpsgd(oracle, { training: opts.training, spec, rho: opts.rho, delta: opts.delta, seed: opts.seed ?? '', rows: opts.rows, sampleRng: opts.sampleRng, onRound: opts.onRound, onFit: opts.onFit });
-  const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, weights: float32Bytes(res.params).toString('base64') };
+  const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, offsetScale: spec.encoding.offsetScale, weights: float32Bytes(res.params).toString('base64') };
   return {
     columns: res.synthetic.codes.map((c) => Int32Array.from(c)),
     values: spec.encoding.valueCount > 0 ? res.synthetic.values.map((v) => v && Float64Array.from(v)) : undefined,

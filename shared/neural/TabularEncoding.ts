@@ -4,6 +4,7 @@ import type { Domain } from '../pgm/Domain.js';
 import type { Column, Schema } from '../schema/ConsortiumSchema.js';
 import { columnLayout } from '../schema/columnLayout.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
+import { offsetOfPosition, positionOfOffset, type OffsetScale } from './OffsetScale.js';
 
 /**
  * One column. `categorical`: a code in [0, size) modelled by a softmax head. `continuous`: a number
@@ -43,8 +44,10 @@ export class TabularEncoding {
   readonly valueCount: number;
   /** codeWidth + valueCount. */
   readonly width: number;
+  /** How offsets encode a value's position inside its bin (OffsetScale). */
+  readonly offsetScale: OffsetScale;
 
-  constructor(columns: readonly ColumnBlock[]) {
+  constructor(columns: readonly ColumnBlock[], offsetScale: OffsetScale = 'linear') {
     if (columns.length === 0) throw new FedsynthError(ErrorCode.InvalidArgument, 'TabularEncoding: no columns');
     const codeStart: number[] = [];
     const valueIndex: number[] = [];
@@ -65,6 +68,7 @@ export class TabularEncoding {
     this.valueIndex = Object.freeze(valueIndex);
     this.valueCount = v;
     this.width = w + v;
+    this.offsetScale = offsetScale;
   }
 
   /** Every column a categorical code (integer-code tables such as adult.csv). */
@@ -76,8 +80,8 @@ export class TabularEncoding {
    * Numeric and integer columns with public edges are continuous; categorical columns, integer
    * ranges (one code per integer) and dates (one code per period) are categorical.
    */
-  static fromSchema(schema: Schema): TabularEncoding {
-    return new TabularEncoding(schema.columns.map((c) => blockOf(c)));
+  static fromSchema(schema: Schema, offsetScale: OffsetScale = 'linear'): TabularEncoding {
+    return new TabularEncoding(schema.columns.map((c) => blockOf(c)), offsetScale);
   }
 
   /** Number of integer values in bin b of an integer column (the last bin is closed). */
@@ -86,19 +90,19 @@ export class TabularEncoding {
     return block.integer ? w + (b === block.edges.length - 2 ? 1 : 0) : w;
   }
 
-  /** The offset in [-1, 1] of `value` inside bin `code` (0 for a code that is not a bin). */
-  static offsetOf(block: ColumnBlock & { kind: 'continuous' }, code: number, value: number): number {
+  /** The offset of `value` inside bin `code` on `scale` (0, the bin's middle, for a code that is not a bin or no value). */
+  static offsetOf(block: ColumnBlock & { kind: 'continuous' }, code: number, value: number, scale: OffsetScale = 'linear'): number {
     if (code >= block.edges.length - 1 || !Number.isFinite(value)) return 0;
     const lo = block.edges[code];
     const w = TabularEncoding.binWidth(block, code);
     const u = block.integer ? (value - lo + 0.5) / w : (value - lo) / w;
-    return Math.min(1, Math.max(-1, 2 * u - 1));
+    return offsetOfPosition(Math.min(1, Math.max(0, u)), scale);
   }
 
-  /** The value at `offset` in bin `code` (NaN for a code that is not a bin): the inverse of offsetOf. */
-  static valueOf(block: ColumnBlock & { kind: 'continuous' }, code: number, offset: number): number {
+  /** The value at `offset` (on `scale`) in bin `code` (NaN for a code that is not a bin): the inverse of offsetOf. */
+  static valueOf(block: ColumnBlock & { kind: 'continuous' }, code: number, offset: number, scale: OffsetScale = 'linear'): number {
     if (code >= block.edges.length - 1) return Number.NaN;
-    const u = (Math.min(1, Math.max(-1, offset)) + 1) / 2;
+    const u = positionOfOffset(offset, scale);
     const lo = block.edges[code];
     const w = TabularEncoding.binWidth(block, code);
     return block.integer ? lo + Math.min(w - 1, Math.floor(u * w)) : lo + u * w;
@@ -121,7 +125,7 @@ export class TabularEncoding {
         x[r * this.width + this.codeStart[j] + code] = 1;
         if (block.kind === 'continuous' && code < block.edges.length - 1) {
           if (values === null) throw new FedsynthError(ErrorCode.InvalidData, `TabularEncoding: continuous column ${block.name} has no values`);
-          x[r * this.width + this.codeWidth + vi] = TabularEncoding.offsetOf(block, code, values[start + r]);
+          x[r * this.width + this.codeWidth + vi] = TabularEncoding.offsetOf(block, code, values[start + r], this.offsetScale);
           valueMask[r * this.valueCount + vi] = 1;
         }
       }

@@ -125,7 +125,9 @@ export function vaeLoss(spec: VaeSpec, layout: VaeLayout, w: tf.Tensor2D[], b: t
   let loss = kl as tf.Scalar;
   for (let j = 0; j < sizes.length; j++) loss = tf.sub(loss, tf.sum(tf.mul(targets[j], tf.logSoftmax(outs[j])))) as tf.Scalar;
   if (enc.valueCount > 0) {
-    const err = tf.sub(targets[sizes.length], tf.tanh(outs[sizes.length]));
+    // The mean head: tanh on the linear scale (offsets in [-1, 1]), the output itself on the probit scale.
+    const mean = enc.offsetScale === 'probit' ? outs[sizes.length] : tf.tanh(outs[sizes.length]);
+    const err = tf.sub(targets[sizes.length], mean);
     loss = tf.add(loss, tf.mul(tf.sum(tf.mul(batch.valueMask, tf.square(err))), 1 / (2 * spec.offsetSigma ** 2))) as tf.Scalar;
   }
   return { loss, layerInputs };

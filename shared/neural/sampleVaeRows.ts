@@ -61,8 +61,9 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
   for (let r = 0; r < n; r++) {
     enc.columns.forEach((block, j) => {
       if (block.kind !== 'continuous') return;
-      const offset = Math.tanh(out[r * enc.width + enc.codeWidth + enc.valueIndex[j]]) + spec.offsetSigma * standardNormal(rng);
-      values[j]![r] = TabularEncoding.valueOf(block, codes[j][r], offset);
+      const o = out[r * enc.width + enc.codeWidth + enc.valueIndex[j]];
+      const offset = (enc.offsetScale === 'probit' ? o : Math.tanh(o)) + spec.offsetSigma * standardNormal(rng);
+      values[j]![r] = TabularEncoding.valueOf(block, codes[j][r], offset, enc.offsetScale);
     });
   }
   return { rows: n, codes, values };

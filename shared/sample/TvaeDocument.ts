@@ -4,6 +4,7 @@ import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { Domain } from '../pgm/Domain.js';
 import { parseSchema, type Schema } from '../schema/ConsortiumSchema.js';
 import { TabularEncoding } from '../neural/TabularEncoding.js';
+import type { OffsetScale } from '../neural/OffsetScale.js';
 import { vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
 import { MODEL_DOCUMENT_FORMAT } from './ModelDocument.js';
 
@@ -25,14 +26,17 @@ export function parseTvaeDocument(raw: unknown, file = 'model.json', schemaOverr
   const bad = (m: string): never => {
     throw new FedsynthError(ErrorCode.InvalidData, `${file}: ${m}`, { file });
   };
-  const doc = raw as { format?: unknown; studyId?: unknown; domain?: unknown; schema?: unknown; model?: { hidden?: unknown; latent?: unknown; offsetSigma?: unknown; weights?: unknown } };
+  const doc = raw as { format?: unknown; studyId?: unknown; domain?: unknown; schema?: unknown; model?: { hidden?: unknown; latent?: unknown; offsetSigma?: unknown; offsetScale?: unknown; weights?: unknown } };
   if (doc?.format !== MODEL_DOCUMENT_FORMAT || !isTvaeDocument(raw)) bad(`not a ${MODEL_DOCUMENT_FORMAT} generator document`);
   const m = doc.model!;
   if (!Array.isArray(m.hidden) || typeof m.latent !== 'number' || typeof m.offsetSigma !== 'number' || typeof m.weights !== 'string') bad('model needs hidden, latent, offsetSigma and weights');
   const domain = Domain.fromJson(doc.domain as Record<string, number>);
   const schemaRaw = schemaOverride ?? doc.schema ?? null;
   const schema = schemaRaw === null ? null : parseSchema(schemaRaw);
-  const encoding = schema ? TabularEncoding.fromSchema(schema) : TabularEncoding.fromDomain(domain);
+  // Models written before the probit scale carry no offsetScale: their offsets are linear.
+  const scale = m.offsetScale ?? 'linear';
+  if (scale !== 'linear' && scale !== 'probit') bad(`model.offsetScale must be 'linear' or 'probit', got ${JSON.stringify(scale)}`);
+  const encoding = schema ? TabularEncoding.fromSchema(schema, scale as OffsetScale) : TabularEncoding.fromDomain(domain);
   const spec: VaeSpec = { encoding, hidden: (m.hidden as unknown[]).map(Number), latent: m.latent as number, offsetSigma: m.offsetSigma as number };
   const bytes = Buffer.from(m.weights as string, 'base64');
   const size = vaeLayout(spec).size;

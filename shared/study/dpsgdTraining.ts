@@ -17,7 +17,7 @@ export const DEFAULT_DPSGD_TRAINING: DpsgdTraining = Object.freeze({
   hidden: Object.freeze([64]),
   latent: 16,
   learningRate: 0.02,
-  offsetSigma: 0.2,
+  offsetSigma: 1,
 });
 
 /** The terms with zero/absent fields defaulted; INVALID_ARGUMENT naming spec.training.<field> for any bad value. */

@@ -4,6 +4,7 @@ import type { Domain } from '../pgm/Domain.js';
 import { parseSchema } from '../schema/ConsortiumSchema.js';
 import type { DpsgdTraining } from '../study/StudySpec.js';
 import { TabularEncoding } from '../neural/TabularEncoding.js';
+import type { OffsetScale } from '../neural/OffsetScale.js';
 import { vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
 
 /**
@@ -13,11 +14,19 @@ import { vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
 export const DPSGD_KL_WEIGHT = 0.5;
 
 /**
+ * How continuous values sit in their bins' offsets (OffsetScale): probit, so that a head that learned
+ * nothing decodes uniformly within the bin (with the default offsetSigma 1); fixed by the protocol
+ * version like the KL weight (docs/synthesis.md "Within-bin offsets on the probit scale").
+ */
+export const DPSGD_OFFSET_SCALE: OffsetScale = 'probit';
+
+/**
  * The study's VaeSpec: with a schema (raw data), numeric columns with public edges are continuous
- * (TabularEncoding.fromSchema); on integer codes every column is categorical (fromDomain).
+ * (TabularEncoding.fromSchema, offsets on DPSGD_OFFSET_SCALE); on integer codes every column is
+ * categorical (fromDomain).
  */
 export function vaeSpecForStudy(training: DpsgdTraining, domain: Domain, schemaJson: string): VaeSpec {
-  const encoding = schemaJson !== '' ? TabularEncoding.fromSchema(parseSchema(JSON.parse(schemaJson))) : TabularEncoding.fromDomain(domain);
+  const encoding = schemaJson !== '' ? TabularEncoding.fromSchema(parseSchema(JSON.parse(schemaJson)), DPSGD_OFFSET_SCALE) : TabularEncoding.fromDomain(domain);
   return { encoding, hidden: [...training.hidden], latent: training.latent, offsetSigma: training.offsetSigma, klWeight: DPSGD_KL_WEIGHT };
 }
 

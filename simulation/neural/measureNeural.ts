@@ -17,6 +17,7 @@ import { warmStartOutputBias } from '../../shared/neural/warmStartOutputBias.js'
 import { consistentOneWays } from '../../shared/neural/consistentOneWays.js';
 import { calibrateOutputBias, DEFAULT_CALIBRATION } from '../../shared/neural/calibrateOutputBias.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
+import type { OffsetScale } from '../../shared/neural/OffsetScale.js';
 import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecords.js';
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
 import { trainVae } from '../../shared/neural/trainVae.js';
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
       lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
-      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, 'calib-samples': { type: 'string', default: '4096' }, sampler: { type: 'string', default: 'systematic' }, bound: { type: 'string', default: 'subsampled-zcdp' },
+      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, 'calib-samples': { type: 'string', default: '4096' }, sampler: { type: 'string', default: 'systematic' }, offsets: { type: 'string', default: 'linear' }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
   let rows: TabularRows;
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     header = [...domain.attrs];
   } else if (a.raw && a.schema) {
     schema = parseSchema(JSON.parse(readFileSync(a.schema, 'utf8')));
-    encoding = TabularEncoding.fromSchema(schema);
+    encoding = TabularEncoding.fromSchema(schema, a.offsets as OffsetScale);
     rows = tabularRowsFromRecords(schema, encoding, parseCsvText(readFileSync(a.raw, 'utf8'), a.raw)).rows;
     header = schema.columns.map((c) => c.name);
     // Another synthesizer's decoded output (e.g. `fedsynth simulate --schema ... --mechanism mst`).
