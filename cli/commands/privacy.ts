@@ -245,7 +245,7 @@ export function register(program: Command): void {
     .option('--study <M>', 'audit a whole study of mechanism M (mst or aim) instead of its first release')
     .option('--runs <N>', 'independent runs of the release (default 200) or, with --study, of the whole study (default 2000)')
     .option('--attack <A>', 'with --study: transcript (the released noisy marginals, default) or model (the output model only)', 'transcript')
-    .option('--exact-trials <N>', 'with --study mst: draw N trials per side of the transcript attack exactly (only the canary cells of the releases, profile from real studies) instead of --runs studies')
+    .option('--exact-trials <N>', 'with --study: draw N trials per side of the transcript attack exactly (only the canary cells of the releases, profile from real studies) instead of --runs studies; AIM then runs one marginal per epoch, no pruning')
     .option('--canaries <M>', 'canaries per run, each in its own empty cell; half inserted per run (release audit only)', '1000')
     .option('--parties <P>', 'simulated parties adding noise shares (canaries at party 0)', '3')
     .option('--columns <C>', 'columns of the audited table (release audit: every 1-way marginal is released; study: at most 6)')
@@ -264,9 +264,9 @@ export function register(program: Command): void {
         'record at party 0 in every other run) is run --runs times; the attack reads the released noisy marginals\n' +
         "(--attack transcript: the likelihood-ratio statistic of the canary's cells) or only the output model\n" +
         "(--attack model: the canary cell's expected count in the synthetic data); one trial per study.\n" +
-        'With --study mst --exact-trials N the transcript attack gets N trials per side: the canary cells of\n' +
-        "MST's releases are drawn with the study's own noise plan, read from real studies (exact for MST; see\n" +
-        'docs/privacy.md). Progress on stderr. Examples:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200\n' +
+        'With --exact-trials N the transcript attack gets N trials per side: the canary cells of the study\n' +
+        "releases are drawn with the study's own noise plan, read from real studies (exact for MST, and for AIM\n" +
+        'with one marginal per epoch and no pruning, the configuration it then audits; docs/privacy.md). Progress on stderr. Examples:\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --runs 200\n' +
         '  fedsynth privacy audit --epsilon 4 --delta 1e-6 --study mst --runs 4000\n  fedsynth privacy audit --epsilon 1 --delta 1e-6 --study mst --exact-trials 2000000 --seed s',
     )
     .action(
@@ -279,11 +279,10 @@ export function register(program: Command): void {
           if (num(o.group, 'group', true) !== 1) throw new FedsynthError(ErrorCode.InvalidArgument, '--group applies to the release audit only (not with --study)', { field: 'group' });
           if (o.attack !== 'transcript' && o.attack !== 'model') throw new FedsynthError(ErrorCode.InvalidArgument, `--attack must be transcript or model, got "${o.attack}"`, { field: 'attack' });
           if (o.exactTrials !== undefined) {
-            if (o.study !== 'mst') throw new FedsynthError(ErrorCode.InvalidArgument, '--exact-trials applies to --study mst only (AIM adapts its noise per cell to the data)', { field: 'exact_trials' });
             if (o.attack !== 'transcript') throw new FedsynthError(ErrorCode.InvalidArgument, '--exact-trials runs the transcript attack', { field: 'attack' });
             let reported = 0;
             const result = await studyCanaryAuditExact({
-              mechanism: 'mst',
+              mechanism: o.study,
               epsilon: num(o.epsilon, 'epsilon'),
               delta: num(o.delta, 'delta'),
               trials: num(o.exactTrials, 'exact-trials', true),

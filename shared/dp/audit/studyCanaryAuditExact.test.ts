@@ -1,12 +1,13 @@
-// studyCanaryAuditExact tests: the fast audit's statistic has the distribution of real MST studies' transcript
-// statistic (two-sample KS), its bound stays below the claim at eps 1 and 4 with correct noise, AIM is refused.
+// studyCanaryAuditExact tests: the fast audit's statistic has the distribution of real MST / fixed-batch AIM
+// studies' transcript statistic (two-sample KS); its bound stays below the claim at eps 1 and 4 with correct noise.
 import { describe, expect, it } from 'vitest';
 import { studyCanaryAudit } from './studyCanaryAudit.js';
-import { studyCanaryAuditExact } from './studyCanaryAuditExact.js';
+import { EXACT_AIM_OPTIONS, studyCanaryAuditExact } from './studyCanaryAuditExact.js';
 import { RecordingOracle, canaryTranscriptScore } from './canaryTranscript.js';
 import { BACKGROUND_CODES, studyAuditTables } from './studyCanaryAudit.js';
 import { InProcessOracle } from '../../synth/InProcessOracle.js';
 import { mst } from '../../synth/Mst.js';
+import { aim } from '../../synth/Aim.js';
 import { rhoFromEpsilon } from '../accounting/cdpConversion.js';
 
 /** Two-sample Kolmogorov-Smirnov distance between two samples. */
@@ -28,7 +29,7 @@ function ksDistance(a: readonly number[], b: readonly number[]): number {
 // Trials per side of the fast audit in CI; docs/privacy.md gives the larger measurements.
 const TRIALS = 2_000_000;
 
-describe('studyCanaryAuditExact (MST)', () => {
+describe.each(['mst', 'aim'] as const)('studyCanaryAuditExact (%s)', (mechanism) => {
   it('draws the statistic real studies give: KS distance below the alpha = 1e-4 critical value on each side', async () => {
     // At eps 16 the canary's shift is large (sqrt(I) ~ 1.8), so a wrong profile (a release left
     // out, a wrong stddev) moves the "with" side by half a deviation or more: KS sees it. The
@@ -36,16 +37,17 @@ describe('studyCanaryAuditExact (MST)', () => {
     // false-positive rate by 1e-4 per side (2e-4 for the test); the seeds are fixed.
     const epsilon = 16;
     const rho = rhoFromEpsilon(epsilon, 1e-6);
-    const studies = 300;
+    const studies = mechanism === 'mst' ? 300 : 200;
     const { domain, parties, background } = studyAuditTables(3, 3, 100);
     const real: { with: number[]; without: number[] } = { with: [], without: [] };
     for (let s = 0; s < 2 * studies; s++) {
       const oracle = new RecordingOracle(new InProcessOracle({ domain, parties: parties(s % 2 === 0), seed: `exactness/${s}` }));
-      await mst(oracle, { rho, iters: 20 });
+      if (mechanism === 'mst') await mst(oracle, { rho, iters: 20 });
+      else await aim(oracle, { rho, iters: 20, ...EXACT_AIM_OPTIONS });
       (s % 2 === 0 ? real.with : real.without).push(canaryTranscriptScore(oracle.released, background, BACKGROUND_CODES).z);
       await new Promise((resolve) => setTimeout(resolve, 0)); // serve the test runner's RPC between studies
     }
-    const fast = await studyCanaryAuditExactSamples(epsilon, 20_000);
+    const fast = await studyCanaryAuditExactSamples(mechanism, epsilon, 20_000);
     const critical = (n: number, m: number): number => Math.sqrt(-Math.log(1e-4 / 2) / 2) * Math.sqrt((n + m) / (n * m));
     const dWith = ksDistance(real.with, fast.with);
     const dWithout = ksDistance(real.without, fast.without);
@@ -61,16 +63,21 @@ describe('studyCanaryAuditExact (MST)', () => {
     it(`eps ${epsilon}, correct noise: the bound stays below the claim (${TRIALS} trials per side)`, async () => {
       // lb > claim for a correct mechanism has probability < 1 - confidence = 5% (the audit's
       // false-positive rate); the seed is fixed, so the outcome is deterministic.
-      const r = await studyCanaryAuditExact({ mechanism: 'mst', epsilon, delta: 1e-6, trials: TRIALS, seed: `exact-audit-mst-${epsilon}` });
+      const r = await studyCanaryAuditExact({ mechanism, epsilon, delta: 1e-6, trials: TRIALS, seed: `exact-audit-${mechanism}-${epsilon}` });
       process.stderr.write(`${JSON.stringify({ ...r, profile: undefined })}\n`);
-      expect(r.profile.map((p) => [p.label, p.cells])).toEqual([['mst/oneway', 3], ['mst/measure', 2]]);
+      expect(r.profile.map((p) => [p.label, p.cells])).toEqual(
+        mechanism === 'mst' ? [['mst/oneway', 3], ['mst/measure', 2]] : [['aim/oneway', 3], ['aim/measure/1', 1], ['aim/measure/2', 1], ['aim/measure/3', 1]],
+      );
       expect(r.epsilonLowerBound).toBeLessThan(epsilon);
       expect(r.epsilonLowerBound).toBeGreaterThan(0.25 * epsilon); // the attack is not toothless
     }, 900_000);
   }
 
-  it('refuses AIM (its noise per cell adapts to the data) and bad arguments', async () => {
-    await expect(studyCanaryAuditExact({ mechanism: 'aim' as 'mst', epsilon: 1, delta: 1e-6 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+});
+
+describe('studyCanaryAuditExact arguments', () => {
+  it('refuses bad arguments', async () => {
+    await expect(studyCanaryAuditExact({ mechanism: 'dpsgd' as 'mst', epsilon: 1, delta: 1e-6 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(studyCanaryAuditExact({ mechanism: 'mst', epsilon: 1, delta: 1e-6, profileStudies: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(studyCanaryAuditExact({ mechanism: 'mst', epsilon: 1, delta: 1e-6, trials: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(studyCanaryAudit({ mechanism: 'mst', epsilon: 1, delta: 1e-6, attack: 'x' as 'model' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -78,7 +85,7 @@ describe('studyCanaryAuditExact (MST)', () => {
 });
 
 /** The fast audit's own draws of z (it returns only counts), by the same path with a small trial count. */
-async function studyCanaryAuditExactSamples(epsilon: number, trials: number): Promise<{ with: number[]; without: number[] }> {
-  const r = await studyCanaryAuditExact({ mechanism: 'mst', epsilon, delta: 1e-6, trials, seed: 'exactness/fast', iters: 20, keepScores: true });
+async function studyCanaryAuditExactSamples(mechanism: 'mst' | 'aim', epsilon: number, trials: number): Promise<{ with: number[]; without: number[] }> {
+  const r = await studyCanaryAuditExact({ mechanism, epsilon, delta: 1e-6, trials, seed: 'exactness/fast', iters: 20, keepScores: true });
   return { with: [...(r.scoresWith ?? [])], without: [...(r.scoresWithout ?? [])] };
 }

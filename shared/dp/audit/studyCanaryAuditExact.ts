@@ -1,7 +1,8 @@
-// studyCanaryAuditExact: the whole-study MST audit with millions of trials, by drawing exactly the noise of the
-// releases that touch the canary's cells (their profile taken from real studies), then the transcript attack.
+// studyCanaryAuditExact: the whole-study MST (or fixed-batch AIM) audit with millions of trials, by drawing exactly the
+// noise of the releases that touch the canary's cells (their profile taken from real studies), then the transcript attack.
 import { InProcessOracle, type RhoCharge } from '../../synth/InProcessOracle.js';
 import { mst } from '../../synth/Mst.js';
+import { aim } from '../../synth/Aim.js';
 import { planDistributedDiscreteGaussian } from '../mechanisms/distributedDiscreteGaussian.js';
 import { seededRandomSource, cryptoRandomSource, type RandomSource } from '../random/RandomSource.js';
 import { rhoFromEpsilon } from '../accounting/cdpConversion.js';
@@ -23,8 +24,12 @@ export interface CanaryRelease {
 export interface StudyCanaryAuditExactOptions {
   readonly epsilon: number;
   readonly delta: number;
-  /** Only MST: its releases of counts are fixed by its budget split (below); AIM's batches adapt to the data. */
-  readonly mechanism: 'mst';
+  /**
+   * `mst`, or `aim` run with EXACT_AIM_OPTIONS (one marginal per epoch, no pruning): the studies
+   * whose releases of counts are fixed by their budget schedule (below). Default AIM's batches adapt
+   * to the data, so its noise per cell does too: it is not auditable this way.
+   */
+  readonly mechanism: 'mst' | 'aim';
   /** Trials per side (default 1,000,000). */
   readonly trials?: number;
   /** Real studies run to read the profile and check that it is the same with and without the canary (default 4). */
@@ -40,7 +45,12 @@ export interface StudyCanaryAuditExactOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** AIM as the exact audit runs it: one marginal per epoch, no pruning (annealing off, the default). */
+export const EXACT_AIM_OPTIONS = { maxBatch: 1, prune: false, annealing: false } as const;
+
 export interface StudyCanaryAuditExactResult extends Omit<StudyCanaryAuditResult, 'attackRead' | 'runs'> {
+  /** The options the audited mechanism ran with beyond rho and iters (AIM: EXACT_AIM_OPTIONS). */
+  readonly mechanismOptions: Readonly<Record<string, number | boolean>>;
   /** The releases that touch the canary's cells, read from the real studies (identical in each). */
   readonly profile: readonly CanaryRelease[];
   readonly profileStudies: number;
@@ -68,15 +78,22 @@ const BATCH = 20_000;
  * charges of the `marginals` releases, their cell counts and stddevs) is read from `profileStudies`
  * real studies, half with the canary, and must be identical in all; the plan's stddev must equal the
  * one the studies reported. Each trial is then independent, and the bound is epsilonLowerBound's.
+ *
+ * AIM with EXACT_AIM_OPTIONS (aimEpochs) releases counts in a fixed schedule too: the d 1-way marginals
+ * at a rho fixed by T and rho, then in each of its K epochs exactly one marginal (maxBatch 1) at
+ * rho_meas = (1 - selectionShare) R / K, R what the fixed 1-way and probe charges leave (every epoch gets
+ * R / K; annealing, off, is the only thing that would change it). An epoch ends the study early only
+ * when no candidate is left: without pruning the candidates are the whole workload, and every one
+ * fits the model-size limit on these tables (at most 6 columns of 5 codes: 125 KB at most, the limit
+ * 2 MB times the share of rho spent, at least 0.38 in epoch 1). Which marginal is chosen adapts to the
+ * data; each holds the canary's cell once, so the argument above applies unchanged.
  */
 export async function studyCanaryAuditExact(opts: StudyCanaryAuditExactOptions): Promise<StudyCanaryAuditExactResult> {
   const started = Date.now();
   const epsilon = checkPrivacyNumber(opts.epsilon, 'epsilon', true);
   const delta = opts.delta;
   if (!(delta > 0 && delta < 1)) throw new FedsynthError(ErrorCode.InvalidPrivacyParameter, `delta must be in (0, 1), got ${delta}`);
-  if (opts.mechanism !== 'mst') {
-    throw new FedsynthError(ErrorCode.InvalidArgument, `the exact fast audit applies to mst only (AIM's batch sizes, hence its noise per cell, depend on the data), got ${String(opts.mechanism)}`);
-  }
+  if (opts.mechanism !== 'mst' && opts.mechanism !== 'aim') throw new FedsynthError(ErrorCode.InvalidArgument, `mechanism must be mst or aim, got ${String(opts.mechanism)}`);
   const trials = positiveInt(opts.trials ?? 1_000_000, 'trials');
   const profileStudies = positiveInt(opts.profileStudies ?? 4, 'profileStudies');
   if (profileStudies < 2) throw new FedsynthError(ErrorCode.InvalidArgument, `profileStudies must be at least 2 (with and without the canary), got ${profileStudies}`);
@@ -96,7 +113,8 @@ export async function studyCanaryAuditExact(opts: StudyCanaryAuditExactOptions):
     const oracle = new RecordingOracle(
       new InProcessOracle({ domain, parties: sources(s % 2 === 0), seed: opts.seed === undefined ? undefined : `${opts.seed}/profile/${s}`, onCharge: (c) => charges.push(c) }),
     );
-    await mst(oracle, { rho, iters });
+    if (opts.mechanism === 'mst') await mst(oracle, { rho, iters });
+    else await aim(oracle, { rho, iters, ...EXACT_AIM_OPTIONS });
     const p = charges
       .filter((c) => c.kind === 'marginals')
       .map((c) => {
@@ -150,7 +168,8 @@ export async function studyCanaryAuditExact(opts: StudyCanaryAuditExactOptions):
     claimedEpsilon: epsilon,
     delta,
     rho,
-    mechanism: 'mst',
+    mechanism: opts.mechanism,
+    mechanismOptions: opts.mechanism === 'aim' ? EXACT_AIM_OPTIONS : {},
     parties,
     columns,
     backgroundRows,

@@ -1,5 +1,5 @@
 // The planted bug the exact whole-study audit must catch: every party's noise scale halved (variance quartered)
-// in the mechanism every MST release plans; test-only (vi.mock), reachable from no production configuration.
+// in the mechanism every MST / AIM release plans; test-only (vi.mock), reachable from no production configuration.
 import { describe, expect, it, vi } from 'vitest';
 import { studyCanaryAuditExact } from './studyCanaryAuditExact.js';
 
@@ -13,9 +13,9 @@ vi.mock('../mechanisms/distributedDiscreteGaussian.js', async (importOriginal) =
 const TRIALS = 2_000_000;
 
 describe('studyCanaryAuditExact with the noise scale halved', () => {
-  for (const epsilon of [1, 4]) {
-    it(`MST eps ${epsilon}: the whole-study bound exceeds the claim (${TRIALS} trials per side)`, async () => {
-      const r = await studyCanaryAuditExact({ mechanism: 'mst', epsilon, delta: 1e-6, trials: TRIALS, seed: `exact-audit-mst-${epsilon}` });
+  for (const [mechanism, epsilon] of [['mst', 1], ['mst', 4], ['aim', 1], ['aim', 4]] as const) {
+    it(`${mechanism} eps ${epsilon}: the whole-study bound exceeds the claim (${TRIALS} trials per side)`, async () => {
+      const r = await studyCanaryAuditExact({ mechanism, epsilon, delta: 1e-6, trials: TRIALS, seed: `exact-audit-${mechanism}-${epsilon}` });
       process.stderr.write(`${JSON.stringify({ ...r, profile: undefined })}\n`);
       expect(r.epsilonLowerBound).toBeGreaterThan(epsilon);
     }, 900_000);
