@@ -36,6 +36,14 @@ export class BeliefPropagator {
   private readonly sepMarg: Float64Array[];
   private readonly work: Float64Array[];
 
+  /** The tree's domain and cliques (the MarginalOracle view). */
+  get domain(): JunctionTree['domain'] {
+    return this.tree.domain;
+  }
+  get cliques(): JunctionTree['cliques'] {
+    return this.tree.cliques;
+  }
+
   constructor(tree: JunctionTree) {
     this.tree = tree;
     const d = tree.domain;

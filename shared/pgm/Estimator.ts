@@ -2,7 +2,19 @@
 // universalAccelerated): minimise a MeasurementLoss over the models on one junction tree.
 import type { BeliefPropagator } from './BeliefPropagation.js';
 import type { MeasurementLoss } from './MeasurementLoss.js';
+import type { Domain } from './Domain.js';
 import type { TwoThreadFit } from './TwoThreadFit.js';
+
+/**
+ * What mirror descent needs of inference: the cliques and a map from log-potentials (one per
+ * clique) to marginals scaled to `total` — exact (BeliefPropagator on a junction tree) or
+ * approximate (LoopyBeliefPropagator, pseudo-marginals).
+ */
+export interface MarginalOracle {
+  readonly domain: Domain;
+  readonly cliques: readonly (readonly string[])[];
+  run(potentials: readonly Float64Array[], total: number, out: Float64Array[]): void;
+}
 
 /** The fitted model on the tree: log-potentials and their calibrated marginals, per clique. */
 export interface TreeFit {

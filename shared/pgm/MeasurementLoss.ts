@@ -1,10 +1,21 @@
 // MeasurementLoss: Private-PGM's noise-weighted L2 loss of clique marginals against the measurements
 // (repeated attribute sets merged by inverse variance), its gradient, and the Armijo decrease term.
-import type { JunctionTree } from './JunctionTree.js';
+import type { Domain } from './Domain.js';
 import { sumInto } from './Factor.js';
 import { gatherSum, sumIntoEach } from './fusedProjection.js';
 import { indexMap } from './IndexMap.js';
 import type { Measurement } from './Measurement.js';
+
+/**
+ * The cliques a loss is evaluated on: a junction tree's, or the factors of an approximate
+ * oracle (LoopyBeliefPropagator); every measured set must lie in one of them.
+ */
+export interface CliqueCover {
+  readonly domain: Domain;
+  readonly cliques: readonly (readonly string[])[];
+  /** The smallest clique containing `attrs` (-1: none). */
+  cliqueContaining(attrs: readonly string[]): number;
+}
 
 /** Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. */
 interface Group {
@@ -43,7 +54,7 @@ export class MeasurementLoss {
    * `alloc` makes each group's projection and residual-gradient buffers (default: plain arrays;
    * a two-thread fit passes shared memory, which its helper thread reads and writes).
    */
-  constructor(tree: JunctionTree, measurements: readonly Measurement[], alloc: (n: number) => Float64Array = (n) => new Float64Array(n)) {
+  constructor(tree: CliqueCover, measurements: readonly Measurement[], alloc: (n: number) => Float64Array = (n) => new Float64Array(n)) {
     this.groups = groupMeasurements(tree, measurements, alloc);
     let constant = 0;
     for (const g of this.groups) constant += 0.5 * g.offset;
@@ -174,7 +185,7 @@ export interface TopGroups {
   readonly mapsReversed: readonly Int32Array[];
 }
 
-function groupMeasurements(tree: JunctionTree, measurements: readonly Measurement[], alloc: (n: number) => Float64Array): Group[] {
+function groupMeasurements(tree: CliqueCover, measurements: readonly Measurement[], alloc: (n: number) => Float64Array): Group[] {
   const d = tree.domain;
   const byKey = new Map<string, { attrs: readonly string[]; items: Measurement[] }>();
   for (const m of measurements) {

@@ -1,7 +1,6 @@
 // mirrorDescent: Private-PGM's estimator (McKenna, Sheldon & Miklau, ICML 2019, Algorithm 1) —
 // mirror descent on the clique log-potentials with an Armijo backtracking step.
-import type { Estimator } from './Estimator.js';
-import type { BeliefPropagator } from './BeliefPropagation.js';
+import type { Estimator, MarginalOracle, TreeFit } from './Estimator.js';
 import type { MeasurementLoss } from './MeasurementLoss.js';
 import type { TwoThreadFit } from './TwoThreadFit.js';
 
@@ -16,8 +15,8 @@ interface Steps {
   gather(s: number): void;
 }
 
-function oneThread(bp: BeliefPropagator, loss: MeasurementLoss, theta0: Float64Array[], total: number): Steps {
-  const sizes = bp.tree.cliques.map((c) => bp.tree.domain.size(c));
+function oneThread(bp: MarginalOracle, loss: MeasurementLoss, theta0: Float64Array[], total: number): Steps {
+  const sizes = bp.cliques.map((c) => bp.domain.size(c));
   const alloc = (): Float64Array[] => sizes.map((n) => new Float64Array(n));
   const theta: [Float64Array[], Float64Array[]] = [theta0, alloc()];
   const grad: [Float64Array[], Float64Array[]] = [alloc(), alloc()];
@@ -68,7 +67,18 @@ function twoThreads(fit: TwoThreadFit, theta0: Float64Array[], total: number): S
  * `split` (a TwoThreadFit attached to its helper thread) the clique work runs on two threads,
  * bit for bit the same; the loss sums stay on this thread, in the same order.
  */
-export const mirrorDescent: Estimator = (bp, loss, theta0, total, iters, callback, split) => {
+export const mirrorDescent: Estimator = (bp, loss, theta0, total, iters, callback, split) => mirrorDescentOn(bp, loss, theta0, total, iters, callback, split);
+
+/** `mirrorDescent` on any marginal oracle (exact or approximate: with loopy BP, Private-PGM's approximate fit). */
+export function mirrorDescentOn(
+  bp: MarginalOracle,
+  loss: MeasurementLoss,
+  theta0: Float64Array[],
+  total: number,
+  iters: number,
+  callback: ((iteration: number, loss: number) => boolean | void) | undefined,
+  split?: TwoThreadFit,
+): TreeFit {
   const steps = split ? twoThreads(split, theta0, total) : oneThread(bp, loss, theta0, total);
   // Buffer sets: th holds theta (the other set is omega), g the gradient (the other set is dL).
   let th = 0;
@@ -106,4 +116,4 @@ export const mirrorDescent: Estimator = (bp, loss, theta0, total, iters, callbac
   if (!split) return { potentials: steps.theta[th], marginals: steps.mu };
   // Plain copies: the shared buffers belong to this fit's helper.
   return { potentials: steps.theta[th].map((a) => Float64Array.from(a)), marginals: steps.mu.map((a) => Float64Array.from(a)) };
-};
+}
