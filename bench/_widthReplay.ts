@@ -23,6 +23,8 @@ export interface ReplayMeta {
   readonly mechanism: 'mst' | 'aim';
   readonly rho: number;
   readonly seed: string;
+  /** AIM's model-size bound when the run set one (BENCH_WIDTH_MODEL_MB). */
+  readonly maxModelSizeMB?: number;
   readonly sampleRows: number;
   readonly partyRows: number;
   readonly releases: readonly { readonly stddev: number; readonly length: number }[];
@@ -54,7 +56,7 @@ class ReplayOracle implements FederatedOracle {
 
 async function coordinator(dir: string, meta: ReplayMeta, domain: Domain): Promise<void> {
   const oracle = new ReplayOracle(domain, dir, meta);
-  const res = meta.mechanism === 'mst' ? await mst(oracle, { rho: meta.rho }) : await aim(oracle, { rho: meta.rho, seed: meta.seed });
+  const res = meta.mechanism === 'mst' ? await mst(oracle, { rho: meta.rho }) : await aim(oracle, { rho: meta.rho, seed: meta.seed, ...(meta.maxModelSizeMB !== undefined ? { maxModelSizeMB: meta.maxModelSizeMB } : {}) });
   res.sample(meta.sampleRows, seededRandomSource(meta.seed, 'coordinator/sample'));
 }
 

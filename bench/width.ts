@@ -143,7 +143,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const dir = mkdtempSync(join(tmpdir(), 'fedsynth-width-'));
   const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }), dir);
   const rho = rhoFromEpsilon(c.epsilon, DELTA);
-  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed });
+  const modelMB = process.env.BENCH_WIDTH_MODEL_MB;
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}) });
   const mechanismEnd = cpuSeconds();
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const sampleCpu = cpuSeconds() - mechanismEnd;
@@ -157,7 +158,7 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const [synthTv, indepTv, bootTv] = [tv(cols), tv(f.independent), tv(f.bootstrap)];
   const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   const largest = parts.reduce((best, p) => (p.rowCount > best.rowCount ? p : best), parts[0]);
-  const replay = process.env.BENCH_WIDTH_REPLAY === '0' ? undefined : replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
+  const replay = process.env.BENCH_WIDTH_REPLAY === '0' ? undefined : replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}), sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
   emit({
     table: c.table,
     columns: d,
@@ -258,7 +259,8 @@ function cases(): WidthCase[] {
  * Default: MST on generated 14/24/40-column tables (20,000 rows, domains 2-16, up to 3 parents),
  * 5 parties, dirichlet:0.5, eps 1. Larger runs through the environment, e.g.
  * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
- * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_REPLAY=0
+ * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_MODEL_MB sets
+ * AIM's model-size bound (default: AIM's own); BENCH_WIDTH_REPLAY=0
  * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party.
  */
 export async function run(emit: Emit): Promise<void> {
