@@ -150,7 +150,7 @@ export async function handleCompute(
  * A `riskCounts` round (shared/eval/risk/pooledRiskCounts) is answered only for a study this party
  * approved with a pooled risk reservation, at no more than that reservation, and only over the
  * synthetic data it was delivered (PooledRiskContribution.prepare). Everything else (sensitivity
- * sqrt(m + 2) from this party's own domain, the noise plan, threshold and SecAgg+ graph, the charge)
+ * pooledRiskSensitivity from this party's own domain, the noise plan, threshold and SecAgg+ graph, the charge)
  * is checked by handleCompute as for any round.
  */
 function preparePooledRisk(ctx: ComputeContext, study: ApprovedStudy, stage: ComputeStage, query: Extract<LocalQuery, { kind: 'riskCounts' }>): () => Promise<Float64Array> {

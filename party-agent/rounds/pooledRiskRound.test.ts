@@ -1,9 +1,9 @@
 // Attack tests of the agent's side of the post-delivery pooled risk round (riskCounts): a coordinator
-// that asks for less noise than the party's own sensitivity sqrt(m + 2) requires, for one party's
+// that asks for less noise than the party's own sensitivity pooledRiskSensitivity (sqrt(2m + 5)) requires, for one party's
 // counts alone, above the study's reservation, in a study approved without one, or about synthetic
 // data the party was not delivered, is refused before any charge; the honest round is charged once.
-// With singling-out families (sensitivity sqrt(m + 2 + 4F)): overlapping predicates in a family, a
-// noise plan for the plain vector's sqrt(m + 2), terms outside the domain, too many families, and a
+// With singling-out families (sensitivity sqrt(2m + 5 + 10F + 1)): overlapping predicates in a family, a
+// noise plan for the plain vector's sqrt(2m + 5), terms outside the domain, too many families, and a
 // vector length without the block are refused before any charge too.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,7 +93,7 @@ describe('the pooled risk round at the agent', () => {
     expect(a.charges).toHaveLength(1);
   });
 
-  it('refuses a noise plan made for a lower sensitivity than sqrt(m + 2) (e.g. a marginal query\'s 1), before any charge', async () => {
+  it('refuses a noise plan made for a lower sensitivity than sqrt(2m + 5) (e.g. a marginal query\'s 1), before any charge', async () => {
     const a = agent();
     expect(await refusal(a.compute(stage({ perPartySigma2: sigma2For(1, 3) })))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.per_party_sigma2' });
     expect(a.charges).toHaveLength(0);
@@ -128,8 +128,8 @@ describe('the pooled risk round at the agent', () => {
     const soStage = (over: Partial<ComputeStage> = {}, f: readonly SinglingOutFamily[] = families) =>
       stage({ perPartySigma2: sigma2For(soL2, 3), vectorLength: 4 * 3 + 4 + 2 * f.length + 1, ...over }, syntheticSha256, f);
 
-    it('answers the honest round at sqrt(m + 2 + 4F), the block after the 4m + 4 entries', async () => {
-      expect(soL2).toBeCloseTo(Math.sqrt(3 + 2 + 8), 12);
+    it('answers the honest round at sqrt(2m + 5 + 10F + 1), the block after the 4m + 4 entries', async () => {
+      expect(soL2).toBeCloseTo(Math.sqrt(6 + 5 + 20 + 1), 12);
       const a = agent();
       await a.compute(soStage());
       expect(a.charges).toEqual([{ key: 's/1000000/pooled-risk', rho: 0.1, label: 'pooled-risk' }]);
@@ -148,7 +148,7 @@ describe('the pooled risk round at the agent', () => {
       expect(a.charges).toHaveLength(0);
     });
 
-    it("refuses noise planned for the plain vector's sqrt(m + 2), a length without the block, terms outside the domain and too many families", async () => {
+    it("refuses noise planned for the plain vector's sqrt(2m + 5), a length without the block, terms outside the domain and too many families", async () => {
       const a = agent();
       expect(await refusal(a.compute(soStage({ perPartySigma2: sigma2For(l2, 3) })))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.per_party_sigma2' });
       expect(await refusal(a.compute(soStage({ vectorLength: 16 })))).toEqual({ code: 'PROTOCOL_VIOLATION', field: 'compute.vector_length' });

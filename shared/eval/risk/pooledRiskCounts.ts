@@ -14,11 +14,12 @@
 // on a target depends only on that target row and the synthetic rows (linkability: its nearest
 // synthetic rows on the two column halves, ties broken by ranks of the SYNTHETIC rows; inference: the
 // synthetic rows nearest on all columns but the secret; MIA: its nearest synthetic distance). A record
-// is either a training row or a control row, so it changes, by at most 1 each: one histogram bin,
-// one linkability count and one inference count per column. Squared L2 <= 1 + 1 + m:
-//   Delta_2 = sqrt(m + 2)   (times maxSilosPerIndividual when one person may be in several silos).
-// With F singling-out families (pooledSinglingOut: Anonymeter's predicates packed so that no record
-// matches two of one family) 2F + 1 entries follow, and Delta_2 = sqrt(m + 2 + 4F) (derived there).
+// placed on one side (training or control) changes, by at most 1 each: one histogram bin, one
+// linkability count and one inference count per column: squared L2 <= 1 + 1 + m. With F singling-out
+// families (pooledSinglingOut: Anonymeter's predicates packed so that no record matches two of one
+// family) 2F + 1 entries follow, and the one-side change is m + 2 + 4F (derived there). The silo's
+// split itself depends on the rows (a new record can push a control row into training), so the
+// release's sensitivity is larger: sqrt(2m + 5 [+ 10F + 1]), derived at pooledRiskSensitivity.
 // Not included, because one record can move them by an unbounded amount: Anonymeter's unpacked
 // singling-out count (a record makes or breaks "matches exactly one row" for every predicate it
 // matches) and the synthetic-row centred exact-match / DCR rates (one record can be the copy of many
@@ -70,10 +71,40 @@ export function pooledRiskLayout(m: number, families = 0): PooledRiskLayout {
   };
 }
 
-/** L2 sensitivity of the vector under adding/removing one record at one silo (derivations above and in pooledSinglingOut). */
+/**
+ * Squared L2 change of the vector when one record is added to or removed from ONE SIDE of a silo
+ * (training or control) and nothing else moves: m + 2, plus 4 per singling-out family (derivations
+ * above and in pooledSinglingOut). Not the release's sensitivity: see pooledRiskSensitivity.
+ */
+export function oneSideSquaredChange(m: number, families = 0): number {
+  pooledRiskLayout(m, families);
+  return m + 2 + 4 * families;
+}
+
+/**
+ * L2 sensitivity of the vector under adding/removing one record at one silo, with the silo's split
+ * into training and control as the agent makes it (ControlHoldout: the k rows of smallest keyed
+ * digest). Adding a record x whose digest is among the k smallest puts x in the control rows AND
+ * pushes one control row y into training, so three row moves happen at once (x into control, y out
+ * of control, y into training). Per block, worst case:
+ *  - MIA histograms: y's member bin +1, y's non-member bin -1, x's non-member bin +1: squared 3.
+ *  - linkability: training count +1 (y), control count moves by at most 1 (y out, x in): 2.
+ *  - inference, per column the same: 2m.
+ *  - singling out, per family: distinct control rows are unchanged and distinct training rows grow by
+ *    one, so s may grow by one; the compared control prefix then loses y and gains x and one more row
+ *    (|d| <= 3) while the compared training rows gain y (|d| <= 1): 9 + 1 = 10; or without s growing
+ *    2 and 2: 8. The silo unit entry moves by at most 1 (only when s grows).
+ * When x lands in training nothing else moves (oneSideSquaredChange <= the bound below). Removing a
+ * record is the reverse. Hence
+ *   Delta_2 = sqrt(2m + 5)                (no singling-out block)
+ *   Delta_2 = sqrt(2m + 5 + 10F + 1)      (F >= 1 families)
+ * times maxSilosPerIndividual. Checked by brute force through the agent's own split in
+ * party-agent/evaluation/pooledRiskNeighbours.test.ts (the one-side bound sqrt(m + 2 + 4F) is
+ * exceeded there, so it is not the release's sensitivity).
+ */
 export function pooledRiskSensitivity(m: number, families = 0): number {
   pooledRiskLayout(m, families);
-  return Math.sqrt(m + 2 + 4 * families);
+  return Math.sqrt(2 * m + 5 + (families > 0 ? 10 * families + 1 : 0));
 }
 
 function allRows(n: number): Int32Array {

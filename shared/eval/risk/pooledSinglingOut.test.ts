@@ -7,7 +7,7 @@ import { seededRandomSource } from '../../dp/random/RandomSource.js';
 import { randomBayesNet, sampleBayesNet } from '../../data/RandomBayesNet.js';
 import { makeCodeTable, selectRows, type CodeTable } from '../CodeTable.js';
 import type { Predicate } from './PredicateBitsets.js';
-import { pooledRiskCounts, pooledRiskLayout, pooledRiskSensitivity } from './pooledRiskCounts.js';
+import { oneSideSquaredChange, pooledRiskCounts, pooledRiskLayout, pooledRiskSensitivity } from './pooledRiskCounts.js';
 import { pooledRiskFigures } from './pooledRiskFigures.js';
 import {
   MAX_SINGLING_OUT_FAMILIES,
@@ -101,8 +101,10 @@ describe('the singling-out block of pooledRiskCounts', () => {
   it('moves by at most sqrt(m + 2 + 4F) in L2 when one training or control row is added, each family entry by at most 2', () => {
     expect(families.length).toBe(F);
     const L = pooledRiskLayout(m, F);
-    const bound = pooledRiskSensitivity(m, F);
+    // One side only (the split's moves are covered by pooledRiskSensitivity: pooledRiskNeighbours.test).
+    const bound = Math.sqrt(oneSideSquaredChange(m, F));
     expect(bound).toBeCloseTo(Math.sqrt(m + 2 + 4 * F), 12);
+    expect(pooledRiskSensitivity(m, F)).toBeCloseTo(Math.sqrt(2 * m + 5 + 10 * F + 1), 12);
     // Both orders of sizes: more training than control rows (the swap case) and fewer.
     for (const [nTrain, nControl] of [
       [300, 120],

@@ -31,8 +31,9 @@
 //    |d soSilos| <= 1.
 //  - x is a control row: the same two cases with the sides exchanged.
 //  Removing x is the reverse of adding it. Squared L2 of the block <= max(4F, 2F + 1) = 4F (F >= 1);
-//  pooledRiskCounts' own entries move by at most m + 2 (they depend on x alone), so the whole vector:
-//    Delta_2 = sqrt(m + 2 + 4F)   (times maxSilosPerIndividual).
+//  pooledRiskCounts' own entries move by at most m + 2 (they depend on x alone), so one side's move:
+//    sqrt(m + 2 + 4F); with the control split's own moves the release's Delta_2 is larger
+//    (pooledRiskSensitivity: sqrt(2m + 5 + 10F + 1), times maxSilosPerIndividual).
 // Checked by brute force in pooledSinglingOut.test.ts. The party verifies disjointness and the limits
 // itself (`verifySinglingOutFamilies`): the coordinator cannot hand it overlapping "families".
 import { createHash } from 'node:crypto';
@@ -52,7 +53,7 @@ export const MAX_SINGLING_OUT_FAMILIES = 16;
 export const MAX_SINGLING_OUT_PREDICATES = 4000;
 /** Compared rows at which a silo counts as one whole silo in the number of attacks. */
 export const SINGLING_OUT_ROWS_UNIT = 50;
-/** Families the coordinator asks for by default (Delta_2 grows from sqrt(m + 2) to sqrt(m + 2 + 4F)). */
+/** Families the coordinator asks for by default (Delta_2 grows from sqrt(2m + 5) to sqrt(2m + 5 + 10F + 1)). */
 export const DEFAULT_SINGLING_OUT_FAMILIES = 4;
 
 const OPS: readonly Predicate['op'][] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
