@@ -121,7 +121,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
         }
       });
     });
-    if ((await waitForPort(portFile, coord, coordErr, 30_000)) !== port) throw new FedsynthError(ErrorCode.Internal, `coordinator did not listen on ${address}`);
+    if ((await waitForPort(portFile, coord, coordErr, COORDINATOR_START_MS, (m) => o.progress.update(0.02, m))) !== port) throw new FedsynthError(ErrorCode.Internal, `coordinator did not listen on ${address}`);
     phases.end('processesUp');
 
     const client = OperatorClient.fromKit(join(work, 'kits', 'operator'), address);
@@ -248,17 +248,29 @@ function collect(c: ChildProcess): () => string {
   return () => buf;
 }
 
-async function waitForPort(file: string, child: ChildProcess, err: () => string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * How long the demo waits for a live coordinator process to listen. Generous: on a loaded machine
+ * (load ~30 on 2 cores) a Node process took 22-26 s to start; a coordinator that exits fails at once.
+ */
+const COORDINATOR_START_MS = 180_000;
+
+async function waitForPort(file: string, child: ChildProcess, err: () => string, timeoutMs: number, waiting: (message: string) => void): Promise<number> {
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let told = start;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new FedsynthError(ErrorCode.Internal, `coordinator exited (${child.exitCode}): ${err().trim()}`);
     if (existsSync(file)) {
       const port = Number(readFileSync(file, 'utf8').trim());
       if (port > 0) return port;
     }
+    if (Date.now() - told >= 10_000) {
+      told = Date.now();
+      waiting(`still waiting for the coordinator process to listen (${Math.round((told - start) / 1000)} s; the machine is busy)`);
+    }
     await sleep(50);
   }
-  throw new FedsynthError(ErrorCode.SourceUnavailable, 'coordinator did not start in time');
+  throw new FedsynthError(ErrorCode.SourceUnavailable, `coordinator process did not listen within ${timeoutMs / 1000} s`);
 }
 
 /** Whether `c` has exited (at once, or within `ms`). */
