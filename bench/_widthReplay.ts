@@ -1,6 +1,6 @@
 // bench/_widthReplay: bench/width's per-process memory figures. Replays one recorded run as the
 // coordinator alone (no party data) or as its largest agent alone (its rows and the sent queries).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Domain } from '../shared/pgm/Domain.js';
@@ -15,6 +15,8 @@ import { evaluateLocalQuery } from '../shared/synth/evaluateLocalQuery.js';
 import { mst } from '../shared/synth/Mst.js';
 import { aim } from '../shared/synth/Aim.js';
 import { decodeLocalQuery, encodeLocalQuery } from '../platform/wire/localQueryWire.js';
+import { sampleInChunks } from '../shared/synth/sampleInChunks.js';
+import { encodeCsvHeader, encodeCsvRows } from '../shared/data/encodeCsv.js';
 
 /** What bench/width writes for a replay (meta.json; q_K.bin query bytes, r_K.bin answers, c_J.bin the largest party's columns). */
 export interface ReplayMeta {
@@ -57,7 +59,14 @@ class ReplayOracle implements FederatedOracle {
 async function coordinator(dir: string, meta: ReplayMeta, domain: Domain): Promise<void> {
   const oracle = new ReplayOracle(domain, dir, meta);
   const res = meta.mechanism === 'mst' ? await mst(oracle, { rho: meta.rho }) : await aim(oracle, { rho: meta.rho, seed: meta.seed, ...(meta.maxModelSizeMB !== undefined ? { maxModelSizeMB: meta.maxModelSizeMB } : {}) });
-  res.sample(meta.sampleRows, seededRandomSource(meta.seed, 'coordinator/sample'));
+  // As the coordinator does (runMechanism, SyntheticCsvWriter): rows drawn and written chunk by chunk.
+  const fd = openSync(join(dir, 'synthetic.csv'), 'w');
+  try {
+    writeSync(fd, encodeCsvHeader(domain.attrs));
+    for (const chunk of sampleInChunks(res.sample, meta.sampleRows, seededRandomSource(meta.seed, 'coordinator/sample'))) writeSync(fd, encodeCsvRows(chunk));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function agent(dir: string, meta: ReplayMeta, domain: Domain): Promise<void> {

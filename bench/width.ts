@@ -18,6 +18,7 @@ import { measureBySecureSum } from '../shared/synth/FederatedOracle.js';
 import type { LocalQuery } from '../shared/synth/LocalQuery.js';
 import { mst } from '../shared/synth/Mst.js';
 import { aim } from '../shared/synth/Aim.js';
+import { sampleInChunks } from '../shared/synth/sampleInChunks.js';
 import { makeCodeTable, type CodeTable } from '../shared/eval/CodeTable.js';
 import { marginalCells, marginalCounts } from '../shared/eval/marginalCounts.js';
 import { tvOfCounts } from '../shared/eval/totalVariation.js';
@@ -77,6 +78,19 @@ class CountingOracle implements FederatedOracle {
   measure(attrSets: readonly (readonly string[])[], rho: number, label: string, recode?: Parameters<FederatedOracle['measure']>[3]) {
     return measureBySecureSum(this, attrSets, rho, label, recode);
   }
+}
+
+/** Chunks of rows (columns each) joined into whole columns. */
+function concatChunks(chunks: readonly Int32Array[][], d: number): Int32Array[] {
+  return Array.from({ length: d }, (_, j) => {
+    const out = new Int32Array(chunks.reduce((a, c) => a + c[j].length, 0));
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c[j], off);
+      off += c[j].length;
+    }
+    return out;
+  });
 }
 
 /** This process's user + system CPU seconds. */
@@ -146,7 +160,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const modelMB = process.env.BENCH_WIDTH_MODEL_MB;
   const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}) });
   const mechanismEnd = cpuSeconds();
-  const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
+  // The rows the coordinator would write (drawn in chunks, runMechanism), joined here to be scored.
+  const cols = concatChunks([...sampleInChunks(res.sample, table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'))], d);
   const sampleCpu = cpuSeconds() - mechanismEnd;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -226,7 +241,9 @@ function replayProcesses(dir: string, largest: EncodedTable, meta: ReplayMeta): 
     };
     return { coordinator: one('coordinator'), agent: one('agent') };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_WIDTH_KEEP=1 keeps the recording (e.g. to replay it with another build).
+    if (process.env.BENCH_WIDTH_KEEP === '1') process.stderr.write(`bench/width: recording kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -261,7 +278,8 @@ function cases(): WidthCase[] {
  * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
  * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_MODEL_MB sets
  * AIM's model-size bound (default: AIM's own); BENCH_WIDTH_REPLAY=0
- * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party.
+ * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party;
+ * BENCH_WIDTH_KEEP=1 keeps their recording.
  */
 export async function run(emit: Emit): Promise<void> {
   for (const c of cases()) await runCase(c, loadBenchTable(c.table), emit);

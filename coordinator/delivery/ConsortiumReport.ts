@@ -6,8 +6,8 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import type { ManifestPrivacy } from '../../shared/manifest/Manifest.js';
 import type { RoundAccount } from '../../shared/study/RoundAccount.js';
-import { makeCodeTable } from '../../shared/eval/CodeTable.js';
-import { fidelityToMeasurements, type MeasuredMarginal, type MeasurementFidelity } from '../../shared/eval/fidelityToMeasurements.js';
+import type { MeasurementFidelity } from '../../shared/eval/fidelityToMeasurements.js';
+import type { MeasuredMarginalTally } from '../../shared/eval/MeasuredMarginalTally.js';
 import type { StudyPartyRecord } from '../store/CoordinatorStore.js';
 import { escapeHtml } from '../console/consolePages.js';
 import type { AttackRisk } from '../../shared/eval/RiskFigures.js';
@@ -26,9 +26,11 @@ export interface ConsortiumReportInput {
   readonly dir: string;
   readonly spec: StudySpec;
   readonly domain: Domain;
-  readonly columns: readonly Int32Array[];
-  /** Every noisy marginal the mechanism measured on the study's own columns. */
-  readonly measured: readonly MeasuredMarginal[];
+  /**
+   * The synthetic rows' counts of every noisy marginal the mechanism measured on the study's own
+   * columns, tallied chunk by chunk as the rows were drawn (the table is never held whole).
+   */
+  readonly synthetic: MeasuredMarginalTally;
   /** Marginals measured on recoded (compressed) columns: counted, not scored. */
   readonly notScored: number;
   readonly privacy: ManifestPrivacy;
@@ -38,8 +40,7 @@ export interface ConsortiumReportInput {
 
 /** Writes report.json and report.html into `dir`; returns the report. */
 export function writeConsortiumReport(o: ConsortiumReportInput): ConsortiumReport {
-  const synth = makeCodeTable(o.domain.attrs, o.domain.shape, o.columns);
-  const marginals = fidelityToMeasurements(synth, o.measured);
+  const marginals = o.synthetic.fidelity();
   const ways = [...new Set(marginals.map((m) => m.attrs.length))].sort((a, b) => a - b);
   const unreleased = new Map<string, number>();
   for (const a of o.accounts) for (const [p, r] of a.unreleasedRho) unreleased.set(p, (unreleased.get(p) ?? 0) + r);
@@ -50,7 +51,7 @@ export function writeConsortiumReport(o: ConsortiumReportInput): ConsortiumRepor
     mechanism: o.spec.mechanism,
     aggregation: o.spec.aggregation,
     scope: CONSORTIUM_REPORT_NOTE,
-    syntheticRows: synth.rows,
+    syntheticRows: o.synthetic.rows,
     privacy: o.privacy,
     parties: o.parties.map((p) => ({ id: p.partyId, decision: p.decision, rhoCharged: p.rhoCharged, rhoChargedNotReleased: unreleased.get(p.partyId) ?? 0, dropped: p.dropped })),
     rounds: { asked: o.accounts.length, released: o.accounts.filter((a) => a.outcome === 'released').length, notReleased: o.accounts.filter((a) => a.outcome !== 'released' || a.unreleasedRho.size > 0).map((a) => a.summary) },

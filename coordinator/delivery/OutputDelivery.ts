@@ -1,12 +1,12 @@
-// OutputDelivery: streams a study's output files to one approved party in 1 MiB chunks, skipping
-// files it already confirmed with the same hash, so a party that was offline still gets everything.
-import { createHash } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+// OutputDelivery: streams a study's output files to one approved party in 1 MiB chunks, flow-controlled,
+// skipping files it already confirmed with the same hash, so a party that was offline still gets everything.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { OUTPUT_FILES } from './StudyOutputs.js';
+import { fileSha256 } from './fileSha256.js';
 
 export interface OutputDeliveryDeps {
   store: CoordinatorStore;
@@ -15,28 +15,42 @@ export interface OutputDeliveryDeps {
   audit: (event: string, details: Record<string, unknown>) => void;
 }
 
-/** Sends the outputs in `dir` to `partyId` (which the caller checked approved the study). */
-export function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId: string, partyId: string): void {
+/** Bytes per delivery frame. */
+const CHUNK = 1 << 20;
+
+/**
+ * Sends the outputs in `dir` to `partyId` (which the caller checked approved the study). Each file
+ * is hashed and read in 1 MiB pieces, and the next piece is read only once the party's stream has
+ * room (AgentSession.sendWhenDrained): memory stays at the stream's high-water mark whatever the
+ * size of synthetic.csv.
+ */
+export async function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId: string, partyId: string): Promise<void> {
   const s = d.gateway.session(partyId);
   if (!s) return;
   const acked = new Map(d.store.deliveryAcks(studyId, partyId).map((a) => [a.fileName, a.sha256]));
   const sent: string[] = [];
   for (const file of OUTPUT_FILES) {
-    if (!existsSync(join(dir, file))) continue;
-    const data = readFileSync(join(dir, file));
-    const sha256 = createHash('sha256').update(data).digest('hex');
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    const sha256 = fileSha256(path);
     if (acked.get(file) === sha256) continue;
-    const CHUNK = 1 << 20;
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r');
     try {
-      for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-        const last = off + CHUNK >= data.length;
-        s.send({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data: data.subarray(off, off + CHUNK), last, sha256: last ? sha256 : '' } });
+      for (let off = 0; ; off += CHUNK) {
+        // A fresh buffer per frame: the stream may still hold the previous one.
+        const data = Buffer.allocUnsafe(Math.min(CHUNK, size - off));
+        if (data.length > 0) readSync(fd, data, 0, data.length, off);
+        const last = off + CHUNK >= size;
+        await s.sendWhenDrained({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data, last, sha256: last ? sha256 : '' } });
         if (last) break;
       }
       sent.push(file);
     } catch {
       d.log.warn({ studyId, partyId, file }, 'delivery interrupted (party offline); it is resent when the party reconnects');
       break;
+    } finally {
+      closeSync(fd);
     }
   }
   if (sent.length > 0) d.audit('delivery.sent', { studyId, partyId, files: sent });

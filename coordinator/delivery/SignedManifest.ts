@@ -1,12 +1,12 @@
 // SignedManifest: writes a study's manifest.json at the coordinator — hashes and sizes of the output
 // files, study parameters, privacy spent — signed with the coordinator's Ed25519 kit key when it has one.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileSha256 } from './fileSha256.js';
 import { VERSION } from '../../shared/version.js';
 import {
   OUTPUTS_MANIFEST,
-  describeFile,
   formatManifest,
   signManifest,
   type Manifest,
@@ -41,7 +41,7 @@ export function writeSignedManifest(dir: string, files: readonly string[], meta:
     softwareVersion: VERSION,
     studyId: meta.studyId,
     createdAt: meta.createdAt ?? new Date().toISOString(),
-    files: files.map((f) => describeFile(f, readFileSync(join(dir, f)))),
+    files: files.map((f) => ({ name: f, sha256: fileSha256(join(dir, f)), bytes: statSync(join(dir, f)).size })),
     study: meta.study,
     privacy: meta.privacy,
     signer: signer

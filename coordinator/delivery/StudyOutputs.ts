@@ -2,15 +2,10 @@
 // the schema when there is one), synthetic.parquet, model.json, run.json and the signed manifest.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandomSource } from '../../shared/dp/random/RandomSource.js';
 import { epsilonFromRho } from '../../shared/dp/accounting/cdpConversion.js';
 import { VERSION } from '../../shared/version.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
-import { encodeCsv } from '../../shared/data/encodeCsv.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import { decodeCsv } from '../../shared/schema/decodeRows.js';
-import { decodeTabularCsv } from '../../shared/neural/decodeTabularRows.js';
-import { TabularEncoding } from '../../shared/neural/TabularEncoding.js';
 import type { StudySpec } from '../../shared/study/StudySpec.js';
 import { studySpecToJson } from '../../platform/wire/studySpecWire.js';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
@@ -19,6 +14,7 @@ import type { ReleaseRecord } from '../study/ConsortiumOracle.js';
 import type { ManifestPrivacy } from '../../shared/manifest/Manifest.js';
 import { writeSignedManifest, type OutputSigner } from './SignedManifest.js';
 import { writeParquet } from './ParquetWriter.js';
+import type { SyntheticCsvWriter } from './SyntheticCsvWriter.js';
 
 /** Every output file of a study, in delivery order (the manifest last). */
 export const OUTPUT_FILES = ['synthetic.csv', 'synthetic.parquet', 'model.json', 'run.json', 'manifest.json'] as const;
@@ -29,11 +25,11 @@ export interface StudyOutputsInput {
   dir: string;
   studyId: string;
   spec: StudySpec;
-  /** The study's seed (decoding codes to values draws from it). */
-  seed: string;
   domain: Domain;
   mechanism: MechanismName;
   out: MechanismOutput;
+  /** Holds every synthetic row already (streamed as drawn); finished here into synthetic.csv. */
+  synthetic: SyntheticCsvWriter;
   /** Per release: query bytes sent to each party and answer entries (run.json `releases`). */
   releases?: readonly ReleaseRecord[];
   /** When synthesis started (ms since the epoch), for run.json's timings. */
@@ -47,17 +43,8 @@ export async function writeStudyOutputs(o: StudyOutputsInput): Promise<ManifestP
   const { store, dir, studyId, spec, domain, mechanism, out } = o;
   mkdirSync(dir, { recursive: true });
   const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined;
-  if (schema) {
-    // Raw-data study: decode codes back to labels and values with the public schema; a generator's
-    // sampled continuous values (dpsgd) are written as they are, not redrawn uniformly within the bin.
-    const rng = seededRandomSource(o.seed, 'coordinator/decode');
-    const csv = out.values
-      ? decodeTabularCsv(schema, TabularEncoding.fromSchema(schema), { rows: out.columns[0]?.length ?? 0, codes: out.columns, values: out.values }, rng)
-      : decodeCsv(schema, out.columns, rng);
-    writeFileSync(join(dir, 'synthetic.csv'), csv);
-  } else {
-    writeFileSync(join(dir, 'synthetic.csv'), encodeCsv(domain.attrs, out.columns));
-  }
+  // Codes, or (a raw-data study) labels and values decoded with the public schema.
+  o.synthetic.finish();
   await writeParquet(join(dir, 'synthetic.csv'), join(dir, 'synthetic.parquet'), domain.attrs, schema);
   const after = store.getStudy(studyId);
   // dpsgd: the gradient rounds cost RDP curves (not in rhoSpent, the zCDP part): the mechanism's

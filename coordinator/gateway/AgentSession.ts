@@ -22,6 +22,8 @@ export class PartyUnavailableError extends FedsynthError {
 export class AgentSession {
   private seq = 0;
   private readonly waiters = new Map<string, Waiter>();
+  /** Senders waiting for 'drain' (sendWhenDrained), released with an error on close. */
+  private readonly drainWaiters = new Set<() => void>();
   lastSeenMs = Date.now();
   closed = false;
 
@@ -33,9 +35,37 @@ export class AgentSession {
   ) {}
 
   send(body: Body): void {
+    this.write(body);
+  }
+
+  /**
+   * Sends `body` and resolves once the stream's buffer has room again (the 'drain' event when
+   * write() said it is full), so a sender of many large frames (output delivery) holds at most the
+   * stream's high-water mark in memory; rejects when the party leaves first.
+   */
+  async sendWhenDrained(body: Body): Promise<void> {
+    if (this.write(body)) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error): void => {
+        this.stream.off('drain', onDrain);
+        this.stream.off('close', onClose);
+        this.drainWaiters.delete(onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => settle();
+      const onClose = (): void => settle(new PartyUnavailableError(this.partyId, 'stream closed'));
+      this.drainWaiters.add(onClose);
+      this.stream.on('drain', onDrain);
+      this.stream.on('close', onClose);
+    });
+  }
+
+  /** Writes one frame; false when the stream's buffer is full. */
+  private write(body: Body): boolean {
     if (this.closed) throw new PartyUnavailableError(this.partyId, 'stream closed');
     this.seq += 1;
-    this.stream.write({ seq: this.seq, body });
+    return this.stream.write({ seq: this.seq, body });
   }
 
   /** Sends one round stage and waits for the party's reply to it (or rejects on timeout/close). */
@@ -81,6 +111,7 @@ export class AgentSession {
       w.reject(new PartyUnavailableError(this.partyId, why));
       this.waiters.delete(key);
     }
+    for (const w of [...this.drainWaiters]) w();
     try {
       this.stream.end();
     } catch {

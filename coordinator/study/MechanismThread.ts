@@ -18,6 +18,8 @@ export interface WorkerInput {
   shape: number[];
   rho: number;
   rows: number;
+  /** Rows per streamed chunk (runMechanism's chunkRows). */
+  chunkRows?: number;
   sampleSeed: string;
   seed?: string;
   training?: DpsgdTraining;
@@ -30,13 +32,17 @@ export type ToMain =
   | { type: 'gradientSum'; id: number; step: GradientStepRequest; label: string }
   | { type: 'round'; round: number; rounds: number; epsilonSpent: number }
   | { type: 'fitting' }
-  | { type: 'done'; columns: Int32Array[]; values?: (Float64Array | null)[]; modelJson: unknown; details: Record<string, unknown> }
+  | { type: 'rows'; columns: Int32Array[]; values?: (Float64Array | null)[] }
+  | { type: 'done'; rows: number; modelJson: unknown; details: Record<string, unknown> }
   | { type: 'failed'; code: string; message: string; stack?: string };
 
 export type ToWorker =
   | { type: 'result'; id: number; values: Float64Array; stddev: number }
   | { type: 'gradient'; id: number; sum: Float64Array; plan: GradientRoundPlan }
-  | { type: 'error'; id: number; code: string; message: string };
+  | { type: 'error'; id: number; code: string; message: string }
+  /** The main thread has handled the last 'rows' chunk: the worker may draw the next. */
+  | { type: 'rowsTaken' }
+  | { type: 'rowsFailed'; code: string; message: string };
 
 /**
  * Runs the mechanism in a worker thread (compiled, or from source under vitest: a fit never blocks
@@ -51,7 +57,7 @@ export async function runMechanismInWorker(
   if (script === undefined) {
     return runMechanism(name, oracle, { ...opts, sampleRng: seededRandomSource(opts.sampleSeed, 'coordinator/sample') });
   }
-  const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, sampleSeed: opts.sampleSeed, seed: opts.seed, training: opts.training, schemaJson: opts.schemaJson, delta: opts.delta };
+  const input: WorkerInput = { mechanism: name, attrs: [...oracle.domain.attrs], shape: [...oracle.domain.shape], rho: opts.rho, rows: opts.rows, chunkRows: opts.chunkRows, sampleSeed: opts.sampleSeed, seed: opts.seed, training: opts.training, schemaJson: opts.schemaJson, delta: opts.delta };
   const worker = new Worker(script.url, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 4096 }, execArgv: script.execArgv });
   try {
     return await new Promise<MechanismOutput>((resolve, reject) => {
@@ -78,8 +84,17 @@ export async function runMechanismInWorker(
           case 'fitting':
             opts.onFit?.();
             return;
+          case 'rows':
+            // One chunk at a time: the worker waits for rowsTaken before drawing the next.
+            Promise.resolve()
+              .then(() => opts.onRows(m.columns, m.values))
+              .then(
+                () => worker.postMessage({ type: 'rowsTaken' } satisfies ToWorker),
+                (e: unknown) => worker.postMessage({ type: 'rowsFailed', code: isFedsynthError(e) ? e.code : ErrorCode.Internal, message: (e as Error)?.message ?? String(e) } satisfies ToWorker),
+              );
+            return;
           case 'done':
-            resolve({ columns: m.columns, values: m.values, modelJson: m.modelJson, details: m.details });
+            resolve({ rows: m.rows, modelJson: m.modelJson, details: m.details });
             return;
           case 'failed': {
             const err = new FedsynthError(m.code as Code, m.message);

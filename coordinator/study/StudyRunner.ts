@@ -1,6 +1,5 @@
 // StudyRunner: drives one study through its lifecycle on the coordinator (announce, approvals,
 // synthesis, delivery, done or failed), resuming from the last committed step after a restart.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -17,7 +16,10 @@ import { OUTPUT_FILES, writeStudyOutputs } from '../delivery/StudyOutputs.js';
 import { deliverOutputs } from '../delivery/OutputDelivery.js';
 import { addPooledRisk, writeConsortiumReport, type PooledRiskSection } from '../delivery/ConsortiumReport.js';
 import { signConsortiumReport } from '../delivery/signConsortiumReport.js';
-import { pooledRounds, synthesizeStudy } from './StudySynthesis.js';
+import { pooledRounds, studyDomain, synthesizeStudy } from './StudySynthesis.js';
+import { SyntheticCsvWriter } from '../delivery/SyntheticCsvWriter.js';
+import { MeasuredMarginalTally } from '../../shared/eval/MeasuredMarginalTally.js';
+import { fileSha256 } from '../delivery/fileSha256.js';
 import { pooledSubgroupFidelity } from '../../shared/eval/pooledSubgroupFidelity.js';
 import { defaultSubgroupColumns } from '../../shared/eval/subgroupFidelity.js';
 import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
@@ -46,6 +48,9 @@ export interface StudyRunnerDeps {
 }
 
 export class StudyRunner {
+  /** Output deliveries under way, per "study/party" (deliverTo chains a new one after it). */
+  private readonly deliveries = new Map<string, Promise<void>>();
+
   constructor(private readonly d: StudyRunnerDeps) {}
 
   specOf(studyId: string): StudySpec {
@@ -168,16 +173,32 @@ export class StudyRunner {
     const { store } = this.d;
     const rec = store.getStudy(studyId);
     const started = Date.now();
-    const synthesis = await synthesizeStudy(
-      { ...this.d, checkCancelled: (id) => this.checkCancelled(id), approvedParties: (id) => this.approvedParties(id) },
-      studyId,
-      spec,
-      rec.seed,
-    );
     const dir = join(this.d.outputsDir, studyId);
-    const privacy = await writeStudyOutputs({ store, dir, studyId, spec, seed: rec.seed, ...synthesis, started, signer: this.d.signer });
+    const domain = studyDomain(spec);
+    // The rows stream into synthetic.csv and into the report's counts as they are drawn: the
+    // coordinator holds one chunk of them at a time, whatever the number of rows.
+    const csv = new SyntheticCsvWriter(dir, domain, spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : undefined, rec.seed);
+    let tally: MeasuredMarginalTally | undefined;
+    let synthesis;
+    try {
+      synthesis = await synthesizeStudy(
+        { ...this.d, checkCancelled: (id) => this.checkCancelled(id), approvedParties: (id) => this.approvedParties(id) },
+        studyId,
+        spec,
+        rec.seed,
+        (chunk, measured, values) => {
+          csv.write(chunk, values);
+          (tally ??= new MeasuredMarginalTally(domain.attrs, domain.shape, measured)).add(chunk);
+        },
+      );
+    } catch (e) {
+      csv.abort();
+      throw e;
+    }
+    tally ??= new MeasuredMarginalTally(domain.attrs, domain.shape, synthesis.measured);
+    const privacy = await writeStudyOutputs({ store, dir, studyId, spec, ...synthesis, synthetic: csv, started, signer: this.d.signer });
     // The operator's report (fetched with the outputs, not delivered: each party writes its own local one).
-    writeConsortiumReport({ dir, spec, domain: synthesis.domain, columns: synthesis.out.columns, measured: synthesis.measured, notScored: synthesis.measuredRecoded, privacy, parties: store.parties(studyId), accounts: store.roundAccounts(studyId) });
+    writeConsortiumReport({ dir, spec, domain: synthesis.domain, synthetic: tally, notScored: synthesis.measuredRecoded, privacy, parties: store.parties(studyId), accounts: store.roundAccounts(studyId) });
     // ... signed like the outputs (report-manifest.json), so the operator's copy can be verified too.
     signConsortiumReport(dir, { studyId, study: studySpecToJson(spec), privacy }, this.d.signer);
     store.setState(studyId, 'delivering', { phase: 'delivering outputs to parties' });
@@ -196,7 +217,7 @@ export class StudyRunner {
     store.setState(studyId, 'delivering', { phase: 'pooled risk evaluation (post-delivery round)' });
     let section: PooledRiskSection;
     try {
-      const syntheticSha256 = createHash('sha256').update(readFileSync(join(dir, 'synthetic.csv'))).digest('hex');
+      const syntheticSha256 = fileSha256(join(dir, 'synthetic.csv'));
       await this.awaitSyntheticAcks(studyId, syntheticSha256);
       const deps = { ...this.d, checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
       const synth = readStudySynthetic(dir, spec);
@@ -251,7 +272,16 @@ export class StudyRunner {
    */
   deliverTo(studyId: string, partyId: string): void {
     if (!this.approvedParties(studyId).includes(partyId)) return;
-    deliverOutputs(this.d, join(this.d.outputsDir, studyId), studyId, partyId);
+    // One delivery per party and study at a time: a reconnect's delivery starts after the one under
+    // way ends (which it does at once when the old stream closed), so frames never interleave.
+    const key = `${studyId}/${partyId}`;
+    const run = (this.deliveries.get(key) ?? Promise.resolve())
+      .then(() => deliverOutputs(this.d, join(this.d.outputsDir, studyId), studyId, partyId))
+      .catch((e: unknown) => this.d.log.warn({ studyId, partyId, err: (e as Error)?.message ?? String(e) }, 'delivery failed; it is retried when the party reconnects'))
+      .finally(() => {
+        if (this.deliveries.get(key) === run) this.deliveries.delete(key);
+      });
+    this.deliveries.set(key, run);
   }
 }
 

@@ -123,15 +123,25 @@ function studyOracle(
   });
 }
 
-function studyDomain(spec: StudySpec): Domain {
+/** The study's domain: its columns and sizes, in spec order. */
+export function studyDomain(spec: StudySpec): Domain {
   return new Domain(
     spec.domain.map((c) => c.name),
     spec.domain.map((c) => c.size),
   );
 }
 
-/** Runs the study's rounds and mechanism; the study is in `fitting` when this returns. */
-export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, spec: StudySpec, seed: string): Promise<StudySynthesis> {
+/**
+ * Called with each chunk of synthetic rows as the mechanism draws them (in order, one at a time),
+ * with every marginal measured on the study's own columns (all measuring is done before sampling).
+ */
+export type SyntheticRowsSink = (chunk: Int32Array[], measured: readonly Measurement[], values?: (Float64Array | null)[]) => Promise<void> | void;
+
+/**
+ * Runs the study's rounds and mechanism, handing the synthetic rows to `onRows` chunk by chunk;
+ * the study is in `fitting` when this returns.
+ */
+export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, spec: StudySpec, seed: string, onRows: SyntheticRowsSink): Promise<StudySynthesis> {
   const { store } = d;
   const domain = studyDomain(spec);
   const releases: ReleaseRecord[] = [];
@@ -168,6 +178,7 @@ export async function synthesizeStudy(d: StudySynthesisDeps, studyId: string, sp
   const out = await runMechanismInWorker(mechanism, observed, {
     rho,
     rows: spec.syntheticRows,
+    onRows: (chunk, values) => onRows(chunk, measured, values),
     sampleSeed: seed,
     seed,
     training: spec.training,

@@ -16,9 +16,18 @@ const input = workerData as WorkerInput;
 const pending = new Map<number, { resolve: (r: SecureSumResult) => void; reject: (e: Error) => void }>();
 const pendingGradients = new Map<number, { resolve: (r: GradientSumResult) => void; reject: (e: Error) => void }>();
 let nextId = 0;
+/** Settles when the main thread has taken the last streamed chunk of rows. */
+let rowsTaken: { resolve: () => void; reject: (e: Error) => void } | undefined;
 const send = (m: ToMain, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 port.on('message', (m: ToWorker) => {
+  if (m.type === 'rowsTaken' || m.type === 'rowsFailed') {
+    const t = rowsTaken;
+    rowsTaken = undefined;
+    if (m.type === 'rowsTaken') t?.resolve();
+    else t?.reject(new FedsynthError(m.code as Code, m.message));
+    return;
+  }
   const g = pendingGradients.get(m.id);
   if (g) {
     pendingGradients.delete(m.id);
@@ -61,6 +70,13 @@ runMechanism(input.mechanism as MechanismName, oracle, {
   fitHelper,
   rho: input.rho,
   rows: input.rows,
+  chunkRows: input.chunkRows,
+  // Each chunk's buffers move to the main thread (transferred, not copied); the next is drawn once it is taken.
+  onRows: (chunk, values) =>
+    new Promise<void>((resolve, reject) => {
+      rowsTaken = { resolve, reject };
+      send({ type: 'rows', columns: chunk, values }, [...new Set([...chunk, ...(values ?? [])].flatMap((c) => (c ? [c.buffer as ArrayBuffer] : [])))]);
+    }),
   sampleRng: seededRandomSource(input.sampleSeed, 'coordinator/sample'),
   seed: input.seed,
   training: input.training,
@@ -71,10 +87,7 @@ runMechanism(input.mechanism as MechanismName, oracle, {
 })
   .finally(() => fitHelper?.close())
   .then(
-    (out) =>
-      send({ type: 'done', columns: out.columns, values: out.values, modelJson: out.modelJson, details: out.details }, [
-        ...new Set([...out.columns, ...(out.values ?? [])].flatMap((c) => (c ? [c.buffer as ArrayBuffer] : []))),
-      ]),
+    (out) => send({ type: 'done', rows: out.rows, modelJson: out.modelJson, details: out.details }),
     (e: unknown) => {
       const code = e instanceof FedsynthError ? e.code : ((e as { code?: string })?.code as Code | undefined) ?? ErrorCode.Internal;
       send({ type: 'failed', code, message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack });

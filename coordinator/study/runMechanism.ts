@@ -1,5 +1,5 @@
 // runMechanism: runs the study's synthesis mechanism (MST or AIM from shared/synth) over a
-// FederatedOracle and samples the synthetic rows with the study's sampling randomness.
+// FederatedOracle and streams the synthetic rows, in chunks, drawn with the study's sampling randomness.
 import type { FederatedOracle } from '../../shared/synth/FederatedOracle.js';
 import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { mst } from '../../shared/synth/Mst.js';
@@ -10,16 +10,13 @@ import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
 import type { FitHelper } from '../../shared/pgm/TwoThreadFit.js';
 import type { OffsetScale } from '../../shared/neural/OffsetScale.js';
+import { sampleInChunks, type RowSampler } from '../../shared/synth/sampleInChunks.js';
 
 export type { MechanismName };
 
 export interface MechanismOutput {
-  columns: Int32Array[];
-  /**
-   * dpsgd on a schema: each continuous column's sampled values (NaN on "other"/"missing" codes),
-   * `null` for other columns; synthetic.csv writes them instead of a uniform draw within the bin.
-   */
-  values?: (Float64Array | null)[];
+  /** Synthetic rows handed to `onRows` (they are never held here whole). */
+  rows: number;
   /** The fitted model (GraphicalModel.toJSON()), serialisable across threads. */
   modelJson: unknown;
   /** Mechanism-specific public metadata (selected cliques, tree, compression). */
@@ -31,6 +28,13 @@ export interface MechanismRunOptions {
   rho: number;
   rows: number;
   sampleRng: RandomSource;
+  /**
+   * Receives the synthetic rows in order, one chunk (columns in domain order) at a time; the next
+   * chunk is drawn only after the returned promise settles, so at most one chunk is held.
+   */
+  onRows: (chunk: Int32Array[], values?: (Float64Array | null)[]) => Promise<void> | void;
+  /** Rows per chunk (default SAMPLE_CHUNK_ROWS; tables up to it are one chunk, as one sample call). */
+  chunkRows?: number;
   seed?: string;
   onFit?: () => void;
   /** dpsgd: the study's training terms, schema JSON ('' = codes) and delta. */
@@ -60,9 +64,14 @@ async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Pro
   const spec = vaeSpecForStudy(opts.training, oracle.domain, opts.schemaJson ?? '');
   const res = await dpsgd(oracle, { training: opts.training, spec, rho: opts.rho, delta: opts.delta, seed: opts.seed ?? '', rows: opts.rows, sampleRng: opts.sampleRng, onRound: opts.onRound, onFit: opts.onFit });
   const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, offsetScale: spec.encoding.offsetScale, weights: float32Bytes(res.params).toString('base64') };
+  // The neural sampler draws every row in one call (sampleVaeRows): one chunk, with the continuous
+  // columns' sampled values on a schema (synthetic.csv writes them instead of a draw within the bin).
+  await opts.onRows(
+    res.synthetic.codes.map((c) => Int32Array.from(c)),
+    spec.encoding.valueCount > 0 ? res.synthetic.values.map((v) => v && Float64Array.from(v)) : undefined,
+  );
   return {
-    columns: res.synthetic.codes.map((c) => Int32Array.from(c)),
-    values: spec.encoding.valueCount > 0 ? res.synthetic.values.map((v) => v && Float64Array.from(v)) : undefined,
+    rows: opts.rows,
     modelJson,
     details: { training: opts.training, parameters: res.params.length, rowsEstimate: res.rowsEstimate, noiseMultiplier: res.noiseMultiplier, epsilonSpent: res.epsilonSpent, budgetSplit: { oneWayRho: res.oneWayRho, gradientEpsilon: res.gradientEpsilon } },
   };
@@ -77,8 +86,9 @@ export async function runMechanism(
   if (name === 'mst') {
     const res = await mst(oracle, { rho: opts.rho });
     opts.onFit?.();
+    await streamRows(res.sample, opts);
     return {
-      columns: res.sample(opts.rows, opts.sampleRng),
+      rows: opts.rows,
       modelJson: res.model.toJSON(),
       // compression: MST's public recoding of rare values; `fedsynth sample` needs it to decode the model's codes.
       details: { tree: res.tree, compression: res.compression.recode, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
@@ -86,9 +96,15 @@ export async function runMechanism(
   }
   const res = await aim(oracle, { rho: opts.rho, seed: opts.seed, fitHelper: opts.fitHelper });
   opts.onFit?.();
+  await streamRows(res.sample, opts);
   return {
-    columns: res.sample(opts.rows, opts.sampleRng),
+    rows: opts.rows,
     modelJson: res.model.toJSON(),
     details: { selected: res.selected, rhoUsed: res.rhoUsed, measurements: res.measurements.map((m) => ({ attrs: m.attrs, stddev: m.stddev, cells: m.values.length })) },
   };
+}
+
+/** Draws opts.rows rows chunk by chunk and hands each to opts.onRows before drawing the next. */
+async function streamRows(sample: RowSampler, opts: MechanismRunOptions): Promise<void> {
+  for (const chunk of sampleInChunks(sample, opts.rows, opts.sampleRng, opts.chunkRows)) await opts.onRows(chunk);
 }

@@ -27,17 +27,18 @@ export interface MeasurementFidelity {
 
 /** Scores `synth` against every measurement over its own (not recoded) columns. */
 export function fidelityToMeasurements(synth: CodeTable, measured: readonly MeasuredMarginal[]): MeasurementFidelity[] {
-  return measured.map((m) => {
-    const idx = m.attrs.map((a) => synth.columns.indexOf(a));
-    const noisy = Array.from(m.values, (v) => Math.max(0, v));
-    const total = noisy.reduce((a, b) => a + b, 0);
-    const counts = marginalCounts(synth, idx);
-    return {
-      attrs: [...m.attrs],
-      cells: noisy.length,
-      noiseStddev: m.stddev,
-      tv: total > 0 && synth.rows > 0 ? tvOfCounts(noisy, total, counts, synth.rows) : 1,
-      noiseFloorTv: Math.min(1, (noisy.length * m.stddev * Math.sqrt(2 / Math.PI)) / (2 * Math.max(total, 1))),
-    };
-  });
+  return measured.map((m) => fidelityOfCounts(m, marginalCounts(synth, m.attrs.map((a) => synth.columns.indexOf(a))), synth.rows));
+}
+
+/** Scores one measurement against the synthetic data's counts of its marginal (`rows` rows in all). */
+export function fidelityOfCounts(m: MeasuredMarginal, counts: Float64Array, rows: number): MeasurementFidelity {
+  const noisy = Array.from(m.values, (v) => Math.max(0, v));
+  const total = noisy.reduce((a, b) => a + b, 0);
+  return {
+    attrs: [...m.attrs],
+    cells: noisy.length,
+    noiseStddev: m.stddev,
+    tv: total > 0 && rows > 0 ? tvOfCounts(noisy, total, counts, rows) : 1,
+    noiseFloorTv: Math.min(1, (noisy.length * m.stddev * Math.sqrt(2 / Math.PI)) / (2 * Math.max(total, 1))),
+  };
 }

@@ -2,7 +2,7 @@
 // as the marginal path does (labels, "other", empty for missing), continuous columns written as their values.
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import type { Schema } from '../schema/ConsortiumSchema.js';
-import { csvField, decodeRows } from '../schema/decodeRows.js';
+import { csvField, decodeCsvHeader, decodeRows } from '../schema/decodeRows.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { TabularEncoding, TabularRows } from './TabularEncoding.js';
 
@@ -31,7 +31,11 @@ export function decodeTabularRows(schema: Schema, encoding: TabularEncoding, row
 
 /** decodeTabularRows as CSV text with a header line (the format of decodeCsv). */
 export function decodeTabularCsv(schema: Schema, encoding: TabularEncoding, rows: TabularRows, rng: RandomSource): string {
-  const lines = [schema.columns.map((c) => csvField(c.name)).join(',')];
-  for (const row of decodeTabularRows(schema, encoding, rows, rng)) lines.push(row.map((v) => csvField(v)).join(','));
-  return lines.join('\n') + '\n';
+  return decodeCsvHeader(schema) + decodeTabularCsvRows(schema, encoding, rows, rng);
+}
+
+/** The rows of decodeTabularCsv (each with its line end, '' for none), for one chunk of rows. */
+export function decodeTabularCsvRows(schema: Schema, encoding: TabularEncoding, rows: TabularRows, rng: RandomSource): string {
+  const lines = decodeTabularRows(schema, encoding, rows, rng).map((row) => row.map((v) => csvField(v)).join(','));
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }

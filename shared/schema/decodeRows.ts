@@ -104,7 +104,20 @@ export function csvField(s: string, delimiter = ','): string {
 
 /** Decodes rows and renders them as CSV text with a header line (RFC 4180, `\n` line ends). */
 export function decodeCsv(schema: Schema, columns: readonly Int32Array[], rng: RandomSource, opts: DecodeOptions = {}): string {
-  const lines = [schema.columns.map((c) => csvField(c.name)).join(',')];
-  for (const row of decodeRows(schema, columns, rng, opts)) lines.push(row.map((v) => csvField(v)).join(','));
-  return lines.join('\n') + '\n';
+  return decodeCsvHeader(schema) + decodeCsvRows(schema, columns, rng, opts);
+}
+
+/** The header line of decodeCsv, with its line end. */
+export function decodeCsvHeader(schema: Schema): string {
+  return schema.columns.map((c) => csvField(c.name)).join(',') + '\n';
+}
+
+/**
+ * The rows of decodeCsv (each with its line end, '' for none). The randomness is drawn row by row,
+ * so the header followed by the rows of consecutive chunks, decoded with one `rng`, is byte for
+ * byte decodeCsv of the whole table.
+ */
+export function decodeCsvRows(schema: Schema, columns: readonly Int32Array[], rng: RandomSource, opts: DecodeOptions = {}): string {
+  const lines = decodeRows(schema, columns, rng, opts).map((row) => row.map((v) => csvField(v)).join(','));
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
