@@ -43,7 +43,14 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
   });
   const knobs = aimKnobs();
   const mstKnobs = mstOptions();
-  const res = c.mechanism === 'mst' ? await mst(oracle, { rho, ...mstKnobs }) : await aim(oracle, aimOptions(rho, c, knobs));
+  // AIM's rounds or epochs as chosen: how many sets of each size, at which sigma.
+  const rounds: { round: number; ways: number[]; sigma: number }[] = [];
+  const onRound = (info: { round: number; chosen: readonly (readonly string[])[]; sigma: number }): void => {
+    const ways = [0, 0, 0, 0];
+    for (const ch of info.chosen) ways[Math.min(ch.length, 4) - 1]++;
+    rounds.push({ round: info.round, ways, sigma: Math.round(info.sigma * 100) / 100 });
+  };
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho, ...mstKnobs }) : await aim(oracle, { ...aimOptions(rho, c, knobs), onRound });
   const cols = res.sample(table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -74,6 +81,8 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     // CPU seconds of this process (user + system): wall time on a shared machine varies with load.
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    // AIM: per round/epoch the chosen sets by size (1-, 2-, 3-, 4+-way) and their sigma; the probe's column.
+    ...(c.mechanism === 'aim' ? { rounds, condition: 'condition' in res ? (res.condition ?? null) : null } : {}),
   });
 }
 

@@ -27,15 +27,15 @@ vi.mock('../party-agent/data/trainingRows.js', async (importOriginal) => {
   };
 });
 
-// Every generator sample the coordinator wrote as synthetic.csv through decodeTabularCsv.
+// Every chunk of generator samples the coordinator wrote into synthetic.csv (SyntheticCsvWriter, through decodeTabularCsvRows).
 const written: TabularRows[] = [];
 vi.mock('../shared/neural/decodeTabularRows.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../shared/neural/decodeTabularRows.js')>();
   return {
     ...real,
-    decodeTabularCsv: (...args: Parameters<typeof real.decodeTabularCsv>) => {
+    decodeTabularCsvRows: (...args: Parameters<typeof real.decodeTabularCsvRows>) => {
       written.push(args[2]);
-      return real.decodeTabularCsv(...args);
+      return real.decodeTabularCsvRows(...args);
     },
   };
 });
