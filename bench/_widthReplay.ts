@@ -80,6 +80,22 @@ async function agent(dir: string, meta: ReplayMeta, domain: Domain): Promise<voi
   for (let k = 0; k < meta.releases.length; k++) await evaluateLocalQuery(decodeLocalQuery(readFileSync(join(dir, `q_${k}.bin`)), domain), source, domain);
 }
 
+/**
+ * This process's own peak RSS: VmHWM of /proc/self/status on Linux. Not resourceUsage().maxRSS: on
+ * Linux a child started by fork + exec inherits the parent's high-water mark at the fork in it
+ * (bench/width at 1e6 rows reported its own ~850 MB for both replays), while VmHWM belongs to
+ * the new address space.
+ */
+function ownPeakRssMB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.round(Number(m[1]) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 async function main(): Promise<void> {
   const [role, dir] = process.argv.slice(2);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ReplayMeta;
@@ -89,7 +105,7 @@ async function main(): Promise<void> {
   else if (role === 'agent') await agent(dir, meta, domain);
   else throw new FedsynthError(ErrorCode.InvalidArgument, `unknown replay role ${role}`);
   const cpu = process.cpuUsage();
-  process.stdout.write(JSON.stringify({ peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10, wallSeconds: Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10 }));
+  process.stdout.write(JSON.stringify({ peakRssMB: ownPeakRssMB(), cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10, wallSeconds: Math.round(Number(process.hrtime.bigint() - t0) / 1e8) / 10 }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void main();
