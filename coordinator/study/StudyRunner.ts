@@ -268,10 +268,11 @@ export class StudyRunner {
   /**
    * Streams the study's outputs to one approved party, skipping files it already confirmed with
    * the same hash; called at the end of a study and again whenever the party reconnects, so a party
-   * that was offline at delivery time still receives everything.
+   * that was offline at delivery time still receives everything. Resolves when this delivery has
+   * ended (sent, or interrupted and left for the next reconnect); it never rejects.
    */
-  deliverTo(studyId: string, partyId: string): void {
-    if (!this.approvedParties(studyId).includes(partyId)) return;
+  deliverTo(studyId: string, partyId: string): Promise<void> {
+    if (!this.approvedParties(studyId).includes(partyId)) return Promise.resolve();
     // One delivery per party and study at a time: a reconnect's delivery starts after the one under
     // way ends (which it does at once when the old stream closed), so frames never interleave.
     const key = `${studyId}/${partyId}`;
@@ -282,6 +283,7 @@ export class StudyRunner {
         if (this.deliveries.get(key) === run) this.deliveries.delete(key);
       });
     this.deliveries.set(key, run);
+    return run;
   }
 }
 

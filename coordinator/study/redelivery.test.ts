@@ -30,7 +30,11 @@ function setup() {
   const gateway = {
     session: (p: string) =>
       online.has(p)
-        ? { send: (b: { $case: string; value: { fileName: string; last: boolean } }) => sent.push({ party: p, file: b.value.fileName, last: b.value.last }) }
+        ? {
+            sendWhenDrained: async (b: { $case: string; value: { fileName: string; last: boolean } }) => {
+              if (b.value.last) sent.push({ party: p, file: b.value.fileName, last: b.value.last });
+            },
+          }
         : undefined,
   } as unknown as AgentGateway;
   const runner = new StudyRunner({ store, gateway, log: pino({ level: 'silent' }), outputsDir: join(dir, 'studies'), roundTimeoutMs: 1000, approvalTimeoutMs: 1000, audit: () => undefined });
@@ -38,10 +42,10 @@ function setup() {
 }
 
 describe('StudyRunner.deliverTo', () => {
-  it('sends every unconfirmed file to an approved party only, manifest last', () => {
+  it('sends every unconfirmed file to an approved party only, manifest last', async () => {
     const { runner, sent } = setup();
-    runner.deliverTo('s1', 'p1');
-    runner.deliverTo('s1', 'p2'); // refused the study: gets nothing
+    await runner.deliverTo('s1', 'p1');
+    await runner.deliverTo('s1', 'p2'); // refused the study: gets nothing
     expect(sent.map((s) => s.file)).toEqual([...OUTPUT_FILES]);
     expect(sent.every((s) => s.party === 'p1')).toBe(true);
     expect(sent[sent.length - 1].file).toBe('manifest.json');
@@ -51,19 +55,19 @@ describe('StudyRunner.deliverTo', () => {
     const { createHash } = await import('node:crypto');
     const { readFileSync } = await import('node:fs');
     for (const f of OUTPUT_FILES) store.recordDeliveryAck('s1', 'p1', f, createHash('sha256').update(readFileSync(join(out, f))).digest('hex'));
-    runner.deliverTo('s1', 'p1');
+    await runner.deliverTo('s1', 'p1');
     expect(sent).toEqual([]);
     writeFileSync(join(out, 'model.json'), 'changed');
-    runner.deliverTo('s1', 'p1');
+    await runner.deliverTo('s1', 'p1');
     expect(sent.map((s) => s.file)).toEqual(['model.json']);
   });
-  it('sends nothing while the party is offline, everything once it is back', () => {
+  it('sends nothing while the party is offline, everything once it is back', async () => {
     const { runner, sent, online } = setup();
     online.delete('p1');
-    runner.deliverTo('s1', 'p1');
+    await runner.deliverTo('s1', 'p1');
     expect(sent).toEqual([]);
     online.add('p1');
-    runner.deliverTo('s1', 'p1');
+    await runner.deliverTo('s1', 'p1');
     expect(sent).toHaveLength(OUTPUT_FILES.length);
   });
 });
