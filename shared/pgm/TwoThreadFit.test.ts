@@ -2,7 +2,9 @@
 // threaded run is platform/threads/FitHelperThread.test.ts): the floats of the one-thread fit.
 import { describe, expect, it } from 'vitest';
 import { estimate } from './Estimation.js';
-import type { FitHelper } from './TwoThreadFit.js';
+import { JunctionTree } from './JunctionTree.js';
+import { MeasurementLoss } from './MeasurementLoss.js';
+import { TwoThreadFit, type FitHelper } from './TwoThreadFit.js';
 import { adultShapedDomain as domain, adultShapedMeasurements, sameBits } from './testing/adultShapedFit.js';
 
 describe('TwoThreadFit (both parts on one thread)', () => {
@@ -20,9 +22,25 @@ describe('TwoThreadFit (both parts on one thread)', () => {
     const one = estimate(domain, ms, { iters: 15, method: 'mirror-descent' });
     const split = estimate(domain, ms, { iters: 15, method: 'mirror-descent', helper: both });
     expect(sameBits(split, one)).toBe(true);
+    // The demo's tree: sums split by their output's first attribute (the root's children's separators).
+    const demo = adultShapedMeasurements(6, 'demo');
+    expect(sameBits(estimate(domain, demo, { iters: 10, method: 'mirror-descent', helper: both }), estimate(domain, demo, { iters: 10, method: 'mirror-descent' }))).toBe(true);
     // Both threads have work: neither part is empty over the whole fit.
     const sum = (t: number) => parts.reduce((a, p) => a + p[t], 0);
     expect(sum(0)).toBeGreaterThan(0);
     expect(sum(1)).toBeGreaterThan(0);
+  });
+
+  it('balances every kind of phase: the slower part per phase sums to at most 1.15x an even split (cells read)', () => {
+    for (const fit of ['aim', 'demo'] as const) {
+      const ms = adultShapedMeasurements(5, fit);
+      const tree = JunctionTree.build(domain, ms.map((m) => m.attrs));
+      const plan = TwoThreadFit.forTree(tree, new MeasurementLoss(tree, ms, TwoThreadFit.sharedAlloc))!.workPlan();
+      const slower = plan.reduce((a, [c0, c1]) => a + Math.max(c0, c1), 0);
+      const even = plan.reduce((a, [c0, c1]) => a + (c0 + c1) / 2, 0);
+      // Sums into tables without the first attribute of their clique split by their own first
+      // attribute (1.19x / 1.19x when one thread summed them whole).
+      expect(slower / even, fit).toBeLessThanOrEqual(1.15);
+    }
   });
 });

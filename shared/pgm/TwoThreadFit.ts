@@ -61,16 +61,29 @@ const SOLO_CELLS = 4096;
 /** Trees below this many cells fit on one thread (the two threads meet ~20 times an iteration). */
 export const TWO_THREAD_MIN_CELLS = 20_000;
 
-/** A scatter into an output table: whole (one thread reads every cell) or split (each thread its half). */
+/**
+ * A sum of a clique's cells into output tables: per thread, the runs of clique cells it reads
+ * (ascending, flattened [lo, hi) pairs) and, per output, the cells it writes (flattened [lo, hi)
+ * pairs). Each output cell gets its terms from one thread only, in ascending cell order.
+ */
 interface Scatter {
   readonly clique: number;
   readonly maps: Int32Array[];
   readonly outs: Float64Array[];
-  /** Per thread: the output cells its half of the clique writes (split), or the owner's full range (whole). */
+  readonly runs: readonly [readonly number[], readonly number[]];
   readonly outRange: readonly [readonly number[], readonly number[]];
-  /** -1: split between the threads; 0 or 1: the thread that computes it alone. */
-  readonly owner: number;
+  /** Scatters of one clique over the same runs share a key (fused into one pass). */
+  readonly key: string;
 }
+
+/** A thread's share of a sum: the runs of clique cells it reads and the output cells [lo, hi) it writes. */
+interface Share {
+  readonly runs: readonly number[];
+  readonly out: readonly [number, number];
+}
+
+/** Runs shorter than this make a sum split by an attribute of its output not worth it (one thread sums it whole). */
+const MIN_RUN = 64;
 
 /**
  * Each clique's cells are cut at a boundary of its first attribute's values (row-major, so the
@@ -78,10 +91,12 @@ interface Scatter {
  * update, partial beliefs, exponentials, marginals, the gradient gather) splits at h. A sum into
  * a table whose attributes contain that first attribute (a separator, a measured marginal) gets
  * each output cell's terms from one half only, still in ascending cell order, so both halves run
- * at once; any other sum is computed whole by one thread, in cell order, after the cell-wise part
- * (the other thread meanwhile does other sums). Slice maxima are exact and combined in cell
- * order. Hence every float is the one `BeliefPropagator.run`, `MeasurementLoss.projectTop` and
- * `gatherTop` compute. The tree is processed level by level (all cliques of one depth between
+ * at once. Any other sum (into a table without that attribute) runs after a meeting, split by
+ * its output's first attribute instead: each thread sums the runs of clique cells whose value of
+ * that attribute is in its part (all of an output cell's terms, in ascending cell order); a sum
+ * whose runs would be short, or into a table without attributes (the root's normaliser), is
+ * computed whole by one thread. Slice maxima are exact and combined in cell order. Hence every
+ * float is the one `BeliefPropagator.run`, `MeasurementLoss.projectTop` and `gatherTop` compute. The tree is processed level by level (all cliques of one depth between
  * two meetings): a clique's collect needs its children's messages, its distribute its parent's.
  */
 export class TwoThreadFit {
@@ -105,17 +120,19 @@ export class TwoThreadFit {
   private readonly slices: ([number, number] | null)[][];
   /** Cliques by depth (root first). */
   private readonly levels: number[][];
-  /** Per level: the split scatters into children's separators, and the whole ones (after a meeting). */
+  /** Per level: the scatters into children's separators over each thread's own cells, and the ones after a meeting. */
   private readonly childSplit: Scatter[][];
-  private readonly childWhole: Scatter[][];
-  /** Per level: the cliques whose slice sums are whole (their separator lacks the first attribute; the root), with the owner. */
-  private readonly wholeSums: { clique: number; owner: number }[][];
+  private readonly childAfter: Scatter[][];
+  /** Per level: the cliques whose slice sums run after a meeting (their separator lacks the first attribute; the root), each thread's share. */
+  private readonly lateSums: { clique: number; share: readonly [Share, Share] }[][];
   private readonly projSplit: Scatter[];
-  private readonly projWhole: Scatter[];
+  private readonly projAfter: Scatter[];
   private readonly gatherOf: { clique: number; srcs: Float64Array[]; maps: Int32Array[] }[];
   private readonly ratio: Float64Array;
   private readonly maxCombined: Float64Array;
   private readonly propagatePhases: ((t: number) => void)[];
+  /** Per propagate phase: the clique cells each thread reads (the split's cost model, `workPlan`). */
+  private readonly propagateCost: [number, number][];
   private readonly gatherPhases: ((t: number) => void)[];
   private serial = false;
   private serialTimer: ((phase: number, t: number, ms: number) => void) | null = null;
@@ -188,29 +205,78 @@ export class TwoThreadFit {
       load[t] += cost;
       return t;
     };
-    const scatter = (i: number, attrs: readonly string[], map: Int32Array, out: Float64Array, load: [number, number] | null): Scatter => {
+    /**
+     * Each thread's share of a sum of clique i's cells into a table over `attrs`: its own cells
+     * when the table holds the first attribute (`own`); else, after a meeting, the runs of cells
+     * whose value of the table's first attribute is in the thread's part (the larger part to the
+     * thread with less `load`; a clique's sums split by the same attribute within one phase share
+     * the cut, `cuts`, so they fuse into one pass), or all cells to one thread (short runs, no attributes).
+     */
+    const shareOf = (i: number, attrs: readonly string[], load: [number, number], cuts = new Map<string, number>()): { share: [Share, Share]; own: boolean; key: string } => {
+      const n = domain.size(cl[i]);
+      const size = domain.size(attrs);
       const r0 = rangeOf(i, 0, attrs);
       const r1 = rangeOf(i, 1, attrs);
-      if (r0 !== null && r1 !== null) return { clique: i, maps: [map], outs: [out], outRange: [r0, r1], owner: -1 };
-      const owner = take(load!, domain.size(cl[i]));
-      return { clique: i, maps: [map], outs: [out], outRange: owner === 0 ? [[0, out.length], [0, 0]] : [[0, 0], [0, out.length]], owner };
+      if (r0 !== null && r1 !== null) {
+        const own = (t: number, out: [number, number]): Share => ({ runs: this.cells[t][i][1] > this.cells[t][i][0] ? [...this.cells[t][i]] : [], out });
+        const share: [Share, Share] = [own(0, r0), own(1, r1)];
+        load[0] += cellsIn(share[0].runs);
+        load[1] += cellsIn(share[1].runs);
+        return { share, own: true, key: `${i}/own` };
+      }
+      if (attrs.length > 0) {
+        const a = attrs[0];
+        const na = domain.size([a]);
+        const block = domain.size(cl[i].slice(cl[i].indexOf(a) + 1));
+        const low = Math.floor(na / 2);
+        if (low >= 1 && low * block >= MIN_RUN) {
+          const key = `${i}/${a}`;
+          const cut = cuts.get(key);
+          const v = cut ?? (load[0] <= load[1] ? na - low : low);
+          const per = size / na;
+          const share: [Share, Share] = [
+            { runs: runsOf(n, na, block, 0, v), out: [0, v * per] },
+            { runs: runsOf(n, na, block, v, na), out: [v * per, size] },
+          ];
+          if (cut === undefined) {
+            cuts.set(key, v);
+            load[0] += cellsIn(share[0].runs);
+            load[1] += cellsIn(share[1].runs);
+          }
+          return { share, own: false, key };
+        }
+      }
+      const owner = take(load, n);
+      const all: Share = { runs: [0, n], out: [0, size] };
+      const none: Share = { runs: [], out: [0, 0] };
+      return { share: owner === 0 ? [all, none] : [none, all], own: false, key: `${i}/whole${owner}` };
     };
-    this.wholeSums = levels.map((level) => {
+    const scatter = (i: number, attrs: readonly string[], map: Int32Array, out: Float64Array, load: [number, number], cuts: Map<string, number>): Scatter & { own: boolean } => {
+      const { share, own, key } = shareOf(i, attrs, load, cuts);
+      return { clique: i, maps: [map], outs: [out], runs: [share[0].runs, share[1].runs], outRange: [share[0].out, share[1].out], key, own };
+    };
+    this.lateSums = levels.map((level) => {
       const load = loads();
-      return level.filter((i) => this.slices[0][i] === null).map((clique) => ({ clique, owner: take(load, domain.size(cl[clique])) }));
+      return level.filter((i) => this.slices[0][i] === null).map((clique) => ({ clique, share: shareOf(clique, tree.parent[clique] >= 0 ? tree.separator[clique] : [], load).share }));
     });
     this.childSplit = [];
-    this.childWhole = [];
+    this.childAfter = [];
     for (const level of levels) {
       const load = loads();
-      const all = level.flatMap((i) => tree.children[i].map((c, q) => scatter(i, tree.separator[c], this.childMap[i][q], this.sepMarg[c], load)));
-      this.childSplit.push(fuse(all.filter((s) => s.owner < 0)));
-      this.childWhole.push(fuse(all.filter((s) => s.owner >= 0)));
+      const cuts = new Map<string, number>();
+      const all = level.flatMap((i) => tree.children[i].map((c, q) => scatter(i, tree.separator[c], this.childMap[i][q], this.sepMarg[c], load, cuts)));
+      this.childSplit.push(fuse(all.filter((s) => s.own)));
+      this.childAfter.push(fuse(all.filter((s) => !s.own)));
     }
+    // The projections run in one phase: the own ones first, the others balanced against them.
     const load = loads();
-    const proj = layout.groups.flatMap((g) => g.attrs.map((attrs, q) => scatter(g.clique, attrs, indexMap(domain, cl[g.clique], attrs), new Float64Array(g.proj[q]), load)));
-    this.projSplit = fuse(proj.filter((s) => s.owner < 0));
-    this.projWhole = fuse(proj.filter((s) => s.owner >= 0));
+    const cuts = new Map<string, number>();
+    const proj = layout.groups.flatMap((g) => g.attrs.map((attrs, q) => ({ attrs, q, g })));
+    const projOwn = proj.filter(({ g, attrs }) => rangeOf(g.clique, 0, attrs) !== null);
+    const projLate = proj.filter(({ g, attrs }) => rangeOf(g.clique, 0, attrs) === null);
+    const make = ({ attrs, q, g }: (typeof proj)[number]) => scatter(g.clique, attrs, indexMap(domain, cl[g.clique], attrs), new Float64Array(g.proj[q]), load, cuts);
+    this.projSplit = fuse(projOwn.map(make));
+    this.projAfter = fuse(projLate.map(make));
     this.gatherOf = layout.groups.map((g) => ({
       clique: g.clique,
       srcs: g.gradsReversed.map((b) => new Float64Array(b)),
@@ -220,7 +286,7 @@ export class TwoThreadFit {
     for (const s of tree.separator) maxSep = Math.max(maxSep, domain.size(s));
     this.ratio = new Float64Array(maxSep);
     this.maxCombined = new Float64Array(maxSep);
-    this.propagatePhases = this.buildPropagatePhases();
+    [this.propagatePhases, this.propagateCost] = this.buildPropagatePhases();
     this.gatherPhases = [(t) => this.gatherCells(t)];
   }
 
@@ -360,30 +426,55 @@ export class TwoThreadFit {
     return this.cells[t][i];
   }
 
-  /** The phases of a propagate command (the theta update, collect level by level, distribute, projections). */
-  private buildPropagatePhases(): ((t: number) => void)[] {
+  /**
+   * Per phase of a propagation, the clique cells each thread reads (cell-wise passes and sums, a
+   * fused scatter counted once): the cost model of the split, whose slower part per phase bounds
+   * the two-thread time (meetings aside).
+   */
+  workPlan(): readonly (readonly [number, number])[] {
+    return this.propagateCost;
+  }
+
+  /** The phases of a propagate command (the theta update, collect level by level, distribute, projections), with their costs. */
+  private buildPropagatePhases(): [((t: number) => void)[], [number, number][]] {
     const phases: ((t: number) => void)[] = [];
+    const costs: [number, number][] = [];
+    const cells = (t: number, cliques: readonly number[]): number => cliques.reduce((a, i) => a + this.cells[t][i][1] - this.cells[t][i][0], 0);
+    const scattered = (t: number, list: readonly Scatter[]): number => list.reduce((a, s) => a + cellsIn(s.runs[t]), 0);
+    const add = (run: (t: number) => void, cost: (t: number) => number): void => {
+      phases.push(run);
+      costs.push([cost(0), cost(1)]);
+    };
+    const all = this.levels.flat();
     const deepest = this.levels.length - 1;
     for (let l = deepest; l >= 0; l--) {
-      phases.push(
+      add(
         l === deepest
           ? (t) => {
               if (this.params[OP] === OP_STEP) this.update(t);
               this.collect(l, t);
             }
           : (t) => this.collect(l, t),
+        (t) => cells(t, this.levels[l]) + (l === deepest ? cells(t, all) : 0),
       );
-      if (this.wholeSums[l].length > 0) phases.push((t) => this.collectExp(l, t), (t) => this.collectWholeSums(l, t));
+      const late = this.lateSums[l];
+      if (late.length > 0) {
+        add((t) => this.collectExp(l, t), (t) => cells(t, late.map((s) => s.clique)));
+        add((t) => this.collectLateSums(l, t), (t) => late.reduce((a, s) => a + cellsIn(s.share[t].runs), 0));
+      }
     }
     for (let l = 0; l <= deepest; l++) {
-      phases.push((t) => this.distribute(l, t));
-      if (this.childWhole[l].length > 0) phases.push((t) => this.scatter(this.childWhole[l], t));
+      add((t) => this.distribute(l, t), (t) => cells(t, this.levels[l]) + scattered(t, this.childSplit[l]));
+      if (this.childAfter[l].length > 0) add((t) => this.scatter(this.childAfter[l], t), (t) => scattered(t, this.childAfter[l]));
     }
-    phases.push((t) => {
-      this.scatter(this.projSplit, t);
-      this.scatter(this.projWhole, t);
-    });
-    return phases;
+    add(
+      (t) => {
+        this.scatter(this.projSplit, t);
+        this.scatter(this.projAfter, t);
+      },
+      (t) => scattered(t, this.projSplit) + scattered(t, this.projAfter),
+    );
+    return [phases, costs];
   }
 
   /** theta ← omega − alpha·dL on thread t's cells. */
@@ -446,7 +537,7 @@ export class TwoThreadFit {
 
   /** Slices spanning both halves: maxima combined in cell order, exponentials on thread t's cells. */
   private collectExp(l: number, t: number): void {
-    for (const { clique: i } of this.wholeSums[l]) {
+    for (const { clique: i } of this.lateSums[l]) {
       const mx = this.combinedMax(i);
       const [lo, hi] = this.half(i, t);
       const b = this.work[i];
@@ -455,20 +546,29 @@ export class TwoThreadFit {
     }
   }
 
-  /** Slices spanning both halves: each clique's slice sums whole, in cell order, by its owner; its message (or log Z). */
-  private collectWholeSums(l: number, t: number): void {
+  /** Slices spanning both halves: each thread's share of the slice sums (its runs, in cell order) and of the message (or log Z). */
+  private collectLateSums(l: number, t: number): void {
     const p = this.params;
-    for (const { clique: i, owner } of this.wholeSums[l]) {
-      if (owner !== t) continue;
+    for (const { clique: i, share } of this.lateSums[l]) {
+      const { runs, out } = share[t];
+      const [jlo, jhi] = out;
+      if (jhi <= jlo) continue;
       const mx = this.combinedMax(i);
       const b = this.work[i];
-      const map = this.ownSep[i];
       const sm = this.sliceSum[i];
-      sm.fill(0);
-      for (let k = 0; k < b.length; k++) sm[map[k]] += b[k];
+      if (sm.length === 1) {
+        // One slice (the root): the same additions in the same order, in a register.
+        let acc = 0;
+        for (let r = 0; r < runs.length; r += 2) for (let k = runs[r]; k < runs[r + 1]; k++) acc += b[k];
+        sm[0] = acc;
+      } else {
+        const map = this.ownSep[i];
+        sm.fill(0, jlo, jhi);
+        for (let r = 0; r < runs.length; r += 2) for (let k = runs[r]; k < runs[r + 1]; k++) sm[map[k]] += b[k];
+      }
       if (this.tree.parent[i] >= 0) {
         const upm = this.up[i];
-        for (let j = 0; j < upm.length; j++) upm[j] = mx[j] + Math.log(sm[j]);
+        for (let j = jlo; j < jhi; j++) upm[j] = mx[j] + Math.log(sm[j]);
       } else {
         p[LOG_Z] = mx[0] + Math.log(sm[0]);
         p[ROOT_SUM] = sm[0];
@@ -513,13 +613,15 @@ export class TwoThreadFit {
     return mx;
   }
 
+  /** Thread t's share of each scatter: its output cells zeroed, then its runs of clique cells summed into them. */
   private scatter(list: readonly Scatter[], t: number): void {
     for (const s of list) {
-      if (s.owner >= 0 && s.owner !== t) continue;
-      const [lo, hi] = s.owner < 0 ? this.half(s.clique, t) : [0, this.mu[s.clique].length];
+      const runs = s.runs[t];
+      if (runs.length === 0) continue;
       const range = s.outRange[t];
       for (let q = 0; q < s.outs.length; q++) s.outs[q].fill(0, range[2 * q], range[2 * q + 1]);
-      sumIntoEachRange(this.mu[s.clique], s.maps, s.outs, lo, hi);
+      const src = this.mu[s.clique];
+      for (let r = 0; r < runs.length; r += 2) sumIntoEachRange(src, s.maps, s.outs, runs[r], runs[r + 1]);
     }
   }
 
@@ -537,14 +639,13 @@ export class TwoThreadFit {
   }
 }
 
-/** The scatters of one clique (split, or whole by one owner) fused into one pass (outputs and their ranges side by side). */
+/** The scatters of one clique over the same runs fused into one pass (outputs and their ranges side by side). */
 function fuse(list: readonly Scatter[]): Scatter[] {
-  const byClique = new Map<string, Scatter>();
+  const byKey = new Map<string, Scatter>();
   for (const s of list) {
-    const key = `${s.clique}/${s.owner}`;
-    const f = byClique.get(key);
+    const f = byKey.get(s.key);
     if (f === undefined) {
-      byClique.set(key, { clique: s.clique, maps: [...s.maps], outs: [...s.outs], outRange: [[...s.outRange[0]], [...s.outRange[1]]], owner: s.owner });
+      byKey.set(s.key, { clique: s.clique, maps: [...s.maps], outs: [...s.outs], runs: s.runs, outRange: [[...s.outRange[0]], [...s.outRange[1]]], key: s.key });
       continue;
     }
     f.maps.push(...s.maps);
@@ -552,5 +653,24 @@ function fuse(list: readonly Scatter[]): Scatter[] {
     (f.outRange[0] as number[]).push(...s.outRange[0]);
     (f.outRange[1] as number[]).push(...s.outRange[1]);
   }
-  return [...byClique.values()];
+  return [...byKey.values()];
+}
+
+/**
+ * The runs of a row-major table of `n` cells whose value of one attribute (`values` values, each
+ * spanning `block` consecutive cells) lies in [from, to), flattened [lo, hi) pairs in ascending order.
+ */
+function runsOf(n: number, values: number, block: number, from: number, to: number): number[] {
+  if (from >= to) return [];
+  if (from === 0 && to === values) return [0, n];
+  const out: number[] = [];
+  for (let base = 0; base < n; base += values * block) out.push(base + from * block, base + to * block);
+  return out;
+}
+
+/** The cells of flattened [lo, hi) runs. */
+function cellsIn(runs: readonly number[]): number {
+  let n = 0;
+  for (let r = 0; r < runs.length; r += 2) n += runs[r + 1] - runs[r];
+  return n;
 }
