@@ -7,28 +7,51 @@ const GENERATION = 1;
 const ABORT = 2;
 const COMMAND = 3;
 const READY = 4;
-const WORDS = 5;
+/** Per thread (0: main, 1: helper): the waits, and those that slept (`stats`). */
+const WAITS = 5;
+const SLEPT = 7;
+const WORDS = 9;
 /**
- * Busy polls before blocking, adapted per thread: a phase of a split fit is ~0.01-1 ms, so on an
- * idle core the other thread arrives within the polls and no wake-up is paid; when a wait outlasts
- * them (the other thread is not running: a loaded machine) the polls halve down to MIN_SPINS, so
- * a thread that waits mostly sleeps, and they double back after waits that the polls covered.
+ * How long a wait polls before it sleeps, adapted per thread. The imbalance of a phase of a split
+ * fit and the main thread's loss evaluation between commands are ~0.01-0.2 ms, so on a quiet
+ * machine the other thread arrives while this one polls and no wake-up is paid (waking a
+ * sleeping thread costs more than most waits, on a VM especially). A wait that polling covered,
+ * or that slept but still ended within MAX_SPIN_MS (the other thread was running, its part was
+ * long), doubles the budget; a longer one (the other thread was not running: a loaded machine)
+ * halves it down to MIN_SPIN_MS, so a thread that waits mostly sleeps instead of taking its
+ * sibling's CPU. Time, not a count of polls: a poll costs ~3 ns quiet and far more under load.
+ * (Counted in polls, the budget was 20,000 polls, ~0.07 ms on a quiet core, halved by every wait
+ * that outlasted it and doubled only by waits it covered: once shrunk, waits of ~0.1 ms slept at
+ * every meeting.) Under load ~29 the fit's CPU stays that of the polls-counted budget (1.25 vs
+ * 1.19 s for 60 iterations of a demo's final fit); a 1 ms budget that jumped to twice a short
+ * wait took 2.1 s.
  */
-const MAX_SPINS = 20_000;
-const MIN_SPINS = 100;
+const MAX_SPIN_MS = 0.3;
+const MIN_SPIN_MS = 0.002;
+/** Polls between two clock reads (and before the first: most waits end within them). */
+const POLLS = 64;
 /** A wait this long without the other thread means it is gone (a phase takes milliseconds). */
 const GIVE_UP_MS = 300_000;
 
 /**
- * Two threads over one Int32Array of 5 words (a SharedArrayBuffer): `arrive` returns once both
+ * Two threads over one Int32Array of 9 words (a SharedArrayBuffer): `arrive` returns once both
  * have arrived (generation counting, reusable at once); `post` / `nextCommand` hand a new command
- * generation to the helper; the helper says `ready` once it can serve them. Either thread may `abort`: the other's wait then throws instead of
- * waiting forever (a helper that failed, a main thread that gave up).
+ * generation to the helper; the helper says `ready` once it can serve them. Either thread may
+ * `abort`: the other's wait then throws instead of waiting forever (a helper that failed, a main
+ * thread that gave up).
  */
 export class ThreadBarrier {
-  private spins = MAX_SPINS;
+  private spinMs = MAX_SPIN_MS;
 
-  constructor(readonly words: Int32Array) {}
+  /**
+   * `thread`: 0 for the main thread, 1 for the helper (which `stats` slots this side counts in);
+   * `clock`: milliseconds (tests replace it).
+   */
+  constructor(
+    readonly words: Int32Array,
+    private readonly thread: 0 | 1 = 0,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
   static create(): ThreadBarrier {
     return new ThreadBarrier(new Int32Array(new SharedArrayBuffer(WORDS * Int32Array.BYTES_PER_ELEMENT)));
@@ -88,23 +111,49 @@ export class ThreadBarrier {
     return Atomics.load(this.words, ABORT) !== 0;
   }
 
+  /** Per thread: how many waits (meetings and commands) it had, and how many of them slept. */
+  stats(): { waits: [number, number]; slept: [number, number] } {
+    const w = this.words;
+    return { waits: [Atomics.load(w, WAITS), Atomics.load(w, WAITS + 1)], slept: [Atomics.load(w, SLEPT), Atomics.load(w, SLEPT + 1)] };
+  }
+
   private waitChange(slot: number, seen: number): void {
     const w = this.words;
-    for (let s = 0; s < this.spins; s++) {
-      if (Atomics.load(w, slot) !== seen) {
-        this.spins = Math.min(MAX_SPINS, this.spins * 2);
-        return;
-      }
-    }
-    this.spins = Math.max(MIN_SPINS, this.spins >> 1);
-    const deadline = Date.now() + GIVE_UP_MS;
+    const t = this.thread;
+    w[WAITS + t]++;
+    if (this.poll(slot, seen)) return this.covered();
+    const start = this.clock();
+    while (this.clock() - start < this.spinMs) if (this.poll(slot, seen)) return this.covered();
+    w[SLEPT + t]++;
+    this.sleep(slot, seen);
+    // A wait that polling MAX_SPIN_MS would have covered (the other thread was running, its part
+    // was long): poll twice as long next time; a longer one (it was not running): half.
+    if (this.clock() - start <= MAX_SPIN_MS) this.covered();
+    else this.spinMs = Math.max(MIN_SPIN_MS, this.spinMs / 2);
+  }
+
+  /** Sleeps until `slot` changes from `seen` (or the other thread aborts, or is gone). */
+  private sleep(slot: number, seen: number): void {
+    const w = this.words;
+    const deadline = this.clock() + GIVE_UP_MS;
     while (Atomics.load(w, slot) === seen) {
       if (Atomics.load(w, ABORT) !== 0) throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the other thread stopped');
-      if (Date.now() > deadline) {
+      if (this.clock() > deadline) {
         this.abort();
         throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the other thread did not answer');
       }
       Atomics.wait(w, slot, seen, 100);
     }
+  }
+
+  private covered(): void {
+    this.spinMs = Math.min(MAX_SPIN_MS, this.spinMs * 2);
+  }
+
+  /** Whether `slot` changed from `seen` within POLLS polls. */
+  private poll(slot: number, seen: number): boolean {
+    const w = this.words;
+    for (let s = 0; s < POLLS; s++) if (Atomics.load(w, slot) !== seen) return true;
+    return false;
   }
 }

@@ -137,12 +137,15 @@ export class TwoThreadFit {
   private serial = false;
   private serialTimer: ((phase: number, t: number, ms: number) => void) | null = null;
 
-  private constructor(readonly layout: TwoThreadFitLayout) {
+  private constructor(
+    readonly layout: TwoThreadFitLayout,
+    thread: 0 | 1,
+  ) {
     const domain = new Domain(layout.attrs, layout.shape);
     const tree = JunctionTree.fromStructure(domain, layout.cliques, layout.edges);
     this.tree = tree;
     const f64 = (bs: Buffers): Float64Array[] => bs.map((b) => new Float64Array(b));
-    this.barrier = new ThreadBarrier(new Int32Array(layout.barrier));
+    this.barrier = new ThreadBarrier(new Int32Array(layout.barrier), thread);
     this.params = new Float64Array(layout.params);
     this.theta = [f64(layout.theta[0]), f64(layout.theta[1])];
     this.grad = [f64(layout.grad[0]), f64(layout.grad[1])];
@@ -323,12 +326,12 @@ export class TwoThreadFit {
       sliceMaxHalf: [set(seps), set(seps)],
       params: sab(PARAMS),
       barrier: ThreadBarrier.create().words.buffer as SharedArrayBuffer,
-    });
+    }, 0);
   }
 
   /** The helper thread's kernel over the main thread's layout (same buffers). */
   static helper(layout: TwoThreadFitLayout): TwoThreadFit {
-    return new TwoThreadFit(layout);
+    return new TwoThreadFit(layout, 1);
   }
 
   /** Shared buffers for MeasurementLoss's groups (so the helper can project and gather them). */
