@@ -1,16 +1,20 @@
-// ThreadBarrier: the two-thread meeting point of a split model fit over shared memory (Atomics): a
-// barrier both threads pass together, the command word the main thread wakes its helper with, and an abort flag.
+// ThreadBarrier: the meeting point of a split model fit's two threads over shared memory (Atomics):
+// phases the main thread opens, the helper's part of each claimed by whichever thread gets to it first, and an abort flag.
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 
-const ARRIVED = 0;
-const GENERATION = 1;
-const ABORT = 2;
-const COMMAND = 3;
-const READY = 4;
-/** Per thread (0: main, 1: helper): the waits, and those that slept (`stats`). */
-const WAITS = 5;
-const SLEPT = 7;
-const WORDS = 9;
+/** The open phase (1, 2, ...; 0: none yet), its index in its command, and the phases whose second part was claimed, and done. */
+const PHASE = 0;
+const INDEX = 1;
+const CLAIMED = 2;
+const DONE = 3;
+const ABORT = 4;
+const READY = 5;
+const ENDED = 6;
+/** Per thread (0: main, 1: helper): the waits, those that slept, and the second parts it ran (`stats`). */
+const WAITS = 7;
+const SLEPT = 9;
+const PARTS = 11;
+const WORDS = 13;
 /**
  * How long a wait polls before it sleeps, adapted per thread. The imbalance of a phase of a split
  * fit and the main thread's loss evaluation between commands are ~0.01-0.2 ms, so on a quiet
@@ -34,11 +38,16 @@ const POLLS = 64;
 const GIVE_UP_MS = 300_000;
 
 /**
- * Two threads over one Int32Array of 9 words (a SharedArrayBuffer): `arrive` returns once both
- * have arrived (generation counting, reusable at once); `post` / `nextCommand` hand a new command
- * generation to the helper; the helper says `ready` once it can serve them. Either thread may
- * `abort`: the other's wait then throws instead of waiting forever (a helper that failed, a main
- * thread that gave up).
+ * Two threads over one Int32Array of 13 words (a SharedArrayBuffer). Each phase of the work has
+ * two parts that touch different cells. The main thread opens phase g (`open`), runs the first
+ * part, and then either claims the second (`claim`: the helper has not taken it) and runs it too,
+ * or waits until the helper that took it is done (`awaitDone`). The helper waits for the next
+ * open phase (`nextPhase`), claims its second part if the main thread has not, runs it and says
+ * so (`done`). So the main thread never waits for a helper that is not running (a loaded
+ * machine: it then does the phase alone), only for a part the helper is in the middle of; and
+ * which thread ran a part changes no float. The helper says `ready` once it can serve; `end`
+ * releases it. Either thread may `abort`: the other's wait then throws instead of waiting
+ * forever (a helper that failed, a main thread that gave up).
  */
 export class ThreadBarrier {
   private spinMs = MAX_SPIN_MS;
@@ -57,28 +66,57 @@ export class ThreadBarrier {
     return new ThreadBarrier(new Int32Array(new SharedArrayBuffer(WORDS * Int32Array.BYTES_PER_ELEMENT)));
   }
 
-  arrive(): void {
+  /** Main thread: opens phase `g` (the one after the last), `index` its place in the current command. */
+  open(g: number, index: number): void {
     const w = this.words;
-    const gen = Atomics.load(w, GENERATION);
-    if (Atomics.add(w, ARRIVED, 1) === 1) {
-      Atomics.store(w, ARRIVED, 0);
-      Atomics.add(w, GENERATION, 1);
-      Atomics.notify(w, GENERATION);
-      return;
+    Atomics.store(w, INDEX, index);
+    Atomics.store(w, PHASE, g);
+    Atomics.notify(w, PHASE);
+  }
+
+  /** Either thread: whether it took the second part of open phase `g` (false: the other thread had). */
+  claim(g: number): boolean {
+    if (Atomics.compareExchange(this.words, CLAIMED, g - 1, g) !== g - 1) return false;
+    this.words[PARTS + this.thread]++;
+    return true;
+  }
+
+  /** Main thread: waits until the helper has run the second part of phase `g`, which it claimed. */
+  awaitDone(g: number): void {
+    const w = this.words;
+    for (let seen = Atomics.load(w, DONE); seen !== g; seen = Atomics.load(w, DONE)) this.waitChange(DONE, seen);
+  }
+
+  /** Helper: the second part of phase `g` is done. */
+  done(g: number): void {
+    Atomics.store(this.words, DONE, g);
+    Atomics.notify(this.words, DONE);
+  }
+
+  /** The open phase (its index in its command: `index`). */
+  get phase(): number {
+    return Atomics.load(this.words, PHASE);
+  }
+
+  get index(): number {
+    return Atomics.load(this.words, INDEX);
+  }
+
+  /** Helper: waits until a phase after `seen` is open, and returns it; 0 once the main thread has ended. */
+  nextPhase(seen: number): number {
+    const w = this.words;
+    for (;;) {
+      if (Atomics.load(w, ENDED) !== 0) return 0;
+      const g = Atomics.load(w, PHASE);
+      if (g !== seen) return g;
+      this.waitChange(PHASE, seen);
     }
-    this.waitChange(GENERATION, gen);
   }
 
-  /** Main thread: starts command generation `n + 1` (the helper reads its parameters after the wake-up). */
-  post(): void {
-    Atomics.add(this.words, COMMAND, 1);
-    Atomics.notify(this.words, COMMAND);
-  }
-
-  /** Helper: waits for the command after generation `seen` and returns its generation. */
-  nextCommand(seen: number): number {
-    this.waitChange(COMMAND, seen);
-    return Atomics.load(this.words, COMMAND);
+  /** Main thread: no more phases (the helper's `nextPhase` returns 0). */
+  end(): void {
+    Atomics.store(this.words, ENDED, 1);
+    Atomics.notify(this.words, PHASE);
   }
 
   /** Helper: it has built its kernel and serves commands. */
@@ -103,18 +141,19 @@ export class ThreadBarrier {
 
   abort(): void {
     Atomics.store(this.words, ABORT, 1);
-    Atomics.notify(this.words, GENERATION);
-    Atomics.notify(this.words, COMMAND);
+    Atomics.notify(this.words, PHASE);
+    Atomics.notify(this.words, DONE);
   }
 
   get aborted(): boolean {
     return Atomics.load(this.words, ABORT) !== 0;
   }
 
-  /** Per thread: how many waits (meetings and commands) it had, and how many of them slept. */
-  stats(): { waits: [number, number]; slept: [number, number] } {
+  /** Per thread: how many waits it had, how many of them slept, and how many second parts it ran. */
+  stats(): { waits: [number, number]; slept: [number, number]; parts: [number, number] } {
     const w = this.words;
-    return { waits: [Atomics.load(w, WAITS), Atomics.load(w, WAITS + 1)], slept: [Atomics.load(w, SLEPT), Atomics.load(w, SLEPT + 1)] };
+    const pair = (at: number): [number, number] => [Atomics.load(w, at), Atomics.load(w, at + 1)];
+    return { waits: pair(WAITS), slept: pair(SLEPT), parts: pair(PARTS) };
   }
 
   private waitChange(slot: number, seen: number): void {
@@ -138,6 +177,7 @@ export class ThreadBarrier {
     const deadline = this.clock() + GIVE_UP_MS;
     while (Atomics.load(w, slot) === seen) {
       if (Atomics.load(w, ABORT) !== 0) throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the other thread stopped');
+      if (Atomics.load(w, ENDED) !== 0) return;
       if (this.clock() > deadline) {
         this.abort();
         throw new FedsynthError(ErrorCode.Internal, 'two-thread fit: the other thread did not answer');

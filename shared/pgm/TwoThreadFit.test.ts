@@ -31,6 +31,24 @@ describe('TwoThreadFit (both parts on one thread)', () => {
     expect(sum(1)).toBeGreaterThan(0);
   });
 
+  it('finishes alone, bit for bit, when the helper is ready but never runs (a loaded machine: it never waits for it)', () => {
+    const ms = adultShapedMeasurements(7);
+    let split: TwoThreadFit | undefined;
+    const absent: FitHelper = {
+      attach(fit) {
+        fit.barrier.ready();
+        split = fit;
+        return true;
+      },
+    };
+    const alone = estimate(domain, ms, { iters: 5, method: 'mirror-descent', helper: absent });
+    expect(sameBits(alone, estimate(domain, ms, { iters: 5, method: 'mirror-descent' }))).toBe(true);
+    const { parts, waits } = split!.barrier.stats();
+    expect(parts[0]).toBeGreaterThan(5 * 17);
+    expect(parts[1]).toBe(0);
+    expect(waits[0]).toBe(0);
+  });
+
   it('balances every kind of phase: the slower part per phase sums to at most 1.15x an even split (cells read)', () => {
     for (const fit of ['aim', 'demo'] as const) {
       const ms = adultShapedMeasurements(5, fit);

@@ -45,7 +45,6 @@ const PARAMS = 7;
 const OP_PROPAGATE = 1;
 const OP_STEP = 2;
 const OP_GATHER = 3;
-const OP_END = 4;
 
 /**
  * A second thread that serves a TwoThreadFit (`TwoThreadFit.helper(fit.layout).serve()` there).
@@ -135,6 +134,8 @@ export class TwoThreadFit {
   private readonly propagateCost: [number, number][];
   private readonly gatherPhases: ((t: number) => void)[];
   private serial = false;
+  /** Main thread: the phases opened so far (the barrier's phase numbers). */
+  private opened = 0;
   private serialTimer: ((phase: number, t: number, ms: number) => void) | null = null;
 
   private constructor(
@@ -367,39 +368,48 @@ export class TwoThreadFit {
   /** Main thread: the command in params, with the helper (or both parts here, `playBoth`). */
   private start(): void {
     if (this.serial) return this.runSerially();
-    this.barrier.post();
-    this.run(0);
+    const b = this.barrier;
+    const phases = this.commandPhases();
+    for (let q = 0; q < phases.length; q++) {
+      const g = ++this.opened;
+      b.open(g, q);
+      phases[q](0);
+      // The second part too, unless the helper has taken it (then wait for it).
+      if (b.claim(g)) phases[q](1);
+      else b.awaitDone(g);
+    }
   }
 
   /** Main thread: lets the helper leave its loop (it then waits for the next fit's layout). */
   end(): void {
     if (this.serial) return;
-    this.params[OP] = OP_END;
-    this.barrier.post();
+    this.barrier.end();
   }
 
-  /** Helper thread: serves commands until `end` (or an abort); returns false on an abort. */
+  /** Helper thread: serves the second parts of phases until `end` (or an abort); returns false on an abort. */
   serve(): boolean {
+    const b = this.barrier;
     let seen = 0;
     for (;;) {
-      seen = this.barrier.nextCommand(seen);
-      if (this.params[OP] === OP_END) return true;
-      if (this.barrier.aborted) return false;
+      const g = b.nextPhase(seen);
+      if (g === 0) return true;
+      if (b.aborted) return false;
+      seen = g;
+      // Parameters and the phase's index are read once the part is ours: the main thread cannot
+      // move past phase g (or change them) before `done`.
+      if (!b.claim(g)) continue;
       try {
-        this.run(1);
+        this.commandPhases()[b.index](1);
       } catch (e) {
-        this.barrier.abort();
+        b.abort();
         throw e;
       }
+      b.done(g);
     }
   }
 
-  /** Thread t's part of the current command: its phases, each ending at a meeting. */
-  private run(t: number): void {
-    for (const phase of this.params[OP] === OP_GATHER ? this.gatherPhases : this.propagatePhases) {
-      phase(t);
-      this.barrier.arrive();
-    }
+  private commandPhases(): ((t: number) => void)[] {
+    return this.params[OP] === OP_GATHER ? this.gatherPhases : this.propagatePhases;
   }
 
   /**
@@ -414,7 +424,7 @@ export class TwoThreadFit {
   }
 
   private runSerially(): void {
-    const phases = this.params[OP] === OP_GATHER ? this.gatherPhases : this.propagatePhases;
+    const phases = this.commandPhases();
     const timer = this.serialTimer;
     phases.forEach((phase, q) => {
       for (let t = 0; t < 2; t++) {
