@@ -5,6 +5,7 @@ import { sumInto } from './Factor.js';
 import { gatherSum, sumIntoEach } from './fusedProjection.js';
 import { indexMap } from './IndexMap.js';
 import type { Measurement } from './Measurement.js';
+import { projectionHubs } from './projectionHubs.js';
 
 /**
  * The cliques a loss is evaluated on: a junction tree's, or the factors of an approximate
@@ -17,7 +18,11 @@ export interface CliqueCover {
   cliqueContaining(attrs: readonly string[]): number;
 }
 
-/** Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. */
+/**
+ * Measurements of one attribute set merged: weight W = sum 1/stddev², target = weighted mean. A
+ * hub (projectionHubs) is a group without measurements (weight 0): its projection feeds the
+ * groups inside it and its gradient is theirs, pushed up.
+ */
 interface Group {
   attrs: readonly string[];
   clique: number;
@@ -49,6 +54,7 @@ export class MeasurementLoss {
   /** Per clique: its top-level groups (in `groups` order), their maps and buffers, for fused passes. */
   private readonly byClique: TopGroups[];
   private readonly constant: number;
+  private readonly measured: number;
 
   /**
    * `alloc` makes each group's projection and residual-gradient buffers (default: plain arrays;
@@ -56,6 +62,7 @@ export class MeasurementLoss {
    */
   constructor(tree: CliqueCover, measurements: readonly Measurement[], alloc: (n: number) => Float64Array = (n) => new Float64Array(n)) {
     this.groups = groupMeasurements(tree, measurements, alloc);
+    this.measured = this.groups.filter((g) => g.weight > 0).length;
     let constant = 0;
     for (const g of this.groups) constant += 0.5 * g.offset;
     this.constant = constant;
@@ -76,7 +83,7 @@ export class MeasurementLoss {
 
   /** Number of distinct measured attribute sets (0: nothing to fit). */
   get size(): number {
-    return this.groups.length;
+    return this.measured;
   }
 
   /** Mirror-descent start step: the smallest noise variance over total² (1/total² without measurements). */
@@ -108,6 +115,11 @@ export class MeasurementLoss {
       const w = g.weight;
       const p = g.proj;
       const gr = g.grad;
+      if (w === 0) {
+        // A hub: no residual of its own; pushNested adds the gradients of the groups inside it.
+        gr.fill(0);
+        continue;
+      }
       let s = 0;
       for (let k = 0; k < p.length; k++) {
         const r = p[k] - y[k];
@@ -216,9 +228,24 @@ function groupMeasurements(tree: CliqueCover, measurements: readonly Measurement
     }
     groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight, target, proj: alloc(n), grad: alloc(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: sq - weight * tq });
   }
+  // Hubs: per clique, unmeasured unions of its top-level sets through which they are projected.
+  const byClique = new Map<number, Group[]>();
+  for (const g of groups) {
+    const own = byClique.get(g.clique);
+    if (own) own.push(g);
+    else byClique.set(g.clique, [g]);
+  }
+  for (const [clique, own] of byClique) {
+    const tops = own.filter((g) => !own.some((o) => o.attrs.length > g.attrs.length && g.attrs.every((a) => o.attrs.includes(a))));
+    if (tops.length < 2) continue;
+    for (const attrs of projectionHubs(d, tree.cliques[clique], tops.map((g) => g.attrs))) {
+      const n = d.size(attrs);
+      groups.push({ attrs, clique, source: -1, map: new Int32Array(0), weight: 0, target: new Float64Array(n), proj: alloc(n), grad: alloc(n), projOld: new Float64Array(n), gradOld: new Float64Array(n), offset: 0 });
+    }
+  }
   // Largest first: a group is projected from the smallest larger group of its clique that
-  // contains it (e.g. a 1-way from a measured 3-way), so each clique is scanned once per
-  // top-level measurement only.
+  // contains it (e.g. a 1-way from a measured 3-way, or from a hub), so each clique is scanned
+  // once per top-level set only.
   groups.sort((a, b) => b.proj.length - a.proj.length || a.clique - b.clique);
   groups.forEach((g, gi) => {
     let best = -1;
