@@ -154,5 +154,16 @@ describe('fedsynth sample', () => {
     expect(rowsOf(p.out).map((x) => x[0])).not.toEqual(rowsOf(r.out).map((x) => x[0]));
     writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model: { ...model, offsetScale: 'log' }, schema }));
     expect((await cli('--model', file, '--rows', '5')).err).toContain('offsetScale');
+    // Per-bin offset means (dpsgd studies since them): the weights of that layout, each value from its bin's mean.
+    const perBin = { ...probit, offsetMeans: 'bin' as const };
+    const binWeights = initParams(perBin, seededRandomSource('sample-test', 'tvae-bin'));
+    const binModel = { ...model, offsetScale: 'probit', offsetMeans: 'bin', weights: Buffer.from(binWeights.buffer, binWeights.byteOffset, binWeights.byteLength).toString('base64') };
+    writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model: binModel, schema }));
+    const q = await cli('--model', file, '--rows', '300', '--seed', 's5');
+    expect(q.code).toBe(0);
+    const binRows = await sampleVaeRows(perBin, binWeights, 300, seededRandomSource('s5', 'sample/rows'));
+    expect(rowsOf(q.out).map((x) => x[0])).toEqual(Array.from(binRows.values[0]!, (v) => String(v)));
+    writeFileSync(file, JSON.stringify({ format: 'fedsynth-model/v1', studyId: 'st-t', domain: schemaDomain(parsed), model: { ...binModel, offsetMeans: 'mode' }, schema }));
+    expect((await cli('--model', file, '--rows', '5')).err).toContain('offsetMeans');
   });
 });

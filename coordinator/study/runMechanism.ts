@@ -9,6 +9,7 @@ import { dpsgd } from '../../shared/synth/Dpsgd.js';
 import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
 import type { FitHelper } from '../../shared/pgm/TwoThreadFit.js';
+import type { OffsetMeans } from '../../shared/neural/OffsetMeans.js';
 import type { OffsetScale } from '../../shared/neural/OffsetScale.js';
 import { sampleInChunks, type RowSampler } from '../../shared/synth/sampleInChunks.js';
 
@@ -55,6 +56,8 @@ export interface TvaeModelJson {
   offsetSigma: number;
   /** How offsets encode values inside their bins (OffsetScale); absent in models written before it: 'linear'. */
   offsetScale: OffsetScale;
+  /** One offset mean per continuous column or per bin (OffsetMeans); absent in models written before per-bin means: 'column'. */
+  offsetMeans: OffsetMeans;
   /** Little-endian float32 weights, base64 (shared/neural TabularVae's flat layout). */
   weights: string;
 }
@@ -63,7 +66,7 @@ async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Pro
   if (opts.training === undefined || opts.delta === undefined) throw new Error('runMechanism: dpsgd needs the training terms and delta');
   const spec = vaeSpecForStudy(opts.training, oracle.domain, opts.schemaJson ?? '');
   const res = await dpsgd(oracle, { training: opts.training, spec, rho: opts.rho, delta: opts.delta, seed: opts.seed ?? '', rows: opts.rows, sampleRng: opts.sampleRng, onRound: opts.onRound, onFit: opts.onFit });
-  const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, offsetScale: spec.encoding.offsetScale, weights: float32Bytes(res.params).toString('base64') };
+  const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, offsetScale: spec.encoding.offsetScale, offsetMeans: spec.offsetMeans ?? 'column', weights: float32Bytes(res.params).toString('base64') };
   // The neural sampler draws every row in one call (sampleVaeRows): one chunk, with the continuous
   // columns' sampled values on a schema (synthetic.csv writes them instead of a draw within the bin).
   await opts.onRows(

@@ -5,6 +5,7 @@ import type { RandomSource } from '../dp/random/RandomSource.js';
 import { uniformFloat } from '../dp/random/uniform.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { TabularEncoding } from './TabularEncoding.js';
+import { offsetMeanLayout, type OffsetMeans } from './OffsetMeans.js';
 
 /** The architecture: encoder widths (the decoder mirrors them), latent size, offset likelihood. */
 export interface VaeSpec {
@@ -16,6 +17,8 @@ export interface VaeSpec {
   readonly offsetSigma: number;
   /** Weight of the KL term (beta-VAE; default 1, the ELBO). TVAE's loss_factor 2 on the reconstruction is 0.5. */
   readonly klWeight?: number;
+  /** One offset mean per continuous column or per public bin (OffsetMeans; default 'column'). */
+  readonly offsetMeans?: OffsetMeans;
 }
 
 /** One dense layer in the flat vector: W row-major [inputs][outputs] at `offset`, then b. */
@@ -53,7 +56,7 @@ export function vaeLayout(spec: VaeSpec): VaeLayout {
     shapes.push([prev, h, true]);
     prev = h;
   }
-  shapes.push([prev, D, false]);
+  shapes.push([prev, decoderWidth(spec), false]);
   let offset = 0;
   const layers = shapes.map(([inputs, outputs, relu]) => {
     const l = { inputs, outputs, offset, relu };
@@ -61,6 +64,11 @@ export function vaeLayout(spec: VaeSpec): VaeLayout {
     return l;
   });
   return { layers, encoderHead, size: offset };
+}
+
+/** The decoder's output width: every code's logit, then the offset means (OffsetMeanLayout). */
+export function decoderWidth(spec: VaeSpec): number {
+  return spec.encoding.codeWidth + offsetMeanLayout(spec.encoding, spec.offsetMeans).count;
 }
 
 /** Glorot-uniform weights from `rng`, zero biases (Glorot & Bengio 2010). */
@@ -119,16 +127,32 @@ export function vaeLoss(spec: VaeSpec, layout: VaeLayout, w: tf.Tensor2D[], b: t
   for (let l = layout.encoderHead + 1; l < layout.layers.length; l++) h = dense(l, h);
   const kl = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(logVar, 1))), 0.5 * (spec.klWeight ?? 1));
   const sizes = enc.columns.map((c) => c.size);
-  const parts = enc.valueCount > 0 ? [...sizes, enc.valueCount] : sizes;
-  const outs = tf.split(h, parts, 1);
-  const targets = tf.split(batch.x, parts, 1);
+  const means = offsetMeanLayout(enc, spec.offsetMeans);
+  const outs = tf.split(h, means.count > 0 ? [...sizes, means.count] : sizes, 1);
+  const targets = tf.split(batch.x, enc.valueCount > 0 ? [...sizes, enc.valueCount] : sizes, 1);
   let loss = kl as tf.Scalar;
   for (let j = 0; j < sizes.length; j++) loss = tf.sub(loss, tf.sum(tf.mul(targets[j], tf.logSoftmax(outs[j])))) as tf.Scalar;
-  if (enc.valueCount > 0) {
-    // The mean head: tanh on the linear scale (offsets in [-1, 1]), the output itself on the probit scale.
-    const mean = enc.offsetScale === 'probit' ? outs[sizes.length] : tf.tanh(outs[sizes.length]);
-    const err = tf.sub(targets[sizes.length], mean);
-    loss = tf.add(loss, tf.mul(tf.sum(tf.mul(batch.valueMask, tf.square(err))), 1 / (2 * spec.offsetSigma ** 2))) as tf.Scalar;
+  if (enc.valueCount === 0) return { loss, layerInputs };
+  // The mean head: tanh on the linear scale (offsets in [-1, 1]), the output itself on the probit scale.
+  const meanOf = (o: tf.Tensor2D): tf.Tensor2D => (enc.offsetScale === 'probit' ? o : tf.tanh(o));
+  const scale = 1 / (2 * spec.offsetSigma ** 2);
+  if (means.kind === 'column') {
+    const err = tf.sub(targets[sizes.length], meanOf(outs[sizes.length] as tf.Tensor2D));
+    return { loss: tf.add(loss, tf.mul(tf.sum(tf.mul(batch.valueMask, tf.square(err))), scale)) as tf.Scalar, layerInputs };
   }
+  // Per-bin means: a row's mean is the one of its own bin, picked by the bins' part of its one-hot
+  // code (zero when the code is not a bin, where the mask drops the term anyway).
+  const continuous = enc.columns.flatMap((c, j) => (c.kind === 'continuous' ? [j] : []));
+  const ones = continuous.map(() => 1);
+  const binMeans = tf.split(outs[sizes.length], continuous.map((j) => means.widths[j]), 1);
+  const offsets = tf.split(targets[sizes.length], ones, 1);
+  const masks = tf.split(batch.valueMask, ones, 1);
+  continuous.forEach((j, i) => {
+    const bins = means.widths[j];
+    const binHot = bins === sizes[j] ? targets[j] : tf.split(targets[j], [bins, sizes[j] - bins], 1)[0];
+    const picked = tf.sum(tf.mul(binHot, meanOf(binMeans[i] as tf.Tensor2D)), 1, true);
+    const err = tf.sub(offsets[i], picked);
+    loss = tf.add(loss, tf.mul(tf.sum(tf.mul(masks[i], tf.square(err))), scale)) as tf.Scalar;
+  });
   return { loss, layerInputs };
 }

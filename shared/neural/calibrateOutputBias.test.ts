@@ -10,6 +10,14 @@ const encoding = new TabularEncoding([
   { kind: 'categorical', name: 'b', size: 3 },
 ]);
 const spec: VaeSpec = { encoding, hidden: [8], latent: 3, offsetSigma: 0.1 };
+// Per-bin offset means: the decoder's rows (13 outputs) are wider than the encoding's (11).
+const binSpec: VaeSpec = {
+  encoding: new TabularEncoding([{ kind: 'continuous', name: 'v', size: 4, edges: [0, 1, 2, 3], integer: false }, ...encoding.columns], 'probit'),
+  hidden: [8],
+  latent: 3,
+  offsetSigma: 1,
+  offsetMeans: 'bin',
+};
 
 function frequencies(codes: Int32Array, size: number): number[] {
   const f = new Array<number>(size).fill(0);
@@ -18,21 +26,25 @@ function frequencies(codes: Int32Array, size: number): number[] {
 }
 
 describe('calibrateOutputBias', () => {
-  it('makes a decoder with random weights (latent-dependent heads) sample the target marginal', async () => {
+  it.each([
+    ['categorical columns', spec, 0],
+    ['after a continuous column with per-bin offset means', binSpec, 1],
+  ] as const)('makes a decoder with random weights (latent-dependent heads) sample the target marginal: %s', async (_, spec, a) => {
     // Glorot weights scaled up so that each head's logits depend strongly on z.
     const params = initParams(spec, seededRandomSource('cal', 'init')).map((v) => 3 * v);
     const target = [0.55, 0.3, 0.1, 0.05];
-    const before = frequencies((await sampleVaeRows(spec, params, 20000, seededRandomSource('cal', 's'))).codes[0], 4);
-    const calibrated = await calibrateOutputBias(spec, params, [target, null], seededRandomSource('cal', 'c'));
+    const targets = spec.encoding.columns.map((_, j) => (j === a ? target : null));
+    const before = frequencies((await sampleVaeRows(spec, params, 20000, seededRandomSource('cal', 's'))).codes[a], 4);
+    const calibrated = await calibrateOutputBias(spec, params, targets, seededRandomSource('cal', 'c'));
     const rows = await sampleVaeRows(spec, calibrated, 20000, seededRandomSource('cal', 's'));
-    const after = frequencies(rows.codes[0], 4);
+    const after = frequencies(rows.codes[a], 4);
     // Sampling sd of a frequency <= sqrt(0.25 / 20000) = 0.0035; Monte Carlo error of the 4096 calibration
     // draws adds <= 0.008 sd; 0.04 is > 4.5 combined sd per cell (false-positive rate < 1e-5 over 4 cells).
     target.forEach((t, k) => expect(Math.abs(after[k] - t)).toBeLessThan(0.04));
     // The check can fail: the uncalibrated decoder is far from the target.
     expect(Math.max(...target.map((t, k) => Math.abs(before[k] - t)))).toBeGreaterThan(0.1);
     // Column b (null) and every weight but a's output biases are untouched.
-    expect(frequencies(rows.codes[1], 3)).toEqual(frequencies((await sampleVaeRows(spec, params, 20000, seededRandomSource('cal', 's'))).codes[1], 3));
+    expect(frequencies(rows.codes[a + 1], 3)).toEqual(frequencies((await sampleVaeRows(spec, params, 20000, seededRandomSource('cal', 's'))).codes[a + 1], 3));
     let changed = 0;
     calibrated.forEach((v, k) => (changed += v !== params[k] ? 1 : 0));
     expect(changed).toBeLessThanOrEqual(4);

@@ -55,6 +55,7 @@ export async function calibrateOutputBias(
     tf.dispose([...w, ...b]);
   }
   const last = layout.layers[layout.layers.length - 1];
+  const width = last.outputs;
   const biasStart = last.offset + last.inputs * last.outputs;
   const calibrated = Float32Array.from(params);
   enc.columns.forEach((block, j) => {
@@ -72,7 +73,7 @@ export async function calibrateOutputBias(
     for (let it = 0; it < options.iterations; it++) {
       p.fill(0);
       for (let r = 0; r < m; r++) {
-        const row = r * enc.width + start;
+        const row = r * width + start;
         let max = -Infinity;
         for (let k = 0; k < size; k++) max = Math.max(max, out[row + k] + d[k]);
         let z = 0;

@@ -13,24 +13,37 @@ const encoding = new TabularEncoding([
   { kind: 'categorical', name: 'c', size: 5 },
 ]);
 const spec: VaeSpec = { encoding, hidden: [8], latent: 3, offsetSigma: 0.2 };
+// Per-bin offset means (OffsetMeans 'bin'), two continuous columns: one with a "missing" code, one whose codes are all bins.
+const binSpec: VaeSpec = {
+  encoding: new TabularEncoding([
+    ...encoding.columns.slice(0, 2),
+    { kind: 'continuous', name: 'w', size: 2, edges: [0, 1, 2], integer: false },
+    encoding.columns[2],
+  ]),
+  hidden: [8],
+  latent: 3,
+  offsetSigma: 0.7,
+  offsetMeans: 'bin',
+};
 
-function randomRows(n: number, seed: string): TabularRows {
+/** Random codes for every column; a continuous column's code that is a bin gets a value inside it (NaN otherwise). */
+function randomRows(n: number, seed: string, enc: TabularEncoding = encoding): TabularRows {
   const rng = seededRandomSource(seed, 'rows');
-  const a = new Int32Array(n);
-  const v = new Int32Array(n);
-  const c = new Int32Array(n);
-  const vals = new Float64Array(n);
+  const codes = enc.columns.map(() => new Int32Array(n));
+  const values = enc.columns.map((c) => (c.kind === 'continuous' ? new Float64Array(n) : null));
   for (let i = 0; i < n; i++) {
-    a[i] = uniformInt(rng, 3);
-    v[i] = uniformInt(rng, 4); // code 3 = "missing": no offset
-    c[i] = uniformInt(rng, 5);
-    vals[i] = v[i] < 3 ? [0, 10, 100][v[i]] + uniformFloat(rng) * [10, 90, 900][v[i]] : Number.NaN;
+    enc.columns.forEach((c, j) => {
+      const code = (codes[j][i] = uniformInt(rng, c.size));
+      if (c.kind !== 'continuous') return;
+      values[j]![i] = code < c.edges.length - 1 ? c.edges[code] + uniformFloat(rng) * (c.edges[code + 1] - c.edges[code]) : Number.NaN;
+    });
   }
-  return { rows: n, codes: [a, v, c], values: [null, vals, null] };
+  return { rows: n, codes, values };
 }
 
 /** The reference: each example alone (a microbatch of one), full gradient by tf.grads, clipped in float64. */
-function microbatchSum(params: Float32Array, rows: TabularRows, eps: Float32Array, clip: number): { sum: Float64Array; norms: number[] } {
+function microbatchSum(params: Float32Array, rows: TabularRows, eps: Float32Array, clip: number, spec: VaeSpec): { sum: Float64Array; norms: number[] } {
+  const encoding = spec.encoding;
   const norms: number[] = [];
   const layout = vaeLayout(spec);
   const out = new Float64Array(layout.size);
@@ -64,20 +77,24 @@ function median(v: number[]): number {
 }
 
 describe('clippedGradientSum', () => {
-  it('equals the sum of clipped microbatches of one (clipping active for some examples, not all)', async () => {
+  it.each([
+    ['one offset mean per column', spec],
+    ['per-bin offset means', binSpec],
+  ])('equals the sum of clipped microbatches of one (clipping active for some examples, not all): %s', async (_, spec) => {
     await readyTf();
+    const encoding = spec.encoding;
     const params = initParams(spec, seededRandomSource('t', 'init'));
-    const rows = randomRows(40, 'm');
+    const rows = randomRows(40, 'm', encoding);
     const eps = drawNormals(seededRandomSource('t', 'eps'), rows.rows * spec.latent);
     const layout = vaeLayout(spec);
     const { w, b } = paramTensors(layout, params);
     const { x, valueMask } = encoding.encode(rows, 0, rows.rows);
-    const clip = median(microbatchSum(params, rows, eps, 1).norms);
+    const clip = median(microbatchSum(params, rows, eps, 1, spec).norms);
     const fast = chunkSum(spec, layout, w, b, x, valueMask, eps, rows.rows, clip);
     tf.dispose([...w, ...b]);
     expect(fast.clipped).toBeGreaterThan(0);
     expect(fast.clipped).toBeLessThan(rows.rows);
-    const ref = microbatchSum(params, rows, eps, clip * NORM_SLACK).sum;
+    const ref = microbatchSum(params, rows, eps, clip * NORM_SLACK, spec).sum;
     let err = 0;
     let scale = 0;
     for (let k = 0; k < ref.length; k++) {

@@ -12,24 +12,34 @@ const encoding = new TabularEncoding([
   { kind: 'continuous', name: 'v', size: 3, edges: [0, 1, 2], integer: false },
 ]);
 const spec: VaeSpec = { encoding, hidden: [6, 5], latent: 2, offsetSigma: 0.5 };
+// Per-bin offset means on the probit scale (the dpsgd study's model: OffsetMeans 'bin'), two continuous columns.
+const binEncoding = new TabularEncoding(
+  [...encoding.columns, { kind: 'continuous', name: 'u', size: 2, edges: [0, 5, 10], integer: false }],
+  'probit',
+);
+const binSpec: VaeSpec = { encoding: binEncoding, hidden: [6, 5], latent: 2, offsetSigma: 0.5, offsetMeans: 'bin' };
 
 describe('registered kernel gradients', () => {
   // Relative error |fd - g| / max(1, |g|) on every third parameter, float32 losses, h = 1e-2.
-  it('agree with central finite differences of the VAE loss (independent of tf.grads)', async () => {
+  it.each([
+    ['one offset mean per column', spec],
+    ['per-bin offset means', binSpec],
+  ])('agree with central finite differences of the VAE loss (independent of tf.grads): %s', async (_, spec) => {
     await readyTf();
+    const encoding = spec.encoding;
     const layout = vaeLayout(spec);
     const params = initParams(spec, seededRandomSource('g', 'init'));
     const rng = seededRandomSource('g', 'rows');
     const n = 12;
-    const codes = [Int32Array.from({ length: n }, () => uniformInt(rng, 3)), Int32Array.from({ length: n }, () => uniformInt(rng, 3))];
-    const values = Float64Array.from(codes[1], (c) => (c < 2 ? c + 0.3 : Number.NaN));
-    const rows = { rows: n, codes, values: [null, values] };
+    const codes = encoding.columns.map((c) => Int32Array.from({ length: n }, () => uniformInt(rng, c.size)));
+    const values = encoding.columns.map((c, j) => (c.kind === 'continuous' ? Float64Array.from(codes[j], (k) => (k < c.edges.length - 1 ? c.edges[k] + 0.3 * (c.edges[k + 1] - c.edges[k]) : Number.NaN)) : null));
+    const rows = { rows: n, codes, values };
     const { x, valueMask } = encoding.encode(rows, 0, n);
     const eps = drawNormals(seededRandomSource('g', 'eps'), n * spec.latent);
     const loss = (p: Float32Array): number =>
       tf.tidy(() => {
         const { w, b } = paramTensors(layout, p);
-        const batch = { x: tf.tensor2d(x, [n, encoding.width]), valueMask: tf.tensor2d(valueMask, [n, 1]), eps: tf.tensor2d(eps, [n, spec.latent]) };
+        const batch = { x: tf.tensor2d(x, [n, encoding.width]), valueMask: tf.tensor2d(valueMask, [n, encoding.valueCount]), eps: tf.tensor2d(eps, [n, spec.latent]) };
         return vaeLoss(spec, layout, w, b, batch).loss.dataSync()[0];
       });
     const { w, b } = paramTensors(layout, params);

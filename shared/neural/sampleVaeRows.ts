@@ -6,7 +6,8 @@ import { uniformFloat } from '../dp/random/uniform.js';
 import { standardNormal } from '../data/simulationSamplers.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import { TabularEncoding, type TabularRows } from './TabularEncoding.js';
-import { paramTensors, vaeLayout, type VaeLayout, type VaeSpec } from './TabularVae.js';
+import { decoderWidth, paramTensors, vaeLayout, type VaeLayout, type VaeSpec } from './TabularVae.js';
+import { offsetMeanIndex, offsetMeanLayout } from './OffsetMeans.js';
 import { drawNormals } from './clippedGradientSum.js';
 import { readyTf } from './tfRuntime.js';
 
@@ -43,27 +44,31 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
   const codes = enc.columns.map(() => new Int32Array(n));
   const values = enc.columns.map((c) => (c.kind === 'continuous' ? new Float64Array(n) : null));
   const latents = opts.latents ?? drawNormals(rng, n * spec.latent);
-  const out = new Float32Array(n * enc.width);
+  const width = decoderWidth(spec);
+  const means = offsetMeanLayout(enc, spec.offsetMeans);
+  const out = new Float32Array(n * width);
   const { w, b } = paramTensors(layout, params);
   try {
     for (let start = 0; start < n; start += CHUNK) {
       const m = Math.min(CHUNK, n - start);
-      out.set(decoderOutputs(spec, layout, w, b, latents.subarray(start * spec.latent, (start + m) * spec.latent), m), start * enc.width);
+      out.set(decoderOutputs(spec, layout, w, b, latents.subarray(start * spec.latent, (start + m) * spec.latent), m), start * width);
     }
   } finally {
     tf.dispose([...w, ...b]);
   }
   enc.columns.forEach((block, j) => {
     const start = enc.codeStart[j];
-    if ((opts.method ?? 'systematic') === 'systematic') systematicCodes(out, enc.width, start, block.size, n, rng, codes[j]);
-    else for (let r = 0; r < n; r++) codes[j][r] = sampleSoftmax(out, r * enc.width + start, block.size, rng);
+    if ((opts.method ?? 'systematic') === 'systematic') systematicCodes(out, width, start, block.size, n, rng, codes[j]);
+    else for (let r = 0; r < n; r++) codes[j][r] = sampleSoftmax(out, r * width + start, block.size, rng);
   });
   for (let r = 0; r < n; r++) {
     enc.columns.forEach((block, j) => {
       if (block.kind !== 'continuous') return;
-      const o = out[r * enc.width + enc.codeWidth + enc.valueIndex[j]];
+      const code = codes[j][r];
+      // A code that is not a bin has no value (valueOf: NaN); its draw keeps the stream's order.
+      const o = code < block.edges.length - 1 || means.kind === 'column' ? out[r * width + enc.codeWidth + offsetMeanIndex(means, j, code)] : 0;
       const offset = (enc.offsetScale === 'probit' ? o : Math.tanh(o)) + spec.offsetSigma * standardNormal(rng);
-      values[j]![r] = TabularEncoding.valueOf(block, codes[j][r], offset, enc.offsetScale);
+      values[j]![r] = TabularEncoding.valueOf(block, code, offset, enc.offsetScale);
     });
   }
   return { rows: n, codes, values };

@@ -5,6 +5,7 @@ import { parseSchema } from '../schema/ConsortiumSchema.js';
 import type { DpsgdTraining } from '../study/StudySpec.js';
 import { TabularEncoding } from '../neural/TabularEncoding.js';
 import type { OffsetScale } from '../neural/OffsetScale.js';
+import type { OffsetMeans } from '../neural/OffsetMeans.js';
 import { vaeLayout, type VaeSpec } from '../neural/TabularVae.js';
 
 /**
@@ -21,13 +22,20 @@ export const DPSGD_KL_WEIGHT = 0.5;
 export const DPSGD_OFFSET_SCALE: OffsetScale = 'probit';
 
 /**
+ * One offset mean per public bin of a continuous column (OffsetMeans 'bin'): each bin's within-bin
+ * shape has its own output bias; fixed by the protocol version like the scale (docs/synthesis.md
+ * "Per-bin offset means").
+ */
+export const DPSGD_OFFSET_MEANS: OffsetMeans = 'bin';
+
+/**
  * The study's VaeSpec: with a schema (raw data), numeric columns with public edges are continuous
  * (TabularEncoding.fromSchema, offsets on DPSGD_OFFSET_SCALE); on integer codes every column is
  * categorical (fromDomain).
  */
 export function vaeSpecForStudy(training: DpsgdTraining, domain: Domain, schemaJson: string): VaeSpec {
   const encoding = schemaJson !== '' ? TabularEncoding.fromSchema(parseSchema(JSON.parse(schemaJson)), DPSGD_OFFSET_SCALE) : TabularEncoding.fromDomain(domain);
-  return { encoding, hidden: [...training.hidden], latent: training.latent, offsetSigma: training.offsetSigma, klWeight: DPSGD_KL_WEIGHT };
+  return { encoding, hidden: [...training.hidden], latent: training.latent, offsetSigma: training.offsetSigma, klWeight: DPSGD_KL_WEIGHT, offsetMeans: DPSGD_OFFSET_MEANS };
 }
 
 /** d: the number of model parameters (every gradient vector's length before padding). */

@@ -18,6 +18,7 @@ import { consistentOneWays } from '../../shared/neural/consistentOneWays.js';
 import { calibrateOutputBias, DEFAULT_CALIBRATION } from '../../shared/neural/calibrateOutputBias.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import type { OffsetScale } from '../../shared/neural/OffsetScale.js';
+import type { OffsetMeans } from '../../shared/neural/OffsetMeans.js';
 import { tabularRowsFromRecords } from '../../shared/neural/tabularRowsFromRecords.js';
 import { initParams, vaeLayout, type VaeSpec } from '../../shared/neural/TabularVae.js';
 import { trainVae } from '../../shared/neural/trainVae.js';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '200' }, q: { type: 'string', default: '0.05' }, clip: { type: 'string', default: '1' },
       hidden: { type: 'string', default: '64' }, latent: { type: 'string', default: '16' }, sigma: { type: 'string', default: '0.2' }, kl: { type: 'string', default: '1' },
       lr: { type: 'string', default: '0.003' }, beta1: { type: 'string', default: '0.9' }, seed: { type: 'string', default: '1' }, out: { type: 'string' },
-      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, 'calib-samples': { type: 'string', default: '4096' }, sampler: { type: 'string', default: 'systematic' }, offsets: { type: 'string', default: 'linear' }, bound: { type: 'string', default: 'subsampled-zcdp' },
+      'noise-multiplier': { type: 'string' }, compare: { type: 'string' }, 'out-raw': { type: 'string' }, 'warm-rho': { type: 'string', default: '0' }, 'one-way': { type: 'string', default: 'clamp' }, calibrate: { type: 'boolean', default: false }, 'calib-samples': { type: 'string', default: '4096' }, sampler: { type: 'string', default: 'systematic' }, offsets: { type: 'string', default: 'linear' }, 'offset-means': { type: 'string', default: 'column' }, bound: { type: 'string', default: 'subsampled-zcdp' },
     },
   });
   let rows: TabularRows;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     // Another synthesizer's decoded output (e.g. `fedsynth simulate --schema ... --mechanism mst`).
     if (a.compare) compared = tabularRowsFromRecords(schema, encoding, parseCsvText(readFileSync(a.compare, 'utf8'), a.compare)).rows;
   } else throw new Error('give --data and --domain, or --raw and --schema');
-  const spec: VaeSpec = { encoding, hidden: a.hidden.split(',').map(Number), latent: Number(a.latent), offsetSigma: Number(a.sigma), klWeight: Number(a.kl) };
+  const spec: VaeSpec = { encoding, hidden: a.hidden.split(',').map(Number), latent: Number(a.latent), offsetSigma: Number(a.sigma), klWeight: Number(a.kl), offsetMeans: a['offset-means'] as OffsetMeans };
   const q = Number(a.q);
   const rounds = Number(a.rounds);
   const clip = Number(a.clip);
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   const calibration = { ...DEFAULT_CALIBRATION, latentSamples: Number(a['calib-samples']) || DEFAULT_CALIBRATION.latentSamples, latents };
   const trained = a.calibrate && oneWays !== undefined ? await calibrateOutputBias(spec, params, oneWays, seededRandomSource(a.seed, 'calibrate'), calibration) : params;
   const synth = await sampleVaeRows(spec, trained, rows.rows, sampleRng, { latents, method: a.sampler as VaeSampleMethod });
-  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, oneWay: a['one-way'], calibrate: a.calibrate, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
+  const result: Record<string, unknown> = { rows: rows.rows, params: layout.size, q, rounds, clip, noiseMultiplier: z, warmRho, oneWay: a['one-way'], calibrate: a.calibrate, bound: a.bound, epsilon: eps, delta, hidden: spec.hidden, latent: spec.latent, offsetMeans: spec.offsetMeans, offsets: encoding.offsetScale, sigma: spec.offsetSigma, klWeight: spec.klWeight, lr: Number(a.lr), beta1: Number(a.beta1), trainSeconds };
   const w: Record<string, number> = {};
   const wBins: Record<string, number> = {};
   const wCompared: Record<string, number> = {};
