@@ -5,8 +5,6 @@ import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { mst } from '../../shared/synth/Mst.js';
 import { aim } from '../../shared/synth/Aim.js';
 import type { DpsgdTraining, MechanismName } from '../../shared/study/StudySpec.js';
-import { dpsgd } from '../../shared/synth/Dpsgd.js';
-import { vaeSpecForStudy } from '../../shared/synth/dpsgdModel.js';
 import { float32Bytes } from '../../platform/wire/gradientStepWire.js';
 import type { FitHelper } from '../../shared/pgm/TwoThreadFit.js';
 import type { OffsetMeans } from '../../shared/neural/OffsetMeans.js';
@@ -64,6 +62,8 @@ export interface TvaeModelJson {
 
 async function runDpsgd(oracle: FederatedOracle, opts: MechanismRunOptions): Promise<MechanismOutput> {
   if (opts.training === undefined || opts.delta === undefined) throw new Error('runMechanism: dpsgd needs the training terms and delta');
+  // Loaded for a dpsgd study only (they bring TensorFlow.js: a coordinator and its mechanism worker start without it).
+  const [{ dpsgd }, { vaeSpecForStudy }] = await Promise.all([import('../../shared/synth/Dpsgd.js'), import('../../shared/synth/dpsgdModel.js')]);
   const spec = vaeSpecForStudy(opts.training, oracle.domain, opts.schemaJson ?? '');
   const res = await dpsgd(oracle, { training: opts.training, spec, rho: opts.rho, delta: opts.delta, seed: opts.seed ?? '', rows: opts.rows, sampleRng: opts.sampleRng, onRound: opts.onRound, onFit: opts.onFit });
   const modelJson: TvaeModelJson = { kind: 'tvae', hidden: [...spec.hidden], latent: spec.latent, offsetSigma: spec.offsetSigma, offsetScale: spec.encoding.offsetScale, offsetMeans: spec.offsetMeans ?? 'column', weights: float32Bytes(res.params).toString('base64') };

@@ -1,7 +1,7 @@
 // PostgresEngine: the SqlEngine for a PostgreSQL table, view or query, GROUP BY pushed down.
 // Marginals come back as aggregate counts only; the rows themselves are read (streamed through a
 // cursor) only for the gradient path (mechanism dpsgd) and the control split, and stay in the agent.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Schema } from '../../shared/schema/ConsortiumSchema.js';
 import type { ValidationProblem } from '../../shared/schema/ValidationReport.js';
 import { FedsynthError, ErrorCode, isFedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -148,7 +148,9 @@ export async function openPostgresEngine(c: PgConfig, schema: Schema): Promise<S
     throw new FedsynthError(ErrorCode.InvalidConfig, `environment variable ${c.passwordEnv} (passwordEnv) is not set`);
   }
   const label = `postgres:${c.table ?? 'query'}`;
-  const client = new pg.Client({
+  // Loaded for a PostgreSQL source only.
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({
     connectionString: c.connectionString,
     host: c.host,
     port: c.port,

@@ -13,7 +13,6 @@ import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { AggregationMode, DpsgdTraining } from '../../shared/study/StudySpec.js';
-import { gradientContribution } from './gradientContribution.js';
 import type { TabularRowSource } from '../data/trainingRows.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
@@ -98,7 +97,8 @@ export async function handleCompute(
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.vector_length ${stage.vectorLength} does not match the query (${length})`, { field: 'compute.vector_length' });
   }
   // A gradient round (mechanism dpsgd) is charged an RDP curve of ITS re-derived plan, not stage.rho.
-  if (query.kind === 'gradientStep') return gradientContribution(ctx, study, roundId, stage, query);
+  // Loaded on the first gradient round (it brings TensorFlow.js: an agent of other studies starts without it).
+  if (query.kind === 'gradientStep') return (await import('./gradientContribution.js')).gradientContribution(ctx, study, roundId, stage, query);
   // A dpsgd study asks gradient rounds and noisy 1-way marginals (row count and warm start: shared/synth/Dpsgd.ts).
   if (study.training !== undefined && !(query.kind === 'marginals' && (query.recode?.length ?? 0) === 0 && query.attrSets.every((s) => s.length === 1))) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and 1-way marginals are answered`, { field: 'compute.query' });

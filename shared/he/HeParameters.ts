@@ -1,6 +1,5 @@
 // HeParameters: BFV parameters for additive homomorphic aggregation with node-seal 6 (batching),
 // chosen so that no sum can wrap mod the plain modulus, and the SEAL context built from them.
-import SEAL from 'node-seal';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 
@@ -11,12 +10,11 @@ export type SealContext = ReturnType<SealLibrary['Context']>;
 
 let sealPromise: Promise<SealLibrary> | undefined;
 
-/** Loads node-seal's WebAssembly once. */
+/** Loads node-seal and its WebAssembly once, on first use (a process that never aggregates with HE never loads it). */
 export function loadSeal(): Promise<SealLibrary> {
   // node-seal ships CommonJS whose typings declare an ES default export: at run time the default
   // import is the factory itself.
-  const factory = SEAL as unknown as () => Promise<SealLibrary>;
-  sealPromise ??= factory();
+  sealPromise ??= import('node-seal').then((m) => (m.default as unknown as () => Promise<SealLibrary>)());
   return sealPromise;
 }
 
