@@ -2,7 +2,7 @@
 // (clique → hub → marginals, and gradients back the same way), so fewer passes run over the clique.
 import type { Domain } from './Domain.js';
 
-/** Most top-level sets of one clique the greedy search considers (its cost grows like m⁴). */
+/** Most top-level sets of one clique the greedy search considers (its cost grows like m³ per hub). */
 const MAX_SETS = 40;
 
 /**
@@ -11,35 +11,42 @@ const MAX_SETS = 40;
  * once and every set inside H from H visits (k − 1)·|C| − k·|H| fewer cells than projecting the k
  * sets from the clique (|·|: cell counts), and the gradient gather saves as many. Greedy: the pair
  * union with the largest positive saving first (ties: the first pair in `sets` order), the sets it
- * contains replaced by it, until no union saves; at most MAX_SETS sets are merged. The fitted
- * model is the same function of the measurements; only the order of floating-point additions
- * changes. Canonical hubs, in the order found.
+ * contains replaced by it, until no union saves; at most MAX_SETS sets are merged, cliques of more
+ * than 30 attributes get none. The fitted model is the same function of the measurements; only
+ * the order of floating-point additions changes. Canonical hubs, in the order found.
  */
 export function projectionHubs(domain: Domain, clique: readonly string[], sets: readonly (readonly string[])[]): string[][] {
+  if (clique.length > 30) return [];
   const full = domain.size(clique);
-  let tops: (readonly string[])[] = sets.slice(0, MAX_SETS);
+  const shape = domain.shapeOf(clique);
+  const maskOf = (attrs: readonly string[]): number => attrs.reduce((m, a) => m | (1 << clique.indexOf(a)), 0);
+  const cellsOf = (mask: number): number => {
+    let n = 1;
+    for (let i = 0; i < shape.length; i++) if ((mask >>> i) & 1) n *= shape[i];
+    return n;
+  };
+  const all = (1 << clique.length) - 1;
+  let tops = sets.slice(0, MAX_SETS).map(maskOf);
   const hubs: string[][] = [];
-  const inside = (s: readonly string[], u: readonly string[]): boolean => s.every((a) => u.includes(a));
   for (;;) {
-    let best: string[] | undefined;
+    let best = 0;
     let bestSaving = 0;
     for (let i = 0; i < tops.length; i++) {
       for (let j = i + 1; j < tops.length; j++) {
-        const u = domain.canonical([...new Set([...tops[i], ...tops[j]])]);
-        if (u.length >= clique.length) continue;
-        const cells = domain.size(u);
+        const u = tops[i] | tops[j];
+        if (u === all) continue;
         let k = 0;
-        for (const t of tops) if (inside(t, u)) k++;
-        const saving = (k - 1) * full - k * cells;
+        for (const t of tops) if ((t & ~u) === 0) k++;
+        const saving = (k - 1) * full - k * cellsOf(u);
         if (saving > bestSaving) {
           bestSaving = saving;
           best = u;
         }
       }
     }
-    if (best === undefined) return hubs;
+    if (bestSaving <= 0) return hubs;
     const hub = best;
-    hubs.push(hub);
-    tops = [hub, ...tops.filter((t) => !inside(t, hub))];
+    hubs.push(clique.filter((_, i) => (hub >>> i) & 1));
+    tops = [hub, ...tops.filter((t) => (t & ~hub) !== 0)];
   }
 }
