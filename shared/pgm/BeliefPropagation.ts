@@ -92,11 +92,23 @@ export class BeliefPropagator {
       // A slice that is entirely -Infinity (zero potential) stays empty instead of NaN.
       for (let j = 0; j < mx.length; j++) if (mx[j] === -Infinity) mx[j] = 0;
       sm.fill(0);
-      for (let k = 0; k < b.length; k++) {
-        const j = map[k];
-        const e = Math.exp(b[k] - mx[j]);
-        b[k] = e;
-        sm[j] += e;
+      if (t.parent[i] < 0) {
+        // The root is one slice: its sum in a register (the same additions in the same order).
+        const m0 = mx[0];
+        let acc = 0;
+        for (let k = 0; k < b.length; k++) {
+          const e = Math.exp(b[k] - m0);
+          b[k] = e;
+          acc += e;
+        }
+        sm[0] = acc;
+      } else {
+        for (let k = 0; k < b.length; k++) {
+          const j = map[k];
+          const e = Math.exp(b[k] - mx[j]);
+          b[k] = e;
+          sm[j] += e;
+        }
       }
       if (t.parent[i] >= 0) {
         const upm = this.up[i];

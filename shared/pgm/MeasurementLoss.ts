@@ -1,7 +1,6 @@
 // MeasurementLoss: Private-PGM's noise-weighted L2 loss of clique marginals against the measurements
 // (repeated attribute sets merged by inverse variance), its gradient, and the Armijo decrease term.
 import type { Domain } from './Domain.js';
-import { sumInto } from './Factor.js';
 import { gatherSum, sumIntoEach } from './fusedProjection.js';
 import { indexMap } from './IndexMap.js';
 import type { Measurement } from './Measurement.js';
@@ -51,6 +50,8 @@ export class MeasurementLoss {
   private readonly top: Group[];
   /** Groups projected from another group (not from a clique), in `groups` order. */
   private readonly nested: Group[];
+  /** The nested groups by source, sources in `groups` order: one fused pass over each source. */
+  private readonly bySource: { proj: Float64Array; maps: Int32Array[]; outs: Float64Array[] }[];
   /** Per clique: its top-level groups (in `groups` order), their maps and buffers, for fused passes. */
   private readonly byClique: TopGroups[];
   private readonly constant: number;
@@ -68,6 +69,10 @@ export class MeasurementLoss {
     this.constant = constant;
     this.top = this.groups.filter((g) => g.source < 0);
     this.nested = this.groups.filter((g) => g.source >= 0);
+    this.bySource = this.groups
+      .map((src, si) => ({ src, own: this.nested.filter((g) => g.source === si) }))
+      .filter((e) => e.own.length > 0)
+      .map(({ src, own }) => ({ proj: src.proj, maps: own.map((g) => g.map), outs: own.map((g) => g.proj) }));
     const cliques = [...new Set(this.top.map((g) => g.clique))];
     this.byClique = cliques.map((clique) => {
       const own = this.top.filter((g) => g.clique === clique);
@@ -108,8 +113,9 @@ export class MeasurementLoss {
   evaluateProjected(): number {
     const groups = this.groups;
     let loss = this.constant;
-    // The nested groups, largest first, each from its (already projected) source group.
-    for (const g of this.nested) sumInto(groups[g.source].proj, g.map, g.proj);
+    // The nested groups from their sources, largest source first (a source precedes its groups, so
+    // it is already projected); one fused pass per source gives each group sumInto's sums.
+    for (const e of this.bySource) sumIntoEach(e.proj, e.maps, e.outs);
     for (const g of groups) {
       const y = g.target;
       const w = g.weight;
