@@ -2,11 +2,10 @@
 // marginal of every column matches released 1-way probabilities (iterative scaling on the prior).
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
-import { paramTensors, vaeLayout, type VaeSpec } from './TabularVae.js';
-import { decoderOutputs } from './sampleVaeRows.js';
+import { vaeLayout, type VaeSpec } from './TabularVae.js';
+import { decoderOutputsInChunks } from './sampleVaeRows.js';
 import { drawNormals } from './clippedGradientSum.js';
 import { readyTf } from './tfRuntime.js';
-import * as tf from '@tensorflow/tfjs-core';
 
 export interface CalibrationOptions {
   /** Latent draws z_1..z_M ~ N(0, I) the decoder's marginal is averaged over (common to every iteration). */
@@ -47,13 +46,7 @@ export async function calibrateOutputBias(
   const latents = options.latents ?? drawNormals(rng, options.latentSamples * spec.latent);
   const m = latents.length / spec.latent;
   if (!(Number.isInteger(m) && m > 0)) throw new FedsynthError(ErrorCode.InvalidArgument, `calibrateOutputBias: ${latents.length} latent entries are not rows of ${spec.latent}`);
-  const { w, b } = paramTensors(layout, params);
-  let out: Float32Array;
-  try {
-    out = decoderOutputs(spec, layout, w, b, latents, m);
-  } finally {
-    tf.dispose([...w, ...b]);
-  }
+  const out = decoderOutputsInChunks(spec, params, latents, m);
   const last = layout.layers[layout.layers.length - 1];
   const width = last.outputs;
   const biasStart = last.offset + last.inputs * last.outputs;

@@ -40,22 +40,12 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
   }
   await readyTf();
   const enc = spec.encoding;
-  const layout = vaeLayout(spec);
   const codes = enc.columns.map(() => new Int32Array(n));
   const values = enc.columns.map((c) => (c.kind === 'continuous' ? new Float64Array(n) : null));
   const latents = opts.latents ?? drawNormals(rng, n * spec.latent);
   const width = decoderWidth(spec);
   const means = offsetMeanLayout(enc, spec.offsetMeans);
-  const out = new Float32Array(n * width);
-  const { w, b } = paramTensors(layout, params);
-  try {
-    for (let start = 0; start < n; start += CHUNK) {
-      const m = Math.min(CHUNK, n - start);
-      out.set(decoderOutputs(spec, layout, w, b, latents.subarray(start * spec.latent, (start + m) * spec.latent), m), start * width);
-    }
-  } finally {
-    tf.dispose([...w, ...b]);
-  }
+  const out = decoderOutputsInChunks(spec, params, latents, n);
   enc.columns.forEach((block, j) => {
     const start = enc.codeStart[j];
     if ((opts.method ?? 'systematic') === 'systematic') systematicCodes(out, width, start, block.size, n, rng, codes[j]);
@@ -72,6 +62,28 @@ export async function sampleVaeRows(spec: VaeSpec, params: Float32Array, n: numb
     });
   }
   return { rows: n, codes, values };
+}
+
+/**
+ * The decoder's outputs for `n` latent rows [n x latent] (row-major; decoderWidth(spec) each), computed
+ * CHUNK rows at a time: the backend's tensors then never hold more than CHUNK rows (the WebAssembly
+ * heap grows to its largest allocation and never returns it: one call on 48,842 coded Adult rows
+ * kept ~390 MB, docs/synthesis.md "Peak RSS of the dpsgd simulate").
+ */
+export function decoderOutputsInChunks(spec: VaeSpec, params: Float32Array, latents: Float32Array, n: number): Float32Array {
+  const layout = vaeLayout(spec);
+  const width = decoderWidth(spec);
+  const out = new Float32Array(n * width);
+  const { w, b } = paramTensors(layout, params);
+  try {
+    for (let start = 0; start < n; start += CHUNK) {
+      const m = Math.min(CHUNK, n - start);
+      out.set(decoderOutputs(spec, layout, w, b, latents.subarray(start * spec.latent, (start + m) * spec.latent), m), start * width);
+    }
+  } finally {
+    tf.dispose([...w, ...b]);
+  }
+  return out;
 }
 
 /** The decoder's outputs (logits, then offset means) for `m` latent rows `latents` [m x latent], row-major. */
