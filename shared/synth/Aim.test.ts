@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
-import { batchSizes, boundedPool, chooseBatch, interacts } from './aimEpochs.js';
+import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts } from './aimEpochs.js';
+import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
@@ -121,6 +122,58 @@ describe('aim epochs under label skew', () => {
     expect(res.condition).toBe('a');
   });
 
+  it('the condition step scores and measures the pairs {a, Y} first; off, the first measurement after the 1-ways is the main batch', async () => {
+    const run = async (conditionPairsFirst: boolean): Promise<{ charges: RhoCharge[]; first: readonly (readonly string[])[] }> => {
+      const { oracle, charges } = skewedOracle();
+      let first: readonly (readonly string[])[] = [];
+      await aim(oracle, { rho: 1, iters: 50, rounds: 10, epochs: 3, conditionPairsFirst, onRound: (i) => { if (i.round === 1) first = i.chosen; } });
+      expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 9);
+      return { charges, first };
+    };
+    const on = await run(true);
+    const labels = on.charges.map((c) => c.label);
+    // probe, then the condition release and its measurement, then epoch 1's main release.
+    expect(labels.indexOf('aim/select/condition')).toBe(labels.indexOf('aim/probe') + 1);
+    expect(labels.indexOf('aim/measure/condition')).toBe(labels.indexOf('aim/select/condition') + 1);
+    expect(labels.indexOf('aim/select/1')).toBe(labels.indexOf('aim/measure/condition') + 1);
+    // b = a (90%): {a, b} is the pair that depends on the skewed column ({a, d} only through c).
+    expect(on.first[0]).toEqual(['a', 'b']);
+    const off = await run(false);
+    expect(off.charges.map((c) => c.label).filter((l) => l.endsWith('/condition'))).toEqual([]);
+  });
+
+  it('why: under skew on Y the summed party errors of a pair independent of Y given the model inflate until the model knows the pairs with Y', async () => {
+    // Parties split on a (dirichlet 0.05); candidate {b, e}: b = a (90%), e independent of both.
+    // The consortium's error of the independence model on {b, e} is only sampling noise; each
+    // party's b is skewed with a, so against q(b, e | a) = q(b)·q(e) every party errs. Once the
+    // model holds the true {a, b}, q(b, e | a) = p(b | a)·q(e) and the inflation is gone.
+    const parts = splitParties(table, 4, { dirichlet: 0.05, column: 'a' }, seededRandomSource('skew', 'test/split'));
+    const joint = (attrs: string[]): number[] => {
+      const out = new Array<number>(domain.size(attrs)).fill(0);
+      for (let i = 0; i < table.rowCount; i++) out[attrs.reduce((idx, a) => idx * domain.sizeOf(a) + table.columns[domain.indexOf(a)][i], 0)]++;
+      return out;
+    };
+    const [pa, pb, pe, pab] = [joint(['a']), joint(['b']), joint(['e']), joint(['a', 'b'])];
+    const n = table.rowCount;
+    // q over (a, b, e) in canonical order, a slowest.
+    const q = (withAB: boolean): number[] => {
+      const out: number[] = [];
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let e = 0; e < 4; e++) out.push((withAB ? pab[a * 3 + b] : (pa[a] * pb[b]) / n) * (pe[e] / n));
+      return out;
+    };
+    const score = async (withAB: boolean, sources: InMemoryMarginalSource[]): Promise<number> => {
+      let s = 0;
+      for (const src of sources) s += (await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['b', 'e']], conditions: [['a']], reference: [q(withAB)], samplingCorrection: true }, src, domain))[0];
+      return s;
+    };
+    const fedSources = parts.map((p) => new InMemoryMarginalSource(p));
+    const central = [new InMemoryMarginalSource(table)];
+    const [fedBefore, centralBefore, fedAfter] = [await score(false, fedSources), await score(false, central), await score(true, fedSources)];
+    expect(fedBefore).toBeGreaterThan(0.2 * n); // inflated: a fifth of the rows counted as error
+    expect(Math.abs(centralBefore)).toBeLessThan(0.05 * n);
+    expect(Math.abs(fedAfter)).toBeLessThan(0.05 * n);
+  });
+
   it('IID parties: the probe finds no significant heterogeneity (3-sigma rule, ~1e-3 false-positive rate per column; fixed seed)', async () => {
     const { oracle } = testOracle(table, 4, 'iid');
     const res = await aim(oracle, { rho: 1, iters: 50, rounds: 10, epochs: 2 });
@@ -146,6 +199,17 @@ describe('chooseBatch', () => {
     // b = 3 (sigma 274): a,e (9 cells) keeps 2000 − 0.5·0.798·274·9 ≈ 1016 > 0, where with the
     // raw-noise term (factor 1) it turned negative.
     expect(half.map((c) => c.join())).toEqual(['a,b', 'b,d', 'a,e']);
+  });
+});
+
+describe('conditionPairsToMeasure', () => {
+  const pairs = aimCandidates(domain, [['a', 'b'], ['a', 'c'], ['a', 'd'], ['a', 'e']]).filter((c) => c.attrs.length === 2);
+  it('keeps the pairs with a positive gain at sigma, largest first, at most maxBatch', () => {
+    const sigma = 100; // noise term 0.5·sqrt(2/π)·100·cells ≈ 39.9 per cell
+    const scores = pairs.map((c) => ({ 'a,b': 2000, 'a,c': 300, 'a,d': 3000, 'a,e': 100 } as Record<string, number>)[c.attrs.join()] ?? 0);
+    expect(conditionPairsToMeasure(pairs, scores, sigma, 10)).toEqual([['a', 'd'], ['a', 'b']]);
+    expect(conditionPairsToMeasure(pairs, scores, sigma, 1)).toEqual([['a', 'd']]);
+    expect(conditionPairsToMeasure(pairs, scores, 1000, 10)).toEqual([]);
   });
 });
 

@@ -60,6 +60,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     selectionShare: opts.selectionShare ?? 0.25,
     heterogeneity: opts.heterogeneity ?? 'condition',
     probeShare: opts.probeShare ?? 0.02,
+    conditionPairsFirst: opts.conditionPairsFirst,
     samplingCorrection: opts.samplingCorrection ?? true,
     maxReferenceCells: 4 * (opts.maxCells ?? 10000),
     maxBatch: opts.maxBatch,

@@ -28,6 +28,12 @@ export interface AimEpochSettings {
   readonly heterogeneity: 'condition' | 'none';
   /** Share of rho for the heterogeneity probe. */
   readonly probeShare: number;
+  /**
+   * With a conditioning column Y, the first epoch first scores and measures the pairs {a, Y}
+   * (`conditionPairsStep`) so that the model's q(r | Y), on which every other party reference
+   * rests, knows how the columns depend on Y (default true).
+   */
+  readonly conditionPairsFirst?: boolean;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
   readonly samplingCorrection: boolean;
   /** Score only candidates of at most this many attributes in the first epoch (default: all). */
@@ -131,8 +137,22 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     if (maxPool > 0 && pre.length > maxPool) pre = boundedPool(pre, maxPool, supported, lastScore);
     const pool = pre.filter((c) => fits(domain, model, c.attrs, sizeLimit));
     if (pool.length === 0) break;
+    let rhoSelMain = rhoSel;
+    let rhoMeasMain = rhoMeas;
+    const early: string[][] = [];
+    if (e === 1 && condition !== undefined && s.conditionPairsFirst !== false) {
+      const step = await conditionPairsStep(oracle, model, pool, condition, rhoSel, rhoMeas, budget, s.maxBatch ?? 2 * d, kappa, s.samplingCorrection);
+      rhoSelMain -= step.rhoSel;
+      rhoMeasMain -= step.rhoMeas;
+      if (step.chosen.length > 0) {
+        measurements.push(...step.measurements);
+        selected.push(...step.chosen);
+        early.push(...step.chosen);
+        model = estimate(domain, measurements, { iters: Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator, helper: s.fitHelper });
+      }
+    }
     const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
-    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSel).rho, `aim/select/${e}`, s.samplingCorrection);
+    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
     // Support for larger candidates: a score above 3 noise stddevs (one-sided false-positive rate
@@ -141,9 +161,9 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       if (scores[k] > 3 * stddev) supported.add(key(c.attrs));
       lastScore.set(key(c.attrs), scores[k]);
     });
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeas, sizeLimit, s.maxBatch, kappa);
-    let sigma = Math.sqrt(chosen.length / (2 * rhoMeas));
-    let rhoSpend = rhoMeas;
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa);
+    let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
+    let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
     // more than twice as precisely as the previous one, it gets sigma_prev/2 and the rest of
     // the epoch's budget goes to one more epoch (at most 2K in all).
@@ -163,9 +183,62 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
     // final fit runs the full count.
     model = estimate(domain, measurements, { iters: last ? s.iters : Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator, helper: s.fitHelper });
-    s.onRound?.({ round: e, chosen, rhoUsed: budget.spent.rho, sigma });
+    s.onRound?.({ round: e, chosen: [...early, ...chosen], rhoUsed: budget.spent.rho, sigma });
   }
   return { model, measurements, selected, rhoUsed: budget.spent.rho, condition };
+}
+
+/**
+ * The first epoch's condition step. The party reference of a candidate r conditioned on Y is
+ * Σ_y c_i(y)·q(r | y): it removes the parties' skew on Y only where the model already knows how r
+ * depends on Y. After the 1-ways alone q(r | y) = q(r), so each party's error on r also carries
+ * how its rows of r differ from the consortium's through Y (they cancel in the consortium's
+ * error, not in the sum of the parties' L1 errors): the scores of every candidate correlated with
+ * Y are inflated, and selection follows the skew instead of the model's error. The pairs {a, Y}
+ * are free of it (their reference is c_i(y)·q(a | y) over the pair itself), so they are scored
+ * first, in a release of their own with the same per-score noise as the epoch's main release
+ * (its share of the selection budget is their share of the candidates), and those with a positive
+ * gain at the epoch's largest-batch sigma, sqrt(maxBatch / (2·rho_meas)), are measured at that
+ * sigma from the epoch's measurement budget; the model is refitted before the main release.
+ * Post-processing aside, it spends only what it charges (returned for the caller to deduct).
+ */
+export async function conditionPairsStep(
+  oracle: FederatedOracle,
+  model: GraphicalModel,
+  pool: readonly AimCandidate[],
+  y: string,
+  rhoSel: number,
+  rhoMeas: number,
+  budget: PrivacyAccountant,
+  maxBatch: number,
+  kappa: number,
+  samplingCorrection: boolean,
+): Promise<{ chosen: string[][]; measurements: Measurement[]; rhoSel: number; rhoMeas: number }> {
+  const pairs = pool.filter((c) => c.attrs.length === 2 && c.attrs.includes(y));
+  if (pairs.length === 0) return { chosen: [], measurements: [], rhoSel: 0, rhoMeas: 0 };
+  const rhoSelY = (rhoSel * pairs.length) / (pairs.length + pool.length);
+  const { scores } = await federatedConditionalL1Scores(oracle, model, pairs.map((c) => c.attrs), pairs.map(() => [y]), budget.charge('aim/select/condition', rhoSelY).rho, 'aim/select/condition', samplingCorrection);
+  const sigma = Math.sqrt(Math.max(1, maxBatch) / (2 * rhoMeas));
+  const chosen = conditionPairsToMeasure(pairs, scores, sigma, maxBatch, kappa);
+  if (chosen.length === 0) return { chosen, measurements: [], rhoSel: rhoSelY, rhoMeas: 0 };
+  const rhoY = chosen.length / (2 * sigma * sigma);
+  const measurements = await oracle.measure(chosen, budget.charge('aim/measure/condition', rhoY).rho, 'aim/measure/condition');
+  return { chosen, measurements, rhoSel: rhoSelY, rhoMeas: rhoY };
+}
+
+/**
+ * The pairs of `conditionPairsStep` worth measuring at `sigma`: positive gain
+ * w_r·(s_r − kappa·sqrt(2/π)·sigma·n_r), largest first, at most `maxBatch`. Pairs sharing only Y
+ * are never redundant with each other.
+ */
+export function conditionPairsToMeasure(pairs: readonly AimCandidate[], scores: ArrayLike<number>, sigma: number, maxBatch: number, kappa = DEFAULT_DENOISING_FACTOR): string[][] {
+  const gain = pairs.map((c, k) => c.weight * (scores[k] - kappa * SQRT_2_OVER_PI * sigma * c.cells));
+  return pairs
+    .map((_, k) => k)
+    .filter((k) => gain[k] > 0)
+    .sort((a, b) => gain[b] - gain[a] || a - b)
+    .slice(0, Math.max(0, maxBatch))
+    .map((k) => [...pairs[k].attrs]);
 }
 
 /** Default `maxPool`: candidates per selection release (see AimEpochSettings.maxPool). */
