@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
+import { MB_PER_CELL } from './AimCandidates.js';
 import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts } from './aimEpochs.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { dependentTable, testOracle } from '../../test/support/testOracle.js';
@@ -193,6 +194,20 @@ describe('chooseBatch', () => {
     // b = 2 (sigma 224) has the largest total; at b = 3 (sigma 274) a,e turns negative.
     const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 1);
     expect(got.map((c) => c.join())).toEqual(['a,b', 'b,d']);
+  });
+  it('a model already above the size bound still takes candidates inside its cliques: the batch is not cut to one', () => {
+    // Cliques {a,b,c} and {c,d,e} (27 + 36 = 63 cells) against a bound of 50 cells: no set of
+    // picks passes the size check, but the subsets of the cliques add nothing to the model.
+    const cliques = [['a', 'b', 'c'], ['c', 'd', 'e']];
+    const limitMB = 50 * MB_PER_CELL;
+    const got = chooseBatch(domain, cliques, cands, cands.map((c) => scoreOf(c.attrs)), 10, limitMB);
+    // a,b,c first (the first pick is never size-checked); b,d and a,e lie outside every clique:
+    // refused (a,b is redundant with a,b,c).
+    expect(got.map((c) => c.join())).toEqual(['a,b,c']);
+    // Two scored subsets of {c,d,e} (sharing one attribute: not redundant) join the batch.
+    const inside = (attrs: string[]): number => scoreOf(attrs) || ({ 'c,d': 2500, 'd,e': 2400 } as Record<string, number>)[attrs.join()] || 0;
+    const got2 = chooseBatch(domain, cliques, cands, cands.map((c) => inside(c.attrs)), 10, limitMB);
+    expect(got2.map((c) => c.join())).toEqual(['a,b,c', 'c,d', 'd,e']);
   });
   it('the denoising factor scales the noise term: at half of it the same budget buys a larger batch', () => {
     const half = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 0.5);

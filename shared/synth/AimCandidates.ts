@@ -53,9 +53,14 @@ export function kWaySets(domain: Domain, k: number, maxCells: number): string[][
 /** Megabytes per model cell (float64). */
 export const MB_PER_CELL = 8 / 2 ** 20;
 
+/** Whether `attrs` lies inside one of `cliques` (measuring it adds no model cells). */
+export function insideClique(cliques: readonly (readonly string[])[], attrs: readonly string[]): boolean {
+  return cliques.some((cl) => attrs.every((a) => cl.includes(a)));
+}
+
 /** AIM's filter: within the size bound (MB), or already inside a model clique (free to add). */
 export function fitsModel(domain: Domain, cliques: readonly (readonly string[])[], attrs: readonly string[], sizeLimitMB: number): boolean {
-  if (cliques.some((cl) => attrs.every((a) => cl.includes(a)))) return true;
+  if (insideClique(cliques, attrs)) return true;
   return hypotheticalModelSize(domain, [...cliques, attrs]) * MB_PER_CELL <= sizeLimitMB;
 }
 

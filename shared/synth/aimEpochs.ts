@@ -8,7 +8,7 @@ import { hypotheticalModelSize } from '../pgm/JunctionTree.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import type { Measurement } from '../pgm/Measurement.js';
 import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
-import { type AimCandidate, MB_PER_CELL, fits } from './AimCandidates.js';
+import { type AimCandidate, MB_PER_CELL, fits, insideClique } from './AimCandidates.js';
 import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -337,7 +337,11 @@ export function chooseBatch(
       if (picks.length > 0 && gain[k] <= 0) break;
       const c = pool[k].attrs;
       if (picks.some((p) => redundant(p, c))) continue;
-      if (picks.length > 0) {
+      // A candidate inside a model clique adds no cells (fitsModel's rule): no size check. Without
+      // this, a model that already exceeds the bound (the fitted junction tree can come out larger
+      // than the hypothetical one it was checked as) admits no second pick, and the epoch's whole
+      // measurement budget goes to one marginal.
+      if (picks.length > 0 && !insideClique(cliques, c)) {
         // The junction tree's size does not depend on the order of its cliques: one check per set
         // of picks, shared by every batch size b that reaches it.
         const key = [...picks, c].map((x) => x.join('\u0001')).sort().join('\u0002');
