@@ -10,6 +10,9 @@ import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
 import { InMemoryMarginalSource } from '../data/InMemoryMarginalSource.js';
 import { splitParties } from '../data/splitParties.js';
+import { Domain } from '../pgm/Domain.js';
+import { EncodedTable } from '../data/EncodedTable.js';
+import { uniformInt } from '../dp/random/uniform.js';
 
 /** 4 parties, each holding (almost) one value of column a. */
 function skewedOracle(): { oracle: InProcessOracle; charges: RhoCharge[] } {
@@ -173,6 +176,19 @@ describe('aim epochs under label skew', () => {
     expect(fedBefore).toBeGreaterThan(0.2 * n); // inflated: a fifth of the rows counted as error
     expect(Math.abs(centralBefore)).toBeLessThan(0.05 * n);
     expect(Math.abs(fedAfter)).toBeLessThan(0.05 * n);
+  });
+
+  it('one party: the probe finds no column — its entries are the fitted model\'s own 1-way error, which the threshold allows for', async () => {
+    // A 40-value column x, 5,000 rows, rho 0.01: sigma0 = sqrt(16·4/(1.8·0.01)) ≈ 60, so the model
+    // errs by ~sqrt(2/π)·60 ≈ 48 per cell of x (~1,900 in all, beyond the sampling floor ~360),
+    // against 3 probe stddevs ≈ 900: without the allowance x is "found".
+    const n = 5000;
+    const dom = new Domain(['x', 'p', 'q', 'r'], [40, 2, 3, 2]);
+    const rng = seededRandomSource('one-party', 'test/rows');
+    const cols = dom.shape.map((k) => Int32Array.from({ length: n }, () => uniformInt(rng, k)));
+    const oracle = new InProcessOracle({ domain: dom, parties: [new InMemoryMarginalSource(new EncodedTable(dom, cols))], seed: 'one-party' });
+    const res = await aim(oracle, { rho: 0.01, iters: 50, epochs: 1 });
+    expect(res.condition).toBeUndefined();
   });
 
   it('IID parties: the probe finds no significant heterogeneity (3-sigma rule, ~1e-3 false-positive rate per column; fixed seed)', async () => {
