@@ -89,7 +89,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
 /** Every AIM knob the environment can set, of either schedule (as recorded in the output). */
 type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omit<AimRoundOptions, 'rho' | 'schedule' | 'selection'>> & { schedule?: AimSchedule };
 
-/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB). */
+/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0, ...). */
 function aimKnobs(): AimKnobs {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
@@ -110,7 +110,7 @@ function aimKnobs(): AimKnobs {
     estimator: env.BENCH_ESTIMATOR === 'mirror-descent' ? 'mirror-descent' : env.BENCH_ESTIMATOR === 'accelerated' ? 'accelerated' : undefined,
     iters: num(env.BENCH_ITERS),
     denoisingFactor: num(env.BENCH_KAPPA),
-    conditionPairsFirst: env.BENCH_CONDFIRST === '0' ? false : undefined,
+    conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;
 }

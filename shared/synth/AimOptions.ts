@@ -69,7 +69,7 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly heterogeneity?: 'condition' | 'none';
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;
-  /** With a conditioning column Y, score and measure the pairs {a, Y} first (default true; aimEpochs `conditionPairsStep`). */
+  /** With a conditioning column Y, score and measure the pairs {a, Y} first (default false; aimEpochs `conditionPairsStep`). */
   readonly conditionPairsFirst?: boolean;
   /** Parties subtract their expected sampling deviation (default true; sensitivity 3). */
   readonly samplingCorrection?: boolean;

@@ -31,7 +31,7 @@ export interface AimEpochSettings {
   /**
    * With a conditioning column Y, the first epoch first scores and measures the pairs {a, Y}
    * (`conditionPairsStep`) so that the model's q(r | Y), on which every other party reference
-   * rests, knows how the columns depend on Y (default true).
+   * rests, knows how the columns depend on Y (default false: measured mixed, docs/synthesis.md).
    */
   readonly conditionPairsFirst?: boolean;
   /** Parties subtract their expected local sampling deviation (sensitivity 3 instead of 2). */
@@ -79,8 +79,8 @@ export interface AimEpochResult {
  * 2. Heterogeneity probe (optional): one `conditionalL1Scores` release of the d singletons with
  *    sampling correction; each entry estimates sum_i ||c_i(a) − n_i p̂(a)||_1 beyond sampling
  *    noise. The column with the largest entry beyond the model's own 1-way error
- *    (sqrt(2/π)·sigma0·n_a), if that excess is above 3 noise stddevs, becomes Y; with Y, epoch 1
- *    starts with `conditionPairsStep`.
+ *    (sqrt(2/π)·sigma0·n_a), if that excess is above 3 noise stddevs, becomes Y; with Y and
+ *    `conditionPairsFirst`, epoch 1 starts with `conditionPairsStep`.
  * 3. K epochs; epoch e spends remaining/(K − e + 1): a share on one release of all candidates
  *    that fit the model-size bound (conditioned on Y), the rest on a batch of b marginals with
  *    sigma_b = sqrt(b / (2·rho_meas)). The batch is chosen greedily on AIM's bias-corrected
@@ -148,7 +148,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     let rhoSelMain = rhoSel;
     let rhoMeasMain = rhoMeas;
     const early: string[][] = [];
-    if (e === 1 && condition !== undefined && s.conditionPairsFirst !== false) {
+    if (e === 1 && condition !== undefined && s.conditionPairsFirst === true) {
       const step = await conditionPairsStep(oracle, model, pool, condition, rhoSel, rhoMeas, budget, s.maxBatch ?? 2 * d, kappa, s.samplingCorrection);
       rhoSelMain -= step.rhoSel;
       rhoMeasMain -= step.rhoMeas;
