@@ -1,14 +1,14 @@
 // bench/width: federated MST and AIM on tables of growing width (generated Bayesian networks, and
 // the bundled public tables) through InProcessOracle: TV, share of the gap closed, time, per-process memory, bytes.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
 import { uniformInt } from '../shared/dp/random/uniform.js';
 import { rhoFromEpsilon } from '../shared/dp/accounting/cdpConversion.js';
-import type { EncodedTable } from '../shared/data/EncodedTable.js';
+import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../shared/data/InMemoryMarginalSource.js';
 import { splitParties, parsePartySplit } from '../shared/data/splitParties.js';
 import { shuffleInPlace } from '../shared/data/simulationSamplers.js';
@@ -26,6 +26,7 @@ import { attrSubsets } from '../shared/eval/attrSubsets.js';
 import { encodeLocalQuery } from '../platform/wire/localQueryWire.js';
 import { loadBenchTable } from './_benchTables.js';
 import type { ReplayMeta } from './_widthReplay.js';
+import { runProcessCase } from './_widthProcesses.js';
 
 const DELTA = 1e-9;
 /** At most this many 3-way sets are scored; wider tables use a fixed seeded sample of them. */
@@ -148,6 +149,11 @@ interface WidthCase {
   seed: string;
 }
 
+/** The fields naming a case in its record. */
+function caseFields(c: WidthCase, table: EncodedTable): Record<string, unknown> {
+  return { table: c.table, columns: table.domain.attrs.length, rows: table.rowCount, mechanism: c.mechanism, parties: c.parties, split: c.split, epsilon: c.epsilon, delta: DELTA, seed: c.seed };
+}
+
 async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<void> {
   const domain = table.domain;
   const d = domain.attrs.length;
@@ -175,15 +181,7 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const largest = parts.reduce((best, p) => (p.rowCount > best.rowCount ? p : best), parts[0]);
   const replay = process.env.BENCH_WIDTH_REPLAY === '0' ? undefined : replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}), sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
   emit({
-    table: c.table,
-    columns: d,
-    rows: table.rowCount,
-    mechanism: c.mechanism,
-    parties: c.parties,
-    split: c.split,
-    epsilon: c.epsilon,
-    delta: DELTA,
-    seed: c.seed,
+    ...caseFields(c, table),
     tv1Avg: round4(synthTv[0]),
     tv2Avg: round4(synthTv[1]),
     tv3Avg: round4(synthTv[2]),
@@ -222,6 +220,63 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
     bytesPerParty: oracle.bytesPerParty,
     maxReleaseBytesPerParty: oracle.maxReleaseBytes,
   });
+}
+
+/**
+ * The same case through the real product (bench/_widthProcesses): a coordinator and one agent per
+ * party as separate processes, masking, each silo holding back a fifth of its rows as its control
+ * sample (the local risk evaluation) and, with BENCH_WIDTH_POOLED_RISK=SHARE, the pooled risk release.
+ * The synthetic rows are scored against the whole table as in-process cases are.
+ */
+async function runProcessesCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<void> {
+  const domain = table.domain;
+  const d = domain.attrs.length;
+  const parts = splitParties(table, c.parties, parsePartySplit(c.split), seededRandomSource(c.seed, 'simulate/split'));
+  const dir = mkdtempSync(join(tmpdir(), 'fedsynth-width-'));
+  try {
+    const synthFile = join(dir, 'synthetic.csv');
+    const pooledRiskShare = Number(process.env.BENCH_WIDTH_POOLED_RISK ?? '0');
+    const load0 = loadavg()[0];
+    const r = await runProcessCase(parts, { mechanism: c.mechanism, epsilon: c.epsilon, delta: DELTA, rows: table.rowCount, controlShare: 0.2, pooledRiskShare, keepSynthetic: synthFile });
+    const load1 = loadavg()[0];
+    let quality: Record<string, unknown> = {};
+    if (r.state === 'done') {
+      const synth = EncodedTable.fromCsv(readFileSync(synthFile, 'utf8'), domain);
+      const code = (data: readonly Int32Array[]): CodeTable => makeCodeTable(domain.attrs, domain.shape, data);
+      const real = code(table.columns.map((col) => Int32Array.from(col)));
+      const f = floors(table, c.seed);
+      const sets = columnSets(d, 3, MAX_TRIPLES, 'width');
+      const [s, i, b] = [synth.columns.map((col) => Int32Array.from(col)), f.independent, f.bootstrap].map((data) => averageTv(real, code(data), sets));
+      const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+      quality = { syntheticRows: synth.rowCount, tv3Avg: round4(s), tv3Sets: sets.length, independentTv3: round4(i), bootstrapTv3: round4(b), gapClosed: round4((i - s) / (i - b)) };
+    }
+    const largest = r.agents.reduce((a, g) => (g.peakRssMB > a.peakRssMB ? g : a));
+    emit({
+      processes: true,
+      ...caseFields(c, table),
+      aggregation: 'masking',
+      controlShare: 0.2,
+      pooledRiskShare,
+      state: r.state,
+      ...(r.error ? { error: r.error } : {}),
+      rounds: r.rounds,
+      ...quality,
+      wallSeconds: r.wallSeconds,
+      phases: r.phases,
+      cpuSeconds: Math.round((r.coordinator.cpuSeconds + r.agents.reduce((a, g) => a + g.cpuSeconds, 0)) * 10) / 10,
+      coordinatorCpuSeconds: r.coordinator.cpuSeconds,
+      coordinatorPeakRssMB: r.coordinator.peakRssMB,
+      largestAgentPeakRssMB: largest.peakRssMB,
+      largestAgentCpuSeconds: largest.cpuSeconds,
+      largestAgentRows: largest.rows,
+      agents: r.agents,
+      localReports: r.localReports,
+      pooledRiskReleased: r.pooledRiskReleased,
+      loadAverage1m: [Math.round(load0 * 10) / 10, Math.round(load1 * 10) / 10],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface ReplayFigures {
@@ -279,10 +334,13 @@ function cases(): WidthCase[] {
  * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_MODEL_MB sets
  * AIM's model-size bound (default: AIM's own); BENCH_WIDTH_REPLAY=0
  * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party;
- * BENCH_WIDTH_KEEP=1 keeps their recording.
+ * BENCH_WIDTH_KEEP=1 keeps their recording. BENCH_WIDTH_PROCESSES=1 runs each case through the real
+ * product instead (separate coordinator and agent processes, gRPC, masking; runProcessesCase), with
+ * BENCH_WIDTH_POOLED_RISK=SHARE the post-delivery pooled risk release (default 0: off).
  */
 export async function run(emit: Emit): Promise<void> {
-  for (const c of cases()) await runCase(c, loadBenchTable(c.table), emit);
+  const processes = process.env.BENCH_WIDTH_PROCESSES === '1';
+  for (const c of cases()) await (processes ? runProcessesCase : runCase)(c, loadBenchTable(c.table), emit);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -127,7 +127,7 @@ export class PartyAgent {
       partyId: () => this.partyId,
       audit,
       metrics: opts.metrics,
-      pooledRisk: pooledRiskContribution(opts.stateDir, opts.domain, localRowsOf(opts.localRows ?? opts.source)),
+      pooledRisk: pooledRiskContribution(opts.stateDir, opts.domain, localRowsOf(opts.localRows ?? opts.source), this.evaluationThreads),
     });
     this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir), refusedFrames: this.refusedFrames, approved: (id) => this.store.study(id)?.decision === 'approved' });
   }

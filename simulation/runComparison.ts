@@ -15,6 +15,7 @@ import { parseSchema } from '../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../shared/schema/codeLabels.js';
 import { OUTPUT_FILES } from '../coordinator/delivery/StudyOutputs.js';
 import { writeReportFiles } from '../platform/report/writeReportFiles.js';
+import { syntheticCsvChunks } from '../platform/delivery/syntheticCsvChunks.js';
 import { partyLedgerSummary } from './partyLedgerSummary.js';
 import { runSimulatedStudy } from './runSimulatedStudy.js';
 import { selectRows, simulatedConsortium, splitSimulationTable, type SimulationOptions } from './runSimulation.js';
@@ -110,8 +111,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonRes
       columns: o.domain.attrs,
       sizes: o.domain.shape,
       schema,
-      syntheticCsv: readFileSync(join(o.out, `synthetic-${s.mechanism}.csv`), 'utf8'),
-      syntheticName: `synthetic-${s.mechanism}.csv`,
+      synthetic: syntheticCsvChunks(join(o.out, `synthetic-${s.mechanism}.csv`), { columns: o.domain.attrs, sizes: o.domain.shape, schema, name: `synthetic-${s.mechanism}.csv` }),
       rows: trainRows,
       control: controlRows,
       controlAsHoldout: true,

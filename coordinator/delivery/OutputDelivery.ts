@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorStore } from '../store/CoordinatorStore.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import { OUTPUT_FILES } from './StudyOutputs.js';
-import { fileSha256 } from './fileSha256.js';
+import { fileSha256 } from '../../platform/delivery/fileSha256.js';
 
 export interface OutputDeliveryDeps {
   store: CoordinatorStore;

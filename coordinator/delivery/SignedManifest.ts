@@ -3,7 +3,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileSha256 } from './fileSha256.js';
+import { fileSha256 } from '../../platform/delivery/fileSha256.js';
 import { VERSION } from '../../shared/version.js';
 import {
   OUTPUTS_MANIFEST,

@@ -1,6 +1,5 @@
 // StudyRunner: drives one study through its lifecycle on the coordinator (announce, approvals,
 // synthesis, delivery, done or failed), resuming from the last committed step after a restart.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -19,12 +18,13 @@ import { signConsortiumReport } from '../delivery/signConsortiumReport.js';
 import { pooledRounds, studyDomain, synthesizeStudy } from './StudySynthesis.js';
 import { SyntheticCsvWriter } from '../delivery/SyntheticCsvWriter.js';
 import { MeasuredMarginalTally } from '../../shared/eval/MeasuredMarginalTally.js';
-import { fileSha256 } from '../delivery/fileSha256.js';
+import { fileSha256 } from '../../platform/delivery/fileSha256.js';
 import { pooledSubgroupFidelity } from '../../shared/eval/pooledSubgroupFidelity.js';
 import { defaultSubgroupColumns } from '../../shared/eval/subgroupFidelity.js';
-import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
+import { MAX_ATTACKED_SYNTHETIC_ROWS } from '../../shared/eval/evaluateSynthetic.js';
+import { syntheticCsvChunks } from '../../platform/delivery/syntheticCsvChunks.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import type { CodeTable } from '../../shared/eval/CodeTable.js';
+import type { RowChunks } from '../../shared/eval/RowChunks.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import { pooledSinglingOutFamilies } from '../../shared/eval/risk/pooledSinglingOut.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
@@ -220,7 +220,8 @@ export class StudyRunner {
       const syntheticSha256 = fileSha256(join(dir, 'synthetic.csv'));
       await this.awaitSyntheticAcks(studyId, syntheticSha256);
       const deps = { ...this.d, checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
-      const synth = readStudySynthetic(dir, spec);
+      // Read in chunks (families, subgroup counts): the coordinator holds no O(rows) copy here either.
+      const synth = studySyntheticChunks(dir, spec);
       const categorical = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)).columns.map((c) => c.type === 'categorical') : undefined;
       const split = defaultSubgroupColumns(synth.sizes, categorical);
       // Singling-out predicates read off the delivered rows (public), in families no record can match twice.
@@ -228,7 +229,8 @@ export class StudyRunner {
       const design = { families: families.length, predicates: families.reduce((n, f) => n + f.length, 0) };
       const { risk: sum, subgroups } = await pooledRounds(deps, studyId, spec, syntheticSha256, split, families);
       const noise = { stddev: sum.stddev, l2Sensitivity: sum.l2Sensitivity, rho: sum.rho, parties: sum.parties };
-      const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), spec.syntheticRows, noise, 0.95, design);
+      // The parties attacked at most MAX_ATTACKED_SYNTHETIC_ROWS synthetic rows (attackedSyntheticRows).
+      const figures = pooledRiskFigures(sum.values, spec.domain.map((c) => c.name), Math.min(spec.syntheticRows, MAX_ATTACKED_SYNTHETIC_ROWS), noise, 0.95, design);
       section = {
         released: true,
         figures,
@@ -287,10 +289,10 @@ export class StudyRunner {
   }
 }
 
-/** The study's synthetic.csv (as written for delivery) as codes. */
-function readStudySynthetic(dir: string, spec: StudySpec): CodeTable {
+/** The study's synthetic.csv (as written for delivery) as codes, in chunks. */
+function studySyntheticChunks(dir: string, spec: StudySpec): RowChunks {
   const schema = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)) : null;
-  return syntheticCodeTable(readFileSync(join(dir, 'synthetic.csv'), 'utf8'), 'synthetic.csv', spec.domain.map((c) => c.name), spec.domain.map((c) => c.size), schema);
+  return syntheticCsvChunks(join(dir, 'synthetic.csv'), { columns: spec.domain.map((c) => c.name), sizes: spec.domain.map((c) => c.size), schema });
 }
 
 function sleep(ms: number): Promise<void> {

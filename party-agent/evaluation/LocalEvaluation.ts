@@ -10,6 +10,7 @@ import { buildReportJson, type PrivacySpent } from '../../shared/eval/buildRepor
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
+import { syntheticCsvChunks, type ChunkReaderPeak } from '../../platform/delivery/syntheticCsvChunks.js';
 import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 
@@ -48,26 +49,34 @@ export interface LocalEvaluationInput {
   readonly attacks?: number;
   /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 5000. */
   readonly maxRows?: number;
+  /** Synthetic rows the risk attacks see at most (default MAX_ATTACKED_SYNTHETIC_ROWS). */
+  readonly maxAttackedRows?: number;
+  /** Rows per chunk read from synthetic.csv (default 65,536; tests). */
+  readonly chunkRows?: number;
+  /** Filled with what the reader held at most (tests). */
+  readonly peak?: ChunkReaderPeak;
 }
 
 /** Evaluates synthetic.csv in `dir` against the party's rows; writes report.json/report.html there. */
 export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: string; html: string; seconds: number } {
   const t0 = performance.now();
-  const text = readFileSync(join(o.dir, 'synthetic.csv'), 'utf8');
   const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
   const seed = `local/${o.studyId}`;
+  const columns = o.domain.map((c) => c.name);
+  const sizes = o.domain.map((c) => c.size);
   const scored = evaluateSynthetic({
-    columns: o.domain.map((c) => c.name),
-    sizes: o.domain.map((c) => c.size),
+    columns,
+    sizes,
     schema,
-    syntheticCsv: text,
-    syntheticName: 'synthetic.csv',
+    // Read in chunks: the evaluation holds its samples of the rows, never the file (o.chunkRows: tests).
+    synthetic: syntheticCsvChunks(join(o.dir, 'synthetic.csv'), { columns, sizes, schema, chunkRows: o.chunkRows, peak: o.peak }),
     rows: o.rows,
     control: o.control,
     target: o.target || null,
     seed,
     maxRows: o.maxRows,
     attacks: o.attacks,
+    maxAttackedRows: o.maxAttackedRows,
     party: o.partyId,
   });
   let spent: PrivacySpent | null = null;
@@ -91,6 +100,8 @@ export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: strin
       target: target ?? '(none)',
       localRowsEvaluated: scored.realRowsEvaluated,
       syntheticRowsEvaluated: scored.syntheticRowsEvaluated,
+      syntheticRows: scored.syntheticRows,
+      syntheticRowsAttacked: scored.syntheticRowsAttacked,
       controlRowsHeldBack: scored.controlRows,
     },
     risk: { risk, riskPerSilo: [] },

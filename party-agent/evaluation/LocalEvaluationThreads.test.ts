@@ -1,5 +1,5 @@
-// Tests of LocalEvaluationThreads: a long local evaluation runs off the agent's event loop (timers
-// keep firing, so heartbeats would), failures reject with a typed code, stop() terminates the worker.
+// Tests of LocalEvaluationThreads: a long local evaluation or pooled risk count runs off the agent's event
+// loop (timers keep firing, so heartbeats would), failures reject with a typed code, stop() ends the worker.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { uniformInt } from '../../shared/dp/random/uniform.js';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import type { LocalEvaluationInput } from './LocalEvaluation.js';
 import { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
+import { countPooledRisk, type PooledRiskInput } from './PooledRiskContribution.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-eval-threads-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -70,3 +71,22 @@ it('ends an evaluation over its memory cap with MODEL_TOO_LARGE, and the agent t
   const after = await new LocalEvaluationThreads().run(largeStudy('after-cap'));
   expect(after.json.length).toBeGreaterThan(0);
 }, 120_000);
+
+it('counts the pooled risk in a worker (the inline count, bit for bit) while the event loop answers timers', async () => {
+  const s = largeStudy('pooled');
+  const input: PooledRiskInput = { dir: s.dir, studyId: 'pooled', attrs: s.domain.map((d) => d.name), shape: s.domain.map((d) => d.size), schemaJson: '', families: [], train: s.rows, control: s.control ?? [] };
+  const ticks: number[] = [performance.now()];
+  const timer = setInterval(() => ticks.push(performance.now()), 25);
+  let counts;
+  try {
+    counts = await new LocalEvaluationThreads().runPooledRisk(input);
+  } finally {
+    clearInterval(timer);
+  }
+  ticks.push(performance.now());
+  const durationMs = ticks[ticks.length - 1]! - ticks[0]!;
+  const maxGapMs = Math.max(...ticks.slice(1).map((t, i) => t - ticks[i]!));
+  // Planted: runPooledRisk counting inline -> one gap of the whole run, this fails.
+  expect(maxGapMs).toBeLessThan(durationMs / 2);
+  expect(Array.from(counts)).toEqual(Array.from(countPooledRisk(input)));
+}, 180_000);

@@ -1,9 +1,10 @@
-// LocalEvaluationThreads: runs the party's local-only evaluation in worker threads, so a long
-// evaluation never blocks the agent's event loop (heartbeats keep flowing); stop() ends them all.
+// LocalEvaluationThreads: runs the party's local-only evaluation and its pooled risk count in worker
+// threads, so neither blocks the agent's event loop (heartbeats keep flowing); stop() ends them all.
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import { workerScript } from '../../platform/threads/workerScript.js';
 import { evaluateDeliveredOutputs, type LocalEvaluationInput } from './LocalEvaluation.js';
+import { countPooledRisk, type PooledRiskInput } from './PooledRiskContribution.js';
 
 export interface LocalEvaluationResult {
   readonly json: string;
@@ -11,7 +12,20 @@ export interface LocalEvaluationResult {
   readonly seconds: number;
 }
 
-export type EvaluationToMain = { type: 'done'; result: LocalEvaluationResult } | { type: 'failed'; code: string; message: string };
+/** One job of a worker: the local evaluation, or the pooled risk count. */
+export type EvaluationJob = { kind: 'evaluation'; input: LocalEvaluationInput } | { kind: 'pooledRisk'; input: PooledRiskInput };
+
+/** What a job returns. */
+type JobResult<J extends EvaluationJob> = J extends { kind: 'evaluation' } ? LocalEvaluationResult : Float64Array;
+
+export type EvaluationToMain = { type: 'done'; result: LocalEvaluationResult | Float64Array } | { type: 'failed'; code: string; message: string };
+
+/** Runs a job in this thread (the worker's body, and the inline fallback). */
+export function runEvaluationJob(job: EvaluationJob): LocalEvaluationResult | Float64Array {
+  return job.kind === 'evaluation' ? evaluateDeliveredOutputs(job.input) : countPooledRisk(job.input);
+}
+
+const JOB_NAMES: Record<EvaluationJob['kind'], string> = { evaluation: 'local evaluation', pooledRisk: 'pooled risk count' };
 
 /**
  * The heap cap of one evaluation worker, in MB. The worker holds a copy of the party's rows and the
@@ -30,26 +44,36 @@ export class LocalEvaluationThreads {
    * Evaluates in a worker thread (compiled, or from source under vitest), else inline. Rejects with a
    * FedsynthError: the evaluation's own code, INTERNAL for a crashed worker, CANCELLED after stop().
    */
-  async run(input: LocalEvaluationInput): Promise<LocalEvaluationResult> {
-    if (this.stopped) throw new FedsynthError(ErrorCode.Cancelled, 'the agent is stopping: local evaluation not started');
+  run(input: LocalEvaluationInput): Promise<LocalEvaluationResult> {
+    return this.runJob({ kind: 'evaluation', input });
+  }
+
+  /** The pooled risk count (PooledRiskContribution) in a worker thread, as `run`. */
+  runPooledRisk(input: PooledRiskInput): Promise<Float64Array> {
+    return this.runJob({ kind: 'pooledRisk', input });
+  }
+
+  private async runJob<J extends EvaluationJob>(job: J): Promise<JobResult<J>> {
+    const name = JOB_NAMES[job.kind];
+    if (this.stopped) throw new FedsynthError(ErrorCode.Cancelled, `the agent is stopping: ${name} not started`);
     const script = workerScript(import.meta.url, 'localEvaluationWorker');
-    if (script === undefined) return evaluateDeliveredOutputs(input);
-    const worker = new Worker(script.url, { workerData: input, execArgv: script.execArgv, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
+    if (script === undefined) return runEvaluationJob(job) as JobResult<J>;
+    const worker = new Worker(script.url, { workerData: job, execArgv: script.execArgv, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
     this.running.add(worker);
     try {
-      return await new Promise<LocalEvaluationResult>((resolve, reject) => {
+      return await new Promise<JobResult<J>>((resolve, reject) => {
         worker.on('message', (m: EvaluationToMain) => {
-          if (m.type === 'done') resolve(m.result);
+          if (m.type === 'done') resolve(m.result as JobResult<J>);
           else reject(new FedsynthError(m.code as Code, m.message));
         });
         worker.on('error', (e: Error & { code?: string }) => {
           if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-            reject(new FedsynthError(ErrorCode.ModelTooLarge, `local evaluation needs more than its ${this.memoryMb} MB memory cap (synthetic table and the party's rows); the agent is unaffected`));
-          } else reject(new FedsynthError(ErrorCode.Internal, `local evaluation worker failed: ${e.message}`));
+            reject(new FedsynthError(ErrorCode.ModelTooLarge, `${name} needs more than its ${this.memoryMb} MB memory cap (synthetic table and the party's rows); the agent is unaffected`));
+          } else reject(new FedsynthError(ErrorCode.Internal, `${name} worker failed: ${e.message}`));
         });
         worker.on('exit', (code) => {
-          if (this.stopped) reject(new FedsynthError(ErrorCode.Cancelled, 'local evaluation stopped: the agent is stopping'));
-          else reject(new FedsynthError(ErrorCode.Internal, `local evaluation worker exited with code ${code}`));
+          if (this.stopped) reject(new FedsynthError(ErrorCode.Cancelled, `${name} stopped: the agent is stopping`));
+          else reject(new FedsynthError(ErrorCode.Internal, `${name} worker exited with code ${code}`));
         });
       });
     } finally {

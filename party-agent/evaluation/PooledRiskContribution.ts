@@ -1,15 +1,18 @@
 // PooledRiskContribution: the party's exact answer to a post-delivery `riskCounts` round — the risk
 // attacks of the DELIVERED synthetic data on all of its training and control rows (pooledRiskCounts).
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { makeCodeTable } from '../../shared/eval/CodeTable.js';
 import { pooledRiskCounts, pooledRiskSensitivity } from '../../shared/eval/risk/pooledRiskCounts.js';
+import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
+import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
-import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
+import { attackedSyntheticRows } from '../../shared/eval/evaluateSynthetic.js';
+import { fileSha256 } from '../../platform/delivery/fileSha256.js';
+import { syntheticCsvChunks } from '../../platform/delivery/syntheticCsvChunks.js';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { LOCAL_ONLY_NOTE, type LocalRowSource } from './LocalEvaluation.js';
 
@@ -27,8 +30,45 @@ export interface PooledRiskContribution {
   prepare(studyId: string, schemaJson: string, query: RiskCountsQuery): () => Promise<Float64Array>;
 }
 
-/** The contribution over the agent's delivered outputs (`stateDir/outputs/<study>`) and its rows. */
-export function pooledRiskContribution(stateDir: string, domain: Domain, rows: LocalRowSource | undefined): PooledRiskContribution {
+/** What the count needs: the delivered outputs' folder, the domain, the verified families and the party's rows as codes. */
+export interface PooledRiskInput {
+  readonly dir: string;
+  readonly studyId: string;
+  readonly attrs: readonly string[];
+  readonly shape: readonly number[];
+  readonly schemaJson: string;
+  /** Verified before the charge (validateLocalQuery: pairwise disjoint). */
+  readonly families: readonly SinglingOutFamily[];
+  readonly train: Int32Array[];
+  readonly control: Int32Array[] | undefined;
+}
+
+/**
+ * The party's exact count vector (pooledRiskCounts) against the delivered synthetic.csv, read in
+ * chunks (the attacked rows only: all up to MAX_ATTACKED_SYNTHETIC_ROWS, else the seeded sample the
+ * coordinator reports); writes the local-only record of it beside the outputs.
+ */
+export function countPooledRisk(o: PooledRiskInput): Float64Array {
+  const { attrs, shape, studyId } = o;
+  const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
+  const synth = attackedSyntheticRows(syntheticCsvChunks(join(o.dir, 'synthetic.csv'), { columns: attrs, sizes: shape, schema }), `pooled/${studyId}`);
+  const table = (cols: Int32Array[]) => makeCodeTable(attrs, shape, cols);
+  const train = table(o.train);
+  const control = table(o.control && o.control.length === attrs.length ? o.control : attrs.map(() => new Int32Array(0)));
+  const families = o.families;
+  const counts = pooledRiskCounts(train, control, synth, `pooled/${studyId}`, families);
+  // This silo's own figures from its exact counts (the same function the coordinator runs on the noisy sum).
+  const noise = { stddev: 0, l2Sensitivity: pooledRiskSensitivity(attrs.length, families.length), rho: 0, parties: 1 };
+  const own = pooledRiskFigures(counts, attrs, synth.rows, noise, 0.95, { families: families.length, predicates: families.reduce((n, f) => n + f.length, 0) });
+  writeFileSync(join(o.dir, POOLED_CONTRIBUTION_FILE), JSON.stringify({ scope: LOCAL_ONLY_NOTE, studyId, counts: Array.from(counts), figures: own }, null, 2));
+  return counts;
+}
+
+/**
+ * The contribution over the agent's delivered outputs (`stateDir/outputs/<study>`) and its rows;
+ * counted in a worker thread of `threads` when given (the agent's), else inline.
+ */
+export function pooledRiskContribution(stateDir: string, domain: Domain, rows: LocalRowSource | undefined, threads?: LocalEvaluationThreads): PooledRiskContribution {
   const refuse = (why: string): never => {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query: ${why}`, { field: 'compute.query' });
   };
@@ -38,23 +78,14 @@ export function pooledRiskContribution(stateDir: string, domain: Domain, rows: L
       const dir = join(stateDir, 'outputs', studyId);
       const file = join(dir, 'synthetic.csv');
       if (!existsSync(file)) refuse(`study ${studyId}: no delivered synthetic.csv at this party (a pooled risk round comes after delivery)`);
-      const bytes = readFileSync(file);
-      const digest = createHash('sha256').update(bytes).digest('hex');
+      const digest = fileSha256(file);
       if (digest !== query.syntheticSha256) refuse(`the round names synthetic data ${query.syntheticSha256.slice(0, 12)}…, this party received ${digest.slice(0, 12)}…`);
+      const input = (train: Int32Array[], control: Int32Array[] | undefined): PooledRiskInput => ({ dir, studyId, attrs: domain.attrs, shape: domain.shape, schemaJson, families: query.singlingOut ?? [], train, control });
       return async () => {
-        const synth = syntheticCodeTable(bytes.toString('utf8'), 'synthetic.csv', domain.attrs, domain.shape, schemaJson ? parseSchema(JSON.parse(schemaJson)) : null);
-        const table = (cols: Int32Array[]) => makeCodeTable(domain.attrs, domain.shape, cols);
-        const train = table(await rows!.codeColumns());
-        const controlCols = rows!.controlColumns ? await rows!.controlColumns() : undefined;
-        const control = table(controlCols && controlCols.length === domain.attrs.length ? controlCols : domain.attrs.map(() => new Int32Array(0)));
-        // The families were verified (validateLocalQuery: pairwise disjoint) before the charge.
-        const families = query.singlingOut ?? [];
-        const counts = pooledRiskCounts(train, control, synth, `pooled/${studyId}`, families);
-        // This silo's own figures from its exact counts (the same function the coordinator runs on the noisy sum).
-        const noise = { stddev: 0, l2Sensitivity: pooledRiskSensitivity(domain.attrs.length, families.length), rho: 0, parties: 1 };
-        const own = pooledRiskFigures(counts, domain.attrs, synth.rows, noise, 0.95, { families: families.length, predicates: families.reduce((n, f) => n + f.length, 0) });
-        writeFileSync(join(dir, POOLED_CONTRIBUTION_FILE), JSON.stringify({ scope: LOCAL_ONLY_NOTE, studyId, counts: Array.from(counts), figures: own }, null, 2));
-        return counts;
+        const train = await rows!.codeColumns();
+        const control = rows!.controlColumns ? await rows!.controlColumns() : undefined;
+        // Minutes of attacks at a large silo: in a worker thread, so the agent keeps its heartbeats.
+        return threads ? threads.runPooledRisk(input(train, control)) : countPooledRisk(input(train, control));
       };
     },
   };

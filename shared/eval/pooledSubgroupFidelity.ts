@@ -22,7 +22,7 @@
 //    below minRows (or not surely above it when absent). "Distorted" is per silo only.
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { CodeTable } from './CodeTable.js';
-import { marginalCounts } from './marginalCounts.js';
+import { asRowChunks, chunkMarginals, type RowChunks } from './RowChunks.js';
 import { isLowSubgroup, sampleFloor, SUBGROUP_MIN_ROWS, subgroupRule, type SubgroupFlag } from './subgroupFidelity.js';
 import { tvOfCounts } from './totalVariation.js';
 
@@ -118,7 +118,15 @@ interface GroupTables {
   readonly synth: Float64Array[];
 }
 
-function groupTables(synth: CodeTable, set: readonly number[], c: number, noisy: ArrayLike<number>): GroupTables {
+/** The synthetic side: its domain, rows and the counts of every set of subgroupSets (one pass over the rows). */
+interface SyntheticCounts {
+  readonly columns: readonly string[];
+  readonly sizes: readonly number[];
+  readonly rows: number;
+  counts(set: readonly number[]): Float64Array;
+}
+
+function groupTables(synth: SyntheticCounts, set: readonly number[], c: number, noisy: ArrayLike<number>): GroupTables {
   const sizes = set.map((a) => synth.sizes[a]);
   const at = set.indexOf(c);
   const rest = set.filter((a) => a !== c);
@@ -126,7 +134,7 @@ function groupTables(synth: CodeTable, set: readonly number[], c: number, noisy:
   const k = synth.sizes[c];
   const real = Array.from({ length: k }, () => new Float64Array(cells));
   const syn = Array.from({ length: k }, () => new Float64Array(cells));
-  const synthCounts = marginalCounts(synth, set);
+  const synthCounts = synth.counts(set);
   const digits = new Array<number>(set.length).fill(0);
   for (let i = 0; i < noisy.length; i++) {
     let r = 0;
@@ -160,12 +168,16 @@ function sum(t: ArrayLike<number>): number {
 
 /**
  * The figures from the noisy `sums` (one per set of `subgroupSets`, cell order of marginalCounts) and
- * the synthetic rows; `sigma` is the summed noise's standard deviation per count.
+ * the synthetic rows (read once, in chunks: only their counts on those sets are kept); `sigma` is the
+ * summed noise's standard deviation per count.
  */
-export function pooledSubgroupFidelity(synth: CodeTable, split: readonly number[], sums: readonly ArrayLike<number>[], sigma: number, minRows = SUBGROUP_MIN_ROWS): PooledSubgroupFidelity {
-  const sets = subgroupSets(synth.columns, split);
+export function pooledSubgroupFidelity(synthetic: CodeTable | RowChunks, split: readonly number[], sums: readonly ArrayLike<number>[], sigma: number, minRows = SUBGROUP_MIN_ROWS): PooledSubgroupFidelity {
+  const src = asRowChunks(synthetic);
+  const sets = subgroupSets(src.columns, split);
   if (sums.length !== sets.length) throw new FedsynthError(ErrorCode.InvalidArgument, `pooled subgroups: ${sums.length} marginals for ${sets.length} sets`);
   const byKey = new Map(sets.map((s, i) => [s.join(','), i]));
+  const counted = chunkMarginals(src, sets);
+  const synth: SyntheticCounts = { columns: src.columns, sizes: src.sizes, rows: counted.rows, counts: (set) => counted.counts[byKey.get(set.join(','))!] };
   let flagged = 0;
   const columns = split.map((c): PooledSubgroupColumn => {
     const tables = setsOf(synth.columns.length, c).map((set) => {

@@ -3,16 +3,20 @@
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
 
-/** `min(k, n)` distinct indices in [0, n), ascending; all of 0..n-1 when k >= n. */
+/**
+ * `min(k, n)` distinct indices in [0, n), ascending; all of 0..n-1 when k >= n. The shuffle keeps
+ * only the positions it moved (a map), so a sample holds O(k) memory whatever n.
+ */
 export function sampleRows(n: number, k: number, seed: string, stream: string): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  if (k >= n) return idx;
+  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
   const rng = seededRandomSource(seed, stream);
+  const moved = new Map<number, number>();
+  const out = new Int32Array(k);
   for (let i = 0; i < k; i++) {
     const j = i + uniformInt(rng, n - i);
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
+    const atJ = moved.get(j) ?? j;
+    moved.set(j, moved.get(i) ?? i);
+    out[i] = atJ;
   }
-  return idx.slice(0, k).sort();
+  return out.sort();
 }

@@ -79,11 +79,23 @@ export class ChildHandle {
   }
 }
 
+/** Another table than the bundled Adult sample: its schema file and a writer of the parties' silos. */
+export interface ConsortiumTable {
+  readonly schemaFile: string;
+  readonly target: string;
+  /** Writes one CSV silo (header + rows under the schema) per file, in party order. */
+  writeSilos(files: readonly string[]): void;
+  /** Data rows of a party's silo (after writeSilos). */
+  siloRows(party: string): number;
+  /** Share of each silo held back as its control sample (dataset.controlRows); 0 or absent: none. */
+  readonly controlShare?: number;
+}
+
 export interface AgentConfigFile {
   party: { id: string };
   coordinator: { address: string };
   kit: string;
-  dataset: { id: string; source: unknown; schema: string; onInvalid: string };
+  dataset: { id: string; source: unknown; schema: string; onInvalid: string; controlRows?: number };
   policy: Record<string, unknown>;
   state: { dir: string };
 }
@@ -101,6 +113,8 @@ export interface StudyOptions {
   minParties?: number;
   /** StudySpec.evaluationRho: the post-delivery pooled risk reservation (default none). */
   evaluationRho?: number;
+  /** How long to wait for every party to have come online (default 90 s; large silos validate longer). */
+  onlineTimeoutMs?: number;
 }
 
 const live = new Set<ChildHandle>();
@@ -119,15 +133,19 @@ export class ProcessConsortium {
   readonly domain: Domain;
   private readonly schemaRaw: unknown;
 
-  constructor(o: { name: string; parties?: readonly string[]; rows?: number }) {
+  constructor(o: { name: string; parties?: readonly string[]; rows?: number; table?: ConsortiumTable }) {
     this.dir = mkdtempSync(join(tmpdir(), `fedsynth-${o.name}-`));
     this.parties = o.parties ?? ['hospital-a', 'hospital-b', 'hospital-c'];
-    this.schemaRaw = JSON.parse(readFileSync(RAW_SCHEMA, 'utf8')) as unknown;
+    this.table = o.table;
+    this.schemaFile = o.table?.schemaFile ?? RAW_SCHEMA;
+    this.schemaRaw = JSON.parse(readFileSync(this.schemaFile, 'utf8')) as unknown;
     this.domain = Domain.fromJson(schemaDomain(parseSchema(this.schemaRaw)));
     this.rows = o.rows ?? 3000;
   }
 
   private readonly rows: number;
+  private readonly table: ConsortiumTable | undefined;
+  private readonly schemaFile: string;
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -156,7 +174,9 @@ export class ProcessConsortium {
     for (const p of this.parties) await issueKit(this.ca, { role: 'party', id: p, coordinator: '127.0.0.1:7443', out: this.kitDir(p) });
     await issueKit(this.ca, { role: 'operator', id: 'operator', coordinator: '127.0.0.1:7443', out: this.kitDir('operator') });
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
-    writeSilos(this.parties.map((p) => this.siloFile(p)), this.rows);
+    const files = this.parties.map((p) => this.siloFile(p));
+    if (this.table) this.table.writeSilos(files);
+    else writeSilos(files, this.rows);
   }
 
   /** The data lines (without header) of a party's silo. */
@@ -216,7 +236,13 @@ export class ProcessConsortium {
       party: { id: party },
       coordinator: { address: this.address },
       kit,
-      dataset: { id: `${party}-adult`, source: { kind: 'csv', path: this.siloFile(party) }, schema: RAW_SCHEMA, onInvalid: 'fail' },
+      dataset: {
+        id: `${party}-${this.table ? 'table' : 'adult'}`,
+        source: { kind: 'csv', path: this.siloFile(party) },
+        schema: this.schemaFile,
+        onInvalid: 'fail',
+        ...(this.table?.controlShare ? { controlRows: Math.floor(this.table.siloRows(party) * this.table.controlShare) } : {}),
+      },
       policy: {
         allowedColumns: '*',
         maxEpsilonPerStudy: 1,
@@ -303,14 +329,14 @@ export class ProcessConsortium {
       syntheticRows: o.rows ?? 500,
       domainHash: domainHash(this.domain),
       maxSilosPerIndividual: 1,
-      targetColumn: 'income',
+      targetColumn: this.table ? this.table.target : 'income',
       schemaJson: JSON.stringify(this.schemaRaw),
       training: o.mechanism === 'dpsgd' ? { ...completeDpsgdTraining(o.training), hidden: [...completeDpsgdTraining(o.training).hidden] } : undefined,
       evaluationRho: o.evaluationRho ?? 0,
     };
     const parties = [...(o.parties ?? this.parties)];
     // The coordinator invites only parties it has known (NOT_FOUND otherwise): wait for each to have come online once.
-    await ProcessConsortium.until(() => parties.every((p) => this.onlineEvents(p) >= 1), 90_000, `${parties.join(', ')} to have come online`);
+    await ProcessConsortium.until(() => parties.every((p) => this.onlineEvents(p) >= 1), o.onlineTimeoutMs ?? 90_000, `${parties.join(', ')} to have come online`);
     const st = await this.operator().createStudy({ spec, parties, seed: '', splitNote: '' });
     return st.spec!.studyId;
   }

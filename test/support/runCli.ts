@@ -1,11 +1,16 @@
 // runCli: runs the compiled `fedsynth` command (bin/fedsynth.js -> dist/) as a child process and
 // collects its exit code, stdout and stderr; the integration tests' way of calling the CLI.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (tests run the CLI from the build in dist/, see scripts/test.sh). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository root (tests run the CLI from the build in dist/, see scripts/test.sh); two levels
+ * up from the sources, three from their build in dist/test/support (benches import the fixtures).
+ */
+const TWO_UP = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = existsSync(join(TWO_UP, 'package.json')) ? TWO_UP : join(TWO_UP, '..');
 /** The CLI entry point. */
 export const FEDSYNTH_BIN = join(REPO_ROOT, 'bin', 'fedsynth.js');
 

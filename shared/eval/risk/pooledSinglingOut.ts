@@ -43,6 +43,8 @@ import { distinctRows } from './distinctRows.js';
 import { seededRandomSource } from '../../dp/random/RandomSource.js';
 import { uniformInt } from '../../dp/random/uniform.js';
 import { buildPredicateBitsets, countMatches, type Predicate, type PredicateBitsets } from './PredicateBitsets.js';
+import { asRowChunks, type RowChunks } from '../RowChunks.js';
+import { marginalCells } from '../marginalCounts.js';
 
 /** A family: predicates (each a conjunction of conditions) of which no record satisfies two. */
 export type SinglingOutFamily = readonly (readonly Predicate[])[];
@@ -179,32 +181,78 @@ export function pooledSinglingOutCounts(train: CodeTable, control: CodeTable, fa
  * The coordinator's families for a delivered synthetic table: `families` distinct column triples (pairs
  * for a two-column domain) drawn with `seed`; family f holds one equality predicate per cell of its
  * columns that exactly one synthetic row falls in (Anonymeter's multivariate predicates, read off the
- * synthetic rows, with = on every column so that the cells, hence the predicates, are disjoint).
+ * synthetic rows, with = on every column so that the cells, hence the predicates, are disjoint), in
+ * the order of those rows. The rows are read in chunks (one pass per round of candidate triples: each
+ * cell's count and first row), so memory is the triples' cells, not the rows.
  */
-export function pooledSinglingOutFamilies(synth: CodeTable, seed: string, families = DEFAULT_SINGLING_OUT_FAMILIES): SinglingOutFamily[] {
+export function pooledSinglingOutFamilies(synthetic: CodeTable | RowChunks, seed: string, families = DEFAULT_SINGLING_OUT_FAMILIES): SinglingOutFamily[] {
+  const synth = asRowChunks(synthetic);
   const m = synth.columns.length;
   const k = Math.min(3, m);
   const rng = seededRandomSource(seed, 'risk/pooled-singling-out/columns');
   const perFamily = Math.floor(MAX_SINGLING_OUT_PREDICATES / Math.max(1, families));
   const out: SinglingOutFamily[] = [];
   const used = new Set<string>();
-  for (let attempt = 0; out.length < families && attempt < 100 * families; attempt++) {
-    const cols: number[] = [];
-    while (cols.length < k) {
-      const c = uniformInt(rng, m);
-      if (!cols.includes(c)) cols.push(c);
+  let attempt = 0;
+  while (out.length < families && attempt < 100 * families) {
+    // The next candidate triples in draw order, as many as families are still missing.
+    const round: number[][] = [];
+    for (; round.length < families - out.length && attempt < 100 * families; attempt++) {
+      const cols: number[] = [];
+      while (cols.length < k) {
+        const c = uniformInt(rng, m);
+        if (!cols.includes(c)) cols.push(c);
+      }
+      cols.sort((a, b) => a - b);
+      if (used.has(cols.join(','))) continue;
+      used.add(cols.join(','));
+      round.push(cols);
     }
-    cols.sort((a, b) => a - b);
-    if (used.has(cols.join(','))) continue;
-    used.add(cols.join(','));
-    const counts = new Map<string, number>();
-    const key = (r: number) => cols.map((c) => synth.data[c][r]).join(',');
-    for (let r = 0; r < synth.rows; r++) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
-    const family: Predicate[][] = [];
-    for (let r = 0; r < synth.rows && family.length < perFamily; r++) {
-      if (counts.get(key(r)) === 1) family.push(cols.map((c) => ({ col: c, op: 'eq', value: synth.data[c][r] })));
+    for (const family of singletonCells(synth, round, perFamily)) {
+      if (family.length > 0 && out.length < families) out.push(family);
     }
-    if (family.length > 0) out.push(family);
   }
   return out;
+}
+
+/** Per column set: one equality predicate per cell exactly one row falls in, ordered by that row, at most `max`. */
+function singletonCells(synth: RowChunks, sets: readonly number[][], max: number): Predicate[][][] {
+  const counts = sets.map((cols) => new Int32Array(marginalCells(synth.sizes, cols)));
+  const first = sets.map((cols) => new Float64Array(marginalCells(synth.sizes, cols)).fill(-1));
+  let start = 0;
+  for (const chunk of synth.chunks()) {
+    sets.forEach((cols, i) => {
+      const cell = new Float64Array(chunk.rows);
+      marginalKeys(chunk, cols, cell);
+      const [n, f] = [counts[i], first[i]];
+      for (let r = 0; r < chunk.rows; r++) {
+        const x = cell[r];
+        if (n[x]++ === 0) f[x] = start + r;
+      }
+    });
+    start += chunk.rows;
+  }
+  return sets.map((cols, i) => {
+    const cells: number[] = [];
+    counts[i].forEach((n, x) => n === 1 && cells.push(x));
+    cells.sort((a, b) => first[i][a] - first[i][b]);
+    return cells.slice(0, max).map((x) => {
+      const values: number[] = [];
+      for (let j = cols.length - 1; j >= 0; j--) {
+        values[j] = x % synth.sizes[cols[j]];
+        x = Math.floor(x / synth.sizes[cols[j]]);
+      }
+      return cols.map((c, j) => ({ col: c, op: 'eq' as const, value: values[j] }));
+    });
+  });
+}
+
+/** Each row's cell index in the marginal over `cols` (marginalCounts' cell order). */
+function marginalKeys(t: CodeTable, cols: readonly number[], out: Float64Array): void {
+  out.fill(0);
+  for (const c of cols) {
+    const col = t.data[c];
+    const size = t.sizes[c];
+    for (let r = 0; r < t.rows; r++) out[r] = out[r] * size + col[r];
+  }
 }
