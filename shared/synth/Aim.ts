@@ -9,6 +9,9 @@ import { aimCandidates, kWaySets } from './AimCandidates.js';
 import type { AimOptions } from './AimOptions.js';
 import { aimEpochs } from './aimEpochs.js';
 import { aimRounds } from './aimRounds.js';
+import { aimOutside } from './aimOutside.js';
+import { fitRowsToMeasurements } from './fitRowsToMeasurements.js';
+import { reweightRows, resampleRows } from './reweightRows.js';
 
 export { aimCandidates, kWaySets } from './AimCandidates.js';
 
@@ -50,8 +53,9 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     });
     return { ...r, sample: (rows, rng) => r.model.sample(rows, rng) };
   }
+  const outsideShare = opts.outsideShare ?? 0;
   const r = await aimEpochs(oracle, {
-    rho,
+    rho: rho * (1 - outsideShare),
     candidates,
     rounds: T,
     iters,
@@ -78,5 +82,35 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     fitHelper: opts.fitHelper,
     onRound: opts.onRound,
   });
-  return { model: r.model, measurements: r.measurements, selected: r.selected, rhoUsed: r.rhoUsed, condition: r.condition, sample: (rows, rng) => r.model.sample(rows, rng) };
+  // One more epoch over the sets the junction tree cannot hold (aimOutside), with what remains.
+  const outside =
+    outsideShare > 0
+      ? await aimOutside(oracle, r.model, r.measurements, {
+          rho: rho - r.rhoUsed,
+          candidates,
+          selectionShare: opts.selectionShare ?? 0.25,
+          condition: r.condition,
+          maxReferenceCells: 4 * (opts.maxCells ?? 10000),
+          samplingCorrection: opts.samplingCorrection ?? true,
+          maxBatch: opts.maxBatch,
+          maxPool: opts.maxPool,
+          denoisingFactor: opts.denoisingFactor,
+        })
+      : { measurements: [], rhoUsed: 0 };
+  const measurements = [...r.measurements, ...outside.measurements];
+  const rowFit = opts.rowFit ?? (outside.measurements.length > 0 ? 'reweight' : 'none');
+  // Post-processing of the released measurements only: each chunk of rows drawn from the model is
+  // moved toward every measured marginal, on the sampler's own stream — reweighted and resampled
+  // (reweightRows) or searched cell by cell (fitRowsToMeasurements).
+  const sample = (rows: number, rng: RandomSource): Int32Array[] => {
+    if (rowFit === 'reweight') {
+      const pool = r.model.sample(rows * (opts.rowFitPool ?? 1), rng);
+      const { weights } = reweightRows(domain, pool, measurements, { total: r.model.total, iters: opts.rowFitIters });
+      return resampleRows(pool, weights, rows, rng);
+    }
+    const cols = r.model.sample(rows, rng);
+    if (rowFit === 'search') fitRowsToMeasurements(domain, cols, measurements, { total: r.model.total, rng, sweeps: opts.rowFitIters ?? 4 });
+    return cols;
+  };
+  return { model: r.model, measurements, selected: [...r.selected, ...outside.measurements.map((m) => [...m.attrs])], rhoUsed: r.rhoUsed + outside.rhoUsed, condition: r.condition, sample };
 }

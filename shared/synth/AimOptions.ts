@@ -73,6 +73,21 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly conditionPairsFirst?: boolean;
   /** Parties subtract their expected sampling deviation (default true; sensitivity 3). */
   readonly samplingCorrection?: boolean;
+  /**
+   * Share of rho for one last epoch over candidates outside the junction tree (aimOutside.ts;
+   * default 0): their measurements reach only the synthetic rows, through the row fit.
+   */
+  readonly outsideShare?: number;
+  /**
+   * Post-processing of every sampled chunk toward all measurements: 'reweight' (reweightRows.ts:
+   * mirror descent on row weights, then resampling), 'search' (fitRowsToMeasurements.ts: record-level
+   * local search) or 'none'. Default 'reweight' when the outside epoch measured something, else 'none'.
+   */
+  readonly rowFit?: 'none' | 'search' | 'reweight';
+  /** Iterations of 'reweight' (default 200) or sweeps of 'search' (default 4). */
+  readonly rowFitIters?: number;
+  /** 'reweight' draws this many times the requested rows before resampling (default 1). */
+  readonly rowFitPool?: number;
 }
 
 /** The reference AIM loop, one selection release per round. */

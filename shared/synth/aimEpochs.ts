@@ -295,7 +295,7 @@ export function interacts(attrs: readonly string[], supported: ReadonlySet<strin
 }
 
 /** The conditioning set for a candidate: [Y] when the reference over r ∪ Y stays small enough. */
-function conditionFor(domain: Domain, attrs: readonly string[], y: string | undefined, maxCells: number): string[] {
+export function conditionFor(domain: Domain, attrs: readonly string[], y: string | undefined, maxCells: number): string[] {
   if (y === undefined) return [];
   if (attrs.includes(y)) return [y];
   return domain.size(attrs) * domain.sizeOf(y) <= maxCells ? [y] : [];
