@@ -104,8 +104,10 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
   // (reweightRows) or searched cell by cell (fitRowsToMeasurements).
   const sample = (rows: number, rng: RandomSource): Int32Array[] => {
     if (rowFit === 'reweight') {
-      const pool = r.model.sample(rows * (opts.rowFitPool ?? 1), rng);
-      const { weights } = reweightRows(domain, pool, measurements, { total: r.model.total, iters: opts.rowFitIters });
+      // A pool of several times the rows, tilted no further than `rows` effective rows: the
+      // resample then repeats few rows (repeats add sampling noise to every marginal).
+      const pool = r.model.sample(rows * (opts.rowFitPool ?? 4), rng);
+      const { weights } = reweightRows(domain, pool, measurements, { total: r.model.total, iters: opts.rowFitIters, minEffectiveRows: rows });
       return resampleRows(pool, weights, rows, rng);
     }
     const cols = r.model.sample(rows, rng);

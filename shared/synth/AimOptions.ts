@@ -86,7 +86,7 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly rowFit?: 'none' | 'search' | 'reweight';
   /** Iterations of 'reweight' (default 200) or sweeps of 'search' (default 4). */
   readonly rowFitIters?: number;
-  /** 'reweight' draws this many times the requested rows before resampling (default 1). */
+  /** 'reweight' draws this many times the requested rows before resampling (default 4). */
   readonly rowFitPool?: number;
 }
 

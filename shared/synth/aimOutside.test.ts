@@ -44,8 +44,8 @@ describe('aim outside epoch', () => {
     const res = await aim(oracle, { rho: 2, iters: 100, rounds: 10, maxModelSizeMB: tiny, outsideShare: 0.25 });
     const got = res.sample(1000, seededRandomSource('s', 'coordinator/sample'));
     const rng = seededRandomSource('s', 'coordinator/sample');
-    const pool = res.model.sample(1000, rng);
-    const { weights } = reweightRows(domain, pool, res.measurements, { total: res.model.total });
+    const pool = res.model.sample(4000, rng);
+    const { weights } = reweightRows(domain, pool, res.measurements, { total: res.model.total, minEffectiveRows: 1000 });
     const replay = resampleRows(pool, weights, 1000, rng);
     expect(got.map((c) => [...c])).toEqual(replay.map((c) => [...c]));
   });

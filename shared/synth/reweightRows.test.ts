@@ -61,6 +61,17 @@ describe('reweightRows', () => {
     expect(Math.max(...res.weights) / Math.min(...res.weights)).toBeGreaterThan(2);
   });
 
+  it('keeps the effective sample size above minEffectiveRows', () => {
+    const pool = uniformRows(8000, 'f');
+    const free = reweightRows(domain, pool, exact, { total: 2000, iters: 100 });
+    const held = reweightRows(domain, pool, exact, { total: 2000, iters: 100, minEffectiveRows: 6000 });
+    // Without the floor the tilt toward b = a leaves well under 6,000 effective rows of 8,000.
+    expect(free.effectiveRows).toBeLessThan(5000);
+    expect(held.effectiveRows).toBeGreaterThanOrEqual(6000);
+    expect(held.lossAfter).toBeLessThan(held.lossBefore);
+    expect(held.lossAfter).toBeGreaterThan(free.lossAfter);
+  });
+
   it('keeps uniform weights without measurements', () => {
     const res = reweightRows(domain, uniformRows(100, 'c'), [], { total: 50 });
     expect([...res.weights]).toEqual(new Array(100).fill(0.5));

@@ -11,6 +11,12 @@ export interface ReweightOptions {
   readonly total: number;
   /** Mirror-descent iterations (default 200). */
   readonly iters?: number;
+  /**
+   * Stop before the weights' effective sample size (Σw)² / Σw² falls below this (default 0: no
+   * floor). Resampling m rows from weights of a smaller effective size repeats rows, and the
+   * repeats add sampling noise to every marginal, measured or not.
+   */
+  readonly minEffectiveRows?: number;
 }
 
 export interface ReweightResult {
@@ -19,6 +25,10 @@ export interface ReweightResult {
   /** Noise-weighted L2 loss Σ_m ||c_m − y_m||² / σ_m² at uniform weights and at the end. */
   readonly lossBefore: number;
   readonly lossAfter: number;
+  /** (Σw)² / Σw² of the returned weights (n at uniform weights). */
+  readonly effectiveRows: number;
+  /** Iterations accepted. */
+  readonly iters: number;
 }
 
 /**
@@ -67,7 +77,13 @@ export function reweightRows(domain: Domain, columns: readonly Int32Array[], mea
   let w = new Float64Array(n).fill(opts.total / Math.max(1, n));
   const lossBefore = lossAt(w);
   let loss = lossBefore;
-  if (n === 0 || measurements.length === 0) return { weights: w, lossBefore, lossAfter: loss };
+  const effective = (v: Float64Array): number => {
+    let q = 0;
+    for (const x of v) q += x * x;
+    return (opts.total * opts.total) / q;
+  };
+  if (n === 0 || measurements.length === 0) return { weights: w, lossBefore, lossAfter: loss, effectiveRows: n, iters: 0 };
+  const minEff = opts.minEffectiveRows ?? 0;
   // ℓ1-smoothness of L on the simplex of mass `total`: 2·Σ_m 1/σ_m² per unit of mass squared.
   let eta = 1 / (2 * opts.total * inv.reduce((a, b) => a + b, 0));
   const grad = new Float64Array(n);
@@ -75,7 +91,8 @@ export function reweightRows(domain: Domain, columns: readonly Int32Array[], mea
   const trial = new Float64Array(n);
   const trialLog = new Float64Array(n);
   const iters = opts.iters ?? 200;
-  for (let it = 0; it < iters; it++) {
+  let it = 0;
+  for (; it < iters; it++) {
     grad.fill(0);
     residuals.forEach((res, k) => {
       const idx = cellIdx[k];
@@ -96,6 +113,11 @@ export function reweightRows(domain: Domain, columns: readonly Int32Array[], mea
         trialLog[r] += shift;
         trial[r] = Math.exp(trialLog[r]);
       }
+      // A step below the effective-size floor is rejected as one that raises the loss.
+      if (minEff > 0 && effective(trial) < minEff) {
+        eta /= 2;
+        continue;
+      }
       const l = lossAt(trial);
       if (l < loss) {
         loss = l;
@@ -110,7 +132,7 @@ export function reweightRows(domain: Domain, columns: readonly Int32Array[], mea
       break;
     }
   }
-  return { weights: w, lossBefore, lossAfter: loss };
+  return { weights: w, lossBefore, lossAfter: loss, effectiveRows: effective(w), iters: it };
 }
 
 /**
