@@ -318,7 +318,8 @@ export const DEFAULT_DENOISING_FACTOR = 0.5;
 /**
  * Greedy batch on bias-corrected weighted scores w_r·(s_r − kappa·sqrt(2/π)·sigma_b·n_r) for each
  * batch size b (sigma_b depends on b); returns the batch with the largest total positive score
- * (the single best if none is positive).
+ * (the single best if none is positive). An infinite `sizeLimitMB` skips the junction-tree size
+ * test (aimOutside: sets the tree will not hold).
  */
 export function chooseBatch(
   domain: Domain,
@@ -349,7 +350,7 @@ export function chooseBatch(
       // this, a model that already exceeds the bound (the fitted junction tree can come out larger
       // than the hypothetical one it was checked as) admits no second pick, and the epoch's whole
       // measurement budget goes to one marginal.
-      if (picks.length > 0 && !insideClique(cliques, c)) {
+      if (picks.length > 0 && Number.isFinite(sizeLimitMB) && !insideClique(cliques, c)) {
         // The junction tree's size does not depend on the order of its cliques: one check per set
         // of picks, shared by every batch size b that reaches it.
         const key = [...picks, c].map((x) => x.join('\u0001')).sort().join('\u0002');
