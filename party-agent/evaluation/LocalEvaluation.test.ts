@@ -150,10 +150,11 @@ it('evaluates delivered outputs once: a re-delivery (after a reconnect) or an ex
   expect(scheduleLocalEvaluation(source, input, log, () => undefined, started, threads)).toBe(true);
   // Delivered again while the first evaluation has not even started.
   expect(scheduleLocalEvaluation(source, input, log, () => undefined, started, threads)).toBe(false);
-  await vi.waitFor(() => expect(written).toContain('local-only evaluation report written (it stays here)'), { timeout: 20_000 });
+  // The worker starts from the TypeScript sources under vitest: allow for a loaded machine.
+  await vi.waitFor(() => expect(written).toContain('local-only evaluation report written (it stays here)'), { timeout: 150_000, interval: 100 });
   expect(reads).toBe(1);
   // A restarted agent (fresh set) finds the report written.
   expect(scheduleLocalEvaluation(source, input, log, () => undefined, new Set(), threads)).toBe(false);
   await new Promise((r) => setTimeout(r, 50));
   expect(reads).toBe(1);
-});
+}, 180_000);

@@ -70,7 +70,7 @@ it('ends an evaluation over its memory cap with MODEL_TOO_LARGE, and the agent t
   await expect(threads.run(largeStudy('capped'))).rejects.toMatchObject({ code: ErrorCode.ModelTooLarge, message: expect.stringMatching(/4 MB memory cap/) });
   const after = await new LocalEvaluationThreads().run(largeStudy('after-cap'));
   expect(after.json.length).toBeGreaterThan(0);
-}, 120_000);
+}, 300_000);
 
 it('counts the pooled risk in a worker (the inline count, bit for bit) while the event loop answers timers', async () => {
   const s = largeStudy('pooled');
