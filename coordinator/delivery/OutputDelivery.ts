@@ -19,10 +19,17 @@ export interface OutputDeliveryDeps {
 const CHUNK = 1 << 20;
 
 /**
+ * Frames of one party's delivery not yet handed on by its stream. Two keep the stream busy while
+ * the next piece is read; the stream's own buffer (grpc-js: 16 messages) would hold 16 MiB per
+ * party, and a serialized copy of each.
+ */
+export const DELIVERY_FRAMES_IN_FLIGHT = 2;
+
+/**
  * Sends the outputs in `dir` to `partyId` (which the caller checked approved the study). Each file
- * is hashed and read in 1 MiB pieces, and the next piece is read only once the party's stream has
- * room (AgentSession.sendWhenDrained): memory stays at the stream's high-water mark whatever the
- * size of synthetic.csv.
+ * is hashed and read in 1 MiB pieces, and a piece is read only once all but
+ * DELIVERY_FRAMES_IN_FLIGHT - 1 of the frames before it were handed on (AgentSession.sendFlushed):
+ * a delivery holds at most that many frames whatever the size of synthetic.csv.
  */
 export async function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId: string, partyId: string): Promise<void> {
   const s = d.gateway.session(partyId);
@@ -36,15 +43,20 @@ export async function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId
     if (acked.get(file) === sha256) continue;
     const size = statSync(path).size;
     const fd = openSync(path, 'r');
+    const inFlight: Promise<void>[] = [];
     try {
       for (let off = 0; ; off += CHUNK) {
-        // A fresh buffer per frame: the stream may still hold the previous one.
+        // A fresh buffer per frame: the stream may still hold the previous ones.
         const data = Buffer.allocUnsafe(Math.min(CHUNK, size - off));
         if (data.length > 0) readSync(fd, data, 0, data.length, off);
         const last = off + CHUNK >= size;
-        await s.sendWhenDrained({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data, last, sha256: last ? sha256 : '' } });
+        const flushed = s.sendFlushed({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data, last, sha256: last ? sha256 : '' } });
+        flushed.catch(() => undefined); // awaited below; a rejection while an earlier frame is awaited is not unhandled
+        inFlight.push(flushed);
+        if (inFlight.length >= DELIVERY_FRAMES_IN_FLIGHT) await inFlight.shift();
         if (last) break;
       }
+      await Promise.all(inFlight);
       sent.push(file);
     } catch {
       d.log.warn({ studyId, partyId, file }, 'delivery interrupted (party offline); it is resent when the party reconnects');

@@ -1,12 +1,13 @@
 // Tests of synthetic.parquet: typed from the schema (labels, numbers, dates, NULL for the missing bin,
-// VARCHAR where an "other" label may appear), integer codes without a schema, same rows as the CSV.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// VARCHAR where an "other" label may appear), integer codes without a schema, same rows as the CSV;
+// the conversion's DuckDB is bounded (one thread, a memory ceiling, its own spill folder).
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, expect, it } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import { writeParquet } from './ParquetWriter.js';
+import { openParquetDuckDb, parquetMemoryLimitMB, writeParquet } from './ParquetWriter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-parquet-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -61,4 +62,26 @@ it('writes integer codes without a schema', async () => {
     [0, 1],
     [2, 0],
   ]);
+});
+
+it('converts on a DuckDB with one thread, a memory ceiling by columns and its own spill folder, removed after', async () => {
+  const spill = join(root, 'spill');
+  const db = await openParquetDuckDb(40, spill);
+  try {
+    const r = await db.conn.runAndReadAll(
+      "SELECT current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory'), current_setting('allocator_background_threads')",
+    );
+    const [threads, limit, temp, background] = r.getRows()[0]!.map(String);
+    expect(threads).toBe('1');
+    expect(parquetMemoryLimitMB(40)).toBe(448);
+    expect(limit).toBe('427.2 MiB'); // 448 MB as DuckDB prints it
+    expect(temp).toBe(spill);
+    expect(background).toBe('true');
+  } finally {
+    db.close();
+  }
+  const csv = join(root, 't.csv');
+  writeFileSync(csv, 'a,b\n0,1\n');
+  await writeParquet(csv, join(root, 't.parquet'), ['a', 'b']);
+  expect(readdirSync(root).filter((f) => f.startsWith('.parquet-tmp-'))).toEqual([]);
 });

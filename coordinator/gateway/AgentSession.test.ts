@@ -1,25 +1,23 @@
-// Tests of AgentSession.sendWhenDrained: a sender waits while the stream's buffer is full, goes on at
-// 'drain', and is released with PartyUnavailable when the party leaves first.
+// Tests of AgentSession.sendFlushed: a sender's promise resolves when the stream hands the frame on
+// (its write callback), rejects when the write fails, and is released with PartyUnavailable when the
+// party leaves first (grpc-js never calls back a cancelled call's write).
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type * as grpc from '@grpc/grpc-js';
 import type { AgentMessage, CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
 
-/** A stream whose buffer holds `room` frames until drain() empties it. */
+/** A stream that holds every frame's write callback until flush() calls it. */
 class FakeStream extends EventEmitter {
   readonly frames: CoordinatorMessage[] = [];
-  buffered = 0;
-  constructor(private readonly room: number) {
-    super();
-  }
-  write(m: CoordinatorMessage): boolean {
+  private readonly callbacks: ((err?: Error | null) => void)[] = [];
+  write(m: CoordinatorMessage, cb?: (err?: Error | null) => void): boolean {
     this.frames.push(m);
-    return ++this.buffered < this.room;
+    if (cb) this.callbacks.push(cb);
+    return true;
   }
-  drain(): void {
-    this.buffered = 0;
-    this.emit('drain');
+  flush(err?: Error): void {
+    this.callbacks.shift()?.(err ?? null);
   }
   end(): void {
     this.emit('close');
@@ -28,33 +26,44 @@ class FakeStream extends EventEmitter {
 
 const heartbeat = { $case: 'heartbeat' as const, value: { unixMs: 1 } };
 const session = (s: FakeStream) => new AgentSession('p1', new Uint8Array(), s as unknown as grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>);
+const tick = () => new Promise((r) => setTimeout(r, 20));
 
-describe('AgentSession.sendWhenDrained', () => {
-  it('resolves at once while the buffer has room, and only after drain once it is full', async () => {
-    const stream = new FakeStream(2);
+describe('AgentSession.sendFlushed', () => {
+  it('resolves only once the stream called back for that frame', async () => {
+    const stream = new FakeStream();
     const s = session(stream);
-    await s.sendWhenDrained(heartbeat); // 1 buffered: room left
-    let done = false;
-    const p = s.sendWhenDrained(heartbeat).then(() => (done = true)); // 2 buffered: full
-    await new Promise((r) => setTimeout(r, 20));
-    expect(done).toBe(false);
-    stream.drain();
-    await p;
-    expect(done).toBe(true);
+    let first = false;
+    let second = false;
+    const p1 = s.sendFlushed(heartbeat).then(() => (first = true));
+    const p2 = s.sendFlushed(heartbeat).then(() => (second = true));
+    await tick();
+    expect([first, second]).toEqual([false, false]);
+    stream.flush();
+    await p1;
+    await tick();
+    expect([first, second]).toEqual([true, false]);
+    stream.flush();
+    await p2;
     expect(stream.frames.map((f) => f.seq)).toEqual([1, 2]);
-    expect(stream.listenerCount('drain')).toBe(0);
+    expect(stream.listenerCount('close')).toBe(0);
   });
 
-  it('rejects a waiting sender when the session closes or the stream ends', async () => {
-    const a = new FakeStream(1);
+  it('rejects when the write fails, the session closes or the stream ends', async () => {
+    const w = new FakeStream();
+    const pw = session(w).sendFlushed(heartbeat);
+    w.flush(new Error('reset'));
+    await expect(pw).rejects.toThrow(/write failed: reset/);
+    const a = new FakeStream();
     const sa = session(a);
-    const pa = sa.sendWhenDrained(heartbeat);
+    const pa = sa.sendFlushed(heartbeat);
     sa.close('left');
     await expect(pa).rejects.toThrow(/unavailable/);
-    const b = new FakeStream(1);
-    const pb = session(b).sendWhenDrained(heartbeat);
+    a.flush(); // a late callback changes nothing
+    const b = new FakeStream();
+    const pb = session(b).sendFlushed(heartbeat);
     b.emit('close');
     await expect(pb).rejects.toThrow(/stream closed/);
     expect(() => sa.send(heartbeat)).toThrow(/stream closed/);
+    await expect(sa.sendFlushed(heartbeat)).rejects.toThrow(/stream closed/);
   });
 });

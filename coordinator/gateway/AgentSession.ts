@@ -22,8 +22,8 @@ export class PartyUnavailableError extends FedsynthError {
 export class AgentSession {
   private seq = 0;
   private readonly waiters = new Map<string, Waiter>();
-  /** Senders waiting for 'drain' (sendWhenDrained), released with an error on close. */
-  private readonly drainWaiters = new Set<() => void>();
+  /** Senders waiting for their frame to be handed on (sendFlushed), released with an error on close. */
+  private readonly flushWaiters = new Set<() => void>();
   lastSeenMs = Date.now();
   closed = false;
 
@@ -39,33 +39,38 @@ export class AgentSession {
   }
 
   /**
-   * Sends `body` and resolves once the stream's buffer has room again (the 'drain' event when
-   * write() said it is full), so a sender of many large frames (output delivery) holds at most the
-   * stream's high-water mark in memory; rejects when the party leaves first.
+   * Sends `body` and resolves once the stream has handed the frame on (its write callback: grpc-js
+   * calls it when the HTTP/2 stream took the serialized frame, i.e. as the party's flow-control
+   * window lets it through), so a sender of many large frames (output delivery) knows how many it
+   * still holds; rejects when the write fails or the party leaves first.
    */
-  async sendWhenDrained(body: Body): Promise<void> {
-    if (this.write(body)) return;
-    await new Promise<void>((resolve, reject) => {
-      const settle = (err?: Error): void => {
-        this.stream.off('drain', onDrain);
+  sendFlushed(body: Body): Promise<void> {
+    if (this.closed) return Promise.reject(new PartyUnavailableError(this.partyId, 'stream closed'));
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error | null): void => {
+        if (!this.flushWaiters.delete(onClose)) return;
         this.stream.off('close', onClose);
-        this.drainWaiters.delete(onClose);
-        if (err) reject(err);
+        if (err) reject(err instanceof PartyUnavailableError ? err : new PartyUnavailableError(this.partyId, `write failed: ${err.message}`));
         else resolve();
       };
-      const onDrain = (): void => settle();
+      // grpc-js drops the callback of a cancelled call: the stream's close settles it instead.
       const onClose = (): void => settle(new PartyUnavailableError(this.partyId, 'stream closed'));
-      this.drainWaiters.add(onClose);
-      this.stream.on('drain', onDrain);
+      this.flushWaiters.add(onClose);
       this.stream.on('close', onClose);
+      this.seq += 1;
+      try {
+        this.stream.write({ seq: this.seq, body }, (err?: Error | null) => settle(err));
+      } catch (e) {
+        settle(e as Error);
+      }
     });
   }
 
-  /** Writes one frame; false when the stream's buffer is full. */
-  private write(body: Body): boolean {
+  /** Writes one frame. */
+  private write(body: Body): void {
     if (this.closed) throw new PartyUnavailableError(this.partyId, 'stream closed');
     this.seq += 1;
-    return this.stream.write({ seq: this.seq, body });
+    this.stream.write({ seq: this.seq, body });
   }
 
   /** Sends one round stage and waits for the party's reply to it (or rejects on timeout/close). */
@@ -111,7 +116,7 @@ export class AgentSession {
       w.reject(new PartyUnavailableError(this.partyId, why));
       this.waiters.delete(key);
     }
-    for (const w of [...this.drainWaiters]) w();
+    for (const w of [...this.flushWaiters]) w();
     try {
       this.stream.end();
     } catch {

@@ -31,7 +31,7 @@ function setup() {
     session: (p: string) =>
       online.has(p)
         ? {
-            sendWhenDrained: async (b: { $case: string; value: { fileName: string; last: boolean } }) => {
+            sendFlushed: async (b: { $case: string; value: { fileName: string; last: boolean } }) => {
               if (b.value.last) sent.push({ party: p, file: b.value.fileName, last: b.value.last });
             },
           }
