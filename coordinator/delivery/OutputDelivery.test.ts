@@ -1,6 +1,7 @@
 // Tests of deliverOutputs over a grpc-js-like stream (object mode, 16-message buffer, each write called
 // back after a delay): the files arrive byte-identical with their hashes, and a delivery never holds
-// more than DELIVERY_FRAMES_IN_FLIGHT frames, whatever the size of the files.
+// more than DELIVERY_FRAMES_IN_FLIGHT frames, whatever the size of the files, nor reuses a frame's piece before
+// the stream called it back.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +28,10 @@ function slowStream(delayMs: number) {
   const w = new Writable({
     objectMode: true,
     write(m: CoordinatorMessage, _enc, cb) {
-      if (m.body?.$case === 'delivery') got.push(m.body.value);
+      // The frame is read as late as a stream may (grpc-js serializes earlier): just before the
+      // callback, after which the coordinator may reuse its piece.
       setTimeout(() => {
+        if (m.body?.$case === 'delivery') got.push({ ...m.body.value, data: Buffer.from(m.body.value.data) });
         done += 1;
         cb();
       }, delayMs);

@@ -36,6 +36,7 @@ export async function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId
   if (!s) return;
   const acked = new Map(d.store.deliveryAcks(studyId, partyId).map((a) => [a.fileName, a.sha256]));
   const sent: string[] = [];
+  const pieces: Buffer[] = [];
   for (const file of OUTPUT_FILES) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
@@ -45,9 +46,10 @@ export async function deliverOutputs(d: OutputDeliveryDeps, dir: string, studyId
     const fd = openSync(path, 'r');
     const inFlight: Promise<void>[] = [];
     try {
-      for (let off = 0; ; off += CHUNK) {
-        // A fresh buffer per frame: the stream may still hold the previous ones.
-        const data = Buffer.allocUnsafe(Math.min(CHUNK, size - off));
+      for (let off = 0, k = 0; ; off += CHUNK, k++) {
+        // Frame k reuses the piece of frame k - DELIVERY_FRAMES_IN_FLIGHT, which the stream handed
+        // on (serialized) before this frame was read.
+        const data = (pieces[k % DELIVERY_FRAMES_IN_FLIGHT] ??= Buffer.allocUnsafe(CHUNK)).subarray(0, Math.min(CHUNK, size - off));
         if (data.length > 0) readSync(fd, data, 0, data.length, off);
         const last = off + CHUNK >= size;
         const flushed = s.sendFlushed({ $case: 'delivery', value: { studyId, fileName: file, offset: off, data, last, sha256: last ? sha256 : '' } });
