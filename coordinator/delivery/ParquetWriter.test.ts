@@ -1,13 +1,13 @@
 // Tests of synthetic.parquet: typed from the schema (labels, numbers, dates, NULL for the missing bin,
 // VARCHAR where an "other" label may appear), integer codes without a schema, same rows as the CSV;
 // the conversion's DuckDB is bounded (one thread, a memory ceiling, its own spill folder).
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, expect, it } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import { openParquetDuckDb, parquetMemoryLimitMB, writeParquet } from './ParquetWriter.js';
+import { PARQUET_TEMP_DIR, openParquetDuckDb, parquetMemoryLimitMB, writeParquet } from './ParquetWriter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-parquet-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -82,6 +82,7 @@ it('converts on a DuckDB with one thread, a memory ceiling by columns and its ow
   }
   const csv = join(root, 't.csv');
   writeFileSync(csv, 'a,b\n0,1\n');
+  mkdirSync(join(root, PARQUET_TEMP_DIR)); // left by a conversion cut short
   await writeParquet(csv, join(root, 't.parquet'), ['a', 'b']);
-  expect(readdirSync(root).filter((f) => f.startsWith('.parquet-tmp-'))).toEqual([]);
+  expect(readdirSync(root).filter((f) => f.startsWith(PARQUET_TEMP_DIR))).toEqual([]);
 });

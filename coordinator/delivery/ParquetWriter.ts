@@ -1,6 +1,6 @@
 // ParquetWriter: converts a study's synthetic.csv into synthetic.parquet with DuckDB, typed from the
 // consortium schema (labels as VARCHAR, numbers as DOUBLE/BIGINT, dates as DATE) or as integer codes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openInMemoryDuckDb, type InMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
 import type { Column, Schema } from '../../shared/schema/ConsortiumSchema.js';
@@ -23,6 +23,9 @@ export function parquetType(col: Column, mode: 'uniform' | 'label'): string {
 function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
+
+/** The conversion's spill folder, in the output's folder. */
+export const PARQUET_TEMP_DIR = '.parquet-tmp';
 
 /**
  * DuckDB's memory ceiling for converting a table of `columns` columns: 128 MB plus 8 MB a column.
@@ -62,8 +65,10 @@ export async function openParquetDuckDb(columns: number, tempDir: string): Promi
 export async function writeParquet(csvPath: string, parquetPath: string, columns: readonly string[], schema?: Schema): Promise<void> {
   const types = schema ? schema.columns.map((c) => parquetType(c, schema.decode)) : columns.map(() => 'INTEGER');
   const spec = columns.map((c, i) => `${sqlString(c)}: ${sqlString(types[i]!)}`).join(', ');
-  // Spilled blocks (if any) go beside the output and are removed with the folder.
-  const tempDir = mkdtempSync(join(dirname(parquetPath), '.parquet-tmp-'));
+  // Spilled blocks (if any) go beside the output, in a folder removed after (and before: a conversion
+  // cut short by a restart left it).
+  const tempDir = join(dirname(parquetPath), PARQUET_TEMP_DIR);
+  rmSync(tempDir, { recursive: true, force: true });
   try {
     const db = await openParquetDuckDb(columns.length, tempDir);
     try {
