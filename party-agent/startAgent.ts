@@ -53,7 +53,8 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   // partyId once per line, though the connection and the rounds bind or log it again.
   const alog = bindOnce(log, 'partyId', config.party.id);
   const audit = openAuditHook(join(config.state.dir, 'audit.log'), config.party.id, { signingKey: kit.signingKey, publicKeyRaw: kit.signingPublicKeyRaw });
-  const source = await openSource(config.dataset.source as SourceConfig, schema, { onInvalid: config.dataset.onInvalid });
+  // DuckDB's memory is capped (DUCKDB_MEMORY_LIMIT_MB) and spills into the state directory.
+  const source = await openSource(config.dataset.source as SourceConfig, schema, { onInvalid: config.dataset.onInvalid, tempDirectory: join(config.state.dir, 'duckdb-tmp') });
   // Validate locally before any round: problems go to this party's operator only.
   const report = await source.validate();
   for (const p of report.problems) alog.warn({ problem: p.reason }, `data problem: ${formatProblem(p)}`);
@@ -75,8 +76,11 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   let counted: MarginalSource = source;
   let localRows = localRowsOf(source);
   let trainingRows: TabularRowSource = loadOnce(() => source.tabularRows());
+  let removeRows = (): void => undefined;
   if (config.dataset.controlRows > 0) {
-    const held = await holdOutControl(source, await source.rowCount(), domain, config.dataset.controlRows, controlSeed(config.state.dir));
+    // Both parts go to row files in the state directory (streamed: the agent never holds its table).
+    const held = await holdOutControl(source, await source.rowCount(), domain, config.dataset.controlRows, controlSeed(config.state.dir), join(config.state.dir, 'rows'));
+    removeRows = () => held.remove();
     counted = held.source;
     localRows = held.localRows;
     trainingRows = held.trainingRows;
@@ -147,6 +151,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
       await endpoint?.stop();
       ledger.close();
       await source.close();
+      removeRows();
       audit.close();
     },
   };

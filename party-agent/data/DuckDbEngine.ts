@@ -109,6 +109,32 @@ class DuckDbEngine implements SqlEngine {
 export interface DuckDbOptions {
   readonly ignoreExtraColumns: boolean;
   readonly threads?: number;
+  /** DuckDB's memory_limit in MB (default DUCKDB_MEMORY_LIMIT_MB): above it DuckDB spills to `tempDirectory` or fails. */
+  readonly memoryLimitMB?: number;
+  /** Where DuckDB spills (default: its own, `.tmp` in the working directory). */
+  readonly tempDirectory?: string;
+}
+
+/**
+ * DuckDB's memory cap in an agent, in MB. DuckDB's default is 80% of the host's RAM; what it keeps of
+ * a scanned file grew with the silo (the agent's validation pass: +33 MB at 50,000 rows, +96 MB at
+ * 400,000 rows of 40 columns). A GROUPING SETS statement needs memory per grouping set whatever the
+ * rows (Adult's 105 one- and two-way sets in one statement fail under 256 MB); statements are bounded
+ * by MAX_RESULT_ROWS (572 MB of process RSS measured at its cap), so 1 GB leaves them room.
+ */
+export const DUCKDB_MEMORY_LIMIT_MB = 1024;
+
+/** Opens the agent's in-memory DuckDB with its memory cap (and spill directory) set. */
+async function openAgentDuckDb(opts: DuckDbOptions): Promise<InMemoryDuckDb> {
+  const db = await openInMemoryDuckDb(opts.threads);
+  try {
+    await db.conn.run(`SET memory_limit = '${Math.max(16, Math.floor(opts.memoryLimitMB ?? DUCKDB_MEMORY_LIMIT_MB))}MB'`);
+    if (opts.tempDirectory !== undefined) await db.conn.run(`SET temp_directory = ${sqlString(opts.tempDirectory)}`);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
 }
 
 /** A CSV engine: all columns VARCHAR, RFC 4180 quoting, malformed lines counted through rejects. */
@@ -133,7 +159,7 @@ export async function openCsvEngine(path: string, delimiter: string, schema: Sch
     path,
     from,
     raw,
-    await openInMemoryDuckDb(opts.threads),
+    await openAgentDuckDb(opts),
     async (e) => {
       await e.query(`SELECT count(*) FROM read_csv(${args}, store_rejects=true, rejects_table='fs_rejects', rejects_scan='fs_scans')`);
       const [[n]] = (await e.query(`SELECT count(DISTINCT line) FROM fs_rejects`)) as [[unknown]];
@@ -208,7 +234,7 @@ function rawKind(type: string): RawKind {
 /** A Parquet engine: native numeric columns are binned without a text round trip. */
 export async function openParquetEngine(path: string, schema: Schema, opts: DuckDbOptions): Promise<SqlEngine> {
   await mustExist(path);
-  const db = await openInMemoryDuckDb(opts.threads);
+  const db = await openAgentDuckDb(opts);
   const from = `read_parquet(${sqlString(path)})`;
   let described: unknown[][];
   try {

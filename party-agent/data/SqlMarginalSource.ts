@@ -194,16 +194,24 @@ export class SqlMarginalSource implements MarginalSource {
 
   /**
    * The validated rows as code columns (schema order), at most `maxRows` (the first ones), for
-   * evaluation at the party only (party-agent/evaluation/LocalEvaluation.ts); never released.
+   * evaluation at the party only (party-agent/evaluation/LocalEvaluation.ts); never released. Streamed
+   * in batches into the columns (never the result rows all at once).
    */
   async codeColumns(maxRows = 200_000): Promise<Int32Array[]> {
-    await this.ensureValid();
+    const { rowsUsed } = await this.ensureValid();
     const all = this.schema.columns.map((_, i) => i);
+    const limit = Math.max(1, Math.min(rowsUsed, Math.floor(maxRows)));
     const enc = encodedSelect(this.schema, this.engine.raw, this.engine.from, this.engine.dialect, all, this.opts.onInvalid);
-    const rows = await this.engine.query(`SELECT * FROM (${enc}) local_rows LIMIT ${Math.max(1, Math.floor(maxRows))}`);
-    const cols = all.map(() => new Int32Array(rows.length));
-    rows.forEach((r, k) => all.forEach((j) => (cols[j]![k] = Number(r[j]))));
-    return cols;
+    const cols = all.map(() => new Int32Array(limit));
+    let k = 0;
+    await this.engine.scan(`SELECT * FROM (${enc}) local_rows LIMIT ${limit}`, (batch) => {
+      for (const r of batch) {
+        if (k >= limit) return;
+        for (const j of all) cols[j]![k] = Number(r[j]);
+        k++;
+      }
+    });
+    return k === limit ? cols : cols.map((c) => c.slice(0, k));
   }
 
   /**
@@ -215,35 +223,58 @@ export class SqlMarginalSource implements MarginalSource {
    */
   async tabularRows(): Promise<TabularRows> {
     const { rowsUsed } = await this.ensureValid();
+    const n = this.schema.columns.length;
+    const blocks = TabularEncoding.fromSchema(this.schema).columns;
+    const codes = blocks.map(() => new Int32Array(rowsUsed));
+    const values = blocks.map((b) => (b.kind === 'continuous' ? new Float64Array(rowsUsed) : null));
+    let r = 0;
+    await this.scanTabular((batch) => {
+      for (let j = 0; j < n; j++) {
+        codes[j]!.set(batch.codes[j]!, r);
+        const v = batch.values[j];
+        if (v) values[j]!.set(v, r);
+      }
+      r += batch.rows;
+    });
+    return { rows: rowsUsed, codes, values };
+  }
+
+  /**
+   * The rows of `tabularRows`, handed over batch by batch as the engine streams them (each batch in
+   * fresh arrays); holds one batch. Returns the number of rows, checked against the validation's.
+   */
+  async scanTabular(onBatch: (batch: TabularRows) => void): Promise<number> {
+    const { rowsUsed } = await this.ensureValid();
     const { schema, engine } = this;
     const blocks = TabularEncoding.fromSchema(schema).columns;
     const n = schema.columns.length;
     const all = schema.columns.map((_, i) => i);
     const continuous = all.filter((i) => blocks[i]!.kind === 'continuous');
-    const codes = all.map(() => new Int32Array(rowsUsed));
-    const values = blocks.map((b) => (b.kind === 'continuous' ? new Float64Array(rowsUsed) : null));
     const changed = (): FedsynthError =>
       new FedsynthError(ErrorCode.InvalidData, `${engine.label}: the data changed after it was validated (restart the agent to validate it again)`, { source: engine.label });
     let r = 0;
     await engine.scan(encodedSelect(schema, engine.raw, engine.from, engine.dialect, all, this.opts.onInvalid, continuous), (batch) => {
       if (r + batch.length > rowsUsed) throw changed();
-      for (const row of batch) {
+      const codes = all.map(() => new Int32Array(batch.length));
+      const values = blocks.map((b) => (b.kind === 'continuous' ? new Float64Array(batch.length) : null));
+      batch.forEach((row, i) => {
         for (let j = 0; j < n; j++) {
           const code = Number(row[j]);
           if (!(code >= 0)) throw changed();
-          codes[j]![r] = code;
+          codes[j]![i] = code;
         }
         continuous.forEach((j, k) => {
           const b = blocks[j] as Extract<(typeof blocks)[number], { kind: 'continuous' }>;
           const x = row[n + k] === null ? Number.NaN : Number(row[n + k]);
-          const isBin = codes[j]![r]! < b.edges.length - 1;
-          values[j]![r] = isBin ? Math.min(b.edges[b.edges.length - 1]!, Math.max(b.edges[0]!, x)) : Number.NaN;
+          const isBin = codes[j]![i]! < b.edges.length - 1;
+          values[j]![i] = isBin ? Math.min(b.edges[b.edges.length - 1]!, Math.max(b.edges[0]!, x)) : Number.NaN;
         });
-        r++;
-      }
+      });
+      r += batch.length;
+      onBatch({ rows: batch.length, codes, values });
     });
     if (r !== rowsUsed) throw changed();
-    return { rows: rowsUsed, codes, values };
+    return r;
   }
 
   async close(): Promise<void> {

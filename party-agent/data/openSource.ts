@@ -21,6 +21,10 @@ export interface OpenSourceOptions {
   readonly maxExamples?: number;
   /** DuckDB threads (default: all cores). */
   readonly threads?: number;
+  /** DuckDB's memory cap in MB (CSV and Parquet; default DUCKDB_MEMORY_LIMIT_MB). */
+  readonly memoryLimitMB?: number;
+  /** Where DuckDB spills above its cap (CSV and Parquet; default DuckDB's `.tmp`). */
+  readonly tempDirectory?: string;
   /** Estimated result rows per marginal statement (default MAX_RESULT_ROWS; tests force chunking). */
   readonly maxResultRows?: number;
 }
@@ -30,11 +34,12 @@ export async function openSource(config: SourceConfig, schema: Schema, opts: Ope
   const parsed = SourceConfigZ.safeParse(config);
   if (!parsed.success) throw new FedsynthError(ErrorCode.InvalidConfig, `invalid data source config: ${formatIssues(parsed.error)}`);
   const c = parsed.data;
+  const duck = { threads: opts.threads, memoryLimitMB: opts.memoryLimitMB, tempDirectory: opts.tempDirectory };
   const engine =
     c.kind === 'csv'
-      ? await openCsvEngine(c.path, c.delimiter, schema, { ignoreExtraColumns: c.ignoreExtraColumns, threads: opts.threads })
+      ? await openCsvEngine(c.path, c.delimiter, schema, { ignoreExtraColumns: c.ignoreExtraColumns, ...duck })
       : c.kind === 'parquet'
-        ? await openParquetEngine(c.path, schema, { ignoreExtraColumns: c.ignoreExtraColumns, threads: opts.threads })
+        ? await openParquetEngine(c.path, schema, { ignoreExtraColumns: c.ignoreExtraColumns, ...duck })
         : await openPostgresEngine(c, schema);
   return new SqlMarginalSource(engine, schema, { onInvalid: opts.onInvalid ?? 'fail', maxExamples: opts.maxExamples, maxResultRows: opts.maxResultRows });
 }

@@ -19,6 +19,7 @@ import { ErrorCode, isFedsynthError } from '../../shared/errors/FedsynthError.js
 import { withInMemoryDuckDb } from '../../platform/duckdb/inMemoryDuckDb.js';
 import { controlRowIndices, holdOutControl } from '../evaluation/ControlHoldout.js';
 import { openSource } from './openSource.js';
+import { RowFileMarginalSource } from './RowFileMarginalSource.js';
 import { loadOnce, trainingRowsOf } from './trainingRows.js';
 import { startTestPostgres, type TestPostgres } from '../../test/support/testPostgres.js';
 
@@ -141,21 +142,26 @@ describe('training rows of file sources', () => {
     }
   });
 
-  it('with a control sample: gradient rounds train on exactly the counted rows (the control rows excluded), one copy shared', async () => {
+  it('with a control sample: gradient rounds train on exactly the counted rows (the control rows excluded), read from the row file', async () => {
     const src = await openSource({ kind: 'csv', path: cleanCsv }, schema, { threads: 1 });
     try {
-      const held = await holdOutControl(src, await src.rowCount(), domain, 60, 'seed-1');
+      const held = await holdOutControl(src, await src.rowCount(), domain, 60, 'seed-1', join(dir, 'rows-1'));
       const training = await held.trainingRows.tabularRows();
       const isControl = new Uint8Array(ROWS);
       for (const i of controlRowIndices(reference(records(false)), 60, 'seed-1')) isControl[i] = 1;
       const kept = Array.from({ length: ROWS }, (_, i) => i).filter((i) => isControl[i] === 0);
       expectSameRows(training, selectTabularRows(reference(records(false)), kept));
-      // The counts, the local evaluation and the gradient rounds read the same arrays.
-      const counted = (held.source as InMemoryMarginalSource).table.columns;
-      training.codes.forEach((c, j) => expect(c).toBe(counted[j]));
+      // The counts, the local evaluation and the gradient rounds read the same rows: the training row file,
+      // counted block by block (never the table in memory).
+      expect(held.source).toBeInstanceOf(RowFileMarginalSource);
+      const sets = [['age'], ['race', 'visits'], ['age', 'weight', 'visits']];
+      expect(await held.source.marginals(sets)).toEqual(await new InMemoryMarginalSource(new EncodedTable(domain, training.codes)).marginals(sets));
       expect(await held.localRows.codeColumns()).toEqual(training.codes);
+      const control = await held.localRows.controlColumns!();
+      expect(control.map((c) => Array.from(c))).toEqual(selectTabularRows(reference(records(false)), Array.from(controlRowIndices(reference(records(false)), 60, 'seed-1'))).codes.map((c) => Array.from(c)));
+      held.remove();
       // Planted: the split under another seed trains on other rows, and the comparison sees it.
-      const other = await (await holdOutControl(src, await src.rowCount(), domain, 60, 'seed-2')).trainingRows.tabularRows();
+      const other = await (await holdOutControl(src, await src.rowCount(), domain, 60, 'seed-2', join(dir, 'rows-2'))).trainingRows.tabularRows();
       expect(() => expectSameRows(other, selectTabularRows(reference(records(false)), kept))).toThrow();
     } finally {
       await src.close();

@@ -4,18 +4,22 @@
 // The split is keyed by each row's content, not its position: the `controlRows` rows with the smallest
 // HMAC-SHA256 under a secret seed, created once per state directory and kept (startAgent). A restarted
 // agent holds back the same rows even when its source returns them in another order (PostgreSQL
-// without ORDER BY, a re-sorted CSV), so no control row ever enters a release. Needs every validated row in memory: a SQL source hands them in one streamed
-// scan (codes and continuous values), split here once for the counts, the gradient rounds and the
-// local evaluation alike, which then share the training part's arrays.
+// without ORDER BY, a re-sorted CSV), so no control row ever enters a release. The rows are streamed
+// once from the source into row files at the party (never the whole table in memory); the training
+// file is what rounds count (block by block), gradient rounds train on and the local evaluation samples.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
-import { EncodedTable } from '../../shared/data/EncodedTable.js';
-import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import { sampleChunkRows } from '../../shared/eval/RowChunks.js';
 import { createHmac } from 'node:crypto';
 import type { LocalRowSource } from './LocalEvaluation.js';
 import type { TabularRows } from '../../shared/neural/TabularEncoding.js';
-import type { TabularRowSource } from '../data/trainingRows.js';
+import { loadOnce, type TabularRowSource } from '../data/trainingRows.js';
+import { CodeRowFile, type CodeRowFileWriter } from '../data/CodeRowFile.js';
+import { RowFileMarginalSource } from '../data/RowFileMarginalSource.js';
+import { digestBefore, digestCutoff, type DigestBlock } from './digestCutoff.js';
 
 /** The training part (what rounds count) and the rows of both parts for the local evaluation. */
 export interface HeldOutControl {
@@ -25,50 +29,136 @@ export interface HeldOutControl {
   readonly trainingRows: TabularRowSource;
   readonly trainRows: number;
   readonly controlRows: number;
+  /** Deletes the two row files (the agent stops). */
+  remove(): void;
 }
 
-/**
- * Splits the validated rows of a source into training and control. `totalRows` is the source's
- * row count (checked against the rows read, so a capped read fails instead of mis-splitting).
- * A source with `tabularRows` (the SQL sources) hands codes and continuous values, one with only
- * `codeColumns` codes (continuous values then absent).
- */
-export async function holdOutControl(rows: LocalRowSource | TabularRowSource, totalRows: number, domain: Domain, controlRows: number, seed: string): Promise<HeldOutControl> {
+/** A source that streams its validated rows in batches (SqlMarginalSource), never holding the table. */
+export interface TabularBatchSource {
+  scanTabular(onBatch: (batch: TabularRows) => void): Promise<number>;
+}
+
+/** Streams the rows of any of the three kinds of source, batch by batch. */
+async function scanRows(rows: TabularBatchSource | LocalRowSource | TabularRowSource, onBatch: (batch: TabularRows) => void): Promise<void> {
+  if ('scanTabular' in rows) {
+    await rows.scanTabular(onBatch);
+    return;
+  }
   const table: TabularRows =
     'tabularRows' in rows
       ? await rows.tabularRows()
       : await rows.codeColumns().then((codes) => ({ rows: codes[0]?.length ?? 0, codes, values: codes.map(() => null) }));
-  const cols = table.codes;
-  const n = table.rows;
-  if (n !== totalRows) {
-    throw new FedsynthError(ErrorCode.InvalidConfig, `dataset.controlRows: the control split needs every row in memory; ${n} of ${totalRows} rows could be read`, {
-      field: 'dataset.controlRows',
-    });
+  onBatch(table);
+}
+
+/** The two 52-bit keys of row `i`'s digest HMAC-SHA256(seed, row) (see controlRowIndices); `row` is scratch of the row's byte length. */
+function rowDigest(seed: string, codes: readonly ArrayLike<number>[], values: readonly Float64Array[], i: number, row: Buffer): [number, number] {
+  let o = 0;
+  for (const c of codes) o = row.writeInt32LE(c[i] ?? 0, o);
+  for (const v of values) {
+    const x = v[i]!;
+    o = row.writeDoubleLE(Number.isNaN(x) ? Number.NaN : x, o);
   }
-  if (!Number.isInteger(controlRows) || controlRows < 1 || controlRows > n / 2) {
-    throw new FedsynthError(ErrorCode.InvalidConfig, `dataset.controlRows must be an integer from 1 to half the ${n} validated rows, got ${controlRows}`, {
-      field: 'dataset.controlRows',
+  const d = createHmac('sha256', seed).update('fedsynth/control-holdout/v2\0').update(row).digest();
+  return [d.readUIntBE(0, 6) * 16 + (d[6]! >> 4), (d[6]! & 15) * 2 ** 48 + d.readUIntBE(7, 6)];
+}
+
+/** Reads a row file's codes: every row up to `max`, else the seeded sample of `max` rows (stream `stream`), in row order. */
+async function codesOf(file: CodeRowFile, domain: Domain, max: number | undefined, stream: string): Promise<Int32Array[]> {
+  const k = max === undefined ? file.rows : Math.max(1, Math.floor(max));
+  return [...sampleChunkRows(file.chunks(domain.attrs), file.rows, k, 'fedsynth/local-rows', stream).data];
+}
+
+/**
+ * Splits the validated rows of a source into training and control, kept in two row files in `dir`
+ * (CodeRowFile: codes and continuous values, read back a block at a time). `totalRows` is the source's
+ * row count (checked against the rows read, so a capped read fails instead of mis-splitting).
+ * A source that streams (`scanTabular`: the SQL sources) is read in batches; one with `tabularRows`
+ * or only `codeColumns` (tests) whole. The split holds a block of rows and a bounded histogram of
+ * digests (digestCutoff), never the table: three passes over files in `dir` (rows and digests, then
+ * the cutoff digest, then the two parts). The rows kept are in source order in each part.
+ */
+export async function holdOutControl(
+  rows: TabularBatchSource | LocalRowSource | TabularRowSource,
+  totalRows: number,
+  domain: Domain,
+  controlRows: number,
+  seed: string,
+  dir: string,
+): Promise<HeldOutControl> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const digests = CodeRowFile.create(join(dir, 'digests.rows'), [], [true, true]);
+  let all: CodeRowFileWriter | undefined;
+  let n = 0;
+  const writers: CodeRowFileWriter[] = [digests];
+  try {
+    await scanRows(rows, (batch) => {
+      all ??= CodeRowFile.create(join(dir, 'all.rows'), domain.shape, batch.values.map((v) => v !== null));
+      if (!writers.includes(all)) writers.push(all);
+      const values = batch.values.filter((v): v is Float64Array => v !== null);
+      const scratch = Buffer.alloc(4 * batch.codes.length + 8 * values.length);
+      const hl = [new Float64Array(1), new Float64Array(1)];
+      for (let i = 0; i < batch.rows; i++) {
+        [hl[0]![0], hl[1]![0]] = rowDigest(seed, batch.codes, values, i, scratch);
+        digests.push([], hl, 0);
+        all.push(batch.codes, batch.values, i);
+      }
+      n += batch.rows;
     });
+    const allFile = (all ?? CodeRowFile.create(join(dir, 'all.rows'), domain.shape, domain.shape.map(() => false))).close();
+    const digestFile = digests.close();
+    try {
+      if (n !== totalRows) {
+        throw new FedsynthError(ErrorCode.InvalidConfig, `dataset.controlRows: the control split needs every row; ${n} of ${totalRows} rows could be read`, {
+          field: 'dataset.controlRows',
+        });
+      }
+      if (!Number.isInteger(controlRows) || controlRows < 1 || controlRows > n / 2) {
+        throw new FedsynthError(ErrorCode.InvalidConfig, `dataset.controlRows must be an integer from 1 to half the ${n} validated rows, got ${controlRows}`, {
+          field: 'dataset.controlRows',
+        });
+      }
+      const digestBlocks = function* (): Generator<DigestBlock> {
+        let start = 0;
+        for (const b of digestFile.blocks()) {
+          yield { start, hi: b.values[0]!, lo: b.values[1]! };
+          start += b.rows;
+        }
+      };
+      const cutoff = digestCutoff(digestBlocks, controlRows);
+      const continuous = domain.shape.map((_, j) => allFile.hasValues(j));
+      const train = CodeRowFile.create(join(dir, 'train.rows'), domain.shape, continuous);
+      const control = CodeRowFile.create(join(dir, 'control.rows'), domain.shape, continuous);
+      writers.push(train, control);
+      const ds = digestBlocks();
+      for (const b of allFile.blocks()) {
+        const d = ds.next().value as DigestBlock;
+        for (let i = 0; i < b.rows; i++) {
+          const held = !digestBefore(cutoff, { hi: d.hi[i]!, lo: d.lo[i]!, row: d.start + i });
+          (held ? control : train).push(b.codes, b.values, i);
+        }
+      }
+      const trainFile = train.close();
+      const controlFile = control.close();
+      return {
+        source: new RowFileMarginalSource(trainFile, domain),
+        localRows: { codeColumns: (max) => codesOf(trainFile, domain, max, 'train'), controlColumns: (max) => codesOf(controlFile, domain, max, 'control') },
+        trainingRows: loadOnce(async () => trainFile.tabularRows()),
+        trainRows: trainFile.rows,
+        controlRows: controlFile.rows,
+        remove: () => {
+          trainFile.remove();
+          controlFile.remove();
+        },
+      };
+    } finally {
+      allFile.remove();
+      digestFile.remove();
+    }
+  } catch (e) {
+    for (const w of writers) w.discard();
+    throw e;
   }
-  const isControl = new Uint8Array(n);
-  for (const i of controlRowIndices(table, controlRows, seed)) isControl[i] = 1;
-  const pick = <T extends Int32Array | Float64Array>(col: T, want: number, make: (k: number) => T): T => {
-    const out = make(want === 1 ? controlRows : n - controlRows);
-    let k = 0;
-    for (let i = 0; i < n; i++) if (isControl[i] === want) out[k++] = col[i];
-    return out;
-  };
-  const train = cols.map((c) => pick(c, 0, (k) => new Int32Array(k)));
-  const control = cols.map((c) => pick(c, 1, (k) => new Int32Array(k)));
-  const trainValues = table.values.map((v) => v && pick(v, 0, (k) => new Float64Array(k)));
-  const training: TabularRows = { rows: n - controlRows, codes: train, values: trainValues };
-  return {
-    source: new InMemoryMarginalSource(new EncodedTable(domain, train)),
-    localRows: { codeColumns: async () => train, controlColumns: async () => control },
-    trainingRows: { tabularRows: async () => training },
-    trainRows: n - controlRows,
-    controlRows,
-  };
 }
 
 /**
@@ -83,17 +173,7 @@ export function controlRowIndices(table: TabularRows, k: number, seed: string): 
   const row = Buffer.alloc(4 * table.codes.length + 8 * values.length);
   const hi = new Float64Array(n);
   const lo = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let o = 0;
-    for (const c of table.codes) o = row.writeInt32LE(c[i] ?? 0, o);
-    for (const v of values) {
-      const x = v[i]!;
-      o = row.writeDoubleLE(Number.isNaN(x) ? Number.NaN : x, o);
-    }
-    const d = createHmac('sha256', seed).update('fedsynth/control-holdout/v2\0').update(row).digest();
-    hi[i] = d.readUIntBE(0, 6) * 16 + (d[6]! >> 4);
-    lo[i] = (d[6]! & 15) * 2 ** 48 + d.readUIntBE(7, 6);
-  }
+  for (let i = 0; i < n; i++) [hi[i], lo[i]] = rowDigest(seed, table.codes, values, i, row);
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
   return order.slice(0, k).sort();
 }

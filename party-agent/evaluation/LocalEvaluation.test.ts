@@ -81,7 +81,7 @@ it('holds back a control sample (never counted) and puts the risk figures into r
   const rng = seededRandomSource('local-eval-test', 'rows');
   const domain = new Domain(['a', 'b', 'c', 'd'], [5, 9, 11, 13]);
   const cols = domain.shape.map((size) => Int32Array.from({ length: n }, () => uniformInt(rng, size)));
-  const held = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1');
+  const held = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1', join(root, 'rows-1'));
   expect([held.trainRows, held.controlRows]).toEqual([400, 200]);
   expect(await held.source.rowCount()).toBe(400);
   const train = await held.localRows.codeColumns();
@@ -93,9 +93,9 @@ it('holds back a control sample (never counted) and puts the risk figures into r
     expect(counted![v]! + control[0]!.filter((x) => x === v).length).toBe(all);
   }
   // Same seed, same split (a restarted agent holds back the same rows); another seed, another split.
-  const again = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1');
+  const again = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-1', join(root, 'rows-2'));
   expect(await again.localRows.controlColumns!()).toEqual(control);
-  const other = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-2');
+  const other = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-2', join(root, 'rows-3'));
   expect(await other.localRows.controlColumns!()).not.toEqual(control);
   // The same rows in another order (a source without ORDER BY): the same rows held back.
   const rowsOf = (c: Int32Array[]): string[] => Array.from({ length: c[0]!.length }, (_, i) => c.map((x) => x[i]).join(',')).sort();
@@ -105,10 +105,10 @@ it('holds back a control sample (never counted) and puts the risk figures into r
     [perm[i], perm[j]] = [perm[j]!, perm[i]!];
   }
   const shuffled = cols.map((c) => Int32Array.from(perm, (i) => c[i]!));
-  const reordered = await holdOutControl({ codeColumns: async () => shuffled }, n, domain, 200, 'seed-1');
+  const reordered = await holdOutControl({ codeColumns: async () => shuffled }, n, domain, 200, 'seed-1', join(root, 'rows-4'));
   expect(rowsOf(await reordered.localRows.controlColumns!())).toEqual(rowsOf(control));
-  await expect(holdOutControl({ codeColumns: async () => cols }, n + 1, domain, 200, 's')).rejects.toThrow(/every row in memory/);
-  await expect(holdOutControl({ codeColumns: async () => cols }, n, domain, 301, 's')).rejects.toThrow(/half/);
+  await expect(holdOutControl({ codeColumns: async () => cols }, n + 1, domain, 200, 's', join(root, 'rows-5'))).rejects.toThrow(/needs every row/);
+  await expect(holdOutControl({ codeColumns: async () => cols }, n, domain, 301, 's', join(root, 'rows-6'))).rejects.toThrow(/half/);
 
   // A leaky release (the training rows themselves) is flagged by the local risk evaluation.
   const dir = join(root, 'outputs-risk');

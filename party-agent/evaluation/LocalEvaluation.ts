@@ -14,11 +14,22 @@ import { syntheticCsvChunks, type ChunkReaderPeak } from '../../platform/deliver
 import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 
-/** A source that can hand its validated rows, as code columns, to code running at the party. */
+/**
+ * Rows of each side (training, control) the local evaluation is handed at most: above it a seeded
+ * sample (ControlHoldout) or the first rows (a SQL source without a control split), so the evaluation
+ * worker's memory does not grow with the silo. The pooled risk count takes every row.
+ */
+export const MAX_LOCAL_EVALUATION_ROWS = 200_000;
+
+/**
+ * A source that can hand its validated rows, as code columns, to code running at the party. Each call
+ * returns fresh arrays that the caller owns (the evaluation moves them to its worker thread).
+ */
 export interface LocalRowSource {
-  codeColumns(): Promise<Int32Array[]>;
+  /** At most `maxRows` rows (every row when absent, or the source's own cap). */
+  codeColumns(maxRows?: number): Promise<Int32Array[]>;
   /** The control rows held back before any release (ControlHoldout), when the party keeps some. */
-  controlColumns?(): Promise<Int32Array[]>;
+  controlColumns?(maxRows?: number): Promise<Int32Array[]>;
 }
 
 /** The rows behind a source when it can give them (in memory, or anything with codeColumns). */
@@ -133,10 +144,11 @@ export function scheduleLocalEvaluation(
   started.add(input.studyId);
   setImmediate(() => {
     rows
-      .codeColumns()
+      .codeColumns(MAX_LOCAL_EVALUATION_ROWS)
       .then(async (cols) => {
-        const control = rows.controlColumns ? await rows.controlColumns() : undefined;
-        const r = await threads.run({ ...input, rows: cols, control });
+        const control = rows.controlColumns ? await rows.controlColumns(MAX_LOCAL_EVALUATION_ROWS) : undefined;
+        // Moved to the worker, not copied: this thread keeps none of the rows while it evaluates.
+        const r = await threads.run({ ...input, rows: cols, control }, { transfer: true });
         log.info({ studyId: input.studyId, report: r.html, seconds: r.seconds }, 'local-only evaluation report written (it stays here)');
         audit('evaluation.local', { studyId: input.studyId, files: ['report.json', 'report.html'], scope: 'local-only' });
       })

@@ -25,6 +25,12 @@ export function runEvaluationJob(job: EvaluationJob): LocalEvaluationResult | Fl
   return job.kind === 'evaluation' ? evaluateDeliveredOutputs(job.input) : countPooledRisk(job.input);
 }
 
+/** How rows reach the worker. */
+export interface RunOptions {
+  /** Transfer the rows' buffers instead of copying them (the caller owns them and drops them). */
+  readonly transfer?: boolean;
+}
+
 const JOB_NAMES: Record<EvaluationJob['kind'], string> = { evaluation: 'local evaluation', pooledRisk: 'pooled risk count' };
 
 /**
@@ -44,21 +50,23 @@ export class LocalEvaluationThreads {
    * Evaluates in a worker thread (compiled, or from source under vitest), else inline. Rejects with a
    * FedsynthError: the evaluation's own code, INTERNAL for a crashed worker, CANCELLED after stop().
    */
-  run(input: LocalEvaluationInput): Promise<LocalEvaluationResult> {
-    return this.runJob({ kind: 'evaluation', input });
+  run(input: LocalEvaluationInput, opts: RunOptions = {}): Promise<LocalEvaluationResult> {
+    return this.runJob({ kind: 'evaluation', input }, opts.transfer ? [...input.rows, ...(input.control ?? [])] : []);
   }
 
   /** The pooled risk count (PooledRiskContribution) in a worker thread, as `run`. */
-  runPooledRisk(input: PooledRiskInput): Promise<Float64Array> {
-    return this.runJob({ kind: 'pooledRisk', input });
+  runPooledRisk(input: PooledRiskInput, opts: RunOptions = {}): Promise<Float64Array> {
+    return this.runJob({ kind: 'pooledRisk', input }, opts.transfer ? [...input.train, ...(input.control ?? [])] : []);
   }
 
-  private async runJob<J extends EvaluationJob>(job: J): Promise<JobResult<J>> {
+  private async runJob<J extends EvaluationJob>(job: J, moved: readonly Int32Array[]): Promise<JobResult<J>> {
     const name = JOB_NAMES[job.kind];
     if (this.stopped) throw new FedsynthError(ErrorCode.Cancelled, `the agent is stopping: ${name} not started`);
     const script = workerScript(import.meta.url, 'localEvaluationWorker');
     if (script === undefined) return runEvaluationJob(job) as JobResult<J>;
-    const worker = new Worker(script.url, { workerData: job, execArgv: script.execArgv, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
+    // Moved rows: their buffers are transferred (detached here), each once.
+    const transferList = [...new Set(moved.map((a) => a.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    const worker = new Worker(script.url, { workerData: job, transferList, execArgv: script.execArgv, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
     this.running.add(worker);
     try {
       return await new Promise<JobResult<J>>((resolve, reject) => {

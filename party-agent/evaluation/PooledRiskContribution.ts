@@ -85,7 +85,7 @@ export function pooledRiskContribution(stateDir: string, domain: Domain, rows: L
         const train = await rows!.codeColumns();
         const control = rows!.controlColumns ? await rows!.controlColumns() : undefined;
         // Minutes of attacks at a large silo: in a worker thread, so the agent keeps its heartbeats.
-        return threads ? threads.runPooledRisk(input(train, control)) : countPooledRisk(input(train, control));
+        return threads ? threads.runPooledRisk(input(train, control), { transfer: true }) : countPooledRisk(input(train, control));
       };
     },
   };
