@@ -153,6 +153,9 @@ it('evaluates delivered outputs once: a re-delivery (after a reconnect) or an ex
   // The worker starts from the TypeScript sources under vitest: allow for a loaded machine.
   await vi.waitFor(() => expect(written).toContain('local-only evaluation report written (it stays here)'), { timeout: 150_000, interval: 100 });
   expect(reads).toBe(1);
+  // The rows were moved to the worker, not copied: this thread holds none of them while it evaluates
+  // (planted: run() without transfer leaves them here, length 120).
+  expect(cols[0]!.length).toBe(0);
   // A restarted agent (fresh set) finds the report written.
   expect(scheduleLocalEvaluation(source, input, log, () => undefined, new Set(), threads)).toBe(false);
   await new Promise((r) => setTimeout(r, 50));
