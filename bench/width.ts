@@ -149,6 +149,13 @@ interface WidthCase {
   seed: string;
 }
 
+/** AIM's selection share and epoch count from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS (default: AIM's own). */
+function aimKnobs(): { selectionShare?: number; epochs?: number } {
+  const share = process.env.BENCH_WIDTH_SHARE;
+  const epochs = process.env.BENCH_WIDTH_EPOCHS;
+  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}) };
+}
+
 /** The fields naming a case in its record. */
 function caseFields(c: WidthCase, table: EncodedTable): Record<string, unknown> {
   return { table: c.table, columns: table.domain.attrs.length, rows: table.rowCount, mechanism: c.mechanism, parties: c.parties, split: c.split, epsilon: c.epsilon, delta: DELTA, seed: c.seed };
@@ -164,7 +171,7 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const oracle = new CountingOracle(new InProcessOracle({ domain, parties: parts.map((p) => new InMemoryMarginalSource(p)), seed: c.seed }), dir);
   const rho = rhoFromEpsilon(c.epsilon, DELTA);
   const modelMB = process.env.BENCH_WIDTH_MODEL_MB;
-  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}) });
+  const res = c.mechanism === 'mst' ? await mst(oracle, { rho }) : await aim(oracle, { rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}), ...aimKnobs() });
   const mechanismEnd = cpuSeconds();
   // The rows the coordinator would write (drawn in chunks, runMechanism), joined here to be scored.
   const cols = concatChunks([...sampleInChunks(res.sample, table.rowCount, seededRandomSource(c.seed, 'coordinator/sample'))], d);
@@ -332,7 +339,7 @@ function cases(): WidthCase[] {
  * 5 parties, dirichlet:0.5, eps 1. Larger runs through the environment, e.g.
  * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
  * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_MODEL_MB sets
- * AIM's model-size bound (default: AIM's own); BENCH_WIDTH_REPLAY=0
+ * AIM's model-size bound, BENCH_WIDTH_SHARE its selection share, BENCH_WIDTH_EPOCHS its epochs (default: AIM's own); BENCH_WIDTH_REPLAY=0
  * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party;
  * BENCH_WIDTH_KEEP=1 keeps their recording. BENCH_WIDTH_PROCESSES=1 runs each case through the real
  * product instead (separate coordinator and agent processes, gRPC, masking; runProcessesCase), with

@@ -33,6 +33,22 @@ export function sumInto(src: Float64Array, map: Int32Array, out: Float64Array): 
 }
 
 /**
+ * The table `values` over `attrs` divided by its own sums over `given` (a subset of `attrs`):
+ * P(attrs \ given | given) from a joint, 0 where the sum is 0 (0/0 = 0).
+ */
+export function conditionalValues(domain: Domain, attrs: readonly string[], given: readonly string[], values: Float64Array): Float64Array {
+  const map = indexMap(domain, attrs, given);
+  const sums = new Float64Array(domain.size(given));
+  sumInto(values, map, sums);
+  const out = new Float64Array(values.length);
+  for (let k = 0; k < values.length; k++) {
+    const den = sums[map[k]];
+    out[k] = den > 0 ? values[k] / den : 0;
+  }
+  return out;
+}
+
+/**
  * A dense table over `attrs` (canonical order of `domain`), row-major with the first attribute
  * slowest. Factors are values: operations return new factors and never mutate their inputs.
  */

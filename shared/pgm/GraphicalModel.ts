@@ -2,13 +2,14 @@
 // marginal queries over any attribute set, sampling rows, and serialising to model.json.
 import type { Domain } from './Domain.js';
 import { Domain as DomainClass } from './Domain.js';
-import { Factor, sumInto } from './Factor.js';
+import { Factor, conditionalValues, sumInto } from './Factor.js';
 import { CliqueVector } from './CliqueVector.js';
 import { JunctionTree } from './JunctionTree.js';
 import { BeliefPropagator, potentialsFromMarginals, potentialsOnTree } from './BeliefPropagation.js';
 import type { ModelSnapshot } from './ModelSnapshot.js';
 import { indexMap } from './IndexMap.js';
 import { variableElimination } from './VariableElimination.js';
+import { AnchoredProjection } from './AnchoredProjection.js';
 import { ancestralSample, type Evidence, type SampleMethod } from './AncestralSampler.js';
 import type { RandomSource } from '../dp/random/RandomSource.js';
 import { FedsynthError, ErrorCode } from '../errors/FedsynthError.js';
@@ -55,6 +56,7 @@ export class GraphicalModel {
   readonly total: number;
   private cachedMarginals: CliqueVector | undefined;
   private readonly conditionals = new Map<number, Factor>();
+  private readonly anchored = new Map<string, AnchoredProjection>();
 
   constructor(domain: Domain, tree: JunctionTree, potentials: CliqueVector, total: number, marginals?: CliqueVector) {
     if (!(total > 0) || !Number.isFinite(total)) throw new FedsynthError(ErrorCode.InvalidArgument, 'GraphicalModel: total must be positive', { total });
@@ -99,12 +101,16 @@ export class GraphicalModel {
    * runs on the smallest subtree covering `attrs`, whose marginals factorise as
    * mu_top · prod_c mu_c / mu_sep(c).
    */
-  project(attrs: readonly string[]): Float64Array {
-    return this.marginal(attrs).values;
+  project(attrs: readonly string[], anchor?: string): Float64Array {
+    return this.marginal(attrs, anchor).values;
   }
 
-  /** `project` as a Factor. */
-  marginal(attrs: readonly string[]): Factor {
+  /**
+   * `project` as a Factor. With an `anchor` among `attrs` (a column that many queries share, e.g.
+   * AIM's conditioning column), the path from the rest of `attrs` to the anchor's clique is
+   * replaced by a cached message (AnchoredProjection): the same marginal up to rounding.
+   */
+  marginal(attrs: readonly string[], anchor?: string): Factor {
     const target = this.domain.canonical(attrs);
     const mus = this.marginals.factors;
     const i = this.tree.cliqueContaining(target);
@@ -113,10 +119,19 @@ export class GraphicalModel {
       sumInto(mus[i].values, indexMap(this.domain, this.tree.cliques[i], target), out);
       return new Factor(this.domain, target, out);
     }
-    const sub = this.coveringSubtree(target);
+    if (anchor !== undefined && target.includes(anchor)) {
+      let a = this.anchored.get(anchor);
+      if (a === undefined) {
+        a = new AnchoredProjection(this.tree, mus, anchor);
+        this.anchored.set(anchor, a);
+      }
+      const f = a.marginal(target);
+      if (f !== undefined) return f;
+    }
+    const nodes = this.tree.coveringSubtree(target);
     const factors: Factor[] = [];
-    for (const c of sub.nodes) {
-      if (c === sub.top) factors.push(mus[c]);
+    for (const c of nodes) {
+      if (c === nodes[0]) factors.push(mus[c]);
       else factors.push(this.conditional(c));
     }
     return variableElimination(this.domain, factors, target);
@@ -198,49 +213,9 @@ export class GraphicalModel {
     const hit = this.conditionals.get(c);
     if (hit !== undefined) return hit;
     const d = this.domain;
-    const mu = this.marginals.factors[c].values;
-    const sep = this.tree.separator[c];
-    const map = indexMap(d, this.tree.cliques[c], sep);
-    const ms = new Float64Array(d.size(sep));
-    sumInto(mu, map, ms);
-    const out = new Float64Array(mu.length);
-    for (let k = 0; k < mu.length; k++) {
-      const den = ms[map[k]];
-      out[k] = den > 0 ? mu[k] / den : 0;
-    }
+    const out = conditionalValues(d, this.tree.cliques[c], this.tree.separator[c], this.marginals.factors[c].values);
     const f = new Factor(d, this.tree.cliques[c], out);
     this.conditionals.set(c, f);
     return f;
-  }
-
-  /** Smallest connected set of cliques covering `attrs`: prune leaves that add nothing. */
-  private coveringSubtree(attrs: readonly string[]): { nodes: number[]; top: number } {
-    const t = this.tree;
-    const m = t.cliques.length;
-    const nbrs: Set<number>[] = Array.from({ length: m }, () => new Set<number>());
-    for (const [a, b] of t.edges) {
-      nbrs[a].add(b);
-      nbrs[b].add(a);
-    }
-    const alive = new Array<boolean>(m).fill(true);
-    let count = m;
-    let changed = true;
-    while (changed && count > 1) {
-      changed = false;
-      for (let c = 0; c < m && count > 1; c++) {
-        if (!alive[c] || nbrs[c].size > 1) continue;
-        const [nb] = [...nbrs[c]];
-        const own = attrs.filter((a) => t.cliques[c].includes(a));
-        if (nb !== undefined && !own.every((a) => t.cliques[nb].includes(a))) continue;
-        if (nb === undefined && own.length > 0) continue;
-        alive[c] = false;
-        count--;
-        if (nb !== undefined) nbrs[nb].delete(c);
-        nbrs[c].clear();
-        changed = true;
-      }
-    }
-    const nodes = t.order.filter((c) => alive[c]);
-    return { nodes, top: nodes[0] };
   }
 }

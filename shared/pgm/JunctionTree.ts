@@ -225,6 +225,38 @@ export class JunctionTree {
     return n;
   }
 
+  /**
+   * The smallest connected set of cliques covering `attrs` (leaves that add nothing pruned), in
+   * `order` (parents first). The set does not depend on the root.
+   */
+  coveringSubtree(attrs: readonly string[]): number[] {
+    const m = this.cliques.length;
+    const nbrs: Set<number>[] = Array.from({ length: m }, () => new Set<number>());
+    for (const [a, b] of this.edges) {
+      nbrs[a].add(b);
+      nbrs[b].add(a);
+    }
+    const alive = new Array<boolean>(m).fill(true);
+    let count = m;
+    let changed = true;
+    while (changed && count > 1) {
+      changed = false;
+      for (let c = 0; c < m && count > 1; c++) {
+        if (!alive[c] || nbrs[c].size > 1) continue;
+        const [nb] = [...nbrs[c]];
+        const own = attrs.filter((a) => this.cliques[c].includes(a));
+        if (nb !== undefined && !own.every((a) => this.cliques[nb].includes(a))) continue;
+        if (nb === undefined && own.length > 0) continue;
+        alive[c] = false;
+        count--;
+        if (nb !== undefined) nbrs[nb].delete(c);
+        nbrs[c].clear();
+        changed = true;
+      }
+    }
+    return this.order.filter((c) => alive[c]);
+  }
+
   /** Index of the smallest clique containing every attribute of `attrs`, or -1. */
   cliqueContaining(attrs: readonly string[]): number {
     let best = -1;

@@ -55,7 +55,7 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       const slices = new EventLoopSlices();
       for (const [k, joint] of counts.entries()) {
         await slices.pause();
-        const q = query.model !== undefined ? modelJoint(domain, query.model, unions[k]) : query.reference[k];
+        const q = query.model !== undefined ? modelJoint(domain, query.model, unions[k], query.conditions[k].length === 1 ? query.conditions[k][0] : undefined) : query.reference[k];
         const ref = partyConditionalReference(domain, query.candidates[k], query.conditions[k], unions[k], joint, q);
         const local = new Float64Array(ref.length);
         const toR = indexMap(domain, unions[k], query.candidates[k]);

@@ -18,24 +18,26 @@ export function snapshotModel(domain: Domain, snapshot: ModelSnapshot): Graphica
 }
 
 /**
- * The public joint q over `attrs` (canonical): max(0, model.project(attrs)) — exactly the
- * reference the coordinator computed from the same model before it sent the model instead
- * (same tree, same marginals, same code: equal bit for bit). Memoized per snapshot and set.
+ * The public joint q over `attrs` (canonical): max(0, model.project(attrs, anchor)) — every party
+ * derives it from the same snapshot with the same code, so all hold it bit for bit. `anchor`: the
+ * candidate's conditioning column, shared by most candidates of a release (GraphicalModel.marginal:
+ * one cached message about it instead of a walk to its clique per candidate). Memoized per
+ * snapshot and set.
  */
-export function modelJoint(domain: Domain, snapshot: ModelSnapshot, attrs: readonly string[]): Float64Array {
+export function modelJoint(domain: Domain, snapshot: ModelSnapshot, attrs: readonly string[], anchor?: string): Float64Array {
   const e = entry(domain, snapshot);
   const key = attrs.join('\u0001');
   let q = e.joints.get(key);
   if (q === undefined) {
-    q = clampedProjection(e.model, attrs);
+    q = clampedProjection(e.model, attrs, anchor);
     e.joints.set(key, q);
   }
   return q;
 }
 
-/** max(0, model.project(attrs)) elementwise: the reference of a candidate ∪ condition. */
-export function clampedProjection(model: GraphicalModel, attrs: readonly string[]): Float64Array {
-  const q = model.project(attrs);
+/** max(0, model.project(attrs, anchor)) elementwise: the reference of a candidate ∪ condition. */
+export function clampedProjection(model: GraphicalModel, attrs: readonly string[], anchor?: string): Float64Array {
+  const q = model.project(attrs, anchor);
   for (let i = 0; i < q.length; i++) q[i] = Math.max(0, q[i]);
   return q;
 }
