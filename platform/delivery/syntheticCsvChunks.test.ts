@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
 import { syntheticCodeTable } from '../../shared/eval/evaluateSynthetic.js';
-import { selectChunkRows } from '../../shared/eval/RowChunks.js';
-import { syntheticCsvChunks, type ChunkReaderPeak } from './syntheticCsvChunks.js';
+import { countChunkRows, selectChunkRows } from '../../shared/eval/RowChunks.js';
+import { READ_CHUNK_ROWS, syntheticCsvChunks, type ChunkReaderPeak } from './syntheticCsvChunks.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-csv-chunks-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -64,6 +64,11 @@ describe('syntheticCsvChunks', () => {
     expect(peak.rows).toBe(10_000);
     // One piece plus one chunk's records (10,000 lines of 6 characters): well below the 2.4 MB file.
     expect(peak.chars).toBeLessThan(2 ** 20 + 10_000 * 7);
+    // By default a chunk is READ_CHUNK_ROWS rows (the 65,536 of a sampling chunk held 2.0x the heap).
+    const byDefault: ChunkReaderPeak = { rows: 0, chars: 0 };
+    expect(countChunkRows(syntheticCsvChunks(file, { columns, sizes, schema: null, peak: byDefault }))).toBe(400_000);
+    expect(byDefault.rows).toBe(READ_CHUNK_ROWS);
+    expect(READ_CHUNK_ROWS).toBe(8192);
   });
 
   it('fails on a file without rows, and on a bad code, as the whole file does', () => {
