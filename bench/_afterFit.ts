@@ -1,8 +1,11 @@
 // bench/_afterFit: the coordinator's steps after the fit on a synthetic.csv of N rows (Parquet, the
-// signed manifest, the report, delivery to five parties, the pooled-risk reads) with VmHWM per step.
+// signed manifest, the report, delivery to five parties, reading the file back) with VmHWM per step.
 //
 //   node dist/bench/_afterFit.js gen DIR ROWS [COLUMNS]   writes DIR/synthetic.csv as the coordinator does
 //   node dist/bench/_afterFit.js run DIR                  runs the steps in this (fresh) process
+//
+// AFTER_FIT_FRAME_MS: each delivery frame's delay (default 20); AFTER_FIT_READ_ROWS: the read pass's
+// chunk rows (default READ_CHUNK_ROWS); AFTER_FIT_POOLED=1 adds the pooled risk pass's family search.
 //
 // Each `run` line is one step: VmHWM and VmRSS of /proc/self/status after it, and process.memoryUsage.
 import { generateKeyPairSync } from 'node:crypto';
@@ -24,7 +27,8 @@ import { deliverOutputs } from '../coordinator/delivery/OutputDelivery.js';
 import { MeasuredMarginalTally } from '../shared/eval/MeasuredMarginalTally.js';
 import { AgentSession } from '../coordinator/gateway/AgentSession.js';
 import { CoordinatorMessage, type AgentMessage } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
-import { syntheticCsvChunks } from '../platform/delivery/syntheticCsvChunks.js';
+import { READ_CHUNK_ROWS, syntheticCsvChunks } from '../platform/delivery/syntheticCsvChunks.js';
+import { countChunkRows } from '../shared/eval/RowChunks.js';
 import { pooledSinglingOutFamilies } from '../shared/eval/risk/pooledSinglingOut.js';
 import { defaultSubgroupColumns } from '../shared/eval/subgroupFidelity.js';
 import { fileSha256 } from '../platform/delivery/fileSha256.js';
@@ -123,6 +127,10 @@ async function run(dir: string): Promise<void> {
   const deps = { store, gateway, log: pino({ level: 'silent' }), audit: () => undefined };
   await Promise.all(parties.map((p) => deliverOutputs(deps, dir, 'bench', p)));
   line('delivery', { frameMs: delayMs });
+  // One pass reading synthetic.csv back in chunks (the pooled risk pass's and the agents' reader).
+  const readRows = process.env.AFTER_FIT_READ_ROWS ? { chunkRows: Number(process.env.AFTER_FIT_READ_ROWS) } : {};
+  const read = countChunkRows(syntheticCsvChunks(join(dir, 'synthetic.csv'), { columns: d.attrs, sizes: d.shape, schema, ...readRows }));
+  line('read-pass', { rows: read, chunkRows: readRows.chunkRows ?? READ_CHUNK_ROWS });
   if (process.env.AFTER_FIT_POOLED === '1') {
     fileSha256(join(dir, 'synthetic.csv'));
     const synth = syntheticCsvChunks(join(dir, 'synthetic.csv'), { columns: d.attrs, sizes: d.shape, schema });
