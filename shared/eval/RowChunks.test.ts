@@ -164,9 +164,12 @@ describe('the coordinator pooled pass on chunks', () => {
       expect(src.largest).toBe(100);
       expect(src.passes).toBeLessThanOrEqual(3);
     }
-    // Few rows per cell: empty families are skipped and more triples drawn, as row by row.
+    // Few rows per cell: empty families are skipped and more triples drawn, as row by row, in one
+    // pass (every candidate the draws allow fits FAMILY_SEARCH_CELLS; a pass per round of 4 before).
     const dense = table(20_000, 'dense');
-    expect(pooledSinglingOutFamilies(tableChunks(dense, 999), 'd', 4)).toEqual(familiesRowByRow(dense, 'd', 4));
+    const denseSrc = spied(dense, 999);
+    expect(pooledSinglingOutFamilies(denseSrc, 'd', 4)).toEqual(familiesRowByRow(dense, 'd', 4));
+    expect(denseSrc.passes).toBe(1);
   });
 
   it('gives the subgroup figures of the whole table bit for bit', () => {

@@ -193,11 +193,17 @@ export function pooledSinglingOutFamilies(synthetic: CodeTable | RowChunks, seed
   const perFamily = Math.floor(MAX_SINGLING_OUT_PREDICATES / Math.max(1, families));
   const out: SinglingOutFamily[] = [];
   const used = new Set<string>();
+  // Candidates per pass: as many as FAMILY_SEARCH_CELLS cells of the largest triple allow, at least
+  // as many as families are missing. The families are the first non-empty candidates in draw order
+  // whatever the rounds (the draws do not depend on them): drawing more per pass changes nothing but
+  // the number of passes (one per round of 4 before: up to 100 passes over the rows).
+  const largest = [...synth.sizes].sort((a, b) => b - a).slice(0, k).reduce((a, b) => a * b, 1);
+  const perPass = Math.max(1, Math.floor(FAMILY_SEARCH_CELLS / largest));
   let attempt = 0;
   while (out.length < families && attempt < 100 * families) {
-    // The next candidate triples in draw order, as many as families are still missing.
+    // The next candidate triples in draw order.
     const round: number[][] = [];
-    for (; round.length < families - out.length && attempt < 100 * families; attempt++) {
+    for (; round.length < Math.max(perPass, families - out.length) && attempt < 100 * families; attempt++) {
       const cols: number[] = [];
       while (cols.length < k) {
         const c = uniformInt(rng, m);
@@ -215,14 +221,17 @@ export function pooledSinglingOutFamilies(synthetic: CodeTable | RowChunks, seed
   return out;
 }
 
+/** Cells the family search counts in one pass over the rows (12 bytes a cell: 12 MB). */
+export const FAMILY_SEARCH_CELLS = 1 << 20;
+
 /** Per column set: one equality predicate per cell exactly one row falls in, ordered by that row, at most `max`. */
 function singletonCells(synth: RowChunks, sets: readonly number[][], max: number): Predicate[][][] {
   const counts = sets.map((cols) => new Int32Array(marginalCells(synth.sizes, cols)));
   const first = sets.map((cols) => new Float64Array(marginalCells(synth.sizes, cols)).fill(-1));
   let start = 0;
   for (const chunk of synth.chunks()) {
+    const cell = new Float64Array(chunk.rows);
     sets.forEach((cols, i) => {
-      const cell = new Float64Array(chunk.rows);
       marginalKeys(chunk, cols, cell);
       const [n, f] = [counts[i], first[i]];
       for (let r = 0; r < chunk.rows; r++) {
