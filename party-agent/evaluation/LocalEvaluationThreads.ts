@@ -34,8 +34,8 @@ export interface RunOptions {
 const JOB_NAMES: Record<EvaluationJob['kind'], string> = { evaluation: 'local evaluation', pooledRisk: 'pooled risk count' };
 
 /**
- * The heap cap of one evaluation worker, in MB. The worker holds a copy of the party's rows and the
- * synthetic table; a cap keeps an unexpectedly large evaluation from taking the agent (and the
+ * The heap cap of one evaluation worker, in MB. The worker holds the party's rows (at most
+ * MAX_LOCAL_EVALUATION_ROWS a side for the evaluation, moved to it) and the attacked synthetic rows; a cap keeps an unexpectedly large evaluation from taking the agent (and the
  * silo's host) down with it: the worker alone ends, with MODEL_TOO_LARGE.
  */
 export const DEFAULT_EVALUATION_MEMORY_MB = 2048;
