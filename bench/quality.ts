@@ -96,7 +96,7 @@ function aimKnobs(): AimKnobs {
   const out: Record<string, unknown> = {
     schedule: env.BENCH_SCHEDULE === 'rounds' ? 'rounds' : env.BENCH_SCHEDULE === 'epochs' ? 'epochs' : undefined,
     epochs: num(env.BENCH_EPOCHS),
-    heterogeneity: env.BENCH_HET === 'none' ? 'none' : env.BENCH_HET === 'condition' ? 'condition' : undefined,
+    heterogeneity: env.BENCH_HET === 'none' ? 'none' : env.BENCH_HET === 'condition' ? 'condition' : env.BENCH_HET === 'self' ? 'selfCondition' : undefined,
     samplingCorrection: env.BENCH_SC === '0' ? false : env.BENCH_SC === '1' ? true : undefined,
     probeShare: num(env.BENCH_PROBE),
     batch: num(env.BENCH_BATCH),

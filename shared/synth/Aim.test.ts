@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
-import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts } from './aimEpochs.js';
+import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor } from './aimEpochs.js';
+import type { LocalQuery } from './LocalQuery.js';
+import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { dependentTable, testOracle } from '../../test/support/testOracle.js';
 import { InProcessOracle, type RhoCharge } from './InProcessOracle.js';
@@ -176,6 +178,70 @@ describe('aim epochs under label skew', () => {
     expect(fedBefore).toBeGreaterThan(0.2 * n); // inflated: a fifth of the rows counted as error
     expect(Math.abs(centralBefore)).toBeLessThan(0.05 * n);
     expect(Math.abs(fedAfter)).toBeLessThan(0.05 * n);
+  });
+
+  it('selfCondition: each score release conditions a candidate on its most skewed member, leaves out the 1-ways, and the charges sum to rho', async () => {
+    const { oracle, charges } = skewedOracle();
+    const queries: { label: string; query: LocalQuery }[] = [];
+    const spy: FederatedOracle = {
+      domain: oracle.domain,
+      secureSum: (query, rho, label) => {
+        queries.push({ label, query });
+        return oracle.secureSum(query, rho, label);
+      },
+      measure: (sets, rho, label, recode) => oracle.measure(sets, rho, label, recode),
+    };
+    const res = await aim(spy, { rho: 1, iters: 50, rounds: 10, epochs: 3, heterogeneity: 'selfCondition' });
+    expect(res.condition).toBe('a');
+    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 9);
+    const selects = queries.filter((q) => q.label.startsWith('aim/select/'));
+    expect(selects.length).toBeGreaterThanOrEqual(1);
+    for (const { query } of selects) {
+      if (query.kind !== 'conditionalL1Scores') throw new Error(`unexpected ${query.kind}`);
+      query.candidates.forEach((c, k) => {
+        expect(c.length).toBeGreaterThanOrEqual(2);
+        const y = query.conditions[k];
+        expect(y).toHaveLength(1);
+        expect(c).toContain(y[0]);
+        // 'a' is the skewed column: every candidate holding it conditions on it.
+        if (c.includes('a')) expect(y).toEqual(['a']);
+      });
+    }
+  });
+
+  it('selfConditionFor: the member with the largest skew (ties: the first), nothing for a 1-way', () => {
+    const skew = [5, 9, 1, 9, -3];
+    expect(selfConditionFor(domain, ['a', 'c'], skew)).toEqual(['a']);
+    expect(selfConditionFor(domain, ['a', 'b', 'd'], skew)).toEqual(['b']);
+    expect(selfConditionFor(domain, ['c', 'd', 'e'], skew)).toEqual(['d']);
+    expect(selfConditionFor(domain, ['b'], skew)).toEqual([]);
+  });
+
+  it('why self-conditioning: the pair {b, e} conditioned on its skewed member b is not inflated before the model knows {a, b}', async () => {
+    // As above: parties split on a, b = a (90%), e independent; model = independence of the 1-ways.
+    // Conditioned on Y = a the parties' errors inflate; conditioned on b, each party's reference
+    // c_i(b)·q(e | b) = c_i(b)·q(e) follows its own b-skew and leaves only sampling noise.
+    const parts = splitParties(table, 4, { dirichlet: 0.05, column: 'a' }, seededRandomSource('skew', 'test/split'));
+    const joint = (attrs: string[]): number[] => {
+      const out = new Array<number>(domain.size(attrs)).fill(0);
+      for (let i = 0; i < table.rowCount; i++) out[attrs.reduce((idx, a) => idx * domain.sizeOf(a) + table.columns[domain.indexOf(a)][i], 0)]++;
+      return out;
+    };
+    const [pa, pb, pe] = [joint(['a']), joint(['b']), joint(['e'])];
+    const n = table.rowCount;
+    const qabe: number[] = [];
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let e = 0; e < 4; e++) qabe.push((pa[a] * pb[b] * pe[e]) / (n * n));
+    const qbe: number[] = [];
+    for (let b = 0; b < 3; b++) for (let e = 0; e < 4; e++) qbe.push((pb[b] * pe[e]) / n);
+    let onY = 0;
+    let onB = 0;
+    for (const p of parts) {
+      const src = new InMemoryMarginalSource(p);
+      onY += (await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['b', 'e']], conditions: [['a']], reference: [qabe], samplingCorrection: true }, src, domain))[0];
+      onB += (await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['b', 'e']], conditions: [['b']], reference: [qbe], samplingCorrection: true }, src, domain))[0];
+    }
+    expect(onY).toBeGreaterThan(0.2 * n);
+    expect(Math.abs(onB)).toBeLessThan(0.05 * n);
   });
 
   it('one party: the probe finds no column — its entries are the fitted model\'s own 1-way error, which the threshold allows for', async () => {

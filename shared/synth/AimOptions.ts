@@ -65,8 +65,11 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly maxBatch?: number;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
-  /** Condition party references on the most heterogeneous column (default `condition`). */
-  readonly heterogeneity?: 'condition' | 'none';
+  /**
+   * After the probe finds a skewed column Y: `condition` (default) conditions party references on
+   * Y, `selfCondition` each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
+   */
+  readonly heterogeneity?: 'condition' | 'selfCondition' | 'none';
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;
   /** With a conditioning column Y, score and measure the pairs {a, Y} first (default false; aimEpochs `conditionPairsStep`). */

@@ -24,8 +24,13 @@ export interface AimEpochSettings {
   readonly epochs: number;
   /** Share of each epoch's budget spent on its score release. */
   readonly selectionShare: number;
-  /** Condition party references on the most heterogeneous column (found by a probe release). */
-  readonly heterogeneity: 'condition' | 'none';
+  /**
+   * Heterogeneity-aware scores, both after a probe release that finds the column Y the parties are
+   * most skewed on (if any is significant): `condition` conditions every party reference on Y;
+   * `selfCondition` conditions each candidate of 2+ attributes on its OWN most skewed member
+   * (`selfConditionFor`) and leaves the 1-ways out of the score releases; `none`: no probe.
+   */
+  readonly heterogeneity: 'condition' | 'selfCondition' | 'none';
   /** Share of rho for the heterogeneity probe. */
   readonly probeShare: number;
   /**
@@ -99,7 +104,9 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator, helper: s.fitHelper });
 
   let condition: string | undefined;
-  if (s.heterogeneity === 'condition' && d > 1 && s.probeShare > 0) {
+  // With `selfCondition` and a significant Y: each column's probe excess, the skew ranking.
+  let skew: Float64Array | undefined;
+  if (s.heterogeneity !== 'none' && d > 1 && s.probeShare > 0) {
     const probe = await federatedConditionalL1Scores(oracle, model, oneways, oneways.map(() => []), budget.charge('aim/probe', s.probeShare * s.rho).rho, 'aim/probe', true);
     // An entry also holds the fitted model's own error on the 1-way (each party's rows against
     // n_i·p̂, p̂ fitted to a measurement at sigma0): about the raw noise's expected L1 error,
@@ -111,7 +118,10 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     excess.forEach((v, k) => {
       if (v > 3 * probe.stddev && (best < 0 || v > excess[best])) best = k;
     });
-    if (best >= 0) condition = domain.attrs[best];
+    if (best >= 0) {
+      condition = domain.attrs[best];
+      if (s.heterogeneity === 'selfCondition') skew = Float64Array.from(excess);
+    }
   }
 
   const kappa = s.denoisingFactor ?? DEFAULT_DENOISING_FACTOR;
@@ -139,6 +149,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     let pre = s.candidates.filter(
       (c) =>
         (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) &&
+        // Self-conditioned, a 1-way's reference is the party's own counts: nothing to score.
+        (skew === undefined || c.attrs.length > 1) &&
         (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > kappa * SQRT_2_OVER_PI * sigma1 * c.cells),
     );
     const maxPool = s.maxPool ?? DEFAULT_MAX_POOL;
@@ -159,7 +171,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
         model = estimate(domain, measurements, { iters: Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator, helper: s.fitHelper });
       }
     }
-    const conds = pool.map((c) => conditionFor(domain, c.attrs, condition, s.maxReferenceCells));
+    const conds = pool.map((c) => (skew !== undefined ? selfConditionFor(domain, c.attrs, skew) : conditionFor(domain, c.attrs, condition, s.maxReferenceCells)));
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
@@ -299,6 +311,29 @@ export function conditionFor(domain: Domain, attrs: readonly string[], y: string
   if (y === undefined) return [];
   if (attrs.includes(y)) return [y];
   return domain.size(attrs) * domain.sizeOf(y) <= maxCells ? [y] : [];
+}
+
+/**
+ * The self-condition of a candidate r of 2+ attributes: its member the parties are most skewed on
+ * (largest probe excess `skew`, column order; ties: the first), so that party i's reference is
+ * c_i(x_a)·q(x_{r∖a} | x_a) — its OWN counts of a spread by the model's conditional of the rest
+ * of r (LocalQuery `conditionalL1Scores` with Y_r ⊂ r: same sensitivity, 2 or 3 per entry).
+ * Why: under skew the consortium's error on r cancels across parties where each party's own
+ * error does not (Σ_i |d_i| against |Σ_i d_i|). A party's error against n_i·q(r), or against
+ * Σ_y c_i(y)·q(r | y) while the model has not learnt how r depends on Y, carries how its rows of r
+ * differ through the skewed column; conditioning on a member a matches the party's own margin of
+ * a exactly, so what remains is the model's error on the rest of r given a, in which the skew is
+ * left only as far as the rest of r depends on Y beyond a (none when a = Y, and least when a is
+ * the member most tied to Y). The consortium's score on r loses only the model's error on the
+ * 1-way of a, already measured. A 1-way conditioned on itself has no error to score.
+ * Measured in docs/synthesis.md ("AIM under skew", session 9 of the helpers). Post-processing of
+ * the probe release.
+ */
+export function selfConditionFor(domain: Domain, attrs: readonly string[], skew: ArrayLike<number>): string[] {
+  if (attrs.length < 2) return [];
+  let best = attrs[0];
+  for (const a of attrs) if (skew[domain.indexOf(a)] > skew[domain.indexOf(best)]) best = a;
+  return [best];
 }
 
 /**

@@ -20,11 +20,11 @@ const reference = cands.map((c, k) => randomRef(domain.size(domain.union(c, cond
 const query = (samplingCorrection: boolean): LocalQuery => ({ kind: 'conditionalL1Scores', candidates: cands, conditions: conds, reference, ...(samplingCorrection ? { samplingCorrection } : {}) });
 
 /** Brute force from rows: ref(x) = sum over rows of q(x | y_row) (fallback q_r / uniform). */
-function bruteForce(rows: number[], k: number, correction: boolean): number {
-  const r = cands[k];
-  const y = conds[k];
+function bruteForce(rows: number[], k: number, correction: boolean, set: { cands: string[][]; conds: string[][]; reference: number[][] } = { cands, conds, reference }): number {
+  const r = set.cands[k];
+  const y = set.conds[k];
   const u = domain.union(r, y);
-  const q = reference[k];
+  const q = set.reference[k];
   const cellOf = (attrs: readonly string[], codes: (a: string) => number): number => attrs.reduce((idx, a) => idx * domain.sizeOf(a) + codes(a), 0);
   const decode = (cell: number): Map<string, number> => {
     const m = new Map<string, number>();
@@ -133,5 +133,84 @@ describe('conditionalL1Scores', () => {
     expect(() => validateLocalQuery({ ...query(false), conditions: [['e']] } as LocalQuery, domain)).toThrow(/one condition per candidate/);
     expect(() => validateLocalQuery({ ...query(false), reference: reference.map((r) => r.slice(1)) } as LocalQuery, domain)).toThrow(/cells/);
     expect(() => validateLocalQuery({ ...query(false), conditions: conds.map(() => ['zz']) } as LocalQuery, domain)).toThrow(/condition/);
+  });
+});
+
+// Self-conditioned candidates (AIM's `selfCondition`, aimEpochs.selfConditionFor): Y_r ⊂ r, so the
+// party's reference is c_i(x_a)·q(x_{r∖a} | x_a) over r's own cells. The definition and the proof
+// of the bound are those of any condition (q(·|y) is a probability vector over r's cells).
+describe('conditionalL1Scores conditioned on a member of the candidate', () => {
+  const self = {
+    cands: [['a', 'b'], ['a', 'c', 'd'], ['b', 'e'], ['a', 'b', 'e'], ['c', 'd']],
+    conds: [['a'], ['c'], ['e'], ['b'], ['d']],
+    reference: [] as number[][],
+  };
+  self.reference = self.cands.map((c) => randomRef(domain.size(c)));
+  const selfQuery = (samplingCorrection: boolean): LocalQuery => ({ kind: 'conditionalL1Scores', candidates: self.cands, conditions: self.conds, reference: self.reference, ...(samplingCorrection ? { samplingCorrection } : {}) });
+  /** Largest change of any entry when one of 60 records is added to parties of 0-120 rows. */
+  const worstChange = async (q: LocalQuery): Promise<number> => {
+    let worst = 0;
+    for (const size of [0, 1, 3, 20, 120]) {
+      const rows = Array.from({ length: size }, (_, i) => (i * 7) % 400);
+      const base = await evaluateLocalQuery(q, new InMemoryMarginalSource(table.select(rows)), domain);
+      for (let extra = 200; extra < 260; extra++) {
+        const v = await evaluateLocalQuery(q, new InMemoryMarginalSource(table.select([...rows, extra])), domain);
+        v.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - base[k]))));
+      }
+    }
+    return worst;
+  };
+
+  it('matches the brute-force definition', async () => {
+    const rows = Array.from({ length: 53 }, (_, i) => (i * 5) % 400);
+    for (const corr of [false, true]) {
+      const got = await evaluateLocalQuery(selfQuery(corr), new InMemoryMarginalSource(table.select(rows)), domain);
+      self.cands.forEach((_, k) => expect(got[k]).toBe(bruteForce(rows, k, corr, self)));
+    }
+  });
+
+  it('matches the party\'s own margin of the conditioning member: a party of one value of a scores 0 against the true joint', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => i).filter((i) => table.columns[0][i] === 2);
+    const joint = new Array<number>(9).fill(0);
+    for (let i = 0; i < 400; i++) joint[table.columns[0][i] * 3 + table.columns[1][i]]++;
+    const src = new InMemoryMarginalSource(table.select(rows));
+    const [own] = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['a', 'b']], conditions: [['a']], reference: [joint] }, src, domain);
+    const [plain] = await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['a', 'b']], conditions: [[]], reference: [joint] }, src, domain);
+    expect(own).toBe(0);
+    expect(plain).toBeGreaterThan(rows.length); // against n_i·q(a, b): two thirds of the mass is misplaced
+  });
+
+  it('sensitivity: brute force over neighbours stays within 2 (3 with sampling correction), and reaches 2', async () => {
+    const worst = await worstChange(selfQuery(false));
+    const worstCorrected = await worstChange(selfQuery(true));
+    expect(localQuerySensitivity(selfQuery(false))).toBeCloseTo(2 * Math.sqrt(self.cands.length), 12);
+    expect(localQuerySensitivity(selfQuery(true))).toBeCloseTo(3 * Math.sqrt(self.cands.length), 12);
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(worstCorrected).toBeLessThanOrEqual(3);
+    // A planted bound of 1 would fail: the check is tight enough to catch a wrong bound.
+    expect(worst).toBe(2);
+    expect(worstCorrected).toBeGreaterThan(1);
+  });
+
+  it('planted fault: the conditional not normalized within the member\'s value (q(x) instead of q(x | x_a)) breaks the bound', async () => {
+    // ref(x) = c(x_a)·q(x) / max_y q(y): a record moves it by a vector of L1 norm sum_x q(x) / max q(y) > 1.
+    const q = self.reference[0];
+    const faulty = (rs: number[]): number => {
+      const qa = [0, 1, 2].map((a) => q[a * 3] + q[a * 3 + 1] + q[a * 3 + 2]);
+      const local = new Float64Array(9);
+      const ref = new Float64Array(9);
+      for (const row of rs) {
+        const a = table.columns[0][row];
+        local[a * 3 + table.columns[1][row]]++;
+        for (let b = 0; b < 3; b++) ref[a * 3 + b] += q[a * 3 + b] / Math.min(...qa.filter((v) => v > 0));
+      }
+      let l1 = 0;
+      for (let x = 0; x < 9; x++) l1 += Math.abs(local[x] - ref[x]);
+      return Math.round(l1);
+    };
+    let worst = 0;
+    const rows = Array.from({ length: 30 }, (_, i) => i);
+    for (let extra = 100; extra < 160; extra++) worst = Math.max(worst, Math.abs(faulty([...rows, extra]) - faulty(rows)));
+    expect(worst).toBeGreaterThan(2);
   });
 });
