@@ -63,6 +63,8 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     epochs: Math.max(1, Math.floor(opts.epochs ?? 3)),
     selectionShare: opts.selectionShare ?? 0.25,
     heterogeneity: opts.heterogeneity ?? 'condition',
+    selfConditionUntilKnown: opts.selfConditionUntilKnown,
+    multinomialFloor: opts.multinomialFloor,
     probeShare: opts.probeShare ?? 0.02,
     conditionPairsFirst: opts.conditionPairsFirst,
     samplingCorrection: opts.samplingCorrection ?? true,

@@ -70,6 +70,10 @@ export interface AimEpochOptions extends AimCommonOptions {
    * Y, `selfCondition` each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
    */
   readonly heterogeneity?: 'condition' | 'selfCondition' | 'none';
+  /** aimEpochs `selfConditionUntilKnown` (default false). */
+  readonly selfConditionUntilKnown?: boolean;
+  /** aimEpochs `multinomialFloor` (default false). */
+  readonly multinomialFloor?: boolean;
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;
   /** With a conditioning column Y, score and measure the pairs {a, Y} first (default false; aimEpochs `conditionPairsStep`). */

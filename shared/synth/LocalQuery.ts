@@ -48,6 +48,13 @@ export interface AttributeRecode {
  *   2·sqrt(#candidates). Y_r = ∅ gives exactly `l1Scores`. With `samplingCorrection` each entry
  *   subtracts sum_x g(ref_i(x)); g is sqrt(2/π)-Lipschitz, so that sum moves by ≤ sqrt(2/π) < 0.8
  *   and the entry (after rounding) by at most 3: L2 sensitivity 3·sqrt(#candidates).
+ *   With `multinomialFloor` the floor is sum_x g(v_x), v_x = sum_y c_i(y)·q(x|y)·(1 − q(x|y)): one
+ *   record (x', y) adds q(x|y)·(1 − q(x|y)) ∈ [0, q(x|y)] to each v_x, at most 1 in all, and g is
+ *   non-decreasing and sqrt(2/π)-Lipschitz, so the floor moves by at most sqrt(2/π) < 0.8 again:
+ *   bound 3. Why: given c_i(y) the counts of r are multinomial, so a cell whose conditional q(x|y)
+ *   is large (a member of r in Y_r, few cells left) deviates less than a Poisson count of its mean.
+ *   Y_r may share attributes with r (AIM's `selfCondition`: Y_r = {a} ⊂ r, ref_i(x) =
+ *   c_i(x_a)·q(x_{r∖a} | x_a)): the definition and both proofs hold as they stand.
  * - `pairDependenceScores` (federated MST selection without heterogeneity bias, docs/synthesis.md):
  *   for each candidate pair r = {a, b} the party's reference is the independence model of its OWN
  *   1-way counts, ref_i = c_i(a) ⊗ c_i(b) / n_i (0 when n_i = 0), and the entry is
@@ -101,6 +108,12 @@ export type LocalQuery =
       /** Per candidate, the attribute set (canonical, may be empty) the party's reference conditions on. */
       readonly conditions: readonly (readonly string[])[];
       readonly samplingCorrection?: boolean;
+      /**
+       * With `samplingCorrection`: the floor of cell x is g(v_x) with v_x = sum_y c_i(y)·q(x|y)·(1 − q(x|y)),
+       * the cell's variance given the party's own counts of the condition (multinomial), instead of
+       * g(ref_i(x)) (Poisson: mean = variance). Same sensitivity (3 per entry): see below.
+       */
+      readonly multinomialFloor?: boolean;
       readonly recode?: undefined;
     } & ConditionalReference)
   | {

@@ -31,6 +31,13 @@ export interface AimEpochSettings {
    * (`selfConditionFor`) and leaves the 1-ways out of the score releases; `none`: no probe.
    */
   readonly heterogeneity: 'condition' | 'selfCondition' | 'none';
+  /**
+   * With `selfCondition`: a candidate all of whose members other than Y have their pair with Y
+   * inside a model clique (the model knows how r depends on Y) conditions on Y instead.
+   */
+  readonly selfConditionUntilKnown?: boolean;
+  /** Scores' sampling floor from each cell's multinomial variance (LocalQuery `multinomialFloor`). */
+  readonly multinomialFloor?: boolean;
   /** Share of rho for the heterogeneity probe. */
   readonly probeShare: number;
   /**
@@ -171,8 +178,12 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
         model = estimate(domain, measurements, { iters: Math.max(100, Math.ceil(s.iters / 4)), warmStart: model, method: s.estimator, helper: s.fitHelper });
       }
     }
-    const conds = pool.map((c) => (skew !== undefined ? selfConditionFor(domain, c.attrs, skew) : conditionFor(domain, c.attrs, condition, s.maxReferenceCells)));
-    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection);
+    const conds = pool.map((c) => {
+      if (skew === undefined) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
+      if (s.selfConditionUntilKnown === true && condition !== undefined && knowsDependence(model.cliques, c.attrs, condition)) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
+      return selfConditionFor(domain, c.attrs, skew);
+    });
+    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, s.multinomialFloor === true);
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
     // Support for larger candidates: a score above 3 noise stddevs (one-sided false-positive rate
@@ -311,6 +322,11 @@ export function conditionFor(domain: Domain, attrs: readonly string[], y: string
   if (y === undefined) return [];
   if (attrs.includes(y)) return [y];
   return domain.size(attrs) * domain.sizeOf(y) <= maxCells ? [y] : [];
+}
+
+/** Whether every member of `attrs` other than `y` has its pair with `y` inside one of `cliques`. */
+export function knowsDependence(cliques: readonly (readonly string[])[], attrs: readonly string[], y: string): boolean {
+  return attrs.every((a) => a === y || insideClique(cliques, [a, y]));
 }
 
 /**

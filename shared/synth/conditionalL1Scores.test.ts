@@ -19,8 +19,17 @@ const conds = [['e'], ['a'], ['a'], ['e'], ['d']];
 const reference = cands.map((c, k) => randomRef(domain.size(domain.union(c, conds[k]))));
 const query = (samplingCorrection: boolean): LocalQuery => ({ kind: 'conditionalL1Scores', candidates: cands, conditions: conds, reference, ...(samplingCorrection ? { samplingCorrection } : {}) });
 
-/** Brute force from rows: ref(x) = sum over rows of q(x | y_row) (fallback q_r / uniform). */
-function bruteForce(rows: number[], k: number, correction: boolean, set: { cands: string[][]; conds: string[][]; reference: number[][] } = { cands, conds, reference }): number {
+/**
+ * Brute force from rows: ref(x) = sum over rows of q(x | y_row) (fallback q_r / uniform); the
+ * multinomial floor's variance v(x) = sum over rows of q(x | y_row)·(1 − q(x | y_row)).
+ */
+function bruteForce(
+  rows: number[],
+  k: number,
+  correction: boolean,
+  set: { cands: string[][]; conds: string[][]; reference: number[][] } = { cands, conds, reference },
+  floor: 'poisson' | 'multinomial' = 'poisson',
+): number {
   const r = set.cands[k];
   const y = set.conds[k];
   const u = domain.union(r, y);
@@ -35,6 +44,7 @@ function bruteForce(rows: number[], k: number, correction: boolean, set: { cands
     return m;
   };
   const ref = new Float64Array(domain.size(r));
+  const variance = new Float64Array(domain.size(r));
   const local = new Float64Array(domain.size(r));
   for (const row of rows) {
     const code = (a: string): number => table.columns[domain.indexOf(a)][row];
@@ -42,18 +52,23 @@ function bruteForce(rows: number[], k: number, correction: boolean, set: { cands
     const yCell = cellOf(y, code);
     let qy = 0;
     for (let c = 0; c < q.length; c++) if (cellOf(y, (a) => decode(c).get(a) ?? 0) === yCell) qy += q[c];
+    const p = new Float64Array(ref.length);
     for (let c = 0; c < q.length; c++) {
       const m = decode(c);
       const rc = cellOf(r, (a) => m.get(a) ?? 0);
       if (qy > 0) {
-        if (cellOf(y, (a) => m.get(a) ?? 0) === yCell) ref[rc] += q[c] / qy;
+        if (cellOf(y, (a) => m.get(a) ?? 0) === yCell) p[rc] += q[c] / qy;
       } else {
-        ref[rc] += q[c] / q.reduce((s, v) => s + v, 0);
+        p[rc] += q[c] / q.reduce((s, v) => s + v, 0);
       }
+    }
+    for (let x = 0; x < p.length; x++) {
+      ref[x] += p[x];
+      variance[x] += p[x] * (1 - p[x]);
     }
   }
   let l1 = 0;
-  for (let x = 0; x < ref.length; x++) l1 += Math.abs(local[x] - ref[x]) - (correction ? expectedAbsDeviation(ref[x]) : 0);
+  for (let x = 0; x < ref.length; x++) l1 += Math.abs(local[x] - ref[x]) - (correction ? expectedAbsDeviation(floor === 'multinomial' ? variance[x] : ref[x]) : 0);
   return Math.round(l1);
 }
 
@@ -146,7 +161,14 @@ describe('conditionalL1Scores conditioned on a member of the candidate', () => {
     reference: [] as number[][],
   };
   self.reference = self.cands.map((c) => randomRef(domain.size(c)));
-  const selfQuery = (samplingCorrection: boolean): LocalQuery => ({ kind: 'conditionalL1Scores', candidates: self.cands, conditions: self.conds, reference: self.reference, ...(samplingCorrection ? { samplingCorrection } : {}) });
+  const selfQuery = (samplingCorrection: boolean, multinomialFloor = false): LocalQuery => ({
+    kind: 'conditionalL1Scores',
+    candidates: self.cands,
+    conditions: self.conds,
+    reference: self.reference,
+    ...(samplingCorrection ? { samplingCorrection } : {}),
+    ...(multinomialFloor ? { multinomialFloor } : {}),
+  });
   /** Largest change of any entry when one of 60 records is added to parties of 0-120 rows. */
   const worstChange = async (q: LocalQuery): Promise<number> => {
     let worst = 0;
@@ -167,6 +189,17 @@ describe('conditionalL1Scores conditioned on a member of the candidate', () => {
       const got = await evaluateLocalQuery(selfQuery(corr), new InMemoryMarginalSource(table.select(rows)), domain);
       self.cands.forEach((_, k) => expect(got[k]).toBe(bruteForce(rows, k, corr, self)));
     }
+    const multinomial = await evaluateLocalQuery(selfQuery(true, true), new InMemoryMarginalSource(table.select(rows)), domain);
+    self.cands.forEach((_, k) => expect(multinomial[k]).toBe(bruteForce(rows, k, true, self, 'multinomial')));
+    // The multinomial floor is the smaller one (variance <= mean): scores are larger.
+    const poisson = await evaluateLocalQuery(selfQuery(true), new InMemoryMarginalSource(table.select(rows)), domain);
+    expect(multinomial.reduce((s, v) => s + v, 0)).toBeGreaterThan(poisson.reduce((s, v) => s + v, 0));
+  });
+
+  it('multinomial floor with conditions outside the candidate equals brute force', async () => {
+    const rows = Array.from({ length: 41 }, (_, i) => (i * 11) % 400);
+    const got = await evaluateLocalQuery({ ...query(true), multinomialFloor: true } as LocalQuery, new InMemoryMarginalSource(table.select(rows)), domain);
+    cands.forEach((_, k) => expect(got[k]).toBe(bruteForce(rows, k, true, undefined, 'multinomial')));
   });
 
   it('matches the party\'s own margin of the conditioning member: a party of one value of a scores 0 against the true joint', async () => {
@@ -183,10 +216,14 @@ describe('conditionalL1Scores conditioned on a member of the candidate', () => {
   it('sensitivity: brute force over neighbours stays within 2 (3 with sampling correction), and reaches 2', async () => {
     const worst = await worstChange(selfQuery(false));
     const worstCorrected = await worstChange(selfQuery(true));
+    const worstMultinomial = await worstChange(selfQuery(true, true));
     expect(localQuerySensitivity(selfQuery(false))).toBeCloseTo(2 * Math.sqrt(self.cands.length), 12);
     expect(localQuerySensitivity(selfQuery(true))).toBeCloseTo(3 * Math.sqrt(self.cands.length), 12);
     expect(worst).toBeLessThanOrEqual(2);
     expect(worstCorrected).toBeLessThanOrEqual(3);
+    expect(localQuerySensitivity(selfQuery(true, true))).toBeCloseTo(3 * Math.sqrt(self.cands.length), 12);
+    expect(worstMultinomial).toBeLessThanOrEqual(3);
+    expect(worstMultinomial).toBeGreaterThan(1);
     // A planted bound of 1 would fail: the check is tight enough to catch a wrong bound.
     expect(worst).toBe(2);
     expect(worstCorrected).toBeGreaterThan(1);

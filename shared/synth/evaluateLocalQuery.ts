@@ -62,7 +62,10 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
         for (let u = 0; u < joint.length; u++) local[toR[u]] += joint[u];
         let l1 = 0;
         for (let x = 0; x < ref.length; x++) l1 += Math.abs(local[x] - ref[x]);
-        if (query.samplingCorrection === true) for (let x = 0; x < ref.length; x++) l1 -= expectedAbsDeviation(ref[x]);
+        if (query.samplingCorrection === true) {
+          const scale = query.multinomialFloor === true ? partyConditionalVariance(domain, query.candidates[k], query.conditions[k], unions[k], joint, q) : ref;
+          for (let x = 0; x < ref.length; x++) l1 -= expectedAbsDeviation(scale[x]);
+        }
         out[k] = Math.round(l1);
       }
       return out;
@@ -140,6 +143,59 @@ export function partyConditionalReference(
   for (let v = 0; v < cellsY; v++) if (!(qY[v] > 0)) orphan += cY[v];
   if (orphan > 0) for (let x = 0; x < ref.length; x++) ref[x] += orphan * (qTotal > 0 ? qR[x] / qTotal : 1 / ref.length);
   return ref;
+}
+
+/**
+ * Each cell's variance given the party's own counts of the condition (LocalQuery
+ * `multinomialFloor`): v(x) = sum_y c(y)·q(x|y)·(1 − q(x|y)), with partyConditionalReference's
+ * conditionals (fallback q's r-marginal, normalized, or uniform). Each record adds a vector in
+ * [0, q(·|y)] (L1 norm at most 1).
+ */
+export function partyConditionalVariance(
+  domain: Domain,
+  r: readonly string[],
+  y: readonly string[],
+  union: readonly string[],
+  localJoint: Float64Array,
+  q: ArrayLike<number>,
+): Float64Array {
+  const toR = indexMap(domain, union, r);
+  const toY = indexMap(domain, union, y);
+  const cellsY = domain.size(y);
+  const cellsR = domain.size(r);
+  const cY = new Float64Array(cellsY);
+  const qY = new Float64Array(cellsY);
+  const qR = new Float64Array(cellsR);
+  let qTotal = 0;
+  for (let u = 0; u < localJoint.length; u++) {
+    cY[toY[u]] += localJoint[u];
+    qY[toY[u]] += q[u];
+    qR[toR[u]] += q[u];
+    qTotal += q[u];
+  }
+  // q(x | y) per condition value: r cells of one y are spread over the union's cells of that y.
+  const cond = new Float64Array(cellsY * cellsR);
+  for (let u = 0; u < localJoint.length; u++) if (qY[toY[u]] > 0) cond[toY[u] * cellsR + toR[u]] += q[u] / qY[toY[u]];
+  const v = new Float64Array(cellsR);
+  let orphan = 0;
+  for (let yy = 0; yy < cellsY; yy++) {
+    if (!(qY[yy] > 0)) {
+      orphan += cY[yy];
+      continue;
+    }
+    if (cY[yy] === 0) continue;
+    for (let x = 0; x < cellsR; x++) {
+      const p = cond[yy * cellsR + x];
+      v[x] += cY[yy] * p * (1 - p);
+    }
+  }
+  if (orphan > 0) {
+    for (let x = 0; x < cellsR; x++) {
+      const p = qTotal > 0 ? qR[x] / qTotal : 1 / cellsR;
+      v[x] += orphan * p * (1 - p);
+    }
+  }
+  return v;
 }
 
 /** A public distribution (normalized; uniform if all zero) scaled to `n` rows. */

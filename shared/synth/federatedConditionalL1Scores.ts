@@ -19,6 +19,7 @@ export async function federatedConditionalL1Scores(
   rho: number,
   label: string,
   samplingCorrection: boolean,
+  multinomialFloor = false,
 ): Promise<{ scores: Float64Array; stddev: number }> {
   // The parties derive each reference max(0, project(r ∪ Y_r)) from the model themselves
   // (modelReferences.ts): the query carries the model once instead of one table per candidate.
@@ -28,6 +29,7 @@ export async function federatedConditionalL1Scores(
     conditions,
     model: model.snapshot(),
     ...(samplingCorrection ? { samplingCorrection: true } : {}),
+    ...(samplingCorrection && multinomialFloor ? { multinomialFloor: true } : {}),
   };
   const res = await oracle.secureSum(query, rho, label);
   return { scores: res.values, stddev: res.stddev };
