@@ -113,15 +113,16 @@ function aimKnobs(): AimKnobs {
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
     multinomialFloor: env.BENCH_MFLOOR === '1' ? true : undefined,
+    marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;
 }
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

@@ -65,6 +65,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     heterogeneity: opts.heterogeneity ?? 'condition',
     selfConditionUntilKnown: opts.selfConditionUntilKnown,
     multinomialFloor: opts.multinomialFloor,
+    marginAddBack: opts.marginAddBack,
     probeShare: opts.probeShare ?? 0.02,
     conditionPairsFirst: opts.conditionPairsFirst,
     samplingCorrection: opts.samplingCorrection ?? true,

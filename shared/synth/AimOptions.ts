@@ -74,6 +74,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly selfConditionUntilKnown?: boolean;
   /** aimEpochs `multinomialFloor` (default false). */
   readonly multinomialFloor?: boolean;
+  /** aimEpochs `marginAddBack` (default true). */
+  readonly marginAddBack?: boolean;
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;
   /** With a conditioning column Y, score and measure the pairs {a, Y} first (default false; aimEpochs `conditionPairsStep`). */

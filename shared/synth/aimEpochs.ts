@@ -38,6 +38,12 @@ export interface AimEpochSettings {
   readonly selfConditionUntilKnown?: boolean;
   /** Scores' sampling floor from each cell's multinomial variance (LocalQuery `multinomialFloor`). */
   readonly multinomialFloor?: boolean;
+  /**
+   * With `selfCondition` (default true): add to each score the model's expected L1 error on the
+   * 1-way of every conditioned member (`expectedMarginError`), which a conditioned reference
+   * cannot see and the consortium's score holds.
+   */
+  readonly marginAddBack?: boolean;
   /** Share of rho for the heterogeneity probe. */
   readonly probeShare: number;
   /**
@@ -184,6 +190,18 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       return selfConditionFor(domain, c.attrs, skew);
     });
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, s.multinomialFloor === true);
+    if (skew !== undefined && s.marginAddBack !== false) {
+      // Post-processing: a public estimate from the measurements' sets and noise scales.
+      const margin = new Map<string, number>();
+      const err = (a: string): number => {
+        let v = margin.get(a);
+        if (v === undefined) margin.set(a, (v = kappa * expectedMarginError(domain, measurements, a)));
+        return v;
+      };
+      pool.forEach((c, k) => {
+        for (const a of conds[k]) if (c.attrs.includes(a)) scores[k] += err(a);
+      });
+    }
     // Upper confidence bound of each score (3 noise stddevs) for the next epoch's pruning.
     pool.forEach((c, k) => scoreBound.set(key(c.attrs), scores[k] + 3 * stddev));
     // Support for larger candidates: a score above 3 noise stddevs (one-sided false-positive rate
@@ -322,6 +340,19 @@ export function conditionFor(domain: Domain, attrs: readonly string[], y: string
   if (y === undefined) return [];
   if (attrs.includes(y)) return [y];
   return domain.size(attrs) * domain.sizeOf(y) <= maxCells ? [y] : [];
+}
+
+/**
+ * The expected L1 error of the model's 1-way of `a` from public values: each measurement m holding
+ * a gives a's margin with per-cell noise variance sigma_m²·|m|/|a| (|·| = cells); combined by
+ * inverse variance, sigma_a, and the error sqrt(2/π)·sigma_a·|a| (the raw-noise term of AIM's
+ * score, McKenna et al. 2022). Infinity if no measurement holds a.
+ */
+export function expectedMarginError(domain: Domain, measurements: readonly Measurement[], a: string): number {
+  const cells = domain.sizeOf(a);
+  let precision = 0;
+  for (const m of measurements) if (m.attrs.includes(a)) precision += cells / (m.stddev * m.stddev * m.values.length);
+  return precision > 0 ? SQRT_2_OVER_PI * cells / Math.sqrt(precision) : Infinity;
 }
 
 /** Whether every member of `attrs` other than `y` has its pair with `y` inside one of `cliques`. */
