@@ -45,12 +45,15 @@ describe('binary LocalQuery', () => {
       { kind: 'l1Scores', candidates: [['a', 'e'], ['e']], oneWays: domain.shape.map((n, j) => Float64Array.from({ length: j === 4 ? 3 : n }, (_, i) => i + 1)), recode: [{ attr: 'e', map: [0, 1, 1, 2], size: 3 }] },
       { kind: 'conditionalL1Scores', candidates: [['a', 'b'], ['c']], conditions: [['e'], []], reference: [new Float64Array(36).fill(1), Float64Array.of(1, 2, 3)] },
       { kind: 'conditionalL1Scores', candidates: [['a', 'b'], ['c', 'd', 'e'], ['b']], conditions: [['e'], [], ['d']], model: model.snapshot(), samplingCorrection: true },
+      // Self-conditioned (a member of the candidate) with the multinomial floor (AIM selfCondition).
+      { kind: 'conditionalL1Scores', candidates: [['a', 'b'], ['c', 'd', 'e']], conditions: [['a'], ['d']], model: model.snapshot(), samplingCorrection: true, multinomialFloor: true },
       { kind: 'pairDependenceScores', candidates: [['a', 'b'], ['c', 'e']], samplingCorrection: true },
       { kind: 'pairDependenceScores', candidates: [['a', 'b'], ['a', 'e'], ['c', 'd']], anchor: 'a', anchorReference: [[0.5, 0.3, 0.2], [0.1, 0.2, 0.3], []], recode: [{ attr: 'e', map: [0, 1, 1, 2], size: 3 }] },
     ];
     for (const q of queries) {
       const back = decodeLocalQuery(encodeLocalQuery(q, domain), domain);
       expect(back.kind).toBe(q.kind);
+      if (q.kind === 'conditionalL1Scores' && back.kind === 'conditionalL1Scores') expect(back.multinomialFloor === true).toBe(q.multinomialFloor === true);
       validateLocalQuery(back, domain);
       expect(bits(await evaluateLocalQuery(back, source, domain))).toBe(bits(await evaluateLocalQuery(q, source, domain)));
     }

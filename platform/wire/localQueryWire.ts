@@ -87,6 +87,7 @@ export function encodeLocalQuery(query: LocalQuery, domain: Domain): Uint8Array 
           conditions: sets(query.conditions),
           reference: query.model !== undefined ? { $case: 'model', value: toSnapshot(domain, query.model) } : { $case: 'tables', value: float64Bytes(query.reference) },
           samplingCorrection: query.samplingCorrection === true,
+          multinomialFloor: query.multinomialFloor === true,
         },
       };
       break;
@@ -155,7 +156,13 @@ export function decodeLocalQuery(bytes: Uint8Array, domain: Domain): LocalQuery 
       const candidates = fromSets(domain, v.candidates, 'candidates');
       const conditions = fromSets(domain, v.conditions, 'conditions');
       if (conditions.length !== candidates.length) bad('one condition per candidate required');
-      const base = { kind: 'conditionalL1Scores' as const, candidates, conditions, ...(v.samplingCorrection ? { samplingCorrection: true } : {}) };
+      const base = {
+        kind: 'conditionalL1Scores' as const,
+        candidates,
+        conditions,
+        ...(v.samplingCorrection ? { samplingCorrection: true } : {}),
+        ...(v.multinomialFloor ? { multinomialFloor: true } : {}),
+      };
       const ref = v.reference;
       if (ref === undefined) bad('conditional_l1_scores without a reference');
       if (ref.$case === 'model') return { ...base, model: fromSnapshot(domain, ref.value) };

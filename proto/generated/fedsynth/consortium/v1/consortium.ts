@@ -542,6 +542,8 @@ export interface ConditionalL1ScoresQuery {
     { $case: "model"; value: ModelSnapshot }
     | undefined;
   samplingCorrection: boolean;
+  /** with sampling_correction: floor from each cell's variance given the condition counts */
+  multinomialFloor: boolean;
 }
 
 /**
@@ -5206,7 +5208,13 @@ export const L1ScoresQuery: MessageFns<L1ScoresQuery> = {
 };
 
 function createBaseConditionalL1ScoresQuery(): ConditionalL1ScoresQuery {
-  return { candidates: undefined, conditions: undefined, reference: undefined, samplingCorrection: false };
+  return {
+    candidates: undefined,
+    conditions: undefined,
+    reference: undefined,
+    samplingCorrection: false,
+    multinomialFloor: false,
+  };
 }
 
 export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
@@ -5227,6 +5235,9 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
     }
     if (message.samplingCorrection !== false) {
       writer.uint32(40).bool(message.samplingCorrection);
+    }
+    if (message.multinomialFloor !== false) {
+      writer.uint32(48).bool(message.multinomialFloor);
     }
     return writer;
   },
@@ -5284,6 +5295,14 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
             message.samplingCorrection = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.multinomialFloor = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5310,6 +5329,11 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
         : isSet(object.sampling_correction)
         ? globalThis.Boolean(object.sampling_correction)
         : false,
+      multinomialFloor: isSet(object.multinomialFloor)
+        ? globalThis.Boolean(object.multinomialFloor)
+        : isSet(object.multinomial_floor)
+        ? globalThis.Boolean(object.multinomial_floor)
+        : false,
     };
   },
 
@@ -5328,6 +5352,9 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
     }
     if (message.samplingCorrection !== false) {
       obj.samplingCorrection = message.samplingCorrection;
+    }
+    if (message.multinomialFloor !== false) {
+      obj.multinomialFloor = message.multinomialFloor;
     }
     return obj;
   },
@@ -5358,6 +5385,7 @@ export const ConditionalL1ScoresQuery: MessageFns<ConditionalL1ScoresQuery> = {
       }
     }
     message.samplingCorrection = object.samplingCorrection ?? false;
+    message.multinomialFloor = object.multinomialFloor ?? false;
     return message;
   },
 };
