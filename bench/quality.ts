@@ -89,7 +89,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
 /** Every AIM knob the environment can set, of either schedule (as recorded in the output). */
 type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omit<AimRoundOptions, 'rho' | 'schedule' | 'selection'>> & { schedule?: AimSchedule };
 
-/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0, ...). */
+/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0; BENCH_HET=self with BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1, ...). */
 function aimKnobs(): AimKnobs {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
@@ -112,7 +112,7 @@ function aimKnobs(): AimKnobs {
     denoisingFactor: num(env.BENCH_KAPPA),
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
-    multinomialFloor: env.BENCH_MFLOOR === '1' ? true : undefined,
+    multinomialFloor: env.BENCH_MFLOOR === '0' ? false : undefined,
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;

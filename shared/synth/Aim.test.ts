@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
-import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor } from './aimEpochs.js';
+import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
@@ -207,6 +207,17 @@ describe('aim epochs under label skew', () => {
         if (c.includes('a')) expect(y).toEqual(['a']);
       });
     }
+  });
+
+  it('expectedMarginError: sqrt(2/π)·sigma·|a| from a 1-way; a pair adds its margin\'s precision; Infinity when unmeasured', () => {
+    const one = { attrs: ['a'], values: new Float64Array(3), stddev: 10 };
+    const pair = { attrs: ['a', 'e'], values: new Float64Array(12), stddev: 10 };
+    expect(expectedMarginError(domain, [one], 'a')).toBeCloseTo(Math.sqrt(2 / Math.PI) * 10 * 3, 9);
+    // The pair's margin of a: per-cell variance 100·12/3 = 400; combined 1/(1/100 + 1/400) = 80.
+    expect(expectedMarginError(domain, [one, pair], 'a')).toBeCloseTo(Math.sqrt(2 / Math.PI) * Math.sqrt(80) * 3, 9);
+    expect(expectedMarginError(domain, [one], 'b')).toBe(Infinity);
+    expect(knowsDependence([['a', 'b', 'c']], ['b', 'c', 'a'], 'a')).toBe(true);
+    expect(knowsDependence([['a', 'b']], ['b', 'c'], 'a')).toBe(false);
   });
 
   it('selfConditionFor: the member with the largest skew (ties: the first), nothing for a 1-way', () => {

@@ -70,11 +70,11 @@ export interface AimEpochOptions extends AimCommonOptions {
    * Y, `selfCondition` each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
    */
   readonly heterogeneity?: 'condition' | 'selfCondition' | 'none';
-  /** aimEpochs `selfConditionUntilKnown` (default false). */
+  /** aimEpochs `selfConditionUntilKnown` (default false; only with `selfCondition`). */
   readonly selfConditionUntilKnown?: boolean;
-  /** aimEpochs `multinomialFloor` (default false). */
+  /** aimEpochs `multinomialFloor` (default true; only with `selfCondition`). */
   readonly multinomialFloor?: boolean;
-  /** aimEpochs `marginAddBack` (default true). */
+  /** aimEpochs `marginAddBack` (default true; only with `selfCondition`). */
   readonly marginAddBack?: boolean;
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;

@@ -36,7 +36,12 @@ export interface AimEpochSettings {
    * inside a model clique (the model knows how r depends on Y) conditions on Y instead.
    */
   readonly selfConditionUntilKnown?: boolean;
-  /** Scores' sampling floor from each cell's multinomial variance (LocalQuery `multinomialFloor`). */
+  /**
+   * With `selfCondition` and a skewed column found (default true): the scores' sampling floor from
+   * each cell's variance given the party's own counts of the condition (LocalQuery
+   * `multinomialFloor`); a self-conditioned cell with a large conditional q(x | x_a) deviates less
+   * than a Poisson count of its mean, and the Poisson floor over-subtracts (most for few cells).
+   */
   readonly multinomialFloor?: boolean;
   /**
    * With `selfCondition` (default true): add to each score the model's expected L1 error on the
@@ -189,7 +194,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       if (s.selfConditionUntilKnown === true && condition !== undefined && knowsDependence(model.cliques, c.attrs, condition)) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
       return selfConditionFor(domain, c.attrs, skew);
     });
-    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, s.multinomialFloor === true);
+    const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, skew !== undefined && s.multinomialFloor !== false);
     if (skew !== undefined && s.marginAddBack !== false) {
       // Post-processing: a public estimate from the measurements' sets and noise scales.
       const margin = new Map<string, number>();
@@ -373,7 +378,7 @@ export function knowsDependence(cliques: readonly (readonly string[])[], attrs: 
  * left only as far as the rest of r depends on Y beyond a (none when a = Y, and least when a is
  * the member most tied to Y). The consortium's score on r loses only the model's error on the
  * 1-way of a, already measured. A 1-way conditioned on itself has no error to score.
- * Measured in docs/synthesis.md ("AIM under skew", session 9 of the helpers). Post-processing of
+ * Measured in docs/synthesis.md ("AIM under skew": self-conditioned scores). Post-processing of
  * the probe release.
  */
 export function selfConditionFor(domain: Domain, attrs: readonly string[], skew: ArrayLike<number>): string[] {
