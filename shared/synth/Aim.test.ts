@@ -2,7 +2,7 @@
 // budget (epochs and rounds schedules, all selection paths), and handles the workload/candidate construction.
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
-import { aim, aimCandidates, kWaySets } from './Aim.js';
+import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
 import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
@@ -26,6 +26,15 @@ function skewedOracle(): { oracle: InProcessOracle; charges: RhoCharge[] } {
 
 const table = dependentTable(3000, 'aim');
 const domain = table.domain;
+
+describe('epochModelSizeMB', () => {
+  it('2 MB up to 14 columns (Adult keeps its bound), then 2 MB per 14 columns', () => {
+    expect(epochModelSizeMB(5)).toBe(2);
+    expect(epochModelSizeMB(14)).toBe(2);
+    expect(epochModelSizeMB(40)).toBeCloseTo(40 / 7, 12);
+    expect(epochModelSizeMB(100)).toBeCloseTo(100 / 7, 12);
+  });
+});
 
 describe('aimCandidates', () => {
   it('is the downward closure with weights sum_w |c ∩ w|', () => {

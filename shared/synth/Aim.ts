@@ -26,6 +26,21 @@ export interface AimResult {
   sample(n: number, rng: RandomSource): Int32Array[];
 }
 
+/** Columns per 2 MB of the epoch schedule's default model bound (Adult's width, where 2 MB was measured). */
+const COLUMNS_PER_2MB = 14;
+
+/**
+ * The epoch schedule's default model-size bound: 2 MB per 14 columns, never below 2 MB. A junction
+ * tree over d columns has at most d cliques, so a bound fixed in MB gives each column a share that
+ * falls like 1/d: at 40 and 100 columns the 2 MB model was full (262,111 of 262,144 cells) and
+ * wide tables were starved of dependencies. The bound grows with d instead, keeping ~18,700 cells
+ * per column (fit and party projection cost grow linearly in d with it); tables of up to 14
+ * columns keep 2 MB (Adult's runs are unchanged). Measured in docs/synthesis.md.
+ */
+export function epochModelSizeMB(columns: number): number {
+  return 2 * Math.max(1, columns / COLUMNS_PER_2MB);
+}
+
 /**
  * Federated AIM: builds the candidates from the workload, resolves the defaults of the chosen
  * schedule and runs it — `aimEpochs` (default) or the reference loop `aimRounds`.
@@ -59,7 +74,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     candidates,
     rounds: T,
     iters,
-    maxModelSizeMB: opts.maxModelSizeMB ?? 2,
+    maxModelSizeMB: opts.maxModelSizeMB ?? epochModelSizeMB(d),
     epochs: Math.max(1, Math.floor(opts.epochs ?? 3)),
     selectionShare: opts.selectionShare ?? 0.25,
     heterogeneity: opts.heterogeneity ?? 'condition',

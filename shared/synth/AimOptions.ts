@@ -30,7 +30,7 @@ export interface AimCommonOptions {
   readonly workload?: readonly (readonly string[])[];
   /** Cell bound of the default workload (default 10,000 as the reference script). */
   readonly maxCells?: number;
-  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 2, which keeps fits fast — batches grow the junction tree quickly). */
+  /** Model-size bound in MB (rounds: 80, as AIM; epochs: 2 per 14 columns and at least 2, `epochModelSizeMB`, which keeps fits fast — batches grow the junction tree quickly). */
   readonly maxModelSizeMB?: number;
   /** Nominal rounds T (default 16·d, as AIM). */
   readonly rounds?: number;
