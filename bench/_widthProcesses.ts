@@ -35,10 +35,23 @@ export interface ProcessCaseResult {
   /** Wall seconds from study creation to the last round, to 'delivering', to 'done', to every local report. */
   readonly phases: Readonly<Record<string, number>>;
   readonly rounds: number;
+  /** Round attempts that failed for lack of parties and were retried (the coordinator's log). */
+  readonly roundsRetried: number;
   readonly coordinator: ProcessFigures;
-  readonly agents: readonly (ProcessFigures & { readonly party: string; readonly rows: number })[];
+  readonly agents: readonly (ProcessFigures & { readonly party: string; readonly rows: number } & AgentLoopFigures)[];
   readonly localReports: number;
   readonly pooledRiskReleased: boolean | null;
+}
+
+/** From an agent's log: compute stages answered and the largest event-loop delay of any (RoundDispatcher). */
+export interface AgentLoopFigures {
+  readonly computeStages: number;
+  readonly maxEventLoopDelayMs: number;
+}
+
+function agentLoopFigures(lines: readonly Record<string, unknown>[]): AgentLoopFigures {
+  const answered = lines.filter((l) => l.msg === 'compute stage answered');
+  return { computeStages: answered.length, maxEventLoopDelayMs: answered.reduce((m, l) => Math.max(m, Number(l.maxEventLoopDelayMs ?? 0)), 0) };
 }
 
 const CLK_TCK = 100;
@@ -139,8 +152,9 @@ export async function runProcessCase(parts: readonly EncodedTable[], o: ProcessC
     }
     const figures = {
       coordinator: procFigures(c.coordinator?.child.pid),
-      agents: parties.map((p, i) => ({ party: p, rows: parts[i].rowCount, ...procFigures(c.agents.get(p)?.child.pid) })),
+      agents: parties.map((p, i) => ({ party: p, rows: parts[i].rowCount, ...procFigures(c.agents.get(p)?.child.pid), ...agentLoopFigures(c.agents.get(p)?.logLines() ?? []) })),
     };
+    const roundsRetried = (c.coordinator?.logLines() ?? []).filter((l) => l.msg === 'round failed for lack of parties; retrying when they are back').length;
     const dir = join(c.coordinatorDataDir, 'studies', studyId);
     let pooled: boolean | null = null;
     if (final) {
@@ -156,6 +170,7 @@ export async function runProcessCase(parts: readonly EncodedTable[], o: ProcessC
       wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
       phases,
       rounds: final?.roundsDone ?? 0,
+      roundsRetried,
       ...figures,
       localReports: reports.filter((f) => existsSync(f)).length,
       pooledRiskReleased: pooled,

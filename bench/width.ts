@@ -267,6 +267,8 @@ async function runProcessesCase(c: WidthCase, table: EncodedTable, emit: Emit): 
       state: r.state,
       ...(r.error ? { error: r.error } : {}),
       rounds: r.rounds,
+      roundsRetried: r.roundsRetried,
+      maxAgentEventLoopDelayMs: Math.max(...r.agents.map((g) => g.maxEventLoopDelayMs)),
       ...quality,
       wallSeconds: r.wallSeconds,
       phases: r.phases,

@@ -27,6 +27,7 @@ import { OutputDownloads } from './delivery/OutputDownloads.js';
 import type { AgentMetrics } from './metrics/AgentMetrics.js';
 import { localRowsOf, scheduleLocalEvaluation, type LocalRowSource } from './evaluation/LocalEvaluation.js';
 import { LocalEvaluationThreads } from './evaluation/LocalEvaluationThreads.js';
+import { LocalQueryThread } from './rounds/LocalQueryThread.js';
 import { pooledRiskContribution } from './evaluation/PooledRiskContribution.js';
 import type { TabularRowSource } from './data/trainingRows.js';
 
@@ -78,6 +79,8 @@ export class PartyAgent {
   private readonly evaluations = new Set<string>();
   /** The worker threads of those evaluations (off the event loop; terminated by stop()). */
   private readonly evaluationThreads = new LocalEvaluationThreads();
+  /** The worker thread that counts and scores round queries (the event loop keeps heartbeats flowing). */
+  private readonly queryThread = new LocalQueryThread();
   /** Set by stop(): coordinator messages still in flight are dropped, never handled against a closed store. */
   private stopping = false;
 
@@ -128,6 +131,7 @@ export class PartyAgent {
       audit,
       metrics: opts.metrics,
       pooledRisk: pooledRiskContribution(opts.stateDir, opts.domain, localRowsOf(opts.localRows ?? opts.source), this.evaluationThreads),
+      queries: this.queryThread,
     });
     this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir), refusedFrames: this.refusedFrames, approved: (id) => this.store.study(id)?.decision === 'approved' });
   }
@@ -144,6 +148,7 @@ export class PartyAgent {
     if (this.pendingPoll) clearInterval(this.pendingPoll);
     this.conn.stop();
     await this.evaluationThreads.stop();
+    await this.queryThread.stop();
     await this.queue.catch(() => undefined);
     this.he?.dispose();
     this.store.close();

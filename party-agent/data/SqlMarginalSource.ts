@@ -174,14 +174,10 @@ export class SqlMarginalSource implements MarginalSource {
       const sets = chunk.map((si) => plan.sets[si]!);
       const cols = [...new Set(sets.flat())].sort((a, b) => a - b);
       const enc = encodedSelect(schema, engine.raw, engine.from, engine.dialect, cols, this.opts.onInvalid);
-      const rows = await engine.query(groupingSetsSql(enc, sets, cols, this.sizes, engine.dialect));
-      fillCounts(
-        schema,
-        sets,
-        cols,
-        rows,
-        chunk.map((si) => counts[si]!),
-      );
+      const out = chunk.map((si) => counts[si]!);
+      // Streamed batch by batch (integer counts: the same sums in any order): converting a statement's
+      // up to MAX_RESULT_ROWS result rows at once blocked the agent's event loop for seconds (heartbeats).
+      await engine.scan(groupingSetsSql(enc, sets, cols, this.sizes, engine.dialect), (rows) => fillCounts(schema, sets, cols, rows, out));
     }
     // A repeated attribute set gets its own copy, so callers may scale or noise arrays in place.
     const handed = new Set<number>();

@@ -27,16 +27,16 @@ describe('agent metrics', () => {
     expect(() => parseAgentConfig({ ...config, metrics: { listen: '9464' } }, 'agent.json')).toThrow(/metrics\.listen/);
   });
 
-  it('serve rounds, durations, cells, bytes sent and refusals as Prometheus text on GET /metrics only', async () => {
+  it('serve rounds, durations, cells, event-loop delays, bytes sent and refusals as Prometheus text on GET /metrics only', async () => {
     const m = new AgentMetrics();
-    m.computeAnswered({ aggregation: 'masking', seconds: 0.2, cells: 30 });
-    m.computeAnswered({ aggregation: 'masking', seconds: 0.4, cells: 12 });
+    m.computeAnswered({ aggregation: 'masking', seconds: 0.2, cells: 30, maxEventLoopDelaySeconds: 0.03 });
+    m.computeAnswered({ aggregation: 'masking', seconds: 0.4, cells: 12, maxEventLoopDelaySeconds: 0.3 });
     m.roundRefused('POLICY_REFUSED');
     m.studyRefused('SPEC_RHO_MISMATCH');
     m.messageSent(1000);
     m.messageSent(24);
     const totals = await m.totals();
-    expect([totals.rounds, totals.sentBytes]).toEqual([2, 1024]);
+    expect([totals.rounds, totals.sentBytes, totals.maxEventLoopDelaySeconds]).toEqual([2, 1024, 0.3]);
     expect(totals.roundSeconds).toBeCloseTo(0.6, 12);
     const e = new MetricsEndpoint('127.0.0.1:0', m.registry);
     endpoints.push(e);
@@ -48,6 +48,8 @@ describe('agent metrics', () => {
     expect(text).toContain('fedsynth_agent_rounds_total{aggregation="masking"} 2');
     expect(text).toContain('fedsynth_agent_round_duration_seconds_count{aggregation="masking"} 2');
     expect(text).toContain('fedsynth_agent_released_cells_total{aggregation="masking"} 42');
+    expect(text).toContain('fedsynth_agent_round_event_loop_delay_max_seconds_bucket{le="0.05",aggregation="masking"} 1');
+    expect(text).toContain('fedsynth_agent_event_loop_delay_max_seconds 0.3');
     expect(text).toContain('fedsynth_agent_refusals_total{kind="round",code="POLICY_REFUSED"} 1');
     expect(text).toContain('fedsynth_agent_refusals_total{kind="study",code="SPEC_RHO_MISMATCH"} 1');
     expect(text).toContain('fedsynth_agent_sent_bytes_total 1024');

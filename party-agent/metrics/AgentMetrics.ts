@@ -1,11 +1,20 @@
 // AgentMetrics: the party agent's Prometheus metrics (prom-client registry): rounds answered and
 // refused, their durations and cells released, bytes sent, and studies refused. Served only when configured.
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
+
+/** One answered compute stage: its mode, time to the reply, cells released, largest event-loop delay meanwhile. */
+export interface ComputeAnswered {
+  aggregation: AggregationMode;
+  seconds: number;
+  cells: number;
+  /** The largest event-loop delay from the compute stage to its reply (EventLoopDelayWatch), seconds. */
+  maxEventLoopDelaySeconds: number;
+}
 
 /** What the agent's round dispatcher reports for each compute stage it handled. */
 export interface AgentRoundObserver {
-  computeAnswered(o: { aggregation: AggregationMode; seconds: number; cells: number }): void;
+  computeAnswered(o: ComputeAnswered): void;
   roundRefused(code: string): void;
 }
 
@@ -16,6 +25,9 @@ export class AgentMetrics implements AgentRoundObserver {
   private readonly cells: Counter<'aggregation'>;
   private readonly refusals: Counter<'kind' | 'code'>;
   private readonly sent: Counter;
+  private readonly loopDelays: Histogram<'aggregation'>;
+  private readonly loopDelayMax: Gauge;
+  private largestLoopDelay = 0;
 
   constructor() {
     const registers = [this.registry];
@@ -29,11 +41,22 @@ export class AgentMetrics implements AgentRoundObserver {
     });
     this.cells = new Counter({ name: 'fedsynth_agent_released_cells_total', help: 'Cells of the noisy vectors this agent released.', labelNames: ['aggregation'], registers });
     this.sent = new Counter({ name: 'fedsynth_agent_sent_bytes_total', help: 'Bytes of the protocol messages this agent sent to the coordinator (protobuf encoding, before gRPC framing and TLS).', registers });
+    this.loopDelays = new Histogram({
+      name: 'fedsynth_agent_round_event_loop_delay_max_seconds',
+      help: 'Per compute stage, the largest event-loop delay from the stage to the reply (heartbeats wait behind it; the coordinator drops a party silent for 20 s).',
+      labelNames: ['aggregation'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60],
+      registers,
+    });
+    this.loopDelayMax = new Gauge({ name: 'fedsynth_agent_event_loop_delay_max_seconds', help: 'The largest event-loop delay of any compute stage since the agent started.', registers });
     this.refusals = new Counter({ name: 'fedsynth_agent_refusals_total', help: 'Refusals by this agent: a round stage (kind=round) or a study (kind=study), by error code.', labelNames: ['kind', 'code'], registers });
   }
 
-  computeAnswered(o: { aggregation: AggregationMode; seconds: number; cells: number }): void {
+  computeAnswered(o: ComputeAnswered): void {
     this.answered.inc({ aggregation: o.aggregation });
+    this.loopDelays.observe({ aggregation: o.aggregation }, o.maxEventLoopDelaySeconds);
+    this.largestLoopDelay = Math.max(this.largestLoopDelay, o.maxEventLoopDelaySeconds);
+    this.loopDelayMax.set(this.largestLoopDelay);
     this.durations.observe({ aggregation: o.aggregation }, o.seconds);
     this.cells.inc({ aggregation: o.aggregation }, o.cells);
   }
@@ -42,14 +65,15 @@ export class AgentMetrics implements AgentRoundObserver {
     this.sent.inc(bytes);
   }
 
-  /** Running totals: compute stages answered, their summed durations (s), bytes sent. */
-  async totals(): Promise<{ rounds: number; roundSeconds: number; sentBytes: number }> {
+  /** Running totals: compute stages answered, their summed durations (s), bytes sent, the largest event-loop delay (s). */
+  async totals(): Promise<{ rounds: number; roundSeconds: number; sentBytes: number; maxEventLoopDelaySeconds: number }> {
     const sum = async (m: Counter<string> | Histogram<string>, name?: string): Promise<number> =>
       ((await m.get()).values as { value: number; metricName?: string }[]).filter((v) => name === undefined || v.metricName === name).reduce((s, v) => s + v.value, 0);
     return {
       rounds: await sum(this.answered),
       roundSeconds: await sum(this.durations, 'fedsynth_agent_round_duration_seconds_sum'),
       sentBytes: await sum(this.sent),
+      maxEventLoopDelaySeconds: this.largestLoopDelay,
     };
   }
 

@@ -20,6 +20,7 @@ import { verifyRoundSafety } from '../verification/RoundSafety.js';
 import { verifyRoundMode } from '../verification/RoundMode.js';
 import { releaseCapRho, releaseRho } from './releaseRho.js';
 import type { PooledRiskContribution } from '../evaluation/PooledRiskContribution.js';
+import { isCountedQuery, type LocalQueryThread, type PreparedQuery } from './LocalQueryThread.js';
 
 /**
  * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
@@ -68,6 +69,8 @@ export interface ComputeContext {
   log: Logger;
   /** Answers post-delivery `riskCounts` rounds from the delivered outputs; absent = such rounds are refused. */
   pooledRisk?: PooledRiskContribution;
+  /** Counts and scores counted queries off the event loop (a worker thread); absent = on this thread. */
+  queries?: LocalQueryThread;
 }
 
 /**
@@ -85,13 +88,37 @@ export async function handleCompute(
   if (!stage.chargeKey.startsWith(`${study.studyId}/`)) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `charge_key must start with the study id`, { field: 'compute.charge_key' });
   }
+  const invalid = (message: string): FedsynthError => new FedsynthError(ErrorCode.ProtocolViolation, `compute.query is not a valid query: ${message}`, { field: 'compute.query' });
   let query: LocalQuery;
   try {
     query = decodeLocalQuery(queryBytes, ctx.domain);
-    validateLocalQuery(query, ctx.domain);
+    // A counted query on the query thread is validated there (a model-carrying query rebuilds its model: seconds at 40 columns).
+    if (ctx.queries === undefined || !isCountedQuery(query.kind)) validateLocalQuery(query, ctx.domain);
   } catch (e) {
-    throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query is not a valid query: ${(e as Error).message}`, { field: 'compute.query' });
+    throw invalid((e as Error).message);
   }
+  let prepared: PreparedQuery | undefined;
+  if (ctx.queries !== undefined && isCountedQuery(query.kind)) {
+    const p = await ctx.queries.prepare(queryBytes, ctx.domain, ctx.source);
+    if (!p.ok) throw invalid(p.message);
+    prepared = p.query;
+  }
+  try {
+    return await computeValidated(ctx, study, roundId, stage, query, prepared);
+  } finally {
+    prepared?.discard();
+  }
+}
+
+/** handleCompute after the query was decoded and validated (`prepared`: on the query thread). */
+async function computeValidated(
+  ctx: ComputeContext,
+  study: ApprovedStudy,
+  roundId: string,
+  stage: ComputeStage,
+  query: LocalQuery,
+  prepared: PreparedQuery | undefined,
+): Promise<{ noisy: Uint8Array; elementBits: number }> {
   const length = localQueryLength(query, ctx.domain);
   if (length !== stage.vectorLength) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.vector_length ${stage.vectorLength} does not match the query (${length})`, { field: 'compute.vector_length' });
@@ -104,7 +131,8 @@ export async function handleCompute(
     throw new FedsynthError(ErrorCode.ProtocolViolation, `study ${study.studyId} is a dpsgd study: only gradient rounds and 1-way marginals are answered`, { field: 'compute.query' });
   }
   // The pooled risk round (post-delivery): only for a study approved with that reservation, and never above it.
-  const answer = query.kind === 'riskCounts' ? preparePooledRisk(ctx, study, stage, query) : () => evaluateLocalQuery(query, ctx.source, ctx.domain);
+  // Counted on the query thread when prepared there (the same pure evaluateLocalQuery of the same bytes); the noise below is drawn here, as before.
+  const answer = query.kind === 'riskCounts' ? preparePooledRisk(ctx, study, stage, query) : () => (prepared !== undefined ? prepared.answer() : evaluateLocalQuery(query, ctx.source, ctx.domain));
   if (!(stage.rho > 0) || !Number.isFinite(stage.rho) || stage.rho > study.studyRho) {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.rho ${stage.rho} is not in (0, study rho ${study.studyRho}]`, { field: 'compute.rho' });
   }

@@ -11,6 +11,7 @@ import { verifyRoundMode } from '../verification/RoundMode.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';
 import type { HeParticipant } from './HeParticipant.js';
 import type { AgentRoundObserver } from '../metrics/AgentMetrics.js';
+import { EventLoopDelayWatch } from '../metrics/EventLoopDelayWatch.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
@@ -93,10 +94,19 @@ export class RoundDispatcher {
         // study version, with a t no lower than this round's n - d; checked first.
         if (compute.aggregation === 'he') await o.he?.authenticateKey(req.studyId, compute, { specHash: study.specHash, dropouts: study.dropouts });
         const started = process.hrtime.bigint();
-        const out = await handleCompute({ ...o, log }, study, req.roundId, compute, queryBytes);
-        o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
-        reply(await contribute(req.roundId, compute, out));
-        o.metrics?.computeAnswered({ aggregation: compute.aggregation, seconds: Number(process.hrtime.bigint() - started) / 1e9, cells: compute.vectorLength });
+        const loop = new EventLoopDelayWatch();
+        let maxEventLoopDelaySeconds: number;
+        try {
+          const out = await handleCompute({ ...o, log }, study, req.roundId, compute, queryBytes);
+          o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
+          reply(await contribute(req.roundId, compute, out));
+        } finally {
+          maxEventLoopDelaySeconds = loop.stop();
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        // The bench (bench/_widthProcesses) reads maxEventLoopDelayMs from this line of the agent's log.
+        log.info({ label: compute.label, seconds: Math.round(seconds * 1000) / 1000, maxEventLoopDelayMs: Math.round(maxEventLoopDelaySeconds * 1000) }, 'compute stage answered');
+        o.metrics?.computeAnswered({ aggregation: compute.aggregation, seconds, cells: compute.vectorLength, maxEventLoopDelaySeconds });
         return;
       }
       if (stage.$case === 'heEncrypt') {
