@@ -3,6 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
+import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import type { CodeColumn } from '../../shared/data/EncodedTable.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
@@ -11,7 +13,8 @@ import { workerScript } from '../../platform/threads/workerScript.js';
 
 /** main -> worker: decode and validate a query, answer or forget a prepared one, or a source answer. */
 export type QueryToWorker =
-  | { type: 'prepare'; job: number; query: Uint8Array; attrs: readonly string[]; shape: readonly number[] }
+  /** `table`: rows held in memory, counted in the worker (id: the table, sent once per worker; columns: with the first query on it). */
+  | { type: 'prepare'; job: number; query: Uint8Array; attrs: readonly string[]; shape: readonly number[]; table?: { id: number; columns?: readonly CodeColumn[] } }
   | { type: 'answer'; job: number }
   | { type: 'discard'; job: number }
   | { type: 'source'; request: number; rowCount?: number; counts?: Float64Array[]; code?: string; message?: string };
@@ -54,8 +57,9 @@ export function isCountedQuery(kind: LocalQuery['kind']): boolean {
  * Validates and answers counted LocalQueries off the event loop. The worker decodes the encoded
  * query itself, validates it (for a model-carrying query: rebuilds the model) and runs exactly
  * `evaluateLocalQuery` (pure and deterministic: the same vector bit for bit as on the main thread).
- * The party's rows stay behind the main thread's MarginalSource, which the worker asks for row counts
- * and marginal counts by message (the data engine works asynchronously, its rows streamed in batches).
+ * Rows in a data engine stay behind the main thread's MarginalSource, which the worker asks for row
+ * counts and marginal counts by message (the engine works asynchronously, its rows streamed in
+ * batches); rows held in memory are copied to the worker once and counted there.
  * Noise is not drawn here: the caller adds it, as before. One worker, started on first use and kept
  * (rounds come one at a time); unref'd, ended by stop(). Without a worker script (sources run
  * without a TypeScript loader) everything runs inline.
@@ -65,6 +69,10 @@ export class LocalQueryThread {
   private readonly jobs = new Map<number, Job>();
   private nextJob = 0;
   private stopped = false;
+  /** In-memory tables by source, and those the current worker already holds. */
+  private readonly tableIds = new WeakMap<InMemoryMarginalSource, number>();
+  private nextTable = 0;
+  private sentTables = new Set<number>();
 
   /** Decodes and validates `query` for `source` (coded in `domain`); the answer is computed on `answer()`. */
   async prepare(query: Uint8Array, domain: Domain, source: MarginalSource): Promise<Prepared> {
@@ -73,7 +81,7 @@ export class LocalQueryThread {
     if (worker === undefined) return prepareInline(query, domain, source);
     const job = this.nextJob++;
     this.jobs.set(job, { source });
-    const validity = (await this.await(job, worker, { type: 'prepare', job, query, attrs: domain.attrs, shape: domain.shape })) as Exclude<Outcome, Float64Array>;
+    const validity = (await this.await(job, worker, { type: 'prepare', job, query, attrs: domain.attrs, shape: domain.shape, ...this.tableOf(source) })) as Exclude<Outcome, Float64Array>;
     if (!validity.valid) return { ok: false, message: validity.message };
     let used = false;
     return {
@@ -92,6 +100,23 @@ export class LocalQueryThread {
         },
       },
     };
+  }
+
+  /**
+   * Rows held in memory (the training part after the control split: InMemoryMarginalSource) are counted
+   * in the worker, by the same countMarginals: counting them here blocked the event loop for a whole
+   * selection round (84 s at 1e6 x 40). Their columns are copied to the worker once.
+   */
+  private tableOf(source: MarginalSource): { table?: { id: number; columns?: readonly CodeColumn[] } } {
+    if (!(source instanceof InMemoryMarginalSource)) return {};
+    let id = this.tableIds.get(source);
+    if (id === undefined) {
+      id = this.nextTable++;
+      this.tableIds.set(source, id);
+    }
+    if (this.sentTables.has(id)) return { table: { id } };
+    this.sentTables.add(id);
+    return { table: { id, columns: source.table.columns } };
   }
 
   /** Ends the worker; a query in flight rejects with CANCELLED, later ones are refused. */
@@ -125,6 +150,7 @@ export class LocalQueryThread {
     });
     worker.on('exit', (code) => this.lost(worker, new FedsynthError(this.stopped ? ErrorCode.Cancelled : ErrorCode.Internal, `query worker exited with code ${code}`)));
     this.worker = worker;
+    this.sentTables = new Set();
     return worker;
   }
 

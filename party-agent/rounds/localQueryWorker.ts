@@ -4,6 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { Domain } from '../../shared/pgm/Domain.js';
+import { EncodedTable } from '../../shared/data/EncodedTable.js';
+import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
@@ -14,7 +16,9 @@ type SourceReply = Extract<QueryToWorker, { type: 'source' }>;
 const port = parentPort!;
 const send = (m: QueryToMain, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 /** Validated queries waiting for `answer` (the same objects: the model rebuilt once, memoized per snapshot). */
-const prepared = new Map<number, { query: LocalQuery; domain: Domain }>();
+const prepared = new Map<number, { query: LocalQuery; domain: Domain; source: MarginalSource }>();
+/** The in-memory tables of the main thread's sources, by id (sent once). */
+const tables = new Map<number, InMemoryMarginalSource>();
 const waiting = new Map<number, (m: SourceReply) => void>();
 let nextRequest = 0;
 
@@ -46,9 +50,12 @@ class SourceOnMainThread implements MarginalSource {
 function prepare(m: Extract<QueryToWorker, { type: 'prepare' }>): void {
   try {
     const domain = new Domain(m.attrs, m.shape);
+    if (m.table?.columns !== undefined) tables.set(m.table.id, new InMemoryMarginalSource(new EncodedTable(domain, m.table.columns)));
+    const source = m.table !== undefined ? tables.get(m.table.id) : new SourceOnMainThread(m.job);
+    if (source === undefined) throw new FedsynthError(ErrorCode.Internal, `table ${m.table?.id} was never sent to the query worker`);
     const query = decodeLocalQuery(m.query, domain);
     validateLocalQuery(query, domain);
-    prepared.set(m.job, { query, domain });
+    prepared.set(m.job, { query, domain, source });
     send({ type: 'prepared', job: m.job });
   } catch (e) {
     send({ type: 'invalid', job: m.job, message: (e as Error)?.message ?? String(e) });
@@ -60,7 +67,7 @@ async function answer(job: number): Promise<void> {
   prepared.delete(job);
   try {
     if (p === undefined) throw new FedsynthError(ErrorCode.Internal, `no prepared query ${job}`);
-    const exact = await evaluateLocalQuery(p.query, new SourceOnMainThread(job), p.domain);
+    const exact = await evaluateLocalQuery(p.query, p.source, p.domain);
     send({ type: 'done', job, exact }, [exact.buffer as ArrayBuffer]);
   } catch (e) {
     const known = isFedsynthError(e);
