@@ -15,6 +15,7 @@ import { localQueryLength, localQuerySensitivity, type LocalQuery } from '../../
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { EncodedTable, allocColumn } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { silentLogger } from '../../platform/logging/logging.js';
@@ -137,7 +138,7 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
 
   /**
    * An agent that holds back a control sample counts its training rows from memory (ControlHoldout:
-   * an InMemoryMarginalSource), one synchronous countMarginals per query: 1,000,000 rows x 120
+   * an InMemoryMarginalSource, behind startAgent's CachingMarginalSource), one synchronous countMarginals per query: 1,000,000 rows x 120
    * three-way sets here (~2 CPU s on this machine; 84 s of blocked event loop at 1e6 x 40 before the
    * rows were counted in the worker). The planted fault: no query thread.
    */
@@ -149,17 +150,20 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
       for (let i = 0; i < n; i++) col[i] = (x = (x * 1103515245 + 12345) >>> 0) % 40;
       return col;
     });
-    const memory = new InMemoryMarginalSource(new EncodedTable(domain, columns));
+    const table = new EncodedTable(domain, columns);
+    // As startAgent wraps the counted rows: a cache over the in-memory training part.
+    const rows = (): MarginalSource => new CachingMarginalSource(new InMemoryMarginalSource(table));
     const triples = attrs.flatMap((a, i) => attrs.slice(i + 1).flatMap((b, j) => attrs.slice(i + j + 2).map((c) => [a, b, c])));
     const query: LocalQuery = { kind: 'l1Scores', candidates: triples, oneWays: attrs.map(() => Array.from({ length: 40 }, () => 1)) };
     const thread = new LocalQueryThread();
-    const main = await handleCompute(context('memory-main', undefined, [], memory), study, 'memory', stage(query, 'loop/memory'));
+    const main = await handleCompute(context('memory-main', undefined, [], rows()), study, 'memory', stage(query, 'loop/memory'));
+    const memory = rows();
     const gap = await largestTimerGap(() => handleCompute(context('memory-thread', thread, [], memory), study, 'memory', stage(query, 'loop/memory')));
     expect(gap).toBeLessThan(1000);
-    // The same noisy release (same seeded noise) as counted on the main thread; the source's table is untouched.
+    // The same noisy release (same seeded noise) as counted on the main thread, also from the worker's cache.
     const again = await handleCompute(context('memory-again', thread, [], memory), study, 'memory', stage(query, 'loop/memory'));
     expect(Buffer.from(again.noisy).equals(Buffer.from(main.noisy))).toBe(true);
-    expect(memory.table.rowCount).toBe(n);
+    expect(table.rowCount).toBe(n);
   }, 600_000);
 
   it('refuses an invalid model found on the query thread before charging the ledger', async () => {

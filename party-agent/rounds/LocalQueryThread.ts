@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, isFedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import type { CodeColumn } from '../../shared/data/EncodedTable.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
@@ -13,11 +14,21 @@ import { workerScript } from '../../platform/threads/workerScript.js';
 
 /** main -> worker: decode and validate a query, answer or forget a prepared one, or a source answer. */
 export type QueryToWorker =
-  /** `table`: rows held in memory, counted in the worker (id: the table, sent once per worker; columns: with the first query on it). */
-  | { type: 'prepare'; job: number; query: Uint8Array; attrs: readonly string[]; shape: readonly number[]; table?: { id: number; columns?: readonly CodeColumn[] } }
+  | { type: 'prepare'; job: number; query: Uint8Array; attrs: readonly string[]; shape: readonly number[]; table?: TableRef }
   | { type: 'answer'; job: number }
   | { type: 'discard'; job: number }
   | { type: 'source'; request: number; rowCount?: number; counts?: Float64Array[]; code?: string; message?: string };
+
+/**
+ * Rows held in memory, counted in the worker: `id` names the table (its columns sent once per worker,
+ * with the first query on it); `cacheCells`: behind a CachingMarginalSource of that many cells, which
+ * the worker keeps in its stead.
+ */
+export interface TableRef {
+  readonly id: number;
+  readonly columns?: readonly CodeColumn[];
+  readonly cacheCells?: number;
+}
 
 /** worker -> main: the query's validity, a question for the party's data source, or the answer. */
 export type QueryToMain =
@@ -59,7 +70,8 @@ export function isCountedQuery(kind: LocalQuery['kind']): boolean {
  * `evaluateLocalQuery` (pure and deterministic: the same vector bit for bit as on the main thread).
  * Rows in a data engine stay behind the main thread's MarginalSource, which the worker asks for row
  * counts and marginal counts by message (the engine works asynchronously, its rows streamed in
- * batches); rows held in memory are copied to the worker once and counted there.
+ * batches); rows held in memory (also behind a CachingMarginalSource) are copied to the worker once
+ * and counted there.
  * Noise is not drawn here: the caller adds it, as before. One worker, started on first use and kept
  * (rounds come one at a time); unref'd, ended by stop(). Without a worker script (sources run
  * without a TypeScript loader) everything runs inline.
@@ -70,7 +82,7 @@ export class LocalQueryThread {
   private nextJob = 0;
   private stopped = false;
   /** In-memory tables by source, and those the current worker already holds. */
-  private readonly tableIds = new WeakMap<InMemoryMarginalSource, number>();
+  private readonly tableIds = new WeakMap<MarginalSource, number>();
   private nextTable = 0;
   private sentTables = new Set<number>();
 
@@ -107,16 +119,20 @@ export class LocalQueryThread {
    * in the worker, by the same countMarginals: counting them here blocked the event loop for a whole
    * selection round (84 s at 1e6 x 40). Their columns are copied to the worker once.
    */
-  private tableOf(source: MarginalSource): { table?: { id: number; columns?: readonly CodeColumn[] } } {
-    if (!(source instanceof InMemoryMarginalSource)) return {};
+  private tableOf(source: MarginalSource): { table?: TableRef } {
+    // The agent wraps its counted rows in a cache (startAgent); the worker keeps one of its own.
+    const cache = source instanceof CachingMarginalSource ? source : undefined;
+    const rows = cache !== undefined ? cache.inner : source;
+    if (!(rows instanceof InMemoryMarginalSource)) return {};
     let id = this.tableIds.get(source);
     if (id === undefined) {
       id = this.nextTable++;
       this.tableIds.set(source, id);
     }
-    if (this.sentTables.has(id)) return { table: { id } };
+    const cacheCells = cache !== undefined ? { cacheCells: cache.maxCells } : {};
+    if (this.sentTables.has(id)) return { table: { id, ...cacheCells } };
     this.sentTables.add(id);
-    return { table: { id, columns: source.table.columns } };
+    return { table: { id, columns: rows.table.columns, ...cacheCells } };
   }
 
   /** Ends the worker; a query in flight rejects with CANCELLED, later ones are refused. */

@@ -6,6 +6,7 @@ import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
+import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
@@ -18,7 +19,7 @@ const send = (m: QueryToMain, transfer: ArrayBuffer[] = []): void => port.postMe
 /** Validated queries waiting for `answer` (the same objects: the model rebuilt once, memoized per snapshot). */
 const prepared = new Map<number, { query: LocalQuery; domain: Domain; source: MarginalSource }>();
 /** The in-memory tables of the main thread's sources, by id (sent once). */
-const tables = new Map<number, InMemoryMarginalSource>();
+const tables = new Map<number, MarginalSource>();
 const waiting = new Map<number, (m: SourceReply) => void>();
 let nextRequest = 0;
 
@@ -50,7 +51,10 @@ class SourceOnMainThread implements MarginalSource {
 function prepare(m: Extract<QueryToWorker, { type: 'prepare' }>): void {
   try {
     const domain = new Domain(m.attrs, m.shape);
-    if (m.table?.columns !== undefined) tables.set(m.table.id, new InMemoryMarginalSource(new EncodedTable(domain, m.table.columns)));
+    if (m.table?.columns !== undefined) {
+      const rows = new InMemoryMarginalSource(new EncodedTable(domain, m.table.columns));
+      tables.set(m.table.id, m.table.cacheCells !== undefined ? new CachingMarginalSource(rows, m.table.cacheCells) : rows);
+    }
     const source = m.table !== undefined ? tables.get(m.table.id) : new SourceOnMainThread(m.job);
     if (source === undefined) throw new FedsynthError(ErrorCode.Internal, `table ${m.table?.id} was never sent to the query worker`);
     const query = decodeLocalQuery(m.query, domain);

@@ -8,8 +8,9 @@ export class CachingMarginalSource implements MarginalSource {
   private rows: number | undefined;
 
   constructor(
-    private readonly inner: MarginalSource,
-    private readonly maxCells = 50_000_000,
+    /** The source counted on a miss (the agent's query thread counts an in-memory one itself, cached alike). */
+    readonly inner: MarginalSource,
+    readonly maxCells = 50_000_000,
   ) {}
 
   async rowCount(): Promise<number> {
