@@ -22,7 +22,7 @@ import { silentLogger } from '../../platform/logging/logging.js';
 import { openSource } from '../data/openSource.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
-import { LocalQueryThread } from './LocalQueryThread.js';
+import { LocalQueryThread, countedQueryWork, DEFAULT_MIN_THREAD_WORK } from './LocalQueryThread.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-query-thread-'));
 // Ten columns of 40 values; a chain model over them (cliques of three neighbours, 64,000 cells each).
@@ -114,7 +114,7 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
       { kind: 'pairDependenceScores', candidates: [['a0', 'a1'], ['a2', 'a8']], samplingCorrection: true },
     ];
     const main = context('equal-main', undefined);
-    const thread = context('equal-thread', new LocalQueryThread());
+    const thread = context('equal-thread', new LocalQueryThread({ minWork: 0 }));
     for (const [k, q] of queries.entries()) {
       const a = await handleCompute(main, study, `r${k}`, stage(q, `loop/q${k}`));
       const b = await handleCompute(thread, study, `r${k}`, stage(q, `loop/q${k}`));
@@ -131,7 +131,7 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
    */
   it('keeps a timer on the main thread firing (largest gap under 1 s) while a heavy selection query is scored', async () => {
     const query: LocalQuery = { kind: 'conditionalL1Scores', candidates: [['a0', 'a1'], ['a2']], conditions: [['a8', 'a9'], ['a3']], model: chainModel() };
-    const ctx = context('loop', new LocalQueryThread());
+    const ctx = context('loop', new LocalQueryThread({ minWork: 0 }));
     const gap = await largestTimerGap(() => handleCompute(ctx, study, 'heavy', stage(query, 'loop/heavy')));
     expect(gap).toBeLessThan(1000);
   }, 600_000);
@@ -155,7 +155,7 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
     const rows = (): MarginalSource => new CachingMarginalSource(new InMemoryMarginalSource(table));
     const triples = attrs.flatMap((a, i) => attrs.slice(i + 1).flatMap((b, j) => attrs.slice(i + j + 2).map((c) => [a, b, c])));
     const query: LocalQuery = { kind: 'l1Scores', candidates: triples, oneWays: attrs.map(() => Array.from({ length: 40 }, () => 1)) };
-    const thread = new LocalQueryThread();
+    const thread = new LocalQueryThread({ minWork: 0 });
     const main = await handleCompute(context('memory-main', undefined, [], rows()), study, 'memory', stage(query, 'loop/memory'));
     const memory = rows();
     const gap = await largestTimerGap(() => handleCompute(context('memory-thread', thread, [], memory), study, 'memory', stage(query, 'loop/memory')));
@@ -170,14 +170,24 @@ describe('LocalQueryThread (the agent counts and scores a round off its event lo
     const model = chainModel();
     const bad: ModelSnapshot = { ...model, marginals: model.marginals.map((m, i) => (i === 2 ? m.map((v, k) => (k === 5 ? -1 : v)) : m)) };
     const charges: string[] = [];
-    const ctx = context('invalid', new LocalQueryThread(), charges);
+    const ctx = context('invalid', new LocalQueryThread({ minWork: 0 }), charges);
     const q: LocalQuery = { kind: 'conditionalL1Scores', candidates: [['a0']], conditions: [['a1']], model: bad };
     await expect(handleCompute(ctx, study, 'bad', stage(q, 'loop/bad'))).rejects.toSatisfy((e: unknown) => e instanceof FedsynthError && e.code === ErrorCode.ProtocolViolation && /non-negative/.test(e.message));
     expect(charges).toEqual([]);
   });
 
-  it('hands a data source error back with its code, and refuses work once stopped', async () => {
+  it('answers small queries on the calling thread by default (a worker costs more than they do)', () => {
     const thread = new LocalQueryThread();
+    const small: LocalQuery = { kind: 'marginals', attrSets: [['a0'], ['a1', 'a2']] };
+    expect(thread.wants(small, ROWS)).toBe(false);
+    expect(thread.wants(small, DEFAULT_MIN_THREAD_WORK / 2)).toBe(true);
+    const model = chainModel();
+    expect(countedQueryWork({ kind: 'conditionalL1Scores', candidates: [['a0']], conditions: [['a1']], model }, ROWS)).toBe(ROWS + 8 * 64_000);
+    expect(thread.wants({ kind: 'riskCounts' } as unknown as LocalQuery, 1e9)).toBe(false);
+  });
+
+  it('hands a data source error back with its code, and refuses work once stopped', async () => {
+    const thread = new LocalQueryThread({ minWork: 0 });
     threads.push(thread);
     const failing: MarginalSource = {
       rowCount: async () => ROWS,

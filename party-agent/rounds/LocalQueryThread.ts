@@ -9,6 +9,7 @@ import type { CodeColumn } from '../../shared/data/EncodedTable.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
+import { snapshotCells } from '../../shared/pgm/ModelSnapshot.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { workerScript } from '../../platform/threads/workerScript.js';
 
@@ -65,6 +66,32 @@ export function isCountedQuery(kind: LocalQuery['kind']): boolean {
 }
 
 /**
+ * A rough size of a counted query's work on `rows` rows: rows x attribute sets counted, plus, for a
+ * model-carrying query, the model's cells once per candidate (each reference is a projection of it).
+ * 0 for the other kinds.
+ */
+export function countedQueryWork(query: LocalQuery, rows: number): number {
+  switch (query.kind) {
+    case 'marginals':
+      return rows * query.attrSets.length;
+    case 'l1Scores':
+    case 'pairDependenceScores':
+      return rows * query.candidates.length;
+    case 'conditionalL1Scores':
+      return (rows + (query.model !== undefined ? snapshotCells(query.model) : 0)) * query.candidates.length;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Below this much work (countedQueryWork) a query is answered on the calling thread: milliseconds,
+ * less than handing it to a worker (and a worker's first start, seconds). AIM's rounds at 1e5 rows x
+ * 40 columns are 1e7-1e9.
+ */
+export const DEFAULT_MIN_THREAD_WORK = 1_000_000;
+
+/**
  * Validates and answers counted LocalQueries off the event loop. The worker decodes the encoded
  * query itself, validates it (for a model-carrying query: rebuilds the model) and runs exactly
  * `evaluateLocalQuery` (pure and deterministic: the same vector bit for bit as on the main thread).
@@ -85,6 +112,14 @@ export class LocalQueryThread {
   private readonly tableIds = new WeakMap<MarginalSource, number>();
   private nextTable = 0;
   private sentTables = new Set<number>();
+
+  /** `minWork`: below it, `wants` says no (tests pass 0 to send every counted query to the worker). */
+  constructor(private readonly opts: { readonly minWork?: number } = {}) {}
+
+  /** Whether `query` on `rows` rows is worth the worker: a counted kind with countedQueryWork at or above `minWork`. */
+  wants(query: LocalQuery, rows: number): boolean {
+    return isCountedQuery(query.kind) && countedQueryWork(query, rows) >= (this.opts.minWork ?? DEFAULT_MIN_THREAD_WORK);
+  }
 
   /** Decodes and validates `query` for `source` (coded in `domain`); the answer is computed on `answer()`. */
   async prepare(query: Uint8Array, domain: Domain, source: MarginalSource): Promise<Prepared> {
