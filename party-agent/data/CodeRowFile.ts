@@ -23,11 +23,13 @@ export interface CodeRowPeak {
 }
 
 /** The layout shared by the writer and the reader: column sizes, which columns carry values, rows per block. */
-interface Layout {
+export interface CodeRowLayout {
   readonly sizes: readonly number[];
   readonly continuous: readonly boolean[];
   readonly blockRows: number;
 }
+
+type Layout = CodeRowLayout;
 
 const codeBytes = (size: number): number => (size <= 65536 ? 2 : 4);
 
@@ -94,7 +96,8 @@ export class CodeRowFileWriter {
 export class CodeRowFile {
   constructor(
     readonly path: string,
-    private readonly layout: Layout,
+    /** Public so that another thread can reopen the file (party-agent/rounds/LocalQueryThread). */
+    readonly layout: Layout,
     readonly rows: number,
   ) {}
 

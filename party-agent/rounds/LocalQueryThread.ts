@@ -6,6 +6,8 @@ import type { MarginalSource } from '../../shared/data/MarginalSource.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
 import type { CodeColumn } from '../../shared/data/EncodedTable.js';
+import { RowFileMarginalSource } from '../data/RowFileMarginalSource.js';
+import type { CodeRowLayout } from '../data/CodeRowFile.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
@@ -28,6 +30,8 @@ export type QueryToWorker =
 export interface TableRef {
   readonly id: number;
   readonly columns?: readonly CodeColumn[];
+  /** Rows in a CodeRowFile (the training part after a control split): the worker reopens the file. */
+  readonly rowFile?: { readonly path: string; readonly layout: CodeRowLayout; readonly rows: number };
   readonly cacheCells?: number;
 }
 
@@ -150,15 +154,16 @@ export class LocalQueryThread {
   }
 
   /**
-   * Rows held in memory (the training part after the control split: InMemoryMarginalSource) are counted
-   * in the worker, by the same countMarginals: counting them here blocked the event loop for a whole
-   * selection round (84 s at 1e6 x 40). Their columns are copied to the worker once.
+   * Rows held in memory (InMemoryMarginalSource) or in a row file (RowFileMarginalSource: the training
+   * part after the control split) are counted in the worker, by the same code: counting them here
+   * blocked the event loop for a whole selection round (84 s at 1e6 x 40). In-memory columns are
+   * copied to the worker once; a row file is reopened there.
    */
   private tableOf(source: MarginalSource): { table?: TableRef } {
     // The agent wraps its counted rows in a cache (startAgent); the worker keeps one of its own.
     const cache = source instanceof CachingMarginalSource ? source : undefined;
     const rows = cache !== undefined ? cache.inner : source;
-    if (!(rows instanceof InMemoryMarginalSource)) return {};
+    if (!(rows instanceof InMemoryMarginalSource) && !(rows instanceof RowFileMarginalSource)) return {};
     let id = this.tableIds.get(source);
     if (id === undefined) {
       id = this.nextTable++;
@@ -167,6 +172,7 @@ export class LocalQueryThread {
     const cacheCells = cache !== undefined ? { cacheCells: cache.maxCells } : {};
     if (this.sentTables.has(id)) return { table: { id, ...cacheCells } };
     this.sentTables.add(id);
+    if (rows instanceof RowFileMarginalSource) return { table: { id, rowFile: { path: rows.file.path, layout: rows.file.layout, rows: rows.file.rows }, ...cacheCells } };
     return { table: { id, columns: rows.table.columns, ...cacheCells } };
   }
 

@@ -7,6 +7,8 @@ import { Domain } from '../../shared/pgm/Domain.js';
 import { EncodedTable } from '../../shared/data/EncodedTable.js';
 import { InMemoryMarginalSource } from '../../shared/data/InMemoryMarginalSource.js';
 import { CachingMarginalSource } from '../../shared/data/CachingMarginalSource.js';
+import { RowFileMarginalSource } from '../data/RowFileMarginalSource.js';
+import { CodeRowFile } from '../data/CodeRowFile.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
@@ -51,8 +53,9 @@ class SourceOnMainThread implements MarginalSource {
 function prepare(m: Extract<QueryToWorker, { type: 'prepare' }>): void {
   try {
     const domain = new Domain(m.attrs, m.shape);
-    if (m.table?.columns !== undefined) {
-      const rows = new InMemoryMarginalSource(new EncodedTable(domain, m.table.columns));
+    if (m.table?.columns !== undefined || m.table?.rowFile !== undefined) {
+      const f = m.table.rowFile;
+      const rows = f !== undefined ? new RowFileMarginalSource(new CodeRowFile(f.path, f.layout, f.rows), domain) : new InMemoryMarginalSource(new EncodedTable(domain, m.table.columns!));
       tables.set(m.table.id, m.table.cacheCells !== undefined ? new CachingMarginalSource(rows, m.table.cacheCells) : rows);
     }
     const source = m.table !== undefined ? tables.get(m.table.id) : new SourceOnMainThread(m.job);
