@@ -133,3 +133,26 @@ describe('ConsortiumOracle round attempts', () => {
     store.close();
   });
 });
+
+describe('ConsortiumOracle dropouts between rounds', () => {
+  it('marks a party dropped when it took part in a round and is absent (offline, never asked) from a later one; a party never in a round is not', async () => {
+    const store = new CoordinatorStore(join(mkdtempSync(join(tmpdir(), 'oracle-')), 'c.sqlite'));
+    store.createStudy({ id: 's', specJson: '{}', seed: '', parties: ['p1', 'p2', 'p3', 'p4'] });
+    // p4 approved but never online; p2 answers the first round, then goes offline before the second
+    let online = ['p1', 'p2', 'p3'];
+    const oracle = new ConsortiumOracle({
+      studyId: 's', domain, store, log: silentLogger(), aggregation: 'plain', colluders: 0, dropouts: 1, minParties: 2, maxSilosPerIndividual: 1,
+      roundTimeoutMs: 1000, participants: () => online, approvedParties: () => ['p1', 'p2', 'p3', 'p4'], maxRoundRetries: 0, reconnectWaitMs: 0,
+      runRound: async (plan: RoundPlan): Promise<RoundOutcome> => ({ sum: new Float64Array(plan.compute.vectorLength), survivors: plan.participants, dropped: [], refusals: [] }),
+    });
+    const droppedNow = (): string[] => store.parties('s').filter((p) => p.dropped).map((p) => p.partyId);
+    await oracle.measure([['a']], 0.01, 'first');
+    expect(droppedNow()).toEqual([]);
+    online = ['p1', 'p3'];
+    await oracle.measure([['b']], 0.01, 'second');
+    expect(droppedNow()).toEqual(['p2']);
+    await oracle.measure([['a', 'b']], 0.01, 'third');
+    expect(droppedNow()).toEqual(['p2']);
+    store.close();
+  });
+});

@@ -92,6 +92,10 @@ function onlyRebindings(refusals: RoundOutcome['refusals']): boolean {
 
 export class ConsortiumOracle implements FederatedOracle {
   private nextIndex: number;
+  /** Parties that took part in a released round of this study (journaled or asked). */
+  private readonly joined = new Set<string>();
+  /** Parties already marked dropped by this oracle (logged once). */
+  private readonly absent = new Set<string>();
 
   constructor(private readonly o: ConsortiumOracleOptions) {
     this.nextIndex = o.firstRoundIndex ?? 0;
@@ -157,6 +161,7 @@ export class ConsortiumOracle implements FederatedOracle {
       if (journaled.queryDigest !== queryDigestHex || journaled.label !== label || journaled.rho !== rho || rdpDiverged) {
         throw new FedsynthError(ErrorCode.CorruptState, `study ${studyId}: replay of round ${index} diverged from the journal (${journaled.label} vs ${label})`, { studyId, round: index });
       }
+      for (const p of journaled.participants) this.joined.add(p);
       log.info({ studyId, round: index, label }, 'round replayed from the journal (not asked again)');
       this.o.onRoundDone?.(index, label, true, { queryBytes: queryBytes.length, entries: localQueryLength(query, this.o.domain) });
       return { values: journaled.sum, stddev: journaled.stddev };
@@ -178,6 +183,7 @@ export class ConsortiumOracle implements FederatedOracle {
     // The participants and the noise plan are fixed by the first attempt: a retry may lose parties
     // (they count as dropouts, within `dropouts`) but never re-plans the noise of a released vector.
     participants = this.o.participants();
+    this.markAbsent(participants);
     for (;;) {
       if (attempt > 0) await this.awaitParticipants(participants);
       const n = participants.length;
@@ -263,10 +269,27 @@ export class ConsortiumOracle implements FederatedOracle {
     return { values: outcome.sum, stddev };
   }
 
+  /**
+   * A party that took part in an earlier round and is not among this round's participants (it went
+   * offline between rounds, so it was never asked) has dropped out of the study as surely as one
+   * lost inside a round: the study's status and report say so (issue 20 item 3).
+   */
+  private markAbsent(participants: readonly string[]): void {
+    const asked = new Set(participants);
+    for (const p of this.joined) {
+      if (!asked.has(p) && !this.absent.has(p)) {
+        this.absent.add(p);
+        this.o.store.setDropped(this.o.studyId, p);
+        this.o.log.warn({ studyId: this.o.studyId, partyId: p }, 'party absent from a round after taking part in an earlier one: marked dropped');
+      }
+    }
+  }
+
   /** Journals a released round (its noisy sum, survivors and dropouts) and closes its attempt as released. */
   private journal(r: { index: number; roundId: string; label: string; queryDigestHex: string; rho: number; rdp: readonly number[] | undefined; outcome: RoundOutcome; participants: readonly string[]; noise: RoundNoise; attemptNo: number }): void {
     const { studyId, store } = this.o;
     const survived = new Set(r.outcome.survivors);
+    for (const p of r.outcome.survivors) this.joined.add(p);
     store.journalRound({
       studyId,
       roundIndex: r.index,
