@@ -107,6 +107,31 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
   }
 }
 
+/** One pass over the union's cells: the party's condition counts c(y), and the model's q(y), q(r) and total. */
+function conditionTotals(
+  domain: Domain,
+  r: readonly string[],
+  y: readonly string[],
+  union: readonly string[],
+  localJoint: Float64Array,
+  q: ArrayLike<number>,
+): { toR: Int32Array; toY: Int32Array; cellsY: number; cY: Float64Array; qY: Float64Array; qR: Float64Array; qTotal: number } {
+  const toR = indexMap(domain, union, r);
+  const toY = indexMap(domain, union, y);
+  const cellsY = domain.size(y);
+  const cY = new Float64Array(cellsY);
+  const qY = new Float64Array(cellsY);
+  const qR = new Float64Array(domain.size(r));
+  let qTotal = 0;
+  for (let u = 0; u < localJoint.length; u++) {
+    cY[toY[u]] += localJoint[u];
+    qY[toY[u]] += q[u];
+    qR[toR[u]] += q[u];
+    qTotal += q[u];
+  }
+  return { toR, toY, cellsY, cY, qY, qR, qTotal };
+}
+
 /**
  * The party's reference for candidate `r` (LocalQuery `conditionalL1Scores`): its own counts
  * c(y) of the condition Y, spread over r by the model's conditional q(r | y), i.e.
@@ -120,19 +145,7 @@ export function partyConditionalReference(
   localJoint: Float64Array,
   q: ArrayLike<number>,
 ): Float64Array {
-  const toR = indexMap(domain, union, r);
-  const toY = indexMap(domain, union, y);
-  const cellsY = domain.size(y);
-  const cY = new Float64Array(cellsY);
-  const qY = new Float64Array(cellsY);
-  let qTotal = 0;
-  const qR = new Float64Array(domain.size(r));
-  for (let u = 0; u < localJoint.length; u++) {
-    cY[toY[u]] += localJoint[u];
-    qY[toY[u]] += q[u];
-    qR[toR[u]] += q[u];
-    qTotal += q[u];
-  }
+  const { toR, toY, cellsY, cY, qY, qR, qTotal } = conditionTotals(domain, r, y, union, localJoint, q);
   const ref = new Float64Array(qR.length);
   for (let u = 0; u < localJoint.length; u++) {
     const yy = toY[u];
@@ -159,20 +172,8 @@ export function partyConditionalVariance(
   localJoint: Float64Array,
   q: ArrayLike<number>,
 ): Float64Array {
-  const toR = indexMap(domain, union, r);
-  const toY = indexMap(domain, union, y);
-  const cellsY = domain.size(y);
-  const cellsR = domain.size(r);
-  const cY = new Float64Array(cellsY);
-  const qY = new Float64Array(cellsY);
-  const qR = new Float64Array(cellsR);
-  let qTotal = 0;
-  for (let u = 0; u < localJoint.length; u++) {
-    cY[toY[u]] += localJoint[u];
-    qY[toY[u]] += q[u];
-    qR[toR[u]] += q[u];
-    qTotal += q[u];
-  }
+  const { toR, toY, cellsY, cY, qY, qR, qTotal } = conditionTotals(domain, r, y, union, localJoint, q);
+  const cellsR = qR.length;
   // q(x | y) per condition value: r cells of one y are spread over the union's cells of that y.
   const cond = new Float64Array(cellsY * cellsR);
   for (let u = 0; u < localJoint.length; u++) if (qY[toY[u]] > 0) cond[toY[u] * cellsR + toR[u]] += q[u] / qY[toY[u]];
