@@ -14,7 +14,7 @@ import { announcementFromWire } from './transport/announcementFromWire.js';
 import { decisionToWire } from './transport/decisionToWire.js';
 import { AgentStore } from './state/AgentStore.js';
 import type { AgentPolicy } from './policy/StudyPolicy.js';
-import type { BudgetCharger } from './rounds/ComputeHandler.js';
+import type { BudgetCharger } from './rounds/ComputeContext.js';
 import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';

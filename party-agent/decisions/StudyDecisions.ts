@@ -11,7 +11,7 @@ import { studySpecHash } from '../../platform/wire/studySpecHash.js';
 import { judgeAnnouncement, partyTermsOf } from '../verification/judgeAnnouncement.js';
 import { effectiveStudyTerms } from '../verification/SpecVerification.js';
 import { assertSameSpec, storedStudy, storedStudyJson } from '../verification/SpecBinding.js';
-import type { ApprovedStudy } from '../rounds/ComputeHandler.js';
+import type { ApprovedStudy } from '../rounds/ComputeContext.js';
 import { roundModesFor } from '../verification/RoundMode.js';
 import type { DecisionMessage } from './DecisionMessage.js';
 

@@ -1,77 +1,19 @@
 // ComputeHandler: the party's side of a round's compute stage — check the request against the
 // study it approved, verify the noise plan itself, charge the ledger BEFORE anything leaves,
 // evaluate the query on local rows, add this party's share of discrete Gaussian noise.
-import type { Logger } from 'pino';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
-import type { Domain } from '../../shared/pgm/Domain.js';
-import type { MarginalSource } from '../../shared/data/MarginalSource.js';
-import type { RandomSource } from '../../shared/dp/random/RandomSource.js';
 import { distributedDiscreteGaussian, planDistributedDiscreteGaussian } from '../../shared/dp/mechanisms/distributedDiscreteGaussian.js';
 import { evaluateLocalQuery } from '../../shared/synth/evaluateLocalQuery.js';
 import { localQueryLength, localQuerySensitivity, validateLocalQuery, type LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { encodeIntVector } from '../../shared/wire/intVectorCodec.js';
 import { decodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
-import type { AggregationMode, DpsgdTraining } from '../../shared/study/StudySpec.js';
-import type { TabularRowSource } from '../data/trainingRows.js';
-import type { AgentStore } from '../state/AgentStore.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
 import { verifyRoundMode } from '../verification/RoundMode.js';
 import { releaseCapRho, releaseRho } from './releaseRho.js';
-import type { PooledRiskContribution } from '../evaluation/PooledRiskContribution.js';
-import { isCountedQuery, type LocalQueryThread, type PreparedQuery } from './LocalQueryThread.js';
-
-/**
- * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
- * `studyCapRho` caps the study at what this party approved (its own conversion of the study's
- * epsilon and delta), below the policy's per-study maximum.
- */
-export interface BudgetCharger {
-  charge(req: { studyId: string; idempotencyKey: string; rho: number; rdp?: readonly number[]; label: string; studyCapRho: number }): void;
-}
-
-/** What the approved study fixed, as this party derived it (SpecVerification); a round may not ask for more. */
-export interface ApprovedStudy {
-  studyId: string;
-  /** rho from the approved (epsilon, delta), converted by this party: the study's ledger cap. */
-  studyRho: number;
-  colluders: number;
-  dropouts: number;
-  maxSilosPerIndividual: number;
-  parties: readonly string[];
-  /** The approved aggregation mode: a plain study's cap is its plain exposure (releaseCapRho). */
-  aggregation: AggregationMode;
-  /** Modes this party serves for the study's rounds (verification/RoundMode); absent = `aggregation` only. */
-  roundModes?: readonly AggregationMode[];
-  /** The party's own SecAgg+ floor for k (policy.minNeighbours; verification/RoundSafety); absent = 0. */
-  minNeighbours?: number;
-  /** studySpecHash of the approved study; an HE key must be endorsed for it (verification/HeKeyVerification). Absent = not checked. */
-  specHash?: string;
-  /** The approved delta (RDP charges of the gradient path are read as (epsilon, delta) at it); absent = 1e-9. */
-  delta?: number;
-  /** Mechanism dpsgd: the approved training terms (verification/GradientVerification). */
-  training?: DpsgdTraining;
-  /** The study's public schema (JSON), '' for integer codes: the generator's encoding. */
-  schemaJson?: string;
-  /** The part of studyRho approved for the post-delivery pooled risk round; absent or 0 = none (such rounds are refused). */
-  evaluationRho?: number;
-}
-
-export interface ComputeContext {
-  domain: Domain;
-  source: MarginalSource;
-  /** The rows gradient rounds train on (absent: an in-memory `source`'s, else refused). */
-  trainingRows?: TabularRowSource;
-  store: AgentStore;
-  ledger: BudgetCharger;
-  noiseRng: RandomSource;
-  log: Logger;
-  /** Answers post-delivery `riskCounts` rounds from the delivered outputs; absent = such rounds are refused. */
-  pooledRisk?: PooledRiskContribution;
-  /** Counts and scores counted queries off the event loop (a worker thread); absent = on this thread. */
-  queries?: LocalQueryThread;
-}
+import { isCountedQuery, type PreparedQuery } from './LocalQueryThread.js';
+import type { ApprovedStudy, ComputeContext } from './ComputeContext.js';
 
 /**
  * Returns the noisy vector's wire encoding (re-sent unchanged on a retried charge key). `query`

@@ -23,7 +23,8 @@ import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { silentLogger } from '../../platform/logging/logging.js';
 import { openSource } from '../data/openSource.js';
 import { AgentStore } from '../state/AgentStore.js';
-import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
+import { handleCompute } from './ComputeHandler.js';
+import type { ApprovedStudy, ComputeContext } from './ComputeContext.js';
 import { LocalQueryThread, countedQueryWork, DEFAULT_MIN_THREAD_WORK } from './LocalQueryThread.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-query-thread-'));

@@ -5,7 +5,8 @@ import type { AgentMessage, RoundRequest } from '../../proto/generated/fedsynth/
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import type { AggregationMode } from '../../shared/study/StudySpec.js';
 import { computeStageFromWire } from '../../platform/wire/computeStageWire.js';
-import { handleCompute, type ApprovedStudy, type ComputeContext } from './ComputeHandler.js';
+import { handleCompute } from './ComputeHandler.js';
+import type { ApprovedStudy, ComputeContext } from './ComputeContext.js';
 import { QueryAssembler } from '../../shared/wire/QueryChunks.js';
 import { verifyRoundMode } from '../verification/RoundMode.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';

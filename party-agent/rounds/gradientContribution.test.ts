@@ -22,7 +22,8 @@ import type { DpsgdTraining } from '../../shared/study/StudySpec.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { BudgetLedger } from '../ledger/BudgetLedger.js';
-import { handleCompute, type ApprovedStudy } from './ComputeHandler.js';
+import { handleCompute } from './ComputeHandler.js';
+import type { ApprovedStudy } from './ComputeContext.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-gradient-round-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ import { trainingRowsOf } from '../data/trainingRows.js';
 import { bindRound, roundTermsOf } from '../verification/RoundBinding.js';
 import { verifyRoundSafety } from '../verification/RoundSafety.js';
 import { verifyGradientRound } from '../verification/GradientVerification.js';
-import type { ApprovedStudy, ComputeContext } from './ComputeHandler.js';
+import type { ApprovedStudy, ComputeContext } from './ComputeContext.js';
 import { releaseCapRho } from './releaseRho.js';
 
 /**

@@ -23,7 +23,8 @@ import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { AgentStore } from '../state/AgentStore.js';
 import { POOLED_CONTRIBUTION_FILE, pooledRiskContribution } from '../evaluation/PooledRiskContribution.js';
-import { handleCompute, type ApprovedStudy } from './ComputeHandler.js';
+import { handleCompute } from './ComputeHandler.js';
+import type { ApprovedStudy } from './ComputeContext.js';
 import { computeStage } from '../../test/support/computeStage.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-pooled-risk-round-'));

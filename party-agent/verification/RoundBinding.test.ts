@@ -14,7 +14,8 @@ import { silentLogger } from '../../platform/logging/logging.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import { AgentStore } from '../state/AgentStore.js';
-import { handleCompute, type ApprovedStudy } from '../rounds/ComputeHandler.js';
+import { handleCompute } from '../rounds/ComputeHandler.js';
+import type { ApprovedStudy } from '../rounds/ComputeContext.js';
 import { bindRound, bindSurvivors, roundTermsOf } from './RoundBinding.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-round-binding-'));

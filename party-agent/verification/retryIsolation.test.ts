@@ -22,7 +22,8 @@ import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { encodeLocalQuery } from '../../platform/wire/localQueryWire.js';
 import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { AgentStore } from '../state/AgentStore.js';
-import { handleCompute, type ApprovedStudy } from '../rounds/ComputeHandler.js';
+import { handleCompute } from '../rounds/ComputeHandler.js';
+import type { ApprovedStudy } from '../rounds/ComputeContext.js';
 import { MaskingParticipant } from '../rounds/MaskingParticipant.js';
 import { computeStageFromWire, computeStageToWire } from '../../platform/wire/computeStageWire.js';
 

@@ -2,7 +2,7 @@
 // into a directory (used by `fedsynth evaluate --report`, the demo and `simulate --mechanism a,b`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvaluationReport } from '../../shared/eval/buildReportJson.js';
+import type { EvaluationReport } from '../../shared/eval/EvaluationReport.js';
 import { renderReportHtml } from '../../shared/eval/renderReportHtml.js';
 import { COMPARISON_REPORT_FORMAT, type ComparisonReport } from '../../shared/eval/ComparisonReport.js';
 import { renderComparisonHtml } from '../../shared/eval/renderComparisonHtml.js';

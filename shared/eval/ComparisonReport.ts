@@ -2,7 +2,7 @@
 // stated up front, what every party's ledger was charged, and each model's full evaluation side by side.
 import type { ComparisonBudget } from '../study/BudgetSplit.js';
 import type { MechanismName } from '../study/StudySpec.js';
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 
 export const COMPARISON_REPORT_FORMAT = 'fedsynth-comparison-report/v1';
 

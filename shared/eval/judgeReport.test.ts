@@ -1,7 +1,7 @@
 // Tests for judgeReport: the bands of each criterion, never a pass for what was not measured, exact
 // copies judged only against a control rate, and the overall verdict (planted faults in the commit message).
 import { describe, expect, it } from 'vitest';
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import { rhoFromEpsilon } from '../dp/accounting/cdpConversion.js';
 import { judgeReport, REPORT_THRESHOLDS } from './judgeReport.js';
 import type { AttackRisk, RiskFigures } from './RiskFigures.js';

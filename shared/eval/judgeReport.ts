@@ -4,12 +4,10 @@
 // The thresholds are policy, not science: they are the defaults below (REPORT_THRESHOLDS), written
 // out in every criterion so a steward can see what was applied and a consortium can replace them.
 // A figure that was not measured is never a pass: it is 'review' with the reason.
-import type { EvaluationReport } from './buildReportJson.js';
+import type { Criterion, EvaluationReport, ReportSummary, Verdict } from './EvaluationReport.js';
 import { fmt, pct } from './htmlFormat.js';
 import { epsilonFromRho } from '../dp/accounting/cdpConversion.js';
 import type { AttackRisk, RiskFigures } from './RiskFigures.js';
-
-export type Verdict = 'pass' | 'review' | 'fail';
 
 /**
  * The zCDP rho beside epsilon: the whole guarantee when epsilon is rho's conversion, only its zCDP
@@ -20,28 +18,6 @@ function rhoText(spent: EvaluationReport['privacySpent']): string {
   const { rho, epsilon, delta } = spent;
   const partOnly = epsilon !== undefined && delta !== undefined && delta > 0 && delta < 1 && epsilonFromRho(Math.max(rho, 1e-300), delta) < epsilon * (1 - 1e-6);
   return partOnly ? `, ρ = ${fmt(rho, 4)} (zCDP part; ε also counts RDP charges)` : `, ρ = ${fmt(rho, 4)} (zCDP)`;
-}
-
-/** One line of the summary. */
-export interface Criterion {
-  readonly id: string;
-  readonly group: 'fidelity' | 'utility' | 'privacy' | 'guarantee';
-  readonly label: string;
-  /** The measured figure, formatted (or 'not measured'). */
-  readonly value: string;
-  /** What the figure is judged against (control rate, holdout ceiling, TRTR), or why there is none. */
-  readonly reference: string;
-  /** The rule applied, in words. */
-  readonly threshold: string;
-  readonly verdict: Verdict;
-  /** What the figure means, in one sentence. */
-  readonly meaning: string;
-}
-
-export interface ReportSummary {
-  /** fail if any criterion fails, else review if any needs review, else pass. */
-  readonly verdict: Verdict;
-  readonly criteria: readonly Criterion[];
 }
 
 /** A band on a number: pass at or beyond `pass`, review at or beyond `review`, fail otherwise. */

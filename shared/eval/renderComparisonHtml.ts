@@ -1,6 +1,6 @@
 // renderComparisonHtml: the model comparison as one self-contained HTML page — the budget and the
 // ledgers first, then every model side by side (verdicts, fidelity, utility, risk, column charts).
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import type { ComparisonReport } from './ComparisonReport.js';
 import { badge, esc, fmt, pct, table } from './htmlFormat.js';
 import type { AttackRisk } from './RiskFigures.js';

@@ -4,9 +4,9 @@
 // Order: the one-page release summary (judgeReport), fidelity, column distributions (category names
 // from the schema), subgroup fidelity, associations, TV per marginal, utility, re-identification risk,
 // distance-based checks, privacy spent, parameters, notes.
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import { badge, esc, fmt, pct, table } from './htmlFormat.js';
-import type { Criterion } from './judgeReport.js';
+import type { Criterion } from './EvaluationReport.js';
 import { renderRiskSection } from './renderRiskSection.js';
 import { renderSubgroupSection } from './renderSubgroupSection.js';
 import { renderSummarySection } from './renderSummarySection.js';

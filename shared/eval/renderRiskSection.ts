@@ -4,9 +4,10 @@
 // Filled from report.json `privacy.risk` (the evaluated data's figures) and `privacy.riskPerSilo`
 // (shared/eval/RiskFigures.ts), produced by the risk evaluation in shared/eval/risk/. When they are
 // absent the section says so and what is needed, instead of showing figures without a reference.
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import { badge, esc, fmt, pct } from './htmlFormat.js';
-import { RISK_MEANING, riskCriteria, type Criterion } from './judgeReport.js';
+import { RISK_MEANING, riskCriteria } from './judgeReport.js';
+import type { Criterion } from './EvaluationReport.js';
 import type { AttackRate, AttackRisk, RiskFigures } from './RiskFigures.js';
 
 /** Counts are integers, except a control count rescaled to the training set's size (shown to 1 decimal). */

@@ -1,6 +1,6 @@
 // renderSubgroupSection: the report's subgroup-fidelity section — for each value of the chosen columns,
 // its share (real, synthetic) and the 1-/2-way TV within it against the overall figure, flagged rows first.
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import { esc, fmt, pct } from './htmlFormat.js';
 import type { SubgroupColumn, SubgroupFlag } from './subgroupFidelity.js';
 

@@ -1,6 +1,6 @@
 // renderSummarySection: the one-page release summary a data steward signs — overall verdict, one
 // line per criterion (measured value, its reference, the threshold applied, the verdict), a signature block.
-import type { EvaluationReport } from './buildReportJson.js';
+import type { EvaluationReport } from './EvaluationReport.js';
 import { badge, esc } from './htmlFormat.js';
 
 const GROUP_NAME = { fidelity: 'Fidelity', utility: 'Utility', privacy: 'Privacy risk', guarantee: 'Guarantee' } as const;
