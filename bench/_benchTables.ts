@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Domain } from '../shared/pgm/Domain.js';
 import { EncodedTable } from '../shared/data/EncodedTable.js';
 import { seededRandomSource } from '../shared/dp/random/RandomSource.js';
-import { randomBayesNet, sampleBayesNet } from '../shared/data/RandomBayesNet.js';
+import { randomBayesNet, sampleBayesNet, type BayesNet } from '../shared/data/RandomBayesNet.js';
 import { FedsynthError, ErrorCode } from '../shared/errors/FedsynthError.js';
 
 // Run from dist/bench (npm run bench): the project root is two levels up.
@@ -22,17 +22,26 @@ export const PUBLIC_TABLES = ['adult', 'diamonds', 'lending_club', 'ames'] as co
  */
 export function loadBenchTable(name: string): EncodedTable {
   if (name.startsWith('gen:')) {
-    const [cols, sizes, parents, rows, seed] = name.slice(4).split(':');
-    const range = /^(\d+)-(\d+)$/.exec(sizes ?? '');
-    const list = /^\d+(\.\d+)*$/.test(sizes ?? '') ? (sizes as string).split('.').map(Number) : null;
-    if ((!range && !list) || seed === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `bench table ${name}: expected gen:COLUMNS:SIZES:PARENTS:ROWS:SEED`);
-    const net = randomBayesNet(
-      { columns: Number(cols), sizes: range ? { min: Number(range[1]), max: Number(range[2]) } : (list as number[]), maxParents: Number(parents) },
-      seededRandomSource(seed, 'bayesnet/network'),
-    );
-    return sampleBayesNet(net, Number(rows), seededRandomSource(seed, 'bayesnet/rows'));
+    const { net, rows, seed } = benchBayesNet(name);
+    return sampleBayesNet(net, rows, seededRandomSource(seed, 'bayesnet/rows'));
   }
   if (!(PUBLIC_TABLES as readonly string[]).includes(name)) throw new FedsynthError(ErrorCode.InvalidArgument, `unknown bench table ${name} (${PUBLIC_TABLES.join(', ')}, gen:...)`);
   const domain = Domain.fromJson(JSON.parse(readFileSync(join(root, `data/${name}-domain.json`), 'utf8')) as Record<string, number>);
   return EncodedTable.fromCsv(readFileSync(join(root, `data/${name}.csv`), 'utf8'), domain);
+}
+
+/**
+ * The network behind a generated table `gen:COLUMNS:SIZES:PARENTS:ROWS:SEED` (its true parent sets and
+ * conditionals), with its row count and seed: `loadBenchTable` samples the table's rows from it.
+ */
+export function benchBayesNet(name: string): { net: BayesNet; rows: number; seed: string } {
+  const [cols, sizes, parents, rows, seed] = name.startsWith('gen:') ? name.slice(4).split(':') : [];
+  const range = /^(\d+)-(\d+)$/.exec(sizes ?? '');
+  const list = /^\d+(\.\d+)*$/.test(sizes ?? '') ? (sizes as string).split('.').map(Number) : null;
+  if ((!range && !list) || seed === undefined) throw new FedsynthError(ErrorCode.InvalidArgument, `bench table ${name}: expected gen:COLUMNS:SIZES:PARENTS:ROWS:SEED`);
+  const net = randomBayesNet(
+    { columns: Number(cols), sizes: range ? { min: Number(range[1]), max: Number(range[2]) } : (list as number[]), maxParents: Number(parents) },
+    seededRandomSource(seed, 'bayesnet/network'),
+  );
+  return { net, rows: Number(rows), seed };
 }

@@ -101,7 +101,7 @@ function cpuSeconds(): number {
 }
 
 /** All sets of `k` columns when there are at most `limit`, else `limit` distinct ones drawn with a seeded PRG. */
-function columnSets(d: number, k: number, limit: number, seed: string): number[][] {
+export function columnSets(d: number, k: number, limit: number, seed: string): number[][] {
   let count = 1;
   for (let i = 0; i < k; i++) count = (count * (d - i)) / (i + 1);
   if (count <= limit) return attrSubsets(d, k);
@@ -121,7 +121,7 @@ function columnSets(d: number, k: number, limit: number, seed: string): number[]
 }
 
 /** Average TV over the given column sets. */
-function averageTv(real: CodeTable, synth: CodeTable, sets: readonly number[][]): number {
+export function averageTv(real: CodeTable, synth: CodeTable, sets: readonly number[][]): number {
   let sum = 0;
   for (const s of sets) {
     const cells = marginalCells(real.sizes, s);
@@ -131,7 +131,7 @@ function averageTv(real: CodeTable, synth: CodeTable, sets: readonly number[][])
 }
 
 /** The two floors: every column shuffled independently (no correlations) and a bootstrap of the rows. */
-function floors(table: EncodedTable, seed: string): { independent: Int32Array[]; bootstrap: Int32Array[] } {
+export function floors(table: EncodedTable, seed: string): { independent: Int32Array[]; bootstrap: Int32Array[] } {
   const rng = seededRandomSource(seed, 'bench/width/floors');
   const n = table.rowCount;
   const independent = table.columns.map((c) => Int32Array.from(shuffleInPlace(Array.from(c), rng)));
