@@ -25,7 +25,7 @@
 // the total expected L1 error Σ_i cells_i · sigma_i of the measurements for a fixed rho.
 //
 // Run (after npm run build): CEILING_TABLE=gen:40:2-16:3:50000:1 [CEILING_EPS=1]
-// [CEILING_VARIANTS=truth,family/equal,...] node dist/bench/_structureCeiling.js
+// [CEILING_VARIANTS=truth,family/equal,...; a suffix #k repeats one with other seeds, e.g. truth#2] node dist/bench/_structureCeiling.js
 // One JSON line per variant: tv1/tv2/tv3, the gap closed (bench/width's 3,000 seeded triples and floors), CPU s.
 import { fileURLToPath } from 'node:url';
 import { seededRandomSource, type RandomSource } from '../shared/dp/random/RandomSource.js';
@@ -326,10 +326,12 @@ async function main(): Promise<void> {
     const rng = seededRandomSource(seed, `bench/structureCeiling/${variant}/sample`);
     let cols: Int32Array[];
     let extra: Record<string, unknown> = {};
-    if (variant === 'truth') {
+    // A suffix #k (e.g. truth#2) repeats a variant with another sampling stream (and noise seed).
+    const base = variant.split('#')[0];
+    if (base === 'truth') {
       cols = sampleBayesNet(net, rows, rng).columns.map((c) => Int32Array.from(c));
     } else {
-      const [measure, split] = variant.split('/') as [Measure, Split];
+      const [measure, split] = base.split('/') as [Measure, Split];
       if (!['family', 'family-pairs', 'pairs'].includes(measure) || !['equal', 'cells', 'noiseless'].includes(split)) throw new Error(`unknown variant ${variant}`);
       const msets = measuredSets(net, measure);
       const m = await measureSets(table, msets, split, rho, `${seed}/${variant}`);
