@@ -24,7 +24,8 @@ import { marginalCells, marginalCounts } from '../shared/eval/marginalCounts.js'
 import { tvOfCounts } from '../shared/eval/totalVariation.js';
 import { attrSubsets } from '../shared/eval/attrSubsets.js';
 import { encodeLocalQuery } from '../platform/wire/localQueryWire.js';
-import { loadBenchTable } from './_benchTables.js';
+import { benchBayesNet, loadBenchTable } from './_benchTables.js';
+import { sampleBayesNet } from '../shared/data/RandomBayesNet.js';
 import type { ReplayMeta } from './_widthReplay.js';
 import { runProcessCase } from './_widthProcesses.js';
 
@@ -140,6 +141,31 @@ export function floors(table: EncodedTable, seed: string): { independent: Int32A
   return { independent, bootstrap };
 }
 
+/**
+ * The fresh-sample ceiling of a generated table (`gen:...`, whose network is known): as many rows as
+ * the table, drawn afresh from the generating network. No model that samples rows can beat it in
+ * expectation (docs/synthesis.md, "The known-structure ceiling"); undefined for other tables.
+ */
+export function freshSample(tableName: string, seed: string): Int32Array[] | undefined {
+  if (!tableName.startsWith('gen:')) return undefined;
+  const { net, rows } = benchBayesNet(tableName);
+  return sampleBayesNet(net, rows, seededRandomSource(seed, 'bench/width/fresh')).columns.map((c) => Int32Array.from(c));
+}
+
+/** The fields scoring synthetic tv3 `s` against the floors `i`, `b` and the fresh sample's tv3 `f` (if any). */
+function gapFields(s: number, i: number, b: number, f: number | undefined): Record<string, unknown> {
+  const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+  return {
+    independentTv3: round4(i),
+    bootstrapTv3: round4(b),
+    // (independent − synthetic) / (independent − bootstrap): 1 = as good as a resample of the data.
+    gapClosed: round4((i - s) / (i - b)),
+    // Generated tables: a fresh sample of the generator, its share of the gap, and the synthetic
+    // rows' share relative to it ((independent − synthetic) / (independent − fresh)).
+    ...(f === undefined ? {} : { freshTv3: round4(f), freshGapClosed: round4((i - f) / (i - b)), gapClosedOfFresh: round4((i - s) / (i - f)) }),
+  };
+}
+
 interface WidthCase {
   table: string;
   mechanism: 'mst' | 'aim';
@@ -184,6 +210,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
   const sets = [1, 2, 3].map((k) => columnSets(d, k, k === 3 ? MAX_TRIPLES : Infinity, 'width'));
   const tv = (data: readonly Int32Array[]): number[] => sets.map((s) => averageTv(real, code(data), s));
   const [synthTv, indepTv, bootTv] = [tv(cols), tv(f.independent), tv(f.bootstrap)];
+  const fresh = freshSample(c.table, c.seed);
+  const freshTv3 = fresh ? averageTv(real, code(fresh), sets[2]) : undefined;
   const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
   const largest = parts.reduce((best, p) => (p.rowCount > best.rowCount ? p : best), parts[0]);
   const replay = process.env.BENCH_WIDTH_REPLAY === '0' ? undefined : replayProcesses(dir, largest, { attrs: domain.attrs, shape: domain.shape, mechanism: c.mechanism, rho, seed: c.seed, ...(modelMB ? { maxModelSizeMB: Number(modelMB) } : {}), sampleRows: table.rowCount, partyRows: largest.rowCount, releases: oracle.recorded });
@@ -194,10 +222,7 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
     tv3Avg: round4(synthTv[2]),
     tv3Sets: sets[2].length,
     tv3Sampled: sets[2].length < (d * (d - 1) * (d - 2)) / 6,
-    independentTv3: round4(indepTv[2]),
-    bootstrapTv3: round4(bootTv[2]),
-    // (independent − synthetic) / (independent − bootstrap): 1 = as good as a resample of the data.
-    gapClosed: round4((indepTv[2] - synthTv[2]) / (indepTv[2] - bootTv[2])),
+    ...gapFields(synthTv[2], indepTv[2], bootTv[2], freshTv3),
     wallSeconds: Math.round(wall * 10) / 10,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     // One process holds the coordinator's mechanism and every party (InProcessOracle); the
@@ -254,8 +279,9 @@ async function runProcessesCase(c: WidthCase, table: EncodedTable, emit: Emit): 
       const f = floors(table, c.seed);
       const sets = columnSets(d, 3, MAX_TRIPLES, 'width');
       const [s, i, b] = [synth.columns.map((col) => Int32Array.from(col)), f.independent, f.bootstrap].map((data) => averageTv(real, code(data), sets));
+      const fresh = freshSample(c.table, c.seed);
       const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
-      quality = { syntheticRows: synth.rowCount, tv3Avg: round4(s), tv3Sets: sets.length, independentTv3: round4(i), bootstrapTv3: round4(b), gapClosed: round4((i - s) / (i - b)) };
+      quality = { syntheticRows: synth.rowCount, tv3Avg: round4(s), tv3Sets: sets.length, ...gapFields(s, i, b, fresh ? averageTv(real, code(fresh), sets) : undefined) };
     }
     const largest = r.agents.reduce((a, g) => (g.peakRssMB > a.peakRssMB ? g : a));
     emit({
