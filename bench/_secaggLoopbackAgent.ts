@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       } else {
         stage = await masking.handle(req);
       }
-      send({ body: { $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, stage } } }, req.roundId);
+      send({ body: { $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt, stage } } }, req.roundId);
       const c = process.cpuUsage(c0);
       st.cpuSeconds += (c.user + c.system) / 1e6;
     }).catch((e: unknown) => {

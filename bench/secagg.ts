@@ -74,7 +74,7 @@ const cpuClock = (): number => {
 
 /** Bytes of one RoundReply on the wire: AgentMessage{seq, round_reply} plus the gRPC frame header. */
 export function wireBytes(stage: NonNullable<RoundReply['stage']>, roundId: string): number {
-  const msg: AgentMessage = { seq: 1000, body: { $case: 'roundReply', value: { studyId: 'study-0001', roundId, stage } } };
+  const msg: AgentMessage = { seq: 1000, body: { $case: 'roundReply', value: { studyId: 'study-0001', roundId, attempt: 1, stage } } };
   return AgentMessage.encode(msg).finish().byteLength + 5;
 }
 

@@ -19,6 +19,7 @@ import { domainHash } from '../shared/study/domainHash.js';
 import { MaskingParticipant, type SecAggIdentity } from './rounds/MaskingParticipant.js';
 import { HeParticipant } from './rounds/HeParticipant.js';
 import type { CrashHook } from '../platform/testing/crashHook.js';
+import type { DelayHook } from '../platform/testing/delayHook.js';
 import { FrameRefusals } from '../platform/grpc/FrameRefusals.js';
 import { RoundDispatcher } from './rounds/RoundDispatcher.js';
 import { StudyDecisions } from './decisions/StudyDecisions.js';
@@ -61,6 +62,8 @@ export interface PartyAgentOptions {
   onFatal?: (err: FedsynthError) => void;
   /** Test-only fault injection (platform/testing/crashHook): SIGKILL at a named secure-aggregation stage. */
   crashAt?: CrashHook;
+  /** Test-only (platform/testing/delayHook): a wait at a named stage of a round (a party made slow). */
+  delayAt?: DelayHook;
 }
 
 export class PartyAgent {
@@ -132,6 +135,7 @@ export class PartyAgent {
       metrics: opts.metrics,
       pooledRisk: pooledRiskContribution(opts.stateDir, opts.domain, localRowsOf(opts.localRows ?? opts.source), this.evaluationThreads),
       queries: this.queryThread,
+      ...(opts.delayAt ? { delayAt: opts.delayAt } : {}),
     });
     this.downloads = new OutputDownloads({ stateDir: opts.stateDir, log: opts.log, audit, onManifest: (studyId, dir) => this.evaluateLocally(studyId, dir), refusedFrames: this.refusedFrames, approved: (id) => this.store.study(id)?.decision === 'approved' });
   }
@@ -194,6 +198,8 @@ export class PartyAgent {
       }
       case 'roundRequest': {
         const req = body.value;
+        // Noted on arrival: a retry of a round supersedes the older attempt's requests queued before it.
+        this.rounds.arrived(req);
         // Rounds are handled one at a time, in order.
         this.queue = this.queue.then(() => this.rounds.onRound(req, send)).catch((e) => this.opts.log.error({ err: String(e) }, 'round handler failed'));
         return;

@@ -28,6 +28,7 @@ import { AgentMetrics } from './metrics/AgentMetrics.js';
 import { MetricsEndpoint } from '../platform/metrics/MetricsEndpoint.js';
 import { bindOnce } from '../platform/logging/bindOnce.js';
 import { crashHookFromEnv } from '../platform/testing/crashHook.js';
+import { delayHookFromEnv } from '../platform/testing/delayHook.js';
 
 export interface StartedAgent {
   agent: PartyAgent;
@@ -98,6 +99,7 @@ export async function startAgent(configFile: string, log: Logger, overrides: { c
   const agent = new PartyAgent({
     onFatal: (e) => onFatal(e),
     crashAt: crashHookFromEnv(process.env),
+    delayAt: delayHookFromEnv(process.env),
     metrics,
     coordinatorAddress: overrides.coordinator ?? config.coordinator.address,
     tls: { caPem: kit.tls.ca, certPem: kit.tls.cert, keyPem: kit.tls.key },

@@ -71,7 +71,7 @@ describe('the coordinator process under bad agent input', () => {
       raw.hello();
       await raw.waitFor((m) => m.body?.$case === 'welcome');
       raw.send({ $case: 'studyDecision', value: { studyId: 'no-such-study', approved: true, reason: '' } });
-      raw.send({ $case: 'roundReply', value: { studyId: 'no-such-study', roundId: 'no-such-study/r0', stage: { $case: 'refusal', value: { code: 'X', message: 'x' } } } });
+      raw.send({ $case: 'roundReply', value: { studyId: 'no-such-study', roundId: 'no-such-study/r0', attempt: 0, stage: { $case: 'refusal', value: { code: 'X', message: 'x' } } } });
       raw.send({ $case: 'heartbeat', value: { unixMs: 1 } }, 1); // seq 1 again: a replay
       await ProcessConsortium.until(
         () =>

@@ -242,7 +242,7 @@ describe('the coordinator under hostile frames (1,000 per RPC)', () => {
     const valid = [
       AgentMessage.encode({ seq: 2, body: { $case: 'heartbeat', value: { unixMs: 1 } } }).finish(),
       AgentMessage.encode({ seq: 3, body: { $case: 'studyDecision', value: { studyId: 'no-such-study', approved: true, reason: 'fuzz' } } }).finish(),
-      AgentMessage.encode({ seq: 4, body: { $case: 'roundReply', value: { studyId: 'no-such-study', roundId: 'r', stage: { $case: 'plain', value: { noisyVector: Buffer.alloc(16, 1), elementBits: 32 } } } } }).finish(),
+      AgentMessage.encode({ seq: 4, body: { $case: 'roundReply', value: { studyId: 'no-such-study', roundId: 'r', attempt: 0, stage: { $case: 'plain', value: { noisyVector: Buffer.alloc(16, 1), elementBits: 32 } } } } }).finish(),
       AgentMessage.encode({ seq: 5, body: { $case: 'deliveryAck', value: { studyId: 'no-such-study', fileName: 'synthetic.csv', ok: true, sha256: 'ab' } } }).finish(),
       AgentMessage.encode({ seq: 6, body: { $case: 'error', value: { code: 'X', message: 'fuzz', studyId: '', roundId: '', field: '' } } }).finish(),
       hello,
@@ -355,8 +355,8 @@ describe('a real party agent under hostile coordinator frames', () => {
       const compute = ComputeStage.fromPartial({ ...computeQueryFields({ kind: 'marginals', attrSets: [['a']] }, domain), rho: 0.01, perPartySigma2: 100, chargeKey: 'ghost/k', label: 'k', vectorLength: 4, aggregation: Aggregation.AGGREGATION_PLAIN, participants: ['hospital-x'], threshold: 1, modulusBits: 32 });
       const valid = [
         CoordinatorMessage.encode({ seq: 2, body: { $case: 'heartbeat', value: { unixMs: 1 } } }).finish(),
-        CoordinatorMessage.encode({ seq: 3, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: 'ghost/r0', roundIndex: 0, stage: { $case: 'compute', value: compute } } } }).finish(),
-        CoordinatorMessage.encode({ seq: 4, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: 'ghost/r1', roundIndex: 1, stage: { $case: 'unmask', value: { survivors: ['hospital-x'], signatures: [], seedsFor: [], keysFor: [] } } } } }).finish(),
+        CoordinatorMessage.encode({ seq: 3, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: 'ghost/r0', roundIndex: 0, attempt: 0, stage: { $case: 'compute', value: compute } } } }).finish(),
+        CoordinatorMessage.encode({ seq: 4, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: 'ghost/r1', roundIndex: 1, attempt: 0, stage: { $case: 'unmask', value: { survivors: ['hospital-x'], signatures: [], seedsFor: [], keysFor: [] } } } } }).finish(),
         CoordinatorMessage.encode({ seq: 5, body: { $case: 'error', value: { code: 'X', message: 'fuzz', studyId: '', roundId: '', field: '' } } }).finish(),
         CoordinatorMessage.encode({ seq: 6, body: { $case: 'delivery', value: { studyId: 'ghost', fileName: '../escape', offset: 0, data: Buffer.from('x'), last: true, sha256: '' } } }).finish(),
       ];
@@ -368,7 +368,7 @@ describe('a real party agent under hostile coordinator frames', () => {
         fake.write(f.bytes);
         // A marker round (unknown study) after each frame: the agent answers rounds in order.
         const marker = `ghost/marker-${k++}`;
-        fake.write(CoordinatorMessage.encode({ seq: 7, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: marker, roundIndex: 0, stage: { $case: 'compute', value: compute } } } }).finish());
+        fake.write(CoordinatorMessage.encode({ seq: 7, body: { $case: 'roundRequest', value: { studyId: 'ghost', roundId: marker, roundIndex: 0, attempt: 0, stage: { $case: 'compute', value: compute } } } }).finish());
         await fake.until(() => fake.received.slice(from).some((b) => { const m = AgentMessage.decode(b); return m.body?.$case === 'roundReply' && m.body.value.roundId === marker; }), `the reply to ${marker}`);
         const answers = fake.received.slice(from).map((b) => AgentMessage.decode(b)).filter((m) => !(m.body?.$case === 'roundReply' && m.body.value.roundId === marker));
         const frameErrors = answers.filter((m) => m.body?.$case === 'error' && m.body.value.field === 'frame');

@@ -149,8 +149,9 @@ export class AgentGateway extends EventEmitter<GatewayEvents> {
               break;
             case 'roundReply':
               if (!session.deliver(body.value)) {
-                // Late (after a timeout) or for no request: nothing acts on it; no reply to the agent.
-                this.refusedFrames.refuse('round_reply.round_id', ErrorCode.OutOfStep, 'late or unexpected round reply: no stage of this round is waiting', { partyId, studyId: body.value.studyId, roundId: body.value.roundId });
+                // Late (after a timeout, or the answer to an earlier attempt of a retried round) or for
+                // no request: nothing acts on it; no reply to the agent.
+                this.refusedFrames.refuse('round_reply.round_id', ErrorCode.OutOfStep, `late or unexpected round reply: no stage of this round's attempt ${body.value.attempt} is waiting`, { partyId, studyId: body.value.studyId, roundId: body.value.roundId, attempt: body.value.attempt });
               }
               break;
             case 'deliveryAck':

@@ -19,6 +19,11 @@ export class PartyUnavailableError extends FedsynthError {
   }
 }
 
+/** What a round reply is matched on: study, round id and the attempt it answers. */
+function waiterKey(m: { studyId: string; roundId: string; attempt: number }): string {
+  return `${m.studyId}/${m.roundId}#${m.attempt}`;
+}
+
 export class AgentSession {
   private seq = 0;
   private readonly waiters = new Map<string, Waiter>();
@@ -73,9 +78,13 @@ export class AgentSession {
     this.stream.write({ seq: this.seq, body });
   }
 
-  /** Sends one round stage and waits for the party's reply to it (or rejects on timeout/close). */
+  /**
+   * Sends one round stage and waits for the party's reply to it (or rejects on timeout/close). A
+   * reply is matched on study, round id AND attempt (the agent echoes `RoundRequest.attempt`): a
+   * retry that keeps the round id never takes the late answer to the attempt before it.
+   */
   request(req: RoundRequest, timeoutMs: number): Promise<RoundReply> {
-    const key = `${req.studyId}/${req.roundId}`;
+    const key = waiterKey(req);
     const prev = this.waiters.get(key);
     if (prev) {
       clearTimeout(prev.timer);
@@ -99,7 +108,7 @@ export class AgentSession {
 
   /** Routes a reply to its waiter; false when nobody waits (late or replayed: ignored). */
   deliver(reply: RoundReply): boolean {
-    const key = `${reply.studyId}/${reply.roundId}`;
+    const key = waiterKey(reply);
     const w = this.waiters.get(key);
     if (!w) return false;
     this.waiters.delete(key);

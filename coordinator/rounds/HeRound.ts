@@ -14,7 +14,7 @@ import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { AnnouncedStudy, CustodianGateway } from '../custodian/CustodianGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
-import { requestCompute } from './requestCompute.js';
+import { requestCompute, roundHead } from './requestCompute.js';
 
 /** Decrypt requests per round while the custodian is unavailable (each waits up to the round timeout for it). */
 const MAX_DECRYPT_ATTEMPTS = 3;
@@ -59,7 +59,7 @@ export async function runHeRound(
     const s = gateway.session(partyId);
     if (!s) throw new FedsynthError(ErrorCode.SourceUnavailable, `party ${partyId} is offline`);
     if (stage === 'compute') return requestCompute(s, { ...plan, compute });
-    return s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
+    return s.request({ ...roundHead(plan), stage }, plan.timeoutMs);
   };
   const refusals: RoundOutcome['refusals'] = [];
   /**

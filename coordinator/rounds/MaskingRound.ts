@@ -11,7 +11,7 @@ import { replyFromWire, requestToWire } from '../../platform/wire/secaggWire.js'
 import type { RoundReply, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { AgentGateway } from '../gateway/AgentGateway.js';
 import type { RoundOutcome, RoundPlan } from './RoundPlan.js';
-import { requestCompute } from './requestCompute.js';
+import { requestCompute, roundHead } from './requestCompute.js';
 
 /**
  * The round configuration both sides derive from the compute stage (party-agent MaskingParticipant
@@ -47,7 +47,7 @@ export async function runMaskingRound(
     if (!s) return;
     let reply: RoundReply;
     try {
-      reply = stage === 'compute' ? await requestCompute(s, plan) : await s.request({ studyId: plan.studyId, roundId: plan.roundId, roundIndex: plan.roundIndex, stage }, plan.timeoutMs);
+      reply = stage === 'compute' ? await requestCompute(s, plan) : await s.request({ ...roundHead(plan), stage }, plan.timeoutMs);
     } catch (e) {
       rlog.warn({ partyId, stage: secaggStage, err: (e as Error).message }, 'party dropped out during secure aggregation');
       return;

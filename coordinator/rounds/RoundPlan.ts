@@ -6,6 +6,12 @@ export interface RoundPlan {
   studyId: string;
   roundId: string;
   roundIndex: number;
+  /**
+   * The coordinator's attempt of this round (CoordinatorStore.beginRoundAttempt: 1, 2, ...), sent in
+   * every stage and echoed by the agent; a reply of another attempt is not this round's answer.
+   * Absent = 0 (unnumbered: benches and test doubles that run one attempt).
+   */
+  attempt?: number;
   participants: string[];
   compute: ComputeStage;
   timeoutMs: number;

@@ -209,6 +209,7 @@ export class ConsortiumOracle implements FederatedOracle {
           studyId,
           roundId,
           roundIndex: index,
+          attempt: attemptNo,
           participants,
           timeoutMs: this.o.roundTimeoutMs,
           onCharged: (partyId) => store.recordAttemptCharge(studyId, index, attemptNo, partyId),

@@ -10,6 +10,7 @@ import type { TabularRowSource } from '../data/trainingRows.js';
 import type { AgentStore } from '../state/AgentStore.js';
 import type { PooledRiskContribution } from '../evaluation/PooledRiskContribution.js';
 import type { LocalQueryThread } from './LocalQueryThread.js';
+import type { DelayHook } from '../../platform/testing/delayHook.js';
 
 /**
  * The agent's authority over its budget: throws BudgetExceeded rather than overspend.
@@ -60,4 +61,6 @@ export interface ComputeContext {
   pooledRisk?: PooledRiskContribution;
   /** Counts and scores counted queries off the event loop (a worker thread); absent = on this thread. */
   queries?: LocalQueryThread;
+  /** Test-only (platform/testing/delayHook): awaited as `compute.evaluate` after the charge, before the rows are counted. */
+  delayAt?: DelayHook;
 }

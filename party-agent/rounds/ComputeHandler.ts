@@ -116,6 +116,7 @@ async function computeValidated(
   }
   // Charge first (idempotent per key), then compute and record, then send.
   ctx.ledger.charge({ studyId: study.studyId, idempotencyKey: stage.chargeKey, rho: releaseRho(stage, l2), label: stage.label, studyCapRho: releaseCapRho(study) });
+  await ctx.delayAt?.('compute.evaluate');
   const exact = await answer();
   const noisy = distributedDiscreteGaussian({ ...shape, perPartySigma2: stage.perPartySigma2 }).invoke(exact, ctx.noiseRng);
   exact.fill(0);

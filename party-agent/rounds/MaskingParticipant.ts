@@ -41,7 +41,8 @@ export interface MaskingStudyTerms {
 }
 
 export class MaskingParticipant {
-  private readonly rounds = new Map<string, { party: SecAggParty; keys: Map<string, Uint8Array>; chargeKey: string }>();
+  /** The round in progress by round id: its attempt (RoundRequest.attempt), party state, peers' keys and charge key. */
+  private readonly rounds = new Map<string, { attempt: number; party: SecAggParty; keys: Map<string, Uint8Array>; chargeKey: string }>();
 
   /**
    * `bindings`: the agent's durable store of round bindings; with it, the survivor set this party
@@ -65,8 +66,10 @@ export class MaskingParticipant {
    * POLICY_REFUSED, before any key is made (PartyAgent checks both before the ledger charge,
    * verification/RoundSafety; this is the backstop). PartyAgent always passes the
    * approved study's terms; a caller without a study (benches) may omit them, meaning f = 0.
+   * `attempt` (RoundRequest.attempt) starts the round afresh for a retry of the same round id: the
+   * later stages are taken only from that attempt.
    */
-  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }): Promise<ReplyStage> {
+  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }, attempt = 0): Promise<ReplyStage> {
     const config: RoundConfig = computeRoundConfig(roundId, compute);
     const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
     // A backstop for callers without a dispatcher (benches): PartyAgent already refused an unsafe k,
@@ -83,17 +86,23 @@ export class MaskingParticipant {
       rng: this.rng,
       input,
     });
-    this.rounds.set(roundId, { party, keys, chargeKey: compute.chargeKey });
+    this.rounds.set(roundId, { attempt, party, keys, chargeKey: compute.chargeKey });
     const reply = await party.handle({ stage: 'advertiseKeys', roundId });
     this.crashAt?.('masking.advertiseKeys');
     return replyToWire(reply, this.identity.certificate);
   }
 
-  /** Handles one later stage; the round is forgotten after unmasking or any refusal. */
+  /**
+   * Handles one later stage; the round is forgotten after unmasking or any refusal. A stage of
+   * another attempt than the one in progress is OUT_OF_STEP and leaves the round as it is.
+   */
   async handle(req: RoundRequest): Promise<ReplyStage> {
     const r = this.rounds.get(req.roundId);
     if (!r || !req.stage) {
       throw new FedsynthError(ErrorCode.OutOfStep, `no secure-aggregation round ${req.roundId} in progress at this party`, { roundId: req.roundId });
+    }
+    if (req.attempt !== r.attempt) {
+      throw new FedsynthError(ErrorCode.OutOfStep, `round ${req.roundId} is at attempt ${r.attempt} at this party, not ${req.attempt}`, { roundId: req.roundId, attempt: req.attempt });
     }
     try {
       const { request, certificates } = requestFromWire(req.roundId, req.stage);

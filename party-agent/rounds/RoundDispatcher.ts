@@ -1,5 +1,5 @@
 // RoundDispatcher: the agent's handler of one round request — checks the study is approved,
-// routes each stage to compute, masking or HE, and answers with a reply or a typed refusal.
+// routes each stage to compute, masking or HE, and answers its attempt with a reply or a typed refusal.
 import { ErrorCode, FedsynthError, isFedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { AgentMessage, RoundRequest } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { ComputeStage } from '../../shared/study/ComputeStage.js';
@@ -12,7 +12,9 @@ import { verifyRoundMode } from '../verification/RoundMode.js';
 import type { MaskingParticipant } from './MaskingParticipant.js';
 import type { HeParticipant } from './HeParticipant.js';
 import type { AgentRoundObserver } from '../metrics/AgentMetrics.js';
+import type { Logger } from 'pino';
 import { EventLoopDelayWatch } from '../metrics/EventLoopDelayWatch.js';
+import { RoundAttempts } from './RoundAttempts.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
@@ -36,8 +38,31 @@ export interface RoundDispatcherOptions extends ComputeContext {
 export class RoundDispatcher {
   /** Query chunks received for a round whose compute stage has not arrived yet (by round id). */
   private readonly queryChunks = new Map<string, QueryAssembler>();
+  /** The newest attempt of each round that has arrived (a request of an older one is abandoned). */
+  private readonly attempts = new RoundAttempts();
 
   constructor(private readonly opts: RoundDispatcherOptions) {}
+
+  /**
+   * Notes a request as it arrives, before it waits for the rounds ahead of it: a retry of a round
+   * (a later `attempt`, same round id) supersedes the older attempt's requests still queued or running.
+   */
+  arrived(req: RoundRequest): void {
+    this.attempts.arrived(req.studyId, req.roundId, req.attempt);
+  }
+
+  /**
+   * True (logged and audited, nothing sent) when a later attempt of the request's round has arrived:
+   * the coordinator no longer waits for this one. `computed`: the compute stage was answered already
+   * (charged once under its key, the noisy vector recorded); the later attempt re-sends that vector.
+   */
+  private abandoned(req: RoundRequest, log: Logger, computed: boolean): boolean {
+    const by = this.attempts.supersededBy(req.studyId, req.roundId, req.attempt);
+    if (by === undefined) return false;
+    log.info({ attempt: req.attempt, supersededBy: by, stage: req.stage?.$case, computed }, 'round request superseded by a later attempt of the round: not answered');
+    this.opts.audit('round.superseded', { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt, supersededBy: by, stage: req.stage?.$case ?? '', computed });
+    return true;
+  }
 
   /** The whole encoded query of a compute stage: its own bytes, or the chunks sent before it. */
   private assembleQuery(roundId: string, compute: ComputeStage): Uint8Array {
@@ -56,13 +81,15 @@ export class RoundDispatcher {
     const o = this.opts;
     const partyId = o.partyId();
     const log = o.log.child({ studyId: req.studyId, roundId: req.roundId, partyId });
+    // Every reply names the attempt it answers (the coordinator matches on it).
     const reply = (stage: ReplyStage) => {
       try {
-        send({ $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, stage } });
+        send({ $case: 'roundReply', value: { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt, stage } });
       } catch (e) {
         log.warn({ err: String(e) }, 'could not send round reply (disconnected)');
       }
     };
+    if (this.abandoned(req, log, false)) return;
     try {
       const stage = req.stage;
       if (!stage) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round request without a stage', { field: 'round_request.stage' });
@@ -89,7 +116,7 @@ export class RoundDispatcher {
         const queryBytes = this.assembleQuery(req.roundId, compute);
         // A mode this agent cannot serve, or one other than the approved study's (unless the policy
         // allows it), is refused BEFORE anything is charged or drawn (the HE key is not even looked at).
-        const contribute = this.contributorFor(compute.aggregation, study, req.studyId);
+        const contribute = this.contributorFor(compute.aggregation, study, req.studyId, req.attempt);
         verifyRoundMode(study, compute);
         // HE: the key must be the custodian's (signed with its CA-issued certificate), made for the approved
         // study version, with a t no lower than this round's n - d; checked first.
@@ -99,6 +126,9 @@ export class RoundDispatcher {
         let maxEventLoopDelaySeconds: number;
         try {
           const out = await handleCompute({ ...o, log }, study, req.roundId, compute, queryBytes);
+          // A retry arrived while this attempt computed: its release (charged once, recorded under the
+          // charge key) is the retry's to send; starting this attempt's aggregation would answer nobody.
+          if (this.abandoned(req, log, true)) return;
           o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
           reply(await contribute(req.roundId, compute, out));
         } finally {
@@ -132,14 +162,14 @@ export class RoundDispatcher {
   }
 
   /** How this agent sends a noisy vector in `mode`; throws when it cannot (no identity for it). */
-  private contributorFor(mode: AggregationMode, study: ApprovedStudy, studyId: string): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+  private contributorFor(mode: AggregationMode, study: ApprovedStudy, studyId: string, attempt: number): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
     switch (mode) {
       case 'plain':
         return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
       case 'masking': {
         const masking = this.opts.masking;
         if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-        return (roundId, compute, out) => masking.begin(roundId, compute, out, study);
+        return (roundId, compute, out) => masking.begin(roundId, compute, out, study, attempt);
       }
       case 'he': {
         const he = this.opts.he;

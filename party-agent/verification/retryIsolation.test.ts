@@ -108,10 +108,10 @@ function gateway(all: Agent[], drop: (party: string, stage: string) => boolean =
         async request(req: RoundRequest): Promise<RoundReply> {
           if (drop(a.id, req.stage?.$case ?? '')) throw new Error(`${a.id} silent at ${req.stage?.$case}`);
           try {
-            return { studyId: req.studyId, roundId: req.roundId, stage: await a.handle(req) };
+            return { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt, stage: await a.handle(req) };
           } catch (e) {
             const code = isFedsynthError(e) ? e.code : ErrorCode.Internal;
-            return { studyId: req.studyId, roundId: req.roundId, stage: { $case: 'refusal', value: { code, message: (e as Error).message } } };
+            return { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt, stage: { $case: 'refusal', value: { code, message: (e as Error).message } } };
           }
         },
       } as unknown as AgentSession,
@@ -202,7 +202,7 @@ describe('retry isolation (a charge key is bound to one round and one signed sur
       const refusals = (await attempt.then(() => [], (e: FedsynthError) => e.details.refusals)) as { code: string }[];
       expect(refusals.map((r) => r.code)).toEqual(PARTIES.map(() => ErrorCode.RoundBindingMismatch));
     }
-    const reordered = await all[0].handle({ studyId, roundId: 'retry/r0', roundIndex: 0, stage: { $case: 'compute', value: computeStageToWire({ ...plan('retry/r0', 'retry/0/q').compute, participants: ['B', 'A', 'C', 'X'] }) } }).catch((e: FedsynthError) => e.code);
+    const reordered = await all[0].handle({ studyId, roundId: 'retry/r0', roundIndex: 0, attempt: 0, stage: { $case: 'compute', value: computeStageToWire({ ...plan('retry/r0', 'retry/0/q').compute, participants: ['B', 'A', 'C', 'X'] }) } }).catch((e: FedsynthError) => e.code);
     expect(reordered).toBe(ErrorCode.RoundBindingMismatch);
     // A new attempt is a new charge key: accepted, charged once more, fresh noise.
     const fresh = await runMaskingRound(gateway(all), plan('retry/r0/a1', 'retry/0/q/a1'), log, signing);

@@ -15,7 +15,7 @@ const inputs = parties.map((_, j) => Float64Array.from({ length: 257 }, (_, i) =
 
 /** Encodes a reply as the agent would, through protobuf bytes, and decodes it as the coordinator does. */
 function viaWire(reply: PartyReply, tamper?: (stage: RoundReply) => void): PartyReply {
-  const msg: RoundReply = { studyId: 's', roundId: reply.roundId, stage: replyToWire(reply, new Uint8Array(700).fill(1)) };
+  const msg: RoundReply = { studyId: 's', roundId: reply.roundId, attempt: 0, stage: replyToWire(reply, new Uint8Array(700).fill(1)) };
   tamper?.(msg);
   const decoded = RoundReply.decode(RoundReply.encode(msg).finish());
   return replyFromWire(reply.roundId, reply.from, decoded.stage!).reply;

@@ -9,7 +9,10 @@
 //   3  riskCounts may carry singling-out families, which lengthen its answer and raise its
 //      sensitivity to sqrt(m + 2 + 4F); a version-2 agent would drop the families and answer 4m + 4
 //      entries planned for the wrong sensitivity: refused at hello instead.
-export const CONSORTIUM_PROTOCOL_VERSION = 3;
+//   4  RoundRequest.attempt / RoundReply.attempt: the agent echoes the coordinator's attempt number
+//      and the coordinator takes a reply only for the attempt it waits on; a version-3 agent would
+//      echo nothing and every reply would be dropped as late: refused at hello instead.
+export const CONSORTIUM_PROTOCOL_VERSION = 4;
 
 /** Why `theirs` cannot talk to this build (undefined when it can). */
 export function protocolVersionMismatch(theirs: number, peer: 'agent' | 'coordinator'): string | undefined {

@@ -311,6 +311,14 @@ export interface RoundRequest {
   /** unique per study; bound into every signature and AEAD */
   roundId: string;
   roundIndex: number;
+  /**
+   * The coordinator's attempt of this round (1, 2, ...; journaled, never reused for the round, also
+   * after a coordinator restart). A retry that keeps the round id (same charge key: no new charge)
+   * is told apart from the attempt before it by this number alone. The agent echoes it in every
+   * reply, and the coordinator takes a reply only for the attempt it is waiting on, so a late answer
+   * to an earlier attempt is never read as the answer to the retry (protocol version 4).
+   */
+  attempt: number;
   stage:
     | { $case: "compute"; value: ComputeStage }
     | { $case: "advertiseKeys"; value: SecAggAdvertiseKeys }
@@ -327,6 +335,8 @@ export interface RoundRequest {
 export interface RoundReply {
   studyId: string;
   roundId: string;
+  /** RoundRequest.attempt of the request this answers */
+  attempt: number;
   stage:
     | { $case: "plain"; value: PlainContribution }
     | { $case: "keys"; value: SecAggKeys }
@@ -2497,7 +2507,7 @@ export const StudyDecision: MessageFns<StudyDecision> = {
 };
 
 function createBaseRoundRequest(): RoundRequest {
-  return { studyId: "", roundId: "", roundIndex: 0, stage: undefined };
+  return { studyId: "", roundId: "", roundIndex: 0, attempt: 0, stage: undefined };
 }
 
 export const RoundRequest: MessageFns<RoundRequest> = {
@@ -2510,6 +2520,9 @@ export const RoundRequest: MessageFns<RoundRequest> = {
     }
     if (message.roundIndex !== 0) {
       writer.uint32(24).uint32(message.roundIndex);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).uint32(message.attempt);
     }
     switch (message.stage?.$case) {
       case "compute":
@@ -2578,6 +2591,14 @@ export const RoundRequest: MessageFns<RoundRequest> = {
             }
 
             message.roundIndex = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
             continue;
           }
           case 10: {
@@ -2681,6 +2702,7 @@ export const RoundRequest: MessageFns<RoundRequest> = {
         : isSet(object.round_index)
         ? globalThis.Number(object.round_index)
         : 0,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
       stage: isSet(object.compute)
         ? { $case: "compute", value: ComputeStage.fromJSON(object.compute) }
         : isSet(object.advertiseKeys)
@@ -2724,6 +2746,9 @@ export const RoundRequest: MessageFns<RoundRequest> = {
     if (message.roundIndex !== 0) {
       obj.roundIndex = Math.round(message.roundIndex);
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
     if (message.stage?.$case === "compute") {
       obj.compute = ComputeStage.toJSON(message.stage.value);
     } else if (message.stage?.$case === "advertiseKeys") {
@@ -2754,6 +2779,7 @@ export const RoundRequest: MessageFns<RoundRequest> = {
     message.studyId = object.studyId ?? "";
     message.roundId = object.roundId ?? "";
     message.roundIndex = object.roundIndex ?? 0;
+    message.attempt = object.attempt ?? 0;
     switch (object.stage?.$case) {
       case "compute": {
         if (object.stage?.value !== undefined && object.stage?.value !== null) {
@@ -2815,7 +2841,7 @@ export const RoundRequest: MessageFns<RoundRequest> = {
 };
 
 function createBaseRoundReply(): RoundReply {
-  return { studyId: "", roundId: "", stage: undefined };
+  return { studyId: "", roundId: "", attempt: 0, stage: undefined };
 }
 
 export const RoundReply: MessageFns<RoundReply> = {
@@ -2825,6 +2851,9 @@ export const RoundReply: MessageFns<RoundReply> = {
     }
     if (message.roundId !== "") {
       writer.uint32(18).string(message.roundId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).uint32(message.attempt);
     }
     switch (message.stage?.$case) {
       case "plain":
@@ -2885,6 +2914,14 @@ export const RoundReply: MessageFns<RoundReply> = {
             }
 
             message.roundId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
             continue;
           }
           case 10: {
@@ -2986,6 +3023,7 @@ export const RoundReply: MessageFns<RoundReply> = {
         : isSet(object.round_id)
         ? globalThis.String(object.round_id)
         : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
       stage: isSet(object.plain)
         ? { $case: "plain", value: PlainContribution.fromJSON(object.plain) }
         : isSet(object.keys)
@@ -3024,6 +3062,9 @@ export const RoundReply: MessageFns<RoundReply> = {
     if (message.roundId !== "") {
       obj.roundId = message.roundId;
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
     if (message.stage?.$case === "plain") {
       obj.plain = PlainContribution.toJSON(message.stage.value);
     } else if (message.stage?.$case === "keys") {
@@ -3053,6 +3094,7 @@ export const RoundReply: MessageFns<RoundReply> = {
     const message = createBaseRoundReply();
     message.studyId = object.studyId ?? "";
     message.roundId = object.roundId ?? "";
+    message.attempt = object.attempt ?? 0;
     switch (object.stage?.$case) {
       case "plain": {
         if (object.stage?.value !== undefined && object.stage?.value !== null) {
