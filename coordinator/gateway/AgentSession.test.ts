@@ -1,10 +1,10 @@
 // Tests of AgentSession.sendFlushed: a sender's promise resolves when the stream hands the frame on
 // (its write callback), rejects when the write fails, and is released with PartyUnavailable when the
-// party leaves first (grpc-js never calls back a cancelled call's write).
+// party leaves first (grpc-js never calls back a cancelled call's write); and of reply matching by attempt.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentMessage, CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { RoundReply, RoundRequest, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { AgentSession } from './AgentSession.js';
 
 /** A stream that holds every frame's write callback until flush() calls it. */
@@ -65,5 +65,20 @@ describe('AgentSession.sendFlushed', () => {
     await expect(pb).rejects.toThrow(/stream closed/);
     expect(() => sa.send(heartbeat)).toThrow(/stream closed/);
     await expect(sa.sendFlushed(heartbeat)).rejects.toThrow(/stream closed/);
+  });
+});
+
+describe('AgentSession.request: a reply is matched on study, round id and attempt', () => {
+  it('a late reply to attempt 1 of a round is not the answer to attempt 2 of the same round id', async () => {
+    const stream = new FakeStream();
+    const s = session(stream);
+    const ask = (attempt: number) => RoundRequest.fromPartial({ studyId: 's', roundId: 's/r0', attempt, stage: { $case: 'compute', value: {} } });
+    const answer = (attempt: number, code: string) => RoundReply.fromPartial({ studyId: 's', roundId: 's/r0', attempt, stage: { $case: 'refusal', value: { code, message: '' } } });
+    await expect(s.request(ask(1), 10)).rejects.toThrow(/no reply within 10 ms/);
+    const retry = s.request(ask(2), 5000);
+    expect(stream.frames.map((f) => (f.body?.$case === 'roundRequest' ? f.body.value.attempt : -1))).toEqual([1, 2]);
+    expect(s.deliver(answer(1, 'LATE'))).toBe(false);
+    expect(s.deliver(answer(2, 'OURS'))).toBe(true);
+    await expect(retry).resolves.toMatchObject({ attempt: 2, stage: { $case: 'refusal', value: { code: 'OURS' } } });
   });
 });

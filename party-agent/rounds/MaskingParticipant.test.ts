@@ -1,6 +1,6 @@
 // Tests of MaskingParticipant's check of relayed certificates: a peer's signing key is taken only
 // from a certificate of role `party` naming that peer (a coordinator or custodian certificate relayed
-// under a participant's name is refused before its keys are used).
+// under a participant's name is refused before its keys are used); and of stages of another attempt.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { makeIdentities } from '../../shared/secagg/simulateSecAggRound.js';
@@ -51,5 +51,19 @@ describe('MaskingParticipant relayed certificates', () => {
   it("a party certificate for p2 passes the certificate check (then the keys' own signature is checked)", async () => {
     const e = await shareKeysWithCertificateOf(await participant({}), 'p2');
     expect((e as Error).message).not.toMatch(/relayed certificate/);
+  });
+});
+
+describe('MaskingParticipant attempts', () => {
+  it('a stage of another attempt than the one begun is OUT_OF_STEP and leaves the round in progress', async () => {
+    const m = await participant({});
+    const compute = computeStage({ vectorLength: 2, aggregation: 'masking', participants: ['p1', 'p2', 'p3'], threshold: 3, modulusBits: 32 });
+    const enc = encodeIntVector(Float64Array.from([1, 2]));
+    await m.begin('r1', compute, { noisy: enc.bytes, elementBits: enc.elementBits }, { colluders: 0 }, 2);
+    const shareKeys = (attempt: number) => m.handle(RoundRequest.fromPartial({ roundId: 'r1', attempt, stage: { $case: 'shareKeys', value: { keys: [] } } })).then(() => 'accepted', (e: { code: string; message: string }) => e);
+    expect(await shareKeys(1)).toMatchObject({ code: ErrorCode.OutOfStep, message: 'round r1 is at attempt 2 at this party, not 1' });
+    // Still in progress: attempt 2's own stage reaches the round (and is judged on its content).
+    expect(await shareKeys(2)).toMatchObject({ code: ErrorCode.ProtocolViolation });
+    expect(await shareKeys(2)).toMatchObject({ code: ErrorCode.OutOfStep, message: 'no secure-aggregation round r1 in progress at this party' });
   });
 });
