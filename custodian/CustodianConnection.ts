@@ -15,6 +15,7 @@ import { HeDecryptAssembler, type AssembledDecrypt } from './HeDecryptAssembler.
 import { studySpecFromWire } from '../platform/wire/studySpecWire.js';
 import type { StudySpec as WireStudySpec } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
 import type { KeyCustodian } from './KeyCustodian.js';
+import { secureChannel } from '../platform/grpc/secureChannel.js';
 
 type Body = NonNullable<CustodianMessage['body']>;
 type Stream = grpc.ClientDuplexStream<CustodianMessage, CustodianRequest>;
@@ -90,13 +91,14 @@ export class CustodianConnection {
     this.refusedFrames = new FrameRefusals(o.log, 'coordinator');
     // Every message is a bounded chunk: a budget plus room for the header (contributor names).
     const messageLimit = Math.max(4 * 1024 * 1024, this.maxChunkBytes + 1024 * 1024);
+    const { credentials, options: tlsOptions } = secureChannel(o.address, o.tls);
     const options: grpc.ChannelOptions = {
+      ...tlsOptions,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.max_receive_message_length': messageLimit,
       'grpc.max_send_message_length': messageLimit,
     };
-    if (o.tls.serverName) options['grpc.ssl_target_name_override'] = o.tls.serverName;
-    this.client = new TolerantCustodianGatewayClient(o.address, grpc.credentials.createSsl(o.tls.caPem, o.tls.keyPem, o.tls.certPem), options);
+    this.client = new TolerantCustodianGatewayClient(o.address, credentials, options);
   }
 
   /** True once the coordinator has welcomed this connection. */

@@ -14,6 +14,7 @@ import { RawAgentClient } from './support/RawAgentClient.js';
 import { FakeCoordinator } from './support/FakeCoordinator.js';
 import { runCli, runCliJson } from './support/runCli.js';
 import { rawQueryFields } from '../platform/wire/localQueryWire.js';
+import { secureChannel } from '../platform/grpc/secureChannel.js';
 
 const c = new ProcessConsortium({ name: 'bad-input', rows: 900 });
 
@@ -38,7 +39,8 @@ function coordinatorRefused(field: string, code: string, partyId: string): boole
 describe('the coordinator process under bad agent input', () => {
   it('closes a stream that sends a malformed protobuf frame, with a status', async () => {
     const kit = loadKit(c.kitDir('hospital-c'));
-    const client = new grpc.Client(c.address, grpc.credentials.createSsl(kit.tls.ca, kit.tls.key, kit.tls.cert));
+    const { credentials, options } = secureChannel(c.address, { caPem: kit.tls.ca, keyPem: kit.tls.key, certPem: kit.tls.cert });
+    const client = new grpc.Client(c.address, credentials, options);
     const call = client.makeBidiStreamRequest<Buffer, Buffer>('/fedsynth.consortium.v1.AgentGateway/Connect', (b) => b, (b) => b);
     const status = await new Promise<grpc.ServiceError>((resolve) => {
       call.on('error', (e: grpc.ServiceError) => resolve(e));

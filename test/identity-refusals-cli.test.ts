@@ -8,6 +8,7 @@ import { ErrorCode } from '../shared/errors/FedsynthError.js';
 import { issueKit } from '../platform/pki/issueKit.js';
 import { loadKit } from '../platform/pki/loadKit.js';
 import { OperatorServiceClient } from '../proto/generated/fedsynth/consortium/v1/consortium.js';
+import { secureChannel } from '../platform/grpc/secureChannel.js';
 import { ProcessConsortium, type ChildHandle } from './support/ProcessConsortium.js';
 import { RawAgentClient } from './support/RawAgentClient.js';
 import { runCli } from './support/runCli.js';
@@ -28,7 +29,8 @@ afterAll(() => c.stop());
 /** The gRPC status, fedsynth code and details of listStudies with `kitDir`'s certificate. */
 function listWith(kitDir: string): Promise<{ status: number; code: string | undefined; details: string }> {
   const kit = loadKit(kitDir);
-  const client = new OperatorServiceClient(c.address, grpc.credentials.createSsl(kit.tls.ca, kit.tls.key, kit.tls.cert));
+  const { credentials, options } = secureChannel(c.address, { caPem: kit.tls.ca, keyPem: kit.tls.key, certPem: kit.tls.cert });
+  const client = new OperatorServiceClient(c.address, credentials, options);
   return new Promise((resolve) =>
     client.listStudies({}, (e) => {
       client.close();

@@ -40,6 +40,12 @@ beforeAll(async () => {
 afterAll(() => c.stop());
 
 describe('mTLS identity', () => {
+  it('an agent dialling the coordinator by IP checks that IP in its certificate and sends no IP as TLS ServerName (no DEP0123)', () => {
+    // The kit's coordinator address is 127.0.0.1:port (platform/grpc/secureChannel; bin/fedsynth.js hides no warning).
+    expect(c.address).toMatch(/^127\.0\.0\.1:/);
+    expect(honest.stderr()).not.toMatch(/DEP0123|ServerName to an IP address/);
+  });
+
   it('refuses an agent whose kit comes from another CA (even under a member party id)', async () => {
     const otherCa = await initCa(join(c.dir, 'other-ca'), { consortium: 'it' });
     const foreignKit = join(c.dir, 'other-kits', 'hospital-c');

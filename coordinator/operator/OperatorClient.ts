@@ -8,6 +8,7 @@ import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { OperatorServiceClient, type CreateStudyRequest, type StudyStatus, type FileChunk } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { fromGrpcError } from '../grpcErrors.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
+import { secureChannel } from '../../platform/grpc/secureChannel.js';
 
 /**
  * The coordinator's refusal as a typed error; a PERMISSION_DENIED (a valid certificate of another
@@ -23,7 +24,9 @@ export class OperatorClient {
   private readonly client: OperatorServiceClient;
 
   constructor(address: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }) {
-    this.client = new OperatorServiceClient(address, grpc.credentials.createSsl(tls.ca, tls.key, tls.cert), {
+    const { credentials, options } = secureChannel(address, { caPem: tls.ca, keyPem: tls.key, certPem: tls.cert });
+    this.client = new OperatorServiceClient(address, credentials, {
+      ...options,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
     });
   }

@@ -8,6 +8,7 @@ import { isMalformed, tolerantService } from '../../platform/grpc/tolerantDecodi
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { FrameRefusals } from '../../platform/grpc/FrameRefusals.js';
 import { identityRefusal, permanentRefusal } from './permanentRefusal.js';
+import { secureChannel } from '../../platform/grpc/secureChannel.js';
 
 type AgentGatewayClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ChannelOptions>) => AgentGatewayClient;
 
@@ -90,15 +91,16 @@ export class AgentConnection {
     private readonly handlers: ConnectionHandlers,
   ) {
     this.refusedFrames = opts.refusedFrames ?? new FrameRefusals(opts.log, 'coordinator');
-    const creds = grpc.credentials.createSsl(opts.tls.caPem, opts.tls.keyPem, opts.tls.certPem);
+    // The coordinator's certificate must carry serverName, else the dialled host (name or IP: secureChannel).
+    const { credentials: creds, options: tlsOptions } = secureChannel(opts.address, opts.tls);
     const channelOptions: grpc.ChannelOptions = {
+      ...tlsOptions,
       // Tolerate a coordinator that is busy for a while (e.g. fitting a large model).
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 120_000,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     };
-    if (opts.tls.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.tls.serverName;
     const Client = opts.onSent ? countingClient(opts.onSent) : TolerantAgentGatewayClient;
     this.client = new Client(opts.address, creds, channelOptions);
   }

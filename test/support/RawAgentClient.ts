@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AgentGatewayClient, type AgentMessage, type CoordinatorMessage } from '../../proto/generated/fedsynth/consortium/v1/consortium.js';
 import { CONSORTIUM_PROTOCOL_VERSION } from '../../shared/study/protocolVersion.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
+import { secureChannel } from '../../platform/grpc/secureChannel.js';
 
 type Body = NonNullable<AgentMessage['body']>;
 
@@ -18,7 +19,8 @@ export class RawAgentClient {
   /** `identity`: a startup kit directory, or explicit PEMs (to mix a trusted CA with a foreign certificate). */
   constructor(identity: string | { ca: Buffer; cert: Buffer; key: Buffer }, address: string) {
     const tls = typeof identity === 'string' ? loadKit(identity).tls : identity;
-    this.client = new AgentGatewayClient(address, grpc.credentials.createSsl(tls.ca, tls.key, tls.cert));
+    const { credentials, options } = secureChannel(address, { caPem: tls.ca, keyPem: tls.key, certPem: tls.cert });
+    this.client = new AgentGatewayClient(address, credentials, options);
     this.stream = this.client.connect();
     this.stream.on('data', (m: CoordinatorMessage) => this.received.push(m));
     this.stream.on('error', (e: grpc.ServiceError) => (this.error = e));
