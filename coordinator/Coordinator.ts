@@ -20,6 +20,7 @@ import { typedDecodeErrors } from './grpcErrors.js';
 import { StudyRunner } from './study/StudyRunner.js';
 import type { RoundOutcome, RoundPlan } from './rounds/RoundPlan.js';
 import type { OutputSigner } from './delivery/SignedManifest.js';
+import { DEFAULT_ROUND_TIMEOUT_MS } from '../shared/study/roundTimeout.js';
 
 export interface CoordinatorOptions {
   /** host:port to listen on; port 0 picks a free port (see `port` after start). */
@@ -72,7 +73,7 @@ export class Coordinator {
       custodian: this.custodian,
       log: o.log,
       outputsDir: join(o.dataDir, 'studies'),
-      roundTimeoutMs: o.roundTimeoutMs ?? 120_000,
+      roundTimeoutMs: o.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS,
       approvalTimeoutMs: o.approvalTimeoutMs ?? 600_000,
       audit,
       roundModes: o.roundModes,
@@ -140,6 +141,7 @@ export class Coordinator {
           allowSeeds: o.allowSeeds ?? false,
           startStudy: (id) => this.startStudy(id),
           audit,
+          roundTimeoutMs: o.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS,
         }),
       ),
     );

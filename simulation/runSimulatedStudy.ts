@@ -84,6 +84,7 @@ export async function runSimulatedStudy(consortium: LocalConsortium, o: Simulate
     parties: consortium.partyIds,
     seed: o.seed ?? '',
     splitNote: o.splitText,
+    roundTimeoutMs: 0,
   };
   const created = await new Promise<StudyStatus>((resolve, reject) =>
     consortium.operator.createStudy(req, (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res))),

@@ -76,6 +76,7 @@ it('delivers 1e6 synthetic rows to every party, byte-identical and verified agai
           parties: consortium.partyIds,
           seed: 'delivery',
           splitNote: '',
+          roundTimeoutMs: 0,
         },
         (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res)),
       ),

@@ -141,7 +141,7 @@ const spec = StudySpec.fromPartial({
 
 describe('the coordinator under hostile frames (1,000 per RPC)', () => {
   const unary: [string, string, (b: Uint8Array) => unknown, Uint8Array[]][] = [
-    ['CreateStudy', OperatorPath('CreateStudy'), CreateStudyRequest.decode, [CreateStudyRequest.encode({ spec, parties: ['hospital-x', 'hospital-y'], seed: '', splitNote: '' }).finish()]],
+    ['CreateStudy', OperatorPath('CreateStudy'), CreateStudyRequest.decode, [CreateStudyRequest.encode({ spec, parties: ['hospital-x', 'hospital-y'], seed: '', splitNote: '', roundTimeoutMs: 0 }).finish()]],
     ['ListStudies', OperatorPath('ListStudies'), ListStudiesRequest.decode, [ListStudiesRequest.encode({}).finish(), Buffer.from([0x08, 0x01])]],
     ['GetStudy', OperatorPath('GetStudy'), GetStudyRequest.decode, [GetStudyRequest.encode({ studyId: 'no-such-study' }).finish()]],
     ['CancelStudy', OperatorPath('CancelStudy'), CancelStudyRequest.decode, [CancelStudyRequest.encode({ studyId: 'no-such-study', reason: 'fuzz' }).finish()]],

@@ -92,6 +92,7 @@ async function runStudy(aggregation: Aggregation, dpsgd = false): Promise<string
     parties: consortium.partyIds,
     seed: 'wire-test',
     splitNote: '',
+    roundTimeoutMs: 0,
   };
   const created = await new Promise<StudyStatus>((resolve, reject) => consortium.operator.createStudy(req, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))));
   const id = created.spec!.studyId;

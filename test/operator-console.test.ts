@@ -101,6 +101,7 @@ beforeAll(async () => {
         parties: consortium.partyIds,
         seed: 'operator-console',
         splitNote: '',
+        roundTimeoutMs: 0,
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     ),

@@ -7,7 +7,7 @@
 // was taken as its answer to the retry, the agent then started the retry's secure aggregation with
 // new keys, and it answered the retry's shareKeys with PROTOCOL_VIOLATION ("key list does not carry
 // this party's own keys"). Here one agent is made slow in a test-only way (FEDSYNTH_TEST_DELAY_AT:
-// its first count waits longer than the round timeout, after the charge) instead of starved.
+// its first count waits longer than the study's round timeout, after the charge) instead of starved.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRASH_HOOK_ENV } from '../platform/testing/crashHook.js';
@@ -23,7 +23,7 @@ interface LedgerDoc {
 
 const c = new ProcessConsortium({ name: 'retried-round', rows: 900 });
 const SLOW = 'hospital-b';
-/** The coordinator's round timeout; room for a loaded machine, far below the 120 s default. */
+/** The study's own round timeout (CreateStudyRequest.round_timeout_ms; the coordinator's is 60 s here): room for a loaded machine. */
 const ROUND_TIMEOUT_MS = 10_000;
 /** The slow party's first count: past attempt 1's timeout, well within attempt 2's. */
 const DELAY_MS = 15_000;
@@ -32,13 +32,13 @@ let final: StudyStatus;
 
 beforeAll(async () => {
   await c.setup();
-  await c.startCoordinator({ extraArgs: ['--round-timeout', String(ROUND_TIMEOUT_MS)] });
+  await c.startCoordinator();
   for (const p of c.parties) {
     if (p === SLOW) c.startAgent(p, { env: { [CRASH_HOOK_ENV.enable]: '1', [DELAY_HOOK_ENV.at]: `compute.evaluate@1:${DELAY_MS}` } });
     else c.startAgent(p);
   }
   // Masking, 3 parties, t = n = 3: the first round cannot be released without the slow party.
-  studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'mst', epsilon: 1, delta: 1e-9, rows: 50 });
+  studyId = await c.createStudy({ aggregation: 'masking', mechanism: 'mst', epsilon: 1, delta: 1e-9, rows: 50, roundTimeoutMs: ROUND_TIMEOUT_MS });
   final = await c.waitForStudy(studyId, (s) => s.state === 'done', 240_000, 250);
 }, 360_000);
 
@@ -53,6 +53,8 @@ describe('a round retried while a party still computes its first attempt (maskin
   it('the slow party was slow, the first round took a second attempt, and the study finished', () => {
     expect(c.agents.get(SLOW)?.stderr()).toContain(`fedsynth test hook: delay ${DELAY_MS} ms at compute.evaluate`);
     expect(final.state).toBe('done');
+    // The study's own timeout, not the coordinator's 60 s (under which the slow count would not have timed out).
+    expect(final.roundTimeoutMs).toBe(ROUND_TIMEOUT_MS);
     const rounds = [...final.rounds].sort((a, b) => a.index - b.index);
     expect(rounds[0]).toMatchObject({ outcome: 'released', attempts: 2, releasedTo: [...c.parties] });
     for (const r of rounds) expect(r.outcome, `round ${r.index}`).toBe('released');

@@ -256,6 +256,7 @@ describe('study creation: spec.neighbours', () => {
         parties: Array.from({ length: parties }, (_, i) => `p${String(i).padStart(3, '0')}`),
         seed: '',
         splitNote: '',
+        roundTimeoutMs: 0,
       },
       [],
       false,

@@ -58,6 +58,7 @@ describe('study --watch across a coordinator restart', () => {
         parties: ['hospital-a'], // it never approves: the study waits
         seed: '',
         splitNote: '',
+        roundTimeoutMs: 0,
       });
       const studyId = created.spec!.studyId;
       const lines: string[] = [];

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { makeLogger } from '../../platform/logging/logging.js';
 import { startCoordinator } from '../../coordinator/startCoordinator.js';
+import { DEFAULT_ROUND_TIMEOUT_MS, MAX_ROUND_TIMEOUT_MS, MIN_ROUND_TIMEOUT_MS } from '../../shared/study/roundTimeout.js';
+import { numberOption } from '../util/readInput.js';
 
 export function register(program: Command): void {
   const coord = program.command('coordinator').description('Run the consortium coordinator (gRPC over mutual TLS)');
@@ -19,7 +21,7 @@ export function register(program: Command): void {
     .option('--port-file <file>', 'write the bound port to this file (useful with port 0)')
     .option('--log <file>', 'JSON log file (default: stderr)')
     .option('--allow-seeds', 'accept seeded studies (simulations and tests only)')
-    .option('--round-timeout <ms>', 'how long a round waits for a party', '120000')
+    .option('--round-timeout <ms>', `how long a round stage waits for a party's answer, for studies that set none (fedsynth study create --round-timeout); ${MIN_ROUND_TIMEOUT_MS}..${MAX_ROUND_TIMEOUT_MS}`, String(DEFAULT_ROUND_TIMEOUT_MS))
     .option('--approval-timeout <ms>', 'how long a study waits for parties to approve', '600000')
     .option('--console <host:port>', 'serve the read-only operator console and Prometheus /metrics here (HTTPS, operator certificates only); off by default')
     .action(async (f: { kit: string; listen: string; dataDir: string; portFile?: string; log?: string; allowSeeds?: boolean; roundTimeout: string; approvalTimeout: string; console?: string }) => {
@@ -33,7 +35,7 @@ export function register(program: Command): void {
         log,
         allowSeeds: Boolean(f.allowSeeds),
         portFile: f.portFile,
-        roundTimeoutMs: Number(f.roundTimeout),
+        roundTimeoutMs: numberOption(f.roundTimeout, '--round-timeout', { integer: true, min: MIN_ROUND_TIMEOUT_MS, max: MAX_ROUND_TIMEOUT_MS })!,
         approvalTimeoutMs: Number(f.approvalTimeout),
         consoleListen: f.console,
       });

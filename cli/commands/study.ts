@@ -19,6 +19,7 @@ import { OUTPUT_FILES } from '../../coordinator/delivery/StudyOutputs.js';
 import { OPERATOR_REPORT_FILES } from '../../coordinator/delivery/signConsortiumReport.js';
 import { SHIPPED_CA_FILE } from '../../platform/delivery/verifyStudyOutputs.js';
 import { loadKit } from '../../platform/pki/loadKit.js';
+import { DEFAULT_ROUND_TIMEOUT_MS, MAX_ROUND_TIMEOUT_MS, MIN_ROUND_TIMEOUT_MS } from '../../shared/study/roundTimeout.js';
 
 interface Conn {
   kit: string;
@@ -44,6 +45,8 @@ export function summarizeStatus(s: StudyStatus, o: { rounds?: boolean } = {}): R
     aggregation: spec ? Aggregation[spec.aggregation].replace('AGGREGATION_', '').toLowerCase() : undefined,
     neighbours: spec?.aggregation === Aggregation.AGGREGATION_MASKING ? spec.neighbours || 'full graph' : undefined,
     rounds: s.roundsDone,
+    // How long the coordinator waits for a party's answer to each stage (the study's own, else the coordinator's).
+    roundTimeoutMs: s.roundTimeoutMs || undefined,
     privacy: { rhoSpent: s.rhoSpent, epsilonSpent: s.epsilonSpent, rhoBudget: spec?.rho, epsilon: spec?.epsilon, delta: spec?.delta },
     // rhoCharged: released rounds; rhoChargedNotReleased: charges whose aggregate never came back. Their sum is the party's ledger for the study.
     parties: s.parties.map((p) => ({ id: p.partyId, online: p.online, decision: p.decision, rhoCharged: p.rhoCharged, rhoChargedNotReleased: p.rhoChargedUnreleased, dropped: p.dropped, outputsDelivered: p.outputsDelivered })),
@@ -78,9 +81,10 @@ export function register(program: Command): void {
     .option('--target <column>', 'target column for utility evaluation')
     .option('--pooled-risk <off|on|share>', `consortium-wide risk figures after delivery, a DP release through secure aggregation paid from the study's budget: off, on (${DEFAULT_POOLED_RISK_SHARE} of rho) or a share in (0, 0.5] (docs/evaluation.md "Pooled risk")`, 'off')
     .option('--id <studyId>', 'study id (default: generated)')
+    .option('--round-timeout <ms>', `how long the coordinator waits for a party's answer to each stage of this study's rounds (0 = the coordinator's --round-timeout, ${DEFAULT_ROUND_TIMEOUT_MS} by default; ${MIN_ROUND_TIMEOUT_MS}..${MAX_ROUND_TIMEOUT_MS})`, '0')
     .option('--watch', 'follow progress until the study ends (events on stderr; reconnects if the coordinator restarts)')
     .option('--json', 'with --watch: print the final status as one JSON line on stdout (nothing else goes to stdout)')
-    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean; pooledRisk: string } & TrainingFlags) => {
+    .action(async (f: Conn & { json?: boolean; schema?: string; domain?: string; epsilon: string; delta: string; mechanism: string; aggregation: string; rows: string; parties?: string; minParties: string; colluders: string; dropouts: string; maxSilos: string; neighbours: string; title: string; target?: string; id?: string; watch?: boolean; pooledRisk: string; roundTimeout: string } & TrainingFlags) => {
       let domain: Domain;
       let schemaJson = '';
       if (f.schema) {
@@ -125,7 +129,7 @@ export function register(program: Command): void {
       };
       const c = client(f);
       try {
-        const st = await c.createStudy({ spec, parties: f.parties ? f.parties.split(',').map((s) => s.trim()).filter(Boolean) : [], seed: '', splitNote: '' });
+        const st = await c.createStudy({ spec, parties: f.parties ? f.parties.split(',').map((s) => s.trim()).filter(Boolean) : [], seed: '', splitNote: '', roundTimeoutMs: numberOption(f.roundTimeout, '--round-timeout', { integer: true, min: 0, max: MAX_ROUND_TIMEOUT_MS })! });
         if (f.watch) {
           process.stderr.write(`created study ${st.spec!.studyId}; parties invited: ${st.parties.map((p) => p.partyId).join(', ')}\n`);
           await watch(c, st.spec!.studyId, Boolean(f.json));

@@ -160,7 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       const onlineDeadline = Date.now() + 90_000;
       for (;;) {
         try {
-          created = await client.createStudy({ spec, parties: PARTIES, seed: '', splitNote: 'label skew on income' });
+          created = await client.createStudy({ spec, parties: PARTIES, seed: '', splitNote: 'label skew on income', roundTimeoutMs: 0 });
           break;
         } catch (e) {
           if (Date.now() > onlineDeadline) throw e;

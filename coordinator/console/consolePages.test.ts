@@ -15,7 +15,7 @@ describe('studyPage', () => {
       false,
     );
     const d: StudyDetail = {
-      study: { id: 's', specJson: '{}', state: 'done', seed: '', createdMs: 0, updatedMs: 0, phase: 'done', progress: 1, rhoSpent: 0.1, errorCode: '', errorMessage: '' },
+      study: { id: 's', specJson: '{}', state: 'done', seed: '', roundTimeoutMs: 0, createdMs: 0, updatedMs: 0, phase: 'done', progress: 1, rhoSpent: 0.1, errorCode: '', errorMessage: '' },
       spec: undefined,
       parties: ['a', 'b', 'c'].map(party),
       online: new Set(['a']),

@@ -1,5 +1,5 @@
 // Tests of the operator edge's study validation (completeSpec): a study that could never finish is
-// refused at creation, before it is announced or any party is charged (issue 20 item 1).
+// refused at creation, before it is announced or any party is charged (issue 20 item 1); its round timeout.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { MAX_SYNTHETIC_ROWS } from '../../shared/study/studyFeasibility.js';
@@ -10,7 +10,7 @@ const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
 function create(over: Partial<StudySpec>, parties: string[] = PARTIES): ReturnType<typeof completeSpec>['spec'] {
   const spec = StudySpec.fromPartial({ mechanism: Mechanism.MECHANISM_AIM, epsilon: 1, delta: 1e-9, domain: [{ name: 'a', size: 2 }, { name: 'b', size: 3 }], aggregation: Aggregation.AGGREGATION_MASKING, syntheticRows: 1000, minParties: 2, ...over });
-  return completeSpec({ spec, parties, seed: '', splitNote: '' }, [], false).spec;
+  return completeSpec({ spec, parties, seed: '', splitNote: '', roundTimeoutMs: 0 }, [], false).spec;
 }
 
 function refusal(fn: () => unknown): FedsynthError {
@@ -86,5 +86,22 @@ describe('assertKnownParties', () => {
     expect(e.code).toBe(ErrorCode.NotFound);
     expect(e.message).toContain("unknown party 'hospitl-b'");
     expect(e.details.parties).toEqual(['hospitl-b']);
+  });
+});
+
+describe('completeSpec: a study\'s own round timeout (CreateStudyRequest.round_timeout_ms)', () => {
+  const timeout = (roundTimeoutMs: number): number => {
+    const spec = StudySpec.fromPartial({ mechanism: Mechanism.MECHANISM_MST, epsilon: 1, delta: 1e-9, domain: [{ name: 'a', size: 2 }], aggregation: Aggregation.AGGREGATION_MASKING, syntheticRows: 10, minParties: 2 });
+    return completeSpec({ spec, parties: PARTIES, seed: '', splitNote: '', roundTimeoutMs }, [], false).roundTimeoutMs;
+  };
+  it('0 (the coordinator\'s) and whole ms in [1 s, 1 day] are kept', () => {
+    expect([0, 1_000, 600_000, 86_400_000].map(timeout)).toEqual([0, 1_000, 600_000, 86_400_000]);
+  });
+  it('below 1 s, above a day or a fraction of a ms: INVALID_ARGUMENT naming round_timeout_ms', () => {
+    for (const ms of [1, 999, 86_400_001, 1500.5]) {
+      const e = refusal(() => timeout(ms));
+      expect(e.code, String(ms)).toBe(ErrorCode.InvalidArgument);
+      expect(e.details.field).toBe('round_timeout_ms');
+    }
   });
 });

@@ -33,6 +33,7 @@ import { OUTPUT_FILES } from '../delivery/StudyOutputs.js';
 import { OPERATOR_REPORT_FILES } from '../delivery/signConsortiumReport.js';
 import type { StudySpec as DomainStudySpec } from '../../shared/study/StudySpec.js';
 import { aggregationToWire, mechanismToWire, studySpecFromWire, studySpecToJson } from '../../platform/wire/studySpecWire.js';
+import { checkRoundTimeoutMs, DEFAULT_ROUND_TIMEOUT_MS, studyRoundTimeoutMs } from '../../shared/study/roundTimeout.js';
 
 export interface OperatorApiDeps {
   store: CoordinatorStore;
@@ -43,6 +44,8 @@ export interface OperatorApiDeps {
   allowSeeds: boolean;
   startStudy: (studyId: string) => void;
   audit: (event: string, details: Record<string, unknown>) => void;
+  /** The coordinator's round timeout (ms): a study's when it sets none (StudyStatus.round_timeout_ms). */
+  roundTimeoutMs?: number;
 }
 
 /** Only operator certificates operate studies (`pki issue --role operator`) and read the console; the coordinator's own kit does not. */
@@ -54,7 +57,7 @@ function lossEpsilon(loss: PrivacyLoss, delta: number): number {
   return loss.rho > 0 || rdp ? epsilonFromLoss(loss, delta) : 0;
 }
 
-export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string): StudyStatus {
+export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId: string, coordinatorRoundTimeoutMs = DEFAULT_ROUND_TIMEOUT_MS): StudyStatus {
   const rec = store.getStudy(studyId);
   const spec = StudySpec.fromJSON(JSON.parse(rec.specJson));
   const online = new Set(gateway.onlineParties());
@@ -103,11 +106,12 @@ export function statusOf(store: CoordinatorStore, gateway: AgentGateway, studyId
     })),
     partiesDelivered: rec.state === 'delivering' || rec.state === 'done' ? approved.filter((p) => delivered(p.partyId)).length : 0,
     partiesToDeliver: approved.length,
+    roundTimeoutMs: studyRoundTimeoutMs(rec.roundTimeoutMs, coordinatorRoundTimeoutMs),
   };
 }
 
 /** Validates and completes an operator's study request (ids, rho from epsilon/delta, defaults). */
-export function completeSpec(req: CreateStudyRequest, onlineParties: readonly string[], allowSeeds: boolean): { spec: DomainStudySpec; parties: string[]; seed: string } {
+export function completeSpec(req: CreateStudyRequest, onlineParties: readonly string[], allowSeeds: boolean): { spec: DomainStudySpec; parties: string[]; seed: string; roundTimeoutMs: number } {
   const spec = req.spec;
   if (!spec) throw new FedsynthError(ErrorCode.InvalidArgument, 'create_study.spec is required', { field: 'spec' });
   const fail = (field: string, why: string): never => {
@@ -123,6 +127,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
   if (training === undefined && spec.training !== undefined) fail('training', 'applies to the dpsgd mechanism only');
   if (spec.aggregation === Aggregation.AGGREGATION_UNSPECIFIED) fail('aggregation', 'must be plain, masking or he');
   if (!(spec.syntheticRows >= 1)) fail('synthetic_rows', 'must be >= 1');
+  const roundTimeoutMs = checkRoundTimeoutMs(req.roundTimeoutMs, 'round_timeout_ms');
   if (req.seed && !allowSeeds) throw new FedsynthError(ErrorCode.InvalidArgument, 'seeds are for simulations only; this coordinator refuses them', { field: 'seed' });
   const parties = req.parties.length > 0 ? [...new Set(req.parties)].sort() : [...onlineParties].sort();
   if (parties.length === 0) fail('parties', 'no parties invited and none online');
@@ -168,7 +173,7 @@ export function completeSpec(req: CreateStudyRequest, onlineParties: readonly st
     maxSilosPerIndividual: Math.max(1, spec.maxSilosPerIndividual || 1),
     training: training && { ...training, hidden: [...training.hidden] },
   });
-  return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex') };
+  return { spec: full, parties, seed: req.seed || randomBytes(32).toString('hex'), roundTimeoutMs };
 }
 
 /**
@@ -189,6 +194,7 @@ export function assertKnownParties(invited: readonly string[], known: Iterable<s
 }
 
 export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
+  const timeout = d.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
   const authorize = (call: object): string => {
     return peerWithRole(call, d.isRevoked, OPERATOR_ROLES, 'operate studies').partyId;
   };
@@ -205,28 +211,28 @@ export function operatorApi(d: OperatorApiDeps): OperatorServiceServer {
     };
   return {
     createStudy: unary((req: CreateStudyRequest, who) => {
-      const { spec, parties, seed } = completeSpec(req, d.gateway.onlineParties(), d.allowSeeds);
+      const { spec, parties, seed, roundTimeoutMs } = completeSpec(req, d.gateway.onlineParties(), d.allowSeeds);
       assertKnownParties(parties, [...d.gateway.onlineParties(), ...d.store.knownParties()]);
       if (d.store.hasStudy(spec.studyId)) throw new FedsynthError(ErrorCode.InvalidArgument, `study ${spec.studyId} already exists`, { field: 'spec.study_id' });
-      d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(studySpecToJson(spec)), seed, parties });
-      d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[mechanismToWire(spec.mechanism)], aggregation: Aggregation[aggregationToWire(spec.aggregation)] });
+      d.store.createStudy({ id: spec.studyId, specJson: JSON.stringify(studySpecToJson(spec)), seed, parties, roundTimeoutMs });
+      d.audit('study.created', { studyId: spec.studyId, by: who, epsilon: spec.epsilon, delta: spec.delta, rho: spec.rho, parties, mechanism: Mechanism[mechanismToWire(spec.mechanism)], aggregation: Aggregation[aggregationToWire(spec.aggregation)], roundTimeoutMs: studyRoundTimeoutMs(roundTimeoutMs, timeout) });
       d.startStudy(spec.studyId);
-      return statusOf(d.store, d.gateway, spec.studyId);
+      return statusOf(d.store, d.gateway, spec.studyId, timeout);
     }),
-    listStudies: unary(() => ({ studies: d.store.listStudies().map((s) => statusOf(d.store, d.gateway, s.id)) })),
-    getStudy: unary((req: GetStudyRequest) => statusOf(d.store, d.gateway, req.studyId)),
+    listStudies: unary(() => ({ studies: d.store.listStudies().map((s) => statusOf(d.store, d.gateway, s.id, timeout)) })),
+    getStudy: unary((req: GetStudyRequest) => statusOf(d.store, d.gateway, req.studyId, timeout)),
     cancelStudy: unary((req: { studyId: string; reason: string }, who) => {
       const rec = d.store.getStudy(req.studyId);
       if (!isTerminal(rec.state)) d.store.setState(req.studyId, 'cancelled', { phase: `cancelled by ${who}`, errorMessage: req.reason });
       d.audit('study.cancelled', { studyId: req.studyId, by: who, reason: req.reason });
-      return statusOf(d.store, d.gateway, req.studyId);
+      return statusOf(d.store, d.gateway, req.studyId, timeout);
     }),
     watchStudy: (call: grpc.ServerWritableStream<GetStudyRequest, StudyStatus>) => {
       let last = '';
       let timer: NodeJS.Timeout | undefined;
       const tick = () => {
         try {
-          const st = statusOf(d.store, d.gateway, call.request.studyId);
+          const st = statusOf(d.store, d.gateway, call.request.studyId, timeout);
           const key = JSON.stringify([st.state, st.roundsDone, st.progress, st.phase, st.parties, st.rounds.map((r) => [r.outcome, r.attempts, r.charges])]);
           if (key !== last) {
             last = key;

@@ -13,6 +13,8 @@ export interface StudyRecord {
   state: StudyState;
   /** Coordinator-side randomness seed (selection, sampling), stored so a restart replays exactly. */
   seed: string;
+  /** The study's own round timeout (ms; CreateStudyRequest.round_timeout_ms); 0 = the coordinator's. */
+  roundTimeoutMs: number;
   createdMs: number;
   updatedMs: number;
   phase: string;
@@ -74,7 +76,8 @@ export class CoordinatorStore {
           id TEXT PRIMARY KEY, spec_json TEXT NOT NULL, state TEXT NOT NULL, seed TEXT NOT NULL,
           created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, phase TEXT NOT NULL DEFAULT '',
           progress REAL NOT NULL DEFAULT 0, rho_spent REAL NOT NULL DEFAULT 0,
-          error_code TEXT NOT NULL DEFAULT '', error_message TEXT NOT NULL DEFAULT '');
+          error_code TEXT NOT NULL DEFAULT '', error_message TEXT NOT NULL DEFAULT '',
+          round_timeout_ms INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS study_parties (
           study_id TEXT NOT NULL, party_id TEXT NOT NULL, decision TEXT NOT NULL DEFAULT 'pending',
           reason TEXT NOT NULL DEFAULT '', rho_charged REAL NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,
@@ -102,6 +105,9 @@ export class CoordinatorStore {
       if (cols.some((c) => c.name === 'query_json')) this.db.exec('ALTER TABLE rounds RENAME COLUMN query_json TO query_digest');
       // Journals from before gradient rounds recorded their RDP charge: the column is added, empty.
       if (!cols.some((c) => c.name === 'rdp')) this.db.exec('ALTER TABLE rounds ADD COLUMN rdp TEXT');
+      // Studies from before per-study round timeouts: 0, the coordinator's.
+      const studyCols = this.db.prepare('PRAGMA table_info(studies)').all() as { name: string }[];
+      if (!studyCols.some((c) => c.name === 'round_timeout_ms')) this.db.exec('ALTER TABLE studies ADD COLUMN round_timeout_ms INTEGER NOT NULL DEFAULT 0');
       const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
       if (!v) this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema_version', '1');
       else if (v.value !== '1') throw new Error(`unsupported schema_version ${v.value}`);
@@ -125,12 +131,12 @@ export class CoordinatorStore {
     return rows.map((r) => r.party_id);
   }
 
-  createStudy(rec: { id: string; specJson: string; seed: string; parties: readonly string[] }): void {
+  createStudy(rec: { id: string; specJson: string; seed: string; parties: readonly string[]; roundTimeoutMs?: number }): void {
     const now = Date.now();
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO studies(id, spec_json, state, seed, created_ms, updated_ms, phase) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(rec.id, rec.specJson, 'draft', rec.seed, now, now, 'waiting for parties to approve');
+        .prepare('INSERT INTO studies(id, spec_json, state, seed, created_ms, updated_ms, phase, round_timeout_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(rec.id, rec.specJson, 'draft', rec.seed, now, now, 'waiting for parties to approve', rec.roundTimeoutMs ?? 0);
       const ins = this.db.prepare('INSERT INTO study_parties(study_id, party_id) VALUES (?, ?)');
       for (const p of rec.parties) ins.run(rec.id, p);
     });
@@ -402,6 +408,7 @@ function rowToStudy(row: Record<string, unknown>): StudyRecord {
     specJson: String(row.spec_json),
     state: parseStudyState(String(row.state)),
     seed: String(row.seed),
+    roundTimeoutMs: Number(row.round_timeout_ms ?? 0),
     createdMs: Number(row.created_ms),
     updatedMs: Number(row.updated_ms),
     phase: String(row.phase),

@@ -28,6 +28,7 @@ import type { RowChunks } from '../../shared/eval/RowChunks.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import { pooledSinglingOutFamilies } from '../../shared/eval/risk/pooledSinglingOut.js';
 import type { RoundObserver } from '../metrics/CoordinatorMetrics.js';
+import { studyRoundTimeoutMs } from '../../shared/study/roundTimeout.js';
 
 export interface StudyRunnerDeps {
   store: CoordinatorStore;
@@ -60,6 +61,11 @@ export class StudyRunner {
   private checkCancelled(studyId: string): void {
     const s = this.d.store.getStudy(studyId);
     if (s.state === 'cancelled') throw new FedsynthError(ErrorCode.Cancelled, `study ${studyId} was cancelled`, { studyId });
+  }
+
+  /** The round timeout this study runs with: its own (set at creation), else the coordinator's. */
+  private roundTimeoutMs(studyId: string): number {
+    return studyRoundTimeoutMs(this.d.store.getStudy(studyId).roundTimeoutMs, this.d.roundTimeoutMs);
   }
 
   private approvedParties(studyId: string): string[] {
@@ -161,7 +167,7 @@ export class StudyRunner {
   /** After a restart, give the approved parties a moment to reconnect before rounds resume. */
   private async waitForParties(studyId: string): Promise<void> {
     const approved = this.approvedParties(studyId);
-    const deadline = Date.now() + Math.min(30_000, this.d.roundTimeoutMs);
+    const deadline = Date.now() + Math.min(30_000, this.roundTimeoutMs(studyId));
     while (Date.now() < deadline) {
       const online = new Set(this.d.gateway.onlineParties());
       if (approved.every((p) => online.has(p))) return;
@@ -182,7 +188,7 @@ export class StudyRunner {
     let synthesis;
     try {
       synthesis = await synthesizeStudy(
-        { ...this.d, checkCancelled: (id) => this.checkCancelled(id), approvedParties: (id) => this.approvedParties(id) },
+        { ...this.d, roundTimeoutMs: this.roundTimeoutMs(studyId), checkCancelled: (id) => this.checkCancelled(id), approvedParties: (id) => this.approvedParties(id) },
         studyId,
         spec,
         rec.seed,
@@ -219,7 +225,7 @@ export class StudyRunner {
     try {
       const syntheticSha256 = fileSha256(join(dir, 'synthetic.csv'));
       await this.awaitSyntheticAcks(studyId, syntheticSha256);
-      const deps = { ...this.d, checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
+      const deps = { ...this.d, roundTimeoutMs: this.roundTimeoutMs(studyId), checkCancelled: (id: string) => this.checkCancelled(id), approvedParties: (id: string) => this.approvedParties(id) };
       // Read in chunks (families, subgroup counts): the coordinator holds no O(rows) copy here either.
       const synth = studySyntheticChunks(dir, spec);
       const categorical = spec.schemaJson ? parseSchema(JSON.parse(spec.schemaJson)).columns.map((c) => c.type === 'categorical') : undefined;
@@ -253,7 +259,7 @@ export class StudyRunner {
 
   /** Waits (bounded by the round timeout) until every approved party confirmed synthetic.csv with this hash. */
   private async awaitSyntheticAcks(studyId: string, sha256: string): Promise<void> {
-    const deadline = Date.now() + this.d.roundTimeoutMs;
+    const deadline = Date.now() + this.roundTimeoutMs(studyId);
     for (;;) {
       this.checkCancelled(studyId);
       const missing = this.approvedParties(studyId).filter((p) => !this.d.store.deliveryAcks(studyId, p).some((a) => a.fileName === 'synthetic.csv' && a.sha256 === sha256));

@@ -115,6 +115,8 @@ export interface StudyOptions {
   evaluationRho?: number;
   /** How long to wait for every party to have come online (default 90 s; large silos validate longer). */
   onlineTimeoutMs?: number;
+  /** CreateStudyRequest.round_timeout_ms: this study's round timeout (default 0: the coordinator's). */
+  roundTimeoutMs?: number;
 }
 
 const live = new Set<ChildHandle>();
@@ -337,7 +339,7 @@ export class ProcessConsortium {
     const parties = [...(o.parties ?? this.parties)];
     // The coordinator invites only parties it has known (NOT_FOUND otherwise): wait for each to have come online once.
     await ProcessConsortium.until(() => parties.every((p) => this.onlineEvents(p) >= 1), o.onlineTimeoutMs ?? 90_000, `${parties.join(', ')} to have come online`);
-    const st = await this.operator().createStudy({ spec, parties, seed: '', splitNote: '' });
+    const st = await this.operator().createStudy({ spec, parties, seed: '', splitNote: '', roundTimeoutMs: o.roundTimeoutMs ?? 0 });
     return st.spec!.studyId;
   }
 

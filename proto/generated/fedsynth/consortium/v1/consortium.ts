@@ -752,6 +752,12 @@ export interface CreateStudyRequest {
   /** simulations only; refused unless the coordinator allows seeds */
   seed: string;
   splitNote: string;
+  /**
+   * How long the coordinator waits for a party's answer to each stage of this study's rounds, in ms;
+   * 0 = the coordinator's --round-timeout (default 120000). Coordinator-side only: not part of the
+   * spec the parties approve. Whole ms in [1000, 86400000].
+   */
+  roundTimeoutMs: number;
 }
 
 export interface ListStudiesRequest {
@@ -842,6 +848,8 @@ export interface StudyStatus {
   partiesDelivered: number;
   /** approved parties the outputs go to */
   partiesToDeliver: number;
+  /** the round timeout this study runs with (its own, else the coordinator's) */
+  roundTimeoutMs: number;
 }
 
 export interface FetchOutputRequest {
@@ -7845,7 +7853,7 @@ export const ErrorReport: MessageFns<ErrorReport> = {
 };
 
 function createBaseCreateStudyRequest(): CreateStudyRequest {
-  return { spec: undefined, parties: [], seed: "", splitNote: "" };
+  return { spec: undefined, parties: [], seed: "", splitNote: "", roundTimeoutMs: 0 };
 }
 
 export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
@@ -7861,6 +7869,9 @@ export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
     }
     if (message.splitNote !== "") {
       writer.uint32(34).string(message.splitNote);
+    }
+    if (message.roundTimeoutMs !== 0) {
+      writer.uint32(40).uint32(message.roundTimeoutMs);
     }
     return writer;
   },
@@ -7910,6 +7921,14 @@ export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
             message.splitNote = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.roundTimeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7932,6 +7951,11 @@ export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
         : isSet(object.split_note)
         ? globalThis.String(object.split_note)
         : "",
+      roundTimeoutMs: isSet(object.roundTimeoutMs)
+        ? globalThis.Number(object.roundTimeoutMs)
+        : isSet(object.round_timeout_ms)
+        ? globalThis.Number(object.round_timeout_ms)
+        : 0,
     };
   },
 
@@ -7949,6 +7973,9 @@ export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
     if (message.splitNote !== "") {
       obj.splitNote = message.splitNote;
     }
+    if (message.roundTimeoutMs !== 0) {
+      obj.roundTimeoutMs = Math.round(message.roundTimeoutMs);
+    }
     return obj;
   },
 
@@ -7961,6 +7988,7 @@ export const CreateStudyRequest: MessageFns<CreateStudyRequest> = {
     message.parties = object.parties?.map((e) => e) || [];
     message.seed = object.seed ?? "";
     message.splitNote = object.splitNote ?? "";
+    message.roundTimeoutMs = object.roundTimeoutMs ?? 0;
     return message;
   },
 };
@@ -8725,6 +8753,7 @@ function createBaseStudyStatus(): StudyStatus {
     rounds: [],
     partiesDelivered: 0,
     partiesToDeliver: 0,
+    roundTimeoutMs: 0,
   };
 }
 
@@ -8777,6 +8806,9 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     }
     if (message.partiesToDeliver !== 0) {
       writer.uint32(128).uint32(message.partiesToDeliver);
+    }
+    if (message.roundTimeoutMs !== 0) {
+      writer.uint32(136).uint32(message.roundTimeoutMs);
     }
     return writer;
   },
@@ -8922,6 +8954,14 @@ export const StudyStatus: MessageFns<StudyStatus> = {
             message.partiesToDeliver = reader.uint32();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.roundTimeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8994,6 +9034,11 @@ export const StudyStatus: MessageFns<StudyStatus> = {
         : isSet(object.parties_to_deliver)
         ? globalThis.Number(object.parties_to_deliver)
         : 0,
+      roundTimeoutMs: isSet(object.roundTimeoutMs)
+        ? globalThis.Number(object.roundTimeoutMs)
+        : isSet(object.round_timeout_ms)
+        ? globalThis.Number(object.round_timeout_ms)
+        : 0,
     };
   },
 
@@ -9047,6 +9092,9 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     if (message.partiesToDeliver !== 0) {
       obj.partiesToDeliver = Math.round(message.partiesToDeliver);
     }
+    if (message.roundTimeoutMs !== 0) {
+      obj.roundTimeoutMs = Math.round(message.roundTimeoutMs);
+    }
     return obj;
   },
 
@@ -9071,6 +9119,7 @@ export const StudyStatus: MessageFns<StudyStatus> = {
     message.rounds = object.rounds?.map((e) => RoundStatus.fromPartial(e)) || [];
     message.partiesDelivered = object.partiesDelivered ?? 0;
     message.partiesToDeliver = object.partiesToDeliver ?? 0;
+    message.roundTimeoutMs = object.roundTimeoutMs ?? 0;
     return message;
   },
 };
