@@ -78,6 +78,30 @@ describe('SyntheticCsvWriter', () => {
     expect(readFileSync(w.finish(), 'utf8')).toBe(whole);
   });
 
+  it('writes the same bytes whatever the slice of rows encoded at a time (slice boundaries inside and across chunks)', () => {
+    const rng = seededRandomSource('writer', 'values');
+    const values = schema.columns.map((c) => (c.type === 'numeric' ? Float64Array.from({ length: 1000 }, (_, r) => (r % 7 === 0 ? NaN : uniformInt(rng, 10_000) / 1000)) : null));
+    const wholes = {
+      codes: encodeCsv(domain.attrs, all),
+      schema: decodeCsv(schema, all, seededRandomSource('seed', 'coordinator/decode')),
+      values: decodeTabularCsv(schema, TabularEncoding.fromSchema(schema), { rows: 1000, codes: all, values }, seededRandomSource('seed', 'coordinator/decode')),
+    };
+    for (const sliceRows of [1, 7, 400, 1000, 4096]) {
+      for (const kind of ['codes', 'schema', 'values'] as const) {
+        const dir = freshDir();
+        const w = new SyntheticCsvWriter(dir, domain, kind === 'codes' ? undefined : schema, 'seed', sliceRows);
+        let at = 0;
+        for (const k of [1, 400, 0, 599]) {
+          w.write(slice(all, at, at + k), kind === 'values' ? values.map((v) => v && v.slice(at, at + k)) : undefined);
+          at += k;
+        }
+        expect(w.rows).toBe(1000);
+        expect(readFileSync(w.finish(), 'utf8'), `${kind}, ${sliceRows} rows a slice`).toBe(wholes[kind]);
+      }
+    }
+    expect(() => new SyntheticCsvWriter(freshDir(), domain, undefined, 'seed', 0)).toThrow(/sliceRows/);
+  });
+
   it('an empty table is the header alone; abort leaves nothing', () => {
     const dir = freshDir();
     const w = new SyntheticCsvWriter(dir, domain, undefined, 'seed');

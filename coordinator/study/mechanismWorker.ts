@@ -83,7 +83,11 @@ runMechanism(input.mechanism as MechanismName, oracle, {
   schemaJson: input.schemaJson,
   delta: input.delta,
   onRound: (round, rounds, epsilonSpent) => send({ type: 'round', round, rounds, epsilonSpent }),
-  onFit: () => send({ type: 'fitting' }),
+  // The model is fitted: the helper thread (idle from now on) goes before the rows are drawn.
+  onFit: () => {
+    void fitHelper?.close();
+    send({ type: 'fitting' });
+  },
 })
   .finally(() => fitHelper?.close())
   .then(

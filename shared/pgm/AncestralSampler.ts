@@ -79,6 +79,10 @@ export function ancestralSample(
     }
   }
   const cols = d.attrs.map(() => new Int32Array(n));
+  // Per-row scratch shared by every clique of this call (each clique overwrites it whole): two n-row
+  // arrays per clique were ~40 MB of garbage per 65,536-row chunk at 40 columns.
+  const sepOf = new Int32Array(n);
+  const rows = method === 'independent' ? sepOf : new Int32Array(n);
   for (const i of tree.order) {
     const c = tree.cliques[i];
     const sep = tree.separator[i];
@@ -101,7 +105,6 @@ export function ancestralSample(
     const sepCols = sep.map((a) => cols[d.indexOf(a)]);
     const sepShape = d.shapeOf(sep);
     const restCols = rest.map((a) => cols[d.indexOf(a)]);
-    const sepOf = new Int32Array(n);
     for (let row = 0; row < n; row++) {
       let s = 0;
       for (let j = 0; j < sepCols.length; j++) s = s * sepShape[j] + sepCols[j][row];
@@ -129,7 +132,6 @@ export function ancestralSample(
     for (let row = 0; row < n; row++) start[sepOf[row] + 1]++;
     for (let s = 0; s < S; s++) start[s + 1] += start[s];
     const fill = start.slice(0, S);
-    const rows = new Int32Array(n);
     for (let row = 0; row < n; row++) rows[fill[sepOf[row]]++] = row;
     for (let s = 0; s < S; s++) {
       const a = start[s];
