@@ -11,7 +11,7 @@
 //
 // Prints one JSON line per phase (peak RSS from VmHWM reset at each phase change through
 // /proc/self/clear_refs, CPU seconds of the process at its end) and a last line with the whole run.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     schemaJson: codeSchemaJson(meta),
     neighbours: 0,
   };
+  mkdirSync(work, { recursive: true });
   const store = new CoordinatorStore(join(work, 'coordinator.db'));
   store.createStudy({ id: STUDY, specJson: JSON.stringify(studySpecToJson(spec)), seed: meta.seed, parties });
   for (const p of parties) store.setDecision(STUDY, p, true, '');

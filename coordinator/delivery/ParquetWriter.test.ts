@@ -1,13 +1,13 @@
 // Tests of synthetic.parquet: typed from the schema (labels, numbers, dates, NULL for the missing bin,
 // VARCHAR where an "other" label may appear), integer codes without a schema, same rows as the CSV;
 // the conversion's DuckDB is bounded (one thread, a memory ceiling, its own spill folder).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, expect, it } from 'vitest';
 import { parseSchema } from '../../shared/schema/ConsortiumSchema.js';
-import { PARQUET_TEMP_DIR, openParquetDuckDb, parquetMemoryLimitMB, writeParquet } from './ParquetWriter.js';
+import { PARQUET_ROW_GROUP_ROWS, PARQUET_TEMP_DIR, openParquetDuckDb, parquetMemoryLimitMB, writeParquet } from './ParquetWriter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fedsynth-parquet-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -85,4 +85,30 @@ it('converts on a DuckDB with one thread, a memory ceiling by columns and its ow
   mkdirSync(join(root, PARQUET_TEMP_DIR)); // left by a conversion cut short
   await writeParquet(csv, join(root, 't.parquet'), ['a', 'b']);
   expect(readdirSync(root).filter((f) => f.startsWith(PARQUET_TEMP_DIR))).toEqual([]);
+});
+
+it('writes row groups of about PARQUET_ROW_GROUP_ROWS rows (not DuckDB\'s 122,880), the CSV\'s rows in order, the same bytes every time', async () => {
+  const n = 200_000;
+  const lines = ['a,b,c,d'];
+  for (let i = 0; i < n; i++) lines.push(`${i},${i % 7},${(i * 31) % 1000},${i % 2}`);
+  const csv = join(root, 'g.csv');
+  writeFileSync(csv, lines.join('\n') + '\n');
+  const out = [join(root, 'g1.parquet'), join(root, 'g2.parquet')];
+  for (const f of out) await writeParquet(csv, f, ['a', 'b', 'c', 'd']);
+  expect(readFileSync(out[0]!).equals(readFileSync(out[1]!))).toBe(true);
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  try {
+    const groups = (await conn.runAndReadAll(`SELECT row_group_id, any_value(row_group_num_rows) FROM parquet_metadata('${out[0]}') GROUP BY 1 ORDER BY 1`)).getRows().map((r) => Number(r[1]));
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(n);
+    // A group closes at the first reader buffer past the size: a little above it, never near 122,880.
+    expect(groups.length).toBeGreaterThanOrEqual(Math.floor(n / (2 * PARQUET_ROW_GROUP_ROWS)));
+    expect(Math.max(...groups)).toBeLessThan(2 * PARQUET_ROW_GROUP_ROWS);
+    const rows = (await conn.runAndReadAll(`SELECT a FROM read_parquet('${out[0]}', file_row_number = true) ORDER BY file_row_number`)).getRows();
+    expect(rows.length).toBe(n);
+    expect(rows.every((r, i) => r[0] === i)).toBe(true);
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
 });

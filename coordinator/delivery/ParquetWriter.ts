@@ -28,6 +28,23 @@ function sqlString(s: string): string {
 export const PARQUET_TEMP_DIR = '.parquet-tmp';
 
 /**
+ * Rows per Parquet row group. The writer holds a whole row group of every column before it writes
+ * it (its data and its pages): DuckDB's default, 122,880 rows, was ~200 MB at 40 label columns, and
+ * a table below one row group (100,000 rows) held only part of it, so the conversion's memory grew
+ * with the rows up to about 250,000 (bench/_coordinatorPhases). 32,768 rows: ~70-90 MB at any size
+ * from 32,768 rows on, and files ~1.5% larger (zstd over shorter column chunks).
+ */
+export const PARQUET_ROW_GROUP_ROWS = 32_768;
+
+/**
+ * Bytes of the CSV reader's buffer (read_csv's buffer_size): with DuckDB's default its CSV buffers
+ * held up to 61 MB at once (`duckdb_memory()`, 1e6 x 40). The row groups' boundaries follow the
+ * buffers (a group closes at the first buffer's end past PARQUET_ROW_GROUP_ROWS), so this and
+ * PARQUET_ROW_GROUP_ROWS together fix the file's bytes for a given CSV.
+ */
+export const PARQUET_CSV_BUFFER_BYTES = 1 << 20;
+
+/**
  * DuckDB's memory ceiling for converting a table of `columns` columns: 128 MB plus 8 MB a column.
  * The conversion holds about two Parquet row groups (122,880 rows each) of every column whatever the
  * number of rows: at 40 label columns DuckDB counted up to 225 MB (CSV buffers 61, row-group data
@@ -60,7 +77,8 @@ export async function openParquetDuckDb(columns: number, tempDir: string): Promi
 /**
  * Writes `parquetPath` from `csvPath` (header row, RFC 4180). With a schema, cells are typed as the
  * schema decodes them (empty cells are NULL); without one, every column is an INTEGER code.
- * DuckDB streams the CSV into row groups (openParquetDuckDb): memory bounded in rows and capped.
+ * DuckDB streams the CSV into row groups of PARQUET_ROW_GROUP_ROWS (openParquetDuckDb): memory
+ * bounded in rows and capped.
  */
 export async function writeParquet(csvPath: string, parquetPath: string, columns: readonly string[], schema?: Schema): Promise<void> {
   const types = schema ? schema.columns.map((c) => parquetType(c, schema.decode)) : columns.map(() => 'INTEGER');
@@ -73,8 +91,8 @@ export async function writeParquet(csvPath: string, parquetPath: string, columns
     const db = await openParquetDuckDb(columns.length, tempDir);
     try {
       await db.conn.run(
-        `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${spec}})) ` +
-          `TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (SELECT * FROM read_csv(${sqlString(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', buffer_size = ${PARQUET_CSV_BUFFER_BYTES}, columns = {${spec}})) ` +
+          `TO ${sqlString(parquetPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`,
       );
     } finally {
       db.close();
