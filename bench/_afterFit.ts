@@ -10,6 +10,7 @@
 // Each `run` line is one step: VmHWM and VmRSS of /proc/self/status after it, and process.memoryUsage.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpuSeconds, procStatus, resetPeak } from './_procMemory.js';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
@@ -49,26 +50,10 @@ function codeSchemaJson(d: Domain): string {
   return JSON.stringify({ version: 1, columns: d.attrs.map((name, i) => ({ name, type: 'categorical', categories: Array.from({ length: d.shape[i] }, (_, k) => String(k)) })) });
 }
 
-function status(): { hwmMB: number; rssMB: number } {
-  const s = readFileSync('/proc/self/status', 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
-  return { hwmMB: Math.round(kb('VmHWM') / 1024), rssMB: Math.round(kb('VmRSS') / 1024) };
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return Math.round((u.user + u.system) / 1e5) / 10;
-}
-
-/** Resets VmHWM to the current RSS (Linux >= 4.0), so the next line's peak is its step's own. */
-function resetPeak(): void {
-  writeFileSync('/proc/self/clear_refs', '5');
-}
-
 function line(step: string, extra: Record<string, unknown> = {}): void {
   const m = process.memoryUsage();
   const mb = (x: number) => Math.round(x / 2 ** 20);
-  process.stdout.write(JSON.stringify({ step, ...status(), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers), cpuSeconds: cpuSeconds(), ...extra }) + '\n');
+  process.stdout.write(JSON.stringify({ step, ...procStatus(), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers), cpuSeconds: cpuSeconds(), ...extra }) + '\n');
   resetPeak();
 }
 

@@ -11,7 +11,7 @@
 //
 // Prints one JSON line per phase (peak RSS from VmHWM reset at each phase change through
 // /proc/self/clear_refs, CPU seconds of the process at its end) and a last line with the whole run.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -28,24 +28,10 @@ import { studySpecToJson } from '../platform/wire/studySpecWire.js';
 import { FedsynthError, ErrorCode } from '../shared/errors/FedsynthError.js';
 import type { StudySpec } from '../shared/study/StudySpec.js';
 import type { ReplayMeta } from './_widthReplay.js';
+import { codeSchema } from './_widthProcesses.js';
+import { cpuSeconds, procStatus, resetPeak } from './_procMemory.js';
 
 const STUDY = 'bench';
-
-function status(): { hwmMB: number; rssMB: number } {
-  const s = readFileSync('/proc/self/status', 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
-  return { hwmMB: Math.round(kb('VmHWM') / 1024), rssMB: Math.round(kb('VmRSS') / 1024) };
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return Math.round((u.user + u.system) / 1e5) / 10;
-}
-
-/** bench/_widthProcesses' schema: categorical columns whose labels are the codes. */
-function codeSchemaJson(meta: ReplayMeta): string {
-  return JSON.stringify({ version: 1, columns: meta.attrs.map((name, i) => ({ name, type: 'categorical', categories: Array.from({ length: meta.shape[i] }, (_, k) => String(k)) })) });
-}
 
 /** Answers round K with the recorded sum r_K.bin, refusing a query other than the recorded q_K.bin. */
 function recordedRounds(rec: string, meta: ReplayMeta): (plan: RoundPlan) => Promise<RoundOutcome> {
@@ -108,7 +94,7 @@ async function main(): Promise<void> {
     domainHash: '',
     maxSilosPerIndividual: 1,
     targetColumn: '',
-    schemaJson: codeSchemaJson(meta),
+    schemaJson: JSON.stringify(codeSchema(meta.attrs, meta.shape)),
     neighbours: 0,
   };
   mkdirSync(work, { recursive: true });
@@ -151,7 +137,7 @@ async function main(): Promise<void> {
   let startWall = Date.now();
   let startCpu = cpu0;
   const close = (next: string): void => {
-    const st = status();
+    const st = procStatus();
     const m = process.memoryUsage();
     const mb = (x: number) => Math.round(x / 2 ** 20);
     phases.push({
@@ -165,13 +151,13 @@ async function main(): Promise<void> {
       wallSeconds: Math.round((Date.now() - startWall) / 100) / 10,
     });
     process.stdout.write(JSON.stringify(phases[phases.length - 1]) + '\n');
-    writeFileSync('/proc/self/clear_refs', '5');
+    resetPeak();
     current = next;
     startWall = Date.now();
     startCpu = cpuSeconds();
   };
-  process.stdout.write(JSON.stringify({ start: true, rows, ...status() }) + '\n');
-  writeFileSync('/proc/self/clear_refs', '5');
+  process.stdout.write(JSON.stringify({ start: true, rows, ...procStatus() }) + '\n');
+  resetPeak();
   const poll = setInterval(() => {
     const p = phaseNow();
     if (p !== current) close(p);
@@ -181,13 +167,12 @@ async function main(): Promise<void> {
   clearInterval(poll);
   close('end');
   const st = store.getStudy(STUDY);
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   process.stdout.write(
     JSON.stringify({
       state: st.state,
       ...(st.errorMessage ? { error: st.errorMessage } : {}),
       rows,
-      peakMB: Math.max(...phases.map((p) => p.peakMB), Math.round(Number(m?.[1] ?? 0) / 1024)),
+      peakMB: Math.max(...phases.map((p) => p.peakMB), procStatus().hwmMB),
       cpuSeconds: cpuSeconds(),
       wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
       csvMB: existsSync(join(dir, 'synthetic.csv')) ? Math.round(statSync(join(dir, 'synthetic.csv')).size / 1e6) : 0,

@@ -68,7 +68,7 @@ function procFigures(pid: number | undefined): ProcessFigures {
 }
 
 /** A schema of categorical columns whose labels are the codes themselves ("0", "1", ...). */
-function codeSchema(attrs: readonly string[], shape: readonly number[]): unknown {
+export function codeSchema(attrs: readonly string[], shape: readonly number[]): unknown {
   return { version: 1, columns: attrs.map((name, i) => ({ name, type: 'categorical', categories: Array.from({ length: shape[i] }, (_, k) => String(k)) })) };
 }
 
