@@ -29,26 +29,26 @@ export const PARQUET_TEMP_DIR = '.parquet-tmp';
 
 /**
  * Rows per Parquet row group. The writer holds a whole row group of every column before it writes
- * it (its data and its pages): DuckDB's default, 122,880 rows, was ~200 MB at 40 label columns, and
- * a table below one row group (100,000 rows) held only part of it, so the conversion's memory grew
- * with the rows up to about 250,000 (bench/_coordinatorPhases). 32,768 rows: ~70-90 MB at any size
- * from 32,768 rows on, and files ~1.5% larger (zstd over shorter column chunks).
+ * it (its data and its pages): with DuckDB's default, 122,880 rows, a table below one group (1e5
+ * rows) held part of one and the conversion's memory grew with the rows up to ~250,000 (at 40 label
+ * columns, bench/_afterFit's Parquet step: 251-258 MB at 1e5, 315-382 MB at 1e6). With 32,768 rows:
+ * 180 and 194 MB, files 1.5-2% larger (zstd over shorter column chunks); docs/synthesis.md.
  */
 export const PARQUET_ROW_GROUP_ROWS = 32_768;
 
 /**
  * Bytes of the CSV reader's buffer (read_csv's buffer_size): with DuckDB's default its CSV buffers
- * held up to 61 MB at once (`duckdb_memory()`, 1e6 x 40). The row groups' boundaries follow the
- * buffers (a group closes at the first buffer's end past PARQUET_ROW_GROUP_ROWS), so this and
- * PARQUET_ROW_GROUP_ROWS together fix the file's bytes for a given CSV.
+ * held up to 61 MB at once (`duckdb_memory()`, 1e6 x 40). A row group ends a little past
+ * PARQUET_ROW_GROUP_ROWS, where the reader's chunks end, so this and PARQUET_ROW_GROUP_ROWS
+ * together fix the file's bytes for a given CSV.
  */
 export const PARQUET_CSV_BUFFER_BYTES = 1 << 20;
 
 /**
  * DuckDB's memory ceiling for converting a table of `columns` columns: 128 MB plus 8 MB a column.
- * The conversion holds about two Parquet row groups (122,880 rows each) of every column whatever the
- * number of rows: at 40 label columns DuckDB counted up to 225 MB (CSV buffers 61, row-group data
- * 87, the writer's pages 107), 5.6 MB a column; 256 MB for 120 columns ran out of memory. Without
+ * With DuckDB's default row groups (122,880 rows) and CSV buffers the conversion held about two row
+ * groups of every column: at 40 label columns DuckDB counted up to 225 MB (CSV buffers 61, row-group
+ * data 87, the writer's pages 107), 5.6 MB a column; 256 MB for 120 columns ran out of memory. Without
  * a limit DuckDB may take 80% of the machine's memory.
  */
 export function parquetMemoryLimitMB(columns: number): number {
