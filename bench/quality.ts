@@ -83,6 +83,8 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     // AIM: per round/epoch the chosen sets by size (1-, 2-, 3-, 4+-way) and their sigma; the probe's column.
     ...(c.mechanism === 'aim' ? { rounds, condition: 'condition' in res ? (res.condition ?? null) : null } : {}),
+    // BENCH_SELECTED=1: every measured set, in order (to compare what two runs chose).
+    ...(process.env.BENCH_SELECTED === '1' && 'selected' in res ? { selected: res.selected.map((s: readonly string[]) => s.join('+')) } : {}),
   });
 }
 
@@ -112,6 +114,7 @@ function aimKnobs(): AimKnobs {
     denoisingFactor: num(env.BENCH_KAPPA),
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
+    jointCondition: env.BENCH_JOINT === '1' ? true : undefined,
     multinomialFloor: env.BENCH_MFLOOR === '0' ? false : undefined,
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
@@ -120,9 +123,9 @@ function aimKnobs(): AimKnobs {
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
-import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
+import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
@@ -262,6 +262,69 @@ describe('aim epochs under label skew', () => {
     }
     expect(onY).toBeGreaterThan(0.2 * n);
     expect(Math.abs(onB)).toBeLessThan(0.05 * n);
+  });
+
+  it('why the joint condition: {c, d} (d = a + c mod 3) conditioned on {a, c} is not inflated once the model knows {a, c, d}; on c alone it is', async () => {
+    // Parties split on a. Across the consortium c and d are independent (a is uniform); within a
+    // party of one value of a, d is a function of c. With the true joint q(a, c, d) as the model, the
+    // self-conditioned reference c_i(c)·q(d | c) = c_i(c)·q(d) misses the party's own dependence
+    // (its error is the skew on a), while Σ c_i(c, a)·q(d | c, a) follows it.
+    const parts = splitParties(table, 4, { dirichlet: 0.05, column: 'a' }, seededRandomSource('skew', 'test/split'));
+    const joint = (attrs: string[]): number[] => {
+      const out = new Array<number>(domain.size(attrs)).fill(0);
+      for (let i = 0; i < table.rowCount; i++) out[attrs.reduce((idx, a) => idx * domain.sizeOf(a) + table.columns[domain.indexOf(a)][i], 0)]++;
+      return out;
+    };
+    const [qacd, qcd] = [joint(['a', 'c', 'd']), joint(['c', 'd'])];
+    const n = table.rowCount;
+    let onAC = 0;
+    let onC = 0;
+    for (const p of parts) {
+      const src = new InMemoryMarginalSource(p);
+      onAC += (await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['c', 'd']], conditions: [['a', 'c']], reference: [qacd], samplingCorrection: true, multinomialFloor: true }, src, domain))[0];
+      onC += (await evaluateLocalQuery({ kind: 'conditionalL1Scores', candidates: [['c', 'd']], conditions: [['c']], reference: [qcd], samplingCorrection: true, multinomialFloor: true }, src, domain))[0];
+    }
+    expect(onC).toBeGreaterThan(0.2 * n);
+    expect(Math.abs(onAC)).toBeLessThan(0.05 * n);
+  });
+
+  it('jointConditionFor: [Y] when Y is a member, else the most skewed member and Y in domain order, [member] when r ∪ Y is too large', () => {
+    const skew = [5, 9, 1, 9, -3];
+    expect(jointConditionFor(domain, ['a', 'c'], skew, 'a', 1000)).toEqual(['a']);
+    expect(jointConditionFor(domain, ['b', 'd'], skew, 'a', 1000)).toEqual(['a', 'b']);
+    expect(jointConditionFor(domain, ['c', 'd', 'e'], skew, 'b', 1000)).toEqual(['b', 'd']);
+    expect(jointConditionFor(domain, ['c', 'e'], skew, 'b', 1000)).toEqual(['b', 'c']);
+    // {c, d, e} ∪ {b}: 3·3·4·3 = 108 cells.
+    expect(jointConditionFor(domain, ['c', 'd', 'e'], skew, 'b', 107)).toEqual(['d']);
+    expect(jointConditionFor(domain, ['c'], skew, 'b', 1000)).toEqual([]);
+  });
+
+  it('jointCondition: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {
+    const { oracle, charges } = skewedOracle();
+    const queries: LocalQuery[] = [];
+    const spy: FederatedOracle = {
+      domain: oracle.domain,
+      secureSum: (query, rho, label) => {
+        if (label.startsWith('aim/select/')) queries.push(query);
+        return oracle.secureSum(query, rho, label);
+      },
+      measure: (sets, rho, label, recode) => oracle.measure(sets, rho, label, recode),
+    };
+    const res = await aim(spy, { rho: 1, iters: 50, rounds: 10, epochs: 3, heterogeneity: 'selfCondition', jointCondition: true });
+    expect(res.condition).toBe('a');
+    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 9);
+    expect(queries.length).toBeGreaterThanOrEqual(1);
+    for (const query of queries) {
+      if (query.kind !== 'conditionalL1Scores') throw new Error(`unexpected ${query.kind}`);
+      expect(query.multinomialFloor).toBe(true);
+      query.candidates.forEach((c, k) => {
+        const y = query.conditions[k];
+        expect(c.length).toBeGreaterThanOrEqual(2);
+        expect(y).toContain('a');
+        expect(y).toHaveLength(c.includes('a') ? 1 : 2);
+        expect(domain.isCanonical(y)).toBe(true);
+      });
+    }
   });
 
   it('one party: the probe finds no column — its entries are the fitted model\'s own 1-way error, which the threshold allows for', async () => {

@@ -79,6 +79,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     selectionShare: opts.selectionShare ?? 0.25,
     heterogeneity: opts.heterogeneity ?? 'condition',
     selfConditionUntilKnown: opts.selfConditionUntilKnown,
+    jointCondition: opts.jointCondition,
     multinomialFloor: opts.multinomialFloor,
     marginAddBack: opts.marginAddBack,
     probeShare: opts.probeShare ?? 0.02,

@@ -72,6 +72,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly heterogeneity?: 'condition' | 'selfCondition' | 'none';
   /** aimEpochs `selfConditionUntilKnown` (default false; only with `selfCondition`). */
   readonly selfConditionUntilKnown?: boolean;
+  /** aimEpochs `jointCondition` (default false; only with `selfCondition`). */
+  readonly jointCondition?: boolean;
   /** aimEpochs `multinomialFloor` (default true; only with `selfCondition`). */
   readonly multinomialFloor?: boolean;
   /** aimEpochs `marginAddBack` (default true; only with `selfCondition`). */

@@ -37,6 +37,11 @@ export interface AimEpochSettings {
    */
   readonly selfConditionUntilKnown?: boolean;
   /**
+   * With `selfCondition`: a candidate r without Y conditions on its most skewed member a AND on Y
+   * (`jointConditionFor`: Y_r = {a, Y}) when r ∪ {Y} stays within `maxReferenceCells`.
+   */
+  readonly jointCondition?: boolean;
+  /**
    * With `selfCondition` and a skewed column found (default true): the scores' sampling floor from
    * each cell's variance given the party's own counts of the condition (LocalQuery
    * `multinomialFloor`); a self-conditioned cell with a large conditional q(x | x_a) deviates less
@@ -192,6 +197,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const conds = pool.map((c) => {
       if (skew === undefined) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
       if (s.selfConditionUntilKnown === true && condition !== undefined && knowsDependence(model.cliques, c.attrs, condition)) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
+      if (s.jointCondition === true && condition !== undefined) return jointConditionFor(domain, c.attrs, skew, condition, s.maxReferenceCells);
       return selfConditionFor(domain, c.attrs, skew);
     });
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, skew !== undefined && s.multinomialFloor !== false);
@@ -386,6 +392,25 @@ export function selfConditionFor(domain: Domain, attrs: readonly string[], skew:
   let best = attrs[0];
   for (const a of attrs) if (skew[domain.indexOf(a)] > skew[domain.indexOf(best)]) best = a;
   return [best];
+}
+
+/**
+ * The joint condition of a candidate r of 2+ attributes: [Y] when Y is in r, else its most skewed
+ * member a (`selfConditionFor`) together with Y, in domain order, when r ∪ {Y} has at most
+ * `maxCells` cells (else [a]). Party i's reference is Σ_{a,y} c_i(x_a, y)·q(x_{r∖a} | x_a, y):
+ * its OWN counts of (a, Y) spread by the model's conditional of the rest of r. Under a split
+ * skewed on Y the party's rows of r∖a given (a, y) follow the consortium's, so the reference
+ * carries the skew wherever the model knows how r depends on Y (as conditioning on Y does) and,
+ * where it does not yet, still matches the party's own margin of a (as self-conditioning does).
+ * Same query kind and sensitivity (LocalQuery `conditionalL1Scores`: any condition set,
+ * q(·| a, y) a probability vector over r's cells: 2 per entry, 3 with either floor).
+ */
+export function jointConditionFor(domain: Domain, attrs: readonly string[], skew: ArrayLike<number>, y: string, maxCells: number): string[] {
+  if (attrs.length < 2) return [];
+  if (attrs.includes(y)) return [y];
+  const [a] = selfConditionFor(domain, attrs, skew);
+  if (domain.size(attrs) * domain.sizeOf(y) > maxCells) return [a];
+  return domain.indexOf(a) < domain.indexOf(y) ? [a, y] : [y, a];
 }
 
 /**

@@ -55,7 +55,7 @@ export async function evaluateLocalQuery(query: LocalQuery, source: MarginalSour
       const slices = new EventLoopSlices();
       for (const [k, joint] of counts.entries()) {
         await slices.pause();
-        const q = query.model !== undefined ? modelJoint(domain, query.model, unions[k], query.conditions[k].length === 1 ? query.conditions[k][0] : undefined) : query.reference[k];
+        const q = query.model !== undefined ? modelJoint(domain, query.model, unions[k], conditionAnchor(query.candidates[k], query.conditions[k])) : query.reference[k];
         const ref = partyConditionalReference(domain, query.candidates[k], query.conditions[k], unions[k], joint, q);
         const local = new Float64Array(ref.length);
         const toR = indexMap(domain, unions[k], query.candidates[k]);
@@ -280,4 +280,14 @@ export function independenceReference(domain: Domain, attrs: readonly string[], 
     out = next;
   }
   return out;
+}
+
+/**
+ * The projection anchor of a candidate's reference (modelJoint): its one condition member, or with
+ * several, the first outside the candidate (AIM's joint condition {a, Y}: Y, shared by most
+ * candidates of a release); none otherwise. Any anchor gives the same joint up to rounding.
+ */
+function conditionAnchor(candidate: readonly string[], condition: readonly string[]): string | undefined {
+  if (condition.length === 1) return condition[0];
+  return condition.find((a) => !candidate.includes(a));
 }
