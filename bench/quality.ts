@@ -114,7 +114,8 @@ function aimKnobs(): AimKnobs {
     denoisingFactor: num(env.BENCH_KAPPA),
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
-    jointCondition: env.BENCH_JOINT === '1' ? true : undefined,
+    jointCondition: env.BENCH_JOINT === '1' || env.BENCH_JOINT === '2' ? true : undefined,
+    jointConditionUnknown: env.BENCH_JOINT === '2' ? true : undefined,
     multinomialFloor: env.BENCH_MFLOOR === '0' ? false : undefined,
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
@@ -123,9 +124,9 @@ function aimKnobs(): AimKnobs {
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

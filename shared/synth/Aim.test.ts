@@ -297,6 +297,11 @@ describe('aim epochs under label skew', () => {
     // {c, d, e} ∪ {b}: 3·3·4·3 = 108 cells.
     expect(jointConditionFor(domain, ['c', 'd', 'e'], skew, 'b', 107)).toEqual(['d']);
     expect(jointConditionFor(domain, ['c'], skew, 'b', 1000)).toEqual([]);
+    // With the model's cliques (jointConditionUnknown): the most skewed member whose pair with Y no
+    // clique holds; with none left, Y alone.
+    expect(jointConditionFor(domain, ['b', 'd'], skew, 'a', 1000, [['a', 'b', 'c']])).toEqual(['a', 'd']);
+    expect(jointConditionFor(domain, ['b', 'd'], skew, 'a', 1000, [['a', 'b'], ['a', 'd', 'e']])).toEqual(['a']);
+    expect(jointConditionFor(domain, ['b', 'd'], skew, 'a', 1000, [['b', 'd']])).toEqual(['a', 'b']);
   });
 
   it('jointCondition: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {

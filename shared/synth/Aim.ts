@@ -80,6 +80,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     heterogeneity: opts.heterogeneity ?? 'condition',
     selfConditionUntilKnown: opts.selfConditionUntilKnown,
     jointCondition: opts.jointCondition,
+    jointConditionUnknown: opts.jointConditionUnknown,
     multinomialFloor: opts.multinomialFloor,
     marginAddBack: opts.marginAddBack,
     probeShare: opts.probeShare ?? 0.02,

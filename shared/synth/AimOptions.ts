@@ -74,6 +74,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly selfConditionUntilKnown?: boolean;
   /** aimEpochs `jointCondition` (default false; only with `selfCondition`). */
   readonly jointCondition?: boolean;
+  /** aimEpochs `jointConditionUnknown` (default false). */
+  readonly jointConditionUnknown?: boolean;
   /** aimEpochs `multinomialFloor` (default true; only with `selfCondition`). */
   readonly multinomialFloor?: boolean;
   /** aimEpochs `marginAddBack` (default true; only with `selfCondition`). */

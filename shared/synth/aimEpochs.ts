@@ -42,6 +42,11 @@ export interface AimEpochSettings {
    */
   readonly jointCondition?: boolean;
   /**
+   * With `jointCondition`: the member a is the most skewed one whose pair with Y no model clique
+   * holds (the model does not know how it depends on Y); with none, the candidate conditions on Y.
+   */
+  readonly jointConditionUnknown?: boolean;
+  /**
    * With `selfCondition` and a skewed column found (default true): the scores' sampling floor from
    * each cell's variance given the party's own counts of the condition (LocalQuery
    * `multinomialFloor`); a self-conditioned cell with a large conditional q(x | x_a) deviates less
@@ -197,7 +202,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const conds = pool.map((c) => {
       if (skew === undefined) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
       if (s.selfConditionUntilKnown === true && condition !== undefined && knowsDependence(model.cliques, c.attrs, condition)) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
-      if (s.jointCondition === true && condition !== undefined) return jointConditionFor(domain, c.attrs, skew, condition, s.maxReferenceCells);
+      if (s.jointCondition === true && condition !== undefined) return jointConditionFor(domain, c.attrs, skew, condition, s.maxReferenceCells, s.jointConditionUnknown === true ? model.cliques : undefined);
       return selfConditionFor(domain, c.attrs, skew);
     });
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, skew !== undefined && s.multinomialFloor !== false);
@@ -405,10 +410,13 @@ export function selfConditionFor(domain: Domain, attrs: readonly string[], skew:
  * Same query kind and sensitivity (LocalQuery `conditionalL1Scores`: any condition set,
  * q(·| a, y) a probability vector over r's cells: 2 per entry, 3 with either floor).
  */
-export function jointConditionFor(domain: Domain, attrs: readonly string[], skew: ArrayLike<number>, y: string, maxCells: number): string[] {
+export function jointConditionFor(domain: Domain, attrs: readonly string[], skew: ArrayLike<number>, y: string, maxCells: number, cliques?: readonly (readonly string[])[]): string[] {
   if (attrs.length < 2) return [];
   if (attrs.includes(y)) return [y];
-  const [a] = selfConditionFor(domain, attrs, skew);
+  const unknown = cliques === undefined ? attrs : attrs.filter((m) => !insideClique(cliques, domain.canonical([m, y])));
+  if (unknown.length === 0) return [y];
+  let a = unknown[0];
+  for (const m of unknown) if (skew[domain.indexOf(m)] > skew[domain.indexOf(a)]) a = m;
   if (domain.size(attrs) * domain.sizeOf(y) > maxCells) return [a];
   return domain.indexOf(a) < domain.indexOf(y) ? [a, y] : [y, a];
 }
