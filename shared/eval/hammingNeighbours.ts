@@ -9,6 +9,7 @@
 // bitsets, a block of rows dropped as soon as all its rows reach the current bound.
 import type { CodeTable } from './CodeTable.js';
 import { columnEntropy, entropyBlocks } from './entropyBlocks.js';
+import { findGroup, groupByHash, type HashGroups } from './HashGroups.js';
 
 /** A reference table prepared for repeated nearest-neighbour queries. */
 export interface HammingIndex {
@@ -16,8 +17,8 @@ export interface HammingIndex {
   readonly m: number;
   /** Column order used for scoring (most discriminating first). */
   readonly order: readonly number[];
-  /** Row-major codes in `order`. */
-  readonly codes: Int32Array;
+  /** Row-major codes in `order`, in the narrowest array that holds the domain (1 byte a cell up to 256 values). */
+  readonly codes: Uint8Array | Uint16Array | Int32Array;
   /** levels[s-1] = the s blocks of level s, each with its hash buckets. */
   readonly levels: readonly (readonly Bucketed[])[];
   /** bits[p][v*words + w]: bit i set when row 32w+i has code v at position p. */
@@ -27,9 +28,8 @@ export interface HammingIndex {
 
 interface Bucketed {
   readonly cols: readonly number[];
-  readonly groups: Map<number, number>;
-  readonly start: Int32Array;
-  readonly members: Int32Array;
+  /** Rows by the hash of their codes at `cols` (typed arrays: ~12 bytes a row, session 10). */
+  readonly groups: HashGroups;
 }
 
 /** Nearest (`d1`) and, when asked, second-nearest (`d2`) distances of each query row. */
@@ -44,39 +44,28 @@ function hashBlock(codes: ArrayLike<number>, base: number, cols: readonly number
   return h;
 }
 
-function bucket(codes: Int32Array, n: number, m: number, cols: readonly number[]): Bucketed {
-  const groups = new Map<number, number>();
-  const gid = new Int32Array(n);
-  const sizes: number[] = [];
-  for (let r = 0; r < n; r++) {
-    const h = hashBlock(codes, r * m, cols);
-    let g = groups.get(h);
-    if (g === undefined) {
-      g = sizes.length;
-      groups.set(h, g);
-      sizes.push(0);
-    }
-    sizes[g]++;
-    gid[r] = g;
-  }
-  const start = new Int32Array(sizes.length + 1);
-  for (let g = 0; g < sizes.length; g++) start[g + 1] = start[g] + sizes[g];
-  const fill = start.slice(0, sizes.length);
-  const members = new Int32Array(n);
-  for (let r = 0; r < n; r++) members[fill[gid[r]]++] = r;
-  return { cols, groups, start, members };
+function bucket(codes: HammingIndex['codes'], n: number, m: number, cols: readonly number[]): Bucketed {
+  const hashes = new Int32Array(n);
+  for (let r = 0; r < n; r++) hashes[r] = hashBlock(codes, r * m, cols);
+  return { cols, groups: groupByHash(hashes) };
 }
 
-/** Indexes `ref` with levels 1..maxLevel (blocks balanced by column entropy). */
-export function buildHammingIndex(ref: CodeTable, maxLevel = 3): HammingIndex {
+/**
+ * Indexes `ref` (or its rows `subset`, in that order, without copying the table) with levels
+ * 1..maxLevel (blocks balanced by column entropy).
+ */
+export function buildHammingIndex(ref: CodeTable, maxLevel = 3, subset?: ArrayLike<number>): HammingIndex {
   const m = ref.columns.length;
-  const h = ref.data.map((col, c) => columnEntropy(col, ref.sizes[c]));
+  const at = (r: number): number => (subset ? subset[r] : r);
+  const n = subset ? subset.length : ref.rows;
+  const colOf = (c: number): Int32Array => (subset ? Int32Array.from({ length: n }, (_, r) => ref.data[c][at(r)]) : ref.data[c]);
+  const h = ref.data.map((_, c) => columnEntropy(colOf(c), ref.sizes[c]));
   const order = h.map((_, c) => c).sort((a, b) => h[b] - h[a] || a - b);
-  const n = ref.rows;
-  const codes = new Int32Array(n * m);
+  const widest = Math.max(...ref.sizes);
+  const codes = widest <= 256 ? new Uint8Array(n * m) : widest <= 65_536 ? new Uint16Array(n * m) : new Int32Array(n * m);
   for (let p = 0; p < m; p++) {
     const col = ref.data[order[p]];
-    for (let r = 0; r < n; r++) codes[r * m + p] = col[r];
+    for (let r = 0; r < n; r++) codes[r * m + p] = col[at(r)];
   }
   const levels: Bucketed[][] = [];
   for (let s = 1; s <= Math.min(maxLevel, m); s++) {
@@ -86,7 +75,7 @@ export function buildHammingIndex(ref: CodeTable, maxLevel = 3): HammingIndex {
   const bits = order.map((c) => {
     const b = new Int32Array(ref.sizes[c] * words);
     const col = ref.data[c];
-    for (let r = 0; r < n; r++) b[col[r] * words + (r >>> 5)] |= 1 << (r & 31);
+    for (let r = 0; r < n; r++) b[col[at(r)] * words + (r >>> 5)] |= 1 << (r & 31);
     return b;
   });
   return { rows: n, m, order, codes, levels, bits, words };
@@ -123,10 +112,11 @@ export function hammingNeighbours(index: HammingIndex, queries: CodeTable, secon
     for (const blocks of index.levels) {
       level++;
       for (const blk of blocks) {
-        const g = blk.groups.get(hashBlock(q, 0, blk.cols));
-        if (g === undefined) continue;
-        for (let t = blk.start[g]; t < blk.start[g + 1]; t++) {
-          const r = blk.members[t];
+        const g = findGroup(blk.groups, hashBlock(q, 0, blk.cols));
+        if (g === -1) continue;
+        const { start, members } = blk.groups;
+        for (let t = start[g]; t < start[g + 1]; t++) {
+          const r = members[t];
           if (stamp[r] === qi) continue;
           stamp[r] = qi;
           consider(r);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { uniformInt } from '../dp/random/uniform.js';
-import { makeCodeTable, type CodeTable } from './CodeTable.js';
+import { makeCodeTable, selectRows, type CodeTable } from './CodeTable.js';
 import { associationMatrix } from './associationMatrix.js';
 import { accuracyOf, aucFromHistograms, confusionMatrix, macroF1Of, rocAuc } from './classificationMetrics.js';
 import { cramersV } from './cramersV.js';
@@ -96,8 +96,9 @@ describe('Hamming nearest neighbours', () => {
     }
     return [d1, d2];
   }
-  for (const [name, sizes] of [['skewed', [2, 2, 3, 50, 40, 5, 9, 2]], ['wide', [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]]] as const) {
-    it(`matches brute force (${name}), for every index depth`, () => {
+  // 'many values': a column of 300 values (two-byte codes in the index).
+  for (const [name, sizes] of [['skewed', [2, 2, 3, 50, 40, 5, 9, 2]], ['wide', [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]], ['many values', [300, 2, 3, 4, 2, 5]]] as const) {
+    it(`matches brute force (${name}), for every index depth, and on a subset of the rows indexed in place`, () => {
       const ref = randomTable(700, [...sizes], `ref-${name}`);
       const q = randomTable(150, [...sizes], `q-${name}`);
       const [b1, b2] = brute(ref, q);
@@ -106,6 +107,11 @@ describe('Hamming nearest neighbours', () => {
         expect([...r.d1]).toEqual(b1);
         expect([...(r.d2 as Int32Array)]).toEqual(b2);
       }
+      const subset = Array.from({ length: 233 }, (_, i) => (i * 3 + 1) % 700);
+      const [s1, s2] = brute(selectRows(ref, subset), q);
+      const r = hammingNeighbours(buildHammingIndex(ref, 3, subset), q, true);
+      expect([...r.d1]).toEqual(s1);
+      expect([...(r.d2 as Int32Array)]).toEqual(s2);
     });
   }
   it('finds exact copies at distance 0 and duplicates as second neighbour', () => {

@@ -11,8 +11,13 @@
 // widens the same search to every key within the minimum distance plus a slack (certified at the
 // level s with best + slack <= s-1), which lets one search on all columns answer the inference
 // attack for every secret column at once (inferenceAttacks).
+//
+// Held in typed arrays (IdHashTable for whole keys, HashGroups per block): ~12 bytes a key per block
+// where Map<hash, id[]> took ~100, the same candidates in the same order (session 10).
 import type { CodeTable } from '../CodeTable.js';
 import { columnEntropy, entropyBlocks } from '../entropyBlocks.js';
+import { findGroup, groupByHash, type HashGroups } from '../HashGroups.js';
+import { IdHashTable } from '../IdHashTable.js';
 
 /** Keys of `table` on `cols`; per key the row with the smallest rank and, optionally, a secret histogram. */
 export interface KeyIndex {
@@ -29,8 +34,8 @@ export interface KeyIndex {
   /** Per key and secret value (`keys × secretSize`): rows with that key and secret; null without a secret. */
   readonly secretCounts: Int32Array | null;
   readonly secretSize: number;
-  /** Hash of a whole key -> the key ids with that hash (collisions resolved by comparing codes). */
-  readonly lookup: Map<number, number[]>;
+  /** Hash of a whole key -> its id (collisions resolved by comparing codes). */
+  readonly lookup: IdHashTable;
   /** levels[i]: the i+2 blocks of level i+2, each a list of positions and a map block key -> key ids. */
   readonly levels: readonly (readonly Block[])[];
   /** Scratch marks of keys already scored for the current query. */
@@ -42,8 +47,8 @@ export interface KeyIndex {
 
 interface Block {
   readonly pos: readonly number[];
-  /** Hash of the key's codes at `pos` -> key ids (a hash collision only adds candidates, which are scored exactly). */
-  readonly groups: Map<number, number[]>;
+  /** Hash of the key's codes at `pos` -> key ids, ascending (a hash collision only adds candidates, which are scored exactly). */
+  readonly groups: HashGroups;
 }
 
 /** FNV-1a style 32-bit hash of codes[base + p] for p in `pos`. */
@@ -67,17 +72,12 @@ function sameKey(codes: ArrayLike<number>, base: number, q: ArrayLike<number>, m
 
 function buildLevels(codes: Int32Array, keys: number, m: number, h: readonly number[], maxLevel: number): Block[][] {
   const levels: Block[][] = [];
+  const hashes = new Int32Array(keys);
   for (let s = 2; s <= Math.min(maxLevel, m); s++) {
     levels.push(
       entropyBlocks(h, s).map((pos) => {
-        const groups = new Map<number, number[]>();
-        for (let k = 0; k < keys; k++) {
-          const bk = blockHash(codes, k * m, pos);
-          const g = groups.get(bk);
-          if (g) g.push(k);
-          else groups.set(bk, [k]);
-        }
-        return { pos, groups };
+        for (let k = 0; k < keys; k++) hashes[k] = blockHash(codes, k * m, pos);
+        return { pos, groups: groupByHash(hashes) };
       }),
     );
   }
@@ -92,27 +92,27 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
   const hs = cols.map((c, i) => ({ c, h: columnEntropy(t.data[c], t.sizes[c]) })).sort((a, b) => b.h - a.h || a.c - b.c);
   const order = hs.map((x) => x.c);
   const m = order.length;
-  const lookup = new Map<number, number[]>();
-  const codes: number[] = [];
-  const bestRow: number[] = [];
-  const bestRank: number[] = [];
-  const keyOfRow = new Int32Array(t.rows);
-  const rowsOfKey: number[] = [];
+  const n = t.rows;
+  const lookup = new IdHashTable(n);
+  // Per key (ids in order of first row): its codes, best row and rank, row count; cut to `keys` below.
+  let codes = new Int32Array(n * m);
+  let bestRow = new Int32Array(n);
+  let bestRank = new Float64Array(n);
+  let rowsOfKey = new Int32Array(n);
+  const keyOfRow = new Int32Array(n);
   const row = new Int32Array(m);
-  for (let r = 0; r < t.rows; r++) {
+  const same = (k: number): boolean => sameKey(codes, k * m, row, m);
+  let keys = 0;
+  for (let r = 0; r < n; r++) {
     for (let p = 0; p < m; p++) row[p] = t.data[order[p]][r];
     const hash = keyHash(row, 0, m);
-    const ids = lookup.get(hash);
-    let id: number | undefined;
-    if (ids) for (const k of ids) if (sameKey(codes, k * m, row, m)) id = k;
-    if (id === undefined) {
-      id = bestRow.length;
-      if (ids) ids.push(id);
-      else lookup.set(hash, [id]);
-      for (let p = 0; p < m; p++) codes.push(row[p]);
-      bestRow.push(r);
-      bestRank.push(rank[r]);
-      rowsOfKey.push(0);
+    let id = lookup.find(hash, same);
+    if (id === -1) {
+      id = keys++;
+      lookup.add(hash, id);
+      codes.set(row, id * m);
+      bestRow[id] = r;
+      bestRank[id] = rank[r];
     } else if (rank[r] < bestRank[id]) {
       bestRow[id] = r;
       bestRank[id] = rank[r];
@@ -120,7 +120,12 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
     keyOfRow[r] = id;
     rowsOfKey[id]++;
   }
-  const keys = bestRow.length;
+  if (keys < n) {
+    codes = codes.slice(0, keys * m);
+    bestRow = bestRow.slice(0, keys);
+    bestRank = bestRank.slice(0, keys);
+    rowsOfKey = rowsOfKey.slice(0, keys);
+  }
   const secretSize = secret === null ? 0 : t.sizes[secret];
   let secretCounts: Int32Array | null = null;
   if (secret !== null) {
@@ -128,15 +133,14 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
     const s = t.data[secret];
     for (let r = 0; r < t.rows; r++) secretCounts[keyOfRow[r] * secretSize + s[r]]++;
   }
-  const keyCodes = Int32Array.from(codes);
-  const levels = buildLevels(keyCodes, keys, m, hs.map((x) => x.h), maxLevel);
+  const levels = buildLevels(codes, keys, m, hs.map((x) => x.h), maxLevel);
   return {
     cols: order,
     keys,
-    codes: keyCodes,
-    rows: Int32Array.from(rowsOfKey),
-    bestRow: Int32Array.from(bestRow),
-    bestRank: Float64Array.from(bestRank),
+    codes,
+    rows: rowsOfKey,
+    bestRow,
+    bestRank,
     secretCounts,
     secretSize,
     lookup,
@@ -168,12 +172,11 @@ export function keysWithin(index: KeyIndex, query: Int32Array, slack: number, ou
   const m = index.cols.length;
   const codes = index.codes;
   if (slack === 0) {
-    for (const k of index.lookup.get(keyHash(query, 0, m)) ?? []) {
-      if (sameKey(codes, k * m, query, m)) {
-        out.push(k);
-        dist.push(0);
-        return 0;
-      }
+    const k = index.lookup.find(keyHash(query, 0, m), (id) => sameKey(codes, id * m, query, m));
+    if (k !== -1) {
+      out.push(k);
+      dist.push(0);
+      return 0;
     }
   }
   const stamp = index.stamp;
@@ -206,9 +209,11 @@ export function keysWithin(index: KeyIndex, query: Int32Array, slack: number, ou
   for (const blocks of index.levels) {
     level++;
     for (const b of blocks) {
-      const g = b.groups.get(blockHash(query, 0, b.pos));
-      if (!g) continue;
-      for (const k of g) {
+      const g = findGroup(b.groups, blockHash(query, 0, b.pos));
+      if (g === -1) continue;
+      const { start, members } = b.groups;
+      for (let i = start[g]; i < start[g + 1]; i++) {
+        const k = members[i];
         if (stamp[k] === qid) continue;
         stamp[k] = qid;
         score(k);

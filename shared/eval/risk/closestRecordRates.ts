@@ -27,11 +27,10 @@ export interface ClosestRecordRates {
 export function closestRecordRates(synth: CodeTable, train: CodeTable, control: CodeTable, maxSynth: number, seed: string): ClosestRecordRates {
   const m = synth.columns.length;
   const n = Math.min(train.rows, control.rows);
-  const trainRef = selectRows(train, sampleRows(train.rows, n, seed, 'risk/dcr/train'));
-  const controlRef = control.rows === n ? control : selectRows(control, sampleRows(control.rows, n, seed, 'risk/dcr/control'));
   const q = selectRows(synth, sampleRows(synth.rows, maxSynth, seed, 'risk/dcr/synth'));
-  const dt = hammingNeighbours(buildHammingIndex(trainRef), q, false).d1;
-  const dc = hammingNeighbours(buildHammingIndex(controlRef), q, false).d1;
+  // The reference rows are indexed where they are (no copy), one index at a time.
+  const dt = hammingNeighbours(buildHammingIndex(train, undefined, sampleRows(train.rows, n, seed, 'risk/dcr/train')), q, false).d1;
+  const dc = hammingNeighbours(buildHammingIndex(control, undefined, control.rows === n ? undefined : sampleRows(control.rows, n, seed, 'risk/dcr/control')), q, false).d1;
   const ht = new Array<number>(m + 1).fill(0);
   const hc = new Array<number>(m + 1).fill(0);
   let closer = 0;
