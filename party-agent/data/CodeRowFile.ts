@@ -155,7 +155,7 @@ export class CodeRowFile {
     }
   }
 
-  /** The codes as RowChunks of Int32 code tables (the evaluations' input), one block at a time. */
+  /** The codes as RowChunks of code tables (the evaluations' input; Uint16 columns as stored), one block at a time. */
   chunks(columns: readonly string[], peak?: CodeRowPeak): RowChunks {
     const sizes = this.layout.sizes;
     const file = this;
@@ -163,7 +163,7 @@ export class CodeRowFile {
       columns,
       sizes,
       *chunks(): Generator<CodeTable> {
-        for (const b of file.blocks(peak)) yield { columns, sizes, data: b.codes.map((c) => (c instanceof Int32Array ? c : Int32Array.from(c))), rows: b.rows };
+        for (const b of file.blocks(peak)) yield { columns, sizes, data: b.codes, rows: b.rows };
       },
     };
   }

@@ -11,6 +11,7 @@ import {
   type ValidationProblem,
   type ValidationReport,
 } from '../../shared/schema/ValidationReport.js';
+import { allocColumn, type CodeColumn } from '../../shared/data/EncodedTable.js';
 import { FedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
 import { TabularEncoding, type TabularRows } from '../../shared/neural/TabularEncoding.js';
 import type { Dialect } from './sqlEncoding.js';
@@ -193,12 +194,12 @@ export class SqlMarginalSource implements MarginalSource {
    * evaluation at the party only (party-agent/evaluation/LocalEvaluation.ts); never released. Streamed
    * in batches into the columns (never the result rows all at once).
    */
-  async codeColumns(maxRows = 200_000): Promise<Int32Array[]> {
+  async codeColumns(maxRows = 200_000): Promise<CodeColumn[]> {
     const { rowsUsed } = await this.ensureValid();
     const all = this.schema.columns.map((_, i) => i);
     const limit = Math.max(1, Math.min(rowsUsed, Math.floor(maxRows)));
     const enc = encodedSelect(this.schema, this.engine.raw, this.engine.from, this.engine.dialect, all, this.opts.onInvalid);
-    const cols = all.map(() => new Int32Array(limit));
+    const cols = all.map((j) => allocColumn(this.sizes[j]!, limit));
     let k = 0;
     await this.engine.scan(`SELECT * FROM (${enc}) local_rows LIMIT ${limit}`, (batch) => {
       for (const r of batch) {

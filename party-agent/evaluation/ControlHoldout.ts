@@ -7,6 +7,7 @@
 // without ORDER BY, a re-sorted CSV), so no control row ever enters a release. The rows are streamed
 // once from the source into row files at the party (never the whole table in memory); the training
 // file is what rounds count (block by block), gradient rounds train on and the local evaluation samples.
+import type { CodeColumn } from '../../shared/eval/CodeTable.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
@@ -47,7 +48,7 @@ async function scanRows(rows: TabularBatchSource | LocalRowSource | TabularRowSo
   const table: TabularRows =
     'tabularRows' in rows
       ? await rows.tabularRows()
-      : await rows.codeColumns().then((codes) => ({ rows: codes[0]?.length ?? 0, codes, values: codes.map(() => null) }));
+      : await rows.codeColumns().then((codes) => ({ rows: codes[0]?.length ?? 0, codes: codes.map((c) => Int32Array.from(c)), values: codes.map(() => null) }));
   onBatch(table);
 }
 
@@ -64,7 +65,7 @@ function rowDigest(seed: string, codes: readonly ArrayLike<number>[], values: re
 }
 
 /** Reads a row file's codes: every row up to `max`, else the seeded sample of `max` rows (stream `stream`), in row order. */
-async function codesOf(file: CodeRowFile, domain: Domain, max: number | undefined, stream: string): Promise<Int32Array[]> {
+async function codesOf(file: CodeRowFile, domain: Domain, max: number | undefined, stream: string): Promise<CodeColumn[]> {
   const k = max === undefined ? file.rows : Math.max(1, Math.floor(max));
   return [...sampleChunkRows(file.chunks(domain.attrs), file.rows, k, 'fedsynth/local-rows', stream).data];
 }

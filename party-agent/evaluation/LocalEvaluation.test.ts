@@ -98,7 +98,7 @@ it('holds back a control sample (never counted) and puts the risk figures into r
   const other = await holdOutControl({ codeColumns: async () => cols }, n, domain, 200, 'seed-2', join(root, 'rows-3'));
   expect(await other.localRows.controlColumns!()).not.toEqual(control);
   // The same rows in another order (a source without ORDER BY): the same rows held back.
-  const rowsOf = (c: Int32Array[]): string[] => Array.from({ length: c[0]!.length }, (_, i) => c.map((x) => x[i]).join(',')).sort();
+  const rowsOf = (c: readonly ArrayLike<number>[]): string[] => Array.from({ length: c[0]!.length }, (_, i) => c.map((x) => x[i]).join(',')).sort();
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = uniformInt(rng, i + 1);

@@ -1,5 +1,6 @@
 // LocalEvaluation: after a study's outputs arrive, the party scores synthetic.csv against ITS OWN rows
 // (shared/eval evaluateParty) and keeps report.json/report.html in its outputs dir: local-only, never sent.
+import type { CodeColumn } from '../../shared/eval/CodeTable.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,15 +29,15 @@ export const MAX_LOCAL_EVALUATION_ROWS = 200_000;
  */
 export interface LocalRowSource {
   /** At most `maxRows` rows (every row when absent, or the source's own cap). */
-  codeColumns(maxRows?: number): Promise<Int32Array[]>;
+  codeColumns(maxRows?: number): Promise<CodeColumn[]>;
   /** The control rows held back before any release (ControlHoldout), when the party keeps some. */
-  controlColumns?(maxRows?: number): Promise<Int32Array[]>;
+  controlColumns?(maxRows?: number): Promise<CodeColumn[]>;
 }
 
 /** The rows behind a source when it can give them (in memory, or anything with codeColumns). */
 export function localRowsOf(source: MarginalSource | LocalRowSource): LocalRowSource | undefined {
   if (source instanceof InMemoryMarginalSource) {
-    return { codeColumns: async () => source.table.columns.map((c) => Int32Array.from(c)) };
+    return { codeColumns: async () => source.table.columns.map((c) => c.slice()) };
   }
   const s = source as Partial<LocalRowSource>;
   return typeof s.codeColumns === 'function' ? (s as LocalRowSource) : undefined;
@@ -54,9 +55,9 @@ export interface LocalEvaluationInput {
   /** The study's public schema (JSON text) when synthetic.csv holds decoded values; '' for codes. */
   readonly schemaJson: string;
   readonly target: string;
-  readonly rows: Int32Array[];
+  readonly rows: CodeColumn[];
   /** Control rows never used in training: enables the risk evaluation (singling out, linkability, inference, MIA). */
-  readonly control?: Int32Array[];
+  readonly control?: CodeColumn[];
   /** Target rows per attack of the risk evaluation (default 2000). */
   readonly attacks?: number;
   /** Rows of each side evaluated at most (seeded sample), so large studies stay quick. Default 5000. */

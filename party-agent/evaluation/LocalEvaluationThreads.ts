@@ -1,5 +1,6 @@
 // LocalEvaluationThreads: runs the party's local-only evaluation and its pooled risk count in worker
 // threads, so neither blocks the agent's event loop (heartbeats keep flowing); stop() ends them all.
+import type { CodeColumn } from '../../shared/eval/CodeTable.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import { workerScript } from '../../platform/threads/workerScript.js';
@@ -59,7 +60,7 @@ export class LocalEvaluationThreads {
     return this.runJob({ kind: 'pooledRisk', input }, opts.transfer ? [...input.train, ...(input.control ?? [])] : []);
   }
 
-  private async runJob<J extends EvaluationJob>(job: J, moved: readonly Int32Array[]): Promise<JobResult<J>> {
+  private async runJob<J extends EvaluationJob>(job: J, moved: readonly CodeColumn[]): Promise<JobResult<J>> {
     const name = JOB_NAMES[job.kind];
     if (this.stopped) throw new FedsynthError(ErrorCode.Cancelled, `the agent is stopping: ${name} not started`);
     const script = workerScript(import.meta.url, 'localEvaluationWorker');

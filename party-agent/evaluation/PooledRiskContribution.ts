@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import type { Domain } from '../../shared/pgm/Domain.js';
-import { makeCodeTable } from '../../shared/eval/CodeTable.js';
+import { makeCodeTable, type CodeColumn } from '../../shared/eval/CodeTable.js';
 import { pooledRiskCounts, pooledRiskSensitivity } from '../../shared/eval/risk/pooledRiskCounts.js';
 import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
 import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
@@ -39,8 +39,8 @@ export interface PooledRiskInput {
   readonly schemaJson: string;
   /** Verified before the charge (validateLocalQuery: pairwise disjoint). */
   readonly families: readonly SinglingOutFamily[];
-  readonly train: Int32Array[];
-  readonly control: Int32Array[] | undefined;
+  readonly train: CodeColumn[];
+  readonly control: CodeColumn[] | undefined;
 }
 
 /**
@@ -52,7 +52,7 @@ export function countPooledRisk(o: PooledRiskInput): Float64Array {
   const { attrs, shape, studyId } = o;
   const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
   const synth = attackedSyntheticRows(syntheticCsvChunks(join(o.dir, 'synthetic.csv'), { columns: attrs, sizes: shape, schema }), `pooled/${studyId}`);
-  const table = (cols: Int32Array[]) => makeCodeTable(attrs, shape, cols);
+  const table = (cols: CodeColumn[]) => makeCodeTable(attrs, shape, cols);
   const train = table(o.train);
   const control = table(o.control && o.control.length === attrs.length ? o.control : attrs.map(() => new Int32Array(0)));
   const families = o.families;
@@ -80,7 +80,7 @@ export function pooledRiskContribution(stateDir: string, domain: Domain, rows: L
       if (!existsSync(file)) refuse(`study ${studyId}: no delivered synthetic.csv at this party (a pooled risk round comes after delivery)`);
       const digest = fileSha256(file);
       if (digest !== query.syntheticSha256) refuse(`the round names synthetic data ${query.syntheticSha256.slice(0, 12)}…, this party received ${digest.slice(0, 12)}…`);
-      const input = (train: Int32Array[], control: Int32Array[] | undefined): PooledRiskInput => ({ dir, studyId, attrs: domain.attrs, shape: domain.shape, schemaJson, families: query.singlingOut ?? [], train, control });
+      const input = (train: CodeColumn[], control: CodeColumn[] | undefined): PooledRiskInput => ({ dir, studyId, attrs: domain.attrs, shape: domain.shape, schemaJson, families: query.singlingOut ?? [], train, control });
       return async () => {
         const train = await rows!.codeColumns();
         const control = rows!.controlColumns ? await rows!.controlColumns() : undefined;

@@ -24,7 +24,7 @@ function concat(a: CodeTable, b: CodeTable): CodeTable {
 
 /** The silo's (training, control) split, as holdOutControl makes it. */
 function split(rows: CodeTable, k: number): { train: CodeTable; control: CodeTable } {
-  const control = Array.from(controlRowIndices({ rows: rows.rows, codes: rows.data, values: rows.data.map(() => null) }, k, 'control-seed'));
+  const control = Array.from(controlRowIndices({ rows: rows.rows, codes: rows.data.map((c) => Int32Array.from(c)), values: rows.data.map(() => null) }, k, 'control-seed'));
   const inControl = new Set(control);
   const train = Array.from({ length: rows.rows }, (_, i) => i).filter((i) => !inControl.has(i));
   return { train: selectRows(rows, train), control: selectRows(rows, control) };

@@ -1,17 +1,23 @@
 // CodeTable: a table of integer-coded rows held column-wise, with the domain it was coded against.
 // The input of every evaluation metric; columns are in domain order, codes in 0..size-1.
+import { allocColumn, type CodeColumn } from '../data/EncodedTable.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 
-/** Column-wise integer codes: `data[c][r]` is the code of row `r` in column `columns[c]`. */
+export type { CodeColumn };
+
+/**
+ * Column-wise integer codes: `data[c][r]` is the code of row `r` in column `columns[c]`; a column is
+ * a Uint16Array when its codes fit (the party's rows as its row files hold them: half the memory).
+ */
 export interface CodeTable {
   readonly columns: readonly string[];
   readonly sizes: readonly number[];
-  readonly data: readonly Int32Array[];
+  readonly data: readonly CodeColumn[];
   readonly rows: number;
 }
 
 /** Builds a CodeTable after checking shapes and that every code lies in its column's domain. */
-export function makeCodeTable(columns: readonly string[], sizes: readonly number[], data: readonly Int32Array[]): CodeTable {
+export function makeCodeTable(columns: readonly string[], sizes: readonly number[], data: readonly CodeColumn[]): CodeTable {
   if (columns.length !== sizes.length || columns.length !== data.length || columns.length === 0) {
     throw new FedsynthError(ErrorCode.InvalidArgument, `CodeTable: ${columns.length} columns, ${sizes.length} sizes, ${data.length} data arrays`);
   }
@@ -38,11 +44,11 @@ export function makeCodeTable(columns: readonly string[], sizes: readonly number
   return { columns: [...columns], sizes: [...sizes], data, rows };
 }
 
-/** The rows of `t` at the given indices (in that order), as a new table. */
+/** The rows of `t` at the given indices (in that order), as a new table (columns as narrow as the domain allows). */
 export function selectRows(t: CodeTable, indices: ArrayLike<number>): CodeTable {
   const n = indices.length;
-  const data = t.data.map((col) => {
-    const out = new Int32Array(n);
+  const data = t.data.map((col, c) => {
+    const out = allocColumn(t.sizes[c], n);
     for (let i = 0; i < n; i++) out[i] = col[indices[i]];
     return out;
   });

@@ -1,5 +1,6 @@
 // RowChunks: a table read chunk by chunk (a delivered synthetic.csv streamed from disk), so whoever
 // scores it holds one chunk of rows at a time; and the passes the evaluations make over it.
+import { allocColumn } from '../data/EncodedTable.js';
 import { ErrorCode, FedsynthError } from '../errors/FedsynthError.js';
 import type { CodeTable } from './CodeTable.js';
 import { marginalCells, marginalCounts } from './marginalCounts.js';
@@ -48,7 +49,7 @@ export function countChunkRows(src: RowChunks): number {
  */
 export function selectChunkRows(src: RowChunks, lists: readonly (Int32Array | null)[], total: number): CodeTable[] {
   const m = src.columns.length;
-  const outs = lists.map((idx) => src.columns.map(() => new Int32Array(idx ? idx.length : total)));
+  const outs = lists.map((idx) => src.columns.map((_, j) => allocColumn(src.sizes[j], idx ? idx.length : total)));
   const next = lists.map(() => 0);
   let start = 0;
   for (const c of src.chunks()) {

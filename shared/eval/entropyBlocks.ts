@@ -2,7 +2,7 @@
 // similar total entropy — the blocks of multi-index hashing (hammingNeighbours, risk/KeyIndex).
 
 /** Shannon entropy (bits) of a code column with `size` values. */
-export function columnEntropy(col: Int32Array, size: number): number {
+export function columnEntropy(col: ArrayLike<number>, size: number): number {
   const c = new Float64Array(size);
   for (let i = 0; i < col.length; i++) c[col[i]]++;
   let h = 0;

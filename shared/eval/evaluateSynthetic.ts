@@ -2,7 +2,7 @@
 // rows it was made from — fidelity, utility, privacy metrics and, with control rows, the risk attacks.
 import type { Schema } from '../schema/ConsortiumSchema.js';
 import { encodeRawCsv } from '../rawdata/encodeRawCsv.js';
-import { makeCodeTable, selectRows, type CodeTable } from './CodeTable.js';
+import { makeCodeTable, selectRows, type CodeColumn, type CodeTable } from './CodeTable.js';
 import { countChunkRows, sampleChunkRows, selectChunkRows, type RowChunks } from './RowChunks.js';
 import { evaluateParty, type PartyEvaluation } from './evaluateParty.js';
 import { parseCodeCsv } from './parseCodeCsv.js';
@@ -19,9 +19,9 @@ export interface SyntheticEvaluationInput {
   /** The synthetic rows as codes, read in chunks (platform/delivery/syntheticCsvChunks for a file). */
   readonly synthetic: RowChunks;
   /** The training rows, one code column per domain column. */
-  readonly rows: readonly Int32Array[];
+  readonly rows: readonly CodeColumn[];
   /** Control rows never used in training: enables the risk evaluation. */
-  readonly control?: readonly Int32Array[] | null;
+  readonly control?: readonly CodeColumn[] | null;
   /** Also use the control rows as the fidelity holdout (TV ceiling, DCR share, MIA of evaluateParty). */
   readonly controlAsHoldout?: boolean;
   readonly target: string | null;

@@ -58,7 +58,7 @@ export function buildHammingIndex(ref: CodeTable, maxLevel = 3, subset?: ArrayLi
   const m = ref.columns.length;
   const at = (r: number): number => (subset ? subset[r] : r);
   const n = subset ? subset.length : ref.rows;
-  const colOf = (c: number): Int32Array => (subset ? Int32Array.from({ length: n }, (_, r) => ref.data[c][at(r)]) : ref.data[c]);
+  const colOf = (c: number): ArrayLike<number> => (subset ? Int32Array.from({ length: n }, (_, r) => ref.data[c][at(r)]) : ref.data[c]);
   const h = ref.data.map((_, c) => columnEntropy(colOf(c), ref.sizes[c]));
   const order = h.map((_, c) => c).sort((a, b) => h[b] - h[a] || a - b);
   const widest = Math.max(...ref.sizes);

@@ -29,7 +29,7 @@ export interface UtilityResult {
   readonly trtr: ClassifierScore;
 }
 
-function score(proba: Float64Array, truth: Int32Array, k: number): ClassifierScore {
+function score(proba: Float64Array, truth: ArrayLike<number>, k: number): ClassifierScore {
   const confusion = confusionMatrix(truth, argmaxRows(proba, k), k);
   let auc: number | null = null;
   let scoreHistogram: ClassifierScore['scoreHistogram'] = null;
