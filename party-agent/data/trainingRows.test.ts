@@ -156,7 +156,7 @@ describe('training rows of file sources', () => {
       expect(held.source).toBeInstanceOf(RowFileMarginalSource);
       const sets = [['age'], ['race', 'visits'], ['age', 'weight', 'visits']];
       expect(await held.source.marginals(sets)).toEqual(await new InMemoryMarginalSource(new EncodedTable(domain, training.codes)).marginals(sets));
-      expect(await held.localRows.codeColumns()).toEqual(training.codes);
+      expect((await held.localRows.codeColumns()).map((c) => Array.from(c))).toEqual(training.codes.map((c) => Array.from(c)));
       const control = await held.localRows.controlColumns!();
       expect(control.map((c) => Array.from(c))).toEqual(selectTabularRows(reference(records(false)), Array.from(controlRowIndices(reference(records(false)), 60, 'seed-1'))).codes.map((c) => Array.from(c)));
       held.remove();
