@@ -14,7 +14,6 @@ import { codeLabels } from '../../shared/schema/codeLabels.js';
 import { writeReportFiles } from '../../platform/report/writeReportFiles.js';
 import { syntheticCsvChunks, type ChunkReaderPeak } from '../../platform/delivery/syntheticCsvChunks.js';
 import { isFedsynthError, ErrorCode } from '../../shared/errors/FedsynthError.js';
-import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 
 /**
  * Rows of each side (training, control) the local evaluation is handed at most: above it a seeded
@@ -71,7 +70,22 @@ export interface LocalEvaluationInput {
 }
 
 /** Evaluates synthetic.csv in `dir` against the party's rows; writes report.json/report.html there. */
-export function evaluateDeliveredOutputs(o: LocalEvaluationInput): { json: string; html: string; seconds: number } {
+/** What a local evaluation wrote: the report's two files, and how long it took. */
+export interface LocalEvaluationResult {
+  readonly json: string;
+  readonly html: string;
+  readonly seconds: number;
+}
+
+/**
+ * Runs a local evaluation somewhere other than this thread (LocalEvaluationThreads: a worker).
+ * `transfer`: the rows' buffers are moved, not copied (the caller drops them).
+ */
+export interface EvaluationRunner {
+  run(input: LocalEvaluationInput, opts?: { readonly transfer?: boolean }): Promise<LocalEvaluationResult>;
+}
+
+export function evaluateDeliveredOutputs(o: LocalEvaluationInput): LocalEvaluationResult {
   const t0 = performance.now();
   const schema = o.schemaJson ? parseSchema(JSON.parse(o.schemaJson)) : null;
   const seed = `local/${o.studyId}`;
@@ -135,7 +149,7 @@ export function scheduleLocalEvaluation(
   log: Logger,
   audit: (event: string, details: Record<string, unknown>) => void,
   started: Set<string>,
-  threads: LocalEvaluationThreads,
+  threads: EvaluationRunner,
 ): boolean {
   const rows = localRowsOf(source);
   if (!rows) return false;

@@ -4,14 +4,8 @@ import type { CodeColumn } from '../../shared/eval/CodeTable.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FedsynthError, type ErrorCode as Code } from '../../shared/errors/FedsynthError.js';
 import { workerScript } from '../../platform/threads/workerScript.js';
-import { evaluateDeliveredOutputs, type LocalEvaluationInput } from './LocalEvaluation.js';
-import { countPooledRisk, type PooledRiskInput } from './PooledRiskContribution.js';
-
-export interface LocalEvaluationResult {
-  readonly json: string;
-  readonly html: string;
-  readonly seconds: number;
-}
+import { evaluateDeliveredOutputs, type EvaluationRunner, type LocalEvaluationInput, type LocalEvaluationResult } from './LocalEvaluation.js';
+import { countPooledRisk, type PooledRiskInput, type PooledRiskRunner } from './PooledRiskContribution.js';
 
 /** One job of a worker: the local evaluation, or the pooled risk count. */
 export type EvaluationJob = { kind: 'evaluation'; input: LocalEvaluationInput } | { kind: 'pooledRisk'; input: PooledRiskInput };
@@ -41,7 +35,7 @@ const JOB_NAMES: Record<EvaluationJob['kind'], string> = { evaluation: 'local ev
  */
 export const DEFAULT_EVALUATION_MEMORY_MB = 2048;
 
-export class LocalEvaluationThreads {
+export class LocalEvaluationThreads implements EvaluationRunner, PooledRiskRunner {
   private readonly running = new Set<Worker>();
   private stopped = false;
 

@@ -7,7 +7,6 @@ import type { Domain } from '../../shared/pgm/Domain.js';
 import { makeCodeTable, type CodeColumn } from '../../shared/eval/CodeTable.js';
 import { pooledRiskCounts, pooledRiskSensitivity } from '../../shared/eval/risk/pooledRiskCounts.js';
 import type { SinglingOutFamily } from '../../shared/eval/risk/pooledSinglingOut.js';
-import type { LocalEvaluationThreads } from './LocalEvaluationThreads.js';
 import { pooledRiskFigures } from '../../shared/eval/risk/pooledRiskFigures.js';
 import type { LocalQuery } from '../../shared/synth/LocalQuery.js';
 import { attackedSyntheticRows } from '../../shared/eval/evaluateSynthetic.js';
@@ -64,11 +63,16 @@ export function countPooledRisk(o: PooledRiskInput): Float64Array {
   return counts;
 }
 
+/** Counts the pooled risk somewhere other than this thread (LocalEvaluationThreads: a worker), rows moved when `transfer`. */
+export interface PooledRiskRunner {
+  runPooledRisk(input: PooledRiskInput, opts?: { readonly transfer?: boolean }): Promise<Float64Array>;
+}
+
 /**
  * The contribution over the agent's delivered outputs (`stateDir/outputs/<study>`) and its rows;
  * counted in a worker thread of `threads` when given (the agent's), else inline.
  */
-export function pooledRiskContribution(stateDir: string, domain: Domain, rows: LocalRowSource | undefined, threads?: LocalEvaluationThreads): PooledRiskContribution {
+export function pooledRiskContribution(stateDir: string, domain: Domain, rows: LocalRowSource | undefined, threads?: PooledRiskRunner): PooledRiskContribution {
   const refuse = (why: string): never => {
     throw new FedsynthError(ErrorCode.ProtocolViolation, `compute.query: ${why}`, { field: 'compute.query' });
   };
