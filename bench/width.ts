@@ -28,6 +28,7 @@ import { benchBayesNet, loadBenchTable } from './_benchTables.js';
 import { sampleBayesNet } from '../shared/data/RandomBayesNet.js';
 import type { ReplayMeta } from './_widthReplay.js';
 import { runProcessCase } from './_widthProcesses.js';
+import { structureFigures } from './_aimStructure.js';
 
 const DELTA = 1e-9;
 /** At most this many 3-way sets are scored; wider tables use a fixed seeded sample of them. */
@@ -247,6 +248,8 @@ async function runCase(c: WidthCase, table: EncodedTable, emit: Emit): Promise<v
     modelCells: res.model.tree.size(),
     maxCliqueCells: Math.max(...res.model.cliques.map((cl) => domain.size(cl))),
     measured: res.measurements.length,
+    // Generated tables: planted edges measured / in the model, budget by batch (bench/_aimStructure).
+    ...(c.table.startsWith('gen:') ? { structure: structureFigures(benchBayesNet(c.table).net, domain, res.measurements, res.model.cliques, rho) } : {}),
     loadAverage1m: Math.round(loadavg()[0] * 10) / 10,
     releases: oracle.releases,
     bytesPerParty: oracle.bytesPerParty,
