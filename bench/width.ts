@@ -176,11 +176,12 @@ interface WidthCase {
   seed: string;
 }
 
-/** AIM's selection share and epoch count from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS (default: AIM's own). */
-function aimKnobs(): { selectionShare?: number; epochs?: number } {
+/** AIM's selection share, epoch count and measurement split from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS / BENCH_WIDTH_MEASURE_SPLIT (default: AIM's own). */
+function aimKnobs(): { selectionShare?: number; epochs?: number; measurementSplit?: 'equal' | 'cells' } {
   const share = process.env.BENCH_WIDTH_SHARE;
   const epochs = process.env.BENCH_WIDTH_EPOCHS;
-  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}) };
+  const split = process.env.BENCH_WIDTH_MEASURE_SPLIT;
+  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}), ...(split === 'cells' || split === 'equal' ? { measurementSplit: split } : {}) };
 }
 
 /** The fields naming a case in its record. */

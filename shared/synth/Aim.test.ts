@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
-import { batchSizes, boundedPool, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
+import { batchSizes, boundedPool, cellsSplit, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
@@ -384,6 +384,54 @@ describe('chooseBatch', () => {
     // b = 3 (sigma 274): a,e (9 cells) keeps 2000 − 0.5·0.798·274·9 ≈ 1016 > 0, where with the
     // raw-noise term (factor 1) it turned negative.
     expect(half.map((c) => c.join())).toEqual(['a,b', 'b,d', 'a,e']);
+  });
+});
+
+describe('measurement split by cells (rho ∝ cells^(2/3))', () => {
+  const dom = new Domain(['x', 'y', 'z', 'w'], [2, 2, 16, 16]);
+  const cand = (attrs: string[]): { attrs: string[]; weight: number; cells: number } => ({ attrs, weight: 1, cells: dom.size(attrs) });
+  it('cellsSplit: groups by factor-8 cell bins, rho sums to the batch budget, sigma·cells^(1/3) equal across groups', () => {
+    const sets = [['x', 'y'], ['z', 'w'], ['x', 'z', 'w'], ['y', 'z', 'w']];
+    const groups = cellsSplit(dom, sets, 0.3);
+    // 4 cells (bin 0), 256 (bin 2), 512 and 512 (bin 3), smallest first.
+    expect(groups.map((g) => g.sets.map((x) => x.join()))).toEqual([['x,y'], ['z,w'], ['x,z,w', 'y,z,w']]);
+    expect(groups.reduce((a, g) => a + g.rho, 0)).toBeCloseTo(0.3, 12);
+    const scaled = groups.map((g) => Math.sqrt(g.sets.length / (2 * g.rho)) * Math.cbrt(dom.size(g.sets[0])));
+    for (const v of scaled) expect(v).toBeCloseTo(scaled[0], 9);
+  });
+  it('chooseBatch: where an equal split cannot afford a small pair beside a large one, the cells split measures both', () => {
+    // rho_meas 0.005 (sigma_1 = 10), raw-noise factor 1. Equal: b = 1 takes z,w (2600 − 0.798·10·256
+    // ≈ 557); at b = 2 (sigma 14.1) z,w turns negative. Cells, b = 2: S = 4^(2/3) + 256^(2/3) = 42.8,
+    // z,w keeps 2600 − 0.798·sqrt(42.8/0.01)·40.3 ≈ 495 and x,y 400 − 0.798·65.4·2.52 ≈ 268: 763 > 557.
+    const pool = [cand(['x', 'y']), cand(['z', 'w'])];
+    const scores = [400, 2600];
+    const cliques = dom.attrs.map((a) => [a]);
+    expect(chooseBatch(dom, cliques, pool, scores, 0.005, 80, undefined, 1, 'equal')).toEqual([['z', 'w']]);
+    expect(chooseBatch(dom, cliques, pool, scores, 0.005, 80, undefined, 1, 'cells')).toEqual([['z', 'w'], ['x', 'y']]);
+  });
+  it('equal cell counts: the cells split chooses as the equal one', () => {
+    const cands = aimCandidates(domain, [['a', 'b', 'c'], ['a', 'd', 'e'], ['b', 'c', 'd']]).filter((c) => c.cells === 9);
+    const scores = cands.map((_, k) => 1000 - 90 * k);
+    const cliques = domain.attrs.map((a) => [a]);
+    expect(chooseBatch(domain, cliques, cands, scores, 2e-4, 80, undefined, 1, 'cells')).toEqual(chooseBatch(domain, cliques, cands, scores, 2e-4, 80, undefined, 1, 'equal'));
+  });
+  it('AIM with the cells split spends exactly rho, one release per cell bin', async () => {
+    const n = 4000;
+    const rng = seededRandomSource('cells-split', 'test/rows');
+    const z = Int32Array.from({ length: n }, () => uniformInt(rng, 16));
+    const cols = [Int32Array.from(z, (v) => v % 2), Int32Array.from({ length: n }, () => uniformInt(rng, 2)), z, Int32Array.from(z, (v) => (v + uniformInt(rng, 3)) % 16)];
+    const charges: RhoCharge[] = [];
+    const oracle = new InProcessOracle({ domain: dom, parties: [new InMemoryMarginalSource(new EncodedTable(dom, cols))], seed: 'cells-split', onCharge: (c) => charges.push(c) });
+    const res = await aim(oracle, { rho: 0.5, iters: 50, epochs: 2, measurementSplit: 'cells' });
+    expect(charges.reduce((a, c) => a + c.rho, 0)).toBeCloseTo(0.5, 12);
+    expect(res.rhoUsed).toBeCloseTo(0.5, 12);
+    // Each measurement release holds sets of one cell bin.
+    const measures = charges.filter((c) => c.label.startsWith('aim/measure/'));
+    expect(measures.length).toBeGreaterThan(0);
+    for (const m of res.measurements.filter((x) => x.attrs.length > 1)) {
+      const same = res.measurements.filter((x) => x.stddev === m.stddev && x.attrs.length > 1);
+      for (const o of same) expect(Math.floor(Math.log2(o.values.length) / 3)).toBe(Math.floor(Math.log2(m.values.length) / 3));
+    }
   });
 });
 

@@ -88,6 +88,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     samplingCorrection: opts.samplingCorrection ?? true,
     maxReferenceCells: 4 * (opts.maxCells ?? 10000),
     maxBatch: opts.maxBatch,
+    measurementSplit: opts.measurementSplit,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,
     maxPool: opts.maxPool,

@@ -1,6 +1,7 @@
 // AimOptions: what a caller of federated AIM may set — options common to both schedules, and a
 // union over the schedules (`epochs`, the default, or the reference `rounds`) with their own knobs.
 import type { FitHelper } from '../pgm/TwoThreadFit.js';
+import type { MeasurementSplit } from './aimEpochs.js';
 
 /**
  * How a round's candidates are scored without exact aggregates (docs/synthesis.md):
@@ -63,6 +64,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly maxPool?: number;
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
+  /** How an epoch's measurement budget is spread over its batch: `equal` (default) or `cells` (rho ∝ cells^(2/3); aimEpochs `MeasurementSplit`). */
+  readonly measurementSplit?: MeasurementSplit;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
   /**

@@ -88,6 +88,8 @@ export interface AimEpochSettings {
   readonly estimator?: 'accelerated' | 'mirror-descent';
   /** Most marginals measured per epoch (default 2·d). */
   readonly maxBatch?: number;
+  /** How an epoch's measurement budget is spread over its batch (default `equal`; `MeasurementSplit`). */
+  readonly measurementSplit?: MeasurementSplit;
   /**
    * Expected L1 error of the fitted model on a marginal measured at sigma, as a share of AIM's
    * raw-noise term sqrt(2/π)·sigma·n_r (default 0.5; 1 is AIM's own criterion). See `chooseBatch`.
@@ -226,13 +228,14 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       if (scores[k] > 3 * stddev) supported.add(key(c.attrs));
       lastScore.set(key(c.attrs), scores[k]);
     });
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa);
+    const split = s.measurementSplit ?? 'equal';
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
     let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
     // more than twice as precisely as the previous one, it gets sigma_prev/2 and the rest of
-    // the epoch's budget goes to one more epoch (at most 2K in all).
-    if (Number.isFinite(prevSigma) && sigma < prevSigma / 2 && epochs < maxEpochs) {
+    // the epoch's budget goes to one more epoch (at most 2K in all). (`equal` split only.)
+    if (split === 'equal' && Number.isFinite(prevSigma) && sigma < prevSigma / 2 && epochs < maxEpochs) {
       sigma = prevSigma / 2;
       rhoSpend = chosen.length / (2 * sigma * sigma);
       if (last) {
@@ -241,8 +244,14 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       }
     }
     prevSigma = sigma;
-    // The last epoch's measurement takes exactly what remains (no floating-point leftover).
-    const fresh = await oracle.measure(chosen, budget.charge(`aim/measure/${e}`, last ? budget.remaining : rhoSpend).rho, `aim/measure/${e}`);
+    const groups = split === 'cells' ? cellsSplit(domain, chosen, rhoSpend) : [{ sets: chosen, rho: rhoSpend }];
+    const fresh: Measurement[] = [];
+    for (const [g, group] of groups.entries()) {
+      const label = groups.length > 1 ? `aim/measure/${e}/${g + 1}` : `aim/measure/${e}`;
+      // The last epoch's last release takes exactly what remains (no floating-point leftover).
+      const rhoG = last && g === groups.length - 1 ? budget.remaining : group.rho;
+      fresh.push(...(await oracle.measure(group.sets, budget.charge(label, rhoG).rho, label)));
+    }
     measurements.push(...fresh);
     selected.push(...chosen);
     // Intermediate fits only steer selection (warm-started, a quarter of the iterations); the
@@ -436,9 +445,24 @@ export function jointConditionFor(domain: Domain, attrs: readonly string[], skew
 export const DEFAULT_DENOISING_FACTOR = 0.5;
 
 /**
- * Greedy batch on bias-corrected weighted scores w_r·(s_r − kappa·sqrt(2/π)·sigma_b·n_r) for each
- * batch size b (sigma_b depends on b); returns the batch with the largest total positive score
- * (the single best if none is positive). An infinite `sizeLimitMB` skips the junction-tree size
+ * How an epoch's measurement budget is spread over its batch:
+ * - `equal`: one release, every marginal at the same sigma_b = sqrt(b / (2·rho_meas)) (AIM's own:
+ *   one marginal per round, so one sigma per round).
+ * - `cells`: rho_r ∝ n_r^(2/3) (n_r = cells), i.e. sigma_r ∝ n_r^(−1/3): for a fixed rho this
+ *   minimises the batch's total expected L1 noise Σ_r sqrt(2/π)·sigma_r·n_r (Lagrange: n_r ∝
+ *   sigma_r^(−3)), the quantity AIM's score subtracts: a 4,096-cell triple gets 40x the rho of a
+ *   16-cell pair (a 6.3x smaller sigma). Released in a few groups of similar size (`cellsSplit`),
+ *   each group at one sigma. The same rule as the known-structure oracle's (bench/_structureCeiling).
+ */
+export type MeasurementSplit = 'equal' | 'cells';
+
+/**
+ * Greedy batch on bias-corrected weighted scores w_r·(s_r − kappa·sqrt(2/π)·sigma_r·n_r) for each
+ * batch size b; returns the batch with the largest total positive score (the single best if none
+ * is positive). `equal`: sigma_r = sqrt(b / (2·rho_meas)) for all r. `cells`: sigma_r =
+ * sqrt(S / (2·rho_meas))·n_r^(−1/3) with S = Σ_batch n^(2/3) (so sigma_r·n_r = sqrt(S/(2·rho))·n_r^(2/3));
+ * S depends on the picks, so each b is picked twice, the second time with S of the first picks,
+ * and scored with S of the final picks. An infinite `sizeLimitMB` skips the junction-tree size
  * test (aimOutside: sets the tree will not hold).
  */
 export function chooseBatch(
@@ -450,22 +474,26 @@ export function chooseBatch(
   sizeLimitMB: number,
   maxBatch?: number,
   kappa = DEFAULT_DENOISING_FACTOR,
+  split: MeasurementSplit = 'equal',
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
   let bestGain = -Infinity;
   const sizeOk = new Map<string, boolean>();
-  for (const b of batchSizes(maxB)) {
-    const sigma = Math.sqrt(b / (2 * rhoMeas));
-    const gain = pool.map((c, k) => c.weight * (scores[k] - kappa * SQRT_2_OVER_PI * sigma * c.cells));
+  const pow23 = pool.map((c) => Math.pow(c.cells, 2 / 3));
+  // The noise term of candidate k: kappa·sqrt(2/π)·sigma_k·n_k for the batch's split.
+  const gains = (b: number, S: number | undefined): number[] => {
+    const scale = kappa * SQRT_2_OVER_PI * Math.sqrt((S ?? b) / (2 * rhoMeas));
+    return pool.map((c, k) => c.weight * (scores[k] - scale * (S === undefined ? c.cells : pow23[k])));
+  };
+  const pick = (b: number, gain: readonly number[]): number[] => {
     const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
-    const picks: string[][] = [];
-    let total = 0;
+    const picks: number[] = [];
     for (const k of order) {
       if (picks.length === b) break;
       if (picks.length > 0 && gain[k] <= 0) break;
       const c = pool[k].attrs;
-      if (picks.some((p) => redundant(p, c))) continue;
+      if (picks.some((p) => redundant(pool[p].attrs, c))) continue;
       // A candidate inside a model clique adds no cells (fitsModel's rule): no size check. Without
       // this, a model that already exceeds the bound (the fitted junction tree can come out larger
       // than the hypothetical one it was checked as) admits no second pick, and the epoch's whole
@@ -473,24 +501,54 @@ export function chooseBatch(
       if (picks.length > 0 && Number.isFinite(sizeLimitMB) && !insideClique(cliques, c)) {
         // The junction tree's size does not depend on the order of its cliques: one check per set
         // of picks, shared by every batch size b that reaches it.
-        const key = [...picks, c].map((x) => x.join('\u0001')).sort().join('\u0002');
+        const sets = [...picks.map((p) => pool[p].attrs), c];
+        const key = sets.map((x) => x.join('\u0001')).sort().join('\u0002');
         let ok = sizeOk.get(key);
         if (ok === undefined) {
-          ok = hypotheticalModelSize(domain, [...cliques, ...picks, c]) * MB_PER_CELL <= sizeLimitMB;
+          ok = hypotheticalModelSize(domain, [...cliques, ...sets]) * MB_PER_CELL <= sizeLimitMB;
           sizeOk.set(key, ok);
         }
         if (!ok) continue;
       }
-      picks.push(c);
-      total += gain[k];
+      picks.push(k);
+    }
+    return picks;
+  };
+  for (const b of batchSizes(maxB)) {
+    let picks = pick(b, gains(b, undefined));
+    let gain = gains(b, undefined);
+    if (split === 'cells') {
+      picks = pick(b, gains(b, picks.reduce((a, k) => a + pow23[k], 0)));
+      gain = gains(b, picks.reduce((a, k) => a + pow23[k], 0));
     }
     if (picks.length < b && b > 1) break; // no further positive, compatible candidate
+    const total = picks.reduce((a, k) => a + gain[k], 0);
     if (total > bestGain) {
       bestGain = total;
-      best = picks;
+      best = picks.map((k) => pool[k].attrs);
     }
   }
   return best;
+}
+
+/**
+ * The `cells` split of a batch's measurement budget `rho` into releases: the sets grouped by cells
+ * in factor-8 bins (floor(log2(n)/3): within a bin n^(2/3) varies by at most 4x), each group g at
+ * one sigma with rho_g ∝ |g|·(N_g/|g|)^(2/3) (N_g: its cells; the optimum of Σ_g N_g·sigma_g for
+ * equal sigma within a group), smallest cells first. The rho_g sum to `rho`.
+ */
+export function cellsSplit(domain: Domain, sets: readonly (readonly string[])[], rho: number): { sets: string[][]; rho: number }[] {
+  const bins = new Map<number, string[][]>();
+  for (const s of sets) {
+    const bin = Math.floor(Math.log2(domain.size(s)) / 3);
+    const g = bins.get(bin) ?? [];
+    g.push([...s]);
+    bins.set(bin, g);
+  }
+  const groups = [...bins.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
+  const w = groups.map((g) => g.length * Math.pow(g.reduce((a, s) => a + domain.size(s), 0) / g.length, 2 / 3));
+  const total = w.reduce((a, x) => a + x, 0);
+  return groups.map((g, i) => ({ sets: g, rho: (rho * w[i]) / total }));
 }
 
 /**
