@@ -15,6 +15,8 @@ interface BatchFigures {
   newEdges: number;
   /** Measured sets of 2+ columns holding no planted edge. */
   edgeless: number;
+  /** Of those, sets whose columns are pairwise at distance 2 in the network's skeleton (siblings, co-parents, grandparent): dependent through a third column. */
+  edgelessNear: number;
 }
 
 /**
@@ -27,10 +29,17 @@ export function structureFigures(net: BayesNet, domain: Domain, measurements: re
   const edges = net.parents.flatMap((ps, j) => ps.map((p) => [names[p], names[j]] as const));
   const holds = (set: readonly string[], e: readonly [string, string]): boolean => set.includes(e[0]) && set.includes(e[1]);
   const covered = new Set<number>();
+  const adj = names.map(() => new Set<string>());
+  for (const [p, c] of edges) {
+    adj[names.indexOf(p)].add(c);
+    adj[names.indexOf(c)].add(p);
+  }
+  const near = (a: string, b: string): boolean => [...adj[names.indexOf(a)]].some((x) => adj[names.indexOf(b)].has(x));
+  const allNear = (set: readonly string[]): boolean => set.every((a, i) => set.every((b, j) => j <= i || near(a, b) || adj[names.indexOf(a)].has(b)));
   const batches: BatchFigures[] = [];
   for (const m of measurements) {
     let b = batches[batches.length - 1];
-    if (b === undefined || b.sigma !== m.stddev) batches.push((b = { sigma: m.stddev, sets: 0, byWay: [0, 0, 0, 0], cells: 0, rho: 0, newEdges: 0, edgeless: 0 }));
+    if (b === undefined || b.sigma !== m.stddev) batches.push((b = { sigma: m.stddev, sets: 0, byWay: [0, 0, 0, 0], cells: 0, rho: 0, newEdges: 0, edgeless: 0, edgelessNear: 0 }));
     b.sets++;
     b.byWay[Math.min(3, m.attrs.length)]++;
     b.cells += m.values.length;
@@ -44,7 +53,10 @@ export function structureFigures(net: BayesNet, domain: Domain, measurements: re
         b.newEdges++;
       }
     });
-    if (!any && m.attrs.length > 1) b.edgeless++;
+    if (!any && m.attrs.length > 1) {
+      b.edgeless++;
+      if (allNear(m.attrs)) b.edgelessNear++;
+    }
   }
   const measuredRho = batches.reduce((a, b) => a + b.rho, 0);
   const r = (x: number, k: number): number => Math.round(x * 10 ** k) / 10 ** k;

@@ -105,6 +105,7 @@ function aimKnobs(): AimKnobs {
     selectionShare: num(env.BENCH_SHARE),
     maxModelSizeMB: num(env.BENCH_MAXMB),
     maxBatch: num(env.BENCH_MAXBATCH),
+    pathRedundancy: env.BENCH_PATHS === '1' ? true : undefined,
     measurementSplit: env.BENCH_MEASURE_SPLIT === 'cells' ? 'cells' : env.BENCH_MEASURE_SPLIT === 'equal' ? 'equal' : undefined,
     prune: env.BENCH_PRUNE === '0' ? false : undefined,
     maxPool: num(env.BENCH_MAXPOOL),
@@ -125,9 +126,9 @@ function aimKnobs(): AimKnobs {
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

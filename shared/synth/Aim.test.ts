@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL } from './AimCandidates.js';
-import { batchSizes, boundedPool, cellsSplit, chooseBatch, conditionPairsToMeasure, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
+import { batchSizes, boundedPool, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
@@ -432,6 +432,26 @@ describe('measurement split by cells (rho ∝ cells^(2/3))', () => {
       const same = res.measurements.filter((x) => x.stddev === m.stddev && x.attrs.length > 1);
       for (const o of same) expect(Math.floor(Math.log2(o.values.length) / 3)).toBe(Math.floor(Math.log2(m.values.length) / 3));
     }
+  });
+});
+
+describe('path redundancy within a batch', () => {
+  it('linkedByPicks: a pair joined by one pick or through one third column; a triple when all its pairs are', () => {
+    const picks = [['a', 'b'], ['b', 'c'], ['d', 'e']];
+    expect(linkedByPicks(picks, ['a', 'c'])).toBe(true); // a–b–c
+    expect(linkedByPicks(picks, ['a', 'b'])).toBe(true);
+    expect(linkedByPicks(picks, ['a', 'd'])).toBe(false);
+    expect(linkedByPicks([['a', 'b'], ['b', 'c'], ['c', 'd']], ['a', 'd'])).toBe(false); // two steps away
+    expect(linkedByPicks(picks, ['a', 'b', 'c'])).toBe(true);
+    expect(linkedByPicks(picks, ['a', 'c', 'd'])).toBe(false);
+  });
+  it('chooseBatch: a sibling pair scored before its parent edges were measured is left to the next epoch', () => {
+    // a–b and b–c planted (scores 5000), a–c dependent only through b (3000).
+    const cands = aimCandidates(domain, [['a', 'b'], ['b', 'c'], ['a', 'c']]).filter((c) => c.attrs.length === 2);
+    const scores = cands.map((c) => ({ 'a,b': 5000, 'b,c': 5000, 'a,c': 3000 } as Record<string, number>)[c.attrs.join()]);
+    const cliques = domain.attrs.map((a) => [a]);
+    expect(chooseBatch(domain, cliques, cands, scores, 10, 80).map((c) => c.join())).toEqual(['a,b', 'b,c', 'a,c']);
+    expect(chooseBatch(domain, cliques, cands, scores, 10, 80, undefined, undefined, 'equal', true).map((c) => c.join())).toEqual(['a,b', 'b,c']);
   });
 });
 

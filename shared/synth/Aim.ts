@@ -89,6 +89,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     maxReferenceCells: 4 * (opts.maxCells ?? 10000),
     maxBatch: opts.maxBatch,
     measurementSplit: opts.measurementSplit,
+    pathRedundancy: opts.pathRedundancy,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,
     maxPool: opts.maxPool,

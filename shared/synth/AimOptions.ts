@@ -66,6 +66,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly maxBatch?: number;
   /** How an epoch's measurement budget is spread over its batch: `equal` (default) or `cells` (rho ∝ cells^(2/3); aimEpochs `MeasurementSplit`). */
   readonly measurementSplit?: MeasurementSplit;
+  /** A batch skips candidates whose column pairs its earlier picks link directly or through one column (aimEpochs `linkedByPicks`; default false). */
+  readonly pathRedundancy?: boolean;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
   /**

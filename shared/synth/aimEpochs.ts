@@ -90,6 +90,8 @@ export interface AimEpochSettings {
   readonly maxBatch?: number;
   /** How an epoch's measurement budget is spread over its batch (default `equal`; `MeasurementSplit`). */
   readonly measurementSplit?: MeasurementSplit;
+  /** A batch skips candidates whose column pairs its earlier picks already link (`linkedByPicks`; default false). */
+  readonly pathRedundancy?: boolean;
   /**
    * Expected L1 error of the fitted model on a marginal measured at sigma, as a share of AIM's
    * raw-noise term sqrt(2/π)·sigma·n_r (default 0.5; 1 is AIM's own criterion). See `chooseBatch`.
@@ -229,7 +231,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       lastScore.set(key(c.attrs), scores[k]);
     });
     const split = s.measurementSplit ?? 'equal';
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split);
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, s.pathRedundancy === true);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
     let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
@@ -475,6 +477,7 @@ export function chooseBatch(
   maxBatch?: number,
   kappa = DEFAULT_DENOISING_FACTOR,
   split: MeasurementSplit = 'equal',
+  pathRedundancy = false,
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
@@ -494,6 +497,7 @@ export function chooseBatch(
       if (picks.length > 0 && gain[k] <= 0) break;
       const c = pool[k].attrs;
       if (picks.some((p) => redundant(pool[p].attrs, c))) continue;
+      if (pathRedundancy && c.length > 1 && linkedByPicks(picks.map((p) => pool[p].attrs), c)) continue;
       // A candidate inside a model clique adds no cells (fitsModel's rule): no size check. Without
       // this, a model that already exceeds the bound (the fitted junction tree can come out larger
       // than the hypothetical one it was checked as) admits no second pick, and the epoch's whole
@@ -564,6 +568,33 @@ export function batchSizes(maxB: number): number[] {
   for (let b = 40; b < maxB; b = Math.ceil(b * 1.25)) out.push(b);
   if (maxB > 32) out.push(maxB);
   return out;
+}
+
+/**
+ * Whether every pair of `c`'s columns is linked by `picks`: inside one pick, or joined through a
+ * third column x by two picks (one holding a and x, one x and b). The batch is scored against the
+ * model before any of it is measured, so a pair dependent only through x (siblings, a chain
+ * a–x–b) scores as high as a planted edge; once a–x and x–b are measured the refitted model holds
+ * that dependence, and what it misses is scored again in the next epoch. Post-processing.
+ */
+export function linkedByPicks(picks: readonly (readonly string[])[], c: readonly string[]): boolean {
+  const adj = new Map<string, Set<string>>();
+  for (const p of picks)
+    for (const a of p) {
+      const set = adj.get(a) ?? new Set<string>();
+      for (const b of p) if (b !== a) set.add(b);
+      adj.set(a, set);
+    }
+  const linked = (a: string, b: string): boolean => {
+    const na = adj.get(a);
+    const nb = adj.get(b);
+    if (na === undefined || nb === undefined) return false;
+    if (na.has(b)) return true;
+    for (const x of na) if (nb.has(x)) return true;
+    return false;
+  };
+  for (let i = 0; i < c.length; i++) for (let j = i + 1; j < c.length; j++) if (!linked(c[i], c[j])) return false;
+  return true;
 }
 
 /** Measuring `p` makes `c` mostly redundant: c inside p, or sharing two attributes with it. */
