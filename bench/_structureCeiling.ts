@@ -38,6 +38,8 @@ import { countMarginals } from '../shared/data/countMarginals.js';
 import { sampleBayesNet, type BayesNet } from '../shared/data/RandomBayesNet.js';
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
 import { estimateTotal } from '../shared/pgm/Estimation.js';
+// Private-PGM's fit of a one-clique model to one measurement: the Euclidean projection onto the scaled simplex.
+import { projectToSimplex } from '../shared/neural/consistentOneWays.js';
 import type { Measurement } from '../shared/pgm/Measurement.js';
 import { makeCodeTable, type CodeTable } from '../shared/eval/CodeTable.js';
 import { benchBayesNet } from './_benchTables.js';
@@ -99,19 +101,6 @@ async function measureSets(table: EncodedTable, sets: readonly number[][], split
   }
   if (Math.abs(accountant.spent.rho - rho) > 1e-12 * rho) throw new Error(`spent ${accountant.spent.rho} of ${rho}`);
   return { tables: sets.map((cols, i) => ({ cols, values: ms[i].values, stddev: ms[i].stddev })), total: estimateTotal(domain, ms), sigmas: ms.map((m) => m.stddev) };
-}
-
-/** Euclidean projection of y onto {x >= 0, Σ x = total} (sort and threshold): Private-PGM's fit of a one-clique model to one measurement. */
-function projectSimplex(y: Float64Array, total: number): Float64Array {
-  const u = Float64Array.from(y).sort().reverse();
-  let cum = 0;
-  let tau = 0;
-  for (let k = 0; k < u.length; k++) {
-    cum += u[k];
-    const t = (cum - total) / (k + 1);
-    if (u[k] - t > 0) tau = t;
-  }
-  return y.map((v) => Math.max(v - tau, 0));
 }
 
 /** Strides of each column of `cols` (ascending indices) in its table's row-major cell order. */
@@ -252,7 +241,7 @@ function drawChild(rowKey: Int32Array, q: Float64Array, sj: number, rng: RandomS
 /** Fits the variant's network on the measured tables and samples `n` rows in topological order. */
 function fitAndSample(net: BayesNet, measure: Measure, tables: readonly Table[], total: number, n: number, rng: RandomSource): Int32Array[] {
   const shape = net.domain.shape;
-  const fitted = tables.map((t) => ({ ...t, values: projectSimplex(t.values, total) }));
+  const fitted = tables.map((t) => ({ ...t, values: projectToSimplex(t.values, total) }));
   const cols: Int32Array[] = new Array<Int32Array>(shape.length);
   // family and family-pairs: one table per column; pairs: one per (parent, child) and root.
   const byChild = new Map<number, Table[]>();
@@ -293,7 +282,7 @@ function fitAndSample(net: BayesNet, measure: Measure, tables: readonly Table[],
         if (s <= 0) q.set(rowConditionals(marg, 1, sj), u * sj);
       });
     } else {
-      const pairTabs = ps.map((p, a) => (measure === 'pairs' ? pairTable(own[a], p, j, shape) : projectSimplex(pairTable(rawByChild.get(j) as Table, p, j, shape), total)));
+      const pairTabs = ps.map((p, a) => (measure === 'pairs' ? pairTable(own[a], p, j, shape) : projectToSimplex(pairTable(rawByChild.get(j) as Table, p, j, shape), total)));
       const conds = ps.map((p, a) => rowConditionals(pairTabs[a], shape[p], sj));
       q = fitPairwiseConditional(cfg, ps, conds, shape, sj);
     }
