@@ -519,8 +519,8 @@ export function chooseBatch(
     return picks;
   };
   for (const b of batchSizes(maxB)) {
-    let picks = pick(b, gains(b, undefined));
     let gain = gains(b, undefined);
+    let picks = pick(b, gain);
     if (split === 'cells') {
       picks = pick(b, gains(b, picks.reduce((a, k) => a + pow23[k], 0)));
       gain = gains(b, picks.reduce((a, k) => a + pow23[k], 0));
