@@ -1,8 +1,25 @@
 // RoundAttempts: the newest attempt of each round the coordinator has sent this agent
-// (RoundRequest.attempt), so a request of an older attempt, still queued or still computing, is abandoned.
+// (RoundRequest.attempt), so a request of an older attempt, still queued or still computing, is abandoned;
+// and the key (study, round) under which the agent keeps a round's per-attempt state.
 
 /** Rounds remembered (oldest forgotten first): far more than a study has in flight. */
 const KEPT_ROUNDS = 256;
+
+/** One attempt of one round of one study: what every RoundRequest names (and its reply echoes). */
+export interface RoundAttemptId {
+  studyId: string;
+  roundId: string;
+  attempt: number;
+}
+
+/**
+ * The key of a round's state at the agent. Round ids are unique only within a study (the coordinator
+ * makes them `<study>/r<index>`, but the agent does not rely on that), so the study is part of the key;
+ * the attempt is kept BESIDE the state, so a request of another attempt finds the round and is refused.
+ */
+export function roundKey(r: { studyId: string; roundId: string }): string {
+  return `${r.studyId}\n${r.roundId}`;
+}
 
 /**
  * A retry that keeps the round id (same charge key, no new charge) reaches a slow agent while it
@@ -21,7 +38,7 @@ export class RoundAttempts {
 
   /** Notes a request of `attempt` of round `roundId` of `studyId` as it arrives. */
   arrived(studyId: string, roundId: string, attempt: number): void {
-    const key = `${studyId}\n${roundId}`;
+    const key = roundKey({ studyId, roundId });
     const known = this.newest.get(key);
     if (known !== undefined && known >= attempt) return;
     this.newest.delete(key);
@@ -31,7 +48,7 @@ export class RoundAttempts {
 
   /** The newest attempt of the round that has arrived when it is later than `attempt`; undefined otherwise. */
   supersededBy(studyId: string, roundId: string, attempt: number): number | undefined {
-    const known = this.newest.get(`${studyId}\n${roundId}`);
+    const known = this.newest.get(roundKey({ studyId, roundId }));
     return known !== undefined && known > attempt ? known : undefined;
   }
 }

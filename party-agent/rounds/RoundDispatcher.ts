@@ -14,7 +14,7 @@ import type { HeParticipant } from './HeParticipant.js';
 import type { AgentRoundObserver } from '../metrics/AgentMetrics.js';
 import type { Logger } from 'pino';
 import { EventLoopDelayWatch } from '../metrics/EventLoopDelayWatch.js';
-import { RoundAttempts } from './RoundAttempts.js';
+import { RoundAttempts, roundKey, type RoundAttemptId } from './RoundAttempts.js';
 
 type AgentBody = NonNullable<AgentMessage['body']>;
 type ReplyStage = NonNullable<Extract<AgentBody, { $case: 'roundReply' }>['value']['stage']>;
@@ -36,8 +36,12 @@ export interface RoundDispatcherOptions extends ComputeContext {
 }
 
 export class RoundDispatcher {
-  /** Query chunks received for a round whose compute stage has not arrived yet (by round id). */
-  private readonly queryChunks = new Map<string, QueryAssembler>();
+  /**
+   * Query chunks received for a round whose compute stage has not arrived yet, by roundKey (study,
+   * round), with the attempt that sent them: a retry starts its query afresh, never on top of the
+   * chunks an abandoned attempt left behind.
+   */
+  private readonly queryChunks = new Map<string, { attempt: number; assembler: QueryAssembler }>();
   /** The newest attempt of each round that has arrived (a request of an older one is abandoned). */
   private readonly attempts = new RoundAttempts();
 
@@ -64,16 +68,17 @@ export class RoundDispatcher {
     return true;
   }
 
-  /** The whole encoded query of a compute stage: its own bytes, or the chunks sent before it. */
-  private assembleQuery(roundId: string, compute: ComputeStage): Uint8Array {
-    const assembler = this.queryChunks.get(roundId);
-    this.queryChunks.delete(roundId);
+  /** The whole encoded query of a compute stage: its own bytes, or the chunks this attempt sent before it. */
+  private assembleQuery(round: RoundAttemptId, compute: ComputeStage): Uint8Array {
+    const held = this.queryChunks.get(roundKey(round));
+    this.queryChunks.delete(roundKey(round));
+    const assembler = held?.attempt === round.attempt ? held.assembler : undefined;
     const count = compute.queryChunkCount;
     if (count > 1) {
       if (assembler === undefined) throw new FedsynthError(ErrorCode.ProtocolViolation, `compute stage of ${count} query chunks without the earlier chunks`, { field: 'compute.query_chunk_count' });
       return assembler.finish(count, compute.query, compute.querySha256);
     }
-    return new QueryAssembler(roundId).finish(1, compute.query, compute.querySha256);
+    return new QueryAssembler(round.roundId).finish(1, compute.query, compute.querySha256);
   }
 
   /** Handles one round request; never throws: failures become a refusal sent back. */
@@ -95,14 +100,17 @@ export class RoundDispatcher {
       if (!stage) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round request without a stage', { field: 'round_request.stage' });
       const study = o.approvedStudy(req.studyId);
       if (stage.$case === 'queryChunk') {
-        let assembler = this.queryChunks.get(req.roundId);
-        if (assembler === undefined) {
-          // One partial query per round; the oldest is forgotten first (a round abandoned mid-way).
+        const key = roundKey(req);
+        let held = this.queryChunks.get(key);
+        if (held?.attempt !== req.attempt) {
+          // One partial query per round (a later attempt's replaces an abandoned one's); the oldest
+          // round's is forgotten first (a round abandoned mid-way).
+          this.queryChunks.delete(key);
           if (this.queryChunks.size >= 4) this.queryChunks.delete(this.queryChunks.keys().next().value as string);
-          assembler = new QueryAssembler(req.roundId);
-          this.queryChunks.set(req.roundId, assembler);
+          held = { attempt: req.attempt, assembler: new QueryAssembler(req.roundId) };
+          this.queryChunks.set(key, held);
         }
-        assembler.accept(stage.value.chunkIndex, stage.value.chunkCount, stage.value.data);
+        held.assembler.accept(stage.value.chunkIndex, stage.value.chunkCount, stage.value.data);
         reply({ $case: 'queryChunkAck', value: { chunkIndex: stage.value.chunkIndex } });
         return;
       }
@@ -113,10 +121,10 @@ export class RoundDispatcher {
         if (!compute.participants.includes(partyId)) {
           throw new FedsynthError(ErrorCode.ProtocolViolation, 'this party is not among the round participants', { field: 'compute.participants' });
         }
-        const queryBytes = this.assembleQuery(req.roundId, compute);
+        const queryBytes = this.assembleQuery(req, compute);
         // A mode this agent cannot serve, or one other than the approved study's (unless the policy
         // allows it), is refused BEFORE anything is charged or drawn (the HE key is not even looked at).
-        const contribute = this.contributorFor(compute.aggregation, study, req.studyId, req.attempt);
+        const contribute = this.contributorFor(compute.aggregation, study, req);
         verifyRoundMode(study, compute);
         // HE: the key must be the custodian's (signed with its CA-issued certificate), made for the approved
         // study version, with a t no lower than this round's n - d; checked first.
@@ -130,7 +138,7 @@ export class RoundDispatcher {
           // charge key) is the retry's to send; starting this attempt's aggregation would answer nobody.
           if (this.abandoned(req, log, true)) return;
           o.audit('round.release', { studyId: req.studyId, roundId: req.roundId, label: compute.label, rho: compute.rho, cells: compute.vectorLength, aggregation: compute.aggregation });
-          reply(await contribute(req.roundId, compute, out));
+          reply(await contribute(compute, out));
         } finally {
           maxEventLoopDelaySeconds = loop.stop();
         }
@@ -142,7 +150,8 @@ export class RoundDispatcher {
       }
       if (stage.$case === 'heEncrypt') {
         if (!o.he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-        reply(o.he.chunk(req.roundId, stage.value));
+        // Served only from the contribution THIS attempt encrypted (another attempt: OUT_OF_STEP).
+        reply(o.he.chunk(req, stage.value));
         return;
       }
       if (stage.$case === 'shareKeys' || stage.$case === 'maskedInput' || stage.$case === 'consistency' || stage.$case === 'unmask') {
@@ -162,19 +171,20 @@ export class RoundDispatcher {
   }
 
   /** How this agent sends a noisy vector in `mode`; throws when it cannot (no identity for it). */
-  private contributorFor(mode: AggregationMode, study: ApprovedStudy, studyId: string, attempt: number): (roundId: string, compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
+  private contributorFor(mode: AggregationMode, study: ApprovedStudy, round: RoundAttemptId): (compute: ComputeStage, out: NoisyRelease) => Promise<ReplyStage> {
     switch (mode) {
       case 'plain':
-        return async (_roundId, _compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
+        return async (_compute, out) => ({ $case: 'plain', value: { noisyVector: Buffer.from(out.noisy), elementBits: out.elementBits } });
       case 'masking': {
         const masking = this.opts.masking;
         if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-        return (roundId, compute, out) => masking.begin(roundId, compute, out, study, attempt);
+        return (compute, out) => masking.begin(round.roundId, compute, out, study, round.attempt);
       }
       case 'he': {
         const he = this.opts.he;
         if (!he) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no signing identity for HE contributions (kit signing key)');
-        return (roundId, compute, out) => he.contribute(studyId, roundId, compute, out, { specHash: study.specHash, dropouts: study.dropouts });
+        const { studyId, roundId, attempt } = round;
+        return (compute, out) => he.contribute({ studyId, roundId, attempt }, compute, out, { specHash: study.specHash, dropouts: study.dropouts });
       }
     }
   }
