@@ -67,7 +67,7 @@ async function main(): Promise<void> {
         const compute = computeStageFromWire(req.stage.value);
         const enc = encodeIntVector(benchInput(index, compute.vectorLength));
         stage = compute.aggregation === 'masking'
-          ? await masking.begin(req.roundId, compute, { noisy: enc.bytes, elementBits: enc.elementBits })
+          ? await masking.begin(req, compute, { noisy: enc.bytes, elementBits: enc.elementBits })
           : { $case: 'plain', value: { noisyVector: Buffer.from(enc.bytes), elementBits: enc.elementBits } };
       } else {
         stage = await masking.handle(req);

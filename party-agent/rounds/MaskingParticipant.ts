@@ -1,6 +1,7 @@
 // MaskingParticipant: the party's side of the `masking` aggregation mode — one shared/secagg
-// SecAggParty per round, fed by the coordinator's relayed stages, with every peer's signing key
-// taken from its certificate checked against the consortium CA (never from a message field).
+// SecAggParty per round of a study (kept by study + round, with its attempt), fed by the coordinator's
+// relayed stages, with every peer's signing key taken from its certificate checked against the
+// consortium CA (never from a message field).
 import { ErrorCode, FedsynthError } from '../../shared/errors/FedsynthError.js';
 import { SecAggParty } from '../../shared/secagg/SecAggParty.js';
 import type { RoundConfig } from '../../shared/secagg/RoundConfig.js';
@@ -14,6 +15,7 @@ import type { ComputeStage } from '../../shared/study/ComputeStage.js';
 import { bindSurvivors, type RoundBindingStore } from '../verification/RoundBinding.js';
 import { assertSafeNeighbourhood } from '../verification/RoundSafety.js';
 import type { CrashHook } from '../../platform/testing/crashHook.js';
+import { roundKey, type RoundAttemptId } from './RoundAttempts.js';
 
 /** This party's consortium identity for secure aggregation. */
 export interface SecAggIdentity {
@@ -41,7 +43,11 @@ export interface MaskingStudyTerms {
 }
 
 export class MaskingParticipant {
-  /** The round in progress by round id: its attempt (RoundRequest.attempt), party state, peers' keys and charge key. */
+  /**
+   * The rounds in progress by roundKey (study, round): each one's attempt (RoundRequest.attempt), party
+   * state, peers' keys and charge key. The study is part of the key so that a coordinator reusing a
+   * round id in two studies never has a stage of one study reach the other's keys or shares.
+   */
   private readonly rounds = new Map<string, { attempt: number; party: SecAggParty; keys: Map<string, Uint8Array>; chargeKey: string }>();
 
   /**
@@ -66,10 +72,11 @@ export class MaskingParticipant {
    * POLICY_REFUSED, before any key is made (PartyAgent checks both before the ledger charge,
    * verification/RoundSafety; this is the backstop). PartyAgent always passes the
    * approved study's terms; a caller without a study (benches) may omit them, meaning f = 0.
-   * `attempt` (RoundRequest.attempt) starts the round afresh for a retry of the same round id: the
-   * later stages are taken only from that attempt.
+   * `round.attempt` (RoundRequest.attempt) starts the round afresh for a retry of the same round id of
+   * the same study: the later stages are taken only from that attempt (and only for that study).
    */
-  async begin(roundId: string, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }, attempt = 0): Promise<ReplyStage> {
+  async begin(round: RoundAttemptId, compute: ComputeStage, noisy: { noisy: Uint8Array; elementBits: number }, terms: MaskingStudyTerms = { colluders: 0 }): Promise<ReplyStage> {
+    const { roundId, attempt } = round;
     const config: RoundConfig = computeRoundConfig(roundId, compute);
     const risk = { parties: config.parties.length, threshold: config.threshold, colluders: terms.colluders };
     // A backstop for callers without a dispatcher (benches): PartyAgent already refused an unsafe k,
@@ -86,23 +93,26 @@ export class MaskingParticipant {
       rng: this.rng,
       input,
     });
-    this.rounds.set(roundId, { attempt, party, keys, chargeKey: compute.chargeKey });
+    this.rounds.set(roundKey(round), { attempt, party, keys, chargeKey: compute.chargeKey });
     const reply = await party.handle({ stage: 'advertiseKeys', roundId });
     this.crashAt?.('masking.advertiseKeys');
     return replyToWire(reply, this.identity.certificate);
   }
 
   /**
-   * Handles one later stage; the round is forgotten after unmasking or any refusal. A stage of
-   * another attempt than the one in progress is OUT_OF_STEP and leaves the round as it is.
+   * Handles one later stage of round `req.roundId` of study `req.studyId`; the round is forgotten
+   * after unmasking or any refusal. A stage of a round no study has in progress under that id (e.g.
+   * the same round id in another study) is OUT_OF_STEP; a stage of another attempt than the one in
+   * progress is OUT_OF_STEP and leaves the round as it is.
    */
   async handle(req: RoundRequest): Promise<ReplyStage> {
-    const r = this.rounds.get(req.roundId);
+    const key = roundKey(req);
+    const r = this.rounds.get(key);
     if (!r || !req.stage) {
-      throw new FedsynthError(ErrorCode.OutOfStep, `no secure-aggregation round ${req.roundId} in progress at this party`, { roundId: req.roundId });
+      throw new FedsynthError(ErrorCode.OutOfStep, `no secure-aggregation round ${req.roundId} of study ${req.studyId} in progress at this party`, { studyId: req.studyId, roundId: req.roundId });
     }
     if (req.attempt !== r.attempt) {
-      throw new FedsynthError(ErrorCode.OutOfStep, `round ${req.roundId} is at attempt ${r.attempt} at this party, not ${req.attempt}`, { roundId: req.roundId, attempt: req.attempt });
+      throw new FedsynthError(ErrorCode.OutOfStep, `round ${req.roundId} of study ${req.studyId} is at attempt ${r.attempt} at this party, not ${req.attempt}`, { studyId: req.studyId, roundId: req.roundId, attempt: req.attempt });
     }
     try {
       const { request, certificates } = requestFromWire(req.roundId, req.stage);
@@ -116,11 +126,11 @@ export class MaskingParticipant {
       const reply = await r.party.handle(request);
       // The party has checked and signed U3; record it for the charge key before the signature leaves.
       if (request.stage === 'consistency' && this.bindings) bindSurvivors(this.bindings, r.chargeKey, request.survivors);
-      if (request.stage === 'unmask') this.rounds.delete(req.roundId);
+      if (request.stage === 'unmask') this.rounds.delete(key);
       this.crashAt?.(`masking.${request.stage}`);
       return replyToWire(reply, this.identity.certificate);
     } catch (e) {
-      this.rounds.delete(req.roundId);
+      this.rounds.delete(key);
       throw e;
     }
   }

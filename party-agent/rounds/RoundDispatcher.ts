@@ -178,7 +178,7 @@ export class RoundDispatcher {
       case 'masking': {
         const masking = this.opts.masking;
         if (!masking) throw new FedsynthError(ErrorCode.InvalidConfig, 'this agent has no secure-aggregation identity (kit signing key)');
-        return (compute, out) => masking.begin(round.roundId, compute, out, study, round.attempt);
+        return (compute, out) => masking.begin(round, compute, out, study);
       }
       case 'he': {
         const he = this.opts.he;

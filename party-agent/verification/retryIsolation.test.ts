@@ -90,7 +90,7 @@ async function agents(dir: string, bindings: boolean): Promise<Agent[]> {
         if (req.stage?.$case === 'compute') {
           const compute = computeStageFromWire(req.stage.value);
           const out = await handleCompute({ domain, source, store, ledger, noiseRng, log }, study, req.roundId, compute);
-          return masking.begin(req.roundId, compute, out, study);
+          return masking.begin(req, compute, out, study);
         }
         return masking.handle(req);
       },
