@@ -52,6 +52,25 @@ describe('RoundDispatcher per-attempt state', () => {
     expect(await ask(d, queryChunk(2, 1))).toMatchObject({ value: { stage: { $case: 'refusal', value: { code: ErrorCode.ProtocolViolation } } } });
   });
 
+  it("a round id that does not start with its study's id is refused for every stage, before anything is held or served", async () => {
+    const served: string[] = [];
+    const d = dispatcher({
+      chunk: (round) => {
+        served.push(round.roundId);
+        return { $case: 'heCiphertexts', value: { ciphertexts: [], signature: Buffer.alloc(0), chunkIndex: 1, chunkCount: 2, ciphertextCount: 2 } };
+      },
+    });
+    const refused = { value: { stage: { $case: 'refusal', value: { code: ErrorCode.ProtocolViolation } } } };
+    for (const roundId of ['s2/r0', 'r0', 's1r0', 's1', '']) {
+      expect(await ask(d, { ...queryChunk(1, 0), roundId })).toMatchObject(refused);
+      expect(await ask(d, { studyId: 's1', roundId, roundIndex: 0, attempt: 1, stage: { $case: 'heEncrypt', value: { chunkIndex: 1 } } })).toMatchObject(refused);
+      expect(await ask(d, { studyId: 's1', roundId, roundIndex: 0, attempt: 1, stage: { $case: 'compute', value: {} } } as unknown as RoundRequest)).toMatchObject(refused);
+    }
+    expect(served).toEqual([]);
+    // The study's own round id is served.
+    expect(await ask(d, queryChunk(1, 0))).toMatchObject({ value: { stage: { $case: 'queryChunkAck' } } });
+  });
+
   it('an HE chunk request is served for its own study, round and attempt', async () => {
     const asked: RoundAttemptId[] = [];
     const d = dispatcher({

@@ -99,6 +99,12 @@ export class RoundDispatcher {
       const stage = req.stage;
       if (!stage) throw new FedsynthError(ErrorCode.ProtocolViolation, 'round request without a stage', { field: 'round_request.stage' });
       const study = o.approvedStudy(req.studyId);
+      // The round id names its study: the masking keys and HE contributions this party signs carry
+      // the round id, so a round id of another study (or of none) would let a coordinator present
+      // them in a study they were not made for.
+      if (!req.roundId.startsWith(`${req.studyId}/`)) {
+        throw new FedsynthError(ErrorCode.ProtocolViolation, `round id ${JSON.stringify(req.roundId)} does not start with its study id`, { field: 'round_request.round_id' });
+      }
       if (stage.$case === 'queryChunk') {
         const key = roundKey(req);
         let held = this.queryChunks.get(key);
