@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../dp/random/RandomSource.js';
 import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
-import { MB_PER_CELL } from './AimCandidates.js';
+import { MB_PER_CELL, type AimCandidate } from './AimCandidates.js';
+import { AttributeForest } from './AttributeForest.js';
+import { maximumSpanningTree } from './Mst.js';
 import { batchSizes, boundedPool, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
@@ -451,7 +453,107 @@ describe('path redundancy within a batch', () => {
     const scores = cands.map((c) => ({ 'a,b': 5000, 'b,c': 5000, 'a,c': 3000 } as Record<string, number>)[c.attrs.join()]);
     const cliques = domain.attrs.map((a) => [a]);
     expect(chooseBatch(domain, cliques, cands, scores, 10, 80).map((c) => c.join())).toEqual(['a,b', 'b,c', 'a,c']);
-    expect(chooseBatch(domain, cliques, cands, scores, 10, 80, undefined, undefined, 'equal', true).map((c) => c.join())).toEqual(['a,b', 'b,c']);
+    expect(chooseBatch(domain, cliques, cands, scores, 10, 80, undefined, undefined, 'equal', 'paths').map((c) => c.join())).toEqual(['a,b', 'b,c']);
+  });
+});
+
+describe('first batch as a spanning forest (Chow-Liu)', () => {
+  const dom = new Domain(['a', 'x', 'b', 'z', 'u', 'v'], [4, 4, 4, 4, 4, 4]);
+  const pairsOf = (attrs: readonly string[]): AimCandidate[] => {
+    const out: AimCandidate[] = [];
+    for (let i = 0; i < attrs.length; i++) for (let j = i + 1; j < attrs.length; j++) out.push({ attrs: [attrs[i], attrs[j]], weight: 1, cells: 16 });
+    return out;
+  };
+  const oneWays = dom.attrs.map((a) => [a]);
+  /** Whether the pairs hold a cycle: a graph is a forest iff edges = vertices − components. */
+  const hasCycle = (edges: readonly (readonly string[])[]): boolean => {
+    const adj = new Map<string, string[]>();
+    for (const [p, q] of edges) {
+      adj.set(p, [...(adj.get(p) ?? []), q]);
+      adj.set(q, [...(adj.get(q) ?? []), p]);
+    }
+    const seen = new Set<string>();
+    let components = 0;
+    for (const v of adj.keys()) {
+      if (seen.has(v)) continue;
+      components++;
+      const stack = [v];
+      while (stack.length > 0) {
+        const w = stack.pop() as string;
+        if (seen.has(w)) continue;
+        seen.add(w);
+        stack.push(...(adj.get(w) ?? []));
+      }
+    }
+    return edges.length !== adj.size - components;
+  };
+  it('AttributeForest: joins and cycle tests, a triple closing a cycle through two of its members', () => {
+    const f = new AttributeForest();
+    f.join(['a', 'b']);
+    f.join(['c', 'd']);
+    expect(f.closesCycle(['a', 'c'])).toBe(false);
+    expect(f.closesCycle(['a', 'b'])).toBe(true);
+    f.join(['b', 'c']);
+    expect(f.closesCycle(['a', 'd'])).toBe(true); // a–b–c–d: three steps
+    expect(f.closesCycle(['d', 'e', 'a'])).toBe(true);
+    expect(f.closesCycle(['e', 'g'])).toBe(false);
+  });
+  it('on random gains the batch never holds a cycle and, with every gain large, is Kruskal\'s maximum spanning tree', () => {
+    const pool = pairsOf(dom.attrs);
+    const rng = seededRandomSource('forest', 'test/scores');
+    for (let trial = 0; trial < 50; trial++) {
+      // Half the trials with gains that the noise term makes negative for some pairs.
+      const base = trial % 2 === 0 ? 1e6 : 0;
+      const scores = pool.map(() => base + uniformInt(rng, 4000));
+      const got = chooseBatch(dom, oneWays, pool, scores, 0.05, 80, undefined, undefined, 'equal', 'forest');
+      expect(hasCycle(got)).toBe(false);
+      expect(hasCycle(chooseBatch(dom, oneWays, pool, scores, 0.05, 80))).toBe(true);
+      if (base > 0) expect(got.map((c) => c.join())).toEqual(maximumSpanningTree(dom.attrs, pool.map((c) => [c.attrs[0], c.attrs[1]] as [string, string]), scores).map((c) => c.join()));
+    }
+  });
+  it('planted chain a–x–b, noiseless scores: the forest measures a–x and x–b, not the pair a–b they explain', () => {
+    // x copies a with prob. 0.8, b copies x with prob. 0.8 (else uniform); z independent.
+    const n = 4000;
+    const rng = seededRandomSource('chain', 'test/rows');
+    const copy = (src: Int32Array): Int32Array => Int32Array.from(src, (v) => (uniformInt(rng, 5) < 4 ? v : uniformInt(rng, 4)));
+    const a = Int32Array.from({ length: n }, () => uniformInt(rng, 4));
+    const x = copy(a);
+    const cols: Record<string, Int32Array> = { a, x, b: copy(x), z: Int32Array.from({ length: n }, () => uniformInt(rng, 4)) };
+    const pool = pairsOf(['a', 'x', 'b', 'z']);
+    // The exact L1 distance of each pair's counts from the independent model of its 1-ways.
+    const scores = pool.map(({ attrs: [p, q] }) => {
+      const joint = new Float64Array(16);
+      const mp = new Float64Array(4);
+      const mq = new Float64Array(4);
+      for (let r = 0; r < n; r++) {
+        joint[cols[p][r] * 4 + cols[q][r]]++;
+        mp[cols[p][r]]++;
+        mq[cols[q][r]]++;
+      }
+      let l1 = 0;
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) l1 += Math.abs(joint[i * 4 + j] - (mp[i] * mq[j]) / n);
+      return l1;
+    });
+    const score = (k: string): number => scores[pool.findIndex((c) => c.attrs.join() === k)];
+    expect(score('a,b')).toBeGreaterThan(1000); // a–b is strongly dependent, through x
+    expect(score('a,b')).toBeLessThan(Math.min(score('a,x'), score('x,b')));
+    const plain = chooseBatch(dom, oneWays, pool, scores, 0.5, 80).map((c) => c.join());
+    expect(plain).toContain('a,b');
+    const forest = chooseBatch(dom, oneWays, pool, scores, 0.5, 80, undefined, undefined, 'equal', 'forest').map((c) => c.join());
+    expect(forest).toContain('a,x');
+    expect(forest).toContain('x,b');
+    expect(forest).not.toContain('a,b');
+    // A pair the model's cliques already connect is not taken either.
+    expect(chooseBatch(dom, [['a', 'x'], ['x', 'b'], ['z']], pool, scores, 0.5, 80, undefined, undefined, 'equal', 'forest').map((c) => c.join())).not.toContain('a,b');
+  });
+  it('AIM with a forest first batch spends exactly rho', async () => {
+    const { oracle, charges } = testOracle(table, 3, 'forest');
+    const batches: (readonly (readonly string[])[])[] = [];
+    const res = await aim(oracle, { rho: 1, iters: 50, epochs: 2, firstBatchForest: true, onRound: (r) => batches.push(r.chosen) });
+    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 12);
+    expect(res.rhoUsed).toBeCloseTo(1, 12);
+    expect(batches[0].length).toBeGreaterThan(0);
+    expect(hasCycle(batches[0].filter((c) => c.length === 2))).toBe(false);
   });
 });
 

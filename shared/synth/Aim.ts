@@ -90,6 +90,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     maxBatch: opts.maxBatch,
     measurementSplit: opts.measurementSplit,
     pathRedundancy: opts.pathRedundancy,
+    firstBatchForest: opts.firstBatchForest,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,
     maxPool: opts.maxPool,

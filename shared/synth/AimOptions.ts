@@ -68,6 +68,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly measurementSplit?: MeasurementSplit;
   /** A batch skips candidates whose column pairs its earlier picks link directly or through one column (aimEpochs `linkedByPicks`; default false). */
   readonly pathRedundancy?: boolean;
+  /** The first epoch's batch is a maximum-weight spanning forest over the noisy gains (Chow-Liu; aimEpochs `BatchLink` `forest`; default false). */
+  readonly firstBatchForest?: boolean;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
   /**

@@ -10,6 +10,7 @@ import { compressDomain, decompressColumns, type DomainCompression } from './Dom
 import { federatedL1Scores } from './federatedL1Scores.js';
 import { federatedPairDependenceScores } from './federatedPairDependenceScores.js';
 import { heterogeneityProbe } from './heterogeneityProbe.js';
+import { AttributeForest } from './AttributeForest.js';
 
 const DEFAULT_PROBE_SHARE = 0.02;
 
@@ -110,21 +111,13 @@ export async function mst(oracle: FederatedOracle, opts: MstOptions): Promise<Ms
 
 /** Kruskal on descending scores (ties by pair order): the maximum-weight spanning forest. */
 export function maximumSpanningTree(attrs: readonly string[], pairs: readonly (readonly [string, string])[], scores: ArrayLike<number>): [string, string][] {
-  const parent = new Map(attrs.map((a) => [a, a]));
-  const find = (a: string): string => {
-    let r = a;
-    while (parent.get(r) !== r) r = parent.get(r) as string;
-    parent.set(a, r);
-    return r;
-  };
+  const forest = new AttributeForest();
   const order = pairs.map((_, k) => k).sort((x, y) => scores[y] - scores[x] || x - y);
   const out: [string, string][] = [];
   for (const k of order) {
     const [a, b] = pairs[k];
-    const ra = find(a);
-    const rb = find(b);
-    if (ra === rb) continue;
-    parent.set(ra, rb);
+    if (forest.closesCycle(pairs[k])) continue;
+    forest.join(pairs[k]);
     out.push([a, b]);
     if (out.length === attrs.length - 1) break;
   }

@@ -10,6 +10,7 @@ import type { Measurement } from '../pgm/Measurement.js';
 import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { type AimCandidate, MB_PER_CELL, fits, insideClique } from './AimCandidates.js';
 import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
+import { AttributeForest } from './AttributeForest.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -92,6 +93,11 @@ export interface AimEpochSettings {
   readonly measurementSplit?: MeasurementSplit;
   /** A batch skips candidates whose column pairs its earlier picks already link (`linkedByPicks`; default false). */
   readonly pathRedundancy?: boolean;
+  /**
+   * The first epoch's batch is a maximum-weight spanning forest over the noisy gains (`BatchLink`
+   * `forest`: Chow-Liu / MST's Kruskal step); later epochs as `pathRedundancy` says (default false).
+   */
+  readonly firstBatchForest?: boolean;
   /**
    * Expected L1 error of the fitted model on a marginal measured at sigma, as a share of AIM's
    * raw-noise term sqrt(2/π)·sigma·n_r (default 0.5; 1 is AIM's own criterion). See `chooseBatch`.
@@ -231,7 +237,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
       lastScore.set(key(c.attrs), scores[k]);
     });
     const split = s.measurementSplit ?? 'equal';
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, s.pathRedundancy === true);
+    const link: BatchLink = e === 1 && s.firstBatchForest === true ? 'forest' : s.pathRedundancy === true ? 'paths' : 'none';
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, link);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
     let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
@@ -459,6 +466,26 @@ export const DEFAULT_DENOISING_FACTOR = 0.5;
 export type MeasurementSplit = 'equal' | 'cells';
 
 /**
+ * What else a batch skips besides candidates `redundant` with an earlier pick (post-processing of
+ * the released scores; the whole batch is scored against the model before any of it is measured,
+ * so a pair dependent only through a third column — siblings b ← a → c, a chain a–x–b — scores
+ * like a planted edge):
+ * - `none`: nothing else.
+ * - `paths`: a candidate all of whose column pairs the earlier picks link directly or through one
+ *   column (`linkedByPicks`).
+ * - `forest`: a candidate two of whose columns the model's cliques or the earlier picks already
+ *   connect by a path of any length (`AttributeForest.closesCycle`), so the batch is Kruskal's
+ *   maximum-weight spanning forest over the gains: Chow & Liu (1968, "Approximating discrete
+ *   probability distributions with dependence trees", IEEE Trans. Inf. Theory 14(3)) — the best
+ *   tree-shaped model keeps the heaviest acyclic pairs — as MST's selection step (McKenna, Miklau,
+ *   Sheldon 2021, "Winning the NIST contest", J. Privacy and Confidentiality 11(3)). Meant for the
+ *   first epoch (pairs against the independent model): the sibling and chain pairs it skips are
+ *   scored again, against the refitted tree, in the next epoch, which explains what they only
+ *   owed to the tree (at most d − 1 picks, so the batch is measured at a smaller sigma).
+ */
+export type BatchLink = 'none' | 'paths' | 'forest';
+
+/**
  * Greedy batch on bias-corrected weighted scores w_r·(s_r − kappa·sqrt(2/π)·sigma_r·n_r) for each
  * batch size b; returns the batch with the largest total positive score (the single best if none
  * is positive). `equal`: sigma_r = sqrt(b / (2·rho_meas)) for all r. `cells`: sigma_r =
@@ -477,7 +504,7 @@ export function chooseBatch(
   maxBatch?: number,
   kappa = DEFAULT_DENOISING_FACTOR,
   split: MeasurementSplit = 'equal',
-  pathRedundancy = false,
+  link: BatchLink = 'none',
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
@@ -492,12 +519,15 @@ export function chooseBatch(
   const pick = (b: number, gain: readonly number[]): number[] => {
     const order = pool.map((_, k) => k).sort((x, y) => gain[y] - gain[x] || x - y);
     const picks: number[] = [];
+    const forest = new AttributeForest();
+    if (link === 'forest') for (const q of cliques) forest.join(q);
     for (const k of order) {
       if (picks.length === b) break;
       if (picks.length > 0 && gain[k] <= 0) break;
       const c = pool[k].attrs;
       if (picks.some((p) => redundant(pool[p].attrs, c))) continue;
-      if (pathRedundancy && c.length > 1 && linkedByPicks(picks.map((p) => pool[p].attrs), c)) continue;
+      if (link === 'paths' && c.length > 1 && linkedByPicks(picks.map((p) => pool[p].attrs), c)) continue;
+      if (link === 'forest' && forest.closesCycle(c)) continue;
       // A candidate inside a model clique adds no cells (fitsModel's rule): no size check. Without
       // this, a model that already exceeds the bound (the fitted junction tree can come out larger
       // than the hypothetical one it was checked as) admits no second pick, and the epoch's whole
@@ -515,6 +545,7 @@ export function chooseBatch(
         if (!ok) continue;
       }
       picks.push(k);
+      if (link === 'forest') forest.join(c);
     }
     return picks;
   };
