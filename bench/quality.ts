@@ -91,7 +91,7 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
 /** Every AIM knob the environment can set, of either schedule (as recorded in the output). */
 type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omit<AimRoundOptions, 'rho' | 'schedule' | 'selection'>> & { schedule?: AimSchedule };
 
-/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0; BENCH_HET=self with BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1, ...). */
+/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0; BENCH_HET=self with BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1, ...). */
 function aimKnobs(): AimKnobs {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
@@ -107,6 +107,7 @@ function aimKnobs(): AimKnobs {
     maxBatch: num(env.BENCH_MAXBATCH),
     pathRedundancy: env.BENCH_PATHS === '1' ? true : undefined,
     firstBatchForest: env.BENCH_FOREST === '1' ? true : env.BENCH_FOREST === '0' ? false : undefined,
+    significantPicks: env.BENCH_SIGNIF === '1' ? true : env.BENCH_SIGNIF === '0' ? false : undefined,
     measurementSplit: env.BENCH_MEASURE_SPLIT === 'cells' ? 'cells' : env.BENCH_MEASURE_SPLIT === 'equal' ? 'equal' : undefined,
     prune: env.BENCH_PRUNE === '0' ? false : undefined,
     maxPool: num(env.BENCH_MAXPOOL),
@@ -127,9 +128,9 @@ function aimKnobs(): AimKnobs {
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

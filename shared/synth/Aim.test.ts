@@ -6,7 +6,7 @@ import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL, type AimCandidate } from './AimCandidates.js';
 import { AttributeForest } from './AttributeForest.js';
 import { maximumSpanningTree } from './Mst.js';
-import { batchSizes, boundedPool, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
+import { batchSizes, boundedPool, significanceThreshold, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
@@ -554,6 +554,23 @@ describe('first batch as a spanning forest (Chow-Liu)', () => {
     expect(res.rhoUsed).toBeCloseTo(1, 12);
     expect(batches[0].length).toBeGreaterThan(0);
     expect(hasCycle(batches[0].filter((c) => c.length === 2))).toBe(false);
+  });
+});
+
+describe('significant picks', () => {
+  it('significanceThreshold: z = Φ⁻¹(1 − 1/m) noise stddevs; none for a single score', () => {
+    expect(significanceThreshold(1000, 10)).toBeCloseTo(30.902, 2); // Φ⁻¹(0.999) = 3.0902
+    expect(significanceThreshold(2, 10)).toBeCloseTo(0, 9);
+    expect(significanceThreshold(1, 10)).toBe(-Infinity);
+  });
+  it('chooseBatch: a few-cell candidate whose gain is positive but whose score is within the noise waits; the first pick never does', () => {
+    const dom = new Domain(['p', 'q', 'r', 's'], [2, 2, 16, 16]);
+    const pool: AimCandidate[] = [{ attrs: ['r', 's'], weight: 1, cells: 256 }, { attrs: ['p', 'q'], weight: 1, cells: 4 }];
+    const scores = [9000, 500];
+    const cliques = dom.attrs.map((a) => [a]);
+    expect(chooseBatch(dom, cliques, pool, scores, 1, 80).map((c) => c.join())).toEqual(['r,s', 'p,q']);
+    expect(chooseBatch(dom, cliques, pool, scores, 1, 80, undefined, undefined, 'equal', 'none', 600).map((c) => c.join())).toEqual(['r,s']);
+    expect(chooseBatch(dom, cliques, pool, scores, 1, 80, undefined, undefined, 'equal', 'none', 10000).map((c) => c.join())).toEqual(['r,s']);
   });
 });
 

@@ -91,6 +91,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     measurementSplit: opts.measurementSplit,
     pathRedundancy: opts.pathRedundancy,
     firstBatchForest: opts.firstBatchForest,
+    significantPicks: opts.significantPicks,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,
     maxPool: opts.maxPool,

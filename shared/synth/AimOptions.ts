@@ -70,6 +70,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly pathRedundancy?: boolean;
   /** The first epoch's batch is a maximum-weight spanning forest over the noisy gains (Chow-Liu; aimEpochs `BatchLink` `forest`; default false). */
   readonly firstBatchForest?: boolean;
+  /** Picks after a batch's first need a score above Φ⁻¹(1 − 1/m) noise stddevs of the m-score release (aimEpochs `significanceThreshold`; default false). */
+  readonly significantPicks?: boolean;
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
   /**

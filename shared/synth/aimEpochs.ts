@@ -11,6 +11,7 @@ import { PrivacyAccountant } from '../dp/accounting/PrivacyAccountant.js';
 import { type AimCandidate, MB_PER_CELL, fits, insideClique } from './AimCandidates.js';
 import { federatedConditionalL1Scores } from './federatedConditionalL1Scores.js';
 import { AttributeForest } from './AttributeForest.js';
+import { normalQuantile } from '../eval/risk/normalQuantile.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -98,6 +99,11 @@ export interface AimEpochSettings {
    * `forest`: Chow-Liu / MST's Kruskal step); later epochs as `pathRedundancy` says (default false).
    */
   readonly firstBatchForest?: boolean;
+  /**
+   * A batch's picks after its first need a noisy score above `significanceThreshold` of the
+   * release (default false): a pick on selection noise alone is expected at most once per release.
+   */
+  readonly significantPicks?: boolean;
   /**
    * Expected L1 error of the fitted model on a marginal measured at sigma, as a share of AIM's
    * raw-noise term sqrt(2/π)·sigma·n_r (default 0.5; 1 is AIM's own criterion). See `chooseBatch`.
@@ -238,7 +244,8 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     });
     const split = s.measurementSplit ?? 'equal';
     const link: BatchLink = e === 1 && s.firstBatchForest === true ? 'forest' : s.pathRedundancy === true ? 'paths' : 'none';
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, link);
+    const minScore = s.significantPicks === true ? significanceThreshold(pool.length, stddev) : -Infinity;
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, link, minScore);
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
     let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
@@ -505,6 +512,7 @@ export function chooseBatch(
   kappa = DEFAULT_DENOISING_FACTOR,
   split: MeasurementSplit = 'equal',
   link: BatchLink = 'none',
+  minScore = -Infinity,
 ): string[][] {
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
@@ -525,6 +533,7 @@ export function chooseBatch(
       if (picks.length === b) break;
       if (picks.length > 0 && gain[k] <= 0) break;
       const c = pool[k].attrs;
+      if (picks.length > 0 && !(scores[k] > minScore)) continue;
       if (picks.some((p) => redundant(pool[p].attrs, c))) continue;
       if (link === 'paths' && c.length > 1 && linkedByPicks(picks.map((p) => pool[p].attrs), c)) continue;
       if (link === 'forest' && forest.closesCycle(c)) continue;
@@ -564,6 +573,19 @@ export function chooseBatch(
     }
   }
   return best;
+}
+
+/**
+ * The score a candidate needs to be picked with `significantPicks`: z·stddev with
+ * z = Φ⁻¹(1 − 1/m) for a release of m scores of noise stddev `stddev`. A candidate the model
+ * already explains has a score of mean ~0 (the parties subtract their sampling floor), so of m
+ * such candidates one is expected above the threshold (Bonferroni's bound at family-wise rate 1):
+ * the greedy batch ranks by gain, and without it any few-cell candidate whose noise alone beats
+ * its small noise term kappa·sqrt(2/π)·sigma·n_r gets a slot (docs/synthesis.md: a third of the
+ * measured sets held no planted edge). A rule in m, not a tuned constant. Post-processing.
+ */
+export function significanceThreshold(m: number, stddev: number): number {
+  return m > 1 ? normalQuantile(1 - 1 / m) * stddev : -Infinity;
 }
 
 /**
