@@ -13,7 +13,7 @@ import { PrivacyAccountant } from '../shared/dp/accounting/PrivacyAccountant.js'
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
 import { mst } from '../shared/synth/Mst.js';
 import { aim } from '../shared/synth/Aim.js';
-import type { AimEpochOptions, AimOptions, AimRoundOptions, AimSchedule, AimSelection } from '../shared/synth/AimOptions.js';
+import type { AimEpochOptions, AimHeterogeneity, AimOptions, AimRoundOptions, AimSchedule, AimSelection } from '../shared/synth/AimOptions.js';
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
@@ -91,14 +91,19 @@ async function runCase(c: Case, table: EncodedTable, domain: Domain, emit: (rec:
 /** Every AIM knob the environment can set, of either schedule (as recorded in the output). */
 type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omit<AimRoundOptions, 'rho' | 'schedule' | 'selection'>> & { schedule?: AimSchedule };
 
-/** AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE, BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0; BENCH_HET=self with BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1, ...). */
+/**
+ * AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE,
+ * BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0, ...). BENCH_HET: joint (the default), condition (the default before session 11), self, none;
+ * BENCH_JOINT=1 (with or without BENCH_HET=self) is `joint`, BENCH_JOINT=2 `joint` + jointConditionUnknown; with joint or self:
+ * BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1.
+ */
 function aimKnobs(): AimKnobs {
   const env = process.env;
   const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' ? Number(v) : undefined);
   const out: Record<string, unknown> = {
     schedule: env.BENCH_SCHEDULE === 'rounds' ? 'rounds' : env.BENCH_SCHEDULE === 'epochs' ? 'epochs' : undefined,
     epochs: num(env.BENCH_EPOCHS),
-    heterogeneity: env.BENCH_HET === 'none' ? 'none' : env.BENCH_HET === 'condition' ? 'condition' : env.BENCH_HET === 'self' ? 'selfCondition' : undefined,
+    heterogeneity: heterogeneityKnob(env.BENCH_HET, env.BENCH_JOINT),
     samplingCorrection: env.BENCH_SC === '0' ? false : env.BENCH_SC === '1' ? true : undefined,
     probeShare: num(env.BENCH_PROBE),
     batch: num(env.BENCH_BATCH),
@@ -118,7 +123,6 @@ function aimKnobs(): AimKnobs {
     denoisingFactor: num(env.BENCH_KAPPA),
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
-    jointCondition: env.BENCH_JOINT === '1' || env.BENCH_JOINT === '2' ? true : undefined,
     jointConditionUnknown: env.BENCH_JOINT === '2' ? true : undefined,
     multinomialFloor: env.BENCH_MFLOOR === '0' ? false : undefined,
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
@@ -126,11 +130,19 @@ function aimKnobs(): AimKnobs {
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;
 }
 
+/** BENCH_HET / BENCH_JOINT as AimEpochOptions `heterogeneity` (undefined: the default). Documented commands of session 10 (BENCH_HET=self BENCH_JOINT=1) keep their meaning. */
+function heterogeneityKnob(het: string | undefined, joint: string | undefined): AimHeterogeneity | undefined {
+  if (joint === '1' || joint === '2') return 'joint';
+  if (het === 'none' || het === 'condition' || het === 'joint') return het;
+  if (het === 'self') return 'selfCondition';
+  return undefined;
+}
+
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointCondition, jointConditionUnknown, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

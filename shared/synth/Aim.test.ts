@@ -8,6 +8,7 @@ import { AttributeForest } from './AttributeForest.js';
 import { maximumSpanningTree } from './Mst.js';
 import { batchSizes, boundedPool, significanceThreshold, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
+import type { AimEpochOptions } from './AimOptions.js';
 import type { FederatedOracle } from './FederatedOracle.js';
 import { evaluateLocalQuery } from './evaluateLocalQuery.js';
 import { dependentTable, testOracle } from '../../test/support/testOracle.js';
@@ -306,7 +307,8 @@ describe('aim epochs under label skew', () => {
     expect(jointConditionFor(domain, ['b', 'd'], skew, 'a', 1000, [['b', 'd']])).toEqual(['a', 'b']);
   });
 
-  it('jointCondition: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {
+  /** The conditions AIM's score releases send on the skewed oracle (split on a), with `opts`. */
+  const selectQueries = async (opts: Partial<AimEpochOptions>): Promise<{ queries: LocalQuery[]; condition: string | undefined; charged: number }> => {
     const { oracle, charges } = skewedOracle();
     const queries: LocalQuery[] = [];
     const spy: FederatedOracle = {
@@ -317,9 +319,16 @@ describe('aim epochs under label skew', () => {
       },
       measure: (sets, rho, label, recode) => oracle.measure(sets, rho, label, recode),
     };
-    const res = await aim(spy, { rho: 1, iters: 50, rounds: 10, epochs: 3, heterogeneity: 'selfCondition', jointCondition: true });
-    expect(res.condition).toBe('a');
-    expect(charges.reduce((s, c) => s + c.rho, 0)).toBeCloseTo(1, 9);
+    const res = await aim(spy, { rho: 1, iters: 50, rounds: 10, epochs: 3, ...opts });
+    return { queries, condition: res.condition, charged: charges.reduce((s, c) => s + c.rho, 0) };
+  };
+
+  it('the default is the joint condition: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {
+    // Session 11 made `joint` the default (docs/synthesis.md "Joint condition {a, Y}"): with the
+    // default left out, the releases are exactly those of `heterogeneity: 'joint'`.
+    const { queries, condition, charged } = await selectQueries({});
+    expect(condition).toBe('a');
+    expect(charged).toBeCloseTo(1, 9);
     expect(queries.length).toBeGreaterThanOrEqual(1);
     for (const query of queries) {
       if (query.kind !== 'conditionalL1Scores') throw new Error(`unexpected ${query.kind}`);
@@ -332,6 +341,20 @@ describe('aim epochs under label skew', () => {
         expect(domain.isCanonical(y)).toBe(true);
       });
     }
+    const explicit = await selectQueries({ heterogeneity: 'joint' });
+    expect(explicit.queries.map((q) => (q.kind === 'conditionalL1Scores' ? q.conditions : []))).toEqual(queries.map((q) => (q.kind === 'conditionalL1Scores' ? q.conditions : [])));
+  });
+
+  it("heterogeneity: 'condition' (the default before session 11) still conditions every reference on Y alone, 1-ways included, Poisson floor", async () => {
+    const { queries, condition } = await selectQueries({ heterogeneity: 'condition' });
+    expect(condition).toBe('a');
+    expect(queries.length).toBeGreaterThanOrEqual(1);
+    for (const query of queries) {
+      if (query.kind !== 'conditionalL1Scores') throw new Error(`unexpected ${query.kind}`);
+      expect(query.multinomialFloor).toBeUndefined();
+      query.conditions.forEach((y) => expect(y).toEqual(['a']));
+    }
+    expect(queries[0].kind === 'conditionalL1Scores' && queries[0].candidates.some((c) => c.length === 1)).toBe(true);
   });
 
   it('one party: the probe finds no column — its entries are the fitted model\'s own 1-way error, which the threshold allows for', async () => {

@@ -47,6 +47,12 @@ export interface AimCommonOptions {
   readonly onRound?: (info: { round: number; chosen: readonly (readonly string[])[]; rhoUsed: number; sigma: number }) => void;
 }
 
+/** How the epoch schedule's scores handle parties skewed on a column (AimEpochOptions `heterogeneity`). */
+export type AimHeterogeneity = 'joint' | 'condition' | 'selfCondition' | 'none';
+
+/** The default of AimEpochOptions `heterogeneity` (docs/synthesis.md: within 1.05x one party on every skewed table measured). */
+export const DEFAULT_AIM_HETEROGENEITY: AimHeterogeneity = 'joint';
+
 /** The epoch schedule (the default: `schedule` may be left out). */
 export interface AimEpochOptions extends AimCommonOptions {
   readonly schedule?: 'epochs';
@@ -75,19 +81,22 @@ export interface AimEpochOptions extends AimCommonOptions {
   /** The fitted model's error on a measured marginal as a share of AIM's noise term (default 0.5). */
   readonly denoisingFactor?: number;
   /**
-   * After the probe finds a skewed column Y: `condition` (default) conditions party references on
-   * Y, `selfCondition` each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
+   * After the probe finds a skewed column Y (aimEpochs `AimEpochSettings.heterogeneity`):
+   * - `joint` (default): each candidate without Y conditions on its most skewed member and Y
+   *   (aimEpochs `jointConditionFor`), one holding Y on Y alone; 1-ways leave the score releases.
+   * - `condition` (the default before session 11): every party reference conditioned on Y.
+   * - `selfCondition`: each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
+   * - `none`: no probe.
+   * docs/synthesis.md ("Joint condition {a, Y}"): why `joint` is the default and what it costs.
    */
-  readonly heterogeneity?: 'condition' | 'selfCondition' | 'none';
-  /** aimEpochs `selfConditionUntilKnown` (default false; only with `selfCondition`). */
+  readonly heterogeneity?: AimHeterogeneity;
+  /** aimEpochs `selfConditionUntilKnown` (default false; with `joint` or `selfCondition`). */
   readonly selfConditionUntilKnown?: boolean;
-  /** aimEpochs `jointCondition` (default false; only with `selfCondition`). */
-  readonly jointCondition?: boolean;
-  /** aimEpochs `jointConditionUnknown` (default false). */
+  /** aimEpochs `jointConditionUnknown` (default false; only with `joint`). */
   readonly jointConditionUnknown?: boolean;
-  /** aimEpochs `multinomialFloor` (default true; only with `selfCondition`). */
+  /** aimEpochs `multinomialFloor` (default true; with `joint` or `selfCondition`). */
   readonly multinomialFloor?: boolean;
-  /** aimEpochs `marginAddBack` (default true; only with `selfCondition`). */
+  /** aimEpochs `marginAddBack` (default true; with `joint` or `selfCondition`). */
   readonly marginAddBack?: boolean;
   /** Share of rho for the heterogeneity probe (default 0.02). */
   readonly probeShare?: number;

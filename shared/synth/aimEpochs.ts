@@ -27,36 +27,34 @@ export interface AimEpochSettings {
   /** Share of each epoch's budget spent on its score release. */
   readonly selectionShare: number;
   /**
-   * Heterogeneity-aware scores, both after a probe release that finds the column Y the parties are
-   * most skewed on (if any is significant): `condition` conditions every party reference on Y;
-   * `selfCondition` conditions each candidate of 2+ attributes on its OWN most skewed member
-   * (`selfConditionFor`) and leaves the 1-ways out of the score releases; `none`: no probe.
+   * Heterogeneity-aware scores, all after a probe release that finds the column Y the parties are
+   * most skewed on (if any is significant): `joint` (AimOptions' default) conditions each candidate
+   * of 2+ attributes without Y on its most skewed member a AND on Y (`jointConditionFor`:
+   * Y_r = {a, Y} when r ∪ {Y} stays within `maxReferenceCells`), one holding Y on Y alone, and
+   * leaves the 1-ways out of the score releases; `condition` conditions every party reference on
+   * Y; `selfCondition` conditions each candidate of 2+ attributes on its OWN most skewed member
+   * (`selfConditionFor`) and leaves the 1-ways out; `none`: no probe.
    */
-  readonly heterogeneity: 'condition' | 'selfCondition' | 'none';
+  readonly heterogeneity: 'joint' | 'condition' | 'selfCondition' | 'none';
   /**
-   * With `selfCondition`: a candidate all of whose members other than Y have their pair with Y
-   * inside a model clique (the model knows how r depends on Y) conditions on Y instead.
+   * With `joint` or `selfCondition`: a candidate all of whose members other than Y have their pair
+   * with Y inside a model clique (the model knows how r depends on Y) conditions on Y instead.
    */
   readonly selfConditionUntilKnown?: boolean;
   /**
-   * With `selfCondition`: a candidate r without Y conditions on its most skewed member a AND on Y
-   * (`jointConditionFor`: Y_r = {a, Y}) when r ∪ {Y} stays within `maxReferenceCells`.
-   */
-  readonly jointCondition?: boolean;
-  /**
-   * With `jointCondition`: the member a is the most skewed one whose pair with Y no model clique
+   * With `joint`: the member a is the most skewed one whose pair with Y no model clique
    * holds (the model does not know how it depends on Y); with none, the candidate conditions on Y.
    */
   readonly jointConditionUnknown?: boolean;
   /**
-   * With `selfCondition` and a skewed column found (default true): the scores' sampling floor from
+   * With `joint` or `selfCondition` and a skewed column found (default true): the scores' sampling floor from
    * each cell's variance given the party's own counts of the condition (LocalQuery
    * `multinomialFloor`); a self-conditioned cell with a large conditional q(x | x_a) deviates less
    * than a Poisson count of its mean, and the Poisson floor over-subtracts (most for few cells).
    */
   readonly multinomialFloor?: boolean;
   /**
-   * With `selfCondition` (default true): add to each score the model's expected L1 error on the
+   * With `joint` or `selfCondition` (default true): add to each score the model's expected L1 error on the
    * 1-way of every conditioned member (`expectedMarginError`), which a conditioned reference
    * cannot see and the consortium's score holds.
    */
@@ -148,7 +146,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
   let model = estimate(domain, measurements, { iters: s.iters, method: s.estimator, helper: s.fitHelper });
 
   let condition: string | undefined;
-  // With `selfCondition` and a significant Y: each column's probe excess, the skew ranking.
+  // With `joint` or `selfCondition` and a significant Y: each column's probe excess, the skew ranking.
   let skew: Float64Array | undefined;
   if (s.heterogeneity !== 'none' && d > 1 && s.probeShare > 0) {
     const probe = await federatedConditionalL1Scores(oracle, model, oneways, oneways.map(() => []), budget.charge('aim/probe', s.probeShare * s.rho).rho, 'aim/probe', true);
@@ -164,7 +162,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     });
     if (best >= 0) {
       condition = domain.attrs[best];
-      if (s.heterogeneity === 'selfCondition') skew = Float64Array.from(excess);
+      if (s.heterogeneity === 'selfCondition' || s.heterogeneity === 'joint') skew = Float64Array.from(excess);
     }
   }
 
@@ -218,7 +216,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const conds = pool.map((c) => {
       if (skew === undefined) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
       if (s.selfConditionUntilKnown === true && condition !== undefined && knowsDependence(model.cliques, c.attrs, condition)) return conditionFor(domain, c.attrs, condition, s.maxReferenceCells);
-      if (s.jointCondition === true && condition !== undefined) return jointConditionFor(domain, c.attrs, skew, condition, s.maxReferenceCells, s.jointConditionUnknown === true ? model.cliques : undefined);
+      if (s.heterogeneity === 'joint' && condition !== undefined) return jointConditionFor(domain, c.attrs, skew, condition, s.maxReferenceCells, s.jointConditionUnknown === true ? model.cliques : undefined);
       return selfConditionFor(domain, c.attrs, skew);
     });
     const { scores, stddev } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, budget.charge(`aim/select/${e}`, rhoSelMain).rho, `aim/select/${e}`, s.samplingCorrection, skew !== undefined && s.multinomialFloor !== false);
