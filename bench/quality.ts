@@ -95,7 +95,9 @@ type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omi
  * AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE,
  * BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0, ...). BENCH_HET: joint (the default), condition (the default before session 11), self, none;
  * BENCH_JOINT=1 (with or without BENCH_HET=self) is `joint`, BENCH_JOINT=2 `joint` + jointConditionUnknown; with joint or self:
- * BENCH_MFLOOR=0, BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1.
+ * BENCH_MFLOOR=0|1 (the floor; default Poisson with joint, multinomial with self; BENCH_JOINT=1|2 without BENCH_MFLOOR is
+ * session 10's joint mode, multinomial floor: its documented commands keep their meaning),
+ * BENCH_ADDBACK=0, BENCH_UNTILKNOWN=1.
  */
 function aimKnobs(): AimKnobs {
   const env = process.env;
@@ -124,7 +126,8 @@ function aimKnobs(): AimKnobs {
     conditionPairsFirst: env.BENCH_CONDFIRST === '1' ? true : env.BENCH_CONDFIRST === '0' ? false : undefined,
     selfConditionUntilKnown: env.BENCH_UNTILKNOWN === '1' ? true : undefined,
     jointConditionUnknown: env.BENCH_JOINT === '2' ? true : undefined,
-    multinomialFloor: env.BENCH_MFLOOR === '0' ? false : undefined,
+    // BENCH_JOINT=1|2 alone is session 10's joint mode, which subtracted the multinomial floor.
+    multinomialFloor: env.BENCH_MFLOOR === '0' ? false : env.BENCH_MFLOOR === '1' || ((env.BENCH_JOINT === '1' || env.BENCH_JOINT === '2') && env.BENCH_MFLOOR === undefined) ? true : undefined,
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;

@@ -6,7 +6,7 @@ import { aim, aimCandidates, epochModelSizeMB, kWaySets } from './Aim.js';
 import { MB_PER_CELL, type AimCandidate } from './AimCandidates.js';
 import { AttributeForest } from './AttributeForest.js';
 import { maximumSpanningTree } from './Mst.js';
-import { batchSizes, boundedPool, significanceThreshold, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence } from './aimEpochs.js';
+import { batchSizes, boundedPool, significanceThreshold, cellsSplit, chooseBatch, conditionPairsToMeasure, linkedByPicks, interacts, selfConditionFor, jointConditionFor, expectedMarginError, knowsDependence, defaultMultinomialFloor } from './aimEpochs.js';
 import type { LocalQuery } from './LocalQuery.js';
 import type { AimEpochOptions } from './AimOptions.js';
 import type { FederatedOracle } from './FederatedOracle.js';
@@ -323,16 +323,17 @@ describe('aim epochs under label skew', () => {
     return { queries, condition: res.condition, charged: charges.reduce((s, c) => s + c.rho, 0) };
   };
 
-  it('the default is the joint condition: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {
-    // Session 11 made `joint` the default (docs/synthesis.md "Joint condition {a, Y}"): with the
-    // default left out, the releases are exactly those of `heterogeneity: 'joint'`.
+  it('the default is the joint condition with the Poisson floor: every candidate of a score release conditions on Y (and on its most skewed member when Y is not in it); the charges sum to rho', async () => {
+    // Session 11 made `joint` the default (docs/synthesis.md "The joint condition as the default"):
+    // with the default left out, the releases are exactly those of `heterogeneity: 'joint'`.
     const { queries, condition, charged } = await selectQueries({});
     expect(condition).toBe('a');
     expect(charged).toBeCloseTo(1, 9);
     expect(queries.length).toBeGreaterThanOrEqual(1);
     for (const query of queries) {
       if (query.kind !== 'conditionalL1Scores') throw new Error(`unexpected ${query.kind}`);
-      expect(query.multinomialFloor).toBe(true);
+      expect(query.samplingCorrection).toBe(true);
+      expect(query.multinomialFloor).toBeUndefined(); // defaultMultinomialFloor('joint')
       query.candidates.forEach((c, k) => {
         const y = query.conditions[k];
         expect(c.length).toBeGreaterThanOrEqual(2);
@@ -343,6 +344,11 @@ describe('aim epochs under label skew', () => {
     }
     const explicit = await selectQueries({ heterogeneity: 'joint' });
     expect(explicit.queries.map((q) => (q.kind === 'conditionalL1Scores' ? q.conditions : []))).toEqual(queries.map((q) => (q.kind === 'conditionalL1Scores' ? q.conditions : [])));
+    // Session 10's joint mode (the multinomial floor) stays selectable; `selfCondition` keeps it by default.
+    expect(defaultMultinomialFloor('joint')).toBe(false);
+    expect(defaultMultinomialFloor('selfCondition')).toBe(true);
+    const exact = await selectQueries({ heterogeneity: 'joint', multinomialFloor: true });
+    for (const q of exact.queries) expect(q.kind === 'conditionalL1Scores' && q.multinomialFloor).toBe(true);
   });
 
   it("heterogeneity: 'condition' (the default before session 11) still conditions every reference on Y alone, 1-ways included, Poisson floor", async () => {

@@ -94,7 +94,7 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly selfConditionUntilKnown?: boolean;
   /** aimEpochs `jointConditionUnknown` (default false; only with `joint`). */
   readonly jointConditionUnknown?: boolean;
-  /** aimEpochs `multinomialFloor` (default true; with `joint` or `selfCondition`). */
+  /** aimEpochs `multinomialFloor` (with `joint` or `selfCondition`; default aimEpochs `defaultMultinomialFloor`: false with `joint`, true with `selfCondition`). */
   readonly multinomialFloor?: boolean;
   /** aimEpochs `marginAddBack` (default true; with `joint` or `selfCondition`). */
   readonly marginAddBack?: boolean;
