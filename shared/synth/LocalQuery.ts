@@ -54,8 +54,10 @@ export interface AttributeRecode {
  *   bound 3. Why: given c_i(y) the counts of r are multinomial, so a cell whose conditional q(x|y)
  *   is large (a member of r in Y_r, few cells left) deviates less than a Poisson count of its mean.
  *   Y_r may share attributes with r (AIM's `selfCondition`: Y_r = {a} ⊂ r, ref_i(x) =
- *   c_i(x_a)·q(x_{r∖a} | x_a); `jointCondition`: Y_r = {a, Y} with Y ∉ r, ref_i(x) =
- *   Σ_{a,y} c_i(x_a, y)·q(x_{r∖a} | x_a, y)): the definition and both proofs hold as they stand.
+ *   c_i(x_a)·q(x_{r∖a} | x_a); `joint`, AIM's default since session 11: Y_r = {a, Y} with Y ∉ r,
+ *   ref_i(x) = Σ_{a,y} c_i(x_a, y)·q(x_{r∖a} | x_a, y), by default with the Poisson floor): the
+ *   definition and both proofs hold as they stand, with either floor (q(·| a, y) is a
+ *   probability vector over r's cells, so one record moves ref_i by L1 norm 1).
  * - `pairDependenceScores` (federated MST selection without heterogeneity bias, docs/synthesis.md):
  *   for each candidate pair r = {a, b} the party's reference is the independence model of its OWN
  *   1-way counts, ref_i = c_i(a) ⊗ c_i(b) / n_i (0 when n_i = 0), and the entry is
