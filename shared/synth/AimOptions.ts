@@ -83,11 +83,12 @@ export interface AimEpochOptions extends AimCommonOptions {
   /**
    * After the probe finds a skewed column Y (aimEpochs `AimEpochSettings.heterogeneity`):
    * - `joint` (default): each candidate without Y conditions on its most skewed member and Y
-   *   (aimEpochs `jointConditionFor`), one holding Y on Y alone; 1-ways leave the score releases.
+   *   (aimEpochs `jointConditionFor`), one holding Y on Y alone; 1-ways leave the score releases;
+   *   Poisson floor unless `multinomialFloor`.
    * - `condition` (the default before session 11): every party reference conditioned on Y.
    * - `selfCondition`: each candidate on its own most skewed member (aimEpochs `selfConditionFor`).
    * - `none`: no probe.
-   * docs/synthesis.md ("Joint condition {a, Y}"): why `joint` is the default and what it costs.
+   * docs/synthesis.md ("The joint condition as the default"): why `joint` is the default, measured.
    */
   readonly heterogeneity?: AimHeterogeneity;
   /** aimEpochs `selfConditionUntilKnown` (default false; with `joint` or `selfCondition`). */
