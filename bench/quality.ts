@@ -13,7 +13,8 @@ import { PrivacyAccountant } from '../shared/dp/accounting/PrivacyAccountant.js'
 import { InProcessOracle } from '../shared/synth/InProcessOracle.js';
 import { mst } from '../shared/synth/Mst.js';
 import { aim } from '../shared/synth/Aim.js';
-import type { AimEpochOptions, AimHeterogeneity, AimOptions, AimRoundOptions, AimSchedule, AimSelection } from '../shared/synth/AimOptions.js';
+import type { AimEpochOptions, AimOptions, AimRoundOptions, AimSchedule, AimSelection } from '../shared/synth/AimOptions.js';
+import { aimHeterogeneityKnob } from './_aimHeterogeneityKnob.js';
 import { makeCodeTable } from '../shared/eval/CodeTable.js';
 import { totalVariation } from '../shared/eval/totalVariation.js';
 
@@ -105,7 +106,7 @@ function aimKnobs(): AimKnobs {
   const out: Record<string, unknown> = {
     schedule: env.BENCH_SCHEDULE === 'rounds' ? 'rounds' : env.BENCH_SCHEDULE === 'epochs' ? 'epochs' : undefined,
     epochs: num(env.BENCH_EPOCHS),
-    heterogeneity: heterogeneityKnob(env.BENCH_HET, env.BENCH_JOINT),
+    heterogeneity: aimHeterogeneityKnob(env.BENCH_HET, env.BENCH_JOINT),
     samplingCorrection: env.BENCH_SC === '0' ? false : env.BENCH_SC === '1' ? true : undefined,
     probeShare: num(env.BENCH_PROBE),
     batch: num(env.BENCH_BATCH),
@@ -131,14 +132,6 @@ function aimKnobs(): AimKnobs {
     marginAddBack: env.BENCH_ADDBACK === '0' ? false : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AimKnobs;
-}
-
-/** BENCH_HET / BENCH_JOINT as AimEpochOptions `heterogeneity` (undefined: the default). Documented commands of session 10 (BENCH_HET=self BENCH_JOINT=1) keep their meaning. */
-function heterogeneityKnob(het: string | undefined, joint: string | undefined): AimHeterogeneity | undefined {
-  if (joint === '1' || joint === '2') return 'joint';
-  if (het === 'none' || het === 'condition' || het === 'joint') return het;
-  if (het === 'self') return 'selfCondition';
-  return undefined;
 }
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */

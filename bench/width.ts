@@ -29,6 +29,8 @@ import { sampleBayesNet } from '../shared/data/RandomBayesNet.js';
 import type { ReplayMeta } from './_widthReplay.js';
 import { runProcessCase } from './_widthProcesses.js';
 import { structureFigures } from './_aimStructure.js';
+import { aimHeterogeneityKnob } from './_aimHeterogeneityKnob.js';
+import type { AimHeterogeneity } from '../shared/synth/AimOptions.js';
 
 const DELTA = 1e-9;
 /** At most this many 3-way sets are scored; wider tables use a fixed seeded sample of them. */
@@ -176,12 +178,13 @@ interface WidthCase {
   seed: string;
 }
 
-/** AIM's selection share, epoch count and measurement split from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS / BENCH_WIDTH_MEASURE_SPLIT / BENCH_WIDTH_PATHS=1 / BENCH_WIDTH_FOREST=1|0 / BENCH_WIDTH_SIGNIF=1|0 (default: AIM's own). */
-function aimKnobs(): { selectionShare?: number; epochs?: number; measurementSplit?: 'equal' | 'cells'; pathRedundancy?: boolean; firstBatchForest?: boolean; significantPicks?: boolean } {
+/** AIM's selection share, epoch count and measurement split from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS / BENCH_WIDTH_MEASURE_SPLIT / BENCH_WIDTH_PATHS=1 / BENCH_WIDTH_FOREST=1|0 / BENCH_WIDTH_SIGNIF=1|0 / BENCH_WIDTH_HET=joint|condition|self|none (condition: the default before session 11) (default: AIM's own). */
+function aimKnobs(): { selectionShare?: number; epochs?: number; measurementSplit?: 'equal' | 'cells'; pathRedundancy?: boolean; firstBatchForest?: boolean; significantPicks?: boolean; heterogeneity?: AimHeterogeneity } {
+  const het = aimHeterogeneityKnob(process.env.BENCH_WIDTH_HET);
   const share = process.env.BENCH_WIDTH_SHARE;
   const epochs = process.env.BENCH_WIDTH_EPOCHS;
   const split = process.env.BENCH_WIDTH_MEASURE_SPLIT;
-  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}), ...(split === 'cells' || split === 'equal' ? { measurementSplit: split } : {}), ...(process.env.BENCH_WIDTH_PATHS === '1' ? { pathRedundancy: true } : {}), ...(process.env.BENCH_WIDTH_FOREST === '1' || process.env.BENCH_WIDTH_FOREST === '0' ? { firstBatchForest: process.env.BENCH_WIDTH_FOREST === '1' } : {}), ...(process.env.BENCH_WIDTH_SIGNIF === '1' || process.env.BENCH_WIDTH_SIGNIF === '0' ? { significantPicks: process.env.BENCH_WIDTH_SIGNIF === '1' } : {}) };
+  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}), ...(split === 'cells' || split === 'equal' ? { measurementSplit: split } : {}), ...(process.env.BENCH_WIDTH_PATHS === '1' ? { pathRedundancy: true } : {}), ...(process.env.BENCH_WIDTH_FOREST === '1' || process.env.BENCH_WIDTH_FOREST === '0' ? { firstBatchForest: process.env.BENCH_WIDTH_FOREST === '1' } : {}), ...(process.env.BENCH_WIDTH_SIGNIF === '1' || process.env.BENCH_WIDTH_SIGNIF === '0' ? { significantPicks: process.env.BENCH_WIDTH_SIGNIF === '1' } : {}), ...(het !== undefined ? { heterogeneity: het } : {}) };
 }
 
 /** The fields naming a case in its record. */
@@ -371,8 +374,9 @@ function cases(): WidthCase[] {
  * 5 parties, dirichlet:0.5, eps 1. Larger runs through the environment, e.g.
  * BENCH_WIDTH_COLUMNS=40,70,100 BENCH_WIDTH_ROWS=1000000 BENCH_WIDTH_PARTIES=5,10
  * BENCH_WIDTH_MECH=mst,aim BENCH_WIDTH_TABLES=adult,diamonds,lending_club,ames; BENCH_WIDTH_MODEL_MB sets
- * AIM's model-size bound, BENCH_WIDTH_SHARE its selection share, BENCH_WIDTH_EPOCHS its epochs (default: AIM's own); BENCH_WIDTH_REPLAY=0
- * skips the two replay processes (per-process RSS), which re-run the mechanism and the largest party;
+ * AIM's model-size bound, BENCH_WIDTH_SHARE its selection share, BENCH_WIDTH_EPOCHS its epochs (default: AIM's own),
+ * BENCH_WIDTH_HET its heterogeneity mode (condition: the default before session 11); BENCH_WIDTH_REPLAY=0
+ * skips the two replay processes (per-process RSS), which re-run the mechanism (with AIM's defaults: set it with any AIM knob) and the largest party;
  * BENCH_WIDTH_KEEP=1 keeps their recording. BENCH_WIDTH_PROCESSES=1 runs each case through the real
  * product instead (separate coordinator and agent processes, gRPC, masking; runProcessesCase), with
  * BENCH_WIDTH_POOLED_RISK=SHARE the post-delivery pooled risk release (default 0: off).
