@@ -13,11 +13,14 @@
 // attack for every secret column at once (inferenceAttacks).
 //
 // Held in typed arrays (IdHashTable for whole keys, HashGroups per block): ~12 bytes a key per block
-// where Map<hash, id[]> took ~100, the same candidates in the same order (session 10).
+// where Map<hash, id[]> took ~100, the same candidates in the same order (session 10). Keys are
+// scored on PackedCodes (several columns a 32-bit word, early exit a word at a time), in the same
+// order as before, so every search returns the same keys in the same order (session 11).
 import type { CodeTable } from '../CodeTable.js';
 import { columnEntropy, entropyBlocks } from '../entropyBlocks.js';
 import { findGroup, groupByHash, type HashGroups } from '../HashGroups.js';
 import { IdHashTable } from '../IdHashTable.js';
+import { packCodes, packedDistance, packQuery, type PackedCodes } from '../PackedCodes.js';
 
 /** Keys of `table` on `cols`; per key the row with the smallest rank and, optionally, a secret histogram. */
 export interface KeyIndex {
@@ -26,6 +29,9 @@ export interface KeyIndex {
   readonly keys: number;
   /** Row-major key codes, `keys × cols.length`, in `cols` order. */
   readonly codes: Int32Array;
+  /** The same codes packed for scoring, and the scratch packed query. */
+  readonly packed: PackedCodes;
+  readonly packedQuery: Int32Array;
   /** Per key: the number of rows with that key. */
   readonly rows: Int32Array;
   /** Per key: the row with the smallest rank among rows with that key. */
@@ -134,10 +140,13 @@ export function buildKeyIndex(t: CodeTable, cols: readonly number[], rank: Array
     for (let r = 0; r < t.rows; r++) secretCounts[keyOfRow[r] * secretSize + s[r]]++;
   }
   const levels = buildLevels(codes, keys, m, hs.map((x) => x.h), maxLevel);
+  const packed = packCodes(order.map((c) => t.sizes[c]), codes, keys);
   return {
     cols: order,
     keys,
     codes,
+    packed,
+    packedQuery: new Int32Array(packed.words),
     rows: rowsOfKey,
     bestRow,
     bestRank,
@@ -181,14 +190,12 @@ export function keysWithin(index: KeyIndex, query: Int32Array, slack: number, ou
   }
   const stamp = index.stamp;
   const qid = ++index.query.id;
+  const packed = index.packed;
+  const pq = packQuery(packed, query, index.packedQuery);
   let best = m + 1;
   const score = (k: number): void => {
-    const base = k * m;
-    const limit = best + slack;
-    let d = 0;
-    for (let p = 0; p < m; p++) {
-      if (codes[base + p] !== query[p] && ++d > limit) return;
-    }
+    const d = packedDistance(packed, k, pq, best + slack);
+    if (d > best + slack) return;
     if (d < best) {
       best = d;
       // Drop the keys now beyond best + slack.
