@@ -11,7 +11,8 @@ import { randomBayesNet, sampleBayesNet } from '../../data/RandomBayesNet.js';
 import { makeCodeTable, type CodeTable } from '../CodeTable.js';
 import { distinctRows } from './distinctRows.js';
 import { evaluateRisk } from './evaluateRisk.js';
-import { buildKeyIndex, keysWithin, nearestKeys, queryCodes } from './KeyIndex.js';
+import { buildKeyIndex, keysWithin, nearestKeys, queryCodes, type KeyIndex } from './KeyIndex.js';
+import { packCodes } from '../PackedCodes.js';
 import { inferenceAttacks } from './inferenceAttacks.js';
 import { membershipInference } from './membershipInference.js';
 import { fitEffectiveWeight, singlingOutIntegral } from './singlingOutSizeCorrection.js';
@@ -121,6 +122,37 @@ describe('keysWithin', () => {
         const got = found.map((k, i) => [k, dist[i]] as const).sort((a, b) => a[0] - b[0]);
         expect(got.map((x) => x[0])).toEqual(want);
         expect(got.map((x) => x[1])).toEqual(want.map((k) => all[k]));
+      }
+    }
+  });
+});
+
+describe('keysWithin order', () => {
+  // The attacks' tie-breaks read `found` in order: it must be the order of the column-by-column
+  // scoring (one 32-bit field a column, the compare before PackedCodes) and, without hash levels,
+  // ascending key ids (the final scan's order).
+  const columnByColumn = (index: KeyIndex): KeyIndex => {
+    const packed = packCodes(index.cols.map(() => 2 ** 20), index.codes, index.keys);
+    return { ...index, packed, packedQuery: new Int32Array(packed.words) };
+  };
+  it('gives the same keys in the same order as column-by-column scoring, ascending ids without levels (slack 0, 1, 2)', () => {
+    const ref = sample(3000, 'ref-order');
+    const q = sample(150, 'queries-order');
+    const m = ref.columns.length;
+    const buf = new Int32Array(m);
+    const [a, b] = [[] as number[], [] as number[]];
+    const [da, db] = [[] as number[], [] as number[]];
+    for (const levels of [6, 1]) {
+      const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, levels);
+      const plain = columnByColumn(index);
+      for (const slack of [0, 1, 2]) {
+        for (let r = 0; r < q.rows; r++) {
+          queryCodes(index, q, r, buf);
+          expect(keysWithin(index, buf, slack, a, da)).toBe(keysWithin(plain, buf, slack, b, db));
+          expect(a).toEqual(b);
+          expect(da).toEqual(db);
+          if (levels === 1 && slack > 0) expect(a).toEqual([...a].sort((x, y) => x - y));
+        }
       }
     }
   });
