@@ -101,3 +101,10 @@ export function packedDistance(packed: PackedCodes, row: number, q: Int32Array, 
   }
   return d;
 }
+
+/** Bit i set when row `first + i` (i < `count` <= 32) is within `limit` of the packed query `q`. */
+export function rowsWithin(packed: PackedCodes, first: number, count: number, q: Int32Array, limit: number): number {
+  let mask = 0;
+  for (let i = 0; i < count; i++) if (packedDistance(packed, first + i, q, limit) <= limit) mask |= 1 << i;
+  return mask;
+}

@@ -5,11 +5,14 @@
 // columns into r+1 blocks it agrees exactly on at least one block. Level s (s blocks) therefore finds
 // every row within distance s-1; rows found are scored exactly with early exit. After level s the
 // nearest distance is certified once it is <= s. Queries not certified by the last level are finished
-// by a bit-sliced scan: per 32 reference rows, thermometer-coded mismatch counters over per-value
-// bitsets, a block of rows dropped as soon as all its rows reach the current bound.
+// by a scan in row order: for small bounds 32 rows at a time through the bit-sliced filter of
+// ValueBitsets, the survivors (or, for larger bounds, every row) scored exactly on PackedCodes with
+// early exit (session 11: the same rows in the same order as the column-by-column compare before).
 import type { CodeTable } from './CodeTable.js';
 import { columnEntropy, entropyBlocks } from './entropyBlocks.js';
 import { findGroup, groupByHash, type HashGroups } from './HashGroups.js';
+import { packCodes, packedDistance, packQuery, rowsWithin, type PackedCodes } from './PackedCodes.js';
+import { BIT_SLICED_MAX_BOUND, buildValueBitsets, rowsBelow, type ValueBitsets } from './ValueBitsets.js';
 
 /** A reference table prepared for repeated nearest-neighbour queries. */
 export interface HammingIndex {
@@ -17,13 +20,12 @@ export interface HammingIndex {
   readonly m: number;
   /** Column order used for scoring (most discriminating first). */
   readonly order: readonly number[];
-  /** Row-major codes in `order`, in the narrowest array that holds the domain (1 byte a cell up to 256 values). */
-  readonly codes: Uint8Array | Uint16Array | Int32Array;
+  /** The rows' codes in `order`, packed (half a byte a cell up to 16 values). */
+  readonly packed: PackedCodes;
   /** levels[s-1] = the s blocks of level s, each with its hash buckets. */
   readonly levels: readonly (readonly Bucketed[])[];
-  /** bits[p][v*words + w]: bit i set when row 32w+i has code v at position p. */
-  readonly bits: readonly Int32Array[];
-  readonly words: number;
+  /** Per position and value, the rows holding it (the scan's filter). */
+  readonly bits: ValueBitsets;
 }
 
 interface Bucketed {
@@ -44,7 +46,7 @@ function hashBlock(codes: ArrayLike<number>, base: number, cols: readonly number
   return h;
 }
 
-function bucket(codes: HammingIndex['codes'], n: number, m: number, cols: readonly number[]): Bucketed {
+function bucket(codes: Uint8Array | Uint16Array | Int32Array, n: number, m: number, cols: readonly number[]): Bucketed {
   const hashes = new Int32Array(n);
   for (let r = 0; r < n; r++) hashes[r] = hashBlock(codes, r * m, cols);
   return { cols, groups: groupByHash(hashes) };
@@ -71,21 +73,16 @@ export function buildHammingIndex(ref: CodeTable, maxLevel = 3, subset?: ArrayLi
   for (let s = 1; s <= Math.min(maxLevel, m); s++) {
     levels.push(entropyBlocks(order.map((c) => h[c]), s).map((cols) => bucket(codes, n, m, cols)));
   }
-  const words = Math.ceil(n / 32);
-  const bits = order.map((c) => {
-    const b = new Int32Array(ref.sizes[c] * words);
-    const col = ref.data[c];
-    for (let r = 0; r < n; r++) b[col[at(r)] * words + (r >>> 5)] |= 1 << (r & 31);
-    return b;
-  });
-  return { rows: n, m, order, codes, levels, bits, words };
+  const sizes = order.map((c) => ref.sizes[c]);
+  return { rows: n, m, order, packed: packCodes(sizes, codes, n), levels, bits: buildValueBitsets(sizes, codes, n) };
 }
 
 /** Distances from every row of `queries` (same domain as the index) to the indexed rows. */
 export function hammingNeighbours(index: HammingIndex, queries: CodeTable, second: boolean): NeighbourDistances {
-  const { m, codes, rows: n } = index;
+  const { m, packed, rows: n } = index;
   const nq = queries.rows;
   const q = new Int32Array(m);
+  const pq = new Int32Array(packed.words);
   const stamp = new Int32Array(n).fill(-1);
   const d1 = new Int32Array(nq);
   const d2 = second ? new Int32Array(nq) : null;
@@ -93,15 +90,12 @@ export function hammingNeighbours(index: HammingIndex, queries: CodeTable, secon
   const planes = new Int32Array(m + 2);
   for (let qi = 0; qi < nq; qi++) {
     for (let p = 0; p < m; p++) q[p] = cols[p][qi];
+    packQuery(packed, q, pq);
     let b1 = m + 1;
     let b2 = m + 1;
     const consider = (r: number): void => {
-      const bound = second ? b2 : b1;
-      const base = r * m;
-      let d = 0;
-      for (let p = 0; p < m; p++) {
-        if (codes[base + p] !== q[p] && ++d >= bound) return;
-      }
+      const d = packedDistance(packed, r, pq, (second ? b2 : b1) - 1);
+      if (d >= (second ? b2 : b1)) return;
       if (d < b1) {
         b2 = b1;
         b1 = d;
@@ -130,22 +124,10 @@ export function hammingNeighbours(index: HammingIndex, queries: CodeTable, secon
     }
     if (!certified) {
       // Rows not yet scored all differ in >= `level` columns; scan the rest 32 at a time.
-      const words = index.words;
-      for (let w = 0; w < words; w++) {
+      for (let w = 0; w < index.bits.words; w++) {
         const bound = second ? b2 : b1;
         if (bound <= level) break;
-        const valid = w === words - 1 && n % 32 !== 0 ? (1 << n % 32) - 1 : -1;
-        // planes[k]: rows with more than k mismatches so far (thermometer code), k < bound.
-        for (let k = 0; k < bound; k++) planes[k] = 0;
-        let dead = 0;
-        for (let p = 0; p < m; p++) {
-          const x = ~index.bits[p][q[p] * words + w];
-          for (let k = bound - 1; k > 0; k--) planes[k] |= planes[k - 1] & x;
-          planes[0] |= x;
-          dead = planes[bound - 1];
-          if ((dead & valid) === valid) break;
-        }
-        let alive = ~dead & valid;
+        let alive = bound <= BIT_SLICED_MAX_BOUND ? rowsBelow(index.bits, q, w, bound, planes) : rowsWithin(packed, w * 32, Math.min(32, n - w * 32), pq, bound - 1);
         while (alive !== 0) {
           const bit = 31 - Math.clz32(alive & -alive);
           alive &= alive - 1;

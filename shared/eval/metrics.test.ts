@@ -96,8 +96,10 @@ describe('Hamming nearest neighbours', () => {
     }
     return [d1, d2];
   }
-  // 'many values': a column of 300 values (two-byte codes in the index).
-  for (const [name, sizes] of [['skewed', [2, 2, 3, 50, 40, 5, 9, 2]], ['wide', [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]], ['many values', [300, 2, 3, 4, 2, 5]]] as const) {
+  // 'many values': a column of 300 values (two-byte codes in the index, no bitsets in the scan's
+  // filter) and one of 70,000 (a 32-bit field); 'long': 30 columns, bounds above the bit-sliced filter's.
+  const long = Array.from({ length: 30 }, (_, i) => 2 + (i % 4));
+  for (const [name, sizes] of [['skewed', [2, 2, 3, 50, 40, 5, 9, 2]], ['wide', [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]], ['many values', [300, 2, 3, 4, 2, 5, 70_000]], ['long', long]] as const) {
     it(`matches brute force (${name}), for every index depth, and on a subset of the rows indexed in place`, () => {
       const ref = randomTable(700, [...sizes], `ref-${name}`);
       const q = randomTable(150, [...sizes], `q-${name}`);

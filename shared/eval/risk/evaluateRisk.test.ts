@@ -99,32 +99,43 @@ describe('nearestKeys', () => {
   });
 });
 
+// 30 columns: distances above the bit-sliced filter's bounds (the scan scores on packed codes).
+const longNet = randomBayesNet({ columns: 30, sizes: { min: 2, max: 20 }, maxParents: 2, strength: 1 }, seededRandomSource('risk-test', 'long-net'));
+
+function sampleLong(rows: number, stream: string): CodeTable {
+  const t = sampleBayesNet(longNet, rows, seededRandomSource('risk-test', stream));
+  return makeCodeTable(longNet.domain.attrs, longNet.domain.shape, t.columns.map((c) => Int32Array.from(c)));
+}
+
 describe('keysWithin', () => {
-  it('returns exactly the keys within the minimum Hamming distance + slack (brute force, 200 queries, slack 1 and 2)', () => {
-    const ref = sample(3000, 'ref-within');
-    const q = sample(200, 'queries-within');
-    const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, 6);
-    const m = index.cols.length;
-    const buf = new Int32Array(m);
-    const found: number[] = [];
-    const dist: number[] = [];
-    for (const slack of [1, 2]) {
-      for (let r = 0; r < q.rows; r++) {
-        const d = keysWithin(index, queryCodes(index, q, r, buf), slack, found, dist);
-        const all = Array.from({ length: index.keys }, (_, k) => {
-          let x = 0;
-          for (let p = 0; p < m; p++) if (index.codes[k * m + p] !== buf[p]) x++;
-          return x;
-        });
-        const best = Math.min(...all);
-        expect(d).toBe(best);
-        const want = all.flatMap((x, k) => (x <= best + slack ? [k] : []));
-        const got = found.map((k, i) => [k, dist[i]] as const).sort((a, b) => a[0] - b[0]);
-        expect(got.map((x) => x[0])).toEqual(want);
-        expect(got.map((x) => x[1])).toEqual(want.map((k) => all[k]));
+  for (const [name, ref, q] of [
+    ['10 columns', sample(3000, 'ref-within'), sample(200, 'queries-within')],
+    ['30 columns', sampleLong(2000, 'ref-long'), sampleLong(100, 'queries-long')],
+  ] as const) {
+    it(`returns exactly the keys within the minimum Hamming distance + slack (brute force, slack 1 and 2, ${name})`, () => {
+      const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, 6);
+      const m = index.cols.length;
+      const buf = new Int32Array(m);
+      const found: number[] = [];
+      const dist: number[] = [];
+      for (const slack of [1, 2]) {
+        for (let r = 0; r < q.rows; r++) {
+          const d = keysWithin(index, queryCodes(index, q, r, buf), slack, found, dist);
+          const all = Array.from({ length: index.keys }, (_, k) => {
+            let x = 0;
+            for (let p = 0; p < m; p++) if (index.codes[k * m + p] !== buf[p]) x++;
+            return x;
+          });
+          const best = Math.min(...all);
+          expect(d).toBe(best);
+          const want = all.flatMap((x, k) => (x <= best + slack ? [k] : []));
+          const got = found.map((k, i) => [k, dist[i]] as const).sort((a, b) => a[0] - b[0]);
+          expect(got.map((x) => x[0])).toEqual(want);
+          expect(got.map((x) => x[1])).toEqual(want.map((k) => all[k]));
+        }
       }
-    }
-  });
+    });
+  }
 });
 
 describe('keysWithin order', () => {
@@ -135,23 +146,26 @@ describe('keysWithin order', () => {
     const packed = packCodes(index.cols.map(() => 2 ** 20), index.codes, index.keys);
     return { ...index, packed, packedQuery: new Int32Array(packed.words) };
   };
-  it('gives the same keys in the same order as column-by-column scoring, ascending ids without levels (slack 0, 1, 2)', () => {
-    const ref = sample(3000, 'ref-order');
-    const q = sample(150, 'queries-order');
-    const m = ref.columns.length;
-    const buf = new Int32Array(m);
-    const [a, b] = [[] as number[], [] as number[]];
-    const [da, db] = [[] as number[], [] as number[]];
-    for (const levels of [6, 1]) {
-      const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, levels);
-      const plain = columnByColumn(index);
-      for (const slack of [0, 1, 2]) {
-        for (let r = 0; r < q.rows; r++) {
-          queryCodes(index, q, r, buf);
-          expect(keysWithin(index, buf, slack, a, da)).toBe(keysWithin(plain, buf, slack, b, db));
-          expect(a).toEqual(b);
-          expect(da).toEqual(db);
-          if (levels === 1 && slack > 0) expect(a).toEqual([...a].sort((x, y) => x - y));
+  it('gives the same keys in the same order as column-by-column scoring, ascending ids without levels (slack 0, 1, 2; 10 and 30 columns)', () => {
+    for (const [ref, q] of [
+      [sample(3000, 'ref-order'), sample(150, 'queries-order')],
+      [sampleLong(2000, 'ref-long-order'), sampleLong(60, 'queries-long-order')],
+    ] as const) {
+      const m = ref.columns.length;
+      const buf = new Int32Array(m);
+      const [a, b] = [[] as number[], [] as number[]];
+      const [da, db] = [[] as number[], [] as number[]];
+      for (const levels of [6, 1]) {
+        const index = buildKeyIndex(ref, ref.columns.map((_, c) => c), new Float64Array(ref.rows), null, levels);
+        const plain = columnByColumn(index);
+        for (const slack of [0, 1, 2]) {
+          for (let r = 0; r < q.rows; r++) {
+            queryCodes(index, q, r, buf);
+            expect(keysWithin(index, buf, slack, a, da)).toBe(keysWithin(plain, buf, slack, b, db));
+            expect(a).toEqual(b);
+            expect(da).toEqual(db);
+            if (levels === 1 && slack > 0) expect(a).toEqual([...a].sort((x, y) => x - y));
+          }
         }
       }
     }
