@@ -94,7 +94,7 @@ type AimKnobs = Partial<Omit<AimEpochOptions, 'rho' | 'schedule'>> & Partial<Omi
 
 /**
  * AIM options from the environment (BENCH_SCHEDULE, BENCH_EPOCHS, BENCH_HET, BENCH_SC, BENCH_PROBE, BENCH_BATCH, BENCH_SHARE,
- * BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0, ...). BENCH_HET: joint (the default), condition (the default before session 11), self, none;
+ * BENCH_MAXMB, BENCH_CONDFIRST=1|0, BENCH_FOREST=1|0, BENCH_SIGNIF=1|0, BENCH_MAXWAY_EPOCHS, ...). BENCH_HET: joint (the default), condition (the default before session 11), self, none;
  * BENCH_JOINT=1 (with or without BENCH_HET=self) is `joint`, BENCH_JOINT=2 `joint` + jointConditionUnknown; with joint or self:
  * BENCH_MFLOOR=0|1 (the floor; default Poisson with joint, multinomial with self; BENCH_JOINT=1|2 without BENCH_MFLOOR is
  * session 10's joint mode, multinomial floor: its documented commands keep their meaning),
@@ -115,6 +115,7 @@ function aimKnobs(): AimKnobs {
     maxBatch: num(env.BENCH_MAXBATCH),
     pathRedundancy: env.BENCH_PATHS === '1' ? true : undefined,
     firstBatchForest: env.BENCH_FOREST === '1' ? true : env.BENCH_FOREST === '0' ? false : undefined,
+    maxWayEpochs: num(env.BENCH_MAXWAY_EPOCHS),
     significantPicks: env.BENCH_SIGNIF === '1' ? true : env.BENCH_SIGNIF === '0' ? false : undefined,
     measurementSplit: env.BENCH_MEASURE_SPLIT === 'cells' ? 'cells' : env.BENCH_MEASURE_SPLIT === 'equal' ? 'equal' : undefined,
     prune: env.BENCH_PRUNE === '0' ? false : undefined,
@@ -136,9 +137,9 @@ function aimKnobs(): AimKnobs {
 
 /** The options of the knobs' schedule: the other schedule's knobs do not apply to it. */
 function aimOptions(rho: number, c: Case, knobs: AimKnobs): AimOptions {
-  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
+  const { schedule, batch, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, maxWayEpochs, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack, ...common } = knobs;
   if (schedule === 'rounds') return { ...common, rho, seed: c.seed, schedule, selection: c.selection, batch }; // the case's selection path
-  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack };
+  return { ...common, rho, seed: c.seed, schedule, epochs, estimator, firstEpochMaxWay, annealing, prune, maxBatch, measurementSplit, pathRedundancy, firstBatchForest, maxWayEpochs, significantPicks, denoisingFactor, heterogeneity, probeShare, samplingCorrection, conditionPairsFirst, selfConditionUntilKnown, jointConditionUnknown, multinomialFloor, marginAddBack };
 }
 
 /** MST options from the environment (BENCH_MST_REF=party|consortium, BENCH_SC=0|1). */

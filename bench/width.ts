@@ -178,13 +178,13 @@ interface WidthCase {
   seed: string;
 }
 
-/** AIM's selection share, epoch count and measurement split from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS / BENCH_WIDTH_MEASURE_SPLIT / BENCH_WIDTH_PATHS=1 / BENCH_WIDTH_FOREST=1|0 / BENCH_WIDTH_SIGNIF=1|0 / BENCH_WIDTH_HET=joint|condition|self|none (condition: the default before session 11) (default: AIM's own). */
-function aimKnobs(): { selectionShare?: number; epochs?: number; measurementSplit?: 'equal' | 'cells'; pathRedundancy?: boolean; firstBatchForest?: boolean; significantPicks?: boolean; heterogeneity?: AimHeterogeneity } {
+/** AIM's selection share, epoch count and measurement split from BENCH_WIDTH_SHARE / BENCH_WIDTH_EPOCHS / BENCH_WIDTH_MEASURE_SPLIT / BENCH_WIDTH_PATHS=1 / BENCH_WIDTH_FOREST=1|0 / BENCH_WIDTH_SIGNIF=1|0 / BENCH_WIDTH_MAXWAY_EPOCHS / BENCH_WIDTH_HET=joint|condition|self|none (condition: the default before session 11) (default: AIM's own). */
+function aimKnobs(): { selectionShare?: number; epochs?: number; measurementSplit?: 'equal' | 'cells'; pathRedundancy?: boolean; firstBatchForest?: boolean; significantPicks?: boolean; maxWayEpochs?: number; heterogeneity?: AimHeterogeneity } {
   const het = aimHeterogeneityKnob(process.env.BENCH_WIDTH_HET);
   const share = process.env.BENCH_WIDTH_SHARE;
   const epochs = process.env.BENCH_WIDTH_EPOCHS;
   const split = process.env.BENCH_WIDTH_MEASURE_SPLIT;
-  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}), ...(split === 'cells' || split === 'equal' ? { measurementSplit: split } : {}), ...(process.env.BENCH_WIDTH_PATHS === '1' ? { pathRedundancy: true } : {}), ...(process.env.BENCH_WIDTH_FOREST === '1' || process.env.BENCH_WIDTH_FOREST === '0' ? { firstBatchForest: process.env.BENCH_WIDTH_FOREST === '1' } : {}), ...(process.env.BENCH_WIDTH_SIGNIF === '1' || process.env.BENCH_WIDTH_SIGNIF === '0' ? { significantPicks: process.env.BENCH_WIDTH_SIGNIF === '1' } : {}), ...(het !== undefined ? { heterogeneity: het } : {}) };
+  return { ...(share ? { selectionShare: Number(share) } : {}), ...(epochs ? { epochs: Number(epochs) } : {}), ...(split === 'cells' || split === 'equal' ? { measurementSplit: split } : {}), ...(process.env.BENCH_WIDTH_PATHS === '1' ? { pathRedundancy: true } : {}), ...(process.env.BENCH_WIDTH_FOREST === '1' || process.env.BENCH_WIDTH_FOREST === '0' ? { firstBatchForest: process.env.BENCH_WIDTH_FOREST === '1' } : {}), ...(process.env.BENCH_WIDTH_SIGNIF === '1' || process.env.BENCH_WIDTH_SIGNIF === '0' ? { significantPicks: process.env.BENCH_WIDTH_SIGNIF === '1' } : {}), ...(process.env.BENCH_WIDTH_MAXWAY_EPOCHS ? { maxWayEpochs: Number(process.env.BENCH_WIDTH_MAXWAY_EPOCHS) } : {}), ...(het !== undefined ? { heterogeneity: het } : {}) };
 }
 
 /** The fields naming a case in its record. */

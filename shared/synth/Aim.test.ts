@@ -93,6 +93,16 @@ describe('aim epochs: pairs first', () => {
     expect(Math.max(...(await firstWays()))).toBeLessThanOrEqual(2);
     expect(Math.max(...(await firstWays(3)))).toBe(3);
   });
+  it('maxWayEpochs 2: the second epoch scores only pairs as well, where by default it measures a 3-way', async () => {
+    const secondWays = async (maxWayEpochs?: number): Promise<number[]> => {
+      const { oracle } = testOracle(table, 3, 'pairs');
+      const ways: number[][] = [];
+      await aim(oracle, { rho: 2, iters: 50, rounds: 10, epochs: 3, ...(maxWayEpochs ? { maxWayEpochs } : {}), onRound: (i) => ways.push(i.chosen.map((c) => c.length)) });
+      return ways[1];
+    };
+    expect(Math.max(...(await secondWays()))).toBe(3);
+    expect(Math.max(...(await secondWays(2)))).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('aim epochs: the pool grows with the dependence structure', () => {

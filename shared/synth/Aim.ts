@@ -93,6 +93,7 @@ export async function aim(oracle: FederatedOracle, opts: AimOptions): Promise<Ai
     measurementSplit: opts.measurementSplit,
     pathRedundancy: opts.pathRedundancy,
     firstBatchForest: opts.firstBatchForest,
+    maxWayEpochs: opts.maxWayEpochs,
     significantPicks: opts.significantPicks,
     denoisingFactor: opts.denoisingFactor,
     prune: opts.prune,

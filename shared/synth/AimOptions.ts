@@ -62,6 +62,8 @@ export interface AimEpochOptions extends AimCommonOptions {
   readonly estimator?: 'accelerated' | 'mirror-descent';
   /** The first epoch scores only candidates of at most this many attributes (default 2; 3 = all of Adult's workload). */
   readonly firstEpochMaxWay?: number;
+  /** How many epochs `firstEpochMaxWay` holds for (default 1; 2 with `firstBatchForest`: a pairs epoch against the fitted tree before triples). */
+  readonly maxWayEpochs?: number;
   /** Sigma falls at most by half per epoch, extra epochs take the rest (default false). */
   readonly annealing?: boolean;
   /** Prune candidates that cannot beat their noise (default true). */

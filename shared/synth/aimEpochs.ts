@@ -73,6 +73,8 @@ export interface AimEpochSettings {
   readonly samplingCorrection: boolean;
   /** Score only candidates of at most this many attributes in the first epoch (default: all). */
   readonly firstEpochMaxWay?: number;
+  /** How many epochs `firstEpochMaxWay` holds for (default 1: the first only). */
+  readonly maxWayEpochs?: number;
   /**
    * Most candidates one selection release scores (default 10,000): a resource bound — each party
    * counts and projects that many marginals per release, and the release's noise grows with the
@@ -192,7 +194,7 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     // Cheap tests first: the junction-tree size test (fits) is the expensive one.
     let pre = s.candidates.filter(
       (c) =>
-        (e > 1 || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) &&
+        (e > (s.maxWayEpochs ?? 1) || s.firstEpochMaxWay === undefined || c.attrs.length <= s.firstEpochMaxWay) &&
         // Self-conditioned, a 1-way's reference is the party's own counts: nothing to score.
         (skew === undefined || c.attrs.length > 1) &&
         (s.prune === false || (scoreBound.get(key(c.attrs)) ?? 2 * model.total) > kappa * SQRT_2_OVER_PI * sigma1 * c.cells),
