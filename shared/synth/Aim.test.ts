@@ -397,13 +397,13 @@ describe('chooseBatch', () => {
   const cands = aimCandidates(domain, [['a', 'b', 'c'], ['a', 'd', 'e'], ['b', 'c', 'd']]);
   const scoreOf = (attrs: string[]): number => ({ 'a,b,c': 5000, 'a,b': 4900, 'b,d': 3000, 'a,e': 2000 } as Record<string, number>)[attrs.join()] ?? 0;
   it('skips subsets and two-attribute overlaps of earlier picks, and stops at non-positive scores', () => {
-    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 10, 80);
+    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), { rhoMeas: 10, sizeLimitMB: 80 });
     expect(got.map((c) => c.join())).toEqual(['a,b,c', 'b,d', 'a,e']);
   });
   it('a small measurement budget (large sigma) favours small marginals and a smaller batch', () => {
     // rho_meas 2e-5: sigma_1 = 158 (bias 126/cell) puts a,b (9 cells) above a,b,c (27 cells);
     // b = 2 (sigma 224) has the largest total; at b = 3 (sigma 274) a,e turns negative.
-    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 1);
+    const got = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), { rhoMeas: 2e-5, sizeLimitMB: 80, kappa: 1 });
     expect(got.map((c) => c.join())).toEqual(['a,b', 'b,d']);
   });
   it('a model already above the size bound still takes candidates inside its cliques: the batch is not cut to one', () => {
@@ -411,17 +411,17 @@ describe('chooseBatch', () => {
     // picks passes the size check, but the subsets of the cliques add nothing to the model.
     const cliques = [['a', 'b', 'c'], ['c', 'd', 'e']];
     const limitMB = 50 * MB_PER_CELL;
-    const got = chooseBatch(domain, cliques, cands, cands.map((c) => scoreOf(c.attrs)), 10, limitMB);
+    const got = chooseBatch(domain, cliques, cands, cands.map((c) => scoreOf(c.attrs)), { rhoMeas: 10, sizeLimitMB: limitMB });
     // a,b,c first (the first pick is never size-checked); b,d and a,e lie outside every clique:
     // refused (a,b is redundant with a,b,c).
     expect(got.map((c) => c.join())).toEqual(['a,b,c']);
     // Two scored subsets of {c,d,e} (sharing one attribute: not redundant) join the batch.
     const inside = (attrs: string[]): number => scoreOf(attrs) || ({ 'c,d': 2500, 'd,e': 2400 } as Record<string, number>)[attrs.join()] || 0;
-    const got2 = chooseBatch(domain, cliques, cands, cands.map((c) => inside(c.attrs)), 10, limitMB);
+    const got2 = chooseBatch(domain, cliques, cands, cands.map((c) => inside(c.attrs)), { rhoMeas: 10, sizeLimitMB: limitMB });
     expect(got2.map((c) => c.join())).toEqual(['a,b,c', 'c,d', 'd,e']);
   });
   it('the denoising factor scales the noise term: at half of it the same budget buys a larger batch', () => {
-    const half = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), 2e-5, 80, undefined, 0.5);
+    const half = chooseBatch(domain, domain.attrs.map((a) => [a]), cands, cands.map((c) => scoreOf(c.attrs)), { rhoMeas: 2e-5, sizeLimitMB: 80, kappa: 0.5 });
     // b = 3 (sigma 274): a,e (9 cells) keeps 2000 − 0.5·0.798·274·9 ≈ 1016 > 0, where with the
     // raw-noise term (factor 1) it turned negative.
     expect(half.map((c) => c.join())).toEqual(['a,b', 'b,d', 'a,e']);
@@ -447,14 +447,14 @@ describe('measurement split by cells (rho ∝ cells^(2/3))', () => {
     const pool = [cand(['x', 'y']), cand(['z', 'w'])];
     const scores = [400, 2600];
     const cliques = dom.attrs.map((a) => [a]);
-    expect(chooseBatch(dom, cliques, pool, scores, 0.005, 80, undefined, 1, 'equal')).toEqual([['z', 'w']]);
-    expect(chooseBatch(dom, cliques, pool, scores, 0.005, 80, undefined, 1, 'cells')).toEqual([['z', 'w'], ['x', 'y']]);
+    expect(chooseBatch(dom, cliques, pool, scores, { rhoMeas: 0.005, sizeLimitMB: 80, kappa: 1, split: 'equal' })).toEqual([['z', 'w']]);
+    expect(chooseBatch(dom, cliques, pool, scores, { rhoMeas: 0.005, sizeLimitMB: 80, kappa: 1, split: 'cells' })).toEqual([['z', 'w'], ['x', 'y']]);
   });
   it('equal cell counts: the cells split chooses as the equal one', () => {
     const cands = aimCandidates(domain, [['a', 'b', 'c'], ['a', 'd', 'e'], ['b', 'c', 'd']]).filter((c) => c.cells === 9);
     const scores = cands.map((_, k) => 1000 - 90 * k);
     const cliques = domain.attrs.map((a) => [a]);
-    expect(chooseBatch(domain, cliques, cands, scores, 2e-4, 80, undefined, 1, 'cells')).toEqual(chooseBatch(domain, cliques, cands, scores, 2e-4, 80, undefined, 1, 'equal'));
+    expect(chooseBatch(domain, cliques, cands, scores, { rhoMeas: 2e-4, sizeLimitMB: 80, kappa: 1, split: 'cells' })).toEqual(chooseBatch(domain, cliques, cands, scores, { rhoMeas: 2e-4, sizeLimitMB: 80, kappa: 1, split: 'equal' }));
   });
   it('AIM with the cells split spends exactly rho, one release per cell bin', async () => {
     const n = 4000;
@@ -491,8 +491,8 @@ describe('path redundancy within a batch', () => {
     const cands = aimCandidates(domain, [['a', 'b'], ['b', 'c'], ['a', 'c']]).filter((c) => c.attrs.length === 2);
     const scores = cands.map((c) => ({ 'a,b': 5000, 'b,c': 5000, 'a,c': 3000 } as Record<string, number>)[c.attrs.join()]);
     const cliques = domain.attrs.map((a) => [a]);
-    expect(chooseBatch(domain, cliques, cands, scores, 10, 80).map((c) => c.join())).toEqual(['a,b', 'b,c', 'a,c']);
-    expect(chooseBatch(domain, cliques, cands, scores, 10, 80, undefined, undefined, 'equal', 'paths').map((c) => c.join())).toEqual(['a,b', 'b,c']);
+    expect(chooseBatch(domain, cliques, cands, scores, { rhoMeas: 10, sizeLimitMB: 80 }).map((c) => c.join())).toEqual(['a,b', 'b,c', 'a,c']);
+    expect(chooseBatch(domain, cliques, cands, scores, { rhoMeas: 10, sizeLimitMB: 80, split: 'equal', link: 'paths' }).map((c) => c.join())).toEqual(['a,b', 'b,c']);
   });
 });
 
@@ -544,9 +544,9 @@ describe('first batch as a spanning forest (Chow-Liu)', () => {
       // Half the trials with gains that the noise term makes negative for some pairs.
       const base = trial % 2 === 0 ? 1e6 : 0;
       const scores = pool.map(() => base + uniformInt(rng, 4000));
-      const got = chooseBatch(dom, oneWays, pool, scores, 0.05, 80, undefined, undefined, 'equal', 'forest');
+      const got = chooseBatch(dom, oneWays, pool, scores, { rhoMeas: 0.05, sizeLimitMB: 80, split: 'equal', link: 'forest' });
       expect(hasCycle(got)).toBe(false);
-      expect(hasCycle(chooseBatch(dom, oneWays, pool, scores, 0.05, 80))).toBe(true);
+      expect(hasCycle(chooseBatch(dom, oneWays, pool, scores, { rhoMeas: 0.05, sizeLimitMB: 80 }))).toBe(true);
       if (base > 0) expect(got.map((c) => c.join())).toEqual(maximumSpanningTree(dom.attrs, pool.map((c) => [c.attrs[0], c.attrs[1]] as [string, string]), scores).map((c) => c.join()));
     }
   });
@@ -576,14 +576,14 @@ describe('first batch as a spanning forest (Chow-Liu)', () => {
     const score = (k: string): number => scores[pool.findIndex((c) => c.attrs.join() === k)];
     expect(score('a,b')).toBeGreaterThan(1000); // a–b is strongly dependent, through x
     expect(score('a,b')).toBeLessThan(Math.min(score('a,x'), score('x,b')));
-    const plain = chooseBatch(dom, oneWays, pool, scores, 0.5, 80).map((c) => c.join());
+    const plain = chooseBatch(dom, oneWays, pool, scores, { rhoMeas: 0.5, sizeLimitMB: 80 }).map((c) => c.join());
     expect(plain).toContain('a,b');
-    const forest = chooseBatch(dom, oneWays, pool, scores, 0.5, 80, undefined, undefined, 'equal', 'forest').map((c) => c.join());
+    const forest = chooseBatch(dom, oneWays, pool, scores, { rhoMeas: 0.5, sizeLimitMB: 80, split: 'equal', link: 'forest' }).map((c) => c.join());
     expect(forest).toContain('a,x');
     expect(forest).toContain('x,b');
     expect(forest).not.toContain('a,b');
     // A pair the model's cliques already connect is not taken either.
-    expect(chooseBatch(dom, [['a', 'x'], ['x', 'b'], ['z']], pool, scores, 0.5, 80, undefined, undefined, 'equal', 'forest').map((c) => c.join())).not.toContain('a,b');
+    expect(chooseBatch(dom, [['a', 'x'], ['x', 'b'], ['z']], pool, scores, { rhoMeas: 0.5, sizeLimitMB: 80, split: 'equal', link: 'forest' }).map((c) => c.join())).not.toContain('a,b');
   });
   it('AIM with a forest first batch spends exactly rho', async () => {
     const { oracle, charges } = testOracle(table, 3, 'forest');
@@ -607,9 +607,9 @@ describe('significant picks', () => {
     const pool: AimCandidate[] = [{ attrs: ['r', 's'], weight: 1, cells: 256 }, { attrs: ['p', 'q'], weight: 1, cells: 4 }];
     const scores = [9000, 500];
     const cliques = dom.attrs.map((a) => [a]);
-    expect(chooseBatch(dom, cliques, pool, scores, 1, 80).map((c) => c.join())).toEqual(['r,s', 'p,q']);
-    expect(chooseBatch(dom, cliques, pool, scores, 1, 80, undefined, undefined, 'equal', 'none', 600).map((c) => c.join())).toEqual(['r,s']);
-    expect(chooseBatch(dom, cliques, pool, scores, 1, 80, undefined, undefined, 'equal', 'none', 10000).map((c) => c.join())).toEqual(['r,s']);
+    expect(chooseBatch(dom, cliques, pool, scores, { rhoMeas: 1, sizeLimitMB: 80 }).map((c) => c.join())).toEqual(['r,s', 'p,q']);
+    expect(chooseBatch(dom, cliques, pool, scores, { rhoMeas: 1, sizeLimitMB: 80, split: 'equal', link: 'none', minScore: 600 }).map((c) => c.join())).toEqual(['r,s']);
+    expect(chooseBatch(dom, cliques, pool, scores, { rhoMeas: 1, sizeLimitMB: 80, split: 'equal', link: 'none', minScore: 10000 }).map((c) => c.join())).toEqual(['r,s']);
   });
 });
 

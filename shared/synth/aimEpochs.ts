@@ -247,7 +247,15 @@ export async function aimEpochs(oracle: FederatedOracle, s: AimEpochSettings): P
     const split = s.measurementSplit ?? 'equal';
     const link: BatchLink = e === 1 && s.firstBatchForest === true ? 'forest' : s.pathRedundancy === true ? 'paths' : 'none';
     const minScore = s.significantPicks === true ? significanceThreshold(pool.length, stddev) : -Infinity;
-    const chosen = chooseBatch(domain, model.cliques, pool, scores, rhoMeasMain, sizeLimit, s.maxBatch, kappa, split, link, minScore);
+    const chosen = chooseBatch(domain, model.cliques, pool, scores, {
+      rhoMeas: rhoMeasMain,
+      sizeLimitMB: sizeLimit,
+      maxBatch: s.maxBatch,
+      kappa,
+      split,
+      link,
+      minScore,
+    });
     let sigma = Math.sqrt(chosen.length / (2 * rhoMeasMain));
     let rhoSpend = rhoMeasMain;
     // AIM's annealing lowers sigma by at most half per step: when the batch would be measured
@@ -512,28 +520,48 @@ export type MeasurementSplit = 'equal' | 'cells';
  */
 export type BatchLink = 'none' | 'paths' | 'forest';
 
+/** How `chooseBatch` prices and filters a batch; every field but the first two has a default. */
+export interface ChooseBatchOptions {
+  /** The zCDP budget the batch is measured with (rho_meas; sigma_r follows from it and `split`). */
+  readonly rhoMeas: number;
+  /**
+   * Bound on the junction tree of `cliques` plus the picks, in MB; `Infinity` skips the size test
+   * (aimOutside: sets the tree will not hold).
+   */
+  readonly sizeLimitMB: number;
+  /** Largest batch tried (default 2·d, d the domain's column count; at least 1). */
+  readonly maxBatch?: number;
+  /** Share kappa of the raw-noise term charged against each score (default `DEFAULT_DENOISING_FACTOR`). */
+  readonly kappa?: number;
+  /** How the measurement budget is spread over the batch (default `equal`; `MeasurementSplit`). */
+  readonly split?: MeasurementSplit;
+  /** Which candidates the earlier picks make redundant (default `none`; `BatchLink`). */
+  readonly link?: BatchLink;
+  /**
+   * Noisy score a pick after the first needs (default −Infinity: none; aimEpochs passes
+   * `significanceThreshold` when `significantPicks` is set).
+   */
+  readonly minScore?: number;
+}
+
 /**
  * Greedy batch on bias-corrected weighted scores w_r·(s_r − kappa·sqrt(2/π)·sigma_r·n_r) for each
- * batch size b; returns the batch with the largest total positive score (the single best if none
- * is positive). `equal`: sigma_r = sqrt(b / (2·rho_meas)) for all r. `cells`: sigma_r =
- * sqrt(S / (2·rho_meas))·n_r^(−1/3) with S = Σ_batch n^(2/3) (so sigma_r·n_r = sqrt(S/(2·rho))·n_r^(2/3));
- * S depends on the picks, so each b is picked twice, the second time with S of the first picks,
- * and scored with S of the final picks. An infinite `sizeLimitMB` skips the junction-tree size
- * test (aimOutside: sets the tree will not hold).
+ * batch size b up to `maxBatch`; returns the batch with the largest total positive score (the
+ * single best if none is positive). `equal`: sigma_r = sqrt(b / (2·rho_meas)) for all r. `cells`:
+ * sigma_r = sqrt(S / (2·rho_meas))·n_r^(−1/3) with S = Σ_batch n^(2/3) (so sigma_r·n_r =
+ * sqrt(S/(2·rho))·n_r^(2/3)); S depends on the picks, so each b is picked twice, the second time
+ * with S of the first picks, and scored with S of the final picks. An infinite `sizeLimitMB` skips
+ * the junction-tree size test (aimOutside: sets the tree will not hold). Options and their
+ * defaults: `ChooseBatchOptions`.
  */
 export function chooseBatch(
   domain: Domain,
   cliques: readonly (readonly string[])[],
   pool: readonly AimCandidate[],
   scores: ArrayLike<number>,
-  rhoMeas: number,
-  sizeLimitMB: number,
-  maxBatch?: number,
-  kappa = DEFAULT_DENOISING_FACTOR,
-  split: MeasurementSplit = 'equal',
-  link: BatchLink = 'none',
-  minScore = -Infinity,
+  opts: ChooseBatchOptions,
 ): string[][] {
+  const { rhoMeas, sizeLimitMB, maxBatch, kappa = DEFAULT_DENOISING_FACTOR, split = 'equal', link = 'none', minScore = -Infinity } = opts;
   const maxB = Math.max(1, maxBatch ?? 2 * domain.attrs.length);
   let best: string[][] = [];
   let bestGain = -Infinity;

@@ -53,7 +53,12 @@ export async function aimOutside(oracle: FederatedOracle, model: GraphicalModel,
   const rhoMeas = s.rho - rhoSel;
   const conds = pool.map((c) => conditionFor(domain, c.attrs, s.condition, s.maxReferenceCells));
   const { scores } = await federatedConditionalL1Scores(oracle, model, pool.map((c) => c.attrs), conds, rhoSel, 'aim/outside/select', s.samplingCorrection);
-  const best = chooseBatch(domain, [], pool, scores, rhoMeas, Infinity, s.maxBatch, s.denoisingFactor ?? DEFAULT_DENOISING_FACTOR);
+  const best = chooseBatch(domain, [], pool, scores, {
+    rhoMeas,
+    sizeLimitMB: Infinity,
+    maxBatch: s.maxBatch,
+    kappa: s.denoisingFactor ?? DEFAULT_DENOISING_FACTOR,
+  });
   const measurements = await oracle.measure(best, rhoMeas, 'aim/outside/measure');
   return { measurements, rhoUsed: s.rho };
 }
